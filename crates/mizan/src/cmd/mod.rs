@@ -1,0 +1,1 @@
+//! One module per subcommand; each converts its arguments into a library call.

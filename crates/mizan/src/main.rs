@@ -1,0 +1,45 @@
+//! The `mizan` binary: parses the command line and hands each command to a library.
+//!
+//! Thin on purpose: every command lives in `cmd/<name>.rs`, which converts arguments into a
+//! library call and maps the library's error into `anyhow` with `hint:` lines. Exit codes:
+//! 0 success, 1 the command failed (the message says why), 2 the command line was invalid.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// Mizan: the software a national AI policy runs on.
+#[derive(Debug, Parser)]
+#[command(name = "mizan", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+// Each command is one variant and one module under `cmd/`. Keep one line per command here.
+#[derive(Debug, Subcommand)]
+enum Command {
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let result = match cli.command {
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
