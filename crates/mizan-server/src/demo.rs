@@ -1,0 +1,353 @@
+//! Demo data for `mizan serve --demo`: a regulator, two providers, a government department, a
+//! user for every role, and realistic AI systems in Pakistani settings, every one marked as
+//! demo data. Seeding is idempotent: a second run finds the demo organisations and stops.
+
+use mizan_register::{Record, Status};
+use mizan_store::{ActorRef, OrgKind, OrgScope, RegulatorScope, Store, StoreError};
+use serde_json::json;
+
+use crate::auth::hash_password;
+
+/// A demo account to print on start.
+#[derive(Debug, Clone)]
+pub struct DemoUser {
+    /// Sign-in e-mail.
+    pub email: &'static str,
+    /// Password (demo only).
+    pub password: &'static str,
+    /// Role.
+    pub role: &'static str,
+    /// Organisation slug.
+    pub org: &'static str,
+}
+
+/// Every demo account.
+pub const USERS: &[DemoUser] = &[
+    DemoUser { email: "admin@regulator.demo", password: "demo-regulator", role: "regulator-admin", org: "demo-regulator" },
+    DemoUser { email: "reviewer@regulator.demo", password: "demo-reviewer", role: "reviewer", org: "demo-regulator" },
+    DemoUser { email: "admin@indus-bank.demo", password: "demo-bank-admin", role: "provider-admin", org: "demo-indus-bank" },
+    DemoUser { email: "editor@indus-bank.demo", password: "demo-bank-editor", role: "provider-editor", org: "demo-indus-bank" },
+    DemoUser { email: "admin@rahbar-health.demo", password: "demo-health-admin", role: "provider-admin", org: "demo-rahbar-health" },
+    DemoUser { email: "admin@citizen-services.demo", password: "demo-gov-admin", role: "provider-admin", org: "demo-citizen-services" },
+    DemoUser { email: "steward@citizen-services.demo", password: "demo-steward", role: "steward", org: "demo-citizen-services" },
+];
+
+const ORGS: &[(&str, &str, OrgKind)] = &[
+    ("demo-regulator", "AI Regulatory Directorate (demo)", OrgKind::Regulator),
+    ("demo-indus-bank", "Indus Commercial Bank (demo)", OrgKind::Provider),
+    ("demo-rahbar-health", "Rahbar Health Technologies (demo)", OrgKind::Provider),
+    ("demo-citizen-services", "Department of Citizen Services (demo)", OrgKind::Government),
+];
+
+struct DemoSystem {
+    org: &'static str,
+    unit: &'static str,
+    name: (&'static str, &'static str),
+    short: (&'static str, &'static str),
+    sector: &'static str,
+    purpose: &'static str,
+    affected: &'static str,
+    model: &'static str,
+    oversight: &'static str,
+    data: &'static str,
+    supplier: &'static str,
+    /// Final status; `Registered` twice means a second version was registered too.
+    end: &'static [Status],
+}
+
+const SYSTEMS: &[DemoSystem] = &[
+    DemoSystem {
+        org: "demo-citizen-services", unit: "Identity Registration Wing",
+        name: ("Face match for identity card renewal", "شناختی کارڈ کی تجدید کے لیے چہرے کی مطابقت"),
+        short: ("Compares an applicant's live photo with the photo on record when an identity card is renewed at a registration centre.", "رجسٹریشن مرکز پر شناختی کارڈ کی تجدید کے وقت درخواست گزار کی تازہ تصویر کا ریکارڈ میں موجود تصویر سے موازنہ کرتا ہے۔"),
+        sector: "identity",
+        purpose: "Reduce impersonation in card renewals and shorten queues at registration centres.",
+        affected: "Every adult citizen renewing an identity card in person; about 40,000 people a day.",
+        model: "Convolutional neural network producing face embeddings; cosine-similarity threshold",
+        oversight: "A non-match never refuses a renewal: it sends the applicant to a registration officer who checks documents and decides.",
+        data: "Photos captured at registration centres with consent; a labelled evaluation set balanced by province, gender and age band.",
+        supplier: "In-house engineering team with an external audit",
+        end: &[Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-indus-bank", unit: "Retail Credit",
+        name: ("Personal loan credit scoring", "ذاتی قرض کے لیے کریڈٹ اسکورنگ"),
+        short: ("Scores personal loan applications for the likelihood of repayment.", "ذاتی قرض کی درخواستوں کو ادائیگی کے امکان کے لحاظ سے اسکور کرتا ہے۔"),
+        sector: "finance",
+        purpose: "Decide personal loan applications up to PKR 1,500,000 consistently and quickly.",
+        affected: "Applicants for personal loans at branches and in the mobile app.",
+        model: "Gradient-boosted decision trees (XGBoost)",
+        oversight: "Applications scored in the grey zone, and every refusal appealed, are decided by a credit officer.",
+        data: "Five years of the bank's own loan outcomes and credit bureau data; no religion, ethnicity or sect is used.",
+        supplier: "Indus Commercial Bank data science team",
+        end: &[Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-citizen-services", unit: "Revenue Intelligence Unit",
+        name: ("Sales-tax return risk scoring", "سیلز ٹیکس گوشواروں کی رسک اسکورنگ"),
+        short: ("Ranks sales-tax returns for audit by their risk of under-reporting.", ""),
+        sector: "taxation",
+        purpose: "Focus a limited number of audits on the returns most likely to under-report tax.",
+        affected: "Registered sales-tax filers, mostly small and medium businesses.",
+        model: "Logistic regression with monotone constraints",
+        oversight: "A score only selects returns for review; an auditor opens every case and decides on any assessment.",
+        data: "Historical returns and completed audit outcomes; invoice matching data.",
+        supplier: "",
+        end: &[Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-rahbar-health", unit: "Emergency Care",
+        name: ("Emergency department triage assistant", "ایمرجنسی شعبے کے لیے ٹرائیج معاون"),
+        short: ("Suggests a triage category from vital signs and the presenting complaint.", "اہم علامات اور مریض کی شکایت کی بنیاد پر ٹرائیج کیٹیگری تجویز کرتا ہے۔"),
+        sector: "health",
+        purpose: "Help nurses in busy emergency departments recognise critically ill patients sooner.",
+        affected: "Patients arriving at the emergency departments of partner hospitals in Lahore and Multan.",
+        model: "Gradient-boosted trees over vital signs and coded complaints",
+        oversight: "The triage nurse always sets the category; the suggestion is shown beside their own assessment.",
+        data: "De-identified triage records from two teaching hospitals, 2021-2025.",
+        supplier: "Rahbar Health Technologies",
+        end: &[Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-citizen-services", unit: "Higher Education Admissions Cell",
+        name: ("University admissions merit ranking", "جامعات میں داخلے کی میرٹ درجہ بندی"),
+        short: ("Computes merit positions for public university admissions from marks, tests and quotas.", ""),
+        sector: "education",
+        purpose: "Publish transparent merit lists for undergraduate admissions across public universities.",
+        affected: "Students applying to public universities in the province; about 120,000 a year.",
+        model: "Rule-based scoring with a learned tie-break model for equal aggregates",
+        oversight: "Merit lists are checked by each university's admissions committee before publication.",
+        data: "Board examination results, entry test scores and quota eligibility declared by applicants.",
+        supplier: "",
+        end: &[Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-citizen-services", unit: "Safe City Traffic Unit",
+        name: ("Traffic camera number-plate reading", "ٹریفک کیمروں کے ذریعے نمبر پلیٹ کی شناخت"),
+        short: ("Reads vehicle number plates from traffic cameras to issue e-challans for red-light violations.", "سرخ بتی کی خلاف ورزی پر ای چالان کے لیے ٹریفک کیمروں سے گاڑیوں کی نمبر پلیٹ پڑھتا ہے۔"),
+        sector: "transport",
+        purpose: "Enforce red-light rules at monitored junctions without stopping traffic.",
+        affected: "Drivers and registered owners of vehicles passing monitored junctions.",
+        model: "Object detection and optical character recognition (deep learning)",
+        oversight: "A traffic warden confirms every plate reading before a challan is issued; owners can contest online.",
+        data: "Camera images from monitored junctions with manually confirmed plate readings.",
+        supplier: "Safe City Authority with a local integrator",
+        end: &[Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-citizen-services", unit: "Citizen Contact Centre",
+        name: ("Citizen services chatbot", "شہری خدمات چیٹ بوٹ"),
+        short: ("Answers questions about government services in Urdu and English on the web and WhatsApp.", "ویب اور واٹس ایپ پر اردو اور انگریزی میں سرکاری خدمات کے بارے میں سوالات کے جواب دیتا ہے۔"),
+        sector: "public-administration",
+        purpose: "Give citizens round-the-clock answers about documents, fees and office hours.",
+        affected: "Members of the public contacting the department online.",
+        model: "Retrieval-augmented large language model restricted to published service guides",
+        oversight: "Every conversation offers a hand-over to a human agent; the bot makes no decisions about anyone.",
+        data: "Published service guides and anonymised frequently asked questions.",
+        supplier: "Licensed general-purpose model, deployed by the department",
+        end: &[Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-citizen-services", unit: "Agriculture Extension Department",
+        name: ("Wheat yield forecasting", "گندم کی پیداوار کی پیش گوئی"),
+        short: ("Forecasts district wheat yields from satellite imagery and weather data.", ""),
+        sector: "agriculture",
+        purpose: "Plan procurement, storage and import decisions before harvest.",
+        affected: "No individual decisions; informs provincial food-security planning.",
+        model: "Random forest regression over vegetation indices and weather",
+        oversight: "Forecasts are reviewed by the crop reporting service before they are used.",
+        data: "Sentinel-2 imagery, meteorological records and crop-cut survey results.",
+        supplier: "",
+        end: &[Status::Registered, Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-indus-bank", unit: "Microfinance",
+        name: ("Microfinance repayment early warning", ""),
+        short: ("Flags microfinance borrowers likely to miss repayments so officers can offer rescheduling.", ""),
+        sector: "finance",
+        purpose: "Offer rescheduling before borrowers fall into arrears.",
+        affected: "Microfinance borrowers, many of them women running home businesses.",
+        model: "Logistic regression",
+        oversight: "A loan officer contacts the borrower; no penalty is applied from the score.",
+        data: "Repayment histories of the bank's microfinance portfolio.",
+        supplier: "",
+        end: &[Status::Submitted],
+    },
+    DemoSystem {
+        org: "demo-indus-bank", unit: "Fraud Operations",
+        name: ("Card transaction fraud detection", "کارڈ لین دین میں فراڈ کی نشاندہی"),
+        short: ("Holds card transactions that look fraudulent until the customer confirms them.", ""),
+        sector: "finance",
+        purpose: "Stop fraudulent card payments while inconveniencing as few customers as possible.",
+        affected: "Debit and credit card holders of the bank.",
+        model: "Gradient-boosted trees with streaming features",
+        oversight: "Held transactions are released by the customer in the app or by a fraud analyst.",
+        data: "Card transactions labelled by confirmed fraud reports.",
+        supplier: "",
+        end: &[Status::Registered, Status::Suspended],
+    },
+    DemoSystem {
+        org: "demo-rahbar-health", unit: "Radiology",
+        name: ("Chest X-ray tuberculosis screening", "سینے کے ایکسرے سے ٹی بی کی اسکریننگ"),
+        short: ("Scores chest X-rays for signs of tuberculosis in community screening camps.", ""),
+        sector: "health",
+        purpose: "Find people who need a confirmatory TB test in areas with few radiologists.",
+        affected: "People attending community TB screening camps.",
+        model: "Convolutional neural network",
+        oversight: "A positive screen leads to a sputum test ordered by a doctor; no diagnosis is made by the system.",
+        data: "Labelled chest X-rays from national screening programmes.",
+        supplier: "Rahbar Health Technologies",
+        end: &[Status::UnderReview],
+    },
+    DemoSystem {
+        org: "demo-citizen-services", unit: "Social Protection Wing",
+        name: ("Cash transfer eligibility targeting", "نقد امداد کے لیے اہلیت کا تعین"),
+        short: ("Estimates household welfare from survey data to decide eligibility for cash transfers.", "نقد امداد کی اہلیت کے لیے سروے کے اعداد و شمار سے گھرانے کی معاشی حالت کا تخمینہ لگاتا ہے۔"),
+        sector: "social-protection",
+        purpose: "Target unconditional cash transfers to the poorest households.",
+        affected: "Households surveyed in the national socio-economic registry.",
+        model: "Proxy means test (linear regression on household characteristics)",
+        oversight: "Households can ask for a re-survey at any tehsil office; appeals are decided by a committee.",
+        data: "National socio-economic registry survey data.",
+        supplier: "",
+        end: &[Status::Registered],
+    },
+    DemoSystem {
+        org: "demo-rahbar-health", unit: "Telemedicine",
+        name: ("Telemedicine symptom checker", ""),
+        short: ("Suggests whether a caller should see a doctor today, this week, or manage at home.", ""),
+        sector: "health",
+        purpose: "Route telemedicine callers to the right level of care.",
+        affected: "Callers to the telemedicine helpline.",
+        model: "Decision rules with a gradient-boosted risk score",
+        oversight: "A doctor reviews every call flagged as urgent.",
+        data: "De-identified helpline records.",
+        supplier: "",
+        end: &[Status::Draft],
+    },
+    DemoSystem {
+        org: "demo-citizen-services", unit: "Provincial Disaster Management",
+        name: ("Flood early-warning alerts", "سیلاب کی پیشگی وارننگ"),
+        short: ("Forecasts river levels and sends SMS alerts to villages at risk of flooding.", "دریا کی سطح کی پیش گوئی کر کے خطرے والے دیہات کو ایس ایم ایس الرٹ بھیجتا ہے۔"),
+        sector: "public-administration",
+        purpose: "Give villages along the Indus more time to move people and livestock to safety.",
+        affected: "Residents of flood-prone union councils.",
+        model: "Hydrological model with a neural network correction",
+        oversight: "Duty officers approve every alert before it is sent.",
+        data: "River gauge readings, rainfall forecasts and historic flood extents.",
+        supplier: "",
+        end: &[Status::Registered],
+    },
+];
+
+fn record_for(s: &DemoSystem, version: u32) -> Record {
+    let bi = |en: &str, ur: &str| json!({"en": en, "ur": ur});
+    let mut purpose = s.purpose.to_owned();
+    if version > 1 {
+        purpose.push_str(" Version 2 adds district-level confidence intervals.");
+    }
+    let v = json!({
+        "name": bi(s.name.0, s.name.1),
+        "short_description": bi(s.short.0, s.short.1),
+        "organisation_unit": s.unit,
+        "sector": s.sector,
+        "purpose": purpose,
+        "intended_use": format!("Used by {} as part of its normal work. {}", s.unit, s.purpose),
+        "deployment_context": "Deployed in Pakistan. This is a demonstration record in Mizan; the system is illustrative.",
+        "affected_persons": s.affected,
+        "legal_basis": "Demonstration record: the legal basis would cite the enabling statute and the Personal Data Protection law.",
+        "human_oversight": s.oversight,
+        "appeals_mechanism": "Anyone affected can ask for a human review through the organisation's complaints desk, and appeal a decision through Mizan.",
+        "data_development": s.data,
+        "data_operational": "Only the inputs needed for each decision, kept for the period the law requires.",
+        "model_type": s.model,
+        "supplier": s.supplier,
+        "risk_management": "Bias assessment before deployment and every six months; drift monitoring; incident log reviewed monthly.",
+        "impact_assessments": ["https://mizan.example.pk/demo/impact-assessment.pdf"],
+        "contact_email": "ai-transparency@example.pk",
+        "deployment_status": "in-use",
+        "languages": if s.name.1.is_empty() { json!(["en"]) } else { json!(["en", "ur"]) },
+        "start_date": "2025-07-01",
+        "internal_notes": "Demo data: not a real system.",
+    });
+    // The literals above are valid by construction; an error here is a bug in this file.
+    Record::from_json(&v).unwrap_or_default()
+}
+
+/// Seeds the demo data unless it is already there. Returns true when it seeded.
+///
+/// # Errors
+/// Store errors.
+pub async fn seed(store: &Store) -> Result<bool, StoreError> {
+    if store.org_by_slug("demo-regulator").await.is_ok() {
+        return Ok(false);
+    }
+    for (slug, name, kind) in ORGS {
+        store.create_org(slug, name, *kind).await?;
+    }
+    let mut regulator_principal = None;
+    for u in USERS {
+        let hash = hash_password(u.password).map_err(StoreError::Conflict)?;
+        let name = u.email.split('@').next().unwrap_or(u.email);
+        let user = store.create_user(u.email, &format!("{name} (demo)"), &hash).await?;
+        let org = store.org_by_slug(u.org).await?;
+        store.add_membership(user.id, org.id, u.role).await?;
+        if u.role == "regulator-admin" {
+            regulator_principal = Some(ActorRef { user_id: Some(user.id), name: format!("{name} (demo), {}", org.name) });
+        }
+    }
+    let reg_actor = regulator_principal.unwrap_or(ActorRef { user_id: None, name: "regulator (demo)".into() });
+    let reg = RegulatorScope::of(&demo_regulator(store).await?).ok_or_else(|| StoreError::Conflict("demo regulator missing".into()))?;
+    for s in SYSTEMS {
+        let org = store.org_by_slug(s.org).await?;
+        let scope = OrgScope::new(org.id);
+        let actor = ActorRef { user_id: None, name: format!("{} (demo)", org.name) };
+        let id = store.create_system(scope, &actor, &record_for(s, 1), true).await?;
+        let mut version = 1;
+        for (i, step) in s.end.iter().enumerate() {
+            if i > 0 && *step == Status::Registered {
+                version += 1;
+                store.update_draft(scope, &id, &actor, &record_for(s, version)).await?;
+            }
+            match step {
+                Status::Draft => {}
+                Status::Submitted => {
+                    store.submit(scope, &id, &actor, "first submission").await?;
+                }
+                Status::UnderReview => {
+                    store.submit(scope, &id, &actor, "first submission").await?;
+                    store.regulator_transition(reg, &id, Status::UnderReview, &reg_actor, "taken up for review").await?;
+                }
+                Status::Registered => {
+                    store.submit(scope, &id, &actor, if i == 0 { "first submission" } else { "updated record" }).await?;
+                    store.regulator_transition(reg, &id, Status::UnderReview, &reg_actor, "taken up for review").await?;
+                    store.regulator_transition(reg, &id, Status::Registered, &reg_actor, "record complete; registered").await?;
+                }
+                Status::Suspended => {
+                    store.regulator_transition(reg, &id, Status::Suspended, &reg_actor, "suspended pending a bias audit after complaints").await?;
+                }
+                Status::Retired => {}
+            }
+        }
+    }
+    Ok(true)
+}
+
+async fn demo_regulator(store: &Store) -> Result<mizan_store::Principal, StoreError> {
+    let org = store.org_by_slug("demo-regulator").await?;
+    Ok(mizan_store::Principal {
+        user: None,
+        org,
+        roles: vec!["regulator-admin".into()],
+        permissions: Default::default(),
+        via_token: false,
+    })
+}
+
+/// How many demo systems exist (for the start-up message).
+///
+/// # Errors
+/// Store errors.
+pub async fn count(store: &Store) -> Result<i64, StoreError> {
+    store.count_demo_systems().await
+}

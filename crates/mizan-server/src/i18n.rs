@@ -1,0 +1,170 @@
+//! English and Urdu for every page and message.
+//!
+//! Messages live in Fluent files under `locales/` and are embedded at build time. A request's
+//! language comes from `?lang=`, then the `mizan_lang` cookie, then `Accept-Language`, then
+//! English. Urdu pages are `lang="ur" dir="rtl"`.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use fluent_templates::{Loader, static_loader};
+use fluent_templates::fluent_bundle::FluentValue;
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+static_loader! {
+    static LOCALES = {
+        locales: "./locales",
+        fallback_language: "en",
+        customise: |bundle| bundle.set_use_isolating(false),
+    };
+}
+
+/// A page language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Urdu.
+    Ur,
+}
+
+impl Lang {
+    /// BCP 47 code.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ur => "ur",
+        }
+    }
+
+    /// Text direction.
+    #[must_use]
+    pub const fn dir(self) -> &'static str {
+        match self {
+            Lang::En => "ltr",
+            Lang::Ur => "rtl",
+        }
+    }
+
+    /// The other language, for the switch link.
+    #[must_use]
+    pub const fn other(self) -> Lang {
+        match self {
+            Lang::En => Lang::Ur,
+            Lang::Ur => Lang::En,
+        }
+    }
+
+    /// Parses `en` or `ur` (with any region).
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Lang> {
+        let primary = s.trim().split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "ur" => Some(Lang::Ur),
+            _ => None,
+        }
+    }
+
+    /// Picks the best supported language from an `Accept-Language` header by q-value
+    /// (RFC 9110 §12.5.4); ties keep header order.
+    #[must_use]
+    pub fn negotiate(accept_language: &str) -> Option<Lang> {
+        let mut best: Option<(f32, Lang)> = None;
+        for item in accept_language.split(',') {
+            let mut parts = item.split(';');
+            let Some(tag) = parts.next() else { continue };
+            let q = parts
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            if let Some(lang) = Lang::parse(tag)
+                && q > 0.0
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l)
+    }
+
+    /// Looks up a message; a missing key shows the key itself so it is noticed, never a blank.
+    #[must_use]
+    pub fn t(self, key: &str) -> String {
+        let id = self.id();
+        LOCALES.try_lookup(&id, key).unwrap_or_else(|| key.to_owned())
+    }
+
+    /// Looks up a message with named arguments.
+    #[must_use]
+    pub fn t_args(self, key: &str, args: &[(&str, String)]) -> String {
+        let map: HashMap<Cow<'static, str>, FluentValue<'_>> =
+            args.iter().map(|(k, v)| (Cow::Owned((*k).to_owned()), FluentValue::from(v.clone()))).collect();
+        LOCALES.try_lookup_with_args(&self.id(), key, &map).unwrap_or_else(|| key.to_owned())
+    }
+
+    fn id(self) -> fluent_templates::LanguageIdentifier {
+        match self {
+            Lang::En => fluent_templates::langid!("en"),
+            Lang::Ur => fluent_templates::langid!("ur"),
+        }
+    }
+
+    /// Whether `key` exists in this language (used by the completeness test).
+    #[must_use]
+    pub fn has(self, key: &str) -> bool {
+        LOCALES.try_lookup(&self.id(), key).is_some()
+    }
+}
+
+/// Reads a cookie value from request headers.
+#[must_use]
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
+        let (k, v) = c.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
+}
+
+/// The language of this request.
+pub fn request_lang(parts: &Parts) -> Lang {
+    let from_query = parts.uri.query().and_then(|q| {
+        q.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(Lang::parse)
+    });
+    from_query
+        .or_else(|| cookie(&parts.headers, "mizan_lang").and_then(Lang::parse))
+        .or_else(|| {
+            parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::negotiate)
+        })
+        .unwrap_or_default()
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(request_lang(parts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_respects_q_values() {
+        assert_eq!(Lang::negotiate("ur-PK,ur;q=0.9,en;q=0.8"), Some(Lang::Ur));
+        assert_eq!(Lang::negotiate("en-GB;q=0.5, ur;q=0.7"), Some(Lang::Ur));
+        assert_eq!(Lang::negotiate("fr, en;q=0.1"), Some(Lang::En));
+        assert_eq!(Lang::negotiate("de, fr"), None);
+        assert_eq!(Lang::negotiate("ur;q=0, en;q=0.1"), Some(Lang::En));
+    }
+
+    #[test]
+    fn urdu_messages_differ_from_english() {
+        assert_ne!(Lang::Ur.t("register-title"), Lang::En.t("register-title"));
+        assert_eq!(Lang::En.t("no-such-key"), "no-such-key");
+    }
+}

@@ -1,0 +1,77 @@
+//! The route table, grouped by audience. Reading this file tells you every URL Mizan serves.
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn;
+use axum::routing::{get, post};
+
+use crate::error::{AppError, render_api_errors, render_page_errors};
+use crate::routes::{api, provider, public, regulator, session};
+use crate::{AppState, csrf, static_files};
+
+/// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Builds the whole application.
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        // public
+        .route("/", get(public::list))
+        .route("/register", get(public::list))
+        .route("/register/{id}", get(public::detail))
+        .route("/register/{id}/versions", get(public::versions))
+        .route("/register/{id}/diff", get(public::version_diff))
+        .route("/register/{id}/report", get(public::report_form).post(public::report_submit))
+        .route("/reports", get(public::report_lookup))
+        .route("/reports/{reference}", get(public::report_status))
+        .route("/about", get(public::about))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{code}", get(session::switch_lang))
+        // provider
+        .route("/app", get(provider::home))
+        .route("/app/systems", post(provider::create))
+        .route("/app/systems/new", get(provider::new_form))
+        .route("/app/systems/{id}", get(provider::show))
+        .route("/app/systems/{id}/edit", get(provider::edit_form).post(provider::update))
+        .route("/app/systems/{id}/transition", post(provider::transition))
+        .route("/app/reports", get(provider::reports))
+        .route("/app/reports/{reference}", post(provider::respond))
+        .route("/app/settings/tokens", get(provider::tokens).post(provider::create_token))
+        .route("/app/settings/tokens/{id}/revoke", post(provider::revoke_token))
+        // regulator
+        .route("/regulator", get(regulator::queue))
+        .route("/regulator/systems/{id}", get(regulator::show))
+        .route("/regulator/systems/{id}/transition", post(regulator::transition))
+        .fallback(|| async { AppError::NotFound("page".into()) })
+        .layer(from_fn(render_page_errors))
+        .layer(from_fn(csrf::ensure_token))
+        .layer(axum::Extension(crate::CookieSecurity(state.config.secure_cookies)));
+
+    let api = Router::new()
+        .route("/systems", get(api::list))
+        .route("/systems/{id}", get(api::detail))
+        .route("/systems/{id}/versions", get(api::versions))
+        .route("/systems/{id}/versions/{version}", get(api::version))
+        .route("/systems/{id}/reports", post(api::file_report))
+        .route("/reports/{reference}", get(api::report))
+        .route("/register.json", get(api::bulk_json))
+        .route("/register.csv", get(api::bulk_csv))
+        .route("/changes.atom", get(api::feed))
+        .route("/openapi.json", get(api::openapi))
+        .route("/org/systems", get(api::org_systems).post(api::create_system))
+        .route("/org/systems/{id}", get(api::org_system).put(api::update_system))
+        .route("/org/systems/{id}/transitions", post(api::org_transition))
+        .route("/regulator/queue", get(api::regulator_queue))
+        .route("/regulator/systems/{id}/transitions", post(api::regulator_transition))
+        .fallback(|| async { AppError::NotFound("endpoint".into()) })
+        .layer(from_fn(render_api_errors));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/static/{file}", get(static_files::serve))
+        .merge(pages)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn(crate::security_headers))
+        .with_state(state)
+}

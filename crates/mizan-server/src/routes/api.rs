@@ -1,0 +1,545 @@
+//! The JSON API under `/api/v1`, bulk downloads and the Atom feed.
+//!
+//! Public endpoints need nothing; provider and regulator endpoints need an API token
+//! (`Authorization: Bearer mzn_...`) whose effective permissions are its scopes intersected with
+//! its creator's roles. Errors are RFC 9457 problem+json (see `error.rs`). The OpenAPI document
+//! is generated from these handlers' annotations.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mizan_register::{FIELDS, FieldKind, Record, Status, Value};
+use mizan_store::{ActorRef, PublicEntry, SystemSummary};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::auth::{TokenUser, require};
+use crate::error::AppError;
+use crate::routes::public::ListParams;
+use crate::routes::regulator::regulator;
+
+/// An organisation as shown publicly.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgOut {
+    /// Short name.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A system on the public register.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemOut {
+    /// Stable 8-character public id.
+    pub id: String,
+    /// Owning organisation.
+    pub organisation: OrgOut,
+    /// Sector code.
+    pub sector: String,
+    /// `registered`, `suspended` or `retired`.
+    pub status: String,
+    /// The registered version shown.
+    pub version: i64,
+    /// Risk tier, once classified.
+    pub risk_tier: Option<String>,
+    /// The public fields of the record (bilingual text as `{"en": ..., "ur": ...}`).
+    #[schema(value_type = Object)]
+    pub record: serde_json::Value,
+    /// Demo data, not a real system.
+    pub demo: bool,
+    /// First registration.
+    pub registered_at: String,
+    /// Last public change.
+    pub updated_at: String,
+    /// Human-readable page.
+    pub html_url: String,
+}
+
+fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
+    SystemOut {
+        id: e.public_id.clone(),
+        organisation: OrgOut { slug: e.org_slug.clone(), name: e.org_name.clone() },
+        sector: e.sector.clone(),
+        status: e.status.clone(),
+        version: e.version,
+        risk_tier: (!e.risk_tier.is_empty()).then(|| e.risk_tier.clone()),
+        record: serde_json::to_value(&e.record).unwrap_or_default(),
+        demo: e.is_demo,
+        registered_at: e.registered_at.clone(),
+        updated_at: e.updated_at.clone(),
+        html_url: format!("{base}/register/{}", e.public_id),
+    }
+}
+
+/// A page of the register.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOut {
+    /// Systems on this page.
+    pub items: Vec<SystemOut>,
+    /// Matching systems in total.
+    pub total: i64,
+    /// This page (from 1).
+    pub page: u32,
+    /// Page size.
+    pub per_page: u32,
+}
+
+/// List filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code, reason = "documents the query parameters; parsing uses ListParams")]
+struct ListQueryDoc {
+    /// Words that must all appear.
+    q: Option<String>,
+    /// Sector code.
+    sector: Option<String>,
+    /// Organisation slug.
+    org: Option<String>,
+    /// `registered`, `suspended` or `retired`.
+    status: Option<String>,
+    /// Risk tier.
+    tier: Option<String>,
+    /// Page from 1.
+    page: Option<u32>,
+    /// Page size, 1 to 100 (default 50).
+    per_page: Option<u32>,
+}
+
+/// List the public register.
+#[utoipa::path(get, path = "/api/v1/systems", tag = "register", params(ListQueryDoc),
+    responses((status = 200, body = ListOut), (status = 400, description = "invalid parameter", content_type = "application/problem+json")))]
+pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Json<ListOut>, AppError> {
+    let page = state.store.public_list(&params.to_query(50)?).await?;
+    let base = &state.config.base_url;
+    Ok(Json(ListOut {
+        items: page.entries.iter().map(|e| system_out(base, e)).collect(),
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    }))
+}
+
+/// One system on the public register.
+#[utoipa::path(get, path = "/api/v1/systems/{id}", tag = "register", params(("id" = String, Path, description = "public id")),
+    responses((status = 200, body = SystemOut), (status = 404, content_type = "application/problem+json")))]
+pub async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<SystemOut>, AppError> {
+    let e = state.store.public_entry(&id).await?;
+    Ok(Json(system_out(&state.config.base_url, &e)))
+}
+
+/// A registered version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionOut {
+    /// Version number.
+    pub version: i64,
+    /// When submitted.
+    pub submitted_at: String,
+}
+
+/// Registered versions of a system, newest first.
+#[utoipa::path(get, path = "/api/v1/systems/{id}/versions", tag = "register", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<VersionOut>), (status = 404, content_type = "application/problem+json")))]
+pub async fn versions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<VersionOut>>, AppError> {
+    let v = state.store.public_versions(&id).await?;
+    Ok(Json(v.into_iter().map(|v| VersionOut { version: v.version, submitted_at: v.submitted_at }).collect()))
+}
+
+/// The public fields of one registered version.
+#[utoipa::path(get, path = "/api/v1/systems/{id}/versions/{version}", tag = "register",
+    params(("id" = String, Path), ("version" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, content_type = "application/problem+json")))]
+pub async fn version(State(state): State<AppState>, Path((id, version)): Path<(String, String)>) -> Result<Json<Record>, AppError> {
+    let n = version.parse::<i64>().map_err(|_| AppError::BadRequest {
+        field: Some("version".into()),
+        detail: format!("`{version}` is not a version number"),
+    })?;
+    Ok(Json(state.store.public_version(&id, n).await?))
+}
+
+/// The whole register as JSON.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkOut {
+    /// When this file was made.
+    pub generated_at: String,
+    /// Number of systems.
+    pub count: usize,
+    /// Every system on the register.
+    pub systems: Vec<SystemOut>,
+}
+
+/// Bulk download of the whole register as JSON.
+#[utoipa::path(get, path = "/api/v1/register.json", tag = "downloads", responses((status = 200, body = BulkOut)))]
+pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppError> {
+    let all = state.store.public_all().await?;
+    let base = &state.config.base_url;
+    let out = BulkOut {
+        generated_at: mizan_store::now(),
+        count: all.len(),
+        systems: all.iter().map(|e| system_out(base, e)).collect(),
+    };
+    let mut res = Json(out).into_response();
+    res.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"mizan-register.json\""));
+    Ok(res)
+}
+
+/// Bulk download of the whole register as CSV (one column per public field and language).
+#[utoipa::path(get, path = "/api/v1/register.csv", tag = "downloads", responses((status = 200, content_type = "text/csv")))]
+pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppError> {
+    let all = state.store.public_all().await?;
+    let mut header_row: Vec<String> =
+        ["id", "organisation", "sector", "status", "version", "risk_tier", "demo", "registered_at", "updated_at"]
+            .map(str::to_owned)
+            .to_vec();
+    let public: Vec<_> = FIELDS.iter().filter(|f| f.public).collect();
+    for f in &public {
+        if matches!(f.kind, FieldKind::Text { .. }) {
+            header_row.push(format!("{}_en", f.key));
+            header_row.push(format!("{}_ur", f.key));
+        } else {
+            header_row.push(f.key.to_owned());
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| AppError::Internal(e.to_string());
+    w.write_record(&header_row).map_err(internal)?;
+    for e in &all {
+        let mut row = vec![
+            e.public_id.clone(),
+            e.org_name.clone(),
+            e.sector.clone(),
+            e.status.clone(),
+            e.version.to_string(),
+            e.risk_tier.clone(),
+            if e.is_demo { "true".into() } else { "false".into() },
+            e.registered_at.clone(),
+            e.updated_at.clone(),
+        ];
+        for f in &public {
+            match (f.kind, e.record.get(f.key)) {
+                (FieldKind::Text { .. }, Some(Value::Text(t))) => {
+                    row.push(t.en.clone());
+                    row.push(t.ur.clone());
+                }
+                (FieldKind::Text { .. }, _) => row.extend([String::new(), String::new()]),
+                (_, Some(Value::List(items))) => row.push(items.join(";")),
+                (_, Some(v)) => row.push(v.display("en")),
+                (_, None) => row.push(String::new()),
+            }
+        }
+        w.write_record(&row).map_err(internal)?;
+    }
+    let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"mizan-register.csv\""),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Atom feed of registrations, suspensions and retirements.
+#[utoipa::path(get, path = "/api/v1/changes.atom", tag = "downloads", responses((status = 200, content_type = "application/atom+xml")))]
+pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
+    let changes = state.store.public_changes(50).await?;
+    let base = &state.config.base_url;
+    let updated = changes.first().map_or_else(mizan_store::now, |c| c.at.clone());
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\
+         <title>Mizan AI register: changes</title>\n<id>{0}/api/v1/changes.atom</id>\n\
+         <link rel=\"self\" href=\"{0}/api/v1/changes.atom\"/>\n<link href=\"{0}/register\"/>\n\
+         <updated>{1}</updated>\n<author><name>Mizan</name></author>\n",
+        xml_escape(base),
+        xml_escape(&updated)
+    );
+    for c in &changes {
+        let name = state.store.public_entry(&c.public_id).await.map(|e| e.record.text("name", "en")).unwrap_or_default();
+        xml.push_str(&format!(
+            "<entry>\n<id>urn:mizan:event:{}</id>\n<title>{}: {} (version {})</title>\n\
+             <link href=\"{}/register/{}\"/>\n<updated>{}</updated>\n<summary>{}</summary>\n</entry>\n",
+            c.id,
+            xml_escape(&name),
+            xml_escape(&c.to_status),
+            c.version,
+            xml_escape(base),
+            xml_escape(&c.public_id),
+            xml_escape(&c.at),
+            xml_escape(&c.reason)
+        ));
+    }
+    xml.push_str("</feed>\n");
+    Ok(([(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")], xml).into_response())
+}
+
+/// A report of an error in a public record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportIn {
+    /// The field concerned (a public field key), or empty for the whole record.
+    #[serde(default)]
+    pub field: String,
+    /// What is wrong (up to 4000 characters).
+    pub body: String,
+    /// How to reach the reporter (optional; seen only by the owning organisation).
+    #[serde(default)]
+    pub contact: String,
+}
+
+/// A filed report as its reporter sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportOut {
+    /// Reference to follow the report.
+    pub reference: String,
+    /// The system.
+    pub system: String,
+    /// The field concerned.
+    pub field: String,
+    /// `open`, `acknowledged`, `resolved` or `rejected`.
+    pub status: String,
+    /// The organisation's answer.
+    pub response: String,
+    /// Filed at.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+}
+
+fn report_out(r: mizan_store::ErrorReport) -> ReportOut {
+    ReportOut {
+        reference: r.reference,
+        system: r.public_id,
+        field: r.field,
+        status: r.status.as_str().to_owned(),
+        response: r.response,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// Report an error in a public record.
+#[utoipa::path(post, path = "/api/v1/systems/{id}/reports", tag = "register", params(("id" = String, Path)), request_body = ReportIn,
+    responses((status = 201, body = ReportOut), (status = 400, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json")))]
+pub async fn file_report(State(state): State<AppState>, Path(id): Path<String>, Json(input): Json<ReportIn>) -> Result<Response, AppError> {
+    if let Err(errors) = crate::routes::public::check_report(crate::i18n::Lang::En, &input.field, &input.body, &input.contact) {
+        let field = if input.body.trim().is_empty() || input.body.chars().count() > 4000 { "body" } else if input.contact.chars().count() > 254 { "contact" } else { "field" };
+        return Err(AppError::BadRequest { field: Some(field.into()), detail: errors.join("; ") });
+    }
+    let reference = state.store.file_report(&id, &input.field, &input.body, &input.contact).await?;
+    let report = state.store.report_by_reference(&reference).await?;
+    Ok((StatusCode::CREATED, Json(report_out(report))).into_response())
+}
+
+/// Follow a report by reference.
+#[utoipa::path(get, path = "/api/v1/reports/{reference}", tag = "register", params(("reference" = String, Path)),
+    responses((status = 200, body = ReportOut), (status = 404, content_type = "application/problem+json")))]
+pub async fn report(State(state): State<AppState>, Path(reference): Path<String>) -> Result<Json<ReportOut>, AppError> {
+    Ok(Json(report_out(state.store.report_by_reference(&reference).await?)))
+}
+
+/// A system as its provider (or the regulator) sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgSystemOut {
+    /// Public id.
+    pub id: String,
+    /// Organisation name.
+    pub organisation: String,
+    /// Lifecycle status.
+    pub status: String,
+    /// Newest submitted version (0: none).
+    pub latest_version: i64,
+    /// Newest registered version (0: none).
+    pub registered_version: i64,
+    /// Last change.
+    pub updated_at: String,
+}
+
+fn org_system_out(s: &SystemSummary) -> OrgSystemOut {
+    OrgSystemOut {
+        id: s.public_id.clone(),
+        organisation: s.org_name.clone(),
+        status: s.status.as_str().to_owned(),
+        latest_version: s.latest_version,
+        registered_version: s.registered_version,
+        updated_at: s.updated_at.clone(),
+    }
+}
+
+/// A system with its draft record and event trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgSystemDetail {
+    /// Summary.
+    #[serde(flatten)]
+    pub summary: OrgSystemOut,
+    /// The working draft, all fields.
+    #[schema(value_type = Object)]
+    pub draft: serde_json::Value,
+    /// Event trail, oldest first.
+    pub events: Vec<EventOut>,
+}
+
+/// One event of the trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventOut {
+    /// `created`, `edited` or `transition`.
+    pub kind: String,
+    /// Version concerned.
+    pub version: i64,
+    /// Status before.
+    pub from: String,
+    /// Status after.
+    pub to: String,
+    /// Who.
+    pub actor: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: String,
+}
+
+fn detail_out(v: mizan_store::SystemView) -> OrgSystemDetail {
+    OrgSystemDetail {
+        summary: org_system_out(&v.summary),
+        draft: serde_json::to_value(&v.draft).unwrap_or_default(),
+        events: v
+            .events
+            .into_iter()
+            .map(|e| EventOut { kind: e.kind, version: e.version, from: e.from_status, to: e.to_status, actor: e.actor_name, reason: e.reason, at: e.at })
+            .collect(),
+    }
+}
+
+/// The token's organisation's systems.
+#[utoipa::path(get, path = "/api/v1/org/systems", tag = "provider", security(("token" = [])),
+    responses((status = 200, body = Vec<OrgSystemOut>), (status = 401, content_type = "application/problem+json"), (status = 403, content_type = "application/problem+json")))]
+pub async fn org_systems(State(state): State<AppState>, TokenUser(p): TokenUser) -> Result<Json<Vec<OrgSystemOut>>, AppError> {
+    require(&p, "systems:read")?;
+    Ok(Json(state.store.org_systems(p.scope()).await?.iter().map(org_system_out).collect()))
+}
+
+/// One of the organisation's systems with its draft and events.
+#[utoipa::path(get, path = "/api/v1/org/systems/{id}", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = OrgSystemDetail), (status = 404, content_type = "application/problem+json")))]
+pub async fn org_system(State(state): State<AppState>, TokenUser(p): TokenUser, Path(id): Path<String>) -> Result<Json<OrgSystemDetail>, AppError> {
+    require(&p, "systems:read")?;
+    Ok(Json(detail_out(state.store.org_system(p.scope(), &id).await?)))
+}
+
+fn parse_record(body: &serde_json::Value) -> Result<Record, AppError> {
+    Record::from_json(body).map_err(AppError::Invalid)
+}
+
+/// Create a draft system; the body is the record (field key → value).
+#[utoipa::path(post, path = "/api/v1/org/systems", tag = "provider", security(("token" = [])), request_body = Object,
+    responses((status = 201, body = OrgSystemDetail), (status = 422, content_type = "application/problem+json")))]
+pub async fn create_system(State(state): State<AppState>, TokenUser(p): TokenUser, Json(body): Json<serde_json::Value>) -> Result<Response, AppError> {
+    require(&p, "systems:write")?;
+    let record = parse_record(&body)?;
+    let id = state.store.create_system(p.scope(), &ActorRef::from(&p), &record, false).await?;
+    let view = state.store.org_system(p.scope(), &id).await?;
+    let mut res = (StatusCode::CREATED, Json(detail_out(view))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/org/systems/{id}")) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// Replace the draft record.
+#[utoipa::path(put, path = "/api/v1/org/systems/{id}", tag = "provider", security(("token" = [])), params(("id" = String, Path)), request_body = Object,
+    responses((status = 200, body = OrgSystemDetail), (status = 409, content_type = "application/problem+json"), (status = 422, content_type = "application/problem+json")))]
+pub async fn update_system(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Json<OrgSystemDetail>, AppError> {
+    require(&p, "systems:write")?;
+    let record = parse_record(&body)?;
+    state.store.update_draft(p.scope(), &id, &ActorRef::from(&p), &record).await?;
+    Ok(Json(detail_out(state.store.org_system(p.scope(), &id).await?)))
+}
+
+/// A lifecycle move.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionIn {
+    /// Target status.
+    pub to: String,
+    /// Why (required for regulator moves).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Submit, withdraw or retire one of the organisation's systems.
+#[utoipa::path(post, path = "/api/v1/org/systems/{id}/transitions", tag = "provider", security(("token" = [])), params(("id" = String, Path)), request_body = TransitionIn,
+    responses((status = 200, body = OrgSystemDetail), (status = 409, content_type = "application/problem+json"), (status = 422, content_type = "application/problem+json")))]
+pub async fn org_transition(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+    Json(t): Json<TransitionIn>,
+) -> Result<Json<OrgSystemDetail>, AppError> {
+    let to = Status::parse(&t.to).map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
+    require(&p, if to == Status::Retired { "systems:retire" } else { "systems:submit" })?;
+    state.store.provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &t.reason).await?;
+    Ok(Json(detail_out(state.store.org_system(p.scope(), &id).await?)))
+}
+
+/// The regulator's queue: submitted and under-review systems.
+#[utoipa::path(get, path = "/api/v1/regulator/queue", tag = "regulator", security(("token" = [])),
+    responses((status = 200, body = Vec<OrgSystemOut>), (status = 403, content_type = "application/problem+json")))]
+pub async fn regulator_queue(State(state): State<AppState>, TokenUser(p): TokenUser) -> Result<Json<Vec<OrgSystemOut>>, AppError> {
+    let scope = regulator(&p, "register:queue")?;
+    Ok(Json(state.store.regulator_queue(scope).await?.iter().map(org_system_out).collect()))
+}
+
+/// Move any system through the register lifecycle, with a reason.
+#[utoipa::path(post, path = "/api/v1/regulator/systems/{id}/transitions", tag = "regulator", security(("token" = [])), params(("id" = String, Path)), request_body = TransitionIn,
+    responses((status = 200, body = OrgSystemDetail), (status = 400, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
+pub async fn regulator_transition(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+    Json(t): Json<TransitionIn>,
+) -> Result<Json<OrgSystemDetail>, AppError> {
+    let scope = regulator(&p, "register:transition")?;
+    let to = Status::parse(&t.to).map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
+    if t.reason.trim().is_empty() || t.reason.chars().count() > 2000 {
+        return Err(AppError::BadRequest { field: Some("reason".into()), detail: "`reason` is required (up to 2000 characters)".into() });
+    }
+    state.store.regulator_transition(scope, &id, to, &ActorRef::from(&p), &t.reason).await?;
+    Ok(Json(detail_out(state.store.regulator_system(scope, &id).await?)))
+}
+
+struct TokenAuth;
+
+impl utoipa::Modify for TokenAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The OpenAPI 3.1 document of this API.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Mizan API", description = "Pakistan's public register of AI systems: read it, report errors, and (with a token) manage your organisation's records."),
+    paths(list, detail, versions, version, bulk_json, bulk_csv, feed, file_report, report, org_systems, org_system,
+          create_system, update_system, org_transition, regulator_queue, regulator_transition),
+    modifiers(&TokenAuth),
+    tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
+         (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

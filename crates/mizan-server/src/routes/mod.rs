@@ -1,0 +1,7 @@
+//! Handlers, one module per audience; `router.rs` wires them.
+
+pub mod api;
+pub mod provider;
+pub mod public;
+pub mod regulator;
+pub mod session;

@@ -1,0 +1,369 @@
+//! Public pages: the transparency register (list, detail, versions, diffs) and the
+//! "report an error" flow. No sign-in needed; only public projections are ever read.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use mizan_register::{FieldChange, Record, Value, diff};
+use mizan_store::{PublicEntry, PublicQuery};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::pages::{Ctx, FieldRow, field_rows, render};
+
+/// Register list filters as they arrive in the query string.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    /// Search words.
+    #[serde(default)]
+    pub q: String,
+    /// Sector code.
+    #[serde(default)]
+    pub sector: String,
+    /// Organisation slug.
+    #[serde(default)]
+    pub org: String,
+    /// Public status.
+    #[serde(default)]
+    pub status: String,
+    /// Risk tier.
+    #[serde(default)]
+    pub tier: String,
+    /// Page number.
+    #[serde(default)]
+    pub page: String,
+    /// Rows per page (API only).
+    #[serde(default)]
+    pub per_page: String,
+    /// Ignored here (language override).
+    #[serde(default)]
+    pub lang: String,
+}
+
+impl ListParams {
+    /// Validates and converts to a store query.
+    ///
+    /// # Errors
+    /// [`AppError::BadRequest`] naming `page` or `per_page` when not a positive number.
+    pub fn to_query(&self, default_per_page: u32) -> Result<PublicQuery, AppError> {
+        let num = |name: &str, v: &str, default: u32, max: u32| -> Result<u32, AppError> {
+            if v.is_empty() {
+                return Ok(default);
+            }
+            v.parse::<u32>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| AppError::BadRequest {
+                field: Some(name.to_owned()),
+                detail: format!("`{name}` must be a whole number from 1 to {max}"),
+            })
+        };
+        Ok(PublicQuery {
+            q: self.q.chars().take(200).collect(),
+            sector: self.sector.clone(),
+            org: self.org.clone(),
+            status: self.status.clone(),
+            tier: self.tier.clone(),
+            page: num("page", &self.page, 1, 100_000)?,
+            per_page: num("per_page", &self.per_page, default_per_page, 100)?,
+        })
+    }
+}
+
+/// A register row for display.
+pub struct Row {
+    /// Public id.
+    pub public_id: String,
+    /// Name in the page language (or the other one).
+    pub name: String,
+    /// Summary.
+    pub summary: String,
+    /// Organisation.
+    pub org_name: String,
+    /// Sector code.
+    pub sector: String,
+    /// Status code.
+    pub status: String,
+    /// Tier code ("" if unclassified).
+    pub tier: String,
+    /// Demo data.
+    pub is_demo: bool,
+}
+
+fn row(lang: Lang, e: &PublicEntry) -> Row {
+    Row {
+        public_id: e.public_id.clone(),
+        name: e.record.text("name", lang.code()),
+        summary: e.record.text("short_description", lang.code()),
+        org_name: e.org_name.clone(),
+        sector: e.sector.clone(),
+        status: e.status.clone(),
+        tier: e.risk_tier.clone(),
+        is_demo: e.is_demo,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "register_list.html")]
+struct ListPage {
+    ctx: Ctx,
+    params: ListParams,
+    rows: Vec<Row>,
+    total: i64,
+    page: u32,
+    pages: u32,
+    sectors: Vec<String>,
+    orgs: Vec<(String, String)>,
+    prev_href: Option<String>,
+    next_href: Option<String>,
+}
+
+fn page_href(p: &ListParams, page: u32) -> String {
+    use crate::util::url_encode as e;
+    format!(
+        "/register?q={}&sector={}&org={}&status={}&tier={}&page={page}",
+        e(&p.q),
+        e(&p.sector),
+        e(&p.org),
+        e(&p.status),
+        e(&p.tier)
+    )
+}
+
+/// `GET /` and `GET /register`: the searchable, filterable register.
+pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(params): Query<ListParams>) -> Result<Response, AppError> {
+    let query = params.to_query(20)?;
+    let page = state.store.public_list(&query).await?;
+    let (sectors, orgs) = state.store.public_facets().await?;
+    let pages = u32::try_from((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page)).unwrap_or(1).max(1);
+    let rows = page.entries.iter().map(|e| row(ctx.lang, e)).collect();
+    Ok(render(&ListPage {
+        prev_href: (page.page > 1).then(|| page_href(&params, page.page - 1)),
+        next_href: (page.page < pages).then(|| page_href(&params, page.page + 1)),
+        ctx,
+        rows,
+        total: page.total,
+        page: page.page,
+        pages,
+        sectors,
+        orgs,
+        params,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "register_detail.html")]
+struct DetailPage {
+    ctx: Ctx,
+    entry: PublicEntry,
+    name: String,
+    fields: Vec<FieldRow>,
+}
+
+/// `GET /register/{id}`: the public projection of the latest registered version.
+pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+    let entry = state.store.public_entry(&id).await?;
+    let fields = field_rows(ctx.lang, &entry.record).into_iter().filter(|f| f.key != "name").collect();
+    Ok(render(&DetailPage { name: entry.record.text("name", ctx.lang.code()), fields, entry, ctx }))
+}
+
+#[derive(Template)]
+#[template(path = "register_versions.html")]
+struct VersionsPage {
+    ctx: Ctx,
+    public_id: String,
+    name: String,
+    versions: Vec<mizan_store::VersionInfo>,
+}
+
+/// `GET /register/{id}/versions`: registered versions with a diff picker.
+pub async fn versions(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+    let entry = state.store.public_entry(&id).await?;
+    let versions = state.store.public_versions(&id).await?;
+    Ok(render(&VersionsPage { name: entry.record.text("name", ctx.lang.code()), public_id: id, versions, ctx }))
+}
+
+/// A changed field for display.
+pub struct ChangeRow {
+    /// Label.
+    pub label: String,
+    /// Before, in the page language.
+    pub before: String,
+    /// After.
+    pub after: String,
+}
+
+fn change_rows(lang: Lang, changes: &[FieldChange]) -> Vec<ChangeRow> {
+    let show = |v: &Option<Value>| v.as_ref().map(|v| v.display(lang.code())).unwrap_or_default();
+    changes
+        .iter()
+        .map(|c| ChangeRow { label: lang.t(&format!("field-{}", c.field)), before: show(&c.before), after: show(&c.after) })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "register_diff.html")]
+struct DiffPage {
+    ctx: Ctx,
+    public_id: String,
+    from: i64,
+    to: i64,
+    changes: Vec<ChangeRow>,
+}
+
+/// Query of the diff page.
+#[derive(Debug, Deserialize)]
+pub struct DiffParams {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+fn version_param(name: &str, v: &str) -> Result<i64, AppError> {
+    v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| AppError::BadRequest {
+        field: Some(name.to_owned()),
+        detail: format!("`{name}` must be a version number (1 or more)"),
+    })
+}
+
+/// `GET /register/{id}/diff?from=&to=`: what changed between two registered versions.
+pub async fn version_diff(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(p): Query<DiffParams>,
+) -> Result<Response, AppError> {
+    let (from, to) = (version_param("from", &p.from)?, version_param("to", &p.to)?);
+    let a: Record = state.store.public_version(&id, from).await?;
+    let b: Record = state.store.public_version(&id, to).await?;
+    let changes = change_rows(ctx.lang, &diff(&a, &b));
+    Ok(render(&DiffPage { ctx, public_id: id, from, to, changes }))
+}
+
+#[derive(Template)]
+#[template(path = "report_form.html")]
+struct ReportFormPage {
+    ctx: Ctx,
+    public_id: String,
+    name: String,
+    fields: Vec<(&'static str, String)>,
+    errors: Vec<String>,
+    body: String,
+}
+
+fn report_fields(lang: Lang) -> Vec<(&'static str, String)> {
+    mizan_register::FIELDS
+        .iter()
+        .filter(|f| f.public)
+        .map(|f| (f.key, lang.t(&format!("field-{}", f.key))))
+        .collect()
+}
+
+/// `GET /register/{id}/report`: the form to report an error in a record.
+pub async fn report_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+    let entry = state.store.public_entry(&id).await?;
+    Ok(render(&ReportFormPage {
+        name: entry.record.text("name", ctx.lang.code()),
+        fields: report_fields(ctx.lang),
+        public_id: id,
+        errors: vec![],
+        body: String::new(),
+        ctx,
+    }))
+}
+
+/// Limits of a public report.
+const REPORT_BODY_MAX: usize = 4000;
+
+/// Checks a report; returns (field, body, contact) or the translated problems.
+pub fn check_report(lang: Lang, field: &str, body: &str, contact: &str) -> Result<(), Vec<String>> {
+    let mut errors = vec![];
+    if !field.is_empty() && !mizan_register::FIELDS.iter().any(|f| f.public && f.key == field) {
+        errors.push(lang.t("report-error-field"));
+    }
+    if body.trim().is_empty() {
+        errors.push(lang.t("report-error-empty"));
+    }
+    if body.chars().count() > REPORT_BODY_MAX {
+        errors.push(lang.t_args("report-error-long", &[("max", REPORT_BODY_MAX.to_string())]));
+    }
+    if contact.chars().count() > 254 {
+        errors.push(lang.t_args("report-error-contact", &[("max", "254".into())]));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// `POST /register/{id}/report`: files the report and shows its reference.
+pub async fn report_submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let entry = state.store.public_entry(&id).await?;
+    let (field, body, contact) = (form.get("field"), form.get("body"), form.get("contact"));
+    if let Err(errors) = check_report(ctx.lang, field, body, contact) {
+        let page = ReportFormPage {
+            name: entry.record.text("name", ctx.lang.code()),
+            fields: report_fields(ctx.lang),
+            public_id: id,
+            errors,
+            body: body.to_owned(),
+            ctx,
+        };
+        let mut res = render(&page);
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(res);
+    }
+    let reference = state.store.file_report(&id, field, body, contact).await?;
+    Ok(Redirect::to(&format!("/reports/{reference}?new=1")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "report_status.html")]
+struct ReportStatusPage {
+    ctx: Ctx,
+    report: mizan_store::ErrorReport,
+    fresh: bool,
+}
+
+/// Query of the report status page.
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    reference: String,
+}
+
+/// `GET /reports/{ref}`: the reporter follows their report.
+pub async fn report_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(reference): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    let report = state.store.report_by_reference(&reference).await?;
+    Ok(render(&ReportStatusPage { ctx, report, fresh: q.new == "1" }))
+}
+
+/// `GET /reports?reference=`: look a report up by reference.
+pub async fn report_lookup(Query(q): Query<ReportQuery>) -> Result<Response, AppError> {
+    let r = q.reference.trim();
+    if r.is_empty() || r.len() > 20 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(AppError::BadRequest { field: Some("reference".into()), detail: "enter a reference like ER-ABCD1234".into() });
+    }
+    Ok(Redirect::to(&format!("/reports/{}", r.to_uppercase())).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "about.html")]
+struct AboutPage {
+    ctx: Ctx,
+}
+
+/// `GET /about`: what the register is and how to use its data.
+pub async fn about(ctx: Ctx) -> Response {
+    render(&AboutPage { ctx })
+}

@@ -1,0 +1,91 @@
+//! Regulator pages: the queue of submitted systems and the status change with a reason.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use mizan_register::{Actor, Record, Status};
+use mizan_store::{ActorRef, Principal, RegulatorScope, SystemSummary, SystemView};
+
+use crate::AppState;
+use crate::auth::{SignedIn, require};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::pages::{Ctx, FieldRow, field_rows, render};
+
+/// The regulator scope of a principal holding `permission`.
+///
+/// # Errors
+/// [`AppError::Forbidden`] when the permission is missing or the organisation is no regulator.
+pub fn regulator(p: &Principal, permission: &str) -> Result<RegulatorScope, AppError> {
+    require(p, permission)?;
+    RegulatorScope::of(p).ok_or_else(|| AppError::Forbidden(permission.to_owned()))
+}
+
+#[derive(Template)]
+#[template(path = "regulator_queue.html")]
+struct QueuePage {
+    ctx: Ctx,
+    systems: Vec<SystemSummary>,
+}
+
+/// `GET /regulator`: systems waiting for the regulator, oldest first.
+pub async fn queue(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn) -> Result<Response, AppError> {
+    let scope = regulator(&p, "register:queue")?;
+    let systems = state.store.regulator_queue(scope).await?;
+    Ok(render(&QueuePage { ctx, systems }))
+}
+
+#[derive(Template)]
+#[template(path = "regulator_system.html")]
+struct SystemPage {
+    ctx: Ctx,
+    view: SystemView,
+    fields: Vec<FieldRow>,
+    actions: Vec<String>,
+    error: Option<String>,
+}
+
+async fn page(state: &AppState, ctx: Ctx, p: &Principal, id: &str, error: Option<String>) -> Result<Response, AppError> {
+    let scope = regulator(p, "register:queue")?;
+    let view = state.store.regulator_system(scope, id).await?;
+    // The regulator decides on the submitted version, not on the draft.
+    let record: Record = if view.summary.latest_version > 0 {
+        state.store.version_record(None, Some(scope), id, view.summary.latest_version).await?
+    } else {
+        view.draft.clone()
+    };
+    let actions = if p.can("register:transition") {
+        view.summary.status.next(Actor::Regulator).into_iter().map(|s| s.as_str().to_owned()).collect()
+    } else {
+        vec![]
+    };
+    Ok(render(&SystemPage { fields: field_rows(ctx.lang, &record), ctx, view, actions, error }))
+}
+
+/// `GET /regulator/systems/{id}`.
+pub async fn show(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn, Path(id): Path<String>) -> Result<Response, AppError> {
+    page(&state, ctx, &p, &id, None).await
+}
+
+/// `POST /regulator/systems/{id}/transition`: moves a system, with a reason that is recorded.
+pub async fn transition(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let scope = regulator(&p, "register:transition")?;
+    let to = Status::parse(form.get("to"))
+        .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
+    let reason = form.get("reason");
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        let msg = ctx.t("regulator-reason-required");
+        let mut res = page(&state, ctx, &p, &id, Some(msg)).await?;
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(res);
+    }
+    state.store.regulator_transition(scope, &id, to, &ActorRef::from(&p), reason).await?;
+    Ok(Redirect::to(&format!("/regulator/systems/{id}")).into_response())
+}

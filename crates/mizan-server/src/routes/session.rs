@@ -1,0 +1,95 @@
+//! Signing in and out, and the language switch.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{SESSION_COOKIE, verify_password};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::i18n::{Lang, cookie};
+use crate::pages::{Ctx, render};
+use crate::util::safe_next;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ctx: Ctx,
+    next: String,
+    email: String,
+    failed: bool,
+}
+
+/// Where to go after signing in.
+#[derive(Debug, Deserialize)]
+pub struct NextParam {
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /login`.
+pub async fn login_form(ctx: Ctx, Query(q): Query<NextParam>) -> Response {
+    render(&LoginPage { ctx, next: safe_next(&q.next).to_owned(), email: String::new(), failed: false })
+}
+
+/// `POST /login`: checks the password and starts a session.
+pub async fn login(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm) -> Result<Response, AppError> {
+    let (email, password) = (form.get("email"), form.get("password"));
+    let next = safe_next(form.get("next")).to_owned();
+    let found = state.store.user_for_login(email).await?;
+    let ok = match &found {
+        Some((_, hash)) => verify_password(password, hash),
+        None => {
+            // Spend the same time as a real check so e-mail addresses cannot be probed by timing.
+            let _ = verify_password(password, &state.dummy_hash);
+            false
+        }
+    };
+    let Some((user, _)) = found.filter(|_| ok) else {
+        let mut res = render(&LoginPage { ctx, next, email: email.to_owned(), failed: true });
+        *res.status_mut() = StatusCode::UNAUTHORIZED;
+        return Ok(res);
+    };
+    let secret = state.store.create_session(user.id, time::Duration::hours(12)).await?;
+    let mut res = Redirect::to(&next).into_response();
+    let value = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200{}",
+        if state.config.secure_cookies { "; Secure" } else { "" }
+    );
+    res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.to_string()))?);
+    Ok(res)
+}
+
+/// `POST /logout`.
+pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap, CsrfForm(_): CsrfForm) -> Result<Response, AppError> {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        state.store.delete_session(secret).await?;
+    }
+    let mut res = Redirect::to("/").into_response();
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("mizan_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+    Ok(res)
+}
+
+/// `GET /lang/{code}?next=`: remembers the language choice and goes back.
+pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<NextParam>) -> Result<Response, AppError> {
+    let lang = Lang::parse(&code).ok_or_else(|| AppError::NotFound(format!("language `{code}`")))?;
+    // Drop any ?lang= override in the target so the new cookie wins.
+    let next = safe_next(&q.next);
+    let next = strip_lang_param(if next == "/app" && q.next.is_empty() { "/" } else { next });
+    let mut res = Redirect::to(&next).into_response();
+    let value = format!("mizan_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code());
+    res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.to_string()))?);
+    Ok(res)
+}
+
+fn strip_lang_param(path: &str) -> String {
+    let Some((p, q)) = path.split_once('?') else { return path.to_owned() };
+    let kept: Vec<&str> = q.split('&').filter(|kv| !kv.starts_with("lang=")).collect();
+    if kept.is_empty() { p.to_owned() } else { format!("{p}?{}", kept.join("&")) }
+}

@@ -1,0 +1,223 @@
+//! Persistence for Mizan: the only crate that knows SQL.
+//!
+//! One code path serves SQLite (the embedded default) and PostgreSQL (production) through
+//! sqlx's `Any` driver: `$n` placeholders, integers for flags, RFC 3339 text for timestamps.
+//! The two schemas live side by side under `migrations/` and must mean the same thing.
+//!
+//! Tenant isolation lives here, once: every method that touches an organisation's non-public
+//! records takes an [`OrgScope`] and filters by it in SQL. Handlers cannot forget it because
+//! there is no unscoped method for them to call.
+#![warn(missing_docs)]
+
+mod accounts;
+mod reports;
+mod systems;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::Mutex;
+
+pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
+pub use reports::{ErrorReport, ReportStatus};
+pub use systems::{
+    ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, SystemSummary, SystemView, VersionInfo,
+};
+
+/// Which database is behind the pool; decides the migration set and write locking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// What went wrong in the store, with the thing that was missing or invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL is not one we support.
+    #[error("unsupported database url `{0}` (expected sqlite://PATH or postgres://...)")]
+    BadUrl(String),
+    /// Nothing with that id (or not visible to this organisation, which looks the same).
+    #[error("{what} `{id}` not found")]
+    NotFound {
+        /// Kind of record.
+        what: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The record would clash with an existing one.
+    #[error("{0}")]
+    Conflict(String),
+    /// Field validation failed.
+    #[error("the record has {} invalid field(s)", .0.len())]
+    Invalid(Vec<mizan_register::FieldError>),
+    /// A lifecycle move that is not allowed.
+    #[error(transparent)]
+    Transition(#[from] mizan_register::TransitionError),
+    /// The database said no.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Stored JSON could not be read back (a bug or manual tampering).
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias for the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Proof that a caller acts for one organisation; every tenant-scoped method takes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrgScope {
+    org_id: i64,
+}
+
+impl OrgScope {
+    /// Scopes to `org_id`. The server builds this only from a verified membership or token.
+    #[must_use]
+    pub const fn new(org_id: i64) -> Self {
+        Self { org_id }
+    }
+
+    /// The organisation id.
+    #[must_use]
+    pub const fn org_id(self) -> i64 {
+        self.org_id
+    }
+}
+
+/// The handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer; taking this before a write transaction avoids lock-upgrade
+    /// deadlocks (`SQLITE_BUSY`) between two deferred transactions.
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH` or `postgres://...`), creating a SQLite file if needed.
+    ///
+    /// # Errors
+    /// [`StoreError::BadUrl`] for another scheme; [`StoreError::Database`] when it cannot connect.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::BadUrl(url.to_owned()));
+        };
+        let url = if backend == Backend::Sqlite && !url.contains("mode=") {
+            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+        } else {
+            url.to_owned()
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool, backend, write_lock: Arc::new(Mutex::new(())) })
+    }
+
+    /// Which database this is.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Brings the schema up to date; safe to run on every start.
+    ///
+    /// # Errors
+    /// [`StoreError::Migrate`] when a migration fails or the recorded history disagrees.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, sqlx::Transaction<'static, sqlx::Any>)> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok((guard, tx))
+    }
+}
+
+/// Now, as fixed-width RFC 3339 UTC text with microseconds, so text order is time order.
+#[must_use]
+pub fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+/// Formats a time the way the store keeps it.
+#[must_use]
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// Hex SHA-256, used for session and token hashes (both are 256-bit random secrets, so a fast
+/// hash is enough; passwords use argon2id in the server).
+#[must_use]
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+fn random_code(len: usize) -> String {
+    // Crockford-style alphabet without look-alikes (no i, l, o, u), easy to read out on a phone.
+    const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..len).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}

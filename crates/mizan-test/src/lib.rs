@@ -1,0 +1,112 @@
+//! Test support: [`TestApp`] runs the real router on a real database, fresh for each test.
+//!
+//! The backend comes from the environment so one suite runs on both databases:
+//! `MIZAN_TEST_DATABASE_URL=postgres://user@host:port/postgres` makes every test create its own
+//! PostgreSQL database; without it each test gets a SQLite file in a temporary directory.
+//! `MIZAN_TEST_REQUIRE_POSTGRES=1` (set by CI) turns a missing URL into a failure instead of a
+//! silent fall-back, so a broken CI setup cannot pass by testing only SQLite.
+#![allow(clippy::missing_panics_doc, reason = "test support: a failed setup should stop the test")]
+
+use std::net::SocketAddr;
+
+use mizan_server::{AppState, Config};
+use mizan_store::Store;
+
+/// A fresh, migrated database that lives as long as this value.
+pub struct TestDb {
+    /// Connection URL.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// Makes a fresh database on the configured backend.
+    pub async fn new() -> TestDb {
+        match std::env::var("MIZAN_TEST_DATABASE_URL") {
+            Ok(admin) if !admin.is_empty() => {
+                use sqlx::Connection;
+                let name = format!("mizan_test_{:016x}", rand::random::<u64>());
+                let mut conn = sqlx::PgConnection::connect(&admin).await.expect("connect to test PostgreSQL");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create test database");
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                TestDb { url: format!("{base}/{name}"), _dir: None }
+            }
+            _ => {
+                assert!(
+                    std::env::var("MIZAN_TEST_REQUIRE_POSTGRES").is_err(),
+                    "MIZAN_TEST_REQUIRE_POSTGRES is set but MIZAN_TEST_DATABASE_URL is not"
+                );
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("mizan.db").display());
+                TestDb { url, _dir: Some(dir) }
+            }
+        }
+    }
+
+    /// Which backend tests run on, for messages.
+    #[must_use]
+    pub fn backend_name() -> &'static str {
+        if std::env::var("MIZAN_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) { "postgres" } else { "sqlite" }
+    }
+
+    /// A migrated store on this database.
+    pub async fn store(&self) -> Store {
+        let store = Store::connect(&self.url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        store
+    }
+}
+
+/// A running Mizan server on 127.0.0.1 with its own database.
+pub struct TestApp {
+    /// Base URL, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    /// Listening address.
+    pub addr: SocketAddr,
+    /// Direct store access for setup and assertions.
+    pub store: Store,
+    /// The database (kept alive).
+    pub db: TestDb,
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database, optionally with the demo data.
+    pub async fn start(with_demo: bool) -> TestApp {
+        let db = TestDb::new().await;
+        let store = db.store().await;
+        if with_demo {
+            mizan_server::demo::seed(&store).await.expect("seed demo");
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let base = format!("http://{addr}");
+        let state = AppState::new(store.clone(), Config { secure_cookies: false, base_url: base.clone() }).expect("state");
+        tokio::spawn(async move {
+            let _ = axum_serve(listener, state).await;
+        });
+        TestApp { base, addr, store, db }
+    }
+
+    /// A client that keeps cookies and does not follow redirects (tests look at them).
+    #[must_use]
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// URL of a path.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    mizan_server::serve(listener, state).await
+}

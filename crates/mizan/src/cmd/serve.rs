@@ -1,0 +1,129 @@
+//! `mizan serve` and `mizan migrate`: open the database (SQLite under the data directory by
+//! default, PostgreSQL with `--database-url`), bring the schema up to date, and serve.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use mizan_store::Store;
+
+/// Where the data lives; shared by every command that opens the database.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    /// Directory for the embedded SQLite database and files.
+    #[arg(long, env = "MIZAN_DATA_DIR", default_value = "./mizan-data")]
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL (`postgres://user:pass@host/db`); without it Mizan uses SQLite in the data directory.
+    #[arg(long, env = "MIZAN_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DbArgs {
+    /// Opens and migrates the database.
+    pub async fn open(&self) -> Result<Store> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("cannot create data directory `{}`", self.data_dir.display()))?;
+                format!("sqlite://{}", self.data_dir.join("mizan.db").display())
+            }
+        };
+        let store = Store::connect(&url).await.with_context(|| format!("cannot open database `{}`", redact(&url)))?;
+        store.migrate().await.context("cannot bring the database schema up to date")?;
+        Ok(store)
+    }
+}
+
+/// Hides a password in a database URL before printing it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}:***{}", &url[..s], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Arguments of `mizan serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "MIZAN_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seed demo organisations, users and AI systems (idempotent) and print the demo sign-ins.
+    #[arg(long)]
+    demo: bool,
+    /// Public base URL used in links of the API, feed and downloads (default: http://LISTEN).
+    #[arg(long, env = "MIZAN_BASE_URL")]
+    base_url: Option<String>,
+    /// Mark cookies Secure (set this when serving over HTTPS).
+    #[arg(long, env = "MIZAN_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+/// Runs `mizan serve`.
+pub fn run(args: ServeArgs) -> Result<()> {
+    runtime()?.block_on(async move {
+        let store = args.db.open().await?;
+        if args.demo {
+            let seeded = mizan_server::demo::seed(&store).await.context("cannot seed demo data")?;
+            let n = mizan_server::demo::count(&store).await?;
+            eprintln!("demo data: {n} AI systems ({})", if seeded { "just seeded" } else { "already present" });
+            eprintln!("demo sign-ins (demo data only, never use these passwords for real accounts):");
+            for u in mizan_server::demo::USERS {
+                eprintln!("  {:<32} {:<18} {} ({})", u.email, u.password, u.role, u.org);
+            }
+        }
+        let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let state = mizan_server::AppState::new(
+            store.clone(),
+            mizan_server::Config { secure_cookies: args.secure_cookies, base_url: base_url.clone() },
+        )
+        .map_err(anyhow::Error::msg)?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on `{}` (is another program using it? try --listen 127.0.0.1:8081)", args.listen))?;
+        eprintln!("Mizan is running at {base_url}  (Ctrl-C to stop)");
+        mizan_server::serve(listener, state).await.context("server stopped with an error")?;
+        store.close().await;
+        Ok(())
+    })
+}
+
+/// Arguments of `mizan migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+/// Runs `mizan migrate`.
+pub fn migrate(args: MigrateArgs) -> Result<()> {
+    runtime()?.block_on(async move {
+        let store = args.db.open().await?;
+        store.close().await;
+        eprintln!("database schema is up to date");
+        Ok(())
+    })
+}
+
+/// The async runtime for commands that need one.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(super::redact("postgres://mizan:secret@db:5432/m"), "postgres://mizan:***@db:5432/m");
+        assert_eq!(super::redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}
