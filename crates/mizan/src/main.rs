@@ -19,6 +19,12 @@ struct Cli {
 // Each command is one variant and one module under `cmd/`. Keep one line per command here.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run Mizan: the public register, provider and regulator pages, and the API.
+    Serve(cmd::serve::ServeArgs),
+    /// Bring the database schema up to date and exit.
+    Migrate(cmd::serve::MigrateArgs),
+    /// Bootstrap a deployment: organisations, users, API tokens.
+    Admin(cmd::admin::AdminArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,6 +37,9 @@ fn main() -> std::process::ExitCode {
         )
         .init();
     let result = match cli.command {
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Migrate(args) => cmd::serve::migrate(args),
+        Command::Admin(args) => cmd::admin::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,1 +1,3 @@
 //! One module per subcommand; each converts its arguments into a library call.
+pub mod admin;
+pub mod serve;
