@@ -1,0 +1,378 @@
+//! The JSON API end to end on a real database (SQLite, or PostgreSQL when
+//! `MIZAN_TEST_DATABASE_URL` is set): the register flow, downloads, bad input, and the
+//! authorisation matrix.
+
+mod common;
+
+use common::{TestApp, create_draft, record, token};
+use serde_json::{Value, json};
+
+async fn json_of(res: reqwest::Response) -> Value {
+    res.json().await.expect("json body")
+}
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+#[tokio::test]
+async fn register_flow_from_draft_to_public_with_versions() {
+    let app = TestApp::start(true).await;
+    let bank = token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
+    let reg = token(&app.store, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
+    let id = create_draft(&app, &bank, "Loan pricing engine").await;
+
+    // A draft is not public.
+    assert_eq!(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap().status(), 404);
+
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&bank)
+        .json(&json!({"to": "submitted", "reason": "ready"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(json_of(res).await["status"], "submitted");
+
+    let queue = json_of(http().get(app.url("/api/v1/regulator/queue")).bearer_auth(&reg).send().await.unwrap()).await;
+    assert!(queue.as_array().unwrap().iter().any(|s| s["id"] == id.as_str()), "submitted system is in the queue");
+
+    for (to, reason) in [("under_review", "taking it up"), ("registered", "complete")] {
+        let res = http()
+            .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
+            .bearer_auth(&reg)
+            .json(&json!({"to": to, "reason": reason}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "move to {to}");
+    }
+
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    assert_eq!(public["status"], "registered");
+    assert_eq!(public["record"]["name"]["en"], "Loan pricing engine");
+    assert!(public["record"].get("internal_notes").is_none(), "non-public fields never leave: {public}");
+
+    // Edit and register a second version; both stay readable, and the diff names the change.
+    let mut r2 = record("Loan pricing engine");
+    r2["purpose"] = json!("pricing personal loans");
+    let res = http().put(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).json(&r2).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&bank)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .unwrap();
+    // While version 2 waits, the public register still shows version 1.
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    assert_eq!(public["version"], 1);
+    for to in ["under_review", "registered"] {
+        let res = http()
+            .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
+            .bearer_auth(&reg)
+            .json(&json!({"to": to, "reason": "ok"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let versions = json_of(http().get(app.url(&format!("/api/v1/systems/{id}/versions"))).send().await.unwrap()).await;
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    let v1 = json_of(http().get(app.url(&format!("/api/v1/systems/{id}/versions/1"))).send().await.unwrap()).await;
+    assert_eq!(v1["purpose"]["en"], "testing");
+    let diff = http().get(app.url(&format!("/register/{id}/diff?from=1&to=2"))).send().await.unwrap().text().await.unwrap();
+    assert!(diff.contains("pricing personal loans") && diff.contains("Purpose"), "diff page shows the change");
+
+    // The event trail records every move with who and why.
+    let detail = json_of(http().get(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).send().await.unwrap()).await;
+    let events = detail["events"].as_array().unwrap();
+    let registered: Vec<&Value> = events.iter().filter(|e| e["to"] == "registered" && e["kind"] == "transition").collect();
+    assert_eq!(registered.len(), 2);
+    assert!(registered[0]["actor"].as_str().unwrap().contains("Regulatory"), "actor recorded: {}", registered[0]);
+    assert_eq!(registered[0]["reason"], "complete");
+}
+
+#[tokio::test]
+async fn list_search_filters_and_paging() {
+    let app = TestApp::start(true).await;
+    let all = json_of(http().get(app.url("/api/v1/systems?per_page=100")).send().await.unwrap()).await;
+    let total = all["total"].as_i64().unwrap();
+    assert!(total >= 11, "demo data registers at least 11 systems, got {total}");
+    assert_eq!(all["items"].as_array().unwrap().len() as i64, total);
+
+    let health = json_of(http().get(app.url("/api/v1/systems?sector=health")).send().await.unwrap()).await;
+    assert!(health["items"].as_array().unwrap().iter().all(|s| s["sector"] == "health"));
+    assert!(health["total"].as_i64().unwrap() >= 1);
+
+    let triage = json_of(http().get(app.url("/api/v1/systems?q=TRIAGE%20nurse")).send().await.unwrap()).await;
+    assert_eq!(triage["total"], 1, "search is case-insensitive and needs every word");
+
+    let urdu = json_of(http().get(app.url("/api/v1/systems?q=%DA%86%DB%8C%D9%B9%20%D8%A8%D9%88%D9%B9")).send().await.unwrap()).await;
+    assert_eq!(urdu["total"], 1, "Urdu text is searchable (چیٹ بوٹ)");
+
+    let suspended = json_of(http().get(app.url("/api/v1/systems?status=suspended")).send().await.unwrap()).await;
+    assert_eq!(suspended["total"], 1);
+
+    let p1 = json_of(http().get(app.url("/api/v1/systems?per_page=5&page=1")).send().await.unwrap()).await;
+    let p2 = json_of(http().get(app.url("/api/v1/systems?per_page=5&page=2")).send().await.unwrap()).await;
+    assert_eq!(p1["items"].as_array().unwrap().len(), 5);
+    assert_ne!(p1["items"][0]["id"], p2["items"][0]["id"]);
+
+    let bad = http().get(app.url("/api/v1/systems?page=zero")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.headers()["content-type"], "application/problem+json");
+    assert_eq!(json_of(bad).await["field"], "page");
+}
+
+#[tokio::test]
+async fn bulk_downloads_feed_and_openapi() {
+    let app = TestApp::start(true).await;
+    let total = json_of(http().get(app.url("/api/v1/systems")).send().await.unwrap()).await["total"].as_u64().unwrap();
+
+    let bulk = json_of(http().get(app.url("/api/v1/register.json")).send().await.unwrap()).await;
+    assert_eq!(bulk["count"].as_u64().unwrap(), total);
+
+    let csv_text = http().get(app.url("/api/v1/register.csv")).send().await.unwrap().text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert!(headers.iter().any(|h| h == "name_ur"));
+    assert!(!headers.iter().any(|h| h.starts_with("internal_notes")), "non-public fields are not exported");
+    let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
+    assert_eq!(rows.len() as u64, total);
+
+    let atom = http().get(app.url("/api/v1/changes.atom")).send().await.unwrap();
+    assert!(atom.headers()["content-type"].to_str().unwrap().starts_with("application/atom+xml"));
+    let atom = atom.text().await.unwrap();
+    assert!(atom.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">"));
+    assert!(atom.matches("<entry>").count() as u64 >= total, "each registration is an entry");
+
+    let spec = json_of(http().get(app.url("/api/v1/openapi.json")).send().await.unwrap()).await;
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/api/v1/systems", "/api/v1/org/systems", "/api/v1/regulator/systems/{id}/transitions"] {
+        assert!(spec["paths"].get(path).is_some(), "{path} documented");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_is_a_clear_error_and_writes_nothing() {
+    let app = TestApp::start(true).await;
+    let bank = token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
+    let count = || async {
+        json_of(http().get(app.url("/api/v1/org/systems")).bearer_auth(&bank).send().await.unwrap()).await.as_array().unwrap().len()
+    };
+    let before = count().await;
+    let post = |body: String, ct: &'static str| {
+        http().post(app.url("/api/v1/org/systems")).bearer_auth(&bank).header("content-type", ct).body(body).send()
+    };
+
+    let res = post("{\"name\": ".into(), "application/json").await.unwrap();
+    assert_eq!(res.status(), 400, "malformed JSON");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let body = json_of(res).await;
+    assert_eq!(body["status"], 400);
+    assert!(body["detail"].as_str().unwrap().contains("line"), "says where: {body}");
+
+    let res = post(record("x").to_string(), "text/plain").await.unwrap();
+    assert_eq!(res.status(), 415, "wrong content type");
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("application/json"));
+
+    let res = post(format!("{{\"name\": \"{}\"}}", "x".repeat(400 * 1024)), "application/json").await.unwrap();
+    assert_eq!(res.status(), 413, "oversized body");
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+
+    let mut long = record("x");
+    long["name"] = json!({"en": "x".repeat(201)});
+    long["sector"] = json!("casino");
+    let res = post(long.to_string(), "application/json").await.unwrap();
+    assert_eq!(res.status(), 422, "over-long and invalid fields");
+    let body = json_of(res).await;
+    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"name.en") && fields.contains(&"sector"), "{body}");
+
+    let res = post(json!({"colour": "blue"}).to_string(), "application/json").await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(json_of(res).await["field"], "colour", "unknown field is named");
+
+    assert_eq!(count().await, before, "nothing was half-written");
+
+    // Submitting an incomplete draft names every missing field and changes nothing.
+    let res = post(json!({"name": "only a name"}).to_string(), "application/json").await.unwrap();
+    let id = json_of(res).await["id"].as_str().unwrap().to_owned();
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&bank)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body = json_of(res).await;
+    assert!(body["errors"].as_array().unwrap().iter().any(|e| e["field"] == "sector" && e["code"] == "required"));
+    let detail = json_of(http().get(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).send().await.unwrap()).await;
+    assert_eq!(detail["status"], "draft");
+    assert_eq!(detail["latest_version"], 0, "no version was created");
+
+    let res = http().post(app.url(&format!("/api/v1/org/systems/{id}/transitions"))).bearer_auth(&bank).json(&json!({"to": "flying"})).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(json_of(res).await["field"], "to");
+
+    let res = http().get(app.url("/api/v1/systems/zzzzzzzz")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(http().get(app.url("/api/v1/nothing-here")).send().await.unwrap().status(), 404);
+    assert_eq!(http().delete(app.url("/api/v1/systems")).send().await.unwrap().status(), 405);
+
+    let res = http().post(app.url("/api/v1/systems/zzzzzzzz/reports")).json(&json!({"body": "wrong"})).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn tokens_expire_and_revoke() {
+    let app = TestApp::start(true).await;
+    let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let scope = mizan_store::OrgScope::new(org.id);
+    let t = app
+        .store
+        .create_token(scope, None, "soon", &["systems:read".into()], time::OffsetDateTime::now_utc() + time::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(http().get(app.url("/api/v1/org/systems")).bearer_auth(&t.secret).send().await.unwrap().status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = http().get(app.url("/api/v1/org/systems")).bearer_auth(&t.secret).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().contains_key("www-authenticate"));
+    assert!(json_of(res).await["type"].as_str().unwrap().ends_with("token-expired"));
+
+    let live = token(&app.store, "admin@indus-bank.demo", &["systems:read"]).await;
+    let tokens = app.store.tokens(scope).await.unwrap();
+    app.store.revoke_token(scope, tokens[0].id).await.unwrap();
+    let res = http().get(app.url("/api/v1/org/systems")).bearer_auth(&live).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(json_of(res).await["type"].as_str().unwrap().ends_with("token-revoked"));
+
+    let res = http().get(app.url("/api/v1/org/systems")).bearer_auth("mzn_nonsense").send().await.unwrap();
+    assert!(json_of(res).await["type"].as_str().unwrap().ends_with("token-unknown"));
+
+    // A token can never exceed its creator's roles: an editor asking for tokens:manage gets nothing extra.
+    let editor = token(&app.store, "editor@indus-bank.demo", &["systems:read", "tokens:manage"]).await;
+    let p = app.store.principal_for_token(&editor).await.unwrap().unwrap();
+    assert!(p.can("systems:read") && !p.can("tokens:manage"));
+
+    // Expiry is mandatory and must be in the future.
+    let past = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+    assert!(app.store.create_token(scope, None, "old", &["systems:read".into()], past).await.is_err());
+    assert!(app.store.create_token(scope, None, "bad", &["nonsense:scope".into()], past + time::Duration::days(9)).await.is_err());
+}
+
+/// Every API endpoint × every kind of caller gets exactly the intended status.
+#[tokio::test]
+async fn authorisation_matrix() {
+    let app = TestApp::start(true).await;
+    let s = &app.store;
+    let bank_admin = token(s, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit", "systems:retire"]).await;
+    let bank_editor = token(s, "editor@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
+    let bank_readonly = token(s, "admin@indus-bank.demo", &["systems:read"]).await;
+    let health = token(s, "admin@rahbar-health.demo", &["systems:read", "systems:write", "systems:submit", "systems:retire"]).await;
+    let regulator = token(s, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
+    let reviewer = token(s, "reviewer@regulator.demo", &["register:queue", "register:transition"]).await;
+    let steward = token(s, "steward@citizen-services.demo", &["systems:read"]).await;
+    let bank_sys = create_draft(&app, &bank_admin, "Matrix subject").await;
+    let public_sys = json_of(http().get(app.url("/api/v1/systems?per_page=1")).send().await.unwrap()).await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let callers: [(&str, Option<&str>); 8] = [
+        ("anonymous", None),
+        ("bank_admin", Some(&bank_admin)),
+        ("bank_editor", Some(&bank_editor)),
+        ("bank_readonly", Some(&bank_readonly)),
+        ("health_other_org", Some(&health)),
+        ("regulator", Some(&regulator)),
+        ("reviewer", Some(&reviewer)),
+        ("steward_other_org", Some(&steward)),
+    ];
+    // Transition bodies are chosen to be refused by the lifecycle (409) when access is granted,
+    // so the matrix never changes state and every row sees the same system.
+    let org_sys = format!("/api/v1/org/systems/{bank_sys}");
+    let rows: Vec<(&str, String, Option<Value>, [u16; 8])> = vec![
+        ("GET", "/api/v1/systems".into(), None, [200; 8]),
+        ("GET", format!("/api/v1/systems/{public_sys}"), None, [200; 8]),
+        ("GET", "/api/v1/org/systems".into(), None, [401, 200, 200, 200, 200, 403, 403, 200]),
+        ("POST", "/api/v1/org/systems".into(), Some(json!({"colour": 1})), [401, 422, 422, 403, 422, 403, 403, 403]),
+        ("GET", org_sys.clone(), None, [401, 200, 200, 200, 404, 403, 403, 404]),
+        ("PUT", org_sys.clone(), Some(json!({"colour": 1})), [401, 422, 422, 403, 422, 403, 403, 403]),
+        ("PUT", org_sys.clone(), Some(record("renamed")), [401, 200, 200, 403, 404, 403, 403, 403]),
+        ("POST", format!("{org_sys}/transitions"), Some(json!({"to": "draft"})), [401, 409, 409, 403, 404, 403, 403, 403]),
+        ("POST", format!("{org_sys}/transitions"), Some(json!({"to": "retired"})), [401, 409, 403, 403, 404, 403, 403, 403]),
+        ("GET", "/api/v1/regulator/queue".into(), None, [401, 403, 403, 403, 403, 200, 200, 403]),
+        ("POST", format!("/api/v1/regulator/systems/{bank_sys}/transitions"), Some(json!({"to": "registered", "reason": "x"})),
+            [401, 403, 403, 403, 403, 409, 403, 403]),
+    ];
+    let mut failures = vec![];
+    for (method, path, body, expected) in &rows {
+        for ((who, tok), want) in callers.iter().zip(expected) {
+            let mut req = http().request(method.parse().unwrap(), app.url(path));
+            if let Some(t) = tok {
+                req = req.bearer_auth(t);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let got = req.send().await.unwrap().status().as_u16();
+            if got != *want {
+                failures.push(format!("{method} {path} as {who}: expected {want}, got {got}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "authorisation matrix mismatches:\n{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn error_reports_reach_the_owner_and_the_reporter_can_follow() {
+    let app = TestApp::start(true).await;
+    let entry = json_of(http().get(app.url("/api/v1/systems?q=credit%20scoring")).send().await.unwrap()).await;
+    let id = entry["items"][0]["id"].as_str().unwrap().to_owned();
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/reports")))
+        .json(&json!({"field": "contact_email", "body": "this address bounces", "contact": "me@example.pk"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let reference = json_of(res).await["reference"].as_str().unwrap().to_owned();
+    assert!(reference.starts_with("ER-"));
+
+    let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let other = app.store.org_by_slug("demo-rahbar-health").await.unwrap();
+    let queue = app.store.org_reports(mizan_store::OrgScope::new(bank.id)).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].reporter_contact, "me@example.pk");
+    assert!(app.store.org_reports(mizan_store::OrgScope::new(other.id)).await.unwrap().is_empty());
+    assert!(
+        app.store.respond_report(mizan_store::OrgScope::new(other.id), &reference, mizan_store::ReportStatus::Resolved, "x").await.is_err(),
+        "another organisation cannot answer it"
+    );
+    app.store
+        .respond_report(mizan_store::OrgScope::new(bank.id), &reference, mizan_store::ReportStatus::Resolved, "address fixed")
+        .await
+        .unwrap();
+    let followed = json_of(http().get(app.url(&format!("/api/v1/reports/{}", reference.to_lowercase()))).send().await.unwrap()).await;
+    assert_eq!(followed["status"], "resolved");
+    assert_eq!(followed["response"], "address fixed");
+    assert!(followed.get("contact").is_none(), "the reporter's contact is never shown publicly");
+
+    let res = http().post(app.url(&format!("/api/v1/systems/{id}/reports"))).json(&json!({"body": ""})).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(json_of(res).await["field"], "body");
+}
+
+#[tokio::test]
+async fn the_event_trail_cannot_be_rewritten_in_the_database() {
+    let app = TestApp::start(true).await;
+    assert!(app.store.try_rewrite_history().await.is_err(), "UPDATE on system_events must be refused");
+    assert!(app.store.try_erase_history().await.is_err(), "DELETE on system_events must be refused");
+}

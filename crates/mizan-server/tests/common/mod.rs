@@ -1,0 +1,78 @@
+//! Helpers shared by the server's integration tests: sign-in, CSRF, tokens, a valid record.
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use mizan_store::{OrgScope, Store};
+pub use mizan_test::TestApp;
+use serde_json::{Value, json};
+
+/// A complete, valid record (every required field), named `name`.
+pub fn record(name: &str) -> Value {
+    json!({
+        "name": {"en": name, "ur": "آزمائشی نظام"},
+        "short_description": "A system made by a test",
+        "sector": "finance",
+        "purpose": "testing", "intended_use": "testing", "deployment_context": "a test",
+        "affected_persons": "nobody", "legal_basis": "none", "human_oversight": "always",
+        "appeals_mechanism": "write to us", "data_development": "synthetic", "data_operational": "synthetic",
+        "model_type": "logistic regression", "risk_management": "reviewed", "contact_email": "ai@test.example.pk",
+        "deployment_status": "pilot", "languages": ["en", "ur"], "internal_notes": "secret-internal-note"
+    })
+}
+
+/// Makes an API token for a demo user with the given scopes (expiring in `days`, may be negative
+/// to make an expired one by writing directly is not possible, so use `days >= 1`).
+pub async fn token(store: &Store, email: &str, scopes: &[&str]) -> String {
+    let (user, _) = store.user_for_login(email).await.expect("db").expect("demo user");
+    let org_slug = mizan_server::demo::USERS.iter().find(|u| u.email == email).expect("demo user").org;
+    let org = store.org_by_slug(org_slug).await.expect("org");
+    let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+    store.create_token(OrgScope::new(org.id), Some(user.id), "test", &scopes, expires).await.expect("token").secret
+}
+
+/// Extracts the CSRF token from a page.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a CSRF field") + marker.len();
+    html[start..start + 48].to_owned()
+}
+
+/// Signs in through the real form; returns the client holding the session.
+pub async fn sign_in(app: &TestApp, email: &str, password: &str) -> reqwest::Client {
+    let c = app.client();
+    let page = c.get(app.url("/login")).send().await.expect("login page").text().await.expect("body");
+    let csrf = csrf_of(&page);
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("csrf", csrf.as_str()), ("email", email), ("password", password), ("next", "/app")])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 303, "sign-in of {email} should redirect");
+    c
+}
+
+/// A fresh CSRF token for a signed-in client.
+pub async fn csrf(app: &TestApp, c: &reqwest::Client) -> String {
+    let page = c.get(app.url("/about")).send().await.expect("page").text().await.expect("body");
+    csrf_of(&page)
+}
+
+/// Password of a demo user.
+pub fn password(email: &str) -> &'static str {
+    mizan_server::demo::USERS.iter().find(|u| u.email == email).expect("demo user").password
+}
+
+/// Creates a draft through the API and returns its public id.
+pub async fn create_draft(app: &TestApp, token: &str, name: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/org/systems"))
+        .bearer_auth(token)
+        .json(&record(name))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.expect("json");
+    v["id"].as_str().expect("id").to_owned()
+}
