@@ -158,7 +158,12 @@ async fn extract_error(res: Response) -> Result<(AppError, Response), Response> 
     if let Some(err) = res.extensions().get::<AppError>().cloned() {
         return Ok((err, res));
     }
-    if !(status.is_client_error() || status.is_server_error()) {
+    let rendered = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"text/html") || v.starts_with(b"application/problem+json")
+    });
+    // Pages a handler rendered itself (a form shown again with 422) pass through untouched.
+    if rendered || !(status.is_client_error() || status.is_server_error()) {
         return Err(res);
     }
     let (parts, body) = res.into_parts();

@@ -33,6 +33,6 @@ impl FormFields {
 
 /// Only same-site relative paths are allowed as redirect targets (no open redirects).
 #[must_use]
-pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { "/app" }
+pub fn safe_next<'a>(next: &'a str, fallback: &'a str) -> &'a str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next } else { fallback }
 }

@@ -32,13 +32,13 @@ pub struct NextParam {
 
 /// `GET /login`.
 pub async fn login_form(ctx: Ctx, Query(q): Query<NextParam>) -> Response {
-    render(&LoginPage { ctx, next: safe_next(&q.next).to_owned(), email: String::new(), failed: false })
+    render(&LoginPage { ctx, next: safe_next(&q.next, "/app").to_owned(), email: String::new(), failed: false })
 }
 
 /// `POST /login`: checks the password and starts a session.
 pub async fn login(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm) -> Result<Response, AppError> {
     let (email, password) = (form.get("email"), form.get("password"));
-    let next = safe_next(form.get("next")).to_owned();
+    let next = safe_next(form.get("next"), "/app").to_owned();
     let found = state.store.user_for_login(email).await?;
     let ok = match &found {
         Some((_, hash)) => verify_password(password, hash),
@@ -80,8 +80,7 @@ pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMa
 pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<NextParam>) -> Result<Response, AppError> {
     let lang = Lang::parse(&code).ok_or_else(|| AppError::NotFound(format!("language `{code}`")))?;
     // Drop any ?lang= override in the target so the new cookie wins.
-    let next = safe_next(&q.next);
-    let next = strip_lang_param(if next == "/app" && q.next.is_empty() { "/" } else { next });
+    let next = strip_lang_param(safe_next(&q.next, "/"));
     let mut res = Redirect::to(&next).into_response();
     let value = format!("mizan_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code());
     res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.to_string()))?);

@@ -1,0 +1,241 @@
+//! The HTML pages over real HTTP: sign-in, forms with CSRF, both languages, page-level access
+//! and the error pages. (The browser suite drives the same flows in Chromium.)
+
+mod common;
+
+use common::{TestApp, csrf, password, sign_in};
+
+async fn text(res: reqwest::Response) -> String {
+    res.text().await.expect("body")
+}
+
+#[tokio::test]
+async fn languages_negotiate_switch_and_render_right_to_left() {
+    let app = TestApp::start(true).await;
+    let c = app.client();
+    let en = text(c.get(app.url("/register")).send().await.unwrap()).await;
+    assert!(en.contains("<html lang=\"en\" dir=\"ltr\">"));
+    let ur = text(c.get(app.url("/register?lang=ur")).send().await.unwrap()).await;
+    assert!(ur.contains("<html lang=\"ur\" dir=\"rtl\">"));
+    assert!(ur.contains("مصنوعی ذہانت کے نظاموں کا عوامی رجسٹر"));
+    let negotiated = text(c.get(app.url("/register")).header("accept-language", "ur-PK,ur;q=0.9,en;q=0.5").send().await.unwrap()).await;
+    assert!(negotiated.contains("dir=\"rtl\""));
+
+    let res = c.get(app.url("/lang/ur?next=/about")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/about");
+    let about = text(c.get(app.url("/about")).send().await.unwrap()).await;
+    assert!(about.contains("lang=\"ur\""), "the cookie keeps the choice");
+
+    let missing = c.get(app.url("/register/zzzzzzzz")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(text(missing).await.contains("نہیں ملا"), "404 page in Urdu");
+    assert_eq!(c.get(app.url("/lang/fr")).send().await.unwrap().status(), 404);
+    // Open redirects are refused.
+    let res = c.get(app.url("/lang/en?next=//evil.example")).send().await.unwrap();
+    assert_eq!(res.headers()["location"], "/");
+}
+
+#[tokio::test]
+async fn provider_creates_and_submits_regulator_registers_through_forms() {
+    let app = TestApp::start(true).await;
+    let editor = sign_in(&app, "editor@indus-bank.demo", password("editor@indus-bank.demo")).await;
+    let token = csrf(&app, &editor).await;
+    let mut form: Vec<(String, String)> = vec![("csrf".into(), token.clone())];
+    let fields = [
+        ("name.en", "Branch queue forecasting"),
+        ("name.ur", "برانچ قطار کی پیش گوئی"),
+        ("short_description.en", "Forecasts customer queues"),
+        ("sector", "finance"),
+        ("purpose.en", "staffing"),
+        ("intended_use.en", "staffing"),
+        ("deployment_context.en", "branches"),
+        ("affected_persons.en", "staff"),
+        ("legal_basis.en", "contract"),
+        ("human_oversight.en", "managers decide"),
+        ("appeals_mechanism.en", "complaints desk"),
+        ("data_development.en", "queue logs"),
+        ("data_operational.en", "queue logs"),
+        ("model_type", "time series"),
+        ("risk_management.en", "quarterly review"),
+        ("contact_email", "ai@bank.example.pk"),
+        ("deployment_status", "pilot"),
+        ("languages", "en"),
+        ("languages", "ur"),
+    ];
+    form.extend(fields.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+
+    // Invalid input re-shows the form with what was typed, in the page language, and writes nothing.
+    let mut bad = form.clone();
+    bad.push(("start_date".into(), "2026-02-30".into()));
+    let before = app.store.count_demo_systems().await.unwrap();
+    let res = editor.post(app.url("/app/systems?lang=ur")).form(&bad).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let page = text(res).await;
+    assert!(page.contains("برانچ قطار کی پیش گوئی"), "typed text kept");
+    assert!(page.contains("YYYY-MM-DD") && page.contains("dir=\"rtl\""), "Urdu error message");
+    let home = text(editor.get(app.url("/app")).send().await.unwrap()).await;
+    assert!(!home.contains("Branch queue forecasting"));
+    assert_eq!(app.store.count_demo_systems().await.unwrap(), before);
+
+    let res = editor.post(app.url("/app/systems")).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    let id = location.rsplit('/').next().unwrap().to_owned();
+    let res = editor.post(app.url(&format!("/app/systems/{id}/transition"))).form(&[("csrf", token.as_str()), ("to", "submitted")]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let page = text(editor.get(app.url(&location)).send().await.unwrap()).await;
+    assert!(page.contains("status-submitted"));
+
+    // The editor cannot reach regulator pages.
+    assert_eq!(editor.get(app.url("/regulator")).send().await.unwrap().status(), 403);
+
+    let reg = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    let queue = text(reg.get(app.url("/regulator")).send().await.unwrap()).await;
+    assert!(queue.contains("Branch queue forecasting"));
+    let rtoken = csrf(&app, &reg).await;
+    // A reason is required.
+    let res = reg.post(app.url(&format!("/regulator/systems/{id}/transition"))).form(&[("csrf", rtoken.as_str()), ("to", "under_review"), ("reason", "")]).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    for to in ["under_review", "registered"] {
+        let res = reg
+            .post(app.url(&format!("/regulator/systems/{id}/transition")))
+            .form(&[("csrf", rtoken.as_str()), ("to", to), ("reason", "checked")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "move to {to}");
+    }
+    let public = text(app.client().get(app.url(&format!("/register/{id}"))).send().await.unwrap()).await;
+    assert!(public.contains("Branch queue forecasting"));
+    let listed = text(app.client().get(app.url("/register?q=queue+forecasting")).send().await.unwrap()).await;
+    assert!(listed.contains(&format!("/register/{id}")));
+}
+
+#[tokio::test]
+async fn forms_without_a_valid_csrf_token_are_refused() {
+    let app = TestApp::start(true).await;
+    let editor = sign_in(&app, "editor@indus-bank.demo", password("editor@indus-bank.demo")).await;
+    let res = editor.post(app.url("/app/systems?lang=ur")).form(&[("name.en", "x")]).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let page = text(res).await;
+    assert!(page.contains("یہ فارم پرانا ہو چکا ہے"), "CSRF error in the page language");
+    let res = editor.post(app.url("/app/systems")).form(&[("csrf", "0".repeat(48).as_str()), ("name.en", "x")]).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    // Anonymous forms are protected too.
+    let res = app.client().post(app.url("/login")).form(&[("email", "a@b.c"), ("password", "x")]).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = editor.post(app.url("/app/systems")).header("content-type", "application/json").body("{}").send().await.unwrap();
+    assert_eq!(res.status(), 415);
+}
+
+#[tokio::test]
+async fn page_access_by_role_and_organisation() {
+    let app = TestApp::start(true).await;
+    let anon = app.client();
+    let res = anon.get(app.url("/app")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/login?next=/app");
+
+    let wrong = app.client();
+    let page = text(wrong.get(app.url("/login")).send().await.unwrap()).await;
+    let token = common::csrf_of(&page);
+    let res = wrong.post(app.url("/login")).form(&[("csrf", token.as_str()), ("email", "admin@indus-bank.demo"), ("password", "wrong")]).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+
+    let editor = sign_in(&app, "editor@indus-bank.demo", password("editor@indus-bank.demo")).await;
+    let admin = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let health = sign_in(&app, "admin@rahbar-health.demo", password("admin@rahbar-health.demo")).await;
+    let reg = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    let reviewer = sign_in(&app, "reviewer@regulator.demo", password("reviewer@regulator.demo")).await;
+
+    let bank_system = app.store.org_systems(mizan_store::OrgScope::new(app.store.org_by_slug("demo-indus-bank").await.unwrap().id)).await.unwrap()[0]
+        .public_id
+        .clone();
+    let cases: Vec<(&reqwest::Client, String, u16)> = vec![
+        (&editor, "/app".into(), 200),
+        (&editor, "/app/settings/tokens".into(), 403),
+        (&admin, "/app/settings/tokens".into(), 200),
+        (&editor, format!("/app/systems/{bank_system}"), 200),
+        (&health, format!("/app/systems/{bank_system}"), 404),
+        (&health, format!("/app/systems/{bank_system}/edit"), 404),
+        (&reg, "/app".into(), 303),
+        (&reg, "/regulator".into(), 200),
+        (&reviewer, "/regulator".into(), 200),
+        (&reg, format!("/regulator/systems/{bank_system}"), 200),
+        (&editor, format!("/regulator/systems/{bank_system}"), 403),
+        (&editor, "/app/reports".into(), 200),
+    ];
+    for (client, path, want) in cases {
+        assert_eq!(client.get(app.url(&path)).send().await.unwrap().status().as_u16(), want, "GET {path}");
+    }
+    // A reviewer may see the queue but not change status.
+    let token = csrf(&app, &reviewer).await;
+    let res = reviewer
+        .post(app.url(&format!("/regulator/systems/{bank_system}/transition")))
+        .form(&[("csrf", token.as_str()), ("to", "suspended"), ("reason", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn tokens_made_on_the_settings_page_work_once_shown_and_can_be_revoked() {
+    let app = TestApp::start(true).await;
+    let admin = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let token = csrf(&app, &admin).await;
+    let res = admin
+        .post(app.url("/app/settings/tokens"))
+        .form(&[("csrf", token.as_str()), ("name", "ci"), ("scope", "systems:read"), ("days", "30")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = text(res).await;
+    let start = page.find("id=\"new-token\">").expect("secret shown") + "id=\"new-token\">".len();
+    let secret = &page[start..start + 68];
+    assert!(secret.starts_with("mzn_"));
+    let api = reqwest::Client::new();
+    assert_eq!(api.get(app.url("/api/v1/org/systems")).bearer_auth(secret).send().await.unwrap().status(), 200);
+    let again = text(admin.get(app.url("/app/settings/tokens")).send().await.unwrap()).await;
+    assert!(!again.contains(secret), "the secret is shown only once");
+
+    let bad = admin.post(app.url("/app/settings/tokens")).form(&[("csrf", token.as_str()), ("name", "x"), ("scope", "register:transition"), ("days", "30")]).send().await.unwrap();
+    assert_eq!(bad.status(), 422, "cannot grant a scope the user does not hold");
+    let bad = admin.post(app.url("/app/settings/tokens")).form(&[("csrf", token.as_str()), ("name", "x"), ("scope", "systems:read"), ("days", "0")]).send().await.unwrap();
+    assert_eq!(bad.status(), 422, "expiry is mandatory");
+
+    let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let id = app.store.tokens(mizan_store::OrgScope::new(org.id)).await.unwrap()[0].id;
+    let res = admin.post(app.url(&format!("/app/settings/tokens/{id}/revoke"))).form(&[("csrf", token.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(api.get(app.url("/api/v1/org/systems")).bearer_auth(secret).send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn public_error_report_form_gives_a_reference() {
+    let app = TestApp::start(true).await;
+    let c = app.client();
+    let list = text(c.get(app.url("/register?q=triage")).send().await.unwrap()).await;
+    let start = list.find("href=\"/register/").unwrap() + "href=\"/register/".len();
+    let id = list[start..start + 8].to_owned();
+    let form_page = text(c.get(app.url(&format!("/register/{id}/report"))).send().await.unwrap()).await;
+    let token = common::csrf_of(&form_page);
+    let res = c.post(app.url(&format!("/register/{id}/report"))).form(&[("csrf", token.as_str()), ("field", "purpose"), ("body", "")]).send().await.unwrap();
+    assert_eq!(res.status(), 422, "an empty report is refused with a message");
+    let res = c
+        .post(app.url(&format!("/register/{id}/report")))
+        .form(&[("csrf", token.as_str()), ("field", "purpose"), ("body", "The purpose is out of date")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/reports/ER-"));
+    let status = text(c.get(app.url(&location)).send().await.unwrap()).await;
+    assert!(status.contains("The purpose is out of date"));
+    let provider = sign_in(&app, "admin@rahbar-health.demo", password("admin@rahbar-health.demo")).await;
+    let queue = text(provider.get(app.url("/app/reports")).send().await.unwrap()).await;
+    assert!(queue.contains("The purpose is out of date"), "the report reaches the owning organisation");
+}
