@@ -57,9 +57,8 @@ impl FromRequest<AppState> for CsrfForm {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let cookie_token = cookie(req.headers(), "mizan_csrf").map(str::to_owned);
-        let axum::Form(fields) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
-            .await
-            .map_err(|r| match r {
+        let axum::Form(fields) =
+            axum::Form::<Vec<(String, String)>>::from_request(req, state).await.map_err(|r| match r {
                 axum::extract::rejection::FormRejection::InvalidFormContentType(_) => {
                     AppError::UnsupportedMediaType("application/x-www-form-urlencoded".into())
                 }
@@ -69,7 +68,9 @@ impl FromRequest<AppState> for CsrfForm {
         let fields = FormFields(fields);
         let given = fields.get("csrf");
         match cookie_token {
-            Some(c) if !given.is_empty() && constant_time_eq(c.as_bytes(), given.as_bytes()) => Ok(CsrfForm(fields)),
+            Some(c) if !given.is_empty() && constant_time_eq(c.as_bytes(), given.as_bytes()) => {
+                Ok(CsrfForm(fields))
+            }
             _ => Err(AppError::Csrf),
         }
     }

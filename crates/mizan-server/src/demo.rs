@@ -23,13 +23,48 @@ pub struct DemoUser {
 
 /// Every demo account.
 pub const USERS: &[DemoUser] = &[
-    DemoUser { email: "admin@regulator.demo", password: "demo-regulator", role: "regulator-admin", org: "demo-regulator" },
-    DemoUser { email: "reviewer@regulator.demo", password: "demo-reviewer", role: "reviewer", org: "demo-regulator" },
-    DemoUser { email: "admin@indus-bank.demo", password: "demo-bank-admin", role: "provider-admin", org: "demo-indus-bank" },
-    DemoUser { email: "editor@indus-bank.demo", password: "demo-bank-editor", role: "provider-editor", org: "demo-indus-bank" },
-    DemoUser { email: "admin@rahbar-health.demo", password: "demo-health-admin", role: "provider-admin", org: "demo-rahbar-health" },
-    DemoUser { email: "admin@citizen-services.demo", password: "demo-gov-admin", role: "provider-admin", org: "demo-citizen-services" },
-    DemoUser { email: "steward@citizen-services.demo", password: "demo-steward", role: "steward", org: "demo-citizen-services" },
+    DemoUser {
+        email: "admin@regulator.demo",
+        password: "demo-regulator",
+        role: "regulator-admin",
+        org: "demo-regulator",
+    },
+    DemoUser {
+        email: "reviewer@regulator.demo",
+        password: "demo-reviewer",
+        role: "reviewer",
+        org: "demo-regulator",
+    },
+    DemoUser {
+        email: "admin@indus-bank.demo",
+        password: "demo-bank-admin",
+        role: "provider-admin",
+        org: "demo-indus-bank",
+    },
+    DemoUser {
+        email: "editor@indus-bank.demo",
+        password: "demo-bank-editor",
+        role: "provider-editor",
+        org: "demo-indus-bank",
+    },
+    DemoUser {
+        email: "admin@rahbar-health.demo",
+        password: "demo-health-admin",
+        role: "provider-admin",
+        org: "demo-rahbar-health",
+    },
+    DemoUser {
+        email: "admin@citizen-services.demo",
+        password: "demo-gov-admin",
+        role: "provider-admin",
+        org: "demo-citizen-services",
+    },
+    DemoUser {
+        email: "steward@citizen-services.demo",
+        password: "demo-steward",
+        role: "steward",
+        org: "demo-citizen-services",
+    },
 ];
 
 const ORGS: &[(&str, &str, OrgKind)] = &[
@@ -57,9 +92,13 @@ struct DemoSystem {
 
 const SYSTEMS: &[DemoSystem] = &[
     DemoSystem {
-        org: "demo-citizen-services", unit: "Identity Registration Wing",
+        org: "demo-citizen-services",
+        unit: "Identity Registration Wing",
         name: ("Face match for identity card renewal", "شناختی کارڈ کی تجدید کے لیے چہرے کی مطابقت"),
-        short: ("Compares an applicant's live photo with the photo on record when an identity card is renewed at a registration centre.", "رجسٹریشن مرکز پر شناختی کارڈ کی تجدید کے وقت درخواست گزار کی تازہ تصویر کا ریکارڈ میں موجود تصویر سے موازنہ کرتا ہے۔"),
+        short: (
+            "Compares an applicant's live photo with the photo on record when an identity card is renewed at a registration centre.",
+            "رجسٹریشن مرکز پر شناختی کارڈ کی تجدید کے وقت درخواست گزار کی تازہ تصویر کا ریکارڈ میں موجود تصویر سے موازنہ کرتا ہے۔",
+        ),
         sector: "identity",
         purpose: "Reduce impersonation in card renewals and shorten queues at registration centres.",
         affected: "Every adult citizen renewing an identity card in person; about 40,000 people a day.",
@@ -70,9 +109,13 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered],
     },
     DemoSystem {
-        org: "demo-indus-bank", unit: "Retail Credit",
+        org: "demo-indus-bank",
+        unit: "Retail Credit",
         name: ("Personal loan credit scoring", "ذاتی قرض کے لیے کریڈٹ اسکورنگ"),
-        short: ("Scores personal loan applications for the likelihood of repayment.", "ذاتی قرض کی درخواستوں کو ادائیگی کے امکان کے لحاظ سے اسکور کرتا ہے۔"),
+        short: (
+            "Scores personal loan applications for the likelihood of repayment.",
+            "ذاتی قرض کی درخواستوں کو ادائیگی کے امکان کے لحاظ سے اسکور کرتا ہے۔",
+        ),
         sector: "finance",
         purpose: "Decide personal loan applications up to PKR 1,500,000 consistently and quickly.",
         affected: "Applicants for personal loans at branches and in the mobile app.",
@@ -83,7 +126,8 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered],
     },
     DemoSystem {
-        org: "demo-citizen-services", unit: "Revenue Intelligence Unit",
+        org: "demo-citizen-services",
+        unit: "Revenue Intelligence Unit",
         name: ("Sales-tax return risk scoring", "سیلز ٹیکس گوشواروں کی رسک اسکورنگ"),
         short: ("Ranks sales-tax returns for audit by their risk of under-reporting.", ""),
         sector: "taxation",
@@ -96,9 +140,13 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered],
     },
     DemoSystem {
-        org: "demo-rahbar-health", unit: "Emergency Care",
+        org: "demo-rahbar-health",
+        unit: "Emergency Care",
         name: ("Emergency department triage assistant", "ایمرجنسی شعبے کے لیے ٹرائیج معاون"),
-        short: ("Suggests a triage category from vital signs and the presenting complaint.", "اہم علامات اور مریض کی شکایت کی بنیاد پر ٹرائیج کیٹیگری تجویز کرتا ہے۔"),
+        short: (
+            "Suggests a triage category from vital signs and the presenting complaint.",
+            "اہم علامات اور مریض کی شکایت کی بنیاد پر ٹرائیج کیٹیگری تجویز کرتا ہے۔",
+        ),
         sector: "health",
         purpose: "Help nurses in busy emergency departments recognise critically ill patients sooner.",
         affected: "Patients arriving at the emergency departments of partner hospitals in Lahore and Multan.",
@@ -109,9 +157,13 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered],
     },
     DemoSystem {
-        org: "demo-citizen-services", unit: "Higher Education Admissions Cell",
+        org: "demo-citizen-services",
+        unit: "Higher Education Admissions Cell",
         name: ("University admissions merit ranking", "جامعات میں داخلے کی میرٹ درجہ بندی"),
-        short: ("Computes merit positions for public university admissions from marks, tests and quotas.", ""),
+        short: (
+            "Computes merit positions for public university admissions from marks, tests and quotas.",
+            "",
+        ),
         sector: "education",
         purpose: "Publish transparent merit lists for undergraduate admissions across public universities.",
         affected: "Students applying to public universities in the province; about 120,000 a year.",
@@ -122,9 +174,13 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered],
     },
     DemoSystem {
-        org: "demo-citizen-services", unit: "Safe City Traffic Unit",
+        org: "demo-citizen-services",
+        unit: "Safe City Traffic Unit",
         name: ("Traffic camera number-plate reading", "ٹریفک کیمروں کے ذریعے نمبر پلیٹ کی شناخت"),
-        short: ("Reads vehicle number plates from traffic cameras to issue e-challans for red-light violations.", "سرخ بتی کی خلاف ورزی پر ای چالان کے لیے ٹریفک کیمروں سے گاڑیوں کی نمبر پلیٹ پڑھتا ہے۔"),
+        short: (
+            "Reads vehicle number plates from traffic cameras to issue e-challans for red-light violations.",
+            "سرخ بتی کی خلاف ورزی پر ای چالان کے لیے ٹریفک کیمروں سے گاڑیوں کی نمبر پلیٹ پڑھتا ہے۔",
+        ),
         sector: "transport",
         purpose: "Enforce red-light rules at monitored junctions without stopping traffic.",
         affected: "Drivers and registered owners of vehicles passing monitored junctions.",
@@ -135,9 +191,13 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered],
     },
     DemoSystem {
-        org: "demo-citizen-services", unit: "Citizen Contact Centre",
+        org: "demo-citizen-services",
+        unit: "Citizen Contact Centre",
         name: ("Citizen services chatbot", "شہری خدمات چیٹ بوٹ"),
-        short: ("Answers questions about government services in Urdu and English on the web and WhatsApp.", "ویب اور واٹس ایپ پر اردو اور انگریزی میں سرکاری خدمات کے بارے میں سوالات کے جواب دیتا ہے۔"),
+        short: (
+            "Answers questions about government services in Urdu and English on the web and WhatsApp.",
+            "ویب اور واٹس ایپ پر اردو اور انگریزی میں سرکاری خدمات کے بارے میں سوالات کے جواب دیتا ہے۔",
+        ),
         sector: "public-administration",
         purpose: "Give citizens round-the-clock answers about documents, fees and office hours.",
         affected: "Members of the public contacting the department online.",
@@ -148,7 +208,8 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered],
     },
     DemoSystem {
-        org: "demo-citizen-services", unit: "Agriculture Extension Department",
+        org: "demo-citizen-services",
+        unit: "Agriculture Extension Department",
         name: ("Wheat yield forecasting", "گندم کی پیداوار کی پیش گوئی"),
         short: ("Forecasts district wheat yields from satellite imagery and weather data.", ""),
         sector: "agriculture",
@@ -161,9 +222,13 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered, Status::Registered],
     },
     DemoSystem {
-        org: "demo-indus-bank", unit: "Microfinance",
+        org: "demo-indus-bank",
+        unit: "Microfinance",
         name: ("Microfinance repayment early warning", ""),
-        short: ("Flags microfinance borrowers likely to miss repayments so officers can offer rescheduling.", ""),
+        short: (
+            "Flags microfinance borrowers likely to miss repayments so officers can offer rescheduling.",
+            "",
+        ),
         sector: "finance",
         purpose: "Offer rescheduling before borrowers fall into arrears.",
         affected: "Microfinance borrowers, many of them women running home businesses.",
@@ -174,7 +239,8 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Submitted],
     },
     DemoSystem {
-        org: "demo-indus-bank", unit: "Fraud Operations",
+        org: "demo-indus-bank",
+        unit: "Fraud Operations",
         name: ("Card transaction fraud detection", "کارڈ لین دین میں فراڈ کی نشاندہی"),
         short: ("Holds card transactions that look fraudulent until the customer confirms them.", ""),
         sector: "finance",
@@ -187,7 +253,8 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered, Status::Suspended],
     },
     DemoSystem {
-        org: "demo-rahbar-health", unit: "Radiology",
+        org: "demo-rahbar-health",
+        unit: "Radiology",
         name: ("Chest X-ray tuberculosis screening", "سینے کے ایکسرے سے ٹی بی کی اسکریننگ"),
         short: ("Scores chest X-rays for signs of tuberculosis in community screening camps.", ""),
         sector: "health",
@@ -200,9 +267,13 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::UnderReview],
     },
     DemoSystem {
-        org: "demo-citizen-services", unit: "Social Protection Wing",
+        org: "demo-citizen-services",
+        unit: "Social Protection Wing",
         name: ("Cash transfer eligibility targeting", "نقد امداد کے لیے اہلیت کا تعین"),
-        short: ("Estimates household welfare from survey data to decide eligibility for cash transfers.", "نقد امداد کی اہلیت کے لیے سروے کے اعداد و شمار سے گھرانے کی معاشی حالت کا تخمینہ لگاتا ہے۔"),
+        short: (
+            "Estimates household welfare from survey data to decide eligibility for cash transfers.",
+            "نقد امداد کی اہلیت کے لیے سروے کے اعداد و شمار سے گھرانے کی معاشی حالت کا تخمینہ لگاتا ہے۔",
+        ),
         sector: "social-protection",
         purpose: "Target unconditional cash transfers to the poorest households.",
         affected: "Households surveyed in the national socio-economic registry.",
@@ -213,7 +284,8 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Registered],
     },
     DemoSystem {
-        org: "demo-rahbar-health", unit: "Telemedicine",
+        org: "demo-rahbar-health",
+        unit: "Telemedicine",
         name: ("Telemedicine symptom checker", ""),
         short: ("Suggests whether a caller should see a doctor today, this week, or manage at home.", ""),
         sector: "health",
@@ -226,9 +298,13 @@ const SYSTEMS: &[DemoSystem] = &[
         end: &[Status::Draft],
     },
     DemoSystem {
-        org: "demo-citizen-services", unit: "Provincial Disaster Management",
+        org: "demo-citizen-services",
+        unit: "Provincial Disaster Management",
         name: ("Flood early-warning alerts", "سیلاب کی پیشگی وارننگ"),
-        short: ("Forecasts river levels and sends SMS alerts to villages at risk of flooding.", "دریا کی سطح کی پیش گوئی کر کے خطرے والے دیہات کو ایس ایم ایس الرٹ بھیجتا ہے۔"),
+        short: (
+            "Forecasts river levels and sends SMS alerts to villages at risk of flooding.",
+            "دریا کی سطح کی پیش گوئی کر کے خطرے والے دیہات کو ایس ایم ایس الرٹ بھیجتا ہے۔",
+        ),
         sector: "public-administration",
         purpose: "Give villages along the Indus more time to move people and livestock to safety.",
         affected: "Residents of flood-prone union councils.",
@@ -293,11 +369,14 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         let org = store.org_by_slug(u.org).await?;
         store.add_membership(user.id, org.id, u.role).await?;
         if u.role == "regulator-admin" {
-            regulator_principal = Some(ActorRef { user_id: Some(user.id), name: format!("{name} (demo), {}", org.name) });
+            regulator_principal =
+                Some(ActorRef { user_id: Some(user.id), name: format!("{name} (demo), {}", org.name) });
         }
     }
-    let reg_actor = regulator_principal.unwrap_or(ActorRef { user_id: None, name: "regulator (demo)".into() });
-    let reg = RegulatorScope::of(&demo_regulator(store).await?).ok_or_else(|| StoreError::Conflict("demo regulator missing".into()))?;
+    let reg_actor =
+        regulator_principal.unwrap_or(ActorRef { user_id: None, name: "regulator (demo)".into() });
+    let reg = RegulatorScope::of(&demo_regulator(store).await?)
+        .ok_or_else(|| StoreError::Conflict("demo regulator missing".into()))?;
     for s in SYSTEMS {
         let org = store.org_by_slug(s.org).await?;
         let scope = OrgScope::new(org.id);
@@ -316,15 +395,54 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                 }
                 Status::UnderReview => {
                     store.submit(scope, &id, &actor, "first submission").await?;
-                    store.regulator_transition(reg, &id, Status::UnderReview, &reg_actor, "taken up for review").await?;
+                    store
+                        .regulator_transition(
+                            reg,
+                            &id,
+                            Status::UnderReview,
+                            &reg_actor,
+                            "taken up for review",
+                        )
+                        .await?;
                 }
                 Status::Registered => {
-                    store.submit(scope, &id, &actor, if i == 0 { "first submission" } else { "updated record" }).await?;
-                    store.regulator_transition(reg, &id, Status::UnderReview, &reg_actor, "taken up for review").await?;
-                    store.regulator_transition(reg, &id, Status::Registered, &reg_actor, "record complete; registered").await?;
+                    store
+                        .submit(
+                            scope,
+                            &id,
+                            &actor,
+                            if i == 0 { "first submission" } else { "updated record" },
+                        )
+                        .await?;
+                    store
+                        .regulator_transition(
+                            reg,
+                            &id,
+                            Status::UnderReview,
+                            &reg_actor,
+                            "taken up for review",
+                        )
+                        .await?;
+                    store
+                        .regulator_transition(
+                            reg,
+                            &id,
+                            Status::Registered,
+                            &reg_actor,
+                            "record complete; registered",
+                        )
+                        .await?;
                 }
                 Status::Suspended => {
-                    store.regulator_transition(reg, &id, Status::Suspended, &reg_actor, "suspended pending a bias audit after complaints").await?;
+                    store
+                        .regulator_transition(
+                            reg,
+                            &id,
+                            Status::Suspended,
+                            &reg_actor,
+                            "suspended pending a bias audit after complaints",
+                        )
+                        .await?;
                 }
                 Status::Retired => {}
             }

@@ -98,7 +98,9 @@ impl AppError {
             AppError::Token(TokenProblem::Expired) => "the API token has expired; make a new one".into(),
             AppError::Token(TokenProblem::Revoked) => "the API token was revoked".into(),
             AppError::Token(TokenProblem::Unknown) => "the API token is not recognised".into(),
-            AppError::Invalid(errors) => errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            AppError::Invalid(errors) => {
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            }
             AppError::BadRequest { detail, .. } | AppError::Conflict(detail) => detail.clone(),
             AppError::Csrf => "the form's security token is missing or out of date; reload the page".into(),
             AppError::TooLarge => "the request body is too large".into(),
@@ -140,7 +142,8 @@ fn classify_bare(status: StatusCode, text: String) -> AppError {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(
-            if text.contains("json") { "application/json" } else { "application/x-www-form-urlencoded" }.into(),
+            if text.contains("json") { "application/json" } else { "application/x-www-form-urlencoded" }
+                .into(),
         ),
         StatusCode::METHOD_NOT_ALLOWED => AppError::MethodNotAllowed,
         StatusCode::NOT_FOUND => AppError::NotFound("page".into()),
@@ -203,7 +206,8 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
     let mut res = (err.status(), body.to_string()).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     if matches!(err, AppError::Unauthenticated | AppError::Token(_)) {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"mizan\""));
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"mizan\""));
     }
     res
 }
@@ -232,7 +236,8 @@ pub async fn render_page_errors(req: Request, next: Next) -> Response {
         AppError::NotFound(_) | AppError::Csrf | AppError::TooLarge | AppError::MethodNotAllowed => vec![],
         other => vec![other.detail()],
     };
-    let page = crate::pages::ErrorPage::new(lang, err.status().as_u16(), &format!("error-{}", err.slug()), detail);
+    let page =
+        crate::pages::ErrorPage::new(lang, err.status().as_u16(), &format!("error-{}", err.slug()), detail);
     (err.status(), Html(page.render_string())).into_response()
 }
 

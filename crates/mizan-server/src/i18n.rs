@@ -7,8 +7,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use fluent_templates::{Loader, static_loader};
 use fluent_templates::fluent_bundle::FluentValue;
+use fluent_templates::{Loader, static_loader};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -122,17 +122,23 @@ impl Lang {
 /// Reads a cookie value from request headers.
 #[must_use]
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
-        let (k, v) = c.trim().split_once('=')?;
-        (k == name).then_some(v)
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (k, v) = c.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
 }
 
 /// The language of this request.
 pub fn request_lang(parts: &Parts) -> Lang {
-    let from_query = parts.uri.query().and_then(|q| {
-        q.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(Lang::parse)
-    });
+    let from_query = parts
+        .uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(Lang::parse));
     from_query
         .or_else(|| cookie(&parts.headers, "mizan_lang").and_then(Lang::parse))
         .or_else(|| {

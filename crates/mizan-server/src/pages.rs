@@ -233,6 +233,7 @@ impl ErrorPage {
     /// Renders to a string; falls back to a minimal page if the template fails.
     #[must_use]
     pub fn render_string(&self) -> String {
-        self.render().unwrap_or_else(|_| format!("<!doctype html><title>{0}</title><h1>{0}</h1>", self.status))
+        self.render()
+            .unwrap_or_else(|_| format!("<!doctype html><title>{0}</title><h1>{0}</h1>", self.status))
     }
 }

@@ -12,7 +12,10 @@ const CSS: &str = include_str!("../static/mizan.css");
 pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
     match file.as_str() {
         "mizan.css" => Ok((
-            [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+            [
+                (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
             CSS,
         )
             .into_response()),

@@ -18,7 +18,9 @@ fn http() -> reqwest::Client {
 #[tokio::test]
 async fn register_flow_from_draft_to_public_with_versions() {
     let app = TestApp::start(true).await;
-    let bank = token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
+    let bank =
+        token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"])
+            .await;
     let reg = token(&app.store, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
     let id = create_draft(&app, &bank, "Loan pricing engine").await;
 
@@ -35,8 +37,12 @@ async fn register_flow_from_draft_to_public_with_versions() {
     assert_eq!(res.status(), 200);
     assert_eq!(json_of(res).await["status"], "submitted");
 
-    let queue = json_of(http().get(app.url("/api/v1/regulator/queue")).bearer_auth(&reg).send().await.unwrap()).await;
-    assert!(queue.as_array().unwrap().iter().any(|s| s["id"] == id.as_str()), "submitted system is in the queue");
+    let queue =
+        json_of(http().get(app.url("/api/v1/regulator/queue")).bearer_auth(&reg).send().await.unwrap()).await;
+    assert!(
+        queue.as_array().unwrap().iter().any(|s| s["id"] == id.as_str()),
+        "submitted system is in the queue"
+    );
 
     for (to, reason) in [("under_review", "taking it up"), ("registered", "complete")] {
         let res = http()
@@ -57,7 +63,13 @@ async fn register_flow_from_draft_to_public_with_versions() {
     // Edit and register a second version; both stay readable, and the diff names the change.
     let mut r2 = record("Loan pricing engine");
     r2["purpose"] = json!("pricing personal loans");
-    let res = http().put(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).json(&r2).send().await.unwrap();
+    let res = http()
+        .put(app.url(&format!("/api/v1/org/systems/{id}")))
+        .bearer_auth(&bank)
+        .json(&r2)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     http()
         .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
@@ -79,19 +91,39 @@ async fn register_flow_from_draft_to_public_with_versions() {
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    let versions = json_of(http().get(app.url(&format!("/api/v1/systems/{id}/versions"))).send().await.unwrap()).await;
+    let versions =
+        json_of(http().get(app.url(&format!("/api/v1/systems/{id}/versions"))).send().await.unwrap()).await;
     assert_eq!(versions.as_array().unwrap().len(), 2);
-    let v1 = json_of(http().get(app.url(&format!("/api/v1/systems/{id}/versions/1"))).send().await.unwrap()).await;
+    let v1 =
+        json_of(http().get(app.url(&format!("/api/v1/systems/{id}/versions/1"))).send().await.unwrap()).await;
     assert_eq!(v1["purpose"]["en"], "testing");
-    let diff = http().get(app.url(&format!("/register/{id}/diff?from=1&to=2"))).send().await.unwrap().text().await.unwrap();
-    assert!(diff.contains("pricing personal loans") && diff.contains("Purpose"), "diff page shows the change");
+    let diff = http()
+        .get(app.url(&format!("/register/{id}/diff?from=1&to=2")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        diff.contains("pricing personal loans") && diff.contains("Purpose"),
+        "diff page shows the change"
+    );
 
     // The event trail records every move with who and why.
-    let detail = json_of(http().get(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).send().await.unwrap()).await;
+    let detail = json_of(
+        http().get(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).send().await.unwrap(),
+    )
+    .await;
     let events = detail["events"].as_array().unwrap();
-    let registered: Vec<&Value> = events.iter().filter(|e| e["to"] == "registered" && e["kind"] == "transition").collect();
+    let registered: Vec<&Value> =
+        events.iter().filter(|e| e["to"] == "registered" && e["kind"] == "transition").collect();
     assert_eq!(registered.len(), 2);
-    assert!(registered[0]["actor"].as_str().unwrap().contains("Regulatory"), "actor recorded: {}", registered[0]);
+    assert!(
+        registered[0]["actor"].as_str().unwrap().contains("Regulatory"),
+        "actor recorded: {}",
+        registered[0]
+    );
     assert_eq!(registered[0]["reason"], "complete");
 }
 
@@ -110,10 +142,18 @@ async fn list_search_filters_and_paging() {
     let triage = json_of(http().get(app.url("/api/v1/systems?q=TRIAGE%20nurse")).send().await.unwrap()).await;
     assert_eq!(triage["total"], 1, "search is case-insensitive and needs every word");
 
-    let urdu = json_of(http().get(app.url("/api/v1/systems?q=%DA%86%DB%8C%D9%B9%20%D8%A8%D9%88%D9%B9")).send().await.unwrap()).await;
+    let urdu = json_of(
+        http()
+            .get(app.url("/api/v1/systems?q=%DA%86%DB%8C%D9%B9%20%D8%A8%D9%88%D9%B9"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(urdu["total"], 1, "Urdu text is searchable (چیٹ بوٹ)");
 
-    let suspended = json_of(http().get(app.url("/api/v1/systems?status=suspended")).send().await.unwrap()).await;
+    let suspended =
+        json_of(http().get(app.url("/api/v1/systems?status=suspended")).send().await.unwrap()).await;
     assert_eq!(suspended["total"], 1);
 
     let p1 = json_of(http().get(app.url("/api/v1/systems?per_page=5&page=1")).send().await.unwrap()).await;
@@ -130,7 +170,9 @@ async fn list_search_filters_and_paging() {
 #[tokio::test]
 async fn bulk_downloads_feed_and_openapi() {
     let app = TestApp::start(true).await;
-    let total = json_of(http().get(app.url("/api/v1/systems")).send().await.unwrap()).await["total"].as_u64().unwrap();
+    let total = json_of(http().get(app.url("/api/v1/systems")).send().await.unwrap()).await["total"]
+        .as_u64()
+        .unwrap();
 
     let bulk = json_of(http().get(app.url("/api/v1/register.json")).send().await.unwrap()).await;
     assert_eq!(bulk["count"].as_u64().unwrap(), total);
@@ -159,13 +201,24 @@ async fn bulk_downloads_feed_and_openapi() {
 #[tokio::test]
 async fn bad_input_is_a_clear_error_and_writes_nothing() {
     let app = TestApp::start(true).await;
-    let bank = token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
+    let bank =
+        token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"])
+            .await;
     let count = || async {
-        json_of(http().get(app.url("/api/v1/org/systems")).bearer_auth(&bank).send().await.unwrap()).await.as_array().unwrap().len()
+        json_of(http().get(app.url("/api/v1/org/systems")).bearer_auth(&bank).send().await.unwrap())
+            .await
+            .as_array()
+            .unwrap()
+            .len()
     };
     let before = count().await;
     let post = |body: String, ct: &'static str| {
-        http().post(app.url("/api/v1/org/systems")).bearer_auth(&bank).header("content-type", ct).body(body).send()
+        http()
+            .post(app.url("/api/v1/org/systems"))
+            .bearer_auth(&bank)
+            .header("content-type", ct)
+            .body(body)
+            .send()
     };
 
     let res = post("{\"name\": ".into(), "application/json").await.unwrap();
@@ -179,7 +232,8 @@ async fn bad_input_is_a_clear_error_and_writes_nothing() {
     assert_eq!(res.status(), 415, "wrong content type");
     assert!(json_of(res).await["detail"].as_str().unwrap().contains("application/json"));
 
-    let res = post(format!("{{\"name\": \"{}\"}}", "x".repeat(400 * 1024)), "application/json").await.unwrap();
+    let res =
+        post(format!("{{\"name\": \"{}\"}}", "x".repeat(400 * 1024)), "application/json").await.unwrap();
     assert_eq!(res.status(), 413, "oversized body");
     assert_eq!(res.headers()["content-type"], "application/problem+json");
 
@@ -189,7 +243,8 @@ async fn bad_input_is_a_clear_error_and_writes_nothing() {
     let res = post(long.to_string(), "application/json").await.unwrap();
     assert_eq!(res.status(), 422, "over-long and invalid fields");
     let body = json_of(res).await;
-    let fields: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"name.en") && fields.contains(&"sector"), "{body}");
 
     let res = post(json!({"colour": "blue"}).to_string(), "application/json").await.unwrap();
@@ -210,12 +265,23 @@ async fn bad_input_is_a_clear_error_and_writes_nothing() {
         .unwrap();
     assert_eq!(res.status(), 422);
     let body = json_of(res).await;
-    assert!(body["errors"].as_array().unwrap().iter().any(|e| e["field"] == "sector" && e["code"] == "required"));
-    let detail = json_of(http().get(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).send().await.unwrap()).await;
+    assert!(
+        body["errors"].as_array().unwrap().iter().any(|e| e["field"] == "sector" && e["code"] == "required")
+    );
+    let detail = json_of(
+        http().get(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).send().await.unwrap(),
+    )
+    .await;
     assert_eq!(detail["status"], "draft");
     assert_eq!(detail["latest_version"], 0, "no version was created");
 
-    let res = http().post(app.url(&format!("/api/v1/org/systems/{id}/transitions"))).bearer_auth(&bank).json(&json!({"to": "flying"})).send().await.unwrap();
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&bank)
+        .json(&json!({"to": "flying"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(json_of(res).await["field"], "to");
 
@@ -225,7 +291,12 @@ async fn bad_input_is_a_clear_error_and_writes_nothing() {
     assert_eq!(http().get(app.url("/api/v1/nothing-here")).send().await.unwrap().status(), 404);
     assert_eq!(http().delete(app.url("/api/v1/systems")).send().await.unwrap().status(), 405);
 
-    let res = http().post(app.url("/api/v1/systems/zzzzzzzz/reports")).json(&json!({"body": "wrong"})).send().await.unwrap();
+    let res = http()
+        .post(app.url("/api/v1/systems/zzzzzzzz/reports"))
+        .json(&json!({"body": "wrong"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
 }
 
@@ -236,10 +307,19 @@ async fn tokens_expire_and_revoke() {
     let scope = mizan_store::OrgScope::new(org.id);
     let t = app
         .store
-        .create_token(scope, None, "soon", &["systems:read".into()], time::OffsetDateTime::now_utc() + time::Duration::seconds(1))
+        .create_token(
+            scope,
+            None,
+            "soon",
+            &["systems:read".into()],
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(1),
+        )
         .await
         .unwrap();
-    assert_eq!(http().get(app.url("/api/v1/org/systems")).bearer_auth(&t.secret).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http().get(app.url("/api/v1/org/systems")).bearer_auth(&t.secret).send().await.unwrap().status(),
+        200
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let res = http().get(app.url("/api/v1/org/systems")).bearer_auth(&t.secret).send().await.unwrap();
     assert_eq!(res.status(), 401);
@@ -264,7 +344,12 @@ async fn tokens_expire_and_revoke() {
     // Expiry is mandatory and must be in the future.
     let past = time::OffsetDateTime::now_utc() - time::Duration::days(1);
     assert!(app.store.create_token(scope, None, "old", &["systems:read".into()], past).await.is_err());
-    assert!(app.store.create_token(scope, None, "bad", &["nonsense:scope".into()], past + time::Duration::days(9)).await.is_err());
+    assert!(
+        app.store
+            .create_token(scope, None, "bad", &["nonsense:scope".into()], past + time::Duration::days(9))
+            .await
+            .is_err()
+    );
 }
 
 /// Every API endpoint × every kind of caller gets exactly the intended status.
@@ -272,10 +357,21 @@ async fn tokens_expire_and_revoke() {
 async fn authorisation_matrix() {
     let app = TestApp::start(true).await;
     let s = &app.store;
-    let bank_admin = token(s, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit", "systems:retire"]).await;
-    let bank_editor = token(s, "editor@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
+    let bank_admin = token(
+        s,
+        "admin@indus-bank.demo",
+        &["systems:read", "systems:write", "systems:submit", "systems:retire"],
+    )
+    .await;
+    let bank_editor =
+        token(s, "editor@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
     let bank_readonly = token(s, "admin@indus-bank.demo", &["systems:read"]).await;
-    let health = token(s, "admin@rahbar-health.demo", &["systems:read", "systems:write", "systems:submit", "systems:retire"]).await;
+    let health = token(
+        s,
+        "admin@rahbar-health.demo",
+        &["systems:read", "systems:write", "systems:submit", "systems:retire"],
+    )
+    .await;
     let regulator = token(s, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
     let reviewer = token(s, "reviewer@regulator.demo", &["register:queue", "register:transition"]).await;
     let steward = token(s, "steward@citizen-services.demo", &["systems:read"]).await;
@@ -302,15 +398,34 @@ async fn authorisation_matrix() {
         ("GET", "/api/v1/systems".into(), None, [200; 8]),
         ("GET", format!("/api/v1/systems/{public_sys}"), None, [200; 8]),
         ("GET", "/api/v1/org/systems".into(), None, [401, 200, 200, 200, 200, 403, 403, 200]),
-        ("POST", "/api/v1/org/systems".into(), Some(json!({"colour": 1})), [401, 422, 422, 403, 422, 403, 403, 403]),
+        (
+            "POST",
+            "/api/v1/org/systems".into(),
+            Some(json!({"colour": 1})),
+            [401, 422, 422, 403, 422, 403, 403, 403],
+        ),
         ("GET", org_sys.clone(), None, [401, 200, 200, 200, 404, 403, 403, 404]),
         ("PUT", org_sys.clone(), Some(json!({"colour": 1})), [401, 422, 422, 403, 422, 403, 403, 403]),
         ("PUT", org_sys.clone(), Some(record("renamed")), [401, 200, 200, 403, 404, 403, 403, 403]),
-        ("POST", format!("{org_sys}/transitions"), Some(json!({"to": "draft"})), [401, 409, 409, 403, 404, 403, 403, 403]),
-        ("POST", format!("{org_sys}/transitions"), Some(json!({"to": "retired"})), [401, 409, 403, 403, 404, 403, 403, 403]),
+        (
+            "POST",
+            format!("{org_sys}/transitions"),
+            Some(json!({"to": "draft"})),
+            [401, 409, 409, 403, 404, 403, 403, 403],
+        ),
+        (
+            "POST",
+            format!("{org_sys}/transitions"),
+            Some(json!({"to": "retired"})),
+            [401, 409, 403, 403, 404, 403, 403, 403],
+        ),
         ("GET", "/api/v1/regulator/queue".into(), None, [401, 403, 403, 403, 403, 200, 200, 403]),
-        ("POST", format!("/api/v1/regulator/systems/{bank_sys}/transitions"), Some(json!({"to": "registered", "reason": "x"})),
-            [401, 403, 403, 403, 403, 409, 403, 403]),
+        (
+            "POST",
+            format!("/api/v1/regulator/systems/{bank_sys}/transitions"),
+            Some(json!({"to": "registered", "reason": "x"})),
+            [401, 403, 403, 403, 403, 409, 403, 403],
+        ),
     ];
     let mut failures = vec![];
     for (method, path, body, expected) in &rows {
@@ -334,7 +449,8 @@ async fn authorisation_matrix() {
 #[tokio::test]
 async fn error_reports_reach_the_owner_and_the_reporter_can_follow() {
     let app = TestApp::start(true).await;
-    let entry = json_of(http().get(app.url("/api/v1/systems?q=credit%20scoring")).send().await.unwrap()).await;
+    let entry =
+        json_of(http().get(app.url("/api/v1/systems?q=credit%20scoring")).send().await.unwrap()).await;
     let id = entry["items"][0]["id"].as_str().unwrap().to_owned();
     let res = http()
         .post(app.url(&format!("/api/v1/systems/{id}/reports")))
@@ -353,19 +469,40 @@ async fn error_reports_reach_the_owner_and_the_reporter_can_follow() {
     assert_eq!(queue[0].reporter_contact, "me@example.pk");
     assert!(app.store.org_reports(mizan_store::OrgScope::new(other.id)).await.unwrap().is_empty());
     assert!(
-        app.store.respond_report(mizan_store::OrgScope::new(other.id), &reference, mizan_store::ReportStatus::Resolved, "x").await.is_err(),
+        app.store
+            .respond_report(
+                mizan_store::OrgScope::new(other.id),
+                &reference,
+                mizan_store::ReportStatus::Resolved,
+                "x"
+            )
+            .await
+            .is_err(),
         "another organisation cannot answer it"
     );
     app.store
-        .respond_report(mizan_store::OrgScope::new(bank.id), &reference, mizan_store::ReportStatus::Resolved, "address fixed")
+        .respond_report(
+            mizan_store::OrgScope::new(bank.id),
+            &reference,
+            mizan_store::ReportStatus::Resolved,
+            "address fixed",
+        )
         .await
         .unwrap();
-    let followed = json_of(http().get(app.url(&format!("/api/v1/reports/{}", reference.to_lowercase()))).send().await.unwrap()).await;
+    let followed = json_of(
+        http().get(app.url(&format!("/api/v1/reports/{}", reference.to_lowercase()))).send().await.unwrap(),
+    )
+    .await;
     assert_eq!(followed["status"], "resolved");
     assert_eq!(followed["response"], "address fixed");
     assert!(followed.get("contact").is_none(), "the reporter's contact is never shown publicly");
 
-    let res = http().post(app.url(&format!("/api/v1/systems/{id}/reports"))).json(&json!({"body": ""})).send().await.unwrap();
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/reports")))
+        .json(&json!({"body": ""}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     assert_eq!(json_of(res).await["field"], "body");
 }

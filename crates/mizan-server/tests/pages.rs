@@ -18,7 +18,14 @@ async fn languages_negotiate_switch_and_render_right_to_left() {
     let ur = text(c.get(app.url("/register?lang=ur")).send().await.unwrap()).await;
     assert!(ur.contains("<html lang=\"ur\" dir=\"rtl\">"));
     assert!(ur.contains("مصنوعی ذہانت کے نظاموں کا عوامی رجسٹر"));
-    let negotiated = text(c.get(app.url("/register")).header("accept-language", "ur-PK,ur;q=0.9,en;q=0.5").send().await.unwrap()).await;
+    let negotiated = text(
+        c.get(app.url("/register"))
+            .header("accept-language", "ur-PK,ur;q=0.9,en;q=0.5")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(negotiated.contains("dir=\"rtl\""));
 
     let res = c.get(app.url("/lang/ur?next=/about")).send().await.unwrap();
@@ -82,7 +89,12 @@ async fn provider_creates_and_submits_regulator_registers_through_forms() {
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let id = location.rsplit('/').next().unwrap().to_owned();
-    let res = editor.post(app.url(&format!("/app/systems/{id}/transition"))).form(&[("csrf", token.as_str()), ("to", "submitted")]).send().await.unwrap();
+    let res = editor
+        .post(app.url(&format!("/app/systems/{id}/transition")))
+        .form(&[("csrf", token.as_str()), ("to", "submitted")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
     let page = text(editor.get(app.url(&location)).send().await.unwrap()).await;
     assert!(page.contains("status-submitted"));
@@ -95,7 +107,12 @@ async fn provider_creates_and_submits_regulator_registers_through_forms() {
     assert!(queue.contains("Branch queue forecasting"));
     let rtoken = csrf(&app, &reg).await;
     // A reason is required.
-    let res = reg.post(app.url(&format!("/regulator/systems/{id}/transition"))).form(&[("csrf", rtoken.as_str()), ("to", "under_review"), ("reason", "")]).send().await.unwrap();
+    let res = reg
+        .post(app.url(&format!("/regulator/systems/{id}/transition")))
+        .form(&[("csrf", rtoken.as_str()), ("to", "under_review"), ("reason", "")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 422);
     for to in ["under_review", "registered"] {
         let res = reg
@@ -120,12 +137,29 @@ async fn forms_without_a_valid_csrf_token_are_refused() {
     assert_eq!(res.status(), 403);
     let page = text(res).await;
     assert!(page.contains("یہ فارم پرانا ہو چکا ہے"), "CSRF error in the page language");
-    let res = editor.post(app.url("/app/systems")).form(&[("csrf", "0".repeat(48).as_str()), ("name.en", "x")]).send().await.unwrap();
+    let res = editor
+        .post(app.url("/app/systems"))
+        .form(&[("csrf", "0".repeat(48).as_str()), ("name.en", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
     // Anonymous forms are protected too.
-    let res = app.client().post(app.url("/login")).form(&[("email", "a@b.c"), ("password", "x")]).send().await.unwrap();
+    let res = app
+        .client()
+        .post(app.url("/login"))
+        .form(&[("email", "a@b.c"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 403);
-    let res = editor.post(app.url("/app/systems")).header("content-type", "application/json").body("{}").send().await.unwrap();
+    let res = editor
+        .post(app.url("/app/systems"))
+        .header("content-type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 415);
 }
 
@@ -140,7 +174,12 @@ async fn page_access_by_role_and_organisation() {
     let wrong = app.client();
     let page = text(wrong.get(app.url("/login")).send().await.unwrap()).await;
     let token = common::csrf_of(&page);
-    let res = wrong.post(app.url("/login")).form(&[("csrf", token.as_str()), ("email", "admin@indus-bank.demo"), ("password", "wrong")]).send().await.unwrap();
+    let res = wrong
+        .post(app.url("/login"))
+        .form(&[("csrf", token.as_str()), ("email", "admin@indus-bank.demo"), ("password", "wrong")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
 
     let editor = sign_in(&app, "editor@indus-bank.demo", password("editor@indus-bank.demo")).await;
@@ -149,7 +188,11 @@ async fn page_access_by_role_and_organisation() {
     let reg = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
     let reviewer = sign_in(&app, "reviewer@regulator.demo", password("reviewer@regulator.demo")).await;
 
-    let bank_system = app.store.org_systems(mizan_store::OrgScope::new(app.store.org_by_slug("demo-indus-bank").await.unwrap().id)).await.unwrap()[0]
+    let bank_system = app
+        .store
+        .org_systems(mizan_store::OrgScope::new(app.store.org_by_slug("demo-indus-bank").await.unwrap().id))
+        .await
+        .unwrap()[0]
         .public_id
         .clone();
     let cases: Vec<(&reqwest::Client, String, u16)> = vec![
@@ -197,20 +240,41 @@ async fn tokens_made_on_the_settings_page_work_once_shown_and_can_be_revoked() {
     let secret = &page[start..start + 68];
     assert!(secret.starts_with("mzn_"));
     let api = reqwest::Client::new();
-    assert_eq!(api.get(app.url("/api/v1/org/systems")).bearer_auth(secret).send().await.unwrap().status(), 200);
+    assert_eq!(
+        api.get(app.url("/api/v1/org/systems")).bearer_auth(secret).send().await.unwrap().status(),
+        200
+    );
     let again = text(admin.get(app.url("/app/settings/tokens")).send().await.unwrap()).await;
     assert!(!again.contains(secret), "the secret is shown only once");
 
-    let bad = admin.post(app.url("/app/settings/tokens")).form(&[("csrf", token.as_str()), ("name", "x"), ("scope", "register:transition"), ("days", "30")]).send().await.unwrap();
+    let bad = admin
+        .post(app.url("/app/settings/tokens"))
+        .form(&[("csrf", token.as_str()), ("name", "x"), ("scope", "register:transition"), ("days", "30")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 422, "cannot grant a scope the user does not hold");
-    let bad = admin.post(app.url("/app/settings/tokens")).form(&[("csrf", token.as_str()), ("name", "x"), ("scope", "systems:read"), ("days", "0")]).send().await.unwrap();
+    let bad = admin
+        .post(app.url("/app/settings/tokens"))
+        .form(&[("csrf", token.as_str()), ("name", "x"), ("scope", "systems:read"), ("days", "0")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 422, "expiry is mandatory");
 
     let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
     let id = app.store.tokens(mizan_store::OrgScope::new(org.id)).await.unwrap()[0].id;
-    let res = admin.post(app.url(&format!("/app/settings/tokens/{id}/revoke"))).form(&[("csrf", token.as_str())]).send().await.unwrap();
+    let res = admin
+        .post(app.url(&format!("/app/settings/tokens/{id}/revoke")))
+        .form(&[("csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(api.get(app.url("/api/v1/org/systems")).bearer_auth(secret).send().await.unwrap().status(), 401);
+    assert_eq!(
+        api.get(app.url("/api/v1/org/systems")).bearer_auth(secret).send().await.unwrap().status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -222,7 +286,12 @@ async fn public_error_report_form_gives_a_reference() {
     let id = list[start..start + 8].to_owned();
     let form_page = text(c.get(app.url(&format!("/register/{id}/report"))).send().await.unwrap()).await;
     let token = common::csrf_of(&form_page);
-    let res = c.post(app.url(&format!("/register/{id}/report"))).form(&[("csrf", token.as_str()), ("field", "purpose"), ("body", "")]).send().await.unwrap();
+    let res = c
+        .post(app.url(&format!("/register/{id}/report")))
+        .form(&[("csrf", token.as_str()), ("field", "purpose"), ("body", "")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 422, "an empty report is refused with a message");
     let res = c
         .post(app.url(&format!("/register/{id}/report")))

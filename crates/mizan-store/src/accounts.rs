@@ -163,7 +163,8 @@ fn org_from_row(row: &sqlx::any::AnyRow, prefix: &str) -> Result<Org> {
         id: row.try_get(format!("{prefix}id").as_str())?,
         slug: row.try_get(format!("{prefix}slug").as_str())?,
         name: row.try_get(format!("{prefix}name").as_str())?,
-        kind: OrgKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("organisation kind `{kind}`")))?,
+        kind: OrgKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("organisation kind `{kind}`")))?,
     })
 }
 
@@ -210,7 +211,9 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn orgs(&self) -> Result<Vec<Org>> {
-        let rows = sqlx::query("SELECT id, slug, name, kind FROM organisations ORDER BY name").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT id, slug, name, kind FROM organisations ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(|r| org_from_row(r, "")).collect()
     }
 
@@ -250,7 +253,11 @@ impl Store {
             .await?;
         row.map(|r| {
             Ok((
-                User { id: r.try_get("id")?, email: r.try_get("email")?, display_name: r.try_get("display_name")? },
+                User {
+                    id: r.try_get("id")?,
+                    email: r.try_get("email")?,
+                    display_name: r.try_get("display_name")?,
+                },
                 r.try_get("password_hash")?,
             ))
         })
@@ -291,10 +298,11 @@ impl Store {
     async fn permissions_of(&self, roles: &[String]) -> Result<BTreeSet<String>> {
         let mut out = BTreeSet::new();
         for role in roles {
-            let perms: Vec<String> = sqlx::query_scalar("SELECT permission FROM role_permissions WHERE role = $1")
-                .bind(role)
-                .fetch_all(&self.pool)
-                .await?;
+            let perms: Vec<String> =
+                sqlx::query_scalar("SELECT permission FROM role_permissions WHERE role = $1")
+                    .bind(role)
+                    .fetch_all(&self.pool)
+                    .await?;
             out.extend(perms);
         }
         Ok(out)
@@ -336,13 +344,15 @@ impl Store {
     /// Database errors.
     pub async fn create_session(&self, user_id: i64, ttl: time::Duration) -> Result<String> {
         let secret = random_secret();
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(sha256_hex(secret.as_bytes()))
-            .bind(user_id)
-            .bind(now())
-            .bind(crate::format_time(time::OffsetDateTime::now_utc() + ttl))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(sha256_hex(secret.as_bytes()))
+        .bind(user_id)
+        .bind(now())
+        .bind(crate::format_time(time::OffsetDateTime::now_utc() + ttl))
+        .execute(&self.pool)
+        .await?;
         Ok(secret)
     }
 
@@ -360,7 +370,11 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(None) };
-        let user = User { id: r.try_get("id")?, email: r.try_get("email")?, display_name: r.try_get("display_name")? };
+        let user = User {
+            id: r.try_get("id")?,
+            email: r.try_get("email")?,
+            display_name: r.try_get("display_name")?,
+        };
         self.principal_for_user(user).await
     }
 
@@ -391,7 +405,10 @@ impl Store {
     ) -> Result<NewToken> {
         let valid = self.all_permissions().await?;
         if let Some(bad) = scopes.iter().find(|s| !valid.contains(s)) {
-            return Err(StoreError::Conflict(format!("unknown scope `{bad}` (valid scopes: {})", valid.join(", "))));
+            return Err(StoreError::Conflict(format!(
+                "unknown scope `{bad}` (valid scopes: {})",
+                valid.join(", ")
+            )));
         }
         if scopes.is_empty() {
             return Err(StoreError::Conflict("a token needs at least one scope".into()));
@@ -508,7 +525,8 @@ impl Store {
             None => (None, vec![org.kind.ceiling_role().to_owned()]),
         };
         let ceiling = self.permissions_of(&roles).await?;
-        let permissions = scopes.split_whitespace().filter(|s| ceiling.contains(*s)).map(str::to_owned).collect();
+        let permissions =
+            scopes.split_whitespace().filter(|s| ceiling.contains(*s)).map(str::to_owned).collect();
         Ok(Ok(Principal { user, org, roles, permissions, via_token: true }))
     }
 }
@@ -519,4 +537,3 @@ fn random_secret() -> String {
     rand::thread_rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
-

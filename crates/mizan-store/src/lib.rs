@@ -23,7 +23,8 @@ use tokio::sync::Mutex;
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
 pub use reports::{ErrorReport, ReportStatus};
 pub use systems::{
-    ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, SystemSummary, SystemView, VersionInfo,
+    ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, SystemSummary, SystemView,
+    VersionInfo,
 };
 
 /// Which database is behind the pool; decides the migration set and write locking.
@@ -170,7 +171,9 @@ impl Store {
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, sqlx::Transaction<'static, sqlx::Any>)> {
+    async fn begin_write(
+        &self,
+    ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, sqlx::Transaction<'static, sqlx::Any>)> {
         let guard = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().await),
             Backend::Postgres => None,

@@ -72,7 +72,8 @@ fn report_from_row(r: &sqlx::any::AnyRow) -> Result<ErrorReport> {
         field: r.try_get("field")?,
         body: r.try_get("body")?,
         reporter_contact: r.try_get("reporter_contact")?,
-        status: ReportStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("report status `{status}`")))?,
+        status: ReportStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("report status `{status}`")))?,
         response: r.try_get("response")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -87,7 +88,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the system is not on the public register.
-    pub async fn file_report(&self, public_id: &str, field: &str, body: &str, contact: &str) -> Result<String> {
+    pub async fn file_report(
+        &self,
+        public_id: &str,
+        field: &str,
+        body: &str,
+        contact: &str,
+    ) -> Result<String> {
         let row = sqlx::query("SELECT system_id, org_id FROM public_register WHERE public_id = $1")
             .bind(public_id)
             .fetch_optional(&self.pool)
@@ -147,7 +154,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the report is not this organisation's.
-    pub async fn respond_report(&self, scope: OrgScope, reference: &str, status: ReportStatus, response: &str) -> Result<()> {
+    pub async fn respond_report(
+        &self,
+        scope: OrgScope,
+        reference: &str,
+        status: ReportStatus,
+        response: &str,
+    ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE error_reports SET status = $1, response = $2, updated_at = $3 WHERE reference = $4 AND org_id = $5",
         )

@@ -6,8 +6,8 @@
 //! take a [`RegulatorScope`]; public methods read only `public_register` and registered versions.
 
 use mizan_register::{Actor, Record, Status};
-use sqlx::{AssertSqlSafe, Row};
 use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::{OrgScope, Principal, Result, Store, StoreError, is_unique_violation, now, random_code};
 
@@ -191,7 +191,13 @@ fn summary_from_row(r: &AnyRow) -> Result<(i64, i64, SystemSummary, Record)> {
 
 fn text_of(record: &Record, key: &str, lang: &str) -> String {
     match record.get(key) {
-        Some(mizan_register::Value::Text(t)) => if lang == "ur" { t.ur.clone() } else { t.en.clone() },
+        Some(mizan_register::Value::Text(t)) => {
+            if lang == "ur" {
+                t.ur.clone()
+            } else {
+                t.en.clone()
+            }
+        }
         Some(v) => v.display(lang),
         None => String::new(),
     }
@@ -224,8 +230,7 @@ async fn insert_event(
     system_id: i64,
     version: i64,
     kind: &str,
-    from: Status,
-    to: Status,
+    (from, to): (Status, Status),
     actor: &ActorRef,
     reason: &str,
 ) -> Result<()> {
@@ -252,7 +257,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Database`] on failure.
-    pub async fn create_system(&self, scope: OrgScope, actor: &ActorRef, draft: &Record, is_demo: bool) -> Result<String> {
+    pub async fn create_system(
+        &self,
+        scope: OrgScope,
+        actor: &ActorRef,
+        draft: &Record,
+        is_demo: bool,
+    ) -> Result<String> {
         let (_guard, mut tx) = self.begin_write().await?;
         let at = now();
         let mut attempt = 0;
@@ -274,18 +285,25 @@ impl Store {
                 Ok(row) => break (row.try_get::<i64, _>("id")?, public_id),
                 // 32^8 ids make a clash rare; on PostgreSQL a failed statement aborts the
                 // transaction, so a clash ends this attempt rather than looping forever.
-                Err(e) if is_unique_violation(&e) && self.backend == crate::Backend::Sqlite && attempt < 5 => {
+                Err(e)
+                    if is_unique_violation(&e) && self.backend == crate::Backend::Sqlite && attempt < 5 =>
+                {
                     attempt += 1;
                 }
                 Err(e) => return Err(e.into()),
             }
         };
-        insert_event(&mut tx, id, 0, "created", Status::Draft, Status::Draft, actor, "").await?;
+        insert_event(&mut tx, id, 0, "created", (Status::Draft, Status::Draft), actor, "").await?;
         tx.commit().await?;
         Ok(public_id)
     }
 
-    async fn scoped_row(&self, tx: &mut Tx, scope: OrgScope, public_id: &str) -> Result<(i64, SystemSummary, Record)> {
+    async fn scoped_row(
+        &self,
+        tx: &mut Tx,
+        scope: OrgScope,
+        public_id: &str,
+    ) -> Result<(i64, SystemSummary, Record)> {
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {SUMMARY_COLS} FROM systems s JOIN organisations o ON o.id = s.org_id \
              WHERE s.public_id = $1 AND s.org_id = $2"
@@ -304,7 +322,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] outside the scope; [`StoreError::Conflict`] while submitted.
-    pub async fn update_draft(&self, scope: OrgScope, public_id: &str, actor: &ActorRef, draft: &Record) -> Result<()> {
+    pub async fn update_draft(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        actor: &ActorRef,
+        draft: &Record,
+    ) -> Result<()> {
         let (_guard, mut tx) = self.begin_write().await?;
         let (id, summary, _) = self.scoped_row(&mut tx, scope, public_id).await?;
         if matches!(summary.status, Status::Submitted | Status::UnderReview | Status::Retired) {
@@ -320,7 +344,16 @@ impl Store {
             .bind(scope.org_id())
             .execute(&mut *tx)
             .await?;
-        insert_event(&mut tx, id, summary.latest_version, "edited", summary.status, summary.status, actor, "").await?;
+        insert_event(
+            &mut tx,
+            id,
+            summary.latest_version,
+            "edited",
+            (summary.status, summary.status),
+            actor,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -330,7 +363,13 @@ impl Store {
     /// # Errors
     /// [`StoreError::Invalid`] listing missing required fields; [`StoreError::Transition`] when
     /// the system is not in a submittable state.
-    pub async fn submit(&self, scope: OrgScope, public_id: &str, actor: &ActorRef, reason: &str) -> Result<i64> {
+    pub async fn submit(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        actor: &ActorRef,
+        reason: &str,
+    ) -> Result<i64> {
         let (_guard, mut tx) = self.begin_write().await?;
         let (id, summary, draft) = self.scoped_row(&mut tx, scope, public_id).await?;
         summary.status.check_transition(Status::Submitted, Actor::Provider)?;
@@ -354,7 +393,8 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        insert_event(&mut tx, id, version, "transition", summary.status, Status::Submitted, actor, reason).await?;
+        insert_event(&mut tx, id, version, "transition", (summary.status, Status::Submitted), actor, reason)
+            .await?;
         tx.commit().await?;
         Ok(version)
     }
@@ -430,7 +470,8 @@ impl Store {
             .bind(id)
             .execute(&mut **tx)
             .await?;
-        insert_event(tx, id, summary.latest_version, "transition", summary.status, to, actor, reason).await?;
+        insert_event(tx, id, summary.latest_version, "transition", (summary.status, to), actor, reason)
+            .await?;
         match to {
             Status::Registered => self.publish(tx, id, registered_version, &at).await?,
             Status::Suspended | Status::Retired if summary.registered_version > 0 => {
@@ -460,10 +501,11 @@ impl Store {
         let record = parse_record(&row.try_get::<String, _>("record_json")?)?.public();
         let org_name: String = row.try_get("org_name")?;
         let search = format!("{} {}", record.search_text(), org_name.to_lowercase());
-        let existing: Option<String> = sqlx::query_scalar("SELECT registered_at FROM public_register WHERE system_id = $1")
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT registered_at FROM public_register WHERE system_id = $1")
+                .bind(id)
+                .fetch_optional(&mut **tx)
+                .await?;
         sqlx::query("DELETE FROM public_register WHERE system_id = $1").bind(id).execute(&mut **tx).await?;
         sqlx::query(
             "INSERT INTO public_register (system_id, public_id, org_id, org_name, org_slug, name_en, name_ur, \
@@ -541,7 +583,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when absent or outside `scope`.
-    pub async fn version_record(&self, scope: Option<OrgScope>, _reg: Option<RegulatorScope>, public_id: &str, version: i64) -> Result<Record> {
+    pub async fn version_record(
+        &self,
+        scope: Option<OrgScope>,
+        _reg: Option<RegulatorScope>,
+        public_id: &str,
+        version: i64,
+    ) -> Result<Record> {
         let org_filter = scope.map_or(-1, OrgScope::org_id);
         let json: Option<String> = sqlx::query_scalar(
             "SELECT v.record_json FROM system_versions v JOIN systems s ON s.id = v.system_id \
@@ -552,7 +600,8 @@ impl Store {
         .bind(org_filter)
         .fetch_optional(&self.pool)
         .await?;
-        let json = json.ok_or_else(|| StoreError::NotFound { what: "version", id: format!("{public_id}/{version}") })?;
+        let json = json
+            .ok_or_else(|| StoreError::NotFound { what: "version", id: format!("{public_id}/{version}") })?;
         parse_record(&json)
     }
 
@@ -618,13 +667,16 @@ impl Store {
             binds.push(format!("%{}%", word.to_lowercase().replace(['%', '_'], "")));
             clauses.push(format!("search_text LIKE ${}", binds.len()));
         }
-        for (col, val) in [("sector", &q.sector), ("org_slug", &q.org), ("status", &q.status), ("risk_tier", &q.tier)] {
+        for (col, val) in
+            [("sector", &q.sector), ("org_slug", &q.org), ("status", &q.status), ("risk_tier", &q.tier)]
+        {
             if !val.is_empty() {
                 binds.push(val.clone());
                 clauses.push(format!("{col} = ${}", binds.len()));
             }
         }
-        let filter = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let filter =
+            if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let count_sql = format!("SELECT COUNT(*) FROM public_register {filter}");
         let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
         for b in &binds {
@@ -649,7 +701,9 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn public_all(&self) -> Result<Vec<PublicEntry>> {
-        let rows = sqlx::query("SELECT * FROM public_register ORDER BY name_en, public_id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM public_register ORDER BY name_en, public_id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(public_from_row).collect()
     }
 
@@ -693,7 +747,8 @@ impl Store {
         .bind(version)
         .fetch_optional(&self.pool)
         .await?;
-        let json = json.ok_or_else(|| StoreError::NotFound { what: "version", id: format!("{public_id}/{version}") })?;
+        let json = json
+            .ok_or_else(|| StoreError::NotFound { what: "version", id: format!("{public_id}/{version}") })?;
         Ok(parse_record(&json)?.public())
     }
 

@@ -49,7 +49,11 @@ impl TestDb {
     /// Which backend tests run on, for messages.
     #[must_use]
     pub fn backend_name() -> &'static str {
-        if std::env::var("MIZAN_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) { "postgres" } else { "sqlite" }
+        if std::env::var("MIZAN_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+            "postgres"
+        } else {
+            "sqlite"
+        }
     }
 
     /// A migrated store on this database.
@@ -83,7 +87,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
-        let state = AppState::new(store.clone(), Config { secure_cookies: false, base_url: base.clone() }).expect("state");
+        let state = AppState::new(store.clone(), Config { secure_cookies: false, base_url: base.clone() })
+            .expect("state");
         tokio::spawn(async move {
             let _ = axum_serve(listener, state).await;
         });

@@ -110,7 +110,10 @@ struct ListQueryDoc {
 /// List the public register.
 #[utoipa::path(get, path = "/api/v1/systems", tag = "register", params(ListQueryDoc),
     responses((status = 200, body = ListOut), (status = 400, description = "invalid parameter", content_type = "application/problem+json")))]
-pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> Result<Json<ListOut>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ListOut>, AppError> {
     let page = state.store.public_list(&params.to_query(50)?).await?;
     let base = &state.config.base_url;
     Ok(Json(ListOut {
@@ -124,7 +127,10 @@ pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams
 /// One system on the public register.
 #[utoipa::path(get, path = "/api/v1/systems/{id}", tag = "register", params(("id" = String, Path, description = "public id")),
     responses((status = 200, body = SystemOut), (status = 404, content_type = "application/problem+json")))]
-pub async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<SystemOut>, AppError> {
+pub async fn detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<SystemOut>, AppError> {
     let e = state.store.public_entry(&id).await?;
     Ok(Json(system_out(&state.config.base_url, &e)))
 }
@@ -141,7 +147,10 @@ pub struct VersionOut {
 /// Registered versions of a system, newest first.
 #[utoipa::path(get, path = "/api/v1/systems/{id}/versions", tag = "register", params(("id" = String, Path)),
     responses((status = 200, body = Vec<VersionOut>), (status = 404, content_type = "application/problem+json")))]
-pub async fn versions(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Vec<VersionOut>>, AppError> {
+pub async fn versions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<VersionOut>>, AppError> {
     let v = state.store.public_versions(&id).await?;
     Ok(Json(v.into_iter().map(|v| VersionOut { version: v.version, submitted_at: v.submitted_at }).collect()))
 }
@@ -150,7 +159,10 @@ pub async fn versions(State(state): State<AppState>, Path(id): Path<String>) -> 
 #[utoipa::path(get, path = "/api/v1/systems/{id}/versions/{version}", tag = "register",
     params(("id" = String, Path), ("version" = i64, Path)),
     responses((status = 200, body = Object), (status = 404, content_type = "application/problem+json")))]
-pub async fn version(State(state): State<AppState>, Path((id, version)): Path<(String, String)>) -> Result<Json<Record>, AppError> {
+pub async fn version(
+    State(state): State<AppState>,
+    Path((id, version)): Path<(String, String)>,
+) -> Result<Json<Record>, AppError> {
     let n = version.parse::<i64>().map_err(|_| AppError::BadRequest {
         field: Some("version".into()),
         detail: format!("`{version}` is not a version number"),
@@ -180,7 +192,10 @@ pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppErr
         systems: all.iter().map(|e| system_out(base, e)).collect(),
     };
     let mut res = Json(out).into_response();
-    res.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"mizan-register.json\""));
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"mizan-register.json\""),
+    );
     Ok(res)
 }
 
@@ -188,10 +203,19 @@ pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppErr
 #[utoipa::path(get, path = "/api/v1/register.csv", tag = "downloads", responses((status = 200, content_type = "text/csv")))]
 pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppError> {
     let all = state.store.public_all().await?;
-    let mut header_row: Vec<String> =
-        ["id", "organisation", "sector", "status", "version", "risk_tier", "demo", "registered_at", "updated_at"]
-            .map(str::to_owned)
-            .to_vec();
+    let mut header_row: Vec<String> = [
+        "id",
+        "organisation",
+        "sector",
+        "status",
+        "version",
+        "risk_tier",
+        "demo",
+        "registered_at",
+        "updated_at",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     let public: Vec<_> = FIELDS.iter().filter(|f| f.public).collect();
     for f in &public {
         if matches!(f.kind, FieldKind::Text { .. }) {
@@ -260,7 +284,12 @@ pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
         xml_escape(&updated)
     );
     for c in &changes {
-        let name = state.store.public_entry(&c.public_id).await.map(|e| e.record.text("name", "en")).unwrap_or_default();
+        let name = state
+            .store
+            .public_entry(&c.public_id)
+            .await
+            .map(|e| e.record.text("name", "en"))
+            .unwrap_or_default();
         xml.push_str(&format!(
             "<entry>\n<id>urn:mizan:event:{}</id>\n<title>{}: {} (version {})</title>\n\
              <link href=\"{}/register/{}\"/>\n<updated>{}</updated>\n<summary>{}</summary>\n</entry>\n",
@@ -326,9 +355,21 @@ fn report_out(r: mizan_store::ErrorReport) -> ReportOut {
 /// Report an error in a public record.
 #[utoipa::path(post, path = "/api/v1/systems/{id}/reports", tag = "register", params(("id" = String, Path)), request_body = ReportIn,
     responses((status = 201, body = ReportOut), (status = 400, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json")))]
-pub async fn file_report(State(state): State<AppState>, Path(id): Path<String>, Json(input): Json<ReportIn>) -> Result<Response, AppError> {
-    if let Err(errors) = crate::routes::public::check_report(crate::i18n::Lang::En, &input.field, &input.body, &input.contact) {
-        let field = if input.body.trim().is_empty() || input.body.chars().count() > 4000 { "body" } else if input.contact.chars().count() > 254 { "contact" } else { "field" };
+pub async fn file_report(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(input): Json<ReportIn>,
+) -> Result<Response, AppError> {
+    if let Err(errors) =
+        crate::routes::public::check_report(crate::i18n::Lang::En, &input.field, &input.body, &input.contact)
+    {
+        let field = if input.body.trim().is_empty() || input.body.chars().count() > 4000 {
+            "body"
+        } else if input.contact.chars().count() > 254 {
+            "contact"
+        } else {
+            "field"
+        };
         return Err(AppError::BadRequest { field: Some(field.into()), detail: errors.join("; ") });
     }
     let reference = state.store.file_report(&id, &input.field, &input.body, &input.contact).await?;
@@ -339,7 +380,10 @@ pub async fn file_report(State(state): State<AppState>, Path(id): Path<String>, 
 /// Follow a report by reference.
 #[utoipa::path(get, path = "/api/v1/reports/{reference}", tag = "register", params(("reference" = String, Path)),
     responses((status = 200, body = ReportOut), (status = 404, content_type = "application/problem+json")))]
-pub async fn report(State(state): State<AppState>, Path(reference): Path<String>) -> Result<Json<ReportOut>, AppError> {
+pub async fn report(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<ReportOut>, AppError> {
     Ok(Json(report_out(state.store.report_by_reference(&reference).await?)))
 }
 
@@ -410,7 +454,15 @@ fn detail_out(v: mizan_store::SystemView) -> OrgSystemDetail {
         events: v
             .events
             .into_iter()
-            .map(|e| EventOut { kind: e.kind, version: e.version, from: e.from_status, to: e.to_status, actor: e.actor_name, reason: e.reason, at: e.at })
+            .map(|e| EventOut {
+                kind: e.kind,
+                version: e.version,
+                from: e.from_status,
+                to: e.to_status,
+                actor: e.actor_name,
+                reason: e.reason,
+                at: e.at,
+            })
             .collect(),
     }
 }
@@ -418,7 +470,10 @@ fn detail_out(v: mizan_store::SystemView) -> OrgSystemDetail {
 /// The token's organisation's systems.
 #[utoipa::path(get, path = "/api/v1/org/systems", tag = "provider", security(("token" = [])),
     responses((status = 200, body = Vec<OrgSystemOut>), (status = 401, content_type = "application/problem+json"), (status = 403, content_type = "application/problem+json")))]
-pub async fn org_systems(State(state): State<AppState>, TokenUser(p): TokenUser) -> Result<Json<Vec<OrgSystemOut>>, AppError> {
+pub async fn org_systems(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+) -> Result<Json<Vec<OrgSystemOut>>, AppError> {
     require(&p, "systems:read")?;
     Ok(Json(state.store.org_systems(p.scope()).await?.iter().map(org_system_out).collect()))
 }
@@ -426,7 +481,11 @@ pub async fn org_systems(State(state): State<AppState>, TokenUser(p): TokenUser)
 /// One of the organisation's systems with its draft and events.
 #[utoipa::path(get, path = "/api/v1/org/systems/{id}", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
     responses((status = 200, body = OrgSystemDetail), (status = 404, content_type = "application/problem+json")))]
-pub async fn org_system(State(state): State<AppState>, TokenUser(p): TokenUser, Path(id): Path<String>) -> Result<Json<OrgSystemDetail>, AppError> {
+pub async fn org_system(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+) -> Result<Json<OrgSystemDetail>, AppError> {
     require(&p, "systems:read")?;
     Ok(Json(detail_out(state.store.org_system(p.scope(), &id).await?)))
 }
@@ -438,7 +497,11 @@ fn parse_record(body: &serde_json::Value) -> Result<Record, AppError> {
 /// Create a draft system; the body is the record (field key → value).
 #[utoipa::path(post, path = "/api/v1/org/systems", tag = "provider", security(("token" = [])), request_body = Object,
     responses((status = 201, body = OrgSystemDetail), (status = 422, content_type = "application/problem+json")))]
-pub async fn create_system(State(state): State<AppState>, TokenUser(p): TokenUser, Json(body): Json<serde_json::Value>) -> Result<Response, AppError> {
+pub async fn create_system(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Json(body): Json<serde_json::Value>,
+) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
     let record = parse_record(&body)?;
     let id = state.store.create_system(p.scope(), &ActorRef::from(&p), &record, false).await?;
@@ -485,7 +548,8 @@ pub async fn org_transition(
     Path(id): Path<String>,
     Json(t): Json<TransitionIn>,
 ) -> Result<Json<OrgSystemDetail>, AppError> {
-    let to = Status::parse(&t.to).map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
+    let to = Status::parse(&t.to)
+        .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
     require(&p, if to == Status::Retired { "systems:retire" } else { "systems:submit" })?;
     state.store.provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &t.reason).await?;
     Ok(Json(detail_out(state.store.org_system(p.scope(), &id).await?)))
@@ -494,7 +558,10 @@ pub async fn org_transition(
 /// The regulator's queue: submitted and under-review systems.
 #[utoipa::path(get, path = "/api/v1/regulator/queue", tag = "regulator", security(("token" = [])),
     responses((status = 200, body = Vec<OrgSystemOut>), (status = 403, content_type = "application/problem+json")))]
-pub async fn regulator_queue(State(state): State<AppState>, TokenUser(p): TokenUser) -> Result<Json<Vec<OrgSystemOut>>, AppError> {
+pub async fn regulator_queue(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+) -> Result<Json<Vec<OrgSystemOut>>, AppError> {
     let scope = regulator(&p, "register:queue")?;
     Ok(Json(state.store.regulator_queue(scope).await?.iter().map(org_system_out).collect()))
 }
@@ -509,9 +576,13 @@ pub async fn regulator_transition(
     Json(t): Json<TransitionIn>,
 ) -> Result<Json<OrgSystemDetail>, AppError> {
     let scope = regulator(&p, "register:transition")?;
-    let to = Status::parse(&t.to).map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
+    let to = Status::parse(&t.to)
+        .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
     if t.reason.trim().is_empty() || t.reason.chars().count() > 2000 {
-        return Err(AppError::BadRequest { field: Some("reason".into()), detail: "`reason` is required (up to 2000 characters)".into() });
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            detail: "`reason` is required (up to 2000 characters)".into(),
+        });
     }
     state.store.regulator_transition(scope, &id, to, &ActorRef::from(&p), &t.reason).await?;
     Ok(Json(detail_out(state.store.regulator_system(scope, &id).await?)))
@@ -523,7 +594,10 @@ impl utoipa::Modify for TokenAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("token", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 

@@ -26,7 +26,11 @@ struct HomePage {
 }
 
 /// `GET /app`: the organisation's systems (regulators go to their queue).
-pub async fn home(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn) -> Result<Response, AppError> {
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
     if p.can("register:queue") && !p.can("systems:read") {
         return Ok(Redirect::to("/regulator").into_response());
     }
@@ -86,14 +90,26 @@ fn form_inputs(lang: Lang, record: &Record, errors: &[FieldError]) -> Vec<FormIn
                     let prefix = if spec.key == "sector" { "sector" } else { "deployment" };
                     let opts = codes
                         .iter()
-                        .map(|c| ((*c).to_owned(), lang.t(&format!("{prefix}-{c}")), selected.iter().any(|s| s == c)))
+                        .map(|c| {
+                            (
+                                (*c).to_owned(),
+                                lang.t(&format!("{prefix}-{c}")),
+                                selected.iter().any(|s| s == c),
+                            )
+                        })
                         .collect();
                     ("select", opts)
                 }
                 FieldKind::Languages => {
                     let opts = LANGUAGES
                         .iter()
-                        .map(|c| ((*c).to_owned(), lang.t(&format!("language-{c}")), selected.iter().any(|s| s == c)))
+                        .map(|c| {
+                            (
+                                (*c).to_owned(),
+                                lang.t(&format!("language-{c}")),
+                                selected.iter().any(|s| s == c),
+                            )
+                        })
                         .collect();
                     ("languages", opts)
                 }
@@ -146,7 +162,12 @@ struct FormPage {
 /// `GET /app/systems/new`.
 pub async fn new_form(ctx: Ctx, SignedIn(p): SignedIn) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
-    Ok(render(&FormPage { inputs: form_inputs(ctx.lang, &Record::default(), &[]), ctx, public_id: None, errors: vec![] }))
+    Ok(render(&FormPage {
+        inputs: form_inputs(ctx.lang, &Record::default(), &[]),
+        ctx,
+        public_id: None,
+        errors: vec![],
+    }))
 }
 
 fn invalid_form(ctx: Ctx, public_id: Option<String>, form: &FormFields, errors: &[FieldError]) -> Response {
@@ -156,19 +177,27 @@ fn invalid_form(ctx: Ctx, public_id: Option<String>, form: &FormFields, errors: 
             .as_object()
             .map(|o| {
                 o.iter()
-                    .filter_map(|(k, v)| serde_json::from_value::<Value>(v.clone()).ok().map(|v| (k.clone(), v)))
+                    .filter_map(|(k, v)| {
+                        serde_json::from_value::<Value>(v.clone()).ok().map(|v| (k.clone(), v))
+                    })
                     .collect()
             })
             .unwrap_or_default(),
     );
     let messages = errors.iter().map(|e| field_error_text(ctx.lang, e)).collect();
-    let mut res = render(&FormPage { inputs: form_inputs(ctx.lang, &typed, errors), ctx, public_id, errors: messages });
+    let mut res =
+        render(&FormPage { inputs: form_inputs(ctx.lang, &typed, errors), ctx, public_id, errors: messages });
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     res
 }
 
 /// `POST /app/systems`: creates a draft.
-pub async fn create(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn, CsrfForm(form): CsrfForm) -> Result<Response, AppError> {
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
     let record = match Record::from_json(&record_json_from_form(&form)) {
         Ok(r) => r,
@@ -179,10 +208,20 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, SignedIn(p): Signed
 }
 
 /// `GET /app/systems/{id}/edit`.
-pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
     let view = state.store.org_system(p.scope(), &id).await?;
-    Ok(render(&FormPage { inputs: form_inputs(ctx.lang, &view.draft, &[]), ctx, public_id: Some(id), errors: vec![] }))
+    Ok(render(&FormPage {
+        inputs: form_inputs(ctx.lang, &view.draft, &[]),
+        ctx,
+        public_id: Some(id),
+        errors: vec![],
+    }))
 }
 
 /// `POST /app/systems/{id}/edit`: saves the draft.
@@ -232,9 +271,22 @@ fn provider_actions(p: &mizan_store::Principal, status: Status) -> Vec<String> {
         .collect()
 }
 
-async fn system_page(state: &AppState, ctx: Ctx, p: &mizan_store::Principal, id: &str, errors: Vec<String>) -> Result<Response, AppError> {
+async fn system_page(
+    state: &AppState,
+    ctx: Ctx,
+    p: &mizan_store::Principal,
+    id: &str,
+    errors: Vec<String>,
+) -> Result<Response, AppError> {
     let view = state.store.org_system(p.scope(), id).await?;
-    let missing = view.draft.check_complete().err().unwrap_or_default().iter().map(|e| field_error_text(ctx.lang, e)).collect();
+    let missing = view
+        .draft
+        .check_complete()
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(|e| field_error_text(ctx.lang, e))
+        .collect();
     let status = view.summary.status;
     let editable = !matches!(status, Status::Submitted | Status::UnderReview | Status::Retired);
     Ok(render(&SystemPage {
@@ -250,7 +302,12 @@ async fn system_page(state: &AppState, ctx: Ctx, p: &mizan_store::Principal, id:
 }
 
 /// `GET /app/systems/{id}`: the draft, status, versions and event trail.
-pub async fn show(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     require(&p, "systems:read")?;
     system_page(&state, ctx, &p, &id, vec![]).await
 }
@@ -290,7 +347,11 @@ struct ReportsPage {
 }
 
 /// `GET /app/reports`: error reports about the organisation's records.
-pub async fn reports(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn) -> Result<Response, AppError> {
+pub async fn reports(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
     require(&p, "reports:read")?;
     let reports = state.store.org_reports(p.scope()).await?;
     Ok(render(&ReportsPage {
@@ -315,7 +376,10 @@ pub async fn respond(
     })?;
     let response = form.get("response");
     if response.chars().count() > 4000 {
-        return Err(AppError::BadRequest { field: Some("response".into()), detail: "`response` is longer than 4000 characters".into() });
+        return Err(AppError::BadRequest {
+            field: Some("response".into()),
+            detail: "`response` is longer than 4000 characters".into(),
+        });
     }
     state.store.respond_report(p.scope(), &reference, status, response).await?;
     Ok(Redirect::to("/app/reports").into_response())
@@ -331,20 +395,35 @@ struct TokensPage {
     errors: Vec<String>,
 }
 
-async fn tokens_page(state: &AppState, ctx: Ctx, p: &mizan_store::Principal, new_secret: Option<String>, errors: Vec<String>) -> Result<Response, AppError> {
+async fn tokens_page(
+    state: &AppState,
+    ctx: Ctx,
+    p: &mizan_store::Principal,
+    new_secret: Option<String>,
+    errors: Vec<String>,
+) -> Result<Response, AppError> {
     let tokens = state.store.tokens(p.scope()).await?;
     let scopes = p.permissions.iter().cloned().collect();
     Ok(render(&TokensPage { ctx, tokens, scopes, new_secret, errors }))
 }
 
 /// `GET /app/settings/tokens`.
-pub async fn tokens(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn) -> Result<Response, AppError> {
+pub async fn tokens(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
     require(&p, "tokens:manage")?;
     tokens_page(&state, ctx, &p, None, vec![]).await
 }
 
 /// `POST /app/settings/tokens`: makes a token and shows its secret once.
-pub async fn create_token(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn, CsrfForm(form): CsrfForm) -> Result<Response, AppError> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
     require(&p, "tokens:manage")?;
     let name = form.get("name");
     let scopes = form.all("scope");
@@ -371,7 +450,12 @@ pub async fn create_token(State(state): State<AppState>, ctx: Ctx, SignedIn(p): 
 }
 
 /// `POST /app/settings/tokens/{id}/revoke`.
-pub async fn revoke_token(State(state): State<AppState>, SignedIn(p): SignedIn, Path(id): Path<i64>, CsrfForm(_): CsrfForm) -> Result<Response, AppError> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, AppError> {
     require(&p, "tokens:manage")?;
     state.store.revoke_token(p.scope(), id).await?;
     Ok(Redirect::to("/app/settings/tokens").into_response())

@@ -78,6 +78,10 @@ pub struct Row {
     pub name: String,
     /// Summary.
     pub summary: String,
+    /// Language of the name when it fell back to the other language.
+    pub name_lang: Option<&'static str>,
+    /// Language of the summary when it fell back.
+    pub summary_lang: Option<&'static str>,
     /// Organisation.
     pub org_name: String,
     /// Sector code.
@@ -90,8 +94,20 @@ pub struct Row {
     pub is_demo: bool,
 }
 
+/// The other language's code when `key` has no text in `lang` (so the page can mark it).
+fn fallback_lang(lang: Lang, record: &Record, key: &str) -> Option<&'static str> {
+    match record.get(key) {
+        Some(Value::Text(t)) if (if lang == Lang::Ur { &t.ur } else { &t.en }).is_empty() => {
+            Some(lang.other().code())
+        }
+        _ => None,
+    }
+}
+
 fn row(lang: Lang, e: &PublicEntry) -> Row {
     Row {
+        name_lang: fallback_lang(lang, &e.record, "name"),
+        summary_lang: fallback_lang(lang, &e.record, "short_description"),
         public_id: e.public_id.clone(),
         name: e.record.text("name", lang.code()),
         summary: e.record.text("short_description", lang.code()),
@@ -131,11 +147,17 @@ fn page_href(p: &ListParams, page: u32) -> String {
 }
 
 /// `GET /` and `GET /register`: the searchable, filterable register.
-pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(params): Query<ListParams>) -> Result<Response, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(params): Query<ListParams>,
+) -> Result<Response, AppError> {
     let query = params.to_query(20)?;
     let page = state.store.public_list(&query).await?;
     let (sectors, orgs) = state.store.public_facets().await?;
-    let pages = u32::try_from((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page)).unwrap_or(1).max(1);
+    let pages = u32::try_from((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page))
+        .unwrap_or(1)
+        .max(1);
     let rows = page.entries.iter().map(|e| row(ctx.lang, e)).collect();
     Ok(render(&ListPage {
         prev_href: (page.page > 1).then(|| page_href(&params, page.page - 1)),
@@ -161,7 +183,11 @@ struct DetailPage {
 }
 
 /// `GET /register/{id}`: the public projection of the latest registered version.
-pub async fn detail(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn detail(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let entry = state.store.public_entry(&id).await?;
     let fields = field_rows(ctx.lang, &entry.record).into_iter().filter(|f| f.key != "name").collect();
     Ok(render(&DetailPage { name: entry.record.text("name", ctx.lang.code()), fields, entry, ctx }))
@@ -177,10 +203,19 @@ struct VersionsPage {
 }
 
 /// `GET /register/{id}/versions`: registered versions with a diff picker.
-pub async fn versions(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn versions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let entry = state.store.public_entry(&id).await?;
     let versions = state.store.public_versions(&id).await?;
-    Ok(render(&VersionsPage { name: entry.record.text("name", ctx.lang.code()), public_id: id, versions, ctx }))
+    Ok(render(&VersionsPage {
+        name: entry.record.text("name", ctx.lang.code()),
+        public_id: id,
+        versions,
+        ctx,
+    }))
 }
 
 /// A changed field for display.
@@ -197,7 +232,11 @@ fn change_rows(lang: Lang, changes: &[FieldChange]) -> Vec<ChangeRow> {
     let show = |v: &Option<Value>| v.as_ref().map(|v| v.display(lang.code())).unwrap_or_default();
     changes
         .iter()
-        .map(|c| ChangeRow { label: lang.t(&format!("field-{}", c.field)), before: show(&c.before), after: show(&c.after) })
+        .map(|c| ChangeRow {
+            label: lang.t(&format!("field-{}", c.field)),
+            before: show(&c.before),
+            after: show(&c.after),
+        })
         .collect()
 }
 
@@ -261,7 +300,11 @@ fn report_fields(lang: Lang) -> Vec<(&'static str, String)> {
 }
 
 /// `GET /register/{id}/report`: the form to report an error in a record.
-pub async fn report_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn report_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let entry = state.store.public_entry(&id).await?;
     Ok(render(&ReportFormPage {
         name: entry.record.text("name", ctx.lang.code()),
@@ -352,7 +395,10 @@ pub async fn report_status(
 pub async fn report_lookup(Query(q): Query<ReportQuery>) -> Result<Response, AppError> {
     let r = q.reference.trim();
     if r.is_empty() || r.len() > 20 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(AppError::BadRequest { field: Some("reference".into()), detail: "enter a reference like ER-ABCD1234".into() });
+        return Err(AppError::BadRequest {
+            field: Some("reference".into()),
+            detail: "enter a reference like ER-ABCD1234".into(),
+        });
     }
     Ok(Redirect::to(&format!("/reports/{}", r.to_uppercase())).into_response())
 }

@@ -30,7 +30,11 @@ struct QueuePage {
 }
 
 /// `GET /regulator`: systems waiting for the regulator, oldest first.
-pub async fn queue(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn) -> Result<Response, AppError> {
+pub async fn queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
     let scope = regulator(&p, "register:queue")?;
     let systems = state.store.regulator_queue(scope).await?;
     Ok(render(&QueuePage { ctx, systems }))
@@ -46,7 +50,13 @@ struct SystemPage {
     error: Option<String>,
 }
 
-async fn page(state: &AppState, ctx: Ctx, p: &Principal, id: &str, error: Option<String>) -> Result<Response, AppError> {
+async fn page(
+    state: &AppState,
+    ctx: Ctx,
+    p: &Principal,
+    id: &str,
+    error: Option<String>,
+) -> Result<Response, AppError> {
     let scope = regulator(p, "register:queue")?;
     let view = state.store.regulator_system(scope, id).await?;
     // The regulator decides on the submitted version, not on the draft.
@@ -64,7 +74,12 @@ async fn page(state: &AppState, ctx: Ctx, p: &Principal, id: &str, error: Option
 }
 
 /// `GET /regulator/systems/{id}`.
-pub async fn show(State(state): State<AppState>, ctx: Ctx, SignedIn(p): SignedIn, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     page(&state, ctx, &p, &id, None).await
 }
 

@@ -32,11 +32,20 @@ pub struct NextParam {
 
 /// `GET /login`.
 pub async fn login_form(ctx: Ctx, Query(q): Query<NextParam>) -> Response {
-    render(&LoginPage { ctx, next: safe_next(&q.next, "/app").to_owned(), email: String::new(), failed: false })
+    render(&LoginPage {
+        ctx,
+        next: safe_next(&q.next, "/app").to_owned(),
+        email: String::new(),
+        failed: false,
+    })
 }
 
 /// `POST /login`: checks the password and starts a session.
-pub async fn login(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): CsrfForm) -> Result<Response, AppError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
     let (email, password) = (form.get("email"), form.get("password"));
     let next = safe_next(form.get("next"), "/app").to_owned();
     let found = state.store.user_for_login(email).await?;
@@ -59,12 +68,19 @@ pub async fn login(State(state): State<AppState>, ctx: Ctx, CsrfForm(form): Csrf
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200{}",
         if state.config.secure_cookies { "; Secure" } else { "" }
     );
-    res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.to_string()))?);
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.to_string()))?,
+    );
     Ok(res)
 }
 
 /// `POST /logout`.
-pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap, CsrfForm(_): CsrfForm) -> Result<Response, AppError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    CsrfForm(_): CsrfForm,
+) -> Result<Response, AppError> {
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
         state.store.delete_session(secret).await?;
     }
@@ -83,7 +99,10 @@ pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<NextParam>) -
     let next = strip_lang_param(safe_next(&q.next, "/"));
     let mut res = Redirect::to(&next).into_response();
     let value = format!("mizan_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code());
-    res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.to_string()))?);
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&value).map_err(|e| AppError::Internal(e.to_string()))?,
+    );
     Ok(res)
 }
 

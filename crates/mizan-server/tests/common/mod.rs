@@ -27,7 +27,11 @@ pub async fn token(store: &Store, email: &str, scopes: &[&str]) -> String {
     let org = store.org_by_slug(org_slug).await.expect("org");
     let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(30);
-    store.create_token(OrgScope::new(org.id), Some(user.id), "test", &scopes, expires).await.expect("token").secret
+    store
+        .create_token(OrgScope::new(org.id), Some(user.id), "test", &scopes, expires)
+        .await
+        .expect("token")
+        .secret
 }
 
 /// Extracts the CSRF token from a page.

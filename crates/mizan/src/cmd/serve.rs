@@ -30,7 +30,8 @@ impl DbArgs {
                 format!("sqlite://{}", self.data_dir.join("mizan.db").display())
             }
         };
-        let store = Store::connect(&url).await.with_context(|| format!("cannot open database `{}`", redact(&url)))?;
+        let store =
+            Store::connect(&url).await.with_context(|| format!("cannot open database `{}`", redact(&url)))?;
         store.migrate().await.context("cannot bring the database schema up to date")?;
         Ok(store)
     }
@@ -74,7 +75,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         if args.demo {
             let seeded = mizan_server::demo::seed(&store).await.context("cannot seed demo data")?;
             let n = mizan_server::demo::count(&store).await?;
-            eprintln!("demo data: {n} AI systems ({})", if seeded { "just seeded" } else { "already present" });
+            eprintln!(
+                "demo data: {n} AI systems ({})",
+                if seeded { "just seeded" } else { "already present" }
+            );
             eprintln!("demo sign-ins (demo data only, never use these passwords for real accounts):");
             for u in mizan_server::demo::USERS {
                 eprintln!("  {:<32} {:<18} {} ({})", u.email, u.password, u.role, u.org);
@@ -87,9 +91,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
             mizan_server::Config { secure_cookies: args.secure_cookies, base_url: base_url.clone() },
         )
         .map_err(anyhow::Error::msg)?;
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on `{}` (is another program using it? try --listen 127.0.0.1:8081)", args.listen))?;
+        let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
+            format!(
+                "cannot listen on `{}` (is another program using it? try --listen 127.0.0.1:8081)",
+                args.listen
+            )
+        })?;
         eprintln!("Mizan is running at {base_url}  (Ctrl-C to stop)");
         mizan_server::serve(listener, state).await.context("server stopped with an error")?;
         store.close().await;

@@ -1,0 +1,273 @@
+//! End-to-end tests in headless Chromium (Debian's `chromium` + `chromium-driver`), with
+//! axe-core injected on every page visited: zero WCAG 2.1 A/AA or best-practice violations.
+//!
+//! These need the browser and axe-core; `scripts/test` installs both. Missing either is a
+//! failure with a hint, never a skip. `MIZAN_AXE_JS` points at `axe.min.js` (default: the copy
+//! `scripts/test` installs under `~/.cache/mizan-npm`). `MIZAN_SCREENSHOTS=DIR` saves a PNG of
+//! every checked page, for looking at them.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::{TestApp, password};
+use thirtyfour::prelude::*;
+
+struct Browser {
+    driver: WebDriver,
+    axe: String,
+    app: TestApp,
+    _chromedriver: tokio::process::Child,
+    _profile: tempfile::TempDir,
+    shots: usize,
+}
+
+fn axe_path() -> std::path::PathBuf {
+    std::env::var_os("MIZAN_AXE_JS").map(Into::into).unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").unwrap_or_default();
+        std::path::Path::new(&home).join(".cache/mizan-npm/node_modules/axe-core/axe.min.js")
+    })
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let axe_file = axe_path();
+        let axe = std::fs::read_to_string(&axe_file).unwrap_or_else(|e| {
+            panic!(
+                "axe-core not found at `{}` ({e}); run scripts/test, which installs it",
+                axe_file.display()
+            )
+        });
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            l.local_addr().expect("addr").port()
+        };
+        let chromedriver = tokio::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver not found; run scripts/test, which installs chromium and chromium-driver");
+        // Wait until the driver answers (bounded): readiness polling, not a timing assumption.
+        let status = format!("http://127.0.0.1:{port}/status");
+        let mut ready = false;
+        for _ in 0..100 {
+            if reqwest::get(&status).await.is_ok() {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(ready, "chromedriver did not start on port {port}");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary("/usr/bin/chromium").expect("binary");
+        for arg in [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,900",
+            &format!("--user-data-dir={}", profile.path().display()),
+        ] {
+            caps.add_arg(arg).expect("arg");
+        }
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.expect("start chromium");
+        let app = TestApp::start(true).await;
+        Browser { driver, axe, app, _chromedriver: chromedriver, _profile: profile, shots: 0 }
+    }
+
+    async fn open(&self, path: &str) {
+        self.driver.goto(self.app.url(path)).await.expect("navigate");
+    }
+
+    /// Runs axe-core on the current page and fails with every violation listed.
+    async fn check_a11y(&mut self, label: &str) {
+        self.driver.execute(&self.axe, vec![]).await.expect("inject axe");
+        let ret = self
+            .driver
+            .execute(
+                "return axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa','best-practice']}})\
+                 .then(r => r.violations.map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(' | ')));",
+                vec![],
+            )
+            .await
+            .expect("run axe");
+        let violations: Vec<String> = serde_json::from_value(ret.json().clone()).expect("violations list");
+        if let Some(dir) = std::env::var_os("MIZAN_SCREENSHOTS") {
+            self.shots += 1;
+            let file = std::path::Path::new(&dir).join(format!("{:02}-{label}.png", self.shots));
+            self.driver.screenshot(&file).await.expect("screenshot");
+        }
+        assert!(violations.is_empty(), "axe-core violations on {label}:\n{}", violations.join("\n"));
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.driver
+            .find(By::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("`{css}` on page"))
+            .text()
+            .await
+            .expect("text")
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let el = self.driver.find(By::Css(css)).await.unwrap_or_else(|_| panic!("`{css}` on page"));
+        el.clear().await.expect("clear");
+        el.send_keys(value).await.expect("type");
+    }
+
+    async fn click(&self, css: &str) {
+        self.driver
+            .find(By::Css(css))
+            .await
+            .unwrap_or_else(|_| panic!("`{css}` on page"))
+            .click()
+            .await
+            .expect("click");
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.driver.delete_all_cookies().await.expect("cookies");
+        self.open("/login").await;
+        self.fill("#email", email).await;
+        self.fill("#password", password(email)).await;
+        self.click("form.narrow button[type=submit]").await;
+    }
+
+    async fn quit(self) {
+        self.driver.quit().await.expect("quit");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browse_search_filter_and_read_in_both_languages() {
+    let mut b = Browser::start().await;
+    b.open("/register").await;
+    assert_eq!(b.text("h1").await, "Public register of AI systems");
+    b.check_a11y("register-en").await;
+
+    b.fill("#q", "triage").await;
+    b.click("form.filters button[type=submit]").await;
+    let results = b.driver.find_all(By::Css("li.system")).await.expect("results");
+    assert_eq!(results.len(), 1, "one system matches `triage`");
+    assert!(b.text("li.system h2").await.contains("triage"));
+
+    b.open("/register").await;
+    b.click("#sector option[value=health]").await;
+    b.click("form.filters button[type=submit]").await;
+    assert!(b.driver.current_url().await.expect("url").as_str().contains("sector=health"));
+    for item in b.driver.find_all(By::Css("li.system .meta")).await.expect("results") {
+        assert!(item.text().await.expect("text").contains("Health"));
+    }
+
+    b.click("li.system h2 a").await;
+    b.check_a11y("detail-en").await;
+    b.click("a[href$='/versions']").await;
+    b.check_a11y("versions-en").await;
+    b.driver.back().await.expect("back");
+    b.click("a[href$='/report']").await;
+    b.check_a11y("report-form-en").await;
+
+    // Switch to Urdu with the link on the page: right-to-left, Urdu text, Nastaliq requested.
+    b.open("/register").await;
+    b.click("a.lang-switch").await;
+    let dir = b
+        .driver
+        .execute("return document.documentElement.dir + '|' + document.documentElement.lang;", vec![])
+        .await
+        .expect("dir");
+    assert_eq!(dir.json().as_str(), Some("rtl|ur"));
+    assert_eq!(b.text("h1").await, "مصنوعی ذہانت کے نظاموں کا عوامی رجسٹر");
+    let font = b
+        .driver
+        .execute("return getComputedStyle(document.querySelector('h1')).fontFamily;", vec![])
+        .await
+        .expect("font");
+    assert!(
+        font.json().as_str().unwrap_or_default().contains("Nastaliq"),
+        "Urdu uses a Nastaliq font: {:?}",
+        font.json()
+    );
+    b.check_a11y("register-ur").await;
+    b.click("li.system h2 a").await;
+    b.check_a11y("detail-ur").await;
+    b.open("/about").await;
+    b.check_a11y("about-ur").await;
+    b.open("/register/zzzzzzzz").await;
+    b.check_a11y("not-found-ur").await;
+    b.open("/login").await;
+    b.check_a11y("login-ur").await;
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_submits_regulator_registers_public_sees_it() {
+    let mut b = Browser::start().await;
+    b.sign_in("editor@indus-bank.demo").await;
+    assert!(b.driver.current_url().await.expect("url").path().starts_with("/app"));
+    b.check_a11y("app-home").await;
+    b.click("a.button[href='/app/systems/new']").await;
+    b.check_a11y("system-form").await;
+    for (css, value) in [
+        ("#name-en", "ATM cash demand forecasting"),
+        ("#name-ur", "اے ٹی ایم نقدی کی طلب کی پیش گوئی"),
+        ("#short_description-en", "Forecasts cash needed in each ATM"),
+        ("#purpose-en", "Keep ATMs stocked"),
+        ("#intended_use-en", "Cash logistics"),
+        ("#deployment_context-en", "All branches"),
+        ("#affected_persons-en", "Customers using ATMs"),
+        ("#legal_basis-en", "Banking licence"),
+        ("#human_oversight-en", "Logistics staff approve every plan"),
+        ("#appeals_mechanism-en", "Complaints desk"),
+        ("#data_development-en", "Withdrawal history"),
+        ("#data_operational-en", "Withdrawal history"),
+        ("#model_type", "Gradient boosting"),
+        ("#risk_management-en", "Monthly error review"),
+        ("#contact_email", "ai@indus.example.pk"),
+    ] {
+        b.fill(css, value).await;
+    }
+    b.click("#sector option[value=finance]").await;
+    b.click("#deployment_status option[value=pilot]").await;
+    b.click("input[name=languages][value=en]").await;
+    b.click("form.record-form > .row button[type=submit]").await;
+    assert!(b.text("h1").await.contains("ATM cash demand forecasting"));
+    b.check_a11y("app-system").await;
+    b.click("form.inline input[value=submitted] ~ button").await;
+    assert!(b.text("p.meta .status").await.contains("Submitted"));
+    let id = b.text("p.meta code").await;
+
+    b.sign_in("admin@regulator.demo").await;
+    b.open("/regulator").await;
+    b.check_a11y("regulator-queue").await;
+    b.click(&format!("a[href='/regulator/systems/{id}']")).await;
+    b.check_a11y("regulator-system").await;
+    for to in ["under_review", "registered"] {
+        b.click(&format!("#to option[value={to}]")).await;
+        b.fill("#reason", "Record complete and checked").await;
+        b.click("form.decision button[type=submit]").await;
+    }
+    assert!(b.text("p.meta .status").await.contains("Registered"));
+
+    b.driver.delete_all_cookies().await.expect("cookies");
+    b.open("/register?q=ATM+cash").await;
+    b.click(&format!("a[href='/register/{id}']")).await;
+    assert_eq!(b.text("h1").await, "ATM cash demand forecasting");
+    b.check_a11y("new-system-public").await;
+
+    b.sign_in("admin@indus-bank.demo").await;
+    b.open("/app/settings/tokens").await;
+    b.check_a11y("tokens").await;
+    b.open("/app/reports").await;
+    b.check_a11y("reports").await;
+    b.quit().await;
+}
