@@ -19,7 +19,10 @@ pub struct AdminArgs {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(clippy::enum_variant_names, reason = "the commands are named create-org, create-user and create-token")]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "the commands are named create-org, create-user and create-token"
+)]
 enum AdminCommand {
     /// Create an organisation.
     CreateOrg {
