@@ -10,7 +10,8 @@ cd "$(dirname "$0")/../.."
 systems=${1:-10000}; seconds=${2:-20}; conns=${3:-32}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mizan-target}"
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q -p mizan -p mizan-server --example seed_bench
+cargo build --release -q -p mizan
+cargo build --release -q -p mizan-server --example seed_bench
 data=$(mktemp -d /tmp/mizan-bench.XXXXXX)
 trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
 echo "loading $systems systems..."

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod public;
 mod reports;
 mod systems;
 
@@ -21,6 +22,7 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::Mutex;
 
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
+pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};
 pub use systems::{
     ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, SystemSummary, SystemView,
@@ -101,6 +103,8 @@ pub struct Store {
     /// SQLite allows one writer; taking this before a write transaction avoids lock-upgrade
     /// deadlocks (`SQLITE_BUSY`) between two deferred transactions.
     write_lock: Arc<Mutex<()>>,
+    /// Snapshot of the public register for reads.
+    public_cache: public::PublicCache,
 }
 
 impl std::fmt::Debug for Store {
@@ -145,7 +149,12 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Store { pool, backend, write_lock: Arc::new(Mutex::new(())) })
+        Ok(Store {
+            pool,
+            backend,
+            write_lock: Arc::new(Mutex::new(())),
+            public_cache: public::PublicCache::default(),
+        })
     }
 
     /// Which database this is.

@@ -207,7 +207,7 @@ fn parse_record(json: &str) -> Result<Record> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn public_from_row(r: &AnyRow) -> Result<PublicEntry> {
+pub(crate) fn public_from_row(r: &AnyRow) -> Result<PublicEntry> {
     Ok(PublicEntry {
         public_id: r.try_get("public_id")?,
         org_slug: r.try_get("org_slug")?,
@@ -420,6 +420,7 @@ impl Store {
         summary.status.check_transition(to, Actor::Provider)?;
         self.apply_transition(&mut tx, id, &summary, to, actor, reason).await?;
         tx.commit().await?;
+        self.public_cache.invalidate();
         Ok(())
     }
 
@@ -448,6 +449,7 @@ impl Store {
         summary.status.check_transition(to, Actor::Regulator)?;
         self.apply_transition(&mut tx, id, &summary, to, actor, reason).await?;
         tx.commit().await?;
+        self.public_cache.invalidate();
         Ok(())
     }
 
@@ -654,72 +656,6 @@ impl Store {
         rows.iter().map(|r| event_from_row(r, public_id.to_owned())).collect()
     }
 
-    /// One page of the public register.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn public_list(&self, q: &PublicQuery) -> Result<PublicPage> {
-        let per_page = q.per_page.clamp(1, 100);
-        let page = q.page.max(1);
-        let mut clauses: Vec<String> = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
-        for word in q.q.split_whitespace().take(8) {
-            binds.push(format!("%{}%", word.to_lowercase().replace(['%', '_'], "")));
-            clauses.push(format!("search_text LIKE ${}", binds.len()));
-        }
-        for (col, val) in
-            [("sector", &q.sector), ("org_slug", &q.org), ("status", &q.status), ("risk_tier", &q.tier)]
-        {
-            if !val.is_empty() {
-                binds.push(val.clone());
-                clauses.push(format!("{col} = ${}", binds.len()));
-            }
-        }
-        let filter =
-            if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let count_sql = format!("SELECT COUNT(*) FROM public_register {filter}");
-        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
-        for b in &binds {
-            count = count.bind(b.clone());
-        }
-        let total = count.fetch_one(&self.pool).await?;
-        let list_sql = format!(
-            "SELECT * FROM public_register {filter} ORDER BY name_en, public_id LIMIT {per_page} OFFSET {}",
-            (i64::from(page) - 1) * i64::from(per_page)
-        );
-        let mut list = sqlx::query(AssertSqlSafe(list_sql));
-        for b in &binds {
-            list = list.bind(b.clone());
-        }
-        let rows = list.fetch_all(&self.pool).await?;
-        let entries = rows.iter().map(public_from_row).collect::<Result<_>>()?;
-        Ok(PublicPage { entries, total, page, per_page })
-    }
-
-    /// The whole public register, by name (bulk download).
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn public_all(&self) -> Result<Vec<PublicEntry>> {
-        let rows = sqlx::query("SELECT * FROM public_register ORDER BY name_en, public_id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(public_from_row).collect()
-    }
-
-    /// One system on the public register.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] when it was never registered.
-    pub async fn public_entry(&self, public_id: &str) -> Result<PublicEntry> {
-        let row = sqlx::query("SELECT * FROM public_register WHERE public_id = $1")
-            .bind(public_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
-        public_from_row(&row)
-    }
-
     /// The registered versions of a public system, newest first.
     ///
     /// # Errors
@@ -767,23 +703,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| event_from_row(r, r.try_get("public_id")?)).collect()
-    }
-
-    /// Sectors and organisations present on the public register, for filter menus.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn public_facets(&self) -> Result<(Vec<String>, Vec<(String, String)>)> {
-        let sectors = sqlx::query_scalar("SELECT DISTINCT sector FROM public_register ORDER BY sector")
-            .fetch_all(&self.pool)
-            .await?;
-        let orgs = sqlx::query("SELECT DISTINCT org_slug, org_name FROM public_register ORDER BY org_name")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get("org_slug")?, r.try_get("org_name")?)))
-            .collect::<Result<_>>()?;
-        Ok((sectors, orgs))
     }
 
     /// Counts systems; used by the demo seeder to stay idempotent.

@@ -73,11 +73,58 @@ fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
     }
 }
 
+/// A system in a register listing: enough to choose, with a link to the full record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemListItem {
+    /// Stable 8-character public id.
+    pub id: String,
+    /// Name, `{"en": ..., "ur": ...}`.
+    #[schema(value_type = Object)]
+    pub name: serde_json::Value,
+    /// Short description, `{"en": ..., "ur": ...}`.
+    #[schema(value_type = Object)]
+    pub short_description: serde_json::Value,
+    /// Owning organisation.
+    pub organisation: OrgOut,
+    /// Sector code.
+    pub sector: String,
+    /// `registered`, `suspended` or `retired`.
+    pub status: String,
+    /// The registered version.
+    pub version: i64,
+    /// Risk tier, once classified.
+    pub risk_tier: Option<String>,
+    /// Demo data, not a real system.
+    pub demo: bool,
+    /// Last public change.
+    pub updated_at: String,
+    /// The full record in this API.
+    pub url: String,
+}
+
+fn list_item(base: &str, e: &PublicEntry) -> SystemListItem {
+    let text =
+        |k: &str| e.record.get(k).map(|v| serde_json::to_value(v).unwrap_or_default()).unwrap_or_default();
+    SystemListItem {
+        id: e.public_id.clone(),
+        name: text("name"),
+        short_description: text("short_description"),
+        organisation: OrgOut { slug: e.org_slug.clone(), name: e.org_name.clone() },
+        sector: e.sector.clone(),
+        status: e.status.clone(),
+        version: e.version,
+        risk_tier: (!e.risk_tier.is_empty()).then(|| e.risk_tier.clone()),
+        demo: e.is_demo,
+        updated_at: e.updated_at.clone(),
+        url: format!("{base}/api/v1/systems/{}", e.public_id),
+    }
+}
+
 /// A page of the register.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ListOut {
     /// Systems on this page.
-    pub items: Vec<SystemOut>,
+    pub items: Vec<SystemListItem>,
     /// Matching systems in total.
     pub total: i64,
     /// This page (from 1).
@@ -117,7 +164,7 @@ pub async fn list(
     let page = state.store.public_list(&params.to_query(50)?).await?;
     let base = &state.config.base_url;
     Ok(Json(ListOut {
-        items: page.entries.iter().map(|e| system_out(base, e)).collect(),
+        items: page.entries.iter().map(|e| list_item(base, e)).collect(),
         total: page.total,
         page: page.page,
         per_page: page.per_page,
