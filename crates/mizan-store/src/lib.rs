@@ -180,6 +180,35 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// A write transaction fenced to one organisation: on PostgreSQL it also sets
+    /// `mizan.org_id`, which the row-level security policies check, so even a query that forgot
+    /// its `org_id` filter cannot touch another organisation's rows.
+    async fn begin_scoped_write(
+        &self,
+        scope: OrgScope,
+    ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, sqlx::Transaction<'static, sqlx::Any>)> {
+        let (guard, mut tx) = self.begin_write().await?;
+        self.fence(&mut tx, scope).await?;
+        Ok((guard, tx))
+    }
+
+    /// A read transaction fenced to one organisation (see `begin_scoped_write`).
+    async fn begin_scoped_read(&self, scope: OrgScope) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool.begin().await?;
+        self.fence(&mut tx, scope).await?;
+        Ok(tx)
+    }
+
+    async fn fence(&self, tx: &mut sqlx::Transaction<'static, sqlx::Any>, scope: OrgScope) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT set_config('mizan.org_id', $1, true)")
+                .bind(scope.org_id().to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn begin_write(
         &self,
     ) -> Result<(Option<tokio::sync::MutexGuard<'_, ()>>, sqlx::Transaction<'static, sqlx::Any>)> {

@@ -140,13 +140,15 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn org_reports(&self, scope: OrgScope) -> Result<Vec<ErrorReport>> {
+        let mut tx = self.begin_scoped_read(scope).await?;
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLS} FROM error_reports r JOIN systems s ON s.id = r.system_id WHERE r.org_id = $1 \
              ORDER BY CASE r.status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, r.id DESC"
         )))
         .bind(scope.org_id())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         rows.iter().map(report_from_row).collect()
     }
 

@@ -264,7 +264,7 @@ impl Store {
         draft: &Record,
         is_demo: bool,
     ) -> Result<String> {
-        let (_guard, mut tx) = self.begin_write().await?;
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let at = now();
         let mut attempt = 0;
         let (id, public_id) = loop {
@@ -329,7 +329,7 @@ impl Store {
         actor: &ActorRef,
         draft: &Record,
     ) -> Result<()> {
-        let (_guard, mut tx) = self.begin_write().await?;
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let (id, summary, _) = self.scoped_row(&mut tx, scope, public_id).await?;
         if matches!(summary.status, Status::Submitted | Status::UnderReview | Status::Retired) {
             return Err(StoreError::Conflict(format!(
@@ -370,7 +370,7 @@ impl Store {
         actor: &ActorRef,
         reason: &str,
     ) -> Result<i64> {
-        let (_guard, mut tx) = self.begin_write().await?;
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let (id, summary, draft) = self.scoped_row(&mut tx, scope, public_id).await?;
         summary.status.check_transition(Status::Submitted, Actor::Provider)?;
         draft.check_complete().map_err(StoreError::Invalid)?;
@@ -415,7 +415,7 @@ impl Store {
             self.submit(scope, public_id, actor, reason).await?;
             return Ok(());
         }
-        let (_guard, mut tx) = self.begin_write().await?;
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let (id, summary, _) = self.scoped_row(&mut tx, scope, public_id).await?;
         summary.status.check_transition(to, Actor::Provider)?;
         self.apply_transition(&mut tx, id, &summary, to, actor, reason).await?;
@@ -541,13 +541,15 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn org_systems(&self, scope: OrgScope) -> Result<Vec<SystemSummary>> {
+        let mut tx = self.begin_scoped_read(scope).await?;
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {SUMMARY_COLS} FROM systems s JOIN organisations o ON o.id = s.org_id \
              WHERE s.org_id = $1 ORDER BY s.updated_at DESC, s.id DESC"
         )))
         .bind(scope.org_id())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         rows.iter().map(|r| summary_from_row(r).map(|(_, _, s, _)| s)).collect()
     }
 

@@ -1,0 +1,78 @@
+//! PostgreSQL-only guarantees: row-level security fences a transaction to one organisation even
+//! when a query forgets its `org_id` filter. Built only with `--features postgres-tests`, which
+//! `scripts/test` passes in its PostgreSQL step; it fails if no PostgreSQL is configured.
+
+mod common;
+
+use common::TestApp;
+use sqlx::{Connection, Row};
+
+#[tokio::test]
+async fn row_level_security_fences_each_organisation() {
+    assert_eq!(
+        mizan_test::TestDb::backend_name(),
+        "postgres",
+        "set MIZAN_TEST_DATABASE_URL to run this test"
+    );
+    let app = TestApp::start(true).await;
+    let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
+    let health = app.store.org_by_slug("demo-rahbar-health").await.unwrap().id;
+    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    let role = format!("mizan_probe_{:08x}", rand::random::<u32>());
+    // Superusers bypass row-level security, so act as an ordinary role, as production should.
+    for sql in [
+        format!("CREATE ROLE {role} NOLOGIN"),
+        format!("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT EXECUTE ON FUNCTION mizan_fenced_org() TO {role}"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+    }
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {role}"))).execute(&mut *tx).await.unwrap();
+    let all: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM systems").fetch_one(&mut *tx).await.unwrap().get("n");
+    sqlx::query("SELECT set_config('mizan.org_id', $1, true)")
+        .bind(bank.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let visible: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM systems").fetch_one(&mut *tx).await.unwrap().get("n");
+    let others: i64 = sqlx::query("SELECT COUNT(*) AS n FROM systems WHERE org_id = $1")
+        .bind(health)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get("n");
+    let events: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM system_events e JOIN systems s ON s.id = e.system_id WHERE s.org_id = $1",
+    )
+    .bind(health)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap()
+    .get("n");
+    let updated = sqlx::query("UPDATE systems SET updated_at = updated_at WHERE org_id = $1")
+        .bind(health)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert!(
+        all > visible && visible > 0,
+        "unfenced sees all ({all}); fenced sees only the bank's ({visible})"
+    );
+    assert_eq!(others, 0, "another organisation's systems are invisible");
+    assert_eq!(events, 0, "and so are their events");
+    assert_eq!(updated.rows_affected(), 0, "and they cannot be changed");
+    let insert = sqlx::query(
+        "INSERT INTO systems (public_id, org_id, status, draft_json, created_at, updated_at) VALUES ('probe001', $1, 'draft', '{}', '', '')",
+    )
+    .bind(health)
+    .execute(&mut *tx)
+    .await;
+    assert!(insert.is_err(), "nor can rows be written for another organisation");
+    tx.rollback().await.unwrap();
+    for sql in [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+    }
+}
