@@ -73,7 +73,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     if h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html")) {
         h.insert(
             "content-security-policy",
-            HeaderValue::from_static("default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"),
+            HeaderValue::from_static("default-src 'self'; script-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"),
         );
     }
     res
