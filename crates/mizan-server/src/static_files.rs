@@ -24,7 +24,10 @@ pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
         )
             .into_response()),
         "NotoNastaliqUrdu-Regular.ttf" => Ok((
-            [(header::CONTENT_TYPE, "font/ttf"), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")],
+            [
+                (header::CONTENT_TYPE, "font/ttf"),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
             NASTALIQ,
         )
             .into_response()),

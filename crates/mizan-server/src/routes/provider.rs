@@ -79,6 +79,15 @@ fn form_inputs(lang: Lang, record: &Record, errors: &[FieldError]) -> Vec<FormIn
                 Some(Value::Str(s)) => vec![s.clone()],
                 _ => vec![],
             };
+            // (code, translated label, selected) for every allowed code.
+            let options = |codes: &[&str], prefix: &str| -> Vec<(String, String, bool)> {
+                codes
+                    .iter()
+                    .map(|c| {
+                        ((*c).to_owned(), lang.t(&format!("{prefix}-{c}")), selected.iter().any(|s| s == c))
+                    })
+                    .collect()
+            };
             let (widget, options) = match spec.kind {
                 FieldKind::Text { multiline: false } => ("bilingual", vec![]),
                 FieldKind::Text { multiline: true } => ("bilingual-area", vec![]),
@@ -87,32 +96,9 @@ fn form_inputs(lang: Lang, record: &Record, errors: &[FieldError]) -> Vec<FormIn
                 FieldKind::Date => ("date", vec![]),
                 FieldKind::Links => ("links", vec![]),
                 FieldKind::Choice(codes) => {
-                    let prefix = if spec.key == "sector" { "sector" } else { "deployment" };
-                    let opts = codes
-                        .iter()
-                        .map(|c| {
-                            (
-                                (*c).to_owned(),
-                                lang.t(&format!("{prefix}-{c}")),
-                                selected.iter().any(|s| s == c),
-                            )
-                        })
-                        .collect();
-                    ("select", opts)
+                    ("select", options(codes, if spec.key == "sector" { "sector" } else { "deployment" }))
                 }
-                FieldKind::Languages => {
-                    let opts = LANGUAGES
-                        .iter()
-                        .map(|c| {
-                            (
-                                (*c).to_owned(),
-                                lang.t(&format!("language-{c}")),
-                                selected.iter().any(|s| s == c),
-                            )
-                        })
-                        .collect();
-                    ("languages", opts)
-                }
+                FieldKind::Languages => ("languages", options(LANGUAGES, "language")),
             };
             let error = errors
                 .iter()
