@@ -25,6 +25,8 @@ enum Command {
     Migrate(cmd::serve::MigrateArgs),
     /// Bootstrap a deployment: organisations, users, API tokens.
     Admin(cmd::admin::AdminArgs),
+    /// Classify an AI system's risk under the EU AI Act from an answers file.
+    Classify(cmd::classify::ClassifyArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -40,6 +42,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => cmd::serve::run(args),
         Command::Migrate(args) => cmd::serve::migrate(args),
         Command::Admin(args) => cmd::admin::run(args),
+        Command::Classify(args) => cmd::classify::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -141,3 +141,68 @@ fn bad_configuration_is_a_clear_error() {
     let o = mizan(&["serve", "--frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+fn example(name: &str) -> String {
+    format!("{}/../mizan-rules/examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn classify_works_on_the_shipped_examples() {
+    for (file, tier) in [
+        ("bank-credit-scoring.yaml", "high"),
+        ("citizen-chatbot.json", "limited"),
+        ("social-scoring.yaml", "prohibited"),
+    ] {
+        let o = mizan(&["classify", &example(file), "--format", "json"]);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json report");
+        assert_eq!(v["tier"], tier, "{file}");
+        assert_eq!(v["ruleset"]["sha256"].as_str().map(str::len), Some(64));
+        assert!(
+            v["path"]
+                .as_array()
+                .is_some_and(|p| p.iter().all(|s| s["cite"].as_str().is_some_and(|c| !c.is_empty())))
+        );
+    }
+    let text = mizan(&["classify", &example("bank-credit-scoring.yaml")]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains("tier: high")
+            && out.contains("EU-FRIA")
+            && out.contains("annex_iii_area = essential_services"),
+        "{out}"
+    );
+
+    let schema: serde_json::Value =
+        serde_json::from_slice(&mizan(&["classify", "--schema"]).stdout).expect("schema json");
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(
+        schema["properties"]["role"]["enum"],
+        serde_json::json!(["provider", "deployer", "importer", "distributor"])
+    );
+    let questions = String::from_utf8_lossy(&mizan(&["classify", "--questions"]).stdout).into_owned();
+    assert!(questions.contains("p5c_social_scoring  [Art. 5(1)(c)]"));
+}
+
+#[test]
+fn classify_errors_name_the_question_and_allowed_answers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, body: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, body).expect("write");
+        p.to_string_lossy().into_owned()
+    };
+    let o = mizan(&["classify", &write("a.yaml", "is_ai_system: \"yes\"\nrole: owner\n")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("answer `owner` to question `role` is not allowed (allowed: provider, deployer, importer, distributor)"), "{}", stderr(&o));
+    let o = mizan(&["classify", &write("b.yaml", "is_ai_system: \"yes\"\n")]);
+    assert!(stderr(&o).contains("question `role` needs an answer"), "{}", stderr(&o));
+    let o = mizan(&["classify", &write("c.json", "{\"is_ai_system\": \"no\", \"colour\": \"blue\"}")]);
+    assert!(stderr(&o).contains("unknown question `colour`"), "{}", stderr(&o));
+    let o = mizan(&["classify", &write("d.txt", "x")]);
+    assert!(stderr(&o).contains("unsupported file type `.txt`"));
+    let o = mizan(&["classify", &write("e.json", "{not json")]);
+    assert!(stderr(&o).contains("is not valid JSON"));
+    let o = mizan(&["classify", &write("f.yaml", "role: [1, 2]\n")]);
+    assert!(stderr(&o).contains("answer to `role` must be text"), "{}", stderr(&o));
+}

@@ -1,3 +1,4 @@
 //! One module per subcommand; each converts its arguments into a library call.
 pub mod admin;
+pub mod classify;
 pub mod serve;
