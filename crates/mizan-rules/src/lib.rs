@@ -266,6 +266,23 @@ pub struct Classification {
     pub ignored: Vec<String>,
 }
 
+/// A partly answered questionnaire.
+#[derive(Debug, Clone)]
+pub struct Progress<'a> {
+    /// Questions on the path so far, with the answer given.
+    pub answered: Vec<(&'a Question, String)>,
+    /// The next question on the path, or `None` when the path is complete.
+    pub next: Option<&'a Question>,
+}
+
+impl Progress<'_> {
+    /// Only the answers on the path (what should be stored).
+    #[must_use]
+    pub fn on_path_answers(&self) -> Answers {
+        self.answered.iter().map(|(q, a)| (q.id.clone(), a.clone())).collect()
+    }
+}
+
 /// Answers keyed by question id.
 pub type Answers = BTreeMap<String, String>;
 
@@ -419,6 +436,29 @@ impl Ruleset {
         })
     }
 
+    /// How far a partly answered questionnaire has got: the questions on the path so far with
+    /// their answers, and the next question to ask (`None` when complete). Answers off the path
+    /// and unknown or invalid answers are left out, so a form can show only the current path.
+    #[must_use]
+    pub fn progress<'a>(&'a self, answers: &Answers) -> Progress<'a> {
+        let mut labels = BTreeSet::new();
+        let mut answered = Vec::new();
+        for q in &self.questions {
+            if !q.when.holds(&labels) {
+                continue;
+            }
+            let chosen = answers.get(&q.id).and_then(|a| q.answers.iter().find(|(x, _)| x == a));
+            match chosen {
+                Some((a, added)) => {
+                    labels.extend(added.iter().cloned());
+                    answered.push((q, a.clone()));
+                }
+                None => return Progress { answered, next: Some(q) },
+            }
+        }
+        Progress { answered, next: None }
+    }
+
     /// The JSON Schema (2020-12) of a classification input: question ids and allowed answers.
     #[must_use]
     pub fn json_schema(&self) -> serde_json::Value {
@@ -470,6 +510,25 @@ mod tests {
         assert!(err.to_string().contains("annex-iv"), "{err}");
         let bad = EU_AI_ACT.replacen("cite: \"Art. 3(1)\"", "cite: \"\"", 1);
         assert!(Ruleset::parse("test.yaml", &bad).expect_err("invalid").to_string().contains("no citation"));
+    }
+
+    #[test]
+    fn progress_walks_the_path_one_question_at_a_time() {
+        let rs = Ruleset::embedded().expect("valid");
+        let mut a = Answers::new();
+        assert_eq!(rs.progress(&a).next.map(|q| q.id.as_str()), Some("is_ai_system"));
+        a.insert("is_ai_system".into(), "no".into());
+        a.insert("role".into(), "provider".into());
+        let p = rs.progress(&a);
+        assert!(p.next.is_none(), "not an AI system: done");
+        assert_eq!(p.on_path_answers().len(), 1, "the off-path `role` answer is dropped");
+        a.insert("is_ai_system".into(), "yes".into());
+        a.insert("role".into(), "nonsense".into());
+        assert_eq!(
+            rs.progress(&a).next.map(|q| q.id.as_str()),
+            Some("role"),
+            "an invalid answer is asked again"
+        );
     }
 
     #[test]

@@ -88,6 +88,68 @@ struct DemoSystem {
     supplier: &'static str,
     /// Final status; `Registered` twice means a second version was registered too.
     end: &'static [Status],
+    /// How the risk questionnaire is answered.
+    risk: Risk,
+}
+
+/// The shape of a demo system's risk answers.
+#[derive(Clone, Copy)]
+enum Risk {
+    /// Annex III use (area code), provider or deployer, with or without profiling.
+    AnnexIii(&'static str, &'static str, bool),
+    /// Safety component of a regulated product (medical device).
+    AnnexI,
+    /// A chatbot deployed by the organisation.
+    Chatbot,
+    /// None of the above.
+    Minimal,
+}
+
+fn risk_answers(risk: Risk) -> mizan_rules::Answers {
+    let mut a: mizan_rules::Answers = [
+        ("is_ai_system", "yes"),
+        ("role", "provider"),
+        ("gpai_model", "no"),
+        ("p5a_manipulation", "no"),
+        ("p5b_vulnerabilities", "no"),
+        ("p5c_social_scoring", "no"),
+        ("p5d_crime_prediction", "no"),
+        ("p5e_face_scraping", "no"),
+        ("p5f_emotion_work_education", "no"),
+        ("p5g_biometric_categorisation", "no"),
+        ("p5h_realtime_rbi", "no"),
+        ("annex_i_safety_component", "no"),
+        ("annex_iii_area", "none"),
+        ("interacts_with_people", "no"),
+        ("generates_synthetic_content", "no"),
+        ("emotion_or_biometric_categorisation", "no"),
+        ("deep_fake_or_public_text", "no"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let set = |a: &mut mizan_rules::Answers, k: &str, v: &str| {
+        a.insert(k.to_owned(), v.to_owned());
+    };
+    match risk {
+        Risk::AnnexIii(area, role, profiling) => {
+            set(&mut a, "annex_iii_area", area);
+            set(&mut a, "role", role);
+            set(&mut a, "profiling", if profiling { "yes" } else { "no" });
+            set(&mut a, "derogation", "none");
+        }
+        Risk::AnnexI => set(&mut a, "annex_i_safety_component", "yes"),
+        Risk::Chatbot => {
+            set(&mut a, "role", "deployer");
+            set(&mut a, "interacts_with_people", "yes");
+            set(&mut a, "generates_synthetic_content", "yes");
+        }
+        Risk::Minimal => {}
+    }
+    if a.get("role").is_some_and(|r| r != "provider") {
+        a.insert("substantial_modification".to_owned(), "no".to_owned());
+    }
+    a
 }
 
 const SYSTEMS: &[DemoSystem] = &[
@@ -107,6 +169,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Photos captured at registration centres with consent; a labelled evaluation set balanced by province, gender and age band.",
         supplier: "In-house engineering team with an external audit",
         end: &[Status::Registered],
+        risk: Risk::AnnexIii("biometrics", "provider", false),
     },
     DemoSystem {
         org: "demo-indus-bank",
@@ -124,6 +187,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Five years of the bank's own loan outcomes and credit bureau data; no religion, ethnicity or sect is used.",
         supplier: "Indus Commercial Bank data science team",
         end: &[Status::Registered],
+        risk: Risk::AnnexIii("essential_services", "provider", true),
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -138,6 +202,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Historical returns and completed audit outcomes; invoice matching data.",
         supplier: "",
         end: &[Status::Registered],
+        risk: Risk::Minimal,
     },
     DemoSystem {
         org: "demo-rahbar-health",
@@ -155,6 +220,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "De-identified triage records from two teaching hospitals, 2021-2025.",
         supplier: "Rahbar Health Technologies",
         end: &[Status::Registered],
+        risk: Risk::AnnexI,
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -172,6 +238,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Board examination results, entry test scores and quota eligibility declared by applicants.",
         supplier: "",
         end: &[Status::Registered],
+        risk: Risk::AnnexIii("education", "provider", true),
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -189,6 +256,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Camera images from monitored junctions with manually confirmed plate readings.",
         supplier: "Safe City Authority with a local integrator",
         end: &[Status::Registered],
+        risk: Risk::Minimal,
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -206,6 +274,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Published service guides and anonymised frequently asked questions.",
         supplier: "Licensed general-purpose model, deployed by the department",
         end: &[Status::Registered],
+        risk: Risk::Chatbot,
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -220,6 +289,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Sentinel-2 imagery, meteorological records and crop-cut survey results.",
         supplier: "",
         end: &[Status::Registered, Status::Registered],
+        risk: Risk::Minimal,
     },
     DemoSystem {
         org: "demo-indus-bank",
@@ -237,6 +307,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Repayment histories of the bank's microfinance portfolio.",
         supplier: "",
         end: &[Status::Submitted],
+        risk: Risk::AnnexIii("essential_services", "provider", true),
     },
     DemoSystem {
         org: "demo-indus-bank",
@@ -251,6 +322,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Card transactions labelled by confirmed fraud reports.",
         supplier: "",
         end: &[Status::Registered, Status::Suspended],
+        risk: Risk::Minimal,
     },
     DemoSystem {
         org: "demo-rahbar-health",
@@ -265,6 +337,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Labelled chest X-rays from national screening programmes.",
         supplier: "Rahbar Health Technologies",
         end: &[Status::UnderReview],
+        risk: Risk::AnnexI,
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -282,6 +355,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "National socio-economic registry survey data.",
         supplier: "",
         end: &[Status::Registered],
+        risk: Risk::AnnexIii("essential_services", "deployer", true),
     },
     DemoSystem {
         org: "demo-rahbar-health",
@@ -296,6 +370,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "De-identified helpline records.",
         supplier: "",
         end: &[Status::Draft],
+        risk: Risk::AnnexI,
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -313,6 +388,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "River gauge readings, rainfall forecasts and historic flood extents.",
         supplier: "",
         end: &[Status::Registered],
+        risk: Risk::Minimal,
     },
 ];
 
@@ -382,6 +458,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         let scope = OrgScope::new(org.id);
         let actor = ActorRef { user_id: None, name: format!("{} (demo)", org.name) };
         let id = store.create_system(scope, &actor, &record_for(s, 1), true).await?;
+        store.set_risk_answers(scope, &id, &actor, &risk_answers(s.risk)).await?;
         let mut version = 1;
         for (i, step) in s.end.iter().enumerate() {
             if i > 0 && *step == Status::Registered {

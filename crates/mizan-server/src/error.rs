@@ -40,6 +40,13 @@ pub enum AppError {
     },
     /// The request conflicts with the current state.
     Conflict(String),
+    /// The risk questionnaire is incomplete or has an invalid answer.
+    Questionnaire {
+        /// The question id at fault.
+        question: String,
+        /// What is wrong, in English.
+        detail: String,
+    },
     /// The form's CSRF token is missing or wrong.
     Csrf,
     /// The body is larger than allowed.
@@ -58,7 +65,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Unauthenticated | AppError::Token(_) => StatusCode::UNAUTHORIZED,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::Questionnaire { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -80,6 +87,7 @@ impl AppError {
             AppError::Invalid(_) => "invalid",
             AppError::BadRequest { .. } => "bad-request",
             AppError::Conflict(_) => "conflict",
+            AppError::Questionnaire { .. } => "questionnaire",
             AppError::Csrf => "csrf",
             AppError::TooLarge => "too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
@@ -101,7 +109,9 @@ impl AppError {
             AppError::Invalid(errors) => {
                 errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
             }
-            AppError::BadRequest { detail, .. } | AppError::Conflict(detail) => detail.clone(),
+            AppError::BadRequest { detail, .. }
+            | AppError::Conflict(detail)
+            | AppError::Questionnaire { detail, .. } => detail.clone(),
             AppError::Csrf => "the form's security token is missing or out of date; reload the page".into(),
             AppError::TooLarge => "the request body is too large".into(),
             AppError::UnsupportedMediaType(expected) => format!("send the body as `{expected}`"),
@@ -118,7 +128,22 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(msg) => AppError::Conflict(msg),
             StoreError::Invalid(errors) => AppError::Invalid(errors),
             StoreError::Transition(t) => AppError::Conflict(t.to_string()),
+            StoreError::Questionnaire(e) => AppError::from(e),
             other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<mizan_rules::RulesError> for AppError {
+    fn from(e: mizan_rules::RulesError) -> Self {
+        use mizan_rules::RulesError as R;
+        match &e {
+            R::MissingAnswer { question, .. }
+            | R::InvalidAnswer { question, .. }
+            | R::UnknownQuestion { question, .. } => {
+                AppError::Questionnaire { question: question.clone(), detail: e.to_string() }
+            }
+            R::BadRuleset { .. } => AppError::Internal(e.to_string()),
         }
     }
 }
@@ -201,6 +226,7 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
             body["field"] = json!(errors.first().map(|e| e.field.clone()));
         }
         AppError::BadRequest { field: Some(f), .. } => body["field"] = json!(f),
+        AppError::Questionnaire { question, .. } => body["field"] = json!(format!("risk_answers.{question}")),
         _ => {}
     }
     let mut res = (err.status(), body.to_string()).into_response();
@@ -257,6 +283,7 @@ mod tests {
             AppError::Invalid(vec![]),
             AppError::BadRequest { field: None, detail: String::new() },
             AppError::Conflict(String::new()),
+            AppError::Questionnaire { question: String::new(), detail: String::new() },
             AppError::Csrf,
             AppError::TooLarge,
             AppError::UnsupportedMediaType(String::new()),

@@ -6,7 +6,7 @@ use axum::middleware::from_fn;
 use axum::routing::{get, post};
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
-use crate::routes::{api, provider, public, regulator, session};
+use crate::routes::{api, provider, public, regulator, risk, session};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .route("/app/systems/{id}", get(provider::show))
         .route("/app/systems/{id}/edit", get(provider::edit_form).post(provider::update))
         .route("/app/systems/{id}/transition", post(provider::transition))
+        .route("/app/systems/{id}/risk", get(risk::form).post(risk::save))
         .route("/app/reports", get(provider::reports))
         .route("/app/reports/{reference}", post(provider::respond))
         .route("/app/settings/tokens", get(provider::tokens).post(provider::create_token))
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/systems/{id}/versions", get(api::versions))
         .route("/systems/{id}/versions/{version}", get(api::version))
         .route("/systems/{id}/reports", post(api::file_report))
+        .route("/systems/{id}/classification", get(risk::public_classification))
         .route("/reports/{reference}", get(api::report))
         .route("/register.json", get(api::bulk_json))
         .route("/register.csv", get(api::bulk_csv))
@@ -62,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/org/systems", get(api::org_systems).post(api::create_system))
         .route("/org/systems/{id}", get(api::org_system).put(api::update_system))
         .route("/org/systems/{id}/transitions", post(api::org_transition))
+        .route("/org/systems/{id}/risk-answers", get(risk::api_get).put(risk::api_put))
         .route("/regulator/queue", get(api::regulator_queue))
         .route("/regulator/systems/{id}/transitions", post(api::regulator_transition))
         .fallback(|| async { AppError::NotFound("endpoint".into()) })

@@ -513,3 +513,125 @@ async fn the_event_trail_cannot_be_rewritten_in_the_database() {
     assert!(app.store.try_rewrite_history().await.is_err(), "UPDATE on system_events must be refused");
     assert!(app.store.try_erase_history().await.is_err(), "DELETE on system_events must be refused");
 }
+
+#[tokio::test]
+async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier() {
+    let app = TestApp::start(true).await;
+    let bank =
+        token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"])
+            .await;
+    let reg = token(&app.store, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
+    let res = http()
+        .post(app.url("/api/v1/org/systems"))
+        .bearer_auth(&bank)
+        .json(&record("Loan approval"))
+        .send()
+        .await
+        .unwrap();
+    let id = json_of(res).await["id"].as_str().unwrap().to_owned();
+    let risk = app.url(&format!("/api/v1/org/systems/{id}/risk-answers"));
+    let submit = || {
+        http()
+            .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+            .bearer_auth(&bank)
+            .json(&json!({"to": "submitted"}))
+            .send()
+    };
+
+    let res = submit().await.unwrap();
+    assert_eq!(res.status(), 422, "no answers: cannot submit");
+    assert_eq!(json_of(res).await["field"], "risk_answers.is_ai_system");
+
+    let partial = json_of(
+        http()
+            .put(&risk)
+            .bearer_auth(&bank)
+            .json(&json!({"is_ai_system": "yes", "role": "provider"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(partial["complete"], false);
+    assert_eq!(partial["next"]["id"], "gpai_model");
+    let bad = http()
+        .put(&risk)
+        .bearer_auth(&bank)
+        .json(&json!({"is_ai_system": "yes", "role": "king"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let body = json_of(bad).await;
+    assert_eq!(body["field"], "risk_answers.role");
+    assert!(body["detail"].as_str().unwrap().contains("allowed: provider, deployer, importer, distributor"));
+    let unknown = http().put(&risk).bearer_auth(&bank).json(&json!({"colour": "blue"})).send().await.unwrap();
+    assert_eq!(unknown.status(), 422);
+
+    let mut answers = json!({
+        "is_ai_system": "yes", "role": "provider", "gpai_model": "no", "annex_i_safety_component": "no",
+        "annex_iii_area": "essential_services", "profiling": "yes",
+        "interacts_with_people": "no", "generates_synthetic_content": "no",
+        "emotion_or_biometric_categorisation": "no", "deep_fake_or_public_text": "no",
+        "derogation": "preparatory_task"
+    });
+    for p in [
+        "p5a_manipulation",
+        "p5b_vulnerabilities",
+        "p5c_social_scoring",
+        "p5d_crime_prediction",
+        "p5e_face_scraping",
+        "p5f_emotion_work_education",
+        "p5g_biometric_categorisation",
+        "p5h_realtime_rbi",
+    ] {
+        answers[p] = json!("no");
+    }
+    let done = json_of(http().put(&risk).bearer_auth(&bank).json(&answers).send().await.unwrap()).await;
+    assert_eq!(done["complete"], true);
+    assert_eq!(done["classification"]["tier"], "high");
+    assert!(done["answers"].get("derogation").is_none(), "off-path answers are not stored");
+
+    assert_eq!(submit().await.unwrap().status(), 200);
+    for to in ["under_review", "registered"] {
+        let res = http()
+            .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
+            .bearer_auth(&reg)
+            .json(&json!({"to": to, "reason": "ok"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let c =
+        json_of(http().get(app.url(&format!("/api/v1/systems/{id}/classification"))).send().await.unwrap())
+            .await;
+    assert_eq!(c["tier"], "high");
+    assert_eq!(c["ruleset"]["id"], "eu-ai-act");
+    assert!(
+        c["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == "EU-RISK-MANAGEMENT" && !o["text"]["ur"].as_str().unwrap().is_empty())
+    );
+    let listed =
+        json_of(http().get(app.url("/api/v1/systems?tier=high&q=loan+approval")).send().await.unwrap()).await;
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["items"][0]["risk_tier"], "high");
+    let page = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("High risk")
+            && page.contains("EU-RISK-MANAGEMENT")
+            && page.contains("Art. 6(3), last subparagraph")
+    );
+
+    // Demo systems are classified too, so the register can be filtered by tier.
+    let high =
+        json_of(http().get(app.url("/api/v1/systems?tier=high&per_page=100")).send().await.unwrap()).await;
+    let limited = json_of(http().get(app.url("/api/v1/systems?tier=limited")).send().await.unwrap()).await;
+    assert!(high["total"].as_i64().unwrap() >= 5);
+    assert_eq!(limited["total"], 1, "the chatbot");
+    // The classification is frozen with the version: the table refuses changes.
+    assert!(app.store.try_rewrite_history().await.is_err());
+}

@@ -120,7 +120,7 @@ impl Browser {
     }
 
     async fn fill(&self, css: &str, value: &str) {
-        let el = self.driver.find(By::Css(css)).await.unwrap_or_else(|_| panic!("`{css}` on page"));
+        let el = self.driver.query(By::Css(css)).first().await.unwrap_or_else(|_| panic!("`{css}` on page"));
         el.clear().await.expect("clear");
         el.send_keys(value).await.expect("type");
     }
@@ -242,6 +242,14 @@ async fn provider_submits_regulator_registers_public_sees_it() {
     b.click("form.record-form > .row button[type=submit]").await;
     assert!(b.text("h1").await.contains("ATM cash demand forecasting"));
     b.check_a11y("app-system").await;
+    // The risk questionnaire: one question on the path at a time.
+    b.click("a[href$='/risk']").await;
+    b.check_a11y("risk-form").await;
+    b.click("input[name='q.is_ai_system'][value=no]").await;
+    b.click("form.risk-form button[type=submit]").await;
+    assert!(b.text("section.classification").await.contains("Minimal risk"));
+    b.check_a11y("risk-complete").await;
+    b.click("p.crumbs a").await;
     b.click("form.inline input[value=submitted] ~ button").await;
     assert!(b.text("p.meta .status").await.contains("Submitted"));
     let id = b.text("p.meta code").await;

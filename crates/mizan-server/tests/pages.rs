@@ -96,13 +96,38 @@ async fn provider_creates_and_submits_regulator_registers_through_forms() {
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     let id = location.rsplit('/').next().unwrap().to_owned();
+    // Submitting before the risk questionnaire is answered is refused with a message.
+    let submit = [("csrf", token.as_str()), ("to", "submitted")];
+    let res =
+        editor.post(app.url(&format!("/app/systems/{id}/transition"))).form(&submit).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(text(res).await.contains("Answer the risk questionnaire"));
+    // The questionnaire shows one question at a time along the path.
+    let risk = app.url(&format!("/app/systems/{id}/risk"));
+    let page = text(editor.get(&risk).send().await.unwrap()).await;
+    assert!(page.contains("name=\"q.is_ai_system\"") && !page.contains("name=\"q.role\""));
+    for (q, a) in [("q.is_ai_system", "yes"), ("q.role", "provider"), ("q.gpai_model", "no")] {
+        let res = editor.post(&risk).form(&[("csrf", token.as_str()), (q, a)]).send().await.unwrap();
+        assert_eq!(res.status(), 303);
+    }
+    let page = text(editor.get(&risk).send().await.unwrap()).await;
+    assert!(page.contains("name=\"q.p5a_manipulation\""), "the next question on the path is asked");
+    let res =
+        editor.post(&risk).form(&[("csrf", token.as_str()), ("q.is_ai_system", "no")]).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let page = text(editor.get(&risk).send().await.unwrap()).await;
+    assert!(
+        page.contains("Minimal risk") && !page.contains("name=\"q.role\""),
+        "changing an answer shortens the path"
+    );
     let res = editor
         .post(app.url(&format!("/app/systems/{id}/transition")))
         .form(&[("csrf", token.as_str()), ("to", "submitted")])
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 303);
+    let status = res.status();
+    assert_eq!(status, 303, "{}", text(res).await);
     let page = text(editor.get(app.url(&location)).send().await.unwrap()).await;
     assert!(page.contains("status-submitted"));
 

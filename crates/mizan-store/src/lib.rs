@@ -25,8 +25,8 @@ pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, Toke
 pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};
 pub use systems::{
-    ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, SystemSummary, SystemView,
-    VersionInfo,
+    ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, StoredClassification,
+    SystemSummary, SystemView, VersionInfo,
 };
 
 /// Which database is behind the pool; decides the migration set and write locking.
@@ -67,6 +67,10 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The risk questionnaire is incomplete or has an invalid answer, so the version cannot be
+    /// classified.
+    #[error("the risk questionnaire is not complete: {0}")]
+    Questionnaire(#[from] mizan_rules::RulesError),
     /// Stored JSON could not be read back (a bug or manual tampering).
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),

@@ -374,6 +374,14 @@ impl Store {
         let (id, summary, draft) = self.scoped_row(&mut tx, scope, public_id).await?;
         summary.status.check_transition(Status::Submitted, Actor::Provider)?;
         draft.check_complete().map_err(StoreError::Invalid)?;
+        // Every version is classified from the answers frozen with it, here and nowhere else.
+        let answers_json: String = sqlx::query_scalar("SELECT risk_answers_json FROM systems WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let answers: mizan_rules::Answers =
+            serde_json::from_str(&answers_json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let classification = mizan_rules::Ruleset::embedded()?.classify(&answers)?;
         let version = summary.latest_version + 1;
         let at = now();
         sqlx::query(
@@ -383,6 +391,22 @@ impl Store {
         .bind(version)
         .bind(draft.to_canonical_json())
         .bind(actor.user_id)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO classifications (system_id, version, ruleset_id, ruleset_version, ruleset_sha256, tier, role, \
+             answers_json, result_json, computed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id)
+        .bind(version)
+        .bind(&classification.ruleset.id)
+        .bind(&classification.ruleset.version)
+        .bind(&classification.ruleset.sha256)
+        .bind(classification.tier.as_str())
+        .bind(&classification.role)
+        .bind(&answers_json)
+        .bind(serde_json::to_string(&classification).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .bind(&at)
         .execute(&mut *tx)
         .await?;
@@ -501,6 +525,12 @@ impl Store {
         .fetch_one(&mut **tx)
         .await?;
         let record = parse_record(&row.try_get::<String, _>("record_json")?)?.public();
+        let tier: Option<String> =
+            sqlx::query_scalar("SELECT tier FROM classifications WHERE system_id = $1 AND version = $2")
+                .bind(id)
+                .bind(version)
+                .fetch_optional(&mut **tx)
+                .await?;
         let org_name: String = row.try_get("org_name")?;
         let search = format!("{} {}", record.search_text(), org_name.to_lowercase());
         let existing: Option<String> =
@@ -511,8 +541,8 @@ impl Store {
         sqlx::query("DELETE FROM public_register WHERE system_id = $1").bind(id).execute(&mut **tx).await?;
         sqlx::query(
             "INSERT INTO public_register (system_id, public_id, org_id, org_name, org_slug, name_en, name_ur, \
-             summary_en, summary_ur, sector, status, version, record_json, search_text, is_demo, registered_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             summary_en, summary_ur, sector, status, version, record_json, search_text, is_demo, registered_at, updated_at, \
+             risk_tier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(id)
         .bind(row.try_get::<String, _>("public_id")?)
@@ -531,6 +561,7 @@ impl Store {
         .bind(row.try_get::<i64, _>("is_demo")?)
         .bind(existing.unwrap_or_else(|| at.to_owned()))
         .bind(at)
+        .bind(tier.unwrap_or_default())
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -732,6 +763,111 @@ impl Store {
     pub async fn try_erase_history(&self) -> Result<u64> {
         let res = sqlx::query("DELETE FROM system_events").execute(&self.pool).await?;
         Ok(res.rows_affected())
+    }
+}
+
+/// A classification frozen with a version.
+#[derive(Debug, Clone)]
+pub struct StoredClassification {
+    /// The version it belongs to.
+    pub version: i64,
+    /// Tier code.
+    pub tier: String,
+    /// The full result (a `mizan_rules::Classification` as JSON).
+    pub result: serde_json::Value,
+    /// When it was computed.
+    pub computed_at: String,
+}
+
+impl Store {
+    /// The draft's risk questionnaire answers.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] outside the scope.
+    pub async fn risk_answers(&self, scope: OrgScope, public_id: &str) -> Result<mizan_rules::Answers> {
+        let mut tx = self.begin_scoped_read(scope).await?;
+        let json: Option<String> =
+            sqlx::query_scalar("SELECT risk_answers_json FROM systems WHERE public_id = $1 AND org_id = $2")
+                .bind(public_id)
+                .bind(scope.org_id())
+                .fetch_optional(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        let json = json.ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
+        serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Replaces the draft's risk questionnaire answers (the caller keeps only on-path answers).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] outside the scope; [`StoreError::Conflict`] while submitted.
+    pub async fn set_risk_answers(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        actor: &ActorRef,
+        answers: &mizan_rules::Answers,
+    ) -> Result<()> {
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
+        let (id, summary, _) = self.scoped_row(&mut tx, scope, public_id).await?;
+        if matches!(summary.status, Status::Submitted | Status::UnderReview | Status::Retired) {
+            return Err(StoreError::Conflict(format!(
+                "system `{public_id}` is {} and cannot be edited now",
+                summary.status
+            )));
+        }
+        let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query("UPDATE systems SET risk_answers_json = $1, updated_at = $2 WHERE id = $3")
+            .bind(json)
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        insert_event(
+            &mut tx,
+            id,
+            summary.latest_version,
+            "risk-answers",
+            (summary.status, summary.status),
+            actor,
+            "",
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The classification frozen with a version: for its provider (`Some(scope)`), or for the
+    /// regulator and the public register (`None`; callers pass only versions they may show).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn classification(
+        &self,
+        scope: Option<OrgScope>,
+        public_id: &str,
+        version: i64,
+    ) -> Result<Option<StoredClassification>> {
+        let org_filter = scope.map_or(-1, OrgScope::org_id);
+        let row = sqlx::query(
+            "SELECT c.version, c.tier, c.result_json, c.computed_at FROM classifications c \
+             JOIN systems s ON s.id = c.system_id WHERE s.public_id = $1 AND c.version = $2 AND ($3 = -1 OR s.org_id = $3)",
+        )
+        .bind(public_id)
+        .bind(version)
+        .bind(org_filter)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let json: String = r.try_get("result_json")?;
+            Ok(StoredClassification {
+                version: r.try_get("version")?,
+                tier: r.try_get("tier")?,
+                result: serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                computed_at: r.try_get("computed_at")?,
+            })
+        })
+        .transpose()
     }
 }
 

@@ -653,7 +653,8 @@ impl utoipa::Modify for TokenAuth {
 #[openapi(
     info(title = "Mizan API", description = "Pakistan's public register of AI systems: read it, report errors, and (with a token) manage your organisation's records."),
     paths(list, detail, versions, version, bulk_json, bulk_csv, feed, file_report, report, org_systems, org_system,
-          create_system, update_system, org_transition, regulator_queue, regulator_transition),
+          create_system, update_system, org_transition, regulator_queue, regulator_transition,
+          crate::routes::risk::api_get, crate::routes::risk::api_put, crate::routes::risk::public_classification),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
          (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"))

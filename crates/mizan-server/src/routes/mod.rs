@@ -4,4 +4,5 @@ pub mod api;
 pub mod provider;
 pub mod public;
 pub mod regulator;
+pub mod risk;
 pub mod session;

@@ -242,6 +242,8 @@ struct SystemPage {
     can_write: bool,
     editable: bool,
     errors: Vec<String>,
+    classification: Option<crate::routes::risk::ClassView>,
+    risk_complete: bool,
 }
 
 fn provider_actions(p: &mizan_store::Principal, status: Status) -> Vec<String> {
@@ -275,6 +277,15 @@ async fn system_page(
         .collect();
     let status = view.summary.status;
     let editable = !matches!(status, Status::Submitted | Status::UnderReview | Status::Retired);
+    let stored = if view.summary.latest_version > 0 {
+        state.store.classification(Some(p.scope()), id, view.summary.latest_version).await?
+    } else {
+        None
+    };
+    let classification =
+        stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
+    let answers = state.store.risk_answers(p.scope(), id).await?;
+    let risk_complete = mizan_rules::Ruleset::embedded()?.progress(&answers).next.is_none();
     Ok(render(&SystemPage {
         fields: field_rows(ctx.lang, &view.draft),
         actions: provider_actions(p, status),
@@ -284,6 +295,8 @@ async fn system_page(
         view,
         ctx,
         errors,
+        classification,
+        risk_complete,
     }))
 }
 
@@ -312,6 +325,12 @@ pub async fn transition(
     let reason: String = form.get("reason").chars().take(2000).collect();
     match state.store.provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &reason).await {
         Ok(()) => Ok(Redirect::to(&format!("/app/systems/{id}")).into_response()),
+        Err(mizan_store::StoreError::Questionnaire(_)) => {
+            let message = ctx.t("app-questionnaire-incomplete");
+            let mut res = system_page(&state, ctx, &p, &id, vec![message]).await?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
         Err(mizan_store::StoreError::Invalid(errors)) => {
             let lang = ctx.lang;
             let messages = errors.iter().map(|e| field_error_text(lang, e)).collect();

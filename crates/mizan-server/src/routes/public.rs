@@ -180,6 +180,7 @@ struct DetailPage {
     entry: PublicEntry,
     name: String,
     fields: Vec<FieldRow>,
+    classification: Option<crate::routes::risk::ClassView>,
 }
 
 /// `GET /register/{id}`: the public projection of the latest registered version.
@@ -190,7 +191,16 @@ pub async fn detail(
 ) -> Result<Response, AppError> {
     let entry = state.store.public_entry(&id).await?;
     let fields = field_rows(ctx.lang, &entry.record).into_iter().filter(|f| f.key != "name").collect();
-    Ok(render(&DetailPage { name: entry.record.text("name", ctx.lang.code()), fields, entry, ctx }))
+    let stored = state.store.classification(None, &id, entry.version).await?;
+    let classification =
+        stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
+    Ok(render(&DetailPage {
+        name: entry.record.text("name", ctx.lang.code()),
+        fields,
+        entry,
+        classification,
+        ctx,
+    }))
 }
 
 #[derive(Template)]

@@ -48,6 +48,7 @@ struct SystemPage {
     fields: Vec<FieldRow>,
     actions: Vec<String>,
     error: Option<String>,
+    classification: Option<crate::routes::risk::ClassView>,
 }
 
 async fn page(
@@ -70,7 +71,21 @@ async fn page(
     } else {
         vec![]
     };
-    Ok(render(&SystemPage { fields: field_rows(ctx.lang, &record), ctx, view, actions, error }))
+    let stored = if view.summary.latest_version > 0 {
+        state.store.classification(None, id, view.summary.latest_version).await?
+    } else {
+        None
+    };
+    let classification =
+        stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
+    Ok(render(&SystemPage {
+        fields: field_rows(ctx.lang, &record),
+        ctx,
+        view,
+        actions,
+        error,
+        classification,
+    }))
 }
 
 /// `GET /regulator/systems/{id}`.

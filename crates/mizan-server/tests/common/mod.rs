@@ -78,5 +78,14 @@ pub async fn create_draft(app: &TestApp, token: &str, name: &str) -> String {
         .expect("create");
     assert_eq!(res.status(), 201);
     let v: Value = res.json().await.expect("json");
-    v["id"].as_str().expect("id").to_owned()
+    let id = v["id"].as_str().expect("id").to_owned();
+    let res = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/org/systems/{id}/risk-answers")))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"is_ai_system": "no"}))
+        .send()
+        .await
+        .expect("risk answers");
+    assert_eq!(res.status(), 200, "risk answers saved");
+    id
 }
