@@ -1,5 +1,6 @@
 //! Property tests on random tree ensembles: TreeSHAP equals brute-force Shapley values of the
 //! same games (all subsets), and the Shapley axioms and tree-order independence hold.
+#![expect(clippy::needless_range_loop, reason = "indices name features in three parallel vectors")]
 
 use mizan_explain::ir::{CoverSource, Ensemble, MissingType};
 use mizan_explain::{Comparison, Link, Model, ModelBody, Node, Source, Tree, shap};
