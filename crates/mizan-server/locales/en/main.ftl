@@ -251,3 +251,4 @@ app-risk-link = Risk questionnaire
 app-risk-incomplete = not complete: needed before submission
 app-questionnaire-incomplete = Answer the risk questionnaire before submitting.
 event-risk-answers = Risk answers changed
+class-obligation = Obligation

@@ -251,3 +251,4 @@ app-risk-link = خطرے کا سوالنامہ
 app-risk-incomplete = نامکمل: جمع کرانے سے پہلے ضروری
 app-questionnaire-incomplete = جمع کرانے سے پہلے خطرے کا سوالنامہ مکمل کریں۔
 event-risk-answers = خطرے کے جوابات تبدیل ہوئے
+class-obligation = ذمہ داری

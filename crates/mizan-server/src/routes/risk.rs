@@ -27,8 +27,8 @@ pub struct ClassView {
     pub tier_cite: String,
     /// Operator role.
     pub role: String,
-    /// (id, text in the page language, citation).
-    pub obligations: Vec<(String, String, String)>,
+    /// (id, text in the page language, citation, NIST AI RMF ids, ISO/IEC 42001 ids).
+    pub obligations: Vec<(String, String, String, String, String)>,
     /// (question text in the page language, answer, citation).
     pub path: Vec<(String, String, String)>,
     /// `id version sha256`.
@@ -75,6 +75,12 @@ impl ClassView {
         let r: StoredResult = serde_json::from_value(value.clone())
             .map_err(|e| AppError::Internal(format!("stored classification: {e}")))?;
         let rs = Ruleset::embedded().ok();
+        let crosswalk = mizan_rules::crosswalk::Crosswalk::embedded().ok();
+        let mapped = |id: &str| {
+            crosswalk
+                .and_then(|c| c.for_obligation(id))
+                .map_or((String::new(), String::new()), |m| (m.nist.join(", "), m.iso.join(", ")))
+        };
         let question_text = |id: &str| {
             rs.and_then(|rs| rs.questions.iter().find(|q| q.id == id)).map_or_else(
                 || id.to_owned(),
@@ -88,7 +94,10 @@ impl ClassView {
             obligations: r
                 .obligations
                 .into_iter()
-                .map(|o| (o.id, if lang == Lang::Ur { o.text.ur } else { o.text.en }, o.cite))
+                .map(|o| {
+                    let (nist, iso) = mapped(&o.id);
+                    (o.id, if lang == Lang::Ur { o.text.ur } else { o.text.en }, o.cite, nist, iso)
+                })
                 .collect(),
             path: r.path.into_iter().map(|s| (question_text(&s.question), s.answer, s.cite)).collect(),
             ruleset: format!("{} {} sha256:{}", r.ruleset.id, r.ruleset.version, r.ruleset.sha256),
