@@ -2,8 +2,7 @@
 //!
 //! Models from XGBoost (JSON, UBJSON), LightGBM (`model.txt`) and a documented linear JSON are
 //! loaded into one tree IR ([`Model`]); [`shap`] computes exact path-dependent and
-//! interventional TreeSHAP in f64 margin space,
-//! (recourse search over the model's own split
+//! interventional TreeSHAP in f64 margin space, and [`recourse`] searches the model's own split
 //! thresholds for the smallest actionable changes that flip an outcome. Callers read files and
 //! hash bytes; this crate only takes values, so every number is reproducible.
 #![warn(missing_docs)]
@@ -12,6 +11,7 @@ mod error;
 pub mod ir;
 pub mod lightgbm;
 pub mod linear;
+pub mod recourse;
 pub mod shap;
 mod ubjson;
 pub mod xgboost;
