@@ -1,0 +1,2 @@
+//! Filesystem storage for the decision ledger (see `FsStore`).
+#![warn(missing_docs)]

@@ -1,0 +1,26 @@
+//! Mizan's decision ledger engine: a transparency log anyone can check without trusting us.
+//!
+//! RFC 6962 / RFC 9162 Merkle hashing and proofs ([`merkle`]), the C2SP tlog-tiles layout
+//! ([`tile`]), signed notes, checkpoints, cosignatures and tlog-proof receipts ([`note`],
+//! [`checkpoint`]), a storage trait ([`store`]), the sequencer ([`log`]) and privacy-preserving
+//! leaf commitments ([`leaf`]). The crate does no I/O: storage, clock and randomness come in as
+//! parameters.
+#![warn(missing_docs)]
+
+pub mod merkle;
+
+pub use merkle::Hash;
+
+/// Every error the ledger engine reports.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LedgerError {
+    /// A proof did not verify or could not be built.
+    #[error("proof failed: {0}")]
+    Proof(String),
+    /// A hash or tile the operation needs is not in storage.
+    #[error("missing from storage: {0}")]
+    Missing(String),
+    /// Bytes that should follow a documented format do not.
+    #[error("malformed input: {0}")]
+    Malformed(String),
+}
