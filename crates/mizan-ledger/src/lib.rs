@@ -7,7 +7,10 @@
 //! parameters.
 #![warn(missing_docs)]
 
+pub mod checkpoint;
 pub mod merkle;
+pub mod note;
+pub mod tile;
 
 pub use merkle::Hash;
 
@@ -20,6 +23,9 @@ pub enum LedgerError {
     /// A hash or tile the operation needs is not in storage.
     #[error("missing from storage: {0}")]
     Missing(String),
+    /// A signature is missing, from the wrong key, or does not verify.
+    #[error("signature check failed: {0}")]
+    Signature(String),
     /// Bytes that should follow a documented format do not.
     #[error("malformed input: {0}")]
     Malformed(String),
