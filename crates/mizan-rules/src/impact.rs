@@ -88,8 +88,9 @@ pub struct Questionnaire {
     hash: String,
 }
 
-/// An assessment result: score, thresholds and level shown together.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An assessment result: score, thresholds and level shown together (a documented report format,
+/// stored with each version).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     /// The questionnaire used.
     pub questionnaire: RulesetStamp,

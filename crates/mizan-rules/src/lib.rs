@@ -211,7 +211,7 @@ pub struct Ruleset {
 }
 
 /// Which ruleset produced a result.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RulesetStamp {
     /// Ruleset id.
     pub id: String,

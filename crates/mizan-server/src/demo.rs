@@ -105,6 +105,43 @@ enum Risk {
     Minimal,
 }
 
+/// Impact answers: decisions about people's livelihoods score high; planning tools low.
+fn impact_answers(risk: Risk) -> mizan_rules::Answers {
+    let high = [
+        ("decision_type", "decides_with_review"),
+        ("reversibility", "with_effort"),
+        ("duration", "years"),
+        ("rights_affected", "directly"),
+        ("vulnerable_groups", "some"),
+        ("personal_data", "sensitive"),
+        ("scale", "over_1m"),
+        ("opacity", "partly"),
+        ("human_review", "adverse_only"),
+        ("bias_testing", "before_only"),
+        ("appeal_route", "yes"),
+        ("logging", "yes"),
+    ];
+    let low = [
+        ("decision_type", "informs_human"),
+        ("reversibility", "easily"),
+        ("duration", "brief"),
+        ("rights_affected", "no"),
+        ("vulnerable_groups", "no"),
+        ("personal_data", "none"),
+        ("scale", "under_100k"),
+        ("opacity", "fully"),
+        ("human_review", "all"),
+        ("bias_testing", "continuously"),
+        ("appeal_route", "yes"),
+        ("logging", "yes"),
+    ];
+    let chosen = match risk {
+        Risk::AnnexIii(..) | Risk::AnnexI => high,
+        Risk::Chatbot | Risk::Minimal => low,
+    };
+    chosen.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
 fn risk_answers(risk: Risk) -> mizan_rules::Answers {
     let mut a: mizan_rules::Answers = [
         ("is_ai_system", "yes"),
@@ -459,6 +496,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         let actor = ActorRef { user_id: None, name: format!("{} (demo)", org.name) };
         let id = store.create_system(scope, &actor, &record_for(s, 1), true).await?;
         store.set_risk_answers(scope, &id, &actor, &risk_answers(s.risk)).await?;
+        store.set_impact_answers(scope, &id, &actor, &impact_answers(s.risk)).await?;
         let mut version = 1;
         for (i, step) in s.end.iter().enumerate() {
             if i > 0 && *step == Status::Registered {

@@ -42,7 +42,7 @@ pub enum AppError {
     Conflict(String),
     /// The risk questionnaire is incomplete or has an invalid answer.
     Questionnaire {
-        /// The question id at fault.
+        /// The field at fault: `risk_answers.<question>` or `impact_answers.<question>`.
         question: String,
         /// What is wrong, in English.
         detail: String,
@@ -141,7 +141,11 @@ impl From<mizan_rules::RulesError> for AppError {
             R::MissingAnswer { question, .. }
             | R::InvalidAnswer { question, .. }
             | R::UnknownQuestion { question, .. } => {
-                AppError::Questionnaire { question: question.clone(), detail: e.to_string() }
+                // Name the questionnaire in the field so a form or client knows where to go.
+                let impact = mizan_rules::impact::Questionnaire::embedded()
+                    .is_ok_and(|q| q.risk.iter().chain(&q.mitigation).any(|x| &x.id == question));
+                let prefix = if impact { "impact_answers" } else { "risk_answers" };
+                AppError::Questionnaire { question: format!("{prefix}.{question}"), detail: e.to_string() }
             }
             R::BadRuleset { .. } => AppError::Internal(e.to_string()),
         }
@@ -226,7 +230,7 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
             body["field"] = json!(errors.first().map(|e| e.field.clone()));
         }
         AppError::BadRequest { field: Some(f), .. } => body["field"] = json!(f),
-        AppError::Questionnaire { question, .. } => body["field"] = json!(format!("risk_answers.{question}")),
+        AppError::Questionnaire { question, .. } => body["field"] = json!(question),
         _ => {}
     }
     let mut res = (err.status(), body.to_string()).into_response();

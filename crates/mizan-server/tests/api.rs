@@ -592,6 +592,24 @@ async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier
     assert_eq!(done["classification"]["tier"], "high");
     assert!(done["answers"].get("derogation").is_none(), "off-path answers are not stored");
 
+    let res = submit().await.unwrap();
+    assert_eq!(res.status(), 422, "no impact answers yet");
+    assert_eq!(json_of(res).await["field"], "impact_answers.decision_type");
+    let impact_url = app.url(&format!("/api/v1/org/systems/{id}/impact-answers"));
+    let mut high = json!({
+        "decision_type": "decides_alone", "reversibility": "hard", "duration": "years", "rights_affected": "directly",
+        "vulnerable_groups": "mainly", "personal_data": "sensitive", "scale": "over_1m", "opacity": "partly",
+        "human_review": "all", "bias_testing": "continuously", "appeal_route": "yes", "logging": "no"
+    });
+    let res = json_of(http().put(&impact_url).bearer_auth(&bank).json(&high).send().await.unwrap()).await;
+    // raw 4+3+3+4+4+3+4+2 = 27 of 32; mitigation 3+3+2+0 = 8 of 10, exactly 80 %: 27 x 0.85 = 22.95, 72 % -> III.
+    assert_eq!(res["assessment"]["raw_score"], 27);
+    assert_eq!(res["assessment"]["reduced"], true);
+    assert_eq!(res["assessment"]["level"]["level"], "III");
+    high["logging"] = json!("sometimes");
+    let bad = http().put(&impact_url).bearer_auth(&bank).json(&high).send().await.unwrap();
+    assert_eq!(bad.status(), 422);
+    assert_eq!(json_of(bad).await["field"], "impact_answers.logging");
     assert_eq!(submit().await.unwrap().status(), 200);
     for to in ["under_review", "registered"] {
         let res = http()

@@ -250,6 +250,27 @@ async fn provider_submits_regulator_registers_public_sees_it() {
     assert!(b.text("section.classification").await.contains("Minimal risk"));
     b.check_a11y("risk-complete").await;
     b.click("p.crumbs a").await;
+    b.click("a[href$='/impact']").await;
+    for (q, a) in [
+        ("decision_type", "recommends"),
+        ("reversibility", "easily"),
+        ("duration", "months"),
+        ("rights_affected", "no"),
+        ("vulnerable_groups", "no"),
+        ("personal_data", "ordinary"),
+        ("scale", "under_100k"),
+        ("opacity", "fully"),
+        ("human_review", "all"),
+        ("bias_testing", "continuously"),
+        ("appeal_route", "yes"),
+        ("logging", "yes"),
+    ] {
+        b.click(&format!("input[name='q.{q}'][value={a}]")).await;
+    }
+    b.click("form.impact-form button[type=submit]").await;
+    assert!(b.text("section.impact").await.contains("Impact level I"));
+    b.check_a11y("impact-form").await;
+    b.click("p.crumbs a").await;
     b.click("form.inline input[value=submitted] ~ button").await;
     assert!(b.text("p.meta .status").await.contains("Submitted"));
     let id = b.text("p.meta code").await;

@@ -120,6 +120,23 @@ async fn provider_creates_and_submits_regulator_registers_through_forms() {
         page.contains("Minimal risk") && !page.contains("name=\"q.role\""),
         "changing an answer shortens the path"
     );
+    // The impact assessment: every question on one form.
+    let impact_url = app.url(&format!("/app/systems/{id}/impact"));
+    let mut impact: Vec<(String, String)> = vec![("csrf".into(), token.clone())];
+    for (k, v) in common::low_impact().as_object().unwrap() {
+        impact.push((format!("q.{k}"), v.as_str().unwrap().to_owned()));
+    }
+    let res = editor.post(&impact_url).form(&impact).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let page = text(editor.get(&impact_url).send().await.unwrap()).await;
+    assert!(page.contains("Impact level I<"), "the level is shown with the form");
+    let res = editor
+        .post(&impact_url)
+        .form(&[("csrf", token.as_str()), ("q.scale", "galactic")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "an answer not on the list is refused");
     let res = editor
         .post(app.url(&format!("/app/systems/{id}/transition")))
         .form(&[("csrf", token.as_str()), ("to", "submitted")])

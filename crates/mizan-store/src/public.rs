@@ -163,6 +163,7 @@ impl Store {
                 && (q.org.is_empty() || e.org_slug == q.org)
                 && (q.status.is_empty() || e.status == q.status)
                 && (q.tier.is_empty() || e.risk_tier == q.tier)
+                && (q.level.is_empty() || e.impact_level == q.level)
                 && words.iter().all(|w| snap.search[i].contains(w.as_str()))
         };
         let skip = (page as usize - 1) * per_page as usize;

@@ -127,6 +127,8 @@ pub struct PublicEntry {
     pub version: i64,
     /// Risk tier, once classified ("" before).
     pub risk_tier: String,
+    /// Impact level `I`-`IV` ("" before assessment).
+    pub impact_level: String,
     /// Public fields of the version.
     pub record: Record,
     /// Demo data.
@@ -150,6 +152,8 @@ pub struct PublicQuery {
     pub status: String,
     /// Risk tier.
     pub tier: String,
+    /// Impact level.
+    pub level: String,
     /// Page number from 1.
     pub page: u32,
     /// Rows per page (capped at 100).
@@ -216,6 +220,7 @@ pub(crate) fn public_from_row(r: &AnyRow) -> Result<PublicEntry> {
         status: r.try_get("status")?,
         version: r.try_get("version")?,
         risk_tier: r.try_get("risk_tier")?,
+        impact_level: r.try_get("impact_level")?,
         record: parse_record(&r.try_get::<String, _>("record_json")?)?,
         is_demo: r.try_get::<i64, _>("is_demo")? != 0,
         registered_at: r.try_get("registered_at")?,
@@ -382,6 +387,13 @@ impl Store {
         let answers: mizan_rules::Answers =
             serde_json::from_str(&answers_json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let classification = mizan_rules::Ruleset::embedded()?.classify(&answers)?;
+        let impact_json: String = sqlx::query_scalar("SELECT impact_answers_json FROM systems WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let impact_answers: mizan_rules::Answers =
+            serde_json::from_str(&impact_json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let impact = mizan_rules::impact::Questionnaire::embedded()?.assess(&impact_answers)?;
         let version = summary.latest_version + 1;
         let at = now();
         sqlx::query(
@@ -396,7 +408,8 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO classifications (system_id, version, ruleset_id, ruleset_version, ruleset_sha256, tier, role, \
-             answers_json, result_json, computed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             answers_json, result_json, computed_at, impact_level, impact_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(id)
         .bind(version)
@@ -408,6 +421,8 @@ impl Store {
         .bind(&answers_json)
         .bind(serde_json::to_string(&classification).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .bind(&at)
+        .bind(&impact.level.level)
+        .bind(serde_json::to_string(&impact).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE systems SET status = $1, latest_version = $2, updated_at = $3 WHERE id = $4")
@@ -525,12 +540,17 @@ impl Store {
         .fetch_one(&mut **tx)
         .await?;
         let record = parse_record(&row.try_get::<String, _>("record_json")?)?.public();
-        let tier: Option<String> =
-            sqlx::query_scalar("SELECT tier FROM classifications WHERE system_id = $1 AND version = $2")
-                .bind(id)
-                .bind(version)
-                .fetch_optional(&mut **tx)
-                .await?;
+        let class = sqlx::query(
+            "SELECT tier, impact_level FROM classifications WHERE system_id = $1 AND version = $2",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let (tier, level): (Option<String>, String) = match class {
+            Some(r) => (Some(r.try_get("tier")?), r.try_get("impact_level")?),
+            None => (None, String::new()),
+        };
         let org_name: String = row.try_get("org_name")?;
         let search = format!("{} {}", record.search_text(), org_name.to_lowercase());
         let existing: Option<String> =
@@ -542,7 +562,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO public_register (system_id, public_id, org_id, org_name, org_slug, name_en, name_ur, \
              summary_en, summary_ur, sector, status, version, record_json, search_text, is_demo, registered_at, updated_at, \
-             risk_tier) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             risk_tier, impact_level) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(id)
         .bind(row.try_get::<String, _>("public_id")?)
@@ -562,6 +582,7 @@ impl Store {
         .bind(existing.unwrap_or_else(|| at.to_owned()))
         .bind(at)
         .bind(tier.unwrap_or_default())
+        .bind(level)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -766,6 +787,29 @@ impl Store {
     }
 }
 
+/// Which questionnaire's answers.
+#[derive(Debug, Clone, Copy)]
+enum Questionnaire {
+    Risk,
+    Impact,
+}
+
+impl Questionnaire {
+    const fn column(self) -> &'static str {
+        match self {
+            Questionnaire::Risk => "risk_answers_json",
+            Questionnaire::Impact => "impact_answers_json",
+        }
+    }
+
+    const fn event(self) -> &'static str {
+        match self {
+            Questionnaire::Risk => "risk-answers",
+            Questionnaire::Impact => "impact-answers",
+        }
+    }
+}
+
 /// A classification frozen with a version.
 #[derive(Debug, Clone)]
 pub struct StoredClassification {
@@ -775,6 +819,8 @@ pub struct StoredClassification {
     pub tier: String,
     /// The full result (a `mizan_rules::Classification` as JSON).
     pub result: serde_json::Value,
+    /// The impact assessment (a `mizan_rules::impact::Assessment` as JSON).
+    pub impact: serde_json::Value,
     /// When it was computed.
     pub computed_at: String,
 }
@@ -785,13 +831,32 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] outside the scope.
     pub async fn risk_answers(&self, scope: OrgScope, public_id: &str) -> Result<mizan_rules::Answers> {
+        self.answers(scope, public_id, Questionnaire::Risk).await
+    }
+
+    /// The draft's impact assessment answers.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] outside the scope.
+    pub async fn impact_answers(&self, scope: OrgScope, public_id: &str) -> Result<mizan_rules::Answers> {
+        self.answers(scope, public_id, Questionnaire::Impact).await
+    }
+
+    async fn answers(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        which: Questionnaire,
+    ) -> Result<mizan_rules::Answers> {
         let mut tx = self.begin_scoped_read(scope).await?;
-        let json: Option<String> =
-            sqlx::query_scalar("SELECT risk_answers_json FROM systems WHERE public_id = $1 AND org_id = $2")
-                .bind(public_id)
-                .bind(scope.org_id())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let json: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT {} FROM systems WHERE public_id = $1 AND org_id = $2",
+            which.column()
+        )))
+        .bind(public_id)
+        .bind(scope.org_id())
+        .fetch_optional(&mut *tx)
+        .await?;
         tx.commit().await?;
         let json = json.ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
         serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -808,6 +873,31 @@ impl Store {
         actor: &ActorRef,
         answers: &mizan_rules::Answers,
     ) -> Result<()> {
+        self.set_answers(scope, public_id, actor, answers, Questionnaire::Risk).await
+    }
+
+    /// Replaces the draft's impact assessment answers.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] outside the scope; [`StoreError::Conflict`] while submitted.
+    pub async fn set_impact_answers(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        actor: &ActorRef,
+        answers: &mizan_rules::Answers,
+    ) -> Result<()> {
+        self.set_answers(scope, public_id, actor, answers, Questionnaire::Impact).await
+    }
+
+    async fn set_answers(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        actor: &ActorRef,
+        answers: &mizan_rules::Answers,
+        which: Questionnaire,
+    ) -> Result<()> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let (id, summary, _) = self.scoped_row(&mut tx, scope, public_id).await?;
         if matches!(summary.status, Status::Submitted | Status::UnderReview | Status::Retired) {
@@ -817,17 +907,20 @@ impl Store {
             )));
         }
         let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query("UPDATE systems SET risk_answers_json = $1, updated_at = $2 WHERE id = $3")
-            .bind(json)
-            .bind(now())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE systems SET {} = $1, updated_at = $2 WHERE id = $3",
+            which.column()
+        )))
+        .bind(json)
+        .bind(now())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         insert_event(
             &mut tx,
             id,
             summary.latest_version,
-            "risk-answers",
+            which.event(),
             (summary.status, summary.status),
             actor,
             "",
@@ -850,7 +943,7 @@ impl Store {
     ) -> Result<Option<StoredClassification>> {
         let org_filter = scope.map_or(-1, OrgScope::org_id);
         let row = sqlx::query(
-            "SELECT c.version, c.tier, c.result_json, c.computed_at FROM classifications c \
+            "SELECT c.version, c.tier, c.result_json, c.impact_json, c.computed_at FROM classifications c \
              JOIN systems s ON s.id = c.system_id WHERE s.public_id = $1 AND c.version = $2 AND ($3 = -1 OR s.org_id = $3)",
         )
         .bind(public_id)
@@ -864,6 +957,7 @@ impl Store {
                 version: r.try_get("version")?,
                 tier: r.try_get("tier")?,
                 result: serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                impact: serde_json::from_str(&r.try_get::<String, _>("impact_json")?).unwrap_or_default(),
                 computed_at: r.try_get("computed_at")?,
             })
         })

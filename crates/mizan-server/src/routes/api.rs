@@ -94,6 +94,8 @@ pub struct SystemListItem {
     pub version: i64,
     /// Risk tier, once classified.
     pub risk_tier: Option<String>,
+    /// Impact level `I`-`IV`, once assessed.
+    pub impact_level: Option<String>,
     /// Demo data, not a real system.
     pub demo: bool,
     /// Last public change.
@@ -114,6 +116,7 @@ fn list_item(base: &str, e: &PublicEntry) -> SystemListItem {
         status: e.status.clone(),
         version: e.version,
         risk_tier: (!e.risk_tier.is_empty()).then(|| e.risk_tier.clone()),
+        impact_level: (!e.impact_level.is_empty()).then(|| e.impact_level.clone()),
         demo: e.is_demo,
         updated_at: e.updated_at.clone(),
         url: format!("{base}/api/v1/systems/{}", e.public_id),
@@ -148,6 +151,8 @@ struct ListQueryDoc {
     status: Option<String>,
     /// Risk tier.
     tier: Option<String>,
+    /// Impact level `I`-`IV`.
+    level: Option<String>,
     /// Page from 1.
     page: Option<u32>,
     /// Page size, 1 to 100 (default 50).
@@ -654,7 +659,8 @@ impl utoipa::Modify for TokenAuth {
     info(title = "Mizan API", description = "Pakistan's public register of AI systems: read it, report errors, and (with a token) manage your organisation's records."),
     paths(list, detail, versions, version, bulk_json, bulk_csv, feed, file_report, report, org_systems, org_system,
           create_system, update_system, org_transition, regulator_queue, regulator_transition,
-          crate::routes::risk::api_get, crate::routes::risk::api_put, crate::routes::risk::public_classification),
+          crate::routes::risk::api_get, crate::routes::risk::api_put, crate::routes::risk::public_classification,
+          crate::routes::risk::impact_api_get, crate::routes::risk::impact_api_put, crate::routes::risk::public_impact),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
          (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"))

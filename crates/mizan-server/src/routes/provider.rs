@@ -243,7 +243,9 @@ struct SystemPage {
     editable: bool,
     errors: Vec<String>,
     classification: Option<crate::routes::risk::ClassView>,
+    impact: Option<crate::routes::risk::ImpactView>,
     risk_complete: bool,
+    impact_complete: bool,
 }
 
 fn provider_actions(p: &mizan_store::Principal, status: Status) -> Vec<String> {
@@ -282,8 +284,12 @@ async fn system_page(
     } else {
         None
     };
+    let impact =
+        stored.as_ref().and_then(|c| crate::routes::risk::ImpactView::from_json(ctx.lang, &c.impact));
     let classification =
         stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
+    let impact_answers = state.store.impact_answers(p.scope(), id).await?;
+    let impact_complete = mizan_rules::impact::Questionnaire::embedded()?.assess(&impact_answers).is_ok();
     let answers = state.store.risk_answers(p.scope(), id).await?;
     let risk_complete = mizan_rules::Ruleset::embedded()?.progress(&answers).next.is_none();
     Ok(render(&SystemPage {
@@ -296,7 +302,9 @@ async fn system_page(
         ctx,
         errors,
         classification,
+        impact,
         risk_complete,
+        impact_complete,
     }))
 }
 

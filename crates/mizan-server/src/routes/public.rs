@@ -32,6 +32,9 @@ pub struct ListParams {
     /// Risk tier.
     #[serde(default)]
     pub tier: String,
+    /// Impact level.
+    #[serde(default)]
+    pub level: String,
     /// Page number.
     #[serde(default)]
     pub page: String,
@@ -64,6 +67,7 @@ impl ListParams {
             org: self.org.clone(),
             status: self.status.clone(),
             tier: self.tier.clone(),
+            level: self.level.clone(),
             page: num("page", &self.page, 1, 100_000)?,
             per_page: num("per_page", &self.per_page, default_per_page, 100)?,
         })
@@ -90,6 +94,8 @@ pub struct Row {
     pub status: String,
     /// Tier code ("" if unclassified).
     pub tier: String,
+    /// Impact level ("" if not assessed).
+    pub level: String,
     /// Demo data.
     pub is_demo: bool,
 }
@@ -115,6 +121,7 @@ fn row(lang: Lang, e: &PublicEntry) -> Row {
         sector: e.sector.clone(),
         status: e.status.clone(),
         tier: e.risk_tier.clone(),
+        level: e.impact_level.clone(),
         is_demo: e.is_demo,
     }
 }
@@ -137,12 +144,13 @@ struct ListPage {
 fn page_href(p: &ListParams, page: u32) -> String {
     use crate::util::url_encode as e;
     format!(
-        "/register?q={}&sector={}&org={}&status={}&tier={}&page={page}",
+        "/register?q={}&sector={}&org={}&status={}&tier={}&level={}&page={page}",
         e(&p.q),
         e(&p.sector),
         e(&p.org),
         e(&p.status),
-        e(&p.tier)
+        e(&p.tier),
+        e(&p.level)
     )
 }
 
@@ -181,6 +189,7 @@ struct DetailPage {
     name: String,
     fields: Vec<FieldRow>,
     classification: Option<crate::routes::risk::ClassView>,
+    impact: Option<crate::routes::risk::ImpactView>,
 }
 
 /// `GET /register/{id}`: the public projection of the latest registered version.
@@ -192,6 +201,8 @@ pub async fn detail(
     let entry = state.store.public_entry(&id).await?;
     let fields = field_rows(ctx.lang, &entry.record).into_iter().filter(|f| f.key != "name").collect();
     let stored = state.store.classification(None, &id, entry.version).await?;
+    let impact =
+        stored.as_ref().and_then(|c| crate::routes::risk::ImpactView::from_json(ctx.lang, &c.impact));
     let classification =
         stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
     Ok(render(&DetailPage {
@@ -199,6 +210,7 @@ pub async fn detail(
         fields,
         entry,
         classification,
+        impact,
         ctx,
     }))
 }

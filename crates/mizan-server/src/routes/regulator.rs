@@ -49,6 +49,7 @@ struct SystemPage {
     actions: Vec<String>,
     error: Option<String>,
     classification: Option<crate::routes::risk::ClassView>,
+    impact: Option<crate::routes::risk::ImpactView>,
 }
 
 async fn page(
@@ -76,6 +77,8 @@ async fn page(
     } else {
         None
     };
+    let impact =
+        stored.as_ref().and_then(|c| crate::routes::risk::ImpactView::from_json(ctx.lang, &c.impact));
     let classification =
         stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
     Ok(render(&SystemPage {
@@ -85,6 +88,7 @@ async fn page(
         actions,
         error,
         classification,
+        impact,
     }))
 }
 

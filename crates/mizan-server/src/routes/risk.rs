@@ -290,3 +290,224 @@ pub async fn public_classification(
         .ok_or_else(|| AppError::NotFound(format!("classification of `{id}`")))?;
     Ok(Json(c.result))
 }
+
+/// An impact assessment ready for a page: score, thresholds and level together.
+pub struct ImpactView {
+    /// Level `I`-`IV`.
+    pub level: String,
+    /// Raw risk points and maximum.
+    pub raw: String,
+    /// Mitigation points and maximum.
+    pub mitigation: String,
+    /// Whether the mitigation reduction applied.
+    pub reduced: bool,
+    /// The score the level is read from, with its share of the maximum.
+    pub score: String,
+    /// The band edges.
+    pub thresholds: String,
+    /// What the level requires, as translated lines.
+    pub requirements: Vec<String>,
+}
+
+impl ImpactView {
+    /// Builds the view from an assessment as JSON; `None` when there is none.
+    #[must_use]
+    pub fn from_json(lang: Lang, value: &serde_json::Value) -> Option<ImpactView> {
+        let a: mizan_rules::impact::Assessment = serde_json::from_value(value.clone()).ok()?;
+        let yes_no = |b: bool| lang.t(if b { "impact-yes" } else { "impact-no" });
+        let l = &a.level;
+        Some(ImpactView {
+            level: l.level.clone(),
+            raw: format!("{} / {}", a.raw_score, a.raw_max),
+            mitigation: format!("{} / {}", a.mitigation_score, a.mitigation_max),
+            reduced: a.reduced,
+            score: format!("{:.2} ({:.0}%)", a.score, a.share * 100.0),
+            thresholds: a
+                .thresholds
+                .iter()
+                .map(|t| format!("{:.0}%", t * 100.0))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            requirements: vec![
+                format!("{}: {}", lang.t("impact-notice"), yes_no(l.notice)),
+                format!("{}: {}", lang.t("impact-explanation"), yes_no(l.plain_language_explanation)),
+                format!("{}: {}", lang.t("impact-peer-review"), yes_no(l.peer_review)),
+                format!("{}: {}", lang.t("impact-human-decision"), yes_no(l.human_final_decision)),
+                format!("{}: {}", lang.t("impact-reviewers"), l.independent_reviewers),
+                format!(
+                    "{}: {}",
+                    lang.t("impact-authority"),
+                    if lang == Lang::Ur { &l.approval_authority.ur } else { &l.approval_authority.en }
+                ),
+            ],
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "impact_form.html")]
+struct ImpactPage {
+    ctx: Ctx,
+    public_id: String,
+    risk: Vec<QuestionView>,
+    mitigation: Vec<QuestionView>,
+    impact: Option<ImpactView>,
+    editable: bool,
+}
+
+fn impact_questions(
+    lang: Lang,
+    qs: &[mizan_rules::impact::WeightedQuestion],
+    answers: &Answers,
+) -> Vec<QuestionView> {
+    qs.iter()
+        .map(|q| QuestionView {
+            id: q.id.clone(),
+            text: if lang == Lang::Ur { q.text.ur.clone() } else { q.text.en.clone() },
+            cite: String::new(),
+            options: q.answers.iter().map(|(a, _)| (a.clone(), answers.get(&q.id) == Some(a))).collect(),
+        })
+        .collect()
+}
+
+fn assessment_json(answers: &Answers) -> Option<serde_json::Value> {
+    let q = mizan_rules::impact::Questionnaire::embedded().ok()?;
+    q.assess(answers).ok().and_then(|a| serde_json::to_value(a).ok())
+}
+
+/// `GET /app/systems/{id}/impact`: the impact assessment questionnaire and its result.
+pub async fn impact_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    require(&p, "systems:read")?;
+    let view = state.store.org_system(p.scope(), &id).await?;
+    let answers = state.store.impact_answers(p.scope(), &id).await?;
+    let q = mizan_rules::impact::Questionnaire::embedded()?;
+    let lang = ctx.lang;
+    let editable = p.can("systems:write")
+        && !matches!(
+            view.summary.status,
+            mizan_register::Status::Submitted
+                | mizan_register::Status::UnderReview
+                | mizan_register::Status::Retired
+        );
+    Ok(render(&ImpactPage {
+        risk: impact_questions(lang, &q.risk, &answers),
+        mitigation: impact_questions(lang, &q.mitigation, &answers),
+        impact: assessment_json(&answers).and_then(|v| ImpactView::from_json(lang, &v)),
+        editable,
+        public_id: id,
+        ctx,
+    }))
+}
+
+/// Keeps only known questions with allowed answers (a form may send partial answers).
+fn valid_impact_answers(given: Answers) -> Result<Answers, AppError> {
+    let q = mizan_rules::impact::Questionnaire::embedded()?;
+    let mut out = Answers::new();
+    for (k, v) in given {
+        let Some(question) = q.risk.iter().chain(&q.mitigation).find(|x| x.id == k) else {
+            return Err(mizan_rules::RulesError::UnknownQuestion {
+                question: k,
+                known: q.risk.iter().chain(&q.mitigation).map(|x| x.id.clone()).collect(),
+            }
+            .into());
+        };
+        if !question.answers.iter().any(|(a, _)| *a == v) {
+            return Err(mizan_rules::RulesError::InvalidAnswer {
+                question: k,
+                answer: v,
+                allowed: question.answers.iter().map(|(a, _)| a.clone()).collect(),
+            }
+            .into());
+        }
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+/// `POST /app/systems/{id}/impact`: merges the posted answers (fields `q.<id>`) and saves them.
+pub async fn impact_save(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    require(&p, "systems:write")?;
+    let mut answers = state.store.impact_answers(p.scope(), &id).await?;
+    let given: Answers = form
+        .0
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("q.").map(|q| (q.to_owned(), v.trim().to_owned())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    answers.extend(valid_impact_answers(given)?);
+    state.store.set_impact_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
+    Ok(Redirect::to(&format!("/app/systems/{id}/impact")).into_response())
+}
+
+/// The impact assessment state in the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImpactAnswersOut {
+    /// Answers given.
+    #[schema(value_type = Object)]
+    pub answers: Answers,
+    /// Whether every question is answered.
+    pub complete: bool,
+    /// The assessment (score, thresholds, level and its obligations), when complete.
+    #[schema(value_type = Object)]
+    pub assessment: Option<serde_json::Value>,
+}
+
+fn impact_out(answers: Answers) -> ImpactAnswersOut {
+    let assessment = assessment_json(&answers);
+    ImpactAnswersOut { complete: assessment.is_some(), assessment, answers }
+}
+
+/// The impact assessment answers of one of the organisation's systems.
+#[utoipa::path(get, path = "/api/v1/org/systems/{id}/impact-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = ImpactAnswersOut), (status = 404, content_type = "application/problem+json")))]
+pub async fn impact_api_get(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+) -> Result<Json<ImpactAnswersOut>, AppError> {
+    require(&p, "systems:read")?;
+    Ok(Json(impact_out(state.store.impact_answers(p.scope(), &id).await?)))
+}
+
+/// Replace the impact assessment answers (question id → answer).
+#[utoipa::path(put, path = "/api/v1/org/systems/{id}/impact-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
+    request_body = Object,
+    responses((status = 200, body = ImpactAnswersOut), (status = 422, content_type = "application/problem+json")))]
+pub async fn impact_api_put(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+    Json(given): Json<Answers>,
+) -> Result<Json<ImpactAnswersOut>, AppError> {
+    require(&p, "systems:write")?;
+    let answers = valid_impact_answers(given)?;
+    state.store.set_impact_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
+    Ok(Json(impact_out(answers)))
+}
+
+/// The impact assessment of the registered version shown on the public register.
+#[utoipa::path(get, path = "/api/v1/systems/{id}/impact", tag = "register", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, content_type = "application/problem+json")))]
+pub async fn public_impact(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let entry = state.store.public_entry(&id).await?;
+    let c = state
+        .store
+        .classification(None, &id, entry.version)
+        .await?
+        .filter(|c| !c.impact.is_null())
+        .ok_or_else(|| AppError::NotFound(format!("impact assessment of `{id}`")))?;
+    Ok(Json(c.impact))
+}

@@ -87,5 +87,22 @@ pub async fn create_draft(app: &TestApp, token: &str, name: &str) -> String {
         .await
         .expect("risk answers");
     assert_eq!(res.status(), 200, "risk answers saved");
+    let res = reqwest::Client::new()
+        .put(app.url(&format!("/api/v1/org/systems/{id}/impact-answers")))
+        .bearer_auth(token)
+        .json(&low_impact())
+        .send()
+        .await
+        .expect("impact answers");
+    assert_eq!(res.status(), 200, "impact answers saved");
     id
+}
+
+/// Impact answers of a low-impact system (level I).
+pub fn low_impact() -> Value {
+    json!({
+        "decision_type": "informs_human", "reversibility": "easily", "duration": "brief", "rights_affected": "no",
+        "vulnerable_groups": "no", "personal_data": "none", "scale": "under_1k", "opacity": "fully",
+        "human_review": "all", "bias_testing": "continuously", "appeal_route": "yes", "logging": "yes"
+    })
 }
