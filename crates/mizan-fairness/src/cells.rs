@@ -1,0 +1,354 @@
+//! Count cells: the only pass over rows.
+//!
+//! Rows are reduced to one [`Counts`] per (control stratum, intersection of sensitive
+//! values). Counting is dictionary-coded and dense over the product of levels, parallel
+//! over chunks with rayon, and the result is keyed by the values themselves so cells from
+//! different chunks, files or machines merge by addition. Memory is O(groups), not O(rows).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::FairnessError;
+
+/// Name of the group that rows with a missing (empty) sensitive value fall into.
+pub const MISSING: &str = "(missing)";
+
+/// Rows per parallel chunk.
+const CHUNK: usize = 1 << 16;
+
+/// A dictionary-coded string column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    name: String,
+    levels: Vec<String>,
+    codes: Vec<u32>,
+}
+
+impl Column {
+    /// Builds a column from optional values; `None` and empty strings become [`MISSING`].
+    pub fn from_values<'a, I>(name: &str, values: I) -> Self
+    where
+        I: IntoIterator<Item = Option<&'a str>>,
+    {
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut levels = Vec::new();
+        let codes = values
+            .into_iter()
+            .map(|v| {
+                let v = match v {
+                    Some(s) if !s.is_empty() => s,
+                    _ => MISSING,
+                };
+                if let Some(&c) = index.get(v) {
+                    c
+                } else {
+                    let c = u32::try_from(levels.len()).unwrap_or(u32::MAX);
+                    index.insert(v.to_owned(), c);
+                    levels.push(v.to_owned());
+                    c
+                }
+            })
+            .collect();
+        Self { name: name.to_owned(), levels, codes }
+    }
+
+    /// Builds a column from a dictionary and codes (as Arrow dictionary arrays hold them).
+    ///
+    /// # Errors
+    /// [`FairnessError::BadCode`] if a code is outside the dictionary.
+    pub fn from_codes(name: &str, levels: Vec<String>, codes: Vec<u32>) -> Result<Self, FairnessError> {
+        if let Some((row, &code)) = codes.iter().enumerate().find(|(_, c)| **c as usize >= levels.len()) {
+            return Err(FairnessError::BadCode { column: name.to_owned(), row, code, levels: levels.len() });
+        }
+        let levels = levels.into_iter().map(|l| if l.is_empty() { MISSING.to_owned() } else { l }).collect();
+        Ok(Self { name: name.to_owned(), levels, codes })
+    }
+
+    /// The column name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// True when the column has no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
+/// Already-read columns for one audit.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// Ground truth, true for the positive label.
+    pub label: &'a [bool],
+    /// Decision, true for the positive (favourable) outcome.
+    pub prediction: &'a [bool],
+    /// One or more sensitive features.
+    pub sensitive: &'a [Column],
+    /// Optional control feature (strata).
+    pub control: Option<&'a Column>,
+    /// Optional sample weights.
+    pub weight: Option<&'a [f64]>,
+}
+
+/// Confusion counts of one cell, indexed TP, FP, FN, TN.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counts {
+    /// Unweighted counts.
+    pub n: [u64; 4],
+    /// Σw per confusion cell (equal to `n` when unweighted).
+    pub w: [f64; 4],
+    /// Σw² per confusion cell.
+    pub w2: [f64; 4],
+}
+
+/// Index of true positives in [`Counts`] arrays.
+pub const TP: usize = 0;
+/// Index of false positives.
+pub const FP: usize = 1;
+/// Index of false negatives.
+pub const FN: usize = 2;
+/// Index of true negatives.
+pub const TN: usize = 3;
+
+impl Counts {
+    /// Adds another cell's counts.
+    pub fn add(&mut self, o: &Self) {
+        for i in 0..4 {
+            self.n[i] += o.n[i];
+            self.w[i] += o.w[i];
+            self.w2[i] += o.w2[i];
+        }
+    }
+
+    /// Rows in the cell.
+    #[must_use]
+    pub fn rows(&self) -> u64 {
+        self.n.iter().sum()
+    }
+
+    #[inline]
+    fn push(&mut self, y: bool, p: bool, w: f64) {
+        let i = match (y, p) {
+            (true, true) => TP,
+            (false, true) => FP,
+            (true, false) => FN,
+            (false, false) => TN,
+        };
+        self.n[i] += 1;
+        self.w[i] += w;
+        self.w2[i] += w * w;
+    }
+}
+
+/// Where a cell sits: control stratum (if any) and one value per sensitive feature.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CellKey {
+    /// Control stratum, `None` without a control feature.
+    pub stratum: Option<String>,
+    /// Values of the sensitive features, in feature order.
+    pub group: Vec<String>,
+}
+
+/// All cells of an audit: the mergeable summary every metric derives from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cells {
+    features: Vec<String>,
+    control: Option<String>,
+    weighted: bool,
+    levels: Vec<BTreeSet<String>>,
+    strata: BTreeSet<String>,
+    cells: BTreeMap<CellKey, Counts>,
+}
+
+impl Cells {
+    /// Counts `input` in one parallel pass.
+    ///
+    /// # Errors
+    /// Length mismatches, bad weights, or no sensitive feature.
+    pub fn count(input: &Input<'_>) -> Result<Self, FairnessError> {
+        let n = input.label.len();
+        let first = input.sensitive.first().ok_or(FairnessError::NoSensitive)?;
+        let check = |column: &str, found: usize| {
+            if found == n {
+                Ok(())
+            } else {
+                Err(FairnessError::LengthMismatch {
+                    column: column.to_owned(),
+                    found,
+                    expected_from: "label".to_owned(),
+                    expected: n,
+                })
+            }
+        };
+        check("prediction", input.prediction.len())?;
+        for c in input.sensitive {
+            check(&c.name, c.len())?;
+        }
+        if let Some(c) = input.control {
+            check(&c.name, c.len())?;
+        }
+        if let Some(w) = input.weight {
+            check("weight", w.len())?;
+            if let Some((row, &value)) = w.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0) {
+                return Err(FairnessError::BadWeight { row, value });
+            }
+        }
+        let _ = first;
+        // Mixed-radix layout: stratum is the slowest digit, then features in order.
+        let mut radix: Vec<&Column> = Vec::new();
+        if let Some(c) = input.control {
+            radix.push(c);
+        }
+        radix.extend(input.sensitive.iter());
+        let size: usize = radix.iter().map(|c| c.levels.len().max(1)).product();
+        let dense = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .fold(
+                || vec![Counts::default(); size],
+                |mut acc, chunk| {
+                    let lo = chunk * CHUNK;
+                    let hi = (lo + CHUNK).min(n);
+                    for row in lo..hi {
+                        let mut idx = 0usize;
+                        for c in &radix {
+                            idx = idx * c.levels.len() + c.codes[row] as usize;
+                        }
+                        let w = input.weight.map_or(1.0, |w| w[row]);
+                        acc[idx].push(input.label[row], input.prediction[row], w);
+                    }
+                    acc
+                },
+            )
+            .reduce(
+                || vec![Counts::default(); size],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(&b) {
+                        x.add(y);
+                    }
+                    a
+                },
+            );
+        let mut cells = BTreeMap::new();
+        for (mut idx, c) in dense.into_iter().enumerate() {
+            if c.rows() == 0 {
+                continue;
+            }
+            let mut values = vec![String::new(); radix.len()];
+            for (k, col) in radix.iter().enumerate().rev() {
+                let l = col.levels.len();
+                values[k] = col.levels[idx % l].clone();
+                idx /= l;
+            }
+            let stratum = input.control.is_some().then(|| values.remove(0));
+            cells.insert(CellKey { stratum, group: values }, c);
+        }
+        Ok(Self {
+            features: input.sensitive.iter().map(|c| c.name.clone()).collect(),
+            control: input.control.map(|c| c.name.clone()),
+            weighted: input.weight.is_some(),
+            levels: input.sensitive.iter().map(|c| c.levels.iter().cloned().collect()).collect(),
+            strata: input.control.map(|c| c.levels.iter().cloned().collect()).unwrap_or_default(),
+            cells,
+        })
+    }
+
+    /// Adds `other` into `self`. Associative and commutative in the counts.
+    ///
+    /// # Errors
+    /// [`FairnessError::MergeMismatch`] if the features differ.
+    pub fn merge(&mut self, other: &Self) -> Result<(), FairnessError> {
+        if self.features != other.features || self.control != other.control || self.weighted != other.weighted
+        {
+            return Err(FairnessError::MergeMismatch {
+                left: self.features.join("`, `"),
+                right: other.features.join("`, `"),
+            });
+        }
+        for (a, b) in self.levels.iter_mut().zip(&other.levels) {
+            a.extend(b.iter().cloned());
+        }
+        self.strata.extend(other.strata.iter().cloned());
+        for (k, c) in &other.cells {
+            self.cells.entry(k.clone()).or_default().add(c);
+        }
+        Ok(())
+    }
+
+    /// Sensitive feature names.
+    #[must_use]
+    pub fn features(&self) -> &[String] {
+        &self.features
+    }
+
+    /// Control feature name, if any.
+    #[must_use]
+    pub fn control(&self) -> Option<&str> {
+        self.control.as_deref()
+    }
+
+    /// Whether weights were given.
+    #[must_use]
+    pub fn weighted(&self) -> bool {
+        self.weighted
+    }
+
+    /// Control strata (one `None` stratum without a control feature).
+    #[must_use]
+    pub fn strata(&self) -> Vec<Option<String>> {
+        if self.control.is_some() { self.strata.iter().cloned().map(Some).collect() } else { vec![None] }
+    }
+
+    /// Every intersection of observed levels, including empty ones, in sorted order.
+    #[must_use]
+    pub fn groups(&self) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = vec![Vec::new()];
+        for levels in &self.levels {
+            out = out
+                .into_iter()
+                .flat_map(|prefix| {
+                    levels.iter().map(move |l| {
+                        let mut g = prefix.clone();
+                        g.push(l.clone());
+                        g
+                    })
+                })
+                .collect();
+        }
+        out
+    }
+
+    /// Counts of one cell (zero for an empty intersection).
+    #[must_use]
+    pub fn get(&self, stratum: Option<&str>, group: &[String]) -> Counts {
+        let key = CellKey { stratum: stratum.map(str::to_owned), group: group.to_vec() };
+        self.cells.get(&key).copied().unwrap_or_default()
+    }
+
+    /// Sum of all cells of a stratum (`None`: all strata).
+    #[must_use]
+    pub fn total(&self, stratum: Option<&str>) -> Counts {
+        let mut t = Counts::default();
+        for (k, c) in &self.cells {
+            if stratum.is_none() || k.stratum.as_deref() == stratum {
+                t.add(c);
+            }
+        }
+        t
+    }
+
+    /// The non-empty cells.
+    #[must_use]
+    pub fn cells(&self) -> &BTreeMap<CellKey, Counts> {
+        &self.cells
+    }
+}

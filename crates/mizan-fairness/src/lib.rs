@@ -1,0 +1,16 @@
+//! Fairness audits from count cells.
+//!
+//! One pass over already-read columns builds, per (control stratum, intersection of
+//! sensitive features), weighted and unweighted TP/FP/FN/TN counts with Σw and Σw².
+//! Every metric (fairlearn and AIF360 semantics) and every interval derives from these
+//! cells, so audits merge across chunks and machines. This crate does no I/O.
+#![warn(missing_docs)]
+
+pub mod cells;
+pub mod error;
+pub mod metrics;
+pub mod stats;
+
+pub use cells::{CellKey, Cells, Column, Counts, Input, MISSING};
+pub use error::FairnessError;
+pub use metrics::{EdgeMode, Method, Rate};
