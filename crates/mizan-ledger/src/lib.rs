@@ -8,9 +8,13 @@
 #![warn(missing_docs)]
 
 pub mod checkpoint;
+pub mod leaf;
+pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod store;
 pub mod tile;
+pub mod verify;
 
 pub use merkle::Hash;
 
@@ -26,6 +30,15 @@ pub enum LedgerError {
     /// A signature is missing, from the wrong key, or does not verify.
     #[error("signature check failed: {0}")]
     Signature(String),
+    /// Storage failed (I/O); the message names the path.
+    #[error("storage failed: {0}")]
+    Storage(String),
+    /// Storage already holds different bytes, or the latest checkpoint moved underneath us.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The log's state disagrees with what it has already published; it refuses to run.
+    #[error("log state is inconsistent: {0}")]
+    Inconsistent(String),
     /// Bytes that should follow a documented format do not.
     #[error("malformed input: {0}")]
     Malformed(String),

@@ -1,0 +1,159 @@
+//! Privacy-preserving leaf commitments: what a decision puts in the log.
+//!
+//! A leaf is exactly [`LEAF_LEN`] bytes:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0 | version tag, `0x01` |
+//! | 1..9 | the AI system's public ID, 8 ASCII characters |
+//! | 9..17 | decision time in whole minutes since the Unix epoch, big-endian `u64` |
+//! | 17..49 | `HMAC-SHA256(k, canonical decision record)` |
+//!
+//! `k` is a fresh random 32-byte key per decision, chosen by the caller and kept with the
+//! record. No personal identifier enters the leaf: once `k` and the record are erased, the
+//! HMAC output is indistinguishable from random and the leaf cannot be linked to anyone, while
+//! the tree still verifies.
+//!
+//! The canonical record encoding is JSON in the style of RFC 8785 (JCS): object keys sorted by
+//! UTF-16 code units, no insignificant whitespace, strings escaped minimally by `serde_json`,
+//! numbers as `serde_json` prints them (integers are exact; callers should avoid floats or
+//! pass them as strings).
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::LedgerError;
+
+/// Leaf length in bytes.
+pub const LEAF_LEN: usize = 49;
+/// Current leaf version tag.
+pub const LEAF_VERSION: u8 = 1;
+
+/// A decoded leaf commitment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeafCommitment {
+    /// The system's 8-character public ID.
+    pub system: [u8; 8],
+    /// Minutes since the Unix epoch.
+    pub minute: u64,
+    /// `HMAC-SHA256(k, canonical record)`.
+    pub mac: [u8; 32],
+}
+
+/// Canonical JSON (RFC 8785 style) for a decision record.
+#[must_use]
+pub fn canonical_json(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(v: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String((*k).clone()).to_string());
+                out.push(':');
+                write_canonical(&map[*k], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+impl LeafCommitment {
+    /// Commits to `record` under key `k` for `system` at `unix_seconds` (coarsened to the minute).
+    ///
+    /// # Errors
+    /// [`LedgerError::Malformed`] when `system` is not 8 ASCII characters or the time is negative.
+    pub fn commit(
+        system: &str,
+        unix_seconds: i64,
+        record: &serde_json::Value,
+        k: &[u8; 32],
+    ) -> Result<Self, LedgerError> {
+        let sys: [u8; 8] = system
+            .as_bytes()
+            .try_into()
+            .ok()
+            .filter(|s: &[u8; 8]| s.iter().all(|b| b.is_ascii_graphic()))
+            .ok_or_else(|| {
+                LedgerError::Malformed(format!(
+                    "system public ID `{system}` must be 8 printable ASCII characters"
+                ))
+            })?;
+        let minute = u64::try_from(unix_seconds.div_euclid(60))
+            .map_err(|_| LedgerError::Malformed(format!("decision time `{unix_seconds}` is before 1970")))?;
+        Ok(Self { system: sys, minute, mac: mac(k, record) })
+    }
+
+    /// The 49-byte leaf.
+    #[must_use]
+    pub fn to_bytes(&self) -> [u8; LEAF_LEN] {
+        let mut out = [0u8; LEAF_LEN];
+        out[0] = LEAF_VERSION;
+        out[1..9].copy_from_slice(&self.system);
+        out[9..17].copy_from_slice(&self.minute.to_be_bytes());
+        out[17..].copy_from_slice(&self.mac);
+        out
+    }
+
+    /// Decodes a leaf.
+    ///
+    /// # Errors
+    /// [`LedgerError::Malformed`] for a wrong length or version tag.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, LedgerError> {
+        if bytes.len() != LEAF_LEN {
+            return Err(LedgerError::Malformed(format!(
+                "leaf is {} bytes; expected {LEAF_LEN}",
+                bytes.len()
+            )));
+        }
+        if bytes[0] != LEAF_VERSION {
+            return Err(LedgerError::Malformed(format!(
+                "leaf version tag is `{}`; expected `{LEAF_VERSION}`",
+                bytes[0]
+            )));
+        }
+        let mut system = [0u8; 8];
+        system.copy_from_slice(&bytes[1..9]);
+        let mut minute = [0u8; 8];
+        minute.copy_from_slice(&bytes[9..17]);
+        let mut mac = [0u8; 32];
+        mac.copy_from_slice(&bytes[17..]);
+        Ok(Self { system, minute: u64::from_be_bytes(minute), mac })
+    }
+
+    /// Whether `record` and `k` open this commitment (constant-time MAC comparison).
+    #[must_use]
+    pub fn opens(&self, record: &serde_json::Value, k: &[u8; 32]) -> bool {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(k).expect("HMAC takes any key length");
+        m.update(canonical_json(record).as_bytes());
+        m.verify_slice(&self.mac).is_ok()
+    }
+}
+
+fn mac(k: &[u8; 32], record: &serde_json::Value) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(k).expect("HMAC takes any key length");
+    m.update(canonical_json(record).as_bytes());
+    m.finalize().into_bytes().into()
+}

@@ -1,0 +1,416 @@
+//! The sequencer: one writer appends batches of entries, integrates them into tiles, signs a
+//! checkpoint and publishes it, in crash-safe order.
+//!
+//! Order per batch: write the entry bundles and hash tiles (write-once, durable) → sign the new
+//! checkpoint → compare-and-swap the latest signed checkpoint record → publish `checkpoint`.
+//! A crash at any point leaves either the old or the new latest record; on [`Log::open`] the log
+//! re-adopts entries staged beyond the latest checkpoint (integration is idempotent), checks
+//! its recomputed root against the latest signed checkpoint, and republishes it. Exclusive
+//! writer locking and group-commit timing belong to the caller (see `mizan-ledger-fs`).
+
+use std::sync::Arc;
+
+use crate::LedgerError;
+use crate::checkpoint::{Checkpoint, TlogProof, open_checkpoint};
+use crate::merkle::{self, Hash, HashReader};
+use crate::note::NoteSigner;
+use crate::store::LogStore;
+use crate::tile::{self, TILE_HEIGHT, TILE_WIDTH, TileId};
+
+/// Position of a leaf in the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LeafIndex(pub u64);
+
+/// Reads complete-subtree hashes from the hash tiles of a log of `size` leaves.
+pub struct TileReader<'a> {
+    store: &'a dyn LogStore,
+    size: u64,
+}
+
+impl<'a> TileReader<'a> {
+    /// A reader over the tiles written for a tree of `size` leaves.
+    #[must_use]
+    pub fn new(store: &'a dyn LogStore, size: u64) -> Self {
+        Self { store, size }
+    }
+
+    /// Reads and decodes one hash tile.
+    ///
+    /// # Errors
+    /// [`LedgerError::Missing`] naming the tile path, or a malformed-tile error.
+    pub fn tile(&self, id: TileId) -> Result<Vec<Hash>, LedgerError> {
+        let path = id.path();
+        let bytes =
+            self.store.read(&path)?.ok_or_else(|| LedgerError::Missing(format!("hash tile `{path}`")))?;
+        decode_tile(&path, &bytes, id.width)
+    }
+}
+
+/// Decodes a hash tile of `width` hashes.
+///
+/// # Errors
+/// [`LedgerError::Malformed`] when the length is not `32 * width`.
+pub fn decode_tile(path: &str, bytes: &[u8], width: u16) -> Result<Vec<Hash>, LedgerError> {
+    if bytes.len() != 32 * usize::from(width) {
+        return Err(LedgerError::Malformed(format!(
+            "hash tile `{path}` is {} bytes; expected {} for width {width}",
+            bytes.len(),
+            32 * usize::from(width)
+        )));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|c| {
+            let mut h = [0u8; 32];
+            h.copy_from_slice(c);
+            Hash(h)
+        })
+        .collect())
+}
+
+impl HashReader for TileReader<'_> {
+    fn subtree(&self, level: u8, n: u64) -> Result<Hash, LedgerError> {
+        let tl = level / TILE_HEIGHT;
+        let r = level % TILE_HEIGHT;
+        let first = n << r; // first hash index at Merkle level 8 * tl
+        let id = tile::tile_for(tl, first, self.size);
+        let hashes = self.tile(id)?;
+        let off = usize::try_from(first - id.index * TILE_WIDTH).unwrap_or(usize::MAX);
+        let span = hashes
+            .get(off..off + (1usize << r))
+            .ok_or_else(|| LedgerError::Missing(format!("subtree {level}/{n} in tile `{}`", id.path())))?;
+        Ok(merkle::root_of_slice(span))
+    }
+}
+
+/// Tiles to write for one integration step.
+struct Edge {
+    /// Hashes of the rightmost (partial) tile at each tile level, and entries of the partial bundle.
+    levels: Vec<Vec<Hash>>,
+    bundle: Vec<Vec<u8>>,
+}
+
+/// A transparency log with one writer.
+pub struct Log {
+    store: Arc<dyn LogStore>,
+    signer: NoteSigner,
+    origin: String,
+    size: u64,
+    root: Hash,
+    latest: Option<Vec<u8>>,
+    edge: Edge,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log").field("origin", &self.origin).field("size", &self.size).finish_non_exhaustive()
+    }
+}
+
+impl Log {
+    /// Opens (or creates) the log in `store`, signing with `signer` whose key name is `origin`.
+    ///
+    /// Reconciles storage with the latest signed checkpoint: entries staged after it are
+    /// integrated again, the recomputed root must match, and the checkpoint is republished.
+    ///
+    /// # Errors
+    /// [`LedgerError::Inconsistent`] when tiles disagree with the latest signed checkpoint or
+    /// the published checkpoint is ahead of it; storage and signature errors.
+    pub fn open(store: Arc<dyn LogStore>, signer: NoteSigner, origin: &str) -> Result<Self, LedgerError> {
+        if signer.name() != origin {
+            return Err(LedgerError::Signature(format!(
+                "log key is named `{}` but the origin is `{origin}`; the key name must equal the origin",
+                signer.name()
+            )));
+        }
+        let verifier = signer.verifier();
+        let latest = store.latest()?;
+        let (size, root) = match &latest {
+            Some(bytes) => {
+                let cp = open_checkpoint(bytes, &verifier)?.checkpoint;
+                (cp.size, cp.root)
+            }
+            None => (0, Hash::empty_tree()),
+        };
+        // The published checkpoint must never be ahead of the latest signed record.
+        if let Some(published) = store.read(crate::store::CHECKPOINT_PATH)? {
+            let p = open_checkpoint(&published, &verifier)?.checkpoint;
+            if p.size > size || (p.size == size && p.root != root) {
+                return Err(LedgerError::Inconsistent(format!(
+                    "published checkpoint has size `{}` but the latest signed record has size `{size}`; \
+                     storage was rolled back, restore it before starting",
+                    p.size
+                )));
+            }
+        }
+        let mut log = Self {
+            store,
+            signer,
+            origin: origin.to_owned(),
+            size,
+            root,
+            latest,
+            edge: Edge { levels: Vec::new(), bundle: Vec::new() },
+        };
+        log.load_edge()?;
+        let computed = merkle::tree_root(&TileReader::new(log.store.as_ref(), size), size)?;
+        if computed != root {
+            return Err(LedgerError::Inconsistent(format!(
+                "tiles give root `{computed}` at size `{size}` but the latest signed checkpoint says `{root}`"
+            )));
+        }
+        if let Some(bytes) = &log.latest {
+            log.store.publish_checkpoint(bytes)?;
+        }
+        // Re-adopt entries staged beyond the checkpoint by a batch that crashed mid-way.
+        let staged = log.staged_entries()?;
+        if !staged.is_empty() {
+            log.append_batch(&staged)?;
+        }
+        Ok(log)
+    }
+
+    fn load_edge(&mut self) -> Result<(), LedgerError> {
+        let reader = TileReader::new(self.store.as_ref(), self.size);
+        let mut levels = Vec::new();
+        let mut count = self.size;
+        let mut level = 0u8;
+        while count > 0 {
+            let rem = count % TILE_WIDTH;
+            let hashes = if rem > 0 {
+                // rem < 256
+                reader.tile(TileId { level, index: count / TILE_WIDTH, width: rem as u16 })?
+            } else {
+                Vec::new()
+            };
+            levels.push(hashes);
+            count /= TILE_WIDTH;
+            level += 1;
+        }
+        let rem = self.size % TILE_WIDTH;
+        let bundle = if rem > 0 {
+            // rem < 256
+            let id = TileId { level: 0, index: self.size / TILE_WIDTH, width: rem as u16 };
+            let bytes = self
+                .store
+                .read(&id.entries_path())?
+                .ok_or_else(|| LedgerError::Missing(format!("entry bundle `{}`", id.entries_path())))?;
+            tile::decode_bundle(&bytes)?
+        } else {
+            Vec::new()
+        };
+        self.edge = Edge { levels, bundle };
+        Ok(())
+    }
+
+    /// Entries written to bundles beyond the latest checkpoint (by a batch that did not finish).
+    fn staged_entries(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let mut out = Vec::new();
+        let mut at = self.size;
+        loop {
+            let index = at / TILE_WIDTH;
+            let skip = usize::try_from(at % TILE_WIDTH).unwrap_or(0);
+            let full = TileId { level: 0, index, width: 256 };
+            if let Some(b) = self.store.read(&full.entries_path())? {
+                let entries = tile::decode_bundle(&b)?;
+                out.extend(entries.into_iter().skip(skip));
+                at = (index + 1) * TILE_WIDTH;
+                continue;
+            }
+            for w in (skip + 1..256).rev() {
+                // w < 256
+                let id = TileId { level: 0, index, width: w as u16 };
+                if let Some(b) = self.store.read(&id.entries_path())? {
+                    out.extend(tile::decode_bundle(&b)?.into_iter().skip(skip));
+                    break;
+                }
+            }
+            return Ok(out);
+        }
+    }
+
+    /// The log's origin.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Number of leaves integrated and covered by the latest signed checkpoint.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The latest signed checkpoint note (empty tree: `None`).
+    #[must_use]
+    pub fn checkpoint(&self) -> Option<&[u8]> {
+        self.latest.as_deref()
+    }
+
+    /// The current root hash.
+    #[must_use]
+    pub fn root(&self) -> Hash {
+        self.root
+    }
+
+    /// Appends `entries` (each at most 65535 bytes), makes them durable, integrates them,
+    /// signs and publishes a checkpoint. Returns the contiguous indices assigned, in order.
+    /// Nothing is acknowledged unless every step succeeded.
+    ///
+    /// # Errors
+    /// [`LedgerError::Malformed`] for an oversized entry (nothing is written);
+    /// [`LedgerError::Conflict`] when another writer moved the latest checkpoint; storage errors.
+    pub fn append_batch<E: AsRef<[u8]>>(&mut self, entries: &[E]) -> Result<Vec<LeafIndex>, LedgerError> {
+        if let Some((i, e)) = entries.iter().enumerate().find(|(_, e)| e.as_ref().len() > 65535) {
+            return Err(LedgerError::Malformed(format!(
+                "entry {i} of the batch is {} bytes; entries are at most 65535 bytes",
+                e.as_ref().len()
+            )));
+        }
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let start = self.size;
+        let mut edge_levels = self.edge.levels.clone();
+        let mut bundle = self.edge.bundle.clone();
+        let mut writes: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut size = start;
+        for e in entries {
+            let e = e.as_ref();
+            bundle.push(e.to_vec());
+            if bundle.len() as u64 == TILE_WIDTH {
+                let id = TileId { level: 0, index: size / TILE_WIDTH, width: 256 };
+                writes.push((id.entries_path(), tile::encode_bundle(&bundle)?));
+                bundle.clear();
+            }
+            push_hash(&mut edge_levels, 0, size, merkle::leaf_hash(e), &mut writes);
+            size += 1;
+        }
+        // Partial bundle and partial tiles at the new size.
+        if !bundle.is_empty() {
+            // len < 256
+            let id = TileId { level: 0, index: size / TILE_WIDTH, width: bundle.len() as u16 };
+            writes.push((id.entries_path(), tile::encode_bundle(&bundle)?));
+        }
+        let mut count = size;
+        for (level, hashes) in edge_levels.iter().enumerate() {
+            if !hashes.is_empty() {
+                // level < 8 for any u64 size; len < 256
+                let id = TileId { level: level as u8, index: count / TILE_WIDTH, width: hashes.len() as u16 };
+                writes.push((id.path(), encode_tile(hashes)));
+            }
+            count /= TILE_WIDTH;
+        }
+        // Bundles first (the durable record of the entries), then tiles.
+        writes.sort_by_key(|(p, _)| !p.starts_with("tile/entries/"));
+        for (path, data) in &writes {
+            self.store.write_once(path, data)?;
+        }
+        let root = merkle::tree_root(&TileReader::new(self.store.as_ref(), size), size)?;
+        let cp = Checkpoint { origin: self.origin.clone(), size, root, extensions: Vec::new() };
+        let signed = cp.sign(&self.signer)?;
+        if !self.store.compare_and_swap_latest(self.latest.as_deref(), signed.as_bytes())? {
+            return Err(LedgerError::Conflict(
+                "the latest signed checkpoint changed underneath this writer; another sequencer is running"
+                    .into(),
+            ));
+        }
+        self.store.publish_checkpoint(signed.as_bytes())?;
+        self.latest = Some(signed.into_bytes());
+        self.size = size;
+        self.root = root;
+        self.edge = Edge { levels: edge_levels, bundle };
+        Ok((start..size).map(LeafIndex).collect())
+    }
+
+    /// An inclusion proof for `index` in the tree of `size` leaves (`size <= self.size()`).
+    ///
+    /// # Errors
+    /// [`LedgerError::Proof`] when the index or size is out of range; storage errors.
+    pub fn prove_inclusion(&self, index: LeafIndex, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        if size > self.size {
+            return Err(LedgerError::Proof(format!(
+                "tree size `{size}` is beyond the log's size `{}`",
+                self.size
+            )));
+        }
+        prove_inclusion(self.store.as_ref(), index, size, self.size)
+    }
+
+    /// A consistency proof between sizes `old` and `new` (`new <= self.size()`).
+    ///
+    /// # Errors
+    /// [`LedgerError::Proof`] when sizes are out of range; storage errors.
+    pub fn prove_consistency(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
+        if new > self.size {
+            return Err(LedgerError::Proof(format!(
+                "tree size `{new}` is beyond the log's size `{}`",
+                self.size
+            )));
+        }
+        merkle::prove_consistency(&TileReader::new(self.store.as_ref(), self.size), old, new)
+    }
+
+    /// A C2SP tlog-proof receipt for `index` against the latest signed checkpoint.
+    ///
+    /// # Errors
+    /// [`LedgerError::Proof`] when the index is not yet in a checkpoint; storage errors.
+    pub fn receipt(&self, index: LeafIndex) -> Result<TlogProof, LedgerError> {
+        let checkpoint = self.latest.as_deref().ok_or_else(|| {
+            LedgerError::Proof(format!("leaf `{}` is not in a checkpoint yet; the log is empty", index.0))
+        })?;
+        let checkpoint = String::from_utf8(checkpoint.to_vec())
+            .map_err(|_| LedgerError::Malformed("stored checkpoint is not UTF-8".into()))?;
+        Ok(TlogProof {
+            extra: None,
+            index: index.0,
+            proof: self.prove_inclusion(index, self.size)?,
+            checkpoint,
+        })
+    }
+}
+
+/// An inclusion proof read from tiles, for readers without the writer (`current` is the size
+/// of the latest checkpoint, so that all needed tiles exist).
+///
+/// # Errors
+/// [`LedgerError::Proof`] for an out-of-range index or size; [`LedgerError::Missing`] tiles.
+pub fn prove_inclusion(
+    store: &dyn LogStore,
+    index: LeafIndex,
+    size: u64,
+    current: u64,
+) -> Result<Vec<Hash>, LedgerError> {
+    if size > current {
+        return Err(LedgerError::Proof(format!(
+            "tree size `{size}` is beyond the checkpoint size `{current}`"
+        )));
+    }
+    merkle::prove_inclusion(&TileReader::new(store, current), index.0, size)
+}
+
+fn encode_tile(hashes: &[Hash]) -> Vec<u8> {
+    hashes.iter().flat_map(|h| h.0).collect()
+}
+
+/// Appends hash `n` at tile level `level`; completing a tile writes it and carries its root up.
+fn push_hash(
+    levels: &mut Vec<Vec<Hash>>,
+    level: usize,
+    n: u64,
+    h: Hash,
+    writes: &mut Vec<(String, Vec<u8>)>,
+) {
+    if levels.len() <= level {
+        levels.push(Vec::new());
+    }
+    levels[level].push(h);
+    if levels[level].len() as u64 == TILE_WIDTH {
+        // level < 8 for any u64 tree size
+        let id = TileId { level: level as u8, index: n / TILE_WIDTH, width: 256 };
+        writes.push((id.path(), encode_tile(&levels[level])));
+        let up = merkle::root_of_slice(&levels[level]);
+        levels[level].clear();
+        push_hash(levels, level + 1, n / TILE_WIDTH, up, writes);
+    }
+}

@@ -1,0 +1,120 @@
+//! The storage trait the ledger writes through, and an in-memory implementation for tests.
+//!
+//! Paths are C2SP tlog-tiles paths relative to the log prefix (`checkpoint`, `tile/...`).
+//! Tiles and bundles are write-once: writing the same bytes again succeeds (integration is
+//! idempotent), writing different bytes fails. The "latest signed checkpoint" record is
+//! separate from the published `checkpoint` file and changes only by compare-and-swap, so the
+//! log can never sign two different roots for one size.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use crate::LedgerError;
+
+/// Where a log keeps its tiles, bundles and checkpoints.
+pub trait LogStore: Send + Sync {
+    /// Reads a file, `None` when absent.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, LedgerError>;
+
+    /// Durably writes a tile or bundle that must never change. Identical content already
+    /// present is success.
+    ///
+    /// # Errors
+    /// [`LedgerError::Conflict`] when different bytes are already stored at `path`.
+    fn write_once(&self, path: &str, data: &[u8]) -> Result<(), LedgerError>;
+
+    /// Durably replaces the published `checkpoint` file.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn publish_checkpoint(&self, data: &[u8]) -> Result<(), LedgerError>;
+
+    /// Reads the latest signed checkpoint record.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn latest(&self) -> Result<Option<Vec<u8>>, LedgerError>;
+
+    /// Durably replaces the latest signed checkpoint record if it still equals `old`;
+    /// returns `false` (changing nothing) otherwise.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn compare_and_swap_latest(&self, old: Option<&[u8]>, new: &[u8]) -> Result<bool, LedgerError>;
+}
+
+/// The published checkpoint's path.
+pub const CHECKPOINT_PATH: &str = "checkpoint";
+
+/// An in-memory store for tests and tools.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    files: Mutex<HashMap<String, Vec<u8>>>,
+    latest: Mutex<Option<Vec<u8>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Overwrites a file regardless of the write-once rule (to simulate tampering in tests).
+    pub fn tamper(&self, path: &str, data: Vec<u8>) {
+        self.files.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(path.to_owned(), data);
+    }
+
+    /// Every stored path, sorted.
+    #[must_use]
+    pub fn paths(&self) -> Vec<String> {
+        let files = self.files.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut v: Vec<String> = files.keys().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+impl LogStore for MemoryStore {
+    fn read(&self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        Ok(self.files.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(path).cloned())
+    }
+
+    fn write_once(&self, path: &str, data: &[u8]) -> Result<(), LedgerError> {
+        let mut files = self.files.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match files.get(path) {
+            Some(old) if old == data => Ok(()),
+            Some(_) => Err(LedgerError::Conflict(format!(
+                "`{path}` already holds different bytes; tiles are never overwritten"
+            ))),
+            None => {
+                files.insert(path.to_owned(), data.to_vec());
+                Ok(())
+            }
+        }
+    }
+
+    fn publish_checkpoint(&self, data: &[u8]) -> Result<(), LedgerError> {
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(CHECKPOINT_PATH.to_owned(), data.to_vec());
+        Ok(())
+    }
+
+    fn latest(&self) -> Result<Option<Vec<u8>>, LedgerError> {
+        Ok(self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
+    }
+
+    fn compare_and_swap_latest(&self, old: Option<&[u8]>, new: &[u8]) -> Result<bool, LedgerError> {
+        let mut latest = self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if latest.as_deref() != old {
+            return Ok(false);
+        }
+        *latest = Some(new.to_vec());
+        Ok(true)
+    }
+}
