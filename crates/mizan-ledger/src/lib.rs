@@ -19,7 +19,7 @@ pub mod verify;
 pub use merkle::Hash;
 
 /// Every error the ledger engine reports.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum LedgerError {
     /// A proof did not verify or could not be built.
     #[error("proof failed: {0}")]
