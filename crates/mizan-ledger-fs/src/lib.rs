@@ -8,6 +8,9 @@
 //! entries or T milliseconds) and acknowledges each submitter only after its batch is durable.
 #![warn(missing_docs)]
 
+/// The ledger engine, re-exported so a caller needs one dependency.
+pub use mizan_ledger as ledger;
+
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
