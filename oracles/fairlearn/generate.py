@@ -8,8 +8,8 @@ crates/mizan-fairness/tests/data/fairlearn/. Run from the repository root:
     /tmp/venv-fair/bin/pip install -r oracles/fairlearn/requirements.txt
     /tmp/venv-fair/bin/python oracles/fairlearn/generate.py
 
-AIF360 is not used here (it did not install in the time available); the Rust
-engine implements the AIF360 definitions from its documentation.
+AIF360 goldens come from `aif360.sklearn.metrics` (privileged group against the
+pooled complement), written next to the fairlearn ones as `aif360_<case>.json`.
 """
 
 import json
@@ -157,6 +157,47 @@ def golden(name, df, label, pred, pos, sensitive, control, weight, csv_name):
     (OUT / f"{name}.json").write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
 
 
+def aif(name, df, label, pred, pos, sensitive, priv, weight, csv_name):
+    import aif360
+    import aif360.sklearn.metrics as am
+
+    sf = df[sensitive].astype(str).replace({"": MISSING, "nan": MISSING})
+    idx = pd.MultiIndex.from_frame(sf)
+    yt = pd.Series((df[label].astype(str) == str(pos)).astype(int).to_numpy(), index=idx)
+    yp = (df[pred].astype(str) == str(pos)).astype(int).to_numpy()
+    sw = df[weight].to_numpy(dtype=float) if weight else None
+    pg = tuple(priv) if len(priv) > 1 else priv[0]
+    kw = dict(prot_attr=sensitive, priv_group=pg, pos_label=1, sample_weight=sw)
+    out = {
+        "anchor": {"library": "aif360", "version": aif360.__version__, "numpy": np.__version__,
+                   "pandas": pd.__version__},
+        "case": name, "input": csv_name, "label": label, "prediction": pred,
+        "pos_label": str(pos), "sensitive": sensitive, "privileged": priv, "weight": weight,
+        "missing_group": MISSING,
+        "metrics": {
+            "aif360:statistical_parity_difference": num(am.statistical_parity_difference(yt, yp, **kw)),
+            "aif360:disparate_impact": num(am.disparate_impact_ratio(yt, yp, **kw)),
+            "aif360:average_odds_difference": num(am.average_odds_difference(yt, yp, **kw)),
+            "aif360:average_abs_odds_difference": num(am.average_odds_error(yt, yp, **kw)),
+            "aif360:equal_opportunity_difference": num(am.equal_opportunity_difference(yt, yp, **kw)),
+            "aif360:base_rate": num(am.base_rate(yt, pos_label=1, sample_weight=sw)),
+            "aif360:dataset:statistical_parity_difference": num(am.statistical_parity_difference(yt, **kw)),
+            "aif360:dataset:disparate_impact": num(am.disparate_impact_ratio(yt, **kw)),
+            "aif360:dataset:class_imbalance": num(am.class_imbalance(yt, prot_attr=sensitive, priv_group=pg, sample_weight=sw)),
+            "aif360:theil_index": num(am.generalized_entropy_error(yt, yp, alpha=1)),
+            "aif360:generalized_entropy_index:alpha=2": num(am.generalized_entropy_error(yt, yp, alpha=2)),
+            "aif360:generalized_entropy_index:alpha=0.5": num(am.generalized_entropy_error(yt, yp, alpha=0.5)),
+            "aif360:between_group_generalized_entropy_index:alpha=2": num(
+                am.between_group_generalized_entropy_error(yt, yp, prot_attr=sensitive, priv_group=pg, alpha=2)),
+            "aif360:between_group_theil_index": num(
+                am.between_group_generalized_entropy_error(yt, yp, prot_attr=sensitive, priv_group=pg, alpha=1)),
+        },
+    }
+    d = OUT.parent / "aif360"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / f"{name}.json").write_text(json.dumps(out, indent=1, sort_keys=True) + "\n")
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     df = synthetic(20261122, 3000)
@@ -180,6 +221,11 @@ def main():
     g["prediction"] = ((g["credit_amount"] < 4000) & (g["duration"] <= 24)).astype(int)
     g["age_band"] = pd.cut(g["age"], [0, 25, 40, 200], labels=["18-25", "26-40", "41+"]).astype(str)
     g.to_csv(OUT / "german_credit_scored.csv", index=False)
+    aif("synthetic_sex", df, "label", "prediction", 1, ["sex"], ["male"], None, "synthetic.csv")
+    aif("synthetic_sex_weighted", df, "label", "prediction", 1, ["sex"], ["male"], "weight", "synthetic.csv")
+    aif("synthetic_intersection", df, "label", "prediction", 1, ["sex", "region"], ["male", "north"], "weight", "synthetic.csv")
+    aif("synthetic_strings", st, "label", "prediction", "approved", ["age_band"], ["30-49"], None, "synthetic_strings.csv")
+    aif("german_credit", g, "risk", "prediction", 1, ["sex"], ["male"], None, "german_credit_scored.csv")
     golden("german_credit", g, "risk", "prediction", 1, ["sex", "age_band"], None, None, "german_credit_scored.csv")
 
 

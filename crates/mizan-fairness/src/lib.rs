@@ -6,6 +6,7 @@
 //! cells, so audits merge across chunks and machines. This crate does no I/O.
 #![warn(missing_docs)]
 
+pub mod aif360;
 pub mod cells;
 pub mod error;
 pub mod metrics;
