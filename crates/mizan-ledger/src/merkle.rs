@@ -139,7 +139,7 @@ fn range_hash<R: HashReader + ?Sized>(r: &R, lo: u64, hi: u64) -> Result<Hash, L
     if n == 0 {
         return Ok(Hash::empty_tree());
     }
-    if n.is_power_of_two() && lo % n == 0 {
+    if n.is_power_of_two() && lo.is_multiple_of(n) {
         let level = n.trailing_zeros() as u8;
         return r.subtree(level, lo >> level);
     }

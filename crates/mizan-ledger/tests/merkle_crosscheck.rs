@@ -6,7 +6,9 @@ use mizan_ledger::merkle::{self, Hash};
 use proptest::prelude::*;
 use sha2_011::Sha256;
 
-fn build(n: usize, seed: u8) -> (Vec<Vec<u8>>, Vec<Hash>, MemoryBackedTree<Sha256, Vec<u8>>) {
+type Built = (Vec<Vec<u8>>, Vec<Hash>, MemoryBackedTree<Sha256, Vec<u8>>);
+
+fn build(n: usize, seed: u8) -> Built {
     let mut ct = MemoryBackedTree::<Sha256, Vec<u8>>::new();
     let mut entries = Vec::new();
     for i in 0..n {

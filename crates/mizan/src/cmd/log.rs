@@ -44,7 +44,8 @@ pub fn run(args: LogArgs) -> Result<()> {
 
 fn verify(args: &VerifyArgs) -> Result<()> {
     let vkey_text = if std::path::Path::new(&args.vkey).is_file() {
-        std::fs::read_to_string(&args.vkey).with_context(|| format!("cannot read vkey file `{}`", args.vkey))?
+        std::fs::read_to_string(&args.vkey)
+            .with_context(|| format!("cannot read vkey file `{}`", args.vkey))?
     } else {
         args.vkey.clone()
     };
@@ -57,7 +58,8 @@ fn verify(args: &VerifyArgs) -> Result<()> {
         );
     }
     let store = FsStore::read_only(&args.dir);
-    let cp = verify_log(&store, &vkey).with_context(|| format!("log `{}` does not verify", args.dir.display()))?;
+    let cp =
+        verify_log(&store, &vkey).with_context(|| format!("log `{}` does not verify", args.dir.display()))?;
     println!("ok: {} size {} root {}", cp.origin, cp.size, cp.root);
     Ok(())
 }
