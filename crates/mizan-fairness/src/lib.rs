@@ -10,6 +10,8 @@ pub mod aif360;
 pub mod cells;
 pub mod error;
 pub mod metrics;
+pub mod preset;
+pub mod report;
 pub mod stats;
 
 pub use cells::{CellKey, Cells, Column, Counts, Input, MISSING};
