@@ -15,6 +15,7 @@ pub mod note;
 pub mod store;
 pub mod tile;
 pub mod verify;
+pub mod witness;
 
 pub use merkle::Hash;
 
@@ -39,6 +40,12 @@ pub enum LedgerError {
     /// The log's state disagrees with what it has already published; it refuses to run.
     #[error("log state is inconsistent: {0}")]
     Inconsistent(String),
+    /// A witness's stored size differs from the caller's old size (HTTP 409).
+    #[error("witness has size `{stored}`; send a consistency proof from that size")]
+    WitnessSize {
+        /// The size the witness has cosigned.
+        stored: u64,
+    },
     /// Bytes that should follow a documented format do not.
     #[error("malformed input: {0}")]
     Malformed(String),
