@@ -45,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/regulator", get(regulator::queue))
         .route("/regulator/systems/{id}", get(regulator::show))
         .route("/regulator/systems/{id}/transition", post(regulator::transition))
+        .route("/regulator/systems/{id}/override", post(regulator::override_tier))
         .fallback(|| async { AppError::NotFound("page".into()) })
         .layer(from_fn(render_page_errors))
         .layer(from_fn(csrf::ensure_token))
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/org/systems/{id}/impact-answers", get(risk::impact_api_get).put(risk::impact_api_put))
         .route("/regulator/queue", get(api::regulator_queue))
         .route("/regulator/systems/{id}/transitions", post(api::regulator_transition))
+        .route("/regulator/systems/{id}/tier-override", post(api::regulator_override))
         .fallback(|| async { AppError::NotFound("endpoint".into()) })
         .layer(from_fn(render_api_errors));
 

@@ -653,3 +653,79 @@ async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier
     // The classification is frozen with the version: the table refuses changes.
     assert!(app.store.try_rewrite_history().await.is_err());
 }
+
+#[tokio::test]
+async fn regulator_overrides_a_tier_with_a_public_reason() {
+    let app = TestApp::start(true).await;
+    let reg = token(&app.store, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
+    let bank =
+        token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"])
+            .await;
+    let minimal = json_of(http().get(app.url("/api/v1/systems?q=wheat+yield")).send().await.unwrap()).await;
+    assert_eq!(minimal["items"][0]["risk_tier"], "minimal");
+    let id = minimal["items"][0]["id"].as_str().unwrap().to_owned();
+    let url = app.url(&format!("/api/v1/regulator/systems/{id}/tier-override"));
+
+    let res = http()
+        .post(&url)
+        .bearer_auth(&bank)
+        .json(&json!({"tier": "high", "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "providers cannot override");
+    let res = http()
+        .post(&url)
+        .bearer_auth(&reg)
+        .json(&json!({"tier": "high", "reason": " "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(res).await["field"], "reason");
+    let res = http()
+        .post(&url)
+        .bearer_auth(&reg)
+        .json(&json!({"tier": "extreme", "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("unknown tier `extreme`"));
+
+    let reason = "forecasts decide procurement that affects farmers' livelihoods";
+    let res = http()
+        .post(&url)
+        .bearer_auth(&reg)
+        .json(&json!({"tier": "high", "reason": reason}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let listed =
+        json_of(http().get(app.url("/api/v1/systems?q=wheat+yield&tier=high")).send().await.unwrap()).await;
+    assert_eq!(listed["total"], 1, "the override decides the public tier");
+    let page = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("Regulator&#39;s decision") || page.contains("Regulator's decision"),
+        "override shown"
+    );
+    assert!(
+        page.contains("Computed") && page.contains("Minimal risk") && page.contains("farmers"),
+        "next to the computed tier"
+    );
+    // The computed classification itself is unchanged and the override is in the event trail.
+    let c =
+        json_of(http().get(app.url(&format!("/api/v1/systems/{id}/classification"))).send().await.unwrap())
+            .await;
+    assert_eq!(c["tier"], "minimal");
+    let view = app
+        .store
+        .regulator_system(
+            mizan_store::RegulatorScope::of(&app.store.principal_for_token(&reg).await.unwrap().unwrap())
+                .unwrap(),
+            &id,
+        )
+        .await
+        .unwrap();
+    assert!(view.events.iter().any(|e| e.kind == "tier-override" && e.reason.contains("farmers")));
+}

@@ -547,10 +547,20 @@ impl Store {
         .bind(version)
         .fetch_optional(&mut **tx)
         .await?;
-        let (tier, level): (Option<String>, String) = match class {
+        let (mut tier, level): (Option<String>, String) = match class {
             Some(r) => (Some(r.try_get("tier")?), r.try_get("impact_level")?),
             None => (None, String::new()),
         };
+        let overridden: Option<String> = sqlx::query_scalar(
+            "SELECT tier FROM tier_overrides WHERE system_id = $1 AND version = $2 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(id)
+        .bind(version)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if overridden.is_some() {
+            tier = overridden;
+        }
         let org_name: String = row.try_get("org_name")?;
         let search = format!("{} {}", record.search_text(), org_name.to_lowercase());
         let existing: Option<String> =
@@ -784,6 +794,118 @@ impl Store {
     pub async fn try_erase_history(&self) -> Result<u64> {
         let res = sqlx::query("DELETE FROM system_events").execute(&self.pool).await?;
         Ok(res.rows_affected())
+    }
+}
+
+/// A regulator's override of a computed tier.
+#[derive(Debug, Clone)]
+pub struct TierOverride {
+    /// The tier set by the regulator.
+    pub tier: String,
+    /// Why.
+    pub reason: String,
+    /// Who.
+    pub actor_name: String,
+    /// When.
+    pub at: String,
+}
+
+impl Store {
+    /// Overrides the tier of a system's latest submitted version, with a reason. The computed
+    /// classification stays as it was; the override is shown beside it and decides the tier on
+    /// the public register.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown system; [`StoreError::Conflict`] when nothing was
+    /// submitted yet or the tier code is unknown.
+    pub async fn override_tier(
+        &self,
+        _scope: RegulatorScope,
+        public_id: &str,
+        tier: &str,
+        actor: &ActorRef,
+        reason: &str,
+    ) -> Result<()> {
+        if !["prohibited", "high", "limited", "minimal"].contains(&tier) {
+            return Err(StoreError::Conflict(format!(
+                "unknown tier `{tier}` (expected prohibited, high, limited or minimal)"
+            )));
+        }
+        let (_guard, mut tx) = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT id, status, latest_version, registered_version FROM systems WHERE public_id = $1",
+        )
+        .bind(public_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
+        let (id, version, registered): (i64, i64, i64) =
+            (row.try_get("id")?, row.try_get("latest_version")?, row.try_get("registered_version")?);
+        let status = Status::parse(&row.try_get::<String, _>("status")?)?;
+        if version == 0 {
+            return Err(StoreError::Conflict(format!(
+                "system `{public_id}` has no submitted version to override"
+            )));
+        }
+        let at = now();
+        sqlx::query(
+            "INSERT INTO tier_overrides (system_id, version, tier, reason, actor_id, actor_name, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(version)
+        .bind(tier)
+        .bind(reason)
+        .bind(actor.user_id)
+        .bind(&actor.name)
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+        insert_event(
+            &mut tx,
+            id,
+            version,
+            "tier-override",
+            (status, status),
+            actor,
+            &format!("{tier}: {reason}"),
+        )
+        .await?;
+        if registered == version {
+            sqlx::query("UPDATE public_register SET risk_tier = $1, updated_at = $2 WHERE system_id = $3")
+                .bind(tier)
+                .bind(&at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        self.public_cache.invalidate();
+        Ok(())
+    }
+
+    /// The latest override of a version's tier, if any (public once the version is registered).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn tier_override(&self, public_id: &str, version: i64) -> Result<Option<TierOverride>> {
+        let row = sqlx::query(
+            "SELECT t.tier, t.reason, t.actor_name, t.at FROM tier_overrides t JOIN systems s ON s.id = t.system_id \
+             WHERE s.public_id = $1 AND t.version = $2 ORDER BY t.id DESC LIMIT 1",
+        )
+        .bind(public_id)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(TierOverride {
+                tier: r.try_get("tier")?,
+                reason: r.try_get("reason")?,
+                actor_name: r.try_get("actor_name")?,
+                at: r.try_get("at")?,
+            })
+        })
+        .transpose()
     }
 }
 

@@ -640,6 +640,36 @@ pub async fn regulator_transition(
     Ok(Json(detail_out(state.store.regulator_system(scope, &id).await?)))
 }
 
+/// A regulator's tier override.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideIn {
+    /// `prohibited`, `high`, `limited` or `minimal`.
+    pub tier: String,
+    /// Why (required, shown publicly).
+    pub reason: String,
+}
+
+/// Override the computed tier of a system's latest version, with a public reason.
+#[utoipa::path(post, path = "/api/v1/regulator/systems/{id}/tier-override", tag = "regulator", security(("token" = [])), params(("id" = String, Path)), request_body = OverrideIn,
+    responses((status = 204), (status = 400, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
+pub async fn regulator_override(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+    Json(o): Json<OverrideIn>,
+) -> Result<StatusCode, AppError> {
+    let scope = regulator(&p, "register:transition")?;
+    if o.reason.trim().is_empty() || o.reason.chars().count() > 2000 {
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            detail: "`reason` is required (up to 2000 characters)".into(),
+        });
+    }
+    state.store.override_tier(scope, &id, &o.tier, &ActorRef::from(&p), &o.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 struct TokenAuth;
 
 impl utoipa::Modify for TokenAuth {
@@ -660,7 +690,8 @@ impl utoipa::Modify for TokenAuth {
     paths(list, detail, versions, version, bulk_json, bulk_csv, feed, file_report, report, org_systems, org_system,
           create_system, update_system, org_transition, regulator_queue, regulator_transition,
           crate::routes::risk::api_get, crate::routes::risk::api_put, crate::routes::risk::public_classification,
-          crate::routes::risk::impact_api_get, crate::routes::risk::impact_api_put, crate::routes::risk::public_impact),
+          crate::routes::risk::impact_api_get, crate::routes::risk::impact_api_put, crate::routes::risk::public_impact,
+          regulator_override),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
          (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"))

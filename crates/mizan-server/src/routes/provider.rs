@@ -279,15 +279,9 @@ async fn system_page(
         .collect();
     let status = view.summary.status;
     let editable = !matches!(status, Status::Submitted | Status::UnderReview | Status::Retired);
-    let stored = if view.summary.latest_version > 0 {
-        state.store.classification(Some(p.scope()), id, view.summary.latest_version).await?
-    } else {
-        None
-    };
-    let impact =
-        stored.as_ref().and_then(|c| crate::routes::risk::ImpactView::from_json(ctx.lang, &c.impact));
-    let classification =
-        stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
+    let (classification, impact) =
+        crate::routes::risk::stored_views(state, ctx.lang, Some(p.scope()), id, view.summary.latest_version)
+            .await?;
     let impact_answers = state.store.impact_answers(p.scope(), id).await?;
     let impact_complete = mizan_rules::impact::Questionnaire::embedded()?.assess(&impact_answers).is_ok();
     let answers = state.store.risk_answers(p.scope(), id).await?;

@@ -200,11 +200,8 @@ pub async fn detail(
 ) -> Result<Response, AppError> {
     let entry = state.store.public_entry(&id).await?;
     let fields = field_rows(ctx.lang, &entry.record).into_iter().filter(|f| f.key != "name").collect();
-    let stored = state.store.classification(None, &id, entry.version).await?;
-    let impact =
-        stored.as_ref().and_then(|c| crate::routes::risk::ImpactView::from_json(ctx.lang, &c.impact));
-    let classification =
-        stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
+    let (classification, impact) =
+        crate::routes::risk::stored_views(&state, ctx.lang, None, &id, entry.version).await?;
     Ok(render(&DetailPage {
         name: entry.record.text("name", ctx.lang.code()),
         fields,

@@ -50,6 +50,7 @@ struct SystemPage {
     error: Option<String>,
     classification: Option<crate::routes::risk::ClassView>,
     impact: Option<crate::routes::risk::ImpactView>,
+    can_override: bool,
 }
 
 async fn page(
@@ -72,16 +73,11 @@ async fn page(
     } else {
         vec![]
     };
-    let stored = if view.summary.latest_version > 0 {
-        state.store.classification(None, id, view.summary.latest_version).await?
-    } else {
-        None
-    };
-    let impact =
-        stored.as_ref().and_then(|c| crate::routes::risk::ImpactView::from_json(ctx.lang, &c.impact));
-    let classification =
-        stored.map(|c| crate::routes::risk::ClassView::from_json(ctx.lang, &c.result)).transpose()?;
+    let (classification, impact) =
+        crate::routes::risk::stored_views(state, ctx.lang, None, id, view.summary.latest_version).await?;
+    let can_override = p.can("register:transition") && view.summary.latest_version > 0;
     Ok(render(&SystemPage {
+        can_override,
         fields: field_rows(ctx.lang, &record),
         ctx,
         view,
@@ -121,5 +117,26 @@ pub async fn transition(
         return Ok(res);
     }
     state.store.regulator_transition(scope, &id, to, &ActorRef::from(&p), reason).await?;
+    Ok(Redirect::to(&format!("/regulator/systems/{id}")).into_response())
+}
+
+/// `POST /regulator/systems/{id}/override`: sets the tier by decision of the regulator, with a
+/// reason that is recorded and shown publicly beside the computed tier.
+pub async fn override_tier(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let scope = regulator(&p, "register:transition")?;
+    let reason = form.get("reason");
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        let msg = ctx.t("regulator-reason-required");
+        let mut res = page(&state, ctx, &p, &id, Some(msg)).await?;
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(res);
+    }
+    state.store.override_tier(scope, &id, form.get("tier"), &ActorRef::from(&p), reason).await?;
     Ok(Redirect::to(&format!("/regulator/systems/{id}")).into_response())
 }

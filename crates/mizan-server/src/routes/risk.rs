@@ -33,6 +33,33 @@ pub struct ClassView {
     pub path: Vec<(String, String, String)>,
     /// `id version sha256`.
     pub ruleset: String,
+    /// A regulator's override: (tier code, reason, when).
+    pub overridden: Option<(String, String, String)>,
+}
+
+/// The classification and impact views of one submitted version, with any tier override.
+/// `scope` limits the lookup to the caller's organisation (providers); `None` is for the
+/// regulator and for registered versions on the public register.
+///
+/// # Errors
+/// Store errors.
+pub async fn stored_views(
+    state: &AppState,
+    lang: Lang,
+    scope: Option<mizan_store::OrgScope>,
+    public_id: &str,
+    version: i64,
+) -> Result<(Option<ClassView>, Option<ImpactView>), AppError> {
+    if version == 0 {
+        return Ok((None, None));
+    }
+    let Some(stored) = state.store.classification(scope, public_id, version).await? else {
+        return Ok((None, None));
+    };
+    let impact = ImpactView::from_json(lang, &stored.impact);
+    let mut class = ClassView::from_json(lang, &stored.result)?;
+    class.overridden = state.store.tier_override(public_id, version).await?.map(|o| (o.tier, o.reason, o.at));
+    Ok((Some(class), impact))
 }
 
 #[derive(Deserialize)]
@@ -101,6 +128,7 @@ impl ClassView {
                 .collect(),
             path: r.path.into_iter().map(|s| (question_text(&s.question), s.answer, s.cite)).collect(),
             ruleset: format!("{} {} sha256:{}", r.ruleset.id, r.ruleset.version, r.ruleset.sha256),
+            overridden: None,
         })
     }
 }
