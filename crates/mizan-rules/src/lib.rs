@@ -156,7 +156,7 @@ pub struct Obligation {
     pub cite: String,
     /// What to do, in plain words.
     pub text: Bilingual,
-    #[serde(skip_serializing)]
+    #[serde(default, skip_serializing)]
     when: Condition,
 }
 

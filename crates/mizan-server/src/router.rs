@@ -6,7 +6,7 @@ use axum::middleware::from_fn;
 use axum::routing::{get, post};
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
-use crate::routes::{api, provider, public, regulator, risk, session};
+use crate::routes::{api, obligations, provider, public, regulator, risk, session};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -37,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .route("/app/systems/{id}/transition", post(provider::transition))
         .route("/app/systems/{id}/risk", get(risk::form).post(risk::save))
         .route("/app/systems/{id}/impact", get(risk::impact_form).post(risk::impact_save))
+        .route("/app/systems/{id}/obligations", get(obligations::page))
+        .route("/app/systems/{id}/obligations/{obligation}", post(obligations::save))
         .route("/app/reports", get(provider::reports))
         .route("/app/reports/{reference}", post(provider::respond))
         .route("/app/settings/tokens", get(provider::tokens).post(provider::create_token))
@@ -69,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/org/systems/{id}/transitions", post(api::org_transition))
         .route("/org/systems/{id}/risk-answers", get(risk::api_get).put(risk::api_put))
         .route("/org/systems/{id}/impact-answers", get(risk::impact_api_get).put(risk::impact_api_put))
+        .route("/org/systems/{id}/obligations", get(obligations::api_list))
+        .route("/org/systems/{id}/obligations/{obligation}", axum::routing::put(obligations::api_put))
         .route("/regulator/queue", get(api::regulator_queue))
         .route("/regulator/systems/{id}/transitions", post(api::regulator_transition))
         .route("/regulator/systems/{id}/tier-override", post(api::regulator_override))

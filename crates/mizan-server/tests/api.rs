@@ -729,3 +729,68 @@ async fn regulator_overrides_a_tier_with_a_public_reason() {
         .unwrap();
     assert!(view.events.iter().any(|e| e.kind == "tier-override" && e.reason.contains("farmers")));
 }
+
+#[tokio::test]
+async fn obligations_checklist_records_status_and_evidence() {
+    let app = TestApp::start(true).await;
+    let bank = token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write"]).await;
+    let health = token(&app.store, "admin@rahbar-health.demo", &["systems:read", "systems:write"]).await;
+    let systems =
+        json_of(http().get(app.url("/api/v1/org/systems")).bearer_auth(&bank).send().await.unwrap()).await;
+    // The bank's registered credit-scoring system is high-risk: a provider's full list of duties.
+    let mut id = String::new();
+    for s in systems.as_array().unwrap() {
+        let sid = s["id"].as_str().unwrap();
+        let list = json_of(
+            http()
+                .get(app.url(&format!("/api/v1/org/systems/{sid}/obligations")))
+                .bearer_auth(&bank)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if list.as_array().unwrap().iter().any(|o| o["id"] == "EU-QMS") {
+            id = sid.to_owned();
+        }
+    }
+    assert!(!id.is_empty(), "a high-risk bank system has EU-QMS in its checklist");
+    let url = app.url(&format!("/api/v1/org/systems/{id}/obligations/EU-QMS"));
+    let body = json!({"status": "done", "evidence_url": "https://bank.example.pk/qms.pdf", "note": "ISO 9001 certified"});
+    let list = json_of(http().put(&url).bearer_auth(&bank).json(&body).send().await.unwrap()).await;
+    let qms = list.as_array().unwrap().iter().find(|o| o["id"] == "EU-QMS").unwrap().clone();
+    assert_eq!(qms["status"], "done");
+    assert_eq!(qms["evidence_url"], "https://bank.example.pk/qms.pdf");
+    assert!(qms["nist"].as_array().unwrap().iter().any(|n| n == "GOVERN-1.4"));
+    assert!(qms["iso"].as_array().unwrap().iter().any(|n| n == "A.2.2"));
+
+    let bad = http().put(&url).bearer_auth(&bank).json(&json!({"status": "finished"})).send().await.unwrap();
+    assert_eq!(bad.status(), 409);
+    assert!(
+        json_of(bad).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not_started, in_progress, done, not_applicable")
+    );
+    let bad = http()
+        .put(&url)
+        .bearer_auth(&bank)
+        .json(&json!({"status": "done", "evidence_url": "ftp://x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 409);
+    let unknown = app.url(&format!("/api/v1/org/systems/{id}/obligations/EU-NOTHING"));
+    assert_eq!(http().put(&unknown).bearer_auth(&bank).json(&body).send().await.unwrap().status(), 404);
+    assert_eq!(
+        http().put(&url).bearer_auth(&health).json(&body).send().await.unwrap().status(),
+        404,
+        "other organisations cannot touch it"
+    );
+    let page = {
+        let c =
+            common::sign_in(&app, "admin@indus-bank.demo", common::password("admin@indus-bank.demo")).await;
+        c.get(app.url(&format!("/app/systems/{id}/obligations"))).send().await.unwrap().text().await.unwrap()
+    };
+    assert!(page.contains("https://bank.example.pk/qms.pdf") && page.contains("GOVERN-1.4"));
+}

@@ -111,12 +111,31 @@ impl Browser {
 
     async fn text(&self, css: &str) -> String {
         self.driver
-            .find(By::Css(css))
+            .query(By::Css(css))
+            .first()
             .await
             .unwrap_or_else(|_| panic!("`{css}` on page"))
             .text()
             .await
             .expect("text")
+    }
+
+    /// Waits (bounded) until an element's text contains `needle`: after a click that navigates,
+    /// the old page may still be there for a moment.
+    async fn expect_text(&self, css: &str, needle: &str) {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(el) = self.driver.find(By::Css(css)).await
+                && let Ok(t) = el.text().await
+            {
+                if t.contains(needle) {
+                    return;
+                }
+                last = t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("`{css}` never contained `{needle}` (last: `{last}`)");
     }
 
     async fn fill(&self, css: &str, value: &str) {
@@ -127,7 +146,8 @@ impl Browser {
 
     async fn click(&self, css: &str) {
         self.driver
-            .find(By::Css(css))
+            .query(By::Css(css))
+            .first()
             .await
             .unwrap_or_else(|_| panic!("`{css}` on page"))
             .click()
@@ -152,14 +172,14 @@ impl Browser {
 async fn browse_search_filter_and_read_in_both_languages() {
     let mut b = Browser::start().await;
     b.open("/register").await;
-    assert_eq!(b.text("h1").await, "Public register of AI systems");
+    b.expect_text("h1", "Public register of AI systems").await;
     b.check_a11y("register-en").await;
 
     b.fill("#q", "triage").await;
     b.click("form.filters button[type=submit]").await;
     let results = b.driver.find_all(By::Css("li.system")).await.expect("results");
     assert_eq!(results.len(), 1, "one system matches `triage`");
-    assert!(b.text("li.system h2").await.contains("triage"));
+    b.expect_text("li.system h2", "triage").await;
 
     b.open("/register").await;
     b.click("#sector option[value=health]").await;
@@ -180,13 +200,13 @@ async fn browse_search_filter_and_read_in_both_languages() {
     // Switch to Urdu with the link on the page: right-to-left, Urdu text, Nastaliq requested.
     b.open("/register").await;
     b.click("a.lang-switch").await;
+    b.expect_text("h1", "مصنوعی ذہانت کے نظاموں کا عوامی رجسٹر").await;
     let dir = b
         .driver
         .execute("return document.documentElement.dir + '|' + document.documentElement.lang;", vec![])
         .await
         .expect("dir");
     assert_eq!(dir.json().as_str(), Some("rtl|ur"));
-    assert_eq!(b.text("h1").await, "مصنوعی ذہانت کے نظاموں کا عوامی رجسٹر");
     let font = b
         .driver
         .execute("return getComputedStyle(document.querySelector('h1')).fontFamily;", vec![])
@@ -240,14 +260,14 @@ async fn provider_submits_regulator_registers_public_sees_it() {
     b.click("#deployment_status option[value=pilot]").await;
     b.click("input[name=languages][value=en]").await;
     b.click("form.record-form > .row button[type=submit]").await;
-    assert!(b.text("h1").await.contains("ATM cash demand forecasting"));
+    b.expect_text("h1", "ATM cash demand forecasting").await;
     b.check_a11y("app-system").await;
     // The risk questionnaire: one question on the path at a time.
     b.click("a[href$='/risk']").await;
     b.check_a11y("risk-form").await;
     b.click("input[name='q.is_ai_system'][value=no]").await;
     b.click("form.risk-form button[type=submit]").await;
-    assert!(b.text("section.classification").await.contains("Minimal risk"));
+    b.expect_text("section.classification", "Minimal risk").await;
     b.check_a11y("risk-complete").await;
     b.click("p.crumbs a").await;
     b.click("a[href$='/impact']").await;
@@ -268,11 +288,11 @@ async fn provider_submits_regulator_registers_public_sees_it() {
         b.click(&format!("input[name='q.{q}'][value={a}]")).await;
     }
     b.click("form.impact-form button[type=submit]").await;
-    assert!(b.text("section.impact").await.contains("Impact level I"));
+    b.expect_text("section.impact", "Impact level I").await;
     b.check_a11y("impact-form").await;
     b.click("p.crumbs a").await;
     b.click("form.inline input[value=submitted] ~ button").await;
-    assert!(b.text("p.meta .status").await.contains("Submitted"));
+    b.expect_text("p.meta .status", "Submitted").await;
     let id = b.text("p.meta code").await;
 
     b.sign_in("admin@regulator.demo").await;
@@ -285,12 +305,12 @@ async fn provider_submits_regulator_registers_public_sees_it() {
         b.fill("#reason", "Record complete and checked").await;
         b.click("form.decision button[type=submit]").await;
     }
-    assert!(b.text("p.meta .status").await.contains("Registered"));
+    b.expect_text("p.meta .status", "Registered").await;
 
     b.driver.delete_all_cookies().await.expect("cookies");
     b.open("/register?q=ATM+cash").await;
     b.click(&format!("a[href='/register/{id}']")).await;
-    assert_eq!(b.text("h1").await, "ATM cash demand forecasting");
+    b.expect_text("h1", "ATM cash demand forecasting").await;
     b.check_a11y("new-system-public").await;
 
     b.sign_in("admin@indus-bank.demo").await;
@@ -298,5 +318,8 @@ async fn provider_submits_regulator_registers_public_sees_it() {
     b.check_a11y("tokens").await;
     b.open("/app/reports").await;
     b.check_a11y("reports").await;
+    b.open(&format!("/app/systems/{id}/obligations")).await;
+    b.expect_text("h1", "Obligations").await;
+    b.check_a11y("obligations").await;
     b.quit().await;
 }

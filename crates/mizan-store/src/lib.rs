@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod obligations;
 mod public;
 mod reports;
 mod systems;
@@ -22,6 +23,7 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::Mutex;
 
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
+pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};
 pub use systems::{

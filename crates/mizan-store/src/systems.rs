@@ -230,7 +230,7 @@ pub(crate) fn public_from_row(r: &AnyRow) -> Result<PublicEntry> {
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut Tx,
     system_id: i64,
     version: i64,
@@ -303,7 +303,7 @@ impl Store {
         Ok(public_id)
     }
 
-    async fn scoped_row(
+    pub(crate) async fn scoped_row(
         &self,
         tx: &mut Tx,
         scope: OrgScope,

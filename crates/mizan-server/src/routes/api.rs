@@ -691,7 +691,7 @@ impl utoipa::Modify for TokenAuth {
           create_system, update_system, org_transition, regulator_queue, regulator_transition,
           crate::routes::risk::api_get, crate::routes::risk::api_put, crate::routes::risk::public_classification,
           crate::routes::risk::impact_api_get, crate::routes::risk::impact_api_put, crate::routes::risk::public_impact,
-          regulator_override),
+          regulator_override, crate::routes::obligations::api_list, crate::routes::obligations::api_put),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
          (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"))
