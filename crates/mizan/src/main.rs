@@ -27,6 +27,10 @@ enum Command {
     Admin(cmd::admin::AdminArgs),
     /// Classify an AI system's risk under the EU AI Act from an answers file.
     Classify(cmd::classify::ClassifyArgs),
+    /// Explain a model's decisions (exact TreeSHAP) and what would change them.
+    Explain(cmd::explain::ExplainArgs),
+    /// Verify and inspect decision-ledger logs (C2SP tlog-tiles directories).
+    Log(cmd::log::LogArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -43,6 +47,8 @@ fn main() -> std::process::ExitCode {
         Command::Migrate(args) => cmd::serve::migrate(args),
         Command::Admin(args) => cmd::admin::run(args),
         Command::Classify(args) => cmd::classify::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
+        Command::Log(args) => cmd::log::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,4 +1,6 @@
 //! One module per subcommand; each converts its arguments into a library call.
 pub mod admin;
 pub mod classify;
+pub mod explain;
+pub mod log;
 pub mod serve;
