@@ -211,6 +211,17 @@ fn parse_record(json: &str) -> Result<Record> {
     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Refuses edits while a version is with the regulator or after retirement, so what the
+/// regulator reviews cannot shift under them.
+fn ensure_editable(status: Status, public_id: &str) -> Result<()> {
+    if matches!(status, Status::Submitted | Status::UnderReview | Status::Retired) {
+        return Err(StoreError::Conflict(format!(
+            "system `{public_id}` is {status} and cannot be edited now"
+        )));
+    }
+    Ok(())
+}
+
 pub(crate) fn public_from_row(r: &AnyRow) -> Result<PublicEntry> {
     Ok(PublicEntry {
         public_id: r.try_get("public_id")?,
@@ -336,12 +347,7 @@ impl Store {
     ) -> Result<()> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let (id, summary, _) = self.scoped_row(&mut tx, scope, public_id).await?;
-        if matches!(summary.status, Status::Submitted | Status::UnderReview | Status::Retired) {
-            return Err(StoreError::Conflict(format!(
-                "system `{public_id}` is {} and cannot be edited now",
-                summary.status
-            )));
-        }
+        ensure_editable(summary.status, public_id)?;
         sqlx::query("UPDATE systems SET draft_json = $1, updated_at = $2 WHERE id = $3 AND org_id = $4")
             .bind(draft.to_canonical_json())
             .bind(now())
@@ -1022,12 +1028,7 @@ impl Store {
     ) -> Result<()> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let (id, summary, _) = self.scoped_row(&mut tx, scope, public_id).await?;
-        if matches!(summary.status, Status::Submitted | Status::UnderReview | Status::Retired) {
-            return Err(StoreError::Conflict(format!(
-                "system `{public_id}` is {} and cannot be edited now",
-                summary.status
-            )));
-        }
+        ensure_editable(summary.status, public_id)?;
         let json = serde_json::to_string(answers).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query(AssertSqlSafe(format!(
             "UPDATE systems SET {} = $1, updated_at = $2 WHERE id = $3",

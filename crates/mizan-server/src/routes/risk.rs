@@ -204,6 +204,15 @@ pub async fn form(
     }))
 }
 
+/// The answers a questionnaire form posted, as fields `q.<question id>`; empty ones are skipped.
+fn posted_answers(form: &crate::util::FormFields) -> Answers {
+    form.0
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("q.").map(|q| (q.to_owned(), v.trim().to_owned())))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
 /// `POST /app/systems/{id}/risk`: merges the posted answers (fields `q.<question id>`) into the
 /// stored ones and keeps those on the resulting path.
 pub async fn save(
@@ -214,12 +223,7 @@ pub async fn save(
 ) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
     let mut answers = state.store.risk_answers(p.scope(), &id).await?;
-    let given: Answers = form
-        .0
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("q.").map(|q| (q.to_owned(), v.trim().to_owned())))
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let given = posted_answers(&form);
     answers.extend(given);
     let answers = Ruleset::embedded()?.progress(&answers).on_path_answers();
     state.store.set_risk_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
@@ -466,12 +470,7 @@ pub async fn impact_save(
 ) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
     let mut answers = state.store.impact_answers(p.scope(), &id).await?;
-    let given: Answers = form
-        .0
-        .iter()
-        .filter_map(|(k, v)| k.strip_prefix("q.").map(|q| (q.to_owned(), v.trim().to_owned())))
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let given = posted_answers(&form);
     answers.extend(valid_impact_answers(given)?);
     state.store.set_impact_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
     Ok(Redirect::to(&format!("/app/systems/{id}/impact")).into_response())
