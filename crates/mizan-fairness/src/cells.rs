@@ -351,4 +351,14 @@ impl Cells {
     pub fn cells(&self) -> &BTreeMap<CellKey, Counts> {
         &self.cells
     }
+
+    /// The same cells (features, levels, strata) with every count replaced by `f(counts)`;
+    /// the bootstrap uses it to redraw cells without revisiting rows.
+    pub(crate) fn map_counts(&self, mut f: impl FnMut(&Counts) -> Counts) -> Self {
+        let mut out = self.clone();
+        for c in out.cells.values_mut() {
+            *c = f(c);
+        }
+        out
+    }
 }

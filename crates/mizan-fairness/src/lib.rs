@@ -7,7 +7,9 @@
 #![warn(missing_docs)]
 
 pub mod aif360;
+pub mod bootstrap;
 pub mod cells;
+pub mod compare;
 pub mod error;
 pub mod metrics;
 pub mod preset;
@@ -17,3 +19,4 @@ pub mod stats;
 pub use cells::{CellKey, Cells, Column, Counts, Input, MISSING};
 pub use error::FairnessError;
 pub use metrics::{EdgeMode, Method, Rate};
+pub use stats::Correction;

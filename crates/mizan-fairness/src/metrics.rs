@@ -56,6 +56,21 @@ impl Rate {
         }
     }
 
+    /// Definition ID: the library whose semantics the rate follows and its name there.
+    #[must_use]
+    pub fn definition(self) -> &'static str {
+        match self {
+            Self::SelectionRate => "fairlearn:selection_rate",
+            Self::TruePositiveRate => "fairlearn:true_positive_rate",
+            Self::FalsePositiveRate => "fairlearn:false_positive_rate",
+            Self::FalseNegativeRate => "fairlearn:false_negative_rate",
+            Self::TrueNegativeRate => "fairlearn:true_negative_rate",
+            Self::Precision => "sklearn:precision_score",
+            Self::Accuracy => "sklearn:accuracy_score",
+            Self::BaseRate => "aif360:base_rate",
+        }
+    }
+
     /// Confusion cells in (numerator, denominator).
     fn parts(self) -> (&'static [usize], &'static [usize]) {
         const ALL4: &[usize] = &[TP, FP, FN, TN];

@@ -1,13 +1,17 @@
-//! The audit report: per-group rates with intervals, impact ratios, scalar disparities and
-//! preset verdicts, all derived from [`Cells`]. This is the documented JSON format the CLI
-//! writes; it carries the counts so anyone can re-derive every number.
+//! The audit report: per-group rates with intervals, impact ratios, scalar disparities,
+//! group-versus-rest comparisons with multiple-testing correction, a seeded bootstrap of the
+//! worst-case summaries and preset verdicts, all derived from [`Cells`]. This is the
+//! documented JSON format the CLI writes; it carries the counts, the seed and the number of
+//! replicates so anyone can re-derive every number.
 
 use serde::Serialize;
 
+use crate::bootstrap::{self, Bootstrap, IMPACT_RATIO_MIN};
 use crate::cells::{Cells, Counts};
+use crate::compare::{self, Comparison};
 use crate::metrics::{self, EdgeMode, Rate, Value, rate};
 use crate::preset::{Preset, Verdict, judge};
-use crate::stats::{self, Interval, Z95};
+use crate::stats::{self, Correction, Interval, Z95};
 
 /// Knobs for an audit.
 #[derive(Debug, Clone)]
@@ -24,6 +28,12 @@ pub struct Config {
     pub reference: Option<Vec<String>>,
     /// Preset whose verdicts to include.
     pub preset: Option<Preset>,
+    /// Correction across the group-versus-rest comparisons of one rate.
+    pub correction: Correction,
+    /// Significance level of the comparisons.
+    pub alpha: f64,
+    /// Bootstrap of the worst-case summaries (`replicates: 0` turns it off).
+    pub bootstrap: bootstrap::Config,
 }
 
 impl Default for Config {
@@ -35,6 +45,9 @@ impl Default for Config {
             four_fifths: 0.8,
             reference: None,
             preset: None,
+            correction: Correction::Holm,
+            alpha: 0.05,
+            bootstrap: bootstrap::Config::default(),
         }
     }
 }
@@ -44,6 +57,8 @@ impl Default for Config {
 pub struct RateEntry {
     /// fairlearn's name of the rate.
     pub metric: &'static str,
+    /// Definition ID, such as `fairlearn:selection_rate`.
+    pub id: &'static str,
     /// Value (NaN with a reason when undefined).
     #[serde(flatten)]
     pub value: Value,
@@ -64,8 +79,11 @@ pub struct GroupEntry {
     pub rows: u64,
     /// Raw counts.
     pub counts: Counts,
-    /// Fewer than the minimum rows.
+    /// Too small to judge: fewer than the minimum rows, or fewer than the minimum events
+    /// (favourable decisions) or non-events.
     pub insufficient: bool,
+    /// Why the group is insufficient, if it is.
+    pub insufficient_reason: Option<String>,
     /// Rates.
     pub rates: Vec<RateEntry>,
     /// Selection rate over the highest group's selection rate in the stratum.
@@ -90,6 +108,8 @@ pub struct Scalar {
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// Rows audited.
+    pub rows: u64,
     /// Sensitive feature names.
     pub sensitive: Vec<String>,
     /// Control feature, if any.
@@ -104,10 +124,18 @@ pub struct Report {
     pub min_events: u64,
     /// Four-fifths threshold used for the flag.
     pub four_fifths: f64,
+    /// Correction across comparisons: `holm`, `bh` or `none`.
+    pub correction: &'static str,
+    /// Significance level of the comparisons.
+    pub alpha: f64,
     /// Per-group entries (every intersection, including empty ones).
     pub groups: Vec<GroupEntry>,
     /// fairlearn scalar disparities.
     pub scalars: Vec<Scalar>,
+    /// Each group against the rest of its stratum, adjusted per rate.
+    pub comparisons: Vec<Comparison>,
+    /// Bootstrap of the worst-case summaries (absent when turned off).
+    pub bootstrap: Option<Bootstrap>,
     /// Preset verdicts (empty without a preset).
     pub verdicts: Vec<Verdict>,
     /// Preset name, if any.
@@ -142,10 +170,57 @@ fn entry(c: &Counts, r: Rate, cfg: &Config, weighted: bool) -> RateEntry {
     let events = if f.den > 0.0 { (value.value * f.rows).round() } else { 0.0 };
     RateEntry {
         metric: r.name(),
+        id: r.definition(),
         value,
         interval,
         insufficient: stats::insufficient(f.rows, events, cfg.min_rows as f64, cfg.min_events as f64),
     }
+}
+
+/// Why a group is too small to judge (`None` if it is not): fewer than `min_rows` rows, or
+/// fewer than `min_events` favourable or unfavourable decisions.
+#[must_use]
+pub fn insufficient_reason(c: &Counts, min_rows: u64, min_events: u64) -> Option<String> {
+    let rows = c.rows();
+    let selected = c.n[crate::cells::TP] + c.n[crate::cells::FP];
+    if rows == 0 {
+        Some("empty intersection: no rows".to_owned())
+    } else if rows < min_rows {
+        Some(format!("{rows} rows, fewer than {min_rows}"))
+    } else if selected.min(rows - selected) < min_events {
+        Some(format!(
+            "{selected} favourable and {} unfavourable decisions; each needs at least {min_events}",
+            rows - selected
+        ))
+    } else {
+        None
+    }
+}
+
+/// The smallest impact ratio (selection rate over the highest selection rate in its
+/// stratum) among groups with at least `min_rows` rows, over all strata; NaN if none.
+#[must_use]
+pub fn impact_ratio_min(cells: &Cells, mode: EdgeMode, min_rows: u64) -> f64 {
+    let w = cells.weighted();
+    let mut out = f64::NAN;
+    for s in cells.strata() {
+        let rates: Vec<(u64, f64)> = cells
+            .groups()
+            .iter()
+            .map(|g| {
+                let c = cells.get(s.as_deref(), g);
+                (c.rows(), rate(&c, Rate::SelectionRate, w, mode).value)
+            })
+            .collect();
+        let best = rates.iter().map(|r| r.1).filter(|v| !v.is_nan()).fold(f64::NAN, f64::max);
+        for &(rows, v) in &rates {
+            let ratio = v / best;
+            if rows >= min_rows && !ratio.is_nan() {
+                out = out.min(ratio);
+            }
+        }
+    }
+    out
 }
 
 /// Builds the report.
@@ -176,11 +251,13 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
                 Some((_, &(pb, nb))) => (p / pb, stats::katz(p, n, pb, nb, Z95)),
                 None => (f64::NAN, Interval { lo: f64::NAN, hi: f64::NAN }),
             };
+            let why = insufficient_reason(&c, cfg.min_rows, cfg.min_events);
             groups.push(GroupEntry {
                 stratum: s.clone(),
                 rows: c.rows(),
                 counts: c,
-                insufficient: c.rows() < cfg.min_rows,
+                insufficient: why.is_some(),
+                insufficient_reason: why,
                 rates: Rate::ALL.iter().map(|&r| entry(&c, r, cfg, w)).collect(),
                 impact_ratio_vs_highest: ratio,
                 impact_ratio_vs_highest_interval: interval,
@@ -194,7 +271,23 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
         .into_iter()
         .filter_map(|id| metrics::fairlearn_scalar(cells, &id, cfg.mode).map(|value| Scalar { id, value }))
         .collect();
+    let comparisons = compare::compare(
+        cells,
+        &compare::Config {
+            correction: cfg.correction,
+            alpha: cfg.alpha,
+            min_rows: cfg.min_rows,
+            min_events: cfg.min_events,
+            mode: cfg.mode,
+        },
+    );
+    let bootstrap = (cfg.bootstrap.replicates > 0).then(|| {
+        let mut ids: Vec<String> = scalars.iter().map(|s| s.id.clone()).collect();
+        ids.push(IMPACT_RATIO_MIN.to_owned());
+        bootstrap::run(cells, &ids, cfg.mode, cfg.min_rows, &cfg.bootstrap)
+    });
     let mut report = Report {
+        rows: cells.total(None).rows(),
         sensitive: cells.features().to_vec(),
         control: cells.control().map(str::to_owned),
         weighted: w,
@@ -205,8 +298,12 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
         min_rows: cfg.min_rows,
         min_events: cfg.min_events,
         four_fifths: cfg.four_fifths,
+        correction: cfg.correction.name(),
+        alpha: cfg.alpha,
         groups,
         scalars,
+        comparisons,
+        bootstrap,
         verdicts: Vec::new(),
         preset: cfg.preset.as_ref().map(|p| p.name.to_owned()),
     };

@@ -1,14 +1,17 @@
 //! Interval estimates and multiple-comparison corrections.
 //!
 //! Wilson score intervals for rates, Newcombe's hybrid score interval for differences of
-//! rates, Katz's log interval for ratios, and Holm / Benjamini–Hochberg adjustments.
-//! Weighted rates use the Kish effective sample size as `n`.
+//! rates, Katz's log interval for ratios, the two-proportion z test, and Holm /
+//! Benjamini–Hochberg adjustments. Weighted rates use the Kish effective sample size as `n`.
+//! p-values use `libm`'s pure-Rust `erfc`, so they do not depend on the platform's C library.
+
+use serde::Serialize;
 
 /// z for a two-sided 95% interval.
 pub const Z95: f64 = 1.959_963_984_540_054;
 
 /// A two-sided interval.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Interval {
     /// Lower bound.
     pub lo: f64,
@@ -86,6 +89,62 @@ pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
         out[i] = running;
     }
     out
+}
+
+/// How p-values of one family of comparisons are adjusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Correction {
+    /// Holm's step-down method: controls the family-wise error rate (the default).
+    #[default]
+    Holm,
+    /// Benjamini–Hochberg: controls the false discovery rate.
+    BenjaminiHochberg,
+    /// No adjustment.
+    None,
+}
+
+impl Correction {
+    /// Adjusted p-values, in input order; NaN inputs stay NaN and are not counted.
+    #[must_use]
+    pub fn adjust(self, p: &[f64]) -> Vec<f64> {
+        match self {
+            Self::Holm => holm(p),
+            Self::BenjaminiHochberg => benjamini_hochberg(p),
+            Self::None => p.to_vec(),
+        }
+    }
+
+    /// Short name, as on the command line.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Holm => "holm",
+            Self::BenjaminiHochberg => "bh",
+            Self::None => "none",
+        }
+    }
+}
+
+/// Two-sided p-value of a standard normal statistic `z` (NaN stays NaN).
+#[must_use]
+pub fn normal_two_sided(z: f64) -> f64 {
+    libm::erfc(z.abs() / std::f64::consts::SQRT_2)
+}
+
+/// Pooled two-proportion z statistic for `p1` over `n1` against `p2` over `n2`; NaN when
+/// either `n` is 0 or the pooled rate is 0 or 1 (no variation to test).
+#[must_use]
+pub fn two_proportion_z(p1: f64, n1: f64, p2: f64, n2: f64) -> f64 {
+    if !(n1 > 0.0 && n2 > 0.0) {
+        return f64::NAN;
+    }
+    let pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
+    let var = pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2);
+    if var.is_nan() || var <= 0.0 {
+        return f64::NAN;
+    }
+    (p1 - p2) / var.sqrt()
 }
 
 /// Whether a group is too small to judge: fewer than `min_rows` rows or fewer than
