@@ -173,6 +173,9 @@ pub fn load_bytes(path: &Path, bytes: &[u8], spec: &Spec) -> Result<Loaded, Read
         message: e.to_string(),
     };
     let headers = rdr.headers().map_err(csv_err)?.clone();
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err(ReadError::Empty { path: path.to_owned() });
+    }
     let find = |name: &str| {
         headers.iter().position(|h| h == name).ok_or_else(|| ReadError::MissingColumn {
             column: name.to_owned(),
@@ -207,11 +210,16 @@ pub fn load_bytes(path: &Path, bytes: &[u8], spec: &Spec) -> Result<Loaded, Read
         }
         labels.push(rec.get(li).unwrap_or("").trim().to_owned());
         preds.push(rec.get(pi).unwrap_or("").trim().to_owned());
+        // A missing sensitive or control value becomes the engine's visible `(missing)` group.
+        let group_value = |i: usize| {
+            let v = rec.get(i).unwrap_or("");
+            if is_missing(v) { String::new() } else { v.to_owned() }
+        };
         for (k, &i) in si.iter().enumerate() {
-            sens[k].push(rec.get(i).unwrap_or("").to_owned());
+            sens[k].push(group_value(i));
         }
         if let Some(i) = ci {
-            ctrl.push(rec.get(i).unwrap_or("").to_owned());
+            ctrl.push(group_value(i));
         }
         if let Some(i) = wi {
             let v = rec.get(i).unwrap_or("");

@@ -57,7 +57,9 @@ fn nan_label_names_the_row() {
 #[test]
 fn empty_file_and_header_only() {
     let (_d, p) = file(b"");
-    assert!(load(&p, &spec()).is_err());
+    assert!(matches!(load(&p, &spec()).unwrap_err(), ReadError::Empty { .. }));
+    let (_d, p) = file(b"\n\n");
+    assert!(matches!(load(&p, &spec()).unwrap_err(), ReadError::Empty { .. }));
     let (_d, p) = file(b"y,p,sex\n");
     assert!(matches!(load(&p, &spec()).unwrap_err(), ReadError::Empty { .. }));
 }
@@ -82,4 +84,13 @@ fn bad_weight_names_the_row() {
     let s = Spec { weight: Some("w".into()), ..spec() };
     let e = load(&p, &s).unwrap_err().to_string();
     assert!(e.contains("row 2") && e.contains("`-2`"), "{e}");
+}
+
+#[test]
+fn missing_sensitive_markers_form_one_visible_group() {
+    let (_d, p) = file(b"y,p,sex\n1,1,f\n0,1,NA\n0,0,\n1,0, \n");
+    let l = load(&p, &spec()).unwrap();
+    let groups = l.cells.groups();
+    assert_eq!(groups, vec![vec!["(missing)".to_owned()], vec!["f".to_owned()]]);
+    assert_eq!(l.cells.get(None, &["(missing)".to_owned()]).rows(), 3);
 }
