@@ -18,6 +18,13 @@ pub const ALG_COSIGNATURE_V1: u8 = 0x04;
 
 const DASH: &str = "\u{2014} ";
 
+/// Most signature lines a note may carry. The signed-note spec requires accepting at least 16
+/// and asks verifiers to apply a limit; this is golang.org/x/mod/sumdb/note's limit.
+pub const MAX_SIGNATURES: usize = 100;
+
+/// Largest `cosignature/v1` timestamp: tlog-cosignature says it MUST NOT exceed 2^63 - 1.
+pub const MAX_COSIGNATURE_TIME: u64 = i64::MAX as u64;
+
 /// Computes a key id: the first four bytes of `SHA-256(name || "\n" || alg || key)`.
 #[must_use]
 pub fn key_id(name: &str, alg: u8, key: &[u8; 32]) -> [u8; 4] {
@@ -76,8 +83,8 @@ impl NoteVerifier {
         let pk: [u8; 32] = pk.try_into().map_err(|_| bad("public key is not 32 bytes"))?;
         let key = VerifyingKey::from_bytes(&pk).map_err(|_| bad("not a valid Ed25519 public key"))?;
         let v = Self::new(name, alg, key)?;
-        if id.len() != 8 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(bad("key id must be 8 hex digits"));
+        if id.len() != 8 || !id.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad("key id must be 8 lower-case hex digits"));
         }
         if id != hex8(v.key_id()) {
             return Err(bad(&format!(
@@ -150,6 +157,42 @@ impl NoteSigner {
             )));
         }
         Ok(Self { name: name.to_owned(), key })
+    }
+
+    /// Parses a private key in the golang.org/x/mod/sumdb/note form
+    /// `PRIVATE+KEY+<name>+<hex key id>+<base64(0x01 || 32-byte Ed25519 seed)>`.
+    ///
+    /// # Errors
+    /// [`LedgerError::Malformed`] naming the part that is wrong (never echoing the key).
+    pub fn from_skey(skey: &str) -> Result<Self, LedgerError> {
+        let bad = |why: &str| LedgerError::Malformed(format!("private note key: {why}"));
+        let rest = skey.strip_prefix("PRIVATE+KEY+").ok_or_else(|| bad("must start with `PRIVATE+KEY+`"))?;
+        let mut parts = rest.splitn(3, '+');
+        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad("expected `PRIVATE+KEY+name+keyid+base64key`"));
+        };
+        let raw = B64.decode(key).map_err(|_| bad("key part is not base64"))?;
+        let (&alg, seed) = raw.split_first().ok_or_else(|| bad("key part is empty"))?;
+        if alg != ALG_ED25519 {
+            return Err(bad(&format!("unsupported key type `{alg}`; expected 1 (Ed25519)")));
+        }
+        let seed: [u8; 32] = seed.try_into().map_err(|_| bad("seed is not 32 bytes"))?;
+        let signer = Self::new(name, SigningKey::from_bytes(&seed))?;
+        if id.len() != 8 || !id.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err(bad("key id must be 8 lower-case hex digits"));
+        }
+        if id != hex8(signer.verifier().key_id()) {
+            return Err(bad(&format!("key id `{id}` does not match the key")));
+        }
+        Ok(signer)
+    }
+
+    /// The private key in the form [`NoteSigner::from_skey`] reads.
+    #[must_use]
+    pub fn to_skey(&self) -> String {
+        let mut raw = vec![ALG_ED25519];
+        raw.extend_from_slice(self.key.as_bytes());
+        format!("PRIVATE+KEY+{}+{}+{}", self.name, hex8(self.verifier().key_id()), B64.encode(raw))
     }
 
     /// The matching verifier.
@@ -244,7 +287,12 @@ impl Note {
             return Err(LedgerError::Malformed("note must end with a newline".into()));
         }
         let mut signatures = Vec::new();
-        for (n, line) in sigs.trim_end_matches('\n').split('\n').enumerate() {
+        for (n, line) in sigs[..sigs.len() - 1].split('\n').enumerate() {
+            if n == MAX_SIGNATURES {
+                return Err(LedgerError::Malformed(format!(
+                    "note has more than {MAX_SIGNATURES} signature lines"
+                )));
+            }
             let bad = |why: &str| LedgerError::Malformed(format!("signature line {} `{line}`: {why}", n + 1));
             let rest = line.strip_prefix(DASH).ok_or_else(|| bad("must start with `— `"))?;
             let (name, b64) = rest.split_once(' ').ok_or_else(|| bad("expected `— name signature`"))?;
@@ -269,28 +317,40 @@ impl Note {
 
     /// Verifies the note against `verifier` (an Ed25519 note key).
     ///
+    /// Lines by other keys are ignored, even when they share the name or the key id (but not
+    /// both). Every line whose name and key id are this key's must verify: one bad signature
+    /// from a known key rejects the whole note, as the signed-note spec recommends.
+    ///
     /// # Errors
-    /// [`LedgerError::Signature`] when no line for this key verifies.
+    /// [`LedgerError::Signature`] when no line is by this key or one of its lines fails.
     pub fn verify(&self, verifier: &NoteVerifier) -> Result<(), LedgerError> {
         let id = verifier.key_id();
-        let line =
-            self.signatures.iter().find(|s| s.name == verifier.name && s.id == id).ok_or_else(|| {
+        let mut found = false;
+        for line in self.signatures.iter().filter(|s| s.name == verifier.name && s.id == id) {
+            let sig = Signature::from_slice(&line.sig).map_err(|_| {
                 LedgerError::Signature(format!(
-                    "no signature by key `{}` (id `{}`); signed by: {}",
+                    "signature by `{}` is {} bytes; Ed25519 signatures are 64",
                     verifier.name,
-                    hex8(id),
-                    self.signatures.iter().map(|s| format!("`{}`", s.name)).collect::<Vec<_>>().join(", ")
+                    line.sig.len()
                 ))
             })?;
-        let sig = Signature::from_slice(&line.sig).map_err(|_| {
-            LedgerError::Signature(format!("signature by `{}` is not 64 bytes", verifier.name))
-        })?;
-        verifier.key.verify(self.text.as_bytes(), &sig).map_err(|_| {
-            LedgerError::Signature(format!(
-                "signature by `{}` does not match the note text; the note was altered or signed by another key",
-                verifier.name
-            ))
-        })
+            verifier.key.verify(self.text.as_bytes(), &sig).map_err(|_| {
+                LedgerError::Signature(format!(
+                    "signature by `{}` does not match the note text; the note was altered or signed by another key",
+                    verifier.name
+                ))
+            })?;
+            found = true;
+        }
+        if found {
+            return Ok(());
+        }
+        Err(LedgerError::Signature(format!(
+            "no signature by key `{}` (id `{}`); signed by: {}",
+            verifier.name,
+            hex8(id),
+            self.signatures.iter().map(|s| format!("`{}`", s.name)).collect::<Vec<_>>().join(", ")
+        )))
     }
 
     /// Re-encodes the note.
@@ -341,12 +401,19 @@ impl CosignatureSigner {
     }
 
     /// Cosigns a checkpoint body at `timestamp` (seconds since the Unix epoch, from the caller).
-    #[must_use]
-    pub fn cosign(&self, checkpoint_body: &str, timestamp: u64) -> NoteSignature {
+    ///
+    /// # Errors
+    /// [`LedgerError::Malformed`] when `timestamp` exceeds [`MAX_COSIGNATURE_TIME`].
+    pub fn cosign(&self, checkpoint_body: &str, timestamp: u64) -> Result<NoteSignature, LedgerError> {
+        if timestamp > MAX_COSIGNATURE_TIME {
+            return Err(LedgerError::Malformed(format!(
+                "cosignature time `{timestamp}` exceeds 2^63 - 1; pass seconds since the Unix epoch"
+            )));
+        }
         let sig = self.key.sign(cosignature_message(timestamp, checkpoint_body).as_bytes());
         let mut raw = timestamp.to_be_bytes().to_vec();
         raw.extend_from_slice(&sig.to_bytes());
-        NoteSignature { name: self.name.clone(), id: self.verifier().key_id(), sig: raw }
+        Ok(NoteSignature { name: self.name.clone(), id: self.verifier().key_id(), sig: raw })
     }
 }
 
@@ -381,6 +448,12 @@ pub fn verify_cosignature(
     let mut ts = [0u8; 8];
     ts.copy_from_slice(&sig.sig[..8]);
     let ts = u64::from_be_bytes(ts);
+    if ts > MAX_COSIGNATURE_TIME {
+        return Err(LedgerError::Signature(format!(
+            "cosignature by `{}` has time `{ts}`, beyond 2^63 - 1",
+            sig.name
+        )));
+    }
     let s = Signature::from_slice(&sig.sig[8..])
         .map_err(|_| LedgerError::Signature("cosignature is malformed".into()))?;
     verifier.key.verify(cosignature_message(ts, checkpoint_body).as_bytes(), &s).map_err(|_| {

@@ -102,10 +102,12 @@ impl Witness {
             )));
         }
         merkle::verify_consistency(stored_size, cp.size, &stored_root, &cp.root, proof)?;
+        // Sign before the compare-and-swap so a bad clock cannot advance the state uncosigned.
+        let cosignature = self.signer.cosign(&cp.body(), now)?;
         if !store.compare_and_swap(&cp.origin, stored, (cp.size, cp.root))? {
             let now_stored = store.get(&cp.origin)?.map_or(0, |s| s.0);
             return Err(LedgerError::WitnessSize { stored: now_stored });
         }
-        Ok(self.signer.cosign(&cp.body(), now))
+        Ok(cosignature)
     }
 }

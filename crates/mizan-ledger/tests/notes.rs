@@ -112,7 +112,7 @@ fn cosignatures_verify_and_reject_tampering() {
     let (cp, _) = golden_checkpoint();
     let w = CosignatureSigner::new("witness.example/w1", SigningKey::from_bytes(&[9u8; 32])).unwrap();
     let wv = NoteVerifier::from_vkey(&w.verifier().to_vkey()).unwrap();
-    let sig = w.cosign(&cp.body(), 1_700_000_000);
+    let sig = w.cosign(&cp.body(), 1_700_000_000).unwrap();
     assert_eq!(note::verify_cosignature(&wv, &cp.body(), &sig).unwrap(), 1_700_000_000);
     let mut other = cp.clone();
     other.size = 11;
@@ -120,6 +120,17 @@ fn cosignatures_verify_and_reject_tampering() {
     let mut bad = sig.clone();
     bad.sig[3] ^= 1; // timestamp byte
     assert!(note::verify_cosignature(&wv, &cp.body(), &bad).is_err());
+    // tlog-cosignature: the timestamp MUST NOT exceed 2^63 - 1, even under a valid signature
+    assert!(w.cosign(&cp.body(), 1 << 63).is_err());
+    let late = 1u64 << 63;
+    let raw = ed25519_dalek::Signer::sign(
+        &SigningKey::from_bytes(&[9u8; 32]),
+        note::cosignature_message(late, &cp.body()).as_bytes(),
+    );
+    let mut forged = sig.clone();
+    forged.sig = [late.to_be_bytes().as_slice(), &raw.to_bytes()].concat();
+    let err = note::verify_cosignature(&wv, &cp.body(), &forged).unwrap_err();
+    assert!(err.to_string().contains("2^63 - 1"), "{err}");
     // a log key is not a witness key
     assert!(note::verify_cosignature(&log_signer().verifier(), &cp.body(), &sig).is_err());
     // the cosigned note still verifies for the log key
