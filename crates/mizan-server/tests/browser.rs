@@ -138,6 +138,24 @@ impl Browser {
         panic!("`{css}` never contained `{needle}` (last: `{last}`)");
     }
 
+    /// Waits (bounded) until the page's address contains `needle` and the page has finished
+    /// loading: a submit navigates asynchronously, and reading the DOM before then sees either
+    /// the old page or an empty new one.
+    async fn wait_url(&self, needle: &str) {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if let Ok(url) = self.driver.current_url().await {
+                last = url.to_string();
+                let ready = self.driver.execute("return document.readyState;", vec![]).await.ok();
+                if last.contains(needle) && ready.is_some_and(|r| r.json().as_str() == Some("complete")) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("address never contained `{needle}` (last: `{last}`)");
+    }
+
     async fn fill(&self, css: &str, value: &str) {
         let el = self.driver.query(By::Css(css)).first().await.unwrap_or_else(|_| panic!("`{css}` on page"));
         el.clear().await.expect("clear");
@@ -177,6 +195,7 @@ async fn browse_search_filter_and_read_in_both_languages() {
 
     b.fill("#q", "triage").await;
     b.click("form.filters button[type=submit]").await;
+    b.wait_url("q=triage").await;
     let results = b.driver.find_all(By::Css("li.system")).await.expect("results");
     assert_eq!(results.len(), 1, "one system matches `triage`");
     b.expect_text("li.system h2", "triage").await;
@@ -184,17 +203,20 @@ async fn browse_search_filter_and_read_in_both_languages() {
     b.open("/register").await;
     b.click("#sector option[value=health]").await;
     b.click("form.filters button[type=submit]").await;
-    assert!(b.driver.current_url().await.expect("url").as_str().contains("sector=health"));
+    b.wait_url("sector=health").await;
     for item in b.driver.find_all(By::Css("li.system .meta")).await.expect("results") {
         assert!(item.text().await.expect("text").contains("Health"));
     }
 
     b.click("li.system h2 a").await;
+    b.wait_url("/register/").await;
     b.check_a11y("detail-en").await;
     b.click("a[href$='/versions']").await;
+    b.wait_url("/versions").await;
     b.check_a11y("versions-en").await;
     b.driver.back().await.expect("back");
     b.click("a[href$='/report']").await;
+    b.wait_url("/report").await;
     b.check_a11y("report-form-en").await;
 
     // Switch to Urdu with the link on the page: right-to-left, Urdu text, Nastaliq requested.
@@ -219,6 +241,7 @@ async fn browse_search_filter_and_read_in_both_languages() {
     );
     b.check_a11y("register-ur").await;
     b.click("li.system h2 a").await;
+    b.wait_url("/register/").await;
     b.check_a11y("detail-ur").await;
     b.open("/about").await;
     b.check_a11y("about-ur").await;
