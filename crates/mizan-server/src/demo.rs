@@ -3,7 +3,9 @@
 //! demo data. Seeding is idempotent: a second run finds the demo organisations and stops.
 
 use mizan_register::{Record, Status};
-use mizan_store::{ActorRef, OrgKind, OrgScope, RegulatorScope, Store, StoreError};
+use mizan_store::{
+    ActorRef, OrgKind, OrgScope, RegulatorScope, ReviewDecision, ReviewerScope, Store, StoreError,
+};
 use serde_json::json;
 
 use crate::auth::hash_password;
@@ -32,6 +34,18 @@ pub const USERS: &[DemoUser] = &[
     DemoUser {
         email: "reviewer@regulator.demo",
         password: "demo-reviewer",
+        role: "reviewer",
+        org: "demo-regulator",
+    },
+    DemoUser {
+        email: "reviewer2@regulator.demo",
+        password: "demo-reviewer2",
+        role: "reviewer",
+        org: "demo-regulator",
+    },
+    DemoUser {
+        email: "reviewer3@regulator.demo",
+        password: "demo-reviewer3",
         role: "reviewer",
         org: "demo-regulator",
     },
@@ -475,12 +489,23 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         store.create_org(slug, name, *kind).await?;
     }
     let mut regulator_principal = None;
+    let mut reviewers = Vec::new();
     for u in USERS {
         let hash = hash_password(u.password).map_err(StoreError::Conflict)?;
         let name = u.email.split('@').next().unwrap_or(u.email);
         let user = store.create_user(u.email, &format!("{name} (demo)"), &hash).await?;
         let org = store.org_by_slug(u.org).await?;
         store.add_membership(user.id, org.id, u.role).await?;
+        if u.role == "reviewer" {
+            let p = mizan_store::Principal {
+                user: Some(user.clone()),
+                org: org.clone(),
+                roles: vec![u.role.into()],
+                permissions: ["review:decide".to_owned()].into(),
+                via_token: false,
+            };
+            reviewers.extend(ReviewerScope::of(&p));
+        }
         if u.role == "regulator-admin" {
             regulator_principal =
                 Some(ActorRef { user_id: Some(user.id), name: format!("{name} (demo), {}", org.name) });
@@ -509,19 +534,12 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                     store.submit(scope, &id, &actor, "first submission").await?;
                 }
                 Status::UnderReview => {
-                    store.submit(scope, &id, &actor, "first submission").await?;
-                    store
-                        .regulator_transition(
-                            reg,
-                            &id,
-                            Status::UnderReview,
-                            &reg_actor,
-                            "taken up for review",
-                        )
-                        .await?;
+                    // One approval of the several needed, so the review queue has work in it.
+                    let v = store.submit(scope, &id, &actor, "first submission").await?;
+                    approve(store, &reviewers[..1], &id, v).await?;
                 }
                 Status::Registered => {
-                    store
+                    let v = store
                         .submit(
                             scope,
                             &id,
@@ -529,15 +547,21 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                             if i == 0 { "first submission" } else { "updated record" },
                         )
                         .await?;
-                    store
-                        .regulator_transition(
-                            reg,
-                            &id,
-                            Status::UnderReview,
-                            &reg_actor,
-                            "taken up for review",
-                        )
-                        .await?;
+                    let need = store.review_state(&id, v).await?.need;
+                    if need.required {
+                        let n = usize::try_from(need.reviewers).unwrap_or(usize::MAX).min(reviewers.len());
+                        approve(store, &reviewers[..n], &id, v).await?;
+                    } else {
+                        store
+                            .regulator_transition(
+                                reg,
+                                &id,
+                                Status::UnderReview,
+                                &reg_actor,
+                                "taken up for review",
+                            )
+                            .await?;
+                    }
                     store
                         .regulator_transition(
                             reg,
@@ -564,6 +588,22 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         }
     }
     Ok(true)
+}
+
+/// Each reviewer approves version `v` with a short demo reason.
+async fn approve(store: &Store, reviewers: &[ReviewerScope], id: &str, v: i64) -> Result<(), StoreError> {
+    for r in reviewers {
+        store
+            .decide_review(
+                r,
+                id,
+                v,
+                ReviewDecision::Approve,
+                "Record, classification and impact assessment read; oversight and appeal routes are adequate.",
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 async fn demo_regulator(store: &Store) -> Result<mizan_store::Principal, StoreError> {

@@ -25,6 +25,8 @@ pub enum AppError {
     NotFound(String),
     /// Signed in but lacking a permission.
     Forbidden(String),
+    /// Refused whatever the permissions (a reviewer of their own organisation's system).
+    Refused(String),
     /// Not signed in / no token.
     Unauthenticated,
     /// A token that does not work, and why.
@@ -63,7 +65,7 @@ impl AppError {
     fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Forbidden(_) | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::Refused(_) | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Unauthenticated | AppError::Token(_) => StatusCode::UNAUTHORIZED,
             AppError::Invalid(_) | AppError::Questionnaire { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -80,6 +82,7 @@ impl AppError {
         match self {
             AppError::NotFound(_) => "not-found",
             AppError::Forbidden(_) => "forbidden",
+            AppError::Refused(_) => "refused",
             AppError::Unauthenticated => "unauthenticated",
             AppError::Token(TokenProblem::Expired) => "token-expired",
             AppError::Token(TokenProblem::Revoked) => "token-revoked",
@@ -110,6 +113,7 @@ impl AppError {
                 errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
             }
             AppError::BadRequest { detail, .. }
+            | AppError::Refused(detail)
             | AppError::Conflict(detail)
             | AppError::Questionnaire { detail, .. } => detail.clone(),
             AppError::Csrf => "the form's security token is missing or out of date; reload the page".into(),
@@ -126,6 +130,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound { what, id } => AppError::NotFound(format!("{what} `{id}`")),
             StoreError::Conflict(msg) => AppError::Conflict(msg),
+            StoreError::Refused(msg) => AppError::Refused(msg),
             StoreError::Invalid(errors) => AppError::Invalid(errors),
             StoreError::Transition(t) => AppError::Conflict(t.to_string()),
             StoreError::Questionnaire(e) => AppError::from(e),
@@ -280,6 +285,7 @@ mod tests {
         let samples = [
             AppError::NotFound("x".into()),
             AppError::Forbidden("p".into()),
+            AppError::Refused("r".into()),
             AppError::Unauthenticated,
             AppError::Token(TokenProblem::Expired),
             AppError::Token(TokenProblem::Revoked),

@@ -25,6 +25,8 @@ pub struct UserNav {
     pub provider: bool,
     /// Regulator member.
     pub regulator: bool,
+    /// Ethics-board reviewer.
+    pub reviewer: bool,
     /// May manage API tokens.
     pub tokens: bool,
 }
@@ -109,6 +111,7 @@ impl FromRequestParts<AppState> for Ctx {
             org: p.org.name.clone(),
             provider: p.can("systems:read"),
             regulator: p.can("register:queue"),
+            reviewer: p.can("review:decide"),
             tokens: p.can("tokens:manage"),
         });
         let path = parts.uri.path_and_query().map(ToString::to_string).unwrap_or_else(|| "/".into());

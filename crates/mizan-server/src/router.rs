@@ -6,7 +6,7 @@ use axum::middleware::from_fn;
 use axum::routing::{get, post};
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
-use crate::routes::{api, obligations, provider, public, regulator, risk, session};
+use crate::routes::{api, obligations, provider, public, regulator, review, risk, session};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -48,6 +48,9 @@ pub fn router(state: AppState) -> Router {
         .route("/regulator/systems/{id}", get(regulator::show))
         .route("/regulator/systems/{id}/transition", post(regulator::transition))
         .route("/regulator/systems/{id}/override", post(regulator::override_tier))
+        // ethics board
+        .route("/review", get(review::queue))
+        .route("/review/systems/{id}", get(review::show).post(review::decide))
         .fallback(|| async { AppError::NotFound("page".into()) })
         .layer(from_fn(render_page_errors))
         .layer(from_fn(csrf::ensure_token))
@@ -76,6 +79,9 @@ pub fn router(state: AppState) -> Router {
         .route("/regulator/queue", get(api::regulator_queue))
         .route("/regulator/systems/{id}/transitions", post(api::regulator_transition))
         .route("/regulator/systems/{id}/tier-override", post(api::regulator_override))
+        .route("/review/queue", get(review::api_queue))
+        .route("/review/systems/{id}/reviews", post(review::api_decide))
+        .route("/review/systems/{id}/versions/{version}", get(review::api_state))
         .fallback(|| async { AppError::NotFound("endpoint".into()) })
         .layer(from_fn(render_api_errors));
 

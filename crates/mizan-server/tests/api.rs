@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, create_draft, record, token};
+use common::{TestApp, create_draft, record, token, token_for};
 use serde_json::{Value, json};
 
 async fn json_of(res: reqwest::Response) -> Value {
@@ -611,7 +611,8 @@ async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier
     assert_eq!(bad.status(), 422);
     assert_eq!(json_of(bad).await["field"], "impact_answers.logging");
     assert_eq!(submit().await.unwrap().status(), 200);
-    for to in ["under_review", "registered"] {
+    common::approve(&app, &id, 1, 2).await;
+    for to in ["registered"] {
         let res = http()
             .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
             .bearer_auth(&reg)
@@ -793,4 +794,201 @@ async fn obligations_checklist_records_status_and_evidence() {
         c.get(app.url(&format!("/app/systems/{id}/obligations"))).send().await.unwrap().text().await.unwrap()
     };
     assert!(page.contains("https://bank.example.pk/qms.pdf") && page.contains("GOVERN-1.4"));
+}
+
+#[tokio::test]
+async fn ethics_board_review_gates_registration() {
+    let app = TestApp::start(true).await;
+    let s = &app.store;
+    let bank = token(s, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
+    let reg = token(s, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
+    let r1 = token(s, "reviewer@regulator.demo", &["review:decide"]).await;
+    let r2 = token(s, "reviewer2@regulator.demo", &["review:decide"]).await;
+    let r3 = token(s, "reviewer3@regulator.demo", &["review:decide"]).await;
+    let put = |path: String, body: Value| http().put(app.url(&path)).bearer_auth(&bank).json(&body).send();
+    let submit = |id: String| {
+        http()
+            .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+            .bearer_auth(&bank)
+            .json(&json!({"to": "submitted"}))
+            .send()
+    };
+    let review = |t: &str, id: &str, version: i64, decision: &str, reason: &str| {
+        http()
+            .post(app.url(&format!("/api/v1/review/systems/{id}/reviews")))
+            .bearer_auth(t)
+            .json(&json!({"version": version, "decision": decision, "reason": reason}))
+            .send()
+    };
+    let register = |id: String| {
+        http()
+            .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
+            .bearer_auth(&reg)
+            .json(&json!({"to": "registered", "reason": "complete"}))
+            .send()
+    };
+
+    // A high-risk system at impact level III needs two independent approvals.
+    let id = create_draft(&app, &bank, "Credit line scoring").await;
+    put(format!("/api/v1/org/systems/{id}/risk-answers"), common::high_risk_answers()).await.unwrap();
+    let level3 = json!({
+        "decision_type": "decides_alone", "reversibility": "hard", "duration": "years", "rights_affected": "directly",
+        "vulnerable_groups": "mainly", "personal_data": "sensitive", "scale": "over_1m", "opacity": "partly",
+        "human_review": "all", "bias_testing": "continuously", "appeal_route": "yes", "logging": "no"
+    });
+    let res = json_of(put(format!("/api/v1/org/systems/{id}/impact-answers"), level3).await.unwrap()).await;
+    assert_eq!(res["assessment"]["level"]["level"], "III");
+    assert_eq!(submit(id.clone()).await.unwrap().status(), 200);
+    let state_url = app.url(&format!("/api/v1/review/systems/{id}/versions/1"));
+    let st = json_of(http().get(&state_url).bearer_auth(&bank).send().await.unwrap()).await;
+    assert_eq!((st["tier"].as_str(), st["required"].as_bool()), (Some("high"), Some(true)));
+    assert_eq!((st["impact_level"].as_str(), st["approvals_needed"].as_u64()), (Some("III"), Some(2)));
+    assert_eq!(st["approvals"], 0);
+
+    // It is in every reviewer's queue; registration is refused with the reason.
+    let queue =
+        json_of(http().get(app.url("/api/v1/review/queue")).bearer_auth(&r1).send().await.unwrap()).await;
+    assert!(queue.as_array().unwrap().iter().any(|q| q["id"] == id.as_str()));
+    let take_up = http()
+        .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
+        .bearer_auth(&reg)
+        .json(&json!({"to": "under_review", "reason": "to the ethics board"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(take_up.status(), 200);
+    let refused = register(id.clone()).await.unwrap();
+    assert_eq!(refused.status(), 409);
+    assert!(json_of(refused).await["detail"].as_str().unwrap().contains("independent ethics-board approval"));
+
+    // Bad reviews: no reason, unknown decision, a stale version, unknown fields. Nothing is written.
+    assert_eq!(review(&r1, &id, 1, "approve", "  ").await.unwrap().status(), 400);
+    let bad = review(&r1, &id, 1, "maybe", "hmm").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(json_of(bad).await["field"], "decision");
+    let stale = review(&r1, &id, 2, "approve", "fine").await.unwrap();
+    assert_eq!(stale.status(), 409);
+    assert!(json_of(stale).await["detail"].as_str().unwrap().contains("latest submitted version is 1"));
+    let extra = http()
+        .post(app.url(&format!("/api/v1/review/systems/{id}/reviews")))
+        .bearer_auth(&r1)
+        .json(&json!({"version": 1, "decision": "approve", "reason": "x", "score": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(extra.status(), 400);
+    let st = json_of(http().get(&state_url).bearer_auth(&reg).send().await.unwrap()).await;
+    assert_eq!(st["reviews"].as_array().unwrap().len(), 0);
+
+    // A provider's token cannot review, and a reviewer of the system's own organisation is refused.
+    assert_eq!(review(&bank, &id, 1, "approve", "mine").await.unwrap().status(), 403);
+    let org = s.org_by_slug("demo-indus-bank").await.unwrap();
+    let insider = s.create_user("ethics@indus-bank.demo", "Bank ethics officer", "x").await.unwrap();
+    s.add_membership(insider.id, org.id, "reviewer").await.unwrap();
+    let insider_token = token_for(s, insider.id, org.id, &["review:decide"]).await;
+    let own = review(&insider_token, &id, 1, "approve", "our own system is fine").await.unwrap();
+    assert_eq!(own.status(), 403);
+    let body = json_of(own).await;
+    assert!(body["type"].as_str().unwrap().ends_with("refused"), "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("same organisation"));
+    let own_queue = json_of(
+        http().get(app.url("/api/v1/review/queue")).bearer_auth(&insider_token).send().await.unwrap(),
+    )
+    .await;
+    assert!(!own_queue.as_array().unwrap().iter().any(|q| q["id"] == id.as_str()), "own systems not queued");
+
+    // One approval is not enough; a second review by the same person is refused.
+    let first = review(&r1, &id, 1, "approve", "oversight is adequate").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first = json_of(first).await;
+    assert_eq!(first["approvals"], 1);
+    assert_eq!(review(&r1, &id, 1, "approve", "again").await.unwrap().status(), 409);
+    assert_eq!(register(id.clone()).await.unwrap().status(), 409);
+
+    // A request for changes sends it back to the provider with the reasons; the new version
+    // starts from zero approvals, so approvals of version 1 count for nothing.
+    let back = review(&r2, &id, 1, "request_changes", "describe the appeal route in Urdu too").await.unwrap();
+    assert_eq!(back.status(), 201);
+    let sys = json_of(
+        http().get(app.url(&format!("/api/v1/org/systems/{id}"))).bearer_auth(&bank).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(sys["status"], "draft");
+    let st = json_of(http().get(&state_url).bearer_auth(&bank).send().await.unwrap()).await;
+    assert_eq!(st["reviews"][1]["reason"], "describe the appeal route in Urdu too");
+    assert_eq!(submit(id.clone()).await.unwrap().status(), 200);
+    let v2 = json_of(
+        http()
+            .get(app.url(&format!("/api/v1/review/systems/{id}/versions/2")))
+            .bearer_auth(&reg)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((v2["approvals"].as_u64(), v2["satisfied"].as_bool()), (Some(0), Some(false)));
+    assert_eq!(review(&r1, &id, 1, "approve", "old version").await.unwrap().status(), 409);
+    for t in [&r1, &r2] {
+        assert_eq!(review(t, &id, 2, "approve", "revised record is complete").await.unwrap().status(), 201);
+    }
+    let ok = register(id.clone()).await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    assert_eq!(public["version"], 2);
+
+    // Impact level IV needs three approvals, whatever the tier; a rejection blocks registration
+    // even then.
+    let id2 = create_draft(&app, &bank, "Branch footfall forecast").await;
+    put(format!("/api/v1/org/systems/{id2}/impact-answers"), common::highest_impact()).await.unwrap();
+    assert_eq!(submit(id2.clone()).await.unwrap().status(), 200);
+    let st = json_of(
+        http()
+            .get(app.url(&format!("/api/v1/review/systems/{id2}/versions/1")))
+            .bearer_auth(&reg)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((st["tier"].as_str(), st["impact_level"].as_str()), (Some("minimal"), Some("IV")));
+    assert_eq!(st["approvals_needed"], 3);
+    assert_eq!(review(&r1, &id2, 1, "approve", "fine").await.unwrap().status(), 201);
+    assert_eq!(review(&r2, &id2, 1, "approve", "fine").await.unwrap().status(), 201);
+    assert_eq!(review(&r3, &id2, 1, "reject", "the profiling is not justified").await.unwrap().status(), 201);
+    let blocked = register(id2.clone()).await.unwrap();
+    assert_eq!(blocked.status(), 409);
+    assert!(json_of(blocked).await["detail"].as_str().unwrap().contains("the profiling is not justified"));
+
+    // A minimal-risk, level-I system needs no review and is not queued.
+    let id3 = create_draft(&app, &bank, "Queue length display").await;
+    assert_eq!(submit(id3.clone()).await.unwrap().status(), 200);
+    let queue =
+        json_of(http().get(app.url("/api/v1/review/queue")).bearer_auth(&r1).send().await.unwrap()).await;
+    assert!(!queue.as_array().unwrap().iter().any(|q| q["id"] == id3.as_str()));
+    let st = json_of(
+        http()
+            .get(app.url(&format!("/api/v1/review/systems/{id3}/versions/1")))
+            .bearer_auth(&bank)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((st["required"].as_bool(), st["approvals_needed"].as_u64()), (Some(false), Some(0)));
+    for to in ["under_review", "registered"] {
+        let res = http()
+            .post(app.url(&format!("/api/v1/regulator/systems/{id3}/transitions")))
+            .bearer_auth(&reg)
+            .json(&json!({"to": to, "reason": "complete"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+
+    // Another organisation cannot read the review state of this bank's system.
+    let health = token(s, "admin@rahbar-health.demo", &["systems:read"]).await;
+    assert_eq!(http().get(&state_url).bearer_auth(&health).send().await.unwrap().status(), 404);
+    // Reviews cannot be rewritten in the database.
+    assert!(s.try_rewrite_reviews().await.is_err());
 }

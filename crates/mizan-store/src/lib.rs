@@ -13,6 +13,7 @@ mod accounts;
 mod obligations;
 mod public;
 mod reports;
+mod reviews;
 mod systems;
 
 use std::str::FromStr;
@@ -23,9 +24,11 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::Mutex;
 
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
+pub use mizan_rules::review::ReviewNeed;
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};
+pub use reviews::{QueueItem, Review, ReviewDecision, ReviewState, ReviewerScope};
 pub use systems::{
     ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, StoredClassification,
     SystemSummary, SystemView, VersionInfo,
@@ -73,6 +76,10 @@ pub enum StoreError {
     /// classified.
     #[error("the risk questionnaire is not complete: {0}")]
     Questionnaire(#[from] mizan_rules::RulesError),
+    /// The caller may not do this, whatever their permissions (a reviewer of their own
+    /// organisation's system, for one).
+    #[error("{0}")]
+    Refused(String),
     /// Stored JSON could not be read back (a bug or manual tampering).
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),

@@ -176,7 +176,7 @@ pub struct PublicPage {
 const SUMMARY_COLS: &str = "s.id, s.public_id, s.org_id, s.status, s.draft_json, s.latest_version, \
     s.registered_version, s.is_demo, s.updated_at, o.name AS org_name";
 
-fn summary_from_row(r: &AnyRow) -> Result<(i64, i64, SystemSummary, Record)> {
+pub(crate) fn summary_from_row(r: &AnyRow) -> Result<(i64, i64, SystemSummary, Record)> {
     let draft = parse_record(&r.try_get::<String, _>("draft_json")?)?;
     let status: String = r.try_get("status")?;
     let summary = SystemSummary {
@@ -492,6 +492,13 @@ impl Store {
         .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
         let (id, _, summary, _) = summary_from_row(&row)?;
         summary.status.check_transition(to, Actor::Regulator)?;
+        if to == Status::Registered {
+            // The ethics board's approvals gate registration; they were given to this version.
+            let state = crate::reviews::state_of(&mut tx, id, summary.latest_version).await?;
+            if let Some(why) = state.refusal() {
+                return Err(StoreError::Conflict(why));
+            }
+        }
         self.apply_transition(&mut tx, id, &summary, to, actor, reason).await?;
         tx.commit().await?;
         self.public_cache.invalidate();
@@ -675,6 +682,11 @@ impl Store {
         let json = json
             .ok_or_else(|| StoreError::NotFound { what: "version", id: format!("{public_id}/{version}") })?;
         parse_record(&json)
+    }
+
+    /// Any organisation's system; callers check the caller may see it.
+    pub(crate) async fn system_view_unscoped(&self, public_id: &str) -> Result<SystemView> {
+        self.system_view(None, public_id).await
     }
 
     async fn system_view(&self, scope: Option<OrgScope>, public_id: &str) -> Result<SystemView> {

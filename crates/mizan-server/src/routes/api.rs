@@ -691,10 +691,12 @@ impl utoipa::Modify for TokenAuth {
           create_system, update_system, org_transition, regulator_queue, regulator_transition,
           crate::routes::risk::api_get, crate::routes::risk::api_put, crate::routes::risk::public_classification,
           crate::routes::risk::impact_api_get, crate::routes::risk::impact_api_put, crate::routes::risk::public_impact,
-          regulator_override, crate::routes::obligations::api_list, crate::routes::obligations::api_put),
+          regulator_override, crate::routes::obligations::api_list, crate::routes::obligations::api_put,
+          crate::routes::review::api_queue, crate::routes::review::api_decide, crate::routes::review::api_state),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
-         (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"))
+         (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"),
+         (name = "review", description = "the ethics board's independent review"))
 )]
 pub struct ApiDoc;
 

@@ -5,5 +5,6 @@ pub mod obligations;
 pub mod provider;
 pub mod public;
 pub mod regulator;
+pub mod review;
 pub mod risk;
 pub mod session;

@@ -246,6 +246,7 @@ struct SystemPage {
     impact: Option<crate::routes::risk::ImpactView>,
     risk_complete: bool,
     impact_complete: bool,
+    review: Option<mizan_store::ReviewState>,
 }
 
 fn provider_actions(p: &mizan_store::Principal, status: Status) -> Vec<String> {
@@ -286,7 +287,14 @@ async fn system_page(
     let impact_complete = mizan_rules::impact::Questionnaire::embedded()?.assess(&impact_answers).is_ok();
     let answers = state.store.risk_answers(p.scope(), id).await?;
     let risk_complete = mizan_rules::Ruleset::embedded()?.progress(&answers).next.is_none();
+    // The provider sees the board's reasons, above all when changes were asked for.
+    let review = if view.summary.latest_version > 0 {
+        Some(state.store.review_state(id, view.summary.latest_version).await?)
+    } else {
+        None
+    };
     Ok(render(&SystemPage {
+        review,
         fields: field_rows(ctx.lang, &view.draft),
         actions: provider_actions(p, status),
         can_write: p.can("systems:write"),

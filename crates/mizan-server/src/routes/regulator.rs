@@ -51,6 +51,7 @@ struct SystemPage {
     classification: Option<crate::routes::risk::ClassView>,
     impact: Option<crate::routes::risk::ImpactView>,
     can_override: bool,
+    review: Option<mizan_store::ReviewState>,
 }
 
 async fn page(
@@ -76,7 +77,13 @@ async fn page(
     let (classification, impact) =
         crate::routes::risk::stored_views(state, ctx.lang, None, id, view.summary.latest_version).await?;
     let can_override = p.can("register:transition") && view.summary.latest_version > 0;
+    let review = if view.summary.latest_version > 0 {
+        Some(state.store.review_state(id, view.summary.latest_version).await?)
+    } else {
+        None
+    };
     Ok(render(&SystemPage {
+        review,
         can_override,
         fields: field_rows(ctx.lang, &record),
         ctx,
@@ -115,6 +122,16 @@ pub async fn transition(
         let mut res = page(&state, ctx, &p, &id, Some(msg)).await?;
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
+    }
+    if to == Status::Registered {
+        let view = state.store.regulator_system(scope, &id).await?;
+        let review = state.store.review_state(&id, view.summary.latest_version).await?;
+        if !review.satisfied() {
+            let msg = ctx.t1("review-register-blocked", "n", review.need.reviewers);
+            let mut res = page(&state, ctx, &p, &id, Some(msg)).await?;
+            *res.status_mut() = StatusCode::CONFLICT;
+            return Ok(res);
+        }
     }
     state.store.regulator_transition(scope, &id, to, &ActorRef::from(&p), reason).await?;
     Ok(Redirect::to(&format!("/regulator/systems/{id}")).into_response())

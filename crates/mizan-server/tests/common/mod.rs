@@ -106,3 +106,63 @@ pub fn low_impact() -> Value {
         "human_review": "all", "bias_testing": "continuously", "appeal_route": "yes", "logging": "yes"
     })
 }
+
+/// Impact answers at the top of the scale with no mitigation (level IV: three reviewers).
+pub fn highest_impact() -> Value {
+    json!({
+        "decision_type": "decides_alone", "reversibility": "irreversible", "duration": "permanent",
+        "rights_affected": "directly", "vulnerable_groups": "mainly", "personal_data": "biometric",
+        "scale": "over_1m", "opacity": "no",
+        "human_review": "no", "bias_testing": "no", "appeal_route": "no", "logging": "no"
+    })
+}
+
+/// Risk answers that classify a credit-scoring system as high-risk (Annex III point 5(b)).
+pub fn high_risk_answers() -> Value {
+    let mut answers = json!({
+        "is_ai_system": "yes", "role": "provider", "gpai_model": "no", "annex_i_safety_component": "no",
+        "annex_iii_area": "essential_services", "profiling": "yes",
+        "interacts_with_people": "no", "generates_synthetic_content": "no",
+        "emotion_or_biometric_categorisation": "no", "deep_fake_or_public_text": "no",
+    });
+    for p in [
+        "p5a_manipulation",
+        "p5b_vulnerabilities",
+        "p5c_social_scoring",
+        "p5d_crime_prediction",
+        "p5e_face_scraping",
+        "p5f_emotion_work_education",
+        "p5g_biometric_categorisation",
+        "p5h_realtime_rbi",
+    ] {
+        answers[p] = json!("no");
+    }
+    answers
+}
+
+/// Ethics-board approvals of `version` by the first `n` demo reviewers, through the API.
+pub async fn approve(app: &TestApp, id: &str, version: i64, n: usize) {
+    let reviewers = ["reviewer@regulator.demo", "reviewer2@regulator.demo", "reviewer3@regulator.demo"];
+    for email in &reviewers[..n] {
+        let t = token(&app.store, email, &["review:decide"]).await;
+        let res = reqwest::Client::new()
+            .post(app.url(&format!("/api/v1/review/systems/{id}/reviews")))
+            .bearer_auth(&t)
+            .json(&json!({"version": version, "decision": "approve", "reason": "read and found adequate"}))
+            .send()
+            .await
+            .expect("review");
+        assert_eq!(res.status(), 201, "{email} approves");
+    }
+}
+
+/// Makes an API token for any user and organisation (for users made inside a test).
+pub async fn token_for(store: &Store, user_id: i64, org_id: i64, scopes: &[&str]) -> String {
+    let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::days(30);
+    store
+        .create_token(OrgScope::new(org_id), Some(user_id), "test", &scopes, expires)
+        .await
+        .expect("token")
+        .secret
+}

@@ -1,0 +1,268 @@
+//! The ethics board: a reviewer's queue, the review page of one submitted version, and the
+//! decision with reasons. Pages and the JSON API share the store calls; the policy (who needs
+//! review, how many approvals, who may not review) is `mizan_rules::review`.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use mizan_register::Record;
+use mizan_store::{
+    Principal, QueueItem, RegulatorScope, ReviewDecision, ReviewState, ReviewerScope, StoreError, SystemView,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::{SignedIn, TokenUser, require};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::pages::{Ctx, FieldRow, field_rows, render};
+use crate::routes::risk::{ClassView, ImpactView, stored_views};
+
+/// The reviewer scope of a principal.
+///
+/// # Errors
+/// [`AppError::Forbidden`] without `review:decide`, or for a token not made by a person.
+pub fn reviewer(p: &Principal) -> Result<ReviewerScope, AppError> {
+    require(p, "review:decide")?;
+    ReviewerScope::of(p).ok_or_else(|| AppError::Forbidden("review:decide".into()))
+}
+
+#[derive(Template)]
+#[template(path = "review_queue.html")]
+struct QueuePage {
+    ctx: Ctx,
+    items: Vec<QueueItem>,
+}
+
+/// `GET /review`: systems waiting for the ethics board that this reviewer may review.
+pub async fn queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
+    let scope = reviewer(&p)?;
+    let items = state.store.review_queue(&scope).await?;
+    Ok(render(&QueuePage { ctx, items }))
+}
+
+#[derive(Template)]
+#[template(path = "review_system.html")]
+struct SystemPage {
+    ctx: Ctx,
+    view: SystemView,
+    fields: Vec<FieldRow>,
+    review: Option<ReviewState>,
+    classification: Option<ClassView>,
+    impact: Option<ImpactView>,
+    error: Option<String>,
+    own_org: bool,
+    reason: String,
+}
+
+async fn page(
+    state: &AppState,
+    ctx: Ctx,
+    p: &Principal,
+    id: &str,
+    error: Option<String>,
+    reason: String,
+) -> Result<Response, AppError> {
+    let scope = reviewer(p)?;
+    let view = state.store.reviewer_system(&scope, id).await?;
+    let version = view.summary.latest_version;
+    let record: Record = state.store.version_record(None, None, id, version).await?;
+    let (classification, impact) = stored_views(state, ctx.lang, None, id, version).await?;
+    let review = state.store.review_state(id, version).await?;
+    Ok(render(&SystemPage {
+        own_org: view.org_id == p.org.id,
+        fields: field_rows(ctx.lang, &record),
+        ctx,
+        view,
+        review: Some(review),
+        classification,
+        impact,
+        error,
+        reason,
+    }))
+}
+
+/// `GET /review/systems/{id}`: the submitted version with its classification, impact level
+/// and the reviews so far.
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    page(&state, ctx, &p, &id, None, String::new()).await
+}
+
+/// `POST /review/systems/{id}`: records the decision. Mistakes the reviewer can fix (no
+/// reasons, no decision, a newer version) come back on the page in their language.
+pub async fn decide(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let scope = reviewer(&p)?;
+    let reason = form.get("reason").trim().to_owned();
+    let problem = match (ReviewDecision::parse(form.get("decision")), form.get("version").parse::<i64>()) {
+        _ if reason.is_empty() || reason.chars().count() > 4000 => Some(ctx.t("review-reason-required")),
+        (Err(_), _) => Some(ctx.t("review-decision-required")),
+        (_, Err(_)) => Some(ctx.t("review-stale")),
+        (Ok(decision), Ok(version)) => {
+            match state.store.decide_review(&scope, &id, version, decision, &reason).await {
+                Ok(_) => None,
+                Err(StoreError::Refused(_)) => Some(ctx.t("review-own-org")),
+                Err(StoreError::Conflict(msg)) if msg.contains("latest submitted version") => {
+                    Some(ctx.t("review-stale"))
+                }
+                Err(StoreError::Conflict(msg)) if msg.contains("already reviewed") => {
+                    Some(ctx.t("review-already"))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    match problem {
+        None => Ok(Redirect::to("/review").into_response()),
+        Some(msg) => {
+            let mut res = page(&state, ctx, &p, &id, Some(msg), reason).await?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+    }
+}
+
+/// One review as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewOut {
+    /// The version reviewed.
+    pub version: i64,
+    /// Reviewer and organisation.
+    pub reviewer: String,
+    /// `approve`, `request_changes` or `reject`.
+    pub decision: String,
+    /// The reviewer's reasons.
+    pub reason: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// Where a version stands with the ethics board.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewStateOut {
+    /// Public id of the system.
+    pub id: String,
+    /// The version.
+    pub version: i64,
+    /// Tier the need follows from (a regulator's override wins).
+    pub tier: String,
+    /// Impact level, if assessed.
+    pub impact_level: Option<String>,
+    /// Whether review is required.
+    pub required: bool,
+    /// Independent approvals needed.
+    pub approvals_needed: u32,
+    /// Approvals so far.
+    pub approvals: u32,
+    /// Whether the version may be registered.
+    pub satisfied: bool,
+    /// Reviews, oldest first.
+    pub reviews: Vec<ReviewOut>,
+}
+
+fn state_out(id: &str, s: &ReviewState) -> ReviewStateOut {
+    ReviewStateOut {
+        id: id.to_owned(),
+        version: s.version,
+        tier: s.tier.clone(),
+        impact_level: s.level.clone(),
+        required: s.need.required,
+        approvals_needed: s.need.reviewers,
+        approvals: s.approvals(),
+        satisfied: s.satisfied(),
+        reviews: s
+            .reviews
+            .iter()
+            .map(|r| ReviewOut {
+                version: r.version,
+                reviewer: r.reviewer_name.clone(),
+                decision: r.decision.clone(),
+                reason: r.reason.clone(),
+                at: r.at.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The reviewer's queue.
+#[utoipa::path(get, path = "/api/v1/review/queue", tag = "review", security(("token" = [])),
+    responses((status = 200, body = Vec<ReviewStateOut>), (status = 403, content_type = "application/problem+json")))]
+pub async fn api_queue(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+) -> Result<Json<Vec<ReviewStateOut>>, AppError> {
+    let scope = reviewer(&p)?;
+    let items = state.store.review_queue(&scope).await?;
+    Ok(Json(items.iter().map(|i| state_out(&i.summary.public_id, &i.state)).collect()))
+}
+
+/// A review decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewIn {
+    /// The version reviewed; must be the latest submitted one.
+    pub version: i64,
+    /// `approve`, `request_changes` or `reject`.
+    pub decision: String,
+    /// Reasons (required, up to 4000 characters; shown to the provider and the regulator).
+    pub reason: String,
+}
+
+/// Record a review of a system's latest submitted version.
+#[utoipa::path(post, path = "/api/v1/review/systems/{id}/reviews", tag = "review", security(("token" = [])),
+    params(("id" = String, Path)), request_body = ReviewIn,
+    responses((status = 201, body = ReviewStateOut), (status = 400, content_type = "application/problem+json"),
+        (status = 403, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
+pub async fn api_decide(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+    Json(body): Json<ReviewIn>,
+) -> Result<(StatusCode, Json<ReviewStateOut>), AppError> {
+    let scope = reviewer(&p)?;
+    let decision = ReviewDecision::parse(&body.decision)
+        .map_err(|e| AppError::BadRequest { field: Some("decision".into()), detail: e.to_string() })?;
+    if body.reason.trim().is_empty() || body.reason.chars().count() > 4000 {
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            detail: "`reason` is required (up to 4000 characters)".into(),
+        });
+    }
+    let s = state.store.decide_review(&scope, &id, body.version, decision, &body.reason).await?;
+    Ok((StatusCode::CREATED, Json(state_out(&id, &s))))
+}
+
+/// The review state of a version, for its provider, the regulator or a reviewer.
+#[utoipa::path(get, path = "/api/v1/review/systems/{id}/versions/{version}", tag = "review", security(("token" = [])),
+    params(("id" = String, Path), ("version" = i64, Path)),
+    responses((status = 200, body = ReviewStateOut), (status = 404, content_type = "application/problem+json")))]
+pub async fn api_state(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path((id, version)): Path<(String, i64)>,
+) -> Result<Json<ReviewStateOut>, AppError> {
+    // Visible to the owning provider (scoped read fails for others), the regulator and reviewers.
+    let board = p.can("review:decide") || (p.can("register:queue") && RegulatorScope::of(&p).is_some());
+    if !board {
+        require(&p, "systems:read")?;
+        state.store.org_system(p.scope(), &id).await?;
+    }
+    Ok(Json(state_out(&id, &state.store.review_state(&id, version).await?)))
+}
