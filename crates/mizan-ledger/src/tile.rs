@@ -42,6 +42,92 @@ impl TileId {
     }
 }
 
+/// What a path under a tlog-tiles log prefix names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TilePath {
+    /// `checkpoint`.
+    Checkpoint,
+    /// `tile/<L>/<N>[.p/<W>]`.
+    Hash(TileId),
+    /// `tile/entries/<N>[.p/<W>]` (the id's level is 0).
+    Entries(TileId),
+}
+
+/// Highest tile level the spec allows (`<L>` is 0 to 63).
+pub const MAX_TILE_LEVEL: u8 = 63;
+
+impl TilePath {
+    /// Parses a path relative to the log prefix, accepting only the one canonical spelling
+    /// the spec allows: `<L>` in 0..=63 and `<W>` in 1..=255 without leading zeros, `<N>` in
+    /// zero-padded 3-digit groups with every group but the last prefixed by `x` and no
+    /// redundant leading group. A server can map any request path through this and serve
+    /// `404` on error, never touching storage with an unchecked path.
+    ///
+    /// # Errors
+    /// [`LedgerError::Malformed`] naming the path.
+    pub fn parse(path: &str) -> Result<Self, LedgerError> {
+        let bad = || LedgerError::Malformed(format!("`{path}` is not a tlog-tiles path"));
+        if path == "checkpoint" {
+            return Ok(Self::Checkpoint);
+        }
+        // The longest valid path is well under 100 bytes; refuse to work on anything larger.
+        if path.len() > 100 {
+            return Err(bad());
+        }
+        let rest = path.strip_prefix("tile/").ok_or_else(bad)?;
+        let (level, rest) = rest.split_once('/').ok_or_else(bad)?;
+        let (index_part, width) = match rest.split_once(".p/") {
+            Some((n, w)) => {
+                let w = decimal(w).filter(|w| (1..TILE_WIDTH).contains(w)).ok_or_else(bad)?;
+                // 1 <= w < 256
+                (n, w as u16)
+            }
+            None => (rest, 256),
+        };
+        let mut index = 0u64;
+        let groups: Vec<&str> = index_part.split('/').collect();
+        for (i, g) in groups.iter().enumerate() {
+            let digits = if i + 1 < groups.len() { g.strip_prefix('x').ok_or_else(bad)? } else { g };
+            if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            let v: u64 = digits.parse().map_err(|_| bad())?;
+            index = index.checked_mul(1000).and_then(|x| x.checked_add(v)).ok_or_else(bad)?;
+        }
+        let parsed = if level == "entries" {
+            Self::Entries(TileId { level: 0, index, width })
+        } else {
+            let l = decimal(level).filter(|l| *l <= u64::from(MAX_TILE_LEVEL)).ok_or_else(bad)?;
+            // l <= 63
+            Self::Hash(TileId { level: l as u8, index, width })
+        };
+        // Reject non-canonical spellings such as `x000/001` by re-encoding.
+        if parsed.path() != path {
+            return Err(bad());
+        }
+        Ok(parsed)
+    }
+
+    /// The canonical path.
+    #[must_use]
+    pub fn path(&self) -> String {
+        match self {
+            Self::Checkpoint => "checkpoint".to_owned(),
+            Self::Hash(id) => id.path(),
+            Self::Entries(id) => id.entries_path(),
+        }
+    }
+}
+
+/// A decimal ASCII integer without leading zeros (`0` itself allowed), as every C2SP tlog
+/// format spells sizes, indices, levels and widths.
+pub(crate) fn decimal(s: &str) -> Option<u64> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 /// Encodes `N` in 3-digit groups, every group but the last prefixed with `x`, and appends
 /// `.p/<W>` for a partial width.
 fn encode_index(n: u64, width: u16) -> String {
