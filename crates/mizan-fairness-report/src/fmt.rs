@@ -1,0 +1,123 @@
+//! Small formatting helpers shared by the text and HTML renderers: numbers (NaN shown as a
+//! dash), intervals, group labels, HTML escaping and lookups into the report.
+
+use mizan_fairness::bootstrap::Summary;
+use mizan_fairness::report::{GroupEntry, RateEntry, Report};
+use mizan_fairness::stats::Interval;
+
+/// What a missing number looks like.
+pub const NA: &str = "–";
+
+/// `v` with `digits` decimals, or [`NA`].
+pub fn num(v: f64, digits: usize) -> String {
+    if v.is_nan() { NA.to_owned() } else { format!("{v:.digits$}") }
+}
+
+/// `v` as a percentage with one decimal, or [`NA`].
+pub fn pct(v: f64) -> String {
+    if v.is_nan() { NA.to_owned() } else { format!("{:.1}%", v * 100.0) }
+}
+
+/// A p-value: three decimals, `<0.001` below that, or [`NA`].
+pub fn p_value(p: f64) -> String {
+    if p.is_nan() {
+        NA.to_owned()
+    } else if p < 0.001 {
+        "<0.001".to_owned()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// `[lo, hi]` with `digits` decimals, or [`NA`] when either bound is undefined.
+pub fn interval(i: &Interval, digits: usize) -> String {
+    if i.lo.is_nan() || i.hi.is_nan() {
+        NA.to_owned()
+    } else {
+        format!("[{:.digits$}, {:.digits$}]", i.lo, i.hi)
+    }
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A group's values joined with " × ", after its stratum when there is one.
+pub fn group_label(g: &GroupEntry) -> String {
+    let values = g.group.join(" × ");
+    match &g.stratum {
+        Some(s) => format!("{s} · {values}"),
+        None => values,
+    }
+}
+
+/// One named rate of a group.
+pub fn rate<'r>(g: &'r GroupEntry, metric: &str) -> Option<&'r RateEntry> {
+    g.rates.iter().find(|r| r.metric == metric)
+}
+
+/// The bootstrap summary of a definition ID, if bootstrapped.
+pub fn boot<'r>(r: &'r Report, id: &str) -> Option<&'r Summary> {
+    r.bootstrap.as_ref()?.summaries.iter().find(|s| s.id == id)
+}
+
+/// The bootstrap interval of `id`, but only when its estimate is the very value shown
+/// (a preset may judge a variant computed with another minimum group size).
+pub fn boot_interval(r: &Report, id: &str, value: f64) -> Option<Interval> {
+    let s = boot(r, id)?;
+    let same = s.estimate.to_bits() == value.to_bits() || (s.estimate.is_nan() && value.is_nan());
+    same.then_some(s.interval)
+}
+
+/// A readable name for a definition ID.
+pub fn metric_name(id: &str) -> String {
+    match id {
+        "mizan:impact_ratio:min" => "smallest impact ratio (selection rate / highest group's)".to_owned(),
+        _ => {
+            let parts: Vec<&str> = id.split(':').collect();
+            match parts.as_slice() {
+                [_, name, rest @ ..] => {
+                    let mut s = name.replace('_', " ");
+                    if !rest.is_empty() {
+                        s.push_str(&format!(" ({})", rest.join(", ").replace('_', " ")));
+                    }
+                    s
+                }
+                _ => id.to_owned(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_special_character() {
+        assert_eq!(esc(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+    }
+
+    #[test]
+    fn numbers_and_names() {
+        assert_eq!(num(f64::NAN, 3), NA);
+        assert_eq!(pct(0.7523), "75.2%");
+        assert_eq!(interval(&Interval { lo: 0.1, hi: f64::NAN }, 2), NA);
+        assert_eq!(
+            metric_name("fairlearn:equalized_odds_difference:between_groups:worst_case"),
+            "equalized odds difference (between groups, worst case)"
+        );
+    }
+}

@@ -1,0 +1,303 @@
+//! The plain-language summary: a few facts drawn from the report, said in English and in
+//! Urdu. User-provided strings pass through a quoting function chosen by the renderer
+//! (backticks in text, escaped `<bdi>` in HTML), so no sentence ever carries raw input.
+
+use mizan_fairness::preset::Outcome;
+use mizan_fairness::stats::Interval;
+
+use crate::Document;
+use crate::fmt::{self, group_label, num, pct};
+
+const DP: &str = "fairlearn:demographic_parity_difference:between_groups";
+const EO: &str = "fairlearn:equalized_odds_difference:between_groups:worst_case";
+
+/// A group label with a rate.
+pub struct Named {
+    pub label: String,
+    pub value: f64,
+}
+
+/// What the summary says, computed once for both languages.
+pub struct Facts {
+    pub groups: usize,
+    pub empty: usize,
+    pub small: usize,
+    /// Lowest and highest selection rate among sufficient groups of the stratum where their
+    /// ratio is smallest.
+    pub range: Option<(Named, Named)>,
+    pub dp: (f64, Option<Interval>),
+    pub eo: (f64, Option<Interval>),
+    pub tested: usize,
+    /// Groups whose selection rate differs significantly from the rest, with the difference.
+    pub significant: Vec<Named>,
+    /// Preset name and counts of pass, fail and insufficient data.
+    pub verdicts: Option<(String, usize, usize, usize)>,
+}
+
+fn scalar(doc: &Document<'_>, id: &str) -> (f64, Option<Interval>) {
+    let v = doc.report.scalars.iter().find(|s| s.id == id).map_or(f64::NAN, |s| s.value);
+    (v, fmt::boot_interval(doc.report, id, v))
+}
+
+/// Draws the facts from a document.
+pub fn facts(doc: &Document<'_>) -> Facts {
+    let r = doc.report;
+    let mut range: Option<(Named, Named)> = None;
+    let strata: Vec<Option<String>> = {
+        let mut s: Vec<Option<String>> = r.groups.iter().map(|g| g.stratum.clone()).collect();
+        s.dedup();
+        s
+    };
+    for s in &strata {
+        let sel: Vec<Named> = r
+            .groups
+            .iter()
+            .filter(|g| &g.stratum == s && !g.insufficient)
+            .filter_map(|g| {
+                let v = fmt::rate(g, "selection_rate")?.value.value;
+                (!v.is_nan()).then(|| Named { label: group_label(g), value: v })
+            })
+            .collect();
+        if sel.len() < 2 {
+            continue;
+        }
+        let lo = sel.iter().min_by(|a, b| a.value.total_cmp(&b.value));
+        let hi = sel.iter().max_by(|a, b| a.value.total_cmp(&b.value));
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            let ratio = lo.value / hi.value;
+            let better = range.as_ref().is_none_or(|(l, h)| ratio < l.value / h.value);
+            if better {
+                range = Some((
+                    Named { label: lo.label.clone(), value: lo.value },
+                    Named { label: hi.label.clone(), value: hi.value },
+                ));
+            }
+        }
+    }
+    let sel_cmp: Vec<_> = r.comparisons.iter().filter(|c| c.metric == "selection_rate").collect();
+    Facts {
+        groups: r.groups.len(),
+        empty: r.groups.iter().filter(|g| g.rows == 0).count(),
+        small: r.groups.iter().filter(|g| g.rows > 0 && g.insufficient).count(),
+        range,
+        dp: scalar(doc, DP),
+        eo: scalar(doc, EO),
+        tested: sel_cmp.iter().filter(|c| !c.p_value.is_nan()).count(),
+        significant: sel_cmp
+            .iter()
+            .filter(|c| c.significant)
+            .map(|c| {
+                let label = match &c.stratum {
+                    Some(s) => format!("{s} · {}", c.group.join(" × ")),
+                    None => c.group.join(" × "),
+                };
+                Named { label, value: c.difference }
+            })
+            .collect(),
+        verdicts: r.preset.as_ref().map(|p| {
+            let count = |o: Outcome| r.verdicts.iter().filter(|v| v.outcome == o).count();
+            (p.clone(), count(Outcome::Pass), count(Outcome::Fail), count(Outcome::InsufficientData))
+        }),
+    }
+}
+
+fn points(d: f64) -> String {
+    if d.is_nan() { fmt::NA.to_owned() } else { format!("{:+.1}", d * 100.0) }
+}
+
+fn ci(i: Option<Interval>, lead: &str, n: &dyn Fn(String) -> String) -> String {
+    match i {
+        Some(i) if !i.lo.is_nan() => format!(" ({lead} {})", n(fmt::interval(&i, 3))),
+        _ => String::new(),
+    }
+}
+
+/// Leaves a number as it is (English).
+fn same(s: String) -> String {
+    s
+}
+
+/// Isolates a number or interval left-to-right (U+2066 … U+2069) so that right-to-left
+/// text cannot reorder `[0.1, 0.2]` into `[0.2 ,0.1]`.
+fn ltr(s: String) -> String {
+    format!("\u{2066}{s}\u{2069}")
+}
+
+/// The summary in English, one string per paragraph; `q` quotes user-provided strings.
+pub fn english(f: &Facts, doc: &Document<'_>, q: &dyn Fn(&str) -> String) -> Vec<String> {
+    let r = doc.report;
+    let s = &doc.source;
+    let mut out = Vec::new();
+    let features: Vec<String> = r.sensitive.iter().map(|c| q(c)).collect();
+    let mut p = format!(
+        "This audit examined {} decisions from {}. A decision counts as favourable when {} is {}; the true outcome is in {}. \
+         Groups are every combination of {}",
+        r.rows,
+        q(&s.input),
+        q(&s.prediction),
+        q(&s.pos_label),
+        q(&s.label),
+        features.join(" × ")
+    );
+    if let Some(c) = &r.control {
+        p.push_str(&format!(" within each stratum of {}", q(c)));
+    }
+    p.push_str(&format!(
+        ": {} groups, of which {} are empty and {} are too small to judge (fewer than {} people, or fewer than {} of either decision).",
+        f.groups, f.empty, f.small, r.min_rows, r.min_events
+    ));
+    if let Some(w) = &s.weight {
+        p.push_str(&format!(" Rows are weighted by {}.", q(w)));
+    }
+    out.push(p);
+    out.push(match &f.range {
+        Some((lo, hi)) => {
+            let ratio = lo.value / hi.value;
+            format!(
+                "Among groups large enough to judge, the rate of favourable decisions ranges from {} ({}) to {} ({}). \
+                 The lower rate is {} of the higher (the impact ratio); the four-fifths guideline flags ratios below {} \
+                 for closer review, and this one is {}.",
+                pct(lo.value),
+                q(&lo.label),
+                pct(hi.value),
+                q(&hi.label),
+                num(ratio, 3),
+                r.four_fifths,
+                if ratio < r.four_fifths { "below it" } else { "not below it" }
+            )
+        }
+        None => "No two groups are large enough to compare their rates of favourable decisions.".to_owned(),
+    });
+    out.push(format!(
+        "The largest gap in the rate of favourable decisions between any two groups is {}{}. \
+         The largest gap in error rates between groups, among people with the same true outcome \
+         (equalized odds difference), is {}{}.",
+        num(f.dp.0, 3),
+        ci(f.dp.1, "95% bootstrap interval", &same),
+        num(f.eo.0, 3),
+        ci(f.eo.1, "95% bootstrap interval", &same),
+    ));
+    let correction = match r.correction {
+        "holm" => "after Holm's correction for multiple comparisons",
+        "bh" => "after the Benjamini–Hochberg correction for multiple comparisons",
+        _ => "without correction for multiple comparisons",
+    };
+    out.push(if f.significant.is_empty() {
+        format!(
+            "Compared with everyone else, no group's rate of favourable decisions differs by more than chance would explain, \
+             {correction} ({} groups tested at the {} level).",
+            f.tested, r.alpha
+        )
+    } else {
+        let list: Vec<String> =
+            f.significant.iter().map(|n| format!("{} ({} points)", q(&n.label), points(n.value))).collect();
+        format!(
+            "Compared with everyone else, {} of {} groups tested have a rate of favourable decisions that differs by more than \
+             chance would explain, {correction}: {}.",
+            f.significant.len(),
+            f.tested,
+            list.join("; ")
+        )
+    });
+    out.push(match &f.verdicts {
+        Some((name, pass, fail, insufficient)) => format!(
+            "Under the {} preset: {pass} pass, {fail} fail, and {insufficient} cannot be judged for lack of data.",
+            q(name)
+        ),
+        None => "No preset was chosen, so nothing is judged pass or fail; run with --preset to apply a standard.".to_owned(),
+    });
+    out.push(
+        "A difference in rates is a signal to investigate, not proof of discrimination; no difference is not proof of \
+         fairness. Read these numbers alongside how the decisions and the data were made."
+            .to_owned(),
+    );
+    out
+}
+
+/// The summary in Urdu, one string per paragraph; `q` quotes user-provided strings.
+pub fn urdu(f: &Facts, doc: &Document<'_>, q: &dyn Fn(&str) -> String) -> Vec<String> {
+    let r = doc.report;
+    let s = &doc.source;
+    let mut out = Vec::new();
+    let features: Vec<String> = r.sensitive.iter().map(|c| q(c)).collect();
+    let mut p = format!(
+        "اس جائزے میں {} سے {} فیصلوں کا تجزیہ کیا گیا۔ فیصلہ اس وقت موافق شمار ہوتا ہے جب {} کی قدر {} ہو؛ اصل نتیجہ {} میں درج ہے۔ \
+         گروہ {} کے ہر امتزاج سے بنائے گئے",
+        q(&s.input),
+        r.rows,
+        q(&s.prediction),
+        q(&s.pos_label),
+        q(&s.label),
+        features.join(" × ")
+    );
+    if let Some(c) = &r.control {
+        p.push_str(&format!("، {} کے ہر طبقے کے اندر", q(c)));
+    }
+    p.push_str(&format!(
+        ": کل {} گروہ، جن میں سے {} خالی ہیں اور {} اتنے چھوٹے ہیں کہ ان پر رائے نہیں دی جا سکتی ({} سے کم افراد، یا کسی ایک قسم کے {} سے کم فیصلے)۔",
+        f.groups, f.empty, f.small, r.min_rows, r.min_events
+    ));
+    if let Some(w) = &s.weight {
+        p.push_str(&format!(" ہر قطار کو {} کے مطابق وزن دیا گیا۔", q(w)));
+    }
+    out.push(p);
+    out.push(match &f.range {
+        Some((lo, hi)) => {
+            let ratio = lo.value / hi.value;
+            format!(
+                "جو گروہ رائے دینے کے لیے کافی بڑے ہیں، ان میں موافق فیصلوں کی شرح {} ({}) سے {} ({}) تک ہے۔ \
+                 کم شرح زیادہ شرح کا {} گنا ہے (اثر کا تناسب)؛ چار پانچویں کا اصول {} سے کم تناسب کو مزید جانچ کے لیے نشان زد کرتا ہے، \
+                 اور یہ تناسب {}۔",
+                ltr(pct(lo.value)),
+                q(&lo.label),
+                ltr(pct(hi.value)),
+                q(&hi.label),
+                ltr(num(ratio, 3)),
+                r.four_fifths,
+                if ratio < r.four_fifths { "اس سے کم ہے" } else { "اس سے کم نہیں" }
+            )
+        }
+        None => "کوئی دو گروہ اتنے بڑے نہیں کہ ان کے موافق فیصلوں کی شرح کا موازنہ کیا جا سکے۔".to_owned(),
+    });
+    out.push(format!(
+        "کسی بھی دو گروہوں کے درمیان موافق فیصلوں کی شرح کا سب سے بڑا فرق {}{} ہے۔ \
+         ایک جیسے اصل نتیجے والے لوگوں میں گروہوں کے درمیان غلطی کی شرح کا سب سے بڑا فرق (مساوی امکانات کا فرق) {}{} ہے۔",
+        ltr(num(f.dp.0, 3)),
+        ci(f.dp.1, "95% بوٹسٹریپ وقفہ", &ltr),
+        ltr(num(f.eo.0, 3)),
+        ci(f.eo.1, "95% بوٹسٹریپ وقفہ", &ltr),
+    ));
+    let correction = match r.correction {
+        "holm" => "متعدد موازنوں کے لیے ہولم کی اصلاح کے بعد",
+        "bh" => "متعدد موازنوں کے لیے بنجمنی–ہوکبرگ کی اصلاح کے بعد",
+        _ => "متعدد موازنوں کی اصلاح کے بغیر",
+    };
+    out.push(if f.significant.is_empty() {
+        format!(
+            "باقی سب کے مقابلے میں، {correction}، کسی گروہ کی موافق فیصلوں کی شرح میں اتنا فرق نہیں جو محض اتفاق سے بیان نہ ہو سکے ({} گروہ {} کی سطح پر جانچے گئے)۔",
+            f.tested, r.alpha
+        )
+    } else {
+        let list: Vec<String> =
+            f.significant.iter().map(|n| format!("{} ({} فیصدی پوائنٹ)", q(&n.label), ltr(points(n.value)))).collect();
+        format!(
+            "باقی سب کے مقابلے میں، {correction}، جانچے گئے {} میں سے {} گروہوں کی موافق فیصلوں کی شرح میں ایسا فرق ہے جو محض اتفاق سے بیان نہیں ہوتا: {}۔",
+            f.tested,
+            f.significant.len(),
+            list.join("؛ ")
+        )
+    });
+    out.push(match &f.verdicts {
+        Some((name, pass, fail, insufficient)) => format!(
+            "معیار {} کے تحت: {pass} کامیاب، {fail} ناکام، اور {insufficient} پر ڈیٹا کی کمی کے باعث رائے نہیں دی جا سکی۔",
+            q(name)
+        ),
+        None => "کوئی معیار منتخب نہیں کیا گیا، اس لیے کسی نتیجے کو کامیاب یا ناکام قرار نہیں دیا گیا۔".to_owned(),
+    });
+    out.push(
+        "شرحوں میں فرق مزید تحقیق کا اشارہ ہے، امتیازی سلوک کا ثبوت نہیں؛ اور فرق کا نہ ہونا انصاف کا ثبوت نہیں۔ \
+         ان اعداد کو اس سیاق کے ساتھ پڑھیں کہ فیصلے اور ڈیٹا کیسے بنے۔"
+            .to_owned(),
+    );
+    out
+}
