@@ -1,11 +1,16 @@
-//! Loads N registered AI systems into a database for the register benchmark
-//! (`bench/register/run.sh`). Usage: `seed_bench DATABASE_URL N`.
+//! Loads N AI systems into a database for the register and review-queue benchmarks
+//! (`bench/register/run.sh`, `bench/review/run.sh`). Usage: `seed_bench DATABASE_URL N [AWAITING]`.
 //!
-//! It goes through the store's real API (create, submit, review, register), so the rows are
-//! exactly what the application would have written.
+//! Every system but the last AWAITING (default 0) is registered; those are high-risk and left
+//! waiting for the ethics board, with one approval each. A reviewer account
+//! `bench-reviewer@example.pk` (password `bench-reviewer`) is made for the queue benchmark.
+//! It goes through the store's real API (create, answer, submit, review, register), so the rows
+//! are exactly what the application would have written.
 
 use mizan_register::{Record, Status};
-use mizan_store::{ActorRef, OrgKind, OrgScope, Principal, RegulatorScope, Store};
+use mizan_store::{
+    ActorRef, OrgKind, OrgScope, Principal, RegulatorScope, ReviewDecision, ReviewerScope, Store,
+};
 use serde_json::json;
 
 #[tokio::main]
@@ -13,12 +18,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let url = args.next().ok_or("usage: seed_bench DATABASE_URL N")?;
     let n: usize = args.next().ok_or("usage: seed_bench DATABASE_URL N")?.parse()?;
+    let awaiting: usize = args.next().map_or(Ok(0), |a| a.parse())?;
     let store = Store::connect(&url).await?;
     store.migrate().await?;
-    let regulator = store.create_org("bench-regulator", "Bench regulator", OrgKind::Regulator).await?;
+    let reg_org = store.create_org("bench-regulator", "Bench regulator", OrgKind::Regulator).await?;
     let reg = RegulatorScope::of(&Principal {
         user: None,
-        org: regulator,
+        org: reg_org.clone(),
         roles: vec![],
         permissions: Default::default(),
         via_token: false,
@@ -34,6 +40,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let actor = ActorRef { user_id: None, name: "bench".into() };
+    let mut reviewers = vec![];
+    for (i, email) in ["bench-reviewer@example.pk", "bench-reviewer-2@example.pk"].into_iter().enumerate() {
+        let hash = mizan_server::auth::hash_password("bench-reviewer")?;
+        let user = store.create_user(email, &format!("Bench reviewer {i}"), &hash).await?;
+        store.add_membership(user.id, reg_org.id, "reviewer").await?;
+        reviewers.push(
+            ReviewerScope::of(&Principal {
+                user: Some(user),
+                org: reg_org.clone(),
+                roles: vec!["reviewer".into()],
+                permissions: ["review:decide".to_owned()].into(),
+                via_token: false,
+            })
+            .ok_or("reviewer scope")?,
+        );
+    }
+    let low_risk = serde_json::from_value(json!({"is_ai_system": "no"}))?;
+    let mut high_risk: mizan_rules::Answers = serde_json::from_value(json!({
+        "is_ai_system": "yes", "role": "provider", "gpai_model": "no", "annex_i_safety_component": "no",
+        "annex_iii_area": "essential_services", "profiling": "yes", "interacts_with_people": "no",
+        "generates_synthetic_content": "no", "emotion_or_biometric_categorisation": "no",
+        "deep_fake_or_public_text": "no"
+    }))?;
+    for p in [
+        "p5a_manipulation",
+        "p5b_vulnerabilities",
+        "p5c_social_scoring",
+        "p5d_crime_prediction",
+        "p5e_face_scraping",
+        "p5f_emotion_work_education",
+        "p5g_biometric_categorisation",
+        "p5h_realtime_rbi",
+    ] {
+        high_risk.insert(p.to_owned(), "no".to_owned());
+    }
+    let impact = serde_json::from_value(json!({
+        "decision_type": "informs_human", "reversibility": "easily", "duration": "brief", "rights_affected": "no",
+        "vulnerable_groups": "no", "personal_data": "none", "scale": "under_1k", "opacity": "fully",
+        "human_review": "all", "bias_testing": "continuously", "appeal_route": "yes", "logging": "yes"
+    }))?;
     for i in 0..n {
         let org = &orgs[i % orgs.len()];
         let scope = OrgScope::new(org.id);
@@ -49,9 +95,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }))
         .map_err(|e| format!("{e:?}"))?;
         let id = store.create_system(scope, &actor, &record, false).await?;
-        store.submit(scope, &id, &actor, "").await?;
-        store.regulator_transition(reg, &id, Status::UnderReview, &actor, "bench").await?;
-        store.regulator_transition(reg, &id, Status::Registered, &actor, "bench").await?;
+        store.set_impact_answers(scope, &id, &actor, &impact).await?;
+        if i + awaiting >= n {
+            store.set_risk_answers(scope, &id, &actor, &high_risk).await?;
+            let v = store.submit(scope, &id, &actor, "").await?;
+            store.decide_review(&reviewers[1], &id, v, ReviewDecision::Approve, "bench").await?;
+        } else {
+            store.set_risk_answers(scope, &id, &actor, &low_risk).await?;
+            store.submit(scope, &id, &actor, "").await?;
+            store.regulator_transition(reg, &id, Status::UnderReview, &actor, "bench").await?;
+            store.regulator_transition(reg, &id, Status::Registered, &actor, "bench").await?;
+        }
         if i % 1000 == 999 {
             eprintln!("{} systems loaded", i + 1);
         }

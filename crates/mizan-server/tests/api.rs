@@ -40,7 +40,7 @@ async fn register_flow_from_draft_to_public_with_versions() {
     let queue =
         json_of(http().get(app.url("/api/v1/regulator/queue")).bearer_auth(&reg).send().await.unwrap()).await;
     assert!(
-        queue.as_array().unwrap().iter().any(|s| s["id"] == id.as_str()),
+        queue["items"].as_array().unwrap().iter().any(|s| s["id"] == id.as_str()),
         "submitted system is in the queue"
     );
 
@@ -848,7 +848,15 @@ async fn ethics_board_review_gates_registration() {
     // It is in every reviewer's queue; registration is refused with the reason.
     let queue =
         json_of(http().get(app.url("/api/v1/review/queue")).bearer_auth(&r1).send().await.unwrap()).await;
-    assert!(queue.as_array().unwrap().iter().any(|q| q["id"] == id.as_str()));
+    assert!(queue["items"].as_array().unwrap().iter().any(|q| q["id"] == id.as_str()));
+    let total = queue["total"].as_u64().unwrap();
+    assert!(total >= 3, "two demo systems and this one: {queue}");
+    let paged = json_of(
+        http().get(app.url("/api/v1/review/queue?per_page=1&page=2")).bearer_auth(&r1).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!((paged["items"].as_array().unwrap().len(), paged["total"].as_u64()), (1, Some(total)));
+    assert_eq!(paged["items"][0]["id"], queue["items"][1]["id"], "pages follow the same order");
     let take_up = http()
         .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
         .bearer_auth(&reg)
@@ -895,7 +903,10 @@ async fn ethics_board_review_gates_registration() {
         http().get(app.url("/api/v1/review/queue")).bearer_auth(&insider_token).send().await.unwrap(),
     )
     .await;
-    assert!(!own_queue.as_array().unwrap().iter().any(|q| q["id"] == id.as_str()), "own systems not queued");
+    assert!(
+        !own_queue["items"].as_array().unwrap().iter().any(|q| q["id"] == id.as_str()),
+        "own systems not queued"
+    );
 
     // One approval is not enough; a second review by the same person is refused.
     let first = review(&r1, &id, 1, "approve", "oversight is adequate").await.unwrap();
@@ -964,7 +975,7 @@ async fn ethics_board_review_gates_registration() {
     assert_eq!(submit(id3.clone()).await.unwrap().status(), 200);
     let queue =
         json_of(http().get(app.url("/api/v1/review/queue")).bearer_auth(&r1).send().await.unwrap()).await;
-    assert!(!queue.as_array().unwrap().iter().any(|q| q["id"] == id3.as_str()));
+    assert!(!queue["items"].as_array().unwrap().iter().any(|q| q["id"] == id3.as_str()));
     let st = json_of(
         http()
             .get(app.url(&format!("/api/v1/review/systems/{id3}/versions/1")))

@@ -346,3 +346,36 @@ async fn provider_submits_regulator_registers_public_sees_it() {
     b.check_a11y("obligations").await;
     b.quit().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_approves_in_urdu_and_the_regulator_sees_it() {
+    let mut b = Browser::start().await;
+    b.sign_in("reviewer2@regulator.demo").await;
+    b.wait_url("/").await;
+    b.open("/review").await;
+    b.expect_text("h1", "Ethics-board review").await;
+    b.click("a.lang-switch").await;
+    b.expect_text("h1", "اخلاقیات بورڈ کا جائزہ").await;
+    b.check_a11y("review-queue-ur").await;
+    b.expect_text("table.review-queue", "سینے کے ایکسرے").await;
+    b.click("table.review-queue a[href^='/review/systems/']").await;
+    b.wait_url("/review/systems/").await;
+    b.expect_text("section.review-state", "منظور").await;
+    b.check_a11y("review-system-ur").await;
+    let url = b.driver.current_url().await.expect("url").to_string();
+    let id = url.rsplit('/').next().expect("id").to_owned();
+
+    b.click("input[name=decision][value=approve]").await;
+    b.fill("#reason", "اپیل کا طریقہ واضح ہے اور ڈاکٹر ہر فوری کیس دیکھتا ہے۔").await;
+    b.click("form.review-form button[type=submit]").await;
+    b.wait_url("/review").await;
+    b.expect_text("table.review-queue", "جائزہ ہو چکا").await;
+
+    // The regulator sees both approvals, with the reviewer's reasons in the language written.
+    b.sign_in("admin@regulator.demo").await;
+    b.wait_url("/").await;
+    b.open(&format!("/regulator/systems/{id}")).await;
+    b.expect_text("section.review-state", "ڈاکٹر ہر فوری کیس").await;
+    b.check_a11y("regulator-review-state").await;
+    b.quit().await;
+}

@@ -357,3 +357,63 @@ async fn public_error_report_form_gives_a_reference() {
     let queue = text(provider.get(app.url("/app/reports")).send().await.unwrap()).await;
     assert!(queue.contains("The purpose is out of date"), "the report reaches the owning organisation");
 }
+
+#[tokio::test]
+async fn review_form_explains_mistakes_in_the_readers_language() {
+    let app = TestApp::start(true).await;
+    let reviewer = sign_in(&app, "reviewer3@regulator.demo", password("reviewer3@regulator.demo")).await;
+    let editor = sign_in(&app, "editor@indus-bank.demo", password("editor@indus-bank.demo")).await;
+    let queue = text(reviewer.get(app.url("/review")).send().await.unwrap()).await;
+    let start = queue.find("href=\"/review/systems/").expect("a system in the queue") + 22;
+    let id = queue[start..start + 8].to_owned();
+    assert_eq!(editor.get(app.url("/review")).send().await.unwrap().status(), 403, "providers cannot review");
+
+    let page = text(reviewer.get(app.url(&format!("/review/systems/{id}"))).send().await.unwrap()).await;
+    let version = page.split("name=\"version\" value=\"").nth(1).expect("version field")[..1].to_owned();
+    let token = csrf(&app, &reviewer).await;
+    let post = |fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("csrf", token.clone())];
+        form.extend(fields);
+        reviewer
+            .post(app.url(&format!("/review/systems/{id}")))
+            .header("accept-language", "ur")
+            .form(&form)
+            .send()
+    };
+    // No reasons: the page comes back, in Urdu, with the message; nothing is recorded.
+    let res =
+        post(vec![("decision", "approve".into()), ("version", version.clone()), ("reason", " ".into())])
+            .await
+            .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(text(res).await.contains("اپنی وجوہات لکھیں"));
+    // No decision chosen.
+    let res = post(vec![("version", version.clone()), ("reason", "fine".into())]).await.unwrap();
+    assert_eq!(res.status(), 422);
+    // A stale version.
+    let res = post(vec![("decision", "approve".into()), ("version", "99".into()), ("reason", "fine".into())])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(text(res).await.contains("نیا ورژن"));
+    let state = app.store.review_state(&id, version.parse().unwrap()).await.unwrap();
+    assert!(state.reviews.iter().all(|r| !r.reviewer_name.starts_with("reviewer3")), "nothing recorded");
+
+    // A good review is recorded and the reviewer returns to the queue.
+    let res = post(vec![
+        ("decision", "request_changes".into()),
+        ("version", version.clone()),
+        ("reason", "name the appeal desk".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 303);
+    let state = app.store.review_state(&id, version.parse().unwrap()).await.unwrap();
+    assert!(
+        state.reviews.iter().any(|r| r.decision == "request_changes" && r.reason == "name the appeal desk")
+    );
+    // Sent back to its provider, the system leaves the queue.
+    let queue = text(reviewer.get(app.url("/review")).send().await.unwrap()).await;
+    assert!(!queue.contains(&format!("/review/systems/{id}")));
+    assert_eq!(reviewer.get(app.url(&format!("/review/systems/{id}"))).send().await.unwrap().status(), 404);
+}

@@ -150,10 +150,29 @@ impl ReviewState {
 pub struct QueueItem {
     /// The system.
     pub summary: SystemSummary,
-    /// Its review state for the latest version.
-    pub state: ReviewState,
+    /// The tier the need follows from (an override wins).
+    pub tier: String,
+    /// Impact level, if assessed.
+    pub level: Option<String>,
+    /// What the policy asks for.
+    pub need: ReviewNeed,
+    /// Approvals of the latest version so far.
+    pub approvals: u32,
     /// Whether this reviewer already reviewed that version.
     pub reviewed_by_me: bool,
+}
+
+/// One page of the reviewer's queue.
+#[derive(Debug, Clone)]
+pub struct QueuePage {
+    /// Items on this page, oldest first.
+    pub items: Vec<QueueItem>,
+    /// Items in the whole queue.
+    pub total: usize,
+    /// This page, from 1.
+    pub page: usize,
+    /// Items per page.
+    pub per_page: usize,
 }
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -187,29 +206,61 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn review_queue(&self, scope: &ReviewerScope) -> Result<Vec<QueueItem>> {
+    pub async fn review_queue(
+        &self,
+        scope: &ReviewerScope,
+        page: usize,
+        per_page: usize,
+    ) -> Result<QueuePage> {
+        // One query for the whole queue: the classification, the latest override and the
+        // review counts of each system's latest version come as columns, so the page costs the
+        // same with ten systems waiting or ten thousand.
         let rows = sqlx::query(
             "SELECT s.id, s.public_id, s.org_id, s.status, s.draft_json, s.latest_version, s.registered_version, \
-             s.is_demo, s.updated_at, o.name AS org_name, \
+             s.is_demo, s.updated_at, o.name AS org_name, c.tier, c.impact_json, \
+             (SELECT t.tier FROM tier_overrides t WHERE t.system_id = s.id AND t.version = s.latest_version \
+              ORDER BY t.id DESC LIMIT 1) AS override_tier, \
+             (SELECT COUNT(*) FROM reviews r WHERE r.system_id = s.id AND r.version = s.latest_version \
+              AND r.decision = 'approve') AS approvals, \
              (SELECT COUNT(*) FROM reviews r WHERE r.system_id = s.id AND r.version = s.latest_version \
               AND r.reviewer_id = $1) AS mine \
              FROM systems s JOIN organisations o ON o.id = s.org_id \
+             LEFT JOIN classifications c ON c.system_id = s.id AND c.version = s.latest_version \
              WHERE s.status IN ('submitted', 'under_review') AND s.org_id <> $2 ORDER BY s.updated_at, s.id",
         )
         .bind(scope.user_id)
         .bind(scope.org_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut conn = self.pool.acquire().await?;
-        let mut items = Vec::with_capacity(rows.len());
+        let per_page = per_page.clamp(1, 200);
+        let page = page.max(1);
+        let mut items = Vec::new();
+        let mut total = 0;
         for row in &rows {
-            let (id, _, summary, _) = crate::systems::summary_from_row(row)?;
-            let state = state_of(&mut conn, id, summary.latest_version).await?;
-            if state.need.required {
-                items.push(QueueItem { reviewed_by_me: row.try_get::<i64, _>("mine")? > 0, summary, state });
+            let computed: Option<String> = row.try_get("tier")?;
+            let overridden: Option<String> = row.try_get("override_tier")?;
+            let tier = overridden.or(computed).unwrap_or_else(|| "minimal".to_owned());
+            let impact_json: Option<String> = row.try_get("impact_json")?;
+            let assessment: Option<Assessment> = impact_json.and_then(|j| serde_json::from_str(&j).ok());
+            let need = review_need(parse_tier(&tier)?, assessment.as_ref());
+            if !need.required {
+                continue;
             }
+            total += 1;
+            if total <= (page - 1) * per_page || items.len() >= per_page {
+                continue;
+            }
+            let (_, _, summary, _) = crate::systems::summary_from_row(row)?;
+            items.push(QueueItem {
+                summary,
+                tier,
+                level: assessment.map(|a| a.level.level),
+                need,
+                approvals: u32::try_from(row.try_get::<i64, _>("approvals")?).unwrap_or(u32::MAX),
+                reviewed_by_me: row.try_get::<i64, _>("mine")? > 0,
+            });
         }
-        Ok(items)
+        Ok(QueuePage { items, total, page, per_page })
     }
 
     /// A system as a reviewer sees it: any organisation's system while it waits for review.
@@ -375,9 +426,7 @@ pub(crate) async fn state_of(conn: &mut sqlx::AnyConnection, id: i64, version: i
     .await?;
     let tier = overridden.unwrap_or(computed_tier);
     let assessment: Option<Assessment> = serde_json::from_str(&impact_json).ok();
-    let parsed_tier: Tier = serde_json::from_value(serde_json::Value::String(tier.clone()))
-        .map_err(|e| StoreError::Corrupt(format!("tier `{tier}`: {e}")))?;
-    let need = review_need(parsed_tier, assessment.as_ref());
+    let need = review_need(parse_tier(&tier)?, assessment.as_ref());
     let rows = sqlx::query(
         "SELECT version, reviewer_name, decision, reason, at FROM reviews \
          WHERE system_id = $1 AND version = $2 ORDER BY id",
@@ -399,4 +448,9 @@ pub(crate) async fn state_of(conn: &mut sqlx::AnyConnection, id: i64, version: i
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(ReviewState { version, tier, level: assessment.map(|a| a.level.level), need, reviews })
+}
+
+fn parse_tier(tier: &str) -> Result<Tier> {
+    serde_json::from_value(serde_json::Value::String(tier.to_owned()))
+        .map_err(|e| StoreError::Corrupt(format!("tier `{tier}`: {e}")))
 }

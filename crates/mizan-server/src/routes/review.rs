@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use mizan_register::Record;
@@ -34,18 +34,38 @@ pub fn reviewer(p: &Principal) -> Result<ReviewerScope, AppError> {
 #[template(path = "review_queue.html")]
 struct QueuePage {
     ctx: Ctx,
-    items: Vec<QueueItem>,
+    queue: mizan_store::QueuePage,
 }
+
+impl QueuePage {
+    fn pages(&self) -> usize {
+        self.queue.total.div_ceil(self.queue.per_page).max(1)
+    }
+}
+
+/// Paging of the queue.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct QueueParams {
+    /// Page, from 1.
+    pub page: Option<usize>,
+    /// Items per page (1 to 200; 50 by default).
+    pub per_page: Option<usize>,
+}
+
+/// Queue items shown per page unless asked otherwise.
+const PER_PAGE: usize = 50;
 
 /// `GET /review`: systems waiting for the ethics board that this reviewer may review.
 pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
     SignedIn(p): SignedIn,
+    Query(q): Query<QueueParams>,
 ) -> Result<Response, AppError> {
     let scope = reviewer(&p)?;
-    let items = state.store.review_queue(&scope).await?;
-    Ok(render(&QueuePage { ctx, items }))
+    let queue = state.store.review_queue(&scope, q.page.unwrap_or(1), q.per_page.unwrap_or(PER_PAGE)).await?;
+    Ok(render(&QueuePage { ctx, queue }))
 }
 
 #[derive(Template)]
@@ -201,16 +221,68 @@ fn state_out(id: &str, s: &ReviewState) -> ReviewStateOut {
     }
 }
 
-/// The reviewer's queue.
-#[utoipa::path(get, path = "/api/v1/review/queue", tag = "review", security(("token" = [])),
-    responses((status = 200, body = Vec<ReviewStateOut>), (status = 403, content_type = "application/problem+json")))]
+/// A system waiting for the ethics board.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueItemOut {
+    /// Public id.
+    pub id: String,
+    /// Name in English.
+    pub name: String,
+    /// Owning organisation.
+    pub organisation: String,
+    /// The version to review.
+    pub version: i64,
+    /// Tier the need follows from.
+    pub tier: String,
+    /// Impact level, if assessed.
+    pub impact_level: Option<String>,
+    /// Approvals needed.
+    pub approvals_needed: u32,
+    /// Approvals so far.
+    pub approvals: u32,
+    /// Whether the caller already reviewed this version.
+    pub reviewed_by_me: bool,
+}
+
+/// One page of the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueOut {
+    /// Items, oldest first.
+    pub items: Vec<QueueItemOut>,
+    /// Items in the whole queue.
+    pub total: usize,
+    /// This page.
+    pub page: usize,
+    /// Items per page.
+    pub per_page: usize,
+}
+
+/// The reviewer's queue: systems of other organisations awaiting review, oldest first.
+#[utoipa::path(get, path = "/api/v1/review/queue", tag = "review", security(("token" = [])), params(QueueParams),
+    responses((status = 200, body = QueueOut), (status = 403, content_type = "application/problem+json")))]
 pub async fn api_queue(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
-) -> Result<Json<Vec<ReviewStateOut>>, AppError> {
+    Query(q): Query<QueueParams>,
+) -> Result<Json<QueueOut>, AppError> {
     let scope = reviewer(&p)?;
-    let items = state.store.review_queue(&scope).await?;
-    Ok(Json(items.iter().map(|i| state_out(&i.summary.public_id, &i.state)).collect()))
+    let page = state.store.review_queue(&scope, q.page.unwrap_or(1), q.per_page.unwrap_or(PER_PAGE)).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|i: &QueueItem| QueueItemOut {
+            id: i.summary.public_id.clone(),
+            name: i.summary.name_en.clone(),
+            organisation: i.summary.org_name.clone(),
+            version: i.summary.latest_version,
+            tier: i.tier.clone(),
+            impact_level: i.level.clone(),
+            approvals_needed: i.need.reviewers,
+            approvals: i.approvals,
+            reviewed_by_me: i.reviewed_by_me,
+        })
+        .collect();
+    Ok(Json(QueueOut { items, total: page.total, page: page.page, per_page: page.per_page }))
 }
 
 /// A review decision.
