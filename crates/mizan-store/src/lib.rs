@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod decisions;
 mod obligations;
 mod public;
 mod reports;
@@ -25,10 +26,11 @@ use tokio::sync::Mutex;
 
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
 pub use mizan_rules::review::ReviewNeed;
+pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};
-pub use reviews::{QueueItem, Review, ReviewDecision, ReviewState, ReviewerScope};
+pub use reviews::{QueueItem, QueuePage, Review, ReviewDecision, ReviewState, ReviewerScope};
 pub use systems::{
     ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, StoredClassification,
     SystemSummary, SystemView, VersionInfo,

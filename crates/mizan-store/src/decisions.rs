@@ -1,0 +1,272 @@
+//! Logged automated decisions: the record and its key, beside the leaf the ledger holds.
+//!
+//! The ledger (a transparency log, outside the database) holds one fixed-size commitment per
+//! decision; this table holds what it commits to. A decision is acknowledged only after both
+//! are durable: the server appends to the log first and writes these rows second, so a crash in
+//! between leaves an orphan leaf that nobody was promised and nobody can link to anyone.
+
+use std::collections::HashMap;
+
+use mizan_register::Status;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::{OrgScope, Result, Store, StoreError, now, random_code};
+
+/// A decision about to be stored, after its leaf is in the log.
+#[derive(Debug, Clone)]
+pub struct NewDecision {
+    /// The provider's idempotency key (unique per system).
+    pub idempotency_key: String,
+    /// SHA-256 (hex) of the submitted item, to tell a retry from a different decision.
+    pub body_sha256: String,
+    /// The system version that made it.
+    pub system_version: i64,
+    /// Canonical JSON of the decision record the leaf commits to.
+    pub record_json: String,
+    /// The per-decision HMAC key, hex.
+    pub hmac_key: String,
+    /// When the decision was made (RFC 3339).
+    pub decided_at: String,
+    /// Index of its leaf in the log.
+    pub leaf_index: u64,
+    /// Hex leaf hash (RFC 6962 `SHA-256(0x00 || leaf)`).
+    pub leaf_hash: String,
+    /// The receipt reference (see [`Store::new_decision_reference`]).
+    pub reference: String,
+}
+
+/// A stored decision.
+#[derive(Debug, Clone)]
+pub struct StoredDecision {
+    /// Receipt reference: unguessable, it is what the decision's holder keeps.
+    pub reference: String,
+    /// The system's public id.
+    pub system: String,
+    /// The system version.
+    pub system_version: i64,
+    /// The provider's idempotency key.
+    pub idempotency_key: String,
+    /// SHA-256 of the submitted item.
+    pub body_sha256: String,
+    /// Leaf index.
+    pub leaf_index: u64,
+    /// Leaf hash, hex.
+    pub leaf_hash: String,
+    /// Canonical record; `None` once erased.
+    pub record_json: Option<String>,
+    /// HMAC key, hex; `None` once erased.
+    pub hmac_key: Option<String>,
+    /// Decision time.
+    pub decided_at: String,
+    /// When it was logged.
+    pub logged_at: String,
+    /// When it was erased, if it was.
+    pub erased_at: Option<String>,
+}
+
+/// Where decisions of a system may be logged.
+#[derive(Debug, Clone, Copy)]
+pub struct DecisionTarget {
+    system_id: i64,
+    /// Newest submitted version.
+    pub latest_version: i64,
+}
+
+const COLS: &str = "d.reference, s.public_id, d.system_version, d.idempotency_key, d.body_sha256, d.leaf_index, \
+    d.leaf_hash, d.record_json, d.hmac_key, d.decided_at, d.logged_at, d.erased_at";
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<StoredDecision> {
+    Ok(StoredDecision {
+        reference: r.try_get("reference")?,
+        system: r.try_get("public_id")?,
+        system_version: r.try_get("system_version")?,
+        idempotency_key: r.try_get("idempotency_key")?,
+        body_sha256: r.try_get("body_sha256")?,
+        leaf_index: u64::try_from(r.try_get::<i64, _>("leaf_index")?)
+            .map_err(|e| StoreError::Corrupt(format!("leaf index: {e}")))?,
+        leaf_hash: r.try_get("leaf_hash")?,
+        record_json: r.try_get("record_json")?,
+        hmac_key: r.try_get("hmac_key")?,
+        decided_at: r.try_get("decided_at")?,
+        logged_at: r.try_get("logged_at")?,
+        erased_at: r.try_get("erased_at")?,
+    })
+}
+
+impl Store {
+    /// A fresh receipt reference: 20 characters of a 32-letter alphabet (100 bits), so holding
+    /// it is what entitles one to the record.
+    #[must_use]
+    pub fn new_decision_reference() -> String {
+        random_code(20)
+    }
+
+    /// Checks that `scope`'s organisation owns `public_id` and that it can log decisions
+    /// (it has a submitted version and is not retired).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown system or one of another organisation;
+    /// [`StoreError::Conflict`] for a system with no submitted version, or a retired one.
+    pub async fn decision_target(&self, scope: OrgScope, public_id: &str) -> Result<DecisionTarget> {
+        let mut tx = self.begin_scoped_read(scope).await?;
+        let row = sqlx::query("SELECT id, status, latest_version FROM systems WHERE public_id = $1 AND org_id = $2")
+            .bind(public_id)
+            .bind(scope.org_id())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
+        tx.commit().await?;
+        let status = Status::parse(&row.try_get::<String, _>("status")?)?;
+        let latest_version: i64 = row.try_get("latest_version")?;
+        if latest_version == 0 {
+            return Err(StoreError::Conflict(format!(
+                "system `{public_id}` has no submitted version; submit it before logging decisions"
+            )));
+        }
+        if status == Status::Retired {
+            return Err(StoreError::Conflict(format!("system `{public_id}` is retired; it cannot log decisions")));
+        }
+        Ok(DecisionTarget { system_id: row.try_get("id")?, latest_version })
+    }
+
+    /// Decisions already logged under any of `keys`, by key.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn decisions_by_key(
+        &self,
+        scope: OrgScope,
+        target: DecisionTarget,
+        keys: &[&str],
+    ) -> Result<HashMap<String, StoredDecision>> {
+        let mut out = HashMap::new();
+        let mut tx = self.begin_scoped_read(scope).await?;
+        for chunk in keys.chunks(500) {
+            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id \
+                 WHERE d.system_id = $1 AND d.idempotency_key IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(target.system_id);
+            for k in chunk {
+                q = q.bind(*k);
+            }
+            for row in q.fetch_all(&mut *tx).await? {
+                let d = from_row(&row)?;
+                out.insert(d.idempotency_key.clone(), d);
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Stores a batch of decisions whose leaves are already durable in the log, all or nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when an idempotency key was taken meanwhile (nothing is written).
+    pub async fn insert_decisions(&self, scope: OrgScope, target: DecisionTarget, rows: &[NewDecision]) -> Result<()> {
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
+        let logged_at = now();
+        // Multi-row inserts: 11 parameters a row, 50 rows a statement.
+        for chunk in rows.chunks(50) {
+            let mut sql = String::from(
+                "INSERT INTO decisions (system_id, reference, idempotency_key, body_sha256, system_version, \
+                 leaf_index, leaf_hash, record_json, hmac_key, decided_at, logged_at, erased_at) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 11;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, NULL)",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10,
+                    b + 11
+                ));
+            }
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for d in chunk {
+                let index = i64::try_from(d.leaf_index)
+                    .map_err(|_| StoreError::Conflict(format!("leaf index {} out of range", d.leaf_index)))?;
+                q = q
+                    .bind(target.system_id)
+                    .bind(&d.reference)
+                    .bind(&d.idempotency_key)
+                    .bind(&d.body_sha256)
+                    .bind(d.system_version)
+                    .bind(index)
+                    .bind(&d.leaf_hash)
+                    .bind(&d.record_json)
+                    .bind(&d.hmac_key)
+                    .bind(&d.decided_at)
+                    .bind(&logged_at);
+            }
+            if let Err(e) = q.execute(&mut *tx).await {
+                return Err(if crate::is_unique_violation(&e) {
+                    StoreError::Conflict("an idempotency key in this batch was logged meanwhile; retry the batch".into())
+                } else {
+                    e.into()
+                });
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A decision by its receipt reference (whoever holds the reference may read it).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown reference.
+    pub async fn decision(&self, reference: &str) -> Result<StoredDecision> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id WHERE d.reference = $1"
+        )))
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { what: "receipt", id: reference.to_owned() })?;
+        from_row(&row)
+    }
+
+    /// Erases a decision's record and key (a data-protection request). The leaf stays in the
+    /// log, which still verifies; without `k` it can no longer be linked to anyone.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown reference or one of another organisation.
+    pub async fn erase_decision(&self, scope: OrgScope, reference: &str) -> Result<()> {
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
+        let res = sqlx::query(
+            "UPDATE decisions SET record_json = NULL, hmac_key = NULL, erased_at = $1 \
+             WHERE reference = $2 AND system_id IN (SELECT id FROM systems WHERE org_id = $3)",
+        )
+        .bind(now())
+        .bind(reference)
+        .bind(scope.org_id())
+        .execute(&mut *tx)
+        .await?;
+        if res.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "decision", id: reference.to_owned() });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many decisions the database holds (all systems); the ledger's size must never be
+    /// smaller.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn count_decisions(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM decisions").fetch_one(&self.pool).await?)
+    }
+}
