@@ -31,6 +31,8 @@ enum Command {
     Explain(cmd::explain::ExplainArgs),
     /// Verify and inspect decision-ledger logs (C2SP tlog-tiles directories).
     Log(cmd::log::LogArgs),
+    /// Audit decisions: `mizan audit fairness` reports group fairness with intervals.
+    Audit(cmd::audit::AuditArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Classify(args) => cmd::classify::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Log(args) => cmd::log::run(args),
+        Command::Audit(args) => cmd::audit::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

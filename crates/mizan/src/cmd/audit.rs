@@ -1,0 +1,235 @@
+//! `mizan audit fairness`: a bias assessment of a decisions file.
+//!
+//! Reads the needed columns (`mizan-fairness-io`, which also hashes the file), builds the
+//! report (`mizan-fairness`: rates with intervals, disparities, corrected group comparisons,
+//! a seeded bootstrap, preset verdicts) and renders it (`mizan-fairness-report`) as JSON,
+//! text or one self-contained HTML page, to stdout or `--output`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use mizan_fairness_io::mizan_fairness::{Correction, EdgeMode, bootstrap, preset, report};
+use mizan_fairness_report::{Document, Source};
+
+/// Arguments of `mizan audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    command: AuditCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Group fairness of decisions: rates by group with intervals, disparities (fairlearn
+    /// definitions), corrected comparisons, a seeded bootstrap and preset verdicts.
+    Fairness(FairnessArgs),
+}
+
+/// Report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Every number, with counts, seed and input hash (the documented format).
+    Json,
+    /// A readable summary.
+    Text,
+    /// One self-contained, printable page with charts and an English and Urdu summary.
+    Html,
+}
+
+/// Multiple-comparison correction.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CorrectionArg {
+    /// Holm step-down (family-wise error rate).
+    Holm,
+    /// Benjamini–Hochberg (false discovery rate).
+    Bh,
+    /// No correction.
+    None,
+}
+
+#[derive(Debug, Args)]
+struct FairnessArgs {
+    /// Decisions file: CSV with a header row.
+    #[arg(long)]
+    input: PathBuf,
+    /// Column with the true outcome.
+    #[arg(long)]
+    label: String,
+    /// Column with the decision (or prediction).
+    #[arg(long)]
+    prediction: String,
+    /// Sensitive feature columns, comma-separated; groups are every combination of their values.
+    #[arg(long, value_delimiter = ',', required = true)]
+    sensitive: Vec<String>,
+    /// Control feature: groups are compared within each of its values.
+    #[arg(long)]
+    control: Option<String>,
+    /// Sample weight column.
+    #[arg(long)]
+    weight: Option<String>,
+    /// The favourable value of label and decision; inferred for 0/1, -1/1 and true/false.
+    #[arg(long, allow_hyphen_values = true)]
+    pos_label: Option<String>,
+    /// A fairness standard to judge against: pk-national, eu-ai-act-data-governance,
+    /// nyc-ll144 or us-four-fifths.
+    #[arg(long)]
+    preset: Option<String>,
+    /// Output format [default: from the --output extension, else text].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Write the report here instead of to standard output.
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Bootstrap replicates (B) for the worst-case summaries; 0 turns the bootstrap off.
+    #[arg(long, default_value_t = 1000)]
+    bootstrap: u32,
+    /// Seed of the bootstrap's random stream (recorded in the report).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Correction across the group-versus-rest comparisons of each rate.
+    #[arg(long, value_enum, default_value = "holm")]
+    correction: CorrectionArg,
+    /// Groups with fewer rows are flagged as too small to judge.
+    #[arg(long, default_value_t = 30)]
+    min_group_size: u64,
+    /// Groups with fewer favourable (or unfavourable) decisions are flagged as too small.
+    #[arg(long, default_value_t = 5)]
+    min_events: u64,
+    /// Reproduce fairlearn's edge cases: a zero denominator gives 0 instead of undefined.
+    #[arg(long)]
+    fairlearn_compat: bool,
+}
+
+/// Runs `mizan audit`.
+///
+/// # Errors
+/// Unreadable or malformed input (the message names the column, row or line), unknown
+/// presets, and failures writing the output.
+pub fn run(args: AuditArgs) -> Result<()> {
+    match args.command {
+        AuditCommand::Fairness(a) => fairness(&a),
+    }
+}
+
+fn fairness(a: &FairnessArgs) -> Result<()> {
+    if let Some(bad) = a.sensitive.iter().find(|s| s.trim().is_empty()) {
+        bail!(
+            "`--sensitive` has an empty column name (`{bad}`)\nhint: separate column names with commas, e.g. `--sensitive sex,age_band`"
+        );
+    }
+    for (i, s) in a.sensitive.iter().enumerate() {
+        if a.sensitive[..i].contains(s) {
+            bail!("column `{s}` is listed twice in `--sensitive`\nhint: list each sensitive column once");
+        }
+    }
+    let preset = match &a.preset {
+        None => None,
+        Some(name) => Some(preset::find(name).with_context(|| {
+            let names: Vec<String> = preset::builtin().iter().map(|p| format!("`{}`", p.name)).collect();
+            format!("unknown preset `{name}`\nhint: the presets are {}", names.join(", "))
+        })?),
+    };
+    let format = a.format.unwrap_or_else(|| format_from(a.output.as_deref()));
+    let spec = mizan_fairness_io::Spec {
+        label: a.label.clone(),
+        prediction: a.prediction.clone(),
+        sensitive: a.sensitive.clone(),
+        control: a.control.clone(),
+        weight: a.weight.clone(),
+        pos_label: a.pos_label.clone(),
+    };
+    let loaded = mizan_fairness_io::load(&a.input, &spec)
+        .with_context(|| format!("cannot audit `{}`", a.input.display()))?;
+    let cfg = report::Config {
+        mode: if a.fairlearn_compat { EdgeMode::FairlearnCompat } else { EdgeMode::Honest },
+        min_rows: a.min_group_size,
+        min_events: a.min_events,
+        preset,
+        correction: match a.correction {
+            CorrectionArg::Holm => Correction::Holm,
+            CorrectionArg::Bh => Correction::BenjaminiHochberg,
+            CorrectionArg::None => Correction::None,
+        },
+        bootstrap: bootstrap::Config {
+            replicates: a.bootstrap,
+            seed: a.seed,
+            ..bootstrap::Config::default()
+        },
+        ..report::Config::default()
+    };
+    let built = report::build(&loaded.cells, &cfg);
+    let source = Source {
+        input: a.input.display().to_string(),
+        sha256: loaded.sha256,
+        rows: u64::try_from(loaded.rows).unwrap_or(u64::MAX),
+        label: a.label.clone(),
+        prediction: a.prediction.clone(),
+        pos_label: loaded.pos_label.clone(),
+        weight: a.weight.clone(),
+    };
+    let doc = Document::new(&built, source, env!("CARGO_PKG_VERSION"), &reproduce(a, &loaded.pos_label));
+    let out = match format {
+        Format::Json => mizan_fairness_report::json(&doc)?,
+        Format::Text => mizan_fairness_report::text(&doc),
+        Format::Html => mizan_fairness_report::html(&doc),
+    };
+    match &a.output {
+        Some(path) => {
+            std::fs::write(path, out)
+                .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
+            tracing::info!(path = %path.display(), rows = built.rows, groups = built.groups.len(), "wrote fairness report");
+        }
+        None => print!("{out}"),
+    }
+    Ok(())
+}
+
+fn format_from(output: Option<&Path>) -> Format {
+    let ext = output.and_then(Path::extension).and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("json") => Format::Json,
+        Some("html" | "htm") => Format::Html,
+        _ => Format::Text,
+    }
+}
+
+/// Quotes `s` for a POSIX shell when it needs it.
+fn sh(s: &str) -> String {
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./,:=+@%".contains(c));
+    if plain { s.to_owned() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+}
+
+/// The command line that recomputes this report (format and output left out).
+fn reproduce(a: &FairnessArgs, pos_label: &str) -> String {
+    let mut parts = vec![
+        "mizan audit fairness".to_owned(),
+        format!("--input {}", sh(&a.input.display().to_string())),
+        format!("--label {}", sh(&a.label)),
+        format!("--prediction {}", sh(&a.prediction)),
+        format!("--sensitive {}", sh(&a.sensitive.join(","))),
+    ];
+    if let Some(c) = &a.control {
+        parts.push(format!("--control {}", sh(c)));
+    }
+    if let Some(w) = &a.weight {
+        parts.push(format!("--weight {}", sh(w)));
+    }
+    parts.push(format!("--pos-label {}", sh(pos_label)));
+    if let Some(p) = &a.preset {
+        parts.push(format!("--preset {}", sh(p)));
+    }
+    let correction = match a.correction {
+        CorrectionArg::Holm => "holm",
+        CorrectionArg::Bh => "bh",
+        CorrectionArg::None => "none",
+    };
+    parts.push(format!(
+        "--bootstrap {} --seed {} --correction {correction} --min-group-size {} --min-events {}",
+        a.bootstrap, a.seed, a.min_group_size, a.min_events
+    ));
+    if a.fairlearn_compat {
+        parts.push("--fairlearn-compat".to_owned());
+    }
+    parts.join(" ")
+}
