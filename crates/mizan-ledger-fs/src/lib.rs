@@ -1,30 +1,37 @@
-//! Filesystem storage and the group-commit sequencer thread for the decision ledger.
+//! Filesystem storage for the decision ledger.
 //!
 //! [`FsStore`] lays a log out as C2SP tlog-tiles files under one directory. Every write goes
 //! temp file → write → fsync → rename → fsync directory, so a file is either absent or
 //! complete; tiles and bundles are never overwritten. The latest signed checkpoint record
-//! lives in `.state/latest` (not served). [`FsStore::open`] takes an exclusive lock on
-//! `.state/lock` so only one writer runs per log. [`Sequencer`] batches submissions (up to N
-//! entries or T milliseconds) and acknowledges each submitter only after its batch is durable.
+//! lives in `.state/latest` and the staging journal in `.state/journal` (neither is served).
+//! [`FsStore::open`] takes an exclusive lock on `.state/lock` so only one writer runs per log.
+//!
+//! The journal is one append-only file of framed records (`u32` length, SHA-256 of the
+//! payload, payload); staging a batch is one `write` and one `fdatasync`, which is the group
+//! commit. A record torn by a crash fails its checksum and is cut off when the store is next
+//! opened for writing. Group commit itself is [`Sequencer`], re-exported from the engine.
 #![warn(missing_docs)]
 
 /// The ledger engine, re-exported so a caller needs one dependency.
 pub use mizan_ledger as ledger;
 
+pub use mizan_ledger::sequencer::{Ack, Pending, Sequencer, SequencerConfig};
+
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use mizan_ledger::LedgerError;
-use mizan_ledger::log::{LeafIndex, Log};
 use mizan_ledger::store::{CHECKPOINT_PATH, LogStore};
+use sha2::{Digest, Sha256};
 
 const LATEST: &str = ".state/latest";
 const LOCK: &str = ".state/lock";
+const JOURNAL: &str = ".state/journal";
+/// Frame header: `u32` big-endian payload length, then the payload's SHA-256.
+const FRAME_HEADER: usize = 4 + 32;
 
 /// A log directory on the local filesystem.
 #[derive(Debug)]
@@ -32,6 +39,7 @@ pub struct FsStore {
     root: PathBuf,
     cas: Mutex<()>,
     tmp_counter: AtomicU64,
+    journal: Mutex<Option<File>>,
     _lock: Option<File>,
 }
 
@@ -60,10 +68,29 @@ impl FsStore {
                 lock_path.display()
             ))
         })?;
+        let journal_path = root.join(JOURNAL);
+        let mut journal = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(&journal_path)
+            .map_err(|e| io_err(&journal_path, "cannot open journal", &e))?;
+        // Cut off a record torn by a crash, so later appends stay readable.
+        let bytes = fs::read(&journal_path).map_err(|e| io_err(&journal_path, "cannot read", &e))?;
+        let valid = frames(&bytes).1;
+        if valid < bytes.len() {
+            journal.set_len(valid as u64).map_err(|e| io_err(&journal_path, "cannot truncate", &e))?;
+            journal.sync_all().map_err(|e| io_err(&journal_path, "cannot fsync", &e))?;
+        }
+        journal.flush().map_err(|e| io_err(&journal_path, "cannot flush", &e))?;
+        File::open(&state)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_err(&state, "cannot fsync directory", &e))?;
         Ok(Self {
             root: root.to_owned(),
             cas: Mutex::new(()),
             tmp_counter: AtomicU64::new(0),
+            journal: Mutex::new(Some(journal)),
             _lock: Some(lock),
         })
     }
@@ -71,7 +98,13 @@ impl FsStore {
     /// Opens `root` for reading only (no lock; writes fail).
     #[must_use]
     pub fn read_only(root: &Path) -> Self {
-        Self { root: root.to_owned(), cas: Mutex::new(()), tmp_counter: AtomicU64::new(0), _lock: None }
+        Self {
+            root: root.to_owned(),
+            cas: Mutex::new(()),
+            tmp_counter: AtomicU64::new(0),
+            journal: Mutex::new(None),
+            _lock: None,
+        }
     }
 
     fn path(&self, rel: &str) -> Result<PathBuf, LedgerError> {
@@ -150,92 +183,51 @@ impl LogStore for FsStore {
         self.atomic_write(&self.root.join(LATEST), new)?;
         Ok(true)
     }
-}
 
-/// Group-commit settings.
-#[derive(Clone, Copy, Debug)]
-pub struct SequencerConfig {
-    /// Most entries in one batch.
-    pub max_entries: usize,
-    /// Longest a submission waits for others to join its batch.
-    pub max_wait: Duration,
-}
+    fn stage(&self, record: &[u8]) -> Result<(), LedgerError> {
+        self.writable()?;
+        let path = self.root.join(JOURNAL);
+        let len = u32::try_from(record.len()).map_err(|_| {
+            LedgerError::Storage(format!("staging record of {} bytes is too large", record.len()))
+        })?;
+        let mut frame = Vec::with_capacity(FRAME_HEADER + record.len());
+        frame.extend_from_slice(&len.to_be_bytes());
+        frame.extend_from_slice(&Sha256::digest(record));
+        frame.extend_from_slice(record);
+        let mut guard = self.journal.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let file = guard.as_mut().ok_or_else(|| LedgerError::Storage("journal is not open".into()))?;
+        file.write_all(&frame).map_err(|e| io_err(&path, "cannot append to", &e))?;
+        // The one sync of a group commit.
+        file.sync_data().map_err(|e| io_err(&path, "cannot fsync", &e))
+    }
 
-impl Default for SequencerConfig {
-    fn default() -> Self {
-        Self { max_entries: 4096, max_wait: Duration::from_millis(5) }
+    fn staged(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let bytes = self.read(JOURNAL)?.unwrap_or_default();
+        Ok(frames(&bytes).0)
+    }
+
+    fn clear_staged(&self) -> Result<(), LedgerError> {
+        self.writable()?;
+        let path = self.root.join(JOURNAL);
+        let guard = self.journal.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let file = guard.as_ref().ok_or_else(|| LedgerError::Storage("journal is not open".into()))?;
+        file.set_len(0).map_err(|e| io_err(&path, "cannot truncate", &e))?;
+        file.sync_all().map_err(|e| io_err(&path, "cannot fsync", &e))
     }
 }
 
-type Reply = mpsc::Sender<Result<Vec<LeafIndex>, LedgerError>>;
-
-/// A running sequencer thread; clone the handle to submit from many threads.
-#[derive(Clone, Debug)]
-pub struct Sequencer {
-    tx: mpsc::Sender<(Vec<Vec<u8>>, Reply)>,
-    state: Arc<Mutex<Log>>,
-}
-
-impl Sequencer {
-    /// Starts the batching thread over `log`.
-    #[must_use]
-    pub fn start(log: Log, config: SequencerConfig) -> Self {
-        let (tx, rx) = mpsc::channel::<(Vec<Vec<u8>>, Reply)>();
-        let state = Arc::new(Mutex::new(log));
-        let log = state.clone();
-        thread::spawn(move || {
-            while let Ok(first) = rx.recv() {
-                let deadline = Instant::now() + config.max_wait;
-                let mut pending = vec![first];
-                let mut count = pending[0].0.len();
-                while count < config.max_entries {
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    match rx.recv_timeout(left) {
-                        Ok(sub) => {
-                            count += sub.0.len();
-                            pending.push(sub);
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let all: Vec<&[u8]> = pending.iter().flat_map(|(e, _)| e.iter().map(Vec::as_slice)).collect();
-                let mut guard = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                let result = guard.append_batch(&all);
-                drop(guard);
-                match result {
-                    Ok(indices) => {
-                        let mut at = 0;
-                        for (entries, reply) in pending {
-                            let n = entries.len();
-                            let _ = reply.send(Ok(indices[at..at + n].to_vec()));
-                            at += n;
-                        }
-                    }
-                    Err(e) => {
-                        for (_, reply) in pending {
-                            let _ = reply.send(Err(e.clone()));
-                        }
-                    }
-                }
-            }
-        });
-        Self { tx, state }
+/// The complete records of a journal and the length of the valid prefix holding them.
+fn frames(bytes: &[u8]) -> (Vec<Vec<u8>>, usize) {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(header) = bytes.get(at..at + FRAME_HEADER) {
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let Some(payload) = bytes.get(at + FRAME_HEADER..at + FRAME_HEADER + len) else { break };
+        if Sha256::digest(payload)[..] != header[4..] {
+            break;
+        }
+        out.push(payload.to_vec());
+        at += FRAME_HEADER + len;
     }
-
-    /// Submits entries and blocks until their batch is durable and in a signed checkpoint.
-    ///
-    /// # Errors
-    /// The batch's error (no entry of a failed batch is acknowledged).
-    pub fn submit(&self, entries: Vec<Vec<u8>>) -> Result<Vec<LeafIndex>, LedgerError> {
-        let (rtx, rrx) = mpsc::channel();
-        self.tx
-            .send((entries, rtx))
-            .map_err(|_| LedgerError::Storage("the sequencer thread has stopped".into()))?;
-        rrx.recv().map_err(|_| LedgerError::Storage("the sequencer thread has stopped".into()))?
-    }
-
-    /// Runs `f` with the log (for checkpoints, proofs and receipts).
-    pub fn with_log<T>(&self, f: impl FnOnce(&Log) -> T) -> T {
-        f(&self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
-    }
+    (out, at)
 }

@@ -2,10 +2,11 @@
 //! and verification of the directory from scratch.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use mizan_ledger::LedgerError;
-use mizan_ledger::log::Log;
+use mizan_ledger::log::{LeafIndex, Log};
 use mizan_ledger::note::NoteSigner;
 use mizan_ledger::store::LogStore;
 use mizan_ledger::verify::verify_log;
@@ -58,28 +59,66 @@ fn concurrent_submitters_share_batches_and_get_contiguous_indices() {
     let log = Log::open(store, signer(), ORIGIN).unwrap();
     let seq = Sequencer::start(
         log,
-        SequencerConfig { max_entries: 64, max_wait: std::time::Duration::from_millis(20) },
-    );
+        SequencerConfig { max_batch: 64, max_wait: Duration::from_millis(20), ..SequencerConfig::default() },
+    )
+    .unwrap();
     let handles: Vec<_> = (0..8)
         .map(|t| {
             let seq = seq.clone();
             std::thread::spawn(move || {
                 let mut got = Vec::new();
                 for i in 0..10u32 {
-                    let idx = seq.submit(vec![format!("t{t}-{i}").into_bytes(), b"pair".to_vec()]).unwrap();
-                    assert_eq!(idx.len(), 2);
-                    assert_eq!(idx[1].0, idx[0].0 + 1);
-                    got.extend(idx);
+                    let acks = seq.submit(vec![format!("t{t}-{i}").into_bytes(), b"pair".to_vec()]).unwrap();
+                    assert_eq!(acks.len(), 2);
+                    assert_eq!(acks[1].index.0, acks[0].index.0 + 1);
+                    got.extend(acks.iter().map(|a| a.index.0));
                 }
                 got
             })
         })
         .collect();
-    let mut all: Vec<u64> = handles.into_iter().flat_map(|h| h.join().unwrap()).map(|i| i.0).collect();
+    let mut all: Vec<u64> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
     all.sort_unstable();
     assert_eq!(all, (0..160).collect::<Vec<_>>());
-    assert_eq!(seq.with_log(Log::size), 160);
+    assert_eq!(seq.wait_published(160, Duration::from_secs(10)).unwrap(), 160);
+    assert_eq!(seq.reader().size(), 160);
+    drop(seq.shutdown().unwrap());
     let ro = FsStore::read_only(&dir);
     assert_eq!(verify_log(&ro, &signer().verifier()).unwrap().size, 160);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn journal_survives_restart_and_a_torn_tail_is_cut_off() {
+    let dir = tmpdir("journal");
+    {
+        let store = Arc::new(FsStore::open(&dir).unwrap());
+        let mut log = Log::open(store.clone(), signer(), ORIGIN).unwrap();
+        log.append_batch(&[b"zero".to_vec()]).unwrap();
+        // A batch acknowledged by the sequencer, then the process died before integrating it.
+        store
+            .stage(&mizan_ledger::log::encode_staged(1, &[b"one".to_vec(), b"two".to_vec()]).unwrap())
+            .unwrap();
+        assert_eq!(store.staged().unwrap().len(), 1);
+    }
+    // A crash in the middle of the next append left half a frame.
+    let journal = dir.join(".state/journal");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    let good = bytes.len();
+    bytes.extend_from_slice(&[0, 0, 0, 50, 1, 2, 3]);
+    std::fs::write(&journal, &bytes).unwrap();
+    let store = Arc::new(FsStore::open(&dir).unwrap());
+    assert_eq!(std::fs::metadata(&journal).unwrap().len(), good as u64, "torn tail cut off");
+    let log = Log::open(store.clone(), signer(), ORIGIN).unwrap();
+    assert_eq!(log.size(), 3);
+    log.receipt(LeafIndex(2)).unwrap().verify(b"two", &signer().verifier()).unwrap();
+    // The sequencer empties the integrated journal and appends after it.
+    let seq = Sequencer::start(log, SequencerConfig::default()).unwrap();
+    assert_eq!(std::fs::metadata(&journal).unwrap().len(), 0);
+    let acks = seq.submit(vec![b"three".to_vec()]).unwrap();
+    assert_eq!((acks[0].index.0, acks[0].covered_at), (3, 4));
+    assert!(std::fs::metadata(&journal).unwrap().len() > 0, "staged before the acknowledgement");
+    drop(seq.shutdown().unwrap());
+    assert_eq!(verify_log(&FsStore::read_only(&dir), &signer().verifier()).unwrap().size, 4);
     let _ = std::fs::remove_dir_all(&dir);
 }

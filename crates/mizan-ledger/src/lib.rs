@@ -2,9 +2,11 @@
 //!
 //! RFC 6962 / RFC 9162 Merkle hashing and proofs ([`merkle`]), the C2SP tlog-tiles layout
 //! ([`tile`]), signed notes, checkpoints, cosignatures and tlog-proof receipts ([`note`],
-//! [`checkpoint`]), a storage trait ([`store`]), the sequencer ([`log`]) and privacy-preserving
-//! leaf commitments ([`leaf`]). The crate does no I/O: storage, clock and randomness come in as
-//! parameters.
+//! [`checkpoint`]), a storage trait ([`store`]), the single-writer log and its readers ([`log`]),
+//! a cache of expanded hash tiles for fast proofs ([`tilecache`]), group commit over threads and
+//! channels ([`sequencer`]) and privacy-preserving leaf commitments ([`leaf`]). The crate does no
+//! I/O: storage comes in through [`store::LogStore`], and randomness and wall-clock time as
+//! parameters (the sequencer's batching timer is the only clock it reads).
 #![warn(missing_docs)]
 
 pub mod checkpoint;
@@ -12,8 +14,10 @@ pub mod leaf;
 pub mod log;
 pub mod merkle;
 pub mod note;
+pub mod sequencer;
 pub mod store;
 pub mod tile;
+pub mod tilecache;
 pub mod verify;
 pub mod witness;
 

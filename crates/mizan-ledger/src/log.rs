@@ -1,14 +1,18 @@
-//! The sequencer: one writer appends batches of entries, integrates them into tiles, signs a
-//! checkpoint and publishes it, in crash-safe order.
+//! The log: one writer integrates batches of entries into tiles, signs a checkpoint and
+//! publishes it, in crash-safe order; any number of [`LogReader`]s prove inclusion and
+//! consistency from the tiles meanwhile.
 //!
 //! Order per batch: write the entry bundles and hash tiles (write-once, durable) → sign the new
 //! checkpoint → compare-and-swap the latest signed checkpoint record → publish `checkpoint`.
-//! A crash at any point leaves either the old or the new latest record; on [`Log::open`] the log
-//! re-adopts entries staged beyond the latest checkpoint (integration is idempotent), checks
-//! its recomputed root against the latest signed checkpoint, and republishes it. Exclusive
-//! writer locking and group-commit timing belong to the caller (see `mizan-ledger-fs`).
+//! A crash at any point leaves either the old or the new latest record. [`Log::open`]
+//! reconciles: it refuses to run if the published checkpoint is ahead of the latest signed
+//! record, checks the root recomputed from tiles against that record, republishes it, then
+//! integrates what a crashed writer left beyond it: first the staging journal (batches the
+//! [`crate::sequencer::Sequencer`] acknowledged), then entry bundles written by a direct
+//! [`Log::append_batch`] that did not finish. Integration is idempotent, so both are safe to
+//! repeat. Exclusive writer locking belongs to the store (see `mizan-ledger-fs`).
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::LedgerError;
 use crate::checkpoint::{Checkpoint, TlogProof, open_checkpoint};
@@ -16,22 +20,31 @@ use crate::merkle::{self, Hash, HashReader};
 use crate::note::NoteSigner;
 use crate::store::LogStore;
 use crate::tile::{self, TILE_HEIGHT, TILE_WIDTH, TileId};
+use crate::tilecache::TileCache;
 
 /// Position of a leaf in the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LeafIndex(pub u64);
 
-/// Reads complete-subtree hashes from the hash tiles of a log of `size` leaves.
+/// Reads complete-subtree hashes from the hash tiles of a log of `size` leaves, through a
+/// [`TileCache`] when given one.
 pub struct TileReader<'a> {
     store: &'a dyn LogStore,
     size: u64,
+    cache: Option<&'a TileCache>,
 }
 
 impl<'a> TileReader<'a> {
     /// A reader over the tiles written for a tree of `size` leaves.
     #[must_use]
     pub fn new(store: &'a dyn LogStore, size: u64) -> Self {
-        Self { store, size }
+        Self { store, size, cache: None }
+    }
+
+    /// A reader that keeps the tiles it reads, expanded, in `cache`.
+    #[must_use]
+    pub fn cached(store: &'a dyn LogStore, size: u64, cache: &'a TileCache) -> Self {
+        Self { store, size, cache: Some(cache) }
     }
 
     /// Reads and decodes one hash tile.
@@ -70,17 +83,166 @@ pub fn decode_tile(path: &str, bytes: &[u8], width: u16) -> Result<Vec<Hash>, Le
 
 impl HashReader for TileReader<'_> {
     fn subtree(&self, level: u8, n: u64) -> Result<Hash, LedgerError> {
+        let missing =
+            || LedgerError::Missing(format!("subtree {level}/{n} in a tree of size `{}`", self.size));
         let tl = level / TILE_HEIGHT;
         let r = level % TILE_HEIGHT;
-        let first = n << r; // first hash index at Merkle level 8 * tl
+        // First hash index at Merkle level 8 * tl, and how many hashes that level has.
+        let first = n.checked_mul(1u64 << r).ok_or_else(missing)?;
+        let count = self.size.checked_shr(u32::from(tl) * u32::from(TILE_HEIGHT)).unwrap_or(0);
+        if first.checked_add(1u64 << r).is_none_or(|end| end > count) {
+            return Err(missing());
+        }
         let id = tile::tile_for(tl, first, self.size);
-        let hashes = self.tile(id)?;
-        let off = usize::try_from(first - id.index * TILE_WIDTH).unwrap_or(usize::MAX);
-        let span = hashes
-            .get(off..off + (1usize << r))
-            .ok_or_else(|| LedgerError::Missing(format!("subtree {level}/{n} in tile `{}`", id.path())))?;
-        Ok(merkle::root_of_slice(span))
+        let off = first - id.index * TILE_WIDTH;
+        match self.cache {
+            Some(cache) => cache.get_or_load(id, || self.tile(id))?.get(r, off >> r).ok_or_else(missing),
+            None => {
+                let hashes = self.tile(id)?;
+                let off = usize::try_from(off).map_err(|_| missing())?;
+                let span = hashes.get(off..off + (1usize << r)).ok_or_else(missing)?;
+                Ok(merkle::root_of_slice(span))
+            }
+        }
     }
+}
+
+/// What readers see of the log: the latest published checkpoint.
+#[derive(Clone, Debug)]
+struct Head {
+    size: u64,
+    root: Hash,
+    checkpoint: Option<Arc<str>>,
+}
+
+/// A cheap, cloneable, thread-safe reader of a log: checkpoint, proofs and receipts for the
+/// latest published checkpoint, from the tiles (which never change) through a shared
+/// [`TileCache`]. The writer moves its head forward after each publish.
+#[derive(Clone)]
+pub struct LogReader {
+    store: Arc<dyn LogStore>,
+    cache: Arc<TileCache>,
+    head: Arc<RwLock<Head>>,
+}
+
+impl std::fmt::Debug for LogReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogReader").field("size", &self.size()).finish_non_exhaustive()
+    }
+}
+
+impl LogReader {
+    fn head(&self) -> Head {
+        self.head.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Size of the latest published checkpoint.
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.head.read().unwrap_or_else(PoisonError::into_inner).size
+    }
+
+    /// Root hash of the latest published checkpoint.
+    #[must_use]
+    pub fn root(&self) -> Hash {
+        self.head.read().unwrap_or_else(PoisonError::into_inner).root
+    }
+
+    /// The latest signed checkpoint note (empty log: `None`).
+    #[must_use]
+    pub fn checkpoint(&self) -> Option<Arc<str>> {
+        self.head.read().unwrap_or_else(PoisonError::into_inner).checkpoint.clone()
+    }
+
+    /// The tile cache's counters.
+    #[must_use]
+    pub fn cache_stats(&self) -> crate::tilecache::CacheStats {
+        self.cache.stats()
+    }
+
+    /// An inclusion proof for `index` in the tree of `size` leaves (`size` at most the
+    /// published size).
+    ///
+    /// # Errors
+    /// [`LedgerError::Proof`] when the index or size is out of range; storage errors.
+    pub fn prove_inclusion(&self, index: LeafIndex, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        let current = self.size();
+        if size > current {
+            return Err(LedgerError::Proof(format!(
+                "tree size `{size}` is beyond the published checkpoint size `{current}`"
+            )));
+        }
+        merkle::prove_inclusion(&TileReader::cached(self.store.as_ref(), current, &self.cache), index.0, size)
+    }
+
+    /// A consistency proof between sizes `old` and `new` (`new` at most the published size).
+    ///
+    /// # Errors
+    /// [`LedgerError::Proof`] when sizes are out of range; storage errors.
+    pub fn prove_consistency(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
+        let current = self.size();
+        if new > current {
+            return Err(LedgerError::Proof(format!(
+                "tree size `{new}` is beyond the published checkpoint size `{current}`"
+            )));
+        }
+        merkle::prove_consistency(&TileReader::cached(self.store.as_ref(), current, &self.cache), old, new)
+    }
+
+    /// A C2SP tlog-proof receipt for `index` against the latest published checkpoint.
+    ///
+    /// # Errors
+    /// [`LedgerError::Proof`] when the index is not yet in a published checkpoint; storage errors.
+    pub fn receipt(&self, index: LeafIndex) -> Result<TlogProof, LedgerError> {
+        let head = self.head();
+        let checkpoint = head.checkpoint.ok_or_else(|| {
+            LedgerError::Proof(format!("leaf `{}` is not in a checkpoint yet; the log is empty", index.0))
+        })?;
+        if index.0 >= head.size {
+            return Err(LedgerError::Proof(format!(
+                "leaf `{}` is not in a published checkpoint yet (size `{}`); try again shortly",
+                index.0, head.size
+            )));
+        }
+        let reader = TileReader::cached(self.store.as_ref(), head.size, &self.cache);
+        Ok(TlogProof {
+            extra: None,
+            index: index.0,
+            proof: merkle::prove_inclusion(&reader, index.0, head.size)?,
+            checkpoint: checkpoint.to_string(),
+        })
+    }
+}
+
+/// Encodes one staging-journal record: big-endian `u64` first index, `u32` count, then each
+/// entry as a big-endian `u16` length and its bytes.
+///
+/// # Errors
+/// [`LedgerError::Malformed`] for an entry over 65535 bytes or more than `u32::MAX` entries.
+pub fn encode_staged<E: AsRef<[u8]>>(start: u64, entries: &[E]) -> Result<Vec<u8>, LedgerError> {
+    let count = u32::try_from(entries.len())
+        .map_err(|_| LedgerError::Malformed(format!("batch of {} entries is too large", entries.len())))?;
+    let mut out = Vec::with_capacity(12 + entries.iter().map(|e| 2 + e.as_ref().len()).sum::<usize>());
+    out.extend_from_slice(&start.to_be_bytes());
+    out.extend_from_slice(&count.to_be_bytes());
+    out.extend_from_slice(&tile::encode_bundle(entries)?);
+    Ok(out)
+}
+
+/// Decodes a staging-journal record into its first index and entries.
+///
+/// # Errors
+/// [`LedgerError::Malformed`] when the record is not what [`encode_staged`] writes.
+pub fn decode_staged(record: &[u8]) -> Result<(u64, Vec<Vec<u8>>), LedgerError> {
+    let bad = |why: &str| LedgerError::Malformed(format!("staging record: {why}"));
+    let (head, body) = record.split_at_checked(12).ok_or_else(|| bad("shorter than its 12-byte header"))?;
+    let start = u64::from_be_bytes(head[..8].try_into().map_err(|_| bad("header"))?);
+    let count = u32::from_be_bytes(head[8..].try_into().map_err(|_| bad("header"))?);
+    let entries = tile::decode_bundle(body)?;
+    if entries.len() as u64 != u64::from(count) {
+        return Err(bad(&format!("header says {count} entries, body holds {}", entries.len())));
+    }
+    Ok((start, entries))
 }
 
 /// Tiles to write for one integration step.
@@ -99,6 +261,7 @@ pub struct Log {
     root: Hash,
     latest: Option<Vec<u8>>,
     edge: Edge,
+    reader: LogReader,
 }
 
 impl std::fmt::Debug for Log {
@@ -117,6 +280,19 @@ impl Log {
     /// [`LedgerError::Inconsistent`] when tiles disagree with the latest signed checkpoint or
     /// the published checkpoint is ahead of it; storage and signature errors.
     pub fn open(store: Arc<dyn LogStore>, signer: NoteSigner, origin: &str) -> Result<Self, LedgerError> {
+        Self::open_with_cache(store, signer, origin, Arc::new(TileCache::default()))
+    }
+
+    /// [`Log::open`] with a tile cache of the caller's size (shared with every [`LogReader`]).
+    ///
+    /// # Errors
+    /// As [`Log::open`].
+    pub fn open_with_cache(
+        store: Arc<dyn LogStore>,
+        signer: NoteSigner,
+        origin: &str,
+        cache: Arc<TileCache>,
+    ) -> Result<Self, LedgerError> {
         if signer.name() != origin {
             return Err(LedgerError::Signature(format!(
                 "log key is named `{}` but the origin is `{origin}`; the key name must equal the origin",
@@ -143,6 +319,15 @@ impl Log {
                 )));
             }
         }
+        let reader = LogReader {
+            store: store.clone(),
+            cache,
+            head: Arc::new(RwLock::new(Head {
+                size,
+                root,
+                checkpoint: latest.as_deref().map(|b| Arc::from(String::from_utf8_lossy(b).as_ref())),
+            })),
+        };
         let mut log = Self {
             store,
             signer,
@@ -151,6 +336,7 @@ impl Log {
             root,
             latest,
             edge: Edge { levels: Vec::new(), bundle: Vec::new() },
+            reader,
         };
         log.load_edge()?;
         let computed = merkle::tree_root(&TileReader::new(log.store.as_ref(), size), size)?;
@@ -162,12 +348,40 @@ impl Log {
         if let Some(bytes) = &log.latest {
             log.store.publish_checkpoint(bytes)?;
         }
-        // Re-adopt entries staged beyond the checkpoint by a batch that crashed mid-way.
+        // Batches the sequencer acknowledged (durable in the journal) but did not integrate.
+        let journaled = log.journaled_entries()?;
+        if !journaled.is_empty() {
+            log.append_batch(&journaled)?;
+        }
+        // Entries a direct append_batch wrote to bundles before it crashed.
         let staged = log.staged_entries()?;
         if !staged.is_empty() {
             log.append_batch(&staged)?;
         }
         Ok(log)
+    }
+
+    /// Entries of the staging journal beyond the latest checkpoint, which must continue it
+    /// without a gap.
+    fn journaled_entries(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        let mut out = Vec::new();
+        let mut at = self.size;
+        for record in self.store.staged()? {
+            let (start, entries) = decode_staged(&record)?;
+            let end = start + entries.len() as u64;
+            if end <= self.size {
+                continue; // integrated before the crash
+            }
+            if start != at {
+                return Err(LedgerError::Inconsistent(format!(
+                    "staging journal has a batch for leaves `{start}..{end}` but the log continues at \
+                     leaf `{at}`; the journal does not belong to this log state"
+                )));
+            }
+            out.extend(entries);
+            at = end;
+        }
+        Ok(out)
     }
 
     fn load_edge(&mut self) -> Result<(), LedgerError> {
@@ -253,6 +467,23 @@ impl Log {
         self.root
     }
 
+    /// The store this log writes to.
+    pub(crate) fn store_handle(&self) -> Arc<dyn LogStore> {
+        self.store.clone()
+    }
+
+    /// A reader that follows this log's published checkpoints.
+    #[must_use]
+    pub fn reader(&self) -> LogReader {
+        self.reader.clone()
+    }
+
+    /// The signer's verifier key.
+    #[must_use]
+    pub fn verifier(&self) -> crate::note::NoteVerifier {
+        self.signer.verifier()
+    }
+
     /// Appends `entries` (each at most 65535 bytes), makes them durable, integrates them,
     /// signs and publishes a checkpoint. Returns the contiguous indices assigned, in order.
     /// Nothing is acknowledged unless every step succeeded.
@@ -306,7 +537,8 @@ impl Log {
         for (path, data) in &writes {
             self.store.write_once(path, data)?;
         }
-        let root = merkle::tree_root(&TileReader::new(self.store.as_ref(), size), size)?;
+        let root =
+            merkle::tree_root(&TileReader::cached(self.store.as_ref(), size, &self.reader.cache), size)?;
         let cp = Checkpoint { origin: self.origin.clone(), size, root, extensions: Vec::new() };
         let signed = cp.sign(&self.signer)?;
         if !self.store.compare_and_swap_latest(self.latest.as_deref(), signed.as_bytes())? {
@@ -316,6 +548,8 @@ impl Log {
             ));
         }
         self.store.publish_checkpoint(signed.as_bytes())?;
+        *self.reader.head.write().unwrap_or_else(PoisonError::into_inner) =
+            Head { size, root, checkpoint: Some(Arc::from(signed.as_str())) };
         self.latest = Some(signed.into_bytes());
         self.size = size;
         self.root = root;
@@ -328,13 +562,7 @@ impl Log {
     /// # Errors
     /// [`LedgerError::Proof`] when the index or size is out of range; storage errors.
     pub fn prove_inclusion(&self, index: LeafIndex, size: u64) -> Result<Vec<Hash>, LedgerError> {
-        if size > self.size {
-            return Err(LedgerError::Proof(format!(
-                "tree size `{size}` is beyond the log's size `{}`",
-                self.size
-            )));
-        }
-        prove_inclusion(self.store.as_ref(), index, size, self.size)
+        self.reader.prove_inclusion(index, size)
     }
 
     /// A consistency proof between sizes `old` and `new` (`new <= self.size()`).
@@ -342,13 +570,7 @@ impl Log {
     /// # Errors
     /// [`LedgerError::Proof`] when sizes are out of range; storage errors.
     pub fn prove_consistency(&self, old: u64, new: u64) -> Result<Vec<Hash>, LedgerError> {
-        if new > self.size {
-            return Err(LedgerError::Proof(format!(
-                "tree size `{new}` is beyond the log's size `{}`",
-                self.size
-            )));
-        }
-        merkle::prove_consistency(&TileReader::new(self.store.as_ref(), self.size), old, new)
+        self.reader.prove_consistency(old, new)
     }
 
     /// A C2SP tlog-proof receipt for `index` against the latest signed checkpoint.
@@ -356,17 +578,7 @@ impl Log {
     /// # Errors
     /// [`LedgerError::Proof`] when the index is not yet in a checkpoint; storage errors.
     pub fn receipt(&self, index: LeafIndex) -> Result<TlogProof, LedgerError> {
-        let checkpoint = self.latest.as_deref().ok_or_else(|| {
-            LedgerError::Proof(format!("leaf `{}` is not in a checkpoint yet; the log is empty", index.0))
-        })?;
-        let checkpoint = String::from_utf8(checkpoint.to_vec())
-            .map_err(|_| LedgerError::Malformed("stored checkpoint is not UTF-8".into()))?;
-        Ok(TlogProof {
-            extra: None,
-            index: index.0,
-            proof: self.prove_inclusion(index, self.size)?,
-            checkpoint,
-        })
+        self.reader.receipt(index)
     }
 }
 

@@ -5,6 +5,11 @@
 //! idempotent), writing different bytes fails. The "latest signed checkpoint" record is
 //! separate from the published `checkpoint` file and changes only by compare-and-swap, so the
 //! log can never sign two different roots for one size.
+//!
+//! The staging journal holds batches that were made durable (and acknowledged) but may not be
+//! integrated into tiles yet: [`LogStore::stage`] appends one record with one sync, which is
+//! the group commit; [`crate::log::Log::open`] integrates whatever the journal holds beyond the
+//! latest signed checkpoint.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -44,6 +49,26 @@ pub trait LogStore: Send + Sync {
     /// # Errors
     /// [`LedgerError::Storage`] on an I/O failure.
     fn compare_and_swap_latest(&self, old: Option<&[u8]>, new: &[u8]) -> Result<bool, LedgerError>;
+
+    /// Appends `record` to the staging journal and makes it durable with one sync before
+    /// returning. A record is either wholly present afterwards or (after a crash during this
+    /// call) wholly absent.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure; the record may or may not be durable.
+    fn stage(&self, record: &[u8]) -> Result<(), LedgerError>;
+
+    /// Every record in the staging journal, oldest first; a record torn by a crash is left out.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn staged(&self) -> Result<Vec<Vec<u8>>, LedgerError>;
+
+    /// Empties the staging journal; called only when every staged entry is integrated.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn clear_staged(&self) -> Result<(), LedgerError>;
 }
 
 /// The published checkpoint's path.
@@ -54,6 +79,7 @@ pub const CHECKPOINT_PATH: &str = "checkpoint";
 pub struct MemoryStore {
     files: Mutex<HashMap<String, Vec<u8>>>,
     latest: Mutex<Option<Vec<u8>>>,
+    journal: Mutex<Vec<Vec<u8>>>,
 }
 
 impl MemoryStore {
@@ -116,5 +142,19 @@ impl LogStore for MemoryStore {
         }
         *latest = Some(new.to_vec());
         Ok(true)
+    }
+
+    fn stage(&self, record: &[u8]) -> Result<(), LedgerError> {
+        self.journal.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(record.to_vec());
+        Ok(())
+    }
+
+    fn staged(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        Ok(self.journal.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
+    }
+
+    fn clear_staged(&self) -> Result<(), LedgerError> {
+        self.journal.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        Ok(())
     }
 }

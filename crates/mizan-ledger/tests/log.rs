@@ -127,6 +127,15 @@ impl LogStore for Crashy {
         }
         self.inner.compare_and_swap_latest(o, n)
     }
+    fn stage(&self, r: &[u8]) -> Result<(), LedgerError> {
+        self.inner.stage(r)
+    }
+    fn staged(&self) -> Result<Vec<Vec<u8>>, LedgerError> {
+        self.inner.staged()
+    }
+    fn clear_staged(&self) -> Result<(), LedgerError> {
+        self.inner.clear_staged()
+    }
 }
 
 #[test]
