@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::cells::{Cells, Counts};
-use crate::metrics::{self, EdgeMode};
+use crate::metrics::{self, EdgeMode, RateTable};
 use crate::stats::Interval;
 
 /// Definition ID of the smallest impact ratio (selection rate over the stratum's highest)
@@ -50,6 +50,10 @@ pub struct Summary {
     pub estimate: f64,
     /// Percentile interval at the configured level (NaN when no replicate is defined).
     pub interval: Interval,
+    /// Mean of the defined replicates minus the estimate. Worst-case summaries (a maximum or
+    /// minimum over groups) lean towards larger disparities when groups are many or small, and
+    /// the percentile interval inherits that lean; a large value here says so.
+    pub bias: f64,
     /// Replicates in which the summary was undefined (NaN), left out of the interval.
     pub undefined: u32,
 }
@@ -77,23 +81,36 @@ pub struct Bootstrap {
 /// `None` for an unknown ID.
 #[must_use]
 pub fn summary(cells: &Cells, id: &str, mode: EdgeMode, min_rows: u64) -> Option<f64> {
-    if id == IMPACT_RATIO_MIN {
-        Some(crate::report::impact_ratio_min(cells, mode, min_rows))
-    } else {
-        metrics::fairlearn_scalar(cells, id, mode)
-    }
+    summaries(cells, &[id], mode, min_rows).pop().flatten()
+}
+
+/// Several summaries of the same cells, sharing one [`RateTable`]; `None` for unknown IDs.
+fn summaries<S: AsRef<str>>(cells: &Cells, ids: &[S], mode: EdgeMode, min_rows: u64) -> Vec<Option<f64>> {
+    let table = RateTable::new(cells, mode);
+    ids.iter()
+        .map(|id| {
+            let id = id.as_ref();
+            if id == IMPACT_RATIO_MIN {
+                Some(crate::report::impact_ratio_min(cells, mode, min_rows))
+            } else {
+                metrics::fairlearn_scalar_in(&table, id)
+            }
+        })
+        .collect()
 }
 
 /// Runs the bootstrap of the summaries `ids` (unknown IDs are skipped).
 #[must_use]
 pub fn run(cells: &Cells, ids: &[String], mode: EdgeMode, min_rows: u64, cfg: &Config) -> Bootstrap {
-    let ids: Vec<&String> = ids.iter().filter(|id| summary(cells, id, mode, min_rows).is_some()).collect();
+    let observed = summaries(cells, ids, mode, min_rows);
+    let (ids, estimates): (Vec<&String>, Vec<f64>) =
+        ids.iter().zip(observed).filter_map(|(id, v)| v.map(|v| (id, v))).unzip();
     let replicates: Vec<Vec<f64>> = (0..cfg.replicates)
         .into_par_iter()
         .map(|b| {
             let mut rng = replicate_rng(cfg.seed, b);
             let boot = resample(cells, &mut rng);
-            ids.iter().map(|id| summary(&boot, id, mode, min_rows).unwrap_or(f64::NAN)).collect()
+            summaries(&boot, &ids, mode, min_rows).into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
         })
         .collect();
     let q = (1.0 - cfg.level) / 2.0;
@@ -104,10 +121,13 @@ pub fn run(cells: &Cells, ids: &[String], mode: EdgeMode, min_rows: u64, cfg: &C
             let mut v: Vec<f64> = replicates.iter().map(|r| r[k]).filter(|x| !x.is_nan()).collect();
             v.sort_by(f64::total_cmp);
             let undefined = u32::try_from(replicates.len() - v.len()).unwrap_or(u32::MAX);
+            #[expect(clippy::cast_precision_loss, reason = "replicate counts are small")]
+            let mean = if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
             Summary {
                 id: (*id).clone(),
-                estimate: summary(cells, id, mode, min_rows).unwrap_or(f64::NAN),
+                estimate: estimates[k],
                 interval: Interval { lo: quantile(&v, q), hi: quantile(&v, 1.0 - q) },
+                bias: mean - estimates[k],
                 undefined,
             }
         })

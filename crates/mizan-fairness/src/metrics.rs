@@ -245,11 +245,47 @@ pub enum Agg {
     Mean,
 }
 
+/// Group rates per stratum for the three rates the scalar disparities use (selection rate,
+/// TPR, FPR), computed once so that many disparities of the same cells (as in every
+/// bootstrap replicate) do not recount them.
+#[derive(Debug, Clone)]
+pub struct RateTable {
+    /// Per stratum, per rate in [`RateTable::RATES`] order: group values and the overall value.
+    strata: Vec<[(Vec<f64>, f64); 3]>,
+}
+
+impl RateTable {
+    /// The rates the table holds, in order.
+    pub const RATES: [Rate; 3] = [Rate::SelectionRate, Rate::TruePositiveRate, Rate::FalsePositiveRate];
+
+    /// Computes the table of `cells`.
+    #[must_use]
+    pub fn new(cells: &crate::Cells, mode: EdgeMode) -> Self {
+        let strata = cells
+            .strata()
+            .iter()
+            .map(|s| Self::RATES.map(|r| by_group(cells, s.as_deref(), r, mode)))
+            .collect();
+        Self { strata }
+    }
+
+    fn get(&self, r: Rate) -> impl Iterator<Item = &(Vec<f64>, f64)> {
+        let k = Self::RATES.iter().position(|x| *x == r).unwrap_or(0);
+        self.strata.iter().map(move |s| &s[k])
+    }
+}
+
 /// A scalar fairlearn disparity by definition ID, such as
 /// `fairlearn:demographic_parity_difference:between_groups` or
 /// `fairlearn:equalized_odds_ratio:to_overall:mean`. `None` for an unknown ID.
 #[must_use]
 pub fn fairlearn_scalar(cells: &crate::Cells, id: &str, mode: EdgeMode) -> Option<f64> {
+    parse_scalar(id)?;
+    fairlearn_scalar_in(&RateTable::new(cells, mode), id)
+}
+
+/// What a scalar definition ID asks for: metric name, method, aggregation.
+fn parse_scalar(id: &str) -> Option<(&str, Method, Agg)> {
     let parts: Vec<&str> = id.split(':').collect();
     let (name, method, agg) = match parts.as_slice() {
         ["fairlearn", name, m] => (*name, *m, Agg::WorstCase),
@@ -262,15 +298,26 @@ pub fn fairlearn_scalar(cells: &crate::Cells, id: &str, mode: EdgeMode) -> Optio
         "to_overall" => Method::ToOverall,
         _ => return None,
     };
+    let known = [
+        "demographic_parity_difference",
+        "demographic_parity_ratio",
+        "equal_opportunity_difference",
+        "equal_opportunity_ratio",
+        "equalized_odds_difference",
+        "equalized_odds_ratio",
+    ];
+    known.contains(&name).then_some((name, method, agg))
+}
+
+/// [`fairlearn_scalar`] over an already computed [`RateTable`].
+#[must_use]
+pub fn fairlearn_scalar_in(table: &RateTable, id: &str) -> Option<f64> {
+    let (name, method, agg) = parse_scalar(id)?;
     let one = |r: Rate, diff: bool| {
         // Across strata the worst stratum counts (max difference, min ratio).
-        let vals: Vec<f64> = cells
-            .strata()
-            .iter()
-            .map(|s| {
-                let (v, o) = by_group(cells, s.as_deref(), r, mode);
-                if diff { difference(&v, o, method) } else { ratio(&v, o, method) }
-            })
+        let vals: Vec<f64> = table
+            .get(r)
+            .map(|(v, o)| if diff { difference(v, *o, method) } else { ratio(v, *o, method) })
             .collect();
         if diff { group_max(&vals) } else { group_min(&vals) }
     };

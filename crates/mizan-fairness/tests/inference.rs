@@ -119,6 +119,7 @@ fn bootstrap_is_reproducible_with_the_same_seed_and_differs_with_another() {
     for s in &a.summaries {
         assert!(s.interval.lo <= s.interval.hi, "{}: {:?}", s.id, s.interval);
         assert_eq!(s.undefined, 0);
+        assert!(s.bias.is_finite() && s.bias.abs() < 0.1, "{}: bias {}", s.id, s.bias);
     }
     // The estimate is the summary on the observed cells; DP difference is 0.5 − 0.36.
     assert!((a.summaries[0].estimate - 0.14).abs() < 1e-12);
