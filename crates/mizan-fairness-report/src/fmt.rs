@@ -81,6 +81,29 @@ pub fn boot_interval(r: &Report, id: &str, value: f64) -> Option<Interval> {
     same.then_some(s.interval)
 }
 
+/// One row of the worst-case summaries: definition ID, value, bootstrap interval and bias
+/// (both [`NA`] without a bootstrap), for every scalar and the smallest impact ratio.
+pub fn summary_rows(r: &Report) -> Vec<[String; 4]> {
+    let mut ids: Vec<(String, f64)> = r.scalars.iter().map(|s| (s.id.clone(), s.value)).collect();
+    if let Some(s) = boot(r, mizan_fairness::bootstrap::IMPACT_RATIO_MIN) {
+        ids.push((s.id.clone(), s.estimate));
+    }
+    ids.into_iter()
+        .map(|(id, value)| {
+            let ci = boot_interval(r, &id, value).map_or_else(|| NA.to_owned(), |i| interval(&i, 3));
+            let bias = boot(r, &id)
+                .filter(|s| !s.bias.is_nan())
+                .map_or_else(|| NA.to_owned(), |s| format!("{:+.3}", s.bias));
+            [id, num(value, 4), ci, bias]
+        })
+        .collect()
+}
+
+/// What the bias column means.
+pub const BIAS_NOTE: &str = "bias: mean of the bootstrap replicates minus the value. Worst-case summaries \
+    (a largest gap or smallest ratio over groups) lean towards larger disparities when groups are many or small, \
+    and so do their intervals; a large bias says to read the interval with care.";
+
 /// A readable name for a definition ID.
 pub fn metric_name(id: &str) -> String {
     match id {

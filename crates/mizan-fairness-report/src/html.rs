@@ -289,24 +289,21 @@ fn summaries_table(out: &mut String, r: &Report) {
     let _ = write!(
         out,
         "<section id=\"summaries\"><h2>Worst-case summaries</h2><table><thead><tr><th scope=\"col\">Definition</th>\
-         <th scope=\"col\">Value</th><th scope=\"col\">{level}% bootstrap interval</th></tr></thead><tbody>"
+         <th scope=\"col\">Value</th><th scope=\"col\">{level}% bootstrap interval</th><th scope=\"col\">Bias</th>\
+         </tr></thead><tbody>"
     );
-    let mut ids: Vec<(String, f64)> = r.scalars.iter().map(|s| (s.id.clone(), s.value)).collect();
-    if let Some(s) = fmt::boot(r, mizan_fairness::bootstrap::IMPACT_RATIO_MIN) {
-        ids.push((s.id.clone(), s.estimate));
-    }
-    for (id, value) in ids {
-        let ci = fmt::boot_interval(r, &id, value).map_or_else(|| fmt::NA.to_owned(), |i| interval(&i, 3));
+    for [id, value, ci, bias] in fmt::summary_rows(r) {
         let _ = write!(
             out,
-            "<tr><td>{}<br><code class=\"muted\">{}</code></td>{}{}</tr>",
+            "<tr><td>{}<br><code class=\"muted\">{}</code></td>{}{}{}</tr>",
             esc(&metric_name(&id)),
             esc(&id),
-            tdn(&num(value, 4)),
-            tdn(&ci)
+            tdn(&value),
+            tdn(&ci),
+            tdn(&bias)
         );
     }
-    out.push_str("</tbody></table></section>");
+    let _ = write!(out, "</tbody></table><p class=\"legend\">{}</p></section>", esc(fmt::BIAS_NOTE));
 }
 
 fn comparisons_table(out: &mut String, r: &Report) {

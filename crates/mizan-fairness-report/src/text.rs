@@ -150,20 +150,10 @@ pub fn text(doc: &Document<'_>) -> String {
     );
 
     heading(&mut out, "Worst-case summaries");
-    let mut ids: Vec<(String, f64)> = r.scalars.iter().map(|s| (s.id.clone(), s.value)).collect();
-    if let Some(s) = fmt::boot(r, mizan_fairness::bootstrap::IMPACT_RATIO_MIN) {
-        ids.push((s.id.clone(), s.estimate));
-    }
-    let rows: Vec<Vec<String>> = ids
-        .into_iter()
-        .map(|(id, value)| {
-            let ci =
-                fmt::boot_interval(r, &id, value).map_or_else(|| fmt::NA.to_owned(), |i| interval(&i, 3));
-            vec![id, num(value, 4), ci]
-        })
-        .collect();
+    let rows: Vec<Vec<String>> = fmt::summary_rows(r).into_iter().map(Vec::from).collect();
     let level = r.bootstrap.as_ref().map_or(0.95, |b| b.level) * 100.0;
-    out.push_str(&table(&["definition", "value", &format!("{level}% bootstrap interval")], &rows));
+    out.push_str(&table(&["definition", "value", &format!("{level}% bootstrap interval"), "bias"], &rows));
+    out.push_str(&wrap(fmt::BIAS_NOTE, ""));
 
     heading(
         &mut out,
