@@ -39,6 +39,19 @@ fn lock_layout_reopen_and_verify() {
         assert!(dir.join("tile/1/000.p/1").is_file());
         assert!(dir.join("checkpoint").is_file());
         assert!(store.write_once("tile/0/000", b"other").is_err());
+        // Batched writes keep the write-once rule and leave no temporary files behind.
+        let same = store.read("tile/0/000").unwrap().unwrap();
+        let fresh = ("tile/9/000.p/1".to_owned(), vec![1u8; 32]);
+        let err = store.write_many(&[fresh.clone(), ("tile/0/000".into(), b"other".to_vec())]).unwrap_err();
+        assert!(matches!(err, LedgerError::Conflict(_)), "{err}");
+        store.write_many(&[("tile/0/000".into(), same), fresh]).unwrap();
+        assert_eq!(store.read("tile/9/000.p/1").unwrap(), Some(vec![1u8; 32]));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.join("tile/9"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().starts_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
         assert!(store.read("../etc/passwd").is_err());
     }
     // lock released on drop; reopen continues the same log

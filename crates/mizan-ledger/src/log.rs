@@ -534,9 +534,7 @@ impl Log {
         }
         // Bundles first (the durable record of the entries), then tiles.
         writes.sort_by_key(|(p, _)| !p.starts_with("tile/entries/"));
-        for (path, data) in &writes {
-            self.store.write_once(path, data)?;
-        }
+        self.store.write_many(&writes)?;
         let root =
             merkle::tree_root(&TileReader::cached(self.store.as_ref(), size, &self.reader.cache), size)?;
         let cp = Checkpoint { origin: self.origin.clone(), size, root, extensions: Vec::new() };

@@ -31,6 +31,16 @@ pub trait LogStore: Send + Sync {
     /// [`LedgerError::Conflict`] when different bytes are already stored at `path`.
     fn write_once(&self, path: &str, data: &[u8]) -> Result<(), LedgerError>;
 
+    /// Durably writes several write-once files (one integration step), with as few syncs as
+    /// the store can manage; the same rules as [`LogStore::write_once`] apply to each. The
+    /// default writes them one by one. A crash part-way may leave any subset written.
+    ///
+    /// # Errors
+    /// As [`LogStore::write_once`].
+    fn write_many(&self, files: &[(String, Vec<u8>)]) -> Result<(), LedgerError> {
+        files.iter().try_for_each(|(path, data)| self.write_once(path, data))
+    }
+
     /// Durably replaces the published `checkpoint` file.
     ///
     /// # Errors
