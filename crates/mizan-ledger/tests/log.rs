@@ -243,3 +243,18 @@ fn erased_commitments_cannot_be_linked_and_the_log_still_verifies() {
     assert!(LeafCommitment::commit("SHORT", 0, &serde_json::json!({}), &[0; 32]).is_err());
     assert!(LeafCommitment::from_bytes(&[2u8; 49]).is_err());
 }
+
+#[test]
+fn subtree_reads_outside_the_tree_are_errors_not_panics() {
+    use mizan_ledger::log::TileReader;
+    use mizan_ledger::merkle::HashReader;
+    let store = Arc::new(MemoryStore::new());
+    let mut log = Log::open(store.clone(), signer(), ORIGIN).unwrap();
+    log.append_batch(&(0..10).map(entry).collect::<Vec<_>>()).unwrap();
+    let r = TileReader::new(store.as_ref(), 10);
+    assert!(r.subtree(0, 9).is_ok());
+    // Before: a subtree past the last tile of a level underflowed the tile width and panicked.
+    for (level, n) in [(0, 10), (4, 5), (8, 0), (8, 300), (16, 1), (200, u64::MAX)] {
+        assert!(matches!(r.subtree(level, n), Err(LedgerError::Missing(_))), "{level}/{n}");
+    }
+}

@@ -370,3 +370,36 @@ fn the_log_writes_only_spec_paths() {
     }
     assert!(expected.is_subset(&written));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Untrusted bytes: every parser returns an error, never panics.
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300), pick in 0usize..6) {
+        // Bias towards almost-valid input by splicing the bytes into valid documents.
+        let base = [
+            "tile/0/x001/x234/067.p/8",
+            SPEC_PROOF_HEAD,
+            "This is an example message.\n\n— example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n",
+            "example.com/fancylog\n109482\nsFodV/vSp5O8n9a8QpW6PRY97tfOSW5bsc2Xl/EQi08=\n",
+            "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+            "",
+        ][pick];
+        let cut = base.len().min(bytes.len());
+        let mut doc = base.as_bytes()[..base.len() - cut].to_vec();
+        doc.extend_from_slice(&bytes);
+        let text = String::from_utf8_lossy(&doc);
+        let _ = TilePath::parse(&text);
+        let _ = TlogProof::parse(&text);
+        let _ = Note::parse(&doc);
+        let _ = Checkpoint::parse_body(&text);
+        let _ = mizan_ledger::note::NoteVerifier::from_vkey(&text);
+        let _ = mizan_ledger::note::NoteSigner::from_skey(&text);
+        let _ = tile::decode_bundle(&doc);
+        let _ = mizan_ledger::log::decode_staged(&doc);
+        let _ = mizan_ledger::leaf::LeafCommitment::from_bytes(&doc);
+    }
+}
