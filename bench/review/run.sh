@@ -26,7 +26,7 @@ jar="$data/cookies"
 csrf=$(curl -fs -c "$jar" -b "$jar" "$base/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
 curl -fs -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" \
   --data-urlencode "email=bench-reviewer@example.pk" --data-urlencode "password=bench-reviewer" "$base/login"
-cookie=$(awk '!/^#/ && NF >= 7 {printf "%s=%s; ", $6, $7}' "$jar")
+cookie=$(sed 's/^#HttpOnly_//' "$jar" | awk '!/^#/ && NF >= 7 {printf "%s=%s; ", $6, $7}')
 rows=$(curl -fs -H "Cookie: $cookie" "$base/review" | grep -c 'href="/review/systems/' || true)
 [ "$rows" -gt 0 ] || { echo "signed-in queue page shows no systems; sign-in failed?" >&2; exit 1; }
 echo "queue page lists $rows systems per page"

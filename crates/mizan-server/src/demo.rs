@@ -624,3 +624,62 @@ async fn demo_regulator(store: &Store) -> Result<mizan_store::Principal, StoreEr
 pub async fn count(store: &Store) -> Result<i64, StoreError> {
     store.count_demo_systems().await
 }
+
+/// The demo system whose decisions are logged, and how many.
+const DECISION_SYSTEM: (&str, &str) = ("demo-indus-bank", "Personal loan credit scoring");
+const DEMO_DECISIONS: usize = 24;
+
+/// Logs demo decisions of the personal-loan system through the same path as the API, unless
+/// that system already has some. Returns how many were logged.
+///
+/// # Errors
+/// Store and ledger errors.
+pub async fn seed_decisions(state: &crate::AppState) -> Result<usize, crate::error::AppError> {
+    let org = state.store.org_by_slug(DECISION_SYSTEM.0).await?;
+    let scope = OrgScope::new(org.id);
+    let Some(system) = state
+        .store
+        .org_systems(scope)
+        .await?
+        .into_iter()
+        .find(|s| s.name_en == DECISION_SYSTEM.1 && s.is_demo)
+    else {
+        return Ok(0);
+    };
+    let items: Vec<serde_json::Value> =
+        (0..DEMO_DECISIONS).map(|i| demo_decision(i, system.latest_version)).collect();
+    let (_, fresh) = crate::routes::decisions::log_batch(state, scope, &system.public_id, &items).await?;
+    Ok(if fresh { items.len() } else { 0 })
+}
+
+/// A plausible loan decision: income, obligations, tenure and history decide the score.
+fn demo_decision(i: usize, version: i64) -> serde_json::Value {
+    let n = i as f64;
+    let income = 45_000.0 + ((i * 37_919) % 160_000) as f64;
+    let existing = (i * 7) % 4;
+    let tenure = (i * 13) % 96;
+    let history = (i * 29) % 120;
+    let margin =
+        (income - 90_000.0) / 40_000.0 - 0.6 * existing as f64 + tenure as f64 / 48.0 + history as f64 / 60.0
+            - 1.2;
+    let score = 1.0 / (1.0 + (-margin).exp());
+    let minutes_ago = 60 * 24 * 6 - (n * 347.0) as i64;
+    let when = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes_ago);
+    let when = when.replace_nanosecond(0).unwrap_or(when);
+    json!({
+        "idempotency_key": format!("demo-loan-{i:03}"),
+        "system_version": version,
+        "model_hash": "sha256:demo-loan-model",
+        "features": {
+            "monthly_income_pkr": income,
+            "existing_loans": existing,
+            "months_at_employer": tenure,
+            "credit_history_months": history,
+        },
+        "output": if score >= 0.5 { "approve" } else { "decline" },
+        "score": (score * 1000.0).round() / 1000.0,
+        "human": {"involved": score < 0.5, "by": if score < 0.5 { Some("credit-officer") } else { None }},
+        "decided_at": when.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "subject_ref": format!("demo-applicant-{i:03}"),
+    })
+}

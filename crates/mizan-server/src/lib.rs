@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod demo;
 pub mod error;
 pub mod i18n;
+pub mod ledger;
 pub mod pages;
 pub mod router;
 pub mod routes;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// An argon2 hash checked when an e-mail is unknown, so sign-in takes the same time either way.
     pub dummy_hash: Arc<String>,
+    /// The decision ledger.
+    pub ledger: Arc<ledger::Ledger>,
 }
 
 impl AppState {
@@ -56,9 +59,14 @@ impl AppState {
     ///
     /// # Errors
     /// Only if password hashing is broken.
-    pub fn new(store: Store, config: Config) -> Result<AppState, String> {
+    pub fn new(store: Store, config: Config, ledger: ledger::Ledger) -> Result<AppState, String> {
         let dummy_hash = auth::hash_password("not a real password")?;
-        Ok(AppState { store, config: Arc::new(config), dummy_hash: Arc::new(dummy_hash) })
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            dummy_hash: Arc::new(dummy_hash),
+            ledger: Arc::new(ledger),
+        })
     }
 }
 

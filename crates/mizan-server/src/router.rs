@@ -6,7 +6,7 @@ use axum::middleware::from_fn;
 use axum::routing::{get, post};
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
-use crate::routes::{api, obligations, provider, public, regulator, review, risk, session};
+use crate::routes::{api, decisions, obligations, provider, public, regulator, review, risk, session};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -79,14 +79,25 @@ pub fn router(state: AppState) -> Router {
         .route("/regulator/queue", get(api::regulator_queue))
         .route("/regulator/systems/{id}/transitions", post(api::regulator_transition))
         .route("/regulator/systems/{id}/tier-override", post(api::regulator_override))
+        .route(
+            "/systems/{id}/decisions",
+            post(decisions::log_decisions).layer(DefaultBodyLimit::max(decisions::BODY_LIMIT)),
+        )
+        .route("/receipts/{reference}", get(decisions::receipt_status))
+        .route("/org/decisions/{reference}", axum::routing::delete(decisions::erase))
         .route("/review/queue", get(review::api_queue))
         .route("/review/systems/{id}/reviews", post(review::api_decide))
         .route("/review/systems/{id}/versions/{version}", get(review::api_state))
         .fallback(|| async { AppError::NotFound("endpoint".into()) })
         .layer(from_fn(render_api_errors));
 
+    // The decision log, read from its files (C2SP tlog-tiles).
+    let log =
+        Router::new().route("/{shard}/{*path}", get(decisions::log_file)).layer(from_fn(render_api_errors));
+
     Router::new()
         .nest("/api/v1", api)
+        .nest("/log", log)
         .route("/static/{file}", get(static_files::serve))
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -109,12 +109,14 @@ impl Store {
     /// [`StoreError::Conflict`] for a system with no submitted version, or a retired one.
     pub async fn decision_target(&self, scope: OrgScope, public_id: &str) -> Result<DecisionTarget> {
         let mut tx = self.begin_scoped_read(scope).await?;
-        let row = sqlx::query("SELECT id, status, latest_version FROM systems WHERE public_id = $1 AND org_id = $2")
-            .bind(public_id)
-            .bind(scope.org_id())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
+        let row = sqlx::query(
+            "SELECT id, status, latest_version FROM systems WHERE public_id = $1 AND org_id = $2",
+        )
+        .bind(public_id)
+        .bind(scope.org_id())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
         tx.commit().await?;
         let status = Status::parse(&row.try_get::<String, _>("status")?)?;
         let latest_version: i64 = row.try_get("latest_version")?;
@@ -124,7 +126,9 @@ impl Store {
             )));
         }
         if status == Status::Retired {
-            return Err(StoreError::Conflict(format!("system `{public_id}` is retired; it cannot log decisions")));
+            return Err(StoreError::Conflict(format!(
+                "system `{public_id}` is retired; it cannot log decisions"
+            )));
         }
         Ok(DecisionTarget { system_id: row.try_get("id")?, latest_version })
     }
@@ -165,7 +169,12 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Conflict`] when an idempotency key was taken meanwhile (nothing is written).
-    pub async fn insert_decisions(&self, scope: OrgScope, target: DecisionTarget, rows: &[NewDecision]) -> Result<()> {
+    pub async fn insert_decisions(
+        &self,
+        scope: OrgScope,
+        target: DecisionTarget,
+        rows: &[NewDecision],
+    ) -> Result<()> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let logged_at = now();
         // Multi-row inserts: 11 parameters a row, 50 rows a statement.
@@ -213,7 +222,9 @@ impl Store {
             }
             if let Err(e) = q.execute(&mut *tx).await {
                 return Err(if crate::is_unique_violation(&e) {
-                    StoreError::Conflict("an idempotency key in this batch was logged meanwhile; retry the batch".into())
+                    StoreError::Conflict(
+                        "an idempotency key in this batch was logged meanwhile; retry the batch".into(),
+                    )
                 } else {
                     e.into()
                 });

@@ -25,8 +25,8 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::Mutex;
 
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
-pub use mizan_rules::review::ReviewNeed;
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
+pub use mizan_rules::review::ReviewNeed;
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};

@@ -74,6 +74,8 @@ pub struct TestApp {
     pub store: Store,
     /// The database (kept alive).
     pub db: TestDb,
+    /// The data directory (the decision ledger lives under it), removed on drop.
+    pub data_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -87,12 +89,18 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
-        let state = AppState::new(store.clone(), Config { secure_cookies: false, base_url: base.clone() })
-            .expect("state");
+        let data_dir = tempfile::tempdir().expect("data dir");
+        let ledger = mizan_server::ledger::Ledger::open_in(data_dir.path(), &base).expect("ledger");
+        let state =
+            AppState::new(store.clone(), Config { secure_cookies: false, base_url: base.clone() }, ledger)
+                .expect("state");
+        if with_demo {
+            mizan_server::demo::seed_decisions(&state).await.expect("demo decisions");
+        }
         tokio::spawn(async move {
             let _ = axum_serve(listener, state).await;
         });
-        TestApp { base, addr, store, db }
+        TestApp { base, addr, store, db, data_dir }
     }
 
     /// A client that keeps cookies and does not follow redirects (tests look at them).

@@ -692,11 +692,13 @@ impl utoipa::Modify for TokenAuth {
           crate::routes::risk::api_get, crate::routes::risk::api_put, crate::routes::risk::public_classification,
           crate::routes::risk::impact_api_get, crate::routes::risk::impact_api_put, crate::routes::risk::public_impact,
           regulator_override, crate::routes::obligations::api_list, crate::routes::obligations::api_put,
-          crate::routes::review::api_queue, crate::routes::review::api_decide, crate::routes::review::api_state),
+          crate::routes::review::api_queue, crate::routes::review::api_decide, crate::routes::review::api_state,
+          crate::routes::decisions::log_decisions, crate::routes::decisions::receipt_status, crate::routes::decisions::erase),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
          (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"),
-         (name = "review", description = "the ethics board's independent review"))
+         (name = "review", description = "the ethics board's independent review"),
+         (name = "decisions", description = "logged automated decisions, receipts and proofs"))
 )]
 pub struct ApiDoc;
 

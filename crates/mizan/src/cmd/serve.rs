@@ -86,11 +86,23 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }
         let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
         let base_url = base_url.trim_end_matches('/').to_owned();
+        let ledger = mizan_server::ledger::Ledger::open_in(&args.db.data_dir, &base_url)
+            .context("cannot open the decision ledger")?;
+        eprintln!("decision log {} (verifier key {})", ledger.origin(), ledger.vkey());
         let state = mizan_server::AppState::new(
             store.clone(),
             mizan_server::Config { secure_cookies: args.secure_cookies, base_url: base_url.clone() },
+            ledger,
         )
         .map_err(anyhow::Error::msg)?;
+        if args.demo {
+            let logged = mizan_server::demo::seed_decisions(&state)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot log demo decisions: {e:?}"))?;
+            if logged > 0 {
+                eprintln!("demo data: {logged} decisions logged in {}", state.ledger.origin());
+            }
+        }
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
             format!(
                 "cannot listen on `{}` (is another program using it? try --listen 127.0.0.1:8081)",

@@ -1,0 +1,237 @@
+//! The decision ledger as the server runs it: one transparency log per year under
+//! `<data-dir>/ledger/<year>/`, in the C2SP tlog-tiles layout, signed with an Ed25519 key kept in
+//! `<data-dir>/ledger/log.key`, written through the group-commit [`Sequencer`].
+//!
+//! The server holds the log's only writer (the filesystem store takes an exclusive lock), so two
+//! processes can never sequence the same log. Readers (checkpoints, tiles, proofs) go to files
+//! through the sequencer's [`LogReader`], never to the database.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mizan_ledger_fs::FsStore;
+use mizan_ledger_fs::ledger::LedgerError;
+use mizan_ledger_fs::ledger::log::{Log, LogReader};
+use mizan_ledger_fs::ledger::note::NoteSigner;
+use mizan_ledger_fs::ledger::sequencer::{Ack, Sequencer, SequencerConfig};
+
+/// Why the ledger could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerSetupError {
+    /// A file of the ledger could not be read or written.
+    #[error("ledger file `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The key file does not hold a 32-byte hex seed.
+    #[error(
+        "ledger key `{0}` is not 64 hex digits; restore it from backup (a new key cannot sign the old log)"
+    )]
+    BadKey(PathBuf),
+    /// The log refused to open (state behind a published checkpoint, bad tiles, ...).
+    #[error("decision log `{path}`: {source}")]
+    Log {
+        /// The log directory.
+        path: PathBuf,
+        /// The engine's reason.
+        source: LedgerError,
+    },
+}
+
+/// The running ledger.
+pub struct Ledger {
+    seq: Sequencer,
+    signer: NoteSigner,
+    origin: String,
+    dir: PathBuf,
+    shard: String,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("origin", &self.origin).field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl Ledger {
+    /// Opens (creating on first use) this year's log under `root`. The origin is
+    /// `decisions.<host>/<year>`, fixed in the log directory on first use so that a later change
+    /// of host name cannot orphan the log.
+    ///
+    /// # Errors
+    /// [`LedgerSetupError`] naming the file or the log's reason.
+    pub fn open(
+        root: &Path,
+        host: &str,
+        year: i32,
+        config: SequencerConfig,
+    ) -> Result<Ledger, LedgerSetupError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| LedgerSetupError::Io { path, source }
+        };
+        let shard = year.to_string();
+        let dir = root.join(&shard);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let key = signing_key(&root.join("log.key"))?;
+        let origin_file = dir.join("origin");
+        let origin = match std::fs::read_to_string(&origin_file) {
+            Ok(text) => text.trim().to_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let origin = format!("decisions.{host}/{year}");
+                write_new(&origin_file, origin.as_bytes())?;
+                origin
+            }
+            Err(e) => return Err(LedgerSetupError::Io { path: origin_file, source: e }),
+        };
+        let log_err = |source| LedgerSetupError::Log { path: dir.clone(), source };
+        let signer = NoteSigner::new(&origin, key).map_err(log_err)?;
+        let store = Arc::new(FsStore::open(&dir).map_err(log_err)?);
+        let log = Log::open(store, signer.clone(), &origin).map_err(log_err)?;
+        let seq = Sequencer::start(log, config).map_err(log_err)?;
+        Ok(Ledger { seq, signer, origin, dir, shard })
+    }
+
+    /// Opens this year's log under `<data_dir>/ledger`, naming it after the host of `base_url`,
+    /// with the default group-commit settings.
+    ///
+    /// # Errors
+    /// As [`Ledger::open`].
+    pub fn open_in(data_dir: &Path, base_url: &str) -> Result<Ledger, LedgerSetupError> {
+        let host = base_url.split("://").nth(1).unwrap_or(base_url);
+        let host = host.split(['/', ':']).next().unwrap_or("localhost");
+        let host = if host.is_empty() { "localhost" } else { host };
+        let year = time::OffsetDateTime::now_utc().year();
+        Ledger::open(&data_dir.join("ledger"), host, year, SequencerConfig::default())
+    }
+
+    /// The log's origin (also its key name).
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The shard name in URLs (the year).
+    #[must_use]
+    pub fn shard(&self) -> &str {
+        &self.shard
+    }
+
+    /// The verifier key clients need, `origin+keyid+base64`.
+    #[must_use]
+    pub fn vkey(&self) -> String {
+        self.signer.verifier().to_vkey()
+    }
+
+    /// Appends leaves and waits until they are durable (one fsync per batch, shared with
+    /// concurrent callers). Returns one acknowledgement per leaf, in order.
+    ///
+    /// # Errors
+    /// The sequencer's storage error; nothing was acknowledged.
+    pub async fn append(&self, leaves: Vec<Vec<u8>>) -> Result<Vec<Ack>, LedgerError> {
+        let pending = self.seq.enqueue(leaves)?;
+        tokio::task::spawn_blocking(move || pending.wait())
+            .await
+            .map_err(|e| LedgerError::Storage(format!("sequencer wait failed: {e}")))?
+    }
+
+    /// Waits (bounded) until a checkpoint covering `size` leaves is published.
+    ///
+    /// # Errors
+    /// The sequencer's failure, or a timeout.
+    pub async fn wait_published(&self, size: u64, timeout: Duration) -> Result<u64, LedgerError> {
+        let seq = self.seq.clone();
+        tokio::task::spawn_blocking(move || seq.wait_published(size, timeout))
+            .await
+            .map_err(|e| LedgerError::Storage(format!("sequencer wait failed: {e}")))?
+    }
+
+    /// A reader of the latest published checkpoint.
+    #[must_use]
+    pub fn reader(&self) -> LogReader {
+        self.seq.reader()
+    }
+
+    /// A signed acknowledgement of a receipt: a signed note by the log key over the facts a
+    /// citizen would need to hold the log to account.
+    ///
+    /// # Errors
+    /// Signing errors (none in practice).
+    pub fn acknowledge(&self, lines: &[String]) -> Result<String, LedgerError> {
+        let mut text = String::from("mizan decision receipt v1\n");
+        for l in lines {
+            text.push_str(l);
+            text.push('\n');
+        }
+        self.signer.sign(&text)
+    }
+
+    /// Reads a published file of the log (checkpoint, hash tile or entry bundle). `rel` is
+    /// checked to be a tlog-tiles path, so nothing else under the data directory is served.
+    ///
+    /// # Errors
+    /// `None` when the path is not a log file or does not exist.
+    pub fn read_public(&self, rel: &str) -> Option<Vec<u8>> {
+        let ok = rel == "checkpoint" || rel.strip_prefix("tile/").is_some_and(is_tile_path);
+        if !ok {
+            return None;
+        }
+        std::fs::read(self.dir.join(rel)).ok()
+    }
+}
+
+/// `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, with `N` as `x001/x234/067`-style segments.
+fn is_tile_path(rest: &str) -> bool {
+    let segs: Vec<&str> = rest.split('/').collect();
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (Some(first), Some(tail)) = (segs.first(), segs.get(1..)) else { return false };
+    if *first != "entries" && !(digits(first) && first.len() <= 2) {
+        return false;
+    }
+    let (n, width) = match tail {
+        [n @ .., p, w] if p.ends_with(".p") => {
+            (n.iter().copied().chain(std::iter::once(p.trim_end_matches(".p"))).collect::<Vec<_>>(), Some(*w))
+        }
+        n => (n.to_vec(), None),
+    };
+    let Some((last, dirs)) = n.split_last() else { return false };
+    last.len() == 3
+        && digits(last)
+        && dirs.iter().all(|d| d.len() == 4 && d.starts_with('x') && digits(&d[1..]))
+        && width.is_none_or(|w| digits(w) && w.len() <= 3)
+}
+
+fn write_new(path: &Path, bytes: &[u8]) -> Result<(), LedgerSetupError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path).map_err(|source| LedgerSetupError::Io { path: path.to_owned(), source })?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|source| LedgerSetupError::Io { path: path.to_owned(), source })
+}
+
+fn signing_key(path: &Path) -> Result<ed25519_dalek::SigningKey, LedgerSetupError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let bytes = hex::decode(text.trim()).map_err(|_| LedgerSetupError::BadKey(path.to_owned()))?;
+            let seed: [u8; 32] = bytes.try_into().map_err(|_| LedgerSetupError::BadKey(path.to_owned()))?;
+            Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+            write_new(path, hex::encode(key.to_bytes()).as_bytes())?;
+            Ok(key)
+        }
+        Err(source) => Err(LedgerSetupError::Io { path: path.to_owned(), source }),
+    }
+}

@@ -1,0 +1,477 @@
+//! Logging automated decisions and the citizen's receipt.
+//!
+//! `POST /api/v1/systems/{id}/decisions` takes a JSON array of decisions. Each gets a fresh
+//! random key `k`; its leaf (system, minute, `HMAC(k, record)`) goes into the ledger, and only
+//! once the ledger has made the batch durable are the record and `k` stored and the receipts
+//! returned. `GET /api/v1/receipts/{ref}` gives the holder of a reference an offline proof
+//! (C2SP tlog-proof) and the record's opening. The log itself is served from files under
+//! `/log/{shard}/`.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use mizan_ledger_fs::ledger::leaf::{LeafCommitment, canonical_json};
+use mizan_ledger_fs::ledger::log::LeafIndex;
+use mizan_ledger_fs::ledger::merkle::leaf_hash;
+use mizan_store::{NewDecision, StoredDecision};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::{TokenUser, require};
+use crate::error::AppError;
+
+/// Most decisions in one request.
+pub const MAX_BATCH: usize = 1000;
+/// Body limit of the decision endpoint (a full batch with rich feature vectors).
+pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// One automated decision as a provider reports it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    /// The provider's key for this decision; re-sending it returns the same receipt.
+    pub idempotency_key: String,
+    /// The system version that decided (an existing submitted version).
+    pub system_version: i64,
+    /// Hash of the model that decided, e.g. `sha256:<hex>`.
+    pub model_hash: String,
+    /// The input features as the model saw them.
+    #[schema(value_type = Object)]
+    pub features: serde_json::Map<String, Value>,
+    /// The outcome (a label, a number or a yes/no).
+    #[schema(value_type = Object)]
+    pub output: Value,
+    /// The model's score, if any.
+    pub score: Option<f64>,
+    /// Whether a person took part, and who (a role or staff reference, not a name).
+    pub human: HumanIn,
+    /// When the decision was made (RFC 3339).
+    pub decided_at: String,
+    /// The provider's reference for the person decided about (kept here, never in the log).
+    pub subject_ref: String,
+}
+
+/// Human involvement in a decision.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HumanIn {
+    /// Whether a person took part.
+    pub involved: bool,
+    /// Who, as a role or staff reference.
+    pub by: Option<String>,
+}
+
+/// A receipt: what the provider hands to the person decided about.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptOut {
+    /// The reference to quote and to look the receipt up by (keep it: it is the key to the record).
+    pub reference: String,
+    /// The provider's idempotency key.
+    pub idempotency_key: String,
+    /// Index of the decision's leaf in the log.
+    pub leaf_index: u64,
+    /// The leaf hash, hex.
+    pub leaf_hash: String,
+    /// The log's origin.
+    pub log: String,
+    /// A note signed by the log key acknowledging the above.
+    pub acknowledgement: String,
+    /// Where to fetch the proof once the next checkpoint is published.
+    pub proof_url: String,
+}
+
+/// Receipts of a batch, in the order sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptsOut {
+    /// One per decision.
+    pub receipts: Vec<ReceiptOut>,
+}
+
+fn bad(field: String, detail: impl Into<String>) -> AppError {
+    AppError::BadRequest { field: Some(field), detail: detail.into() }
+}
+
+/// A decision checked and ready for the log.
+struct Prepared {
+    key: String,
+    body_sha256: String,
+    record: Value,
+    decided_at: String,
+    unix: i64,
+    version: i64,
+}
+
+fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Prepared, AppError> {
+    let at = |f: &str| format!("decisions[{i}].{f}");
+    let d: DecisionIn = serde_json::from_value(raw.clone()).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg.split('`').nth(1).map_or_else(|| format!("decisions[{i}]"), &at);
+        bad(field, msg)
+    })?;
+    if d.idempotency_key.trim().is_empty() || d.idempotency_key.chars().count() > 128 {
+        return Err(bad(at("idempotency_key"), "must be 1 to 128 characters"));
+    }
+    if !(1..=latest).contains(&d.system_version) {
+        return Err(bad(
+            at("system_version"),
+            format!("version {} does not exist; this system's versions are 1 to {latest}", d.system_version),
+        ));
+    }
+    if d.model_hash.trim().is_empty() || d.model_hash.len() > 200 {
+        return Err(bad(at("model_hash"), "must be 1 to 200 characters, e.g. `sha256:<hex>`"));
+    }
+    if d.features.len() > 500 {
+        return Err(bad(at("features"), "at most 500 features"));
+    }
+    if !matches!(d.output, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+        return Err(bad(at("output"), "must be a string, a number or true/false"));
+    }
+    if d.score.is_some_and(|s| !s.is_finite()) {
+        return Err(bad(at("score"), "must be a finite number"));
+    }
+    if d.subject_ref.chars().count() > 128 {
+        return Err(bad(at("subject_ref"), "at most 128 characters"));
+    }
+    if d.human.by.as_ref().is_some_and(|b| b.chars().count() > 128) {
+        return Err(bad(at("human.by"), "at most 128 characters"));
+    }
+    let when = OffsetDateTime::parse(&d.decided_at, &Rfc3339).map_err(|e| {
+        bad(at("decided_at"), format!("not an RFC 3339 time ({e}), e.g. `2026-11-30T09:15:00Z`"))
+    })?;
+    if when > OffsetDateTime::now_utc() + time::Duration::minutes(5) {
+        return Err(bad(at("decided_at"), "is in the future"));
+    }
+    let decided_at =
+        when.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_else(|_| d.decided_at.clone());
+    let record = json!({
+        "system": system,
+        "system_version": d.system_version,
+        "model_hash": d.model_hash,
+        "features": d.features,
+        "output": d.output,
+        "score": d.score,
+        "human": {"involved": d.human.involved, "by": d.human.by},
+        "decided_at": decided_at,
+        "subject_ref": d.subject_ref,
+    });
+    let body_sha256 = hex::encode(Sha256::digest(canonical_json(raw).as_bytes()));
+    Ok(Prepared {
+        key: d.idempotency_key,
+        body_sha256,
+        record,
+        decided_at,
+        unix: when.unix_timestamp(),
+        version: d.system_version,
+    })
+}
+
+fn receipt(state: &AppState, d: &StoredDecision) -> Result<ReceiptOut, AppError> {
+    let ledger = &state.ledger;
+    let lines = [
+        format!("log {}", ledger.origin()),
+        format!("reference {}", d.reference),
+        format!("system {} version {}", d.system, d.system_version),
+        format!("leaf {} {}", d.leaf_index, d.leaf_hash),
+        format!("logged {}", d.logged_at),
+    ];
+    let acknowledgement = ledger.acknowledge(&lines).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(ReceiptOut {
+        reference: d.reference.clone(),
+        idempotency_key: d.idempotency_key.clone(),
+        leaf_index: d.leaf_index,
+        leaf_hash: d.leaf_hash.clone(),
+        log: ledger.origin().to_owned(),
+        acknowledgement,
+        proof_url: format!("{}/api/v1/receipts/{}", state.config.base_url, d.reference),
+    })
+}
+
+/// Log a batch of automated decisions and get a receipt for each.
+#[utoipa::path(post, path = "/api/v1/systems/{id}/decisions", tag = "decisions", security(("token" = [])),
+    params(("id" = String, Path)), request_body = Vec<DecisionIn>,
+    responses((status = 201, body = ReceiptsOut), (status = 200, body = ReceiptsOut, description = "every decision was logged before (same receipts)"),
+        (status = 400, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
+        (status = 409, content_type = "application/problem+json"), (status = 413, content_type = "application/problem+json")))]
+pub async fn log_decisions(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    require(&p, "decisions:write")?;
+    let items: Vec<Value> = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Array(items)) => items,
+        Ok(_) => return Err(bad("decisions".into(), "the body must be a JSON array of decisions")),
+        Err(e) => {
+            return Err(bad(
+                "decisions".into(),
+                format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()),
+            ));
+        }
+    };
+    let (receipts, any_new) = log_batch(&state, p.scope(), &id, &items).await?;
+    let status = if any_new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(ReceiptsOut { receipts })).into_response())
+}
+
+/// Logs a batch for `scope`'s system `id`: all or nothing, idempotent by key. Returns the
+/// receipts in the order given and whether any decision was new. The API and the demo data
+/// both come through here.
+///
+/// # Errors
+/// [`AppError::BadRequest`] naming `decisions[i].field`; [`AppError::Conflict`] for a reused
+/// key with another body; store and ledger errors.
+pub async fn log_batch(
+    state: &AppState,
+    scope: mizan_store::OrgScope,
+    id: &str,
+    items: &[Value],
+) -> Result<(Vec<ReceiptOut>, bool), AppError> {
+    let target = state.store.decision_target(scope, id).await?;
+    if items.is_empty() {
+        return Err(bad("decisions".into(), "the array is empty"));
+    }
+    if items.len() > MAX_BATCH {
+        return Err(bad(
+            "decisions".into(),
+            format!("{} decisions; at most {MAX_BATCH} per request", items.len()),
+        ));
+    }
+    let prepared = items
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| prepare(id, target.latest_version, i, raw))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    // Idempotency: a key seen before must carry the same body; inside the batch too.
+    let mut first_at: HashMap<&str, usize> = HashMap::new();
+    for (i, d) in prepared.iter().enumerate() {
+        if let Some(&j) = first_at.get(d.key.as_str()) {
+            if prepared[j].body_sha256 != d.body_sha256 {
+                return Err(AppError::Conflict(format!(
+                    "decisions[{i}].idempotency_key `{}` repeats decisions[{j}] with a different body",
+                    d.key
+                )));
+            }
+        } else {
+            first_at.insert(&d.key, i);
+        }
+    }
+    let keys: Vec<&str> = first_at.keys().copied().collect();
+    let mut known = state.store.decisions_by_key(scope, target, &keys).await?;
+    for (i, d) in prepared.iter().enumerate() {
+        if let Some(old) = known.get(&d.key)
+            && old.body_sha256 != d.body_sha256
+        {
+            return Err(AppError::Conflict(format!(
+                "decisions[{i}].idempotency_key `{}` was logged before with a different body (receipt {}); \
+                 use a new key for a new decision",
+                d.key, old.reference
+            )));
+        }
+    }
+
+    // New decisions: commit, log durably, then store record and key.
+    let fresh: Vec<usize> =
+        first_at.values().copied().filter(|&i| !known.contains_key(&prepared[i].key)).collect::<Vec<_>>();
+    let mut fresh = fresh;
+    fresh.sort_unstable();
+    if !fresh.is_empty() {
+        let mut leaves = Vec::with_capacity(fresh.len());
+        let mut rows = Vec::with_capacity(fresh.len());
+        for &i in &fresh {
+            let d = &prepared[i];
+            let mut k = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut k);
+            let leaf = LeafCommitment::commit(id, d.unix, &d.record, &k)
+                .map_err(|e| bad(format!("decisions[{i}]"), e.to_string()))?
+                .to_bytes();
+            rows.push(NewDecision {
+                idempotency_key: d.key.clone(),
+                body_sha256: d.body_sha256.clone(),
+                system_version: d.version,
+                record_json: canonical_json(&d.record),
+                hmac_key: hex::encode(k),
+                decided_at: d.decided_at.clone(),
+                leaf_index: 0,
+                leaf_hash: leaf_hash(&leaf).to_hex(),
+                reference: mizan_store::Store::new_decision_reference(),
+            });
+            leaves.push(leaf.to_vec());
+        }
+        let acks =
+            state.ledger.append(leaves).await.map_err(|e| AppError::Internal(format!("ledger: {e}")))?;
+        for (row, ack) in rows.iter_mut().zip(&acks) {
+            let LeafIndex(index) = ack.index;
+            row.leaf_index = index;
+        }
+        state.store.insert_decisions(scope, target, &rows).await?;
+        known = state.store.decisions_by_key(scope, target, &keys).await?;
+    }
+    let receipts = prepared
+        .iter()
+        .map(|d| {
+            let stored = known
+                .get(&d.key)
+                .ok_or_else(|| AppError::Internal(format!("decision `{}` missing after logging", d.key)))?;
+            receipt(state, stored)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((receipts, !fresh.is_empty()))
+}
+
+/// The opening of a decision's leaf: the record and the key it was committed with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpeningOut {
+    /// The per-decision HMAC key, hex.
+    pub k: String,
+    /// The canonical decision record (RFC 8785-style JSON); `HMAC-SHA256(k, record)` is in the leaf.
+    pub record: String,
+}
+
+/// A receipt looked up by its holder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptStatusOut {
+    /// The reference.
+    pub reference: String,
+    /// `proven` (in a published checkpoint), `pending` (not yet) or `erased`.
+    pub status: String,
+    /// The system's public id.
+    pub system: String,
+    /// The system version.
+    pub system_version: i64,
+    /// Decision time.
+    pub decided_at: String,
+    /// Leaf index.
+    pub leaf_index: u64,
+    /// Leaf hash, hex.
+    pub leaf_hash: String,
+    /// The 49-byte leaf, hex (recompute it from the opening to check it).
+    pub leaf: Option<String>,
+    /// The log's origin.
+    pub log: String,
+    /// The log's verifier key.
+    pub vkey: String,
+    /// The C2SP tlog-proof (inclusion proof and signed checkpoint), once proven.
+    pub proof: Option<String>,
+    /// The record and key, until erased.
+    pub opening: Option<OpeningOut>,
+    /// When the record was erased.
+    pub erased_at: Option<String>,
+}
+
+/// Look up a decision receipt: proof of inclusion in the log and the record's opening.
+#[utoipa::path(get, path = "/api/v1/receipts/{reference}", tag = "decisions", params(("reference" = String, Path)),
+    responses((status = 200, body = ReceiptStatusOut), (status = 404, content_type = "application/problem+json")))]
+pub async fn receipt_status(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<ReceiptStatusOut>, AppError> {
+    let d = state.store.decision(&reference).await?;
+    let reader = state.ledger.reader();
+    let proven = d.leaf_index < reader.size();
+    let proof = if proven {
+        Some(
+            reader
+                .receipt(LeafIndex(d.leaf_index))
+                .map_err(|e| AppError::Internal(format!("ledger proof: {e}")))?
+                .encode(),
+        )
+    } else {
+        None
+    };
+    let opening = match (&d.hmac_key, &d.record_json) {
+        (Some(k), Some(record)) => Some(OpeningOut { k: k.clone(), record: record.clone() }),
+        _ => None,
+    };
+    let leaf = match (&d.hmac_key, &d.record_json) {
+        (Some(k), Some(record)) => {
+            let key: [u8; 32] = hex::decode(k)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| AppError::Internal("stored key is not 32 bytes".into()))?;
+            let value: Value = serde_json::from_str(record)
+                .map_err(|e| AppError::Internal(format!("stored record: {e}")))?;
+            let unix = OffsetDateTime::parse(&d.decided_at, &Rfc3339)
+                .map_err(|e| AppError::Internal(format!("stored time: {e}")))?
+                .unix_timestamp();
+            let leaf = LeafCommitment::commit(&d.system, unix, &value, &key)
+                .map_err(|e| AppError::Internal(e.to_string()))?
+                .to_bytes();
+            Some(hex::encode(leaf))
+        }
+        _ => None,
+    };
+    let status = if d.erased_at.is_some() {
+        "erased"
+    } else if proven {
+        "proven"
+    } else {
+        "pending"
+    };
+    Ok(Json(ReceiptStatusOut {
+        reference: d.reference,
+        status: status.into(),
+        system: d.system,
+        system_version: d.system_version,
+        decided_at: d.decided_at,
+        leaf_index: d.leaf_index,
+        leaf_hash: d.leaf_hash,
+        leaf,
+        log: state.ledger.origin().to_owned(),
+        vkey: state.ledger.vkey(),
+        proof,
+        opening,
+        erased_at: d.erased_at,
+    }))
+}
+
+/// Erase a decision's record and key (a data-protection request); the leaf stays.
+#[utoipa::path(delete, path = "/api/v1/org/decisions/{reference}", tag = "decisions", security(("token" = [])),
+    params(("reference" = String, Path)),
+    responses((status = 204), (status = 404, content_type = "application/problem+json")))]
+pub async fn erase(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(reference): Path<String>,
+) -> Result<StatusCode, AppError> {
+    require(&p, "decisions:write")?;
+    state.store.erase_decision(p.scope(), &reference).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /log/{shard}/{*path}`: the log's checkpoint, hash tiles and entry bundles, read from
+/// files. Full tiles never change, so they may be cached for ever; the checkpoint may not.
+pub async fn log_file(State(state): State<AppState>, Path((shard, rel)): Path<(String, String)>) -> Response {
+    if shard != state.ledger.shard() {
+        return AppError::NotFound(format!("log `{shard}`")).into_response();
+    }
+    if rel == "vkey" {
+        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{}\n", state.ledger.vkey()))
+            .into_response();
+    }
+    let Some(bytes) = state.ledger.read_public(&rel) else {
+        return AppError::NotFound(format!("log file `{rel}`")).into_response();
+    };
+    let (ctype, cache) = if rel == "checkpoint" {
+        ("text/plain; charset=utf-8", "no-store")
+    } else if rel.contains(".p/") {
+        ("application/octet-stream", "max-age=60")
+    } else {
+        ("application/octet-stream", "public, max-age=31536000, immutable")
+    };
+    let mut res = bytes.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    res
+}

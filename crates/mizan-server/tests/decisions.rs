@@ -1,0 +1,258 @@
+//! The decision API end to end: a provider logs decisions, the citizen's receipt proves
+//! inclusion offline against the log key, the served log verifies from scratch, bad input
+//! writes nothing, and erasure leaves a verifiable log with an unlinkable leaf.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestApp, create_draft, token};
+use mizan_ledger_fs::FsStore;
+use mizan_ledger_fs::ledger::checkpoint::TlogProof;
+use mizan_ledger_fs::ledger::leaf::LeafCommitment;
+use mizan_ledger_fs::ledger::merkle::leaf_hash;
+use mizan_ledger_fs::ledger::note::{Note, NoteVerifier};
+use mizan_ledger_fs::ledger::verify::verify_log;
+use serde_json::{Value, json};
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn json_of(res: reqwest::Response) -> Value {
+    res.json().await.expect("json body")
+}
+
+fn decision(key: &str, approve: bool) -> Value {
+    json!({
+        "idempotency_key": key,
+        "system_version": 1,
+        "model_hash": "sha256:9f2c0d6e",
+        "features": {"income": 85000, "tenure_months": 14, "district": "Multan"},
+        "output": if approve { "approve" } else { "decline" },
+        "score": if approve { 0.81 } else { 0.34 },
+        "human": {"involved": false, "by": null},
+        "decided_at": "2026-11-30T09:15:27Z",
+        "subject_ref": format!("applicant-{key}")
+    })
+}
+
+/// A submitted system of the demo bank, and a token that may log its decisions.
+async fn setup(app: &TestApp) -> (String, String) {
+    let bank = token(
+        &app.store,
+        "admin@indus-bank.demo",
+        &["systems:read", "systems:write", "systems:submit", "decisions:write"],
+    )
+    .await;
+    let id = create_draft(app, &bank, "Personal loan scoring").await;
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&bank)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    (id, bank)
+}
+
+async fn post(app: &TestApp, id: &str, token: &str, body: &Value) -> reqwest::Response {
+    http()
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn proven(app: &TestApp, reference: &str) -> Value {
+    for _ in 0..100 {
+        let r = json_of(http().get(app.url(&format!("/api/v1/receipts/{reference}"))).send().await.unwrap())
+            .await;
+        if r["status"] == "proven" {
+            return r;
+        }
+        assert_eq!(r["status"], "pending");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("receipt {reference} never proven");
+}
+
+#[tokio::test]
+async fn decisions_get_receipts_that_prove_inclusion_offline() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    let batch = json!([decision("a-1", true), decision("a-2", false), decision("a-3", true)]);
+    let res = post(&app, &id, &bank, &batch).await;
+    assert_eq!(res.status(), 201);
+    let receipts = json_of(res).await["receipts"].as_array().unwrap().clone();
+    assert_eq!(receipts.len(), 3);
+    let indices: Vec<u64> = receipts.iter().map(|r| r["leaf_index"].as_u64().unwrap()).collect();
+    assert_eq!(indices[1], indices[0] + 1);
+    assert_eq!(indices[2], indices[0] + 2);
+
+    // A retry returns the very same receipts and adds no leaf.
+    let again = post(&app, &id, &bank, &batch).await;
+    assert_eq!(again.status(), 200);
+    let again = json_of(again).await;
+    assert_eq!(again["receipts"].as_array().unwrap(), &receipts);
+
+    // The holder of a reference gets an offline proof and the record's opening.
+    let r = proven(&app, receipts[1]["reference"].as_str().unwrap()).await;
+    let vkey = NoteVerifier::from_vkey(r["vkey"].as_str().unwrap()).unwrap();
+    let proof = TlogProof::parse(r["proof"].as_str().unwrap()).unwrap();
+    let leaf = hex::decode(r["leaf"].as_str().unwrap()).unwrap();
+    assert_eq!(leaf.len(), 49);
+    let cp = proof.verify(&leaf, &vkey).expect("inclusion proof verifies against the log key");
+    assert!(cp.checkpoint.size > indices[1]);
+    assert_eq!(leaf_hash(&leaf).to_hex(), receipts[1]["leaf_hash"]);
+    // The opening recomputes the leaf: HMAC(k, record) with the system id and minute.
+    let k: [u8; 32] = hex::decode(r["opening"]["k"].as_str().unwrap()).unwrap().try_into().unwrap();
+    let record: Value = serde_json::from_str(r["opening"]["record"].as_str().unwrap()).unwrap();
+    assert_eq!(record["output"], "decline");
+    assert_eq!(record["subject_ref"], "applicant-a-2");
+    let t =
+        time::OffsetDateTime::parse("2026-11-30T09:15:27Z", &time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .unix_timestamp();
+    assert_eq!(LeafCommitment::commit(&id, t, &record, &k).unwrap().to_bytes().to_vec(), leaf);
+    // No personal identifier is in the leaf: only the system id, the minute and a MAC.
+    assert!(!String::from_utf8_lossy(&leaf).contains("applicant"));
+    // A tampered proof does not verify.
+    let mut bad = leaf.clone();
+    bad[20] ^= 1;
+    assert!(proof.verify(&bad, &vkey).is_err());
+
+    // The acknowledgement is a note signed by the log key.
+    let ack = Note::parse(receipts[0]["acknowledgement"].as_str().unwrap().as_bytes()).unwrap();
+    ack.verify(&vkey).expect("acknowledgement signed by the log");
+    assert!(ack.text.contains(receipts[0]["reference"].as_str().unwrap()));
+
+    // The log is served from files and verifies from scratch with nothing but the vkey.
+    let shard = r["log"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let served = http().get(app.url(&format!("/log/{shard}/checkpoint"))).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    let served = served.bytes().await.unwrap();
+    let dir = app.data_dir.path().join("ledger").join(&shard);
+    assert_eq!(served.as_ref(), std::fs::read(dir.join("checkpoint")).unwrap().as_slice());
+    let tile = http()
+        .get(app.url(&format!("/log/{shard}/tile/0/000.p/{}", cp.checkpoint.size)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tile.status(), 200);
+    assert_eq!(tile.bytes().await.unwrap().len() as u64, 32 * cp.checkpoint.size);
+    for probe in ["../origin", "log.key", "tile/../../log.key", "tile/0/abc"] {
+        let res = http().get(app.url(&format!("/log/{shard}/{probe}"))).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{probe} is not served");
+    }
+    let vkey_text =
+        http().get(app.url(&format!("/log/{shard}/vkey"))).send().await.unwrap().text().await.unwrap();
+    assert_eq!(vkey_text.trim(), r["vkey"]);
+    let checked = verify_log(&FsStore::read_only(&dir), &vkey).expect("log verifies");
+    assert!(checked.size >= 3);
+
+    // Erasure: the record and key are gone, the log still verifies, the leaf is unlinkable.
+    let reference = receipts[1]["reference"].as_str().unwrap();
+    let other = token(&app.store, "admin@rahbar-health.demo", &["decisions:write"]).await;
+    let res = http()
+        .delete(app.url(&format!("/api/v1/org/decisions/{reference}")))
+        .bearer_auth(&other)
+        .send()
+        .await;
+    assert_eq!(res.unwrap().status(), 404, "another organisation cannot erase it");
+    let res =
+        http().delete(app.url(&format!("/api/v1/org/decisions/{reference}"))).bearer_auth(&bank).send().await;
+    assert_eq!(res.unwrap().status(), 204);
+    let r =
+        json_of(http().get(app.url(&format!("/api/v1/receipts/{reference}"))).send().await.unwrap()).await;
+    assert_eq!(r["status"], "erased");
+    assert!(r["opening"].is_null() && r["leaf"].is_null());
+    let proof = TlogProof::parse(r["proof"].as_str().unwrap()).unwrap();
+    proof.verify(&leaf, &vkey).expect("the leaf is still provably in the log");
+    verify_log(&FsStore::read_only(&dir), &vkey).expect("log verifies after erasure");
+}
+
+#[tokio::test]
+async fn bad_decision_batches_are_refused_whole() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    assert_eq!(post(&app, &id, &bank, &json!([decision("k-1", true)])).await.status(), 201);
+    let count = app.store.count_decisions().await.unwrap();
+    let size = || {
+        let shard = time::OffsetDateTime::now_utc().year().to_string();
+        let dir = app.data_dir.path().join("ledger").join(shard);
+        std::fs::read_to_string(dir.join("checkpoint")).unwrap_or_default()
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = size();
+
+    let raw = |body: &'static str| {
+        http()
+            .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+            .bearer_auth(&bank)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let res = raw("[{\"idempotency_key\": ").await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("line 1"));
+    assert_eq!(raw("{}").await.unwrap().status(), 400);
+    assert_eq!(raw("[]").await.unwrap().status(), 400);
+
+    // One bad item spoils the batch: the error names it, nothing is logged.
+    let mut late = decision("k-3", true);
+    late["decided_at"] = json!("yesterday");
+    let res = post(&app, &id, &bank, &json!([decision("k-2", true), late])).await;
+    assert_eq!(res.status(), 400);
+    let body = json_of(res).await;
+    assert_eq!(body["field"], "decisions[1].decided_at", "{body}");
+    let mut extra = decision("k-4", true);
+    extra["colour"] = json!("red");
+    let body = json_of(post(&app, &id, &bank, &json!([extra])).await).await;
+    assert_eq!(body["field"], "decisions[0].colour", "{body}");
+    let mut missing = decision("k-5", true);
+    missing.as_object_mut().unwrap().remove("output");
+    let body = json_of(post(&app, &id, &bank, &json!([missing])).await).await;
+    assert!(body["detail"].as_str().unwrap().contains("output"), "{body}");
+    let mut version = decision("k-6", true);
+    version["system_version"] = json!(7);
+    let body = json_of(post(&app, &id, &bank, &json!([version])).await).await;
+    assert_eq!(body["field"], "decisions[0].system_version");
+
+    // Oversized batch.
+    let many: Vec<Value> = (0..1001).map(|i| decision(&format!("m-{i}"), true)).collect();
+    let res = post(&app, &id, &bank, &json!(many)).await;
+    assert_eq!(res.status(), 400);
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("at most 1000"));
+
+    // The same key with another body, before or inside the batch.
+    let res = post(&app, &id, &bank, &json!([decision("k-7", true), decision("k-1", false)])).await;
+    assert_eq!(res.status(), 409);
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("different body"));
+    let res = post(&app, &id, &bank, &json!([decision("k-8", true), decision("k-8", false)])).await;
+    assert_eq!(res.status(), 409);
+
+    // Unknown system, another organisation's system, a token without the scope, a revoked token.
+    assert_eq!(post(&app, "zzzzzzzz", &bank, &json!([decision("x", true)])).await.status(), 404);
+    let health = token(&app.store, "admin@rahbar-health.demo", &["decisions:write"]).await;
+    assert_eq!(post(&app, &id, &health, &json!([decision("x", true)])).await.status(), 404);
+    let read_only = token(&app.store, "admin@indus-bank.demo", &["systems:read"]).await;
+    assert_eq!(post(&app, &id, &read_only, &json!([decision("x", true)])).await.status(), 403);
+    let scope = mizan_store::OrgScope::new(app.store.org_by_slug("demo-indus-bank").await.unwrap().id);
+    let tokens = app.store.tokens(scope).await.unwrap();
+    let newest = tokens.iter().max_by_key(|t| t.id).unwrap();
+    app.store.revoke_token(scope, newest.id).await.unwrap();
+    assert_eq!(post(&app, &id, &read_only, &json!([decision("x", true)])).await.status(), 401);
+
+    // A draft that was never submitted cannot log decisions.
+    let draft = create_draft(&app, &bank, "Not yet submitted").await;
+    assert_eq!(post(&app, &draft, &bank, &json!([decision("x", true)])).await.status(), 409);
+
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(app.store.count_decisions().await.unwrap(), count, "no partial batch in the database");
+    assert_eq!(size(), before, "no leaf in the log");
+}
