@@ -849,6 +849,17 @@ async fn ethics_board_review_gates_registration() {
     let queue =
         json_of(http().get(app.url("/api/v1/review/queue")).bearer_auth(&r1).send().await.unwrap()).await;
     assert!(queue["items"].as_array().unwrap().iter().any(|q| q["id"] == id.as_str()));
+    // The queue's stored need agrees with the need computed from the frozen rows.
+    for item in queue["items"].as_array().unwrap() {
+        let url = app.url(&format!(
+            "/api/v1/review/systems/{}/versions/{}",
+            item["id"].as_str().unwrap(),
+            item["version"]
+        ));
+        let st = json_of(http().get(url).bearer_auth(&r1).send().await.unwrap()).await;
+        assert_eq!(item["approvals_needed"], st["approvals_needed"], "{item} vs {st}");
+        assert_eq!(item["approvals"], st["approvals"]);
+    }
     let total = queue["total"].as_u64().unwrap();
     assert!(total >= 3, "two demo systems and this one: {queue}");
     let paged = json_of(
@@ -986,7 +997,24 @@ async fn ethics_board_review_gates_registration() {
     )
     .await;
     assert_eq!((st["required"].as_bool(), st["approvals_needed"].as_u64()), (Some(false), Some(0)));
-    for to in ["under_review", "registered"] {
+    // A regulator's override to `high` puts it in the queue, needing two approvals.
+    let res = http()
+        .post(app.url(&format!("/api/v1/regulator/systems/{id3}/tier-override")))
+        .bearer_auth(&reg)
+        .json(&json!({"tier": "high", "reason": "it scores creditworthiness after all"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let queue = json_of(
+        http().get(app.url("/api/v1/review/queue?per_page=200")).bearer_auth(&r1).send().await.unwrap(),
+    )
+    .await;
+    let item =
+        queue["items"].as_array().unwrap().iter().find(|q| q["id"] == id3.as_str()).expect("queued").clone();
+    assert_eq!((item["tier"].as_str(), item["approvals_needed"].as_u64()), (Some("high"), Some(2)));
+    common::approve(&app, &id3, 1, 2).await;
+    for to in ["registered"] {
         let res = http()
             .post(app.url(&format!("/api/v1/regulator/systems/{id3}/transitions")))
             .bearer_auth(&reg)

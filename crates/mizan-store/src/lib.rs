@@ -187,7 +187,7 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
-        Ok(())
+        self.refresh_review_needs().await
     }
 
     /// Closes the pool, waiting for connections to finish.

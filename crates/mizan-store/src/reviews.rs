@@ -9,7 +9,7 @@
 use mizan_register::{Actor, Status};
 use mizan_rules::review::{ReviewNeed, check_reviewer, review_need};
 use mizan_rules::{Tier, impact::Assessment};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::systems::{ActorRef, SystemSummary, insert_event};
 use crate::{Principal, Result, Store, StoreError, is_unique_violation, now};
@@ -212,55 +212,82 @@ impl Store {
         page: usize,
         per_page: usize,
     ) -> Result<QueuePage> {
-        // One query for the whole queue: the classification, the latest override and the
-        // review counts of each system's latest version come as columns, so the page costs the
-        // same with ten systems waiting or ten thousand.
-        let rows = sqlx::query(
+        // Filtered and paged in SQL on the stored need, so a page costs the same with ten
+        // systems waiting or ten thousand.
+        let per_page = per_page.clamp(1, 200);
+        let page = page.clamp(1, 1_000_000);
+        const WAITING: &str =
+            "s.status IN ('submitted', 'under_review') AND s.reviewers_needed > 0 AND s.org_id <> $1";
+        let total: i64 =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM systems s WHERE {WAITING}")))
+                .bind(scope.org_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT s.id, s.public_id, s.org_id, s.status, s.draft_json, s.latest_version, s.registered_version, \
-             s.is_demo, s.updated_at, o.name AS org_name, c.tier, c.impact_json, \
+             s.is_demo, s.updated_at, s.reviewers_needed, o.name AS org_name, c.tier, c.impact_level, \
              (SELECT t.tier FROM tier_overrides t WHERE t.system_id = s.id AND t.version = s.latest_version \
               ORDER BY t.id DESC LIMIT 1) AS override_tier, \
              (SELECT COUNT(*) FROM reviews r WHERE r.system_id = s.id AND r.version = s.latest_version \
               AND r.decision = 'approve') AS approvals, \
              (SELECT COUNT(*) FROM reviews r WHERE r.system_id = s.id AND r.version = s.latest_version \
-              AND r.reviewer_id = $1) AS mine \
+              AND r.reviewer_id = $2) AS mine \
              FROM systems s JOIN organisations o ON o.id = s.org_id \
              LEFT JOIN classifications c ON c.system_id = s.id AND c.version = s.latest_version \
-             WHERE s.status IN ('submitted', 'under_review') AND s.org_id <> $2 ORDER BY s.updated_at, s.id",
-        )
-        .bind(scope.user_id)
+             WHERE {WAITING} ORDER BY s.updated_at, s.id LIMIT $3 OFFSET $4"
+        )))
         .bind(scope.org_id)
+        .bind(scope.user_id)
+        .bind(i64::try_from(per_page).unwrap_or(200))
+        .bind(i64::try_from((page - 1) * per_page).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        let per_page = per_page.clamp(1, 200);
-        let page = page.max(1);
-        let mut items = Vec::new();
-        let mut total = 0;
+        let mut items = Vec::with_capacity(rows.len());
         for row in &rows {
             let computed: Option<String> = row.try_get("tier")?;
             let overridden: Option<String> = row.try_get("override_tier")?;
-            let tier = overridden.or(computed).unwrap_or_else(|| "minimal".to_owned());
-            let impact_json: Option<String> = row.try_get("impact_json")?;
-            let assessment: Option<Assessment> = impact_json.and_then(|j| serde_json::from_str(&j).ok());
-            let need = review_need(parse_tier(&tier)?, assessment.as_ref());
-            if !need.required {
-                continue;
-            }
-            total += 1;
-            if total <= (page - 1) * per_page || items.len() >= per_page {
-                continue;
-            }
+            let level: Option<String> = row.try_get("impact_level")?;
             let (_, _, summary, _) = crate::systems::summary_from_row(row)?;
             items.push(QueueItem {
                 summary,
-                tier,
-                level: assessment.map(|a| a.level.level),
-                need,
+                tier: overridden.or(computed).unwrap_or_else(|| "minimal".to_owned()),
+                level: level.filter(|l| !l.is_empty()),
+                need: ReviewNeed {
+                    required: true,
+                    reviewers: u32::try_from(row.try_get::<i64, _>("reviewers_needed")?).unwrap_or(u32::MAX),
+                },
                 approvals: u32::try_from(row.try_get::<i64, _>("approvals")?).unwrap_or(u32::MAX),
                 reviewed_by_me: row.try_get::<i64, _>("mine")? > 0,
             });
         }
-        Ok(QueuePage { items, total, page, per_page })
+        Ok(QueuePage { items, total: usize::try_from(total).unwrap_or(0), page, per_page })
+    }
+
+    /// Re-derives `systems.reviewers_needed` for every system awaiting review from the frozen
+    /// rows (run on start, so the column follows the policy code that is running).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub(crate) async fn refresh_review_needs(&self) -> Result<()> {
+        let (_guard, mut tx) = self.begin_write().await?;
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, latest_version, reviewers_needed FROM systems \
+             WHERE status IN ('submitted', 'under_review') AND latest_version > 0",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, version, stored) in rows {
+            let need = i64::from(state_of(&mut tx, id, version).await?.need.reviewers);
+            if need != stored {
+                sqlx::query("UPDATE systems SET reviewers_needed = $1 WHERE id = $2")
+                    .bind(need)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A system as a reviewer sees it: any organisation's system while it waits for review.

@@ -431,13 +431,17 @@ impl Store {
         .bind(serde_json::to_string(&impact).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE systems SET status = $1, latest_version = $2, updated_at = $3 WHERE id = $4")
-            .bind(Status::Submitted.as_str())
-            .bind(version)
-            .bind(&at)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        let need = mizan_rules::review::review_need(classification.tier, Some(&impact));
+        sqlx::query(
+            "UPDATE systems SET status = $1, latest_version = $2, updated_at = $3, reviewers_needed = $4 WHERE id = $5",
+        )
+        .bind(Status::Submitted.as_str())
+        .bind(version)
+        .bind(&at)
+        .bind(i64::from(need.reviewers))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         insert_event(&mut tx, id, version, "transition", (summary.status, Status::Submitted), actor, reason)
             .await?;
         tx.commit().await?;
@@ -889,6 +893,12 @@ impl Store {
             &format!("{tier}: {reason}"),
         )
         .await?;
+        let need = crate::reviews::state_of(&mut tx, id, version).await?.need;
+        sqlx::query("UPDATE systems SET reviewers_needed = $1 WHERE id = $2")
+            .bind(i64::from(need.reviewers))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         if registered == version {
             sqlx::query("UPDATE public_register SET risk_tier = $1, updated_at = $2 WHERE system_id = $3")
                 .bind(tier)
