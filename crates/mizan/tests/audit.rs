@@ -286,3 +286,27 @@ fn missing_sensitive_values_form_a_visible_group() {
         .expect("missing group reported");
     assert_eq!(missing["rows"], 20);
 }
+
+#[test]
+fn unreadable_parquet_is_refused_clearly() {
+    let (o, ..) = audit_csv("PAR1\u{0}\u{0}not really parquet", &[]);
+    fails_with(&o, &["as Parquet", "cannot audit"]);
+}
+
+#[test]
+fn a_missing_file_says_which_and_why() {
+    let o = mizan(&[
+        "audit",
+        "fairness",
+        "--input",
+        "no-such.csv",
+        "--label",
+        "y",
+        "--prediction",
+        "p",
+        "--sensitive",
+        "s",
+    ]);
+    fails_with(&o, &["cannot read `no-such.csv`", "caused by: No such file"]);
+    assert_eq!(stderr(&o).matches("No such file").count(), 1, "the cause is said once");
+}

@@ -50,7 +50,8 @@ enum CorrectionArg {
 
 #[derive(Debug, Args)]
 struct FairnessArgs {
-    /// Decisions file: CSV with a header row.
+    /// Decisions file: CSV with a header row, Parquet, or Arrow IPC (file or stream); only the
+    /// named columns are read.
     #[arg(long)]
     input: PathBuf,
     /// Column with the true outcome.
