@@ -20,8 +20,8 @@ use crate::cells::{Cells, Counts};
 use crate::metrics::{self, EdgeMode, RateTable};
 use crate::stats::Interval;
 
-/// Definition ID of the smallest impact ratio (selection rate over the stratum's highest)
-/// among groups with at least the minimum rows.
+/// Definition ID of the smallest impact ratio (selection rate over the stratum's highest
+/// among groups large enough to judge) among groups with at least the minimum rows.
 pub const IMPACT_RATIO_MIN: &str = "mizan:impact_ratio:min";
 
 /// How to bootstrap.
@@ -78,20 +78,21 @@ pub struct Bootstrap {
 }
 
 /// A summary statistic by definition ID: a fairlearn scalar ID or [`IMPACT_RATIO_MIN`].
-/// `None` for an unknown ID.
+/// `None` for an unknown ID. `min` is the minimum rows and events that make a group large
+/// enough to judge.
 #[must_use]
-pub fn summary(cells: &Cells, id: &str, mode: EdgeMode, min_rows: u64) -> Option<f64> {
-    summaries(cells, &[id], mode, min_rows).pop().flatten()
+pub fn summary(cells: &Cells, id: &str, mode: EdgeMode, min: (u64, u64)) -> Option<f64> {
+    summaries(cells, &[id], mode, min).pop().flatten()
 }
 
 /// Several summaries of the same cells, sharing one [`RateTable`]; `None` for unknown IDs.
-fn summaries<S: AsRef<str>>(cells: &Cells, ids: &[S], mode: EdgeMode, min_rows: u64) -> Vec<Option<f64>> {
+fn summaries<S: AsRef<str>>(cells: &Cells, ids: &[S], mode: EdgeMode, min: (u64, u64)) -> Vec<Option<f64>> {
     let table = RateTable::new(cells, mode);
     ids.iter()
         .map(|id| {
             let id = id.as_ref();
             if id == IMPACT_RATIO_MIN {
-                Some(crate::report::impact_ratio_min(cells, mode, min_rows))
+                Some(crate::report::impact_ratio_min(cells, mode, min.0, min.1))
             } else {
                 metrics::fairlearn_scalar_in(&table, id)
             }
@@ -99,10 +100,11 @@ fn summaries<S: AsRef<str>>(cells: &Cells, ids: &[S], mode: EdgeMode, min_rows: 
         .collect()
 }
 
-/// Runs the bootstrap of the summaries `ids` (unknown IDs are skipped).
+/// Runs the bootstrap of the summaries `ids` (unknown IDs are skipped); `min` is the minimum
+/// rows and events that make a group large enough to judge.
 #[must_use]
-pub fn run(cells: &Cells, ids: &[String], mode: EdgeMode, min_rows: u64, cfg: &Config) -> Bootstrap {
-    let observed = summaries(cells, ids, mode, min_rows);
+pub fn run(cells: &Cells, ids: &[String], mode: EdgeMode, min: (u64, u64), cfg: &Config) -> Bootstrap {
+    let observed = summaries(cells, ids, mode, min);
     let (ids, estimates): (Vec<&String>, Vec<f64>) =
         ids.iter().zip(observed).filter_map(|(id, v)| v.map(|v| (id, v))).unzip();
     let replicates: Vec<Vec<f64>> = (0..cfg.replicates)
@@ -110,7 +112,7 @@ pub fn run(cells: &Cells, ids: &[String], mode: EdgeMode, min_rows: u64, cfg: &C
         .map(|b| {
             let mut rng = replicate_rng(cfg.seed, b);
             let boot = resample(cells, &mut rng);
-            summaries(&boot, &ids, mode, min_rows).into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+            summaries(&boot, &ids, mode, min).into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
         })
         .collect();
     let q = (1.0 - cfg.level) / 2.0;

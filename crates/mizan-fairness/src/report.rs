@@ -86,7 +86,8 @@ pub struct GroupEntry {
     pub insufficient_reason: Option<String>,
     /// Rates.
     pub rates: Vec<RateEntry>,
-    /// Selection rate over the highest group's selection rate in the stratum.
+    /// Selection rate over the highest selection rate in the stratum among groups large
+    /// enough to judge (among all groups when none is).
     pub impact_ratio_vs_highest: f64,
     /// Katz 95% interval of that ratio.
     pub impact_ratio_vs_highest_interval: Interval,
@@ -197,25 +198,38 @@ pub fn insufficient_reason(c: &Counts, min_rows: u64, min_events: u64) -> Option
     }
 }
 
-/// The smallest impact ratio (selection rate over the highest selection rate in its
-/// stratum) among groups with at least `min_rows` rows, over all strata; NaN if none.
+/// The reference of impact ratios in one stratum: the highest selection rate (and its
+/// effective n) among groups large enough to judge, or among all groups when none is;
+/// `None` when no group has a rate. A tiny group with a chance high rate is no yardstick.
+fn highest(sel: &[(f64, f64, bool)]) -> Option<(f64, f64)> {
+    let pick = |only_sufficient: bool| {
+        sel.iter()
+            .filter(|(p, _, ok)| !p.is_nan() && (*ok || !only_sufficient))
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|&(p, n, _)| (p, n))
+    };
+    pick(true).or_else(|| pick(false))
+}
+
+/// The smallest impact ratio (selection rate over the stratum's reference, as in the
+/// report's groups) among groups with at least `min_rows` rows, over all strata; NaN if none.
 #[must_use]
-pub fn impact_ratio_min(cells: &Cells, mode: EdgeMode, min_rows: u64) -> f64 {
+pub fn impact_ratio_min(cells: &Cells, mode: EdgeMode, min_rows: u64, min_events: u64) -> f64 {
     let w = cells.weighted();
     let mut out = f64::NAN;
     for s in cells.strata() {
-        let rates: Vec<(u64, f64)> = cells
-            .groups()
+        let counts: Vec<Counts> = cells.groups().iter().map(|g| cells.get(s.as_deref(), g)).collect();
+        let sel: Vec<(f64, f64, bool)> = counts
             .iter()
-            .map(|g| {
-                let c = cells.get(s.as_deref(), g);
-                (c.rows(), rate(&c, Rate::SelectionRate, w, mode).value)
+            .map(|c| {
+                let sufficient = insufficient_reason(c, min_rows, min_events).is_none();
+                (rate(c, Rate::SelectionRate, w, mode).value, 0.0, sufficient)
             })
             .collect();
-        let best = rates.iter().map(|r| r.1).filter(|v| !v.is_nan()).fold(f64::NAN, f64::max);
-        for &(rows, v) in &rates {
-            let ratio = v / best;
-            if rows >= min_rows && !ratio.is_nan() {
+        let Some((best, _)) = highest(&sel) else { continue };
+        for (c, &(p, _, _)) in counts.iter().zip(&sel) {
+            let ratio = p / best;
+            if c.rows() >= min_rows && !ratio.is_nan() {
                 out = out.min(ratio);
             }
         }
@@ -229,26 +243,27 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
     let w = cells.weighted();
     let mut groups = Vec::new();
     for s in cells.strata() {
-        let sel: Vec<(f64, f64)> = cells
+        let sel: Vec<(f64, f64, bool)> = cells
             .groups()
             .iter()
             .map(|g| {
                 let c = cells.get(s.as_deref(), g);
                 let f = Rate::SelectionRate.fraction(&c, w);
-                (rate(&c, Rate::SelectionRate, w, cfg.mode).value, f.effective_n)
+                let sufficient = insufficient_reason(&c, cfg.min_rows, cfg.min_events).is_none();
+                (rate(&c, Rate::SelectionRate, w, cfg.mode).value, f.effective_n, sufficient)
             })
             .collect();
-        let best =
-            sel.iter().enumerate().filter(|(_, v)| !v.0.is_nan()).max_by(|a, b| a.1.0.total_cmp(&b.1.0));
+        let best = highest(&sel);
         let reference = cfg.reference.as_ref().map(|r| {
             let c = cells.get(s.as_deref(), r);
             rate(&c, Rate::SelectionRate, w, cfg.mode).value
         });
         for (i, g) in cells.groups().into_iter().enumerate() {
             let c = cells.get(s.as_deref(), &g);
-            let (p, n) = sel[i];
+            // `sel` has one entry per group, in `groups()` order.
+            let (p, n, _) = sel[i];
             let (ratio, interval) = match best {
-                Some((_, &(pb, nb))) => (p / pb, stats::katz(p, n, pb, nb, Z95)),
+                Some((pb, nb)) => (p / pb, stats::katz(p, n, pb, nb, Z95)),
                 None => (f64::NAN, Interval { lo: f64::NAN, hi: f64::NAN }),
             };
             let why = insufficient_reason(&c, cfg.min_rows, cfg.min_events);
@@ -284,7 +299,7 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
     let bootstrap = (cfg.bootstrap.replicates > 0).then(|| {
         let mut ids: Vec<String> = scalars.iter().map(|s| s.id.clone()).collect();
         ids.push(IMPACT_RATIO_MIN.to_owned());
-        bootstrap::run(cells, &ids, cfg.mode, cfg.min_rows, &cfg.bootstrap)
+        bootstrap::run(cells, &ids, cfg.mode, (cfg.min_rows, cfg.min_events), &cfg.bootstrap)
     });
     let mut report = Report {
         rows: cells.total(None).rows(),

@@ -108,7 +108,7 @@ fn bootstrap_is_reproducible_with_the_same_seed_and_differs_with_another() {
             &c,
             &ids,
             EdgeMode::Honest,
-            30,
+            (30, 5),
             &bootstrap::Config { replicates: 200, seed, level: 0.95 },
         )
     };
@@ -205,4 +205,23 @@ fn missing_and_empty_groups_are_visible_everywhere() {
         &Config { bootstrap: bootstrap::Config { replicates: 0, ..Default::default() }, ..Config::default() },
     );
     assert!(off.bootstrap.is_none());
+}
+
+#[test]
+fn a_tiny_group_is_no_yardstick_for_impact_ratios() {
+    // `tiny` selects all 3 of its rows; `a` (0.5) is the highest group large enough to judge.
+    let c = cells(&[("a", 100, 50, 50), ("b", 100, 35, 50), ("tiny", 3, 3, 1)]);
+    let cfg = Config { preset: mizan_fairness::preset::find("us-four-fifths"), ..Config::default() };
+    let r = report::build(&c, &cfg);
+    let ratio =
+        |name: &str| r.groups.iter().find(|g| g.group == [name]).expect("group").impact_ratio_vs_highest;
+    assert!((ratio("b") - 0.7).abs() < 1e-15, "{}", ratio("b"));
+    assert!((ratio("tiny") - 2.0).abs() < 1e-15);
+    // The smallest impact ratio, its bootstrap estimate and the preset's value agree.
+    let min = report::impact_ratio_min(&c, EdgeMode::Honest, 30, 5);
+    assert!((min - 0.7).abs() < 1e-15);
+    assert_eq!(r.verdicts[0].value.to_bits(), min.to_bits());
+    let boot = r.bootstrap.as_ref().expect("bootstrap");
+    let s = boot.summaries.iter().find(|s| s.id == IMPACT_RATIO_MIN).expect("bootstrapped");
+    assert_eq!(s.estimate.to_bits(), min.to_bits());
 }
