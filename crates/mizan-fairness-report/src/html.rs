@@ -245,7 +245,11 @@ fn groups_table(out: &mut String, r: &Report) {
             fmt::rate(g, m).map_or_else(
                 || tdn(fmt::NA),
                 |e| {
-                    let few = if e.insufficient { " <span class=\"flag\">(few)</span>" } else { "" };
+                    let few = if e.insufficient && !e.value.value.is_nan() {
+                        " <span class=\"flag\">(few)</span>"
+                    } else {
+                        ""
+                    };
                     format!(
                         "<td class=\"n\">{}{few}<br><span class=\"muted\">{}</span></td>",
                         esc(&num(e.value.value, 3)),

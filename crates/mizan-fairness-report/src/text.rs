@@ -119,6 +119,9 @@ pub fn text(doc: &Document<'_>) -> String {
                 fmt::rate(g, m).map_or_else(
                     || fmt::NA.to_owned(),
                     |e| {
+                        if e.value.value.is_nan() {
+                            return fmt::NA.to_owned();
+                        }
                         let few = if e.insufficient { " (few)" } else { "" };
                         format!("{} {}{few}", num(e.value.value, 3), interval(&e.interval, 3))
                     },
