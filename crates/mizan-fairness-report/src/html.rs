@@ -181,8 +181,8 @@ fn charts(out: &mut String, r: &Report) {
     out.push_str(
         "<section id=\"charts\"><h2>Rates by group</h2><p class=\"legend\">Bars show each group's rate; whiskers its \
          95% Wilson interval; the dashed line the overall rate; the red dotted line (selection rate) four-fifths of \
-         the highest group. Hatched bars are groups too small to judge; empty intersections are listed as \
-         <em>no rows</em>.</p>",
+         the highest group large enough to judge. Hatched bars are groups too small to judge; empty \
+         intersections are listed as <em>no rows</em>.</p>",
     );
     let mut strata: Vec<Option<String>> = r.groups.iter().map(|g| g.stratum.clone()).collect();
     strata.dedup();
@@ -214,9 +214,21 @@ fn charts(out: &mut String, r: &Report) {
                 })
                 .collect();
             let all = rate_of(name).map_or(f64::NAN, |rt| overall(r, s.as_ref(), rt));
+            // The same yardstick as the impact ratios: the highest group large enough to judge.
             let guide = (name == "selection_rate").then(|| {
-                let best = bars.iter().map(|b| b.value).filter(|v| !v.is_nan()).fold(f64::NAN, f64::max);
-                (best * r.four_fifths, "four-fifths of the highest group's selection rate")
+                let highest = |only_sufficient: bool| {
+                    groups
+                        .iter()
+                        .zip(&bars)
+                        .filter(|(g, b)| !b.value.is_nan() && (!g.insufficient || !only_sufficient))
+                        .map(|(_, b)| b.value)
+                        .fold(f64::NAN, f64::max)
+                };
+                let best = Some(highest(true)).filter(|v| !v.is_nan()).unwrap_or_else(|| highest(false));
+                (
+                    best * r.four_fifths,
+                    "four-fifths of the highest selection rate among groups large enough to judge",
+                )
             });
             let chart_title = match s {
                 Some(v) => format!("{title}, {v}"),
