@@ -213,7 +213,8 @@ impl Store {
         per_page: usize,
     ) -> Result<QueuePage> {
         // Filtered and paged in SQL on the stored need, so a page costs the same with ten
-        // systems waiting or ten thousand.
+        // systems waiting or ten thousand. The page's ids are picked first: the per-row
+        // subqueries then run for the page only, not for the rows an OFFSET skips.
         let per_page = per_page.clamp(1, 200);
         let page = page.clamp(1, 1_000_000);
         const WAITING: &str =
@@ -232,9 +233,10 @@ impl Store {
               AND r.decision = 'approve') AS approvals, \
              (SELECT COUNT(*) FROM reviews r WHERE r.system_id = s.id AND r.version = s.latest_version \
               AND r.reviewer_id = $2) AS mine \
-             FROM systems s JOIN organisations o ON o.id = s.org_id \
+             FROM (SELECT s.id FROM systems s WHERE {WAITING} ORDER BY s.updated_at, s.id LIMIT $3 OFFSET $4) page \
+             JOIN systems s ON s.id = page.id JOIN organisations o ON o.id = s.org_id \
              LEFT JOIN classifications c ON c.system_id = s.id AND c.version = s.latest_version \
-             WHERE {WAITING} ORDER BY s.updated_at, s.id LIMIT $3 OFFSET $4"
+             ORDER BY s.updated_at, s.id"
         )))
         .bind(scope.org_id)
         .bind(scope.user_id)
