@@ -4,7 +4,9 @@
 //! ([`tile`]), signed notes, checkpoints, cosignatures and tlog-proof receipts ([`note`],
 //! [`checkpoint`]), a storage trait ([`store`]), the single-writer log and its readers ([`log`]),
 //! a cache of expanded hash tiles for fast proofs ([`tilecache`]), group commit over threads and
-//! channels ([`sequencer`]) and privacy-preserving leaf commitments ([`leaf`]). The crate does no
+//! channels ([`sequencer`]), privacy-preserving leaf commitments ([`leaf`]), the witness's
+//! `add-checkpoint` logic ([`witness`]), C2SP tlog-policy with witness quorums ([`policy`]) and
+//! a monitor that follows a log and detects forks ([`monitor`]). The crate does no
 //! I/O: storage comes in through [`store::LogStore`], and randomness and wall-clock time as
 //! parameters (the sequencer's batching timer is the only clock it reads).
 #![warn(missing_docs)]
@@ -13,7 +15,9 @@ pub mod checkpoint;
 pub mod leaf;
 pub mod log;
 pub mod merkle;
+pub mod monitor;
 pub mod note;
+pub mod policy;
 pub mod sequencer;
 pub mod store;
 pub mod tile;

@@ -2,14 +2,16 @@
 //! (size, root) per origin, check the log signature and the consistency proof, advance by
 //! compare-and-swap, and cosign (`cosignature/v1`).
 //!
-//! The HTTP layer maps errors to statuses: unknown origin → 404, bad signature → 403,
-//! [`LedgerError::WitnessSize`] → 409 with the stored size, bad proof → 422.
+//! The HTTP layer (`mizan-witness`) maps errors to statuses as C2SP tlog-witness says:
+//! malformed request or an old size above the checkpoint's → 400, unknown origin → 404, bad
+//! log signature → 403, [`LedgerError::WitnessSize`] → 409 with the stored size, bad proof
+//! or a second root at the stored size → 422.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::LedgerError;
-use crate::checkpoint::open_checkpoint;
+use crate::checkpoint::{SignedCheckpoint, open_checkpoint};
 use crate::merkle::{self, Hash};
 use crate::note::{CosignatureSigner, Note, NoteSignature, NoteVerifier};
 
@@ -30,6 +32,32 @@ pub trait WitnessStore: Send + Sync {
         old: Option<(u64, Hash)>,
         new: (u64, Hash),
     ) -> Result<bool, LedgerError>;
+
+    /// Like [`WitnessStore::compare_and_swap`], and also keeps `cosigned`, the checkpoint note
+    /// with the log's and this witness's signatures, for the tlog-witness monitoring API. The
+    /// default keeps only the size and root.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn compare_and_swap_cosigned(
+        &self,
+        origin: &str,
+        old: Option<(u64, Hash)>,
+        new: (u64, Hash),
+        cosigned: &[u8],
+    ) -> Result<bool, LedgerError> {
+        let _ = cosigned;
+        self.compare_and_swap(origin, old, new)
+    }
+
+    /// The latest cosigned checkpoint note for `origin`, when the store keeps it.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn cosigned(&self, origin: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        let _ = origin;
+        Ok(None)
+    }
 }
 
 /// In-memory witness state for tests.
@@ -89,7 +117,16 @@ impl Witness {
         let key = self.logs.get(origin).ok_or_else(|| {
             LedgerError::Missing(format!("log with origin `{origin}` is not followed by this witness"))
         })?;
-        let cp = open_checkpoint(checkpoint, key)?.checkpoint;
+        let SignedCheckpoint { checkpoint: cp, note } = open_checkpoint(checkpoint, key)?;
+        if old_size > cp.size {
+            return Err(LedgerError::Malformed(format!(
+                "old size `{old_size}` is larger than the checkpoint's size `{}`",
+                cp.size
+            )));
+        }
+        if now == 0 {
+            return Err(LedgerError::Malformed("cosignature time must not be zero".into()));
+        }
         let stored = store.get(&cp.origin)?;
         let (stored_size, stored_root) = stored.unwrap_or((0, Hash::empty_tree()));
         if old_size != stored_size {
@@ -103,8 +140,13 @@ impl Witness {
         }
         merkle::verify_consistency(stored_size, cp.size, &stored_root, &cp.root, proof)?;
         // Sign before the compare-and-swap so a bad clock cannot advance the state uncosigned.
-        let cosignature = self.signer.cosign(&cp.body(), now)?;
-        if !store.compare_and_swap(&cp.origin, stored, (cp.size, cp.root))? {
+        let cosignature = self.signer.cosign(&note.text, now)?;
+        // Keep the log's verified signature lines and ours, for monitors.
+        let mut kept = note.clone();
+        kept.signatures.retain(|s| s.name == key.name() && s.id == key.key_id());
+        kept.signatures.push(cosignature.clone());
+        let cosigned = kept.to_text();
+        if !store.compare_and_swap_cosigned(&cp.origin, stored, (cp.size, cp.root), cosigned.as_bytes())? {
             let now_stored = store.get(&cp.origin)?.map_or(0, |s| s.0);
             return Err(LedgerError::WitnessSize { stored: now_stored });
         }
