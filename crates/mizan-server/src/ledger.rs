@@ -121,6 +121,12 @@ impl Ledger {
         &self.shard
     }
 
+    /// The log key's verifier, for checks made here.
+    #[must_use]
+    pub fn verifier(&self) -> mizan_ledger_fs::ledger::note::NoteVerifier {
+        self.signer.verifier()
+    }
+
     /// The verifier key clients need, `origin+keyid+base64`.
     #[must_use]
     pub fn vkey(&self) -> String {

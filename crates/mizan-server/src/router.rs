@@ -6,7 +6,7 @@ use axum::middleware::from_fn;
 use axum::routing::{get, post};
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
-use crate::routes::{api, decisions, obligations, provider, public, regulator, review, risk, session};
+use crate::routes::{api, decisions, obligations, provider, public, regulator, review, risk, session, verify};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .route("/reports", get(public::report_lookup))
         .route("/reports/{reference}", get(public::report_status))
         .route("/about", get(public::about))
+        .route("/verify", get(verify::page).post(verify::check))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang/{code}", get(session::switch_lang))
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
             post(decisions::log_decisions).layer(DefaultBodyLimit::max(decisions::BODY_LIMIT)),
         )
         .route("/receipts/{reference}", get(decisions::receipt_status))
+        .route("/logs", get(verify::logs))
         .route("/org/decisions/{reference}", axum::routing::delete(decisions::erase))
         .route("/review/queue", get(review::api_queue))
         .route("/review/systems/{id}/reviews", post(review::api_decide))

@@ -249,6 +249,12 @@ async fn browse_search_filter_and_read_in_both_languages() {
     b.check_a11y("not-found-ur").await;
     b.open("/login").await;
     b.check_a11y("login-ur").await;
+    b.open("/verify").await;
+    b.expect_text("h1", "فیصلے کی رسید کی تصدیق").await;
+    b.fill("#receipt", "not a receipt").await;
+    b.click("form.verify-form button[type=submit]").await;
+    b.expect_text("section.verdict", "تصدیق نہیں ہوئی").await;
+    b.check_a11y("verify-ur").await;
     b.quit().await;
 }
 

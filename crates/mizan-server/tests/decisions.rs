@@ -256,3 +256,57 @@ async fn bad_decision_batches_are_refused_whole() {
     assert_eq!(app.store.count_decisions().await.unwrap(), count, "no partial batch in the database");
     assert_eq!(size(), before, "no leaf in the log");
 }
+
+#[tokio::test]
+async fn anyone_can_verify_a_receipt_on_the_page_in_both_languages() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    let res = post(&app, &id, &bank, &json!([decision("v-1", false)])).await;
+    let reference = json_of(res).await["receipts"][0]["reference"].as_str().unwrap().to_owned();
+    let receipt = proven(&app, &reference).await;
+
+    // Discovery: the log's origin, URL and key, enough to start verifying.
+    let logs = json_of(http().get(app.url("/api/v1/logs")).send().await.unwrap()).await;
+    assert_eq!(logs[0]["vkey"], receipt["vkey"]);
+    assert_eq!(logs[0]["origin"], receipt["log"]);
+    let cp = http().get(format!("{}/checkpoint", logs[0]["url"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(cp.status(), 200);
+
+    // By reference, in English.
+    let page = http().get(app.url(&format!("/verify?reference={reference}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("Verified: this decision is in the public log"), "{page}");
+    assert!(page.contains("decline") && page.contains(&id));
+    assert!(!page.contains("check-failed"));
+
+    // Pasting the receipt JSON, in Urdu.
+    let c = app.client();
+    let form = c.get(app.url("/verify")).send().await.unwrap().text().await.unwrap();
+    let token = common::csrf_of(&form);
+    let verify = |receipt: String, leaf: &str| {
+        c.post(app.url("/verify"))
+            .header("accept-language", "ur")
+            .form(&[("csrf", token.clone()), ("receipt", receipt), ("leaf", leaf.to_owned())])
+            .send()
+    };
+    let page = verify(receipt.to_string(), "").await.unwrap().text().await.unwrap();
+    assert!(page.contains("تصدیق ہو گئی"), "{page}");
+    assert!(page.contains("dir=\"rtl\""));
+    // A tampered receipt fails, and says which check failed.
+    let mut bad = receipt.clone();
+    let leaf = bad["leaf"].as_str().unwrap().to_owned();
+    let flipped = format!("{}{}", &leaf[..40], if &leaf[40..41] == "0" { "1" } else { "0" }) + &leaf[41..];
+    bad["leaf"] = json!(flipped);
+    bad["opening"] = Value::Null;
+    let page = verify(bad.to_string(), "").await.unwrap().text().await.unwrap();
+    assert!(page.contains("تصدیق نہیں ہوئی") && page.contains("check-failed"), "{page}");
+    // A bare proof with the leaf verifies inclusion but cannot open the record.
+    let page =
+        verify(receipt["proof"].as_str().unwrap().to_owned(), &leaf).await.unwrap().text().await.unwrap();
+    assert!(page.contains("تصدیق ہو گئی") && page.contains("check-skipped"), "{page}");
+    // Garbage is a clear message, not an error page.
+    let res = verify("hello".into(), "").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("check-failed"));
+}

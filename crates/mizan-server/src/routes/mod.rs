@@ -9,3 +9,4 @@ pub mod regulator;
 pub mod review;
 pub mod risk;
 pub mod session;
+pub mod verify;
