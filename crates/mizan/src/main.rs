@@ -29,10 +29,12 @@ enum Command {
     Classify(cmd::classify::ClassifyArgs),
     /// Explain a model's decisions (exact TreeSHAP) and what would change them.
     Explain(cmd::explain::ExplainArgs),
-    /// Verify and inspect decision-ledger logs (C2SP tlog-tiles directories).
+    /// Verify logs and receipts, print the log key, monitor a log (C2SP tlog-tiles, tlog-proof).
     Log(cmd::log::LogArgs),
     /// Audit decisions: `mizan audit fairness` reports group fairness with intervals.
     Audit(cmd::audit::AuditArgs),
+    /// Run an independent witness (C2SP tlog-witness) that cosigns consistent checkpoints.
+    Witness(cmd::witness::WitnessArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -52,6 +54,7 @@ fn main() -> std::process::ExitCode {
         Command::Explain(args) => cmd::explain::run(args),
         Command::Log(args) => cmd::log::run(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Witness(args) => cmd::witness::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

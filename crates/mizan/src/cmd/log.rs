@@ -1,13 +1,27 @@
-//! `mizan log`: commands on decision-ledger directories, starting with `verify`, which checks
-//! a C2SP tlog-tiles directory from scratch with nothing but the log's verifier key.
+//! `mizan log`: commands on decision-ledger logs. `verify` checks a C2SP tlog-tiles directory
+//! from scratch, or a receipt offline (log signature, witness quorum under a C2SP tlog-policy,
+//! inclusion, and the record's commitment); `key` prints the server's log key; `monitor`
+//! follows a log over HTTP and reports a fork or a missing tile.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use mizan_ledger_fs::FsStore;
-use mizan_ledger_fs::ledger::note::NoteVerifier;
+use mizan_ledger_fs::ledger::checkpoint::{Checkpoint, TlogProof, open_checkpoint};
+use mizan_ledger_fs::ledger::leaf::{LEAF_LEN, LeafCommitment};
+use mizan_ledger_fs::ledger::merkle;
+use mizan_ledger_fs::ledger::monitor::{self, MonitorError, MonitorState};
+use mizan_ledger_fs::ledger::note::{Note, NoteSigner, NoteVerifier};
+use mizan_ledger_fs::ledger::policy::{self, Policy};
 use mizan_ledger_fs::ledger::verify::verify_log;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::witness::read_vkey;
 
 /// Arguments of `mizan log`.
 #[derive(Debug, Args)]
@@ -18,48 +32,438 @@ pub struct LogArgs {
 
 #[derive(Debug, Subcommand)]
 enum LogCommand {
-    /// Verify a log directory from scratch: re-hash every entry bundle, recompute every hash
-    /// tile and check the checkpoint's signature and root.
+    /// Verify a log directory from scratch (re-hash every entry bundle, recompute every hash
+    /// tile, check the checkpoint), or a receipt offline: log signature, witness quorum,
+    /// inclusion of the leaf and, given the record and its key, the leaf's commitment.
     Verify(VerifyArgs),
+    /// Print the verifier key (vkey) of the server's decision log in a data directory.
+    Key(KeyArgs),
+    /// Follow a log over HTTP: check each new checkpoint's signature and consistency with the
+    /// last one seen, and re-hash its new entries into the tiles. Exits 1 on a fork, a missing
+    /// tile or a wrong one.
+    Monitor(MonitorArgs),
 }
 
 #[derive(Debug, Args)]
 struct VerifyArgs {
-    /// The log directory (holds `checkpoint` and `tile/`).
-    dir: PathBuf,
+    /// A log directory (holds `checkpoint` and `tile/`), or a receipt: the JSON of
+    /// `GET /api/v1/receipts/{ref}`, or a bare C2SP tlog-proof file (then give `--leaf`).
+    path: PathBuf,
     /// The log's verifier key (`origin+keyid+base64`), or a file containing it.
+    #[arg(long, required_unless_present = "policy")]
+    vkey: Option<String>,
+    /// A C2SP tlog-policy file: the logs to accept and the witness cosignatures to require.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// The 49-byte leaf, hex (needed for a bare tlog-proof; the receipt JSON carries it).
+    #[arg(long, value_name = "HEX")]
+    leaf: Option<String>,
+    /// The decision record (JSON) to check against the leaf's commitment; needs `--k`.
+    #[arg(long, value_name = "FILE", requires = "k")]
+    record: Option<PathBuf>,
+    /// The record's 32-byte key, hex (the receipt's `opening.k`); needs `--record`.
+    #[arg(long, value_name = "HEX", requires = "record")]
+    k: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct KeyArgs {
+    /// The server's data directory (as given to `mizan serve`).
+    #[arg(long, env = "MIZAN_DATA_DIR", default_value = "./mizan-data")]
+    data_dir: PathBuf,
+    /// The log's year (shard); default: the newest.
     #[arg(long)]
-    vkey: String,
+    year: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct MonitorArgs {
+    /// The log's URL prefix, e.g. `http://127.0.0.1:8080/log/2026` (holds `checkpoint`, `tile/`).
+    url: String,
+    /// Seconds between checks.
+    #[arg(long, default_value_t = 60)]
+    interval: u64,
+    /// Check once and exit.
+    #[arg(long)]
+    once: bool,
+    /// The log's verifier key, or a file containing it (default: the key pinned in the state
+    /// file, or on first use the one the log serves at `URL/vkey`).
+    #[arg(long)]
+    vkey: Option<String>,
+    /// Also require every checkpoint to satisfy this C2SP tlog-policy (witness quorum).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Where the monitor keeps the last checkpoint it verified (one file per log).
+    #[arg(long, value_name = "FILE", default_value = "mizan-monitor.state")]
+    state: PathBuf,
 }
 
 /// Runs `mizan log`.
 ///
 /// # Errors
-/// The first verification failure, naming the tile or leaf index that is wrong.
+/// The first verification failure, naming the tile, leaf index or signature that is wrong.
 pub fn run(args: LogArgs) -> Result<()> {
     match args.command {
-        LogCommand::Verify(v) => verify(&v),
+        LogCommand::Verify(v) if v.path.is_dir() => verify_dir(&v),
+        LogCommand::Verify(v) => verify_receipt(&v),
+        LogCommand::Key(k) => key(&k),
+        LogCommand::Monitor(m) => run_monitor(&m),
     }
 }
 
-fn verify(args: &VerifyArgs) -> Result<()> {
-    let vkey_text = if std::path::Path::new(&args.vkey).is_file() {
-        std::fs::read_to_string(&args.vkey)
-            .with_context(|| format!("cannot read vkey file `{}`", args.vkey))?
-    } else {
-        args.vkey.clone()
-    };
-    let vkey = NoteVerifier::from_vkey(vkey_text.trim())
-        .context("hint: pass the log's vkey, for example `decisions.example/2026+1a2b3c4d+AQ...`")?;
-    if !args.dir.join("checkpoint").is_file() {
-        anyhow::bail!(
+fn read_policy(path: &Path, vkey: Option<&str>) -> Result<Policy> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read policy `{}`", path.display()))?;
+    let mut p = Policy::parse(&bytes).with_context(|| format!("policy `{}` is invalid", path.display()))?;
+    if let Some(v) = vkey {
+        p.add_log(read_vkey(v)?)?;
+    }
+    Ok(p)
+}
+
+fn when(t: u64) -> String {
+    i64::try_from(t)
+        .ok()
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|d| d.format(&Rfc3339).ok())
+        .unwrap_or_else(|| t.to_string())
+}
+
+/// Checks a signed checkpoint against the policy and prints what counted.
+fn print_quorum(checked: &policy::Checked) {
+    let who: Vec<String> =
+        checked.cosigned.iter().map(|c| format!("{} ({})", c.witness, when(c.time))).collect();
+    println!(
+        "ok: witness quorum `{}` met; cosigned by: {}",
+        checked.quorum,
+        if who.is_empty() { "nobody (none required)".to_owned() } else { who.join(", ") }
+    );
+}
+
+fn verify_dir(args: &VerifyArgs) -> Result<()> {
+    if !args.dir_has_checkpoint() {
+        bail!(
             "`{}` has no `checkpoint` file\nhint: point at the log directory that holds `checkpoint` and `tile/`",
-            args.dir.display()
+            args.path.display()
         );
     }
-    let store = FsStore::read_only(&args.dir);
-    let cp =
-        verify_log(&store, &vkey).with_context(|| format!("log `{}` does not verify", args.dir.display()))?;
+    let store = FsStore::read_only(&args.path);
+    let checkpoint = std::fs::read(args.path.join("checkpoint"))
+        .with_context(|| format!("cannot read `{}`", args.path.join("checkpoint").display()))?;
+    let policy = args.policy.as_deref().map(|p| read_policy(p, args.vkey.as_deref())).transpose()?;
+    let vkey = match (&args.vkey, &policy) {
+        (Some(v), _) => read_vkey(v)?,
+        (None, Some(p)) => {
+            let origin = Note::parse(&checkpoint)
+                .and_then(|n| Checkpoint::parse_body(&n.text))
+                .with_context(|| format!("`{}/checkpoint` is malformed", args.path.display()))?
+                .origin;
+            p.logs().iter().find(|l| l.key.name() == origin).map(|l| l.key.clone()).ok_or_else(|| {
+                anyhow!(
+                    "the policy lists no log with origin `{origin}`\nhint: add `log <vkey>` or pass --vkey"
+                )
+            })?
+        }
+        (None, None) => bail!("pass --vkey VKEY or --policy FILE"),
+    };
+    let cp = verify_log(&store, &vkey)
+        .with_context(|| format!("log `{}` does not verify", args.path.display()))?;
     println!("ok: {} size {} root {}", cp.origin, cp.size, cp.root);
+    if let Some(p) = &policy {
+        let checked =
+            policy::check(&checkpoint, p).context("the log's checkpoint does not satisfy the policy")?;
+        print_quorum(&checked);
+    }
     Ok(())
+}
+
+impl VerifyArgs {
+    fn dir_has_checkpoint(&self) -> bool {
+        self.path.join("checkpoint").is_file()
+    }
+}
+
+/// What a receipt file gave us.
+struct Receipt {
+    proof: TlogProof,
+    leaf: Option<Vec<u8>>,
+    /// (k hex, record JSON text) from the receipt's opening.
+    opening: Option<(String, String)>,
+    leaf_hash: Option<String>,
+}
+
+fn parse_receipt(path: &Path) -> Result<Receipt> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read receipt `{}`", path.display()))?;
+    if !text.trim_start().starts_with('{') {
+        let proof =
+            TlogProof::parse(&text).with_context(|| format!("`{}` is not a tlog-proof", path.display()))?;
+        return Ok(Receipt { proof, leaf: None, opening: None, leaf_hash: None });
+    }
+    let json: Value =
+        serde_json::from_str(&text).with_context(|| format!("`{}` is not valid JSON", path.display()))?;
+    let field = |name: &str| json.get(name).and_then(Value::as_str).map(str::to_owned);
+    let Some(proof_text) = field("proof") else {
+        let status = field("status").unwrap_or_else(|| "unknown".into());
+        bail!(
+            "receipt `{}` has no proof (status `{status}`)\nhint: a pending decision gets its proof once the log publishes a checkpoint; fetch the receipt again in a few seconds",
+            path.display()
+        );
+    };
+    let proof = TlogProof::parse(&proof_text).context("the receipt's `proof` is not a tlog-proof")?;
+    if let Some(i) = json.get("leaf_index").and_then(Value::as_u64)
+        && i != proof.index
+    {
+        bail!("the receipt says leaf index {i} but its proof is for index {}", proof.index);
+    }
+    let leaf =
+        field("leaf").map(|h| hex::decode(&h).context("the receipt's `leaf` is not hex")).transpose()?;
+    let opening = json
+        .get("opening")
+        .and_then(|o| Some((o.get("k")?.as_str()?.to_owned(), o.get("record")?.as_str()?.to_owned())));
+    Ok(Receipt { proof, leaf, opening, leaf_hash: field("leaf_hash") })
+}
+
+fn verify_receipt(args: &VerifyArgs) -> Result<()> {
+    let receipt = parse_receipt(&args.path)?;
+    let leaf = match (&args.leaf, &receipt.leaf) {
+        (Some(h), _) => hex::decode(h.trim()).context("`--leaf` is not hex")?,
+        (None, Some(l)) => l.clone(),
+        (None, None) => bail!(
+            "no leaf to check\nhint: pass --leaf HEX, the 49-byte leaf (the receipt JSON's `leaf`); an erased decision's leaf can no longer be shown"
+        ),
+    };
+    if leaf.len() != LEAF_LEN {
+        bail!("the leaf is {} bytes; a decision leaf is {LEAF_LEN}", leaf.len());
+    }
+    let leaf_hash = merkle::leaf_hash(&leaf);
+    if let Some(h) = &receipt.leaf_hash
+        && !h.eq_ignore_ascii_case(&leaf_hash.to_hex())
+    {
+        bail!("the receipt's `leaf_hash` `{h}` is not the hash of its leaf (`{leaf_hash}`)");
+    }
+    let proof = &receipt.proof;
+    // 1. The log's signature (and the witnesses', under a policy).
+    let cp = if let Some(p) = &args.policy {
+        let policy = read_policy(p, args.vkey.as_deref())?;
+        let checked = policy::check(proof.checkpoint.as_bytes(), &policy)
+            .context("the receipt's checkpoint does not satisfy the policy")?;
+        let cp = checked.checkpoint.checkpoint.clone();
+        println!("ok: log signature: {} size {} root {}", cp.origin, cp.size, cp.root);
+        print_quorum(&checked);
+        cp
+    } else {
+        let key = read_vkey(args.vkey.as_deref().unwrap_or_default())?;
+        let cp = open_checkpoint(proof.checkpoint.as_bytes(), &key)
+            .context("the receipt's checkpoint is not signed by this log")?
+            .checkpoint;
+        println!("ok: log signature: {} size {} root {}", cp.origin, cp.size, cp.root);
+        println!("not checked: witness cosignatures (pass --policy POLICY to require a quorum)");
+        cp
+    };
+    // 2. Inclusion.
+    merkle::verify_inclusion(&leaf_hash, proof.index, cp.size, &proof.proof, &cp.root)
+        .context("the leaf is not proven to be in the log")?;
+    println!("ok: leaf {} is in the log (inclusion proof of {} hashes)", proof.index, proof.proof.len());
+    // 3. The commitment: the record and k open the leaf.
+    let opening = match (&args.record, &args.k) {
+        (Some(r), Some(k)) => Some((
+            k.clone(),
+            std::fs::read_to_string(r).with_context(|| format!("cannot read record `{}`", r.display()))?,
+        )),
+        _ => receipt.opening.clone(),
+    };
+    match opening {
+        Some((k, record)) => check_commitment(&leaf, &k, &record)?,
+        None => println!("not checked: the decision record (pass --record FILE --k HEX)"),
+    }
+    Ok(())
+}
+
+fn check_commitment(leaf: &[u8], k_hex: &str, record_text: &str) -> Result<()> {
+    let k: [u8; 32] = hex::decode(k_hex.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| anyhow!("`k` is not 64 hex digits (32 bytes)"))?;
+    let record: Value = serde_json::from_str(record_text).context("the record is not valid JSON")?;
+    let system = record
+        .get("system")
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("the record has no `system` (the AI system's public ID)"))?;
+    let decided = record
+        .get("decided_at")
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("the record has no `decided_at` time"))?;
+    let unix = OffsetDateTime::parse(decided, &Rfc3339)
+        .with_context(|| format!("the record's `decided_at` `{decided}` is not an RFC 3339 time"))?
+        .unix_timestamp();
+    let mine = LeafCommitment::commit(system, unix, &record, &k)?;
+    if mine.to_bytes().as_slice() == leaf {
+        println!(
+            "ok: the record and k open the leaf (system {system}, decided {decided}, HMAC-SHA256 matches)"
+        );
+        return Ok(());
+    }
+    // Say which part differs.
+    let theirs = LeafCommitment::from_bytes(leaf)?;
+    if theirs.system != mine.system {
+        bail!(
+            "the record is for system `{system}` but the leaf is for `{}`",
+            String::from_utf8_lossy(&theirs.system)
+        );
+    }
+    if theirs.minute != mine.minute {
+        bail!(
+            "the record's `decided_at` `{decided}` is minute {} but the leaf says minute {}",
+            mine.minute,
+            theirs.minute
+        );
+    }
+    bail!("the record and k do not open the leaf: the HMAC differs (the record was changed, or k is wrong)")
+}
+
+fn key(args: &KeyArgs) -> Result<()> {
+    let ledger = args.data_dir.join("ledger");
+    let key_path = ledger.join("log.key");
+    let text = std::fs::read_to_string(&key_path).with_context(|| {
+        format!(
+            "cannot read `{}`\nhint: point --data-dir at the directory `mizan serve` uses",
+            key_path.display()
+        )
+    })?;
+    let seed: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| anyhow!("ledger key `{}` is not 64 hex digits", key_path.display()))?;
+    let shard = match &args.year {
+        Some(y) => y.clone(),
+        None => newest_shard(&ledger)?,
+    };
+    let origin_path = ledger.join(&shard).join("origin");
+    let origin = std::fs::read_to_string(&origin_path).with_context(|| {
+        format!("cannot read `{}`; is `{shard}` a log of this server?", origin_path.display())
+    })?;
+    let signer = NoteSigner::new(origin.trim(), ed25519_dalek::SigningKey::from_bytes(&seed))?;
+    println!("{}", signer.verifier().to_vkey());
+    Ok(())
+}
+
+fn newest_shard(ledger: &Path) -> Result<String> {
+    let entries = std::fs::read_dir(ledger).with_context(|| format!("cannot list `{}`", ledger.display()))?;
+    let mut shards: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("origin").is_file())
+        .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+        .collect();
+    shards.sort_by_key(|s| (s.len(), s.clone()));
+    shards.pop().ok_or_else(|| {
+        anyhow!("`{}` holds no log yet\nhint: start `mizan serve` once to create it", ledger.display())
+    })
+}
+
+fn load_state(args: &MonitorArgs, log: &mizan_witness::HttpLog) -> Result<MonitorState> {
+    let given = args.vkey.as_deref().map(read_vkey).transpose()?;
+    match std::fs::read_to_string(&args.state) {
+        Ok(text) => {
+            let state = MonitorState::parse(&text)
+                .with_context(|| format!("monitor state `{}` is unusable", args.state.display()))?;
+            if let Some(g) = given
+                && g != state.key
+            {
+                bail!(
+                    "`--vkey` is `{}` but `{}` follows `{}`\nhint: use another --state file for another log",
+                    g.to_vkey(),
+                    args.state.display(),
+                    state.key.to_vkey()
+                );
+            }
+            Ok(state)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = match given {
+                Some(k) => k,
+                None => {
+                    let url = log.url("vkey");
+                    let body = mizan_ledger_fs::ledger::store::LogStore::read(log, "vkey")
+                        .with_context(|| format!("cannot fetch `{url}`"))?
+                        .ok_or_else(|| anyhow!("`{url}` not found\nhint: pass --vkey"))?;
+                    let k = NoteVerifier::from_vkey(String::from_utf8_lossy(&body).trim())
+                        .with_context(|| format!("`{url}` is not a vkey"))?;
+                    tracing::warn!(vkey = %k.to_vkey(), "trusting the key the log serves, on first use; pin it with --vkey");
+                    k
+                }
+            };
+            Ok(MonitorState::new(key))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read `{}`", args.state.display())),
+    }
+}
+
+/// Writes the state durably: temp file, fsync, rename, fsync directory.
+fn save_state(path: &Path, state: &MonitorState) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("monitor")));
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(state.encode().as_bytes())?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    };
+    write().with_context(|| format!("cannot save monitor state `{}`", path.display()))
+}
+
+fn run_monitor(args: &MonitorArgs) -> Result<()> {
+    let log = mizan_witness::HttpLog::new(&args.url, Duration::from_secs(30))?;
+    let policy = args.policy.as_deref().map(|p| read_policy(p, args.vkey.as_deref())).transpose()?;
+    let mut state = load_state(args, &log)?;
+    loop {
+        match monitor::step(&state, &log) {
+            Ok(step) => {
+                let last = step.state.last.as_ref().map(|l| &l.checkpoint);
+                if let (Some(p), Some(l)) = (&policy, &step.state.last) {
+                    policy::check(l.note.to_text().as_bytes(), p).with_context(|| {
+                        format!("checkpoint at size {} does not satisfy the policy", step.new_size)
+                    })?;
+                }
+                if let Some(cp) = last {
+                    if step.new_size > step.old_size {
+                        println!(
+                            "ok: {} size {} -> {} root {} ({} new entries re-hashed)",
+                            cp.origin,
+                            step.old_size,
+                            step.new_size,
+                            cp.root,
+                            step.new_size - step.old_size
+                        );
+                    } else {
+                        println!("ok: {} size {} root {} (unchanged)", cp.origin, cp.size, cp.root);
+                    }
+                }
+                std::io::stdout().flush().ok();
+                if step.state != state {
+                    save_state(&args.state, &step.state)?;
+                    state = step.state;
+                }
+            }
+            Err(MonitorError::Fetch(why)) if !args.once => {
+                tracing::warn!(url = %args.url, error = %why, "cannot read the log; trying again");
+            }
+            Err(e) => {
+                let hint = match &e {
+                    MonitorError::Fork(_) => {
+                        "\nhint: the log showed two histories; keep the state file and the checkpoints as evidence"
+                    }
+                    MonitorError::Missing(_) => {
+                        "\nhint: the log published a checkpoint it cannot back with tiles"
+                    }
+                    _ => "",
+                };
+                return Err(anyhow!("{e}{hint}")).with_context(|| format!("log `{}`", args.url));
+            }
+        }
+        if args.once {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_secs(args.interval.max(1)));
+    }
 }

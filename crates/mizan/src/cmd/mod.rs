@@ -5,3 +5,4 @@ pub mod classify;
 pub mod explain;
 pub mod log;
 pub mod serve;
+pub mod witness;
