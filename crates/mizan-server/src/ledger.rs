@@ -14,7 +14,9 @@ use mizan_ledger_fs::FsStore;
 use mizan_ledger_fs::ledger::LedgerError;
 use mizan_ledger_fs::ledger::log::{Log, LogReader};
 use mizan_ledger_fs::ledger::note::NoteSigner;
+use mizan_ledger_fs::ledger::policy::Policy;
 use mizan_ledger_fs::ledger::sequencer::{Ack, Sequencer, SequencerConfig};
+use mizan_witness::WitnessClient;
 
 /// Why the ledger could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -49,7 +51,19 @@ pub struct Ledger {
     origin: String,
     dir: PathBuf,
     shard: String,
+    witnessing: std::sync::OnceLock<Witnessing>,
 }
+
+/// Witnesses the log asks for cosignatures, the policy their cosignatures must meet, and the
+/// newest checkpoint that met it.
+struct Witnessing {
+    policy: Policy,
+    text: String,
+    cosigned: std::sync::RwLock<Option<(u64, Arc<str>)>>,
+}
+
+/// The file under the log directory holding the newest checkpoint with a witness quorum.
+const COSIGNED: &str = "checkpoint.cosigned";
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -93,7 +107,7 @@ impl Ledger {
         let store = Arc::new(FsStore::open(&dir).map_err(log_err)?);
         let log = Log::open(store, signer.clone(), &origin).map_err(log_err)?;
         let seq = Sequencer::start(log, config).map_err(log_err)?;
-        Ok(Ledger { seq, signer, origin, dir, shard })
+        Ok(Ledger { seq, signer, origin, dir, shard, witnessing: std::sync::OnceLock::new() })
     }
 
     /// Opens this year's log under `<data_dir>/ledger`, naming it after the host of `base_url`,
@@ -174,6 +188,109 @@ impl Ledger {
             text.push('\n');
         }
         self.signer.sign(&text)
+    }
+
+    /// Starts asking the witnesses of `policy_text` (C2SP tlog-policy; this log's key is added
+    /// if the policy does not name it) to cosign each new checkpoint, in the background. Full
+    /// receipts then wait for a checkpoint that meets the policy's quorum; ingestion does not.
+    ///
+    /// # Errors
+    /// The policy's parse error (line-numbered), or a policy with a witness that has no URL.
+    pub fn start_witnessing(self: &Arc<Self>, policy_text: &str) -> Result<(), String> {
+        let mut policy = Policy::parse(policy_text.as_bytes()).map_err(|e| e.to_string())?;
+        if !policy.logs().iter().any(|l| l.key.name() == self.origin) {
+            policy.add_log(self.verifier()).map_err(|e| e.to_string())?;
+        }
+        if let Some(w) = policy.witnesses().iter().find(|w| w.url.is_none()) {
+            return Err(format!("witness `{}` has no submission URL in the policy", w.name()));
+        }
+        // A quorum reached before a restart still counts.
+        let cosigned = std::fs::read(self.dir.join(COSIGNED)).ok().and_then(|bytes| {
+            let checked = mizan_ledger_fs::ledger::policy::check(&bytes, &policy).ok()?;
+            Some((checked.checkpoint.checkpoint.size, Arc::from(String::from_utf8(bytes).ok()?.as_str())))
+        });
+        let w =
+            Witnessing { policy, text: policy_text.to_owned(), cosigned: std::sync::RwLock::new(cosigned) };
+        self.witnessing.set(w).map_err(|_| "witnessing already started".to_owned())?;
+        let me = Arc::clone(self);
+        tokio::spawn(async move { me.witness_loop().await });
+        Ok(())
+    }
+
+    /// The witness policy in force, as configured.
+    #[must_use]
+    pub fn witness_policy(&self) -> Option<&str> {
+        self.witnessing.get().map(|w| w.text.as_str())
+    }
+
+    /// The newest checkpoint meeting the witness policy: its size and the cosigned note.
+    /// `None` without witnesses configured, or before the first quorum.
+    #[must_use]
+    pub fn cosigned(&self) -> Option<(u64, Arc<str>)> {
+        self.witnessing.get()?.cosigned.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Whether receipts must wait for a witness quorum.
+    #[must_use]
+    pub fn witnessed(&self) -> bool {
+        self.witnessing.get().is_some()
+    }
+
+    async fn witness_loop(self: Arc<Self>) {
+        let Some(w) = self.witnessing.get() else { return };
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        let clients: Vec<WitnessClient> = w
+            .policy
+            .witnesses()
+            .iter()
+            .map(|pw| WitnessClient::new(http.clone(), pw.url.as_deref().unwrap_or_default()))
+            .collect();
+        // What each witness has cosigned so far (it tells us on a 409).
+        let mut sizes = vec![0u64; clients.len()];
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let reader = self.reader();
+            let size = reader.size();
+            let done = self.cosigned().map_or(0, |(s, _)| s);
+            let Some(checkpoint) = reader.checkpoint() else { continue };
+            if size == 0 || size <= done {
+                continue;
+            }
+            let mut note = checkpoint.to_string();
+            for (i, client) in clients.iter().enumerate() {
+                for _attempt in 0..2 {
+                    let old = sizes[i].min(size);
+                    let proof = if old == 0 { Ok(vec![]) } else { reader.prove_consistency(old, size) };
+                    let Ok(proof) = proof else { break };
+                    match client.add_checkpoint(old, &proof, checkpoint.as_bytes()).await {
+                        Ok(lines) => {
+                            sizes[i] = size;
+                            note.push_str(&lines);
+                            break;
+                        }
+                        Err(mizan_witness::ClientError::Conflict { size: theirs, .. }) => sizes[i] = theirs,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "witness did not cosign");
+                            break;
+                        }
+                    }
+                }
+            }
+            match mizan_ledger_fs::ledger::policy::check(note.as_bytes(), &w.policy) {
+                Ok(_) => {
+                    let tmp = self.dir.join(format!("{COSIGNED}.tmp"));
+                    let saved = std::fs::write(&tmp, note.as_bytes())
+                        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+                        .and_then(|()| std::fs::rename(&tmp, self.dir.join(COSIGNED)));
+                    if let Err(e) = saved {
+                        tracing::warn!(error = %e, "cannot save the cosigned checkpoint");
+                    }
+                    *w.cosigned.write().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some((size, Arc::from(note.as_str())));
+                }
+                Err(e) => tracing::warn!(error = %e, size, "witness quorum not met yet"),
+            }
+        }
     }
 
     /// Reads a published file of the log (checkpoint, hash tile or entry bundle). `rel` is

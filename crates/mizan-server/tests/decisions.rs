@@ -310,3 +310,72 @@ async fn anyone_can_verify_a_receipt_on_the_page_in_both_languages() {
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("check-failed"));
 }
+
+#[tokio::test]
+async fn with_a_witness_receipts_carry_its_cosignature() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    // An independent witness (the real tlog-witness server) that knows the log's key.
+    let wdir = tempfile::tempdir().unwrap();
+    let signer = mizan_witness::key::load_or_create(
+        &wdir.path().join("key"),
+        None,
+        "witness.test/w1",
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap();
+    let wvkey = signer.verifier().to_vkey();
+    let store = std::sync::Arc::new(mizan_witness::FsWitnessStore::open(&wdir.path().join("state")).unwrap());
+    let service =
+        std::sync::Arc::new(mizan_witness::WitnessService::new(signer, vec![app.ledger.verifier()], store));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let wurl = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(mizan_witness::serve(listener, service, std::future::pending()));
+
+    // A policy that is not well formed is refused with its line.
+    assert!(app.ledger.start_witnessing("witness W\n").unwrap_err().contains("line 1"));
+    app.ledger.start_witnessing(&format!("witness W1 {wvkey} {wurl}\nquorum W1\n")).unwrap();
+    let logs = json_of(http().get(app.url("/api/v1/logs")).send().await.unwrap()).await;
+    assert!(logs[0]["witness_policy"].as_str().unwrap().contains("quorum W1"));
+
+    let res = post(&app, &id, &bank, &json!([decision("w-1", true)])).await;
+    assert_eq!(res.status(), 201, "ingestion does not wait for witnesses");
+    let reference = json_of(res).await["receipts"][0]["reference"].as_str().unwrap().to_owned();
+    let r = proven(&app, &reference).await;
+    // The proof's checkpoint carries the witness's cosignature and meets the policy.
+    let proof = TlogProof::parse(r["proof"].as_str().unwrap()).unwrap();
+    let mut policy = mizan_ledger_fs::ledger::policy::Policy::parse(
+        format!("log {}\nwitness W1 {wvkey}\nquorum W1\n", r["vkey"].as_str().unwrap()).as_bytes(),
+    )
+    .unwrap();
+    let leaf = hex::decode(r["leaf"].as_str().unwrap()).unwrap();
+    let checked =
+        mizan_ledger_fs::ledger::policy::check_proof(&proof, &leaf, &policy).expect("witnessed proof");
+    assert_eq!(checked.cosigned.len(), 1);
+    // The verification page reports the witness check as passed.
+    let page = http()
+        .get(app.url(&format!("/verify?reference={reference}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Verified") && !page.contains("check-failed") && page.contains("W1"), "{page}");
+    // A policy asking for another witness is not met by this checkpoint.
+    let other = mizan_witness::key::load_or_create(
+        &wdir.path().join("k2"),
+        None,
+        "witness.test/w2",
+        &mut rand::rngs::OsRng,
+    )
+    .unwrap()
+    .verifier()
+    .to_vkey();
+    policy = mizan_ledger_fs::ledger::policy::Policy::parse(
+        format!("log {}\nwitness W2 {other}\nquorum W2\n", r["vkey"].as_str().unwrap()).as_bytes(),
+    )
+    .unwrap();
+    let err = mizan_ledger_fs::ledger::policy::check_proof(&proof, &leaf, &policy).unwrap_err();
+    assert!(err.to_string().contains("W2"), "{err}");
+}

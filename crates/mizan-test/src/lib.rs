@@ -76,6 +76,8 @@ pub struct TestApp {
     pub db: TestDb,
     /// The data directory (the decision ledger lives under it), removed on drop.
     pub data_dir: tempfile::TempDir,
+    /// The running decision ledger (to configure witnesses in a test).
+    pub ledger: std::sync::Arc<mizan_server::ledger::Ledger>,
 }
 
 impl TestApp {
@@ -97,10 +99,11 @@ impl TestApp {
         if with_demo {
             mizan_server::demo::seed_decisions(&state).await.expect("demo decisions");
         }
+        let ledger = state.ledger.clone();
         tokio::spawn(async move {
             let _ = axum_serve(listener, state).await;
         });
-        TestApp { base, addr, store, db, data_dir }
+        TestApp { base, addr, store, db, data_dir, ledger }
     }
 
     /// A client that keeps cookies and does not follow redirects (tests look at them).

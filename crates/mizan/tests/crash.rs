@@ -29,6 +29,19 @@ struct Server {
 
 impl Server {
     async fn start(data: &str, demo: bool) -> Server {
+        // The free port can be taken by another program before the server binds it; only that
+        // failure is retried.
+        for _ in 0..5 {
+            match Self::try_start(data, demo).await {
+                Ok(s) => return s,
+                Err(log) if log.contains("cannot listen") => continue,
+                Err(log) => panic!("server exited during start:\n{log}"),
+            }
+        }
+        panic!("no free port after 5 tries");
+    }
+
+    async fn try_start(data: &str, demo: bool) -> Result<Server, String> {
         let port = free_port();
         let mut args = vec!["serve", "--data-dir", data, "--listen"];
         let listen = format!("127.0.0.1:{port}");
@@ -63,11 +76,11 @@ impl Server {
             assert!(Instant::now() < deadline, "server did not come up");
             if let Ok(Some(status)) = child.try_wait() {
                 std::thread::sleep(Duration::from_millis(200));
-                panic!("server exited during start: {status}\n{}", log.lock().unwrap().join("\n"));
+                return Err(format!("{status}\n{}", log.lock().unwrap().join("\n")));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Server { child, base }
+        Ok(Server { child, base })
     }
 
     fn kill(mut self) {

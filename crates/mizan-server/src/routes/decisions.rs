@@ -378,18 +378,8 @@ pub async fn receipt_status(
     Path(reference): Path<String>,
 ) -> Result<Json<ReceiptStatusOut>, AppError> {
     let d = state.store.decision(&reference).await?;
-    let reader = state.ledger.reader();
-    let proven = d.leaf_index < reader.size();
-    let proof = if proven {
-        Some(
-            reader
-                .receipt(LeafIndex(d.leaf_index))
-                .map_err(|e| AppError::Internal(format!("ledger proof: {e}")))?
-                .encode(),
-        )
-    } else {
-        None
-    };
+    let proof = proof_for(&state, d.leaf_index)?;
+    let proven = proof.is_some();
     let opening = match (&d.hmac_key, &d.record_json) {
         (Some(k), Some(record)) => Some(OpeningOut { k: k.clone(), record: record.clone() }),
         _ => None,
@@ -434,6 +424,35 @@ pub async fn receipt_status(
         opening,
         erased_at: d.erased_at,
     }))
+}
+
+/// The tlog-proof of leaf `index`, once it is in a checkpoint receipts may use: the newest
+/// published checkpoint, or, with witnesses configured, the newest one that met the witness
+/// quorum (so the proof carries the cosignatures).
+///
+/// # Errors
+/// [`AppError::Internal`] when the log cannot build a proof it should have.
+pub fn proof_for(state: &AppState, index: u64) -> Result<Option<String>, AppError> {
+    let reader = state.ledger.reader();
+    let internal = |e: mizan_ledger_fs::ledger::LedgerError| AppError::Internal(format!("ledger proof: {e}"));
+    if state.ledger.witnessed() {
+        let Some((size, note)) = state.ledger.cosigned().filter(|(size, _)| index < *size) else {
+            return Ok(None);
+        };
+        let proof = reader.prove_inclusion(LeafIndex(index), size).map_err(internal)?;
+        let t = mizan_ledger_fs::ledger::checkpoint::TlogProof {
+            extra: None,
+            index,
+            proof,
+            checkpoint: note.to_string(),
+        };
+        return Ok(Some(t.encode()));
+    }
+    if index < reader.size() {
+        Ok(Some(reader.receipt(LeafIndex(index)).map_err(internal)?.encode()))
+    } else {
+        Ok(None)
+    }
 }
 
 /// Erase a decision's record and key (a data-protection request); the leaf stays.

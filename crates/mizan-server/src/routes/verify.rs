@@ -94,13 +94,7 @@ async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Pasted,
             .decision(input)
             .await
             .map_err(|_| format!("no receipt has the reference `{input}`"))?;
-        let reader = state.ledger.reader();
-        let proof = (d.leaf_index < reader.size())
-            .then(|| {
-                reader.receipt(mizan_ledger_fs::ledger::log::LeafIndex(d.leaf_index)).map(|p| p.encode())
-            })
-            .transpose()
-            .map_err(|e| e.to_string())?;
+        let proof = crate::routes::decisions::proof_for(state, d.leaf_index).map_err(|e| format!("{e:?}"))?;
         let opening = d.hmac_key.zip(d.record_json);
         let leaf = match &opening {
             Some((k, record)) => Some(leaf_of(&d.system, &d.decided_at, record, k)?),
@@ -192,7 +186,25 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
         })
         .map(|()| format!("size {old} → {new}"));
     v.push("verify-check-consistent", consistent);
-    v.skip("verify-check-witnesses", "no witnesses are configured for this log yet");
+    match state.ledger.witness_policy() {
+        Some(text) => {
+            let checked = mizan_ledger_fs::ledger::policy::Policy::parse(text.as_bytes())
+                .map_err(|e| e.to_string())
+                .and_then(|mut p| {
+                    if !p.logs().iter().any(|l| l.key.name() == state.ledger.origin()) {
+                        p.add_log(state.ledger.verifier()).map_err(|e| e.to_string())?;
+                    }
+                    mizan_ledger_fs::ledger::policy::check(proof.checkpoint.as_bytes(), &p)
+                        .map_err(|e| e.to_string())
+                })
+                .map(|c| {
+                    let names: Vec<String> = c.cosigned.iter().map(|w| w.witness.clone()).collect();
+                    format!("quorum `{}`: {}", c.quorum, names.join(", "))
+                });
+            v.push("verify-check-witnesses", checked);
+        }
+        None => v.skip("verify-check-witnesses", "no witnesses are configured for this log yet"),
+    }
     match pasted.opening {
         Some((k, record)) => {
             let parsed: Option<Value> = serde_json::from_str(&record).ok();
@@ -293,7 +305,7 @@ pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
         vkey: l.vkey(),
         shard_period: "year".into(),
         shard: l.shard().to_owned(),
-        witness_policy: None,
+        witness_policy: l.witness_policy().map(str::to_owned),
         size: l.reader().size(),
     }])
 }

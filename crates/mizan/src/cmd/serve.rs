@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// Public base URL used in links of the API, feed and downloads (default: http://LISTEN).
     #[arg(long, env = "MIZAN_BASE_URL")]
     base_url: Option<String>,
+    /// A C2SP tlog-policy file naming the witnesses (with their URLs) that must cosign the
+    /// decision log's checkpoints before receipts are full; this log's key is added if absent.
+    #[arg(long, env = "MIZAN_WITNESS_POLICY")]
+    witness_policy: Option<PathBuf>,
     /// Mark cookies Secure (set this when serving over HTTPS).
     #[arg(long, env = "MIZAN_SECURE_COOKIES")]
     secure_cookies: bool,
@@ -95,6 +99,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
             ledger,
         )
         .map_err(anyhow::Error::msg)?;
+        if let Some(path) = &args.witness_policy {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read witness policy `{}`", path.display()))?;
+            state
+                .ledger
+                .start_witnessing(&text)
+                .map_err(|e| anyhow::anyhow!("witness policy `{}`: {e}", path.display()))?;
+            eprintln!("decision log witnessed under `{}`", path.display());
+        }
         if args.demo {
             let logged = mizan_server::demo::seed_decisions(&state)
                 .await
