@@ -383,3 +383,74 @@ fn monitor_follows_a_log_and_reports_forks_and_missing_tiles() {
     let other = NoteSigner::new(ORIGIN, SigningKey::from_bytes(&[23u8; 32])).unwrap().verifier().to_vkey();
     fails(&run(&["--vkey", &other]), "use another --state file");
 }
+
+#[test]
+fn witness_cli_cosigns_and_keeps_its_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("witness");
+    let vkey = signer().verifier().to_vkey();
+    // Refused before starting: a witness key given as a log key, and two keys for one origin.
+    let wkey = witness(1).verifier().to_vkey();
+    fails(&mizan(&["witness", "--log-key", &wkey, "--state-dir", s(&state)]), "is not a log key");
+    let other = NoteSigner::new(ORIGIN, SigningKey::from_bytes(&[24u8; 32])).unwrap().verifier().to_vkey();
+    fails(
+        &mizan(&["witness", "--log-key", &vkey, "--log-key", &other, "--state-dir", s(&state)]),
+        "two `--log-key`s for origin `decisions.localhost/2026`",
+    );
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mizan"))
+            .args(["witness", "--listen", &listen, "--log-key", &vkey, "--state-dir", s(&state)])
+            .args(["--name", "witness.mizan.example/w1"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        (child, line.trim().to_owned())
+    };
+    let (mut child, wvkey) = start();
+    assert!(wvkey.starts_with("witness.mizan.example/w1+"), "{wvkey}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(state.join("witness.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let dir = tmp.path().join("log");
+    let mut log = open_log(&dir, signer());
+    append_decisions(&mut log, 0..3);
+    let checkpoint = log.checkpoint().unwrap().to_vec();
+    let url = format!("http://{listen}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The vkey is printed once the port is bound, so the witness answers at once.
+    let lines = rt.block_on(mizan_witness::add_checkpoint(&url, 0, &[], &checkpoint)).unwrap();
+    // The cosigned checkpoint satisfies a policy naming this witness.
+    let policy = write(tmp.path(), "w.policy", &format!("log {vkey}\nwitness W {wvkey}\nquorum W\n"));
+    let receipt = TlogProof {
+        checkpoint: format!("{}{lines}", String::from_utf8(checkpoint.clone()).unwrap()),
+        ..log.receipt(LeafIndex(1)).unwrap()
+    };
+    let proof_path = write(tmp.path(), "w.tlog-proof", &receipt.encode());
+    let out = ok(&mizan(&[
+        "log",
+        "verify",
+        s(&proof_path),
+        "--policy",
+        s(&policy),
+        "--leaf",
+        &hex::encode(decision(1).2),
+    ]));
+    assert!(out.contains("ok: witness quorum `W` met; cosigned by: W ("), "{out}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Restarted, it has the same key and remembers size 3.
+    let (mut child, again) = start();
+    assert_eq!(again, wvkey);
+    let err = rt.block_on(mizan_witness::add_checkpoint(&url, 0, &[], &checkpoint));
+    assert!(matches!(err, Err(mizan_witness::ClientError::Conflict { size: 3, .. })), "{err:?}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -66,6 +66,9 @@ pub fn run(args: WitnessArgs) -> Result<()> {
                 "`--log-key {k}` is not a log key (type 0x01)\nhint: this looks like a witness key; pass the log's vkey"
             );
         }
+        if logs.iter().any(|l: &NoteVerifier| l.name() == v.name()) {
+            bail!("two `--log-key`s for origin `{}`; a witness follows one key per log", v.name());
+        }
         logs.push(v);
     }
     let store = FsWitnessStore::open(&args.state_dir)
@@ -78,9 +81,6 @@ pub fn run(args: WitnessArgs) -> Result<()> {
         &mut rand::rngs::OsRng,
     )?;
     let service = WitnessService::new(signer, logs.clone(), Arc::new(store));
-    // stdout carries only the vkey, so scripts can capture it.
-    println!("{}", service.verifier().to_vkey());
-    std::io::stdout().flush().context("cannot write to stdout")?;
     super::serve::runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
             format!(
@@ -88,8 +88,13 @@ pub fn run(args: WitnessArgs) -> Result<()> {
                 args.listen
             )
         })?;
+        // stdout carries only the vkey, printed once the port is bound: a script that has read
+        // it can submit at once.
+        println!("{}", service.verifier().to_vkey());
+        std::io::stdout().flush().context("cannot write to stdout")?;
+        let bound = listener.local_addr().map_or_else(|_| args.listen.to_string(), |a| a.to_string());
         tracing::info!(
-            listen = %args.listen,
+            listen = %bound,
             witness = service.verifier().name(),
             logs = ?logs.iter().map(NoteVerifier::name).collect::<Vec<_>>(),
             state_dir = %args.state_dir.display(),
