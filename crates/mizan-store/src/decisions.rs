@@ -268,8 +268,42 @@ impl Store {
         if res.rows_affected() == 0 {
             return Err(StoreError::NotFound { what: "decision", id: reference.to_owned() });
         }
+        // Its explanation holds the feature values, so it goes too.
+        sqlx::query(
+            "DELETE FROM explanations WHERE decision_id IN (SELECT id FROM decisions WHERE reference = $1)",
+        )
+        .bind(reference)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The newest `limit` decisions of any system, for the regulator.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown system.
+    pub async fn regulator_decisions(
+        &self,
+        _scope: crate::RegulatorScope,
+        public_id: &str,
+        limit: i64,
+    ) -> Result<Vec<StoredDecision>> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT id FROM systems WHERE public_id = $1")
+            .bind(public_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let system_id =
+            found.ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id \
+             WHERE d.system_id = $1 ORDER BY d.decided_at DESC, d.id DESC LIMIT $2"
+        )))
+        .bind(system_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
     }
 
     /// How many decisions the database holds (all systems); the ledger's size must never be

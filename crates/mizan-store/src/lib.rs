@@ -11,6 +11,7 @@
 
 mod accounts;
 mod decisions;
+mod models;
 mod obligations;
 mod public;
 mod reports;
@@ -27,6 +28,7 @@ use tokio::sync::Mutex;
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use mizan_rules::review::ReviewNeed;
+pub use models::{FavourableSide, NewExplanation, NewModel, StoredExplanation, StoredModel};
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};
