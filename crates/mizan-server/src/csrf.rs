@@ -76,6 +76,18 @@ impl FromRequest<AppState> for CsrfForm {
     }
 }
 
+/// Checks a `csrf` value read from a body [`CsrfForm`] cannot read (a file upload's
+/// `multipart/form-data`) against the cookie.
+///
+/// # Errors
+/// [`AppError::Csrf`] when it is missing or does not match.
+pub fn check(headers: &axum::http::HeaderMap, given: &str) -> Result<(), AppError> {
+    match cookie(headers, "mizan_csrf") {
+        Some(c) if !given.is_empty() && constant_time_eq(c.as_bytes(), given.as_bytes()) => Ok(()),
+        _ => Err(AppError::Csrf),
+    }
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

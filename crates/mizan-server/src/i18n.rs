@@ -169,6 +169,24 @@ mod tests {
     }
 
     #[test]
+    fn both_languages_have_the_same_keys() {
+        let keys = |text: &str| -> std::collections::BTreeSet<String> {
+            text.lines()
+                .filter(|l| l.starts_with(|c: char| c.is_ascii_lowercase()))
+                .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim().to_owned()))
+                .collect()
+        };
+        let en = keys(include_str!("../locales/en/main.ftl"));
+        let ur = keys(include_str!("../locales/ur/main.ftl"));
+        let only_en: Vec<_> = en.difference(&ur).collect();
+        let only_ur: Vec<_> = ur.difference(&en).collect();
+        assert!(
+            only_en.is_empty() && only_ur.is_empty(),
+            "only in English: {only_en:?}; only in Urdu: {only_ur:?}"
+        );
+    }
+
+    #[test]
     fn urdu_messages_differ_from_english() {
         assert_ne!(Lang::Ur.t("register-title"), Lang::En.t("register-title"));
         assert_eq!(Lang::En.t("no-such-key"), "no-such-key");

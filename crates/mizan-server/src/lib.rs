@@ -10,8 +10,11 @@ pub mod auth;
 pub mod csrf;
 pub mod demo;
 pub mod error;
+pub mod explain;
 pub mod i18n;
 pub mod ledger;
+pub mod models;
+pub mod multipart;
 pub mod pages;
 pub mod router;
 pub mod routes;
@@ -35,6 +38,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Absolute base URL for links in the API, feed and downloads (no trailing slash).
     pub base_url: String,
+    /// The data directory (model files live under `<data_dir>/models/`).
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Whether cookies are marked Secure; handed to middleware through request extensions.
@@ -52,6 +57,8 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// The decision ledger.
     pub ledger: Arc<ledger::Ledger>,
+    /// Uploaded model files.
+    pub models: Arc<models::ModelFiles>,
 }
 
 impl AppState {
@@ -61,11 +68,13 @@ impl AppState {
     /// Only if password hashing is broken.
     pub fn new(store: Store, config: Config, ledger: ledger::Ledger) -> Result<AppState, String> {
         let dummy_hash = auth::hash_password("not a real password")?;
+        let models = models::ModelFiles::in_data_dir(&config.data_dir);
         Ok(AppState {
             store,
             config: Arc::new(config),
             dummy_hash: Arc::new(dummy_hash),
             ledger: Arc::new(ledger),
+            models: Arc::new(models),
         })
     }
 }

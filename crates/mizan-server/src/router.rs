@@ -6,7 +6,9 @@ use axum::middleware::from_fn;
 use axum::routing::{get, post};
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
-use crate::routes::{api, decisions, obligations, provider, public, regulator, review, risk, session, verify};
+use crate::routes::{
+    api, decisions, explain, obligations, provider, public, regulator, review, risk, session, verify,
+};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -26,6 +28,8 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/{reference}", get(public::report_status))
         .route("/about", get(public::about))
         .route("/verify", get(verify::page).post(verify::check))
+        .route("/receipt", get(explain::receipt_lookup))
+        .route("/receipt/{reference}", get(explain::receipt))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang/{code}", get(session::switch_lang))
@@ -40,6 +44,12 @@ pub fn router(state: AppState) -> Router {
         .route("/app/systems/{id}/impact", get(risk::impact_form).post(risk::impact_save))
         .route("/app/systems/{id}/obligations", get(obligations::page))
         .route("/app/systems/{id}/obligations/{obligation}", post(obligations::save))
+        .route(
+            "/app/systems/{id}/models",
+            get(explain::models_page)
+                .post(explain::models_upload)
+                .layer(DefaultBodyLimit::max(explain::MODEL_LIMIT + 64 * 1024)),
+        )
         .route("/app/reports", get(provider::reports))
         .route("/app/reports/{reference}", post(provider::respond))
         .route("/app/settings/tokens", get(provider::tokens).post(provider::create_token))
@@ -49,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         .route("/regulator/systems/{id}", get(regulator::show))
         .route("/regulator/systems/{id}/transition", post(regulator::transition))
         .route("/regulator/systems/{id}/override", post(regulator::override_tier))
+        .route("/regulator/systems/{id}/decisions", get(explain::regulator_decisions))
+        .route("/regulator/decisions/{reference}", get(explain::regulator_decision))
         // ethics board
         .route("/review", get(review::queue))
         .route("/review/systems/{id}", get(review::show).post(review::decide))
@@ -86,6 +98,13 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/receipts/{reference}", get(decisions::receipt_status))
         .route("/logs", get(verify::logs))
+        .route("/receipts/{reference}/explanation", get(explain::api_explanation))
+        .route(
+            "/org/systems/{id}/versions/{version}/model",
+            post(explain::api_upload).layer(DefaultBodyLimit::max(explain::MODEL_LIMIT)),
+        )
+        .route("/org/systems/{id}/models", get(explain::api_models))
+        .route("/regulator/decisions/{reference}/explanation", get(explain::api_regulator_explanation))
         .route("/org/decisions/{reference}", axum::routing::delete(decisions::erase))
         .route("/review/queue", get(review::api_queue))
         .route("/review/systems/{id}/reviews", post(review::api_decide))

@@ -93,9 +93,12 @@ impl TestApp {
         let base = format!("http://{addr}");
         let data_dir = tempfile::tempdir().expect("data dir");
         let ledger = mizan_server::ledger::Ledger::open_in(data_dir.path(), &base).expect("ledger");
-        let state =
-            AppState::new(store.clone(), Config { secure_cookies: false, base_url: base.clone() }, ledger)
-                .expect("state");
+        let state = AppState::new(
+            store.clone(),
+            Config { secure_cookies: false, base_url: base.clone(), data_dir: data_dir.path().to_path_buf() },
+            ledger,
+        )
+        .expect("state");
         if with_demo {
             mizan_server::demo::seed_decisions(&state).await.expect("demo decisions");
         }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod decisions;
+pub mod explain;
 pub mod obligations;
 pub mod provider;
 pub mod public;

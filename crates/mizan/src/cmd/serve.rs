@@ -95,7 +95,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         eprintln!("decision log {} (verifier key {})", ledger.origin(), ledger.vkey());
         let state = mizan_server::AppState::new(
             store.clone(),
-            mizan_server::Config { secure_cookies: args.secure_cookies, base_url: base_url.clone() },
+            mizan_server::Config {
+                secure_cookies: args.secure_cookies,
+                base_url: base_url.clone(),
+                data_dir: args.db.data_dir.clone(),
+            },
             ledger,
         )
         .map_err(anyhow::Error::msg)?;

@@ -1,0 +1,535 @@
+//! Explaining a logged decision with the model its provider uploaded, and saying it plainly.
+//!
+//! [`explain_decision`] turns a decision record (its `features`) and a loaded model with the
+//! provider's settings into the `mizan.explanation/1` document: SHAP values from
+//! `mizan-explain` (exact TreeSHAP or the linear closed form), φ₀, the additivity residual, and
+//! recourse options that honour the immutable features and bounds, each re-scored on the model.
+//! The document is what is stored beside the decision and served as JSON; [`plain`] reads it
+//! back as the sentences a citizen's page shows in English or Urdu.
+
+use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig};
+use mizan_explain::{Link, Model, ModelBody};
+use mizan_store::{FavourableSide, StoredModel};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::i18n::Lang;
+
+/// Format name of the explanation document.
+pub const FORMAT: &str = "mizan.explanation/1";
+/// Most recourse options offered.
+pub const MAX_OPTIONS: usize = 3;
+/// Most features one recourse option changes.
+pub const MAX_CHANGES: usize = 2;
+
+/// Why a decision cannot be explained with a model.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainDecisionError {
+    /// The record lacks a feature the model needs, or holds something that is not a number.
+    #[error("feature `{feature}` of the decision record {detail}")]
+    Feature {
+        /// The model's feature.
+        feature: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The engine refused (a model it cannot explain, such as trees without covers).
+    #[error(transparent)]
+    Engine(#[from] mizan_explain::ExplainError),
+}
+
+/// The model an explanation used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModelInfo {
+    /// Lowercase hex SHA-256 of the model file.
+    pub sha256: String,
+    /// File format.
+    pub format: String,
+    /// Library that made it.
+    pub library: String,
+    /// Library version recorded in the file.
+    pub library_version: String,
+    /// Objective as recorded.
+    pub objective: String,
+    /// Link from margin to score: `identity`, `logistic` or `softmax`.
+    pub link: String,
+    /// The system version the model was uploaded for.
+    pub system_version: i64,
+    /// When it was uploaded.
+    pub uploaded_at: String,
+}
+
+/// One feature: its value, its SHAP value and the constraints recourse used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeatureInfo {
+    /// Name.
+    pub name: String,
+    /// Value in the decision record (`null` when missing).
+    pub value: Option<f64>,
+    /// Value the model compares (f32-rounded for XGBoost).
+    pub encoded: Option<f64>,
+    /// SHAP value (margin units).
+    pub phi: f64,
+    /// Splits where the value was missing and followed the default direction.
+    pub default_routed: u32,
+    /// Recourse never changes it.
+    pub immutable: bool,
+    /// Bounds recourse stayed within (`null`: unbounded).
+    pub bounds: Option<[f64; 2]>,
+    /// Cost scale of a change (median absolute deviation, or 1).
+    pub scale: f64,
+}
+
+/// One changed feature of a recourse option.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ChangeInfo {
+    /// Feature name.
+    pub name: String,
+    /// Value now.
+    pub from: Option<f64>,
+    /// Value the search found (just past a threshold).
+    pub to: f64,
+    /// A rounder value that still changes the outcome (checked on the model), for reading.
+    pub to_rounded: f64,
+}
+
+/// One way to change the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OptionInfo {
+    /// The changes, together.
+    pub changes: Vec<ChangeInfo>,
+    /// Σ |Δ| / scale.
+    pub cost: f64,
+    /// Margin after the changes.
+    pub margin: f64,
+    /// Score after the changes.
+    pub score: f64,
+}
+
+/// What would change the outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RecourseInfo {
+    /// `options`, `already_favourable`, `none_within_constraints` or `not_applicable`
+    /// (multi-class models).
+    pub status: String,
+    /// Candidates re-scored, when none was found.
+    pub searched: Option<usize>,
+    /// Options, cheapest first.
+    pub options: Vec<OptionInfo>,
+}
+
+/// The favourable outcome as the provider declared it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FavourableInfo {
+    /// `high`: a margin above the threshold is favourable; `low`: below.
+    pub side: String,
+    /// Margin threshold.
+    pub threshold: f64,
+}
+
+/// The explanation of one logged decision (`mizan.explanation/1`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExplanationDoc {
+    /// `mizan.explanation/1`.
+    pub format: String,
+    /// The decision's receipt reference.
+    pub reference: String,
+    /// The system's public id.
+    pub system: String,
+    /// The system version that decided.
+    pub system_version: i64,
+    /// The model.
+    pub model: ModelInfo,
+    /// `tree_path_dependent` or `linear_closed_form`.
+    pub method: String,
+    /// Explained output (the predicted class for multi-class models, else 0).
+    pub output: usize,
+    /// The model's margin for the decision's features.
+    pub margin: f64,
+    /// The model's score (link applied).
+    pub score: f64,
+    /// The outcome the provider logged.
+    #[schema(value_type = Object)]
+    pub recorded_output: Value,
+    /// The score the provider logged.
+    pub recorded_score: Option<f64>,
+    /// The favourable side.
+    pub favourable: FavourableInfo,
+    /// `favourable`, `unfavourable`, or `class` for multi-class models.
+    pub outcome: String,
+    /// φ₀: the expected margin, where the contributions start from.
+    pub phi0: f64,
+    /// The model's base margin (part of φ₀).
+    pub phi0_base_margin: f64,
+    /// |Σφ + φ₀ − margin|.
+    pub additivity_residual: f64,
+    /// Features in model order.
+    pub features: Vec<FeatureInfo>,
+    /// What would change the outcome.
+    pub recourse: RecourseInfo,
+}
+
+/// The decision's features in the model's order.
+fn row(names: &[String], record: &Value, trees: bool) -> Result<Vec<f64>, ExplainDecisionError> {
+    let features = record.get("features").and_then(Value::as_object);
+    names
+        .iter()
+        .map(|name| {
+            let bad = |detail: String| ExplainDecisionError::Feature { feature: name.clone(), detail };
+            match features.and_then(|f| f.get(name)) {
+                Some(Value::Number(n)) => n
+                    .as_f64()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| bad(format!("is `{n}`, not a finite number"))),
+                Some(Value::Bool(b)) => Ok(if *b { 1.0 } else { 0.0 }),
+                Some(Value::String(s)) => s
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| bad(format!("is `{s}`, not a number"))),
+                None | Some(Value::Null) if trees => Ok(f64::NAN),
+                None | Some(Value::Null) => {
+                    Err(bad("is missing and a linear model has no default for it".into()))
+                }
+                Some(other) => Err(bad(format!("is `{other}`, not a number"))),
+            }
+        })
+        .collect()
+}
+
+fn link_name(l: Link) -> &'static str {
+    match l {
+        Link::Identity => "identity",
+        Link::Logistic => "logistic",
+        Link::Softmax => "softmax",
+    }
+}
+
+/// Rounds `to` away from `from` (to a whole number when `from` is whole, else to two
+/// decimals), so the value reads well and stays on the far side of the threshold.
+fn round_away(from: Option<f64>, to: f64) -> f64 {
+    let whole = from.is_none_or(|f| f.fract() == 0.0);
+    let scale = if whole { 1.0 } else { 100.0 };
+    let up = from.is_none_or(|f| to > f);
+    let r = if up { (to * scale).ceil() / scale } else { (to * scale).floor() / scale };
+    if r.is_finite() { r } else { to }
+}
+
+/// Explains `record` (a logged decision) with `model`, loaded from the file of `stored`.
+///
+/// # Errors
+/// [`ExplainDecisionError`] naming the feature that does not fit, or the engine's reason.
+pub fn explain_decision(
+    reference: &str,
+    record: &Value,
+    stored: &StoredModel,
+    model: &Model,
+) -> Result<ExplanationDoc, ExplainDecisionError> {
+    let names = &stored.feature_names;
+    let trees = matches!(model.body, ModelBody::Trees(_));
+    let x = row(names, record, trees)?;
+    let margins = model.predict_margin(&x)?;
+    let output = if model.link == Link::Softmax {
+        margins.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
+    } else {
+        0
+    };
+    let e = mizan_explain::shap::explain(model, &stored.sha256, &x, output)?;
+    let favourable = match stored.favourable {
+        FavourableSide::High => Favourable::Above(stored.threshold),
+        FavourableSide::Low => Favourable::Below(stored.threshold),
+    };
+    let favourable_now = match favourable {
+        Favourable::Above(t) => e.margin > t,
+        Favourable::Below(t) => e.margin < t,
+    };
+    let mads: Vec<f64> = match &model.body {
+        ModelBody::Linear(l) => l.feature_mads.clone().unwrap_or_else(|| vec![1.0; names.len()]),
+        ModelBody::Trees(_) => vec![1.0; names.len()],
+    };
+    let scales: Vec<f64> = mads.iter().map(|&m| if m > 0.0 && m.is_finite() { m } else { 1.0 }).collect();
+    let bounds: Vec<Option<(f64, f64)>> = names.iter().map(|n| stored.bounds.get(n).copied()).collect();
+    let immutable: Vec<bool> = names.iter().map(|n| stored.immutable.contains(n)).collect();
+    let recourse = if model.link == Link::Softmax {
+        RecourseInfo { status: "not_applicable".into(), searched: None, options: vec![] }
+    } else {
+        let config = RecourseConfig {
+            output,
+            favourable,
+            directions: immutable
+                .iter()
+                .map(|&i| if i { Direction::Immutable } else { Direction::Any })
+                .collect(),
+            bounds: bounds.iter().map(|b| b.unwrap_or((f64::NEG_INFINITY, f64::INFINITY))).collect(),
+            mads: mads.clone(),
+            max_options: MAX_OPTIONS,
+            max_changes: MAX_CHANGES,
+        };
+        match mizan_explain::recourse::search(model, &x, &config)? {
+            Recourse::AlreadyFavourable => {
+                RecourseInfo { status: "already_favourable".into(), searched: None, options: vec![] }
+            }
+            Recourse::NoneWithinConstraints { searched } => RecourseInfo {
+                status: "none_within_constraints".into(),
+                searched: Some(searched),
+                options: vec![],
+            },
+            Recourse::Options(opts) => RecourseInfo {
+                status: "options".into(),
+                searched: None,
+                options: opts
+                    .into_iter()
+                    .map(|o| {
+                        let rounded = rounded_changes(model, &x, &config, &o.changes);
+                        OptionInfo {
+                            changes: o
+                                .changes
+                                .iter()
+                                .zip(rounded)
+                                .map(|(c, r)| ChangeInfo {
+                                    name: names[c.feature].clone(),
+                                    from: c.from,
+                                    to: c.to,
+                                    to_rounded: r,
+                                })
+                                .collect(),
+                            cost: o.cost,
+                            margin: o.margin,
+                            score: o.score,
+                        }
+                    })
+                    .collect(),
+            },
+        }
+    };
+    Ok(ExplanationDoc {
+        format: FORMAT.into(),
+        reference: reference.into(),
+        system: record.get("system").and_then(Value::as_str).unwrap_or_default().into(),
+        system_version: record.get("system_version").and_then(Value::as_i64).unwrap_or_default(),
+        model: ModelInfo {
+            sha256: stored.sha256.clone(),
+            format: stored.format.clone(),
+            library: model.source.library.clone(),
+            library_version: model.source.version.clone(),
+            objective: model.source.objective.clone(),
+            link: link_name(model.link).into(),
+            system_version: stored.version,
+            uploaded_at: stored.uploaded_at.clone(),
+        },
+        method: match e.method {
+            mizan_explain::shap::Method::TreePathDependent => "tree_path_dependent",
+            mizan_explain::shap::Method::TreeInterventional => "tree_interventional",
+            mizan_explain::shap::Method::LinearClosedForm => "linear_closed_form",
+        }
+        .into(),
+        output,
+        margin: e.margin,
+        score: model.score(&margins, output),
+        recorded_output: record.get("output").cloned().unwrap_or(Value::Null),
+        recorded_score: record.get("score").and_then(Value::as_f64),
+        favourable: FavourableInfo { side: stored.favourable.as_str().into(), threshold: stored.threshold },
+        outcome: if model.link == Link::Softmax {
+            "class"
+        } else if favourable_now {
+            "favourable"
+        } else {
+            "unfavourable"
+        }
+        .into(),
+        phi0: e.phi0,
+        phi0_base_margin: e.phi0_base_margin,
+        additivity_residual: e.additivity_residual,
+        features: e
+            .features
+            .iter()
+            .enumerate()
+            .map(|(j, f)| FeatureInfo {
+                name: names[j].clone(),
+                value: f.given,
+                encoded: f.encoded,
+                phi: e.phi[j],
+                default_routed: f.default_routed,
+                immutable: immutable[j],
+                bounds: bounds[j].map(|(lo, hi)| [lo, hi]),
+                scale: scales[j],
+            })
+            .collect(),
+        recourse,
+    })
+}
+
+/// The option's values rounded for reading, when the rounded option still changes the outcome
+/// within the bounds; otherwise the exact values.
+fn rounded_changes(
+    model: &Model,
+    x: &[f64],
+    config: &RecourseConfig,
+    changes: &[mizan_explain::recourse::Change],
+) -> Vec<f64> {
+    let exact: Vec<f64> = changes.iter().map(|c| c.to).collect();
+    let rounded: Vec<f64> = changes.iter().map(|c| round_away(c.from, c.to)).collect();
+    let mut y = x.to_vec();
+    for (c, &r) in changes.iter().zip(&rounded) {
+        let (lo, hi) = config.bounds[c.feature];
+        if !(lo..=hi).contains(&r) {
+            return exact;
+        }
+        y[c.feature] = r;
+    }
+    let still =
+        model.predict_margin(&y).ok().map(|m| m[config.output]).is_some_and(|m| match config.favourable {
+            Favourable::Above(t) => m > t,
+            Favourable::Below(t) => m < t,
+        });
+    if still { rounded } else { exact }
+}
+
+/// Hash of the model a decision names, as stored: `sha256:<hex>` or `<hex>`, lower-cased.
+#[must_use]
+pub fn normalise_hash(model_hash: &str) -> String {
+    let h = model_hash.trim();
+    let h = h.strip_prefix("sha256:").unwrap_or(h);
+    h.to_ascii_lowercase()
+}
+
+/// One factor, in words.
+#[derive(Debug, Clone)]
+pub struct Factor {
+    /// The feature, in the page's language where known.
+    pub label: String,
+    /// Its value, formatted.
+    pub value: String,
+    /// `receipt-strength-major`, `-moderate` or `-minor`, translated.
+    pub strength: String,
+}
+
+/// The plain-language reading of an explanation.
+#[derive(Debug, Clone)]
+pub struct Plain {
+    /// Whether the model's outcome is favourable (`None` for multi-class models).
+    pub favourable: Option<bool>,
+    /// Factors that pushed toward the favourable outcome, strongest first.
+    pub for_: Vec<Factor>,
+    /// Factors that pushed against it, strongest first.
+    pub against: Vec<Factor>,
+    /// Each recourse option as one sentence.
+    pub options: Vec<String>,
+}
+
+/// A feature's label: `feature-<name>` from the locale files, else the name with spaces.
+#[must_use]
+pub fn feature_label(lang: Lang, name: &str) -> String {
+    let key = format!("feature-{name}");
+    if lang.has(&key) { lang.t(&key) } else { name.replace('_', " ") }
+}
+
+/// A number for reading: whole numbers with thousands separators, others with up to four
+/// decimals.
+#[must_use]
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        // Whole and small enough to be exact in i64.
+        let n = v as i64;
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if n < 0 { format!("-{out}") } else { out }
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+fn value_text(lang: Lang, v: Option<f64>) -> String {
+    v.map_or_else(|| lang.t("receipt-missing-value"), format_number)
+}
+
+/// Reads `doc` as sentences in `lang`, with up to `top` factors each way.
+#[must_use]
+pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize) -> Plain {
+    let toward = if doc.favourable.side == "low" { -1.0 } else { 1.0 };
+    let total: f64 = doc.features.iter().map(|f| f.phi.abs()).sum();
+    let mut order: Vec<&FeatureInfo> = doc.features.iter().filter(|f| f.phi != 0.0).collect();
+    order.sort_by(|a, b| b.phi.abs().total_cmp(&a.phi.abs()));
+    let factor = |f: &FeatureInfo| {
+        let share = if total > 0.0 { f.phi.abs() / total } else { 0.0 };
+        let strength = if share >= 0.4 {
+            "receipt-strength-major"
+        } else if share >= 0.15 {
+            "receipt-strength-moderate"
+        } else {
+            "receipt-strength-minor"
+        };
+        Factor {
+            label: feature_label(lang, &f.name),
+            value: value_text(lang, f.value),
+            strength: lang.t(strength),
+        }
+    };
+    let for_ = order.iter().filter(|f| f.phi * toward > 0.0).take(top).map(|f| factor(f)).collect();
+    let against = order.iter().filter(|f| f.phi * toward < 0.0).take(top).map(|f| factor(f)).collect();
+    let options = doc
+        .recourse
+        .options
+        .iter()
+        .map(|o| {
+            let parts: Vec<String> = o
+                .changes
+                .iter()
+                .map(|c| {
+                    lang.t_args(
+                        "receipt-change",
+                        &[
+                            ("feature", feature_label(lang, &c.name)),
+                            ("to", format_number(c.to_rounded)),
+                            ("from", value_text(lang, c.from)),
+                        ],
+                    )
+                })
+                .collect();
+            parts.join(&format!(" {} ", lang.t("receipt-and")))
+        })
+        .collect();
+    let favourable = match doc.outcome.as_str() {
+        "favourable" => Some(true),
+        "unfavourable" => Some(false),
+        _ => None,
+    };
+    Plain { favourable, for_, against, options }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(format_number(1_234_567.0), "1,234,567");
+        assert_eq!(format_number(-45_000.0), "-45,000");
+        assert_eq!(format_number(12.0), "12");
+        assert_eq!(format_number(0.125), "0.125");
+        assert_eq!(format_number(2.0 / 3.0), "0.6667");
+    }
+
+    #[test]
+    fn rounding_moves_away_from_the_current_value() {
+        assert_eq!(round_away(Some(3.0), 1.7), 1.0);
+        assert_eq!(round_away(Some(120_838.0), 125_678.2), 125_679.0);
+        assert_eq!(round_away(Some(1.25), 1.301), 1.31);
+        assert_eq!(round_away(None, 0.2), 1.0);
+    }
+
+    #[test]
+    fn hashes_are_normalised() {
+        assert_eq!(normalise_hash(" sha256:ABC "), "abc");
+        assert_eq!(normalise_hash("abc"), "abc");
+    }
+}

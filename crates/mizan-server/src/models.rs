@@ -1,0 +1,128 @@
+//! Model files, content-addressed under `<data-dir>/models/<sha256>`.
+//!
+//! A file's name is the SHA-256 of its bytes, so a name never points at two contents and the
+//! same model uploaded twice is stored once. A file is written to a temporary name, synced,
+//! renamed into place and its directory synced, so after `put` returns the bytes survive a
+//! crash and a reader never sees half a file. The database row that refers to a file is written
+//! only after `put`; a crash in between leaves an unreferenced file, never a dangling row.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Why a model file could not be kept or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// The file system said no.
+    #[error("model file `{path}`: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The name is not a lowercase hex SHA-256.
+    #[error("`{0}` is not a model hash (64 lowercase hex digits)")]
+    BadHash(String),
+    /// The bytes on disk no longer hash to their name.
+    #[error("model file `{0}` does not match its hash; restore it from backup")]
+    Corrupt(PathBuf),
+}
+
+/// The directory of model files.
+#[derive(Debug, Clone)]
+pub struct ModelFiles {
+    dir: PathBuf,
+}
+
+fn is_hash(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+impl ModelFiles {
+    /// Model files under `<data_dir>/models` (created on first write).
+    #[must_use]
+    pub fn in_data_dir(data_dir: &Path) -> ModelFiles {
+        ModelFiles { dir: data_dir.join("models") }
+    }
+
+    /// Where the file of `sha256` lives.
+    ///
+    /// # Errors
+    /// [`ModelFileError::BadHash`] unless `sha256` is 64 lowercase hex digits.
+    pub fn path(&self, sha256: &str) -> Result<PathBuf, ModelFileError> {
+        if is_hash(sha256) {
+            Ok(self.dir.join(sha256))
+        } else {
+            Err(ModelFileError::BadHash(sha256.to_owned()))
+        }
+    }
+
+    /// Keeps `bytes` durably under their hash and returns it. Blocking: call from
+    /// `spawn_blocking`.
+    ///
+    /// # Errors
+    /// [`ModelFileError::Io`] naming the file.
+    pub fn put(&self, bytes: &[u8]) -> Result<String, ModelFileError> {
+        let sha256 = mizan_explain::model_hash(bytes);
+        let path = self.path(&sha256)?;
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| ModelFileError::Io { path, source }
+        };
+        if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+            return Ok(sha256);
+        }
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let tmp = self.dir.join(format!(".{sha256}.{:016x}.tmp", rand::random::<u64>()));
+        let written = std::fs::File::create(&tmp)
+            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(&path)(e));
+        }
+        // The rename is durable once the directory is.
+        std::fs::File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io(&self.dir))?;
+        Ok(sha256)
+    }
+
+    /// The bytes of model `sha256`, checked against the hash. Blocking: call from
+    /// `spawn_blocking`.
+    ///
+    /// # Errors
+    /// [`ModelFileError::Io`] when missing or unreadable; [`ModelFileError::Corrupt`] when the
+    /// bytes changed.
+    pub fn get(&self, sha256: &str) -> Result<Vec<u8>, ModelFileError> {
+        let path = self.path(sha256)?;
+        let bytes =
+            std::fs::read(&path).map_err(|source| ModelFileError::Io { path: path.clone(), source })?;
+        if mizan_explain::model_hash(&bytes) != sha256 {
+            return Err(ModelFileError::Corrupt(path));
+        }
+        Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_named_by_their_hash_and_checked_on_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = ModelFiles::in_data_dir(dir.path());
+        let h = files.put(b"{\"format\": \"x\"}").expect("put");
+        assert_eq!(h, mizan_explain::model_hash(b"{\"format\": \"x\"}"));
+        assert_eq!(files.put(b"{\"format\": \"x\"}").expect("again"), h, "same bytes, same name");
+        assert_eq!(files.get(&h).expect("get"), b"{\"format\": \"x\"}");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("models"))
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "no temporary file is left behind");
+        std::fs::write(dir.path().join("models").join(&h), b"tampered").expect("tamper");
+        assert!(matches!(files.get(&h), Err(ModelFileError::Corrupt(_))));
+        assert!(matches!(files.get("../mizan.db"), Err(ModelFileError::BadHash(_))));
+    }
+}
