@@ -233,7 +233,7 @@ const SYSTEMS: &[DemoSystem] = &[
         sector: "finance",
         purpose: "Decide personal loan applications up to PKR 1,500,000 consistently and quickly.",
         affected: "Applicants for personal loans at branches and in the mobile app.",
-        model: "Gradient-boosted decision trees (XGBoost)",
+        model: "Logistic regression scorecard over income, existing loans, employment and credit history",
         oversight: "Applications scored in the grey zone, and every refusal appealed, are decided by a credit officer.",
         data: "Five years of the bank's own loan outcomes and credit bureau data; no religion, ethnicity or sect is used.",
         supplier: "Indus Commercial Bank data science team",
@@ -629,12 +629,26 @@ pub async fn count(store: &Store) -> Result<i64, StoreError> {
 const DECISION_SYSTEM: (&str, &str) = ("demo-indus-bank", "Personal loan credit scoring");
 const DEMO_DECISIONS: usize = 24;
 
-/// Logs demo decisions of the personal-loan system through the same path as the API, unless
-/// that system already has some. Returns how many were logged.
+/// The demo system's model: a logistic scorecard in the documented `mizan-linear/1` JSON.
+pub const LOAN_MODEL: &[u8] = include_bytes!("../demo/personal-loan-model.json");
+/// Features the demo model's recourse never changes: both only grow with time.
+const LOAN_IMMUTABLE: [&str; 2] = ["months_at_employer", "credit_history_months"];
+/// Bounds the demo model's recourse stays within.
+const LOAN_BOUNDS: [(&str, f64, f64); 4] = [
+    ("monthly_income_pkr", 0.0, 2_000_000.0),
+    ("existing_loans", 0.0, 10.0),
+    ("months_at_employer", 0.0, 480.0),
+    ("credit_history_months", 0.0, 600.0),
+];
+
+/// Uploads the demo model for the personal-loan system's latest version (unless it is there)
+/// and logs demo decisions scored by it, through the same path as the API, unless the system
+/// already has them. Returns how many decisions were logged.
 ///
 /// # Errors
-/// Store and ledger errors.
+/// Store, model file and ledger errors.
 pub async fn seed_decisions(state: &crate::AppState) -> Result<usize, crate::error::AppError> {
+    use crate::error::AppError;
     let org = state.store.org_by_slug(DECISION_SYSTEM.0).await?;
     let scope = OrgScope::new(org.id);
     let Some(system) = state
@@ -646,40 +660,78 @@ pub async fn seed_decisions(state: &crate::AppState) -> Result<usize, crate::err
     else {
         return Ok(0);
     };
-    let items: Vec<serde_json::Value> =
-        (0..DEMO_DECISIONS).map(|i| demo_decision(i, system.latest_version)).collect();
+    let model =
+        mizan_explain::load_model(LOAN_MODEL).map_err(|e| AppError::Internal(format!("demo model: {e}")))?;
+    let files = state.models.clone();
+    let sha256 = tokio::task::spawn_blocking(move || files.put(LOAN_MODEL))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let upload = mizan_store::NewModel {
+        sha256: sha256.clone(),
+        format: "mizan-linear-json".into(),
+        size_bytes: i64::try_from(LOAN_MODEL.len()).unwrap_or(i64::MAX),
+        feature_names: model.feature_names.clone(),
+        favourable: mizan_store::FavourableSide::High,
+        threshold: 0.0,
+        immutable: LOAN_IMMUTABLE.iter().map(|f| (*f).to_owned()).collect(),
+        bounds: LOAN_BOUNDS.iter().map(|&(f, lo, hi)| (f.to_owned(), (lo, hi))).collect(),
+        uploaded_by: org.name.clone(),
+    };
+    match state.store.insert_model(scope, &system.public_id, system.latest_version, &upload).await {
+        // A data directory from before the demo model keeps whatever its version has.
+        Ok(_) | Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let target = state.store.decision_target(scope, &system.public_id).await?;
+    if !state.store.decisions_by_key(scope, target, &[&demo_key(0)]).await?.is_empty() {
+        return Ok(0);
+    }
+    let items = (0..DEMO_DECISIONS)
+        .map(|i| demo_decision(&model, &sha256, i, system.latest_version))
+        .collect::<Result<Vec<_>, _>>()?;
     let (_, fresh) = crate::routes::decisions::log_batch(state, scope, &system.public_id, &items).await?;
     Ok(if fresh { items.len() } else { 0 })
 }
 
-/// A plausible loan decision: income, obligations, tenure and history decide the score.
-fn demo_decision(i: usize, version: i64) -> serde_json::Value {
+fn demo_key(i: usize) -> String {
+    format!("demo-loan-{i:03}")
+}
+
+/// A plausible loan applicant, decided by the demo model: the score and outcome are the model's.
+fn demo_decision(
+    model: &mizan_explain::Model,
+    sha256: &str,
+    i: usize,
+    version: i64,
+) -> Result<serde_json::Value, crate::error::AppError> {
     let n = i as f64;
     let income = 45_000.0 + ((i * 37_919) % 160_000) as f64;
-    let existing = (i * 7) % 4;
-    let tenure = (i * 13) % 96;
-    let history = (i * 29) % 120;
-    let margin =
-        (income - 90_000.0) / 40_000.0 - 0.6 * existing as f64 + tenure as f64 / 48.0 + history as f64 / 60.0
-            - 1.2;
-    let score = 1.0 / (1.0 + (-margin).exp());
+    let existing = ((i * 7) % 4) as f64;
+    let tenure = ((i * 13) % 96) as f64;
+    let history = ((i * 29) % 120) as f64;
+    let margins = model
+        .predict_margin(&[income, existing, tenure, history])
+        .map_err(|e| crate::error::AppError::Internal(format!("demo model: {e}")))?;
+    let score = model.score(&margins, 0);
+    let approve = margins[0] > 0.0;
     let minutes_ago = 60 * 24 * 6 - (n * 347.0) as i64;
     let when = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes_ago);
     let when = when.replace_nanosecond(0).unwrap_or(when);
-    json!({
-        "idempotency_key": format!("demo-loan-{i:03}"),
+    Ok(json!({
+        "idempotency_key": demo_key(i),
         "system_version": version,
-        "model_hash": "sha256:demo-loan-model",
+        "model_hash": format!("sha256:{sha256}"),
         "features": {
             "monthly_income_pkr": income,
             "existing_loans": existing,
             "months_at_employer": tenure,
             "credit_history_months": history,
         },
-        "output": if score >= 0.5 { "approve" } else { "decline" },
-        "score": (score * 1000.0).round() / 1000.0,
-        "human": {"involved": score < 0.5, "by": if score < 0.5 { Some("credit-officer") } else { None }},
+        "output": if approve { "approve" } else { "decline" },
+        "score": score,
+        "human": {"involved": !approve, "by": if approve { None } else { Some("credit-officer") }},
         "decided_at": when.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         "subject_ref": format!("demo-applicant-{i:03}"),
-    })
+    }))
 }
