@@ -1,0 +1,558 @@
+//! Models and explanations end to end: a provider uploads a model for a system version (bad
+//! files and other organisations' systems are refused with nothing kept), logged decisions that
+//! name it are explained on demand with numbers equal to `mizan-explain` run directly, the
+//! explanation is stored once and reused, recourse honours immutable features, and the citizen's
+//! page reads it in English and Urdu.
+
+mod common;
+
+use common::{TestApp, create_draft, csrf, password, sign_in, token};
+use mizan_store::OrgScope;
+use serde_json::{Value, json};
+
+const XGB: &[u8] = include_bytes!("../../mizan-explain/examples/german_xgboost.json");
+const LOGISTIC: &[u8] = include_bytes!("../../mizan-explain/examples/german_logistic.json");
+const APPLICANTS: &str = include_str!("../../mizan-explain/examples/german_applicants.csv");
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn json_of(res: reqwest::Response) -> Value {
+    res.json().await.expect("json body")
+}
+
+/// A submitted system of the demo bank and a token that may upload models and log decisions.
+async fn setup(app: &TestApp) -> (String, String) {
+    let bank = token(
+        &app.store,
+        "admin@indus-bank.demo",
+        &["systems:read", "systems:write", "systems:submit", "decisions:write"],
+    )
+    .await;
+    let id = create_draft(app, &bank, "German credit scoring").await;
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&bank)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    (id, bank)
+}
+
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    version: i64,
+    query: &str,
+    bytes: &[u8],
+) -> reqwest::Response {
+    http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/versions/{version}/model?{query}")))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Files kept under `<data-dir>/models/`, besides the demo's own model.
+fn model_files(app: &TestApp) -> Vec<String> {
+    let demo = mizan_explain::model_hash(mizan_server::demo::LOAN_MODEL);
+    match std::fs::read_dir(app.data_dir.path().join("models")) {
+        Ok(dir) => dir
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|f| *f != demo)
+            .collect(),
+        Err(_) => vec![],
+    }
+}
+
+/// The example applicants as decision feature objects.
+fn applicants() -> Vec<serde_json::Map<String, Value>> {
+    let mut lines = APPLICANTS.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .zip(l.split(','))
+                .map(|(h, v)| ((*h).to_owned(), json!(v.parse::<f64>().expect("number"))))
+                .collect()
+        })
+        .collect()
+}
+
+fn decision(key: &str, model_hash: &str, features: &serde_json::Map<String, Value>) -> Value {
+    json!({
+        "idempotency_key": key,
+        "system_version": 1,
+        "model_hash": model_hash,
+        "features": features,
+        "output": "decided",
+        "score": null,
+        "human": {"involved": false, "by": null},
+        "decided_at": "2026-11-30T09:15:27Z",
+        "subject_ref": format!("applicant-{key}")
+    })
+}
+
+async fn log(app: &TestApp, id: &str, token: &str, items: &[Value]) -> Vec<String> {
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(token)
+        .json(&items)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    json_of(res).await["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn explanation(app: &TestApp, reference: &str) -> reqwest::Response {
+    http().get(app.url(&format!("/api/v1/receipts/{reference}/explanation"))).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn upload_refuses_corrupt_models_and_other_organisations_systems() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+
+    // A truncated file: the engine's reason, the field, and nothing kept.
+    let res = upload(&app, &bank, &id, 1, "", &XGB[..XGB.len() / 2]).await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let p = json_of(res).await;
+    assert_eq!(p["field"], "model");
+    assert!(p["detail"].as_str().unwrap().contains("cannot be loaded"), "{p}");
+    // Not a model at all, and an unsupported format version, each named.
+    let p = json_of(upload(&app, &bank, &id, 1, "", b"hello, world").await).await;
+    assert!(p["detail"].as_str().unwrap().contains("unrecognised model file"), "{p}");
+    let p = json_of(upload(&app, &bank, &id, 1, "", br#"{"format": "mizan-linear/2"}"#).await).await;
+    assert!(p["detail"].as_str().unwrap().contains("mizan-linear/2"), "{p}");
+    let p = json_of(upload(&app, &bank, &id, 1, "", b"").await).await;
+    assert!(p["detail"].as_str().unwrap().contains("empty"), "{p}");
+    // Settings that do not fit the model name the field and the model's features.
+    let p = json_of(upload(&app, &bank, &id, 1, "immutable=age,religion", XGB).await).await;
+    assert_eq!(p["field"], "immutable");
+    assert!(p["detail"].as_str().unwrap().contains("`religion`"), "{p}");
+    let p = json_of(upload(&app, &bank, &id, 1, "bounds=age:90:18", XGB).await).await;
+    assert_eq!(p["field"], "bounds");
+    let p = json_of(upload(&app, &bank, &id, 1, "favourable=sideways", XGB).await).await;
+    assert_eq!(p["field"], "favourable");
+    let p = json_of(upload(&app, &bank, &id, 1, "colour=blue", XGB).await).await;
+    assert_eq!(p["field"], "colour");
+    // A version that does not exist.
+    assert_eq!(upload(&app, &bank, &id, 2, "", XGB).await.status(), 404);
+
+    // Another organisation cannot upload a model for the bank's system, even a good one.
+    let health = token(&app.store, "admin@rahbar-health.demo", &["systems:read", "systems:write"]).await;
+    let res = upload(&app, &health, &id, 1, "", XGB).await;
+    assert_eq!(res.status(), 404, "another organisation's system is not found");
+    assert!(model_files(&app).is_empty(), "nothing was kept: {:?}", model_files(&app));
+    let listed = http()
+        .get(app.url(&format!("/api/v1/org/systems/{id}/models")))
+        .bearer_auth(&bank)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(listed).await, json!([]));
+    // A token that may only read cannot upload.
+    let reader = token(&app.store, "admin@indus-bank.demo", &["systems:read"]).await;
+    assert_eq!(upload(&app, &reader, &id, 1, "", XGB).await.status(), 403);
+
+    // A good upload is kept under its hash; repeating it changes nothing; other settings for
+    // the same version are a conflict.
+    let res = upload(&app, &bank, &id, 1, "immutable=sex,age&bounds=age:18:80", XGB).await;
+    assert_eq!(res.status(), 201);
+    let m = json_of(res).await;
+    let hash = mizan_explain::model_hash(XGB);
+    assert_eq!(m["sha256"], hash.as_str());
+    assert_eq!(m["format"], "xgboost-json");
+    assert_eq!(m["immutable"], json!(["age", "sex"]));
+    assert_eq!(m["bounds"]["age"], json!([18.0, 80.0]));
+    assert_eq!(m["feature_names"].as_array().unwrap().len(), 9);
+    assert_eq!(model_files(&app), vec![hash.clone()]);
+    assert_eq!(std::fs::read(app.data_dir.path().join("models").join(&hash)).unwrap(), XGB);
+    let again = upload(&app, &bank, &id, 1, "immutable=age,sex&bounds=age:18:80", XGB).await;
+    assert_eq!(again.status(), 200);
+    let res = upload(&app, &bank, &id, 1, "favourable=low", XGB).await;
+    assert_eq!(res.status(), 409);
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("new version"));
+    let listed = http()
+        .get(app.url(&format!("/api/v1/org/systems/{id}/models")))
+        .bearer_auth(&bank)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_of(listed).await.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn explanations_add_up_match_the_engine_and_keep_immutable_features() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    assert_eq!(upload(&app, &bank, &id, 1, "immutable=age,sex", XGB).await.status(), 201);
+    let hash = mizan_explain::model_hash(XGB);
+    let rows = applicants();
+    let items: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, f)| decision(&format!("x-{i}"), &format!("sha256:{hash}"), f))
+        .collect();
+    let refs = log(&app, &id, &bank, &items).await;
+
+    let model = mizan_explain::load_model(XGB).unwrap();
+    let mut unfavourable = 0;
+    for (r, features) in refs.iter().zip(&rows) {
+        let res = explanation(&app, r).await;
+        assert_eq!(res.status(), 200);
+        let doc = json_of(res).await;
+        assert_eq!(doc["format"], "mizan.explanation/1");
+        assert_eq!(doc["model"]["sha256"], hash.as_str());
+        assert_eq!(doc["method"], "tree_path_dependent");
+        let x: Vec<f64> = model.feature_names.iter().map(|n| features[n].as_f64().unwrap()).collect();
+        let margin = model.predict_margin(&x).unwrap()[0];
+        let phi: Vec<f64> =
+            doc["features"].as_array().unwrap().iter().map(|f| f["phi"].as_f64().unwrap()).collect();
+        let phi0 = doc["phi0"].as_f64().unwrap();
+        // Efficiency: the contributions add up to the model's own margin.
+        assert!((phi.iter().sum::<f64>() + phi0 - margin).abs() <= 1e-9, "Σφ + φ0 = margin for {r}");
+        assert!(doc["additivity_residual"].as_f64().unwrap() <= 1e-9);
+        assert_eq!(doc["margin"].as_f64().unwrap(), margin);
+        // The same numbers as the engine run directly on the same features.
+        let direct = mizan_explain::shap::explain(&model, &hash, &x, 0).unwrap();
+        for (j, (a, b)) in phi.iter().zip(&direct.phi).enumerate() {
+            assert!((a - b).abs() <= 1e-12, "φ[{j}] of {r}: {a} vs {b}");
+        }
+        assert!((phi0 - direct.phi0).abs() <= 1e-12);
+        // Recourse never touches an immutable feature, and every option really flips the model.
+        let recourse = &doc["recourse"];
+        if doc["outcome"] == "unfavourable" {
+            unfavourable += 1;
+            assert_ne!(recourse["status"], "already_favourable");
+        } else {
+            assert_eq!(recourse["status"], "already_favourable");
+        }
+        for option in recourse["options"].as_array().unwrap() {
+            let mut y = x.clone();
+            for c in option["changes"].as_array().unwrap() {
+                let name = c["name"].as_str().unwrap();
+                assert!(name != "age" && name != "sex", "recourse changed immutable `{name}`");
+                let j = model.feature_names.iter().position(|n| n == name).unwrap();
+                y[j] = c["to"].as_f64().unwrap();
+            }
+            assert!(model.predict_margin(&y).unwrap()[0] > 0.0, "option flips the outcome");
+        }
+        // Computed once: a second read returns the stored document unchanged.
+        let stored = app.store.explanation(r).await.unwrap().expect("stored");
+        assert_eq!(json_of(explanation(&app, r).await).await, doc);
+        assert_eq!(app.store.explanation(r).await.unwrap().unwrap().computed_at, stored.computed_at);
+    }
+    assert!(unfavourable > 0, "the example applicants include an unfavourable outcome");
+
+    // The regulator reads the same numbers; a provider token may not use the regulator's API.
+    let reg = token(&app.store, "admin@regulator.demo", &["register:queue"]).await;
+    let url = app.url(&format!("/api/v1/regulator/decisions/{}/explanation", refs[1]));
+    let res = http().get(&url).bearer_auth(&reg).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(json_of(res).await, json_of(explanation(&app, &refs[1]).await).await);
+    assert_eq!(http().get(&url).bearer_auth(&bank).send().await.unwrap().status(), 403);
+
+    // Erasure deletes the explanation with the record.
+    let res = http()
+        .delete(app.url(&format!("/api/v1/org/decisions/{}", refs[0])))
+        .bearer_auth(&bank)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(app.store.explanation(&refs[0]).await.unwrap().is_none());
+    let res = explanation(&app, &refs[0]).await;
+    assert_eq!(res.status(), 409);
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("erased"));
+}
+
+#[tokio::test]
+async fn linear_recourse_honours_bounds_and_immutable_features() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    let res = upload(
+        &app,
+        &bank,
+        &id,
+        1,
+        "immutable=age,sex&bounds=duration:4:72,credit_amount:250:20000",
+        LOGISTIC,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let hash = mizan_explain::model_hash(LOGISTIC);
+    let rows = applicants();
+    let items: Vec<Value> =
+        rows.iter().enumerate().map(|(i, f)| decision(&format!("l-{i}"), &hash.to_uppercase(), f)).collect();
+    let refs = log(&app, &id, &bank, &items).await;
+    let model = mizan_explain::load_model(LOGISTIC).unwrap();
+    for (r, features) in refs.iter().zip(&rows) {
+        let doc = json_of(explanation(&app, r).await).await;
+        assert_eq!(doc["method"], "linear_closed_form", "a bare upper-case hex hash matches too");
+        let x: Vec<f64> = model.feature_names.iter().map(|n| features[n].as_f64().unwrap()).collect();
+        let margin = model.predict_margin(&x).unwrap()[0];
+        let phi: f64 = doc["features"].as_array().unwrap().iter().map(|f| f["phi"].as_f64().unwrap()).sum();
+        assert!((phi + doc["phi0"].as_f64().unwrap() - margin).abs() <= 1e-9);
+        for option in doc["recourse"]["options"].as_array().unwrap() {
+            for c in option["changes"].as_array().unwrap() {
+                let name = c["name"].as_str().unwrap();
+                assert!(name != "age" && name != "sex");
+                let to = c["to"].as_f64().unwrap();
+                let rounded = c["to_rounded"].as_f64().unwrap();
+                match name {
+                    "duration" => assert!((4.0..=72.0).contains(&to) && (4.0..=72.0).contains(&rounded)),
+                    "credit_amount" => assert!((250.0..=20000.0).contains(&to)),
+                    _ => {}
+                }
+                // The rounded value shown to people still changes the outcome.
+                let mut y = x.clone();
+                y[model.feature_names.iter().position(|n| n == name).unwrap()] = rounded;
+                assert!(model.predict_margin(&y).unwrap()[0] > 0.0);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_decision_without_its_model_says_so() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    let refs = log(&app, &id, &bank, &[decision("n-1", "sha256:9f2c0d6e", &applicants()[0])]).await;
+    let res = explanation(&app, &refs[0]).await;
+    assert_eq!(res.status(), 409);
+    let p = json_of(res).await;
+    assert!(p["detail"].as_str().unwrap().contains("no model uploaded"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("sha256:9f2c0d6e"), "{p}");
+    for (lang, needle) in [("en", "cannot be explained yet"), ("ur", "وضاحت ابھی ممکن نہیں")]
+    {
+        let res = http().get(app.url(&format!("/receipt/{}?lang={lang}", refs[0]))).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let html = res.text().await.unwrap();
+        assert!(html.contains(needle), "{lang} page says the model is missing");
+        assert!(html.contains("sha256:9f2c0d6e"));
+    }
+    // A model that lacks a feature the record needs is named, not guessed.
+    let mut features = applicants()[0].clone();
+    features.remove("duration");
+    assert_eq!(upload(&app, &bank, &id, 1, "", LOGISTIC).await.status(), 201);
+    let hash = mizan_explain::model_hash(LOGISTIC);
+    let refs = log(&app, &id, &bank, &[decision("n-2", &format!("sha256:{hash}"), &features)]).await;
+    let p = json_of(explanation(&app, &refs[0]).await).await;
+    assert!(p["detail"].as_str().unwrap().contains("feature `duration`"), "{p}");
+    assert!(app.store.explanation(&refs[0]).await.unwrap().is_none(), "nothing is stored for it");
+}
+
+/// The demo's personal-loan decisions, by key.
+async fn demo_references(app: &TestApp) -> Vec<String> {
+    let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let scope = OrgScope::new(org.id);
+    let system = app
+        .store
+        .org_systems(scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name_en == "Personal loan credit scoring")
+        .unwrap();
+    let target = app.store.decision_target(scope, &system.public_id).await.unwrap();
+    let keys: Vec<String> = (0..24).map(|i| format!("demo-loan-{i:03}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let found = app.store.decisions_by_key(scope, target, &refs).await.unwrap();
+    keys.iter().map(|k| found[k].reference.clone()).collect()
+}
+
+#[tokio::test]
+async fn demo_receipts_read_in_english_and_urdu() {
+    let app = TestApp::start(true).await;
+    let refs = demo_references(&app).await;
+    // Applicant 17 was declined: low income and three existing loans.
+    let r = &refs[17];
+    let doc = json_of(explanation(&app, r).await).await;
+    assert_eq!(doc["outcome"], "unfavourable");
+    assert_eq!(doc["recorded_output"], "decline");
+    assert_eq!(doc["recorded_score"], doc["score"], "the demo logged the model's own score");
+    assert_eq!(doc["model"]["sha256"], mizan_explain::model_hash(mizan_server::demo::LOAN_MODEL).as_str());
+    assert_eq!(doc["recourse"]["status"], "options");
+    for o in doc["recourse"]["options"].as_array().unwrap() {
+        for c in o["changes"].as_array().unwrap() {
+            assert!(!["months_at_employer", "credit_history_months"].contains(&c["name"].as_str().unwrap()));
+        }
+    }
+    let en =
+        http().get(app.url(&format!("/receipt/{r}?lang=en"))).send().await.unwrap().text().await.unwrap();
+    assert!(en.contains(r#"<html lang="en" dir="ltr">"#));
+    for needle in [
+        "What counted against you",
+        "Existing loans",
+        "What would change the outcome",
+        "Monthly income (PKR): ",
+        "instead of 49,623",
+        "result was not in your favour",
+        "<details id=\"technical\">",
+        &format!("/api/v1/receipts/{r}"),
+    ] {
+        assert!(en.contains(needle), "English page has `{needle}`");
+    }
+    let ur =
+        http().get(app.url(&format!("/receipt/{r}?lang=ur"))).send().await.unwrap().text().await.unwrap();
+    assert!(ur.contains(r#"<html lang="ur" dir="rtl">"#), "the Urdu page is right to left");
+    for needle in [
+        "آپ کا فیصلہ",
+        "کن باتوں نے آپ کے خلاف کام کیا",
+        "ماہانہ آمدنی (روپے)",
+        "موجودہ قرضے",
+        "نتیجہ کیسے بدل سکتا تھا",
+        "49,623 کے بجائے",
+    ] {
+        assert!(ur.contains(needle), "Urdu page has `{needle}`");
+    }
+    assert!(!ur.contains("What counted"), "no English left on the Urdu page");
+    // An approved applicant needs no change.
+    let approved = json_of(explanation(&app, &refs[4]).await).await;
+    assert_eq!(approved["recourse"]["status"], "already_favourable");
+
+    // The lookup form on the register leads to the receipt's page.
+    let register = http().get(app.url("/register")).send().await.unwrap().text().await.unwrap();
+    assert!(register.contains(r#"action="/receipt""#));
+    let res =
+        app.client().get(app.url(&format!("/receipt?reference={}", r.to_uppercase()))).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], format!("/receipt/{r}").as_str());
+    let res = http().get(app.url("/receipt?reference=not%20a%20reference")).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(http().get(app.url("/receipt/nosuchreference0000")).send().await.unwrap().status(), 404);
+
+    // Seeding again changes nothing: same decisions, same model.
+    let other_ledger = tempfile::tempdir().unwrap();
+    let ledger = mizan_server::ledger::Ledger::open_in(other_ledger.path(), &app.base).unwrap();
+    let state = mizan_server::AppState::new(
+        app.store.clone(),
+        mizan_server::Config {
+            secure_cookies: false,
+            base_url: app.base.clone(),
+            data_dir: app.data_dir.path().to_path_buf(),
+        },
+        ledger,
+    )
+    .unwrap();
+    assert_eq!(mizan_server::demo::seed_decisions(&state).await.unwrap(), 0);
+    assert_eq!(demo_references(&app).await, refs);
+}
+
+#[tokio::test]
+async fn provider_uploads_through_the_page_and_the_regulator_reads_every_number() {
+    let app = TestApp::start(true).await;
+    let (id, _) = setup(&app).await;
+    let c = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let page =
+        c.get(app.url(&format!("/app/systems/{id}/models"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"enctype="multipart/form-data""#));
+    let token = csrf(&app, &c).await;
+    let boundary = "----mizan-test-boundary";
+    let multipart = |csrf: &str, file: &[u8]| {
+        let mut b = Vec::new();
+        for (k, v) in [
+            ("csrf", csrf),
+            ("version", "1"),
+            ("favourable", "high"),
+            ("threshold", "0"),
+            ("immutable", "age, sex"),
+        ] {
+            b.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                    .as_bytes(),
+            );
+        }
+        b.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"model\"; filename=\"m.json\"\r\nContent-Type: application/json\r\n\r\n")
+                .as_bytes(),
+        );
+        b.extend_from_slice(file);
+        b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        b
+    };
+    let post = |body: Vec<u8>| {
+        c.post(app.url(&format!("/app/systems/{id}/models")))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body)
+            .send()
+    };
+    // A forged form (wrong CSRF token) and a corrupt file are refused, nothing kept.
+    assert_eq!(post(multipart("0".repeat(48).as_str(), XGB)).await.unwrap().status(), 403);
+    let res = post(multipart(&token, b"{\"learner\": 3}")).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("cannot be loaded"));
+    assert!(model_files(&app).is_empty());
+    let res = post(multipart(&token, XGB)).await.unwrap();
+    assert_eq!(res.status(), 303);
+    let hash = mizan_explain::model_hash(XGB);
+    assert_eq!(res.headers()["location"], format!("/app/systems/{id}/models?uploaded={hash}").as_str());
+    let page = c
+        .get(app.url(&format!("/app/systems/{id}/models?uploaded={hash}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("sha256:{hash}")));
+    assert!(page.contains("age, sex"));
+
+    // The regulator lists the demo system's decisions and reads every number of one.
+    let refs = demo_references(&app).await;
+    let reg = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let loan = app
+        .store
+        .org_systems(OrgScope::new(org.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name_en == "Personal loan credit scoring")
+        .unwrap();
+    let list = reg
+        .get(app.url(&format!("/regulator/systems/{}/decisions", loan.public_id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains(&format!("/regulator/decisions/{}", refs[17])));
+    let full = reg
+        .get(app.url(&format!("/regulator/decisions/{}", refs[17])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "<details id=\"technical\" open>",
+        "Value as the model compares it",
+        "never changed",
+        "monthly_income_pkr",
+    ] {
+        assert!(full.contains(needle), "regulator page has `{needle}`");
+    }
+    // A provider may not open the regulator's page.
+    let res = c.get(app.url(&format!("/regulator/decisions/{}", refs[17]))).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+}
