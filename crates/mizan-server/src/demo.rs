@@ -694,6 +694,36 @@ pub async fn seed_decisions(state: &crate::AppState) -> Result<usize, crate::err
     Ok(if fresh { items.len() } else { 0 })
 }
 
+/// Two demo receipts to print on start, a declined and an approved applicant: `(reference,
+/// outcome)`. Empty when the demo decisions are not there.
+///
+/// # Errors
+/// Store errors.
+pub async fn sample_receipts(state: &crate::AppState) -> Result<Vec<(String, String)>, StoreError> {
+    let org = state.store.org_by_slug(DECISION_SYSTEM.0).await?;
+    let scope = OrgScope::new(org.id);
+    let Some(system) = state
+        .store
+        .org_systems(scope)
+        .await?
+        .into_iter()
+        .find(|s| s.name_en == DECISION_SYSTEM.1 && s.is_demo)
+    else {
+        return Ok(vec![]);
+    };
+    let target = state.store.decision_target(scope, &system.public_id).await?;
+    let keys = [demo_key(17), demo_key(4)];
+    let found = state.store.decisions_by_key(scope, target, &[&keys[0], &keys[1]]).await?;
+    Ok(keys
+        .iter()
+        .filter_map(|k| found.get(k))
+        .filter_map(|d| {
+            let record: serde_json::Value = serde_json::from_str(d.record_json.as_deref()?).ok()?;
+            Some((d.reference.clone(), record.get("output")?.as_str()?.to_owned()))
+        })
+        .collect())
+}
+
 fn demo_key(i: usize) -> String {
     format!("demo-loan-{i:03}")
 }

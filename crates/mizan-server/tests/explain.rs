@@ -407,6 +407,7 @@ async fn demo_receipts_read_in_english_and_urdu() {
         "result was not in your favour",
         "<details id=\"technical\">",
         &format!("/api/v1/receipts/{r}"),
+        &format!("/verify?reference={r}"),
     ] {
         assert!(en.contains(needle), "English page has `{needle}`");
     }
@@ -454,6 +455,12 @@ async fn demo_receipts_read_in_english_and_urdu() {
     .unwrap();
     assert_eq!(mizan_server::demo::seed_decisions(&state).await.unwrap(), 0);
     assert_eq!(demo_references(&app).await, refs);
+    // `serve --demo` prints a declined and an approved receipt to open.
+    let samples = mizan_server::demo::sample_receipts(&state).await.unwrap();
+    assert_eq!(
+        samples,
+        vec![(refs[17].clone(), "decline".to_owned()), (refs[4].clone(), "approve".to_owned())]
+    );
 }
 
 #[tokio::test]

@@ -378,6 +378,7 @@ receipt-options-table = Changes that would flip the outcome
 receipt-changes = Changes
 receipt-cost = Cost
 receipt-json = Receipt and proof (JSON)
+receipt-verify = Check the proof step by step
 receipt-explanation-json = Explanation (JSON)
 regulator-decisions-title = Logged decisions
 regulator-decisions-intro = The newest { $n } decisions logged by this system. Open one to see every number of its explanation.

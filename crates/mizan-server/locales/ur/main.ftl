@@ -378,6 +378,7 @@ receipt-options-table = وہ تبدیلیاں جو نتیجہ پلٹ دیتیں
 receipt-changes = تبدیلیاں
 receipt-cost = لاگت
 receipt-json = رسید اور ثبوت (JSON)
+receipt-verify = ثبوت مرحلہ وار جانچیں
 receipt-explanation-json = وضاحت (JSON)
 regulator-decisions-title = درج شدہ فیصلے
 regulator-decisions-intro = اس نظام کے درج کردہ تازہ ترین { $n } فیصلے۔ کسی فیصلے کو کھول کر اس کی وضاحت کے تمام اعداد دیکھیں۔

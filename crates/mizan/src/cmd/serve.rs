@@ -119,6 +119,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
             if logged > 0 {
                 eprintln!("demo data: {logged} decisions logged in {}", state.ledger.origin());
             }
+            for (reference, output) in mizan_server::demo::sample_receipts(&state).await.unwrap_or_default() {
+                eprintln!("demo receipt ({output}), explained: {base_url}/receipt/{reference}");
+            }
         }
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
             format!(
