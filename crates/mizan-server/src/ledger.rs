@@ -52,6 +52,7 @@ pub struct Ledger {
     dir: PathBuf,
     shard: String,
     witnessing: std::sync::OnceLock<Witnessing>,
+    events: Option<Box<Ledger>>,
 }
 
 /// Witnesses the log asks for cosignatures, the policy their cosignatures must meet, and the
@@ -84,19 +85,36 @@ impl Ledger {
         year: i32,
         config: SequencerConfig,
     ) -> Result<Ledger, LedgerSetupError> {
+        let mut decisions = Self::open_kind(root, "decisions", host, year, config)?;
+        decisions.events = Some(Box::new(Self::open_kind(root, "events", host, year, config)?));
+        Ok(decisions)
+    }
+
+    /// One log of `kind`: decisions in `<root>/<year>`, others in `<root>/<kind>/<year>`, all
+    /// signed with the key in `<root>/log.key` under their own origin `<kind>.<host>/<year>`.
+    fn open_kind(
+        root: &Path,
+        kind: &str,
+        host: &str,
+        year: i32,
+        config: SequencerConfig,
+    ) -> Result<Ledger, LedgerSetupError> {
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| LedgerSetupError::Io { path, source }
         };
-        let shard = year.to_string();
-        let dir = root.join(&shard);
+        let (shard, dir) = if kind == "decisions" {
+            (year.to_string(), root.join(year.to_string()))
+        } else {
+            (format!("{kind}-{year}"), root.join(kind).join(year.to_string()))
+        };
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let key = signing_key(&root.join("log.key"))?;
         let origin_file = dir.join("origin");
         let origin = match std::fs::read_to_string(&origin_file) {
             Ok(text) => text.trim().to_owned(),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let origin = format!("decisions.{host}/{year}");
+                let origin = format!("{kind}.{host}/{year}");
                 write_new(&origin_file, origin.as_bytes())?;
                 origin
             }
@@ -107,7 +125,7 @@ impl Ledger {
         let store = Arc::new(FsStore::open(&dir).map_err(log_err)?);
         let log = Log::open(store, signer.clone(), &origin).map_err(log_err)?;
         let seq = Sequencer::start(log, config).map_err(log_err)?;
-        Ok(Ledger { seq, signer, origin, dir, shard, witnessing: std::sync::OnceLock::new() })
+        Ok(Ledger { seq, signer, origin, dir, shard, witnessing: std::sync::OnceLock::new(), events: None })
     }
 
     /// Opens this year's log under `<data_dir>/ledger`, naming it after the host of `base_url`,
@@ -121,6 +139,13 @@ impl Ledger {
         let host = if host.is_empty() { "localhost" } else { host };
         let year = time::OffsetDateTime::now_utc().year();
         Ledger::open(&data_dir.join("ledger"), host, year, SequencerConfig::default())
+    }
+
+    /// The platform's events log (register changes, reviews, overrides), beside the decisions
+    /// log, so the events trail is verifiable the same way.
+    #[must_use]
+    pub fn events(&self) -> Option<&Ledger> {
+        self.events.as_deref()
     }
 
     /// The log's origin (also its key name).

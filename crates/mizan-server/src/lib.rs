@@ -10,6 +10,7 @@ pub mod auth;
 pub mod csrf;
 pub mod demo;
 pub mod error;
+pub mod events_log;
 pub mod explain;
 pub mod i18n;
 pub mod ledger;
@@ -101,6 +102,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 /// # Errors
 /// I/O errors from the listener.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    tokio::spawn(events_log::follow(state.clone()));
     let app = router(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }

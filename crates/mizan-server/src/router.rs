@@ -98,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/receipts/{reference}", get(decisions::receipt_status))
         .route("/logs", get(verify::logs))
+        .route("/events/{id}/proof", get(verify::event_proof))
         .route("/receipts/{reference}/explanation", get(explain::api_explanation))
         .route(
             "/org/systems/{id}/versions/{version}/model",

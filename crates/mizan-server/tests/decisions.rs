@@ -379,3 +379,55 @@ async fn with_a_witness_receipts_carry_its_cosignature() {
     let err = mizan_ledger_fs::ledger::policy::check_proof(&proof, &leaf, &policy).unwrap_err();
     assert!(err.to_string().contains("W2"), "{err}");
 }
+
+#[tokio::test]
+async fn platform_events_are_committed_to_their_own_log() {
+    let app = TestApp::start(true).await;
+    // A public demo system's history: each event gets a leaf in the events log.
+    let list = json_of(http().get(app.url("/api/v1/systems?q=Personal+loan")).send().await.unwrap()).await;
+    let id = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let events = app.store.public_changes(500).await.unwrap();
+    let event = events.iter().find(|e| e.public_id == id).expect("a public event").clone();
+    let mut r = Value::Null;
+    for _ in 0..100 {
+        r = json_of(http().get(app.url(&format!("/api/v1/events/{}/proof", event.id))).send().await.unwrap())
+            .await;
+        if r["status"] == "proven" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(r["status"], "proven", "{r}");
+    let vkey = NoteVerifier::from_vkey(r["vkey"].as_str().unwrap()).unwrap();
+    assert!(r["log"].as_str().unwrap().starts_with("events."));
+    let entry = hex::decode(r["entry"].as_str().unwrap()).unwrap();
+    TlogProof::parse(r["proof"].as_str().unwrap()).unwrap().verify(&entry, &vkey).expect("event proven");
+    // The entry commits to the event as published: recompute it from the public JSON.
+    let json = r["event_json"].as_str().expect("public event shown");
+    let parsed: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(parsed["system"], id.as_str());
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(json.as_bytes()));
+    assert_eq!(String::from_utf8(entry).unwrap(), format!("mizan-event/v1 {} {sha}", event.id));
+
+    // Events of a draft are logged too, but only as a commitment.
+    let bank = token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write"]).await;
+    let draft = create_draft(&app, &bank, "Private draft").await;
+    let scope = mizan_store::OrgScope::new(app.store.org_by_slug("demo-indus-bank").await.unwrap().id);
+    let ev = app.store.org_system(scope, &draft).await.unwrap().events[0].id;
+    for _ in 0..100 {
+        r = json_of(http().get(app.url(&format!("/api/v1/events/{ev}/proof"))).send().await.unwrap()).await;
+        if r["status"] == "proven" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(r["status"], "proven");
+    assert!(r["event_json"].is_null(), "a draft's event is not shown");
+    // Both logs are listed and served.
+    let logs = json_of(http().get(app.url("/api/v1/logs")).send().await.unwrap()).await;
+    assert_eq!(logs.as_array().unwrap().len(), 2);
+    let url = logs[1]["url"].as_str().unwrap();
+    assert_eq!(http().get(format!("{url}/checkpoint")).send().await.unwrap().status(), 200);
+    assert_eq!(http().get(app.url("/api/v1/events/99999999/proof")).send().await.unwrap().status(), 404);
+}

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod decisions;
+mod event_log;
 mod models;
 mod obligations;
 mod public;
@@ -27,6 +28,7 @@ use tokio::sync::Mutex;
 
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
+pub use event_log::EventLeaf;
 pub use mizan_rules::review::ReviewNeed;
 pub use models::{FavourableSide, NewExplanation, NewModel, StoredExplanation, StoredModel};
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};

@@ -1110,7 +1110,7 @@ impl Store {
     }
 }
 
-fn event_from_row(r: &AnyRow, public_id: String) -> Result<Event> {
+pub(crate) fn event_from_row(r: &AnyRow, public_id: String) -> Result<Event> {
     Ok(Event {
         id: r.try_get("id")?,
         public_id,

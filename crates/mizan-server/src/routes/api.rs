@@ -694,7 +694,7 @@ impl utoipa::Modify for TokenAuth {
           regulator_override, crate::routes::obligations::api_list, crate::routes::obligations::api_put,
           crate::routes::review::api_queue, crate::routes::review::api_decide, crate::routes::review::api_state,
           crate::routes::decisions::log_decisions, crate::routes::decisions::receipt_status, crate::routes::decisions::erase,
-          crate::routes::verify::logs,
+          crate::routes::verify::logs, crate::routes::verify::event_proof,
           crate::routes::explain::api_upload, crate::routes::explain::api_models, crate::routes::explain::api_explanation,
           crate::routes::explain::api_regulator_explanation),
     modifiers(&TokenAuth),

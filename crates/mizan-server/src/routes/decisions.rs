@@ -472,14 +472,18 @@ pub async fn erase(
 /// `GET /log/{shard}/{*path}`: the log's checkpoint, hash tiles and entry bundles, read from
 /// files. Full tiles never change, so they may be cached for ever; the checkpoint may not.
 pub async fn log_file(State(state): State<AppState>, Path((shard, rel)): Path<(String, String)>) -> Response {
-    if shard != state.ledger.shard() {
+    let ledger = if shard == state.ledger.shard() {
+        &*state.ledger
+    } else if let Some(events) = state.ledger.events().filter(|e| e.shard() == shard) {
+        events
+    } else {
         return AppError::NotFound(format!("log `{shard}`")).into_response();
-    }
+    };
     if rel == "vkey" {
-        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{}\n", state.ledger.vkey()))
+        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{}\n", ledger.vkey()))
             .into_response();
     }
-    let Some(bytes) = state.ledger.read_public(&rel) else {
+    let Some(bytes) = ledger.read_public(&rel) else {
         return AppError::NotFound(format!("log file `{rel}`")).into_response();
     };
     let (ctype, cache) = if rel == "checkpoint" {

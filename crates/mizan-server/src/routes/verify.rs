@@ -297,9 +297,8 @@ pub struct LogOut {
 /// Every log this deployment runs.
 #[utoipa::path(get, path = "/api/v1/logs", tag = "decisions", responses((status = 200, body = Vec<LogOut>)))]
 pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
-    let l = &state.ledger;
-    Json(vec![LogOut {
-        kind: "decisions".into(),
+    let out = |kind: &str, l: &crate::ledger::Ledger| LogOut {
+        kind: kind.into(),
         origin: l.origin().to_owned(),
         url: format!("{}/log/{}", state.config.base_url, l.shard()),
         vkey: l.vkey(),
@@ -307,5 +306,66 @@ pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
         shard: l.shard().to_owned(),
         witness_policy: l.witness_policy().map(str::to_owned),
         size: l.reader().size(),
-    }])
+    };
+    let mut logs = vec![out("decisions", &state.ledger)];
+    logs.extend(state.ledger.events().map(|e| out("events", e)));
+    Json(logs)
+}
+
+/// An event's place in the events log, with its proof.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventProofOut {
+    /// The event id.
+    pub event: i64,
+    /// `proven` or `pending`.
+    pub status: String,
+    /// The events log's origin.
+    pub log: String,
+    /// Its verifier key.
+    pub vkey: String,
+    /// Leaf index, once logged.
+    pub leaf_index: Option<u64>,
+    /// The log entry, hex: `mizan-event/v1 <id> <sha256 of the canonical event>`.
+    pub entry: Option<String>,
+    /// The C2SP tlog-proof, once in a published checkpoint.
+    pub proof: Option<String>,
+    /// The event's canonical JSON, when its system is on the public register.
+    pub event_json: Option<String>,
+}
+
+/// Proof that a platform event (a register change, a review, an override) is in the events log.
+#[utoipa::path(get, path = "/api/v1/events/{id}/proof", tag = "register", params(("id" = i64, Path)),
+    responses((status = 200, body = EventProofOut), (status = 404, content_type = "application/problem+json")))]
+pub async fn event_proof(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Json<EventProofOut>, AppError> {
+    let log = state.ledger.events().ok_or_else(|| AppError::NotFound("events log".into()))?;
+    let leaf = state.store.event_leaf(id).await?;
+    let mut out = EventProofOut {
+        event: id,
+        status: "pending".into(),
+        log: log.origin().to_owned(),
+        vkey: log.vkey(),
+        leaf_index: None,
+        entry: None,
+        proof: None,
+        event_json: None,
+    };
+    if let Some(l) = leaf {
+        out.leaf_index = Some(l.leaf_index);
+        out.entry = Some(hex::encode(crate::events_log::entry(id, &l.event_sha256)));
+        if l.public {
+            out.event_json = Some(crate::events_log::canonical_event(&l.event));
+        }
+        let reader = log.reader();
+        if l.leaf_index < reader.size() {
+            let p = reader
+                .receipt(mizan_ledger_fs::ledger::log::LeafIndex(l.leaf_index))
+                .map_err(|e| AppError::Internal(format!("events log proof: {e}")))?;
+            out.proof = Some(p.encode());
+            out.status = "proven".into();
+        }
+    }
+    Ok(Json(out))
 }

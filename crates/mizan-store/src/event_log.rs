@@ -1,0 +1,89 @@
+//! Bookkeeping of the events log: which platform events are in it, and where.
+//!
+//! The server's follower appends events that have no leaf yet (found by a join, not by "id above
+//! the last one", so an event whose transaction committed late is never skipped) and records
+//! their leaves here. Appending is at least once: after a crash between the append and this
+//! record, the event is appended again and the newer leaf is recorded.
+
+use sqlx::Row;
+
+use crate::systems::Event;
+use crate::{Result, Store, StoreError};
+
+/// Where an event sits in the events log.
+#[derive(Debug, Clone)]
+pub struct EventLeaf {
+    /// The event.
+    pub event: Event,
+    /// Whether its system is on the public register (so the event may be shown).
+    pub public: bool,
+    /// Leaf index in the events log.
+    pub leaf_index: u64,
+    /// SHA-256 (hex) of the event's canonical JSON, as committed.
+    pub event_sha256: String,
+}
+
+const EVENT_COLS: &str =
+    "e.id, s.public_id, e.version, e.kind, e.from_status, e.to_status, e.actor_name, e.reason, e.at";
+
+impl Store {
+    /// Up to `limit` events not yet in the events log, oldest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn unlogged_events(&self, limit: i64) -> Result<Vec<Event>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLS} FROM system_events e JOIN systems s ON s.id = e.system_id \
+             LEFT JOIN event_leaves l ON l.event_id = e.id WHERE l.event_id IS NULL ORDER BY e.id LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| crate::systems::event_from_row(r, r.try_get("public_id")?)).collect()
+    }
+
+    /// Records where events went in the events log (a later record of the same event wins).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn record_event_leaves(&self, leaves: &[(i64, u64, String)]) -> Result<()> {
+        let (_guard, mut tx) = self.begin_write().await?;
+        for (event, index, sha) in leaves {
+            let index =
+                i64::try_from(*index).map_err(|_| StoreError::Conflict("leaf index out of range".into()))?;
+            sqlx::query("DELETE FROM event_leaves WHERE event_id = $1").bind(event).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO event_leaves (event_id, leaf_index, event_sha256) VALUES ($1, $2, $3)")
+                .bind(event)
+                .bind(index)
+                .bind(sha)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An event's place in the events log, if it has one yet.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown event.
+    pub async fn event_leaf(&self, event_id: i64) -> Result<Option<EventLeaf>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLS}, l.leaf_index, l.event_sha256, \
+             (SELECT COUNT(*) FROM public_register p WHERE p.system_id = e.system_id) AS public \
+             FROM system_events e JOIN systems s ON s.id = e.system_id \
+             LEFT JOIN event_leaves l ON l.event_id = e.id WHERE e.id = $1"
+        )))
+        .bind(event_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { what: "event", id: event_id.to_string() })?;
+        let Some(index) = row.try_get::<Option<i64>, _>("leaf_index")? else { return Ok(None) };
+        Ok(Some(EventLeaf {
+            event: crate::systems::event_from_row(&row, row.try_get("public_id")?)?,
+            public: row.try_get::<i64, _>("public")? > 0,
+            leaf_index: u64::try_from(index).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            event_sha256: row.try_get("event_sha256")?,
+        }))
+    }
+}
