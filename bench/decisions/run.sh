@@ -46,8 +46,8 @@ scenario single 1 "$conns"
 
 # Receipt proofs for a sample of the logged decisions.
 refs="$data/refs"
-curl -fs -H "Authorization: Bearer $MIZAN_TOKEN" -H 'Content-Type: application/json' \
-  -d "$(python3 -c 'import json,time; t=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()-120)); print(json.dumps([{"idempotency_key": f"refs-{i}", "system_version": 1, "model_hash": "sha256:bench", "features": {"i": i}, "output": "approve", "score": 0.5, "human": {"involved": False, "by": None}, "decided_at": t, "subject_ref": f"r{i}"} for i in range(1000)]))')" \
+python3 -c 'import json,time; t=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time()-120)); print(json.dumps([{"idempotency_key": f"refs-{i}", "system_version": 1, "model_hash": "sha256:bench", "features": {"i": i}, "output": "approve", "score": 0.5, "human": {"involved": False, "by": None}, "decided_at": t, "subject_ref": f"r{i}"} for i in range(1000)]))' > "$data/refs.json"
+curl -fs -H "Authorization: Bearer $MIZAN_TOKEN" -H 'Content-Type: application/json' -d @"$data/refs.json" \
   "$base/api/v1/systems/$MIZAN_SYSTEM/decisions" | python3 -c 'import json,sys; [print(r["reference"]) for r in json.load(sys.stdin)["receipts"]]' > "$refs"
 sleep 1
 echo; echo "== receipts with proofs: $(wc -l < "$refs") references, $conns connections, ${seconds}s"

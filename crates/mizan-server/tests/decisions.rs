@@ -186,8 +186,16 @@ async fn bad_decision_batches_are_refused_whole() {
         let dir = app.data_dir.path().join("ledger").join(shard);
         std::fs::read_to_string(dir.join("checkpoint")).unwrap_or_default()
     };
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Wait until the log has published everything logged so far.
+    let logged = |cp: &str| cp.lines().nth(1).and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+    for _ in 0..100 {
+        if logged(&size()) >= count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let before = size();
+    assert!(logged(&before) >= count, "log published: {before}");
 
     let raw = |body: &'static str| {
         http()

@@ -166,6 +166,7 @@ impl Store {
     }
 
     /// Stores a batch of decisions whose leaves are already durable in the log, all or nothing.
+    /// Returns the time recorded as `logged_at`.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] when an idempotency key was taken meanwhile (nothing is written).
@@ -174,7 +175,7 @@ impl Store {
         scope: OrgScope,
         target: DecisionTarget,
         rows: &[NewDecision],
-    ) -> Result<()> {
+    ) -> Result<String> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let logged_at = now();
         // Multi-row inserts: 11 parameters a row, 50 rows a statement.
@@ -231,7 +232,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(())
+        Ok(logged_at)
     }
 
     /// A decision by its receipt reference (whoever holds the reference may read it).

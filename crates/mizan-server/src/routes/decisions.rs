@@ -113,7 +113,7 @@ struct Prepared {
 
 fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Prepared, AppError> {
     let at = |f: &str| format!("decisions[{i}].{f}");
-    let d: DecisionIn = serde_json::from_value(raw.clone()).map_err(|e| {
+    let d = DecisionIn::deserialize(raw).map_err(|e| {
         let msg = e.to_string();
         let field = msg.split('`').nth(1).map_or_else(|| format!("decisions[{i}]"), &at);
         bad(field, msg)
@@ -315,8 +315,26 @@ pub async fn log_batch(
             let LeafIndex(index) = ack.index;
             row.leaf_index = index;
         }
-        state.store.insert_decisions(scope, target, &rows).await?;
-        known = state.store.decisions_by_key(scope, target, &keys).await?;
+        let logged_at = state.store.insert_decisions(scope, target, &rows).await?;
+        for row in rows {
+            known.insert(
+                row.idempotency_key.clone(),
+                StoredDecision {
+                    reference: row.reference,
+                    system: id.to_owned(),
+                    system_version: row.system_version,
+                    idempotency_key: row.idempotency_key,
+                    body_sha256: row.body_sha256,
+                    leaf_index: row.leaf_index,
+                    leaf_hash: row.leaf_hash,
+                    record_json: Some(row.record_json),
+                    hmac_key: Some(row.hmac_key),
+                    decided_at: row.decided_at,
+                    logged_at: logged_at.clone(),
+                    erased_at: None,
+                },
+            );
+        }
     }
     let receipts = prepared
         .iter()
