@@ -13,6 +13,7 @@ pub mod lightgbm;
 pub mod linear;
 pub mod recourse;
 pub mod shap;
+mod treeshap;
 mod ubjson;
 pub mod xgboost;
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::ExplainError;
 use crate::ir::{Comparison, Ensemble, Model, ModelBody, Route, Tree};
+use crate::treeshap::{Prepared, fractions};
 
 /// One feature's value and how the model saw it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -137,6 +138,8 @@ fn check(model: &Model, x: &[f64], output: usize) -> Result<(), ExplainError> {
 
 /// Explains one output of one row: path-dependent TreeSHAP for trees, closed form for linear.
 ///
+/// Prepares the model for every call; to explain many rows, build an [`Explainer`] once.
+///
 /// # Errors
 /// [`ExplainError::FeatureCount`] / [`ExplainError::Output`] for a wrong row or output.
 pub fn explain(
@@ -145,48 +148,123 @@ pub fn explain(
     x: &[f64],
     output: usize,
 ) -> Result<Explanation, ExplainError> {
-    check(model, x, output)?;
+    explain_prepared(model, None, model_hash, x, output)
+}
+
+/// A model prepared for path-dependent explanations of many rows.
+///
+/// Everything about the trees that does not depend on the row (paths, distinct features per
+/// path, zero fractions, expected values) is computed once here. An `Explainer` is `Sync`:
+/// explain rows in parallel by sharing one.
+pub struct Explainer {
+    model: Model,
+    prepared: Option<Prepared>,
+}
+
+impl Explainer {
+    /// Prepares `model`.
+    #[must_use]
+    pub fn new(model: Model) -> Self {
+        let prepared = match &model.body {
+            ModelBody::Trees(e) => Some(Prepared::new(&model, e)),
+            ModelBody::Linear(_) => None,
+        };
+        Explainer { model, prepared }
+    }
+
+    /// The prepared model.
+    #[must_use]
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Explains one output of one row, exactly as [`explain`] does.
+    ///
+    /// # Errors
+    /// [`ExplainError::FeatureCount`] / [`ExplainError::Output`] for a wrong row or output.
+    pub fn explain(&self, model_hash: &str, x: &[f64], output: usize) -> Result<Explanation, ExplainError> {
+        explain_prepared(&self.model, self.prepared.as_ref(), model_hash, x, output)
+    }
+
+    /// Only the SHAP values of one output of one row: writes φ into `phi` (one value per
+    /// feature) and returns φ₀. This is what [`Explainer::explain`] computes before it records
+    /// the margin, residual and feature values.
+    ///
+    /// # Errors
+    /// [`ExplainError::FeatureCount`] when `x` or `phi` has the wrong length,
+    /// [`ExplainError::Output`] for a wrong output.
+    pub fn shap_values(&self, x: &[f64], output: usize, phi: &mut [f64]) -> Result<f64, ExplainError> {
+        check(&self.model, x, output)?;
+        self.model.check_row(0, phi)?;
+        Ok(shap_values(&self.model, self.prepared.as_ref(), x, output, phi))
+    }
+}
+
+/// φ (into `phi`) and φ₀ for a checked row and output; prepares the model when `prepared` is
+/// `None`.
+fn shap_values(model: &Model, prepared: Option<&Prepared>, x: &[f64], output: usize, phi: &mut [f64]) -> f64 {
+    phi.fill(0.0);
     match &model.body {
         ModelBody::Trees(e) => {
-            let mut phi = vec![0.0; x.len()];
-            let mut phi0 = model.base_margin[output];
-            let mut path = Vec::with_capacity(64);
-            for t in e.trees.iter().filter(|t| t.group == output) {
-                tree_shap(t, e.comparison, x, &mut phi, &mut path);
-                phi0 += t.weight * expected_value(t, 0);
-            }
-            finish(model, x, model_hash, Method::TreePathDependent, output, phi, phi0)
+            let owned;
+            let p = if let Some(p) = prepared {
+                p
+            } else {
+                owned = Prepared::new(model, e);
+                &owned
+            };
+            let mut path = Vec::new();
+            p.add(e, x, output, phi, |t, phi| tree_shap(t, e.comparison, x, phi, &mut path));
+            p.phi0(output)
         }
         ModelBody::Linear(l) => {
-            let phi: Vec<f64> =
-                l.coefficients.iter().zip(x).zip(&l.feature_means).map(|((w, v), m)| w * (v - m)).collect();
-            let phi0 = model.base_margin[0]
-                + l.coefficients.iter().zip(&l.feature_means).map(|(w, m)| w * m).sum::<f64>();
-            finish(model, x, model_hash, Method::LinearClosedForm, output, phi, phi0)
+            for ((p, (w, v)), m) in phi.iter_mut().zip(l.coefficients.iter().zip(x)).zip(&l.feature_means) {
+                *p = w * (v - m);
+            }
+            model.base_margin[0]
+                + l.coefficients.iter().zip(&l.feature_means).map(|(w, m)| w * m).sum::<f64>()
         }
     }
 }
 
-/// Child weight fractions of a split, normalised so they sum to one.
-fn fractions(t: &Tree, node: usize) -> (f64, f64) {
-    let n = &t.nodes[node];
-    let (l, r) = (t.nodes[n.left as usize].cover, t.nodes[n.right as usize].cover);
-    let s = l + r;
-    if s > 0.0 && s.is_finite() { (l / s, r / s) } else { (0.5, 0.5) }
+/// φ₀ of one output: the base margin plus each tree's weighted expected value, in tree order.
+pub(crate) fn phi0(model: &Model, e: &Ensemble, output: usize) -> f64 {
+    let mut phi0 = model.base_margin[output];
+    for t in e.trees.iter().filter(|t| t.group == output) {
+        phi0 += t.weight * expected_value(t, 0);
+    }
+    phi0
+}
+
+fn explain_prepared(
+    model: &Model,
+    prepared: Option<&Prepared>,
+    model_hash: &str,
+    x: &[f64],
+    output: usize,
+) -> Result<Explanation, ExplainError> {
+    check(model, x, output)?;
+    let mut phi = vec![0.0; x.len()];
+    let phi0 = shap_values(model, prepared, x, output, &mut phi);
+    let method = match &model.body {
+        ModelBody::Trees(_) => Method::TreePathDependent,
+        ModelBody::Linear(_) => Method::LinearClosedForm,
+    };
+    finish(model, x, model_hash, method, output, phi, phi0)
 }
 
 /// Cover-weighted expected leaf value of the subtree at `node` (unweighted by tree weight).
-fn expected_value(t: &Tree, node: usize) -> f64 {
+pub(crate) fn expected_value(t: &Tree, node: usize) -> f64 {
     let n = &t.nodes[node];
     if n.is_leaf() {
         return n.value;
     }
-    let (fl, fr) = fractions(t, node);
+    let (fl, fr) = fractions(t, n);
     fl * expected_value(t, n.left as usize) + fr * expected_value(t, n.right as usize)
 }
 
 #[derive(Clone, Copy)]
-struct PathElem {
+pub(crate) struct PathElem {
     feature: i64,
     zero: f64,
     one: f64,
@@ -244,7 +322,7 @@ fn unwound_sum(path: &[PathElem], index: usize) -> f64 {
     total
 }
 
-fn tree_shap(t: &Tree, cmp: Comparison, x: &[f64], phi: &mut [f64], scratch: &mut Vec<PathElem>) {
+pub(crate) fn tree_shap(t: &Tree, cmp: Comparison, x: &[f64], phi: &mut [f64], scratch: &mut Vec<PathElem>) {
     scratch.clear();
     recurse(t, cmp, x, phi, 0, scratch.clone(), 1.0, 1.0, -1);
 }
@@ -271,7 +349,7 @@ fn recurse(
         }
         return;
     }
-    let (fl, fr) = fractions(t, node);
+    let (fl, fr) = fractions(t, n);
     let left = Tree::route(n, cmp, x).goes_left();
     let (hot, cold, hz, cz) = if left { (n.left, n.right, fl, fr) } else { (n.right, n.left, fr, fl) };
     let f = i64::from(n.feature);
