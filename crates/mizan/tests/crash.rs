@@ -286,6 +286,7 @@ async fn check(
             let leaf = hex::decode(r["leaf"].as_str().unwrap()).unwrap();
             let got = proof.verify(&leaf, vkey).expect("inclusion proof verifies");
             note_root(roots, got.checkpoint.size, &got.checkpoint.root.to_hex());
+            assert!(got.checkpoint.size >= cp.size, "the log never goes back");
         }
     }
 }
