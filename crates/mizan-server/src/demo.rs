@@ -648,6 +648,18 @@ const LOAN_BOUNDS: [(&str, f64, f64); 4] = [
 /// # Errors
 /// Store, model file and ledger errors.
 pub async fn seed_decisions(state: &crate::AppState) -> Result<usize, crate::error::AppError> {
+    seed_decisions_count(state, DEMO_DECISIONS).await
+}
+
+/// [`seed_decisions`] with `count` decisions (`serve --demo` logs a few thousand, so the log,
+/// receipts and the verification page have something real to show; tests log a few).
+///
+/// # Errors
+/// Store, model file and ledger errors.
+pub async fn seed_decisions_count(
+    state: &crate::AppState,
+    count: usize,
+) -> Result<usize, crate::error::AppError> {
     use crate::error::AppError;
     let org = state.store.org_by_slug(DECISION_SYSTEM.0).await?;
     let scope = OrgScope::new(org.id);
@@ -687,11 +699,16 @@ pub async fn seed_decisions(state: &crate::AppState) -> Result<usize, crate::err
     if !state.store.decisions_by_key(scope, target, &[&demo_key(0)]).await?.is_empty() {
         return Ok(0);
     }
-    let items = (0..DEMO_DECISIONS)
-        .map(|i| demo_decision(&model, &sha256, i, system.latest_version))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (_, fresh) = crate::routes::decisions::log_batch(state, scope, &system.public_id, &items).await?;
-    Ok(if fresh { items.len() } else { 0 })
+    let mut logged = 0;
+    for start in (0..count).step_by(crate::routes::decisions::MAX_BATCH) {
+        let end = (start + crate::routes::decisions::MAX_BATCH).min(count);
+        let items = (start..end)
+            .map(|i| demo_decision(&model, &sha256, i, count, system.latest_version))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (_, fresh) = crate::routes::decisions::log_batch(state, scope, &system.public_id, &items).await?;
+        logged += if fresh { items.len() } else { 0 };
+    }
+    Ok(logged)
 }
 
 /// Two demo receipts to print on start, a declined and an approved applicant: `(reference,
@@ -733,9 +750,9 @@ fn demo_decision(
     model: &mizan_explain::Model,
     sha256: &str,
     i: usize,
+    total: usize,
     version: i64,
 ) -> Result<serde_json::Value, crate::error::AppError> {
-    let n = i as f64;
     let income = 45_000.0 + ((i * 37_919) % 160_000) as f64;
     let existing = ((i * 7) % 4) as f64;
     let tenure = ((i * 13) % 96) as f64;
@@ -745,7 +762,9 @@ fn demo_decision(
         .map_err(|e| crate::error::AppError::Internal(format!("demo model: {e}")))?;
     let score = model.score(&margins, 0);
     let approve = margins[0] > 0.0;
-    let minutes_ago = 60 * 24 * 6 - (n * 347.0) as i64;
+    // Spread over the last 30 days, oldest first.
+    let span = 60 * 24 * 30;
+    let minutes_ago = i64::try_from((total - i.min(total)) * span / total.max(1)).unwrap_or(0).max(1);
     let when = time::OffsetDateTime::now_utc() - time::Duration::minutes(minutes_ago);
     let when = when.replace_nanosecond(0).unwrap_or(when);
     Ok(json!({

@@ -113,7 +113,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             eprintln!("decision log witnessed under `{}`", path.display());
         }
         if args.demo {
-            let logged = mizan_server::demo::seed_decisions(&state)
+            let logged = mizan_server::demo::seed_decisions_count(&state, 3000)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot log demo decisions: {e:?}"))?;
             if logged > 0 {
