@@ -54,3 +54,26 @@ pub enum ExplainError {
         detail: String,
     },
 }
+
+/// Text from a model file as shown inside an error message: control characters escaped (so a
+/// message stays on one line and cannot drive a terminal) and at most 60 characters.
+pub(crate) fn shown(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == 60 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A marker byte as shown in an error message: the character when printable, else hex.
+pub(crate) fn shown_byte(b: u8) -> String {
+    if b.is_ascii_graphic() { char::from(b).to_string() } else { format!("0x{b:02x}") }
+}

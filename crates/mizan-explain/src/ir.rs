@@ -7,6 +7,18 @@ use serde::Serialize;
 
 use crate::ExplainError;
 
+/// Most features a model may declare; a file claiming more is refused before anything is
+/// allocated for them.
+pub const MAX_FEATURES: usize = 1 << 20;
+
+/// Most outputs (classes, trees per iteration) a model may declare.
+pub const MAX_OUTPUTS: usize = 1 << 16;
+
+/// Deepest tree accepted, in splits from the root to a leaf. Tree walks recurse (or keep a
+/// path) this deep, so the limit keeps them off the end of the stack; real models stay far
+/// below it.
+pub const MAX_TREE_DEPTH: usize = 256;
+
 /// How a numeric split compares a feature value with its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Comparison {
@@ -322,7 +334,9 @@ impl Model {
     }
 }
 
-/// Validates tree structure: children in range and after their parent, so traversal terminates.
+/// Validates tree structure: children in range and after their parent (so traversal
+/// terminates), one parent per node (so a walk visits each node once, not once per path to it),
+/// and at most [`MAX_TREE_DEPTH`] splits deep.
 pub(crate) fn validate_tree(
     tree: &Tree,
     n_features: usize,
@@ -337,6 +351,9 @@ pub(crate) fn validate_tree(
             detail: "tree has no nodes".into(),
         });
     }
+    // Depth of each node plus one; zero for a node no split has reached yet.
+    let mut depth = vec![0usize; n];
+    depth[0] = 1;
     for (i, node) in tree.nodes.iter().enumerate() {
         if node.is_leaf() {
             if !node.value.is_finite() {
@@ -354,6 +371,24 @@ pub(crate) fn validate_tree(
                 format,
                 at: format!("tree {index} node {i}"),
                 detail: format!("children `{l}`/`{r}` are out of range or not after their parent"),
+            });
+        }
+        for c in [l, r] {
+            if depth[c] != 0 || l == r {
+                return Err(ExplainError::Format {
+                    format,
+                    at: format!("tree {index} node {i}"),
+                    detail: format!("node `{c}` has a second parent; each tree node has one"),
+                });
+            }
+            depth[c] = depth[i] + 1;
+        }
+        if depth[i] > MAX_TREE_DEPTH {
+            return Err(ExplainError::Unsupported {
+                format,
+                what: "tree depth",
+                value: format!("tree {index} deeper than {MAX_TREE_DEPTH} splits"),
+                supported: "trees at most 256 splits deep",
             });
         }
         if node.feature as usize >= n_features {

@@ -8,8 +8,10 @@
 use std::collections::HashMap;
 
 use crate::ExplainError;
+use crate::error::shown;
 use crate::ir::{
-    Comparison, CoverSource, Ensemble, Link, MissingType, Model, ModelBody, Node, Source, Tree, validate_tree,
+    Comparison, CoverSource, Ensemble, Link, MAX_FEATURES, MAX_OUTPUTS, MissingType, Model, ModelBody, Node,
+    Source, Tree, validate_tree,
 };
 
 const FORMAT: &str = "lightgbm";
@@ -32,7 +34,9 @@ impl<'a> Block<'a> {
         let (line, v) = self.raw(key)?;
         let out: Vec<T> = v
             .split_whitespace()
-            .map(|p| p.parse::<T>().map_err(|_| err(line, format!("`{key}` value `{p}` is not a number"))))
+            .map(|p| {
+                p.parse::<T>().map_err(|_| err(line, format!("`{key}` value `{}` is not a number", shown(p))))
+            })
             .collect::<Result<_, _>>()?;
         if out.len() != len {
             return Err(err(line, format!("`{key}` has {} values, expected {len}", out.len())));
@@ -42,7 +46,7 @@ impl<'a> Block<'a> {
 
     fn int(&self, key: &str) -> Result<usize, ExplainError> {
         let (line, v) = self.raw(key)?;
-        v.trim().parse().map_err(|_| err(line, format!("`{key}` value `{v}` is not a count")))
+        v.trim().parse().map_err(|_| err(line, format!("`{key}` value `{}` is not a count", shown(v))))
     }
 }
 
@@ -76,7 +80,7 @@ pub fn load_model_txt(text: &str) -> Result<Model, ExplainError> {
                 }
             },
             None if blocks.is_empty() => flags.push(line),
-            None => return Err(err(i, format!("unexpected line `{line}` inside a tree"))),
+            None => return Err(err(i, format!("unexpected line `{}` inside a tree", shown(line)))),
         }
     }
     if !ended {
@@ -86,14 +90,18 @@ pub fn load_model_txt(text: &str) -> Result<Model, ExplainError> {
         ));
     }
     let h = |k: &str| header.get(k).copied().ok_or_else(|| err(0, format!("header is missing `{k}`")));
-    let hint = |k: &str| -> Result<usize, ExplainError> {
+    let hint = |k: &str, max: usize| -> Result<usize, ExplainError> {
         let (l, v) = h(k)?;
-        v.trim().parse().map_err(|_| err(l, format!("`{k}` value `{v}` is not a count")))
+        v.trim()
+            .parse()
+            .ok()
+            .filter(|&n| n <= max)
+            .ok_or_else(|| err(l, format!("`{k}` value `{}` is not a count from 0 to {max}", shown(v))))
     };
     let version = header.get("version").map(|(_, v)| (*v).to_string()).unwrap_or_default();
-    let n_class = hint("num_class")?.max(1);
-    let per_iter = hint("num_tree_per_iteration")?.max(1);
-    let n_features = hint("max_feature_idx")? + 1;
+    let n_class = hint("num_class", MAX_OUTPUTS)?.max(1);
+    let per_iter = hint("num_tree_per_iteration", MAX_OUTPUTS)?.max(1);
+    let n_features = hint("max_feature_idx", MAX_FEATURES - 1)? + 1;
     let (_, objective) = h("objective")?;
     let objective = objective.trim().to_string();
     let kind = objective.split_whitespace().next().unwrap_or_default();
@@ -106,7 +114,7 @@ pub fn load_model_txt(text: &str) -> Result<Model, ExplainError> {
             return Err(ExplainError::Unsupported {
                 format: FORMAT,
                 what: "objective",
-                value: other.to_string(),
+                value: shown(other),
                 supported: "binary, cross_entropy, regression (l1, l2, huber, fair, quantile, mape), multiclass",
             });
         }
@@ -169,16 +177,16 @@ pub fn load_model_txt(text: &str) -> Result<Model, ExplainError> {
         let leaf_count: Vec<f64> = b.list("leaf_count", n_leaves)?;
         let num_cat = b.int("num_cat")?;
         let (cat_boundaries, cat_threshold): (Vec<usize>, Vec<u32>) = if num_cat > 0 {
-            let bounds: Vec<usize> = b.list("cat_boundaries", num_cat + 1)?;
+            let bounds: Vec<usize> = b.list("cat_boundaries", num_cat.saturating_add(1))?;
             let total = *bounds.last().unwrap_or(&0);
             (bounds, b.list("cat_threshold", total)?)
         } else {
             (Vec::new(), Vec::new())
         };
         let child = |c: i64, line_key: &str| -> Result<u32, ExplainError> {
-            let idx = if c < 0 { ni as i64 + (!c) } else { c };
-            u32::try_from(idx)
-                .ok()
+            // A negative child `c` is leaf `!c`, numbered after the `ni` internal nodes.
+            let idx = if c < 0 { (ni as i64).checked_add(!c) } else { Some(c) };
+            idx.and_then(|i| u32::try_from(i).ok())
                 .filter(|&i| (i as usize) < ni + n_leaves)
                 .ok_or_else(|| err(b.start, format!("`{line_key}` child `{c}` out of range")))
         };

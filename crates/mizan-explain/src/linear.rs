@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use crate::ExplainError;
+use crate::error::shown;
 use crate::ir::{LinearModel, Link, Model, ModelBody, Source};
 
 const FORMAT: &str = "mizan-linear/1";
@@ -41,7 +42,7 @@ pub fn load_value(v: &Value) -> Result<Model, ExplainError> {
         return Err(ExplainError::Unsupported {
             format: "linear json",
             what: "format",
-            value: format.into(),
+            value: shown(format),
             supported: FORMAT,
         });
     }
@@ -52,7 +53,7 @@ pub fn load_value(v: &Value) -> Result<Model, ExplainError> {
             return Err(ExplainError::Unsupported {
                 format: FORMAT,
                 what: "link",
-                value: other.into(),
+                value: shown(other),
                 supported: "identity, logit",
             });
         }

@@ -447,7 +447,20 @@ impl Kernel {
         for i in 1..fact.len() {
             fact[i] = fact[i - 1] * i as f64;
         }
-        let w = (0..=n).map(|a| (0..=n).map(|b| fact[a] * fact[b] / fact[a + b + 1]).collect()).collect();
+        let w = (0..=n)
+            .map(|a| {
+                (0..=n)
+                    .map(|b| {
+                        if a + b < 170 {
+                            fact[a] * fact[b] / fact[a + b + 1]
+                        } else {
+                            // 171! overflows f64: a!·b!/(a+b+1)! = 1/(a+1) · Π_{k=1..b} k/(a+k+1).
+                            (1..=b).fold(1.0 / (a as f64 + 1.0), |w, k| w * k as f64 / (a + k + 1) as f64)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
         Kernel { w }
     }
 }

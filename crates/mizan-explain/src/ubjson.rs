@@ -6,6 +6,7 @@
 use serde_json::{Map, Number, Value};
 
 use crate::ExplainError;
+use crate::error::shown_byte;
 
 const MAX_DEPTH: usize = 64;
 
@@ -42,7 +43,7 @@ impl Reader<'_> {
             b'I' => i64::from(i16::from_be_bytes(self.take(2)?.try_into().map_err(|_| err(at, "short"))?)),
             b'l' => i64::from(i32::from_be_bytes(self.take(4)?.try_into().map_err(|_| err(at, "short"))?)),
             b'L' => i64::from_be_bytes(self.take(8)?.try_into().map_err(|_| err(at, "short"))?),
-            m => return Err(err(at, format!("expected an integer marker, found `{}`", char::from(m)))),
+            m => return Err(err(at, format!("expected an integer marker, found `{}`", shown_byte(m)))),
         })
     }
 
@@ -85,7 +86,7 @@ impl Reader<'_> {
             b'S' | b'H' => Value::String(self.string()?),
             b'[' => self.array(depth)?,
             b'{' => self.object(depth)?,
-            m => return Err(err(at.saturating_sub(1), format!("unknown marker `{}`", char::from(m)))),
+            m => return Err(err(at.saturating_sub(1), format!("unknown marker `{}`", shown_byte(m)))),
         })
     }
 

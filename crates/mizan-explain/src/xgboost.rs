@@ -7,8 +7,10 @@
 use serde_json::Value;
 
 use crate::ExplainError;
+use crate::error::shown;
 use crate::ir::{
-    Comparison, CoverSource, Ensemble, Link, MissingType, Model, ModelBody, Node, Source, Tree, validate_tree,
+    Comparison, CoverSource, Ensemble, Link, MAX_FEATURES, MAX_OUTPUTS, MissingType, Model, ModelBody, Node,
+    Source, Tree, validate_tree,
 };
 
 const FORMAT: &str = "xgboost";
@@ -24,7 +26,9 @@ fn get<'a>(v: &'a Value, key: &str, at: &str) -> Result<&'a Value, ExplainError>
 fn num(v: &Value, at: &str) -> Result<f64, ExplainError> {
     match v {
         Value::Number(n) => n.as_f64().ok_or_else(|| err(at, "number out of range")),
-        Value::String(s) => s.trim().parse::<f64>().map_err(|_| err(at, format!("`{s}` is not a number"))),
+        Value::String(s) => {
+            s.trim().parse::<f64>().map_err(|_| err(at, format!("`{}` is not a number", shown(s))))
+        }
         Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
         _ => Err(err(at, "expected a number")),
     }
@@ -54,6 +58,16 @@ fn ints(v: &Value, key: &str, at: &str) -> Result<Vec<i64>, ExplainError> {
         .collect()
 }
 
+/// A count stored as a number or numeric string: a whole number from 0 to `max`.
+fn count(v: &Value, at: &str, max: usize) -> Result<usize, ExplainError> {
+    let x = num(v, at)?;
+    if x.fract() == 0.0 && x >= 0.0 && x <= max as f64 {
+        Ok(x as usize)
+    } else {
+        Err(err(at, format!("`{x}` is not a count from 0 to {max}")))
+    }
+}
+
 /// Parses `base_score`: a number, a numeric string (`"5E-1"`) or a bracketed vector (`"[5E-1]"`).
 fn base_score(v: &Value) -> Result<Vec<f64>, ExplainError> {
     let at = "learner.learner_model_param.base_score";
@@ -63,7 +77,11 @@ fn base_score(v: &Value) -> Result<Vec<f64>, ExplainError> {
             if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
                 inner
                     .split(',')
-                    .map(|p| p.trim().parse::<f64>().map_err(|_| err(at, format!("`{p}` is not a number"))))
+                    .map(|p| {
+                        p.trim()
+                            .parse::<f64>()
+                            .map_err(|_| err(at, format!("`{}` is not a number", shown(p))))
+                    })
                     .collect()
             } else {
                 Ok(vec![num(v, at)?])
@@ -110,8 +128,11 @@ pub fn load_value(doc: &Value) -> Result<Model, ExplainError> {
         .as_str()
         .ok_or_else(|| err("learner.objective.name", "expected a string"))?
         .to_string();
-    let num_class =
-        param.get("num_class").map(|v| num(v, "learner_model_param.num_class")).transpose()?.unwrap_or(0.0);
+    let num_class = param
+        .get("num_class")
+        .map(|v| count(v, "learner.learner_model_param.num_class", MAX_OUTPUTS))
+        .transpose()?
+        .unwrap_or(0);
     let num_target =
         param.get("num_target").map(|v| num(v, "learner_model_param.num_target")).transpose()?.unwrap_or(1.0);
     if num_target > 1.0 {
@@ -122,7 +143,7 @@ pub fn load_value(doc: &Value) -> Result<Model, ExplainError> {
             supported: "one target",
         });
     }
-    let n_outputs = if num_class > 1.0 { num_class as usize } else { 1 };
+    let n_outputs = num_class.max(1);
     let (link, logit_base) = match objective.as_str() {
         "binary:logistic" | "reg:logistic" => (Link::Logistic, true),
         "binary:logitraw" => (Link::Identity, false),
@@ -136,7 +157,7 @@ pub fn load_value(doc: &Value) -> Result<Model, ExplainError> {
             return Err(ExplainError::Unsupported {
                 format: FORMAT,
                 what: "objective",
-                value: other.to_string(),
+                value: shown(other),
                 supported: "binary:logistic, binary:logitraw, reg:logistic, reg:squarederror, reg:absoluteerror, reg:pseudohubererror, reg:quantileerror, multi:softprob, multi:softmax",
             });
         }
@@ -180,12 +201,16 @@ pub fn load_value(doc: &Value) -> Result<Model, ExplainError> {
             return Err(ExplainError::Unsupported {
                 format: FORMAT,
                 what: "booster",
-                value: other.to_string(),
+                value: shown(other),
                 supported: "gbtree, dart",
             });
         }
     };
-    let n_features = num(get(param, "num_feature", "learner.learner_model_param")?, "num_feature")? as usize;
+    let n_features = count(
+        get(param, "num_feature", "learner.learner_model_param")?,
+        "learner.learner_model_param.num_feature",
+        MAX_FEATURES,
+    )?;
     let feature_names = match learner.get("feature_names").and_then(Value::as_array) {
         Some(a) if !a.is_empty() => a.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect(),
         _ => (0..n_features).map(|i| format!("f{i}")).collect::<Vec<_>>(),
