@@ -568,25 +568,9 @@ async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier
     let unknown = http().put(&risk).bearer_auth(&bank).json(&json!({"colour": "blue"})).send().await.unwrap();
     assert_eq!(unknown.status(), 422);
 
-    let mut answers = json!({
-        "is_ai_system": "yes", "role": "provider", "gpai_model": "no", "annex_i_safety_component": "no",
-        "annex_iii_area": "essential_services", "profiling": "yes",
-        "interacts_with_people": "no", "generates_synthetic_content": "no",
-        "emotion_or_biometric_categorisation": "no", "deep_fake_or_public_text": "no",
-        "derogation": "preparatory_task"
-    });
-    for p in [
-        "p5a_manipulation",
-        "p5b_vulnerabilities",
-        "p5c_social_scoring",
-        "p5d_crime_prediction",
-        "p5e_face_scraping",
-        "p5f_emotion_work_education",
-        "p5g_biometric_categorisation",
-        "p5h_realtime_rbi",
-    ] {
-        answers[p] = json!("no");
-    }
+    // Off the path once the profiling override fires: it must not be stored.
+    let mut answers = common::high_risk_answers();
+    answers["derogation"] = json!("preparatory_task");
     let done = json_of(http().put(&risk).bearer_auth(&bank).json(&answers).send().await.unwrap()).await;
     assert_eq!(done["complete"], true);
     assert_eq!(done["classification"]["tier"], "high");

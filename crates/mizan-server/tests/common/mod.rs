@@ -1,6 +1,8 @@
 //! Helpers shared by the server's integration tests: sign-in, CSRF, tokens, a valid record.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod browser;
+
 use mizan_store::{OrgScope, Store};
 pub use mizan_test::TestApp;
 use serde_json::{Value, json};
