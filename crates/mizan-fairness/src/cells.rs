@@ -1,16 +1,17 @@
 //! Count cells: the only pass over rows.
 //!
 //! Rows are reduced to one [`Counts`] per (control stratum, intersection of sensitive
-//! values). Counting is dictionary-coded and dense over the product of levels, parallel
-//! over chunks with rayon, and the result is keyed by the values themselves so cells from
-//! different chunks, files or machines merge by addition. Memory is O(groups), not O(rows).
+//! values). [`Cells::count`] counts columns already in memory chunk by chunk through the
+//! streaming [`Tally`](crate::tally::Tally) that file readers use, in parallel with rayon;
+//! the result is keyed by the values themselves so cells from different chunks, files or
+//! machines merge by addition. Memory is O(groups), not O(rows).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::FairnessError;
+use crate::tally::{Tally, merge_tree};
 
 /// Name of the group that rows with a missing (empty) sensitive value fall into.
 pub const MISSING: &str = "(missing)";
@@ -55,6 +56,7 @@ impl Column {
     }
 
     /// Builds a column from a dictionary and codes (as Arrow dictionary arrays hold them).
+    /// Empty levels become [`MISSING`]; levels that are then equal share one code.
     ///
     /// # Errors
     /// [`FairnessError::BadCode`] if a code is outside the dictionary.
@@ -62,8 +64,21 @@ impl Column {
         if let Some((row, &code)) = codes.iter().enumerate().find(|(_, c)| **c as usize >= levels.len()) {
             return Err(FairnessError::BadCode { column: name.to_owned(), row, code, levels: levels.len() });
         }
-        let levels = levels.into_iter().map(|l| if l.is_empty() { MISSING.to_owned() } else { l }).collect();
-        Ok(Self { name: name.to_owned(), levels, codes })
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut unique = Vec::new();
+        let remap: Vec<u32> = levels
+            .into_iter()
+            .map(|l| {
+                let l = if l.is_empty() { MISSING.to_owned() } else { l };
+                *index.entry(l).or_insert_with_key(|l| {
+                    unique.push(l.clone());
+                    u32::try_from(unique.len() - 1).unwrap_or(u32::MAX)
+                })
+            })
+            .collect();
+        // Every code was checked against the dictionary above.
+        let codes = codes.into_iter().map(|c| remap[c as usize]).collect();
+        Ok(Self { name: name.to_owned(), levels: unique, codes })
     }
 
     /// The column name.
@@ -135,19 +150,6 @@ impl Counts {
     pub fn rows(&self) -> u64 {
         self.n.iter().sum()
     }
-
-    #[inline]
-    fn push(&mut self, y: bool, p: bool, w: f64) {
-        let i = match (y, p) {
-            (true, true) => TP,
-            (false, true) => FP,
-            (true, false) => FN,
-            (false, false) => TN,
-        };
-        self.n[i] += 1;
-        self.w[i] += w;
-        self.w2[i] += w * w;
-    }
 }
 
 /// Where a cell sits: control stratum (if any) and one value per sensitive feature.
@@ -171,13 +173,17 @@ pub struct Cells {
 }
 
 impl Cells {
-    /// Counts `input` in one parallel pass.
+    /// Counts `input` in one parallel pass: chunks of rows are tallied on rayon's threads
+    /// and merged in a tree fixed by the number of rows, so the result does not depend on
+    /// the number of threads.
     ///
     /// # Errors
     /// Length mismatches, bad weights, or no sensitive feature.
     pub fn count(input: &Input<'_>) -> Result<Self, FairnessError> {
         let n = input.label.len();
-        let first = input.sensitive.first().ok_or(FairnessError::NoSensitive)?;
+        if input.sensitive.is_empty() {
+            return Err(FairnessError::NoSensitive);
+        }
         let check = |column: &str, found: usize| {
             if found == n {
                 Ok(())
@@ -203,63 +209,53 @@ impl Cells {
                 return Err(FairnessError::BadWeight { row, value });
             }
         }
-        let _ = first;
-        // Mixed-radix layout: stratum is the slowest digit, then features in order.
-        let mut radix: Vec<&Column> = Vec::new();
-        if let Some(c) = input.control {
-            radix.push(c);
-        }
-        radix.extend(input.sensitive.iter());
-        let size: usize = radix.iter().map(|c| c.levels.len().max(1)).product();
-        let dense = (0..n.div_ceil(CHUNK))
-            .into_par_iter()
-            .fold(
-                || vec![Counts::default(); size],
-                |mut acc, chunk| {
-                    let lo = chunk * CHUNK;
-                    let hi = (lo + CHUNK).min(n);
-                    for row in lo..hi {
-                        let mut idx = 0usize;
-                        for c in &radix {
-                            idx = idx * c.levels.len() + c.codes[row] as usize;
-                        }
-                        let w = input.weight.map_or(1.0, |w| w[row]);
-                        acc[idx].push(input.label[row], input.prediction[row], w);
-                    }
-                    acc
-                },
-            )
-            .reduce(
-                || vec![Counts::default(); size],
-                |mut a, b| {
-                    for (x, y) in a.iter_mut().zip(&b) {
-                        x.add(y);
-                    }
-                    a
-                },
-            );
-        let mut cells = BTreeMap::new();
-        for (mut idx, c) in dense.into_iter().enumerate() {
-            if c.rows() == 0 {
-                continue;
+        let features: Vec<String> = input.sensitive.iter().map(|c| c.name.clone()).collect();
+        let control = input.control.map(|c| c.name.as_str());
+        // A tally whose dictionaries are the columns' own (levels are unique), so the
+        // columns' codes are the tally's codes.
+        let empty = || -> Result<Tally, FairnessError> {
+            let mut t = Tally::new(&features, control, input.weight.is_some())?;
+            for v in ["false", "true"] {
+                t.code(0, v);
+                t.code(1, v);
             }
-            let mut values = vec![String::new(); radix.len()];
-            for (k, col) in radix.iter().enumerate().rev() {
-                let l = col.levels.len();
-                values[k] = col.levels[idx % l].clone();
-                idx /= l;
+            let columns = input.sensitive.iter().chain(input.control);
+            for (d, c) in columns.enumerate() {
+                for l in &c.levels {
+                    t.code(2 + d, l);
+                }
             }
-            let stratum = input.control.is_some().then(|| values.remove(0));
-            cells.insert(CellKey { stratum, group: values }, c);
-        }
-        Ok(Self {
-            features: input.sensitive.iter().map(|c| c.name.clone()).collect(),
-            control: input.control.map(|c| c.name.clone()),
-            weighted: input.weight.is_some(),
-            levels: input.sensitive.iter().map(|c| c.levels.iter().cloned().collect()).collect(),
-            strata: input.control.map(|c| c.levels.iter().cloned().collect()).unwrap_or_default(),
-            cells,
-        })
+            Ok(t)
+        };
+        let leaf = |k: usize| -> Result<Tally, FairnessError> {
+            let mut t = empty()?;
+            let (lo, hi) = (k * CHUNK, ((k + 1) * CHUNK).min(n));
+            let label: Vec<u32> = input.label[lo..hi].iter().map(|&b| u32::from(b)).collect();
+            let prediction: Vec<u32> = input.prediction[lo..hi].iter().map(|&b| u32::from(b)).collect();
+            let mut codes: Vec<&[u32]> = vec![&label, &prediction];
+            codes.extend(input.sensitive.iter().chain(input.control).map(|c| &c.codes[lo..hi]));
+            t.count(&codes, input.weight.map(|w| &w[lo..hi]))?;
+            Ok(t)
+        };
+        let join = |a: Result<Tally, FairnessError>, b: Result<Tally, FairnessError>| {
+            let mut a = a?;
+            a.merge(b?)?;
+            Ok(a)
+        };
+        let tally = merge_tree(n.div_ceil(CHUNK), &leaf, &join).unwrap_or_else(empty)?;
+        Ok(tally.into_cells(|v| v == "true"))
+    }
+
+    /// Cells from their parts (the tally's result).
+    pub(crate) fn from_parts(
+        features: Vec<String>,
+        control: Option<String>,
+        weighted: bool,
+        levels: Vec<BTreeSet<String>>,
+        strata: BTreeSet<String>,
+        cells: BTreeMap<CellKey, Counts>,
+    ) -> Self {
+        Self { features, control, weighted, levels, strata, cells }
     }
 
     /// Adds `other` into `self`. Associative and commutative in the counts.

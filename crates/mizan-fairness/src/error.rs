@@ -50,4 +50,18 @@ pub enum FairnessError {
     /// No sensitive feature was given.
     #[error("no sensitive feature given; pass at least one column")]
     NoSensitive,
+    /// A batch given to a tally has the wrong number of coded columns or of weights.
+    #[error(
+        "a tally of {expected} coded columns (weighted: {weighted}) was given {found} (weights: {found_weight}); pass one code slice per dimension, and weights exactly when the tally is weighted"
+    )]
+    Shape {
+        /// Dimensions of the tally.
+        expected: usize,
+        /// Whether the tally counts weights.
+        weighted: bool,
+        /// Slices given.
+        found: usize,
+        /// Whether weights were given.
+        found_weight: bool,
+    },
 }

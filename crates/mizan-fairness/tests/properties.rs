@@ -1,15 +1,20 @@
-//! Property tests: merging cells in any order or split gives the same cells, and Wilson
-//! intervals cover the true rate about as often as promised on simulated data.
+//! Property tests: merging cells in any order or split gives the same cells, tallies of a
+//! stream cut at any points merge into the cells of the whole, and Wilson intervals cover the
+//! true rate about as often as promised on simulated data.
 
 use mizan_fairness::stats::{self, Z95};
-use mizan_fairness::{Cells, Column, Input};
+use mizan_fairness::tally::merge_tree;
+use mizan_fairness::{Cells, Column, Input, Tally};
 use proptest::prelude::*;
 
-fn rows() -> impl Strategy<Value = Vec<(bool, bool, u8, u8, u8)>> {
+/// Label, prediction, level of `a`, level of `b`, weight in quarters (and stratum).
+type Row = (bool, bool, u8, u8, u8);
+
+fn rows() -> impl Strategy<Value = Vec<Row>> {
     prop::collection::vec((any::<bool>(), any::<bool>(), 0u8..3, 0u8..2, 1u8..9), 1..200)
 }
 
-fn cells_of(rows: &[(bool, bool, u8, u8, u8)]) -> Cells {
+fn cells_of(rows: &[Row]) -> Cells {
     let label: Vec<bool> = rows.iter().map(|r| r.0).collect();
     let prediction: Vec<bool> = rows.iter().map(|r| r.1).collect();
     let a: Vec<String> = rows.iter().map(|r| ["x", "y", ""][usize::from(r.2)].to_owned()).collect();
@@ -49,6 +54,107 @@ proptest! {
         prop_assert_eq!(&rev.cells(), &whole.cells());
         prop_assert_eq!(fwd.groups(), whole.groups());
     }
+}
+
+/// Tallies `rows` as a reader would: each value coded on first sight in this chunk's own
+/// dictionaries (so chunks code the same value differently), counted in batches of `batch`.
+fn tally_of(rows: &[Row], batch: usize) -> Tally {
+    let features = ["a".to_owned(), "b".to_owned()];
+    let mut t = Tally::new(&features, Some("s"), true).unwrap();
+    for part in rows.chunks(batch.max(1)) {
+        let mut codes: Vec<Vec<u32>> = vec![Vec::new(); 5];
+        for r in part {
+            let values = [
+                if r.0 { "true" } else { "false" },
+                if r.1 { "true" } else { "false" },
+                ["x", "y", "(missing)"][usize::from(r.2)],
+                ["p", "q"][usize::from(r.3)],
+                ["s1", "s2", "s3"][usize::from(r.4 % 3)],
+            ];
+            for (d, v) in values.iter().enumerate() {
+                let c = t.code(d, v);
+                codes[d].push(c);
+            }
+        }
+        let w: Vec<f64> = part.iter().map(|r| f64::from(r.4) / 4.0).collect();
+        let slices: Vec<&[u32]> = codes.iter().map(Vec::as_slice).collect();
+        t.count(&slices, Some(&w)).unwrap();
+    }
+    t
+}
+
+/// The same rows counted from whole columns.
+fn whole_with_strata(rows: &[Row]) -> Cells {
+    let label: Vec<bool> = rows.iter().map(|r| r.0).collect();
+    let prediction: Vec<bool> = rows.iter().map(|r| r.1).collect();
+    let sensitive = [
+        Column::from_values("a", rows.iter().map(|r| Some(["x", "y", ""][usize::from(r.2)]))),
+        Column::from_values("b", rows.iter().map(|r| Some(["p", "q"][usize::from(r.3)]))),
+    ];
+    let s = Column::from_values("s", rows.iter().map(|r| Some(["s1", "s2", "s3"][usize::from(r.4 % 3)])));
+    let w: Vec<f64> = rows.iter().map(|r| f64::from(r.4) / 4.0).collect();
+    Cells::count(&Input {
+        label: &label,
+        prediction: &prediction,
+        sensitive: &sensitive,
+        control: Some(&s),
+        weight: Some(&w),
+    })
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn tallies_cut_anywhere_merge_into_the_whole(
+        rows in rows(),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        batch in 1usize..40,
+    ) {
+        let want = whole_with_strata(&rows);
+        let mut at: Vec<usize> = cuts.iter().map(|i| i.index(rows.len() + 1)).collect();
+        at.extend([0, rows.len()]);
+        at.sort_unstable();
+        let parts: Vec<&[Row]> = at.windows(2).map(|w| &rows[w[0]..w[1]]).collect();
+        let is_true = |v: &str| v == "true";
+        // In order, in reverse order, and in the parallel tree the readers use.
+        let mut forward = tally_of(&[], batch);
+        for p in &parts {
+            forward.merge(tally_of(p, batch)).unwrap();
+        }
+        let mut backward = tally_of(&[], batch);
+        for p in parts.iter().rev() {
+            backward.merge(tally_of(p, batch)).unwrap();
+        }
+        let tree = merge_tree(parts.len(), &|k| tally_of(parts[k], batch), &|mut a: Tally, b| {
+            a.merge(b).unwrap();
+            a
+        })
+        .unwrap();
+        prop_assert_eq!(forward.rows(), rows.len() as u64);
+        prop_assert_eq!(&forward.into_cells(is_true), &want);
+        prop_assert_eq!(&backward.into_cells(is_true), &want);
+        prop_assert_eq!(&tree.into_cells(is_true), &want);
+    }
+}
+
+#[test]
+fn tally_refuses_bad_batches() {
+    let mut t = Tally::new(&["g".to_owned()], None, false).unwrap();
+    let (f, _, a) = (t.code(0, "false"), t.code(1, "false"), t.code(2, "a"));
+    // Three dimensions: label, prediction, g.
+    assert!(t.count(&[&[f], &[f]], None).is_err());
+    assert!(t.count(&[&[f], &[f], &[a]], Some(&[1.0])).is_err(), "weights for an unweighted tally");
+    assert!(t.count(&[&[f], &[f, f], &[a]], None).is_err(), "lengths differ");
+    assert!(t.count(&[&[f], &[7], &[a]], None).is_err(), "code outside the dictionary");
+    t.count(&[&[f], &[f], &[a]], None).unwrap();
+    assert_eq!(t.rows(), 1);
+    let mut w = Tally::new(&["g".to_owned()], None, true).unwrap();
+    let (f, _, a) = (w.code(0, "false"), w.code(1, "false"), w.code(2, "a"));
+    assert!(w.count(&[&[f], &[f], &[a]], Some(&[-1.0])).is_err(), "negative weight");
+    assert!(w.count(&[&[f], &[f], &[a]], Some(&[f64::NAN])).is_err(), "NaN weight");
+    assert!(t.merge(w).is_err(), "weighted and unweighted tallies do not merge");
 }
 
 /// Deterministic xorshift so the simulation is seeded and reproducible.
