@@ -1,20 +1,29 @@
 //! File readers for fairness audits.
 //!
-//! The engine (`mizan-fairness`) does no I/O; this crate reads a decisions file, keeps only
-//! the needed columns, validates labels and predictions (row numbers in every error) and
-//! hashes the bytes so the report can name exactly what was audited. CSV, Parquet and Arrow
-//! IPC (file and stream) are recognised by their first bytes; Parquet and IPC decode only the
-//! requested columns (`columnar.rs`). Every column is dictionary-coded as it is read, so
-//! memory is four bytes per row and column plus the distinct values.
+//! The engine (`mizan-fairness`) does no I/O; this crate streams a decisions file through the
+//! engine's [`Tally`] and hashes its bytes so the report can name exactly what was audited.
+//! CSV, Parquet and Arrow IPC (file and stream) are recognised by their first bytes. The
+//! count pass is one streaming pass over chunks: CSV in blocks cut at record boundaries
+//! (`csv.rs`), Parquet by row group and Arrow IPC files by record batch, decoding only the
+//! requested columns (`columnar.rs`). Chunks are tallied in parallel with rayon and merged in
+//! a tree fixed by the number of chunks, so memory is O(groups + threads × chunk), never
+//! O(rows), and the numbers do not depend on the number of threads. Values become codes in
+//! `code.rs`, which also validates labels, predictions and weights (row numbers in every
+//! error).
 #![warn(missing_docs)]
 
+mod code;
 mod columnar;
+mod csv;
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use mizan_fairness;
-use mizan_fairness::{Cells, Column, Input, MISSING};
+use mizan_fairness::{Cells, Tally};
 use sha2::{Digest, Sha256};
 
 /// What to read.
@@ -32,6 +41,41 @@ pub struct Spec {
     pub weight: Option<String>,
     /// The positive (favourable) label; inferred for {0,1}, {-1,1} and {false,true}.
     pub pos_label: Option<String>,
+}
+
+/// Told how far reading has come, from any thread; the binary draws a progress bar with it.
+pub trait Progress: Sync {
+    /// `bytes` more work is ahead (called once per pass, before it starts).
+    fn add_work(&self, bytes: u64);
+    /// `bytes` of work are done.
+    fn work_done(&self, bytes: u64);
+}
+
+/// How to read. The defaults suit large files; tests shrink the chunks.
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    /// Where to report progress.
+    pub progress: Option<&'a dyn Progress>,
+    /// Target size of a CSV block in bytes: blocks end at the first record boundary after it.
+    pub csv_block: usize,
+    /// Rows per decoded Parquet batch.
+    pub batch_rows: usize,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Self { progress: None, csv_block: 4 << 20, batch_rows: 64 * 1024 }
+    }
+}
+
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("progress", &self.progress.is_some())
+            .field("csv_block", &self.csv_block)
+            .field("batch_rows", &self.batch_rows)
+            .finish()
+    }
 }
 
 /// Errors reading a decisions file.
@@ -159,6 +203,20 @@ pub enum ReadError {
     Engine(#[from] mizan_fairness::FairnessError),
 }
 
+impl ReadError {
+    /// The same error seen from `rows` rows earlier: chunks number their rows from 1, and
+    /// merging a chunk after others moves its errors down by the rows before it.
+    fn after_rows(mut self, rows: usize) -> Self {
+        match &mut self {
+            Self::MissingCell { row, .. } | Self::MissingValue { row, .. } | Self::BadWeight { row, .. } => {
+                *row += rows;
+            }
+            _ => {}
+        }
+        self
+    }
+}
+
 /// A file reduced to cells, with its identity.
 #[derive(Debug, Clone)]
 pub struct Loaded {
@@ -172,24 +230,37 @@ pub struct Loaded {
     pub pos_label: String,
 }
 
+/// The count pass alone: cells without the file's hash.
+#[derive(Debug, Clone)]
+pub struct Counted {
+    /// The count cells.
+    pub cells: Cells,
+    /// Data rows read.
+    pub rows: usize,
+    /// The positive label used.
+    pub pos_label: String,
+}
+
 fn is_missing(v: &str) -> bool {
     matches!(v.trim(), "" | "NaN" | "nan" | "NA" | "null" | "None")
 }
 
-/// Reads `path` (CSV, Parquet or Arrow IPC) and counts cells.
+/// Reads `path` (CSV, Parquet or Arrow IPC), counts cells and hashes the file.
 ///
 /// # Errors
 /// See [`ReadError`]: unreadable, empty, missing columns, malformed rows or files, missing
 /// labels, non-binary labels without a positive label, bad weights, unsupported column types.
 pub fn load(path: &Path, spec: &Spec) -> Result<Loaded, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { path: path.to_owned(), source })?;
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let raw = if columnar::is_parquet(&bytes) {
-        columnar::parquet(path, bytes::Bytes::from(bytes), spec)?
-    } else {
-        read(path, &bytes, spec)?
-    };
-    finish(path, sha256, spec, raw)
+    load_with(path, spec, &Options::default())
+}
+
+/// [`load`] with progress reporting and chunk sizes. For Parquet and Arrow IPC the hash is
+/// computed beside the count pass; for CSV in the pass that finds the blocks.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_with(path: &Path, spec: &Spec, opts: &Options<'_>) -> Result<Loaded, ReadError> {
+    run(&Ctx::new(path, Source::File(path), spec, opts), true)
 }
 
 /// Like [`load`] over bytes already in memory; `path` only names the source in errors.
@@ -197,130 +268,283 @@ pub fn load(path: &Path, spec: &Spec) -> Result<Loaded, ReadError> {
 /// # Errors
 /// As [`load`].
 pub fn load_bytes(path: &Path, bytes: &[u8], spec: &Spec) -> Result<Loaded, ReadError> {
-    let sha256 = hex::encode(Sha256::digest(bytes));
-    let raw = if columnar::is_parquet(bytes) {
-        columnar::parquet(path, bytes::Bytes::copy_from_slice(bytes), spec)?
-    } else {
-        read(path, bytes, spec)?
-    };
-    finish(path, sha256, spec, raw)
+    run(&Ctx::new(path, Source::Memory(bytes), spec, &Options::default()), true)
 }
 
-/// CSV or Arrow IPC.
-fn read(path: &Path, bytes: &[u8], spec: &Spec) -> Result<Raw, ReadError> {
-    if columnar::is_ipc(bytes) { columnar::ipc(path, bytes, spec) } else { csv_raw(path, bytes, spec) }
+/// The count pass alone (no hash): what `mizan audit fairness --timings` measures.
+///
+/// # Errors
+/// As [`load`].
+pub fn count(path: &Path, spec: &Spec, opts: &Options<'_>) -> Result<Counted, ReadError> {
+    let l = run(&Ctx::new(path, Source::File(path), spec, opts), false)?;
+    Ok(Counted { cells: l.cells, rows: l.rows, pos_label: l.pos_label })
 }
 
-/// A column dictionary-coded as it is read.
-#[derive(Debug, Default)]
-struct Dict {
-    index: HashMap<String, u32>,
-    levels: Vec<String>,
-    codes: Vec<u32>,
+/// SHA-256 of a file, lowercase hex, read in blocks.
+///
+/// # Errors
+/// [`ReadError::Io`] if the file cannot be read.
+pub fn sha256(path: &Path, progress: Option<&dyn Progress>) -> Result<String, ReadError> {
+    let src = Source::File(path);
+    let len = src.len(path)?;
+    if let Some(p) = progress {
+        p.add_work(len);
+    }
+    let mut h = Sha256::new();
+    src.stream(path, |block| {
+        h.update(block);
+        if let Some(p) = progress {
+            p.work_done(block.len() as u64);
+        }
+    })?;
+    Ok(hex::encode(h.finalize()))
 }
 
-impl Dict {
-    fn push(&mut self, v: &str) {
-        let code = if let Some(&c) = self.index.get(v) {
-            c
-        } else {
-            let c = u32::try_from(self.levels.len()).unwrap_or(u32::MAX);
-            self.index.insert(v.to_owned(), c);
-            self.levels.push(v.to_owned());
-            c
+/// Threads the count pass runs on (rayon's pool: `RAYON_NUM_THREADS`, else one per core).
+#[must_use]
+pub fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+fn run(ctx: &Ctx<'_>, hash: bool) -> Result<Loaded, ReadError> {
+    let head = ctx.src.head(ctx.path, 8)?;
+    let (tally, sha256) = if columnar::is_parquet(&head) || columnar::is_ipc(&head) {
+        let count = || {
+            if columnar::is_parquet(&head) { columnar::parquet(ctx) } else { columnar::ipc(ctx) }
         };
-        self.codes.push(code);
-    }
-
-    fn into_column(self, name: &str) -> Result<Column, ReadError> {
-        Ok(Column::from_codes(name, self.levels, self.codes)?)
-    }
+        if hash {
+            let (digest, tally) = rayon::join(|| ctx.sha256(), count);
+            (tally?, Some(digest?))
+        } else {
+            (count()?, None)
+        }
+    } else {
+        csv::count(ctx, hash)?
+    };
+    let (cells, rows, pos_label) = ctx.finish(tally)?;
+    Ok(Loaded { cells, sha256: sha256.unwrap_or_default(), rows, pos_label })
 }
 
-/// The requested columns of a file, coded, before the positive label is chosen.
-#[derive(Debug, Default)]
-struct Raw {
-    label: Dict,
-    prediction: Dict,
-    sensitive: Vec<Dict>,
-    control: Option<Dict>,
-    weight: Option<Vec<f64>>,
-    rows: usize,
-}
-
-/// Where a row is, for errors: its 1-based data row and, in text files, its line.
+/// Where the bytes are: a file each worker opens for itself, or memory.
 #[derive(Debug, Clone, Copy)]
-struct At<'a> {
-    path: &'a Path,
-    row: usize,
-    line: Option<usize>,
+enum Source<'a> {
+    File(&'a Path),
+    Memory(&'a [u8]),
 }
 
-impl Raw {
-    fn new(spec: &Spec) -> Self {
-        Self {
-            sensitive: spec.sensitive.iter().map(|_| Dict::default()).collect(),
-            control: spec.control.as_ref().map(|_| Dict::default()),
-            weight: spec.weight.as_ref().map(|_| Vec::new()),
-            ..Self::default()
+impl Source<'_> {
+    fn io(path: &Path) -> impl Fn(std::io::Error) -> ReadError + '_ {
+        move |source| ReadError::Io { path: path.to_owned(), source }
+    }
+
+    fn len(&self, path: &Path) -> Result<u64, ReadError> {
+        match self {
+            Self::File(p) => Ok(std::fs::metadata(p).map_err(Self::io(path))?.len()),
+            Self::Memory(b) => Ok(b.len() as u64),
         }
     }
 
-    /// Appends one row; `values` are the requested columns in [`columns`] order, `None` for
-    /// a null.
-    fn push(&mut self, spec: &Spec, at: At<'_>, values: &[Option<&str>]) -> Result<(), ReadError> {
-        let get = |k: usize| values.get(k).copied().flatten();
-        for (k, column) in [(0, &spec.label), (1, &spec.prediction)] {
-            let v = get(k);
-            if v.is_none_or(is_missing) {
-                let value = v.unwrap_or("null").to_owned();
-                return Err(match at.line {
-                    Some(line) => {
-                        ReadError::MissingValue { column: column.clone(), row: at.row, line, value }
-                    }
-                    None => ReadError::MissingCell {
-                        column: column.clone(),
-                        row: at.row,
-                        path: at.path.to_owned(),
-                        value,
-                    },
-                });
+    /// Up to `n` bytes from the start.
+    fn head(&self, path: &Path, n: usize) -> Result<Vec<u8>, ReadError> {
+        match self {
+            Self::File(p) => {
+                let mut out = Vec::with_capacity(n);
+                let f = std::fs::File::open(p).map_err(Self::io(path))?;
+                f.take(n as u64).read_to_end(&mut out).map_err(Self::io(path))?;
+                Ok(out)
+            }
+            Self::Memory(b) => Ok(b[..n.min(b.len())].to_vec()),
+        }
+    }
+
+    /// `len` bytes from `offset` (a file is opened anew, so workers never share a cursor).
+    fn read_at(&self, path: &Path, offset: u64, len: usize) -> Result<Cow<'_, [u8]>, ReadError> {
+        match self {
+            Self::File(p) => {
+                let mut f = std::fs::File::open(p).map_err(Self::io(path))?;
+                f.seek(SeekFrom::Start(offset)).map_err(Self::io(path))?;
+                let mut out = vec![0; len];
+                f.read_exact(&mut out).map_err(Self::io(path))?;
+                Ok(Cow::Owned(out))
+            }
+            Self::Memory(b) => {
+                let lo = usize::try_from(offset).unwrap_or(usize::MAX).min(b.len());
+                Ok(Cow::Borrowed(&b[lo..lo.saturating_add(len).min(b.len())]))
             }
         }
-        self.label.push(get(0).unwrap_or("").trim());
-        self.prediction.push(get(1).unwrap_or("").trim());
-        // A missing sensitive or control value becomes the engine's visible `(missing)` group.
-        let group = |v: Option<&str>| match v {
-            Some(v) if !is_missing(v) => v.to_owned(),
-            _ => MISSING.to_owned(),
-        };
-        let mut k = 2;
-        for d in &mut self.sensitive {
-            d.push(&group(get(k)));
-            k += 1;
+    }
+
+    /// Every byte in order, in blocks of at most 1 MiB.
+    fn stream(&self, path: &Path, mut f: impl FnMut(&[u8])) -> Result<(), ReadError> {
+        const BLOCK: usize = 1 << 20;
+        match self {
+            Self::File(p) => {
+                let mut file = std::fs::File::open(p).map_err(Self::io(path))?;
+                let mut buf = vec![0; BLOCK];
+                loop {
+                    let n = match file.read(&mut buf) {
+                        Ok(0) => return Ok(()),
+                        Ok(n) => n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(Self::io(path)(e)),
+                    };
+                    f(&buf[..n]);
+                }
+            }
+            Self::Memory(b) => {
+                b.chunks(BLOCK).for_each(f);
+                Ok(())
+            }
         }
-        if let Some(d) = &mut self.control {
-            d.push(&group(get(k)));
-            k += 1;
-        }
-        if let Some(w) = &mut self.weight {
-            let v = get(k);
-            let parsed = v.and_then(|v| v.trim().parse::<f64>().ok()).filter(|w| w.is_finite() && *w >= 0.0);
-            let Some(x) = parsed else {
-                return Err(ReadError::BadWeight {
-                    column: spec.weight.clone().unwrap_or_default(),
-                    row: at.row,
-                    value: v.unwrap_or("null").to_owned(),
-                });
-            };
-            w.push(x);
-        }
-        self.rows += 1;
-        Ok(())
     }
 }
 
-/// The requested column names in the order [`Raw::push`] takes their values.
+/// Why a chunk gave no tally.
+enum Stop {
+    Failed(ReadError),
+    /// An earlier chunk already failed, so this one was not read.
+    Skipped,
+}
+
+impl From<ReadError> for Stop {
+    fn from(e: ReadError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<mizan_fairness::FairnessError> for Stop {
+    fn from(e: mizan_fairness::FairnessError) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// One read of one file.
+struct Ctx<'a> {
+    path: &'a Path,
+    src: Source<'a>,
+    spec: &'a Spec,
+    opts: &'a Options<'a>,
+    /// The lowest chunk that failed (`usize::MAX` while none has); later chunks are skipped.
+    failed: AtomicUsize,
+}
+
+/// Without `--pos-label`, labels and predictions may together take at most this many values
+/// (the binary codings are {0,1}, {0.0,1.0}, {-1,1}, {true,false} and their spellings).
+const OUTCOME_VALUES: usize = 16;
+
+impl<'a> Ctx<'a> {
+    fn new(path: &'a Path, src: Source<'a>, spec: &'a Spec, opts: &'a Options<'a>) -> Self {
+        Self { path, src, spec, opts, failed: AtomicUsize::new(usize::MAX) }
+    }
+
+    fn tally(&self) -> Result<Tally, ReadError> {
+        Ok(Tally::new(&self.spec.sensitive, self.spec.control.as_deref(), self.spec.weight.is_some())?)
+    }
+
+    fn add_work(&self, bytes: u64) {
+        if let Some(p) = self.opts.progress {
+            p.add_work(bytes);
+        }
+    }
+
+    fn work_done(&self, bytes: u64) {
+        if let Some(p) = self.opts.progress {
+            p.work_done(bytes);
+        }
+    }
+
+    fn sha256(&self) -> Result<String, ReadError> {
+        self.add_work(self.src.len(self.path)?);
+        let mut h = Sha256::new();
+        self.src.stream(self.path, |block| {
+            h.update(block);
+            self.work_done(block.len() as u64);
+        })?;
+        Ok(hex::encode(h.finalize()))
+    }
+
+    /// Without a positive label, too many distinct labels and predictions cannot be binary:
+    /// stop before they fill memory.
+    fn check_outcomes(&self, t: &Tally) -> Result<(), ReadError> {
+        if self.spec.pos_label.is_none() && t.levels(0).len() + t.levels(1).len() > OUTCOME_VALUES {
+            return Err(self.not_binary(t));
+        }
+        Ok(())
+    }
+
+    fn not_binary(&self, t: &Tally) -> ReadError {
+        let values: BTreeSet<&str> = t.levels(0).iter().chain(t.levels(1)).map(String::as_str).collect();
+        let shown: Vec<String> = values.iter().take(6).map(|v| format!("`{v}`")).collect();
+        ReadError::NotBinary { column: self.spec.label.clone(), values: shown.join(", ") }
+    }
+
+    /// Tallies chunks `0..n` in parallel and merges them in order (see
+    /// [`mizan_fairness::tally::merge_tree`]); the first error in file order wins, with its
+    /// row counted from the start of the file.
+    fn chunks(
+        &self,
+        n: usize,
+        leaf: impl Fn(usize) -> Result<Tally, ReadError> + Sync,
+    ) -> Result<Tally, ReadError> {
+        let leaf = |k: usize| -> Result<Tally, Stop> {
+            if k > self.failed.load(Ordering::Relaxed) {
+                return Err(Stop::Skipped);
+            }
+            leaf(k).map_err(|e| {
+                self.failed.fetch_min(k, Ordering::Relaxed);
+                Stop::Failed(e)
+            })
+        };
+        let join = |a: Result<Tally, Stop>, b: Result<Tally, Stop>| -> Result<Tally, Stop> {
+            let mut a = a?;
+            match b {
+                Ok(b) => {
+                    a.merge(b)?;
+                    self.check_outcomes(&a)?;
+                    Ok(a)
+                }
+                Err(Stop::Failed(e)) => {
+                    Err(Stop::Failed(e.after_rows(usize::try_from(a.rows()).unwrap_or(usize::MAX))))
+                }
+                Err(Stop::Skipped) => Err(Stop::Skipped),
+            }
+        };
+        match mizan_fairness::tally::merge_tree(n, &leaf, &join) {
+            None => self.tally(),
+            Some(Ok(t)) => Ok(t),
+            Some(Err(Stop::Failed(e))) => Err(e),
+            // The leftmost chunk that stopped failed: a chunk is skipped only after an earlier one fails.
+            Some(Err(Stop::Skipped)) => Err(ReadError::Empty { path: self.path.to_owned() }),
+        }
+    }
+
+    /// Chooses the positive label and turns the tally into cells.
+    fn finish(&self, t: Tally) -> Result<(Cells, usize, String), ReadError> {
+        if t.rows() == 0 {
+            return Err(ReadError::Empty { path: self.path.to_owned() });
+        }
+        let levels: Vec<&String> = t.levels(0).iter().chain(t.levels(1)).collect();
+        let pos = match &self.spec.pos_label {
+            // Values other than `p` were coded as the empty level, which no present label is.
+            Some(p) => {
+                if p.is_empty() || !levels.contains(&p) {
+                    return Err(ReadError::PosLabelAbsent {
+                        pos: p.clone(),
+                        label: self.spec.label.clone(),
+                        prediction: self.spec.prediction.clone(),
+                    });
+                }
+                p.clone()
+            }
+            None => infer_pos(&self.spec.label, &levels)?,
+        };
+        let rows = usize::try_from(t.rows()).unwrap_or(usize::MAX);
+        Ok((t.into_cells(|v| v == pos), rows, pos))
+    }
+}
+
+/// The requested column names: label, prediction, the sensitive features, the control
+/// feature and the weight, in the order of the tally's dimensions (weight last).
 fn columns(spec: &Spec) -> Vec<&str> {
     let mut c = vec![spec.label.as_str(), spec.prediction.as_str()];
     c.extend(spec.sensitive.iter().map(String::as_str));
@@ -336,74 +560,6 @@ fn missing_column<'a>(path: &Path, column: &str, present: impl Iterator<Item = &
         path: path.to_owned(),
         present: present.map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", "),
     }
-}
-
-fn csv_raw(path: &Path, bytes: &[u8], spec: &Spec) -> Result<Raw, ReadError> {
-    let mut rdr = csv::ReaderBuilder::new().from_reader(bytes);
-    let csv_err = |e: csv::Error| ReadError::Csv {
-        path: path.to_owned(),
-        line: e.position().map_or(0, csv::Position::line),
-        message: e.to_string(),
-    };
-    let headers = rdr.headers().map_err(csv_err)?.clone();
-    if headers.iter().all(|h| h.trim().is_empty()) {
-        return Err(ReadError::Empty { path: path.to_owned() });
-    }
-    let idx: Vec<usize> = columns(spec)
-        .into_iter()
-        .map(|name| {
-            headers.iter().position(|h| h == name).ok_or_else(|| missing_column(path, name, headers.iter()))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut raw = Raw::new(spec);
-    let mut rec = csv::StringRecord::new();
-    while rdr.read_record(&mut rec).map_err(csv_err)? {
-        let row = raw.rows + 1;
-        let values: Vec<Option<&str>> = idx.iter().map(|&i| rec.get(i)).collect();
-        raw.push(spec, At { path, row, line: Some(row + 1) }, &values)?;
-    }
-    Ok(raw)
-}
-
-fn finish(path: &Path, sha256: String, spec: &Spec, raw: Raw) -> Result<Loaded, ReadError> {
-    if raw.rows == 0 {
-        return Err(ReadError::Empty { path: path.to_owned() });
-    }
-    let levels: Vec<&String> = raw.label.levels.iter().chain(&raw.prediction.levels).collect();
-    let pos = match &spec.pos_label {
-        Some(p) => {
-            if !levels.contains(&p) {
-                return Err(ReadError::PosLabelAbsent {
-                    pos: p.clone(),
-                    label: spec.label.clone(),
-                    prediction: spec.prediction.clone(),
-                });
-            }
-            p.clone()
-        }
-        None => infer_pos(&spec.label, &levels)?,
-    };
-    let positive = |d: &Dict| -> Vec<bool> {
-        let is_pos: Vec<bool> = d.levels.iter().map(|l| *l == pos).collect();
-        // Every code was handed out by `Dict::push` as an index into its own `levels`.
-        d.codes.iter().map(|&c| is_pos[c as usize]).collect()
-    };
-    let label = positive(&raw.label);
-    let prediction = positive(&raw.prediction);
-    let sensitive: Vec<Column> =
-        spec.sensitive.iter().zip(raw.sensitive).map(|(n, d)| d.into_column(n)).collect::<Result<_, _>>()?;
-    let control = match (spec.control.as_deref(), raw.control) {
-        (Some(n), Some(d)) => Some(d.into_column(n)?),
-        _ => None,
-    };
-    let cells = Cells::count(&Input {
-        label: &label,
-        prediction: &prediction,
-        sensitive: &sensitive,
-        control: control.as_ref(),
-        weight: raw.weight.as_deref(),
-    })?;
-    Ok(Loaded { cells, sha256, rows: raw.rows, pos_label: pos })
 }
 
 fn infer_pos(column: &str, levels: &[&String]) -> Result<String, ReadError> {
