@@ -128,7 +128,12 @@ impl Tree {
     /// Routes `x` at node `n` (which must be a split).
     #[must_use]
     pub fn route(node: &Node, cmp: Comparison, x: &[f64]) -> Route {
-        let v = x.get(node.feature as usize).copied().unwrap_or(f64::NAN);
+        Tree::route_value(node, cmp, x.get(node.feature as usize).copied().unwrap_or(f64::NAN))
+    }
+
+    /// Routes the value `v` of the split's feature at node `node` (which must be a split).
+    #[must_use]
+    pub fn route_value(node: &Node, cmp: Comparison, v: f64) -> Route {
         if let Some(cats) = &node.categories {
             return match cmp {
                 Comparison::LessF32 => {
