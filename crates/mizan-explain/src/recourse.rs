@@ -326,8 +326,10 @@ fn merge(found: &mut HashMap<Vec<usize>, Found>, base: &[(usize, f64)], j: usize
 
 /// The cost of the last of `max_options` options the final choice would take from `found` as
 /// it stands (cheapest first, skipping any whose features include a chosen one's), if it
-/// takes that many. An option found later has a larger key at equal cost, so one costing this
-/// or more could never be chosen: the choice stops before reaching it.
+/// takes that many. An option costing more could never be chosen: the choice stops before
+/// reaching it. Options found later only lower this: on the last level they change as many
+/// features as each other, so none includes another's features unless it is the same set, of
+/// which only the cheapest is kept.
 fn choice_bound(found: &HashMap<Vec<usize>, Found>, max_options: usize) -> Option<f64> {
     let mut order: Vec<(&Vec<usize>, &Found)> = found.iter().collect();
     order.sort_unstable_by_key(|(_, f)| f.key());
@@ -489,7 +491,7 @@ impl<'m> Searcher<'m> {
         let mut cells: Vec<Vec<u32>> = self.candidates.iter().map(|c| vec![0; c.len()]).collect();
         let mut cache: HashMap<(usize, usize, usize, u32), f64> = HashMap::new();
         let mut scratch = Scratch::new(&self.candidates);
-        // Options found later (a later level or base) costing this or more cannot be chosen.
+        // Options of the last level costing more than this cannot be chosen (see `choice_bound`).
         let mut bound = f64::INFINITY;
         // Per feature, the cheapest of its allowed changes.
         let mut min_cost = vec![f64::INFINITY; x.len()];
@@ -517,19 +519,29 @@ impl<'m> Searcher<'m> {
             let mut next: Vec<(f64, usize, usize, f64, bool, u32)> = Vec::new();
             // The cheapest option per base and added feature, merged into `found` per level.
             let mut best: Vec<Option<Found>> = vec![None; beams[level].len() * n];
-            for (bi, (base, m_y)) in beams[level].iter().enumerate() {
+            let base_costs: Vec<f64> = beams[level]
+                .iter()
+                .map(|(base, _)| base.iter().map(|&(k, to)| cost(cfg, k, x[k], to)).sum())
+                .collect();
+            // On the last level, cheapest change sets first: their options tighten `bound` soonest.
+            let mut visit: Vec<usize> = (0..beams[level].len()).collect();
+            if last {
+                visit.sort_by(|&a, &b| base_costs[a].total_cmp(&base_costs[b]).then(a.cmp(&b)));
+            }
+            for bi in visit {
+                let (base, m_y) = &beams[level][bi];
                 let m_y = *m_y;
                 y.copy_from_slice(x);
                 for &(j, v) in base {
                     y[j] = v;
                 }
-                let base_cost: f64 = base.iter().map(|&(k, to)| cost(cfg, k, x[k], to)).sum();
+                let base_cost = base_costs[bi];
                 for (j, s) in skip.iter_mut().enumerate() {
                     *s = !wanted[j] || base.iter().any(|&(k, _)| k == j);
                 }
                 if last && level > 0 {
                     for j in 0..n {
-                        if !skip[j] && base_cost + min_cost[j] >= bound {
+                        if !skip[j] && base_cost + min_cost[j] > bound {
                             searched += by_position[j].len();
                             skip[j] = true;
                         }
