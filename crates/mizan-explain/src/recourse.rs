@@ -173,7 +173,8 @@ fn cost(cfg: &RecourseConfig, j: usize, from: f64, to: f64) -> f64 {
 /// Values just on each side of every split threshold of each feature (and every category
 /// code used by a categorical split).
 fn tree_candidates(model: &Model) -> Vec<Vec<f64>> {
-    let mut out = vec![BTreeSet::new(); model.n_features()];
+    // Bit patterns, sorted and deduplicated at the end (the order options are enumerated in).
+    let mut out: Vec<Vec<u64>> = vec![Vec::new(); model.n_features()];
     if let ModelBody::Trees(e) = &model.body {
         for t in &e.trees {
             for n in t.nodes.iter().filter(|n| !n.is_leaf()) {
@@ -200,12 +201,18 @@ fn tree_candidates(model: &Model) -> Vec<Vec<f64>> {
                     // `x <= t` goes left: t goes left, the f64 just above goes right.
                     Comparison::LessEqF64 => (n.threshold, n.threshold.next_up()),
                 };
-                set.insert(below.to_bits());
-                set.insert(at_or_above.to_bits());
+                set.push(below.to_bits());
+                set.push(at_or_above.to_bits());
             }
         }
     }
-    out.into_iter().map(|s| s.into_iter().map(f64::from_bits).filter(|v| v.is_finite()).collect()).collect()
+    out.into_iter()
+        .map(|mut s| {
+            s.sort_unstable();
+            s.dedup();
+            s.into_iter().map(f64::from_bits).filter(|v| v.is_finite()).collect()
+        })
+        .collect()
 }
 
 /// Searches for up to `cfg.max_options` diverse, cheapest changes that make the outcome
