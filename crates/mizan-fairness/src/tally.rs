@@ -191,22 +191,15 @@ impl Tally {
                 });
             }
         }
-        if let Some(w) = weight {
-            if w.len() != n {
-                return Err(FairnessError::LengthMismatch {
-                    column: "weight".to_owned(),
-                    found: w.len(),
-                    expected_from: "label".to_owned(),
-                    expected: n,
-                });
-            }
-            // A pass without branches first: weights are almost always fine.
-            let bad = w.iter().fold(0u8, |bad, &v| bad | u8::from(!(0.0..f64::INFINITY).contains(&v)));
-            if bad != 0
-                && let Some((row, &value)) = w.iter().enumerate().find(|(_, v)| !v.is_finite() || **v < 0.0)
-            {
-                return Err(FairnessError::BadWeight { row, value });
-            }
+        if let Some(w) = weight
+            && w.len() != n
+        {
+            return Err(FairnessError::LengthMismatch {
+                column: "weight".to_owned(),
+                found: w.len(),
+                expected_from: "label".to_owned(),
+                expected: n,
+            });
         }
         if n == 0 {
             return Ok(());
@@ -217,6 +210,7 @@ impl Tally {
             Some(p) if p <= DENSE_MIN.max(n).min(DENSE_MAX) => self.count_dense(codes, weight, &sizes, p)?,
             _ => {
                 self.check_codes(codes)?;
+                check_weights(weight)?;
                 self.count_sparse(codes, weight);
             }
         }
@@ -270,11 +264,17 @@ impl Tally {
                 }
             }
             Some(w) => {
+                // Weights are checked as they are added; the table is thrown away if one is bad.
+                let mut bad = false;
                 for (&i, &x) in s.index.iter().zip(w) {
+                    bad |= !(0.0..f64::INFINITY).contains(&x);
                     let a = &mut s.dense[i as usize];
                     a.n += 1;
                     a.w += x;
                     a.w2 += x * x;
+                }
+                if bad {
+                    return check_weights(weight);
                 }
             }
         }
@@ -396,6 +396,14 @@ impl Tally {
             strata.unwrap_or_default(),
             cells,
         )
+    }
+}
+
+/// The first negative or non-finite weight, as an error.
+fn check_weights(weight: Option<&[f64]>) -> Result<(), FairnessError> {
+    match weight.and_then(|w| w.iter().enumerate().find(|(_, v)| !(0.0..f64::INFINITY).contains(*v))) {
+        Some((row, &value)) => Err(FairnessError::BadWeight { row, value }),
+        None => Ok(()),
     }
 }
 
