@@ -157,6 +157,18 @@ fn text_goes_to_stdout_by_default() {
 }
 
 #[test]
+fn timings_go_to_stderr_and_change_no_number() {
+    let plain = audit_german(&["--format", "json", "--bootstrap", "50"]);
+    let timed = audit_german(&["--format", "json", "--bootstrap", "50", "--timings"]);
+    assert_eq!(ok(timed.clone()), ok(plain.clone()), "the report is the same with --timings");
+    let log = stderr(&timed);
+    assert!(log.contains("timings") && log.contains("count_pass_s") && log.contains("rows_per_s"), "{log}");
+    assert!(log.contains("1000"), "rows counted: {log}");
+    // stderr is not a terminal here, so no progress bar is drawn.
+    assert!(!stderr(&plain).contains('\r') && !log.contains('\r'), "{log}");
+}
+
+#[test]
 fn same_seed_same_report_other_seed_other_intervals() {
     let run = |seed: &str| ok(audit_german(&["--format", "json", "--bootstrap", "200", "--seed", seed]));
     let (a, b, c) = (run("42"), run("42"), run("43"));

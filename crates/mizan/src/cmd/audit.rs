@@ -1,11 +1,17 @@
 //! `mizan audit fairness`: a bias assessment of a decisions file.
 //!
-//! Reads the needed columns (`mizan-fairness-io`, which also hashes the file), builds the
-//! report (`mizan-fairness`: rates with intervals, disparities, corrected group comparisons,
-//! a seeded bootstrap, preset verdicts) and renders it (`mizan-fairness-report`) as JSON,
-//! text or one self-contained HTML page, to stdout or `--output`.
+//! Streams the needed columns into count cells (`mizan-fairness-io`, which also hashes the
+//! file), builds the report (`mizan-fairness`: rates with intervals, disparities, corrected
+//! group comparisons, a seeded bootstrap, preset verdicts) and renders it
+//! (`mizan-fairness-report`) as JSON, text or one self-contained HTML page, to stdout or
+//! `--output`. A progress bar appears on stderr when reading takes more than half a second
+//! and stderr is a terminal; `--timings` logs how long each phase took.
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -100,6 +106,10 @@ struct FairnessArgs {
     /// Reproduce fairlearn's edge cases: a zero denominator gives 0 instead of undefined.
     #[arg(long)]
     fairlearn_compat: bool,
+    /// Log the time of each phase (hash, count pass, report, render) on stderr. The hash and
+    /// the count pass then run one after the other instead of side by side.
+    #[arg(long)]
+    timings: bool,
 }
 
 /// Runs `mizan audit`.
@@ -140,8 +150,24 @@ fn fairness(a: &FairnessArgs) -> Result<()> {
         weight: a.weight.clone(),
         pos_label: a.pos_label.clone(),
     };
-    let loaded = mizan_fairness_io::load(&a.input, &spec)
-        .with_context(|| format!("cannot audit `{}`", a.input.display()))?;
+    let started = Instant::now();
+    let (loaded, read_times) = with_progress(std::io::stderr().is_terminal(), |progress| {
+        let opts = mizan_fairness_io::Options { progress, ..mizan_fairness_io::Options::default() };
+        if a.timings {
+            let t = Instant::now();
+            let sha256 = mizan_fairness_io::sha256(&a.input, progress)?;
+            let hash = t.elapsed();
+            let t = Instant::now();
+            let c = mizan_fairness_io::count(&a.input, &spec, &opts)?;
+            let loaded =
+                mizan_fairness_io::Loaded { cells: c.cells, sha256, rows: c.rows, pos_label: c.pos_label };
+            Ok((loaded, Some((hash, t.elapsed()))))
+        } else {
+            mizan_fairness_io::load_with(&a.input, &spec, &opts).map(|l| (l, None))
+        }
+    })
+    .with_context(|| format!("cannot audit `{}`", a.input.display()))?;
+    let read = started.elapsed();
     let cfg = report::Config {
         mode: if a.fairlearn_compat { EdgeMode::FairlearnCompat } else { EdgeMode::Honest },
         min_rows: a.min_group_size,
@@ -159,7 +185,9 @@ fn fairness(a: &FairnessArgs) -> Result<()> {
         },
         ..report::Config::default()
     };
+    let t = Instant::now();
     let built = report::build(&loaded.cells, &cfg);
+    let report_time = t.elapsed();
     let source = Source {
         input: a.input.display().to_string(),
         sha256: loaded.sha256,
@@ -170,11 +198,27 @@ fn fairness(a: &FairnessArgs) -> Result<()> {
         weight: a.weight.clone(),
     };
     let doc = Document::new(&built, source, env!("CARGO_PKG_VERSION"), &reproduce(a, &loaded.pos_label));
+    let t = Instant::now();
     let out = match format {
         Format::Json => mizan_fairness_report::json(&doc)?,
         Format::Text => mizan_fairness_report::text(&doc),
         Format::Html => mizan_fairness_report::html(&doc),
     };
+    if let Some((hash, count)) = read_times {
+        #[expect(clippy::cast_precision_loss, reason = "a rate for people to read")]
+        let rows_per_s = loaded.rows as f64 / count.as_secs_f64();
+        tracing::info!(
+            rows = loaded.rows,
+            hash_s = hash.as_secs_f64(),
+            count_pass_s = count.as_secs_f64(),
+            rows_per_s = rows_per_s.round(),
+            threads = mizan_fairness_io::threads(),
+            read_s = read.as_secs_f64(),
+            report_s = report_time.as_secs_f64(),
+            render_s = t.elapsed().as_secs_f64(),
+            "timings"
+        );
+    }
     match &a.output {
         Some(path) => {
             std::fs::write(path, out)
@@ -184,6 +228,78 @@ fn fairness(a: &FairnessArgs) -> Result<()> {
         None => print!("{out}"),
     }
     Ok(())
+}
+
+/// Bytes of reading ahead and done, shared with the readers' threads.
+#[derive(Default)]
+struct Bar {
+    total: AtomicU64,
+    done: AtomicU64,
+}
+
+impl mizan_fairness_io::Progress for Bar {
+    fn add_work(&self, bytes: u64) {
+        self.total.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    fn work_done(&self, bytes: u64) {
+        self.done.fetch_add(bytes, Ordering::Relaxed);
+    }
+}
+
+impl Bar {
+    #[expect(clippy::cast_precision_loss, reason = "a bar for people to read")]
+    fn draw(&self, elapsed: Duration) {
+        let total = self.total.load(Ordering::Relaxed).max(1);
+        let done = self.done.load(Ordering::Relaxed).min(total);
+        let fraction = done as f64 / total as f64;
+        const WIDTH: usize = 30;
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0..=WIDTH")]
+        let filled = (fraction * WIDTH as f64) as usize;
+        let mut err = std::io::stderr().lock();
+        // Nothing to do if stderr is gone: the bar is decoration.
+        let _ = write!(
+            err,
+            "\r[{}{}] {:>3.0}%  {:.0} of {:.0} MiB read  {:.1} s",
+            "#".repeat(filled),
+            "-".repeat(WIDTH - filled),
+            fraction * 100.0,
+            done as f64 / f64::from(1 << 20),
+            total as f64 / f64::from(1 << 20),
+            elapsed.as_secs_f64()
+        );
+        let _ = err.flush();
+    }
+}
+
+/// Runs `f` with a progress bar on stderr (when `show` and `f` takes over half a second);
+/// the bar's line is cleared when `f` returns.
+fn with_progress<T>(show: bool, f: impl FnOnce(Option<&dyn mizan_fairness_io::Progress>) -> T) -> T {
+    if !show {
+        return f(None);
+    }
+    let bar = Bar::default();
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let bar = &bar;
+        s.spawn(move || {
+            let start = Instant::now();
+            let mut drawn = false;
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_millis(100))
+            {
+                if start.elapsed() > Duration::from_millis(500) {
+                    bar.draw(start.elapsed());
+                    drawn = true;
+                }
+            }
+            if drawn {
+                eprint!("\r\x1b[2K");
+            }
+        });
+        let out = f(Some(bar));
+        drop(stop);
+        out
+    })
 }
 
 fn format_from(output: Option<&Path>) -> Format {
