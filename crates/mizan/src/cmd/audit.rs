@@ -256,17 +256,22 @@ impl Bar {
         const WIDTH: usize = 30;
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "0..=WIDTH")]
         let filled = (fraction * WIDTH as f64) as usize;
+        let seconds = elapsed.as_secs_f64();
+        // Work is bytes over every pass (a CSV is read twice), so the bar shows the fraction and
+        // the time left, not sizes.
+        let left = if fraction > 0.02 {
+            format!(", about {:.0} s left", (seconds * (1.0 - fraction) / fraction).ceil())
+        } else {
+            String::new()
+        };
         let mut err = std::io::stderr().lock();
         // Nothing to do if stderr is gone: the bar is decoration.
         let _ = write!(
             err,
-            "\r[{}{}] {:>3.0}%  {:.0} of {:.0} MiB read  {:.1} s",
+            "\r\x1b[2K[{}{}] {:>3.0}%  reading, {seconds:.1} s{left}",
             "#".repeat(filled),
             "-".repeat(WIDTH - filled),
             fraction * 100.0,
-            done as f64 / f64::from(1 << 20),
-            total as f64 / f64::from(1 << 20),
-            elapsed.as_secs_f64()
         );
         let _ = err.flush();
     }
