@@ -39,22 +39,7 @@ fn decision(key: &str, approve: bool) -> Value {
 
 /// A submitted system of the demo bank, and a token that may log its decisions.
 async fn setup(app: &TestApp) -> (String, String) {
-    let bank = token(
-        &app.store,
-        "admin@indus-bank.demo",
-        &["systems:read", "systems:write", "systems:submit", "decisions:write"],
-    )
-    .await;
-    let id = create_draft(app, &bank, "Personal loan scoring").await;
-    let res = http()
-        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
-        .bearer_auth(&bank)
-        .json(&json!({"to": "submitted"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    (id, bank)
+    common::submitted_system(app, "Personal loan scoring").await
 }
 
 async fn post(app: &TestApp, id: &str, token: &str, body: &Value) -> reqwest::Response {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestApp, create_draft, csrf, password, sign_in, token};
+use common::{TestApp, csrf, password, sign_in, token};
 use mizan_store::OrgScope;
 use serde_json::{Value, json};
 
@@ -22,24 +22,9 @@ async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.expect("json body")
 }
 
-/// A submitted system of the demo bank and a token that may upload models and log decisions.
+/// A submitted system of the demo bank, and a token that may log its decisions.
 async fn setup(app: &TestApp) -> (String, String) {
-    let bank = token(
-        &app.store,
-        "admin@indus-bank.demo",
-        &["systems:read", "systems:write", "systems:submit", "decisions:write"],
-    )
-    .await;
-    let id = create_draft(app, &bank, "German credit scoring").await;
-    let res = http()
-        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
-        .bearer_auth(&bank)
-        .json(&json!({"to": "submitted"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    (id, bank)
+    common::submitted_system(app, "German credit scoring").await
 }
 
 async fn upload(

@@ -168,3 +168,24 @@ pub async fn token_for(store: &Store, user_id: i64, org_id: i64, scopes: &[&str]
         .expect("token")
         .secret
 }
+
+/// A submitted system of the demo bank named `name`, and a token of the bank that may read,
+/// write, submit and log decisions.
+pub async fn submitted_system(app: &TestApp, name: &str) -> (String, String) {
+    let bank = token(
+        &app.store,
+        "admin@indus-bank.demo",
+        &["systems:read", "systems:write", "systems:submit", "decisions:write"],
+    )
+    .await;
+    let id = create_draft(app, &bank, name).await;
+    let res = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&bank)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), 200, "submitted");
+    (id, bank)
+}
