@@ -43,39 +43,50 @@ pub struct LeafCommitment {
 /// Canonical JSON (RFC 8785 style) for a decision record.
 #[must_use]
 pub fn canonical_json(value: &serde_json::Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::with_capacity(256);
     write_canonical(value, &mut out);
-    out
+    // Only whole UTF-8 strings and ASCII punctuation were written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn write_canonical(v: &serde_json::Value, out: &mut String) {
+/// Writes `v` canonically into `out`, allocating only to sort an object's keys.
+fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value;
     match v {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                write_canonical(&map[*k], out);
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            // serde_json's map is sorted by bytes, which equals UTF-16 order except for
+            // characters above U+FFFF against U+E000..U+FFFF; sort only if that can happen.
+            if entries.iter().any(|(k, _)| k.chars().any(|c| c >= '\u{e000}')) {
+                entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            } else if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+                entries.sort_by(|a, b| a.0.cmp(b.0));
             }
-            out.push('}');
+            out.push(b'{');
+            for (i, (k, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                // Writing a string to a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, k);
+                out.push(b':');
+                write_canonical(item, out);
+            }
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
     }
 }
 
@@ -90,6 +101,20 @@ impl LeafCommitment {
         record: &serde_json::Value,
         k: &[u8; 32],
     ) -> Result<Self, LedgerError> {
+        Self::commit_canonical(system, unix_seconds, canonical_json(record).as_bytes(), k)
+    }
+
+    /// As [`LeafCommitment::commit`], for a record already in canonical form (so a caller that
+    /// stores the canonical text encodes it once).
+    ///
+    /// # Errors
+    /// As [`LeafCommitment::commit`].
+    pub fn commit_canonical(
+        system: &str,
+        unix_seconds: i64,
+        canonical_record: &[u8],
+        k: &[u8; 32],
+    ) -> Result<Self, LedgerError> {
         let sys: [u8; 8] = system
             .as_bytes()
             .try_into()
@@ -102,7 +127,7 @@ impl LeafCommitment {
             })?;
         let minute = u64::try_from(unix_seconds.div_euclid(60))
             .map_err(|_| LedgerError::Malformed(format!("decision time `{unix_seconds}` is before 1970")))?;
-        Ok(Self { system: sys, minute, mac: mac(k, record) })
+        Ok(Self { system: sys, minute, mac: mac(k, canonical_record) })
     }
 
     /// The 49-byte leaf.
@@ -151,9 +176,70 @@ impl LeafCommitment {
     }
 }
 
-fn mac(k: &[u8; 32], record: &serde_json::Value) -> [u8; 32] {
+fn mac(k: &[u8; 32], canonical_record: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this cannot fail.
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(k).expect("HMAC takes any key length");
-    m.update(canonical_json(record).as_bytes());
+    m.update(canonical_record);
     m.finalize().into_bytes().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::*;
+
+    /// The definition, written the slow and obvious way.
+    fn reference(v: &Value) -> String {
+        match v {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+                let parts: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{}:{}", Value::String((*k).clone()), reference(&map[*k])))
+                    .collect();
+                format!("{{{}}}", parts.join(","))
+            }
+            Value::Array(items) => format!("[{}]", items.iter().map(reference).collect::<Vec<_>>().join(",")),
+            other => other.to_string(),
+        }
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                // Keys from the whole of Unicode, so U+E000..U+FFFF meets the astral planes.
+                prop::collection::btree_map(
+                    "[a-z\u{e000}-\u{e010}\u{fff0}\u{10000}-\u{10010}\"\\\\]{0,3}",
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn canonical_json_matches_its_definition(v in json()) {
+            prop_assert_eq!(canonical_json(&v), reference(&v));
+        }
+    }
+
+    #[test]
+    fn keys_sort_by_utf16_not_by_bytes() {
+        let v: Value = serde_json::from_str(r#"{"\uffff":1,"\ud800\udc00":2,"a":3}"#).unwrap();
+        // U+10000 is D800 DC00 in UTF-16, below U+FFFF, though above it in UTF-8.
+        assert_eq!(canonical_json(&v), "{\"a\":3,\"\u{10000}\":2,\"\u{ffff}\":1}");
+    }
 }

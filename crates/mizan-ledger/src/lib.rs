@@ -2,15 +2,17 @@
 //!
 //! RFC 6962 / RFC 9162 Merkle hashing and proofs ([`merkle`]), the C2SP tlog-tiles layout
 //! ([`tile`]), signed notes, checkpoints, cosignatures and tlog-proof receipts ([`note`],
-//! [`checkpoint`]), a storage trait ([`store`]), the single-writer log and its readers ([`log`]),
-//! a cache of expanded hash tiles for fast proofs ([`tilecache`]), group commit over threads and
-//! channels ([`sequencer`]), privacy-preserving leaf commitments ([`leaf`]), the witness's
+//! [`checkpoint`]), batch acknowledgements signed once for many receipts ([`ack`]), a storage
+//! trait ([`store`]), the single-writer log and its readers ([`log`]), a cache of expanded hash
+//! tiles for fast proofs ([`tilecache`]), group commit over threads and channels
+//! ([`sequencer`]), privacy-preserving leaf commitments ([`leaf`]), the witness's
 //! `add-checkpoint` logic ([`witness`]), C2SP tlog-policy with witness quorums ([`policy`]) and
 //! a monitor that follows a log and detects forks ([`monitor`]). The crate does no
 //! I/O: storage comes in through [`store::LogStore`], and randomness and wall-clock time as
 //! parameters (the sequencer's batching timer is the only clock it reads).
 #![warn(missing_docs)]
 
+pub mod ack;
 pub mod checkpoint;
 pub mod leaf;
 pub mod log;
