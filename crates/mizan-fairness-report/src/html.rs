@@ -89,10 +89,27 @@ fn meta(out: &mut String, doc: &Document<'_>) {
     };
     row("Input", format!("{} ({} rows)", q(&s.input), s.rows));
     row("SHA-256", format!("<code>{}</code>", esc(&s.sha256)));
-    row(
-        "Outcome",
-        format!("label {}, decision {}, favourable value {}", q(&s.label), q(&s.prediction), q(&s.pos_label)),
-    );
+    if r.labelled {
+        row(
+            "Outcome",
+            format!(
+                "label {}, decision {}, favourable value {}",
+                q(&s.label),
+                q(&s.prediction),
+                q(&s.pos_label)
+            ),
+        );
+    } else {
+        row(
+            "Outcome",
+            format!(
+                "decision {}, favourable value {}; no true outcome (label), so only rates of favourable \
+                 decisions are compared",
+                q(&s.prediction),
+                q(&s.pos_label)
+            ),
+        );
+    }
     let mut groups = r.sensitive.iter().map(|c| q(c)).collect::<Vec<_>>().join(" × ");
     if let Some(c) = &r.control {
         groups.push_str(&format!(", within strata of {}", q(c)));
@@ -191,14 +208,17 @@ fn charts(out: &mut String, r: &Report) {
         if let (Some(c), Some(v)) = (&r.control, s) {
             let _ = write!(out, "<h3>{} = {}</h3>", q(c), q(v));
         }
-        for (name, title) in [
+        let rates: &[(&str, &str)] = &[
             ("selection_rate", "Selection rate (favourable decisions)"),
             ("true_positive_rate", "True positive rate (favourable decision when the outcome was positive)"),
             (
                 "false_positive_rate",
                 "False positive rate (favourable decision when the outcome was negative)",
             ),
-        ] {
+        ];
+        // Without labels only the selection rate exists.
+        let shown = if r.labelled { rates } else { &rates[..1] };
+        for &(name, title) in shown {
             let bars: Vec<Bar> = groups
                 .iter()
                 .map(|g| {
@@ -246,12 +266,21 @@ fn charts(out: &mut String, r: &Report) {
 }
 
 fn groups_table(out: &mut String, r: &Report) {
-    out.push_str(
-        "<section id=\"groups\"><h2>Groups</h2><table><thead><tr><th scope=\"col\">Group</th>\
-         <th scope=\"col\">Rows</th><th scope=\"col\">TP / FP / FN / TN</th><th scope=\"col\">Selection rate</th>\
-         <th scope=\"col\">TPR</th><th scope=\"col\">FPR</th><th scope=\"col\">Precision</th>\
-         <th scope=\"col\">Impact ratio</th><th scope=\"col\">Flags</th></tr></thead><tbody>",
-    );
+    if r.labelled {
+        out.push_str(
+            "<section id=\"groups\"><h2>Groups</h2><table><thead><tr><th scope=\"col\">Group</th>\
+             <th scope=\"col\">Rows</th><th scope=\"col\">TP / FP / FN / TN</th><th scope=\"col\">Selection rate</th>\
+             <th scope=\"col\">TPR</th><th scope=\"col\">FPR</th><th scope=\"col\">Precision</th>\
+             <th scope=\"col\">Impact ratio</th><th scope=\"col\">Flags</th></tr></thead><tbody>",
+        );
+    } else {
+        out.push_str(
+            "<section id=\"groups\"><h2>Groups</h2><table><thead><tr><th scope=\"col\">Group</th>\
+             <th scope=\"col\">Rows</th><th scope=\"col\">Favourable / unfavourable</th>\
+             <th scope=\"col\">Selection rate</th><th scope=\"col\">Impact ratio</th><th scope=\"col\">Flags</th>\
+             </tr></thead><tbody>",
+        );
+    }
     for g in &r.groups {
         let cell = |m: &str| {
             fmt::rate(g, m).map_or_else(
@@ -278,6 +307,20 @@ fn groups_table(out: &mut String, r: &Report) {
             flags.push(format!("impact ratio below {}", r.four_fifths));
         }
         let c = &g.counts;
+        if !r.labelled {
+            // The label is the decision itself: TP counts favourable and TN unfavourable decisions.
+            let _ = write!(
+                out,
+                "<tr><th scope=\"row\">{}</th>{}{}{}{}<td class=\"flag\">{}</td></tr>",
+                esc(&group_label(g)),
+                tdn(&g.rows.to_string()),
+                tdn(&format!("{} / {}", c.n[0] + c.n[1], c.n[2] + c.n[3])),
+                cell("selection_rate"),
+                tdn(&num(g.impact_ratio_vs_highest, 3)),
+                esc(&flags.join("; ")),
+            );
+            continue;
+        }
         let _ = write!(
             out,
             "<tr><th scope=\"row\">{}</th>{}{}{}{}{}{}{}<td class=\"flag\">{}</td></tr>",
@@ -360,6 +403,21 @@ fn comparisons_table(out: &mut String, r: &Report) {
     out.push_str("</tbody></table></section>");
 }
 
+fn unavailable_list(out: &mut String, r: &Report) {
+    if r.unavailable.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<section id=\"unavailable\"><h2>Not computed</h2><p>These numbers need the true outcome of each \
+         decision (a label), which the audited decisions do not carry:</p><ul>",
+    );
+    for u in &r.unavailable {
+        let _ =
+            write!(out, "<li>{} <code class=\"muted\">{}</code></li>", esc(&metric_name(&u.id)), esc(&u.id));
+    }
+    out.push_str("</ul></section>");
+}
+
 /// The document as one self-contained HTML page.
 #[must_use]
 pub fn html(doc: &Document<'_>) -> String {
@@ -403,6 +461,8 @@ pub fn html(doc: &Document<'_>) -> String {
     summaries_table(&mut out, r);
     out.push('\n');
     comparisons_table(&mut out, r);
+    out.push('\n');
+    unavailable_list(&mut out, r);
     let _ = write!(
         out,
         "\n<section id=\"reproduce\"><h2>Reproduce</h2><p>Run this on a file with the SHA-256 above to get the same numbers \

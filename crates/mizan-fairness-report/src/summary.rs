@@ -129,14 +129,18 @@ pub fn english(f: &Facts, doc: &Document<'_>, q: &dyn Fn(&str) -> String) -> Vec
     let s = &doc.source;
     let mut out = Vec::new();
     let features: Vec<String> = r.sensitive.iter().map(|c| q(c)).collect();
+    let truth = if r.labelled {
+        format!("the true outcome is in {}", q(&s.label))
+    } else {
+        "no true outcome was recorded, so error rates cannot be computed".to_owned()
+    };
     let mut p = format!(
-        "This audit examined {} decisions from {}. A decision counts as favourable when {} is {}; the true outcome is in {}. \
+        "This audit examined {} decisions from {}. A decision counts as favourable when {} is {}; {truth}. \
          Groups are every combination of {}",
         r.rows,
         q(&s.input),
         q(&s.prediction),
         q(&s.pos_label),
-        q(&s.label),
         features.join(" × ")
     );
     if let Some(c) = &r.control {
@@ -168,15 +172,25 @@ pub fn english(f: &Facts, doc: &Document<'_>, q: &dyn Fn(&str) -> String) -> Vec
         }
         None => "No two groups are large enough to compare their rates of favourable decisions.".to_owned(),
     });
-    out.push(format!(
-        "The largest gap in the rate of favourable decisions between any two groups is {}{}. \
-         The largest gap in error rates between groups, among people with the same true outcome \
-         (equalized odds difference), is {}{}.",
+    let mut gaps = format!(
+        "The largest gap in the rate of favourable decisions between any two groups is {}{}.",
         num(f.dp.0, 3),
         ci(f.dp.1, "95% bootstrap interval", &same),
-        num(f.eo.0, 3),
-        ci(f.eo.1, "95% bootstrap interval", &same),
-    ));
+    );
+    if r.labelled {
+        gaps.push_str(&format!(
+            " The largest gap in error rates between groups, among people with the same true outcome \
+             (equalized odds difference), is {}{}.",
+            num(f.eo.0, 3),
+            ci(f.eo.1, "95% bootstrap interval", &same),
+        ));
+    } else {
+        gaps.push_str(
+            " Whether errors fall unequally on groups (equalized odds, equal opportunity) cannot be said \
+             without the true outcomes.",
+        );
+    }
+    out.push(gaps);
     let correction = match r.correction {
         "holm" => "after Holm's correction for multiple comparisons",
         "bh" => "after the Benjamini–Hochberg correction for multiple comparisons",
@@ -220,14 +234,18 @@ pub fn urdu(f: &Facts, doc: &Document<'_>, q: &dyn Fn(&str) -> String) -> Vec<St
     let s = &doc.source;
     let mut out = Vec::new();
     let features: Vec<String> = r.sensitive.iter().map(|c| q(c)).collect();
+    let truth = if r.labelled {
+        format!("اصل نتیجہ {} میں درج ہے", q(&s.label))
+    } else {
+        "اصل نتیجہ درج نہیں، اس لیے غلطی کی شرحیں معلوم نہیں کی جا سکتیں".to_owned()
+    };
     let mut p = format!(
-        "اس جائزے میں {} سے {} فیصلوں کا تجزیہ کیا گیا۔ فیصلہ اس وقت موافق شمار ہوتا ہے جب {} کی قدر {} ہو؛ اصل نتیجہ {} میں درج ہے۔ \
+        "اس جائزے میں {} سے {} فیصلوں کا تجزیہ کیا گیا۔ فیصلہ اس وقت موافق شمار ہوتا ہے جب {} کی قدر {} ہو؛ {truth}۔ \
          گروہ {} کے ہر امتزاج سے بنائے گئے",
         q(&s.input),
         r.rows,
         q(&s.prediction),
         q(&s.pos_label),
-        q(&s.label),
         features.join(" × ")
     );
     if let Some(c) = &r.control {
@@ -259,14 +277,23 @@ pub fn urdu(f: &Facts, doc: &Document<'_>, q: &dyn Fn(&str) -> String) -> Vec<St
         }
         None => "کوئی دو گروہ اتنے بڑے نہیں کہ ان کے موافق فیصلوں کی شرح کا موازنہ کیا جا سکے۔".to_owned(),
     });
-    out.push(format!(
-        "کسی بھی دو گروہوں کے درمیان موافق فیصلوں کی شرح کا سب سے بڑا فرق {}{} ہے۔ \
-         ایک جیسے اصل نتیجے والے لوگوں میں گروہوں کے درمیان غلطی کی شرح کا سب سے بڑا فرق (مساوی امکانات کا فرق) {}{} ہے۔",
+    let mut gaps = format!(
+        "کسی بھی دو گروہوں کے درمیان موافق فیصلوں کی شرح کا سب سے بڑا فرق {}{} ہے۔",
         ltr(num(f.dp.0, 3)),
         ci(f.dp.1, "95% بوٹسٹریپ وقفہ", &ltr),
-        ltr(num(f.eo.0, 3)),
-        ci(f.eo.1, "95% بوٹسٹریپ وقفہ", &ltr),
-    ));
+    );
+    if r.labelled {
+        gaps.push_str(&format!(
+            " ایک جیسے اصل نتیجے والے لوگوں میں گروہوں کے درمیان غلطی کی شرح کا سب سے بڑا فرق (مساوی امکانات کا فرق) {}{} ہے۔",
+            ltr(num(f.eo.0, 3)),
+            ci(f.eo.1, "95% بوٹسٹریپ وقفہ", &ltr),
+        ));
+    } else {
+        gaps.push_str(
+            " اصل نتائج کے بغیر یہ نہیں کہا جا سکتا کہ غلطیاں گروہوں پر غیر مساوی طور پر پڑتی ہیں یا نہیں۔",
+        );
+    }
+    out.push(gaps);
     let correction = match r.correction {
         "holm" => "متعدد موازنوں کے لیے ہولم کی اصلاح کے بعد",
         "bh" => "متعدد موازنوں کے لیے بنجمنی–ہوکبرگ کی اصلاح کے بعد",

@@ -78,11 +78,19 @@ pub fn text(doc: &Document<'_>) -> String {
     let _ = writeln!(out, "Mizan fairness audit\n====================");
     let _ = writeln!(out, "input       {} ({} rows)", s.input, s.rows);
     let _ = writeln!(out, "sha-256     {}", s.sha256);
-    let _ = writeln!(
-        out,
-        "label       `{}`, decision `{}`, favourable value `{}`",
-        s.label, s.prediction, s.pos_label
-    );
+    if r.labelled {
+        let _ = writeln!(
+            out,
+            "label       `{}`, decision `{}`, favourable value `{}`",
+            s.label, s.prediction, s.pos_label
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "label       none (decisions only), decision `{}`, favourable value `{}`",
+            s.prediction, s.pos_label
+        );
+    }
     let _ = writeln!(
         out,
         "groups      {}{}{}",
@@ -203,6 +211,13 @@ pub fn text(doc: &Document<'_>) -> String {
         };
         let _ = writeln!(out, "{outcome:<17}  {}", metric_name(&v.metric));
         out.push_str(&wrap(&v.reason, "                   "));
+    }
+
+    if !r.unavailable.is_empty() {
+        heading(&mut out, "Not computed (they need the true outcome, a label)");
+        for u in &r.unavailable {
+            let _ = writeln!(out, "{}", u.id);
+        }
     }
 
     heading(&mut out, "Reproduce");

@@ -157,3 +157,51 @@ fn json_carries_what_reproduces_the_numbers() {
     assert!(empty["rates"][0]["value"].is_null());
     assert_eq!(empty["rates"][0]["reason"], "empty intersection: no rows");
 }
+
+#[test]
+fn decisions_without_labels_say_what_was_not_computed() {
+    let (mut pred, mut g) = (Vec::new(), Vec::new());
+    for (name, sel) in [("a", 40), ("b", 20)] {
+        for i in 0..60 {
+            pred.push(i < sel);
+            g.push(name);
+        }
+    }
+    let sensitive = [Column::from_values("gender", g.iter().map(|s| Some(*s)))];
+    let cells = Cells::count(&Input {
+        label: &pred,
+        prediction: &pred,
+        sensitive: &sensitive,
+        control: None,
+        weight: None,
+    })
+    .expect("aligned columns");
+    let r = report::build(
+        &cells,
+        &Config {
+            preset: preset::find("pk-national"),
+            bootstrap: bootstrap::Config { replicates: 20, seed: 1, level: 0.95 },
+            ground_truth: report::GroundTruth::Absent,
+            ..Config::default()
+        },
+    );
+    let mut d = doc(&r);
+    d.source.label = String::new();
+    let page = html(&d);
+    balanced(&page);
+    assert!(page.contains("no true outcome (label)"), "the outcome row says so");
+    assert!(page.contains("id=\"unavailable\"") && page.contains("equalized odds difference"));
+    assert!(!page.contains("True positive rate (favourable"), "no chart of a rate that needs labels");
+    assert!(page.contains("Favourable / unfavourable"));
+    assert!(page.contains("اصل نتیجہ درج نہیں"), "the Urdu summary says so too");
+    let t = text(&d);
+    assert!(t.contains("label       none (decisions only)") && t.contains("Not computed"), "{t}");
+    let v: serde_json::Value = serde_json::from_str(&json(&d).expect("json")).expect("valid JSON");
+    assert_eq!(v["report"]["labelled"], false);
+    assert!(v["report"]["unavailable"].as_array().is_some_and(|u| !u.is_empty()));
+    // A labelled report says it is, and lists nothing as unavailable.
+    let labelled = report(None);
+    let v: serde_json::Value = serde_json::from_str(&json(&doc(&labelled)).expect("json")).expect("json");
+    assert_eq!(v["report"]["labelled"], true);
+    assert!(v["report"].get("unavailable").is_none());
+}

@@ -142,7 +142,9 @@ pub fn judge(p: &Preset, r: &Report) -> Vec<Verdict> {
             } else {
                 r.scalars.iter().find(|s| s.id == rule.metric).map_or(f64::NAN, |s| s.value)
             };
-            let (outcome, reason) = if sufficient < 2 || value.is_nan() {
+            let (outcome, reason) = if !r.labelled && crate::report::needs_label(rule.metric) {
+                (Outcome::InsufficientData, crate::report::NO_LABEL.to_owned())
+            } else if sufficient < 2 || value.is_nan() {
                 (
                     Outcome::InsufficientData,
                     format!("fewer than two groups have at least {} rows", p.min_rows),

@@ -3,6 +3,12 @@
 //! worst-case summaries and preset verdicts, all derived from [`Cells`]. This is the
 //! documented JSON format the CLI writes; it carries the counts, the seed and the number of
 //! replicates so anyone can re-derive every number.
+//!
+//! Decisions without a true outcome (a system's logged decisions, say) are audited with
+//! [`GroundTruth::Absent`]: the cells then count favourable and unfavourable decisions only,
+//! every number that needs a label (error rates, equalized odds, equal opportunity, their
+//! comparisons and verdicts) is left out with a reason in [`Report::unavailable`], and what
+//! remains (selection rates, demographic parity, impact ratios) is computed as usual.
 
 use serde::Serialize;
 
@@ -12,6 +18,35 @@ use crate::compare::{self, Comparison};
 use crate::metrics::{self, EdgeMode, Rate, Value, rate};
 use crate::preset::{Preset, Verdict, judge};
 use crate::stats::{self, Correction, Interval, Z95};
+
+/// Whether the audited rows carry the true outcome (a label) beside the decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroundTruth {
+    /// Each row has a label: every metric can be computed.
+    #[default]
+    Observed,
+    /// Only decisions: the cells' label is the decision itself, and only the metrics of
+    /// decisions alone are computed.
+    Absent,
+}
+
+/// Why a label-dependent number is missing under [`GroundTruth::Absent`].
+pub const NO_LABEL: &str = "needs the true outcome (a label), which the audited decisions do not carry";
+
+/// Whether the definition `id` (a rate, scalar or comparison ID) needs labels.
+#[must_use]
+pub fn needs_label(id: &str) -> bool {
+    !(id.contains("selection_rate") || id.contains("demographic_parity") || id == IMPACT_RATIO_MIN)
+}
+
+/// A number the report could not compute, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unavailable {
+    /// Definition ID.
+    pub id: String,
+    /// Why.
+    pub reason: String,
+}
 
 /// Knobs for an audit.
 #[derive(Debug, Clone)]
@@ -34,6 +69,8 @@ pub struct Config {
     pub alpha: f64,
     /// Bootstrap of the worst-case summaries (`replicates: 0` turns it off).
     pub bootstrap: bootstrap::Config,
+    /// Whether the rows carry labels.
+    pub ground_truth: GroundTruth,
 }
 
 impl Default for Config {
@@ -48,6 +85,7 @@ impl Default for Config {
             correction: Correction::Holm,
             alpha: 0.05,
             bootstrap: bootstrap::Config::default(),
+            ground_truth: GroundTruth::Observed,
         }
     }
 }
@@ -141,6 +179,12 @@ pub struct Report {
     pub verdicts: Vec<Verdict>,
     /// Preset name, if any.
     pub preset: Option<String>,
+    /// Whether the rows carried labels; without them only the metrics of decisions alone
+    /// are computed.
+    pub labelled: bool,
+    /// Numbers left out, with the reason (every label-dependent one when unlabelled).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unavailable: Vec<Unavailable>,
 }
 
 /// Every fairlearn scalar definition ID the engine knows.
@@ -165,6 +209,15 @@ pub fn fairlearn_ids() -> Vec<String> {
 
 #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53")]
 fn entry(c: &Counts, r: Rate, cfg: &Config, weighted: bool) -> RateEntry {
+    if cfg.ground_truth == GroundTruth::Absent && needs_label(r.definition()) {
+        return RateEntry {
+            metric: r.name(),
+            id: r.definition(),
+            value: Value { value: f64::NAN, reason: Some(NO_LABEL.to_owned()) },
+            interval: Interval { lo: f64::NAN, hi: f64::NAN },
+            insufficient: false,
+        };
+    }
     let value = rate(c, r, weighted, cfg.mode);
     let f = r.fraction(c, weighted);
     let interval = stats::wilson(value.value, f.effective_n, Z95);
@@ -282,11 +335,23 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
             });
         }
     }
+    let labelled = cfg.ground_truth == GroundTruth::Observed;
+    let mut unavailable = Vec::new();
+    if !labelled {
+        let rates = Rate::ALL.iter().map(|r| r.definition().to_owned());
+        let compared = compare::COMPARED.iter().map(|r| format!("mizan:group_vs_rest:{}", r.name()));
+        for id in rates.chain(fairlearn_ids()).chain(compared) {
+            if needs_label(&id) {
+                unavailable.push(Unavailable { id, reason: NO_LABEL.to_owned() });
+            }
+        }
+    }
     let scalars: Vec<Scalar> = fairlearn_ids()
         .into_iter()
+        .filter(|id| labelled || !needs_label(id))
         .filter_map(|id| metrics::fairlearn_scalar(cells, &id, cfg.mode).map(|value| Scalar { id, value }))
         .collect();
-    let comparisons = compare::compare(
+    let mut comparisons = compare::compare(
         cells,
         &compare::Config {
             correction: cfg.correction,
@@ -296,6 +361,8 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
             mode: cfg.mode,
         },
     );
+    // Each rate is its own family, so dropping whole families leaves the others' adjustment as it was.
+    comparisons.retain(|c| labelled || !needs_label(&c.id));
     let bootstrap = (cfg.bootstrap.replicates > 0).then(|| {
         let mut ids: Vec<String> = scalars.iter().map(|s| s.id.clone()).collect();
         ids.push(IMPACT_RATIO_MIN.to_owned());
@@ -321,6 +388,8 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
         bootstrap,
         verdicts: Vec::new(),
         preset: cfg.preset.as_ref().map(|p| p.name.to_owned()),
+        labelled,
+        unavailable,
     };
     if let Some(p) = &cfg.preset {
         report.verdicts = judge(p, &report);

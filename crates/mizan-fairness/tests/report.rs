@@ -128,3 +128,64 @@ fn length_mismatch_and_bad_weight_are_errors() {
     .unwrap_err();
     assert!(e.to_string().contains("row 1"), "{e}");
 }
+
+#[test]
+fn without_labels_only_the_metrics_of_decisions_are_computed() {
+    // (group, rows, selected), with the decision standing in for the label.
+    let (mut pred, mut g) = (Vec::new(), Vec::new());
+    for &(name, n, sel) in &[("a", 100, 60), ("b", 100, 30)] {
+        for i in 0..n {
+            pred.push(i < sel);
+            g.push(name);
+        }
+    }
+    let sensitive = [Column::from_values("g", g.iter().map(|s| Some(*s)))];
+    let c = Cells::count(&Input {
+        label: &pred,
+        prediction: &pred,
+        sensitive: &sensitive,
+        control: None,
+        weight: None,
+    })
+    .unwrap();
+    let cfg = Config {
+        preset: preset::find("pk-national"),
+        ground_truth: report::GroundTruth::Absent,
+        ..Config::default()
+    };
+    let r = report::build(&c, &cfg);
+    let labelled = report::build(&c, &Config { preset: preset::find("pk-national"), ..Config::default() });
+    assert!(!r.labelled && labelled.labelled);
+    // Selection rates and demographic parity are the same numbers either way.
+    let dp = |r: &report::Report| {
+        r.scalars
+            .iter()
+            .find(|s| s.id == "fairlearn:demographic_parity_difference:between_groups")
+            .unwrap()
+            .value
+    };
+    assert!((dp(&r) - 0.3).abs() < 1e-15 && dp(&r).to_bits() == dp(&labelled).to_bits());
+    let a = r.groups.iter().find(|g| g.group == ["a"]).unwrap();
+    let sel = a.rates.iter().find(|e| e.metric == "selection_rate").unwrap();
+    assert!((sel.value.value - 0.6).abs() < 1e-15);
+    // Nothing that needs a label is given a number, and each is named with the reason.
+    let tpr = a.rates.iter().find(|e| e.metric == "true_positive_rate").unwrap();
+    assert!(tpr.value.value.is_nan() && tpr.value.reason.as_deref() == Some(report::NO_LABEL));
+    assert!(r.scalars.iter().all(|s| s.id.contains("demographic_parity")), "{:?}", r.scalars);
+    assert!(r.comparisons.iter().all(|c| c.metric == "selection_rate"));
+    assert!(
+        r.unavailable.iter().any(|u| u.id == "fairlearn:equalized_odds_difference:between_groups:worst_case")
+    );
+    assert!(r.unavailable.iter().any(|u| u.id == "fairlearn:true_positive_rate"));
+    assert!(!r.unavailable.iter().any(|u| u.id.contains("selection_rate")));
+    let b = r.bootstrap.as_ref().unwrap();
+    assert!(b.summaries.iter().all(|s| !report::needs_label(&s.id)));
+    // The equalized-odds rule cannot be judged; the others are.
+    let eo = r.verdicts.iter().find(|v| v.metric.contains("equalized_odds")).unwrap();
+    assert_eq!(eo.outcome, Outcome::InsufficientData);
+    assert_eq!(eo.reason, report::NO_LABEL);
+    let dp_verdict = r.verdicts.iter().find(|v| v.metric.contains("demographic_parity")).unwrap();
+    assert_eq!(dp_verdict.outcome, Outcome::Fail);
+    let labelled_eo = labelled.verdicts.iter().find(|v| v.metric.contains("equalized_odds")).unwrap();
+    assert_ne!(labelled_eo.outcome, Outcome::InsufficientData, "with labels it is judged (trivially here)");
+}
