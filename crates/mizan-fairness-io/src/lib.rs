@@ -9,12 +9,14 @@
 //! a tree fixed by the number of chunks, so memory is O(groups + threads × chunk), never
 //! O(rows), and the numbers do not depend on the number of threads. Values become codes in
 //! `code.rs`, which also validates labels, predictions and weights (row numbers in every
-//! error).
+//! error). Records that do not come from a file (a system's logged decisions) are counted one
+//! at a time through [`Rows`] (`rows.rs`), with the same checks.
 #![warn(missing_docs)]
 
 mod code;
 mod columnar;
 mod csv;
+mod rows;
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -24,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use mizan_fairness;
 use mizan_fairness::{Cells, Tally};
+pub use rows::Rows;
 use sha2::{Digest, Sha256};
 
 /// What to read.
@@ -464,19 +467,8 @@ impl<'a> Ctx<'a> {
         Ok(hex::encode(h.finalize()))
     }
 
-    /// Without a positive label, too many distinct labels and predictions cannot be binary:
-    /// stop before they fill memory.
     fn check_outcomes(&self, t: &Tally) -> Result<(), ReadError> {
-        if self.spec.pos_label.is_none() && t.levels(0).len() + t.levels(1).len() > OUTCOME_VALUES {
-            return Err(self.not_binary(t));
-        }
-        Ok(())
-    }
-
-    fn not_binary(&self, t: &Tally) -> ReadError {
-        let values: BTreeSet<&str> = t.levels(0).iter().chain(t.levels(1)).map(String::as_str).collect();
-        let shown: Vec<String> = values.iter().take(6).map(|v| format!("`{v}`")).collect();
-        ReadError::NotBinary { column: self.spec.label.clone(), values: shown.join(", ") }
+        check_outcomes(self.spec, t)
     }
 
     /// Tallies chunks `0..n` in parallel and merges them in order (see
@@ -521,27 +513,43 @@ impl<'a> Ctx<'a> {
 
     /// Chooses the positive label and turns the tally into cells.
     fn finish(&self, t: Tally) -> Result<(Cells, usize, String), ReadError> {
-        if t.rows() == 0 {
-            return Err(ReadError::Empty { path: self.path.to_owned() });
-        }
-        let levels: Vec<&String> = t.levels(0).iter().chain(t.levels(1)).collect();
-        let pos = match &self.spec.pos_label {
-            // Values other than `p` were coded as the empty level, which no present label is.
-            Some(p) => {
-                if p.is_empty() || !levels.contains(&p) {
-                    return Err(ReadError::PosLabelAbsent {
-                        pos: p.clone(),
-                        label: self.spec.label.clone(),
-                        prediction: self.spec.prediction.clone(),
-                    });
-                }
-                p.clone()
-            }
-            None => infer_pos(&self.spec.label, &levels)?,
-        };
-        let rows = usize::try_from(t.rows()).unwrap_or(usize::MAX);
-        Ok((t.into_cells(|v| v == pos), rows, pos))
+        finish(self.spec, self.path, t)
     }
+}
+
+/// Without a positive label, too many distinct labels and predictions cannot be binary:
+/// stop before they fill memory.
+fn check_outcomes(spec: &Spec, t: &Tally) -> Result<(), ReadError> {
+    if spec.pos_label.is_none() && t.levels(0).len() + t.levels(1).len() > OUTCOME_VALUES {
+        let values: BTreeSet<&str> = t.levels(0).iter().chain(t.levels(1)).map(String::as_str).collect();
+        let shown: Vec<String> = values.iter().take(6).map(|v| format!("`{v}`")).collect();
+        return Err(ReadError::NotBinary { column: spec.label.clone(), values: shown.join(", ") });
+    }
+    Ok(())
+}
+
+/// Chooses the positive label and turns the tally of `path` into cells.
+fn finish(spec: &Spec, path: &Path, t: Tally) -> Result<(Cells, usize, String), ReadError> {
+    if t.rows() == 0 {
+        return Err(ReadError::Empty { path: path.to_owned() });
+    }
+    let levels: Vec<&String> = t.levels(0).iter().chain(t.levels(1)).collect();
+    let pos = match &spec.pos_label {
+        // Values other than `p` were coded as the empty level, which no present label is.
+        Some(p) => {
+            if p.is_empty() || !levels.contains(&p) {
+                return Err(ReadError::PosLabelAbsent {
+                    pos: p.clone(),
+                    label: spec.label.clone(),
+                    prediction: spec.prediction.clone(),
+                });
+            }
+            p.clone()
+        }
+        None => infer_pos(&spec.label, &levels)?,
+    };
+    let rows = usize::try_from(t.rows()).unwrap_or(usize::MAX);
+    Ok((t.into_cells(|v| v == pos), rows, pos))
 }
 
 /// The requested column names: label, prediction, the sensitive features, the control
