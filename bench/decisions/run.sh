@@ -7,14 +7,14 @@
 # decisions/s they amount to; then receipt-proof requests/s; then the server's RSS and the log's
 # hash-tile bytes per entry.
 #
-# Usage: bench/decisions/run.sh [SECONDS] [CONNECTIONS]
+# Usage: [MIZAN_BIN=path] bench/decisions/run.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-20}; conns=${2:-32}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mizan-target}"
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q -p mizan
-bin="$CARGO_TARGET_DIR/release/mizan"
+# MIZAN_BIN: a prebuilt binary (to compare two builds in one run); otherwise build this tree.
+if [ -n "${MIZAN_BIN:-}" ]; then bin=$MIZAN_BIN; else cargo build --release -q -p mizan; bin="$CARGO_TARGET_DIR/release/mizan"; fi
 data=$(mktemp -d /tmp/mizan-bench.XXXXXX)
 trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

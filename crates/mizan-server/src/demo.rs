@@ -695,7 +695,7 @@ pub async fn seed_decisions_count(
         Ok(_) | Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    let target = state.store.decision_target(scope, &system.public_id).await?;
+    let target = state.store.decision_target(scope, &system.public_id, 0).await?;
     if !state.store.decisions_by_key(scope, target, &[&demo_key(0)]).await?.is_empty() {
         return Ok(0);
     }
@@ -728,7 +728,7 @@ pub async fn sample_receipts(state: &crate::AppState) -> Result<Vec<(String, Str
     else {
         return Ok(vec![]);
     };
-    let target = state.store.decision_target(scope, &system.public_id).await?;
+    let target = state.store.decision_target(scope, &system.public_id, 0).await?;
     let keys = [demo_key(17), demo_key(4)];
     let found = state.store.decisions_by_key(scope, target, &[&keys[0], &keys[1]]).await?;
     Ok(keys

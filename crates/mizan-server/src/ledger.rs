@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use mizan_ledger_fs::FsStore;
 use mizan_ledger_fs::ledger::LedgerError;
+use mizan_ledger_fs::ledger::ack::Acknowledgement;
 use mizan_ledger_fs::ledger::log::{Log, LogReader};
 use mizan_ledger_fs::ledger::note::NoteSigner;
 use mizan_ledger_fs::ledger::policy::Policy;
@@ -128,8 +129,7 @@ impl Ledger {
         Ok(Ledger { seq, signer, origin, dir, shard, witnessing: std::sync::OnceLock::new(), events: None })
     }
 
-    /// Opens this year's log under `<data_dir>/ledger`, naming it after the host of `base_url`,
-    /// with the default group-commit settings.
+    /// Opens this year's log under `<data_dir>/ledger`, naming it after the host of `base_url`.
     ///
     /// # Errors
     /// As [`Ledger::open`].
@@ -138,7 +138,10 @@ impl Ledger {
         let host = host.split(['/', ':']).next().unwrap_or("localhost");
         let host = if host.is_empty() { "localhost" } else { host };
         let year = time::OffsetDateTime::now_utc().year();
-        Ledger::open(&data_dir.join("ledger"), host, year, SequencerConfig::default())
+        // No batching timer: each log has one submitter (the decision intake, the events
+        // follower) that already groups whatever is waiting, so a timer would only add latency.
+        let config = SequencerConfig { max_wait: Duration::ZERO, ..SequencerConfig::default() };
+        Ledger::open(&data_dir.join("ledger"), host, year, config)
     }
 
     /// The platform's events log (register changes, reviews, overrides), beside the decisions
@@ -201,18 +204,13 @@ impl Ledger {
         self.seq.reader()
     }
 
-    /// A signed acknowledgement of a receipt: a signed note by the log key over the facts a
-    /// citizen would need to hold the log to account.
+    /// Signs a group's acknowledgement (see [`mizan_ledger_fs::ledger::ack`]): the log's promise,
+    /// before any checkpoint covers them, that these leaves are in the log at these indices.
     ///
     /// # Errors
-    /// Signing errors (none in practice).
-    pub fn acknowledge(&self, lines: &[String]) -> Result<String, LedgerError> {
-        let mut text = String::from("mizan decision receipt v1\n");
-        for l in lines {
-            text.push_str(l);
-            text.push('\n');
-        }
-        self.signer.sign(&text)
+    /// [`LedgerError::Malformed`] for an acknowledgement of another log.
+    pub fn sign_acknowledgement(&self, ack: &Acknowledgement) -> Result<String, LedgerError> {
+        ack.sign(&self.signer)
     }
 
     /// Starts asking the witnesses of `policy_text` (C2SP tlog-policy; this log's key is added

@@ -6,6 +6,7 @@
 //! are thin: extract, check permission, call the store, render.
 #![warn(missing_docs)]
 
+pub mod audits;
 pub mod auth;
 pub mod csrf;
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod events_log;
 pub mod explain;
 pub mod i18n;
+pub mod intake;
 pub mod ledger;
 pub mod models;
 pub mod multipart;
@@ -58,6 +60,8 @@ pub struct AppState {
     pub dummy_hash: Arc<String>,
     /// The decision ledger.
     pub ledger: Arc<ledger::Ledger>,
+    /// Where logged decisions go: group commit to the ledger and the database.
+    pub intake: Arc<intake::Intake>,
     /// Uploaded model files.
     pub models: Arc<models::ModelFiles>,
 }
@@ -70,25 +74,31 @@ impl AppState {
     pub fn new(store: Store, config: Config, ledger: ledger::Ledger) -> Result<AppState, String> {
         let dummy_hash = auth::hash_password("not a real password")?;
         let models = models::ModelFiles::in_data_dir(&config.data_dir);
+        let ledger = Arc::new(ledger);
+        let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&ledger)));
         Ok(AppState {
             store,
             config: Arc::new(config),
             dummy_hash: Arc::new(dummy_hash),
-            ledger: Arc::new(ledger),
+            intake,
+            ledger,
             models: Arc::new(models),
         })
     }
 }
 
 /// Headers every response carries: no framing, no sniffing, a strict content policy (pages
-/// need no scripts), and no referrer leaking register searches.
+/// need no scripts; a handler may set a stricter one of its own, as the stored audit reports
+/// do), and no referrer leaking register searches.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    if h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html")) {
+    if h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        && !h.contains_key(header::CONTENT_SECURITY_POLICY)
+    {
         h.insert(
             "content-security-policy",
             HeaderValue::from_static("default-src 'self'; script-src 'none'; style-src 'self'; font-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"),

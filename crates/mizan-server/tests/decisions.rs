@@ -6,12 +6,15 @@ mod common;
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use common::{TestApp, create_draft, token};
 use mizan_ledger_fs::FsStore;
+use mizan_ledger_fs::ledger::ack::Acknowledgement;
 use mizan_ledger_fs::ledger::checkpoint::TlogProof;
 use mizan_ledger_fs::ledger::leaf::LeafCommitment;
-use mizan_ledger_fs::ledger::merkle::leaf_hash;
-use mizan_ledger_fs::ledger::note::{Note, NoteVerifier};
+use mizan_ledger_fs::ledger::merkle::{Hash, leaf_hash};
+use mizan_ledger_fs::ledger::note::NoteVerifier;
 use mizan_ledger_fs::ledger::verify::verify_log;
 use serde_json::{Value, json};
 
@@ -78,11 +81,23 @@ async fn decisions_get_receipts_that_prove_inclusion_offline() {
     assert_eq!(indices[1], indices[0] + 1);
     assert_eq!(indices[2], indices[0] + 2);
 
-    // A retry returns the very same receipts and adds no leaf.
+    // A retry returns the same receipts (reference, leaf, proof address) and adds no leaf; its
+    // acknowledgement is a note for each leaf alone, which verifies just the same.
     let again = post(&app, &id, &bank, &batch).await;
     assert_eq!(again.status(), 200);
     let again = json_of(again).await;
-    assert_eq!(again["receipts"].as_array().unwrap(), &receipts);
+    let again = again["receipts"].as_array().unwrap();
+    let without_ack = |r: &Value| {
+        let mut r = r.clone();
+        let o = r.as_object_mut().unwrap();
+        o.remove("acknowledgement");
+        o.remove("acknowledgement_proof");
+        r
+    };
+    assert_eq!(
+        again.iter().map(without_ack).collect::<Vec<_>>(),
+        receipts.iter().map(without_ack).collect::<Vec<_>>()
+    );
 
     // The holder of a reference gets an offline proof and the record's opening.
     let r = proven(&app, receipts[1]["reference"].as_str().unwrap()).await;
@@ -110,10 +125,24 @@ async fn decisions_get_receipts_that_prove_inclusion_offline() {
     bad[20] ^= 1;
     assert!(proof.verify(&bad, &vkey).is_err());
 
-    // The acknowledgement is a note signed by the log key.
-    let ack = Note::parse(receipts[0]["acknowledgement"].as_str().unwrap().as_bytes()).unwrap();
-    ack.verify(&vkey).expect("acknowledgement signed by the log");
-    assert!(ack.text.contains(receipts[0]["reference"].as_str().unwrap()));
+    // Each acknowledgement is a note signed by the log key over a range of leaves, and the
+    // receipt's proof puts its leaf in that range. One note covers the whole batch.
+    for (r, n) in receipts.iter().chain(again).zip([3, 3, 3, 1, 1, 1]) {
+        let ack = Acknowledgement::verify(r["acknowledgement"].as_str().unwrap().as_bytes(), &vkey)
+            .expect("acknowledgement signed by the log");
+        assert_eq!(ack.count, n);
+        let path: Vec<Hash> = r["acknowledgement_proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| Hash(B64.decode(h.as_str().unwrap()).unwrap().try_into().unwrap()))
+            .collect();
+        let leaf = Hash::from_hex(r["leaf_hash"].as_str().unwrap()).unwrap();
+        let index = r["leaf_index"].as_u64().unwrap();
+        ack.covers(index, &leaf, &path).expect("the leaf is in the acknowledged range");
+        assert!(ack.covers(index + 3, &leaf, &path).is_err());
+    }
+    assert_eq!(receipts[0]["acknowledgement"], receipts[2]["acknowledgement"]);
 
     // The log is served from files and verifies from scratch with nothing but the vkey.
     let shard = r["log"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();

@@ -356,7 +356,7 @@ async fn demo_references(app: &TestApp) -> Vec<String> {
         .into_iter()
         .find(|s| s.name_en == "Personal loan credit scoring")
         .unwrap();
-    let target = app.store.decision_target(scope, &system.public_id).await.unwrap();
+    let target = app.store.decision_target(scope, &system.public_id, 0).await.unwrap();
     let keys: Vec<String> = (0..24).map(|i| format!("demo-loan-{i:03}")).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let found = app.store.decisions_by_key(scope, target, &refs).await.unwrap();

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::{OrgScope, Result, Store, StoreError, is_unique_violation, now, sha256_hex};
@@ -478,26 +479,52 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound { what: "token", id: id.to_string() });
         }
+        self.hot.forget_tokens();
         Ok(())
     }
 
-    /// Resolves a bearer token to a principal, or says why it does not work.
+    /// Resolves a bearer token to a principal, or says why it does not work. A token resolved in
+    /// the last [`crate::TOKEN_TTL`] is answered from memory (see `hot`), its expiry checked
+    /// again.
     ///
     /// # Errors
     /// Database errors.
     pub async fn principal_for_token(&self, secret: &str) -> Result<Result<Principal, TokenProblem>> {
+        let hash: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        if let Some((p, expires_at)) = self.hot.token(&hash) {
+            if expires_at <= now() {
+                return Ok(Err(TokenProblem::Expired));
+            }
+            return Ok(Ok(p));
+        }
+        Ok(match self.principal_for_token_uncached(secret).await? {
+            Ok((p, expires_at)) => {
+                self.hot.put_token(hash, p.clone(), expires_at);
+                Ok(p)
+            }
+            Err(problem) => Err(problem),
+        })
+    }
+
+    /// The database lookup behind [`Store::principal_for_token`], with the token's expiry.
+    async fn principal_for_token_uncached(
+        &self,
+        secret: &str,
+    ) -> Result<Result<(Principal, String), TokenProblem>> {
+        let hash = Sha256::digest(secret.as_bytes());
         let row = sqlx::query(
             "SELECT t.created_by, t.scopes, t.expires_at, t.revoked_at, o.id, o.slug, o.name, o.kind \
              FROM api_tokens t JOIN organisations o ON o.id = t.org_id WHERE t.token_hash = $1",
         )
-        .bind(sha256_hex(secret.as_bytes()))
+        .bind(hex::encode(hash))
         .fetch_optional(&self.pool)
         .await?;
         let Some(r) = row else { return Ok(Err(TokenProblem::Unknown)) };
         if r.try_get::<Option<String>, _>("revoked_at")?.is_some() {
             return Ok(Err(TokenProblem::Revoked));
         }
-        if r.try_get::<String, _>("expires_at")? <= now() {
+        let expires_at: String = r.try_get("expires_at")?;
+        if expires_at <= now() {
             return Ok(Err(TokenProblem::Expired));
         }
         let org = org_from_row(&r, "")?;
@@ -527,7 +554,7 @@ impl Store {
         let ceiling = self.permissions_of(&roles).await?;
         let permissions =
             scopes.split_whitespace().filter(|s| ceiling.contains(*s)).map(str::to_owned).collect();
-        Ok(Ok(Principal { user, org, roles, permissions, via_token: true }))
+        Ok(Ok((Principal { user, org, roles, permissions, via_token: true }, expires_at)))
     }
 }
 

@@ -72,6 +72,14 @@ pub struct DecisionTarget {
     pub latest_version: i64,
 }
 
+impl DecisionTarget {
+    /// The system's internal id, for grouping decisions of one system together.
+    #[must_use]
+    pub fn system_id(&self) -> i64 {
+        self.system_id
+    }
+}
+
 const COLS: &str = "d.reference, s.public_id, d.system_version, d.idempotency_key, d.body_sha256, d.leaf_index, \
     d.leaf_hash, d.record_json, d.hmac_key, d.decided_at, d.logged_at, d.erased_at";
 
@@ -102,12 +110,31 @@ impl Store {
     }
 
     /// Checks that `scope`'s organisation owns `public_id` and that it can log decisions
-    /// (it has a submitted version and is not retired).
+    /// (it has a submitted version and is not retired). The answer is kept for
+    /// [`crate::TARGET_TTL`], unless the caller needs a version newer than the one kept
+    /// (`need_version`: the highest version its decisions name), so a version submitted a moment
+    /// ago is usable at once and a retirement takes effect within the time-to-live.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown system or one of another organisation;
     /// [`StoreError::Conflict`] for a system with no submitted version, or a retired one.
-    pub async fn decision_target(&self, scope: OrgScope, public_id: &str) -> Result<DecisionTarget> {
+    pub async fn decision_target(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        need_version: i64,
+    ) -> Result<DecisionTarget> {
+        if let Some(t) =
+            self.hot.target(scope.org_id(), public_id).filter(|t| t.latest_version >= need_version)
+        {
+            return Ok(t);
+        }
+        let t = self.decision_target_uncached(scope, public_id).await?;
+        self.hot.put_target(scope.org_id(), public_id, t);
+        Ok(t)
+    }
+
+    async fn decision_target_uncached(&self, scope: OrgScope, public_id: &str) -> Result<DecisionTarget> {
         let mut tx = self.begin_scoped_read(scope).await?;
         let row = sqlx::query(
             "SELECT id, status, latest_version FROM systems WHERE public_id = $1 AND org_id = $2",
@@ -165,8 +192,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores a batch of decisions whose leaves are already durable in the log, all or nothing.
-    /// Returns the time recorded as `logged_at`.
+    /// Stores a batch of decisions whose leaves are already durable in the log, all or nothing,
+    /// with `logged_at` as their logging time (the time their acknowledgement states).
     ///
     /// # Errors
     /// [`StoreError::Conflict`] when an idempotency key was taken meanwhile (nothing is written).
@@ -175,9 +202,9 @@ impl Store {
         scope: OrgScope,
         target: DecisionTarget,
         rows: &[NewDecision],
-    ) -> Result<String> {
+        logged_at: &str,
+    ) -> Result<()> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
-        let logged_at = now();
         // Multi-row inserts: 11 parameters a row, 8 rows a statement. Binding costs grow with the
         // square of a statement's parameters (the driver looks each name up), so small statements win.
         for chunk in rows.chunks(8) {
@@ -220,7 +247,7 @@ impl Store {
                     .bind(&d.record_json)
                     .bind(&d.hmac_key)
                     .bind(&d.decided_at)
-                    .bind(&logged_at);
+                    .bind(logged_at);
             }
             if let Err(e) = q.execute(&mut *tx).await {
                 return Err(if crate::is_unique_violation(&e) {
@@ -233,7 +260,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        Ok(logged_at)
+        Ok(())
     }
 
     /// A decision by its receipt reference (whoever holds the reference may read it).

@@ -14,10 +14,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use mizan_ledger_fs::ledger::ack::Acknowledgement;
 use mizan_ledger_fs::ledger::leaf::{LeafCommitment, canonical_json};
 use mizan_ledger_fs::ledger::log::LeafIndex;
-use mizan_ledger_fs::ledger::merkle::leaf_hash;
-use mizan_store::{NewDecision, StoredDecision};
+use mizan_ledger_fs::ledger::merkle::Hash;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -29,6 +31,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::{TokenUser, require};
 use crate::error::AppError;
+use crate::intake::{Fresh, Logged};
 
 /// Most decisions in one request.
 pub const MAX_BATCH: usize = 1000;
@@ -84,8 +87,12 @@ pub struct ReceiptOut {
     pub leaf_hash: String,
     /// The log's origin.
     pub log: String,
-    /// A note signed by the log key acknowledging the above.
+    /// A note signed by the log key, given before any checkpoint covers the leaf: the leaves it
+    /// acknowledges (a range of indices) and the Merkle root of their hashes. One note covers
+    /// every decision logged together; a decision sent again gets a note for its leaf alone.
     pub acknowledgement: String,
+    /// The leaf's inclusion proof in the acknowledged leaves (base64 hashes, leaf to root).
+    pub acknowledgement_proof: Vec<String>,
     /// Where to fetch the proof once the next checkpoint is published.
     pub proof_url: String,
 }
@@ -101,17 +108,9 @@ fn bad(field: String, detail: impl Into<String>) -> AppError {
     AppError::BadRequest { field: Some(field), detail: detail.into() }
 }
 
-/// A decision checked and ready for the log.
-struct Prepared {
-    key: String,
-    body_sha256: String,
-    record: Value,
-    decided_at: String,
-    unix: i64,
-    version: i64,
-}
-
-fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Prepared, AppError> {
+/// Checks item `i` and computes its commitment, here in the request's own task so that this
+/// work runs on every core.
+fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Fresh, AppError> {
     let at = |f: &str| format!("decisions[{i}].{f}");
     let d = DecisionIn::deserialize(raw).map_err(|e| {
         let msg = e.to_string();
@@ -165,26 +164,47 @@ fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Prepared,
         "subject_ref": d.subject_ref,
     });
     let body_sha256 = hex::encode(Sha256::digest(canonical_json(raw).as_bytes()));
-    Ok(Prepared {
+    let record_json = canonical_json(&record);
+    let mut k = [0u8; 32];
+    // ThreadRng is a CSPRNG (ChaCha12) seeded from the OS: one system call per reseed, not per key.
+    rand::thread_rng().fill_bytes(&mut k);
+    let leaf = LeafCommitment::commit_canonical(system, when.unix_timestamp(), record_json.as_bytes(), &k)
+        .map_err(|e| bad(format!("decisions[{i}]"), e.to_string()))?
+        .to_bytes();
+    Ok(Fresh {
         key: d.idempotency_key,
         body_sha256,
-        record,
-        decided_at,
-        unix: when.unix_timestamp(),
         version: d.system_version,
+        record_json,
+        k,
+        leaf,
+        decided_at,
     })
 }
 
-fn receipt(state: &AppState, d: &StoredDecision) -> Result<ReceiptOut, AppError> {
+fn b64_hashes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|h| B64.encode(h.0)).collect()
+}
+
+fn receipt(state: &AppState, logged: &Logged) -> Result<ReceiptOut, AppError> {
     let ledger = &state.ledger;
-    let lines = [
-        format!("log {}", ledger.origin()),
-        format!("reference {}", d.reference),
-        format!("system {} version {}", d.system, d.system_version),
-        format!("leaf {} {}", d.leaf_index, d.leaf_hash),
-        format!("logged {}", d.logged_at),
-    ];
-    let acknowledgement = ledger.acknowledge(&lines).map_err(|e| AppError::Internal(e.to_string()))?;
+    let (d, acknowledgement, proof) = match logged {
+        Logged::New(d, ack) => (d, ack.note.clone(), b64_hashes(&ack.proof(d.leaf_index)?)),
+        Logged::Known(d) => {
+            // Logged by an earlier request: a note for this leaf alone.
+            let leaf = Hash::from_hex(&d.leaf_hash)
+                .map_err(|e| AppError::Internal(format!("stored leaf hash: {e}")))?;
+            let ack = Acknowledgement {
+                origin: ledger.origin().to_owned(),
+                first: d.leaf_index,
+                count: 1,
+                root: leaf,
+                logged: d.logged_at.clone(),
+            };
+            let note = ledger.sign_acknowledgement(&ack).map_err(|e| AppError::Internal(e.to_string()))?;
+            (d, note, Vec::new())
+        }
+    };
     Ok(ReceiptOut {
         reference: d.reference.clone(),
         idempotency_key: d.idempotency_key.clone(),
@@ -192,6 +212,7 @@ fn receipt(state: &AppState, d: &StoredDecision) -> Result<ReceiptOut, AppError>
         leaf_hash: d.leaf_hash.clone(),
         log: ledger.origin().to_owned(),
         acknowledgement,
+        acknowledgement_proof: proof,
         proof_url: format!("{}/api/v1/receipts/{}", state.config.base_url, d.reference),
     })
 }
@@ -237,7 +258,6 @@ pub async fn log_batch(
     id: &str,
     items: &[Value],
 ) -> Result<(Vec<ReceiptOut>, bool), AppError> {
-    let target = state.store.decision_target(scope, id).await?;
     if items.is_empty() {
         return Err(bad("decisions".into(), "the array is empty"));
     }
@@ -247,105 +267,51 @@ pub async fn log_batch(
             format!("{} decisions; at most {MAX_BATCH} per request", items.len()),
         ));
     }
+    // The newest version any item names, so a version submitted a moment ago is found.
+    let named = items.iter().filter_map(|v| v.get("system_version")?.as_i64()).max().unwrap_or(0);
+    let target = state.store.decision_target(scope, id, named).await?;
     let prepared = items
         .iter()
         .enumerate()
         .map(|(i, raw)| prepare(id, target.latest_version, i, raw))
         .collect::<Result<Vec<_>, _>>()?;
 
-    // Idempotency: a key seen before must carry the same body; inside the batch too.
-    let mut first_at: HashMap<&str, usize> = HashMap::new();
+    // A key repeated inside the batch must carry the same body; it is logged once, and every
+    // copy gets the first one's receipt (`slot`: item → position among the unique keys).
+    let mut first_at: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut slot = Vec::with_capacity(prepared.len());
+    let mut first = Vec::with_capacity(prepared.len());
     for (i, d) in prepared.iter().enumerate() {
-        if let Some(&j) = first_at.get(d.key.as_str()) {
+        if let Some(&(j, n)) = first_at.get(d.key.as_str()) {
             if prepared[j].body_sha256 != d.body_sha256 {
                 return Err(AppError::Conflict(format!(
                     "decisions[{i}].idempotency_key `{}` repeats decisions[{j}] with a different body",
                     d.key
                 )));
             }
+            slot.push(n);
+            first.push(false);
         } else {
-            first_at.insert(&d.key, i);
+            let n = first_at.len();
+            first_at.insert(&d.key, (i, n));
+            slot.push(n);
+            first.push(true);
         }
     }
-    let keys: Vec<&str> = first_at.keys().copied().collect();
-    let mut known = state.store.decisions_by_key(scope, target, &keys).await?;
-    for (i, d) in prepared.iter().enumerate() {
-        if let Some(old) = known.get(&d.key)
-            && old.body_sha256 != d.body_sha256
-        {
-            return Err(AppError::Conflict(format!(
-                "decisions[{i}].idempotency_key `{}` was logged before with a different body (receipt {}); \
-                 use a new key for a new decision",
-                d.key, old.reference
-            )));
-        }
-    }
-
-    // New decisions: commit, log durably, then store record and key.
-    let fresh: Vec<usize> =
-        first_at.values().copied().filter(|&i| !known.contains_key(&prepared[i].key)).collect::<Vec<_>>();
-    let mut fresh = fresh;
-    fresh.sort_unstable();
-    if !fresh.is_empty() {
-        let mut leaves = Vec::with_capacity(fresh.len());
-        let mut rows = Vec::with_capacity(fresh.len());
-        for &i in &fresh {
-            let d = &prepared[i];
-            let mut k = [0u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut k);
-            let leaf = LeafCommitment::commit(id, d.unix, &d.record, &k)
-                .map_err(|e| bad(format!("decisions[{i}]"), e.to_string()))?
-                .to_bytes();
-            rows.push(NewDecision {
-                idempotency_key: d.key.clone(),
-                body_sha256: d.body_sha256.clone(),
-                system_version: d.version,
-                record_json: canonical_json(&d.record),
-                hmac_key: hex::encode(k),
-                decided_at: d.decided_at.clone(),
-                leaf_index: 0,
-                leaf_hash: leaf_hash(&leaf).to_hex(),
-                reference: mizan_store::Store::new_decision_reference(),
-            });
-            leaves.push(leaf.to_vec());
-        }
-        let acks =
-            state.ledger.append(leaves).await.map_err(|e| AppError::Internal(format!("ledger: {e}")))?;
-        for (row, ack) in rows.iter_mut().zip(&acks) {
-            let LeafIndex(index) = ack.index;
-            row.leaf_index = index;
-        }
-        let logged_at = state.store.insert_decisions(scope, target, &rows).await?;
-        for row in rows {
-            known.insert(
-                row.idempotency_key.clone(),
-                StoredDecision {
-                    reference: row.reference,
-                    system: id.to_owned(),
-                    system_version: row.system_version,
-                    idempotency_key: row.idempotency_key,
-                    body_sha256: row.body_sha256,
-                    leaf_index: row.leaf_index,
-                    leaf_hash: row.leaf_hash,
-                    record_json: Some(row.record_json),
-                    hmac_key: Some(row.hmac_key),
-                    decided_at: row.decided_at,
-                    logged_at: logged_at.clone(),
-                    erased_at: None,
-                },
-            );
-        }
-    }
-    let receipts = prepared
+    drop(first_at);
+    let fresh: Vec<Fresh> = prepared.into_iter().zip(first).filter(|(_, f)| *f).map(|(d, _)| d).collect();
+    let logged = state.intake.log(scope, target, id, fresh).await?;
+    let any_new = logged.iter().any(|l| matches!(l, Logged::New(..)));
+    let receipts = slot
         .iter()
-        .map(|d| {
-            let stored = known
-                .get(&d.key)
-                .ok_or_else(|| AppError::Internal(format!("decision `{}` missing after logging", d.key)))?;
-            receipt(state, stored)
+        .map(|&n| {
+            let outcome = logged
+                .get(n)
+                .ok_or_else(|| AppError::Internal("a decision is missing after logging".into()))?;
+            receipt(state, outcome)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((receipts, !fresh.is_empty()))
+    Ok((receipts, any_new))
 }
 
 /// The opening of a decision's leaf: the record and the key it was committed with.

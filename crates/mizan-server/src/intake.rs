@@ -1,0 +1,360 @@
+//! The decision intake: group commit from HTTP request to receipt.
+//!
+//! Each request checks its decisions and computes their commitments in its own task, so that
+//! work runs on every core. Then one writer task takes every request waiting, as a group, and
+//! for the whole group:
+//!
+//! 1. looks up which idempotency keys were logged before (one query per system);
+//! 2. appends every new leaf to the ledger in one submission, made durable with one sync;
+//! 3. signs one acknowledgement over the group's leaves (an Ed25519 signature per receipt
+//!    would cost more than everything else together, see [`mizan_ledger_fs::ledger::ack`]);
+//! 4. stores records and keys in one transaction per system, committed with one sync;
+//! 5. answers each request.
+//!
+//! Requests arriving while a group is being written form the next group, so groups grow with
+//! load and a lone request waits for nobody. The writer is the only place decisions are
+//! written, so a key sent twice at the same moment cannot get two leaves. A crash between 2 and
+//! 4 leaves leaves that no record opens: nobody was given a receipt for them and nobody can be
+//! linked to them.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+use mizan_ledger_fs::ledger::ack::{Acknowledgement, BatchTree};
+use mizan_ledger_fs::ledger::leaf::LEAF_LEN;
+use mizan_ledger_fs::ledger::log::LeafIndex;
+use mizan_ledger_fs::ledger::merkle::Hash;
+use mizan_store::{DecisionTarget, NewDecision, OrgScope, Store, StoredDecision};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::AppError;
+use crate::ledger::Ledger;
+
+/// Most decisions in one group (a group is one ledger submission and one transaction).
+const MAX_GROUP: usize = 16_384;
+/// Requests that may wait for the writer before senders wait too (backpressure).
+const QUEUE: usize = 4_096;
+
+/// A decision checked, committed to, and ready to be logged.
+#[derive(Debug)]
+pub struct Fresh {
+    /// The provider's idempotency key.
+    pub key: String,
+    /// SHA-256 (hex) of the submitted item's canonical JSON.
+    pub body_sha256: String,
+    /// The system version that decided.
+    pub version: i64,
+    /// Canonical JSON of the decision record.
+    pub record_json: String,
+    /// The per-decision HMAC key.
+    pub k: [u8; 32],
+    /// The leaf commitment.
+    pub leaf: [u8; LEAF_LEN],
+    /// Decision time (RFC 3339, UTC).
+    pub decided_at: String,
+}
+
+/// One group's signed acknowledgement and the tree its receipts' proofs come from.
+#[derive(Debug)]
+pub struct GroupAck {
+    /// The signed note.
+    pub note: String,
+    first: u64,
+    tree: BatchTree,
+}
+
+impl GroupAck {
+    /// The inclusion proof of leaf `index` in the acknowledged leaves.
+    ///
+    /// # Errors
+    /// [`AppError::Internal`] when `index` is not in this group (a bug).
+    pub fn proof(&self, index: u64) -> Result<Vec<Hash>, AppError> {
+        let i = index
+            .checked_sub(self.first)
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(|| AppError::Internal(format!("leaf {index} is not in its group")))?;
+        self.tree.proof(i).map_err(|e| AppError::Internal(e.to_string()))
+    }
+}
+
+/// The outcome of one decision of a request.
+#[derive(Debug)]
+pub enum Logged {
+    /// Logged by an earlier request with the same body: the same receipt, no new leaf.
+    Known(StoredDecision),
+    /// Logged now, under the group's acknowledgement.
+    New(StoredDecision, Arc<GroupAck>),
+}
+
+struct Job {
+    scope: OrgScope,
+    target: DecisionTarget,
+    system: String,
+    items: Vec<Fresh>,
+    reply: oneshot::Sender<Result<Vec<Logged>, AppError>>,
+}
+
+/// The handle requests log through; the writer task starts on first use.
+pub struct Intake {
+    store: Store,
+    ledger: Arc<Ledger>,
+    tx: OnceLock<mpsc::Sender<Job>>,
+}
+
+impl std::fmt::Debug for Intake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Intake").finish_non_exhaustive()
+    }
+}
+
+impl Intake {
+    /// An intake writing to `store` and `ledger`.
+    #[must_use]
+    pub fn new(store: Store, ledger: Arc<Ledger>) -> Self {
+        Self { store, ledger, tx: OnceLock::new() }
+    }
+
+    /// Logs `items` (unique keys, already checked) for `system`, all or nothing. Returns one
+    /// outcome per item, in order.
+    ///
+    /// # Errors
+    /// [`AppError::Conflict`] when a key was logged before with a different body (nothing of
+    /// the request is logged); ledger and store failures.
+    pub async fn log(
+        &self,
+        scope: OrgScope,
+        target: DecisionTarget,
+        system: &str,
+        items: Vec<Fresh>,
+    ) -> Result<Vec<Logged>, AppError> {
+        let tx = self.tx.get_or_init(|| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            tokio::spawn(write_loop(self.store.clone(), Arc::clone(&self.ledger), rx));
+            tx
+        });
+        let (reply, answer) = oneshot::channel();
+        let job = Job { scope, target, system: system.to_owned(), items, reply };
+        tx.send(job).await.map_err(|_| AppError::Internal("the decision writer has stopped".into()))?;
+        answer.await.map_err(|_| AppError::Internal("the decision writer dropped a request".into()))?
+    }
+}
+
+async fn write_loop(store: Store, ledger: Arc<Ledger>, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut count = first.items.len();
+        let mut jobs = vec![first];
+        while count < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => {
+                    count += job.items.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        write_group(&store, &ledger, jobs).await;
+    }
+}
+
+/// Where a job's item ends up.
+enum Plan {
+    Known(StoredDecision),
+    /// Index into the group's new decisions.
+    New(usize),
+}
+
+async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
+    // 1. Keys logged before, one query per system.
+    let mut keys: HashMap<i64, (OrgScope, DecisionTarget, Vec<&str>)> = HashMap::new();
+    for job in &jobs {
+        let entry = keys.entry(job.target.system_id()).or_insert((job.scope, job.target, Vec::new()));
+        entry.2.extend(job.items.iter().map(|f| f.key.as_str()));
+    }
+    let mut known: HashMap<i64, Result<HashMap<String, StoredDecision>, String>> = HashMap::new();
+    for (system_id, (scope, target, mut ks)) in keys {
+        ks.sort_unstable();
+        ks.dedup();
+        let found = store.decisions_by_key(scope, target, &ks).await.map_err(|e| e.to_string());
+        known.insert(system_id, found);
+    }
+
+    // 2. Plan each job; a job with a conflicting key is answered at once and logs nothing.
+    struct Planned {
+        job: Job,
+        plans: Vec<Plan>,
+    }
+    let mut planned: Vec<Planned> = Vec::with_capacity(jobs.len());
+    let mut fresh: Vec<(usize, usize)> = Vec::new(); // (planned job, item)
+    let mut in_group: HashSet<(i64, String)> = HashSet::new();
+    for job in jobs {
+        let sys = job.target.system_id();
+        let before = match known.get(&sys) {
+            Some(Ok(map)) => map,
+            Some(Err(e)) => {
+                let _ = job.reply.send(Err(AppError::Internal(format!("looking up keys: {e}"))));
+                continue;
+            }
+            None => {
+                let _ = job.reply.send(Err(AppError::Internal("keys of a system were not looked up".into())));
+                continue;
+            }
+        };
+        let mut plans = Vec::with_capacity(job.items.len());
+        let mut conflict = None;
+        for (i, item) in job.items.iter().enumerate() {
+            if let Some(old) = before.get(&item.key) {
+                if old.body_sha256 != item.body_sha256 {
+                    conflict = Some(format!(
+                        "decisions[{i}].idempotency_key `{}` was logged before with a different body \
+                         (receipt {}); use a new key for a new decision",
+                        item.key, old.reference
+                    ));
+                    break;
+                }
+                plans.push(Plan::Known(old.clone()));
+            } else if in_group.contains(&(sys, item.key.clone())) {
+                conflict = Some(format!(
+                    "decisions[{i}].idempotency_key `{}` is being logged by another request right now; \
+                     retry to get its receipt",
+                    item.key
+                ));
+                break;
+            } else {
+                plans.push(Plan::New(usize::MAX));
+            }
+        }
+        if let Some(msg) = conflict {
+            let _ = job.reply.send(Err(AppError::Conflict(msg)));
+            continue;
+        }
+        let p = planned.len();
+        for (i, plan) in plans.iter_mut().enumerate() {
+            if let Plan::New(at) = plan {
+                *at = fresh.len();
+                fresh.push((p, i));
+                in_group.insert((sys, job.items[i].key.clone()));
+            }
+        }
+        planned.push(Planned { job, plans });
+    }
+
+    if fresh.is_empty() {
+        for Planned { job, plans } in planned {
+            let out = plans
+                .into_iter()
+                .filter_map(|p| if let Plan::Known(d) = p { Some(Logged::Known(d)) } else { None });
+            let _ = job.reply.send(Ok(out.collect()));
+        }
+        return;
+    }
+
+    // 3. One ledger submission for every new leaf.
+    let leaves: Vec<Vec<u8>> = fresh.iter().map(|&(p, i)| planned[p].job.items[i].leaf.to_vec()).collect();
+    let acks = match ledger.append(leaves).await {
+        Ok(acks) => acks,
+        Err(e) => {
+            for Planned { job, .. } in planned {
+                let _ = job.reply.send(Err(AppError::Internal(format!("ledger: {e}"))));
+            }
+            return;
+        }
+    };
+
+    // 4. One signature over the group.
+    let logged_at = mizan_store::now();
+    let LeafIndex(first) = acks[0].index;
+    let signed = BatchTree::new(acks.iter().map(|a| a.leaf_hash).collect()).and_then(|tree| {
+        let ack = Acknowledgement {
+            origin: ledger.origin().to_owned(),
+            first,
+            count: acks.len() as u64,
+            root: tree.root(),
+            logged: logged_at.clone(),
+        };
+        let note = ledger.sign_acknowledgement(&ack)?;
+        Ok(Arc::new(GroupAck { note, first, tree }))
+    });
+    let group_ack = match signed {
+        Ok(a) => a,
+        Err(e) => {
+            for Planned { job, .. } in planned {
+                let _ = job.reply.send(Err(AppError::Internal(format!("acknowledgement: {e}"))));
+            }
+            return;
+        }
+    };
+
+    // 5. Records and keys, one transaction per system.
+    let mut rows: Vec<Option<NewDecision>> = fresh
+        .iter()
+        .zip(&acks)
+        .map(|(&(p, i), ack)| {
+            let f = &planned[p].job.items[i];
+            let LeafIndex(index) = ack.index;
+            Some(NewDecision {
+                idempotency_key: f.key.clone(),
+                body_sha256: f.body_sha256.clone(),
+                system_version: f.version,
+                record_json: f.record_json.clone(),
+                hmac_key: hex::encode(f.k),
+                decided_at: f.decided_at.clone(),
+                leaf_index: index,
+                leaf_hash: ack.leaf_hash.to_hex(),
+                reference: Store::new_decision_reference(),
+            })
+        })
+        .collect();
+    let mut by_system: HashMap<i64, (OrgScope, DecisionTarget, Vec<usize>)> = HashMap::new();
+    for (n, &(p, _)) in fresh.iter().enumerate() {
+        let job = &planned[p].job;
+        by_system.entry(job.target.system_id()).or_insert((job.scope, job.target, Vec::new())).2.push(n);
+    }
+    // A failed system's requests get its error; the leaves stay in the log, opened by nothing.
+    let mut failed: HashMap<i64, mizan_store::StoreError> = HashMap::new();
+    for (sys, (scope, target, ns)) in &by_system {
+        let batch: Vec<NewDecision> = ns.iter().filter_map(|&n| rows[n].clone()).collect();
+        if let Err(e) = store.insert_decisions(*scope, *target, &batch, &logged_at).await {
+            failed.insert(*sys, e);
+        }
+    }
+
+    // 6. Answers.
+    for Planned { job, plans } in planned {
+        if let Some(e) = failed.get(&job.target.system_id()) {
+            let _ = job.reply.send(Err(match e {
+                mizan_store::StoreError::Conflict(m) => AppError::Conflict(m.clone()),
+                other => AppError::Internal(format!("storing decisions: {other}")),
+            }));
+            continue;
+        }
+        let out = plans
+            .into_iter()
+            .map(|plan| match plan {
+                Plan::Known(d) => Ok(Logged::Known(d)),
+                Plan::New(n) => {
+                    let row = rows[n]
+                        .take()
+                        .ok_or_else(|| AppError::Internal("a new decision was answered twice".into()))?;
+                    Ok(Logged::New(
+                        StoredDecision {
+                            reference: row.reference,
+                            system: job.system.clone(),
+                            system_version: row.system_version,
+                            idempotency_key: row.idempotency_key,
+                            body_sha256: row.body_sha256,
+                            leaf_index: row.leaf_index,
+                            leaf_hash: row.leaf_hash,
+                            record_json: Some(row.record_json),
+                            hmac_key: Some(row.hmac_key),
+                            decided_at: row.decided_at,
+                            logged_at: logged_at.clone(),
+                            erased_at: None,
+                        },
+                        Arc::clone(&group_ack),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, AppError>>();
+        let _ = job.reply.send(out);
+    }
+}
