@@ -13,6 +13,7 @@ mod accounts;
 mod decisions;
 mod event_log;
 mod models;
+mod hot;
 mod obligations;
 mod public;
 mod reports;
@@ -33,6 +34,7 @@ pub use mizan_rules::review::ReviewNeed;
 pub use models::{FavourableSide, NewExplanation, NewModel, StoredExplanation, StoredModel};
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use public::SNAPSHOT_TTL;
+pub use hot::{TARGET_TTL, TOKEN_TTL};
 pub use reports::{ErrorReport, ReportStatus};
 pub use reviews::{QueueItem, QueuePage, Review, ReviewDecision, ReviewState, ReviewerScope};
 pub use systems::{
@@ -128,6 +130,8 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    /// Tokens and decision targets of the decision intake's hot path.
+    hot: Arc<hot::HotCache>,
         f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
@@ -158,9 +162,12 @@ impl Store {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                         )
+                        // `synchronous = FULL`: a commit is on disk when it returns, so a
+                        // decision's record and key are durable before its receipt goes out. The
+                        // decision intake commits whole groups, so this is one sync per group.
                         .await?;
                     }
                     Ok(())
@@ -177,6 +184,7 @@ impl Store {
     }
 
     /// Which database this is.
+            hot: Arc::default(),
     #[must_use]
     pub fn backend(&self) -> Backend {
         self.backend
