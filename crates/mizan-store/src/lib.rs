@@ -12,8 +12,8 @@
 mod accounts;
 mod decisions;
 mod event_log;
-mod models;
 mod hot;
+mod models;
 mod obligations;
 mod public;
 mod reports;
@@ -30,11 +30,11 @@ use tokio::sync::Mutex;
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;
+pub use hot::{TARGET_TTL, TOKEN_TTL};
 pub use mizan_rules::review::ReviewNeed;
 pub use models::{FavourableSide, NewExplanation, NewModel, StoredExplanation, StoredModel};
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use public::SNAPSHOT_TTL;
-pub use hot::{TARGET_TTL, TOKEN_TTL};
 pub use reports::{ErrorReport, ReportStatus};
 pub use reviews::{QueueItem, QueuePage, Review, ReviewDecision, ReviewState, ReviewerScope};
 pub use systems::{
@@ -126,12 +126,12 @@ pub struct Store {
     write_lock: Arc<Mutex<()>>,
     /// Snapshot of the public register for reads.
     public_cache: public::PublicCache,
+    /// Tokens and decision targets of the decision intake's hot path.
+    hot: Arc<hot::HotCache>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-    /// Tokens and decision targets of the decision intake's hot path.
-    hot: Arc<hot::HotCache>,
         f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
@@ -161,13 +161,13 @@ impl Store {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
+                        // `synchronous = FULL`: a commit is on disk when it returns, so a
+                        // decision's record and key are durable before its receipt goes out. The
+                        // decision intake commits whole groups, so this is one sync per group.
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                         )
-                        // `synchronous = FULL`: a commit is on disk when it returns, so a
-                        // decision's record and key are durable before its receipt goes out. The
-                        // decision intake commits whole groups, so this is one sync per group.
                         .await?;
                     }
                     Ok(())
@@ -180,11 +180,11 @@ impl Store {
             backend,
             write_lock: Arc::new(Mutex::new(())),
             public_cache: public::PublicCache::default(),
+            hot: Arc::default(),
         })
     }
 
     /// Which database this is.
-            hot: Arc::default(),
     #[must_use]
     pub fn backend(&self) -> Backend {
         self.backend
