@@ -5,6 +5,13 @@
 //! The server holds the log's only writer (the filesystem store takes an exclusive lock), so two
 //! processes can never sequence the same log. Readers (checkpoints, tiles, proofs) go to files
 //! through the sequencer's [`LogReader`], never to the database.
+//!
+//! With [`LedgerStorage::Object`] (`mizan serve --ledger-store s3://bucket/prefix`) the logs'
+//! tiles, bundles, checkpoints, journal and origin live in object storage instead
+//! (`<prefix>/<year>/`, `<prefix>/events/<year>/`) and `/log/...` is served by reading through
+//! the store; the key and the cosigned checkpoint stay under `<data-dir>/ledger`. A bucket has
+//! no lock: run one `mizan serve` per prefix. Reads block the calling thread for a request to
+//! the store (on the store's own runtime, so they cannot deadlock the server's).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +24,19 @@ use mizan_ledger_fs::ledger::log::{Log, LogReader};
 use mizan_ledger_fs::ledger::note::NoteSigner;
 use mizan_ledger_fs::ledger::policy::Policy;
 use mizan_ledger_fs::ledger::sequencer::{Ack, Sequencer, SequencerConfig};
+use mizan_ledger_fs::ledger::store::LogStore;
+use mizan_ledger_object::ObjectStorage;
 use mizan_witness::WitnessClient;
+
+/// Where the ledger keeps its logs.
+#[derive(Clone, Debug, Default)]
+pub enum LedgerStorage {
+    /// Files under `<data-dir>/ledger` (`mizan-ledger-fs`: fsync'd, with a writer lock).
+    #[default]
+    Files,
+    /// Object storage (`mizan-ledger-object`): each log under its own key prefix.
+    Object(Arc<ObjectStorage>),
+}
 
 /// Why the ledger could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +73,8 @@ pub struct Ledger {
     shard: String,
     witnessing: std::sync::OnceLock<Witnessing>,
     events: Option<Box<Ledger>>,
+    /// The log's storage, which `/log/...` reads through.
+    store: Arc<dyn LogStore>,
 }
 
 /// Witnesses the log asks for cosignatures, the policy their cosignatures must meet, and the
@@ -74,27 +95,30 @@ impl std::fmt::Debug for Ledger {
 }
 
 impl Ledger {
-    /// Opens (creating on first use) this year's log under `root`. The origin is
-    /// `decisions.<host>/<year>`, fixed in the log directory on first use so that a later change
-    /// of host name cannot orphan the log.
+    /// Opens (creating on first use) this year's log under `root` (the key's directory, and the
+    /// logs' too with [`LedgerStorage::Files`]). The origin is `decisions.<host>/<year>`, fixed
+    /// beside the log on first use so that a later change of host name cannot orphan the log.
     ///
     /// # Errors
     /// [`LedgerSetupError`] naming the file or the log's reason.
     pub fn open(
         root: &Path,
+        storage: &LedgerStorage,
         host: &str,
         year: i32,
         config: SequencerConfig,
     ) -> Result<Ledger, LedgerSetupError> {
-        let mut decisions = Self::open_kind(root, "decisions", host, year, config)?;
-        decisions.events = Some(Box::new(Self::open_kind(root, "events", host, year, config)?));
+        let mut decisions = Self::open_kind(root, storage, "decisions", host, year, config)?;
+        decisions.events = Some(Box::new(Self::open_kind(root, storage, "events", host, year, config)?));
         Ok(decisions)
     }
 
-    /// One log of `kind`: decisions in `<root>/<year>`, others in `<root>/<kind>/<year>`, all
-    /// signed with the key in `<root>/log.key` under their own origin `<kind>.<host>/<year>`.
+    /// One log of `kind`: decisions in `<root>/<year>`, others in `<root>/<kind>/<year>` (or
+    /// those prefixes in object storage), all signed with the key in `<root>/log.key` under
+    /// their own origin `<kind>.<host>/<year>`.
     fn open_kind(
         root: &Path,
+        storage: &LedgerStorage,
         kind: &str,
         host: &str,
         year: i32,
@@ -104,29 +128,48 @@ impl Ledger {
             let path = path.to_owned();
             move |source| LedgerSetupError::Io { path, source }
         };
-        let (shard, dir) = if kind == "decisions" {
-            (year.to_string(), root.join(year.to_string()))
+        let (shard, prefix) = if kind == "decisions" {
+            (year.to_string(), year.to_string())
         } else {
-            (format!("{kind}-{year}"), root.join(kind).join(year.to_string()))
+            (format!("{kind}-{year}"), format!("{kind}/{year}"))
         };
+        let dir = root.join(&prefix);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let key = signing_key(&root.join("log.key"))?;
-        let origin_file = dir.join("origin");
-        let origin = match std::fs::read_to_string(&origin_file) {
-            Ok(text) => text.trim().to_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        let (store, at): (Arc<dyn LogStore>, PathBuf) = match storage {
+            LedgerStorage::Files => {
+                let log_err = |source| LedgerSetupError::Log { path: dir.clone(), source };
+                (Arc::new(FsStore::open(&dir).map_err(log_err)?), dir.clone())
+            }
+            LedgerStorage::Object(objects) => {
+                let at = PathBuf::from(format!("{}/{prefix}", objects.url()));
+                let log_err = |source| LedgerSetupError::Log { path: at.clone(), source };
+                (Arc::new(objects.open_log(&prefix).map_err(log_err)?), at)
+            }
+        };
+        let log_err = |source| LedgerSetupError::Log { path: at.clone(), source };
+        // The origin is kept beside the log's tiles (the `origin` file of a log directory).
+        let origin = match store.read("origin").map_err(log_err)? {
+            Some(text) => String::from_utf8_lossy(&text).trim().to_owned(),
+            None => {
                 let origin = format!("{kind}.{host}/{year}");
-                write_new(&origin_file, origin.as_bytes())?;
+                store.write_once("origin", origin.as_bytes()).map_err(log_err)?;
                 origin
             }
-            Err(e) => return Err(LedgerSetupError::Io { path: origin_file, source: e }),
         };
-        let log_err = |source| LedgerSetupError::Log { path: dir.clone(), source };
         let signer = NoteSigner::new(&origin, key).map_err(log_err)?;
-        let store = Arc::new(FsStore::open(&dir).map_err(log_err)?);
-        let log = Log::open(store, signer.clone(), &origin).map_err(log_err)?;
+        let log = Log::open(store.clone(), signer.clone(), &origin).map_err(log_err)?;
         let seq = Sequencer::start(log, config).map_err(log_err)?;
-        Ok(Ledger { seq, signer, origin, dir, shard, witnessing: std::sync::OnceLock::new(), events: None })
+        Ok(Ledger {
+            seq,
+            signer,
+            origin,
+            dir,
+            shard,
+            witnessing: std::sync::OnceLock::new(),
+            events: None,
+            store,
+        })
     }
 
     /// Opens this year's log under `<data_dir>/ledger`, naming it after the host of `base_url`.
@@ -134,6 +177,18 @@ impl Ledger {
     /// # Errors
     /// As [`Ledger::open`].
     pub fn open_in(data_dir: &Path, base_url: &str) -> Result<Ledger, LedgerSetupError> {
+        Self::open_in_storage(data_dir, base_url, &LedgerStorage::Files)
+    }
+
+    /// [`Ledger::open_in`] with the logs in `storage`; the key stays in `<data_dir>/ledger`.
+    ///
+    /// # Errors
+    /// As [`Ledger::open`].
+    pub fn open_in_storage(
+        data_dir: &Path,
+        base_url: &str,
+        storage: &LedgerStorage,
+    ) -> Result<Ledger, LedgerSetupError> {
         let host = base_url.split("://").nth(1).unwrap_or(base_url);
         let host = host.split(['/', ':']).next().unwrap_or("localhost");
         let host = if host.is_empty() { "localhost" } else { host };
@@ -141,7 +196,7 @@ impl Ledger {
         // No batching timer: each log has one submitter (the decision intake, the events
         // follower) that already groups whatever is waiting, so a timer would only add latency.
         let config = SequencerConfig { max_wait: Duration::ZERO, ..SequencerConfig::default() };
-        Ledger::open(&data_dir.join("ledger"), host, year, config)
+        Ledger::open(&data_dir.join("ledger"), storage, host, year, config)
     }
 
     /// The platform's events log (register changes, reviews, overrides), beside the decisions
@@ -316,8 +371,8 @@ impl Ledger {
         }
     }
 
-    /// Reads a published file of the log (checkpoint, hash tile or entry bundle). `rel` is
-    /// checked to be a tlog-tiles path, so nothing else under the data directory is served.
+    /// Reads a published file of the log (checkpoint, hash tile or entry bundle) through its
+    /// store. `rel` is checked to be a tlog-tiles path, so nothing else is served.
     ///
     /// # Errors
     /// `None` when the path is not a log file or does not exist.
@@ -326,7 +381,7 @@ impl Ledger {
         if !ok {
             return None;
         }
-        std::fs::read(self.dir.join(rel)).ok()
+        self.store.read(rel).ok().flatten()
     }
 }
 

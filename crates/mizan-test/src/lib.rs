@@ -83,6 +83,15 @@ pub struct TestApp {
 impl TestApp {
     /// Starts a server on a fresh database, optionally with the demo data.
     pub async fn start(with_demo: bool) -> TestApp {
+        Self::start_with_ledger(with_demo, &mizan_server::ledger::LedgerStorage::Files).await
+    }
+
+    /// [`TestApp::start`] with the decision ledger in `storage` (object storage) rather than in
+    /// files under the data directory.
+    pub async fn start_with_ledger(
+        with_demo: bool,
+        storage: &mizan_server::ledger::LedgerStorage,
+    ) -> TestApp {
         let db = TestDb::new().await;
         let store = db.store().await;
         if with_demo {
@@ -92,7 +101,8 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
         let data_dir = tempfile::tempdir().expect("data dir");
-        let ledger = mizan_server::ledger::Ledger::open_in(data_dir.path(), &base).expect("ledger");
+        let ledger =
+            mizan_server::ledger::Ledger::open_in_storage(data_dir.path(), &base, storage).expect("ledger");
         let state = AppState::new(
             store.clone(),
             Config { secure_cookies: false, base_url: base.clone(), data_dir: data_dir.path().to_path_buf() },

@@ -67,6 +67,12 @@ pub struct ServeArgs {
     /// decision log's checkpoints before receipts are full; this log's key is added if absent.
     #[arg(long, env = "MIZAN_WITNESS_POLICY")]
     witness_policy: Option<PathBuf>,
+    /// Keep the decision ledger's tiles, bundles and checkpoints in object storage:
+    /// `s3://bucket/prefix` (credentials, region and endpoint from the standard `AWS_*`
+    /// environment variables) or `file:///absolute/path`. Default: files under
+    /// `<data-dir>/ledger`. Run one `mizan serve` per bucket prefix: a bucket has no writer lock.
+    #[arg(long, env = "MIZAN_LEDGER_STORE")]
+    ledger_store: Option<String>,
     /// Mark cookies Secure (set this when serving over HTTPS).
     #[arg(long, env = "MIZAN_SECURE_COOKIES")]
     secure_cookies: bool,
@@ -90,7 +96,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }
         let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
         let base_url = base_url.trim_end_matches('/').to_owned();
-        let ledger = mizan_server::ledger::Ledger::open_in(&args.db.data_dir, &base_url)
+        let storage = ledger_storage(args.ledger_store.as_deref())?;
+        let ledger = mizan_server::ledger::Ledger::open_in_storage(&args.db.data_dir, &base_url, &storage)
             .context("cannot open the decision ledger")?;
         eprintln!("decision log {} (verifier key {})", ledger.origin(), ledger.vkey());
         let state = mizan_server::AppState::new(
@@ -134,6 +141,19 @@ pub fn run(args: ServeArgs) -> Result<()> {
         store.close().await;
         Ok(())
     })
+}
+
+/// The ledger's storage for `--ledger-store`. S3 settings come from the `AWS_*` environment
+/// variables, read here as `AmazonS3Builder::from_env` would read them.
+fn ledger_storage(url: Option<&str>) -> Result<mizan_server::ledger::LedgerStorage> {
+    let Some(url) = url else { return Ok(mizan_server::ledger::LedgerStorage::Files) };
+    let aws = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k.starts_with("AWS_"));
+    let storage = mizan_ledger_object::ObjectStorage::connect(url, aws)
+        .with_context(|| format!("cannot open ledger store `{url}`"))?;
+    eprintln!("decision ledger stored in {}", storage.url());
+    Ok(mizan_server::ledger::LedgerStorage::Object(storage))
 }
 
 /// Arguments of `mizan migrate`.

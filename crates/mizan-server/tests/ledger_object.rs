@@ -1,0 +1,131 @@
+//! The decision API with the ledger in object storage (`mizan serve --ledger-store URL`): a
+//! `file://` directory through `object_store`, and an S3-compatible bucket when
+//! `MIZAN_TEST_S3_URL` is set. Receipts prove inclusion, `/log/...` is read through the store,
+//! and the log verifies from scratch both in the store and over HTTP.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::TestApp;
+use mizan_ledger_fs::ledger::checkpoint::TlogProof;
+use mizan_ledger_fs::ledger::note::NoteVerifier;
+use mizan_ledger_fs::ledger::store::LogStore;
+use mizan_ledger_fs::ledger::verify::verify_log;
+use mizan_ledger_object::ObjectStorage;
+use mizan_server::ledger::LedgerStorage;
+use serde_json::{Value, json};
+
+fn decision(key: &str) -> Value {
+    json!({
+        "idempotency_key": key,
+        "system_version": 1,
+        "model_hash": "sha256:9f2c0d6e",
+        "features": {"income": 85000, "tenure_months": 14},
+        "output": "approve",
+        "score": 0.81,
+        "human": {"involved": false, "by": null},
+        "decided_at": "2026-11-30T09:15:27Z",
+        "subject_ref": format!("applicant-{key}")
+    })
+}
+
+/// Logs decisions on a server whose ledger lives in `storage` and checks everything a citizen
+/// and an auditor would.
+async fn check(storage: Arc<ObjectStorage>) {
+    let app = TestApp::start_with_ledger(true, &LedgerStorage::Object(storage.clone())).await;
+    let (id, bank) = common::submitted_system(&app, "Loans with an object-stored ledger").await;
+    let http = reqwest::Client::new();
+    let batch = json!([decision("o-1"), decision("o-2"), decision("o-3")]);
+    let res = http
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(&bank)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", storage.url());
+    let receipts: Value = res.json().await.unwrap();
+    let reference = receipts["receipts"][1]["reference"].as_str().unwrap().to_owned();
+
+    let mut proven = None;
+    for _ in 0..200 {
+        let r: Value = http
+            .get(app.url(&format!("/api/v1/receipts/{reference}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if r["status"] == "proven" {
+            proven = Some(r);
+            break;
+        }
+        assert_eq!(r["status"], "pending");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r = proven.expect("the receipt is proven");
+    let vkey = NoteVerifier::from_vkey(r["vkey"].as_str().unwrap()).unwrap();
+    let proof = TlogProof::parse(r["proof"].as_str().unwrap()).unwrap();
+    let leaf = hex::decode(r["leaf"].as_str().unwrap()).unwrap();
+    let cp = proof.verify(&leaf, &vkey).expect("inclusion proof verifies against the log key");
+    assert!(cp.checkpoint.size >= 3);
+
+    // The tiles are in the object store, not in the data directory, and `/log/...` serves them.
+    let shard = r["log"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let in_store = storage.read_only(&shard).unwrap();
+    assert!(!app.data_dir.path().join("ledger").join(&shard).join("tile").exists());
+    let served = http.get(app.url(&format!("/log/{shard}/checkpoint"))).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    let served = served.bytes().await.unwrap();
+    let stored = tokio::task::spawn_blocking(move || in_store.read("checkpoint")).await.unwrap().unwrap();
+    assert_eq!(Some(served.to_vec()), stored);
+    for probe in ["origin", ".state/latest", "tile/../origin", "tile/0/abc"] {
+        let res = http.get(app.url(&format!("/log/{shard}/{probe}"))).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{probe} is not served");
+    }
+
+    // The log verifies from scratch, read from the store and read over HTTP.
+    let (in_store, over_http) = (storage.read_only(&shard).unwrap(), app.url(&format!("/log/{shard}")));
+    let (direct, served) = tokio::task::spawn_blocking(move || {
+        let http_log = mizan_witness::HttpLog::new(&over_http, Duration::from_secs(10)).unwrap();
+        (verify_log(&in_store, &vkey).unwrap().size, verify_log(&http_log, &vkey).unwrap().size)
+    })
+    .await
+    .unwrap();
+    assert!(direct >= cp.checkpoint.size && served >= cp.checkpoint.size, "{direct} {served}");
+    // The events log sits beside it under its own prefix.
+    let events = storage.read_only(&format!("events/{shard}")).unwrap();
+    let origin = tokio::task::spawn_blocking(move || events.read("origin")).await.unwrap().unwrap();
+    assert!(origin.is_some_and(|o| o.starts_with(b"events.")));
+}
+
+#[tokio::test]
+async fn decisions_are_proven_with_the_ledger_in_a_file_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", dir.path().display());
+    check(ObjectStorage::connect(&url, Vec::<(String, String)>::new()).unwrap()).await;
+    let logs = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("checkpoint").is_file());
+    assert_eq!(logs.count(), 1, "the decisions log's checkpoint is in the directory");
+}
+
+#[tokio::test]
+async fn decisions_are_proven_with_the_ledger_in_s3() {
+    let Ok(url) = std::env::var("MIZAN_TEST_S3_URL") else {
+        assert!(
+            std::env::var_os("MIZAN_TEST_REQUIRE_S3").is_none(),
+            "MIZAN_TEST_REQUIRE_S3 is set but MIZAN_TEST_S3_URL is not"
+        );
+        eprintln!(
+            "skipped: MIZAN_TEST_S3_URL is not set (scripts/test starts a local S3 server and sets it)"
+        );
+        return;
+    };
+    let prefix = format!("server-{:016x}", rand::random::<u64>());
+    let aws = std::env::vars().filter(|(k, _)| k.starts_with("AWS_"));
+    check(ObjectStorage::connect(&format!("{}/{prefix}", url.trim_end_matches('/')), aws).unwrap()).await;
+}
