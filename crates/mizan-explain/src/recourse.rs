@@ -4,16 +4,18 @@
 //! where the output can change), one value just on each side of every threshold, in a beam
 //! search over up to `max_changes` features. For linear models the single-feature change is
 //! solved in closed form. Immutable features are never changed, monotone directions and bounds
-//! from data are respected, cost is Σ |Δ|/MAD, and every option is re-scored on the real model
-//! before it is returned.
+//! from data are respected, cost is Σ |Δ|/MAD, and every option is re-scored, to the bit as the
+//! model scores it, before it is returned.
 //!
 //! Every candidate is scored, but not one at a time: [`Searcher`] walks each tree once per
-//! partial change set for all features together, and levels past the first skip change sets
+//! partial change set for all features together (starting from the row's own walk, so only the
+//! subtrees a change set reroutes are walked again), and levels past the first skip change sets
 //! that could no longer be chosen. The result is the same as re-scoring every candidate on the
 //! model (a unit test keeps that plain search as the oracle).
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
@@ -234,6 +236,23 @@ enum Runs {
     Runs(Vec<(u32, bool)>),
 }
 
+/// The model a [`Searcher`] prepared: borrowed, or shared with whoever else holds it.
+enum Held<'m> {
+    Borrowed(&'m Model),
+    Shared(Arc<Model>),
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = Model;
+
+    fn deref(&self) -> &Model {
+        match self {
+            Held::Borrowed(m) => m,
+            Held::Shared(m) => m,
+        }
+    }
+}
+
 /// A model prepared for recourse searches: the candidate values of every feature and, for
 /// every split, which of its feature's candidates go left.
 ///
@@ -242,51 +261,124 @@ enum Runs {
 /// feature, where the ascending candidates divide into runs; each leaf reached adds its value to
 /// a run of candidates at once. Margins found this way are summed in another order than
 /// [`Model::predict_margin`], so any within `1e-9` of the favourable threshold, and every option
-/// returned, are re-scored on the model itself.
+/// returned, are re-scored: on the searcher's copy of the trees, in the model's order, which
+/// gives [`Model::predict_margin`]'s margin to the bit (debug builds check that it does).
+///
+/// The row's own sweep is kept: a change set's sweep starts from it and walks again only the
+/// subtrees that hold a split the change set sends the other way, and a re-score walks only the
+/// trees where such a split is on the row's path. Two change sets that send the same splits the
+/// other way (two candidates between the same thresholds) share one sweep.
+///
+/// A `Searcher` is `Sync`; searches on many threads share it, each with its own buffers (kept
+/// in a small pool, so that a search allocates nothing large).
 pub struct Searcher<'m> {
-    model: &'m Model,
+    model: Held<'m>,
     /// Per feature, candidate values in the order options are enumerated.
     candidates: Vec<Vec<f64>>,
     /// Per feature, each candidate's position in ascending order.
     rank: Vec<Vec<u32>>,
-    /// Per tree, where its nodes start in `nodes`.
+    /// Per feature, its candidates (by index into `candidates`) in ascending order.
+    ascending: Vec<Vec<u32>>,
+    /// Buffers of finished searches, for the next ones.
+    pool: Mutex<Vec<Work>>,
+    /// Per tree, where its nodes start in `nodes`; then where the last one's end.
     offsets: Vec<usize>,
-    /// Every node of every tree, compact, for the sweeps.
+    /// Every node of every tree in depth-first order (a split's left child follows it, so a
+    /// subtree is a range), compact, for the sweeps.
     nodes: Vec<Packed>,
-    /// Per node, its leaf value times its tree's weight.
-    values: Vec<f64>,
+    /// Per node, its index in its tree's [`Tree::nodes`] (for splits routed by [`Tree::route`]).
+    orig: Vec<u32>,
     /// Non-monotone splits' runs (categorical, LightGBM's zero as missing).
     runs: Vec<Runs>,
+    /// Per feature, its splits as (tree, node), in tree order.
+    splits: Vec<Vec<(u32, u32)>>,
 }
 
-/// A node for the sweeps, 20 bytes so that a model's nodes stay in cache: children as
-/// indices into [`Searcher::nodes`] and, for XGBoost's numeric splits, the threshold to route
-/// the row without the full [`Node`](crate::Node).
+/// A node for the sweeps, 16 bytes so that a model's nodes stay in cache. A split: its feature
+/// and [`Kind`], its right child (the left one is the next node), the threshold to route the
+/// row without the full [`Node`](crate::Node) and which candidates of the split's feature go
+/// left ([`Runs`] by index into [`Searcher::runs`], or when below [`RUNS`], the first `cut`: a
+/// [`Runs::Cut`] inline). A leaf: [`LEAF`] and its value times its tree's weight.
 #[derive(Clone, Copy)]
 struct Packed {
-    /// Split feature, or `u32::MAX` for a leaf.
-    feature: u32,
-    left: u32,
+    /// Split feature with its [`Kind`] in the top two bits, or [`LEAF`].
+    word: u32,
     right: u32,
-    threshold: f32,
-    kind: Kind,
-    /// Which candidates of the split's feature go left: [`Runs`] by index into
-    /// [`Searcher::runs`], or when below [`RUNS`], the first `cut` (a [`Runs::Cut`] inline).
-    cut: u32,
+    /// A split's threshold (f32 bits); a leaf's value, low half.
+    lo: u32,
+    /// A split's cut; a leaf's value, high half.
+    hi: u32,
 }
 
-/// [`Packed::cut`] at or above this refers to [`Searcher::runs`].
+/// [`Packed::word`] of a leaf.
+const LEAF: u32 = u32::MAX;
+/// Where [`Kind`] starts in [`Packed::word`] (features are fewer than [`crate::ir::MAX_FEATURES`]).
+const KIND_SHIFT: u32 = 30;
+/// [`Packed::hi`] (a cut) at or above this refers to [`Searcher::runs`].
 const RUNS: u32 = 1 << 31;
 
+/// How a split routes a value.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 enum Kind {
-    Leaf,
-    /// `NaN` goes left, else `(v as f32) < threshold` goes left.
-    LessF32DefaultLeft,
     /// `NaN` goes right, else `(v as f32) < threshold` goes left.
-    LessF32DefaultRight,
+    LessF32DefaultRight = 0,
+    /// `NaN` goes left, else `(v as f32) < threshold` goes left.
+    LessF32DefaultLeft = 1,
     /// [`Tree::route`] on the original node.
-    General,
+    General = 2,
+}
+
+impl Packed {
+    fn leaf(value: f64) -> Self {
+        let bits = value.to_bits();
+        Packed { word: LEAF, right: u32::MAX, lo: bits as u32, hi: (bits >> 32) as u32 }
+    }
+
+    fn split(feature: u32, kind: Kind, threshold: f32, cut: u32) -> Self {
+        debug_assert!(feature < 1 << KIND_SHIFT);
+        Packed {
+            word: feature | (kind as u32) << KIND_SHIFT,
+            right: u32::MAX,
+            lo: threshold.to_bits(),
+            hi: cut,
+        }
+    }
+
+    #[inline]
+    fn is_leaf(self) -> bool {
+        self.word == LEAF
+    }
+
+    #[inline]
+    fn feature(self) -> usize {
+        (self.word & ((1 << KIND_SHIFT) - 1)) as usize
+    }
+
+    #[inline]
+    fn default_left(self) -> bool {
+        self.word >> KIND_SHIFT == Kind::LessF32DefaultLeft as u32
+    }
+
+    #[inline]
+    fn general(self) -> bool {
+        self.word >> KIND_SHIFT == Kind::General as u32
+    }
+
+    #[inline]
+    fn threshold(self) -> f32 {
+        f32::from_bits(self.lo)
+    }
+
+    #[inline]
+    fn cut(self) -> u32 {
+        self.hi
+    }
+
+    #[inline]
+    fn value(self) -> f64 {
+        f64::from_bits(u64::from(self.hi) << 32 | u64::from(self.lo))
+    }
 }
 
 /// One option found: the change set is `beams[level][base]` plus `singles[single]`.
@@ -363,7 +455,17 @@ impl<'m> Searcher<'m> {
     /// Prepares `model`.
     #[must_use]
     pub fn new(model: &'m Model) -> Self {
-        let candidates = tree_candidates(model);
+        Searcher::prepare(Held::Borrowed(model))
+    }
+
+    /// The prepared model.
+    #[must_use]
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    fn prepare(model: Held<'m>) -> Self {
+        let candidates = tree_candidates(&model);
         let sorted: Vec<Vec<f64>> = candidates
             .iter()
             .map(|c| {
@@ -372,7 +474,7 @@ impl<'m> Searcher<'m> {
                 s
             })
             .collect();
-        let rank = candidates
+        let rank: Vec<Vec<u32>> = candidates
             .iter()
             .zip(&sorted)
             .map(|(c, s)| {
@@ -380,25 +482,37 @@ impl<'m> Searcher<'m> {
                 c.iter().map(|v| s.partition_point(|w| w.total_cmp(v).is_lt()) as u32).collect()
             })
             .collect();
+        let ascending = rank
+            .iter()
+            .map(|r| {
+                let mut a = vec![0u32; r.len()];
+                for (c, &p) in r.iter().enumerate() {
+                    a[p as usize] = c as u32;
+                }
+                a
+            })
+            .collect();
         let mut offsets = Vec::new();
-        let mut nodes = Vec::new();
-        let mut values = Vec::new();
+        let mut nodes: Vec<Packed> = Vec::new();
+        let mut orig = Vec::new();
         let mut all_runs = Vec::new();
+        let mut splits: Vec<Vec<(u32, u32)>> = vec![Vec::new(); model.n_features()];
         if let ModelBody::Trees(e) = &model.body {
-            for t in &e.trees {
-                let off = nodes.len() as u32;
+            for (ti, t) in e.trees.iter().enumerate() {
                 offsets.push(nodes.len());
-                for n in &t.nodes {
-                    values.push(t.weight * n.value);
+                // Depth first from the root, left before right: (node, the parent whose right
+                // child it is). Loaders validate that children are in range and that every node
+                // has one parent, so this visits each reachable node once.
+                let mut stack: Vec<(u32, Option<usize>)> = vec![(0, None)];
+                while let Some((i, parent)) = stack.pop() {
+                    let here = nodes.len();
+                    if let Some(p) = parent {
+                        nodes[p].right = here as u32;
+                    }
+                    let n = &t.nodes[i as usize];
+                    orig.push(i);
                     if n.is_leaf() {
-                        nodes.push(Packed {
-                            feature: u32::MAX,
-                            left: u32::MAX,
-                            right: u32::MAX,
-                            threshold: 0.0,
-                            kind: Kind::Leaf,
-                            cut: 0,
-                        });
+                        nodes.push(Packed::leaf(t.weight * n.value));
                         continue;
                     }
                     let j = n.feature as usize;
@@ -430,18 +544,26 @@ impl<'m> Searcher<'m> {
                             RUNS + (all_runs.len() - 1) as u32
                         }
                     };
-                    nodes.push(Packed {
-                        feature: n.feature,
-                        left: off + n.left,
-                        right: off + n.right,
-                        threshold: n.threshold as f32,
-                        kind,
-                        cut,
-                    });
+                    nodes.push(Packed::split(n.feature, kind, n.threshold as f32, cut));
+                    splits[j].push((ti as u32, here as u32));
+                    stack.push((n.right, Some(here)));
+                    stack.push((n.left, None));
                 }
             }
         }
-        Searcher { model, candidates, rank, offsets, nodes, values, runs: all_runs }
+        offsets.push(nodes.len());
+        Searcher {
+            model,
+            candidates,
+            rank,
+            ascending,
+            pool: Mutex::new(Vec::new()),
+            offsets,
+            nodes,
+            orig,
+            runs: all_runs,
+            splits,
+        }
     }
 
     /// Searches for up to `cfg.max_options` diverse, cheapest changes that make the outcome
@@ -450,16 +572,30 @@ impl<'m> Searcher<'m> {
     /// # Errors
     /// [`ExplainError`] when the row or configuration does not fit the model.
     pub fn search(&self, x: &[f64], cfg: &RecourseConfig) -> Result<Recourse, ExplainError> {
-        let model = self.model;
+        let model: &Model = &self.model;
         model.check_row(0, x)?;
         check_config(model, cfg)?;
-        let margin = model.predict_margin(x)?[cfg.output];
+        let margin = match &model.body {
+            ModelBody::Trees(e) => self.predict(e, x)[cfg.output],
+            ModelBody::Linear(_) => model.predict_margin(x)?[cfg.output],
+        };
         if cfg.favourable.holds(margin) {
             return Ok(Recourse::AlreadyFavourable);
         }
         match &model.body {
             ModelBody::Linear(l) => Ok(linear_search(model, &l.coefficients, x, cfg, margin)),
-            ModelBody::Trees(e) => self.tree_search(e, x, cfg, margin),
+            ModelBody::Trees(e) => {
+                // A pool of buffers, so that a search allocates nothing large: searches run
+                // one at a time per buffer set, on as many threads as share the searcher.
+                let work = self.pool.lock().unwrap_or_else(PoisonError::into_inner).pop();
+                let mut work = work.unwrap_or_else(|| Work::new(&self.candidates));
+                let found = self.tree_search(e, x, cfg, margin, &mut work);
+                let mut pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+                if pool.len() < POOL {
+                    pool.push(work);
+                }
+                found
+            }
         }
     }
 
@@ -469,43 +605,54 @@ impl<'m> Searcher<'m> {
         x: &[f64],
         cfg: &RecourseConfig,
         margin: f64,
+        work: &mut Work,
     ) -> Result<Recourse, ExplainError> {
-        let model = self.model;
-        // Every allowed single change, in enumeration order: (feature, value, ascending position).
-        let singles: Vec<(usize, f64, u32)> = self
-            .candidates
-            .iter()
-            .enumerate()
-            .flat_map(|(j, vs)| vs.iter().zip(&self.rank[j]).map(move |(&v, &p)| (j, v, p)))
-            .filter(|&(j, v, _)| allowed(cfg, j, x[j], v))
-            .collect();
+        let model: &Model = &self.model;
+        let Work { scratch, margins, cells, singles, by_position, index, row, next } = work;
+        // Every allowed single change, in enumeration order: (feature, value, ascending position);
+        // per feature, its allowed singles as (ascending position, index in `singles`).
+        singles.clear();
         let mut wanted = vec![false; x.len()];
-        // Per feature, its allowed singles as (ascending position, index in `singles`).
-        let mut by_position: Vec<Vec<(u32, usize)>> = vec![Vec::new(); x.len()];
-        for (si, &(j, _, pos)) in singles.iter().enumerate() {
-            wanted[j] = true;
-            by_position[j].push((pos, si));
+        for (j, vs) in self.candidates.iter().enumerate() {
+            index.clear();
+            for (&v, &p) in vs.iter().zip(&self.rank[j]) {
+                if allowed(cfg, j, x[j], v) {
+                    index.push(singles.len());
+                    singles.push((j, v, p));
+                } else {
+                    index.push(usize::MAX);
+                }
+            }
+            wanted[j] = singles.last().is_some_and(|s| s.0 == j);
+            by_position[j].clear();
+            by_position[j].extend(
+                self.ascending[j]
+                    .iter()
+                    .map(|&c| index[c as usize])
+                    .filter(|&si| si != usize::MAX)
+                    .map(|si| (singles[si].2, si)),
+            );
         }
-        for b in &mut by_position {
-            b.sort_unstable();
-        }
-        let mut margins: Vec<Vec<(f64, bool)>> =
-            self.candidates.iter().map(|c| vec![(0.0, true); c.len()]).collect();
+        let singles: &[(usize, f64, u32)] = singles;
+        let by_position: &[Vec<(u32, usize)>] = by_position;
         // Swept margins are within about 1e-13 of the model's; closer than this to a decision
         // (the favourable threshold, the beam's cut) they are re-scored.
         let near = |m: f64| 1e-9 * (1.0 + m.abs());
-        // Per feature and candidate, which run of equal leaves it is in: one re-score serves a run.
-        let mut cells: Vec<Vec<u32>> = self.candidates.iter().map(|c| vec![0; c.len()]).collect();
+        // Per feature and candidate, which run of equal leaves it is in (`cells`): one re-score
+        // serves a run.
         let mut cache: HashMap<(usize, usize, usize, u32), f64> = HashMap::new();
-        let mut scratch = Scratch::new(&self.candidates);
         // Options of the last level costing more than this cannot be chosen (see `choice_bound`).
         let mut bound = f64::INFINITY;
         // Per feature, the cheapest of its allowed changes.
         let mut min_cost = vec![f64::INFINITY; x.len()];
-        for &(j, v, _) in &singles {
+        for &(j, v, _) in singles {
             min_cost[j] = min_cost[j].min(cost(cfg, j, x[j], v));
         }
-        let mut skip = vec![false; x.len()];
+        let mut skip: Vec<bool> = wanted.iter().map(|&w| !w).collect();
+        // The row's own sweep (level 0's only one), kept for the change sets after it.
+        self.sweep_row(e, x, cfg.output, &skip, cfg.max_changes > 1, scratch, row);
+        let row: &RowSweep = row;
+        let mut rescorer = Rescorer::new(self, e, x, row, cfg.output);
         // Per level, the change sets to extend and their margins, exactly as the model scores them.
         let mut beams: Vec<Vec<(Changes, f64)>> = vec![vec![(Vec::new(), margin)]];
         // Only the cheapest option per set of changed features can be chosen (the others change
@@ -514,16 +661,15 @@ impl<'m> Searcher<'m> {
         let n = x.len();
         let mut searched = 0usize;
         let mut y = x.to_vec();
-        let rescore = |y: &mut Vec<f64>, j: usize, v: f64| -> Result<f64, ExplainError> {
-            let old = std::mem::replace(&mut y[j], v);
-            let m = model.predict_margin(y)?[cfg.output];
-            y[j] = old;
-            Ok(m)
-        };
+        let mut changed = Vec::new();
+        // The changed splits and skipped features of the last sweep, and per feature whether
+        // its scan found a candidate that flips or is near flipping.
+        let mut swept: Option<Swept> = None;
+        let mut hits: Vec<Option<bool>> = vec![None; x.len()];
         for level in 0..cfg.max_changes {
             let last = level + 1 == cfg.max_changes;
             // Non-flipping candidates: (gap, base, single, whether the margin is exact).
-            let mut next: Vec<(f64, usize, usize, f64, bool, u32)> = Vec::new();
+            next.clear();
             // The cheapest option per base and added feature, merged into `found` per level.
             let mut best: Vec<Option<Found>> = vec![None; beams[level].len() * n];
             let base_costs: Vec<f64> = beams[level]
@@ -557,7 +703,22 @@ impl<'m> Searcher<'m> {
                         continue;
                     }
                 }
-                self.sweep(e, &y, cfg.output, &skip, &mut scratch);
+                if level > 0 {
+                    self.changed(e, x, base, &mut changed);
+                    // A change set that sends the same splits another way as the last one swept
+                    // (the other candidate between the same two thresholds) routes `y` the
+                    // same way everywhere: its sweep is the same, as is its margin.
+                    let same = swept.as_ref().is_some_and(|s| {
+                        s.changed == changed && skip.iter().zip(&s.skip).all(|(&now, &then)| now || !then)
+                    });
+                    if !same {
+                        self.sweep_from(e, row, &y, cfg.output, &skip, &changed, scratch);
+                        let s = swept.get_or_insert_with(Swept::default);
+                        std::mem::swap(&mut s.changed, &mut changed);
+                        s.skip.clone_from(&skip);
+                        hits.fill(None);
+                    }
+                }
                 if last {
                     // Only flips matter now, and per feature only the cheapest: scan each
                     // feature's candidates in ascending order, summing the sweep as we go.
@@ -566,12 +727,34 @@ impl<'m> Searcher<'m> {
                             continue;
                         }
                         searched += by_position[j].len();
+                        let (diff, active, bounds) =
+                            (&scratch.diff[j], &scratch.active[j], &scratch.bound[j]);
+                        // A candidate where no tree changes leaf has `y`'s margin, which does
+                        // not flip; the others flip or are re-scored only when their margin is
+                        // at most `near` from flipping. One tight pass, with the same sums as
+                        // the scan below, finds whether any is.
+                        let any = *hits[j].get_or_insert_with(|| {
+                            let (mut acc, mut live, mut any) = (0.0f64, 0i32, false);
+                            for (d, a) in diff.iter().zip(active) {
+                                acc += d;
+                                live += a;
+                                if live == 0 {
+                                    acc = 0.0;
+                                }
+                                let m = m_y + acc;
+                                any |= live != 0 && cfg.favourable.gap(m) <= near(m);
+                            }
+                            any
+                        });
+                        if !any {
+                            continue;
+                        }
                         let (mut acc, mut live, mut cell, mut p) = (0.0f64, 0i32, 0u32, 0usize);
                         for &(pos, si) in &by_position[j] {
                             while p <= pos as usize {
-                                acc += scratch.diff[j][p];
-                                live += scratch.active[j][p];
-                                cell += u32::from(scratch.bound[j][p]);
+                                acc += diff[p];
+                                live += active[p];
+                                cell += u32::from(bounds[p] != 0);
                                 if live == 0 {
                                     acc = 0.0;
                                 }
@@ -584,7 +767,7 @@ impl<'m> Searcher<'m> {
                                 m = match cache.get(&key) {
                                     Some(&m) => m,
                                     None => {
-                                        let m = rescore(&mut y, j, v)?;
+                                        let m = rescorer.margin(base, j, v);
                                         cache.insert(key, m);
                                         m
                                     }
@@ -615,7 +798,7 @@ impl<'m> Searcher<'m> {
                     }
                     continue;
                 }
-                self.prefix(m_y, &skip, &mut margins, &mut cells, &scratch);
+                self.prefix(m_y, &skip, margins, cells, scratch);
                 for (si, &(j, v, pos)) in singles.iter().enumerate() {
                     if skip[j] {
                         continue;
@@ -627,7 +810,7 @@ impl<'m> Searcher<'m> {
                         m = match cache.get(&key) {
                             Some(&m) => m,
                             None => {
-                                let m = rescore(&mut y, j, v)?;
+                                let m = rescorer.margin(base, j, v);
                                 cache.insert(key, m);
                                 m
                             }
@@ -669,18 +852,14 @@ impl<'m> Searcher<'m> {
             }
             let beam = &beams[level];
             let mut exact: Vec<(i64, usize, usize, f64)> = Vec::with_capacity(next.len());
-            for &(approx, bi, si, m, is_exact, cell) in &next {
+            for &(approx, bi, si, m, is_exact, cell) in next.iter() {
                 let (j, v) = (singles[si].0, singles[si].1);
                 let m = if is_exact {
                     m
                 } else if let Some(&m) = cache.get(&(level, bi, j, cell)) {
                     m
                 } else {
-                    y.copy_from_slice(x);
-                    for &(k, w) in &beam[bi].0 {
-                        y[k] = w;
-                    }
-                    let m = rescore(&mut y, j, v)?;
+                    let m = rescorer.margin(&beam[bi].0, j, v);
                     cache.insert((level, bi, j, cell), m);
                     m
                 };
@@ -708,7 +887,7 @@ impl<'m> Searcher<'m> {
         // Cheapest first, ties in the order found.
         let mut order: Vec<Found> = found.into_values().collect();
         order.sort_unstable_by_key(Found::key);
-        let mut chosen = Chosen::new(model, x, cfg);
+        let mut chosen = Chosen::new(model, Some((self, e)), x, cfg);
         for f in &order {
             let mut ch = beams[f.level][f.base].0.clone();
             ch.push((singles[f.single].0, singles[f.single].1));
@@ -721,9 +900,9 @@ impl<'m> Searcher<'m> {
 
     /// The runs of candidates `a..b` of split `n`'s feature with one direction each.
     #[inline]
-    fn split(&self, n: &Packed, a: u32, b: u32) -> impl Iterator<Item = (bool, u32, u32)> + '_ {
-        let inline = Runs::Cut(n.cut);
-        let runs = if n.cut < RUNS { None } else { self.runs.get((n.cut - RUNS) as usize) };
+    fn split(&self, n: Packed, a: u32, b: u32) -> impl Iterator<Item = (bool, u32, u32)> + '_ {
+        let inline = Runs::Cut(n.cut());
+        let runs = if n.cut() < RUNS { None } else { self.runs.get((n.cut() - RUNS) as usize) };
         let cut = match runs.unwrap_or(&inline) {
             Runs::Cut(k) => Some((*k).clamp(a, b)),
             _ => None,
@@ -740,89 +919,292 @@ impl<'m> Searcher<'m> {
         from_cut.chain(from_runs).filter(|&(_, s, e)| s < e)
     }
 
-    /// Whether `y` goes left at split `node` of tree `t`, whose nodes start at `off`.
+    /// Whether `y` goes left at split `node` of tree `t`.
     #[inline]
-    fn goes_left(&self, t: &Tree, cmp: Comparison, off: usize, node: usize, y: &[f64]) -> bool {
-        let n = &self.nodes[node];
-        match n.kind {
-            Kind::LessF32DefaultLeft | Kind::LessF32DefaultRight => {
-                // Rows are checked against the model's feature count; loaders validate features.
-                let v = y[n.feature as usize];
-                if v.is_nan() { n.kind == Kind::LessF32DefaultLeft } else { (v as f32) < n.threshold }
+    fn goes_left(&self, t: &Tree, cmp: Comparison, node: usize, y: &[f64]) -> bool {
+        // Rows are checked against the model's feature count; loaders validate features.
+        self.goes_left_value(t, cmp, node, y[self.nodes[node].feature()])
+    }
+
+    /// Whether the value `v` of its feature goes left at split `node` of tree `t`.
+    #[inline]
+    fn goes_left_value(&self, t: &Tree, cmp: Comparison, node: usize, v: f64) -> bool {
+        let n = self.nodes[node];
+        if n.general() {
+            return Tree::route_value(&t.nodes[self.orig[node] as usize], cmp, v).goes_left();
+        }
+        if v.is_nan() { n.default_left() } else { (v as f32) < n.threshold() }
+    }
+
+    /// The child of split `node` that `left` names.
+    #[inline]
+    fn child(&self, node: usize, left: bool) -> usize {
+        if left { node + 1 } else { self.nodes[node].right as usize }
+    }
+
+    /// The leaf `y` reaches in tree `ti`.
+    fn leaf(&self, e: &Ensemble, ti: usize, y: &[f64]) -> usize {
+        let t = &e.trees[ti];
+        let mut node = self.offsets[ti];
+        while !self.nodes[node].is_leaf() {
+            node = self.child(node, self.goes_left(t, e.comparison, node, y));
+        }
+        node
+    }
+
+    /// The margins (one per output) of `y`: the same sums in the same order as
+    /// [`Model::predict_margin`], on the searcher's copy of the trees, so the same to the bit.
+    fn predict(&self, e: &Ensemble, y: &[f64]) -> Vec<f64> {
+        let mut out = self.model.base_margin.clone();
+        for (ti, t) in e.trees.iter().enumerate() {
+            out[t.group] += self.nodes[self.leaf(e, ti, y)].value();
+        }
+        debug_assert!(
+            self.model
+                .predict_margin(y)
+                .is_ok_and(|m| m.iter().map(|v| v.to_bits()).eq(out.iter().map(|v| v.to_bits()))),
+            "the searcher's trees score {out:?}"
+        );
+        out
+    }
+
+    /// Appends to `out` the splits that send `x` with `changes` another way than `x`, as
+    /// (tree, node), sorted.
+    fn changed(&self, e: &Ensemble, x: &[f64], changes: &[(usize, f64)], out: &mut Vec<(u32, u32)>) {
+        out.clear();
+        for &(k, v) in changes {
+            for &(ti, node) in &self.splits[k] {
+                let (t, node) = (&e.trees[ti as usize], node as usize);
+                if self.goes_left_value(t, e.comparison, node, x[k])
+                    != self.goes_left_value(t, e.comparison, node, v)
+                {
+                    out.push((ti, node as u32));
+                }
             }
-            Kind::General | Kind::Leaf => Tree::route(&t.nodes[node - off], cmp, y).goes_left(),
+        }
+        if changes.len() > 1 {
+            out.sort_unstable();
         }
     }
 
-    /// For every feature `j` not skipped, writes into `out[j]` (one per candidate, ascending)
-    /// the margin of output `group` when `y`'s feature `j` is set to that candidate, and whether
-    /// it is exactly the model's (no tree changes leaf, so it is `m_y`, `y`'s margin); into
-    /// `cells[j]`, which run of candidates reaching the same leaves each is in.
+    /// For every feature `j` not skipped, leaves in `s` the differences that
+    /// [`Searcher::prefix`] sums into the margin of output `group` when `x`'s feature `j` is set
+    /// to each candidate, and records the sweep (`x`'s path and leaf in every tree, and, if
+    /// `keep`, every difference added) so that sweeps of change sets can start from it.
     ///
-    /// One walk per tree covers every feature: down `y`'s path, each split sends the candidates
-    /// of its feature that go the other way into the other subtree, where they follow `y`
+    /// One walk per tree covers every feature: down `x`'s path, each split sends the candidates
+    /// of its feature that go the other way into the other subtree, where they follow `x`
     /// except at splits on that same feature.
-    fn sweep(&self, e: &Ensemble, y: &[f64], group: usize, skip: &[bool], s: &mut Scratch) {
+    #[expect(clippy::too_many_arguments, reason = "one sweep's inputs and its two outputs")]
+    fn sweep_row(
+        &self,
+        e: &Ensemble,
+        x: &[f64],
+        group: usize,
+        skip: &[bool],
+        keep: bool,
+        s: &mut Scratch,
+        row: &mut RowSweep,
+    ) {
         for (j, skipped) in skip.iter().enumerate() {
             if !skipped {
                 s.diff[j].fill(0.0);
                 s.active[j].fill(0);
-                s.bound[j].fill(false);
+                s.bound[j].fill(0);
             }
         }
+        row.trees.clear();
+        row.trees.resize(e.trees.len(), TreeSweep::default());
+        row.path.clear();
+        s.log.clear();
+        s.recording = keep;
         for (ti, t) in e.trees.iter().enumerate() {
             if t.group != group {
                 continue;
             }
-            let off = self.offsets[ti];
-            // `y`'s path first: its leaf's value is what every other leaf is measured against.
-            s.path.clear();
-            let mut node = off;
-            while self.nodes[node].feature != u32::MAX {
-                let y_left = self.goes_left(t, e.comparison, off, node, y);
-                s.path.push((node, y_left));
-                let n = &self.nodes[node];
-                node = if y_left { n.left } else { n.right } as usize;
-            }
-            let walk = Walk { searcher: self, t, cmp: e.comparison, y, off, cur_value: self.values[node] };
-            s.touched.clear();
-            let path = std::mem::take(&mut s.path);
-            for &(node, y_left) in &path {
-                let n = &self.nodes[node];
-                let f = n.feature as usize;
-                if !skip[f] {
-                    let other = if y_left { n.right } else { n.left } as usize;
-                    if !s.touched.contains(&f) {
-                        s.touched.push(f);
-                    }
-                    let mut on_path = std::mem::take(&mut s.on_path[f]);
-                    let mut kept = std::mem::take(&mut s.kept);
-                    kept.clear();
-                    for &(a, b) in &on_path {
-                        for (l, ra, rb) in self.split(n, a, b) {
-                            if l == y_left {
-                                kept.push((ra, rb));
-                            } else {
-                                walk.deviate(other, f, ra, rb, s);
-                            }
-                        }
-                    }
-                    on_path.clear();
-                    on_path.extend_from_slice(&kept);
-                    s.on_path[f] = on_path;
-                    s.kept = kept;
+            let path = row.path.len() as u32;
+            let log = s.log.len() as u32;
+            let leaf = self.sweep_tree(e, ti, x, skip, s, |index, node, left, s| {
+                row.path.push(Step { node, index: index as u32, left, log_end: s.log.len() as u32 });
+            });
+            row.trees[ti] = TreeSweep {
+                path,
+                path_end: row.path.len() as u32,
+                log,
+                log_end: s.log.len() as u32,
+                leaf: leaf as u32,
+            };
+        }
+        s.recording = false;
+        if keep {
+            for (j, skipped) in skip.iter().enumerate() {
+                if !skipped {
+                    row.diff[j].copy_from_slice(&s.diff[j]);
+                    row.active[j].copy_from_slice(&s.active[j]);
+                    row.bound[j].copy_from_slice(&s.bound[j]);
                 }
             }
-            s.path = path;
-            for &f in &s.touched {
-                let n = s.len(f);
-                s.on_path[f].clear();
-                s.on_path[f].push((0, n));
+            std::mem::swap(&mut row.log, &mut s.log);
+        }
+    }
+
+    /// One tree of a sweep of `y`: its path, then off it for every feature not skipped.
+    /// Calls `step` after each split on the path; returns `y`'s leaf.
+    fn sweep_tree(
+        &self,
+        e: &Ensemble,
+        ti: usize,
+        y: &[f64],
+        skip: &[bool],
+        s: &mut Scratch,
+        mut step: impl FnMut(usize, Packed, bool, &Scratch),
+    ) -> usize {
+        let t = &e.trees[ti];
+        // `y`'s path first: its leaf's value is what every other leaf is measured against.
+        s.path.clear();
+        let mut node = self.offsets[ti];
+        while !self.nodes[node].is_leaf() {
+            let left = self.goes_left(t, e.comparison, node, y);
+            s.path.push((self.nodes[node], node, left));
+            node = self.child(node, left);
+        }
+        let walk = Walk { searcher: self, t, cmp: e.comparison, y, cur_value: self.nodes[node].value() };
+        for i in 0..s.path.len() {
+            let (n, index, left) = s.path[i];
+            if !skip[n.feature()] {
+                self.deviate_at(&walk, i, s);
+            }
+            step(index, n, left, s);
+        }
+        node
+    }
+
+    /// At the `i`th split of `y`'s path (`s.path`), walks the candidates of its feature that
+    /// are still on the path there but go the other way into the other subtree.
+    fn deviate_at(&self, walk: &Walk<'_>, i: usize, s: &mut Scratch) {
+        let (n, index, left) = s.path[i];
+        let f = n.feature();
+        let other = self.child(index, !left);
+        // All candidates, less those that earlier splits on the same feature sent off the path.
+        let mut ranges = std::mem::take(&mut s.ranges);
+        let mut narrowed = std::mem::take(&mut s.narrowed);
+        ranges.clear();
+        ranges.push((0, (s.diff[f].len() - 1) as u32));
+        for &(m, _, l) in &s.path[..i] {
+            if m.feature() == f {
+                narrowed.clear();
+                for &(a, b) in &ranges {
+                    narrowed.extend(self.split(m, a, b).filter(|r| r.0 == l).map(|r| (r.1, r.2)));
+                }
+                std::mem::swap(&mut ranges, &mut narrowed);
+            }
+        }
+        for &(a, b) in &ranges {
+            for (l, ra, rb) in self.split(n, a, b) {
+                if l != left {
+                    walk.deviate(other, f, ra, rb, s);
+                }
+            }
+        }
+        s.ranges = ranges;
+        s.narrowed = narrowed;
+    }
+
+    /// What [`Searcher::sweep_row`] leaves in `s`, for `y`: the row with some changes, which
+    /// send exactly the splits `changed` (sorted) another way. Starts from the row's sweep and
+    /// re-walks only trees with such a split: a whole tree when one is on the row's path (`y`'s
+    /// path differs), else only the subtrees off the path that hold one.
+    #[expect(clippy::too_many_arguments, reason = "one sweep's inputs; a struct would only rename them")]
+    fn sweep_from(
+        &self,
+        e: &Ensemble,
+        row: &RowSweep,
+        y: &[f64],
+        group: usize,
+        skip: &[bool],
+        changed: &[(u32, u32)],
+        s: &mut Scratch,
+    ) {
+        for (j, skipped) in skip.iter().enumerate() {
+            if !skipped {
+                s.diff[j].copy_from_slice(&row.diff[j]);
+                s.active[j].copy_from_slice(&row.active[j]);
+                s.bound[j].copy_from_slice(&row.bound[j]);
+            }
+        }
+        let mut rest = changed;
+        while let Some(&(ti, _)) = rest.first() {
+            let k = rest.iter().position(|c| c.0 != ti).unwrap_or(rest.len());
+            let (here, later) = rest.split_at(k);
+            rest = later;
+            let ti = ti as usize;
+            let t = &e.trees[ti];
+            if t.group != group {
+                continue;
+            }
+            let r = &row.trees[ti];
+            let path = &row.path[r.path as usize..r.path_end as usize];
+            // Where `y` leaves the row's path, if it does: at the first changed split on it.
+            let d = path.iter().position(|p| here.iter().any(|&(_, c)| c == p.index)).unwrap_or(path.len());
+            // `y`'s path: the row's to that split, then its own, and its leaf.
+            s.path.clear();
+            s.path.extend(path[..d].iter().map(|p| (p.node, p.index as usize, p.left)));
+            let mut leaf = r.leaf as usize;
+            if let Some(p) = path.get(d) {
+                s.path.push((p.node, p.index as usize, !p.left));
+                leaf = self.child(p.index as usize, !p.left);
+                while !self.nodes[leaf].is_leaf() {
+                    let left = self.goes_left(t, e.comparison, leaf, y);
+                    s.path.push((self.nodes[leaf], leaf, left));
+                    leaf = self.child(leaf, left);
+                }
+            }
+            let (cur_x, cur_y) = (self.nodes[r.leaf as usize].value(), self.nodes[leaf].value());
+            let walk = Walk { searcher: self, t, cmp: e.comparison, y, cur_value: cur_y };
+            // Above that split, `y` follows the row. A subtree off the path without a changed
+            // split sends candidates to the same leaves, now measured from `y`'s leaf; one with
+            // a changed split is walked again. The subtree of the current split ends at `end`
+            // (depth-first order).
+            let mut end = self.offsets[ti + 1] as u32;
+            let mut from = r.log as usize;
+            for (i, p) in path[..d].iter().enumerate() {
+                let n = p.node;
+                let off_path = if p.left { n.right..end } else { p.index + 1..n.right };
+                if p.left {
+                    end = n.right;
+                }
+                if !skip[n.feature()] {
+                    let log = &row.log[from..p.log_end as usize];
+                    if here.iter().any(|&(_, c)| off_path.contains(&c)) {
+                        log.iter().for_each(|u| s.undo(u));
+                        self.deviate_at(&walk, i, s);
+                    } else if cur_x != cur_y {
+                        log.iter().for_each(|u| s.shift(u, cur_x - cur_y));
+                    }
+                }
+                from = p.log_end as usize;
+            }
+            // From there on, none of the row's differences hold: `y` turns the other way and
+            // walks its own path.
+            if d < path.len() {
+                for u in &row.log[from..r.log_end as usize] {
+                    if !skip[u.feature as usize] {
+                        s.undo(u);
+                    }
+                }
+                for i in d..s.path.len() {
+                    if !skip[s.path[i].0.feature()] {
+                        self.deviate_at(&walk, i, s);
+                    }
+                }
             }
         }
     }
 
-    /// Sums a sweep's differences into margins and runs (see [`Searcher::sweep`]).
+    /// Sums a sweep's differences into margins and runs (see [`Searcher::sweep_row`]): into
+    /// `out[j]` (one per candidate, ascending) the margin when `y`'s feature `j` is set to that
+    /// candidate, and whether it is exactly the model's (no tree changes leaf, so it is `m_y`,
+    /// `y`'s margin); into `cells[j]`, which run of candidates reaching the same leaves each is in.
     fn prefix(
         &self,
         m_y: f64,
@@ -839,7 +1221,7 @@ impl<'m> Searcher<'m> {
             for p in 0..out[j].len() {
                 acc += s.diff[j][p];
                 live += s.active[j][p];
-                cell += u32::from(s.bound[j][p]);
+                cell += u32::from(s.bound[j][p] != 0);
                 cells[j][p] = cell;
                 out[j][p] = if live == 0 {
                     // No tree leaves its current leaf here: exactly `y`'s margin.
@@ -853,18 +1235,183 @@ impl<'m> Searcher<'m> {
     }
 }
 
+impl Searcher<'static> {
+    /// Prepares `model`, kept shared: a searcher to hold beside others that use it.
+    #[must_use]
+    pub fn shared(model: Arc<Model>) -> Self {
+        Searcher::prepare(Held::Shared(model))
+    }
+}
+
+/// The last sweep of a search: the splits its change set sends another way, and the features
+/// it skipped.
+#[derive(Default)]
+struct Swept {
+    changed: Vec<(u32, u32)>,
+    skip: Vec<bool>,
+}
+
+/// Most buffer sets a [`Searcher`] keeps for later searches.
+const POOL: usize = 8;
+
+/// The buffers of one search, sized for the searcher's candidates.
+struct Work {
+    scratch: Scratch,
+    /// Per feature and candidate (ascending), the margin and whether it is exact.
+    margins: Vec<Vec<(f64, bool)>>,
+    /// Per feature and candidate (ascending), its run of candidates reaching the same leaves.
+    cells: Vec<Vec<u32>>,
+    singles: Vec<(usize, f64, u32)>,
+    by_position: Vec<Vec<(u32, usize)>>,
+    /// One feature's candidates' indices in `singles`.
+    index: Vec<usize>,
+    row: RowSweep,
+    /// Non-flipping candidates of one level: (gap, base, single, margin, exact, cell).
+    next: Vec<(f64, usize, usize, f64, bool, u32)>,
+}
+
+impl Work {
+    fn new(candidates: &[Vec<f64>]) -> Self {
+        Work {
+            scratch: Scratch::new(candidates),
+            margins: candidates.iter().map(|c| vec![(0.0, true); c.len()]).collect(),
+            cells: candidates.iter().map(|c| vec![0; c.len()]).collect(),
+            singles: Vec::new(),
+            by_position: vec![Vec::new(); candidates.len()],
+            index: Vec::new(),
+            row: RowSweep {
+                trees: Vec::new(),
+                path: Vec::new(),
+                diff: candidates.iter().map(|c| vec![0.0; c.len() + 1]).collect(),
+                active: candidates.iter().map(|c| vec![0; c.len() + 1]).collect(),
+                bound: candidates.iter().map(|c| vec![0; c.len() + 1]).collect(),
+                log: Vec::new(),
+            },
+            next: Vec::new(),
+        }
+    }
+}
+
+/// The sweep of the row itself ([`Searcher::sweep_row`]).
+struct RowSweep {
+    /// Per tree (of the explained output).
+    trees: Vec<TreeSweep>,
+    /// Every tree's path.
+    path: Vec<Step>,
+    /// The sweep's differences, when kept.
+    diff: Vec<Vec<f64>>,
+    active: Vec<Vec<i32>>,
+    bound: Vec<Vec<i32>>,
+    /// Every difference the sweep added, when kept.
+    log: Vec<Update>,
+}
+
+/// One tree of the row's sweep: its ranges in [`RowSweep::path`] and [`RowSweep::log`], and
+/// the row's leaf.
+#[derive(Clone, Copy, Default)]
+struct TreeSweep {
+    path: u32,
+    path_end: u32,
+    log: u32,
+    log_end: u32,
+    leaf: u32,
+}
+
+/// One split on the row's path: where the row goes, and where the differences its other
+/// subtree added end in [`RowSweep::log`].
+#[derive(Clone, Copy)]
+struct Step {
+    /// The split, and where it is in [`Searcher::nodes`].
+    node: Packed,
+    index: u32,
+    left: bool,
+    log_end: u32,
+}
+
+/// One leaf reached off the path: `d` added to candidates `a..b` of `feature`.
+#[derive(Clone, Copy)]
+struct Update {
+    feature: u32,
+    a: u32,
+    b: u32,
+    d: f64,
+}
+
+/// Exact margins of change sets, as [`Model::predict_margin`] sums them: trees whose splits
+/// no change sends another way keep the row's leaf; the others are walked again.
+struct Rescorer<'a> {
+    searcher: &'a Searcher<'a>,
+    e: &'a Ensemble,
+    x: &'a [f64],
+    row: &'a RowSweep,
+    group: usize,
+    y: Vec<f64>,
+    changes: Changes,
+    changed: Vec<(u32, u32)>,
+}
+
+impl<'a> Rescorer<'a> {
+    fn new(
+        searcher: &'a Searcher<'a>,
+        e: &'a Ensemble,
+        x: &'a [f64],
+        row: &'a RowSweep,
+        group: usize,
+    ) -> Self {
+        Rescorer { searcher, e, x, row, group, y: x.to_vec(), changes: Vec::new(), changed: Vec::new() }
+    }
+
+    /// The margin of the row with `base` and feature `j` set to `v`.
+    fn margin(&mut self, base: &[(usize, f64)], j: usize, v: f64) -> f64 {
+        self.changes.clear();
+        self.changes.extend_from_slice(base);
+        self.changes.push((j, v));
+        self.y.copy_from_slice(self.x);
+        for &(k, w) in &self.changes {
+            self.y[k] = w;
+        }
+        let s = self.searcher;
+        s.changed(self.e, self.x, &self.changes, &mut self.changed);
+        // The same sum in the same order as `Model::predict_margin`: the base margin, then every
+        // tree of the output in turn. A tree whose changed splits are all off the row's path
+        // keeps the row's leaf; else `y` turns at the first one on it.
+        let mut m = s.model.base_margin[self.group];
+        let mut rest = &self.changed[..];
+        for (ti, t) in self.e.trees.iter().enumerate() {
+            let (here, later) = rest.split_at(rest.iter().take_while(|c| c.0 as usize == ti).count());
+            rest = later;
+            if t.group != self.group {
+                continue;
+            }
+            let r = &self.row.trees[ti];
+            let path = &self.row.path[r.path as usize..r.path_end as usize];
+            let mut leaf = r.leaf as usize;
+            if let Some(p) = path.iter().find(|p| here.iter().any(|&(_, c)| c == p.index)) {
+                leaf = s.child(p.index as usize, !p.left);
+                while !s.nodes[leaf].is_leaf() {
+                    leaf = s.child(leaf, s.goes_left(t, self.e.comparison, leaf, &self.y));
+                }
+            }
+            m += s.nodes[leaf].value();
+        }
+        m
+    }
+}
+
 /// Per-feature buffers of one sweep, kept across sweeps.
 struct Scratch {
     diff: Vec<Vec<f64>>,
     active: Vec<Vec<i32>>,
-    bound: Vec<Vec<bool>>,
-    /// Candidates of each feature still on the row's path in the current tree, as ranges.
-    on_path: Vec<Vec<(u32, u32)>>,
-    kept: Vec<(u32, u32)>,
-    /// Features whose `on_path` the current tree narrowed.
-    touched: Vec<usize>,
-    /// The row's path through the current tree: (node, goes left).
-    path: Vec<(usize, bool)>,
+    /// How many runs of leaves start or end at each candidate (non-zero: a cell boundary).
+    bound: Vec<Vec<i32>>,
+    /// `y`'s path through the current tree: (split, its index, goes left).
+    path: Vec<(Packed, usize, bool)>,
+    /// Candidates of one feature still on the path, as ranges, and a spare.
+    ranges: Vec<(u32, u32)>,
+    narrowed: Vec<(u32, u32)>,
+    /// Whether `add` also appends to `log`.
+    recording: bool,
+    log: Vec<Update>,
 }
 
 impl Scratch {
@@ -872,52 +1419,77 @@ impl Scratch {
         Scratch {
             diff: candidates.iter().map(|c| vec![0.0; c.len() + 1]).collect(),
             active: candidates.iter().map(|c| vec![0; c.len() + 1]).collect(),
-            bound: candidates.iter().map(|c| vec![false; c.len() + 1]).collect(),
-            on_path: candidates.iter().map(|c| vec![(0, c.len() as u32)]).collect(),
-            kept: Vec::new(),
-            touched: Vec::new(),
+            bound: candidates.iter().map(|c| vec![0; c.len() + 1]).collect(),
             path: Vec::new(),
+            ranges: Vec::new(),
+            narrowed: Vec::new(),
+            recording: false,
+            log: Vec::new(),
         }
     }
 
-    fn len(&self, j: usize) -> u32 {
-        (self.diff[j].len() - 1) as u32
+    /// Candidates `a..b` of feature `f` reach a leaf `d` away from `y`'s.
+    #[inline]
+    fn add(&mut self, f: usize, a: u32, b: u32, d: f64) {
+        let (a, b) = (a as usize, b as usize);
+        self.diff[f][a] += d;
+        self.diff[f][b] -= d;
+        self.active[f][a] += 1;
+        self.active[f][b] -= 1;
+        self.bound[f][a] += 1;
+        self.bound[f][b] += 1;
+        if self.recording {
+            self.log.push(Update { feature: f as u32, a: a as u32, b: b as u32, d });
+        }
+    }
+
+    /// Moves an [`Scratch::add`] of the row's sweep by `delta`.
+    #[inline]
+    fn shift(&mut self, u: &Update, delta: f64) {
+        let f = u.feature as usize;
+        self.diff[f][u.a as usize] += delta;
+        self.diff[f][u.b as usize] -= delta;
+    }
+
+    /// Takes back an [`Scratch::add`] of the row's sweep.
+    #[inline]
+    fn undo(&mut self, u: &Update) {
+        let (f, a, b) = (u.feature as usize, u.a as usize, u.b as usize);
+        self.diff[f][a] -= u.d;
+        self.diff[f][b] += u.d;
+        self.active[f][a] -= 1;
+        self.active[f][b] += 1;
+        self.bound[f][a] -= 1;
+        self.bound[f][b] -= 1;
     }
 }
 
-/// One tree of one sweep: candidates of feature `f` that left the row's path.
+/// One tree of one sweep: candidates of feature `f` that left `y`'s path.
 struct Walk<'a> {
     searcher: &'a Searcher<'a>,
     t: &'a Tree,
     cmp: Comparison,
     y: &'a [f64],
-    /// Where this tree's nodes start in `searcher.nodes`.
-    off: usize,
+    /// The value of `y`'s leaf.
     cur_value: f64,
 }
 
 impl Walk<'_> {
-    /// Candidates `a..b` (ascending positions) of feature `f` reach `node` off the row's path.
+    /// Candidates `a..b` (ascending positions) of feature `f` reach `node` off `y`'s path.
     fn deviate(&self, node: usize, f: usize, a: u32, b: u32, s: &mut Scratch) {
-        // Child indices were validated by the loader and offset into `nodes` by `Searcher::new`.
-        let n = &self.searcher.nodes[node];
-        if n.feature == u32::MAX {
-            // Off the row's path, so never its current leaf.
-            let d = self.searcher.values[node] - self.cur_value;
-            s.diff[f][a as usize] += d;
-            s.diff[f][b as usize] -= d;
-            s.active[f][a as usize] += 1;
-            s.active[f][b as usize] -= 1;
-            s.bound[f][a as usize] = true;
-            s.bound[f][b as usize] = true;
+        // Child indices were validated by the loader and laid out by `Searcher::new`.
+        let n = self.searcher.nodes[node];
+        if n.is_leaf() {
+            // Off `y`'s path, so never its current leaf.
+            s.add(f, a, b, n.value() - self.cur_value);
             return;
         }
-        if n.feature as usize != f {
-            let left = self.searcher.goes_left(self.t, self.cmp, self.off, node, self.y);
-            return self.deviate(if left { n.left } else { n.right } as usize, f, a, b, s);
+        if n.feature() != f {
+            let left = self.searcher.goes_left(self.t, self.cmp, node, self.y);
+            return self.deviate(self.searcher.child(node, left), f, a, b, s);
         }
         for (left, ra, rb) in self.searcher.split(n, a, b) {
-            self.deviate(if left { n.left } else { n.right } as usize, f, ra, rb, s);
+            self.deviate(self.searcher.child(node, left), f, ra, rb, s);
         }
     }
 }
@@ -926,6 +1498,8 @@ impl Walk<'_> {
 /// features of a cheaper one, each re-scored on the model.
 struct Chosen<'a> {
     model: &'a Model,
+    /// For trees, the searcher that re-scores on its copy of them.
+    trees: Option<(&'a Searcher<'a>, &'a Ensemble)>,
     x: &'a [f64],
     cfg: &'a RecourseConfig,
     options: Vec<RecourseOption>,
@@ -933,8 +1507,13 @@ struct Chosen<'a> {
 }
 
 impl<'a> Chosen<'a> {
-    fn new(model: &'a Model, x: &'a [f64], cfg: &'a RecourseConfig) -> Self {
-        Chosen { model, x, cfg, options: Vec::new(), sets: Vec::new() }
+    fn new(
+        model: &'a Model,
+        trees: Option<(&'a Searcher<'a>, &'a Ensemble)>,
+        x: &'a [f64],
+        cfg: &'a RecourseConfig,
+    ) -> Self {
+        Chosen { model, trees, x, cfg, options: Vec::new(), sets: Vec::new() }
     }
 
     /// Considers the next cheapest option; `true` once `max_options` are chosen.
@@ -949,7 +1528,10 @@ impl<'a> Chosen<'a> {
         for &(j, to) in &ch {
             y[j] = to;
         }
-        let margins = self.model.predict_margin(&y)?;
+        let margins = match self.trees {
+            Some((s, e)) => s.predict(e, &y),
+            None => self.model.predict_margin(&y)?,
+        };
         let m = margins[self.cfg.output];
         debug_assert!(
             swept.is_none_or(|s| (m - s).abs() <= 1e-6 * (1.0 + m.abs())),
@@ -997,7 +1579,7 @@ fn linear_search(model: &Model, w: &[f64], x: &[f64], cfg: &RecourseConfig, marg
         found.push((cost(cfg, j, x[j], to), vec![(j, to)]));
     }
     found.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut chosen = Chosen::new(model, x, cfg);
+    let mut chosen = Chosen::new(model, None, x, cfg);
     for (c, ch) in found {
         // A linear model's margin is finite for every finite row, so re-scoring cannot fail.
         if chosen.offer(ch, c, None).unwrap_or(false) {
@@ -1189,32 +1771,108 @@ mod tests {
         assert!(compared > 0);
     }
 
+    /// The engine's golden models: XGBoost numeric and categorical, LightGBM with zero as
+    /// missing, categorical and NaN; and their rows.
+    const CASES: [(&[u8], &[u8]); 5] = [
+        (
+            include_bytes!("../tests/data/xgboost/german_binary.json"),
+            include_bytes!("../tests/data/xgboost/german_binary.golden.json"),
+        ),
+        (
+            include_bytes!("../tests/data/xgboost/synth_categorical.json"),
+            include_bytes!("../tests/data/xgboost/synth_categorical.golden.json"),
+        ),
+        (
+            include_bytes!("../tests/data/lightgbm/synth_zero.txt"),
+            include_bytes!("../tests/data/lightgbm/synth_zero.golden.json"),
+        ),
+        (
+            include_bytes!("../tests/data/lightgbm/synth_categorical.txt"),
+            include_bytes!("../tests/data/lightgbm/synth_categorical.golden.json"),
+        ),
+        (
+            include_bytes!("../tests/data/lightgbm/synth_nan.txt"),
+            include_bytes!("../tests/data/lightgbm/synth_nan.golden.json"),
+        ),
+    ];
+
     #[test]
     fn prepared_search_finds_what_rescoring_every_candidate_finds() {
-        let cases: [(&[u8], &[u8]); 5] = [
-            (
-                include_bytes!("../tests/data/xgboost/german_binary.json"),
-                include_bytes!("../tests/data/xgboost/german_binary.golden.json"),
-            ),
-            (
-                include_bytes!("../tests/data/xgboost/synth_categorical.json"),
-                include_bytes!("../tests/data/xgboost/synth_categorical.golden.json"),
-            ),
-            (
-                include_bytes!("../tests/data/lightgbm/synth_zero.txt"),
-                include_bytes!("../tests/data/lightgbm/synth_zero.golden.json"),
-            ),
-            (
-                include_bytes!("../tests/data/lightgbm/synth_categorical.txt"),
-                include_bytes!("../tests/data/lightgbm/synth_categorical.golden.json"),
-            ),
-            (
-                include_bytes!("../tests/data/lightgbm/synth_nan.txt"),
-                include_bytes!("../tests/data/lightgbm/synth_nan.golden.json"),
-            ),
-        ];
-        for (model_bytes, golden) in cases {
+        for (model_bytes, golden) in CASES {
             check(&model(model_bytes), &rows(golden)[..12]);
         }
+    }
+
+    /// The sweep of `y` (the row with `changes`) as [`Searcher::sweep_row`] leaves it for the
+    /// features not in `changes`, and those features.
+    fn sweep_afresh(s: &Searcher<'_>, e: &Ensemble, y: &[f64], skip: &[bool]) -> Scratch {
+        let mut scratch = Scratch::new(&s.candidates);
+        let mut row = Work::new(&s.candidates).row;
+        s.sweep_row(e, y, 0, skip, false, &mut scratch, &mut row);
+        scratch
+    }
+
+    /// A change set's sweep, started from the row's, leaves the differences a sweep of the
+    /// changed row from scratch leaves (the same runs, the same sums to rounding), and its
+    /// re-score is the model's margin to the bit: on every model, for change sets of one and
+    /// two features that move across thresholds on and off the row's paths.
+    #[test]
+    fn sweeps_and_rescores_from_the_row_equal_those_from_scratch() {
+        let mut compared = 0;
+        for (model_bytes, golden) in CASES {
+            let m = model(model_bytes);
+            let ModelBody::Trees(e) = &m.body else { panic!("tree models") };
+            let s = Searcher::new(&m);
+            let n = m.n_features();
+            for x in &rows(golden)[..6] {
+                let mut scratch = Scratch::new(&s.candidates);
+                let mut row = Work::new(&s.candidates).row;
+                s.sweep_row(e, x, 0, &vec![false; n], true, &mut scratch, &mut row);
+                let mut rescorer = Rescorer::new(&s, e, x, &row, 0);
+                // Every third candidate of every feature, alone and with one of the next feature.
+                let singles: Vec<(usize, f64)> =
+                    (0..n).flat_map(|j| s.candidates[j].iter().step_by(3).map(move |&v| (j, v))).collect();
+                for (i, &(k, v)) in singles.iter().enumerate() {
+                    let partner = singles.iter().skip(i * 7 % singles.len()).find(|c| c.0 != k);
+                    for changes in
+                        [vec![(k, v)], [vec![(k, v)], partner.into_iter().copied().collect()].concat()]
+                    {
+                        let mut y = x.clone();
+                        for &(j, w) in &changes {
+                            y[j] = w;
+                        }
+                        let skip: Vec<bool> = (0..n).map(|j| changes.iter().any(|c| c.0 == j)).collect();
+                        let mut changed = Vec::new();
+                        s.changed(e, x, &changes, &mut changed);
+                        s.sweep_from(e, &row, &y, 0, &skip, &changed, &mut scratch);
+                        let fresh = sweep_afresh(&s, e, &y, &skip);
+                        for j in (0..n).filter(|&j| !skip[j]) {
+                            assert_eq!(
+                                scratch.active[j], fresh.active[j],
+                                "feature {j}, changes {changes:?}"
+                            );
+                            assert_eq!(scratch.bound[j], fresh.bound[j], "feature {j}, changes {changes:?}");
+                            let (mut a, mut b) = (0.0f64, 0.0f64);
+                            for (p, (da, db)) in scratch.diff[j].iter().zip(&fresh.diff[j]).enumerate() {
+                                (a, b) = (a + da, b + db);
+                                assert!(
+                                    (a - b).abs() <= 1e-12,
+                                    "feature {j} at {p}: {a} from the row, {b} afresh"
+                                );
+                            }
+                        }
+                        let (&(j, w), base) = changes.split_last().expect("one change at least");
+                        let want = m.predict_margin(&y).expect("scores")[0];
+                        assert_eq!(
+                            rescorer.margin(base, j, w).to_bits(),
+                            want.to_bits(),
+                            "changes {changes:?}"
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 1000, "compared {compared} change sets");
     }
 }
