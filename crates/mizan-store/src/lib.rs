@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod audits;
 mod decisions;
 mod event_log;
 mod hot;
@@ -28,6 +29,9 @@ use sqlx::{AnyPool, Executor};
 use tokio::sync::Mutex;
 
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
+pub use audits::{
+    AuditInfo, AuditReport, AuditRole, AuditScope, AuditSource, Auditor, LoggedRecord, NewAudit, PublicAudit,
+};
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;
 pub use hot::{TARGET_TTL, TOKEN_TTL};
