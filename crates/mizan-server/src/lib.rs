@@ -6,6 +6,7 @@
 //! are thin: extract, check permission, call the store, render.
 #![warn(missing_docs)]
 
+pub mod audits;
 pub mod auth;
 pub mod csrf;
 pub mod demo;

@@ -7,7 +7,7 @@ use axum::routing::{get, post};
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
 use crate::routes::{
-    api, decisions, explain, obligations, provider, public, regulator, review, risk, session, verify,
+    api, audits, decisions, explain, obligations, provider, public, regulator, review, risk, session, verify,
 };
 use crate::{AppState, csrf, static_files};
 
@@ -50,6 +50,14 @@ pub fn router(state: AppState) -> Router {
                 .post(explain::models_upload)
                 .layer(DefaultBodyLimit::max(explain::MODEL_LIMIT + 64 * 1024)),
         )
+        .route(
+            "/app/systems/{id}/audits",
+            get(audits::provider_page)
+                .post(audits::provider_upload)
+                .layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
+        )
+        .route("/app/systems/{id}/audits/logged", post(audits::provider_logged))
+        .route("/app/systems/{id}/audits/{file}", get(audits::provider_report))
         .route("/app/reports", get(provider::reports))
         .route("/app/reports/{reference}", post(provider::respond))
         .route("/app/settings/tokens", get(provider::tokens).post(provider::create_token))
@@ -61,6 +69,14 @@ pub fn router(state: AppState) -> Router {
         .route("/regulator/systems/{id}/override", post(regulator::override_tier))
         .route("/regulator/systems/{id}/decisions", get(explain::regulator_decisions))
         .route("/regulator/decisions/{reference}", get(explain::regulator_decision))
+        .route(
+            "/regulator/systems/{id}/audits",
+            get(audits::regulator_page)
+                .post(audits::regulator_upload)
+                .layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
+        )
+        .route("/regulator/systems/{id}/audits/logged", post(audits::regulator_logged))
+        .route("/regulator/systems/{id}/audits/{file}", get(audits::regulator_report))
         // ethics board
         .route("/review", get(review::queue))
         .route("/review/systems/{id}", get(review::show).post(review::decide))
@@ -107,6 +123,20 @@ pub fn router(state: AppState) -> Router {
         .route("/org/systems/{id}/models", get(explain::api_models))
         .route("/regulator/decisions/{reference}/explanation", get(explain::api_regulator_explanation))
         .route("/org/decisions/{reference}", axum::routing::delete(decisions::erase))
+        .route(
+            "/org/systems/{id}/versions/{version}/audits",
+            post(audits::api_org_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
+        )
+        .route("/org/systems/{id}/versions/{version}/audits/logged", post(audits::api_org_logged))
+        .route("/org/systems/{id}/audits", get(audits::api_org_list))
+        .route("/org/systems/{id}/audits/{audit}/report", get(audits::api_org_report))
+        .route(
+            "/regulator/systems/{id}/versions/{version}/audits",
+            post(audits::api_regulator_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
+        )
+        .route("/regulator/systems/{id}/versions/{version}/audits/logged", post(audits::api_regulator_logged))
+        .route("/regulator/systems/{id}/audits", get(audits::api_regulator_list))
+        .route("/regulator/systems/{id}/audits/{audit}/report", get(audits::api_regulator_report))
         .route("/review/queue", get(review::api_queue))
         .route("/review/systems/{id}/reviews", post(review::api_decide))
         .route("/review/systems/{id}/versions/{version}", get(review::api_state))

@@ -55,6 +55,10 @@ pub struct SystemOut {
     pub updated_at: String,
     /// Human-readable page.
     pub html_url: String,
+    /// For a high-risk system: the published bias assessments (verdicts, and the sizes of
+    /// groups of at least the disclosure threshold), newest first. Absent for other tiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias_assessments: Option<Vec<crate::routes::audits::PublicAuditOut>>,
 }
 
 fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
@@ -70,6 +74,7 @@ fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
         registered_at: e.registered_at.clone(),
         updated_at: e.updated_at.clone(),
         html_url: format!("{base}/register/{}", e.public_id),
+        bias_assessments: None,
     }
 }
 
@@ -184,7 +189,9 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<SystemOut>, AppError> {
     let e = state.store.public_entry(&id).await?;
-    Ok(Json(system_out(&state.config.base_url, &e)))
+    let mut out = system_out(&state.config.base_url, &e);
+    out.bias_assessments = crate::routes::audits::public_assessments(&state, &id, &e.risk_tier).await?;
+    Ok(Json(out))
 }
 
 /// A registered version.
@@ -696,12 +703,17 @@ impl utoipa::Modify for TokenAuth {
           crate::routes::decisions::log_decisions, crate::routes::decisions::receipt_status, crate::routes::decisions::erase,
           crate::routes::verify::logs, crate::routes::verify::event_proof,
           crate::routes::explain::api_upload, crate::routes::explain::api_models, crate::routes::explain::api_explanation,
-          crate::routes::explain::api_regulator_explanation),
+          crate::routes::explain::api_regulator_explanation,
+          crate::routes::audits::api_org_upload, crate::routes::audits::api_org_logged,
+          crate::routes::audits::api_org_list, crate::routes::audits::api_org_report,
+          crate::routes::audits::api_regulator_upload, crate::routes::audits::api_regulator_logged,
+          crate::routes::audits::api_regulator_list, crate::routes::audits::api_regulator_report),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
          (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"),
          (name = "review", description = "the ethics board's independent review"),
-         (name = "decisions", description = "logged automated decisions, receipts and proofs"))
+         (name = "decisions", description = "logged automated decisions, receipts and proofs"),
+         (name = "audits", description = "fairness audits (bias assessments) of system versions"))
 )]
 pub struct ApiDoc;
 

@@ -1,6 +1,7 @@
 //! Handlers, one module per audience; `router.rs` wires them.
 
 pub mod api;
+pub mod audits;
 pub mod decisions;
 pub mod explain;
 pub mod obligations;

@@ -247,6 +247,8 @@ struct SystemPage {
     risk_complete: bool,
     impact_complete: bool,
     review: Option<mizan_store::ReviewState>,
+    audits: Vec<crate::routes::audits::AuditRow>,
+    audit_base: String,
 }
 
 fn provider_actions(p: &mizan_store::Principal, status: Status) -> Vec<String> {
@@ -293,8 +295,13 @@ async fn system_page(
     } else {
         None
     };
+    let (audits, audit_base) =
+        crate::routes::audits::system_page_list(state, ctx.lang, mizan_store::AuditScope::Org(p.scope()), id)
+            .await?;
     Ok(render(&SystemPage {
         review,
+        audits,
+        audit_base,
         fields: field_rows(ctx.lang, &view.draft),
         actions: provider_actions(p, status),
         can_write: p.can("systems:write"),

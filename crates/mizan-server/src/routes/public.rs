@@ -190,6 +190,8 @@ struct DetailPage {
     fields: Vec<FieldRow>,
     classification: Option<crate::routes::risk::ClassView>,
     impact: Option<crate::routes::risk::ImpactView>,
+    assessments: Option<Vec<crate::routes::audits::AssessmentView>>,
+    disclosure: u64,
 }
 
 /// `GET /register/{id}`: the public projection of the latest registered version.
@@ -202,12 +204,17 @@ pub async fn detail(
     let fields = field_rows(ctx.lang, &entry.record).into_iter().filter(|f| f.key != "name").collect();
     let (classification, impact) =
         crate::routes::risk::stored_views(&state, ctx.lang, None, &id, entry.version).await?;
+    let assessments = crate::routes::audits::public_assessments(&state, &id, &entry.risk_tier)
+        .await?
+        .map(|a| crate::routes::audits::assessment_views(ctx.lang, &a));
     Ok(render(&DetailPage {
         name: entry.record.text("name", ctx.lang.code()),
         fields,
         entry,
         classification,
         impact,
+        assessments,
+        disclosure: crate::audits::DISCLOSURE_MIN,
         ctx,
     }))
 }

@@ -52,6 +52,8 @@ struct SystemPage {
     impact: Option<crate::routes::risk::ImpactView>,
     can_override: bool,
     review: Option<mizan_store::ReviewState>,
+    audits: Vec<crate::routes::audits::AuditRow>,
+    audit_base: String,
 }
 
 async fn page(
@@ -82,8 +84,17 @@ async fn page(
     } else {
         None
     };
+    let (audits, audit_base) = crate::routes::audits::system_page_list(
+        state,
+        ctx.lang,
+        mizan_store::AuditScope::Regulator(scope),
+        id,
+    )
+    .await?;
     Ok(render(&SystemPage {
         review,
+        audits,
+        audit_base,
         can_override,
         fields: field_rows(ctx.lang, &record),
         ctx,

@@ -1,0 +1,850 @@
+//! Fairness audits in the platform: a decisions file, or a system's own logged decisions over
+//! a time window, turned into the engine's report, its self-contained page and the public
+//! summary. No HTTP here: `routes/audits.rs` calls these from the provider's and the
+//! regulator's pages and API.
+//!
+//! Every number comes from `mizan-fairness` (through `mizan-fairness-io`, which reads files and
+//! counts records) and every rendering from `mizan-fairness-report`; this module only chooses
+//! the settings, names the source and decides what the public may see.
+//!
+//! Logged decisions carry no true outcome, so by default they are audited as decisions alone
+//! (`GroundTruth::Absent`): selection rates, demographic parity and impact ratios, with every
+//! label-dependent number listed in the report as not computed. A provider who records the
+//! outcome in a feature (say `repaid`) can name it as the label, and then everything is
+//! computed. An uploaded file must name its label column, as `mizan audit fairness` does, so
+//! its report can be reproduced with the command line it records.
+//!
+//! The public summary keeps the verdicts (outcome and threshold, not the values, which a
+//! group too small to disclose can move) and the size of every group of at least
+//! [`DISCLOSURE_MIN`] decisions; smaller groups are only counted, and the audit's total is left
+//! out so that no small group's size can be had by subtraction.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use mizan_fairness_io::mizan_fairness::report::{self, GroundTruth, Report};
+use mizan_fairness_io::mizan_fairness::{Correction, EdgeMode, bootstrap, preset};
+use mizan_fairness_io::{ReadError, Rows, Spec};
+use mizan_fairness_report::{Document, Source};
+use mizan_store::LoggedRecord;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use crate::i18n::Lang;
+
+/// Groups with fewer decisions are never shown to the public (their size, rates and names
+/// stay in the provider's and regulator's report). A fixed platform rule rather than the
+/// preset's minimum, which is 1 for `nyc-ll144`.
+pub const DISCLOSURE_MIN: u64 = 30;
+/// Largest decisions file accepted (raw body; a form adds a little).
+pub const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
+/// The field of a logged decision that holds the decision.
+pub const DECISION: &str = "output";
+/// Format of the public summary.
+pub const SUMMARY_FORMAT: &str = "mizan.fairness.summary/1";
+/// Groups smaller than this are flagged as too small to judge (as the command line's default).
+const MIN_ROWS: u64 = 30;
+/// Groups with fewer favourable or unfavourable decisions are flagged (as the command line).
+const MIN_EVENTS: u64 = 5;
+/// Bootstrap replicates and seed (as the command line's defaults).
+const BOOTSTRAP: u32 = 1000;
+const SEED: u64 = 0;
+/// At most this many sensitive features (their intersections multiply).
+const MAX_SENSITIVE: usize = 5;
+/// Longest column or value name accepted.
+const MAX_NAME: usize = 200;
+/// Logged decisions read per page.
+pub const PAGE: i64 = 5000;
+/// Feature names remembered to list in an error.
+const MAX_SEEN: usize = 200;
+
+/// A problem with what the user sent: the field at fault and a message in either language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The form field or parameter at fault.
+    pub field: String,
+    /// Fluent key of the message (`audit-err-...`).
+    pub key: &'static str,
+    /// The message's arguments.
+    pub args: Vec<(&'static str, String)>,
+}
+
+impl InputError {
+    fn new(field: &str, key: &'static str, args: &[(&'static str, String)]) -> Self {
+        InputError { field: field.to_owned(), key, args: args.to_vec() }
+    }
+
+    /// The message in `lang`.
+    #[must_use]
+    pub fn text(&self, lang: Lang) -> String {
+        lang.t_args(self.key, &self.args)
+    }
+}
+
+impl From<InputError> for crate::error::AppError {
+    fn from(e: InputError) -> Self {
+        crate::error::AppError::BadRequest { detail: e.text(Lang::En), field: Some(e.field) }
+    }
+}
+
+/// What is audited: an uploaded file, or the system's logged decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A decisions file: label and decision are columns.
+    Upload,
+    /// Logged decisions: the decision is `output`, the rest are feature names.
+    Logged,
+}
+
+/// The columns and settings as sent (form fields, query or JSON), before checking.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct RawParams {
+    /// Column (file) or feature (logged decisions) with the true outcome. Required for a file;
+    /// for logged decisions, leave it out to audit the decisions alone.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Column with the decision (files only; logged decisions use their `output`).
+    #[serde(default)]
+    pub prediction: Option<String>,
+    /// Sensitive columns or features; groups are every combination of their values.
+    #[serde(default)]
+    pub sensitive: Vec<String>,
+    /// Control column or feature: groups are compared within each of its values.
+    #[serde(default)]
+    pub control: Option<String>,
+    /// Sample weight column or feature.
+    #[serde(default)]
+    pub weight: Option<String>,
+    /// The favourable value of label and decision; inferred for 0/1, -1/1 and true/false.
+    #[serde(default)]
+    pub pos_label: Option<String>,
+    /// A fairness standard: `pk-national`, `eu-ai-act-data-governance`, `nyc-ll144` or
+    /// `us-four-fifths`.
+    #[serde(default)]
+    pub preset: Option<String>,
+}
+
+fn list(v: &str) -> Vec<String> {
+    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+fn some(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_owned())
+}
+
+impl RawParams {
+    /// Reads form or query fields (`sensitive` comma-separated or repeated); `extra` names the
+    /// fields the caller reads itself.
+    ///
+    /// # Errors
+    /// An unknown field.
+    pub fn from_fields(fields: &[(String, String)], extra: &[&str]) -> Result<RawParams, InputError> {
+        let mut r = RawParams::default();
+        for (k, v) in fields {
+            match k.as_str() {
+                "label" => r.label = some(v),
+                "prediction" => r.prediction = some(v),
+                "sensitive" => r.sensitive.extend(list(v)),
+                "control" => r.control = some(v),
+                "weight" => r.weight = some(v),
+                "pos_label" => r.pos_label = some(v),
+                "preset" => r.preset = some(v),
+                other if extra.contains(&other) || other == "lang" => {}
+                other => {
+                    return Err(InputError::new(
+                        other,
+                        "audit-err-unknown-field",
+                        &[("field", other.to_owned())],
+                    ));
+                }
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// Checked columns and settings: what the audit runs with and records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Params {
+    /// Label column or feature (`None`: decisions only).
+    pub label: Option<String>,
+    /// Decision column (`output` for logged decisions).
+    pub prediction: String,
+    /// Sensitive columns or features.
+    pub sensitive: Vec<String>,
+    /// Control column or feature.
+    pub control: Option<String>,
+    /// Weight column or feature.
+    pub weight: Option<String>,
+    /// The favourable value, as given.
+    pub pos_label: Option<String>,
+    /// Preset name.
+    pub preset: Option<String>,
+    /// Groups below this many rows are flagged as too small to judge.
+    pub min_group_size: u64,
+    /// Groups with fewer favourable or unfavourable decisions are flagged.
+    pub min_events: u64,
+    /// Bootstrap replicates.
+    pub bootstrap: u32,
+    /// Bootstrap seed.
+    pub seed: u64,
+    /// Correction across comparisons.
+    pub correction: &'static str,
+    /// Groups below this size are left out of the public summary.
+    pub disclosure_threshold: u64,
+}
+
+fn check_name(field: &str, v: &str) -> Result<(), InputError> {
+    if v.chars().count() > MAX_NAME || v.chars().any(char::is_control) {
+        return Err(InputError::new(field, "audit-err-name", &[("max", MAX_NAME.to_string())]));
+    }
+    Ok(())
+}
+
+impl Params {
+    /// Checks `raw` for `kind`.
+    ///
+    /// # Errors
+    /// A missing label (files) or decision column, no or too many sensitive columns, a column
+    /// named twice, a name too long, an unknown preset.
+    pub fn check(raw: RawParams, kind: Kind) -> Result<Params, InputError> {
+        let prediction = match kind {
+            Kind::Logged => {
+                if raw.prediction.as_deref().is_some_and(|p| p != DECISION) {
+                    return Err(InputError::new("prediction", "audit-err-logged-prediction", &[]));
+                }
+                DECISION.to_owned()
+            }
+            Kind::Upload => raw
+                .prediction
+                .ok_or_else(|| InputError::new("prediction", "audit-err-prediction-required", &[]))?,
+        };
+        if kind == Kind::Upload && raw.label.is_none() {
+            return Err(InputError::new("label", "audit-err-label-required", &[]));
+        }
+        if raw.sensitive.is_empty() {
+            return Err(InputError::new("sensitive", "audit-err-sensitive-required", &[]));
+        }
+        if raw.sensitive.len() > MAX_SENSITIVE {
+            return Err(InputError::new(
+                "sensitive",
+                "audit-err-sensitive-many",
+                &[("max", MAX_SENSITIVE.to_string())],
+            ));
+        }
+        for (i, s) in raw.sensitive.iter().enumerate() {
+            if raw.sensitive[..i].contains(s) {
+                return Err(InputError::new("sensitive", "audit-err-twice", &[("column", s.clone())]));
+            }
+        }
+        let named = [("label", &raw.label), ("control", &raw.control), ("weight", &raw.weight)];
+        for (field, v) in named.iter().filter_map(|(f, v)| v.as_ref().map(|v| (*f, v))) {
+            check_name(field, v)?;
+        }
+        for s in &raw.sensitive {
+            check_name("sensitive", s)?;
+        }
+        check_name("prediction", &prediction)?;
+        if let Some(p) = &raw.pos_label {
+            check_name("pos_label", p)?;
+        }
+        if let Some(c) = &raw.control
+            && raw.sensitive.contains(c)
+        {
+            return Err(InputError::new("control", "audit-err-control-sensitive", &[("column", c.clone())]));
+        }
+        if let Some(p) = &raw.preset
+            && preset::find(p).is_none()
+        {
+            let names: Vec<String> = preset::builtin().iter().map(|p| format!("`{}`", p.name)).collect();
+            return Err(InputError::new(
+                "preset",
+                "audit-err-preset",
+                &[("preset", p.clone()), ("presets", names.join(", "))],
+            ));
+        }
+        Ok(Params {
+            label: raw.label,
+            prediction,
+            sensitive: raw.sensitive,
+            control: raw.control,
+            weight: raw.weight,
+            pos_label: raw.pos_label,
+            preset: raw.preset,
+            min_group_size: MIN_ROWS,
+            min_events: MIN_EVENTS,
+            bootstrap: BOOTSTRAP,
+            seed: SEED,
+            correction: Correction::Holm.name(),
+            disclosure_threshold: DISCLOSURE_MIN,
+        })
+    }
+
+    /// The reader's spec; without a label, the decision stands in for it.
+    fn spec(&self) -> Spec {
+        Spec {
+            label: self.label.clone().unwrap_or_else(|| self.prediction.clone()),
+            prediction: self.prediction.clone(),
+            sensitive: self.sensitive.clone(),
+            control: self.control.clone(),
+            weight: self.weight.clone(),
+            pos_label: self.pos_label.clone(),
+        }
+    }
+
+    /// Which field of the form named `column`.
+    fn field_of(&self, column: &str) -> &'static str {
+        if self.label.as_deref() == Some(column) {
+            "label"
+        } else if self.prediction == column {
+            "prediction"
+        } else if self.sensitive.iter().any(|s| s == column) {
+            "sensitive"
+        } else if self.control.as_deref() == Some(column) {
+            "control"
+        } else if self.weight.as_deref() == Some(column) {
+            "weight"
+        } else {
+            "file"
+        }
+    }
+
+    fn config(&self, ground_truth: GroundTruth) -> report::Config {
+        report::Config {
+            mode: EdgeMode::Honest,
+            min_rows: self.min_group_size,
+            min_events: self.min_events,
+            preset: self.preset.as_deref().and_then(preset::find),
+            correction: Correction::Holm,
+            bootstrap: bootstrap::Config {
+                replicates: self.bootstrap,
+                seed: self.seed,
+                ..bootstrap::Config::default()
+            },
+            ground_truth,
+            ..report::Config::default()
+        }
+    }
+
+    /// The parameters as stored with the audit.
+    #[must_use]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// What the engine's reader refused, as a message naming the column, row or line.
+fn read_error(e: &ReadError, p: &Params) -> InputError {
+    match e {
+        ReadError::Io { .. } => InputError::new("file", "audit-err-unreadable", &[]),
+        ReadError::Empty { .. } => InputError::new("file", "audit-err-empty", &[]),
+        ReadError::MissingColumn { column, present, .. } => InputError::new(
+            p.field_of(column),
+            "audit-err-missing-column",
+            &[("column", column.clone()), ("present", present.clone())],
+        ),
+        ReadError::Csv { line, message, .. } => InputError::new(
+            "file",
+            "audit-err-csv",
+            &[("line", line.to_string()), ("message", message.clone())],
+        ),
+        ReadError::MissingCell { column, row, value, .. }
+        | ReadError::MissingValue { column, row, value, .. } => InputError::new(
+            p.field_of(column),
+            "audit-err-missing-value",
+            &[("column", column.clone()), ("row", row.to_string()), ("value", value.clone())],
+        ),
+        ReadError::NotBinary { column, values } => InputError::new(
+            "pos_label",
+            "audit-err-not-binary",
+            &[("column", column.clone()), ("values", values.clone())],
+        ),
+        ReadError::PosLabelAbsent { pos, label, prediction } => InputError::new(
+            "pos_label",
+            "audit-err-pos-absent",
+            &[("pos", pos.clone()), ("label", label.clone()), ("prediction", prediction.clone())],
+        ),
+        ReadError::BadWeight { column, row, value } => InputError::new(
+            "weight",
+            "audit-err-weight",
+            &[("column", column.clone()), ("row", row.to_string()), ("value", value.clone())],
+        ),
+        ReadError::Columnar { format, message, .. } => InputError::new(
+            "file",
+            "audit-err-columnar",
+            &[("format", (*format).to_owned()), ("message", message.clone())],
+        ),
+        ReadError::ColumnType { column, data_type, .. } => InputError::new(
+            p.field_of(column),
+            "audit-err-column-type",
+            &[("column", column.clone()), ("type", data_type.clone())],
+        ),
+        ReadError::Engine(e) => InputError::new("file", "audit-err-engine", &[("message", e.to_string())]),
+    }
+}
+
+/// An audit ready to store.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    /// Rows audited.
+    pub rows: i64,
+    /// SHA-256 of what was audited (the file, or the logged decisions' leaf hashes).
+    pub sha256: String,
+    /// The `mizan.fairness.audit/1` document.
+    pub report_json: String,
+    /// The self-contained page.
+    pub report_html: String,
+    /// The public summary.
+    pub summary_json: String,
+}
+
+fn compute(
+    cells: &mizan_fairness_io::mizan_fairness::Cells,
+    source: Source,
+    p: &Params,
+    ground_truth: GroundTruth,
+    reproduce: &str,
+) -> Result<Computed, InputError> {
+    let built = report::build(cells, &p.config(ground_truth));
+    let sha256 = source.sha256.clone();
+    let doc = Document::new(&built, source, env!("CARGO_PKG_VERSION"), reproduce);
+    let report_json = mizan_fairness_report::json(&doc)
+        .map_err(|e| InputError::new("file", "audit-err-engine", &[("message", e.to_string())]))?;
+    Ok(Computed {
+        rows: i64::try_from(built.rows).unwrap_or(i64::MAX),
+        sha256,
+        report_html: mizan_fairness_report::html(&doc),
+        summary_json: serde_json::to_string(&PublicSummary::of(&built)).unwrap_or_default(),
+        report_json,
+    })
+}
+
+/// Quotes `s` for a POSIX shell when it needs it.
+fn sh(s: &str) -> String {
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./,:=+@%".contains(c));
+    if plain { s.to_owned() } else { format!("'{}'", s.replace('\'', r"'\''")) }
+}
+
+/// The command line that recomputes an audit of `file_name` (as `mizan audit fairness`
+/// records it).
+fn command(file_name: &str, p: &Params, pos_label: &str) -> String {
+    let mut parts = vec![
+        "mizan audit fairness".to_owned(),
+        format!("--input {}", sh(file_name)),
+        format!("--label {}", sh(p.label.as_deref().unwrap_or(&p.prediction))),
+        format!("--prediction {}", sh(&p.prediction)),
+        format!("--sensitive {}", sh(&p.sensitive.join(","))),
+    ];
+    if let Some(c) = &p.control {
+        parts.push(format!("--control {}", sh(c)));
+    }
+    if let Some(w) = &p.weight {
+        parts.push(format!("--weight {}", sh(w)));
+    }
+    parts.push(format!("--pos-label {}", sh(pos_label)));
+    if let Some(x) = &p.preset {
+        parts.push(format!("--preset {}", sh(x)));
+    }
+    parts.push(format!(
+        "--bootstrap {} --seed {} --correction {} --min-group-size {} --min-events {}",
+        p.bootstrap, p.seed, p.correction, p.min_group_size, p.min_events
+    ));
+    parts.join(" ")
+}
+
+/// Audits an uploaded decisions file (CSV, Parquet or Arrow IPC, recognised by its bytes).
+///
+/// # Errors
+/// An empty or unreadable file, a missing column (listing those present), a missing value
+/// (naming the row), labels that are not binary without a favourable value, bad weights.
+pub fn audit_file(file_name: &str, bytes: &[u8], p: &Params) -> Result<Computed, InputError> {
+    if bytes.is_empty() {
+        return Err(InputError::new("file", "audit-err-empty", &[]));
+    }
+    let loaded = mizan_fairness_io::load_bytes(Path::new(file_name), bytes, &p.spec())
+        .map_err(|e| read_error(&e, p))?;
+    let source = Source {
+        input: file_name.to_owned(),
+        sha256: loaded.sha256.clone(),
+        rows: u64::try_from(loaded.rows).unwrap_or(u64::MAX),
+        label: p.label.clone().unwrap_or_default(),
+        prediction: p.prediction.clone(),
+        pos_label: loaded.pos_label.clone(),
+        weight: p.weight.clone(),
+    };
+    let reproduce = command(file_name, p, &loaded.pos_label);
+    compute(&loaded.cells, source, p, GroundTruth::Observed, &reproduce)
+}
+
+/// Start and end of a window of logged decisions, RFC 3339 UTC to the second.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// Inclusive start.
+    pub from: String,
+    /// Exclusive end.
+    pub to: String,
+}
+
+fn moment(field: &str, v: &str, end_of_day: bool) -> Result<OffsetDateTime, InputError> {
+    let v = v.trim();
+    let bad = || InputError::new(field, "audit-err-time", &[("value", v.to_owned())]);
+    if v.is_empty() {
+        return Err(InputError::new(field, "audit-err-time-required", &[]));
+    }
+    let t = if v.len() == 10 {
+        let d = time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| bad())?;
+        let d = if end_of_day { d.next_day().ok_or_else(bad)? } else { d };
+        d.midnight().assume_utc()
+    } else {
+        OffsetDateTime::parse(v, &Rfc3339).map_err(|_| bad())?
+    };
+    t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).map_err(|_| bad())
+}
+
+impl Window {
+    /// `from` and `to` as dates (`2026-01-31`: `to` then includes that whole day) or RFC 3339
+    /// times (`to` exclusive), truncated to the second.
+    ///
+    /// # Errors
+    /// A missing or unreadable time, or `to` not after `from`.
+    pub fn parse(from: &str, to: &str) -> Result<Window, InputError> {
+        let (a, b) = (moment("from", from, false)?, moment("to", to, true)?);
+        if b <= a {
+            return Err(InputError::new("to", "audit-err-window", &[]));
+        }
+        let f = |t: OffsetDateTime| t.format(&Rfc3339).unwrap_or_default();
+        Ok(Window { from: f(a), to: f(b) })
+    }
+}
+
+/// The text of a JSON value as the audit counts it; `None` for null.
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// An audit of logged decisions, fed page by page.
+#[derive(Debug)]
+pub struct LoggedAudit {
+    params: Params,
+    name: String,
+    rows: Rows,
+    leaves: Sha256,
+    seen: BTreeSet<String>,
+    /// Each named feature, and whether any record had it.
+    named: Vec<(String, bool)>,
+    /// Values seen in the label feature (a few), and whether the favourable value was one.
+    label_values: BTreeSet<String>,
+    label_favourable: bool,
+    erased: u64,
+}
+
+impl LoggedAudit {
+    /// An audit of the decisions of `version` of `system` in `window`.
+    ///
+    /// # Errors
+    /// Only if `p` names no sensitive feature (checked before).
+    pub fn new(system: &str, version: i64, window: &Window, p: &Params) -> Result<LoggedAudit, InputError> {
+        let name = format!(
+            "logged decisions of system {system} version {version}, {} to {}",
+            window.from, window.to
+        );
+        let rows = Rows::new(&name, &p.spec()).map_err(|e| read_error(&e, p))?;
+        let named = p
+            .label
+            .iter()
+            .chain(&p.sensitive)
+            .chain(&p.control)
+            .chain(&p.weight)
+            .map(|f| (f.clone(), false))
+            .collect();
+        Ok(LoggedAudit {
+            params: p.clone(),
+            name,
+            rows,
+            leaves: Sha256::new(),
+            seen: BTreeSet::new(),
+            named,
+            label_values: BTreeSet::new(),
+            label_favourable: false,
+            erased: 0,
+        })
+    }
+
+    /// Counts one logged decision (an erased one is only counted as erased).
+    ///
+    /// # Errors
+    /// A missing decision or label (naming the row), a bad weight, or decisions that are not
+    /// binary without a favourable value.
+    pub fn push(&mut self, d: &LoggedRecord) -> Result<(), InputError> {
+        let Some(json) = &d.record_json else {
+            self.erased += 1;
+            return Ok(());
+        };
+        let record: Value = serde_json::from_str(json)
+            .map_err(|e| InputError::new("file", "audit-err-engine", &[("message", e.to_string())]))?;
+        self.leaves.update(d.leaf_hash.as_bytes());
+        self.leaves.update(b"\n");
+        let features = record.get("features").and_then(Value::as_object);
+        if let Some(f) = features {
+            for k in f.keys() {
+                if self.seen.len() < MAX_SEEN {
+                    self.seen.insert(k.clone());
+                }
+            }
+            for (name, found) in &mut self.named {
+                *found |= f.contains_key(name.as_str());
+            }
+        }
+        let feature = |name: &str| features.and_then(|f| f.get(name)).and_then(value_text);
+        let decision = record.get(DECISION).and_then(value_text);
+        let p = &self.params;
+        let label = match &p.label {
+            Some(l) => {
+                let v = feature(l);
+                if let Some(v) = &v {
+                    self.label_favourable |= p.pos_label.as_deref() == Some(v.trim());
+                    if self.label_values.len() < 6 {
+                        self.label_values.insert(v.clone());
+                    }
+                }
+                v
+            }
+            None => decision.clone(),
+        };
+        let mut values: Vec<Option<String>> = vec![label, decision];
+        values.extend(p.sensitive.iter().map(|s| feature(s)));
+        values.extend(p.control.iter().map(|c| feature(c)));
+        let weight = p.weight.as_deref().and_then(feature);
+        let refs: Vec<Option<&str>> = values.iter().map(Option::as_deref).collect();
+        self.rows.push(&refs, weight.as_deref()).map_err(|e| read_error(&e, p))
+    }
+
+    /// Decisions counted so far (erased ones aside).
+    #[must_use]
+    pub fn rows(&self) -> usize {
+        self.rows.rows()
+    }
+
+    /// Decisions in the window that were erased and so could not be audited.
+    #[must_use]
+    pub fn erased(&self) -> u64 {
+        self.erased
+    }
+
+    /// The report, once every page is in.
+    ///
+    /// # Errors
+    /// No decisions in the window, a named feature that no decision has (listing the features
+    /// seen), decisions that are not binary without a favourable value.
+    pub fn finish(self, reproduce: &str) -> Result<Computed, InputError> {
+        let p = self.params;
+        if self.rows.rows() == 0 {
+            let key =
+                if self.erased > 0 { "audit-err-no-decisions-erased" } else { "audit-err-no-decisions" };
+            return Err(InputError::new("from", key, &[("erased", self.erased.to_string())]));
+        }
+        if let Some((name, _)) = self.named.iter().find(|(_, found)| !found) {
+            let present: Vec<String> = self.seen.iter().map(|s| format!("`{s}`")).collect();
+            return Err(InputError::new(
+                p.field_of(name),
+                "audit-err-missing-feature",
+                &[("column", name.clone()), ("present", present.join(", "))],
+            ));
+        }
+        // The favourable value applies to label and decision alike; a label that never takes it
+        // would count every outcome as unfavourable.
+        if let (Some(label), Some(pos)) = (&p.label, &p.pos_label)
+            && !self.label_favourable
+        {
+            let values: Vec<String> = self.label_values.iter().map(|v| format!("`{v}`")).collect();
+            return Err(InputError::new(
+                "label",
+                "audit-err-label-values",
+                &[("column", label.clone()), ("pos", pos.clone()), ("values", values.join(", "))],
+            ));
+        }
+        let counted = self.rows.finish().map_err(|e| read_error(&e, &p))?;
+        let mut input = self.name;
+        if self.erased > 0 {
+            input.push_str(&format!(" ({} erased decisions left out)", self.erased));
+        }
+        let source = Source {
+            input,
+            sha256: hex::encode(self.leaves.finalize()),
+            rows: u64::try_from(counted.rows).unwrap_or(u64::MAX),
+            label: p.label.clone().unwrap_or_default(),
+            prediction: p.prediction.clone(),
+            pos_label: counted.pos_label.clone(),
+            weight: p.weight.clone(),
+        };
+        let truth = if p.label.is_some() { GroundTruth::Observed } else { GroundTruth::Absent };
+        compute(&counted.cells, source, &p, truth, reproduce)
+    }
+}
+
+/// The code a unit enum serializes as (`pass`, `at_most`, ...).
+fn code(v: &impl Serialize) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// One verdict as the public sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PublicVerdict {
+    /// Definition ID.
+    pub metric: String,
+    /// The preset's threshold.
+    pub threshold: f64,
+    /// `at_most` (differences) or `at_least` (ratios).
+    pub bound: String,
+    /// `pass`, `fail` or `insufficient_data`.
+    pub outcome: String,
+}
+
+/// One group large enough to disclose.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublicGroup {
+    /// Control stratum, if any.
+    pub stratum: Option<String>,
+    /// One value per sensitive feature.
+    pub group: Vec<String>,
+    /// Decisions in the group.
+    pub rows: u64,
+}
+
+/// The public summary of an audit (`mizan.fairness.summary/1`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PublicSummary {
+    /// Always `mizan.fairness.summary/1`.
+    pub format: String,
+    /// Groups with fewer decisions are not shown.
+    pub disclosure_threshold: u64,
+    /// Whether the decisions carried the true outcome (else only selection rates were compared).
+    pub labelled: bool,
+    /// Sensitive features.
+    pub sensitive: Vec<String>,
+    /// Control feature, if any.
+    pub control: Option<String>,
+    /// The preset judged against.
+    pub preset: Option<String>,
+    /// The preset's verdicts.
+    pub verdicts: Vec<PublicVerdict>,
+    /// Groups of at least `disclosure_threshold` decisions, with their sizes.
+    pub groups: Vec<PublicGroup>,
+    /// How many non-empty groups were smaller and are not shown.
+    pub suppressed_groups: u64,
+}
+
+impl PublicSummary {
+    /// What the public may see of `r`.
+    #[must_use]
+    pub fn of(r: &Report) -> PublicSummary {
+        PublicSummary {
+            format: SUMMARY_FORMAT.to_owned(),
+            disclosure_threshold: DISCLOSURE_MIN,
+            labelled: r.labelled,
+            sensitive: r.sensitive.clone(),
+            control: r.control.clone(),
+            preset: r.preset.clone(),
+            verdicts: r
+                .verdicts
+                .iter()
+                .map(|v| PublicVerdict {
+                    metric: v.metric.clone(),
+                    threshold: v.threshold,
+                    bound: code(&v.bound),
+                    outcome: code(&v.outcome),
+                })
+                .collect(),
+            groups: r
+                .groups
+                .iter()
+                .filter(|g| g.rows >= DISCLOSURE_MIN)
+                .map(|g| PublicGroup { stratum: g.stratum.clone(), group: g.group.clone(), rows: g.rows })
+                .collect(),
+            suppressed_groups: r.groups.iter().filter(|g| g.rows > 0 && g.rows < DISCLOSURE_MIN).count()
+                as u64,
+        }
+    }
+
+    /// Reads a stored summary.
+    ///
+    /// # Errors
+    /// A summary that is not valid JSON of this shape (a bug or tampering).
+    pub fn parse(json: &str) -> Result<PublicSummary, crate::error::AppError> {
+        serde_json::from_str(json)
+            .map_err(|e| crate::error::AppError::Internal(format!("stored audit summary: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_of_dates_include_the_last_day() {
+        let w = Window::parse("2026-01-01", "2026-01-31").unwrap();
+        assert_eq!(w.from, "2026-01-01T00:00:00Z");
+        assert_eq!(w.to, "2026-02-01T00:00:00Z");
+        let w = Window::parse("2026-01-01T10:00:00.75+05:00", "2026-01-01T12:00:00Z").unwrap();
+        assert_eq!(w.from, "2026-01-01T05:00:00Z");
+        assert_eq!(Window::parse("2026-01-02", "2026-01-01").unwrap_err().field, "to");
+        assert_eq!(Window::parse("yesterday", "2026-01-01").unwrap_err().field, "from");
+        assert_eq!(Window::parse("", "2026-01-01").unwrap_err().key, "audit-err-time-required");
+    }
+
+    #[test]
+    fn files_need_a_label_and_logged_decisions_do_not() {
+        let raw =
+            RawParams { prediction: Some("p".into()), sensitive: vec!["sex".into()], ..RawParams::default() };
+        assert_eq!(Params::check(raw.clone(), Kind::Upload).unwrap_err().field, "label");
+        let logged = Params::check(RawParams { prediction: None, ..raw.clone() }, Kind::Logged).unwrap();
+        assert_eq!(logged.prediction, DECISION);
+        assert_eq!(logged.spec().label, DECISION, "the decision stands in for the missing label");
+        let twice =
+            RawParams { sensitive: vec!["a".into(), "a".into()], label: Some("y".into()), ..raw.clone() };
+        assert_eq!(Params::check(twice, Kind::Upload).unwrap_err().key, "audit-err-twice");
+        let preset = RawParams { preset: Some("nope".into()), label: Some("y".into()), ..raw };
+        let e = Params::check(preset, Kind::Upload).unwrap_err();
+        assert!(e.text(Lang::En).contains("`pk-national`"), "{}", e.text(Lang::En));
+    }
+
+    #[test]
+    fn every_message_has_both_languages() {
+        let keys = |ftl: &'static str| -> BTreeSet<&'static str> {
+            ftl.lines()
+                .filter_map(|l| l.split_once(" = ").map(|(k, _)| k))
+                .filter(|k| k.starts_with("audit-"))
+                .collect()
+        };
+        let en = keys(include_str!("../locales/en/main.ftl"));
+        let ur = keys(include_str!("../locales/ur/main.ftl"));
+        assert!(en.len() > 20, "the audit messages are in the English file");
+        assert_eq!(en, ur, "the same audit messages in English and Urdu");
+        // Every key the code and templates use exists.
+        let used = [include_str!("audits.rs"), include_str!("routes/audits.rs")];
+        for src in used {
+            for k in
+                src.split('"').filter(|s| s.starts_with("audit-err-") && s.len() > 10 && !s.contains(' '))
+            {
+                assert!(en.contains(k), "{k} is used but has no message");
+            }
+        }
+        let args = [("n", "3".to_owned()), ("column", "c".to_owned())];
+        assert_eq!(
+            Lang::Ur.t_args("audit-disclosure", &args),
+            "عوامی رجسٹر پر 3 سے کم فیصلوں والے گروہ نہیں دکھائے جاتے۔"
+        );
+    }
+}

@@ -1,0 +1,831 @@
+//! Fairness audits in the platform, end to end on a real database (SQLite, or PostgreSQL when
+//! `MIZAN_TEST_DATABASE_URL` is set): an uploaded file's stored report holds the engine's very
+//! numbers, an audit of logged decisions counts exactly the decisions in its window, other
+//! organisations and the public see only what they may, bad uploads are refused clearly and
+//! store nothing, and the register shows a high-risk system's assessments without small groups,
+//! in English and Urdu.
+
+mod common;
+
+use std::path::Path;
+
+use common::{TestApp, create_draft, csrf, password, sign_in, token};
+use mizan_fairness_io::mizan_fairness::report::{self, GroundTruth};
+use mizan_fairness_io::mizan_fairness::{bootstrap, preset};
+use serde_json::{Value, json};
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+async fn json_of(res: reqwest::Response) -> Value {
+    res.json().await.expect("json body")
+}
+
+const BANK: &str = "admin@indus-bank.demo";
+const HEALTH: &str = "admin@rahbar-health.demo";
+const REGULATOR: &str = "admin@regulator.demo";
+
+/// A decisions file: `rows` per (gender, province), with one small province of `small` rows.
+fn decisions_csv(small: usize) -> String {
+    let mut out = String::from("id,gender,province,repaid,approved\n");
+    let mut i = 0usize;
+    for (province, n) in [("punjab", 90), ("sindh", 70), ("gilgit", small)] {
+        for k in 0..n {
+            i += 1;
+            let gender = if k % 3 == 0 { "female" } else { "male" };
+            let repaid = (k * 7 + i) % 10 < 7;
+            let approved = if gender == "female" { (k * 11 + i) % 10 < 5 } else { (k * 11 + i) % 10 < 7 };
+            out.push_str(&format!("{i},{gender},{province},{},{}\n", u8::from(repaid), u8::from(approved)));
+        }
+    }
+    out
+}
+
+const COLUMNS: &str = "label=repaid&prediction=approved&sensitive=gender,province&preset=pk-national";
+
+async fn upload(app: &TestApp, token: &str, path: &str, query: &str, body: Vec<u8>) -> reqwest::Response {
+    http()
+        .post(app.url(&format!("{path}?{query}")))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn audit_count(app: &TestApp, token: &str, id: &str) -> usize {
+    let list = json_of(
+        http()
+            .get(app.url(&format!("/api/v1/org/systems/{id}/audits")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    list.as_array().expect("a list").len()
+}
+
+/// A submitted system of the demo bank, and a bank token that may read, run audits and log.
+async fn bank_system(app: &TestApp, name: &str) -> (String, String) {
+    let (id, _) = common::submitted_system(app, name).await;
+    let t =
+        token(&app.store, BANK, &["systems:read", "systems:write", "audits:run", "decisions:write"]).await;
+    (id, t)
+}
+
+#[tokio::test]
+async fn an_uploaded_files_stored_report_holds_the_engines_numbers() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = bank_system(&app, "Loan approvals").await;
+    let csv = decisions_csv(12);
+    let res = upload(
+        &app,
+        &bank,
+        &format!("/api/v1/org/systems/{id}/versions/1/audits"),
+        &format!("{COLUMNS}&file_name=loans.csv"),
+        csv.clone().into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let audit = json_of(res).await;
+    assert_eq!(audit["rows"], 172);
+    assert_eq!(audit["role"], "provider");
+    assert_eq!(audit["source"]["file_name"], "loans.csv");
+    assert_eq!(audit["parameters"]["sensitive"], json!(["gender", "province"]));
+
+    // The same file through the engine and the report crate, with the settings recorded.
+    let spec = mizan_fairness_io::Spec {
+        label: "repaid".into(),
+        prediction: "approved".into(),
+        sensitive: vec!["gender".into(), "province".into()],
+        ..mizan_fairness_io::Spec::default()
+    };
+    let loaded = mizan_fairness_io::load_bytes(Path::new("loans.csv"), csv.as_bytes(), &spec).unwrap();
+    let built = report::build(
+        &loaded.cells,
+        &report::Config {
+            preset: preset::find("pk-national"),
+            bootstrap: bootstrap::Config { replicates: 1000, seed: 0, ..bootstrap::Config::default() },
+            ground_truth: GroundTruth::Observed,
+            ..report::Config::default()
+        },
+    );
+    let source = mizan_fairness_report::Source {
+        input: "loans.csv".into(),
+        sha256: loaded.sha256.clone(),
+        rows: 172,
+        label: "repaid".into(),
+        prediction: "approved".into(),
+        pos_label: "1".into(),
+        weight: None,
+    };
+    let doc = mizan_fairness_report::Document::new(&built, source, "x", "x");
+    let engine: Value = serde_json::from_str(&mizan_fairness_report::json(&doc).unwrap()).unwrap();
+
+    let stored =
+        json_of(http().get(audit["report_url"].as_str().unwrap()).bearer_auth(&bank).send().await.unwrap())
+            .await;
+    assert_eq!(stored["format"], "mizan.fairness.audit/1");
+    assert_eq!(stored["report"], engine["report"], "every count, rate, interval and verdict is the engine's");
+    assert_eq!(stored["source"]["sha256"], mizan_store::sha256_hex(csv.as_bytes()));
+    assert_eq!(stored["source"]["sha256"], audit["source"]["sha256"]);
+    assert!(
+        stored["reproduce"]
+            .as_str()
+            .unwrap()
+            .starts_with("mizan audit fairness --input loans.csv --label repaid")
+    );
+    let verdicts = stored["report"]["verdicts"].as_array().unwrap();
+    assert_eq!(audit["summary"]["verdicts"].as_array().unwrap().len(), verdicts.len());
+
+    // The same file as multipart/form-data through the API gives the same report.
+    let boundary = "mizan-test-boundary";
+    let mut body = Vec::new();
+    for (k, v) in [
+        ("label", "repaid"),
+        ("prediction", "approved"),
+        ("sensitive", "gender,province"),
+        ("preset", "pk-national"),
+    ] {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").bytes(),
+        );
+    }
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"loans.csv\"\r\nContent-Type: text/csv\r\n\r\n")
+            .bytes(),
+    );
+    body.extend(csv.bytes());
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/versions/1/audits")))
+        .bearer_auth(&bank)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let second = json_of(res).await;
+    let again =
+        json_of(http().get(second["report_url"].as_str().unwrap()).bearer_auth(&bank).send().await.unwrap())
+            .await;
+    assert_eq!(again["report"], stored["report"]);
+    assert_eq!(audit_count(&app, &bank, &id).await, 2);
+
+    // The provider's page lists both with their reports; the HTML report is the engine's
+    // self-contained page under a content policy that lets nothing load or run.
+    let c = sign_in(&app, BANK, password(BANK)).await;
+    let page = c.get(app.url(&format!("/app/systems/{id}"))).send().await.unwrap().text().await.unwrap();
+    let audit_id = audit["id"].as_str().unwrap();
+    assert!(page.contains(&format!("/app/systems/{id}/audits/{audit_id}.html")), "listed on the system page");
+    let res = c.get(app.url(&format!("/app/systems/{id}/audits/{audit_id}.html"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("sandbox") && csp.contains("default-src 'none'"), "{csp}");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<h1>Fairness audit</h1>") && html.contains("loans.csv"));
+
+    // Reports are immutable below the application.
+    assert!(app.store.try_rewrite_audits().await.is_err(), "the database refuses to change a stored audit");
+}
+
+#[tokio::test]
+async fn a_provider_runs_an_audit_through_the_page_form() {
+    let app = TestApp::start(true).await;
+    let (id, _) = bank_system(&app, "Form audits").await;
+    let c = sign_in(&app, BANK, password(BANK)).await;
+    let page = c.get(app.url(&format!("/app/systems/{id}/audits"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(r#"enctype="multipart/form-data""#) && page.contains("audits/logged"));
+    let token = csrf(&app, &c).await;
+    let form = |fields: &[(&str, &str)], file: &str| {
+        let boundary = "form-boundary-1";
+        let mut body = String::new();
+        for (k, v) in fields {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            ));
+        }
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"C:\\\\fakepath\\\\loans.csv\"\r\n\r\n{file}\r\n--{boundary}--\r\n"
+        ));
+        (format!("multipart/form-data; boundary={boundary}"), body)
+    };
+    let fields = [
+        ("csrf", token.as_str()),
+        ("version", "1"),
+        ("label", "repaid"),
+        ("prediction", "approved"),
+        ("sensitive", "gender"),
+        ("preset", "us-four-fifths"),
+    ];
+    let (ctype, body) = form(&fields, &decisions_csv(40));
+    let res = c
+        .post(app.url(&format!("/app/systems/{id}/audits")))
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with(&format!("/app/systems/{id}/audits?created=")), "{to}");
+    let page = c.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("id=\"created\"") && page.contains("file loans.csv"),
+        "the path is dropped from the name"
+    );
+
+    // A wrong column in Urdu: the form again, saying which column and which ones exist.
+    let (ctype, body) = form(
+        &[
+            ("csrf", token.as_str()),
+            ("version", "1"),
+            ("label", "repaid"),
+            ("prediction", "approved"),
+            ("sensitive", "sex"),
+        ],
+        &decisions_csv(40),
+    );
+    let res = c
+        .post(app.url(&format!("/app/systems/{id}/audits?lang=ur")))
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let page = res.text().await.unwrap();
+    assert!(page.contains(r#"lang="ur" dir="rtl""#), "the Urdu page");
+    assert!(page.contains("کالم `sex` فائل میں نہیں ملا"), "the message is in Urdu");
+    assert!(page.contains("`gender`, `province`"), "and lists the columns present");
+    // A missing CSRF token is refused before anything else.
+    let (ctype, body) = form(&[("version", "1")], "a\n");
+    let res = c
+        .post(app.url(&format!("/app/systems/{id}/audits")))
+        .header("content-type", ctype)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let t = token_with_audits(&app).await;
+    assert_eq!(audit_count(&app, &t, &id).await, 1, "only the good upload was stored");
+}
+
+async fn token_with_audits(app: &TestApp) -> String {
+    token(&app.store, BANK, &["systems:read", "audits:run"]).await
+}
+
+fn logged(key: &str, when: &str, gender: &str, approve: bool, repaid: bool) -> Value {
+    json!({
+        "idempotency_key": key,
+        "system_version": 1,
+        "model_hash": "sha256:9f2c0d6e",
+        "features": {"income": 85000, "gender": gender, "repaid": repaid},
+        "output": if approve { "approve" } else { "decline" },
+        "score": 0.5,
+        "human": {"involved": false, "by": null},
+        "decided_at": when,
+        "subject_ref": format!("applicant-{key}")
+    })
+}
+
+#[tokio::test]
+async fn an_audit_of_logged_decisions_counts_exactly_the_decisions_in_its_window() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = bank_system(&app, "Logged loan decisions").await;
+    // 12 in the window (its first second and its last), 7 just outside it on either side.
+    let mut batch = Vec::new();
+    let mut inside = Vec::new();
+    for i in 0..40 {
+        let (when, is_in) = match i % 5 {
+            0 => ("2026-03-01T00:00:00Z", true),
+            1 => ("2026-03-15T12:30:00Z", true),
+            2 => ("2026-03-31T23:59:59Z", true),
+            3 => ("2026-02-28T23:59:59Z", false),
+            _ => ("2026-04-01T00:00:00Z", false),
+        };
+        let gender = if i % 2 == 0 { "female" } else { "male" };
+        let approve = i % 3 != 0;
+        batch.push(logged(&format!("k{i}"), when, gender, approve, i % 4 != 0));
+        if is_in {
+            inside.push((gender, approve));
+        }
+    }
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(&bank)
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let receipts = json_of(res).await["receipts"].as_array().unwrap().clone();
+
+    let run = |body: Value| {
+        let (app, bank, id) = (&app, bank.clone(), id.clone());
+        async move {
+            http()
+                .post(app.url(&format!("/api/v1/org/systems/{id}/versions/1/audits/logged")))
+                .bearer_auth(&bank)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let res = run(json!({"from": "2026-03-01", "to": "2026-03-31", "sensitive": ["gender"], "pos_label": "approve", "preset": "pk-national"})).await;
+    assert_eq!(res.status(), 201);
+    let audit = json_of(res).await;
+    assert_eq!(audit["rows"], inside.len(), "exactly the decisions in the window");
+    assert_eq!(
+        audit["source"],
+        json!({"kind": "logged", "file_name": null, "sha256": null, "size_bytes": null,
+        "from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z"})
+    );
+    let report =
+        json_of(http().get(audit["report_url"].as_str().unwrap()).bearer_auth(&bank).send().await.unwrap())
+            .await;
+    let r = &report["report"];
+    assert_eq!(r["labelled"], false, "logged decisions carry no true outcome");
+    for gender in ["female", "male"] {
+        let g = r["groups"].as_array().unwrap().iter().find(|g| g["group"] == json!([gender])).unwrap();
+        let n = inside.iter().filter(|(x, _)| *x == gender).count();
+        let favourable = inside.iter().filter(|(x, a)| *x == gender && *a).count();
+        assert_eq!(g["rows"], n, "{gender}");
+        // Without labels the cells count favourable decisions as TP and the others as TN.
+        assert_eq!(g["counts"]["n"][0], favourable, "{gender}");
+        assert_eq!(g["counts"]["n"][3], n - favourable, "{gender}");
+    }
+    let unavailable: Vec<&str> =
+        r["unavailable"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert!(
+        unavailable.contains(&"fairlearn:equalized_odds_difference:between_groups:worst_case"),
+        "{unavailable:?}"
+    );
+    let eo = r["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["metric"].as_str().unwrap().contains("equalized_odds"))
+        .unwrap();
+    assert_eq!(eo["outcome"], "insufficient_data");
+    assert_eq!(report["source"]["pos_label"], "approve");
+
+    // With the outcome a feature holds, error rates are computed too.
+    let res = run(json!({"from": "2026-03-01", "to": "2026-03-31", "sensitive": ["gender"], "label": "repaid", "pos_label": "approve"})).await;
+    assert_eq!(
+        res.status(),
+        400,
+        "labels `true`/`false` and decisions `approve`/`decline` share no favourable value"
+    );
+    let body = json_of(res).await;
+    assert_eq!(body["field"], "label");
+    assert!(body["detail"].as_str().unwrap().contains("`false`, `true`"), "{body}");
+    let labelled: Vec<Value> = (0..40)
+        .map(|i| {
+            let mut d = logged(
+                &format!("l{i}"),
+                "2026-05-02T10:00:00Z",
+                ["female", "male"][i % 2],
+                i % 3 != 0,
+                false,
+            );
+            d["features"]["merited"] = json!(if i % 4 == 0 { "decline" } else { "approve" });
+            d
+        })
+        .collect();
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(&bank)
+        .json(&labelled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let res = run(json!({"from": "2026-05-01", "to": "2026-05-31", "sensitive": ["gender"], "label": "merited", "pos_label": "approve"})).await;
+    assert_eq!(res.status(), 201);
+    let audit = json_of(res).await;
+    assert_eq!(audit["rows"], 40);
+    let report =
+        json_of(http().get(audit["report_url"].as_str().unwrap()).bearer_auth(&bank).send().await.unwrap())
+            .await;
+    assert_eq!(report["report"]["labelled"], true, "a feature holding the outcome gives error rates too");
+    assert!(report["report"].get("unavailable").is_none());
+
+    // An erased decision in the window is left out, and the report says so.
+    let reference = receipts[0]["reference"].as_str().unwrap();
+    let res = http()
+        .delete(app.url(&format!("/api/v1/org/decisions/{reference}")))
+        .bearer_auth(&bank)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "erased");
+    let res = run(json!({"from": "2026-03-01T00:00:00Z", "to": "2026-04-01T00:00:00Z", "sensitive": ["gender"], "pos_label": "approve"})).await;
+    assert_eq!(res.status(), 201);
+    let audit = json_of(res).await;
+    assert_eq!(audit["rows"], inside.len() - 1);
+    let report =
+        json_of(http().get(audit["report_url"].as_str().unwrap()).bearer_auth(&bank).send().await.unwrap())
+            .await;
+    assert!(report["source"]["input"].as_str().unwrap().contains("(1 erased decisions left out)"));
+
+    // A window with no decisions, a feature no decision has, and a bad date: clear, nothing stored.
+    let before = audit_count(&app, &bank, &id).await;
+    let res = run(
+        json!({"from": "2025-01-01", "to": "2025-01-31", "sensitive": ["gender"], "pos_label": "approve"}),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert_eq!(json_of(res).await["field"], "from");
+    let res = run(
+        json!({"from": "2026-03-01", "to": "2026-03-31", "sensitive": ["province"], "pos_label": "approve"}),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    let body = json_of(res).await;
+    assert_eq!(body["field"], "sensitive");
+    assert!(body["detail"].as_str().unwrap().contains("`gender`, `income`, `repaid`"), "{body}");
+    let res = run(json!({"from": "March", "to": "2026-03-31", "sensitive": ["gender"]})).await;
+    assert_eq!(json_of(res).await["field"], "from");
+    assert_eq!(audit_count(&app, &bank, &id).await, before);
+
+    // The regulator audits the same decisions (of any system) and both see it.
+    let reg = token(&app.store, REGULATOR, &["register:queue", "audits:run"]).await;
+    let res = http()
+        .post(app.url(&format!("/api/v1/regulator/systems/{id}/versions/1/audits/logged")))
+        .bearer_auth(&reg)
+        .json(&json!({"from": "2026-03-01", "to": "2026-03-31", "sensitive": ["gender"], "pos_label": "approve"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let regulator_audit = json_of(res).await;
+    assert_eq!(regulator_audit["role"], "regulator");
+    assert_eq!(regulator_audit["rows"], inside.len() - 1);
+    let listed = json_of(
+        http()
+            .get(app.url(&format!("/api/v1/org/systems/{id}/audits")))
+            .bearer_auth(&bank)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        listed.as_array().unwrap().iter().any(|a| a["role"] == "regulator"),
+        "the provider sees the regulator's audit"
+    );
+}
+
+#[tokio::test]
+async fn other_organisations_and_the_public_see_only_what_they_may() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = bank_system(&app, "Tenant fenced audits").await;
+    let res = upload(
+        &app,
+        &bank,
+        &format!("/api/v1/org/systems/{id}/versions/1/audits"),
+        COLUMNS,
+        decisions_csv(40).into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let audit = json_of(res).await;
+    let audit_id = audit["id"].as_str().unwrap();
+
+    // Another provider: not found, whatever it asks; nothing is created.
+    let health = token(&app.store, HEALTH, &["systems:read", "audits:run"]).await;
+    let res = upload(
+        &app,
+        &health,
+        &format!("/api/v1/org/systems/{id}/versions/1/audits"),
+        COLUMNS,
+        decisions_csv(40).into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 404);
+    for path in [
+        format!("/api/v1/org/systems/{id}/audits"),
+        format!("/api/v1/org/systems/{id}/audits/{audit_id}/report"),
+    ] {
+        let res = http().get(app.url(&path)).bearer_auth(&health).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/versions/1/audits/logged")))
+        .bearer_auth(&health)
+        .json(&json!({"from": "2026-01-01", "to": "2026-01-31", "sensitive": ["gender"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let c = sign_in(&app, HEALTH, password(HEALTH)).await;
+    for path in [format!("/app/systems/{id}/audits"), format!("/app/systems/{id}/audits/{audit_id}.html")] {
+        assert_eq!(c.get(app.url(&path)).send().await.unwrap().status(), 404, "{path}");
+    }
+    // Nor through the regulator's door.
+    let res = http()
+        .get(app.url(&format!("/api/v1/regulator/systems/{id}/audits")))
+        .bearer_auth(&health)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // The bank's own token without `audits:run` may read but not run.
+    let reader = token(&app.store, BANK, &["systems:read"]).await;
+    let res = upload(
+        &app,
+        &reader,
+        &format!("/api/v1/org/systems/{id}/versions/1/audits"),
+        COLUMNS,
+        decisions_csv(40).into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(json_of(res).await["detail"], "this needs the `audits:run` permission");
+    assert_eq!(audit_count(&app, &bank, &id).await, 1);
+
+    // The public: a submitted system is not on the register at all.
+    assert_eq!(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap().status(), 404);
+    assert_eq!(app.store.public_audits(&id).await.unwrap().len(), 0);
+    let page = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+
+    // A registered system that is not high-risk shows no assessments, even with one stored.
+    let reg = token(&app.store, REGULATOR, &["register:queue", "register:transition", "audits:run"]).await;
+    for to in ["under_review", "registered"] {
+        let res = http()
+            .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
+            .bearer_auth(&reg)
+            .json(&json!({"to": to, "reason": "ok"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{to}");
+    }
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    assert_ne!(public["risk_tier"], "high");
+    assert!(public.get("bias_assessments").is_none(), "{public}");
+    let page = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("bias-assessments"));
+}
+
+/// A registered high-risk system of the bank (three approvals at impact level IV).
+async fn registered_high_risk(app: &TestApp, bank: &str, name: &str) -> String {
+    let writer = token(&app.store, BANK, &["systems:read", "systems:write", "systems:submit"]).await;
+    let id = create_draft(app, &writer, name).await;
+    for (path, body) in
+        [("risk-answers", common::high_risk_answers()), ("impact-answers", common::highest_impact())]
+    {
+        let res = http()
+            .put(app.url(&format!("/api/v1/org/systems/{id}/{path}")))
+            .bearer_auth(&writer)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&writer)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    common::approve(app, &id, 1, 3).await;
+    let reg = token(&app.store, REGULATOR, &["register:queue", "register:transition"]).await;
+    let res = http()
+        .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
+        .bearer_auth(&reg)
+        .json(&json!({"to": "registered", "reason": "complete"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let _ = bank;
+    id
+}
+
+#[tokio::test]
+async fn the_register_shows_a_high_risk_systems_assessments_without_small_groups() {
+    let app = TestApp::start(true).await;
+    let bank = token_with_audits(&app).await;
+    let id = registered_high_risk(&app, &bank, "Public credit scoring").await;
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    assert_eq!(public["risk_tier"], "high");
+    assert_eq!(public["bias_assessments"], json!([]), "a high-risk system lists its assessments, none yet");
+
+    let res = upload(
+        &app,
+        &bank,
+        &format!("/api/v1/org/systems/{id}/versions/1/audits"),
+        &format!("{COLUMNS}&file_name=internal-q1.csv"),
+        decisions_csv(12).into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let audit = json_of(res).await;
+    let groups =
+        json_of(http().get(audit["report_url"].as_str().unwrap()).bearer_auth(&bank).send().await.unwrap())
+            .await["report"]["groups"]
+            .clone();
+    let sizes: Vec<(String, u64)> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(" × "),
+                g["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let (shown, hidden): (Vec<_>, Vec<_>) = sizes.iter().filter(|(_, n)| *n > 0).partition(|(_, n)| *n >= 30);
+    assert!(
+        !shown.is_empty() && !hidden.is_empty(),
+        "the file has groups on both sides of the threshold: {sizes:?}"
+    );
+
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    let a = &public["bias_assessments"][0];
+    assert_eq!(a["run_by"], "provider");
+    assert_eq!(a["source"], "upload");
+    assert_eq!(a["file_sha256"], audit["source"]["sha256"]);
+    assert!(
+        a.get("file_name").is_none() && !public.to_string().contains("internal-q1.csv"),
+        "no file names in public"
+    );
+    assert_eq!(a["summary"]["disclosure_threshold"], 30);
+    assert_eq!(a["summary"]["suppressed_groups"], hidden.len());
+    let listed: Vec<(String, u64)> = a["summary"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(" × "),
+                g["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, shown.iter().map(|(g, n)| (g.clone(), *n)).collect::<Vec<_>>());
+    assert_eq!(a["summary"]["verdicts"].as_array().unwrap().len(), 3, "pk-national has three rules");
+    assert!(
+        a["summary"]["verdicts"][0].get("value").is_none(),
+        "outcomes, not values a small group could move"
+    );
+    assert!(!public.to_string().contains("gilgit"), "no small group is named");
+
+    let page = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"bias-assessments\"") && page.contains("Bias assessments"));
+    assert!(page.contains("groups with fewer than 30 decisions are not shown"));
+    for (g, n) in &shown {
+        assert!(page.contains(&format!("<bdi>{g}</bdi></td><td>{n}</td>")), "{g} {n}");
+    }
+    assert!(!page.contains("gilgit"), "small groups are hidden");
+    assert!(page.contains(&format!("{} smaller groups are not shown", hidden.len())));
+    assert!(page.contains("pk-national") && page.contains("run by the provider"));
+
+    let ur =
+        http().get(app.url(&format!("/register/{id}?lang=ur"))).send().await.unwrap().text().await.unwrap();
+    assert!(ur.contains(r#"<html lang="ur" dir="rtl">"#), "the Urdu page is right to left");
+    let section = &ur[ur.find("id=\"bias-assessments\"").expect("the section")..];
+    assert!(section.contains("تعصب کے جائزے") && section.contains("فراہم کنندہ نے چلایا"), "in Urdu");
+    assert!(!section.contains("gilgit"));
+
+    // An audit of a version that was never registered stays private.
+    let writer = token(&app.store, BANK, &["systems:read", "systems:write", "systems:submit"]).await;
+    let mut r2 = common::record("Public credit scoring");
+    r2["purpose"] = json!("second version");
+    let res = http()
+        .put(app.url(&format!("/api/v1/org/systems/{id}")))
+        .bearer_auth(&writer)
+        .json(&r2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&writer)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = upload(
+        &app,
+        &bank,
+        &format!("/api/v1/org/systems/{id}/versions/2/audits"),
+        COLUMNS,
+        decisions_csv(40).into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    assert_eq!(
+        public["bias_assessments"].as_array().unwrap().len(),
+        1,
+        "only the registered version's audit"
+    );
+    assert_eq!(audit_count(&app, &bank, &id).await, 2, "the provider sees both");
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_clearly_and_store_nothing() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = bank_system(&app, "Refused uploads").await;
+    let path = format!("/api/v1/org/systems/{id}/versions/1/audits");
+    let check = |res: reqwest::Response, status: u16, field: &'static str, says: &'static [&'static str]| async move {
+        assert_eq!(res.status(), status, "{field}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let body = json_of(res).await;
+        assert_eq!(body["field"], field, "{body}");
+        for s in says {
+            assert!(body["detail"].as_str().unwrap().contains(s), "{s}: {body}");
+        }
+    };
+    // A missing column lists the columns present.
+    let res = upload(
+        &app,
+        &bank,
+        &path,
+        "label=repaid&prediction=approved&sensitive=sex",
+        decisions_csv(40).into_bytes(),
+    )
+    .await;
+    check(
+        res,
+        400,
+        "sensitive",
+        &["column `sex` not found", "`id`, `gender`, `province`, `repaid`, `approved`"],
+    )
+    .await;
+    // A label that is not binary, without a favourable value.
+    let res = upload(
+        &app,
+        &bank,
+        &path,
+        "label=province&prediction=approved&sensitive=gender",
+        decisions_csv(40).into_bytes(),
+    )
+    .await;
+    check(res, 400, "pos_label", &["cannot tell the favourable value", "`province`"]).await;
+    // A decision missing in a row names the row.
+    let holes = "repaid,approved,gender\n1,1,f\n0,,m\n".as_bytes().to_vec();
+    let res = upload(&app, &bank, &path, "label=repaid&prediction=approved&sensitive=gender", holes).await;
+    check(res, 400, "prediction", &["column `approved`", "data row 2"]).await;
+    // An empty file, and a header with no rows.
+    let res = upload(&app, &bank, &path, COLUMNS, Vec::new()).await;
+    check(res, 400, "file", &["no data rows"]).await;
+    let res = upload(&app, &bank, &path, COLUMNS, b"id,gender,province,repaid,approved\n".to_vec()).await;
+    check(res, 400, "file", &["no data rows"]).await;
+    // Parquet that is not.
+    let res = upload(&app, &bank, &path, COLUMNS, b"PAR1 this is not parquet".to_vec()).await;
+    check(res, 400, "file", &["Parquet"]).await;
+    // Bad settings.
+    let res =
+        upload(&app, &bank, &path, "prediction=approved&sensitive=gender", decisions_csv(40).into_bytes())
+            .await;
+    check(res, 400, "label", &["true outcome"]).await;
+    let res = upload(&app, &bank, &path, &format!("{COLUMNS}x"), decisions_csv(40).into_bytes()).await;
+    check(res, 400, "preset", &["unknown standard `pk-nationalx`", "`us-four-fifths`"]).await;
+    let res = upload(
+        &app,
+        &bank,
+        &format!("/api/v1/org/systems/{id}/versions/9/audits"),
+        COLUMNS,
+        decisions_csv(40).into_bytes(),
+    )
+    .await;
+    assert_eq!(res.status(), 404, "no version 9");
+    // Larger than the limit: refused before it is read.
+    let mut big = decisions_csv(40).into_bytes();
+    big.resize(mizan_server::audits::UPLOAD_LIMIT + 64 * 1024 + 1, b'\n');
+    let res = upload(&app, &bank, &path, COLUMNS, big).await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert_eq!(audit_count(&app, &bank, &id).await, 0, "nothing was stored");
+}
