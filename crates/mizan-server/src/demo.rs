@@ -587,6 +587,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
             }
         }
     }
+    seed_audits(store).await?;
     Ok(true)
 }
 
@@ -783,4 +784,103 @@ fn demo_decision(
         "decided_at": when.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
         "subject_ref": format!("demo-applicant-{i:03}"),
     }))
+}
+
+/// The demo system with a stored bias assessment (high-risk and registered, so the summary
+/// shows on the public register).
+const AUDIT_SYSTEM: (&str, &str, &str) =
+    ("demo-indus-bank", "admin@indus-bank.demo", "Personal loan credit scoring");
+
+/// A bias assessment of the personal-loan system, run by the bank on a generated file of past
+/// applications (whether each loan was repaid, whether it was approved, gender, province and
+/// age band), judged against the national preset. One province is small on purpose, so the
+/// register shows a group left out below the disclosure threshold. Does nothing when the
+/// system already has an assessment.
+///
+/// # Errors
+/// Store errors.
+pub async fn seed_audits(store: &Store) -> Result<(), StoreError> {
+    let (slug, email, name) = AUDIT_SYSTEM;
+    let org = store.org_by_slug(slug).await?;
+    let Some(system) =
+        store.org_systems(OrgScope::new(org.id)).await?.into_iter().find(|s| s.name_en == name && s.is_demo)
+    else {
+        return Ok(());
+    };
+    let scope = mizan_store::AuditScope::Org(OrgScope::new(org.id));
+    if !store.audits(scope, &system.public_id).await?.is_empty() || system.latest_version == 0 {
+        return Ok(());
+    }
+    let user = store.user_for_login(email).await?.map(|(u, _)| u);
+    let by = mizan_store::Auditor::provider(&mizan_store::Principal {
+        user,
+        org,
+        roles: vec!["provider-admin".into()],
+        permissions: Default::default(),
+        via_token: false,
+    });
+    let raw = crate::audits::RawParams {
+        label: Some("repaid".into()),
+        prediction: Some("approved".into()),
+        sensitive: vec!["gender".into(), "province".into()],
+        pos_label: Some("1".into()),
+        preset: Some("pk-national".into()),
+        ..crate::audits::RawParams::default()
+    };
+    let params = crate::audits::Params::check(raw, crate::audits::Kind::Upload)
+        .map_err(|e| StoreError::Conflict(e.text(crate::i18n::Lang::En)))?;
+    let p = params.clone();
+    let computed = tokio::task::spawn_blocking(move || {
+        crate::audits::audit_file("demo-loan-applications-2025.csv", demo_applications().as_bytes(), &p)
+    })
+    .await
+    .map_err(|e| StoreError::Conflict(e.to_string()))?
+    .map_err(|e| StoreError::Conflict(e.text(crate::i18n::Lang::En)))?;
+    let csv_len = i64::try_from(demo_applications().len()).unwrap_or(i64::MAX);
+    let new = mizan_store::NewAudit {
+        version: system.latest_version,
+        source: mizan_store::AuditSource::Upload {
+            file_name: "demo-loan-applications-2025.csv".into(),
+            sha256: computed.sha256,
+            size_bytes: csv_len,
+        },
+        rows: computed.rows,
+        preset: "pk-national".into(),
+        parameters_json: params.to_json(),
+        report_json: computed.report_json,
+        report_html: computed.report_html,
+        summary_json: computed.summary_json,
+    };
+    store.insert_audit(&by, &system.public_id, &new).await?;
+    Ok(())
+}
+
+/// 1,200 generated loan applications: the same every time, so the demo report is too.
+fn demo_applications() -> String {
+    const PROVINCES: [(&str, usize); 5] = [
+        ("Punjab", 520),
+        ("Sindh", 330),
+        ("Khyber Pakhtunkhwa", 210),
+        ("Balochistan", 118),
+        ("Gilgit-Baltistan", 22),
+    ];
+    let mut out = String::from("applicant,gender,province,age_band,repaid,approved\n");
+    let mut i = 0usize;
+    for (province, n) in PROVINCES {
+        for k in 0..n {
+            i += 1;
+            let gender = if (k * 7 + i) % 5 < 2 { "female" } else { "male" };
+            let age = ["18-29", "30-44", "45-59", "60+"][(k * 3 + i / 7) % 4];
+            // About 70 % repay; approvals follow repayment, a little less often for women.
+            let repaid = (k * 13 + i * 7) % 10 < 7;
+            let roll = (k * 31 + i * 17) % 100;
+            let approved = if repaid { roll < if gender == "female" { 74 } else { 82 } } else { roll < 18 };
+            out.push_str(&format!(
+                "A{i:05},{gender},{province},{age},{},{}\n",
+                u8::from(repaid),
+                u8::from(approved)
+            ));
+        }
+    }
+    out
 }

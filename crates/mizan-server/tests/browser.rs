@@ -8,6 +8,8 @@
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use common::browser::Browser;
 use thirtyfour::prelude::*;
 
@@ -208,5 +210,67 @@ async fn a_reviewer_approves_in_urdu_and_the_regulator_sees_it() {
     b.open(&format!("/regulator/systems/{id}")).await;
     b.expect_text("section.review-state", "ڈاکٹر ہر فوری کیس").await;
     b.check_a11y("regulator-review-state").await;
+    b.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bias_assessments_read_and_run_in_both_languages() {
+    let mut b = Browser::start().await;
+    // The demo's high-risk personal-loan system carries a stored assessment.
+    let query =
+        mizan_store::PublicQuery { q: "personal loan".into(), page: 1, per_page: 10, ..Default::default() };
+    let entry = b.app.store.public_list(&query).await.expect("register").entries.remove(0);
+    assert_eq!(entry.risk_tier, "high");
+    let id = entry.public_id;
+    b.open(&format!("/register/{id}")).await;
+    b.expect_text("section#bias-assessments", "Bias assessments").await;
+    b.expect_text("section#bias-assessments p.suppressed", "smaller groups are not shown").await;
+    b.check_a11y("register-bias-assessments").await;
+    b.open(&format!("/register/{id}?lang=ur")).await;
+    b.expect_text("section#bias-assessments h2", "تعصب کے جائزے").await;
+    b.check_a11y("register-bias-assessments-ur").await;
+
+    b.sign_in("admin@indus-bank.demo").await;
+    b.open(&format!("/app/systems/{id}")).await;
+    b.expect_text("section.audits", "demo-loan-applications-2025.csv").await;
+    b.check_a11y("app-system-audits").await;
+    // The stored report is served sandboxed (no script runs in it, axe's neither), so axe reads
+    // the very same bytes from a data: URL.
+    let href = b.driver.query(By::Css("section.audits a[href$='.html']")).first().await.expect("link");
+    let href = href.attr("href").await.expect("href").expect("a report link");
+    let cookies = b.driver.get_all_cookies().await.expect("cookies");
+    let cookie = cookies.iter().map(|c| format!("{}={}", c.name, c.value)).collect::<Vec<_>>().join("; ");
+    let res =
+        reqwest::Client::new().get(b.app.url(&href)).header("cookie", cookie).send().await.expect("report");
+    let html = res.text().await.expect("report body");
+    b.driver.goto(format!("data:text/html;base64,{}", B64.encode(&html))).await.expect("report");
+    b.expect_text("h1", "Fairness audit").await;
+    b.check_a11y("audit-report").await;
+    b.open(&format!("/app/systems/{id}/audits")).await;
+    b.check_a11y("audits").await;
+    // A refused run shows the form again with the reason, in Urdu.
+    b.click("a.lang-switch").await;
+    b.expect_text("h1", "تعصب کے جائزے").await;
+    // Date inputs take keystrokes in the browser's locale; set their values directly.
+    b.driver
+        .execute(
+            "document.querySelector('#lg-from').value = '2020-01-01'; \
+             document.querySelector('#lg-to').value = '2020-01-31';",
+            vec![],
+        )
+        .await
+        .expect("dates");
+    b.fill("#lg-sensitive", "gender").await;
+    b.fill("#lg-pos", "approve").await;
+    b.click("form[action$='/audits/logged'] button[type=submit]").await;
+    b.expect_text("#audit-error", "اس مدت میں اس ورژن کا کوئی درج شدہ فیصلہ نہیں").await;
+    b.check_a11y("audits-error-ur").await;
+
+    b.sign_in("admin@regulator.demo").await;
+    b.open(&format!("/regulator/systems/{id}")).await;
+    b.expect_text("section.audits", "run by the provider").await;
+    b.check_a11y("regulator-system-audits").await;
+    b.open(&format!("/regulator/systems/{id}/audits")).await;
+    b.check_a11y("regulator-audits").await;
     b.quit().await;
 }

@@ -76,3 +76,62 @@ async fn row_level_security_fences_each_organisation() {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
     }
 }
+
+/// Audits are fenced like every tenant table: inside another organisation's fence the demo
+/// bank's stored audit is invisible and cannot be written, and no one may change it.
+#[tokio::test]
+async fn row_level_security_fences_audits() {
+    assert_eq!(
+        mizan_test::TestDb::backend_name(),
+        "postgres",
+        "set MIZAN_TEST_DATABASE_URL to run this test"
+    );
+    let app = TestApp::start(true).await;
+    let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
+    let health = app.store.org_by_slug("demo-rahbar-health").await.unwrap().id;
+    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    let role = format!("mizan_probe_{:08x}", rand::random::<u32>());
+    for sql in [
+        format!("CREATE ROLE {role} NOLOGIN"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT EXECUTE ON FUNCTION mizan_fenced_org() TO {role}"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+    }
+    let count = |org: i64| {
+        format!(
+            "SELECT COUNT(*) AS n FROM audits a JOIN systems s ON s.id = a.system_id WHERE s.org_id = {org}"
+        )
+    };
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {role}"))).execute(&mut *tx).await.unwrap();
+    let unfenced: i64 =
+        sqlx::query(sqlx::AssertSqlSafe(count(bank))).fetch_one(&mut *tx).await.unwrap().get("n");
+    sqlx::query("SELECT set_config('mizan.org_id', $1, true)")
+        .bind(health.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let fenced: i64 =
+        sqlx::query(sqlx::AssertSqlSafe(count(bank))).fetch_one(&mut *tx).await.unwrap().get("n");
+    assert!(unfenced > 0, "the demo bank has a stored audit");
+    assert_eq!(fenced, 0, "another organisation's audits are invisible inside its fence");
+    let copied = sqlx::query(
+        "INSERT INTO audits (public_id, system_id, version, run_by_name, run_by_org_id, run_by_role, source, \
+         file_name, file_sha256, file_size, rows_audited, preset, parameters_json, report_json, report_html, \
+         summary_json, created_at) \
+         SELECT 'probe00001', s.id, 1, 'probe', $1, 'provider', 'upload', 'x', 'x', 1, 1, '', '{}', '{}', '', '{}', '' \
+         FROM systems s WHERE s.org_id = $2 LIMIT 1",
+    )
+    .bind(health)
+    .bind(bank)
+    .execute(&mut *tx)
+    .await;
+    assert!(copied.is_err() || copied.unwrap().rows_affected() == 0, "nor written for it");
+    tx.rollback().await.unwrap();
+    let rewrite = sqlx::query("DELETE FROM audits").execute(&mut conn).await;
+    assert!(rewrite.is_err(), "audits are append-only");
+    for sql in [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+    }
+}
