@@ -7,6 +7,8 @@
 //! are themselves rounded. Interventional TreeSHAP enumerates, per background row, the paths on
 //! which the row and the background disagree and weights each leaf by the Shapley kernel.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::ExplainError;
@@ -157,7 +159,7 @@ pub fn explain(
 /// path, zero fractions, expected values) is computed once here. An `Explainer` is `Sync`:
 /// explain rows in parallel by sharing one.
 pub struct Explainer {
-    model: Model,
+    model: Arc<Model>,
     prepared: Option<Prepared>,
 }
 
@@ -165,6 +167,13 @@ impl Explainer {
     /// Prepares `model`.
     #[must_use]
     pub fn new(model: Model) -> Self {
+        Explainer::shared(Arc::new(model))
+    }
+
+    /// Prepares `model`, kept shared: an explainer to hold beside others that use it (such as
+    /// a [`Searcher`](crate::recourse::Searcher)).
+    #[must_use]
+    pub fn shared(model: Arc<Model>) -> Self {
         let prepared = match &model.body {
             ModelBody::Trees(e) => Some(Prepared::new(&model, e)),
             ModelBody::Linear(_) => None,
