@@ -64,6 +64,8 @@ pub struct AppState {
     pub intake: Arc<intake::Intake>,
     /// Uploaded model files.
     pub models: Arc<models::ModelFiles>,
+    /// Models prepared for explanations, by hash.
+    pub prepared: Arc<explain::PreparedModels>,
 }
 
 impl AppState {
@@ -83,6 +85,7 @@ impl AppState {
             intake,
             ledger,
             models: Arc::new(models),
+            prepared: Arc::new(explain::PreparedModels::new(explain::PREPARED_MODELS)),
         })
     }
 }

@@ -1,17 +1,23 @@
 //! Models and explanations end to end: a provider uploads a model for a system version (bad
 //! files and other organisations' systems are refused with nothing kept), logged decisions that
 //! name it are explained on demand with numbers equal to `mizan-explain` run directly, the
-//! explanation is stored once and reused, recourse honours immutable features, and the citizen's
-//! page reads it in English and Urdu.
+//! explanation is stored once and reused, recourse honours immutable features, prepared models
+//! are kept by hash and never mistaken for one another, and the citizen's page reads it in
+//! English and Urdu.
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{TestApp, csrf, password, sign_in, token};
+use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig};
+use mizan_server::explain::{ExplanationDoc, PreparedModel, PreparedModels, explain_decision};
 use mizan_store::OrgScope;
 use serde_json::{Value, json};
 
 const XGB: &[u8] = include_bytes!("../../mizan-explain/examples/german_xgboost.json");
 const LOGISTIC: &[u8] = include_bytes!("../../mizan-explain/examples/german_logistic.json");
+const LIGHTGBM: &[u8] = include_bytes!("../../mizan-explain/examples/german_lightgbm.txt");
 const APPLICANTS: &str = include_str!("../../mizan-explain/examples/german_applicants.csv");
 
 fn http() -> reqwest::Client {
@@ -313,6 +319,145 @@ async fn linear_recourse_honours_bounds_and_immutable_features() {
             }
         }
     }
+}
+
+/// Withdraws the submitted system `id`, changes its record and submits it again: version 2.
+async fn second_version(app: &TestApp, id: &str, token: &str) {
+    let transition = |to: &'static str| {
+        http()
+            .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+            .bearer_auth(token)
+            .json(&json!({ "to": to }))
+            .send()
+    };
+    assert_eq!(transition("draft").await.unwrap().status(), 200);
+    let mut record = common::record("German credit scoring");
+    record["purpose"] = json!("second version, with a LightGBM model");
+    let res = http()
+        .put(app.url(&format!("/api/v1/org/systems/{id}")))
+        .bearer_auth(token)
+        .json(&record)
+        .send()
+        .await;
+    assert_eq!(res.unwrap().status(), 200);
+    assert_eq!(transition("submitted").await.unwrap().status(), 200);
+}
+
+/// `mizan-explain` run directly (nothing prepared beforehand) on the decision's features, with
+/// the constraints the document says it used: its SHAP values and recourse must be the
+/// document's, to the bit.
+fn assert_engine_agrees(doc: &ExplanationDoc, bytes: &[u8], features: &serde_json::Map<String, Value>) {
+    let model = mizan_explain::load_model(bytes).unwrap();
+    let x: Vec<f64> = model.feature_names.iter().map(|n| features[n].as_f64().unwrap()).collect();
+    let direct = mizan_explain::shap::explain(&model, &doc.model.sha256, &x, 0).unwrap();
+    assert_eq!(doc.features.iter().map(|f| f.phi).collect::<Vec<_>>(), direct.phi, "φ of {}", doc.reference);
+    assert_eq!((doc.phi0, doc.margin), (direct.phi0, direct.margin));
+    let config = RecourseConfig {
+        output: 0,
+        favourable: if doc.favourable.side == "high" {
+            Favourable::Above(doc.favourable.threshold)
+        } else {
+            Favourable::Below(doc.favourable.threshold)
+        },
+        directions: doc
+            .features
+            .iter()
+            .map(|f| if f.immutable { Direction::Immutable } else { Direction::Any })
+            .collect(),
+        bounds: doc
+            .features
+            .iter()
+            .map(|f| f.bounds.map_or((f64::NEG_INFINITY, f64::INFINITY), |[lo, hi]| (lo, hi)))
+            .collect(),
+        mads: doc.features.iter().map(|f| f.scale).collect(),
+        max_options: mizan_server::explain::MAX_OPTIONS,
+        max_changes: mizan_server::explain::MAX_CHANGES,
+    };
+    match mizan_explain::recourse::search(&model, &x, &config).unwrap() {
+        Recourse::AlreadyFavourable => assert_eq!(doc.recourse.status, "already_favourable"),
+        Recourse::NoneWithinConstraints { searched } => assert_eq!(doc.recourse.searched, Some(searched)),
+        Recourse::Options(options) => {
+            let got: Vec<_> = doc
+                .recourse
+                .options
+                .iter()
+                .map(|o| {
+                    (o.cost, o.margin, o.changes.iter().map(|c| (c.name.clone(), c.to)).collect::<Vec<_>>())
+                })
+                .collect();
+            let want: Vec<_> = options
+                .iter()
+                .map(|o| {
+                    (o.cost, o.margin, o.changes.iter().map(|c| (c.name.clone(), c.to)).collect::<Vec<_>>())
+                })
+                .collect();
+            assert_eq!(got, want, "recourse of {}", doc.reference);
+        }
+    }
+}
+
+/// Explanations come from prepared models kept by model hash. Two decisions of one model share
+/// one prepared model and get exactly what the engine gives when run directly; a different
+/// model uploaded for the next version is kept beside it and never mistaken for it, though the
+/// applicants are the same; and past its capacity the cache drops the least recently used.
+#[tokio::test]
+async fn prepared_models_are_kept_by_hash_and_never_confused() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    assert_eq!(upload(&app, &bank, &id, 1, "immutable=age,sex", XGB).await.status(), 201);
+    let xgb = mizan_explain::model_hash(XGB);
+    let rows = &applicants()[1..3];
+    let v1 = log(&app, &id, &bank, &[decision("k-1", &xgb, &rows[0]), decision("k-2", &xgb, &rows[1])]).await;
+    second_version(&app, &id, &bank).await;
+    assert_eq!(upload(&app, &bank, &id, 2, "immutable=age,sex", LIGHTGBM).await.status(), 201);
+    let lgb = mizan_explain::model_hash(LIGHTGBM);
+    let mut items = vec![decision("k-3", &lgb, &rows[0]), decision("k-4", &lgb, &rows[1])];
+    for item in &mut items {
+        item["system_version"] = json!(2);
+    }
+    let v2 = log(&app, &id, &bank, &items).await;
+
+    let cache = PreparedModels::new(2);
+    let mut margins = Vec::new();
+    for (refs, bytes, hash) in [(&v1, XGB, &xgb), (&v2, LIGHTGBM, &lgb)] {
+        let fresh = PreparedModel::new(mizan_explain::load_model(bytes).unwrap());
+        let mut shared: Option<Arc<PreparedModel>> = None;
+        for (r, features) in refs.iter().zip(rows) {
+            // The server's document (from the server's own cache) names this decision's model
+            // and holds what the engine gives for it.
+            let served: ExplanationDoc = explanation(&app, r).await.json().await.unwrap();
+            assert_eq!(&served.model.sha256, hash);
+            assert_engine_agrees(&served, bytes, features);
+            margins.push(served.margin);
+            // A cache of our own: the first decision prepares the model, the second finds it;
+            // both give the same document as a model prepared afresh, and as the server.
+            let d = app.store.decision(r).await.unwrap();
+            let record: Value = serde_json::from_str(d.record_json.as_deref().unwrap()).unwrap();
+            let stored = app.store.decision_model(r, hash).await.unwrap().expect("the decision's model");
+            let prepared = match cache.get(hash) {
+                Some(p) => p,
+                None => cache.insert(hash, PreparedModel::new(mizan_explain::load_model(bytes).unwrap())),
+            };
+            if let Some(first) = &shared {
+                assert!(Arc::ptr_eq(first, &prepared), "one prepared model per hash");
+            }
+            shared = Some(Arc::clone(&prepared));
+            let cached = explain_decision(r, &record, &stored, &prepared).unwrap();
+            assert_eq!(cached, explain_decision(r, &record, &stored, &fresh).unwrap());
+            assert_eq!(cached, served);
+        }
+    }
+    assert_eq!(cache.hashes(), [xgb.clone(), lgb.clone()], "one entry per model, in order of use");
+    assert_ne!(margins[0..2], margins[2..4], "the same applicants, two models, two answers");
+
+    // Past capacity the least recently used model goes: here the LightGBM one, since the
+    // XGBoost one was used since.
+    let xgb_kept = cache.get(&xgb).expect("kept");
+    let linear = mizan_explain::model_hash(LOGISTIC);
+    cache.insert(&linear, PreparedModel::new(mizan_explain::load_model(LOGISTIC).unwrap()));
+    assert_eq!(cache.hashes(), [xgb.clone(), linear]);
+    assert!(cache.get(&lgb).is_none(), "dropped");
+    assert!(Arc::ptr_eq(&cache.get(&xgb).unwrap(), &xgb_kept), "kept, not prepared again");
 }
 
 #[tokio::test]

@@ -5,9 +5,11 @@
 //! A model is loaded with `mizan_explain::load_model` before anything is kept, so a bad file is
 //! refused with the engine's reason and nothing is stored. An explanation is computed the first
 //! time someone asks for it, from the decision's record and the model whose hash the record
-//! names, and stored beside the decision; later readers get the stored one.
+//! names (prepared once and kept in the server's [`PreparedModels`](crate::explain::PreparedModels)),
+//! and stored beside the decision; later readers get the stored one.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Json;
@@ -25,7 +27,9 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::{SignedIn, TokenUser, require};
 use crate::error::AppError;
-use crate::explain::{ExplanationDoc, Plain, explain_decision, format_number, normalise_hash, plain};
+use crate::explain::{
+    ExplanationDoc, Plain, PreparedModel, explain_decision, format_number, normalise_hash, plain,
+};
 use crate::pages::{Ctx, render};
 use crate::routes::regulator::regulator;
 
@@ -377,6 +381,24 @@ fn doc_of(json: &str) -> Result<ExplanationDoc, AppError> {
     serde_json::from_str(json).map_err(|e| AppError::Internal(format!("stored explanation: {e}")))
 }
 
+/// The prepared model of `sha256`: kept from an earlier explanation, or read from its file
+/// (checked against the hash), loaded and prepared now and kept.
+async fn prepared_model(state: &AppState, sha256: &str) -> Result<Arc<PreparedModel>, AppError> {
+    if let Some(prepared) = state.prepared.get(sha256) {
+        return Ok(prepared);
+    }
+    let files = state.models.clone();
+    let hash = sha256.to_owned();
+    let prepared = tokio::task::spawn_blocking(move || {
+        let bytes = files.get(&hash).map_err(internal)?;
+        let loaded = mizan_explain::load_model(&bytes).map_err(internal)?;
+        Ok::<_, AppError>(PreparedModel::new(loaded))
+    })
+    .await
+    .map_err(internal)??;
+    Ok(state.prepared.insert(sha256, prepared))
+}
+
 /// The explanation of `d`: the stored one, or computed now and stored.
 async fn explanation(state: &AppState, d: &StoredDecision) -> Result<Explained, AppError> {
     let Some(record_json) = &d.record_json else {
@@ -392,16 +414,12 @@ async fn explanation(state: &AppState, d: &StoredDecision) -> Result<Explained, 
     let Some(model) = state.store.decision_model(&d.reference, &sha256).await? else {
         return Ok(Explained::NoModel(named));
     };
-    let files = state.models.clone();
+    let prepared = prepared_model(state, &model.sha256).await?;
     let reference = d.reference.clone();
     let m = model.clone();
-    let computed = tokio::task::spawn_blocking(move || {
-        let bytes = files.get(&m.sha256).map_err(internal)?;
-        let loaded = mizan_explain::load_model(&bytes).map_err(internal)?;
-        Ok::<_, AppError>(explain_decision(&reference, &record, &m, &loaded))
-    })
-    .await
-    .map_err(internal)??;
+    let computed = tokio::task::spawn_blocking(move || explain_decision(&reference, &record, &m, &prepared))
+        .await
+        .map_err(internal)?;
     let doc = match computed {
         Ok(doc) => doc,
         Err(e) => return Ok(Explained::Unfit(e.to_string())),
