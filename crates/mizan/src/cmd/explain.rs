@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig};
-use mizan_explain::shap::Explanation;
+use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig, Searcher};
+use mizan_explain::shap::{Explainer, Explanation};
 use mizan_explain::{Link, Model};
 use serde_json::{Value, json};
 
@@ -80,6 +80,10 @@ pub fn run(args: ExplainArgs) -> Result<()> {
         .with_context(|| format!("cannot load model `{}`", args.model.display()))?;
     let rows = read_rows(&args.input, &model)?;
     let background = args.background.as_deref().map(|p| read_rows(p, &model)).transpose()?;
+    // Prepared once for every row.
+    let explainer = Explainer::new(model);
+    let model = explainer.model();
+    let searcher = args.recourse.then(|| Searcher::new(model));
     for name in &args.immutable {
         if !model.feature_names.iter().any(|f| f == name) {
             bail!(
@@ -116,17 +120,17 @@ pub fn run(args: ExplainArgs) -> Result<()> {
             0
         };
         let e = match &background {
-            Some(bg) => mizan_explain::shap::explain_interventional(&model, &hash, x, bg, output),
-            None => mizan_explain::shap::explain(&model, &hash, x, output),
+            Some(bg) => mizan_explain::shap::explain_interventional(model, &hash, x, bg, output),
+            None => explainer.explain(&hash, x, output),
         }
         .with_context(|| format!("cannot explain row {}", r + 1))?;
-        let recourse = if args.recourse && model.link != Link::Softmax {
-            Some(
-                mizan_explain::recourse::search(&model, x, &config)
+        let recourse = match &searcher {
+            Some(searcher) if model.link != Link::Softmax => Some(
+                searcher
+                    .search(x, &config)
                     .with_context(|| format!("cannot search recourse for row {}", r + 1))?,
-            )
-        } else {
-            None
+            ),
+            _ => None,
         };
         let score = model.score(&margins, output);
         match args.format {
@@ -140,7 +144,7 @@ pub fn run(args: ExplainArgs) -> Result<()> {
                 "recourse": recourse,
             })),
             Format::Text => {
-                write_text(&mut text, &model, r, score, favourable, &e, recourse.as_ref(), args.top)
+                write_text(&mut text, model, r, score, favourable, &e, recourse.as_ref(), args.top)
             }
         }
     }
