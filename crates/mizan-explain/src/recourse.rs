@@ -290,8 +290,8 @@ pub struct Searcher<'m> {
     orig: Vec<u32>,
     /// Non-monotone splits' runs (categorical, LightGBM's zero as missing).
     runs: Vec<Runs>,
-    /// Per feature, its splits as (tree, node), in tree order.
-    splits: Vec<Vec<(u32, u32)>>,
+    /// Per feature, its splits as (tree, node, the node), in tree order.
+    splits: Vec<Vec<(u32, u32, Packed)>>,
 }
 
 /// A node for the sweeps, 16 bytes so that a model's nodes stay in cache. A split: its feature
@@ -496,7 +496,7 @@ impl<'m> Searcher<'m> {
         let mut nodes: Vec<Packed> = Vec::new();
         let mut orig = Vec::new();
         let mut all_runs = Vec::new();
-        let mut splits: Vec<Vec<(u32, u32)>> = vec![Vec::new(); model.n_features()];
+        let mut splits: Vec<Vec<(u32, u32, Packed)>> = vec![Vec::new(); model.n_features()];
         if let ModelBody::Trees(e) = &model.body {
             for (ti, t) in e.trees.iter().enumerate() {
                 offsets.push(nodes.len());
@@ -544,8 +544,9 @@ impl<'m> Searcher<'m> {
                             RUNS + (all_runs.len() - 1) as u32
                         }
                     };
-                    nodes.push(Packed::split(n.feature, kind, n.threshold as f32, cut));
-                    splits[j].push((ti as u32, here as u32));
+                    let split = Packed::split(n.feature, kind, n.threshold as f32, cut);
+                    nodes.push(split);
+                    splits[j].push((ti as u32, here as u32, split));
                     stack.push((n.right, Some(here)));
                     stack.push((n.left, None));
                 }
@@ -887,11 +888,21 @@ impl<'m> Searcher<'m> {
         // Cheapest first, ties in the order found.
         let mut order: Vec<Found> = found.into_values().collect();
         order.sort_unstable_by_key(Found::key);
-        let mut chosen = Chosen::new(model, Some((self, e)), x, cfg);
+        let mut chosen = Chosen::new(model, x, cfg);
         for f in &order {
-            let mut ch = beams[f.level][f.base].0.clone();
-            ch.push((singles[f.single].0, singles[f.single].1));
-            if chosen.offer(ch, f.cost, Some(f.margin))? {
+            let base = &beams[f.level][f.base].0;
+            let (j, v) = (singles[f.single].0, singles[f.single].1);
+            let mut ch = base.clone();
+            ch.push((j, v));
+            // With one output, the re-scorer's margin is all of them.
+            let rescore = |y: &[f64]| {
+                Ok(if model.n_outputs() == 1 {
+                    vec![rescorer.margin(base, j, v)]
+                } else {
+                    self.predict(e, y)
+                })
+            };
+            if chosen.offer(ch, f.cost, Some(f.margin), rescore)? {
                 break;
             }
         }
@@ -929,7 +940,12 @@ impl<'m> Searcher<'m> {
     /// Whether the value `v` of its feature goes left at split `node` of tree `t`.
     #[inline]
     fn goes_left_value(&self, t: &Tree, cmp: Comparison, node: usize, v: f64) -> bool {
-        let n = self.nodes[node];
+        self.routes_left(t, cmp, self.nodes[node], node, v)
+    }
+
+    /// Whether the value `v` of its feature goes left at split `n`, `node` of tree `t`.
+    #[inline]
+    fn routes_left(&self, t: &Tree, cmp: Comparison, n: Packed, node: usize, v: f64) -> bool {
         if n.general() {
             return Tree::route_value(&t.nodes[self.orig[node] as usize], cmp, v).goes_left();
         }
@@ -973,12 +989,11 @@ impl<'m> Searcher<'m> {
     fn changed(&self, e: &Ensemble, x: &[f64], changes: &[(usize, f64)], out: &mut Vec<(u32, u32)>) {
         out.clear();
         for &(k, v) in changes {
-            for &(ti, node) in &self.splits[k] {
-                let (t, node) = (&e.trees[ti as usize], node as usize);
-                if self.goes_left_value(t, e.comparison, node, x[k])
-                    != self.goes_left_value(t, e.comparison, node, v)
+            for &(ti, node, n) in &self.splits[k] {
+                let (t, i) = (&e.trees[ti as usize], node as usize);
+                if self.routes_left(t, e.comparison, n, i, x[k]) != self.routes_left(t, e.comparison, n, i, v)
                 {
-                    out.push((ti, node as u32));
+                    out.push((ti, node));
                 }
             }
         }
@@ -1498,8 +1513,6 @@ impl Walk<'_> {
 /// features of a cheaper one, each re-scored on the model.
 struct Chosen<'a> {
     model: &'a Model,
-    /// For trees, the searcher that re-scores on its copy of them.
-    trees: Option<(&'a Searcher<'a>, &'a Ensemble)>,
     x: &'a [f64],
     cfg: &'a RecourseConfig,
     options: Vec<RecourseOption>,
@@ -1507,18 +1520,20 @@ struct Chosen<'a> {
 }
 
 impl<'a> Chosen<'a> {
-    fn new(
-        model: &'a Model,
-        trees: Option<(&'a Searcher<'a>, &'a Ensemble)>,
-        x: &'a [f64],
-        cfg: &'a RecourseConfig,
-    ) -> Self {
-        Chosen { model, trees, x, cfg, options: Vec::new(), sets: Vec::new() }
+    fn new(model: &'a Model, x: &'a [f64], cfg: &'a RecourseConfig) -> Self {
+        Chosen { model, x, cfg, options: Vec::new(), sets: Vec::new() }
     }
 
-    /// Considers the next cheapest option; `true` once `max_options` are chosen.
-    /// `swept` is the margin the search found, if it did not re-score it itself.
-    fn offer(&mut self, ch: Changes, cost: f64, swept: Option<f64>) -> Result<bool, ExplainError> {
+    /// Considers the next cheapest option; `true` once `max_options` are chosen. `swept` is
+    /// the margin the search found, if it did not re-score it itself; `rescore` gives the
+    /// margins (one per output) of the row with the changes, exactly as the model does.
+    fn offer(
+        &mut self,
+        ch: Changes,
+        cost: f64,
+        swept: Option<f64>,
+        rescore: impl FnOnce(&[f64]) -> Result<Vec<f64>, ExplainError>,
+    ) -> Result<bool, ExplainError> {
         let set: BTreeSet<usize> = ch.iter().map(|&(j, _)| j).collect();
         // Diversity: skip an option that changes a superset of the features of a cheaper one.
         if self.sets.iter().any(|s| s.is_subset(&set)) {
@@ -1528,10 +1543,7 @@ impl<'a> Chosen<'a> {
         for &(j, to) in &ch {
             y[j] = to;
         }
-        let margins = match self.trees {
-            Some((s, e)) => s.predict(e, &y),
-            None => self.model.predict_margin(&y)?,
-        };
+        let margins = rescore(&y)?;
         let m = margins[self.cfg.output];
         debug_assert!(
             swept.is_none_or(|s| (m - s).abs() <= 1e-6 * (1.0 + m.abs())),
@@ -1579,10 +1591,10 @@ fn linear_search(model: &Model, w: &[f64], x: &[f64], cfg: &RecourseConfig, marg
         found.push((cost(cfg, j, x[j], to), vec![(j, to)]));
     }
     found.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut chosen = Chosen::new(model, None, x, cfg);
+    let mut chosen = Chosen::new(model, x, cfg);
     for (c, ch) in found {
         // A linear model's margin is finite for every finite row, so re-scoring cannot fail.
-        if chosen.offer(ch, c, None).unwrap_or(false) {
+        if chosen.offer(ch, c, None, |y| model.predict_margin(y)).unwrap_or(false) {
             break;
         }
     }
