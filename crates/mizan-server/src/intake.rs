@@ -158,12 +158,14 @@ async fn write_loop(store: Store, ledger: Arc<Ledger>, mut rx: mpsc::Receiver<Jo
 
 /// Where a job's item ends up.
 enum Plan {
-    Known(StoredDecision),
+    Known(Box<StoredDecision>),
     /// Index into the group's new decisions.
     New(usize),
 }
 
 async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
+    let started = std::time::Instant::now();
+    let requests = jobs.len();
     // 1. Keys logged before, one query per system.
     let mut keys: HashMap<i64, (OrgScope, DecisionTarget, Vec<&str>)> = HashMap::new();
     for job in &jobs {
@@ -211,7 +213,7 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
                     ));
                     break;
                 }
-                plans.push(Plan::Known(old.clone()));
+                plans.push(Plan::Known(Box::new(old.clone())));
             } else if in_group.contains(&(sys, item.key.clone())) {
                 conflict = Some(format!(
                     "decisions[{i}].idempotency_key `{}` is being logged by another request right now; \
@@ -242,12 +244,13 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
         for Planned { job, plans } in planned {
             let out = plans
                 .into_iter()
-                .filter_map(|p| if let Plan::Known(d) = p { Some(Logged::Known(d)) } else { None });
+                .filter_map(|p| if let Plan::Known(d) = p { Some(Logged::Known(*d)) } else { None });
             let _ = job.reply.send(Ok(out.collect()));
         }
         return;
     }
 
+    let looked_up = started.elapsed();
     // 3. One ledger submission for every new leaf.
     let leaves: Vec<Vec<u8>> = fresh.iter().map(|&(p, i)| planned[p].job.items[i].leaf.to_vec()).collect();
     let acks = match ledger.append(leaves).await {
@@ -260,6 +263,7 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
         }
     };
 
+    let appended = started.elapsed();
     // 4. One signature over the group.
     let logged_at = mizan_store::now();
     let LeafIndex(first) = acks[0].index;
@@ -318,6 +322,15 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
         }
     }
 
+    let stored = started.elapsed();
+    tracing::debug!(
+        requests,
+        decisions = fresh.len(),
+        lookup_ms = looked_up.as_secs_f64() * 1e3,
+        append_ms = (appended - looked_up).as_secs_f64() * 1e3,
+        store_ms = (stored - appended).as_secs_f64() * 1e3,
+        "decision group written"
+    );
     // 6. Answers.
     for Planned { job, plans } in planned {
         if let Some(e) = failed.get(&job.target.system_id()) {
@@ -330,7 +343,7 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
         let out = plans
             .into_iter()
             .map(|plan| match plan {
-                Plan::Known(d) => Ok(Logged::Known(d)),
+                Plan::Known(d) => Ok(Logged::Known(*d)),
                 Plan::New(n) => {
                     let row = rows[n]
                         .take()

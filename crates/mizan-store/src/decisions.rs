@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use mizan_register::Status;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{OrgScope, Result, Store, StoreError, now, random_code};
+use crate::{Backend, OrgScope, Result, Store, StoreError, now, random_code};
 
 /// A decision about to be stored, after its leaf is in the log.
 #[derive(Debug, Clone)]
@@ -171,24 +171,30 @@ impl Store {
         keys: &[&str],
     ) -> Result<HashMap<String, StoredDecision>> {
         let mut out = HashMap::new();
-        let mut tx = self.begin_scoped_read(scope).await?;
-        for chunk in keys.chunks(500) {
-            let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-            let sql = format!(
-                "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id \
-                 WHERE d.system_id = $1 AND d.idempotency_key IN ({})",
-                marks.join(", ")
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(target.system_id);
-            for k in chunk {
-                q = q.bind(*k);
-            }
-            for row in q.fetch_all(&mut *tx).await? {
-                let d = from_row(&row)?;
-                out.insert(d.idempotency_key.clone(), d);
-            }
+        if keys.is_empty() {
+            return Ok(out);
         }
+        // All keys go in as one JSON array parameter: one statement whatever their number,
+        // instead of one bound parameter each (binding cost grows with a statement's size).
+        let keys_in = match self.backend {
+            Backend::Sqlite => "(SELECT value FROM json_each($2))",
+            Backend::Postgres => "(SELECT json_array_elements_text($2::json))",
+        };
+        let sql = format!(
+            "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id \
+             WHERE d.system_id = $1 AND d.idempotency_key IN {keys_in}"
+        );
+        let mut tx = self.begin_scoped_read(scope).await?;
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(target.system_id)
+            .bind(serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("keys: {e}")))?)
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
+        for row in rows {
+            let d = from_row(&row)?;
+            out.insert(d.idempotency_key.clone(), d);
+        }
         Ok(out)
     }
 
@@ -204,60 +210,70 @@ impl Store {
         rows: &[NewDecision],
         logged_at: &str,
     ) -> Result<()> {
+        // The rows go in as one JSON parameter that the database unpacks itself: one statement
+        // and one bound value for the whole batch, so thousands of rows cost one round trip.
+        let mut json = Vec::with_capacity(rows.len() * 600);
+        json.push(b'[');
+        for (n, d) in rows.iter().enumerate() {
+            let index = i64::try_from(d.leaf_index)
+                .map_err(|_| StoreError::Conflict(format!("leaf index {} out of range", d.leaf_index)))?;
+            if n > 0 {
+                json.push(b',');
+            }
+            serde_json::to_writer(
+                &mut json,
+                &(
+                    &d.reference,
+                    &d.idempotency_key,
+                    &d.body_sha256,
+                    d.system_version,
+                    index,
+                    &d.leaf_hash,
+                    &d.record_json,
+                    &d.hmac_key,
+                    &d.decided_at,
+                ),
+            )
+            .map_err(|e| StoreError::Corrupt(format!("decision row: {e}")))?;
+        }
+        json.push(b']');
+        let json = String::from_utf8(json).map_err(|e| StoreError::Corrupt(format!("decision rows: {e}")))?;
+        let select = match self.backend {
+            Backend::Sqlite => {
+                "SELECT $1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
+                 value ->> 6, value ->> 7, value ->> 8, $3, NULL FROM json_each($2)"
+            }
+            Backend::Postgres => {
+                "SELECT $1, r ->> 0, r ->> 1, r ->> 2, (r ->> 3)::bigint, (r ->> 4)::bigint, r ->> 5, \
+                 r ->> 6, r ->> 7, r ->> 8, $3, NULL FROM json_array_elements($2::json) AS r"
+            }
+        };
+        let sql = format!(
+            "INSERT INTO decisions (system_id, reference, idempotency_key, body_sha256, system_version, \
+             leaf_index, leaf_hash, record_json, hmac_key, decided_at, logged_at, erased_at) {select}"
+        );
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
-        // Multi-row inserts: 11 parameters a row, 8 rows a statement. Binding costs grow with the
-        // square of a statement's parameters (the driver looks each name up), so small statements win.
-        for chunk in rows.chunks(8) {
-            let mut sql = String::from(
-                "INSERT INTO decisions (system_id, reference, idempotency_key, body_sha256, system_version, \
-                 leaf_index, leaf_hash, record_json, hmac_key, decided_at, logged_at, erased_at) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                let b = i * 11;
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, NULL)",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10,
-                    b + 11
+        let done = sqlx::query(AssertSqlSafe(sql))
+            .bind(target.system_id)
+            .bind(json)
+            .bind(logged_at)
+            .execute(&mut *tx)
+            .await;
+        match done {
+            Ok(r) if r.rows_affected() == rows.len() as u64 => {}
+            Ok(r) => {
+                return Err(StoreError::Corrupt(format!(
+                    "{} of {} decisions were stored; nothing was committed",
+                    r.rows_affected(),
+                    rows.len()
+                )));
+            }
+            Err(e) if crate::is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(
+                    "an idempotency key in this batch was logged meanwhile; retry the batch".into(),
                 ));
             }
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for d in chunk {
-                let index = i64::try_from(d.leaf_index)
-                    .map_err(|_| StoreError::Conflict(format!("leaf index {} out of range", d.leaf_index)))?;
-                q = q
-                    .bind(target.system_id)
-                    .bind(&d.reference)
-                    .bind(&d.idempotency_key)
-                    .bind(&d.body_sha256)
-                    .bind(d.system_version)
-                    .bind(index)
-                    .bind(&d.leaf_hash)
-                    .bind(&d.record_json)
-                    .bind(&d.hmac_key)
-                    .bind(&d.decided_at)
-                    .bind(logged_at);
-            }
-            if let Err(e) = q.execute(&mut *tx).await {
-                return Err(if crate::is_unique_violation(&e) {
-                    StoreError::Conflict(
-                        "an idempotency key in this batch was logged meanwhile; retry the batch".into(),
-                    )
-                } else {
-                    e.into()
-                });
-            }
+            Err(e) => return Err(e.into()),
         }
         tx.commit().await?;
         Ok(())
