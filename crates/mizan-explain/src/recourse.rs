@@ -1753,13 +1753,14 @@ mod tests {
         let searcher = Searcher::new(m);
         let mut compared = 0;
         for (r, x) in rows.iter().enumerate() {
-            let margin = m.predict_margin(x).expect("scores")[0];
+            let output = r % m.n_outputs();
+            let margin = m.predict_margin(x).expect("scores")[output];
             for (max_changes, flip) in [(1, false), (2, false), (3, true), (2, true)] {
                 // Favourable above the row's own margin plus a step, so most rows need recourse.
                 let favourable =
                     if flip { Favourable::Below(margin - 0.3) } else { Favourable::Above(margin + 0.3) };
                 let cfg = RecourseConfig {
-                    output: 0,
+                    output,
                     favourable,
                     directions: (0..n)
                         .map(|j| match (j + r) % 4 {
@@ -1783,9 +1784,9 @@ mod tests {
         assert!(compared > 0);
     }
 
-    /// The engine's golden models: XGBoost numeric and categorical, LightGBM with zero as
-    /// missing, categorical and NaN; and their rows.
-    const CASES: [(&[u8], &[u8]); 5] = [
+    /// The engine's golden models: XGBoost numeric, categorical, multi-class and DART (trees
+    /// weighted), LightGBM with zero as missing, categorical and NaN; and their rows.
+    const CASES: [(&[u8], &[u8]); 7] = [
         (
             include_bytes!("../tests/data/xgboost/german_binary.json"),
             include_bytes!("../tests/data/xgboost/german_binary.golden.json"),
@@ -1793,6 +1794,14 @@ mod tests {
         (
             include_bytes!("../tests/data/xgboost/synth_categorical.json"),
             include_bytes!("../tests/data/xgboost/synth_categorical.golden.json"),
+        ),
+        (
+            include_bytes!("../tests/data/xgboost/synth_multi.json"),
+            include_bytes!("../tests/data/xgboost/synth_multi.golden.json"),
+        ),
+        (
+            include_bytes!("../tests/data/xgboost/synth_dart.json"),
+            include_bytes!("../tests/data/xgboost/synth_dart.golden.json"),
         ),
         (
             include_bytes!("../tests/data/lightgbm/synth_zero.txt"),
@@ -1815,12 +1824,11 @@ mod tests {
         }
     }
 
-    /// The sweep of `y` (the row with `changes`) as [`Searcher::sweep_row`] leaves it for the
-    /// features not in `changes`, and those features.
-    fn sweep_afresh(s: &Searcher<'_>, e: &Ensemble, y: &[f64], skip: &[bool]) -> Scratch {
+    /// A sweep of `y` from scratch, for `output`, of the features `skip` leaves.
+    fn sweep_afresh(s: &Searcher<'_>, e: &Ensemble, y: &[f64], output: usize, skip: &[bool]) -> Scratch {
         let mut scratch = Scratch::new(&s.candidates);
         let mut row = Work::new(&s.candidates).row;
-        s.sweep_row(e, y, 0, skip, false, &mut scratch, &mut row);
+        s.sweep_row(e, y, output, skip, false, &mut scratch, &mut row);
         scratch
     }
 
@@ -1836,11 +1844,12 @@ mod tests {
             let ModelBody::Trees(e) = &m.body else { panic!("tree models") };
             let s = Searcher::new(&m);
             let n = m.n_features();
-            for x in &rows(golden)[..6] {
+            for (r, x) in rows(golden)[..6].iter().enumerate() {
+                let output = r % m.n_outputs();
                 let mut scratch = Scratch::new(&s.candidates);
                 let mut row = Work::new(&s.candidates).row;
-                s.sweep_row(e, x, 0, &vec![false; n], true, &mut scratch, &mut row);
-                let mut rescorer = Rescorer::new(&s, e, x, &row, 0);
+                s.sweep_row(e, x, output, &vec![false; n], true, &mut scratch, &mut row);
+                let mut rescorer = Rescorer::new(&s, e, x, &row, output);
                 // Every third candidate of every feature, alone and with one of the next feature.
                 let singles: Vec<(usize, f64)> =
                     (0..n).flat_map(|j| s.candidates[j].iter().step_by(3).map(move |&v| (j, v))).collect();
@@ -1856,8 +1865,8 @@ mod tests {
                         let skip: Vec<bool> = (0..n).map(|j| changes.iter().any(|c| c.0 == j)).collect();
                         let mut changed = Vec::new();
                         s.changed(e, x, &changes, &mut changed);
-                        s.sweep_from(e, &row, &y, 0, &skip, &changed, &mut scratch);
-                        let fresh = sweep_afresh(&s, e, &y, &skip);
+                        s.sweep_from(e, &row, &y, output, &skip, &changed, &mut scratch);
+                        let fresh = sweep_afresh(&s, e, &y, output, &skip);
                         for j in (0..n).filter(|&j| !skip[j]) {
                             assert_eq!(
                                 scratch.active[j], fresh.active[j],
@@ -1874,7 +1883,7 @@ mod tests {
                             }
                         }
                         let (&(j, w), base) = changes.split_last().expect("one change at least");
-                        let want = m.predict_margin(&y).expect("scores")[0];
+                        let want = m.predict_margin(&y).expect("scores")[output];
                         assert_eq!(
                             rescorer.margin(base, j, w).to_bits(),
                             want.to_bits(),
