@@ -11,14 +11,17 @@
 //! 4. stores records and keys in one transaction per system, committed with one sync;
 //! 5. answers each request.
 //!
-//! Requests arriving while a group is being written form the next group, so groups grow with
-//! load and a lone request waits for nobody. The writer is the only place decisions are
-//! written, so a key sent twice at the same moment cannot get two leaves. A crash between 2 and
+//! Steps 1–3 and 4–5 are two stages in two tasks, so one group's rows are stored while the next
+//! group is looked up and appended. Requests arriving while a group is being written form the
+//! next group, so groups grow with load and a lone request waits for nobody. The writer is the
+//! only place decisions are written, and a key stays "in flight" from its group's lookup until
+//! its row is committed, so a key sent twice at the same moment cannot get two leaves (the
+//! second request is told to retry, and then gets the first one's receipt). A crash between 2 and
 //! 4 leaves leaves that no record opens: nobody was given a receipt for them and nobody can be
 //! linked to them.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use mizan_ledger_fs::ledger::ack::{Acknowledgement, BatchTree};
 use mizan_ledger_fs::ledger::leaf::LEAF_LEN;
@@ -140,6 +143,18 @@ impl Intake {
 }
 
 async fn write_loop(store: Store, ledger: Arc<Ledger>, mut rx: mpsc::Receiver<Job>) {
+    // Stage two stores group n while stage one looks up and appends group n + 1. Keys of a
+    // group stay in `in_flight` until stage two has committed (or failed) them.
+    let in_flight: Arc<Mutex<HashSet<(i64, String)>>> = Arc::default();
+    let (staged_tx, mut staged_rx) = mpsc::channel::<Staged>(1);
+    let stage_two = {
+        let (store, in_flight) = (store.clone(), Arc::clone(&in_flight));
+        tokio::spawn(async move {
+            while let Some(staged) = staged_rx.recv().await {
+                store_group(&store, staged, &in_flight).await;
+            }
+        })
+    };
     while let Some(first) = rx.recv().await {
         let mut count = first.items.len();
         let mut jobs = vec![first];
@@ -152,8 +167,14 @@ async fn write_loop(store: Store, ledger: Arc<Ledger>, mut rx: mpsc::Receiver<Jo
                 Err(_) => break,
             }
         }
-        write_group(&store, &ledger, jobs).await;
+        if let Some(staged) = stage_group(&store, &ledger, jobs, &in_flight).await
+            && staged_tx.send(staged).await.is_err()
+        {
+            break;
+        }
     }
+    drop(staged_tx);
+    let _ = stage_two.await;
 }
 
 /// Where a job's item ends up.
@@ -163,9 +184,37 @@ enum Plan {
     New(usize),
 }
 
-async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
+/// A job with the outcome planned for each of its items.
+struct Planned {
+    job: Job,
+    plans: Vec<Plan>,
+}
+
+/// A group whose leaves are durable and acknowledged, waiting for its rows to be stored.
+struct Staged {
+    planned: Vec<Planned>,
+    /// (planned job, item) of each new decision, in leaf order.
+    fresh: Vec<(usize, usize)>,
+    acks: Vec<mizan_ledger_fs::ledger::sequencer::Ack>,
+    group_ack: Arc<GroupAck>,
+    logged_at: String,
+    started: std::time::Instant,
+    looked_up: std::time::Duration,
+    appended: std::time::Duration,
+}
+
+/// Stage one: look up keys, plan, append the group's leaves and sign their acknowledgement.
+/// Answers jobs that fail here; returns the rest for stage two.
+async fn stage_group(
+    store: &Store,
+    ledger: &Ledger,
+    jobs: Vec<Job>,
+    in_flight: &Mutex<HashSet<(i64, String)>>,
+) -> Option<Staged> {
     let started = std::time::Instant::now();
-    let requests = jobs.len();
+    // Keys of earlier groups not yet committed. Taken before the lookup: a key that leaves
+    // this set after this point was committed before the lookup below reads.
+    let pending: HashSet<(i64, String)> = in_flight.lock().unwrap_or_else(PoisonError::into_inner).clone();
     // 1. Keys logged before, one query per system.
     let mut keys: HashMap<i64, (OrgScope, DecisionTarget, Vec<&str>)> = HashMap::new();
     for job in &jobs {
@@ -181,10 +230,6 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
     }
 
     // 2. Plan each job; a job with a conflicting key is answered at once and logs nothing.
-    struct Planned {
-        job: Job,
-        plans: Vec<Plan>,
-    }
     let mut planned: Vec<Planned> = Vec::with_capacity(jobs.len());
     let mut fresh: Vec<(usize, usize)> = Vec::new(); // (planned job, item)
     let mut in_group: HashSet<(i64, String)> = HashSet::new();
@@ -214,7 +259,9 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
                     break;
                 }
                 plans.push(Plan::Known(Box::new(old.clone())));
-            } else if in_group.contains(&(sys, item.key.clone())) {
+            } else if in_group.contains(&(sys, item.key.clone()))
+                || pending.contains(&(sys, item.key.clone()))
+            {
                 conflict = Some(format!(
                     "decisions[{i}].idempotency_key `{}` is being logged by another request right now; \
                      retry to get its receipt",
@@ -247,7 +294,7 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
                 .filter_map(|p| if let Plan::Known(d) = p { Some(Logged::Known(*d)) } else { None });
             let _ = job.reply.send(Ok(out.collect()));
         }
-        return;
+        return None;
     }
 
     let looked_up = started.elapsed();
@@ -259,7 +306,7 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
             for Planned { job, .. } in planned {
                 let _ = job.reply.send(Err(AppError::Internal(format!("ledger: {e}"))));
             }
-            return;
+            return None;
         }
     };
 
@@ -284,9 +331,17 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
             for Planned { job, .. } in planned {
                 let _ = job.reply.send(Err(AppError::Internal(format!("acknowledgement: {e}"))));
             }
-            return;
+            return None;
         }
     };
+    in_flight.lock().unwrap_or_else(PoisonError::into_inner).extend(in_group);
+    Some(Staged { planned, fresh, acks, group_ack, logged_at, started, looked_up, appended })
+}
+
+/// Stage two: store the group's records and keys, one transaction per system, and answer.
+async fn store_group(store: &Store, staged: Staged, in_flight: &Mutex<HashSet<(i64, String)>>) {
+    let Staged { planned, fresh, acks, group_ack, logged_at, started, looked_up, appended } = staged;
+    let stage_two_at = started.elapsed();
 
     // 5. Records and keys, one transaction per system.
     let mut rows: Vec<Option<NewDecision>> = fresh
@@ -304,7 +359,7 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
                 decided_at: f.decided_at.clone(),
                 leaf_index: index,
                 leaf_hash: ack.leaf_hash.to_hex(),
-                reference: Store::new_decision_reference(),
+                reference: Store::new_decision_reference(index),
             })
         })
         .collect();
@@ -322,13 +377,21 @@ async fn write_group(store: &Store, ledger: &Ledger, jobs: Vec<Job>) {
         }
     }
 
+    {
+        let mut f = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        for &(p, i) in &fresh {
+            let job = &planned[p].job;
+            f.remove(&(job.target.system_id(), job.items[i].key.clone()));
+        }
+    }
     let stored = started.elapsed();
     tracing::debug!(
-        requests,
+        requests = planned.len(),
         decisions = fresh.len(),
         lookup_ms = looked_up.as_secs_f64() * 1e3,
         append_ms = (appended - looked_up).as_secs_f64() * 1e3,
-        store_ms = (stored - appended).as_secs_f64() * 1e3,
+        queued_ms = (stage_two_at - appended).as_secs_f64() * 1e3,
+        store_ms = (stored - stage_two_at).as_secs_f64() * 1e3,
         "decision group written"
     );
     // 6. Answers.
