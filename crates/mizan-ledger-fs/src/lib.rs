@@ -256,6 +256,18 @@ impl LogStore for FsStore {
         result
     }
 
+    /// Removes the `<N>.p/` directory beside a full tile. Not synced: a deletion that a crash
+    /// undoes leaves a partial tile that is still correct.
+    fn remove_partials(&self, full_path: &str) -> Result<(), LedgerError> {
+        self.writable()?;
+        let dir = self.path(&format!("{full_path}.p"))?;
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err(&dir, "cannot remove", &e)),
+        }
+    }
+
     fn publish_checkpoint(&self, data: &[u8]) -> Result<(), LedgerError> {
         self.writable()?;
         self.atomic_write(&self.root.join(CHECKPOINT_PATH), data)

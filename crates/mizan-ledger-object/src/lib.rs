@@ -534,6 +534,25 @@ impl LogStore for ObjectLogStore {
         })?
     }
 
+    /// Lists `<full_path>.p/` and deletes what is there (a partial tile is one object per width).
+    fn remove_partials(&self, full_path: &str) -> Result<(), LedgerError> {
+        self.writer()?;
+        let dir = self.key(&format!("{full_path}.p"))?;
+        let location = self.location(&dir);
+        let store = self.storage.store.clone();
+        self.storage.block(async move {
+            let keys = store.list(Some(&dir)).map_ok(|m| m.location).boxed();
+            let mut deleted = store.delete_stream(keys);
+            while let Some(result) = deleted.next().await {
+                match result {
+                    Ok(_) | Err(ObjectError::NotFound { .. }) => {}
+                    Err(e) => return Err(fail("delete partial tiles under", &location, &e)),
+                }
+            }
+            Ok(())
+        })?
+    }
+
     fn publish_checkpoint(&self, data: &[u8]) -> Result<(), LedgerError> {
         self.writer()?;
         let key = self.key(CHECKPOINT_PATH)?;

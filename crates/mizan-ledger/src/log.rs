@@ -53,10 +53,43 @@ impl<'a> TileReader<'a> {
     /// [`LedgerError::Missing`] naming the tile path, or a malformed-tile error.
     pub fn tile(&self, id: TileId) -> Result<Vec<Hash>, LedgerError> {
         let path = id.path();
-        let bytes =
-            self.store.read(&path)?.ok_or_else(|| LedgerError::Missing(format!("hash tile `{path}`")))?;
+        let bytes = read_tile(self.store, id, false)?;
         decode_tile(&path, &bytes, id.width)
     }
+}
+
+/// Reads hash tile `id` (or, with `entries`, its entry bundle). A partial tile may have been
+/// deleted once its full tile was published (C2SP tlog-tiles allows it, and this log does it so
+/// that tiles cost 32 bytes an entry, not one copy per checkpoint); then the full tile's first
+/// `width` hashes or entries are the partial tile's, byte for byte.
+///
+/// # Errors
+/// [`LedgerError::Missing`] naming the path when neither is stored; storage errors.
+pub fn read_tile(store: &dyn LogStore, id: TileId, entries: bool) -> Result<Vec<u8>, LedgerError> {
+    let path_of = |id: TileId| if entries { id.entries_path() } else { id.path() };
+    let path = path_of(id);
+    if let Some(bytes) = store.read(&path)? {
+        return Ok(bytes);
+    }
+    let what = if entries { "entry bundle" } else { "hash tile" };
+    let missing = || LedgerError::Missing(format!("{what} `{path}`"));
+    if id.width >= 256 {
+        return Err(missing());
+    }
+    let full = store.read(&path_of(TileId { width: 256, ..id }))?.ok_or_else(missing)?;
+    if !entries {
+        return full.get(..32 * usize::from(id.width)).map(<[u8]>::to_vec).ok_or_else(missing);
+    }
+    // The first `width` uint16-length-prefixed entries.
+    let mut at = 0usize;
+    for _ in 0..id.width {
+        let len = full
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+            .ok_or_else(missing)?;
+        at += 2 + len;
+    }
+    full.get(..at).map(<[u8]>::to_vec).ok_or_else(missing)
 }
 
 /// Decodes a hash tile of `width` hashes.
@@ -546,6 +579,11 @@ impl Log {
             ));
         }
         self.store.publish_checkpoint(signed.as_bytes())?;
+        // Partial tiles that a full tile of this batch supersedes: only now, after the full tile
+        // is durable and published. A crash before this leaves them behind, which costs space.
+        for (path, _) in writes.iter().filter(|(p, _)| !p.contains(".p/")) {
+            self.store.remove_partials(path)?;
+        }
         *self.reader.head.write().unwrap_or_else(PoisonError::into_inner) =
             Head { size, root, checkpoint: Some(Arc::from(signed.as_str())) };
         self.latest = Some(signed.into_bytes());

@@ -287,10 +287,7 @@ fn append_new_entries(
         let width = (new.size - first).min(TILE_WIDTH) as u16;
         let id = TileId { level: 0, index: t, width };
         let path = id.entries_path();
-        let bytes = store
-            .read(&path)
-            .map_err(MonitorError::from_read)?
-            .ok_or_else(|| MonitorError::Missing(format!("entry bundle `{path}`")))?;
+        let bytes = crate::log::read_tile(store, id, true).map_err(MonitorError::from_read)?;
         let entries = tile::decode_bundle(&bytes)
             .map_err(|e| MonitorError::Invalid(format!("entry bundle `{path}`: {e}")))?;
         if entries.len() != usize::from(width) {

@@ -41,6 +41,18 @@ pub trait LogStore: Send + Sync {
         files.iter().try_for_each(|(path, data)| self.write_once(path, data))
     }
 
+    /// Deletes every partial tile or bundle `<full_path>.p/<W>` once the full tile at
+    /// `full_path` is published (readers fall back to the full tile, see
+    /// [`crate::log::read_tile`]). Nothing there is success. The default keeps them: right for
+    /// read-only views of someone else's log, wasteful for a writer's own store.
+    ///
+    /// # Errors
+    /// [`LedgerError::Storage`] on an I/O failure.
+    fn remove_partials(&self, full_path: &str) -> Result<(), LedgerError> {
+        let _ = full_path;
+        Ok(())
+    }
+
     /// Durably replaces the published `checkpoint` file.
     ///
     /// # Errors
@@ -131,6 +143,15 @@ impl LogStore for MemoryStore {
                 Ok(())
             }
         }
+    }
+
+    fn remove_partials(&self, full_path: &str) -> Result<(), LedgerError> {
+        let prefix = format!("{full_path}.p/");
+        self.files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|p, _| !p.starts_with(&prefix));
+        Ok(())
     }
 
     fn publish_checkpoint(&self, data: &[u8]) -> Result<(), LedgerError> {

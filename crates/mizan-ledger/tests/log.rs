@@ -8,10 +8,11 @@ use ed25519_dalek::SigningKey;
 use mizan_ledger::LedgerError;
 use mizan_ledger::checkpoint::open_checkpoint;
 use mizan_ledger::leaf::{LeafCommitment, canonical_json};
-use mizan_ledger::log::{LeafIndex, Log};
+use mizan_ledger::log::{LeafIndex, Log, read_tile};
 use mizan_ledger::merkle::{self, Hash};
 use mizan_ledger::note::NoteSigner;
 use mizan_ledger::store::{LogStore, MemoryStore};
+use mizan_ledger::tile::TileId;
 use mizan_ledger::verify::verify_log;
 use proptest::prelude::*;
 
@@ -96,7 +97,47 @@ fn large_log_spans_three_tile_levels() {
         .filter(|p| !p.starts_with("tile/entries") && p.starts_with("tile/"))
         .map(|p| store.read(p).unwrap().unwrap().len())
         .sum();
-    assert!(tile_bytes as u64 <= 33 * n * 2, "{tile_bytes}"); // includes every partial tile ever written
+    // Superseded partial tiles are gone, so hash tiles take at most 33 bytes an entry.
+    assert!(tile_bytes as u64 <= 33 * n, "{tile_bytes} bytes of hash tiles for {n} entries");
+}
+
+#[test]
+fn partial_tiles_go_once_full_and_old_sizes_still_prove_from_the_full_tile() {
+    let store = Arc::new(MemoryStore::new());
+    let mut log = Log::open(store.clone(), signer(), ORIGIN).unwrap();
+    let mut all = Vec::new();
+    let append = |log: &mut Log, n: u64, all: &mut Vec<Hash>| {
+        let start = all.len() as u64;
+        let entries: Vec<Vec<u8>> = (start..start + n).map(entry).collect();
+        log.append_batch(&entries).unwrap();
+        all.extend(entries.iter().map(|e| merkle::leaf_hash(e)));
+    };
+    append(&mut log, 100, &mut all);
+    let (old, old_root) = (log.size(), log.root());
+    let partial = TileId { level: 0, index: 0, width: 100 };
+    let partial_bundle = store.read(&partial.entries_path()).unwrap().expect("partial bundle at 100");
+    let partial_tile = store.read(&partial.path()).unwrap().expect("partial tile at 100");
+    append(&mut log, 200, &mut all); // the first tile is now full
+    let paths = store.paths();
+    assert!(
+        !paths.iter().any(|p| p.starts_with("tile/0/000.p/") || p.starts_with("tile/entries/000.p/")),
+        "{paths:?}"
+    );
+    assert!(paths.iter().any(|p| p == "tile/0/001.p/44"), "the newest partial tile stays: {paths:?}");
+    // A reader at the old size gets the partial tile's bytes from the full tile.
+    assert_eq!(read_tile(store.as_ref(), partial, true).unwrap(), partial_bundle);
+    assert_eq!(read_tile(store.as_ref(), partial, false).unwrap(), partial_tile);
+    // Proofs at the old size still build and verify.
+    for idx in [0u64, 57, 99] {
+        let p = log.prove_inclusion(LeafIndex(idx), old).unwrap();
+        merkle::verify_inclusion(&all[idx as usize], idx, old, &p, &old_root).unwrap();
+    }
+    let c = log.prove_consistency(old, log.size()).unwrap();
+    merkle::verify_consistency(old, log.size(), &old_root, &log.root(), &c).unwrap();
+    // Missing both is still an error that names the tile.
+    let err = read_tile(store.as_ref(), TileId { level: 0, index: 7, width: 3 }, false).unwrap_err();
+    assert!(err.to_string().contains("tile/0/007.p/3"), "{err}");
+    check_log(&log, &store, &all);
 }
 
 /// A store that fails every write after a budget, to simulate a crash mid-batch.

@@ -381,7 +381,18 @@ impl Ledger {
         if !ok {
             return None;
         }
-        self.store.read(rel).ok().flatten()
+        if rel == "checkpoint" {
+            return self.store.read(rel).ok().flatten();
+        }
+        // A partial tile deleted since its full tile was published is answered from the full
+        // tile, so clients that do not fall back themselves still get it.
+        use mizan_ledger_fs::ledger::tile::TilePath;
+        let (id, entries) = match TilePath::parse(rel).ok()? {
+            TilePath::Hash(id) => (id, false),
+            TilePath::Entries(id) => (id, true),
+            TilePath::Checkpoint => return None,
+        };
+        mizan_ledger_fs::ledger::log::read_tile(self.store.as_ref(), id, entries).ok()
     }
 }
 
