@@ -382,6 +382,12 @@ impl Ledger {
             return None;
         }
         if rel == "checkpoint" {
+            // With witnesses, the checkpoint published is the newest one that met the witness
+            // policy, with its cosignatures, so that clients and monitors see it cosigned; until
+            // the first quorum, the log's own.
+            if let Some((_, note)) = self.cosigned() {
+                return Some(note.as_bytes().to_vec());
+            }
             return self.store.read(rel).ok().flatten();
         }
         // A partial tile deleted since its full tile was published is answered from the full

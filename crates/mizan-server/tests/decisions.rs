@@ -374,6 +374,13 @@ async fn with_a_witness_receipts_carry_its_cosignature() {
     let checked =
         mizan_ledger_fs::ledger::policy::check_proof(&proof, &leaf, &policy).expect("witnessed proof");
     assert_eq!(checked.cosigned.len(), 1);
+    // The log's published checkpoint is the cosigned one: it meets the policy on its own.
+    let shard = r["log"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let published =
+        http().get(app.url(&format!("/log/{shard}/checkpoint"))).send().await.unwrap().bytes().await.unwrap();
+    let met = mizan_ledger_fs::ledger::policy::check(&published, &policy)
+        .expect("published checkpoint is cosigned");
+    assert!(met.checkpoint.checkpoint.size > r["leaf_index"].as_u64().unwrap());
     // The verification page reports the witness check as passed.
     let page = http()
         .get(app.url(&format!("/verify?reference={reference}")))
@@ -452,4 +459,57 @@ async fn platform_events_are_committed_to_their_own_log() {
     let url = logs[1]["url"].as_str().unwrap();
     assert_eq!(http().get(format!("{url}/checkpoint")).send().await.unwrap().status(), 200);
     assert_eq!(http().get(app.url("/api/v1/events/99999999/proof")).send().await.unwrap().status(), 404);
+}
+
+/// The same key sent by many requests at once gets one leaf: every request that succeeds holds
+/// the same receipt, the others are told to retry, and a retry gets that receipt.
+#[tokio::test]
+async fn one_key_sent_at_once_by_many_requests_gets_one_leaf() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    // Another batch in flight at the same time, so the racing requests share groups with it.
+    let others = json!((0..200).map(|i| decision(&format!("other-{i}"), i % 2 == 0)).collect::<Vec<_>>());
+    let before = app.ledger.reader().size();
+    let body = json!([decision("raced-1", true)]);
+    let mut tasks = Vec::new();
+    for n in 0..12 {
+        let (url, bank) = (app.url(&format!("/api/v1/systems/{id}/decisions")), bank.clone());
+        let body = if n == 6 { others.clone() } else { body.clone() };
+        tasks.push(tokio::spawn(async move {
+            let res = http().post(url).bearer_auth(bank).json(&body).send().await.unwrap();
+            let status = res.status().as_u16();
+            (n, status, json_of(res).await)
+        }));
+    }
+    let mut refs = std::collections::BTreeSet::new();
+    for t in tasks {
+        let (n, status, body) = t.await.unwrap();
+        if n == 6 {
+            assert_eq!(status, 201, "{body}");
+            continue;
+        }
+        match status {
+            200 | 201 => {
+                refs.insert(body["receipts"][0]["reference"].as_str().unwrap().to_owned());
+            }
+            409 => assert!(body["detail"].as_str().unwrap().contains("retry"), "{body}"),
+            other => panic!("status {other}: {body}"),
+        }
+    }
+    assert!(refs.len() <= 1, "one key, one receipt: {refs:?}");
+    let again = json_of(post(&app, &id, &bank, &body).await).await;
+    let reference = again["receipts"][0]["reference"].as_str().unwrap().to_owned();
+    assert!(refs.is_empty() || refs.contains(&reference));
+    // Exactly 201 new leaves: the 200 others and one for the raced key.
+    let after = proven(&app, &reference).await["leaf_index"].as_u64().unwrap();
+    assert!(after >= before);
+    let mut size = app.ledger.reader().size();
+    for _ in 0..100 {
+        if size >= before + 201 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        size = app.ledger.reader().size();
+    }
+    assert_eq!(size, before + 201);
 }
