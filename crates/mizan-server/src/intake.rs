@@ -37,6 +37,8 @@ use crate::ledger::Ledger;
 const MAX_GROUP: usize = 16_384;
 /// Requests that may wait for the writer before senders wait too (backpressure).
 const QUEUE: usize = 4_096;
+/// Groups appended and waiting for stage two (backpressure on stage one).
+const STAGED_GROUPS: usize = 8;
 
 /// A decision checked, committed to, and ready to be logged.
 #[derive(Debug)]
@@ -146,12 +148,16 @@ async fn write_loop(store: Store, ledger: Arc<Ledger>, mut rx: mpsc::Receiver<Jo
     // Stage two stores group n while stage one looks up and appends group n + 1. Keys of a
     // group stay in `in_flight` until stage two has committed (or failed) them.
     let in_flight: Arc<Mutex<HashSet<(i64, String)>>> = Arc::default();
-    let (staged_tx, mut staged_rx) = mpsc::channel::<Staged>(1);
+    let (staged_tx, mut staged_rx) = mpsc::channel::<Staged>(STAGED_GROUPS);
     let stage_two = {
         let (store, in_flight) = (store.clone(), Arc::clone(&in_flight));
         tokio::spawn(async move {
-            while let Some(staged) = staged_rx.recv().await {
-                store_group(&store, staged, &in_flight).await;
+            while let Some(first) = staged_rx.recv().await {
+                let mut groups = vec![first];
+                while let Ok(more) = staged_rx.try_recv() {
+                    groups.push(more);
+                }
+                store_groups(&store, groups, &in_flight).await;
             }
         })
     };
@@ -338,99 +344,119 @@ async fn stage_group(
     Some(Staged { planned, fresh, acks, group_ack, logged_at, started, looked_up, appended })
 }
 
-/// Stage two: store the group's records and keys, one transaction per system, and answer.
-async fn store_group(store: &Store, staged: Staged, in_flight: &Mutex<HashSet<(i64, String)>>) {
-    let Staged { planned, fresh, acks, group_ack, logged_at, started, looked_up, appended } = staged;
-    let stage_two_at = started.elapsed();
+/// Stage two: store the records and keys of every group waiting (several groups share one
+/// transaction per system when stage two falls behind), and answer.
+async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<HashSet<(i64, String)>>) {
+    let stage_two_at: Vec<std::time::Duration> = groups.iter().map(|g| g.started.elapsed()).collect();
 
-    // 5. Records and keys, one transaction per system.
-    let mut rows: Vec<Option<NewDecision>> = fresh
+    // 5. Records and keys of every group waiting, one transaction per system.
+    let mut rows: Vec<Vec<Option<NewDecision>>> = groups
         .iter()
-        .zip(&acks)
-        .map(|(&(p, i), ack)| {
-            let f = &planned[p].job.items[i];
-            let LeafIndex(index) = ack.index;
-            Some(NewDecision {
-                idempotency_key: f.key.clone(),
-                body_sha256: f.body_sha256.clone(),
-                system_version: f.version,
-                record_json: f.record_json.clone(),
-                hmac_key: hex::encode(f.k),
-                decided_at: f.decided_at.clone(),
-                leaf_index: index,
-                leaf_hash: ack.leaf_hash.to_hex(),
-                reference: Store::new_decision_reference(index),
-            })
+        .map(|g| {
+            g.fresh
+                .iter()
+                .zip(&g.acks)
+                .map(|(&(p, i), ack)| {
+                    let f = &g.planned[p].job.items[i];
+                    let LeafIndex(index) = ack.index;
+                    Some(NewDecision {
+                        idempotency_key: f.key.clone(),
+                        body_sha256: f.body_sha256.clone(),
+                        system_version: f.version,
+                        record_json: f.record_json.clone(),
+                        hmac_key: hex::encode(f.k),
+                        decided_at: f.decided_at.clone(),
+                        leaf_index: index,
+                        leaf_hash: ack.leaf_hash.to_hex(),
+                        reference: Store::new_decision_reference(index),
+                        logged_at: g.logged_at.clone(),
+                    })
+                })
+                .collect()
         })
         .collect();
-    let mut by_system: HashMap<i64, (OrgScope, DecisionTarget, Vec<usize>)> = HashMap::new();
-    for (n, &(p, _)) in fresh.iter().enumerate() {
-        let job = &planned[p].job;
-        by_system.entry(job.target.system_id()).or_insert((job.scope, job.target, Vec::new())).2.push(n);
+    // System → its scope, target and (group, new decision) pairs.
+    type Rows = (OrgScope, DecisionTarget, Vec<(usize, usize)>);
+    let mut by_system: HashMap<i64, Rows> = HashMap::new();
+    for (gi, g) in groups.iter().enumerate() {
+        for (n, &(p, _)) in g.fresh.iter().enumerate() {
+            let job = &g.planned[p].job;
+            by_system
+                .entry(job.target.system_id())
+                .or_insert((job.scope, job.target, Vec::new()))
+                .2
+                .push((gi, n));
+        }
     }
     // A failed system's requests get its error; the leaves stay in the log, opened by nothing.
     let mut failed: HashMap<i64, mizan_store::StoreError> = HashMap::new();
     for (sys, (scope, target, ns)) in &by_system {
-        let batch: Vec<NewDecision> = ns.iter().filter_map(|&n| rows[n].clone()).collect();
-        if let Err(e) = store.insert_decisions(*scope, *target, &batch, &logged_at).await {
+        let batch: Vec<NewDecision> = ns.iter().filter_map(|&(gi, n)| rows[gi][n].clone()).collect();
+        if let Err(e) = store.insert_decisions(*scope, *target, &batch).await {
             failed.insert(*sys, e);
         }
     }
-
     {
         let mut f = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-        for &(p, i) in &fresh {
-            let job = &planned[p].job;
-            f.remove(&(job.target.system_id(), job.items[i].key.clone()));
+        for g in &groups {
+            for &(p, i) in &g.fresh {
+                let job = &g.planned[p].job;
+                f.remove(&(job.target.system_id(), job.items[i].key.clone()));
+            }
         }
     }
-    let stored = started.elapsed();
-    tracing::debug!(
-        requests = planned.len(),
-        decisions = fresh.len(),
-        lookup_ms = looked_up.as_secs_f64() * 1e3,
-        append_ms = (appended - looked_up).as_secs_f64() * 1e3,
-        queued_ms = (stage_two_at - appended).as_secs_f64() * 1e3,
-        store_ms = (stored - stage_two_at).as_secs_f64() * 1e3,
-        "decision group written"
-    );
+
     // 6. Answers.
-    for Planned { job, plans } in planned {
-        if let Some(e) = failed.get(&job.target.system_id()) {
-            let _ = job.reply.send(Err(match e {
-                mizan_store::StoreError::Conflict(m) => AppError::Conflict(m.clone()),
-                other => AppError::Internal(format!("storing decisions: {other}")),
-            }));
-            continue;
+    let stored_together = groups.len();
+    for ((g, rows), stage_two_at) in groups.into_iter().zip(rows.iter_mut()).zip(stage_two_at) {
+        let Staged { planned, fresh, group_ack, logged_at, started, looked_up, appended, .. } = g;
+        tracing::debug!(
+            requests = planned.len(),
+            decisions = fresh.len(),
+            stored_together,
+            lookup_ms = looked_up.as_secs_f64() * 1e3,
+            append_ms = (appended - looked_up).as_secs_f64() * 1e3,
+            queued_ms = (stage_two_at - appended).as_secs_f64() * 1e3,
+            store_ms = (started.elapsed() - stage_two_at).as_secs_f64() * 1e3,
+            "decision group written"
+        );
+        for Planned { job, plans } in planned {
+            if let Some(e) = failed.get(&job.target.system_id()) {
+                let _ = job.reply.send(Err(match e {
+                    mizan_store::StoreError::Conflict(m) => AppError::Conflict(m.clone()),
+                    other => AppError::Internal(format!("storing decisions: {other}")),
+                }));
+                continue;
+            }
+            let out = plans
+                .into_iter()
+                .map(|plan| match plan {
+                    Plan::Known(d) => Ok(Logged::Known(*d)),
+                    Plan::New(n) => {
+                        let row = rows[n]
+                            .take()
+                            .ok_or_else(|| AppError::Internal("a new decision was answered twice".into()))?;
+                        Ok(Logged::New(
+                            StoredDecision {
+                                reference: row.reference,
+                                system: job.system.clone(),
+                                system_version: row.system_version,
+                                idempotency_key: row.idempotency_key,
+                                body_sha256: row.body_sha256,
+                                leaf_index: row.leaf_index,
+                                leaf_hash: row.leaf_hash,
+                                record_json: Some(row.record_json),
+                                hmac_key: Some(row.hmac_key),
+                                decided_at: row.decided_at,
+                                logged_at: logged_at.clone(),
+                                erased_at: None,
+                            },
+                            Arc::clone(&group_ack),
+                        ))
+                    }
+                })
+                .collect::<Result<Vec<_>, AppError>>();
+            let _ = job.reply.send(out);
         }
-        let out = plans
-            .into_iter()
-            .map(|plan| match plan {
-                Plan::Known(d) => Ok(Logged::Known(*d)),
-                Plan::New(n) => {
-                    let row = rows[n]
-                        .take()
-                        .ok_or_else(|| AppError::Internal("a new decision was answered twice".into()))?;
-                    Ok(Logged::New(
-                        StoredDecision {
-                            reference: row.reference,
-                            system: job.system.clone(),
-                            system_version: row.system_version,
-                            idempotency_key: row.idempotency_key,
-                            body_sha256: row.body_sha256,
-                            leaf_index: row.leaf_index,
-                            leaf_hash: row.leaf_hash,
-                            record_json: Some(row.record_json),
-                            hmac_key: Some(row.hmac_key),
-                            decided_at: row.decided_at,
-                            logged_at: logged_at.clone(),
-                            erased_at: None,
-                        },
-                        Arc::clone(&group_ack),
-                    ))
-                }
-            })
-            .collect::<Result<Vec<_>, AppError>>();
-        let _ = job.reply.send(out);
     }
 }

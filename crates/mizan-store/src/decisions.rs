@@ -33,6 +33,8 @@ pub struct NewDecision {
     pub leaf_hash: String,
     /// The receipt reference (see [`Store::new_decision_reference`]).
     pub reference: String,
+    /// When it was logged: the time its acknowledgement states.
+    pub logged_at: String,
 }
 
 /// A stored decision.
@@ -205,8 +207,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores a batch of decisions whose leaves are already durable in the log, all or nothing,
-    /// with `logged_at` as their logging time (the time their acknowledgement states).
+    /// Stores a batch of decisions whose leaves are already durable in the log, all or nothing.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] when an idempotency key was taken meanwhile (nothing is written).
@@ -215,7 +216,6 @@ impl Store {
         scope: OrgScope,
         target: DecisionTarget,
         rows: &[NewDecision],
-        logged_at: &str,
     ) -> Result<()> {
         // The rows go in as one JSON parameter that the database unpacks itself: one statement
         // and one bound value for the whole batch, so thousands of rows cost one round trip.
@@ -239,6 +239,7 @@ impl Store {
                     &d.record_json,
                     &d.hmac_key,
                     &d.decided_at,
+                    &d.logged_at,
                 ),
             )
             .map_err(|e| StoreError::Corrupt(format!("decision row: {e}")))?;
@@ -248,11 +249,11 @@ impl Store {
         let select = match self.backend {
             Backend::Sqlite => {
                 "SELECT $1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-                 value ->> 6, value ->> 7, value ->> 8, $3, NULL FROM json_each($2)"
+                 value ->> 6, value ->> 7, value ->> 8, value ->> 9, NULL FROM json_each($2)"
             }
             Backend::Postgres => {
                 "SELECT $1, r ->> 0, r ->> 1, r ->> 2, (r ->> 3)::bigint, (r ->> 4)::bigint, r ->> 5, \
-                 r ->> 6, r ->> 7, r ->> 8, $3, NULL FROM json_array_elements($2::json) AS r"
+                 r ->> 6, r ->> 7, r ->> 8, r ->> 9, NULL FROM json_array_elements($2::json) AS r"
             }
         };
         let sql = format!(
@@ -260,12 +261,7 @@ impl Store {
              leaf_index, leaf_hash, record_json, hmac_key, decided_at, logged_at, erased_at) {select}"
         );
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
-        let done = sqlx::query(AssertSqlSafe(sql))
-            .bind(target.system_id)
-            .bind(json)
-            .bind(logged_at)
-            .execute(&mut *tx)
-            .await;
+        let done = sqlx::query(AssertSqlSafe(sql)).bind(target.system_id).bind(json).execute(&mut *tx).await;
         match done {
             Ok(r) if r.rows_affected() == rows.len() as u64 => {}
             Ok(r) => {
