@@ -165,6 +165,29 @@ impl std::fmt::Debug for LogReader {
 }
 
 impl LogReader {
+    /// A reader of a log nobody is writing any more (an earlier period's shard): its published
+    /// checkpoint, checked against `log_key`, and its tiles, read-only.
+    ///
+    /// # Errors
+    /// [`LedgerError::Missing`] without a published checkpoint; signature errors.
+    pub fn published(
+        store: Arc<dyn LogStore>,
+        log_key: &crate::note::NoteVerifier,
+    ) -> Result<Self, LedgerError> {
+        let bytes = store
+            .read(crate::store::CHECKPOINT_PATH)?
+            .ok_or_else(|| LedgerError::Missing(format!("`{}`", crate::store::CHECKPOINT_PATH)))?;
+        let signed = crate::checkpoint::open_checkpoint(&bytes, log_key)?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| LedgerError::Malformed("checkpoint is not UTF-8".into()))?;
+        let head = Head {
+            size: signed.checkpoint.size,
+            root: signed.checkpoint.root,
+            checkpoint: Some(Arc::from(text.as_str())),
+        };
+        Ok(Self { store, cache: Arc::new(TileCache::default()), head: Arc::new(RwLock::new(head)) })
+    }
+
     fn head(&self) -> Head {
         self.head.read().unwrap_or_else(PoisonError::into_inner).clone()
     }

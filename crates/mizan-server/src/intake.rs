@@ -204,6 +204,8 @@ struct Staged {
     acks: Vec<mizan_ledger_fs::ledger::sequencer::Ack>,
     group_ack: Arc<GroupAck>,
     logged_at: String,
+    /// The origin of the log the leaves went into.
+    origin: String,
     started: std::time::Instant,
     looked_up: std::time::Duration,
     appended: std::time::Duration,
@@ -341,7 +343,8 @@ async fn stage_group(
         }
     };
     in_flight.lock().unwrap_or_else(PoisonError::into_inner).extend(in_group);
-    Some(Staged { planned, fresh, acks, group_ack, logged_at, started, looked_up, appended })
+    let origin = ledger.origin().to_owned();
+    Some(Staged { planned, fresh, acks, group_ack, logged_at, origin, started, looked_up, appended })
 }
 
 /// Stage two: store the records and keys of every group waiting (several groups share one
@@ -370,6 +373,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
                         leaf_hash: ack.leaf_hash.to_hex(),
                         reference: Store::new_decision_reference(index),
                         logged_at: g.logged_at.clone(),
+                        log_origin: g.origin.clone(),
                     })
                 })
                 .collect()
@@ -450,6 +454,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
                                 decided_at: row.decided_at,
                                 logged_at: logged_at.clone(),
                                 erased_at: None,
+                                log_origin: Some(row.log_origin),
                             },
                             Arc::clone(&group_ack),
                         ))

@@ -75,6 +75,17 @@ pub struct Ledger {
     events: Option<Box<Ledger>>,
     /// The log's storage, which `/log/...` reads through.
     store: Arc<dyn LogStore>,
+    /// Earlier periods' decisions logs, read-only: receipts of their decisions still prove.
+    archived: Vec<Archived>,
+}
+
+/// An earlier period's log, which nobody writes any more.
+struct Archived {
+    origin: String,
+    shard: String,
+    vkey: String,
+    reader: LogReader,
+    store: Arc<dyn LogStore>,
 }
 
 /// Witnesses the log asks for cosignatures, the policy their cosignatures must meet, and the
@@ -110,7 +121,62 @@ impl Ledger {
     ) -> Result<Ledger, LedgerSetupError> {
         let mut decisions = Self::open_kind(root, storage, "decisions", host, year, config)?;
         decisions.events = Some(Box::new(Self::open_kind(root, storage, "events", host, year, config)?));
+        if matches!(storage, LedgerStorage::Files) {
+            decisions.archived = Self::open_archived(root, year)?;
+        }
         Ok(decisions)
+    }
+
+    /// The decisions logs of other periods under `root` (`<root>/<year>` with a published
+    /// checkpoint), opened read-only with the same key under their own origins.
+    fn open_archived(root: &Path, current: i32) -> Result<Vec<Archived>, LedgerSetupError> {
+        let io = |path: &Path| {
+            let path = path.to_owned();
+            move |source| LedgerSetupError::Io { path, source }
+        };
+        let key = signing_key(&root.join("log.key"))?;
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(root).map_err(io(root))? {
+            let entry = entry.map_err(io(root))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let dir = entry.path();
+            let Ok(year) = name.parse::<i32>() else { continue };
+            if year == current || !dir.join("checkpoint").is_file() {
+                continue;
+            }
+            let log_err = |source| LedgerSetupError::Log { path: dir.clone(), source };
+            let origin = std::fs::read_to_string(dir.join("origin")).map_err(io(&dir.join("origin")))?;
+            let origin = origin.trim().to_owned();
+            let verifier = NoteSigner::new(&origin, key.clone()).map_err(log_err)?.verifier();
+            let store: Arc<dyn LogStore> = Arc::new(FsStore::read_only(&dir));
+            let reader = LogReader::published(Arc::clone(&store), &verifier).map_err(log_err)?;
+            out.push(Archived { origin, shard: name, vkey: verifier.to_vkey(), reader, store });
+        }
+        out.sort_by(|a, b| a.shard.cmp(&b.shard));
+        Ok(out)
+    }
+
+    /// The reader and vkey of the log named `origin`: this one, or an earlier period's.
+    /// `None` for an origin this server has no log for.
+    #[must_use]
+    pub fn log_for(&self, origin: &str) -> Option<(LogReader, String)> {
+        if origin == self.origin {
+            return Some((self.reader(), self.vkey()));
+        }
+        self.archived.iter().find(|a| a.origin == origin).map(|a| (a.reader.clone(), a.vkey.clone()))
+    }
+
+    /// Earlier periods' decisions logs: (origin, shard, vkey).
+    #[must_use]
+    pub fn archived_logs(&self) -> Vec<(String, String, String)> {
+        self.archived.iter().map(|a| (a.origin.clone(), a.shard.clone(), a.vkey.clone())).collect()
+    }
+
+    /// A published file of an earlier period's log, as [`Ledger::read_public`].
+    #[must_use]
+    pub fn read_archived(&self, shard: &str, rel: &str) -> Option<Vec<u8>> {
+        let a = self.archived.iter().find(|a| a.shard == shard)?;
+        read_log_file(a.store.as_ref(), rel)
     }
 
     /// One log of `kind`: decisions in `<root>/<year>`, others in `<root>/<kind>/<year>` (or
@@ -169,6 +235,7 @@ impl Ledger {
             witnessing: std::sync::OnceLock::new(),
             events: None,
             store,
+            archived: Vec::new(),
         })
     }
 
@@ -388,18 +455,28 @@ impl Ledger {
             if let Some((_, note)) = self.cosigned() {
                 return Some(note.as_bytes().to_vec());
             }
-            return self.store.read(rel).ok().flatten();
         }
-        // A partial tile deleted since its full tile was published is answered from the full
-        // tile, so clients that do not fall back themselves still get it.
-        use mizan_ledger_fs::ledger::tile::TilePath;
-        let (id, entries) = match TilePath::parse(rel).ok()? {
-            TilePath::Hash(id) => (id, false),
-            TilePath::Entries(id) => (id, true),
-            TilePath::Checkpoint => return None,
-        };
-        mizan_ledger_fs::ledger::log::read_tile(self.store.as_ref(), id, entries).ok()
+        read_log_file(self.store.as_ref(), rel)
     }
+}
+
+/// Reads a checkpoint, hash tile or entry bundle of a log for serving. A partial tile deleted
+/// since its full tile was published is answered from the full tile, so clients that do not
+/// fall back themselves still get it.
+fn read_log_file(store: &dyn LogStore, rel: &str) -> Option<Vec<u8>> {
+    if rel == "checkpoint" {
+        return store.read(rel).ok().flatten();
+    }
+    if !rel.strip_prefix("tile/").is_some_and(is_tile_path) {
+        return None;
+    }
+    use mizan_ledger_fs::ledger::tile::TilePath;
+    let (id, entries) = match TilePath::parse(rel).ok()? {
+        TilePath::Hash(id) => (id, false),
+        TilePath::Entries(id) => (id, true),
+        TilePath::Checkpoint => return None,
+    };
+    mizan_ledger_fs::ledger::log::read_tile(store, id, entries).ok()
 }
 
 /// `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, with `N` as `x001/x234/067`-style segments.

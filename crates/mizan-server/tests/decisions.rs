@@ -513,3 +513,44 @@ async fn one_key_sent_at_once_by_many_requests_gets_one_leaf() {
     }
     assert_eq!(size, before + 201);
 }
+
+/// Logs are shards by year and leaf indices restart in each: once next year's log is open, last
+/// year's stays readable, its receipts still prove against its own checkpoint, and it is
+/// listed and served.
+#[tokio::test]
+async fn last_years_log_stays_readable_and_proves_its_receipts() {
+    use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
+    use mizan_server::ledger::{Ledger, LedgerStorage};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ledger");
+    let leaves: Vec<Vec<u8>> = (0..300u16).map(|i| i.to_be_bytes().repeat(20)).collect();
+    {
+        let old = Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2025, SequencerConfig::default())
+            .unwrap();
+        old.append(leaves.clone()).await.unwrap();
+        old.wait_published(300, Duration::from_secs(10)).await.unwrap();
+    }
+    let now =
+        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+    now.append(vec![b"this year".to_vec()]).await.unwrap();
+    let archived = now.archived_logs();
+    assert_eq!(archived.len(), 1, "{archived:?}");
+    let (origin, shard, vkey) = &archived[0];
+    assert_eq!((origin.as_str(), shard.as_str()), ("decisions.mizan.test/2025", "2025"));
+    let (reader, vkey2) = now.log_for(origin).unwrap();
+    assert_eq!(&vkey2, vkey);
+    assert_eq!(reader.size(), 300);
+    let verifier = NoteVerifier::from_vkey(vkey).unwrap();
+    for i in [0u64, 5, 299] {
+        let proof = reader.receipt(mizan_ledger_fs::ledger::log::LeafIndex(i)).unwrap();
+        proof.verify(&leaves[i as usize], &verifier).expect("last year's receipt proves");
+        // Against this year's key it does not.
+        assert!(proof.verify(&leaves[i as usize], &now.verifier()).is_err());
+    }
+    // Its files are served, partial tiles answered from full ones.
+    let cp = now.read_archived("2025", "checkpoint").unwrap();
+    assert!(String::from_utf8(cp).unwrap().starts_with("decisions.mizan.test/2025\n300\n"));
+    assert_eq!(now.read_archived("2025", "tile/0/000.p/7").unwrap().len(), 7 * 32);
+    assert!(now.read_archived("2025", "origin").is_none(), "only log files are served");
+    assert!(now.log_for("decisions.other/2025").is_none());
+}

@@ -35,6 +35,8 @@ pub struct NewDecision {
     pub reference: String,
     /// When it was logged: the time its acknowledgement states.
     pub logged_at: String,
+    /// The origin of the log its leaf is in (logs are shards by period).
+    pub log_origin: String,
 }
 
 /// A stored decision.
@@ -64,6 +66,9 @@ pub struct StoredDecision {
     pub logged_at: String,
     /// When it was erased, if it was.
     pub erased_at: Option<String>,
+    /// The origin of the log its leaf is in; `None` for decisions stored before this was kept
+    /// (they are in the log that was current when they were logged).
+    pub log_origin: Option<String>,
 }
 
 /// Where decisions of a system may be logged.
@@ -83,7 +88,7 @@ impl DecisionTarget {
 }
 
 const COLS: &str = "d.reference, s.public_id, d.system_version, d.idempotency_key, d.body_sha256, d.leaf_index, \
-    d.leaf_hash, d.record_json, d.hmac_key, d.decided_at, d.logged_at, d.erased_at";
+    d.leaf_hash, d.record_json, d.hmac_key, d.decided_at, d.logged_at, d.erased_at, d.log_origin";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<StoredDecision> {
     Ok(StoredDecision {
@@ -100,6 +105,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<StoredDecision> {
         decided_at: r.try_get("decided_at")?,
         logged_at: r.try_get("logged_at")?,
         erased_at: r.try_get("erased_at")?,
+        log_origin: r.try_get("log_origin")?,
     })
 }
 
@@ -240,6 +246,7 @@ impl Store {
                     &d.hmac_key,
                     &d.decided_at,
                     &d.logged_at,
+                    &d.log_origin,
                 ),
             )
             .map_err(|e| StoreError::Corrupt(format!("decision row: {e}")))?;
@@ -249,16 +256,16 @@ impl Store {
         let select = match self.backend {
             Backend::Sqlite => {
                 "SELECT $1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, \
-                 value ->> 6, value ->> 7, value ->> 8, value ->> 9, NULL FROM json_each($2)"
+                 value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10, NULL FROM json_each($2)"
             }
             Backend::Postgres => {
                 "SELECT $1, r ->> 0, r ->> 1, r ->> 2, (r ->> 3)::bigint, (r ->> 4)::bigint, r ->> 5, \
-                 r ->> 6, r ->> 7, r ->> 8, r ->> 9, NULL FROM json_array_elements($2::json) AS r"
+                 r ->> 6, r ->> 7, r ->> 8, r ->> 9, r ->> 10, NULL FROM json_array_elements($2::json) AS r"
             }
         };
         let sql = format!(
             "INSERT INTO decisions (system_id, reference, idempotency_key, body_sha256, system_version, \
-             leaf_index, leaf_hash, record_json, hmac_key, decided_at, logged_at, erased_at) {select}"
+             leaf_index, leaf_hash, record_json, hmac_key, decided_at, logged_at, log_origin, erased_at) {select}"
         );
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let done = sqlx::query(AssertSqlSafe(sql)).bind(target.system_id).bind(json).execute(&mut *tx).await;

@@ -362,7 +362,7 @@ pub async fn receipt_status(
     Path(reference): Path<String>,
 ) -> Result<Json<ReceiptStatusOut>, AppError> {
     let d = state.store.decision(&reference).await?;
-    let proof = proof_for(&state, d.leaf_index)?;
+    let proof = proof_for(&state, d.leaf_index, d.log_origin.as_deref())?;
     let proven = proof.is_some();
     let opening = match (&d.hmac_key, &d.record_json) {
         (Some(k), Some(record)) => Some(OpeningOut { k: k.clone(), record: record.clone() }),
@@ -402,8 +402,12 @@ pub async fn receipt_status(
         leaf_index: d.leaf_index,
         leaf_hash: d.leaf_hash,
         leaf,
-        log: state.ledger.origin().to_owned(),
-        vkey: state.ledger.vkey(),
+        vkey: d
+            .log_origin
+            .as_deref()
+            .and_then(|o| state.ledger.log_for(o))
+            .map_or_else(|| state.ledger.vkey(), |(_, vkey)| vkey),
+        log: d.log_origin.clone().unwrap_or_else(|| state.ledger.origin().to_owned()),
         proof,
         opening,
         erased_at: d.erased_at,
@@ -412,13 +416,26 @@ pub async fn receipt_status(
 
 /// The tlog-proof of leaf `index`, once it is in a checkpoint receipts may use: the newest
 /// published checkpoint, or, with witnesses configured, the newest one that met the witness
-/// quorum (so the proof carries the cosignatures).
+/// quorum (so the proof carries the cosignatures). `origin` is the log the decision names
+/// (`None`, for decisions stored before that was kept: this period's); an earlier period's log
+/// proves against its final checkpoint.
 ///
 /// # Errors
-/// [`AppError::Internal`] when the log cannot build a proof it should have.
-pub fn proof_for(state: &AppState, index: u64) -> Result<Option<String>, AppError> {
-    let reader = state.ledger.reader();
+/// [`AppError::Internal`] when the log cannot build a proof it should have, or is not kept.
+pub fn proof_for(state: &AppState, index: u64, origin: Option<&str>) -> Result<Option<String>, AppError> {
     let internal = |e: mizan_ledger_fs::ledger::LedgerError| AppError::Internal(format!("ledger proof: {e}"));
+    // An earlier period's log: proven against its final checkpoint.
+    if let Some(origin) = origin.filter(|o| *o != state.ledger.origin()) {
+        let Some((reader, _)) = state.ledger.log_for(origin) else {
+            return Err(AppError::Internal(format!("the log `{origin}` of this decision is not kept here")));
+        };
+        return if index < reader.size() {
+            Ok(Some(reader.receipt(LeafIndex(index)).map_err(internal)?.encode()))
+        } else {
+            Ok(None)
+        };
+    }
+    let reader = state.ledger.reader();
     if state.ledger.witnessed() {
         let Some((size, note)) = state.ledger.cosigned().filter(|(size, _)| index < *size) else {
             return Ok(None);
@@ -460,6 +477,18 @@ pub async fn log_file(State(state): State<AppState>, Path((shard, rel)): Path<(S
         &*state.ledger
     } else if let Some(events) = state.ledger.events().filter(|e| e.shard() == shard) {
         events
+    } else if let Some((_, _, vkey)) = state.ledger.archived_logs().into_iter().find(|(_, s, _)| *s == shard)
+    {
+        // An earlier period's log, read-only.
+        let bytes = if rel == "vkey" {
+            Some(format!("{vkey}\n").into_bytes())
+        } else {
+            state.ledger.read_archived(&shard, &rel)
+        };
+        let Some(bytes) = bytes else {
+            return AppError::NotFound(format!("log file `{rel}`")).into_response();
+        };
+        return log_response(&rel, bytes);
     } else {
         return AppError::NotFound(format!("log `{shard}`")).into_response();
     };
@@ -470,7 +499,15 @@ pub async fn log_file(State(state): State<AppState>, Path((shard, rel)): Path<(S
     let Some(bytes) = ledger.read_public(&rel) else {
         return AppError::NotFound(format!("log file `{rel}`")).into_response();
     };
-    let (ctype, cache) = if rel == "checkpoint" {
+    log_response(&rel, bytes)
+}
+
+/// A log file with its content type and caching: full tiles never change, so they may be
+/// cached for ever; the checkpoint may not; a vkey is text.
+fn log_response(rel: &str, bytes: Vec<u8>) -> Response {
+    let (ctype, cache) = if rel == "vkey" {
+        ("text/plain; charset=utf-8", "max-age=3600")
+    } else if rel == "checkpoint" {
         ("text/plain; charset=utf-8", "no-store")
     } else if rel.contains(".p/") {
         ("application/octet-stream", "max-age=60")

@@ -94,7 +94,8 @@ async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Pasted,
             .decision(input)
             .await
             .map_err(|_| format!("no receipt has the reference `{input}`"))?;
-        let proof = crate::routes::decisions::proof_for(state, d.leaf_index).map_err(|e| format!("{e:?}"))?;
+        let proof = crate::routes::decisions::proof_for(state, d.leaf_index, d.log_origin.as_deref())
+            .map_err(|e| format!("{e:?}"))?;
         let opening = d.hmac_key.zip(d.record_json);
         let leaf = match &opening {
             Some((k, record)) => Some(leaf_of(&d.system, &d.decided_at, record, k)?),
@@ -137,7 +138,6 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
         }
     };
     v.push("verify-check-read", Ok(String::new()));
-    let vkey = state.ledger.verifier();
     let Some(proof_text) = pasted.proof else {
         v.skip(
             "verify-check-inclusion",
@@ -160,6 +160,17 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
         v.push("verify-check-inclusion", Err("the leaf is not hex".into()));
         return v;
     };
+    // This period's log or an earlier one's, by the origin the checkpoint names; a log this
+    // server does not keep is checked against this one's key, and fails saying so.
+    let origin = proof.checkpoint.lines().next().unwrap_or_default().to_owned();
+    let current = origin == state.ledger.origin();
+    let (reader, vkey) = match state.ledger.log_for(&origin) {
+        Some((reader, vkey)) => match mizan_ledger_fs::ledger::note::NoteVerifier::from_vkey(&vkey) {
+            Ok(k) => (reader, k),
+            Err(_) => (state.ledger.reader(), state.ledger.verifier()),
+        },
+        None => (state.ledger.reader(), state.ledger.verifier()),
+    };
     let signed = match proof.verify(&leaf, &vkey) {
         Ok(cp) => {
             v.push("verify-check-signature", Ok(format!("{} ({})", cp.checkpoint.origin, vkey.to_vkey())));
@@ -175,7 +186,6 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
         }
     };
     // The log has not forked since: the receipt's checkpoint is a prefix of today's.
-    let reader = state.ledger.reader();
     let (old, new) = (signed.checkpoint.size, reader.size());
     let consistent = reader
         .prove_consistency(old, new)
@@ -186,7 +196,7 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
         })
         .map(|()| format!("size {old} → {new}"));
     v.push("verify-check-consistent", consistent);
-    match state.ledger.witness_policy() {
+    match state.ledger.witness_policy().filter(|_| current) {
         Some(text) => {
             let checked = mizan_ledger_fs::ledger::policy::Policy::parse(text.as_bytes())
                 .map_err(|e| e.to_string())
@@ -309,6 +319,20 @@ pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
     };
     let mut logs = vec![out("decisions", &state.ledger)];
     logs.extend(state.ledger.events().map(|e| out("events", e)));
+    // Earlier periods' decisions logs, read-only: their receipts still prove.
+    logs.extend(state.ledger.archived_logs().into_iter().filter_map(|(origin, shard, vkey)| {
+        let (reader, _) = state.ledger.log_for(&origin)?;
+        Some(LogOut {
+            kind: "decisions".into(),
+            origin,
+            url: format!("{}/log/{shard}", state.config.base_url),
+            vkey,
+            shard_period: "year".into(),
+            shard,
+            witness_policy: None,
+            size: reader.size(),
+        })
+    }));
     Json(logs)
 }
 
