@@ -220,9 +220,16 @@ async fn stage_group(
     in_flight: &Mutex<HashSet<(i64, String)>>,
 ) -> Option<Staged> {
     let started = std::time::Instant::now();
-    // Keys of earlier groups not yet committed. Taken before the lookup: a key that leaves
-    // this set after this point was committed before the lookup below reads.
-    let pending: HashSet<(i64, String)> = in_flight.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    // This group's keys that earlier groups have not committed yet. Checked before the lookup:
+    // a key that leaves the in-flight set after this point was committed before the lookup
+    // below reads.
+    let pending: HashSet<(i64, String)> = {
+        let f = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        jobs.iter()
+            .flat_map(|j| j.items.iter().map(move |item| (j.target.system_id(), item.key.clone())))
+            .filter(|k| f.contains(k))
+            .collect()
+    };
     // 1. Keys logged before, one query per system.
     let mut keys: HashMap<i64, (OrgScope, DecisionTarget, Vec<&str>)> = HashMap::new();
     for job in &jobs {
