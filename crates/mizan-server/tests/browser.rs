@@ -274,3 +274,81 @@ async fn bias_assessments_read_and_run_in_both_languages() {
     b.check_a11y("regulator-audits").await;
     b.quit().await;
 }
+
+/// Makes a page's form skip the browser's own checks, so the server's 422 page can be reached.
+async fn skip_browser_validation(b: &Browser, form: &str) {
+    b.driver
+        .execute(&format!("document.querySelector(\"{form}\").noValidate = true;"), vec![])
+        .await
+        .expect("noValidate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_report_status_edit_form_and_refused_forms_pass_axe() {
+    let mut b = Browser::start().await;
+    // A demo system with two registered versions: the public diff between them.
+    let query = mizan_store::PublicQuery { page: 1, per_page: 100, ..Default::default() };
+    let entries = b.app.store.public_list(&query).await.expect("register").entries;
+    let mut two_versions = None;
+    for e in &entries {
+        let page = reqwest::get(b.app.url(&format!("/register/{}/versions", e.public_id)))
+            .await
+            .expect("versions")
+            .text()
+            .await
+            .expect("body");
+        if page.contains("/diff\"") {
+            two_versions = Some(e.public_id.clone());
+            break;
+        }
+    }
+    let id = two_versions.expect("the demo has a system with two registered versions");
+    b.open(&format!("/register/{id}/versions")).await;
+    b.click("form[action$='/diff'] button[type=submit]").await;
+    b.wait_url("/diff?").await;
+    b.check_a11y("version-diff-en").await;
+    let diff_url = b.driver.current_url().await.expect("url");
+    let diff_path = format!("{}?{}&lang=ur", diff_url.path(), diff_url.query().unwrap_or_default());
+    b.open(&diff_path).await;
+    b.wait_url("lang=ur").await;
+    b.check_a11y("version-diff-ur").await;
+
+    // The report form refused (empty report: 422), then accepted; then the reporter's status page.
+    b.open(&format!("/register/{id}/report?lang=en")).await;
+    skip_browser_validation(&b, "form[action$='/report']").await;
+    b.click("form[action$='/report'] button[type=submit]").await;
+    b.expect_text(".error-summary", "").await;
+    b.check_a11y("report-form-422").await;
+    b.fill("#body", "The contact address is out of date").await;
+    b.click("form[action$='/report'] button[type=submit]").await;
+    b.wait_url("/reports/ER-").await;
+    b.expect_text("main", "The contact address is out of date").await;
+    b.check_a11y("report-status-en").await;
+    let status_url = b.driver.current_url().await.expect("url");
+    b.open(&format!("{}?lang=ur", status_url.path())).await;
+    b.wait_url("lang=ur").await;
+    b.check_a11y("report-status-ur").await;
+
+    // The provider's edit form, and the system form refused (422) when new and when edited.
+    let bank = common::token(&b.app.store, "admin@indus-bank.demo", &["systems:read", "systems:write"]).await;
+    let draft = common::create_draft(&b.app, &bank, "Teller rota planning").await;
+    b.sign_in("editor@indus-bank.demo").await;
+    b.wait_url("/app").await;
+    b.open(&format!("/app/systems/{draft}/edit?lang=en")).await;
+    b.expect_text("h1", "").await;
+    b.check_a11y("system-edit-form").await;
+    let bad_date =
+        "const i = document.querySelector('#start_date'); i.type = 'text'; i.value = '2026-02-30';";
+    for (label, path) in [
+        ("system-edit-form-422", format!("/app/systems/{draft}/edit")),
+        ("system-form-422", "/app/systems/new".to_owned()),
+    ] {
+        b.open(&path).await;
+        b.driver.execute(bad_date, vec![]).await.expect("bad date");
+        skip_browser_validation(&b, "form.record-form").await;
+        b.click("form.record-form > .row button[type=submit]").await;
+        b.expect_text(".error-summary", "YYYY-MM-DD").await;
+        b.check_a11y(label).await;
+    }
+    b.quit().await;
+}
