@@ -417,3 +417,24 @@ async fn review_form_explains_mistakes_in_the_readers_language() {
     assert!(!queue.contains(&format!("/review/systems/{id}")));
     assert_eq!(reviewer.get(app.url(&format!("/review/systems/{id}"))).send().await.unwrap().status(), 404);
 }
+
+#[tokio::test]
+async fn system_versions_refuse_update_and_delete_at_the_database() {
+    use sqlx::{Connection, Row};
+    let app = TestApp::start(true).await;
+    // A raw connection of its own, bypassing the store: the database itself must refuse.
+    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.expect("connect");
+    let snapshot = "SELECT COUNT(*) AS n, MIN(record_json) AS first FROM system_versions";
+    let before = sqlx::query(snapshot).fetch_one(&mut conn).await.expect("count");
+    let (n, first): (i64, String) = (before.get("n"), before.get("first"));
+    assert!(n > 0, "the demo has versions");
+    let update = sqlx::query("UPDATE system_versions SET record_json = '{}'").execute(&mut conn).await;
+    let refused =
+        |r: &Result<_, sqlx::Error>| r.as_ref().is_err_and(|e| e.to_string().contains("system_versions"));
+    assert!(refused(&update), "UPDATE on system_versions must be refused by its trigger: {update:?}");
+    let delete = sqlx::query("DELETE FROM system_versions").execute(&mut conn).await;
+    assert!(refused(&delete), "DELETE on system_versions must be refused by its trigger: {delete:?}");
+    let after = sqlx::query(snapshot).fetch_one(&mut conn).await.expect("count");
+    assert_eq!(after.get::<i64, _>("n"), n, "no version removed");
+    assert_eq!(after.get::<String, _>("first"), first, "no version changed");
+}

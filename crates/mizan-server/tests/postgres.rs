@@ -135,3 +135,28 @@ async fn row_level_security_fences_audits() {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
     }
 }
+
+/// The append-only history cannot be emptied wholesale either: TRUNCATE, which skips row
+/// triggers, is refused by a statement trigger on both tables.
+#[tokio::test]
+async fn history_tables_refuse_truncate() {
+    assert_eq!(
+        mizan_test::TestDb::backend_name(),
+        "postgres",
+        "set MIZAN_TEST_DATABASE_URL to run this test"
+    );
+    let app = TestApp::start(true).await;
+    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    for table in ["system_events", "system_versions"] {
+        let count = format!("SELECT COUNT(*) AS n FROM {table}");
+        let before: i64 =
+            sqlx::query(sqlx::AssertSqlSafe(count.clone())).fetch_one(&mut conn).await.unwrap().get("n");
+        assert!(before > 0, "the demo fills {table}");
+        let res =
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("TRUNCATE {table} CASCADE"))).execute(&mut conn).await;
+        let err = res.expect_err("TRUNCATE must be refused").to_string();
+        assert!(err.contains(&format!("{table} is append-only")), "refused by the trigger: {err}");
+        let after: i64 = sqlx::query(sqlx::AssertSqlSafe(count)).fetch_one(&mut conn).await.unwrap().get("n");
+        assert_eq!(after, before, "{table} kept every row");
+    }
+}
