@@ -438,3 +438,49 @@ async fn system_versions_refuse_update_and_delete_at_the_database() {
     assert_eq!(after.get::<i64, _>("n"), n, "no version removed");
     assert_eq!(after.get::<String, _>("first"), first, "no version changed");
 }
+
+#[tokio::test]
+async fn oversized_and_malformed_form_posts_get_clear_pages_in_the_readers_language() {
+    let app = TestApp::start(true).await;
+    let c = app.client();
+    let list = text(c.get(app.url("/register?q=triage")).send().await.unwrap()).await;
+    let start = list.find("href=\"/register/").unwrap() + "href=\"/register/".len();
+    let id = list[start..start + 8].to_owned();
+    let action = app.url(&format!("/register/{id}/report?lang=ur"));
+    let form_page = text(c.get(&action).send().await.unwrap()).await;
+    let token = common::csrf_of(&form_page);
+
+    // Over the 256 KiB body limit: 413, as an HTML page in Urdu.
+    let huge = "ا".repeat(200 * 1024);
+    let res =
+        c.post(&action).form(&[("csrf", token.as_str()), ("body", huge.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 413);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = text(res).await;
+    assert!(page.contains("<html lang=\"ur\" dir=\"rtl\">"), "the 413 page is in Urdu");
+    assert!(page.contains("آپ کا بھیجا گیا مواد بہت بڑا ہے"), "the Urdu message says it is too large");
+
+    // Malformed URL-encoding (stray and invalid escapes, bytes that are not UTF-8): a clear 400 or
+    // 422 page in Urdu, never a 500, and no report filed.
+    for body in [
+        format!("csrf={token}&field=%ZZ&body=%"),
+        format!("csrf={token}&field=%FF%FE&body=%E0%A4"),
+        format!("csrf={token}&&&==&field=purpose%&body"),
+    ] {
+        let res = c
+            .post(&action)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        assert!(status == 400 || status == 422, "`{body}` gets 400 or 422, not {status}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        let page = text(res).await;
+        assert!(page.contains("<html lang=\"ur\" dir=\"rtl\">"), "`{body}` answered in Urdu");
+    }
+    let provider = sign_in(&app, "admin@rahbar-health.demo", password("admin@rahbar-health.demo")).await;
+    let queue = text(provider.get(app.url("/app/reports")).send().await.unwrap()).await;
+    assert!(!queue.contains("ER-"), "no malformed post filed a report: {queue}");
+}
