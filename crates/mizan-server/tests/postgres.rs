@@ -136,6 +136,125 @@ async fn row_level_security_fences_audits() {
     }
 }
 
+/// The store's tenant-scoped calls really run inside the organisation's fence. The store connects
+/// as an ordinary role (superusers bypass row-level security) for which an extra, restrictive
+/// policy hides and refuses every tenant row unless `mizan.org_id` is set. A call that queried
+/// the pool directly, outside `begin_scoped_read` / `begin_scoped_write`, would see nothing and
+/// could write nothing, even though its SQL filters by `org_id`.
+#[tokio::test]
+async fn scoped_store_calls_set_the_fence() {
+    assert_eq!(
+        mizan_test::TestDb::backend_name(),
+        "postgres",
+        "set MIZAN_TEST_DATABASE_URL to run this test"
+    );
+    let app = TestApp::start(true).await;
+    let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
+    let scope = mizan_store::OrgScope::new(bank);
+    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    let role = format!("mizan_probe_{:08x}", rand::random::<u32>());
+    let tables = ["api_tokens", "error_reports", "systems", "system_versions", "system_events"];
+    let mut setup = vec![
+        format!("CREATE ROLE {role} LOGIN PASSWORD '{role}'"),
+        format!("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+        format!("GRANT EXECUTE ON FUNCTION mizan_fenced_org() TO {role}"),
+    ];
+    for t in tables {
+        setup.push(format!(
+            "CREATE POLICY probe_needs_fence ON {t} AS RESTRICTIVE TO {role} \
+             USING (mizan_fenced_org() IS NOT NULL) WITH CHECK (mizan_fenced_org() IS NOT NULL)"
+        ));
+    }
+    for sql in setup {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+    }
+
+    // Rows to find, made through the ordinary (superuser) store.
+    let token = app
+        .store
+        .create_token(
+            scope,
+            None,
+            "probe",
+            &["systems:read".into()],
+            time::OffsetDateTime::now_utc() + time::Duration::days(1),
+        )
+        .await
+        .unwrap();
+    let mut reference = None;
+    let mut public_id = None;
+    for s in app.store.org_systems(scope).await.unwrap() {
+        if let Ok(r) =
+            app.store.file_report(&s.public_id, "name_en", "probe report", "probe@example.pk").await
+        {
+            reference = Some(r);
+            public_id = Some(s.public_id);
+            break;
+        }
+    }
+    let reference = reference.expect("the demo bank has a public system to report against");
+    let public_id = public_id.unwrap();
+    let expected = app.store.org_system(scope, &public_id).await.unwrap();
+    assert!(!expected.versions.is_empty() && !expected.events.is_empty(), "a registered system has history");
+
+    let (scheme, rest) = app.db.url.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let probe_url = format!("{scheme}://{role}:{role}@{host}");
+
+    // The probe policy bites: unfenced, the probe role sees none of these rows.
+    let mut probe_conn = sqlx::PgConnection::connect(&probe_url).await.unwrap();
+    for t in tables {
+        let n: i64 = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM {t}")))
+            .fetch_one(&mut probe_conn)
+            .await
+            .unwrap()
+            .get("n");
+        assert_eq!(n, 0, "unfenced, the probe role sees no {t}");
+    }
+    probe_conn.close().await.unwrap();
+
+    let probe = mizan_store::Store::connect(&probe_url).await.unwrap();
+    let listed = probe.tokens(scope).await.unwrap();
+    assert!(listed.iter().any(|t| t.id == token.id), "tokens() reads inside the fence");
+    let made = probe
+        .create_token(
+            scope,
+            None,
+            "fenced",
+            &["systems:read".into()],
+            time::OffsetDateTime::now_utc() + time::Duration::days(1),
+        )
+        .await
+        .expect("create_token writes inside the fence");
+    probe.revoke_token(scope, made.id).await.expect("revoke_token writes inside the fence");
+    probe.revoke_token(scope, token.id).await.expect("and finds the organisation's token");
+    let after = probe.tokens(scope).await.unwrap();
+    assert!(
+        after.iter().filter(|t| t.id == token.id || t.id == made.id).all(|t| t.revoked_at.is_some()),
+        "both tokens revoked"
+    );
+    probe
+        .respond_report(scope, &reference, mizan_store::ReportStatus::Resolved, "fixed")
+        .await
+        .expect("respond_report writes inside the fence");
+    let answered = app.store.report_by_reference(&reference).await.unwrap();
+    assert_eq!(answered.response, "fixed");
+    let view = probe.org_system(scope, &public_id).await.expect("org_system reads inside the fence");
+    assert_eq!(view.summary.public_id, public_id);
+    assert_eq!(view.versions.len(), expected.versions.len(), "versions read inside the fence");
+    assert_eq!(view.events.len(), expected.events.len(), "events read inside the fence");
+    drop(probe);
+
+    let mut teardown: Vec<String> =
+        tables.iter().map(|t| format!("DROP POLICY probe_needs_fence ON {t}")).collect();
+    teardown.push(format!("DROP OWNED BY {role}"));
+    teardown.push(format!("DROP ROLE {role}"));
+    for sql in teardown {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
+    }
+}
+
 /// The append-only history cannot be emptied wholesale either: TRUNCATE, which skips row
 /// triggers, is refused by a statement trigger on both tables.
 #[tokio::test]

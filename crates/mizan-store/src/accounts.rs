@@ -418,6 +418,7 @@ impl Store {
             return Err(StoreError::Conflict("the expiry must be in the future".into()));
         }
         let secret = format!("mzn_{}", random_secret());
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let row = sqlx::query(
             "INSERT INTO api_tokens (org_id, created_by, name, token_hash, token_prefix, scopes, expires_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -430,8 +431,9 @@ impl Store {
         .bind(scopes.join(" "))
         .bind(crate::format_time(expires_at))
         .bind(now())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(NewToken { id: row.try_get("id")?, secret })
     }
 
@@ -440,13 +442,15 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn tokens(&self, scope: OrgScope) -> Result<Vec<ApiToken>> {
+        let mut tx = self.begin_scoped_read(scope).await?;
         let rows = sqlx::query(
             "SELECT id, name, token_prefix, scopes, expires_at, revoked_at, created_at FROM api_tokens \
              WHERE org_id = $1 ORDER BY id DESC",
         )
         .bind(scope.org_id())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
+        tx.commit().await?;
         rows.iter()
             .map(|r| {
                 let scopes: String = r.try_get("scopes")?;
@@ -468,17 +472,20 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when the token is not this organisation's.
     pub async fn revoke_token(&self, scope: OrgScope, id: i64) -> Result<()> {
+        let (guard, mut tx) = self.begin_scoped_write(scope).await?;
         let done = sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL",
         )
         .bind(now())
         .bind(id)
         .bind(scope.org_id())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound { what: "token", id: id.to_string() });
         }
+        tx.commit().await?;
+        drop(guard);
         self.hot.forget_tokens();
         Ok(())
     }

@@ -163,6 +163,7 @@ impl Store {
         status: ReportStatus,
         response: &str,
     ) -> Result<()> {
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let done = sqlx::query(
             "UPDATE error_reports SET status = $1, response = $2, updated_at = $3 WHERE reference = $4 AND org_id = $5",
         )
@@ -171,11 +172,12 @@ impl Store {
         .bind(now())
         .bind(reference)
         .bind(scope.org_id())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound { what: "report", id: reference.to_owned() });
         }
+        tx.commit().await?;
         Ok(())
     }
 }

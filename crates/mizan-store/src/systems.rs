@@ -693,24 +693,34 @@ impl Store {
         self.system_view(None, public_id).await
     }
 
+    /// With a scope, reads inside a transaction fenced to that organisation; without one (the
+    /// regulator and callers that check access themselves), inside an unfenced transaction.
     async fn system_view(&self, scope: Option<OrgScope>, public_id: &str) -> Result<SystemView> {
         let org_filter = scope.map_or(-1, OrgScope::org_id);
+        let mut tx = match scope {
+            Some(s) => self.begin_scoped_read(s).await?,
+            None => self.pool.begin().await?,
+        };
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {SUMMARY_COLS} FROM systems s JOIN organisations o ON o.id = s.org_id \
              WHERE s.public_id = $1 AND ($2 = -1 OR s.org_id = $2)"
         )))
         .bind(public_id)
         .bind(org_filter)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
         let (id, org_id, summary, draft) = summary_from_row(&row)?;
-        let versions = self.versions_of(id).await?;
-        let events = self.events_of(id, &summary.public_id).await?;
+        let versions = Self::versions_of(&mut *tx, id).await?;
+        let events = Self::events_of(&mut *tx, id, &summary.public_id).await?;
+        tx.commit().await?;
         Ok(SystemView { summary, org_id, draft, versions, events })
     }
 
-    async fn versions_of(&self, id: i64) -> Result<Vec<VersionInfo>> {
+    async fn versions_of<'e, E>(db: E, id: i64) -> Result<Vec<VersionInfo>>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
         let rows = sqlx::query(
             "SELECT v.version, v.submitted_at, \
              (SELECT COUNT(*) FROM system_events e WHERE e.system_id = v.system_id AND e.version = v.version \
@@ -718,7 +728,7 @@ impl Store {
              FROM system_versions v WHERE v.system_id = $1 ORDER BY v.version DESC",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(db)
         .await?;
         rows.iter()
             .map(|r| {
@@ -731,13 +741,16 @@ impl Store {
             .collect()
     }
 
-    async fn events_of(&self, id: i64, public_id: &str) -> Result<Vec<Event>> {
+    async fn events_of<'e, E>(db: E, id: i64, public_id: &str) -> Result<Vec<Event>>
+    where
+        E: sqlx::Executor<'e, Database = sqlx::Any>,
+    {
         let rows = sqlx::query(
             "SELECT id, version, kind, from_status, to_status, actor_name, reason, at FROM system_events \
              WHERE system_id = $1 ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(db)
         .await?;
         rows.iter().map(|r| event_from_row(r, public_id.to_owned())).collect()
     }
@@ -752,7 +765,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?
             .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
-        Ok(self.versions_of(id).await?.into_iter().filter(|v| v.registered).collect())
+        Ok(Self::versions_of(&self.pool, id).await?.into_iter().filter(|v| v.registered).collect())
     }
 
     /// The public projection of one registered version.
