@@ -360,26 +360,86 @@ async fn authorisation_matrix() {
     let bank_admin = token(
         s,
         "admin@indus-bank.demo",
-        &["systems:read", "systems:write", "systems:submit", "systems:retire"],
+        &[
+            "systems:read",
+            "systems:write",
+            "systems:submit",
+            "systems:retire",
+            "decisions:write",
+            "audits:run",
+        ],
     )
     .await;
-    let bank_editor =
-        token(s, "editor@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"]).await;
+    let bank_editor = token(
+        s,
+        "editor@indus-bank.demo",
+        &["systems:read", "systems:write", "systems:submit", "decisions:write", "audits:run"],
+    )
+    .await;
     let bank_readonly = token(s, "admin@indus-bank.demo", &["systems:read"]).await;
     let health = token(
         s,
         "admin@rahbar-health.demo",
-        &["systems:read", "systems:write", "systems:submit", "systems:retire"],
+        &[
+            "systems:read",
+            "systems:write",
+            "systems:submit",
+            "systems:retire",
+            "decisions:write",
+            "audits:run",
+        ],
     )
     .await;
-    let regulator = token(s, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
-    let reviewer = token(s, "reviewer@regulator.demo", &["register:queue", "register:transition"]).await;
+    let regulator =
+        token(s, "admin@regulator.demo", &["register:queue", "register:transition", "audits:run"]).await;
+    let reviewer =
+        token(s, "reviewer@regulator.demo", &["register:queue", "register:transition", "review:decide"])
+            .await;
     let steward = token(s, "steward@citizen-services.demo", &["systems:read"]).await;
     let bank_sys = create_draft(&app, &bank_admin, "Matrix subject").await;
     let public_sys = json_of(http().get(app.url("/api/v1/systems?per_page=1")).send().await.unwrap()).await["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    // A submitted bank system with one logged decision and one audit, and a filed report.
+    let (sub_sys, _) = common::submitted_system(&app, "Matrix submitted").await;
+    let decision = json!([{
+        "idempotency_key": "matrix-1", "system_version": 1, "model_hash": "sha256:9f2c0d6e",
+        "features": {"gender": "female"}, "output": "approve", "score": 0.5,
+        "human": {"involved": false, "by": null}, "decided_at": "2026-03-01T00:00:00Z", "subject_ref": "m-1"
+    }]);
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{sub_sys}/decisions")))
+        .bearer_auth(&bank_admin)
+        .json(&decision)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let receipt = json_of(res).await["receipts"][0]["reference"].as_str().unwrap().to_owned();
+    let mut csv = String::from("gender,repaid,approved\n");
+    for i in 0..60 {
+        csv.push_str(&format!("{},{},{}\n", ["female", "male"][i % 2], i % 3 % 2, i % 5 % 2));
+    }
+    let audit_query = "label=repaid&prediction=approved&sensitive=gender";
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{sub_sys}/versions/1/audits?{audit_query}")))
+        .bearer_auth(&bank_admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let audit = json_of(res).await["id"].as_str().unwrap().to_owned();
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{public_sys}/reports")))
+        .json(&json!({"body": "matrix setup"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let report = json_of(res).await["reference"].as_str().unwrap().to_owned();
 
     let callers: [(&str, Option<&str>); 8] = [
         ("anonymous", None),
@@ -392,7 +452,11 @@ async fn authorisation_matrix() {
         ("steward_other_org", Some(&steward)),
     ];
     // Transition bodies are chosen to be refused by the lifecycle (409) when access is granted,
-    // so the matrix never changes state and every row sees the same system.
+    // so every row sees the same systems in the same states; the only writes that succeed are
+    // idempotent (empty answers, a checklist status, the same decision again, reports) and the
+    // last row's erasure. Another organisation's system, decision or audit is refused as 404
+    // (the store reads within the caller's organisation), never 403, so nothing is disclosed;
+    // a missing scope or the wrong kind of organisation is 403.
     let org_sys = format!("/api/v1/org/systems/{bank_sys}");
     let rows: Vec<(&str, String, Option<Value>, [u16; 8])> = vec![
         ("GET", "/api/v1/systems".into(), None, [200; 8]),
@@ -425,6 +489,131 @@ async fn authorisation_matrix() {
             format!("/api/v1/regulator/systems/{bank_sys}/transitions"),
             Some(json!({"to": "registered", "reason": "x"})),
             [401, 403, 403, 403, 403, 409, 403, 403],
+        ),
+        // Public reads and reports: everyone, signed in or not.
+        ("GET", format!("/api/v1/systems/{public_sys}/versions"), None, [200; 8]),
+        ("GET", format!("/api/v1/systems/{public_sys}/versions/1"), None, [200; 8]),
+        ("POST", format!("/api/v1/systems/{public_sys}/reports"), Some(json!({"body": "matrix"})), [201; 8]),
+        ("GET", format!("/api/v1/reports/{report}"), None, [200; 8]),
+        ("GET", "/api/v1/register.json".into(), None, [200; 8]),
+        ("GET", "/api/v1/register.csv".into(), None, [200; 8]),
+        ("GET", "/api/v1/changes.atom".into(), None, [200; 8]),
+        ("GET", "/api/v1/openapi.json".into(), None, [200; 8]),
+        // The owner's questionnaires and checklist.
+        ("GET", format!("{org_sys}/risk-answers"), None, [401, 200, 200, 200, 404, 403, 403, 404]),
+        ("PUT", format!("{org_sys}/risk-answers"), Some(json!({})), [401, 200, 200, 403, 404, 403, 403, 403]),
+        ("GET", format!("{org_sys}/impact-answers"), None, [401, 200, 200, 200, 404, 403, 403, 404]),
+        (
+            "PUT",
+            format!("{org_sys}/impact-answers"),
+            Some(json!({})),
+            [401, 200, 200, 403, 404, 403, 403, 403],
+        ),
+        ("GET", format!("{org_sys}/obligations"), None, [401, 200, 200, 200, 404, 403, 403, 404]),
+        (
+            "PUT",
+            format!("{org_sys}/obligations/EU-QMS"),
+            Some(json!({"status": "not_started"})),
+            [401, 200, 200, 403, 404, 403, 403, 403],
+        ),
+        // The regulator's tier override (a body the handler refuses, so nothing changes).
+        (
+            "POST",
+            format!("/api/v1/regulator/systems/{bank_sys}/tier-override"),
+            Some(json!({"tier": "high", "reason": " "})),
+            [401, 403, 403, 403, 403, 400, 403, 403],
+        ),
+        // The ethics board.
+        ("GET", "/api/v1/review/queue".into(), None, [401, 403, 403, 403, 403, 403, 200, 403]),
+        (
+            "POST",
+            format!("/api/v1/review/systems/{sub_sys}/reviews"),
+            Some(json!({"version": 1, "decision": "nonsense", "reason": "x"})),
+            [401, 403, 403, 403, 403, 403, 400, 403],
+        ),
+        (
+            "GET",
+            format!("/api/v1/review/systems/{sub_sys}/versions/1"),
+            None,
+            [401, 200, 200, 200, 404, 200, 200, 404],
+        ),
+        // Decisions: logging the same decision again is idempotent.
+        (
+            "POST",
+            format!("/api/v1/systems/{sub_sys}/decisions"),
+            Some(decision.clone()),
+            [401, 200, 200, 403, 404, 403, 403, 403],
+        ),
+        ("GET", format!("/api/v1/receipts/{receipt}"), None, [200; 8]),
+        // Models and audits. The regulator holds `audits:run`, but the provider's audit routes
+        // act within its own organisation, so the bank's system is not found there (404).
+        (
+            "POST",
+            format!("/api/v1/org/systems/{sub_sys}/versions/1/model"),
+            None,
+            [401, 400, 400, 403, 404, 403, 403, 403],
+        ),
+        (
+            "GET",
+            format!("/api/v1/org/systems/{sub_sys}/models"),
+            None,
+            [401, 200, 200, 200, 404, 403, 403, 404],
+        ),
+        (
+            "POST",
+            format!("/api/v1/org/systems/{sub_sys}/versions/1/audits"),
+            None,
+            [401, 400, 400, 403, 404, 404, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/api/v1/org/systems/{sub_sys}/versions/1/audits/logged"),
+            Some(json!({"from": "2030-01-01", "to": "2030-01-02", "sensitive": ["gender"]})),
+            [401, 400, 400, 403, 404, 404, 403, 403],
+        ),
+        (
+            "GET",
+            format!("/api/v1/org/systems/{sub_sys}/audits"),
+            None,
+            [401, 200, 200, 200, 404, 403, 403, 404],
+        ),
+        (
+            "GET",
+            format!("/api/v1/org/systems/{sub_sys}/audits/{audit}/report"),
+            None,
+            [401, 200, 200, 200, 404, 403, 403, 404],
+        ),
+        (
+            "POST",
+            format!("/api/v1/regulator/systems/{sub_sys}/versions/1/audits"),
+            None,
+            [401, 403, 403, 403, 403, 400, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/api/v1/regulator/systems/{sub_sys}/versions/1/audits/logged"),
+            Some(json!({"from": "2030-01-01", "to": "2030-01-02", "sensitive": ["gender"]})),
+            [401, 403, 403, 403, 403, 400, 403, 403],
+        ),
+        (
+            "GET",
+            format!("/api/v1/regulator/systems/{sub_sys}/audits"),
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 403],
+        ),
+        (
+            "GET",
+            format!("/api/v1/regulator/systems/{sub_sys}/audits/{audit}/report"),
+            None,
+            [401, 403, 403, 403, 403, 200, 200, 403],
+        ),
+        // Erasing a decision, last. Erasure is idempotent for the owner; another organisation's
+        // 404 does not depend on it (the erasure is scoped to the caller's own systems).
+        (
+            "DELETE",
+            format!("/api/v1/org/decisions/{receipt}"),
+            None,
+            [401, 204, 204, 403, 404, 403, 403, 403],
         ),
     ];
     let mut failures = vec![];
