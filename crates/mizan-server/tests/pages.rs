@@ -484,3 +484,37 @@ async fn oversized_and_malformed_form_posts_get_clear_pages_in_the_readers_langu
     let queue = text(provider.get(app.url("/app/reports")).send().await.unwrap()).await;
     assert!(!queue.contains("ER-"), "no malformed post filed a report: {queue}");
 }
+
+#[tokio::test]
+async fn seeding_the_demo_twice_changes_nothing() {
+    use sqlx::{Connection, Row};
+    let app = TestApp::start(true).await;
+    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.expect("connect");
+    let tables = ["organisations", "users", "memberships", "systems", "system_versions", "system_events"];
+    let mut counts = Vec::new();
+    for t in tables {
+        let sql = format!("SELECT COUNT(*) AS n FROM {t}");
+        counts.push(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_one(&mut conn)
+                .await
+                .expect("count")
+                .get::<i64, _>("n"),
+        );
+    }
+    assert!(counts.iter().all(|n| *n > 0), "the demo fills every table: {counts:?}");
+    let demo_systems = app.store.count_demo_systems().await.unwrap();
+    assert!(demo_systems >= 12, "at least 12 demo systems");
+
+    let seeded = mizan_server::demo::seed(&app.store).await.expect("second seed");
+    assert!(!seeded, "the second run finds the demo there and seeds nothing");
+    for (t, before) in tables.iter().zip(&counts) {
+        let sql = format!("SELECT COUNT(*) AS n FROM {t}");
+        let after: i64 =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&mut conn).await.expect("count").get("n");
+        assert_eq!(after, *before, "{t} unchanged by a second seeding");
+    }
+    assert_eq!(app.store.count_demo_systems().await.unwrap(), demo_systems);
+    // The demo users still sign in with the printed passwords.
+    sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+}
