@@ -54,8 +54,8 @@ impl BatchTree {
                 .chunks(2)
                 .map(|pair| match pair {
                     [l, r] => node_hash(l, r),
-                    [odd] => *odd,
-                    _ => unreachable!("chunks(2) yields one or two"),
+                    // A trailing odd node (chunks of two end in at most one).
+                    _ => pair[0],
                 })
                 .collect();
             levels.push(next);
