@@ -402,7 +402,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
     // A failed system's requests get its error; the leaves stay in the log, opened by nothing.
     let mut failed: HashMap<i64, mizan_store::StoreError> = HashMap::new();
     for (sys, (scope, target, ns)) in &by_system {
-        let batch: Vec<NewDecision> = ns.iter().filter_map(|&(gi, n)| rows[gi][n].clone()).collect();
+        let batch: Vec<&NewDecision> = ns.iter().filter_map(|&(gi, n)| rows[gi][n].as_ref()).collect();
         if let Err(e) = store.insert_decisions(*scope, *target, &batch).await {
             failed.insert(*sys, e);
         }

@@ -221,7 +221,7 @@ impl Store {
         &self,
         scope: OrgScope,
         target: DecisionTarget,
-        rows: &[NewDecision],
+        rows: &[&NewDecision],
     ) -> Result<()> {
         // The rows go in as one JSON parameter that the database unpacks itself: one statement
         // and one bound value for the whole batch, so thousands of rows cost one round trip.
