@@ -444,10 +444,6 @@ impl Ledger {
     /// # Errors
     /// `None` when the path is not a log file or does not exist.
     pub fn read_public(&self, rel: &str) -> Option<Vec<u8>> {
-        let ok = rel == "checkpoint" || rel.strip_prefix("tile/").is_some_and(is_tile_path);
-        if !ok {
-            return None;
-        }
         if rel == "checkpoint" {
             // With witnesses, the checkpoint published is the newest one that met the witness
             // policy, with its cosignatures, so that clients and monitors see it cosigned; until
@@ -464,40 +460,14 @@ impl Ledger {
 /// since its full tile was published is answered from the full tile, so clients that do not
 /// fall back themselves still get it.
 fn read_log_file(store: &dyn LogStore, rel: &str) -> Option<Vec<u8>> {
-    if rel == "checkpoint" {
-        return store.read(rel).ok().flatten();
-    }
-    if !rel.strip_prefix("tile/").is_some_and(is_tile_path) {
-        return None;
-    }
+    // The engine's strict parser: only the spec's canonical spelling of a path gets through.
     use mizan_ledger_fs::ledger::tile::TilePath;
     let (id, entries) = match TilePath::parse(rel).ok()? {
+        TilePath::Checkpoint => return store.read(rel).ok().flatten(),
         TilePath::Hash(id) => (id, false),
         TilePath::Entries(id) => (id, true),
-        TilePath::Checkpoint => return None,
     };
     mizan_ledger_fs::ledger::log::read_tile(store, id, entries).ok()
-}
-
-/// `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, with `N` as `x001/x234/067`-style segments.
-fn is_tile_path(rest: &str) -> bool {
-    let segs: Vec<&str> = rest.split('/').collect();
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let (Some(first), Some(tail)) = (segs.first(), segs.get(1..)) else { return false };
-    if *first != "entries" && !(digits(first) && first.len() <= 2) {
-        return false;
-    }
-    let (n, width) = match tail {
-        [n @ .., p, w] if p.ends_with(".p") => {
-            (n.iter().copied().chain(std::iter::once(p.trim_end_matches(".p"))).collect::<Vec<_>>(), Some(*w))
-        }
-        n => (n.to_vec(), None),
-    };
-    let Some((last, dirs)) = n.split_last() else { return false };
-    last.len() == 3
-        && digits(last)
-        && dirs.iter().all(|d| d.len() == 4 && d.starts_with('x') && digits(&d[1..]))
-        && width.is_none_or(|w| digits(w) && w.len() <= 3)
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> Result<(), LedgerSetupError> {

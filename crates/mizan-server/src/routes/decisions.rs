@@ -421,13 +421,17 @@ pub async fn receipt_status(
 /// proves against its final checkpoint.
 ///
 /// # Errors
-/// [`AppError::Internal`] when the log cannot build a proof it should have, or is not kept.
+/// [`AppError::Internal`] when the log cannot build a proof it should have;
+/// [`AppError::NotFound`] naming the log when the decision's log is not served here.
 pub fn proof_for(state: &AppState, index: u64, origin: Option<&str>) -> Result<Option<String>, AppError> {
     let internal = |e: mizan_ledger_fs::ledger::LedgerError| AppError::Internal(format!("ledger proof: {e}"));
     // An earlier period's log: proven against its final checkpoint.
     if let Some(origin) = origin.filter(|o| *o != state.ledger.origin()) {
         let Some((reader, _)) = state.ledger.log_for(origin) else {
-            return Err(AppError::Internal(format!("the log `{origin}` of this decision is not kept here")));
+            return Err(AppError::NotFound(format!(
+                "the log `{origin}` this decision is in is not served here (only the current \
+                 period's log and, with files storage, earlier years' logs are)"
+            )));
         };
         return if index < reader.size() {
             Ok(Some(reader.receipt(LeafIndex(index)).map_err(internal)?.encode()))
@@ -473,33 +477,26 @@ pub async fn erase(
 /// `GET /log/{shard}/{*path}`: the log's checkpoint, hash tiles and entry bundles, read from
 /// files. Full tiles never change, so they may be cached for ever; the checkpoint may not.
 pub async fn log_file(State(state): State<AppState>, Path((shard, rel)): Path<(String, String)>) -> Response {
-    let ledger = if shard == state.ledger.shard() {
-        &*state.ledger
-    } else if let Some(events) = state.ledger.events().filter(|e| e.shard() == shard) {
-        events
-    } else if let Some((_, _, vkey)) = state.ledger.archived_logs().into_iter().find(|(_, s, _)| *s == shard)
-    {
-        // An earlier period's log, read-only.
-        let bytes = if rel == "vkey" {
-            Some(format!("{vkey}\n").into_bytes())
-        } else {
-            state.ledger.read_archived(&shard, &rel)
-        };
-        let Some(bytes) = bytes else {
-            return AppError::NotFound(format!("log file `{rel}`")).into_response();
-        };
-        return log_response(&rel, bytes);
+    // This year's decisions log, the events log, or an earlier year's decisions log.
+    let live = if shard == state.ledger.shard() {
+        Some(&*state.ledger)
     } else {
-        return AppError::NotFound(format!("log `{shard}`")).into_response();
+        state.ledger.events().filter(|e| e.shard() == shard)
     };
-    if rel == "vkey" {
-        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{}\n", ledger.vkey()))
-            .into_response();
+    let archived = || state.ledger.archived_logs().into_iter().find(|(_, s, _)| *s == shard);
+    let bytes = match (live, rel.as_str()) {
+        (Some(l), "vkey") => Some(format!("{}\n", l.vkey()).into_bytes()),
+        (Some(l), _) => l.read_public(&rel),
+        (None, _) => match archived() {
+            Some((_, _, vkey)) if rel == "vkey" => Some(format!("{vkey}\n").into_bytes()),
+            Some(_) => state.ledger.read_archived(&shard, &rel),
+            None => return AppError::NotFound(format!("log `{shard}`")).into_response(),
+        },
+    };
+    match bytes {
+        Some(bytes) => log_response(&rel, bytes),
+        None => AppError::NotFound(format!("log file `{rel}` in log `{shard}`")).into_response(),
     }
-    let Some(bytes) = ledger.read_public(&rel) else {
-        return AppError::NotFound(format!("log file `{rel}`")).into_response();
-    };
-    log_response(&rel, bytes)
 }
 
 /// A log file with its content type and caching: full tiles never change, so they may be
