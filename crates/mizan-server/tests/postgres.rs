@@ -7,6 +7,20 @@ mod common;
 use common::TestApp;
 use sqlx::{Connection, Row};
 
+/// A fresh role without login holding `privileges` on every table: superusers bypass row-level
+/// security, so the tests act as an ordinary role, as production should.
+async fn ordinary_role(conn: &mut sqlx::PgConnection, privileges: &str) -> String {
+    let role = format!("mizan_probe_{:08x}", rand::random::<u32>());
+    for sql in [
+        format!("CREATE ROLE {role} NOLOGIN"),
+        format!("GRANT {privileges} ON ALL TABLES IN SCHEMA public TO {role}"),
+        format!("GRANT EXECUTE ON FUNCTION mizan_fenced_org() TO {role}"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await.unwrap();
+    }
+    role
+}
+
 #[tokio::test]
 async fn row_level_security_fences_each_organisation() {
     assert_eq!(
@@ -18,15 +32,7 @@ async fn row_level_security_fences_each_organisation() {
     let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
     let health = app.store.org_by_slug("demo-rahbar-health").await.unwrap().id;
     let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-    let role = format!("mizan_probe_{:08x}", rand::random::<u32>());
-    // Superusers bypass row-level security, so act as an ordinary role, as production should.
-    for sql in [
-        format!("CREATE ROLE {role} NOLOGIN"),
-        format!("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}"),
-        format!("GRANT EXECUTE ON FUNCTION mizan_fenced_org() TO {role}"),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
-    }
+    let role = ordinary_role(&mut conn, "SELECT, INSERT, UPDATE").await;
     let mut tx = conn.begin().await.unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {role}"))).execute(&mut *tx).await.unwrap();
     let all: i64 =
@@ -90,14 +96,7 @@ async fn row_level_security_fences_audits() {
     let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
     let health = app.store.org_by_slug("demo-rahbar-health").await.unwrap().id;
     let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-    let role = format!("mizan_probe_{:08x}", rand::random::<u32>());
-    for sql in [
-        format!("CREATE ROLE {role} NOLOGIN"),
-        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
-        format!("GRANT EXECUTE ON FUNCTION mizan_fenced_org() TO {role}"),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
-    }
+    let role = ordinary_role(&mut conn, "SELECT, INSERT, UPDATE, DELETE").await;
     let count = |org: i64| {
         format!(
             "SELECT COUNT(*) AS n FROM audits a JOIN systems s ON s.id = a.system_id WHERE s.org_id = {org}"
