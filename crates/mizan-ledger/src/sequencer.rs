@@ -46,6 +46,12 @@ pub struct SequencerConfig {
     /// The staging journal is emptied once it holds this many bytes and every batch in it is
     /// integrated.
     pub journal_bytes: usize,
+    /// Shortest time between two integrations (tiles written, checkpoint signed and
+    /// published). Acknowledgements never wait for it: they need only the journal. Zero
+    /// integrates whatever is waiting at once; a busy log wants more, because every integration
+    /// rewrites the partial tiles at the log's right edge, which under small, frequent batches
+    /// costs more than the entries themselves.
+    pub integrate_interval: Duration,
 }
 
 impl Default for SequencerConfig {
@@ -56,6 +62,7 @@ impl Default for SequencerConfig {
             queue: 65_536,
             max_unintegrated_batches: 64,
             journal_bytes: 16 << 20,
+            integrate_interval: Duration::ZERO,
         }
     }
 }
@@ -169,7 +176,7 @@ impl Sequencer {
         let int_shared = shared.clone();
         let integrator = thread::Builder::new()
             .name("ledger-integrator".into())
-            .spawn(move || integrate(log, &brx, &int_shared))
+            .spawn(move || integrate(log, &brx, &int_shared, config.integrate_interval))
             .map_err(|e| LedgerError::Storage(format!("cannot start the integrator thread: {e}")))?;
         Ok(Self { tx, shared, reader, threads: Arc::new(Mutex::new(vec![sequencer, integrator])) })
     }
@@ -303,14 +310,31 @@ fn sequence(
             }
             continue;
         }
-        // Empty the journal when it is large and everything in it is integrated; only this
-        // thread appends to it, so nothing can slip in between the check and the clear.
-        if journal_bytes >= config.journal_bytes
-            && *shared.integrated.lock().unwrap_or_else(PoisonError::into_inner) == next
-        {
-            match store.clear_staged() {
-                Ok(()) => journal_bytes = 0,
-                Err(e) => shared.fail(&e),
+        // Empty the journal when it is large: ask the integrator to integrate everything now
+        // (an empty batch says so) and wait for it. Only this thread appends to the journal, so
+        // nothing can slip in between the wait and the clear.
+        if journal_bytes >= config.journal_bytes && shared.failure().is_none() {
+            let caught_up = {
+                let integrated = shared.integrated.lock().unwrap_or_else(PoisonError::into_inner);
+                *integrated == next
+            };
+            if !caught_up && integrator.send(Vec::new()).is_err() {
+                shared.fail(&stopped());
+            }
+            let mut integrated = shared.integrated.lock().unwrap_or_else(PoisonError::into_inner);
+            while *integrated != next && shared.failure().is_none() {
+                integrated = shared
+                    .integrated_cv
+                    .wait_timeout(integrated, Duration::from_millis(100))
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+            drop(integrated);
+            if shared.failure().is_none() {
+                match store.clear_staged() {
+                    Ok(()) => journal_bytes = 0,
+                    Err(e) => shared.fail(&e),
+                }
             }
         }
         let entries: Vec<&Vec<u8>> = batch.iter().flat_map(|s| s.entries.iter()).collect();
@@ -360,12 +384,34 @@ fn sequence(
     }
 }
 
-/// The integrator thread: integrate whatever is waiting as one append, then publish.
-fn integrate(mut log: Log, rx: &Receiver<Vec<Vec<u8>>>, shared: &Shared) -> Option<Log> {
+/// Most entries one integration takes, however short the time since the last one.
+const MAX_INTEGRATION: usize = 1 << 20;
+
+/// The integrator thread: integrate whatever is waiting as one append, then publish, at most
+/// once per [`SequencerConfig::integrate_interval`] unless the sequencer asks for it now (an
+/// empty batch).
+fn integrate(mut log: Log, rx: &Receiver<Vec<Vec<u8>>>, shared: &Shared, interval: Duration) -> Option<Log> {
+    let mut last = Instant::now().checked_sub(interval).unwrap_or_else(Instant::now);
     while let Ok(first) = rx.recv() {
+        let mut now_please = first.is_empty();
         let mut entries = first;
+        let due = last + interval;
+        while !now_please && entries.len() < MAX_INTEGRATION {
+            match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
+                Ok(more) => {
+                    now_please = more.is_empty();
+                    entries.extend(more);
+                }
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
         while let Ok(more) = rx.try_recv() {
             entries.extend(more);
+        }
+        last = Instant::now();
+        if entries.is_empty() {
+            shared.integrated_cv.notify_all();
+            continue;
         }
         if shared.failure().is_some() {
             continue; // keep draining so the sequencer never blocks on a dead integrator

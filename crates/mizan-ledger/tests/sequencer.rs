@@ -153,6 +153,19 @@ fn root_of(note: &[u8]) -> (u64, Hash) {
 
 #[test]
 fn crash_at_any_storage_operation_loses_no_acknowledged_entry() {
+    crash_at_any_storage_operation(Duration::ZERO);
+}
+
+/// The same with integration held back: acknowledged batches wait for the integrator, and the
+/// small journal makes the sequencer ask for integrations early.
+#[test]
+fn crash_at_any_storage_operation_with_an_integration_interval() {
+    crash_at_any_storage_operation(Duration::from_millis(5));
+}
+
+fn crash_at_any_storage_operation(interval: Duration) {
+    let config =
+        |max_batch, wait_ms| SequencerConfig { integrate_interval: interval, ..config(max_batch, wait_ms) };
     let mut acked_total = 0;
     let mut crashed_after_acks = 0;
     for budget in 0..60 {
@@ -235,6 +248,53 @@ fn crash_at_any_storage_operation_loses_no_acknowledged_entry() {
         }
     }
     assert!(acked_total > 500 && crashed_after_acks > 40, "{acked_total} acks, {crashed_after_acks} crashes");
+}
+
+#[test]
+fn acknowledgements_do_not_wait_for_the_integration_interval() {
+    let store = Arc::new(MemoryStore::new());
+    let log = Log::open(store.clone(), signer(), ORIGIN).unwrap();
+    let cfg = SequencerConfig {
+        integrate_interval: Duration::from_secs(2),
+        journal_bytes: 1 << 30,
+        ..config(64, 0)
+    };
+    let seq = Sequencer::start(log, cfg).unwrap();
+    // The first batch is integrated at once (no integration yet to space it from)...
+    seq.submit(vec![b"first".to_vec()]).unwrap();
+    assert_eq!(seq.wait_published(1, Duration::from_secs(5)).unwrap(), 1);
+    // ...later ones are acknowledged at once, published at most an interval later, together.
+    let started = std::time::Instant::now();
+    for i in 0..20u32 {
+        seq.submit(vec![format!("later {i}").into_bytes()]).unwrap();
+    }
+    let acked_in = started.elapsed();
+    assert!(acked_in < Duration::from_millis(1500), "acknowledgements waited {acked_in:?}");
+    assert!(seq.reader().size() < 21, "published before the interval was up");
+    assert_eq!(seq.wait_published(21, Duration::from_secs(10)).unwrap(), 21);
+    let log = seq.shutdown().unwrap();
+    assert_eq!(verify_log(store.as_ref(), &signer().verifier()).unwrap().size, 21);
+    drop(log);
+}
+
+#[test]
+fn a_full_journal_is_integrated_and_emptied_without_waiting_for_the_interval() {
+    let store = Arc::new(MemoryStore::new());
+    let log = Log::open(store.clone(), signer(), ORIGIN).unwrap();
+    // An interval far longer than the test, and a journal that fills every few batches.
+    let cfg =
+        SequencerConfig { integrate_interval: Duration::from_secs(3600), journal_bytes: 512, ..config(8, 0) };
+    let seq = Sequencer::start(log, cfg).unwrap();
+    let started = std::time::Instant::now();
+    for i in 0..100u32 {
+        seq.submit(vec![format!("entry {i:03} with some bytes").into_bytes()]).unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(seq.reader().size() >= 90, "the full journal forced integrations: {}", seq.reader().size());
+    assert!(store.staged().unwrap().len() < 100, "the journal was emptied");
+    let log = seq.shutdown().unwrap();
+    assert_eq!(log.size(), 100);
+    assert_eq!(verify_log(store.as_ref(), &signer().verifier()).unwrap().size, 100);
 }
 
 #[test]

@@ -354,59 +354,70 @@ async fn stage_group(
     Some(Staged { planned, fresh, acks, group_ack, logged_at, origin, started, looked_up, appended })
 }
 
+/// What stage two computes for each new decision besides what its [`Fresh`] holds.
+struct RowParts {
+    reference: String,
+    hmac_key: String,
+    leaf_hash: String,
+    leaf_index: u64,
+}
+
 /// Stage two: store the records and keys of every group waiting (several groups share one
 /// transaction per system when stage two falls behind), and answer.
 async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<HashSet<(i64, String)>>) {
     let stage_two_at: Vec<std::time::Duration> = groups.iter().map(|g| g.started.elapsed()).collect();
 
-    // 5. Records and keys of every group waiting, one transaction per system.
-    let mut rows: Vec<Vec<Option<NewDecision>>> = groups
+    // 5. Records and keys of every group waiting, one transaction per system. Rows borrow the
+    // requests' strings; the answers below take them over.
+    let mut parts: Vec<Vec<Option<RowParts>>> = groups
         .iter()
         .map(|g| {
-            g.fresh
+            g.acks
                 .iter()
-                .zip(&g.acks)
-                .map(|(&(p, i), ack)| {
-                    let f = &g.planned[p].job.items[i];
+                .zip(&g.fresh)
+                .map(|(ack, &(p, i))| {
                     let LeafIndex(index) = ack.index;
-                    Some(NewDecision {
-                        idempotency_key: f.key.clone(),
-                        body_sha256: f.body_sha256.clone(),
-                        system_version: f.version,
-                        record_json: f.record_json.clone(),
-                        hmac_key: hex::encode(f.k),
-                        decided_at: f.decided_at.clone(),
-                        leaf_index: index,
-                        leaf_hash: ack.leaf_hash.to_hex(),
+                    Some(RowParts {
                         reference: Store::new_decision_reference(index),
-                        logged_at: g.logged_at.clone(),
-                        log_origin: g.origin.clone(),
+                        hmac_key: hex::encode(g.planned[p].job.items[i].k),
+                        leaf_hash: ack.leaf_hash.to_hex(),
+                        leaf_index: index,
                     })
                 })
                 .collect()
         })
         .collect();
-    // System → its scope, target and (group, new decision) pairs.
-    type Rows = (OrgScope, DecisionTarget, Vec<(usize, usize)>);
-    let mut by_system: HashMap<i64, Rows> = HashMap::new();
-    for (gi, g) in groups.iter().enumerate() {
-        for (n, &(p, _)) in g.fresh.iter().enumerate() {
-            let job = &g.planned[p].job;
-            by_system
-                .entry(job.target.system_id())
-                .or_insert((job.scope, job.target, Vec::new()))
-                .2
-                .push((gi, n));
+    // System → its scope, target and rows.
+    let mut by_system: HashMap<i64, (OrgScope, DecisionTarget, Vec<NewDecision<'_>>)> = HashMap::new();
+    for (g, parts) in groups.iter().zip(&parts) {
+        for (&(p, i), part) in g.fresh.iter().zip(parts) {
+            let (Some(part), job) = (part, &g.planned[p].job) else { continue };
+            let f = &job.items[i];
+            by_system.entry(job.target.system_id()).or_insert((job.scope, job.target, Vec::new())).2.push(
+                NewDecision {
+                    idempotency_key: &f.key,
+                    body_sha256: &f.body_sha256,
+                    system_version: f.version,
+                    record_json: &f.record_json,
+                    hmac_key: &part.hmac_key,
+                    decided_at: &f.decided_at,
+                    leaf_index: part.leaf_index,
+                    leaf_hash: &part.leaf_hash,
+                    reference: &part.reference,
+                    logged_at: &g.logged_at,
+                    log_origin: &g.origin,
+                },
+            );
         }
     }
     // A failed system's requests get its error; the leaves stay in the log, opened by nothing.
     let mut failed: HashMap<i64, mizan_store::StoreError> = HashMap::new();
-    for (sys, (scope, target, ns)) in &by_system {
-        let batch: Vec<&NewDecision> = ns.iter().filter_map(|&(gi, n)| rows[gi][n].as_ref()).collect();
-        if let Err(e) = store.insert_decisions(*scope, *target, &batch).await {
+    for (sys, (scope, target, rows)) in &by_system {
+        if let Err(e) = store.insert_decisions(*scope, *target, rows).await {
             failed.insert(*sys, e);
         }
     }
+    drop(by_system);
     {
         let mut f = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
         for g in &groups {
@@ -419,8 +430,8 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
 
     // 6. Answers.
     let stored_together = groups.len();
-    for ((g, rows), stage_two_at) in groups.into_iter().zip(rows.iter_mut()).zip(stage_two_at) {
-        let Staged { planned, fresh, group_ack, logged_at, started, looked_up, appended, .. } = g;
+    for ((g, parts), stage_two_at) in groups.into_iter().zip(parts.iter_mut()).zip(stage_two_at) {
+        let Staged { planned, fresh, group_ack, logged_at, origin, started, looked_up, appended, .. } = g;
         tracing::debug!(
             requests = planned.len(),
             decisions = fresh.len(),
@@ -439,36 +450,39 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
                 }));
                 continue;
             }
+            let Job { items, system, reply, .. } = job;
             let out = plans
                 .into_iter()
-                .map(|plan| match plan {
+                .zip(items)
+                .map(|(plan, f)| match plan {
                     Plan::Known(d) => Ok(Logged::Known(*d)),
                     Plan::New(n) => {
-                        let row = rows[n]
-                            .take()
+                        let part = parts
+                            .get_mut(n)
+                            .and_then(Option::take)
                             .ok_or_else(|| AppError::Internal("a new decision was answered twice".into()))?;
                         Ok(Logged::New(
                             StoredDecision {
-                                reference: row.reference,
-                                system: job.system.clone(),
-                                system_version: row.system_version,
-                                idempotency_key: row.idempotency_key,
-                                body_sha256: row.body_sha256,
-                                leaf_index: row.leaf_index,
-                                leaf_hash: row.leaf_hash,
-                                record_json: Some(row.record_json),
-                                hmac_key: Some(row.hmac_key),
-                                decided_at: row.decided_at,
+                                reference: part.reference,
+                                system: system.clone(),
+                                system_version: f.version,
+                                idempotency_key: f.key,
+                                body_sha256: f.body_sha256,
+                                leaf_index: part.leaf_index,
+                                leaf_hash: part.leaf_hash,
+                                record_json: Some(f.record_json),
+                                hmac_key: Some(part.hmac_key),
+                                decided_at: f.decided_at,
                                 logged_at: logged_at.clone(),
                                 erased_at: None,
-                                log_origin: Some(row.log_origin),
+                                log_origin: Some(origin.clone()),
                             },
                             Arc::clone(&group_ack),
                         ))
                     }
                 })
                 .collect::<Result<Vec<_>, AppError>>();
-            let _ = job.reply.send(out);
+            let _ = reply.send(out);
         }
     }
 }

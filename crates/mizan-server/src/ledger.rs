@@ -97,6 +97,11 @@ struct Witnessing {
 }
 
 /// The file under the log directory holding the newest checkpoint with a witness quorum.
+/// Shortest time between two checkpoints of a log. A quarter second keeps full receipts prompt
+/// while a busy log writes its right-edge partial tiles four times a second, not once per
+/// group of decisions (which cost a sixth of the server's time at 30,000 decisions/s).
+const INTEGRATE_INTERVAL: Duration = Duration::from_millis(250);
+
 const COSIGNED: &str = "checkpoint.cosigned";
 
 impl std::fmt::Debug for Ledger {
@@ -262,7 +267,13 @@ impl Ledger {
         let year = time::OffsetDateTime::now_utc().year();
         // No batching timer: each log has one submitter (the decision intake, the events
         // follower) that already groups whatever is waiting, so a timer would only add latency.
-        let config = SequencerConfig { max_wait: Duration::ZERO, ..SequencerConfig::default() };
+        // Checkpoints at most every INTEGRATE_INTERVAL: a receipt's full proof waits that long
+        // at worst, its acknowledgement not at all.
+        let config = SequencerConfig {
+            max_wait: Duration::ZERO,
+            integrate_interval: INTEGRATE_INTERVAL,
+            ..SequencerConfig::default()
+        };
         Ledger::open(&data_dir.join("ledger"), storage, host, year, config)
     }
 

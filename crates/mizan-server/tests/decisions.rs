@@ -68,6 +68,35 @@ async fn proven(app: &TestApp, reference: &str) -> Value {
     panic!("receipt {reference} never proven");
 }
 
+/// A batch of 203 is stored in multi-row statements of 64, 64, 64, 8, 2 and 1 rows: every
+/// decision, whichever statement carried it, opens its own leaf and no other.
+#[tokio::test]
+async fn every_decision_of_a_large_batch_opens_its_own_leaf() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    let batch: Vec<Value> = (0..203).map(|i| decision(&format!("big-{i}"), i % 3 == 0)).collect();
+    let res = post(&app, &id, &bank, &json!(batch)).await;
+    assert_eq!(res.status(), 201);
+    let receipts = json_of(res).await["receipts"].as_array().unwrap().clone();
+    assert_eq!(receipts.len(), 203);
+    let t =
+        time::OffsetDateTime::parse("2026-11-30T09:15:27Z", &time::format_description::well_known::Rfc3339)
+            .unwrap()
+            .unix_timestamp();
+    for (i, receipt) in receipts.iter().enumerate() {
+        assert_eq!(receipt["idempotency_key"], format!("big-{i}"));
+        let r = proven(&app, receipt["reference"].as_str().unwrap()).await;
+        assert_eq!(r["leaf_index"], receipt["leaf_index"], "decision {i}");
+        assert_eq!(r["leaf_hash"], receipt["leaf_hash"], "decision {i}");
+        let k: [u8; 32] = hex::decode(r["opening"]["k"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let record: Value = serde_json::from_str(r["opening"]["record"].as_str().unwrap()).unwrap();
+        assert_eq!(record["subject_ref"], format!("applicant-big-{i}"));
+        assert_eq!(record["output"], if i % 3 == 0 { "approve" } else { "decline" });
+        let leaf = LeafCommitment::commit(&id, t, &record, &k).unwrap().to_bytes();
+        assert_eq!(leaf_hash(&leaf).to_hex(), receipt["leaf_hash"], "decision {i}");
+    }
+}
+
 #[tokio::test]
 async fn decisions_get_receipts_that_prove_inclusion_offline() {
     let app = TestApp::start(true).await;
