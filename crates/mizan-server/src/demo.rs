@@ -706,8 +706,8 @@ pub async fn seed_decisions_count(
         let items = (start..end)
             .map(|i| demo_decision(&model, &sha256, i, count, system.latest_version))
             .collect::<Result<Vec<_>, _>>()?;
-        let (_, fresh) = crate::routes::decisions::log_batch(state, scope, &system.public_id, &items).await?;
-        logged += if fresh { items.len() } else { 0 };
+        let (_, fresh) = crate::routes::decisions::log_batch(state, scope, &system.public_id, items).await?;
+        logged += if fresh { end - start } else { 0 };
     }
     Ok(logged)
 }

@@ -116,6 +116,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 /// I/O errors from the listener.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     tokio::spawn(events_log::follow(state.clone()));
+    let _checkpoints = state.store.spawn_wal_checkpoints(std::time::Duration::from_millis(100));
     let app = router(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }

@@ -259,13 +259,21 @@ impl Store {
             "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id \
              WHERE d.system_id = $1 AND d.idempotency_key IN {keys_in}"
         );
-        let mut tx = self.begin_scoped_read(scope).await?;
-        let rows = sqlx::query(AssertSqlSafe(sql))
+        let query = sqlx::query(AssertSqlSafe(sql))
             .bind(target.system_id)
-            .bind(serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("keys: {e}")))?)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .bind(serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("keys: {e}")))?);
+        // One statement reads a consistent snapshot by itself. SQLite has no row-level security
+        // to fence, so it runs without a transaction: BEGIN and COMMIT would be two more round
+        // trips to the database thread for every group of decisions.
+        let rows = match self.backend {
+            Backend::Sqlite => query.fetch_all(&self.pool).await?,
+            Backend::Postgres => {
+                let mut tx = self.begin_scoped_read(scope).await?;
+                let rows = query.fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                rows
+            }
+        };
         for row in rows {
             let d = from_row(&row)?;
             out.insert(d.idempotency_key.clone(), d);

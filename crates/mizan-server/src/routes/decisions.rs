@@ -230,19 +230,47 @@ pub async fn log_decisions(
     body: Bytes,
 ) -> Result<Response, AppError> {
     require(&p, "decisions:write")?;
-    let items: Vec<Value> = match serde_json::from_slice::<Value>(&body) {
-        Ok(Value::Array(items)) => items,
-        Ok(_) => return Err(bad("decisions".into(), "the body must be a JSON array of decisions")),
-        Err(e) => {
-            return Err(bad(
-                "decisions".into(),
-                format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()),
-            ));
-        }
-    };
-    let (receipts, any_new) = log_batch(&state, p.scope(), &id, &items).await?;
+    let items = off_the_workers(body.len() > HEAVY_BODY, move || parse_items(&body)).await?;
+    let (receipts, any_new) = log_batch(&state, p.scope(), &id, items).await?;
     let status = if any_new { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(ReceiptsOut { receipts })).into_response())
+    let heavy = receipts.len() > HEAVY_ITEMS;
+    let json = off_the_workers(heavy, move || {
+        serde_json::to_vec(&ReceiptsOut { receipts })
+            .map_err(|e| AppError::Internal(format!("receipts: {e}")))
+    })
+    .await?;
+    Ok((status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response())
+}
+
+/// A request body this large is parsed on a blocking thread (see [`off_the_workers`]).
+const HEAVY_BODY: usize = 32 * 1024;
+/// A batch this large is checked, committed to and answered on a blocking thread.
+const HEAVY_ITEMS: usize = 32;
+
+/// Runs `f` on tokio's blocking pool when `heavy`, else here. Checking a thousand decisions
+/// takes many milliseconds without an await; on an async worker that would hold up every task
+/// queued behind it, among them the decision writer, whose each step then waits its turn. The
+/// operating system shares cores between threads fairly; tokio's workers do not preempt.
+async fn off_the_workers<T: Send + 'static>(
+    heavy: bool,
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
+    if heavy {
+        tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(format!("worker: {e}")))?
+    } else {
+        f()
+    }
+}
+
+fn parse_items(body: &[u8]) -> Result<Vec<Value>, AppError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(items)) => Ok(items),
+        Ok(_) => Err(bad("decisions".into(), "the body must be a JSON array of decisions")),
+        Err(e) => Err(bad(
+            "decisions".into(),
+            format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()),
+        )),
+    }
 }
 
 /// Logs a batch for `scope`'s system `id`: all or nothing, idempotent by key. Returns the
@@ -256,7 +284,7 @@ pub async fn log_batch(
     state: &AppState,
     scope: mizan_store::OrgScope,
     id: &str,
-    items: &[Value],
+    items: Vec<Value>,
 ) -> Result<(Vec<ReceiptOut>, bool), AppError> {
     if items.is_empty() {
         return Err(bad("decisions".into(), "the array is empty"));
@@ -270,14 +298,35 @@ pub async fn log_batch(
     // The newest version any item names, so a version submitted a moment ago is found.
     let named = items.iter().filter_map(|v| v.get("system_version")?.as_i64()).max().unwrap_or(0);
     let target = state.store.decision_target(scope, id, named).await?;
-    let prepared = items
+    let (system, latest) = (id.to_owned(), target.latest_version);
+    let (fresh, slot) = off_the_workers(items.len() > HEAVY_ITEMS, move || {
+        let prepared = items
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| prepare(&system, latest, i, raw))
+            .collect::<Result<Vec<_>, _>>()?;
+        drop(items);
+        dedupe(prepared)
+    })
+    .await?;
+    let logged = state.intake.log(scope, target, id, fresh).await?;
+    let any_new = logged.iter().any(|l| matches!(l, Logged::New(..)));
+    let receipts = slot
         .iter()
-        .enumerate()
-        .map(|(i, raw)| prepare(id, target.latest_version, i, raw))
+        .map(|&n| {
+            let outcome = logged
+                .get(n)
+                .ok_or_else(|| AppError::Internal("a decision is missing after logging".into()))?;
+            receipt(state, outcome)
+        })
         .collect::<Result<Vec<_>, _>>()?;
+    Ok((receipts, any_new))
+}
 
-    // A key repeated inside the batch must carry the same body; it is logged once, and every
-    // copy gets the first one's receipt (`slot`: item → position among the unique keys).
+/// A key repeated inside a batch must carry the same body; it is logged once, and every copy
+/// gets the first one's receipt. Returns the decisions with unique keys, and for each item the
+/// position of its key among them.
+fn dedupe(prepared: Vec<Fresh>) -> Result<(Vec<Fresh>, Vec<usize>), AppError> {
     let mut first_at: HashMap<&str, (usize, usize)> = HashMap::new();
     let mut slot = Vec::with_capacity(prepared.len());
     let mut first = Vec::with_capacity(prepared.len());
@@ -299,19 +348,8 @@ pub async fn log_batch(
         }
     }
     drop(first_at);
-    let fresh: Vec<Fresh> = prepared.into_iter().zip(first).filter(|(_, f)| *f).map(|(d, _)| d).collect();
-    let logged = state.intake.log(scope, target, id, fresh).await?;
-    let any_new = logged.iter().any(|l| matches!(l, Logged::New(..)));
-    let receipts = slot
-        .iter()
-        .map(|&n| {
-            let outcome = logged
-                .get(n)
-                .ok_or_else(|| AppError::Internal("a decision is missing after logging".into()))?;
-            receipt(state, outcome)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((receipts, any_new))
+    let fresh = prepared.into_iter().zip(first).filter(|(_, f)| *f).map(|(d, _)| d).collect();
+    Ok((fresh, slot))
 }
 
 /// The opening of a decision's leaf: the record and the key it was committed with.
