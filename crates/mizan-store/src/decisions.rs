@@ -265,9 +265,9 @@ impl Store {
         // One statement reads a consistent snapshot by itself. SQLite has no row-level security
         // to fence, so it runs without a transaction: BEGIN and COMMIT would be two more round
         // trips to the database thread for every group of decisions.
-        let rows = match self.backend {
-            Backend::Sqlite => query.fetch_all(&self.pool).await?,
-            Backend::Postgres => {
+        let rows = match self.reader().await? {
+            Some(mut conn) => query.fetch_all(&mut *conn).await?,
+            None => {
                 let mut tx = self.begin_scoped_read(scope).await?;
                 let rows = query.fetch_all(&mut *tx).await?;
                 tx.commit().await?;
@@ -345,13 +345,15 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown reference.
     pub async fn decision(&self, reference: &str) -> Result<StoredDecision> {
-        let row = sqlx::query(AssertSqlSafe(format!(
+        let query = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id WHERE d.reference = $1"
         )))
-        .bind(reference)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::NotFound { what: "receipt", id: reference.to_owned() })?;
+        .bind(reference);
+        let found = match self.reader().await? {
+            Some(mut conn) => query.fetch_optional(&mut *conn).await?,
+            None => query.fetch_optional(&self.pool).await?,
+        };
+        let row = found.ok_or_else(|| StoreError::NotFound { what: "receipt", id: reference.to_owned() })?;
         from_row(&row)
     }
 
