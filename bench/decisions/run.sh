@@ -8,6 +8,8 @@
 # hash-tile bytes per entry.
 #
 # Usage: [MIZAN_BIN=path] bench/decisions/run.sh [SECONDS] [CONNECTIONS]
+# (CONNECTIONS for the batches of 100, single decisions and receipts; batches of 1000 use 8,
+# and single decisions run once more with 128)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-20}; conns=${2:-32}
@@ -43,6 +45,8 @@ scenario() { # name batch connections
 scenario batch1000 1000 8
 scenario batch100 100 "$conns"
 scenario single 1 "$conns"
+# More clients at once make bigger groups: one sync of the log and one commit serve them all.
+scenario single-128 1 128
 
 # Receipt proofs for a sample of the logged decisions.
 refs="$data/refs"

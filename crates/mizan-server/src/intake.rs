@@ -40,6 +40,9 @@ const QUEUE: usize = 4_096;
 /// Groups appended and waiting for stage two (backpressure on stage one).
 const STAGED_GROUPS: usize = 8;
 
+/// Idempotency keys by system.
+type Keys = HashMap<i64, HashSet<String>>;
+
 /// A decision checked, committed to, and ready to be logged.
 #[derive(Debug)]
 pub struct Fresh {
@@ -51,10 +54,12 @@ pub struct Fresh {
     pub version: i64,
     /// Canonical JSON of the decision record.
     pub record_json: String,
-    /// The per-decision HMAC key.
-    pub k: [u8; 32],
+    /// The per-decision HMAC key, hex (computed by the request, so the writer need not).
+    pub k_hex: String,
     /// The leaf commitment.
     pub leaf: [u8; LEAF_LEN],
+    /// Its RFC 6962 leaf hash, hex (the hash the log computes for it).
+    pub leaf_hash_hex: String,
     /// Decision time (RFC 3339, UTC).
     pub decided_at: String,
 }
@@ -147,7 +152,7 @@ impl Intake {
 async fn write_loop(store: Store, ledger: Arc<Ledger>, mut rx: mpsc::Receiver<Job>) {
     // Stage two stores group n while stage one looks up and appends group n + 1. Keys of a
     // group stay in `in_flight` until stage two has committed (or failed) them.
-    let in_flight: Arc<Mutex<HashSet<(i64, String)>>> = Arc::default();
+    let in_flight: Arc<Mutex<Keys>> = Arc::default();
     let (staged_tx, mut staged_rx) = mpsc::channel::<Staged>(STAGED_GROUPS);
     let stage_two = {
         let (store, in_flight) = (store.clone(), Arc::clone(&in_flight));
@@ -217,18 +222,23 @@ async fn stage_group(
     store: &Store,
     ledger: &Ledger,
     jobs: Vec<Job>,
-    in_flight: &Mutex<HashSet<(i64, String)>>,
+    in_flight: &Mutex<Keys>,
 ) -> Option<Staged> {
     let started = std::time::Instant::now();
     // This group's keys that earlier groups have not committed yet. Checked before the lookup:
     // a key that leaves the in-flight set after this point was committed before the lookup
     // below reads.
-    let pending: HashSet<(i64, String)> = {
+    let pending: Keys = {
         let f = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
-        jobs.iter()
-            .flat_map(|j| j.items.iter().map(move |item| (j.target.system_id(), item.key.clone())))
-            .filter(|k| f.contains(k))
-            .collect()
+        let mut pending = Keys::new();
+        for j in &jobs {
+            let sys = j.target.system_id();
+            let Some(keys) = f.get(&sys) else { continue };
+            for item in j.items.iter().filter(|item| keys.contains(&item.key)) {
+                pending.entry(sys).or_default().insert(item.key.clone());
+            }
+        }
+        pending
     };
     // 1. Keys logged before, one query per system.
     let mut keys: HashMap<i64, (OrgScope, DecisionTarget, Vec<&str>)> = HashMap::new();
@@ -247,7 +257,7 @@ async fn stage_group(
     // 2. Plan each job; a job with a conflicting key is answered at once and logs nothing.
     let mut planned: Vec<Planned> = Vec::with_capacity(jobs.len());
     let mut fresh: Vec<(usize, usize)> = Vec::new(); // (planned job, item)
-    let mut in_group: HashSet<(i64, String)> = HashSet::new();
+    let mut in_group: Keys = HashMap::new();
     for job in jobs {
         let sys = job.target.system_id();
         let before = match known.get(&sys) {
@@ -274,8 +284,8 @@ async fn stage_group(
                     break;
                 }
                 plans.push(Plan::Known(Box::new(old.clone())));
-            } else if in_group.contains(&(sys, item.key.clone()))
-                || pending.contains(&(sys, item.key.clone()))
+            } else if in_group.get(&sys).is_some_and(|keys| keys.contains(&item.key))
+                || pending.get(&sys).is_some_and(|keys| keys.contains(&item.key))
             {
                 conflict = Some(format!(
                     "decisions[{i}].idempotency_key `{}` is being logged by another request right now; \
@@ -296,7 +306,7 @@ async fn stage_group(
             if let Plan::New(at) = plan {
                 *at = fresh.len();
                 fresh.push((p, i));
-                in_group.insert((sys, job.items[i].key.clone()));
+                in_group.entry(sys).or_default().insert(job.items[i].key.clone());
             }
         }
         planned.push(Planned { job, plans });
@@ -349,7 +359,11 @@ async fn stage_group(
             return None;
         }
     };
-    in_flight.lock().unwrap_or_else(PoisonError::into_inner).extend(in_group);
+    let mut f = in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+    for (sys, keys) in in_group {
+        f.entry(sys).or_default().extend(keys);
+    }
+    drop(f);
     let origin = ledger.origin().to_owned();
     Some(Staged { planned, fresh, acks, group_ack, logged_at, origin, started, looked_up, appended })
 }
@@ -357,14 +371,12 @@ async fn stage_group(
 /// What stage two computes for each new decision besides what its [`Fresh`] holds.
 struct RowParts {
     reference: String,
-    hmac_key: String,
-    leaf_hash: String,
     leaf_index: u64,
 }
 
 /// Stage two: store the records and keys of every group waiting (several groups share one
 /// transaction per system when stage two falls behind), and answer.
-async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<HashSet<(i64, String)>>) {
+async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys>) {
     let stage_two_at: Vec<std::time::Duration> = groups.iter().map(|g| g.started.elapsed()).collect();
 
     // 5. Records and keys of every group waiting, one transaction per system. Rows borrow the
@@ -377,12 +389,8 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
                 .zip(&g.fresh)
                 .map(|(ack, &(p, i))| {
                     let LeafIndex(index) = ack.index;
-                    Some(RowParts {
-                        reference: Store::new_decision_reference(index),
-                        hmac_key: hex::encode(g.planned[p].job.items[i].k),
-                        leaf_hash: ack.leaf_hash.to_hex(),
-                        leaf_index: index,
-                    })
+                    debug_assert_eq!(ack.leaf_hash.to_hex(), g.planned[p].job.items[i].leaf_hash_hex);
+                    Some(RowParts { reference: Store::new_decision_reference(index), leaf_index: index })
                 })
                 .collect()
         })
@@ -399,10 +407,10 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
                     body_sha256: &f.body_sha256,
                     system_version: f.version,
                     record_json: &f.record_json,
-                    hmac_key: &part.hmac_key,
+                    hmac_key: &f.k_hex,
                     decided_at: &f.decided_at,
                     leaf_index: part.leaf_index,
-                    leaf_hash: &part.leaf_hash,
+                    leaf_hash: &f.leaf_hash_hex,
                     reference: &part.reference,
                     logged_at: &g.logged_at,
                     log_origin: &g.origin,
@@ -423,9 +431,12 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
         for g in &groups {
             for &(p, i) in &g.fresh {
                 let job = &g.planned[p].job;
-                f.remove(&(job.target.system_id(), job.items[i].key.clone()));
+                if let Some(keys) = f.get_mut(&job.target.system_id()) {
+                    keys.remove(&job.items[i].key);
+                }
             }
         }
+        f.retain(|_, keys| !keys.is_empty());
     }
 
     // 6. Answers.
@@ -469,9 +480,9 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Hash
                                 idempotency_key: f.key,
                                 body_sha256: f.body_sha256,
                                 leaf_index: part.leaf_index,
-                                leaf_hash: part.leaf_hash,
+                                leaf_hash: f.leaf_hash_hex,
                                 record_json: Some(f.record_json),
-                                hmac_key: Some(part.hmac_key),
+                                hmac_key: Some(f.k_hex),
                                 decided_at: f.decided_at,
                                 logged_at: logged_at.clone(),
                                 erased_at: None,

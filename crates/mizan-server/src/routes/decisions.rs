@@ -176,7 +176,8 @@ fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Fresh, Ap
         body_sha256,
         version: d.system_version,
         record_json,
-        k,
+        k_hex: hex::encode(k),
+        leaf_hash_hex: mizan_ledger_fs::ledger::merkle::leaf_hash(&leaf).to_hex(),
         leaf,
         decided_at,
     })
@@ -247,7 +248,7 @@ const HEAVY_BODY: usize = 32 * 1024;
 /// A batch this large is checked, committed to and answered on a blocking thread.
 const HEAVY_ITEMS: usize = 32;
 
-/// Runs `f` on tokio's blocking pool when `heavy`, else here. Checking a thousand decisions
+/// Runs `f` on tokio's blocking pool when `heavy` (holding one of [`heavy_permits`]), else here. Checking a thousand decisions
 /// takes many milliseconds without an await; on an async worker that would hold up every task
 /// queued behind it, among them the decision writer, whose each step then waits its turn. The
 /// operating system shares cores between threads fairly; tokio's workers do not preempt.
@@ -256,10 +257,25 @@ async fn off_the_workers<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
     if heavy {
+        let _permit = heavy_permits()
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(format!("heavy-work permits: {e}")))?;
         tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(format!("worker: {e}")))?
     } else {
         f()
     }
+}
+
+/// Heavy request work runs on all cores but one at a time: the decision writer's database
+/// thread, which every decision passes through in turn, keeps a core to itself instead of
+/// sharing both with as many parsers as there are requests in flight.
+fn heavy_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    })
 }
 
 fn parse_items(body: &[u8]) -> Result<Vec<Value>, AppError> {
