@@ -28,7 +28,9 @@ export MIZAN_TOKEN=$("$bin" admin --data-dir "$data" create-token --org demo-ind
   --scopes decisions:write --expires-in-days 1 2>/dev/null)
 export MIZAN_SYSTEM=$(curl -fs "$base/api/v1/systems?q=Personal+loan" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
 shard=$(date -u +%Y)
-rss() { awk '/VmRSS/ {print $2 " kB"}' /proc/$server/status; }
+# RSS, and its anonymous part: SQLite maps its database file, and the pages of it that were
+# read count in RSS too (shared with the page cache, not the server's own memory).
+rss() { awk '/VmRSS/ {r=$2} /RssAnon/ {a=$2} END {print r " kB (anonymous " a " kB)"}' /proc/$server/status; }
 size() { sed -n 2p "$data/ledger/$shard/checkpoint"; }
 echo "system $MIZAN_SYSTEM; server RSS at start: $(rss)"
 
