@@ -9,20 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-120}; every=${2:-10}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mizan-target}"
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
-if [ -n "${MIZAN_BIN:-}" ]; then bin=$MIZAN_BIN; else cargo build --release -q -p mizan; bin="$CARGO_TARGET_DIR/release/mizan"; fi
-data=$(mktemp -d /tmp/mizan-memory.XXXXXX)
-trap 'kill $server $load 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$data"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-RUST_LOG=warn "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" --demo 2>"$data/server.log" &
-server=$!
-for _ in $(seq 600); do curl -fs "$base/api/v1/systems?per_page=1" >/dev/null && break; sleep 0.1; done
-export MIZAN_TOKEN=$("$bin" admin --data-dir "$data" create-token --org demo-indus-bank \
-  --scopes decisions:write --expires-in-days 1 2>/dev/null)
-export MIZAN_SYSTEM=$(curl -fs "$base/api/v1/systems?q=Personal+loan" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
-shard=$(date -u +%Y)
+source bench/decisions/server.sh
 TAG=memory BATCH=1000 wrk -t2 -c8 -d"${seconds}s" -s bench/decisions/post.lua "$base" >/dev/null &
 load=$!
 printf '%8s %12s %12s %14s\n' seconds entries rss_kB anonymous_kB

@@ -13,21 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-20}; conns=${2:-32}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mizan-target}"
-command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
-# MIZAN_BIN: a prebuilt binary (to compare two builds in one run); otherwise build this tree.
-if [ -n "${MIZAN_BIN:-}" ]; then bin=$MIZAN_BIN; else cargo build --release -q -p mizan; bin="$CARGO_TARGET_DIR/release/mizan"; fi
-data=$(mktemp -d /tmp/mizan-bench.XXXXXX)
-trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-RUST_LOG=warn "$bin" serve --data-dir "$data" --listen "127.0.0.1:$port" --demo 2>"$data/server.log" &
-server=$!
-for _ in $(seq 600); do curl -fs "$base/api/v1/systems?per_page=1" >/dev/null && break; sleep 0.1; done
-export MIZAN_TOKEN=$("$bin" admin --data-dir "$data" create-token --org demo-indus-bank \
-  --scopes decisions:write --expires-in-days 1 2>/dev/null)
-export MIZAN_SYSTEM=$(curl -fs "$base/api/v1/systems?q=Personal+loan" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
-shard=$(date -u +%Y)
+source bench/decisions/server.sh
 # RSS, and its anonymous part: SQLite maps its database file, and the pages of it that were
 # read count in RSS too (shared with the page cache, not the server's own memory).
 rss() { awk '/VmRSS/ {r=$2} /RssAnon/ {a=$2} END {print r " kB (anonymous " a " kB)"}' /proc/$server/status; }
