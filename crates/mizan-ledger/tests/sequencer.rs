@@ -272,9 +272,8 @@ fn acknowledgements_do_not_wait_for_the_integration_interval() {
     assert!(acked_in < Duration::from_millis(1500), "acknowledgements waited {acked_in:?}");
     assert!(seq.reader().size() < 21, "published before the interval was up");
     assert_eq!(seq.wait_published(21, Duration::from_secs(10)).unwrap(), 21);
-    let log = seq.shutdown().unwrap();
+    assert_eq!(seq.shutdown().unwrap().size(), 21);
     assert_eq!(verify_log(store.as_ref(), &signer().verifier()).unwrap().size, 21);
-    drop(log);
 }
 
 #[test]

@@ -368,38 +368,32 @@ async fn stage_group(
     Some(Staged { planned, fresh, acks, group_ack, logged_at, origin, started, looked_up, appended })
 }
 
-/// What stage two computes for each new decision besides what its [`Fresh`] holds.
-struct RowParts {
-    reference: String,
-    leaf_index: u64,
-}
-
 /// Stage two: store the records and keys of every group waiting (several groups share one
 /// transaction per system when stage two falls behind), and answer.
 async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys>) {
     let stage_two_at: Vec<std::time::Duration> = groups.iter().map(|g| g.started.elapsed()).collect();
 
     // 5. Records and keys of every group waiting, one transaction per system. Rows borrow the
-    // requests' strings; the answers below take them over.
-    let mut parts: Vec<Vec<Option<RowParts>>> = groups
+    // requests' strings and these references (one per new decision, in leaf order); the answers
+    // below take them over.
+    let mut references: Vec<Vec<Option<String>>> = groups
         .iter()
         .map(|g| {
             g.acks
                 .iter()
                 .zip(&g.fresh)
                 .map(|(ack, &(p, i))| {
-                    let LeafIndex(index) = ack.index;
                     debug_assert_eq!(ack.leaf_hash.to_hex(), g.planned[p].job.items[i].leaf_hash_hex);
-                    Some(RowParts { reference: Store::new_decision_reference(index), leaf_index: index })
+                    Some(Store::new_decision_reference(ack.index.0))
                 })
                 .collect()
         })
         .collect();
     // System → its scope, target and rows.
     let mut by_system: HashMap<i64, (OrgScope, DecisionTarget, Vec<NewDecision<'_>>)> = HashMap::new();
-    for (g, parts) in groups.iter().zip(&parts) {
-        for (&(p, i), part) in g.fresh.iter().zip(parts) {
-            let (Some(part), job) = (part, &g.planned[p].job) else { continue };
+    for (g, references) in groups.iter().zip(&references) {
+        for ((&(p, i), ack), reference) in g.fresh.iter().zip(&g.acks).zip(references) {
+            let (Some(reference), job) = (reference, &g.planned[p].job) else { continue };
             let f = &job.items[i];
             by_system.entry(job.target.system_id()).or_insert((job.scope, job.target, Vec::new())).2.push(
                 NewDecision {
@@ -409,9 +403,9 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
                     record_json: &f.record_json,
                     hmac_key: &f.k_hex,
                     decided_at: &f.decided_at,
-                    leaf_index: part.leaf_index,
+                    leaf_index: ack.index.0,
                     leaf_hash: &f.leaf_hash_hex,
-                    reference: &part.reference,
+                    reference,
                     logged_at: &g.logged_at,
                     log_origin: &g.origin,
                 },
@@ -441,8 +435,8 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
 
     // 6. Answers.
     let stored_together = groups.len();
-    for ((g, parts), stage_two_at) in groups.into_iter().zip(parts.iter_mut()).zip(stage_two_at) {
-        let Staged { planned, fresh, group_ack, logged_at, origin, started, looked_up, appended, .. } = g;
+    for ((g, references), stage_two_at) in groups.into_iter().zip(references.iter_mut()).zip(stage_two_at) {
+        let Staged { planned, fresh, acks, group_ack, logged_at, origin, started, looked_up, appended } = g;
         tracing::debug!(
             requests = planned.len(),
             decisions = fresh.len(),
@@ -468,18 +462,19 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
                 .map(|(plan, f)| match plan {
                     Plan::Known(d) => Ok(Logged::Known(*d)),
                     Plan::New(n) => {
-                        let part = parts
-                            .get_mut(n)
-                            .and_then(Option::take)
-                            .ok_or_else(|| AppError::Internal("a new decision was answered twice".into()))?;
+                        let (Some(reference), Some(ack)) =
+                            (references.get_mut(n).and_then(Option::take), acks.get(n))
+                        else {
+                            return Err(AppError::Internal("a new decision was answered twice".into()));
+                        };
                         Ok(Logged::New(
                             StoredDecision {
-                                reference: part.reference,
+                                reference,
                                 system: system.clone(),
                                 system_version: f.version,
                                 idempotency_key: f.key,
                                 body_sha256: f.body_sha256,
-                                leaf_index: part.leaf_index,
+                                leaf_index: ack.index.0,
                                 leaf_hash: f.leaf_hash_hex,
                                 record_json: Some(f.record_json),
                                 hmac_key: Some(f.k_hex),

@@ -21,7 +21,7 @@ use mizan_ledger_fs::FsStore;
 use mizan_ledger_fs::ledger::LedgerError;
 use mizan_ledger_fs::ledger::ack::Acknowledgement;
 use mizan_ledger_fs::ledger::log::{Log, LogReader};
-use mizan_ledger_fs::ledger::note::NoteSigner;
+use mizan_ledger_fs::ledger::note::{NoteSigner, NoteVerifier};
 use mizan_ledger_fs::ledger::policy::Policy;
 use mizan_ledger_fs::ledger::sequencer::{Ack, Sequencer, SequencerConfig};
 use mizan_ledger_fs::ledger::store::LogStore;
@@ -83,7 +83,7 @@ pub struct Ledger {
 struct Archived {
     origin: String,
     shard: String,
-    vkey: String,
+    verifier: NoteVerifier,
     reader: LogReader,
     store: Arc<dyn LogStore>,
 }
@@ -155,26 +155,26 @@ impl Ledger {
             let verifier = NoteSigner::new(&origin, key.clone()).map_err(log_err)?.verifier();
             let store: Arc<dyn LogStore> = Arc::new(FsStore::read_only(&dir));
             let reader = LogReader::published(Arc::clone(&store), &verifier).map_err(log_err)?;
-            out.push(Archived { origin, shard: name, vkey: verifier.to_vkey(), reader, store });
+            out.push(Archived { origin, shard: name, verifier, reader, store });
         }
         out.sort_by(|a, b| a.shard.cmp(&b.shard));
         Ok(out)
     }
 
-    /// The reader and vkey of the log named `origin`: this one, or an earlier period's.
+    /// The reader and key of the log named `origin`: this one, or an earlier period's.
     /// `None` for an origin this server has no log for.
     #[must_use]
-    pub fn log_for(&self, origin: &str) -> Option<(LogReader, String)> {
+    pub fn log_for(&self, origin: &str) -> Option<(LogReader, NoteVerifier)> {
         if origin == self.origin {
-            return Some((self.reader(), self.vkey()));
+            return Some((self.reader(), self.verifier()));
         }
-        self.archived.iter().find(|a| a.origin == origin).map(|a| (a.reader.clone(), a.vkey.clone()))
+        self.archived.iter().find(|a| a.origin == origin).map(|a| (a.reader.clone(), a.verifier.clone()))
     }
 
     /// Earlier periods' decisions logs: (origin, shard, vkey).
     #[must_use]
     pub fn archived_logs(&self) -> Vec<(String, String, String)> {
-        self.archived.iter().map(|a| (a.origin.clone(), a.shard.clone(), a.vkey.clone())).collect()
+        self.archived.iter().map(|a| (a.origin.clone(), a.shard.clone(), a.verifier.to_vkey())).collect()
     }
 
     /// A published file of an earlier period's log, as [`Ledger::read_public`].
@@ -298,7 +298,7 @@ impl Ledger {
 
     /// The log key's verifier, for checks made here.
     #[must_use]
-    pub fn verifier(&self) -> mizan_ledger_fs::ledger::note::NoteVerifier {
+    pub fn verifier(&self) -> NoteVerifier {
         self.signer.verifier()
     }
 

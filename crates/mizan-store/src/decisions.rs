@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use mizan_register::Status;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Backend, OrgScope, Result, Store, StoreError, now, random_code};
+use crate::{Backend, CODE_ALPHABET, OrgScope, Result, Store, StoreError, now, random_code};
 
 /// A decision about to be stored, after its leaf is in the log. Borrowed: the intake keeps
 /// the strings it computed and hands them on afterwards, so storing a row copies nothing.
@@ -177,9 +177,10 @@ impl Store {
     /// receipt anyway; holding the whole reference is what entitles one to the record.
     #[must_use]
     pub fn new_decision_reference(leaf_index: u64) -> String {
-        const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
-        let mut out: String =
-            (0..8).rev().map(|d| char::from(ALPHABET[((leaf_index >> (5 * d)) & 31) as usize])).collect();
+        let mut out: String = (0..8)
+            .rev()
+            .map(|d| char::from(CODE_ALPHABET[((leaf_index >> (5 * d)) & 31) as usize]))
+            .collect();
         out.push_str(&random_code(12));
         out
     }
@@ -292,7 +293,7 @@ impl Store {
         rows: &[NewDecision<'_>],
     ) -> Result<()> {
         // Rows go in as multi-row INSERTs of INSERT_CHUNK rows, the rest in power-of-two
-        // chunks, so a batch of any size uses at most eight distinct statements, all prepared
+        // chunks, so a batch of any size uses at most seven distinct statements, all prepared
         // once and kept in the connection's cache. Unpacking the rows from one JSON parameter
         // instead cost a third of the database's time (SQLite parses the JSON, then each
         // `->>` converts it back to text).

@@ -147,9 +147,6 @@ struct Readers {
     next: std::sync::atomic::AtomicUsize,
 }
 
-/// How many [`Readers`] connections: one per core of the machine this was built for.
-const READERS: usize = 2;
-
 /// Per-connection settings of SQLite (see [`Store::connect`]).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
@@ -280,8 +277,10 @@ impl Store {
             .readers
             .conns
             .get_or_try_init(|| async {
-                let mut conns = Vec::with_capacity(READERS);
-                for _ in 0..READERS {
+                // One per core: more could not run at once.
+                let n = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+                let mut conns = Vec::with_capacity(n);
+                for _ in 0..n {
                     let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect_with(options).await?;
                     c.execute(SQLITE_PRAGMAS).await?;
                     conns.push(Mutex::new(c));
@@ -367,12 +366,14 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(data))
 }
 
+/// Crockford-style alphabet of 32 letters without look-alikes (no i, l, o, u), easy to read out
+/// on a phone; codes and receipt references are written in it.
+const CODE_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
 fn random_code(len: usize) -> String {
-    // Crockford-style alphabet without look-alikes (no i, l, o, u), easy to read out on a phone.
-    const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..len).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
+    (0..len).map(|_| char::from(CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())])).collect()
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {

@@ -248,10 +248,11 @@ const HEAVY_BODY: usize = 32 * 1024;
 /// A batch this large is checked, committed to and answered on a blocking thread.
 const HEAVY_ITEMS: usize = 32;
 
-/// Runs `f` on tokio's blocking pool when `heavy` (holding one of [`heavy_permits`]), else here. Checking a thousand decisions
-/// takes many milliseconds without an await; on an async worker that would hold up every task
-/// queued behind it, among them the decision writer, whose each step then waits its turn. The
-/// operating system shares cores between threads fairly; tokio's workers do not preempt.
+/// Runs `f` on tokio's blocking pool when `heavy` (holding one of [`heavy_permits`]), else
+/// here. Checking a thousand decisions takes many milliseconds without an await; on an async
+/// worker that would hold up every task queued behind it, among them the decision writer, whose
+/// each step then waits its turn. The operating system shares cores between threads fairly;
+/// tokio's workers do not preempt.
 async fn off_the_workers<T: Send + 'static>(
     heavy: bool,
     f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
@@ -267,9 +268,9 @@ async fn off_the_workers<T: Send + 'static>(
     }
 }
 
-/// Heavy request work runs on all cores but one at a time: the decision writer's database
-/// thread, which every decision passes through in turn, keeps a core to itself instead of
-/// sharing both with as many parsers as there are requests in flight.
+/// Permits for heavy request work: one fewer than the cores (at least one), so the decision
+/// writer's database thread, which every decision passes through in turn, keeps a core instead
+/// of sharing every core with as many parsers as there are requests in flight.
 fn heavy_permits() -> &'static tokio::sync::Semaphore {
     static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
     PERMITS.get_or_init(|| {
@@ -460,7 +461,7 @@ pub async fn receipt_status(
             .log_origin
             .as_deref()
             .and_then(|o| state.ledger.log_for(o))
-            .map_or_else(|| state.ledger.vkey(), |(_, vkey)| vkey),
+            .map_or_else(|| state.ledger.vkey(), |(_, key)| key.to_vkey()),
         log: d.log_origin.clone().unwrap_or_else(|| state.ledger.origin().to_owned()),
         proof,
         opening,

@@ -164,13 +164,8 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
     // server does not keep is checked against this one's key, and fails saying so.
     let origin = proof.checkpoint.lines().next().unwrap_or_default().to_owned();
     let current = origin == state.ledger.origin();
-    let (reader, vkey) = match state.ledger.log_for(&origin) {
-        Some((reader, vkey)) => match mizan_ledger_fs::ledger::note::NoteVerifier::from_vkey(&vkey) {
-            Ok(k) => (reader, k),
-            Err(_) => (state.ledger.reader(), state.ledger.verifier()),
-        },
-        None => (state.ledger.reader(), state.ledger.verifier()),
-    };
+    let (reader, vkey) =
+        state.ledger.log_for(&origin).unwrap_or_else(|| (state.ledger.reader(), state.ledger.verifier()));
     let signed = match proof.verify(&leaf, &vkey) {
         Ok(cp) => {
             v.push("verify-check-signature", Ok(format!("{} ({})", cp.checkpoint.origin, vkey.to_vkey())));
