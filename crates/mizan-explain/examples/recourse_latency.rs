@@ -8,11 +8,14 @@
 //! immutable, favourable when p > 0.5.
 #![expect(clippy::print_stdout, reason = "a benchmark program reports on stdout")]
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
+use common::recourse_config;
 use mizan_explain::load_model;
-use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig, Searcher};
+use mizan_explain::recourse::{Recourse, Searcher};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -77,34 +80,4 @@ fn main() {
         fastest.iter().sum::<f64>() / 1e3,
         prepare * 1e3,
     );
-}
-
-/// `treeshap_bench`'s settings: bounds and MADs from the rows, `f25` and `f26` immutable.
-fn recourse_config(rows: &[&[f64]], k: usize) -> RecourseConfig {
-    let column = |j: usize| -> Vec<f64> {
-        let mut c: Vec<f64> = rows.iter().map(|x| x[j]).filter(|v| !v.is_nan()).collect();
-        c.sort_by(f64::total_cmp);
-        c
-    };
-    let mut bounds = Vec::with_capacity(k);
-    let mut mads = Vec::with_capacity(k);
-    for j in 0..k {
-        let c = column(j);
-        bounds.push((c[0], c[c.len() - 1]));
-        let med = c[c.len() / 2];
-        let mut dev: Vec<f64> = c.iter().map(|v| (v - med).abs()).collect();
-        dev.sort_by(f64::total_cmp);
-        mads.push(dev[dev.len() / 2]);
-    }
-    RecourseConfig {
-        output: 0,
-        favourable: Favourable::Above(0.0),
-        directions: (0..k)
-            .map(|j| if j == 25 || j == 26 { Direction::Immutable } else { Direction::Any })
-            .collect(),
-        bounds,
-        mads,
-        max_options: 3,
-        max_changes: 2,
-    }
 }

@@ -6,10 +6,13 @@
 //! feature, then φ₀, like `pred_contribs`) and `DIR/mizan.json` (timings), and prints a summary.
 #![expect(clippy::print_stdout, reason = "a benchmark program reports on stdout")]
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
-use mizan_explain::recourse::{self, Direction, Favourable, Recourse, RecourseConfig};
+use common::recourse_config;
+use mizan_explain::recourse::{self, Recourse};
 use mizan_explain::shap::Explainer;
 use mizan_explain::{load_model, model_hash};
 use rayon::prelude::*;
@@ -129,37 +132,6 @@ fn main() {
         prepare_searcher * 1e3
     );
     println!("mizan latency (us): {latency}");
-}
-
-/// The CLI's recourse settings: two options' worth of changes, bounds and MADs from the rows,
-/// and two features (the integer codes `f25`, `f26`) immutable.
-fn recourse_config(rows: &[&[f64]], k: usize) -> RecourseConfig {
-    let column = |j: usize| -> Vec<f64> {
-        let mut c: Vec<f64> = rows.iter().map(|x| x[j]).filter(|v| !v.is_nan()).collect();
-        c.sort_by(f64::total_cmp);
-        c
-    };
-    let mut bounds = Vec::with_capacity(k);
-    let mut mads = Vec::with_capacity(k);
-    for j in 0..k {
-        let c = column(j);
-        bounds.push((c[0], c[c.len() - 1]));
-        let med = c[c.len() / 2];
-        let mut dev: Vec<f64> = c.iter().map(|v| (v - med).abs()).collect();
-        dev.sort_by(f64::total_cmp);
-        mads.push(dev[dev.len() / 2]);
-    }
-    RecourseConfig {
-        output: 0,
-        favourable: Favourable::Above(0.0),
-        directions: (0..k)
-            .map(|j| if j == 25 || j == 26 { Direction::Immutable } else { Direction::Any })
-            .collect(),
-        bounds,
-        mads,
-        max_options: 3,
-        max_changes: 2,
-    }
 }
 
 fn pct(v: &mut [f64], q: f64) -> f64 {

@@ -7,6 +7,19 @@ mod common;
 use common::TestApp;
 use sqlx::{Connection, Row};
 
+/// The demo app on PostgreSQL (these tests mean nothing on SQLite, so they refuse to pass
+/// there) and a connection as the database owner, for setting up roles and policies.
+async fn postgres_app() -> (TestApp, sqlx::PgConnection) {
+    assert_eq!(
+        mizan_test::TestDb::backend_name(),
+        "postgres",
+        "set MIZAN_TEST_DATABASE_URL to run this test"
+    );
+    let app = TestApp::start(true).await;
+    let conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    (app, conn)
+}
+
 /// A fresh role without login holding `privileges` on every table: superusers bypass row-level
 /// security, so the tests act as an ordinary role, as production should.
 async fn ordinary_role(conn: &mut sqlx::PgConnection, privileges: &str) -> String {
@@ -23,15 +36,9 @@ async fn ordinary_role(conn: &mut sqlx::PgConnection, privileges: &str) -> Strin
 
 #[tokio::test]
 async fn row_level_security_fences_each_organisation() {
-    assert_eq!(
-        mizan_test::TestDb::backend_name(),
-        "postgres",
-        "set MIZAN_TEST_DATABASE_URL to run this test"
-    );
-    let app = TestApp::start(true).await;
+    let (app, mut conn) = postgres_app().await;
     let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
     let health = app.store.org_by_slug("demo-rahbar-health").await.unwrap().id;
-    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
     let role = ordinary_role(&mut conn, "SELECT, INSERT, UPDATE").await;
     let mut tx = conn.begin().await.unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {role}"))).execute(&mut *tx).await.unwrap();
@@ -87,15 +94,9 @@ async fn row_level_security_fences_each_organisation() {
 /// bank's stored audit is invisible and cannot be written, and no one may change it.
 #[tokio::test]
 async fn row_level_security_fences_audits() {
-    assert_eq!(
-        mizan_test::TestDb::backend_name(),
-        "postgres",
-        "set MIZAN_TEST_DATABASE_URL to run this test"
-    );
-    let app = TestApp::start(true).await;
+    let (app, mut conn) = postgres_app().await;
     let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
     let health = app.store.org_by_slug("demo-rahbar-health").await.unwrap().id;
-    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
     let role = ordinary_role(&mut conn, "SELECT, INSERT, UPDATE, DELETE").await;
     let count = |org: i64| {
         format!(
@@ -142,15 +143,9 @@ async fn row_level_security_fences_audits() {
 /// could write nothing, even though its SQL filters by `org_id`.
 #[tokio::test]
 async fn scoped_store_calls_set_the_fence() {
-    assert_eq!(
-        mizan_test::TestDb::backend_name(),
-        "postgres",
-        "set MIZAN_TEST_DATABASE_URL to run this test"
-    );
-    let app = TestApp::start(true).await;
+    let (app, mut conn) = postgres_app().await;
     let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
     let scope = mizan_store::OrgScope::new(bank);
-    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
     let role = format!("mizan_probe_{:08x}", rand::random::<u32>());
     let tables = ["api_tokens", "error_reports", "systems", "system_versions", "system_events"];
     let mut setup = vec![
@@ -258,13 +253,8 @@ async fn scoped_store_calls_set_the_fence() {
 /// triggers, is refused by a statement trigger on both tables.
 #[tokio::test]
 async fn history_tables_refuse_truncate() {
-    assert_eq!(
-        mizan_test::TestDb::backend_name(),
-        "postgres",
-        "set MIZAN_TEST_DATABASE_URL to run this test"
-    );
-    let app = TestApp::start(true).await;
-    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    // The app holds the database these tables are in.
+    let (_app, mut conn) = postgres_app().await;
     for table in ["system_events", "system_versions"] {
         let count = format!("SELECT COUNT(*) AS n FROM {table}");
         let before: i64 =
