@@ -95,6 +95,19 @@ async fn every_decision_of_a_large_batch_opens_its_own_leaf() {
         let leaf = LeafCommitment::commit(&id, t, &record, &k).unwrap().to_bytes();
         assert_eq!(leaf_hash(&leaf).to_hex(), receipt["leaf_hash"], "decision {i}");
     }
+    // Sent again (a lookup of 203 keys, which runs off the async workers), every decision gets
+    // the receipt it got before, and adds no leaf: the next new decision takes the next index.
+    let res = post(&app, &id, &bank, &json!(batch)).await;
+    assert_eq!(res.status(), 200);
+    let again = json_of(res).await["receipts"].as_array().unwrap().clone();
+    for (i, (first, second)) in receipts.iter().zip(&again).enumerate() {
+        assert_eq!(first["reference"], second["reference"], "decision {i}");
+        assert_eq!(first["leaf_index"], second["leaf_index"], "decision {i}");
+    }
+    let res = post(&app, &id, &bank, &json!([decision("big-next", true)])).await;
+    assert_eq!(res.status(), 201);
+    let next = &json_of(res).await["receipts"][0];
+    assert_eq!(next["leaf_index"].as_u64().unwrap(), receipts[202]["leaf_index"].as_u64().unwrap() + 1);
 }
 
 #[tokio::test]

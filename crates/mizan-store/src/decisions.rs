@@ -6,6 +6,7 @@
 //! between leaves an orphan leaf that nobody was promised and nobody can link to anyone.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use mizan_register::Status;
 use sqlx::{AssertSqlSafe, Row};
@@ -147,27 +148,86 @@ const INSERT_COLUMNS: [&str; 12] = [
     "log_origin",
 ];
 
-const COLS: &str = "d.reference, s.public_id, d.system_version, d.idempotency_key, d.body_sha256, d.leaf_index, \
-    d.leaf_hash, d.record_json, d.hmac_key, d.decided_at, d.logged_at, d.erased_at, d.log_origin";
+/// The columns of a [`StoredDecision`], as a literal so that statements can be built with
+/// `concat!` at compile time.
+macro_rules! cols {
+    () => {
+        "d.reference, s.public_id, d.system_version, d.idempotency_key, d.body_sha256, d.leaf_index, \
+         d.leaf_hash, d.record_json, d.hmac_key, d.decided_at, d.logged_at, d.erased_at, d.log_origin"
+    };
+}
+const COLS: &str = cols!();
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<StoredDecision> {
+/// A row of either driver: the pool's rows, or a reader connection's (see `readers.rs`), so
+/// one function maps both.
+trait Columns {
+    fn text(&self, col: &str) -> Result<String>;
+    fn opt_text(&self, col: &str) -> Result<Option<String>>;
+    fn int(&self, col: &str) -> Result<i64>;
+}
+
+impl Columns for sqlx::any::AnyRow {
+    fn text(&self, col: &str) -> Result<String> {
+        Ok(self.try_get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.try_get(col)?)
+    }
+    fn int(&self, col: &str) -> Result<i64> {
+        Ok(self.try_get(col)?)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, col: &str) -> Result<String> {
+        Ok(self.get(col)?)
+    }
+    fn opt_text(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.get(col)?)
+    }
+    fn int(&self, col: &str) -> Result<i64> {
+        Ok(self.get(col)?)
+    }
+}
+
+fn from_row(r: &impl Columns) -> Result<StoredDecision> {
     Ok(StoredDecision {
-        reference: r.try_get("reference")?,
-        system: r.try_get("public_id")?,
-        system_version: r.try_get("system_version")?,
-        idempotency_key: r.try_get("idempotency_key")?,
-        body_sha256: r.try_get("body_sha256")?,
-        leaf_index: u64::try_from(r.try_get::<i64, _>("leaf_index")?)
+        reference: r.text("reference")?,
+        system: r.text("public_id")?,
+        system_version: r.int("system_version")?,
+        idempotency_key: r.text("idempotency_key")?,
+        body_sha256: r.text("body_sha256")?,
+        leaf_index: u64::try_from(r.int("leaf_index")?)
             .map_err(|e| StoreError::Corrupt(format!("leaf index: {e}")))?,
-        leaf_hash: r.try_get("leaf_hash")?,
-        record_json: r.try_get("record_json")?,
-        hmac_key: r.try_get("hmac_key")?,
-        decided_at: r.try_get("decided_at")?,
-        logged_at: r.try_get("logged_at")?,
-        erased_at: r.try_get("erased_at")?,
-        log_origin: r.try_get("log_origin")?,
+        leaf_hash: r.text("leaf_hash")?,
+        record_json: r.opt_text("record_json")?,
+        hmac_key: r.opt_text("hmac_key")?,
+        decided_at: r.text("decided_at")?,
+        logged_at: r.text("logged_at")?,
+        erased_at: r.opt_text("erased_at")?,
+        log_origin: r.opt_text("log_origin")?,
     })
 }
+
+/// Runs `sql` with `params` on a reader connection and maps every row.
+fn read_decisions(
+    readers: &crate::readers::Readers,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredDecision>> {
+    let conn = readers.get()?;
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(from_row(row)?);
+    }
+    Ok(out)
+}
+
+/// Key lookups with more keys than this run on the blocking pool rather than on the calling
+/// async worker, which a long lookup would hold up.
+const INLINE_KEYS: usize = 32;
 
 impl Store {
     /// A fresh receipt reference for the decision at `leaf_index`: 20 characters of a 32-letter
@@ -252,31 +312,40 @@ impl Store {
         }
         // All keys go in as one JSON array parameter: one statement whatever their number,
         // instead of one bound parameter each (binding cost grows with a statement's size).
-        let keys_in = match self.backend {
-            Backend::Sqlite => "(SELECT value FROM json_each($2))",
-            Backend::Postgres => "(SELECT json_array_elements_text($2::json))",
-        };
-        let sql = format!(
-            "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id \
-             WHERE d.system_id = $1 AND d.idempotency_key IN {keys_in}"
-        );
-        let query = sqlx::query(AssertSqlSafe(sql))
-            .bind(target.system_id)
-            .bind(serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("keys: {e}")))?);
-        // One statement reads a consistent snapshot by itself. SQLite has no row-level security
-        // to fence, so it runs without a transaction: BEGIN and COMMIT would be two more round
-        // trips to the database thread for every group of decisions.
-        let rows = match self.reader().await? {
-            Some(mut conn) => query.fetch_all(&mut *conn).await?,
-            None => {
-                let mut tx = self.begin_scoped_read(scope).await?;
-                let rows = query.fetch_all(&mut *tx).await?;
-                tx.commit().await?;
-                rows
+        let keys_json = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("keys: {e}")))?;
+        let found = if let Some(readers) = &self.readers {
+            // One statement reads a consistent snapshot by itself, and SQLite has no row-level
+            // security to fence, so it runs without a transaction.
+            const SQL: &str = concat!(
+                "SELECT ",
+                cols!(),
+                " FROM decisions d JOIN systems s ON s.id = d.system_id \
+                 WHERE d.system_id = ?1 AND d.idempotency_key IN (SELECT value FROM json_each(?2))"
+            );
+            let system_id = target.system_id;
+            if keys.len() <= INLINE_KEYS {
+                read_decisions(readers, SQL, (system_id, keys_json))?
+            } else {
+                let readers = Arc::clone(readers);
+                tokio::task::spawn_blocking(move || read_decisions(&readers, SQL, (system_id, keys_json)))
+                    .await
+                    .map_err(|e| StoreError::Read(format!("key lookup: {e}")))??
             }
+        } else {
+            let sql = format!(
+                "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id \
+                 WHERE d.system_id = $1 AND d.idempotency_key IN (SELECT json_array_elements_text($2::json))"
+            );
+            let mut tx = self.begin_scoped_read(scope).await?;
+            let rows = sqlx::query(AssertSqlSafe(sql))
+                .bind(target.system_id)
+                .bind(keys_json)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows.iter().map(from_row).collect::<Result<Vec<_>>>()?
         };
-        for row in rows {
-            let d = from_row(&row)?;
+        for d in found {
             out.insert(d.idempotency_key.clone(), d);
         }
         Ok(out)
@@ -346,15 +415,23 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown reference.
     pub async fn decision(&self, reference: &str) -> Result<StoredDecision> {
-        let query = sqlx::query(AssertSqlSafe(format!(
+        let not_found = || StoreError::NotFound { what: "receipt", id: reference.to_owned() };
+        if let Some(readers) = &self.readers {
+            // A point lookup of a few microseconds: on the calling thread, no hand-off.
+            const SQL: &str = concat!(
+                "SELECT ",
+                cols!(),
+                " FROM decisions d JOIN systems s ON s.id = d.system_id WHERE d.reference = ?1"
+            );
+            return read_decisions(readers, SQL, [reference])?.pop().ok_or_else(not_found);
+        }
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id WHERE d.reference = $1"
         )))
-        .bind(reference);
-        let found = match self.reader().await? {
-            Some(mut conn) => query.fetch_optional(&mut *conn).await?,
-            None => query.fetch_optional(&self.pool).await?,
-        };
-        let row = found.ok_or_else(|| StoreError::NotFound { what: "receipt", id: reference.to_owned() })?;
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(not_found)?;
         from_row(&row)
     }
 

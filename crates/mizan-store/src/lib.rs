@@ -17,6 +17,7 @@ mod hot;
 mod models;
 mod obligations;
 mod public;
+mod readers;
 mod reports;
 mod reviews;
 mod systems;
@@ -92,6 +93,9 @@ pub enum StoreError {
     /// organisation's system, for one).
     #[error("{0}")]
     Refused(String),
+    /// A direct SQLite read failed (see `readers.rs`).
+    #[error("database error: {0}")]
+    Read(String),
     /// Stored JSON could not be read back (a bug or manual tampering).
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
@@ -132,19 +136,9 @@ pub struct Store {
     public_cache: public::PublicCache,
     /// Tokens and decision targets of the decision intake's hot path.
     hot: Arc<hot::HotCache>,
-    /// SQLite connections outside the pool for the hottest single-statement reads.
-    readers: Arc<Readers>,
-}
-
-/// SQLite connections kept outside the pool, opened on first use, for the single-statement
-/// reads that every receipt lookup and every group of decisions makes. The pool pings a
-/// connection when it is returned (to catch one a cancelled query left mid-statement); for
-/// SQLite that ping is a round trip to the connection's own thread, and it cost as much as
-/// the lookup itself. A lone statement in autocommit leaves nothing behind to catch.
-struct Readers {
-    options: Option<AnyConnectOptions>,
-    conns: tokio::sync::OnceCell<Vec<Mutex<sqlx::AnyConnection>>>,
-    next: std::sync::atomic::AtomicUsize,
+    /// SQLite connections outside the pool for the hottest single-statement reads (`None` for
+    /// PostgreSQL).
+    readers: Option<Arc<readers::Readers>>,
 }
 
 /// Per-connection settings of SQLite (see [`Store::connect`]).
@@ -202,10 +196,12 @@ impl Store {
             })
             .connect_with(options.clone())
             .await?;
-        let readers = Readers {
-            options: (backend == Backend::Sqlite).then_some(options),
-            conns: tokio::sync::OnceCell::new(),
-            next: std::sync::atomic::AtomicUsize::new(0),
+        let readers = match backend {
+            Backend::Sqlite => {
+                let file = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
+                Some(Arc::new(readers::Readers::new(file.get_filename())))
+            }
+            Backend::Postgres => None,
         };
         Ok(Store {
             pool,
@@ -213,7 +209,7 @@ impl Store {
             write_lock: Arc::new(Mutex::new(())),
             public_cache: public::PublicCache::default(),
             hot: Arc::default(),
-            readers: Arc::new(readers),
+            readers,
         })
     }
 
@@ -264,35 +260,6 @@ impl Store {
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// A [`Readers`] connection (the first free one, else the next in turn), or `None` for
-    /// PostgreSQL, whose reads go through the pool.
-    ///
-    /// # Errors
-    /// When the connections cannot be opened.
-    async fn reader(&self) -> Result<Option<tokio::sync::MutexGuard<'_, sqlx::AnyConnection>>> {
-        let Some(options) = &self.readers.options else { return Ok(None) };
-        let conns = self
-            .readers
-            .conns
-            .get_or_try_init(|| async {
-                // One per core: more could not run at once.
-                let n = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-                let mut conns = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let mut c = <sqlx::AnyConnection as sqlx::Connection>::connect_with(options).await?;
-                    c.execute(SQLITE_PRAGMAS).await?;
-                    conns.push(Mutex::new(c));
-                }
-                Ok::<_, StoreError>(conns)
-            })
-            .await?;
-        if let Some(free) = conns.iter().find_map(|c| c.try_lock().ok()) {
-            return Ok(Some(free));
-        }
-        let i = self.readers.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % conns.len();
-        Ok(Some(conns[i].lock().await))
     }
 
     /// A write transaction fenced to one organisation: on PostgreSQL it also sets
