@@ -30,11 +30,17 @@
 //! made with [`ObjectStorage::new`] that cannot do conditional updates fails the swap with an
 //! error that says so.
 //!
-//! **One writer per log.** For a bucket there is no lock: the deployment must run exactly one
-//! sequencer per log (one `mizan serve` writing to a prefix). If a second writer does run, the
-//! create-if-absent tiles and the conditional swap still keep the log from ever signing two
-//! roots for one size or overwriting a tile (the second writer fails with a conflict), but a
-//! batch it acknowledged could then be lost; the lease that would prevent that is not built.
+//! **One writer per log.** A bucket has no lock file, so a writer fences the others off instead.
+//! Opening a log for writing puts a fresh claim in `.state/writer` (a random token: a new
+//! ETag); after staging each batch, and before the sequencer acknowledges it, the writer reads
+//! that object's ETag back, and if the claim is no longer its own it deletes the batch it
+//! just staged, stops writing for good and reports a conflict, so no submitter is acknowledged.
+//! The newer writer lists the journal only after its claim, so it replays every batch the older
+//! one acknowledged (that batch was staged before the older writer's check, which came before
+//! the claim). Two writers that pick the same journal number meet at a create-if-absent, and
+//! the loser stops too. Beyond that, create-if-absent tiles and the conditional swap keep the
+//! log from ever signing two roots for one size or overwriting a tile. The cost is one `HEAD`
+//! per staged batch, that is per group of submissions, not per leaf.
 //!
 //! **Blocking API over async storage.** [`LogStore`] is blocking and is called from the
 //! sequencer's and integrator's own threads, and from request handlers. Every call runs its
@@ -69,6 +75,8 @@ use object_store::{
 
 const LATEST: &str = ".state/latest";
 const STAGING: &str = ".state/staging";
+/// The claim of a bucket log's current writer (see "One writer per log").
+const WRITER: &str = ".state/writer";
 const LOCK: &str = ".state/lock";
 /// How many requests one call keeps in flight (tile writes, journal reads).
 const CONCURRENCY: usize = 16;
@@ -239,11 +247,12 @@ impl ObjectStorage {
     pub fn open_log(self: &Arc<Self>, prefix: &str) -> Result<ObjectLogStore, LedgerError> {
         let prefix = join(&self.root, &clean_prefix(prefix)?);
         let mut log = ObjectLogStore { storage: self.clone(), prefix, writer: None };
-        let lock = match &self.local {
-            Some(dir) => Some(log.lock(dir)?),
-            None => None,
+        let (lock, claim) = match &self.local {
+            Some(dir) => (Some(log.lock(dir)?), None),
+            None => (None, Some(log.claim()?)),
         };
-        // Continue numbering after whatever the journal already holds.
+        // Continue numbering after whatever the journal already holds. Listed after the claim:
+        // see "One writer per log".
         let next = log
             .staged_keys()?
             .iter()
@@ -255,6 +264,8 @@ impl ObjectStorage {
             latest: Mutex::new(None),
             unintegrated: Mutex::new(BTreeMap::new()),
             _lock: lock,
+            claim,
+            fenced: std::sync::atomic::AtomicBool::new(false),
         });
         Ok(log)
     }
@@ -312,6 +323,10 @@ struct Writer {
     /// Staging records written by this process: number → the leaf count after the batch.
     unintegrated: Mutex<BTreeMap<u64, u64>>,
     _lock: Option<File>,
+    /// For a bucket: the version of the `.state/writer` claim this writer put.
+    claim: Option<UpdateVersion>,
+    /// Set once another writer has been seen: from then on this one stages nothing.
+    fenced: std::sync::atomic::AtomicBool,
 }
 
 /// One log in an [`ObjectStorage`]: the [`LogStore`] the ledger engine writes through.
@@ -386,6 +401,57 @@ impl ObjectLogStore {
             ))
         })?;
         Ok(file)
+    }
+
+    /// Puts a fresh claim in `.state/writer` and returns its version.
+    fn claim(&self) -> Result<UpdateVersion, LedgerError> {
+        let key = self.key(WRITER)?;
+        let location = self.location(&key);
+        let token: [u8; 16] = rand::random();
+        let hex: String = token.iter().map(|b| format!("{b:02x}")).collect();
+        let body = format!("mizan log writer {hex} pid {}\n", std::process::id());
+        let store = self.storage.store.clone();
+        let put = self.storage.block(async move {
+            store
+                .put(&key, PutPayload::from(body.into_bytes()))
+                .await
+                .map_err(|e| fail("claim", &location, &e))
+        })??;
+        if put.e_tag.is_none() && put.version.is_none() {
+            return Err(LedgerError::Storage(format!(
+                "`{}` returned no ETag or version for the writer claim, so a second writer could not be \
+                 detected; use an S3-compatible store that returns ETags",
+                self.url()
+            )));
+        }
+        Ok(UpdateVersion { e_tag: put.e_tag, version: put.version })
+    }
+
+    /// Whether `.state/writer` still holds this writer's claim (always, for a local directory,
+    /// whose lock file excludes other writers).
+    fn still_claimed(&self, w: &Writer) -> Result<bool, LedgerError> {
+        let Some(mine) = &w.claim else { return Ok(true) };
+        let key = self.key(WRITER)?;
+        let location = self.location(&key);
+        let store = self.storage.store.clone();
+        let now = self.storage.block(async move {
+            match store.head(&key).await {
+                Ok(meta) => Ok(Some(UpdateVersion { e_tag: meta.e_tag, version: meta.version })),
+                Err(ObjectError::NotFound { .. }) => Ok(None),
+                Err(e) => Err(fail("check the writer claim", &location, &e)),
+            }
+        })??;
+        Ok(now.is_some_and(|now| now.e_tag == mine.e_tag && now.version == mine.version))
+    }
+
+    /// Stops this writer for good (another one runs) and says so.
+    fn fence(&self, w: &Writer) -> LedgerError {
+        w.fenced.store(true, Ordering::SeqCst);
+        LedgerError::Conflict(format!(
+            "another writer opened `{}` (its `.state/writer` claim replaced this one's); this writer \
+             has stopped and acknowledges nothing more: run one writer per log",
+            self.url()
+        ))
     }
 
     /// Keys of the staging journal, oldest first.
@@ -655,21 +721,35 @@ impl LogStore for ObjectLogStore {
 
     fn stage(&self, record: &[u8]) -> Result<(), LedgerError> {
         let w = self.writer()?;
+        if w.fenced.load(Ordering::SeqCst) {
+            return Err(self.fence(w));
+        }
         let n = w.next_seq.fetch_add(1, Ordering::SeqCst);
         let key = self.key(&format!("{STAGING}/{n:020}"))?;
         let location = self.location(&key);
         let store = self.storage.store.clone();
         let data = record.to_vec();
-        self.storage.block(async move {
-            let opts = PutOptions { mode: PutMode::Create, ..PutOptions::default() };
-            match store.put_opts(&key, PutPayload::from(data), opts).await {
-                Ok(_) => Ok(()),
-                Err(ObjectError::AlreadyExists { .. }) => Err(LedgerError::Conflict(format!(
-                    "`{location}` was staged by another writer; run one writer per log"
-                ))),
-                Err(e) => Err(fail("stage", &location, &e)),
-            }
-        })??;
+        let staged = {
+            let (key, store) = (key.clone(), store.clone());
+            self.storage.block(async move {
+                let opts = PutOptions { mode: PutMode::Create, ..PutOptions::default() };
+                match store.put_opts(&key, PutPayload::from(data), opts).await {
+                    Ok(_) => Ok(true),
+                    // Another writer took this number: it runs, so this one stops.
+                    Err(ObjectError::AlreadyExists { .. }) => Ok(false),
+                    Err(e) => Err(fail("stage", &location, &e)),
+                }
+            })??
+        };
+        if !staged {
+            return Err(self.fence(w));
+        }
+        if !self.still_claimed(w)? {
+            // Not acknowledged, so not replayed: a newer writer may already use these indices.
+            // Should the delete fail, the newer writer stops at this number instead.
+            let _ = self.storage.block(async move { store.delete(&key).await });
+            return Err(self.fence(w));
+        }
         if let Some(end) = staged_end(record) {
             w.unintegrated.lock().unwrap_or_else(PoisonError::into_inner).insert(n, end);
         }

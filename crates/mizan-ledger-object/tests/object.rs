@@ -125,7 +125,8 @@ fn log_store_contract() {
 #[test]
 fn a_second_writer_cannot_move_the_latest_record() {
     // Two writers over one bucket (a deployment mistake): the swap still refuses a stale old
-    // value. A local directory refuses the second writer outright.
+    // value, and the newer writer's claim stops the older one from staging (and so from
+    // acknowledging) anything more. A local directory refuses the second writer outright.
     let buckets =
         std::iter::once(ObjectStorage::new(Arc::new(InMemory::new()), "memory:///").unwrap()).chain(s3());
     for storage in buckets {
@@ -138,9 +139,20 @@ fn a_second_writer_cannot_move_the_latest_record() {
         // b read "1" and holds its version: the conditional update fails on the store.
         assert!(!b.compare_and_swap_latest(Some(b"1"), b"2b").unwrap(), "{}", b.url());
         assert_eq!(a.latest().unwrap().as_deref(), Some(&b"2a"[..]));
-        // Both number their journal from what they listed: the second to stage a number loses.
-        a.stage(b"from a").unwrap();
-        conflict(b.stage(b"from b"));
+        // The second writer's claim fenced the first off: it acknowledges nothing more, and
+        // what it staged is taken back, so the journal holds the second writer's batch alone.
+        let msg = conflict(a.stage(b"from a"));
+        assert!(msg.contains("another writer opened"), "{msg}");
+        b.stage(b"from b").unwrap();
+        conflict(a.stage(b"from a, again"));
+        assert_eq!(b.staged().unwrap(), vec![b"from b".to_vec()], "{}", b.url());
+        // A writer opened after a batch was staged lists it (and so replays it).
+        let c = storage.open_log("log").unwrap();
+        assert_eq!(c.staged().unwrap(), vec![b"from b".to_vec()]);
+        let msg = conflict(b.stage(b"from b, again"));
+        assert!(msg.contains("another writer opened"), "{msg}");
+        c.stage(b"from c").unwrap();
+        assert_eq!(c.staged().unwrap(), vec![b"from b".to_vec(), b"from c".to_vec()]);
     }
 
     let dir = tempfile::tempdir().unwrap();
@@ -265,6 +277,39 @@ fn concurrent_submitters_through_the_sequencer() {
         }
         assert_eq!(left, 0, "{}: integrated batches left in the journal", store.url());
         assert_eq!(verify_log(&storage.read_only("seq").unwrap(), &signer().verifier()).unwrap().size, 80);
+    }
+}
+
+/// A second `mizan serve` started on a bucket log while the first still runs: the first stops
+/// acknowledging, and every decision it did acknowledge is in the log the second one writes.
+#[test]
+fn a_newer_writer_takes_over_a_bucket_log_without_losing_an_acknowledged_leaf() {
+    let buckets =
+        std::iter::once(ObjectStorage::new(Arc::new(InMemory::new()), "memory:///").unwrap()).chain(s3());
+    for storage in buckets {
+        // An interval long enough that the first writer's batches are still in the journal.
+        let config =
+            SequencerConfig { integrate_interval: Duration::from_secs(3600), ..SequencerConfig::default() };
+        let first = Arc::new(storage.open_log("takeover").unwrap());
+        let old = Sequencer::start(Log::open(first, signer(), ORIGIN).unwrap(), config).unwrap();
+        let acked: Vec<u64> = (0..5u8).map(|i| old.submit(vec![vec![b'a', i]]).unwrap()[0].index.0).collect();
+        assert_eq!(acked, vec![0, 1, 2, 3, 4]);
+
+        let second = Arc::new(storage.open_log("takeover").unwrap());
+        let new = Sequencer::start(Log::open(second, signer(), ORIGIN).unwrap(), config).unwrap();
+        // The old writer stages its batch, sees the claim is gone, and acknowledges nothing.
+        assert!(old.submit(vec![b"late".to_vec()]).is_err(), "{}", storage.url());
+        let next = new.submit(vec![b"b".to_vec()]).unwrap();
+        assert_eq!(next[0].index.0, 5, "the new writer continues after every acknowledged leaf");
+        assert_eq!(new.wait_published(6, Duration::from_secs(30)).unwrap(), 6);
+        let reader = new.reader();
+        for (i, want) in (0..5u8).map(|i| vec![b'a', i]).chain([b"b".to_vec()]).enumerate() {
+            reader.receipt(LeafIndex(i as u64)).unwrap().verify(&want, &signer().verifier()).unwrap();
+        }
+        drop(new.shutdown().unwrap());
+        let _ = old.shutdown();
+        let ro = storage.read_only("takeover").unwrap();
+        assert_eq!(verify_log(&ro, &signer().verifier()).unwrap().size, 6);
     }
 }
 
