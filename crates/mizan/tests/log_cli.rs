@@ -122,6 +122,46 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// A log the server wrote to object storage verifies from its URL: a `file://` directory
+/// always, and the S3-compatible bucket of `MIZAN_TEST_S3_URL` when set (`scripts/test` sets
+/// it, with the `AWS_*` variables the command reads too).
+#[test]
+fn verify_reads_a_log_in_object_storage() {
+    use mizan_ledger_object::ObjectStorage;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut urls = vec![format!("file://{}", tmp.path().display())];
+    match std::env::var("MIZAN_TEST_S3_URL") {
+        Ok(bucket) => urls.push(format!("{}/cli-{}", bucket.trim_end_matches('/'), std::process::id())),
+        Err(_) => assert!(
+            std::env::var_os("MIZAN_TEST_REQUIRE_S3").is_none(),
+            "MIZAN_TEST_REQUIRE_S3 is set but MIZAN_TEST_S3_URL is not"
+        ),
+    }
+    let vkey = signer().verifier().to_vkey();
+    for root in urls {
+        let storage =
+            ObjectStorage::connect(&root, std::env::vars().filter(|(k, _)| k.starts_with("AWS_"))).unwrap();
+        let mut log = Log::open(Arc::new(storage.open_log("2026").unwrap()), signer(), ORIGIN).unwrap();
+        append_decisions(&mut log, 0..300);
+        drop(log);
+        let url = format!("{root}/2026");
+        let out = ok(&mizan(&["log", "verify", &url, "--vkey", &vkey]));
+        assert!(out.starts_with("ok: decisions.localhost/2026 size 300 root "), "{url}: {out}");
+        // Another log's key, and a prefix with no log, fail and say why.
+        let other =
+            NoteSigner::new(ORIGIN, SigningKey::from_bytes(&[22u8; 32])).unwrap().verifier().to_vkey();
+        fails(&mizan(&["log", "verify", &url, "--vkey", &other]), "does not verify");
+        fails(&mizan(&["log", "verify", &format!("{root}/1999"), "--vkey", &vkey]), "has no `checkpoint`");
+    }
+    // A changed hash tile is found.
+    let tile = tmp.path().join("2026/tile/0/000");
+    let mut bytes = std::fs::read(&tile).unwrap();
+    bytes[5] ^= 1;
+    std::fs::write(&tile, bytes).unwrap();
+    let url = format!("file://{}/2026", tmp.path().display());
+    fails(&mizan(&["log", "verify", &url, "--vkey", &vkey]), "does not verify");
+}
+
 #[test]
 fn verify_dir_mode_is_unchanged_and_takes_a_policy() {
     let tmp = tempfile::tempdir().unwrap();

@@ -16,6 +16,7 @@ use mizan_ledger_fs::ledger::merkle;
 use mizan_ledger_fs::ledger::monitor::{self, MonitorError, MonitorState};
 use mizan_ledger_fs::ledger::note::{Note, NoteSigner, NoteVerifier};
 use mizan_ledger_fs::ledger::policy::{self, Policy};
+use mizan_ledger_fs::ledger::store::{CHECKPOINT_PATH, LogStore};
 use mizan_ledger_fs::ledger::verify::verify_log;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -46,8 +47,10 @@ enum LogCommand {
 
 #[derive(Debug, Args)]
 struct VerifyArgs {
-    /// A log directory (holds `checkpoint` and `tile/`), or a receipt: the JSON of
-    /// `GET /api/v1/receipts/{ref}`, or a bare C2SP tlog-proof file (then give `--leaf`).
+    /// A log directory (holds `checkpoint` and `tile/`), a log in object storage
+    /// (`s3://bucket/prefix/2026`, credentials from the `AWS_*` variables; or `file:///path`),
+    /// or a receipt: the JSON of `GET /api/v1/receipts/{ref}`, or a bare C2SP tlog-proof file
+    /// (then give `--leaf`).
     path: PathBuf,
     /// The log's verifier key (`origin+keyid+base64`), or a file containing it.
     #[arg(long, required_unless_present = "policy")]
@@ -104,6 +107,7 @@ struct MonitorArgs {
 /// The first verification failure, naming the tile, leaf index or signature that is wrong.
 pub fn run(args: LogArgs) -> Result<()> {
     match args.command {
+        LogCommand::Verify(v) if v.log_url().is_some() => verify_bucket(&v),
         LogCommand::Verify(v) if v.path.is_dir() => verify_dir(&v),
         LogCommand::Verify(v) => verify_receipt(&v),
         LogCommand::Key(k) => key(&k),
@@ -146,16 +150,39 @@ fn verify_dir(args: &VerifyArgs) -> Result<()> {
             args.path.display()
         );
     }
-    let store = FsStore::read_only(&args.path);
-    let checkpoint = std::fs::read(args.path.join("checkpoint"))
-        .with_context(|| format!("cannot read `{}`", args.path.join("checkpoint").display()))?;
+    verify_store(&FsStore::read_only(&args.path), &args.path.display().to_string(), args)
+}
+
+/// A log in object storage (`s3://bucket/prefix/2026`, `file:///path`), read through the same
+/// client the server writes with; credentials and endpoint from the `AWS_*` variables.
+fn verify_bucket(args: &VerifyArgs) -> Result<()> {
+    let url = args.log_url().unwrap_or_default();
+    let storage = mizan_ledger_object::ObjectStorage::connect(
+        url,
+        std::env::vars().filter(|(k, _)| k.starts_with("AWS_")),
+    )
+    .with_context(|| format!("cannot open `{url}`"))?;
+    let store = storage.read_only("").with_context(|| format!("cannot open `{url}`"))?;
+    verify_store(&store, url, args)
+}
+
+/// Verifies the log in `store` from scratch (`name` says where it is, for messages).
+fn verify_store(store: &dyn LogStore, name: &str, args: &VerifyArgs) -> Result<()> {
+    let checkpoint = store
+        .read(CHECKPOINT_PATH)
+        .with_context(|| format!("cannot read `{name}/checkpoint`"))?
+        .ok_or_else(|| {
+            anyhow!(
+                "`{name}` has no `checkpoint`\nhint: point at the log that holds `checkpoint` and `tile/`"
+            )
+        })?;
     let policy = args.policy.as_deref().map(|p| read_policy(p, args.vkey.as_deref())).transpose()?;
     let vkey = match (&args.vkey, &policy) {
         (Some(v), _) => read_vkey(v)?,
         (None, Some(p)) => {
             let origin = Note::parse(&checkpoint)
                 .and_then(|n| Checkpoint::parse_body(&n.text))
-                .with_context(|| format!("`{}/checkpoint` is malformed", args.path.display()))?
+                .with_context(|| format!("`{name}/checkpoint` is malformed"))?
                 .origin;
             p.logs().iter().find(|l| l.key.name() == origin).map(|l| l.key.clone()).ok_or_else(|| {
                 anyhow!(
@@ -165,8 +192,7 @@ fn verify_dir(args: &VerifyArgs) -> Result<()> {
         }
         (None, None) => bail!("pass --vkey VKEY or --policy FILE"),
     };
-    let cp = verify_log(&store, &vkey)
-        .with_context(|| format!("log `{}` does not verify", args.path.display()))?;
+    let cp = verify_log(store, &vkey).with_context(|| format!("log `{name}` does not verify"))?;
     println!("ok: {} size {} root {}", cp.origin, cp.size, cp.root);
     if let Some(p) = &policy {
         let checked =
@@ -177,6 +203,11 @@ fn verify_dir(args: &VerifyArgs) -> Result<()> {
 }
 
 impl VerifyArgs {
+    /// The path as an object-storage URL, when it is one.
+    fn log_url(&self) -> Option<&str> {
+        self.path.to_str().filter(|p| p.starts_with("s3://") || p.starts_with("file://"))
+    }
+
     fn dir_has_checkpoint(&self) -> bool {
         self.path.join("checkpoint").is_file()
     }
