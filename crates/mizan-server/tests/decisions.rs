@@ -110,6 +110,49 @@ async fn every_decision_of_a_large_batch_opens_its_own_leaf() {
     assert_eq!(next["leaf_index"].as_u64().unwrap(), receipts[202]["leaf_index"].as_u64().unwrap() + 1);
 }
 
+/// The store's own guard against a second leaf for a key (another process logged it between
+/// the lookup and the insert): the whole batch is refused, including its new decisions.
+#[tokio::test]
+async fn storing_a_key_logged_meanwhile_stores_nothing_of_the_batch() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    let res = post(&app, &id, &bank, &json!([decision("taken", true)])).await;
+    assert_eq!(res.status(), 201);
+    let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let scope = mizan_store::OrgScope::new(org.id);
+    let target = app.store.decision_target(scope, &id, 1).await.unwrap();
+    let row = |key: &'static str, reference: &'static str, index: u64| mizan_store::NewDecision {
+        idempotency_key: key,
+        body_sha256: "00",
+        system_version: 1,
+        record_json: "{}",
+        hmac_key: "00",
+        decided_at: "2026-11-30T09:15:00Z",
+        leaf_index: index,
+        leaf_hash: "00",
+        reference,
+        logged_at: "2026-11-30T09:15:01Z",
+        log_origin: "decisions.test/2026",
+    };
+    let batch = [
+        row("fresh-1", "REF00000FRESH1", 900),
+        row("taken", "REF00000TAKEN", 901),
+        row("fresh-2", "REF00000FRESH2", 902),
+    ];
+    let err = app.store.insert_decisions(scope, target, &batch).await.unwrap_err();
+    assert!(
+        matches!(err, mizan_store::StoreError::Conflict(ref m) if m.contains("logged meanwhile")),
+        "{err}"
+    );
+    let found = app.store.decisions_by_key(scope, target, &["fresh-1", "fresh-2", "taken"]).await.unwrap();
+    assert_eq!(found.keys().collect::<Vec<_>>(), vec!["taken"], "nothing of the refused batch was stored");
+    // The same rows without the taken key are stored, and found by key and by reference.
+    app.store.insert_decisions(scope, target, &[batch[0], batch[2]]).await.unwrap();
+    let found = app.store.decisions_by_key(scope, target, &["fresh-1", "fresh-2"]).await.unwrap();
+    assert_eq!(found.len(), 2);
+    assert_eq!(app.store.decision("REF00000FRESH2").await.unwrap().leaf_index, 902);
+}
+
 #[tokio::test]
 async fn decisions_get_receipts_that_prove_inclusion_offline() {
     let app = TestApp::start(true).await;

@@ -158,7 +158,7 @@ macro_rules! cols {
 }
 const COLS: &str = cols!();
 
-/// A row of either driver: the pool's rows, or a reader connection's (see `readers.rs`), so
+/// A row of either driver: the pool's rows, or a direct connection's (see `direct.rs`), so
 /// one function maps both.
 trait Columns {
     fn text(&self, col: &str) -> Result<String>;
@@ -211,11 +211,11 @@ fn from_row(r: &impl Columns) -> Result<StoredDecision> {
 
 /// Runs `sql` with `params` on a reader connection and maps every row.
 fn read_decisions(
-    readers: &crate::readers::Readers,
+    direct: &crate::direct::Direct,
     sql: &str,
     params: impl rusqlite::Params,
 ) -> Result<Vec<StoredDecision>> {
-    let conn = readers.get()?;
+    let conn = direct.reader()?;
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params)?;
     let mut out = Vec::new();
@@ -223,6 +223,66 @@ fn read_decisions(
         out.push(from_row(row)?);
     }
     Ok(out)
+}
+
+/// Rows in the next INSERT of a batch with `left` rows still to store: [`INSERT_CHUNK`], or
+/// the largest power of two below it.
+fn chunk_len(left: usize) -> usize {
+    if left >= INSERT_CHUNK { INSERT_CHUNK } else { 1 << left.ilog2() }
+}
+
+fn logged_meanwhile() -> StoreError {
+    StoreError::Conflict("an idempotency key in this batch was logged meanwhile; retry the batch".into())
+}
+
+/// [`Store::insert_decisions`] on SQLite's direct writer: one transaction, committed (and
+/// synced) before it returns, or nothing (dropping the transaction rolls it back).
+fn insert_direct(conn: &mut rusqlite::Connection, system_id: i64, rows: &[NewDecision<'_>]) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+        rest = tail;
+        let mut stmt = tx.prepare_cached(insert_sql(Backend::Sqlite, chunk.len()))?;
+        let mut p = 0;
+        let mut bind = |stmt: &mut rusqlite::CachedStatement<'_>, v: &dyn rusqlite::ToSql| {
+            p += 1;
+            stmt.raw_bind_parameter(p, v)
+        };
+        for d in chunk {
+            let index = i64::try_from(d.leaf_index)
+                .map_err(|_| StoreError::Conflict(format!("leaf index {} out of range", d.leaf_index)))?;
+            bind(&mut stmt, &system_id)?;
+            bind(&mut stmt, &d.reference)?;
+            bind(&mut stmt, &d.idempotency_key)?;
+            bind(&mut stmt, &d.body_sha256)?;
+            bind(&mut stmt, &d.system_version)?;
+            bind(&mut stmt, &index)?;
+            bind(&mut stmt, &d.leaf_hash)?;
+            bind(&mut stmt, &d.record_json)?;
+            bind(&mut stmt, &d.hmac_key)?;
+            bind(&mut stmt, &d.decided_at)?;
+            bind(&mut stmt, &d.logged_at)?;
+            bind(&mut stmt, &d.log_origin)?;
+        }
+        match stmt.raw_execute() {
+            Ok(stored) if stored == chunk.len() => {}
+            Ok(stored) => {
+                return Err(StoreError::Corrupt(format!(
+                    "{stored} of {} decisions were stored; nothing was committed",
+                    chunk.len()
+                )));
+            }
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+            {
+                return Err(logged_meanwhile());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Key lookups with more keys than this run on the blocking pool rather than on the calling
@@ -313,7 +373,7 @@ impl Store {
         // All keys go in as one JSON array parameter: one statement whatever their number,
         // instead of one bound parameter each (binding cost grows with a statement's size).
         let keys_json = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("keys: {e}")))?;
-        let found = if let Some(readers) = &self.readers {
+        let found = if let Some(direct) = &self.direct {
             // One statement reads a consistent snapshot by itself, and SQLite has no row-level
             // security to fence, so it runs without a transaction.
             const SQL: &str = concat!(
@@ -324,10 +384,10 @@ impl Store {
             );
             let system_id = target.system_id;
             if keys.len() <= INLINE_KEYS {
-                read_decisions(readers, SQL, (system_id, keys_json))?
+                read_decisions(direct, SQL, (system_id, keys_json))?
             } else {
-                let readers = Arc::clone(readers);
-                tokio::task::spawn_blocking(move || read_decisions(&readers, SQL, (system_id, keys_json)))
+                let direct = Arc::clone(direct);
+                tokio::task::spawn_blocking(move || read_decisions(&direct, SQL, (system_id, keys_json)))
                     .await
                     .map_err(|e| StoreError::Read(format!("key lookup: {e}")))??
             }
@@ -366,11 +426,22 @@ impl Store {
         // once and kept in the connection's cache. Unpacking the rows from one JSON parameter
         // instead cost a third of the database's time (SQLite parses the JSON, then each
         // `->>` converts it back to text).
+        if let Some(direct) = &self.direct {
+            // The whole transaction on this thread, with no hand-off per statement (see
+            // `direct.rs`). It includes the commit's sync, so on a multi-threaded runtime the
+            // worker's other tasks move to another thread meanwhile.
+            let _guard = self.write_lock.lock().await;
+            let run = || insert_direct(&mut *direct.writer()?, target.system_id, rows);
+            return match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(run),
+                _ => run(),
+            };
+        }
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let mut rest = rows;
         while !rest.is_empty() {
-            let n = if rest.len() >= INSERT_CHUNK { INSERT_CHUNK } else { 1 << rest.len().ilog2() };
-            let (chunk, tail) = rest.split_at(n);
+            let (chunk, tail) = rest.split_at(chunk_len(rest.len()));
+            let n = chunk.len();
             rest = tail;
             let mut q = sqlx::query(AssertSqlSafe(insert_sql(self.backend, n)));
             for d in chunk {
@@ -398,11 +469,7 @@ impl Store {
                         r.rows_affected()
                     )));
                 }
-                Err(e) if crate::is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict(
-                        "an idempotency key in this batch was logged meanwhile; retry the batch".into(),
-                    ));
-                }
+                Err(e) if crate::is_unique_violation(&e) => return Err(logged_meanwhile()),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -416,14 +483,14 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown reference.
     pub async fn decision(&self, reference: &str) -> Result<StoredDecision> {
         let not_found = || StoreError::NotFound { what: "receipt", id: reference.to_owned() };
-        if let Some(readers) = &self.readers {
+        if let Some(direct) = &self.direct {
             // A point lookup of a few microseconds: on the calling thread, no hand-off.
             const SQL: &str = concat!(
                 "SELECT ",
                 cols!(),
                 " FROM decisions d JOIN systems s ON s.id = d.system_id WHERE d.reference = ?1"
             );
-            return read_decisions(readers, SQL, [reference])?.pop().ok_or_else(not_found);
+            return read_decisions(direct, SQL, [reference])?.pop().ok_or_else(not_found);
         }
         let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id WHERE d.reference = $1"

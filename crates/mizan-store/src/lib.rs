@@ -12,12 +12,12 @@
 mod accounts;
 mod audits;
 mod decisions;
+mod direct;
 mod event_log;
 mod hot;
 mod models;
 mod obligations;
 mod public;
-mod readers;
 mod reports;
 mod reviews;
 mod systems;
@@ -93,7 +93,7 @@ pub enum StoreError {
     /// organisation's system, for one).
     #[error("{0}")]
     Refused(String),
-    /// A direct SQLite read failed (see `readers.rs`).
+    /// A direct SQLite statement failed (see `direct.rs`).
     #[error("database error: {0}")]
     Read(String),
     /// Stored JSON could not be read back (a bug or manual tampering).
@@ -136,13 +136,13 @@ pub struct Store {
     public_cache: public::PublicCache,
     /// Tokens and decision targets of the decision intake's hot path.
     hot: Arc<hot::HotCache>,
-    /// SQLite connections outside the pool for the hottest single-statement reads (`None` for
+    /// SQLite connections outside the pool for the decision intake's hot path (`None` for
     /// PostgreSQL).
-    readers: Option<Arc<readers::Readers>>,
+    direct: Option<Arc<direct::Direct>>,
 }
 
 /// Per-connection settings of SQLite (see [`Store::connect`]).
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
      PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 10000;";
 
@@ -196,10 +196,10 @@ impl Store {
             })
             .connect_with(options.clone())
             .await?;
-        let readers = match backend {
+        let direct = match backend {
             Backend::Sqlite => {
                 let file = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?;
-                Some(Arc::new(readers::Readers::new(file.get_filename())))
+                Some(Arc::new(direct::Direct::new(file.get_filename())))
             }
             Backend::Postgres => None,
         };
@@ -209,7 +209,7 @@ impl Store {
             write_lock: Arc::new(Mutex::new(())),
             public_cache: public::PublicCache::default(),
             hot: Arc::default(),
-            readers,
+            direct,
         })
     }
 
