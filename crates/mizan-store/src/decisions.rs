@@ -389,9 +389,10 @@ impl Store {
                 let direct = Arc::clone(direct);
                 tokio::task::spawn_blocking(move || read_decisions(&direct, SQL, (system_id, keys_json)))
                     .await
-                    .map_err(|e| StoreError::Read(format!("key lookup: {e}")))??
+                    .map_err(|e| StoreError::Direct(format!("key lookup: {e}")))??
             }
         } else {
+            // PostgreSQL: SQLite always has direct connections.
             let sql = format!(
                 "SELECT {COLS} FROM decisions d JOIN systems s ON s.id = d.system_id \
                  WHERE d.system_id = $1 AND d.idempotency_key IN (SELECT json_array_elements_text($2::json))"

@@ -57,9 +57,9 @@ impl Direct {
         Ok(conn.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// A reader connection: the first free one, else the next in turn (waiting for it). There is one
-    /// more than there are cores, so a caller finds one free unless more lookups run than can
-    /// run at once anyway.
+    /// A reader connection: the first free one, else the next in turn (waiting for it). There
+    /// is one more than there are cores, so a caller finds one free unless more lookups run
+    /// than can run at once anyway.
     ///
     /// # Errors
     /// When the connections cannot be opened.
@@ -95,6 +95,6 @@ fn open(path: &Path, pragmas: &str) -> Result<Connection> {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
-        StoreError::Read(e.to_string())
+        StoreError::Direct(e.to_string())
     }
 }

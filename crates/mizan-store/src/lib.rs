@@ -93,9 +93,9 @@ pub enum StoreError {
     /// organisation's system, for one).
     #[error("{0}")]
     Refused(String),
-    /// A direct SQLite statement failed (see `direct.rs`).
+    /// A statement on a direct SQLite connection failed (see `direct.rs`).
     #[error("database error: {0}")]
-    Read(String),
+    Direct(String),
     /// Stored JSON could not be read back (a bug or manual tampering).
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
@@ -194,7 +194,7 @@ impl Store {
                     Ok(())
                 })
             })
-            .connect_with(options.clone())
+            .connect_with(options)
             .await?;
         let direct = match backend {
             Backend::Sqlite => {

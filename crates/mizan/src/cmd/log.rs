@@ -107,9 +107,13 @@ struct MonitorArgs {
 /// The first verification failure, naming the tile, leaf index or signature that is wrong.
 pub fn run(args: LogArgs) -> Result<()> {
     match args.command {
-        LogCommand::Verify(v) if v.log_url().is_some() => verify_bucket(&v),
-        LogCommand::Verify(v) if v.path.is_dir() => verify_dir(&v),
-        LogCommand::Verify(v) => verify_receipt(&v),
+        LogCommand::Verify(v) => match v.log_url() {
+            Some(url) => verify_bucket(url, &v),
+            None if v.path.is_dir() => {
+                verify_store(&FsStore::read_only(&v.path), &v.path.display().to_string(), &v)
+            }
+            None => verify_receipt(&v),
+        },
         LogCommand::Key(k) => key(&k),
         LogCommand::Monitor(m) => run_monitor(&m),
     }
@@ -143,20 +147,9 @@ fn print_quorum(checked: &policy::Checked) {
     );
 }
 
-fn verify_dir(args: &VerifyArgs) -> Result<()> {
-    if !args.dir_has_checkpoint() {
-        bail!(
-            "`{}` has no `checkpoint` file\nhint: point at the log directory that holds `checkpoint` and `tile/`",
-            args.path.display()
-        );
-    }
-    verify_store(&FsStore::read_only(&args.path), &args.path.display().to_string(), args)
-}
-
 /// A log in object storage (`s3://bucket/prefix/2026`, `file:///path`), read through the same
 /// client the server writes with; credentials and endpoint from the `AWS_*` variables.
-fn verify_bucket(args: &VerifyArgs) -> Result<()> {
-    let url = args.log_url().unwrap_or_default();
+fn verify_bucket(url: &str, args: &VerifyArgs) -> Result<()> {
     let storage = mizan_ledger_object::ObjectStorage::connect(
         url,
         std::env::vars().filter(|(k, _)| k.starts_with("AWS_")),
@@ -206,10 +199,6 @@ impl VerifyArgs {
     /// The path as an object-storage URL, when it is one.
     fn log_url(&self) -> Option<&str> {
         self.path.to_str().filter(|p| p.starts_with("s3://") || p.starts_with("file://"))
-    }
-
-    fn dir_has_checkpoint(&self) -> bool {
-        self.path.join("checkpoint").is_file()
     }
 }
 
