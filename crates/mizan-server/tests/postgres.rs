@@ -254,7 +254,16 @@ async fn scoped_store_calls_set_the_fence() {
 #[tokio::test]
 async fn history_tables_refuse_truncate() {
     // The app holds the database these tables are in.
-    let (_app, mut conn) = postgres_app().await;
+    let (app, mut conn) = postgres_app().await;
+    // Its events-log follower records leaves in `event_leaves`, which references
+    // `system_events`: an insert there locks the two tables in the opposite order to
+    // `TRUNCATE … CASCADE`, and PostgreSQL would end the race as a deadlock before the trigger
+    // had a say. Wait until it has logged the demo's events; after that it only reads.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !app.store.unlogged_events(1).await.unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the events log caught up within 30 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     for table in ["system_events", "system_versions"] {
         let count = format!("SELECT COUNT(*) AS n FROM {table}");
         let before: i64 =
