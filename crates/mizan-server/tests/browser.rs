@@ -184,7 +184,6 @@ async fn provider_submits_regulator_registers_public_sees_it() {
 async fn a_reviewer_approves_in_urdu_and_the_regulator_sees_it() {
     let mut b = Browser::start().await;
     b.sign_in("reviewer2@regulator.demo").await;
-    b.wait_url("/").await;
     b.open("/review").await;
     b.expect_text("h1", "Ethics-board review").await;
     b.click("a.lang-switch").await;
@@ -206,7 +205,6 @@ async fn a_reviewer_approves_in_urdu_and_the_regulator_sees_it() {
 
     // The regulator sees both approvals, with the reviewer's reasons in the language written.
     b.sign_in("admin@regulator.demo").await;
-    b.wait_url("/").await;
     b.open(&format!("/regulator/systems/{id}")).await;
     b.expect_text("section.review-state", "ڈاکٹر ہر فوری کیس").await;
     b.check_a11y("regulator-review-state").await;

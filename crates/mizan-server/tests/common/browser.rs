@@ -137,18 +137,26 @@ impl Browser {
     /// loading: a submit navigates asynchronously, and reading the DOM before then sees either
     /// the old page or an empty new one.
     pub async fn wait_url(&self, needle: &str) {
+        if let Err(last) = self.wait_loaded(|url| url.contains(needle)).await {
+            panic!("address never contained `{needle}` (last: `{last}`)");
+        }
+    }
+
+    /// Waits (bounded) until a loaded page's address satisfies `want`; the last address seen if
+    /// it never did.
+    async fn wait_loaded(&self, want: impl Fn(&str) -> bool) -> Result<(), String> {
         let mut last = String::new();
         for _ in 0..100 {
             if let Ok(url) = self.driver.current_url().await {
                 last = url.to_string();
                 let ready = self.driver.execute("return document.readyState;", vec![]).await.ok();
-                if last.contains(needle) && ready.is_some_and(|r| r.json().as_str() == Some("complete")) {
-                    return;
+                if want(&last) && ready.is_some_and(|r| r.json().as_str() == Some("complete")) {
+                    return Ok(());
                 }
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("address never contained `{needle}` (last: `{last}`)");
+        Err(last)
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
@@ -174,6 +182,12 @@ impl Browser {
         self.fill("#email", email).await;
         self.fill("#password", password(email)).await;
         self.click("form.narrow button[type=submit]").await;
+        // The click only starts the POST. Until its answer has set the session cookie and the
+        // browser has loaded the page it redirects to, a navigation by the test could race it
+        // (and lose to the redirect, or arrive without the cookie).
+        if let Err(last) = self.wait_loaded(|url| !url.contains("/login")).await {
+            panic!("signing in as {email} never left the sign-in page (last: `{last}`)");
+        }
     }
 
     pub async fn quit(self) {
