@@ -9,6 +9,20 @@ use sha2::{Digest, Sha256};
 
 use crate::LedgerError;
 
+/// Lower-case hexadecimal form of 32 bytes (a hash or a key). Every logged decision needs
+/// several of these, and this is several times faster than formatting byte by byte.
+#[must_use]
+pub fn hex32(bytes: &[u8; 32]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = vec![0u8; 64];
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    // Hex digits are ASCII, so this cannot fail.
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// A SHA-256 Merkle hash.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hash(pub [u8; 32]);
@@ -23,11 +37,7 @@ impl Hash {
     /// Lower-case hexadecimal form.
     #[must_use]
     pub fn to_hex(&self) -> String {
-        use std::fmt::Write;
-        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        hex32(&self.0)
     }
 
     /// Parses 64 hexadecimal characters.

@@ -74,3 +74,13 @@ proptest! {
         prop_assert!(merkle::verify_consistency(old, n as u64, &old_root, &new_root, &bad).is_err());
     }
 }
+
+proptest! {
+    #[test]
+    fn hex_form_is_lower_case_and_round_trips(bytes in any::<[u8; 32]>()) {
+        let text = merkle::hex32(&bytes);
+        prop_assert_eq!(&text, &hex::encode(bytes));
+        prop_assert_eq!(Hash(bytes).to_hex(), text.clone());
+        prop_assert_eq!(Hash::from_hex(&text).unwrap(), Hash(bytes));
+    }
+}

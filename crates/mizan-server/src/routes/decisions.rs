@@ -19,10 +19,10 @@ use base64::engine::general_purpose::STANDARD as B64;
 use mizan_ledger_fs::ledger::ack::Acknowledgement;
 use mizan_ledger_fs::ledger::leaf::{LeafCommitment, canonical_json};
 use mizan_ledger_fs::ledger::log::LeafIndex;
-use mizan_ledger_fs::ledger::merkle::Hash;
+use mizan_ledger_fs::ledger::merkle::{Hash, hex32};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -110,8 +110,11 @@ fn bad(field: String, detail: impl Into<String>) -> AppError {
 
 /// Checks item `i` and computes its commitment, here in the request's own task so that this
 /// work runs on every core.
-fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Fresh, AppError> {
+fn prepare(system: &str, latest: i64, i: usize, raw: Value) -> Result<Fresh, AppError> {
     let at = |f: &str| format!("decisions[{i}].{f}");
+    // The item as sent, hashed before it is taken apart (moving its strings and features into
+    // the record rather than copying them).
+    let body_sha256 = hex32(&Sha256::digest(canonical_json(&raw).as_bytes()).into());
     let d = DecisionIn::deserialize(raw).map_err(|e| {
         let msg = e.to_string();
         let field = msg.split('`').nth(1).map_or_else(|| format!("decisions[{i}]"), &at);
@@ -150,20 +153,22 @@ fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Fresh, Ap
     if when > OffsetDateTime::now_utc() + time::Duration::minutes(5) {
         return Err(bad(at("decided_at"), "is in the future"));
     }
-    let decided_at =
-        when.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_else(|_| d.decided_at.clone());
-    let record = json!({
-        "system": system,
-        "system_version": d.system_version,
-        "model_hash": d.model_hash,
-        "features": d.features,
-        "output": d.output,
-        "score": d.score,
-        "human": {"involved": d.human.involved, "by": d.human.by},
-        "decided_at": decided_at,
-        "subject_ref": d.subject_ref,
-    });
-    let body_sha256 = hex::encode(Sha256::digest(canonical_json(raw).as_bytes()));
+    let decided_at = when.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or(d.decided_at);
+    let human = serde_json::Map::from_iter([
+        ("involved".to_owned(), Value::Bool(d.human.involved)),
+        ("by".to_owned(), d.human.by.map_or(Value::Null, Value::String)),
+    ]);
+    let record = Value::Object(serde_json::Map::from_iter([
+        ("system".to_owned(), Value::String(system.to_owned())),
+        ("system_version".to_owned(), Value::from(d.system_version)),
+        ("model_hash".to_owned(), Value::String(d.model_hash)),
+        ("features".to_owned(), Value::Object(d.features)),
+        ("output".to_owned(), d.output),
+        ("score".to_owned(), d.score.map_or(Value::Null, Value::from)),
+        ("human".to_owned(), Value::Object(human)),
+        ("decided_at".to_owned(), Value::String(decided_at.clone())),
+        ("subject_ref".to_owned(), Value::String(d.subject_ref)),
+    ]));
     let record_json = canonical_json(&record);
     let mut k = [0u8; 32];
     // ThreadRng is a CSPRNG (ChaCha12) seeded from the OS: one system call per reseed, not per key.
@@ -176,7 +181,7 @@ fn prepare(system: &str, latest: i64, i: usize, raw: &Value) -> Result<Fresh, Ap
         body_sha256,
         version: d.system_version,
         record_json,
-        k_hex: hex::encode(k),
+        k_hex: hex32(&k),
         leaf_hash_hex: mizan_ledger_fs::ledger::merkle::leaf_hash(&leaf).to_hex(),
         leaf,
         decided_at,
@@ -318,11 +323,10 @@ pub async fn log_batch(
     let (system, latest) = (id.to_owned(), target.latest_version);
     let (fresh, slot) = off_the_workers(items.len() > HEAVY_ITEMS, move || {
         let prepared = items
-            .iter()
+            .into_iter()
             .enumerate()
             .map(|(i, raw)| prepare(&system, latest, i, raw))
             .collect::<Result<Vec<_>, _>>()?;
-        drop(items);
         dedupe(prepared)
     })
     .await?;
