@@ -331,6 +331,12 @@ impl Ledger {
             .map_err(|e| LedgerError::Storage(format!("sequencer wait failed: {e}")))?
     }
 
+    /// Leaves acknowledged so far, published or not (the next index to be assigned).
+    #[must_use]
+    pub fn staged_size(&self) -> u64 {
+        self.seq.staged_size()
+    }
+
     /// A reader of the latest published checkpoint.
     #[must_use]
     pub fn reader(&self) -> LogReader {

@@ -639,3 +639,54 @@ async fn last_years_log_stays_readable_and_proves_its_receipts() {
     assert!(now.read_archived("2025", "origin").is_none(), "only log files are served");
     assert!(now.log_for("decisions.other/2025").is_none());
 }
+
+/// A crash between appending platform events to their log and recording their leaves leaves
+/// leaves the database does not know. On restart they are recorded, not appended again, so each
+/// event keeps one leaf; an entry whose hash does not match its event is not taken for it.
+#[tokio::test]
+async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
+    use mizan_server::events_log::{append_unlogged, canonical_event, entry, reconcile};
+    use sha2::Digest;
+    // A server's state without its follower, so this test plays the crash and the restart.
+    let db = mizan_test::TestDb::new().await;
+    let store = db.store().await;
+    mizan_server::demo::seed(&store).await.expect("seed");
+    let dir = tempfile::tempdir().unwrap();
+    let base = "http://127.0.0.1:9".to_owned();
+    let ledger = mizan_server::ledger::Ledger::open_in_storage(
+        dir.path(),
+        &base,
+        &mizan_server::ledger::LedgerStorage::Files,
+    )
+    .unwrap();
+    let config =
+        mizan_server::Config { secure_cookies: false, base_url: base, data_dir: dir.path().to_path_buf() };
+    let state = mizan_server::AppState::new(store.clone(), config, ledger).unwrap();
+    let log = state.ledger.events().expect("an events log");
+    let events = store.unlogged_events(1000).await.unwrap();
+    assert!(events.len() > 6, "the demo has a history");
+    let sha = |e: &mizan_store::Event| hex::encode(sha2::Sha256::digest(canonical_event(e).as_bytes()));
+
+    // Before the crash: five events appended, then one with a hash that is not its event's, then
+    // the first again; nothing recorded.
+    let mut entries: Vec<Vec<u8>> = events[..5].iter().map(|e| entry(e.id, &sha(e))).collect();
+    entries.push(entry(events[5].id, &"0".repeat(64)));
+    entries.push(entry(events[0].id, &sha(&events[0])));
+    log.append(entries).await.unwrap();
+
+    assert_eq!(reconcile(&state).await.unwrap(), 5, "the five matching leaves are recorded");
+    for (i, e) in events[..5].iter().enumerate() {
+        let leaf = store.event_leaf(e.id).await.unwrap().expect("recorded");
+        assert_eq!(leaf.leaf_index, i as u64, "event {} keeps its first leaf", e.id);
+        assert_eq!(leaf.event_sha256, sha(e));
+    }
+    assert!(store.event_leaf(events[5].id).await.unwrap().is_none(), "a wrong hash is not its leaf");
+    assert_eq!(reconcile(&state).await.unwrap(), 0, "a second restart finds nothing more");
+
+    // The follower then appends every other event once, the mismatched one included.
+    while append_unlogged(&state, log).await.unwrap() > 0 {}
+    let all = store.unlogged_events(1000).await.unwrap();
+    assert!(all.is_empty(), "every event has a leaf");
+    assert_eq!(log.staged_size(), 7 + (events.len() - 5) as u64, "no event was appended twice");
+    assert_eq!(store.event_leaf(events[5].id).await.unwrap().unwrap().leaf_index, 7);
+}

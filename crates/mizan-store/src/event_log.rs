@@ -3,7 +3,8 @@
 //! The server's follower appends events that have no leaf yet (found by a join, not by "id above
 //! the last one", so an event whose transaction committed late is never skipped) and records
 //! their leaves here. Appending is at least once: after a crash between the append and this
-//! record, the event is appended again and the newer leaf is recorded.
+//! record, the server finds the leaves the log holds beyond the last one recorded and records
+//! those (see the server's `events_log::reconcile`), so an event gets one leaf.
 
 use sqlx::Row;
 
@@ -40,6 +41,45 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| crate::systems::event_from_row(r, r.try_get("public_id")?)).collect()
+    }
+
+    /// The highest leaf index recorded for any event: the log's leaves after it may belong to
+    /// events whose record was lost to a crash.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn last_event_leaf_index(&self) -> Result<Option<u64>> {
+        let row =
+            sqlx::query("SELECT MAX(leaf_index) AS last FROM event_leaves").fetch_one(&self.pool).await?;
+        row.try_get::<Option<i64>, _>("last")?
+            .map(|i| u64::try_from(i).map_err(|e| StoreError::Corrupt(format!("event leaf index {i}: {e}"))))
+            .transpose()
+    }
+
+    /// Those of `ids` that are events with no leaf recorded yet, oldest first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn unlogged_events_among(&self, ids: &[i64]) -> Result<Vec<Event>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT {EVENT_COLS} FROM system_events e JOIN systems s ON s.id = e.system_id \
+                 LEFT JOIN event_leaves l ON l.event_id = e.id WHERE l.event_id IS NULL AND e.id IN ({}) \
+                 ORDER BY e.id",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.push(crate::systems::event_from_row(&r, r.try_get("public_id")?)?);
+            }
+        }
+        out.sort_by_key(|e| e.id);
+        Ok(out)
     }
 
     /// Records where events went in the events log (a later record of the same event wins).
