@@ -6,6 +6,7 @@
 //! without revealing it, so events of systems that are not public stay private while anyone
 //! holding a public event can check it was logged, and that it was not changed since.
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use mizan_ledger_fs::ledger::leaf::canonical_json;
@@ -43,17 +44,28 @@ pub fn entry(event_id: i64, sha256_hex: &str) -> Vec<u8> {
     format!("mizan-event/v1 {event_id} {sha256_hex}").into_bytes()
 }
 
+/// Most events in one append. The follower records a batch's leaves (retrying until it can)
+/// before it appends another, so a crash leaves at most this many leaves unrecorded, at the end
+/// of the log: the window [`reconcile`] reads.
+const BATCH: usize = 1000;
+
 /// Appends unlogged events until the server stops; errors are logged and retried. First it
 /// [`reconcile`]s, so that leaves appended before a crash are recorded rather than appended
 /// again.
 pub async fn follow(state: AppState) {
     let Some(log) = state.ledger.events() else { return };
-    loop {
+    for attempt in 1..=5 {
         match reconcile(&state).await {
-            Ok(0) => break,
             Ok(n) => {
-                tracing::info!(events = n, "events log: recorded leaves appended before a restart");
+                if n > 0 {
+                    tracing::info!(events = n, "events log: recorded leaves appended before a restart");
+                }
                 break;
+            }
+            // The trail must not stop for this: after the last attempt the follower goes on, and
+            // events whose leaves could not be matched are appended a second time.
+            Err(e) if attempt == 5 => {
+                tracing::error!(error = %e, "events log: cannot reconcile with the database; going on without");
             }
             Err(e) => {
                 tracing::warn!(error = %e, "events log: cannot reconcile with the database yet");
@@ -73,7 +85,7 @@ pub async fn follow(state: AppState) {
     }
 }
 
-/// Appends up to 1,000 events that have no leaf and records their leaves. Returns how many.
+/// Appends up to [`BATCH`] events that have no leaf and records their leaves. Returns how many.
 ///
 /// Once the append has succeeded, recording is retried until it succeeds too: giving up would
 /// leave the events unlogged in the database's eyes, and the next pass would give them second
@@ -82,12 +94,12 @@ pub async fn follow(state: AppState) {
 /// # Errors
 /// Reading the events or appending them failed; nothing was recorded.
 pub async fn append_unlogged(state: &AppState, log: &crate::ledger::Ledger) -> Result<usize, String> {
-    let batch = state.store.unlogged_events(1000).await.map_err(|e| format!("reading events: {e}"))?;
+    let limit = i64::try_from(BATCH).unwrap_or(i64::MAX);
+    let batch = state.store.unlogged_events(limit).await.map_err(|e| format!("reading events: {e}"))?;
     if batch.is_empty() {
         return Ok(0);
     }
-    let hashes: Vec<String> =
-        batch.iter().map(|e| hex::encode(Sha256::digest(canonical_event(e).as_bytes()))).collect();
+    let hashes: Vec<String> = batch.iter().map(event_sha256).collect();
     let entries = batch.iter().zip(&hashes).map(|(e, h)| entry(e.id, h)).collect();
     let acks = log.append(entries).await.map_err(|e| format!("appending: {e}"))?;
     let leaves: Vec<(i64, u64, String)> = batch
@@ -108,61 +120,64 @@ pub async fn append_unlogged(state: &AppState, log: &crate::ledger::Ledger) -> R
     Ok(batch.len())
 }
 
-/// Records the leaves the events log holds beyond the last one the database knows, for events
-/// that have none recorded and whose commitment still matches: what a crash between an append
-/// and its record leaves behind. Returns how many it recorded.
+/// SHA-256 (hex) of an event's canonical JSON: what its entry commits to.
+#[must_use]
+pub fn event_sha256(e: &Event) -> String {
+    hex::encode(Sha256::digest(canonical_event(e).as_bytes()))
+}
+
+/// Records the leaves among the last [`BATCH`] of the events log that belong to events with no
+/// leaf recorded and commit to them as they are: what a crash between an append and its record
+/// leaves behind. An event's first such leaf counts. Returns how many it recorded.
 ///
 /// # Errors
 /// The log could not be read up to its acknowledged size, or the database failed.
 pub async fn reconcile(state: &AppState) -> Result<usize, String> {
     use mizan_ledger_fs::ledger::tile::{TILE_WIDTH, decode_bundle, tile_for};
     let Some(log) = state.ledger.events() else { return Ok(0) };
-    let from = match state.store.last_event_leaf_index().await.map_err(|e| e.to_string())? {
-        Some(last) => last + 1,
-        None => 0,
-    };
     let size = log.staged_size();
+    let from = size.saturating_sub(BATCH as u64);
     if from >= size {
         return Ok(0);
     }
-    // Leaves acknowledged before the restart are integrated by the sequencer shortly after it
-    // opens the log; only then are their entry bundles published.
-    let size = log
+    // Opening the log integrated its journal, so this does not wait unless the follower's
+    // appends are still being integrated.
+    let published = log
         .wait_published(size, Duration::from_secs(60))
         .await
         .map_err(|e| format!("waiting for the events log to publish {size} leaves: {e}"))?;
-    // (event, leaf index, committed hash) of each entry after `from`; the first leaf of an event
-    // counts.
-    let mut found: Vec<(i64, u64, String)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    if published < size {
+        return Err(format!("the events log published {published} of its {size} leaves within 60 s"));
+    }
+    // (event, leaf index, committed hash) of each entry in the window, in leaf order.
+    let mut entries: Vec<(i64, u64, String)> = Vec::new();
     for bundle in from / TILE_WIDTH..size.div_ceil(TILE_WIDTH) {
-        let tile = tile_for(0, bundle * TILE_WIDTH, size);
-        let path = tile.entries_path();
+        let path = tile_for(0, bundle * TILE_WIDTH, size).entries_path();
         let bytes =
             log.read_public(&path).ok_or_else(|| format!("events log entry bundle {path} is missing"))?;
-        let entries = decode_bundle(&bytes).map_err(|e| format!("events log {path}: {e}"))?;
-        for (k, e) in entries.iter().enumerate() {
+        let bundle_entries = decode_bundle(&bytes).map_err(|e| format!("events log {path}: {e}"))?;
+        for (k, e) in bundle_entries.iter().enumerate() {
             let index = bundle * TILE_WIDTH + k as u64;
-            if index < from || index >= size {
-                continue;
-            }
-            let parsed = std::str::from_utf8(e).ok().and_then(parse_entry);
-            if let Some((id, sha)) = parsed
-                && seen.insert(id)
+            if (from..size).contains(&index)
+                && let Some((id, sha)) = std::str::from_utf8(e).ok().and_then(parse_entry)
             {
-                found.push((id, index, sha.to_owned()));
+                entries.push((id, index, sha.to_owned()));
             }
         }
     }
-    let ids: Vec<i64> = found.iter().map(|(id, ..)| *id).collect();
-    let events = state.store.unlogged_events_among(&ids).await.map_err(|e| e.to_string())?;
-    let leaves: Vec<(i64, u64, String)> = found
+    let ids: Vec<i64> = entries.iter().map(|(id, ..)| *id).collect();
+    let unlogged: HashMap<i64, String> = state
+        .store
+        .unlogged_events_among(&ids)
+        .await
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|e| (e.id, event_sha256(e)))
+        .collect();
+    let mut taken = HashSet::new();
+    let leaves: Vec<(i64, u64, String)> = entries
         .into_iter()
-        .filter(|(id, _, sha)| {
-            events
-                .iter()
-                .any(|e| e.id == *id && hex::encode(Sha256::digest(canonical_event(e).as_bytes())) == *sha)
-        })
+        .filter(|(id, _, sha)| unlogged.get(id) == Some(sha) && taken.insert(*id))
         .collect();
     if !leaves.is_empty() {
         state.store.record_event_leaves(&leaves).await.map_err(|e| e.to_string())?;

@@ -320,10 +320,11 @@ impl Ledger {
             .map_err(|e| LedgerError::Storage(format!("sequencer wait failed: {e}")))?
     }
 
-    /// Waits (bounded) until a checkpoint covering `size` leaves is published.
+    /// Waits (bounded) until a checkpoint covering `size` leaves is published; returns the
+    /// published size, which is below `size` when the time ran out.
     ///
     /// # Errors
-    /// The sequencer's failure, or a timeout.
+    /// The sequencer's failure.
     pub async fn wait_published(&self, size: u64, timeout: Duration) -> Result<u64, LedgerError> {
         let seq = self.seq.clone();
         tokio::task::spawn_blocking(move || seq.wait_published(size, timeout))

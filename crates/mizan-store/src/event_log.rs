@@ -2,9 +2,9 @@
 //!
 //! The server's follower appends events that have no leaf yet (found by a join, not by "id above
 //! the last one", so an event whose transaction committed late is never skipped) and records
-//! their leaves here. Appending is at least once: after a crash between the append and this
-//! record, the server finds the leaves the log holds beyond the last one recorded and records
-//! those (see the server's `events_log::reconcile`), so an event gets one leaf.
+//! their leaves here. A crash between the append and this record leaves leaves at the end of the
+//! log that nothing here names; on start the server reads them back and records those that
+//! match an unlogged event (the server's `events_log::reconcile`), so an event keeps one leaf.
 
 use sqlx::Row;
 
@@ -41,19 +41,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| crate::systems::event_from_row(r, r.try_get("public_id")?)).collect()
-    }
-
-    /// The highest leaf index recorded for any event: the log's leaves after it may belong to
-    /// events whose record was lost to a crash.
-    ///
-    /// # Errors
-    /// Database errors.
-    pub async fn last_event_leaf_index(&self) -> Result<Option<u64>> {
-        let row =
-            sqlx::query("SELECT MAX(leaf_index) AS last FROM event_leaves").fetch_one(&self.pool).await?;
-        row.try_get::<Option<i64>, _>("last")?
-            .map(|i| u64::try_from(i).map_err(|e| StoreError::Corrupt(format!("event leaf index {i}: {e}"))))
-            .transpose()
     }
 
     /// Those of `ids` that are events with no leaf recorded yet, oldest first.
