@@ -55,7 +55,7 @@ const BATCH: usize = 1000;
 pub async fn follow(state: AppState) {
     let Some(log) = state.ledger.events() else { return };
     for attempt in 1..=5 {
-        match reconcile(&state).await {
+        match attribute_legacy_leaves(&state).await.and(reconcile(&state).await) {
             Ok(n) => {
                 if n > 0 {
                     tracing::info!(events = n, "events log: recorded leaves appended before a restart");
@@ -112,7 +112,7 @@ pub async fn append_unlogged(state: &AppState, log: &crate::ledger::Ledger) -> R
         })
         .collect();
     let mut wait = Duration::from_millis(100);
-    while let Err(e) = state.store.record_event_leaves(&leaves).await {
+    while let Err(e) = state.store.record_event_leaves(log.origin(), &leaves).await {
         tracing::warn!(error = %e, "events log: cannot record appended leaves yet; retrying");
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(5));
@@ -124,6 +124,21 @@ pub async fn append_unlogged(state: &AppState, log: &crate::ledger::Ledger) -> R
 #[must_use]
 pub fn event_sha256(e: &Event) -> String {
     hex::encode(Sha256::digest(canonical_event(e).as_bytes()))
+}
+
+/// Leaves recorded before the database kept which events log they are in belong to the events
+/// log of the period, as long as it has no earlier one (with one, they stay unattributed and
+/// are read as the current log's, as they always were).
+///
+/// # Errors
+/// Database errors.
+pub async fn attribute_legacy_leaves(state: &AppState) -> Result<usize, String> {
+    let Some(log) = state.ledger.events() else { return Ok(0) };
+    if !log.archived_logs().is_empty() {
+        return Ok(0);
+    }
+    let n = state.store.attribute_event_leaves(log.origin()).await.map_err(|e| e.to_string())?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// Records the leaves among the last [`BATCH`] of the events log that belong to events with no
@@ -180,7 +195,7 @@ pub async fn reconcile(state: &AppState) -> Result<usize, String> {
         .filter(|(id, _, sha)| unlogged.get(id) == Some(sha) && taken.insert(*id))
         .collect();
     if !leaves.is_empty() {
-        state.store.record_event_leaves(&leaves).await.map_err(|e| e.to_string())?;
+        state.store.record_event_leaves(log.origin(), &leaves).await.map_err(|e| e.to_string())?;
     }
     Ok(leaves.len())
 }

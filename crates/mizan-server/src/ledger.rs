@@ -125,27 +125,36 @@ impl Ledger {
         config: SequencerConfig,
     ) -> Result<Ledger, LedgerSetupError> {
         let mut decisions = Self::open_kind(root, storage, "decisions", host, year, config)?;
-        decisions.events = Some(Box::new(Self::open_kind(root, storage, "events", host, year, config)?));
+        let mut events = Self::open_kind(root, storage, "events", host, year, config)?;
         if matches!(storage, LedgerStorage::Files) {
-            decisions.archived = Self::open_archived(root, year)?;
+            decisions.archived = Self::open_archived(root, root, year, "")?;
+            events.archived = Self::open_archived(root, &root.join("events"), year, "events-")?;
         }
+        decisions.events = Some(Box::new(events));
         Ok(decisions)
     }
 
-    /// The decisions logs of other periods under `root` (`<root>/<year>` with a published
-    /// checkpoint), opened read-only with the same key under their own origins.
-    fn open_archived(root: &Path, current: i32) -> Result<Vec<Archived>, LedgerSetupError> {
+    /// The logs of other periods in `dir` (`<dir>/<year>` with a published checkpoint), opened
+    /// read-only with the key in `root` under their own origins, and served as shard
+    /// `<shard_prefix><year>`.
+    fn open_archived(
+        root: &Path,
+        dir: &Path,
+        current: i32,
+        shard_prefix: &str,
+    ) -> Result<Vec<Archived>, LedgerSetupError> {
         let io = |path: &Path| {
             let path = path.to_owned();
             move |source| LedgerSetupError::Io { path, source }
         };
         let key = signing_key(&root.join("log.key"))?;
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(root).map_err(io(root))? {
-            let entry = entry.map_err(io(root))?;
+        for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+            let entry = entry.map_err(io(dir))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let dir = entry.path();
             let Ok(year) = name.parse::<i32>() else { continue };
+            let name = format!("{shard_prefix}{name}");
             if year == current || !dir.join("checkpoint").is_file() {
                 continue;
             }
@@ -171,7 +180,7 @@ impl Ledger {
         self.archived.iter().find(|a| a.origin == origin).map(|a| (a.reader.clone(), a.verifier.clone()))
     }
 
-    /// Earlier periods' decisions logs: (origin, shard, vkey).
+    /// Earlier periods' logs of this kind: (origin, shard, vkey).
     #[must_use]
     pub fn archived_logs(&self) -> Vec<(String, String, String)> {
         self.archived.iter().map(|a| (a.origin.clone(), a.shard.clone(), a.verifier.to_vkey())).collect()

@@ -666,7 +666,10 @@ async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
     let events = store.unlogged_events(1000).await.unwrap();
     assert!(events.len() > 8, "the demo has a history");
     // An event recorded at a leaf index this log has not reached, as a year's rollover leaves.
-    store.record_event_leaves(&[(events[7].id, 10_000, event_sha256(&events[7]))]).await.unwrap();
+    store
+        .record_event_leaves("events.elsewhere/2025", &[(events[7].id, 10_000, event_sha256(&events[7]))])
+        .await
+        .unwrap();
 
     // Before the crash: five events appended; then one with a hash that is not its event's,
     // followed by its right one; then the first event again. Nothing recorded.
@@ -690,4 +693,90 @@ async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
     while append_unlogged(&state, log).await.unwrap() > 0 {}
     assert!(store.unlogged_events(1000).await.unwrap().is_empty(), "every event has a leaf");
     assert_eq!(log.staged_size(), 8 + (events.len() - 7) as u64, "no event was appended twice");
+}
+
+/// Events logs are shards by year too. An event logged last year keeps proving against last
+/// year's events log once this year's is open: its proof names that log and verifies with its
+/// key, and the log is listed and served.
+#[tokio::test]
+async fn an_event_of_last_year_proves_against_last_years_events_log() {
+    use axum::extract::{Path, State};
+    use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
+    use mizan_server::ledger::{Ledger, LedgerStorage};
+    let db = mizan_test::TestDb::new().await;
+    let store = db.store().await;
+    mizan_server::demo::seed(&store).await.expect("seed");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ledger");
+    let state_in = |year: i32| {
+        let ledger =
+            Ledger::open(&root, &LedgerStorage::Files, "mizan.test", year, SequencerConfig::default())
+                .unwrap();
+        let config = mizan_server::Config {
+            secure_cookies: false,
+            base_url: "http://mizan.test".into(),
+            data_dir: dir.path().to_path_buf(),
+        };
+        mizan_server::AppState::new(store.clone(), config, ledger).unwrap()
+    };
+    let last_year = state_in(2025);
+    let log = last_year.ledger.events().unwrap();
+    let logged = mizan_server::events_log::append_unlogged(&last_year, log).await.unwrap();
+    assert!(logged > 5, "the demo's history is logged");
+    log.wait_published(logged as u64, Duration::from_secs(10)).await.unwrap();
+    let event = store.public_changes(500).await.unwrap()[0].clone();
+    // A leaf recorded before leaves named their log is attributed to the only events log there
+    // has been.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    sqlx::query("UPDATE event_leaves SET log_origin = NULL WHERE event_id = $1")
+        .bind(event.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(store.event_leaf(event.id).await.unwrap().unwrap().log_origin, None);
+    assert_eq!(mizan_server::events_log::attribute_legacy_leaves(&last_year).await.unwrap(), 1);
+    let leaf = store.event_leaf(event.id).await.unwrap().unwrap();
+    assert_eq!(leaf.log_origin.as_deref(), Some("events.mizan.test/2025"));
+    drop(last_year);
+
+    // The new year: a new events log, empty, beside last year's.
+    let now = state_in(2026);
+    assert_eq!(now.ledger.events().unwrap().origin(), "events.mizan.test/2026");
+    let proof =
+        mizan_server::routes::verify::event_proof(State(now.clone()), Path(event.id)).await.unwrap().0;
+    assert_eq!(proof.status, "proven");
+    assert_eq!(proof.log, "events.mizan.test/2025", "the event is in last year's log");
+    let vkey = NoteVerifier::from_vkey(&proof.vkey).unwrap();
+    let entry = hex::decode(proof.entry.unwrap()).unwrap();
+    TlogProof::parse(&proof.proof.unwrap())
+        .unwrap()
+        .verify(&entry, &vkey)
+        .expect("proven with last year's key");
+
+    let logs = mizan_server::routes::verify::logs(State(now.clone())).await.0;
+    let old = logs.iter().find(|l| l.origin == "events.mizan.test/2025").expect("listed");
+    assert_eq!((old.kind.as_str(), old.shard.as_str(), old.size), ("events", "events-2025", logged as u64));
+    let served = mizan_server::routes::decisions::log_file(
+        State(now.clone()),
+        Path(("events-2025".to_owned(), "checkpoint".to_owned())),
+    )
+    .await;
+    assert_eq!(served.status(), 200);
+    let missing = mizan_server::routes::decisions::log_file(
+        State(now),
+        Path(("events-2024".to_owned(), "checkpoint".to_owned())),
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
+    // Once there is an earlier events log, an unattributed leaf can no longer be placed.
+    let other = store.public_changes(500).await.unwrap()[1].clone();
+    sqlx::query("UPDATE event_leaves SET log_origin = NULL WHERE event_id = $1")
+        .bind(other.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let again = state_in(2027);
+    assert_eq!(mizan_server::events_log::attribute_legacy_leaves(&again).await.unwrap(), 0);
+    assert_eq!(store.event_leaf(other.id).await.unwrap().unwrap().log_origin, None);
 }

@@ -22,6 +22,9 @@ pub struct EventLeaf {
     pub leaf_index: u64,
     /// SHA-256 (hex) of the event's canonical JSON, as committed.
     pub event_sha256: String,
+    /// The events log the leaf is in; `None` for a leaf recorded before logs were told apart
+    /// and never attributed (see [`Store::attribute_event_leaves`]).
+    pub log_origin: Option<String>,
 }
 
 const EVENT_COLS: &str =
@@ -69,25 +72,45 @@ impl Store {
         Ok(out)
     }
 
-    /// Records where events went in the events log (a later record of the same event wins).
+    /// Records where events went in the events log named `origin` (a later record of the same
+    /// event wins).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn record_event_leaves(&self, leaves: &[(i64, u64, String)]) -> Result<()> {
+    pub async fn record_event_leaves(&self, origin: &str, leaves: &[(i64, u64, String)]) -> Result<()> {
         let (_guard, mut tx) = self.begin_write().await?;
         for (event, index, sha) in leaves {
             let index =
                 i64::try_from(*index).map_err(|_| StoreError::Conflict("leaf index out of range".into()))?;
             sqlx::query("DELETE FROM event_leaves WHERE event_id = $1").bind(event).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO event_leaves (event_id, leaf_index, event_sha256) VALUES ($1, $2, $3)")
-                .bind(event)
-                .bind(index)
-                .bind(sha)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO event_leaves (event_id, leaf_index, event_sha256, log_origin) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(event)
+            .bind(index)
+            .bind(sha)
+            .bind(origin)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Attributes the leaves recorded before logs were told apart to the events log `origin`.
+    /// Right only while `origin` is the sole events log there has been, which is when the server
+    /// calls it; returns how many leaves it attributed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn attribute_event_leaves(&self, origin: &str) -> Result<u64> {
+        let (_guard, mut tx) = self.begin_write().await?;
+        let done = sqlx::query("UPDATE event_leaves SET log_origin = $1 WHERE log_origin IS NULL")
+            .bind(origin)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
     }
 
     /// An event's place in the events log, if it has one yet.
@@ -96,7 +119,7 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown event.
     pub async fn event_leaf(&self, event_id: i64) -> Result<Option<EventLeaf>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLS}, l.leaf_index, l.event_sha256, \
+            "SELECT {EVENT_COLS}, l.leaf_index, l.event_sha256, l.log_origin, \
              (SELECT COUNT(*) FROM public_register p WHERE p.system_id = e.system_id) AS public \
              FROM system_events e JOIN systems s ON s.id = e.system_id \
              LEFT JOIN event_leaves l ON l.event_id = e.id WHERE e.id = $1"
@@ -111,6 +134,7 @@ impl Store {
             public: row.try_get::<i64, _>("public")? > 0,
             leaf_index: u64::try_from(index).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             event_sha256: row.try_get("event_sha256")?,
+            log_origin: row.try_get("log_origin")?,
         }))
     }
 }

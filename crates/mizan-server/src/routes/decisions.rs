@@ -536,19 +536,17 @@ pub async fn erase(
 /// `GET /log/{shard}/{*path}`: the log's checkpoint, hash tiles and entry bundles, read from
 /// files. Full tiles never change, so they may be cached for ever; the checkpoint may not.
 pub async fn log_file(State(state): State<AppState>, Path((shard, rel)): Path<(String, String)>) -> Response {
-    // This year's decisions log, the events log, or an earlier year's decisions log.
-    let live = if shard == state.ledger.shard() {
-        Some(&*state.ledger)
-    } else {
-        state.ledger.events().filter(|e| e.shard() == shard)
-    };
-    let archived = || state.ledger.archived_logs().into_iter().find(|(_, s, _)| *s == shard);
+    // This year's decisions or events log, or an earlier year's.
+    let kinds = || std::iter::once(&*state.ledger).chain(state.ledger.events());
+    let live = kinds().find(|l| l.shard() == shard);
+    let archived =
+        || kinds().find_map(|l| l.archived_logs().into_iter().find(|(_, s, _)| *s == shard).map(|a| (l, a)));
     let bytes = match (live, rel.as_str()) {
         (Some(l), "vkey") => Some(format!("{}\n", l.vkey()).into_bytes()),
         (Some(l), _) => l.read_public(&rel),
         (None, _) => match archived() {
-            Some((_, _, vkey)) if rel == "vkey" => Some(format!("{vkey}\n").into_bytes()),
-            Some(_) => state.ledger.read_archived(&shard, &rel),
+            Some((_, (_, _, vkey))) if rel == "vkey" => Some(format!("{vkey}\n").into_bytes()),
+            Some((l, _)) => l.read_archived(&shard, &rel),
             None => return AppError::NotFound(format!("log `{shard}`")).into_response(),
         },
     };

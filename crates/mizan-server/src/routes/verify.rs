@@ -314,20 +314,24 @@ pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
     };
     let mut logs = vec![out("decisions", &state.ledger)];
     logs.extend(state.ledger.events().map(|e| out("events", e)));
-    // Earlier periods' decisions logs, read-only: their receipts still prove.
-    logs.extend(state.ledger.archived_logs().into_iter().filter_map(|(origin, shard, vkey)| {
-        let (reader, _) = state.ledger.log_for(&origin)?;
-        Some(LogOut {
-            kind: "decisions".into(),
-            origin,
-            url: format!("{}/log/{shard}", state.config.base_url),
-            vkey,
-            shard_period: "year".into(),
-            shard,
-            witness_policy: None,
-            size: reader.size(),
-        })
-    }));
+    // Earlier periods' logs, read-only: their receipts and events still prove.
+    let kinds =
+        std::iter::once(("decisions", &*state.ledger)).chain(state.ledger.events().map(|e| ("events", e)));
+    for (kind, log) in kinds {
+        logs.extend(log.archived_logs().into_iter().filter_map(|(origin, shard, vkey)| {
+            let (reader, _) = log.log_for(&origin)?;
+            Some(LogOut {
+                kind: kind.into(),
+                origin,
+                url: format!("{}/log/{shard}", state.config.base_url),
+                vkey,
+                shard_period: "year".into(),
+                shard,
+                witness_policy: None,
+                size: reader.size(),
+            })
+        }));
+    }
     Json(logs)
 }
 
@@ -372,12 +376,22 @@ pub async fn event_proof(
         event_json: None,
     };
     if let Some(l) = leaf {
+        // The leaf is in the log of the period it was logged in (an unattributed one, in the
+        // current log, as before logs were told apart).
+        let origin = l.log_origin.as_deref().unwrap_or(log.origin());
+        let Some((reader, verifier)) = log.log_for(origin) else {
+            return Err(AppError::NotFound(format!(
+                "the events log `{origin}` this event is in is not served here (only the current \
+                 period's log and, with files storage, earlier years' logs are)"
+            )));
+        };
+        out.log = origin.to_owned();
+        out.vkey = verifier.to_vkey();
         out.leaf_index = Some(l.leaf_index);
         out.entry = Some(hex::encode(crate::events_log::entry(id, &l.event_sha256)));
         if l.public {
             out.event_json = Some(crate::events_log::canonical_event(&l.event));
         }
-        let reader = log.reader();
         if l.leaf_index < reader.size() {
             let p = reader
                 .receipt(mizan_ledger_fs::ledger::log::LeafIndex(l.leaf_index))
