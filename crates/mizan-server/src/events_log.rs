@@ -46,22 +46,39 @@ pub fn entry(event_id: i64, sha256_hex: &str) -> Vec<u8> {
 
 /// Most events in one append. The follower records a batch's leaves (retrying until it can)
 /// before it appends another, so a crash leaves at most this many leaves unrecorded, at the end
-/// of the log: the window [`reconcile`] reads.
+/// of the log it was writing: the window [`reconcile`] reads. A restart in a new year opens a new
+/// log, so that window may be at the end of the newest earlier log instead.
 const BATCH: usize = 1000;
 
 /// Appends unlogged events until the server stops; errors are logged and retried. First it
 /// [`reconcile`]s, so that leaves appended before a crash are recorded rather than appended
-/// again.
+/// again, and [`attribute_legacy_leaves`].
 pub async fn follow(state: AppState) {
     let Some(log) = state.ledger.events() else { return };
     for attempt in 1..=5 {
-        match attribute_legacy_leaves(&state).await.and(reconcile(&state).await) {
+        let done = match reconcile(&state).await {
             Ok(n) => {
                 if n > 0 {
                     tracing::info!(events = n, "events log: recorded leaves appended before a restart");
                 }
-                break;
+                attribute_legacy_leaves(&state)
+                    .await
+                    .map(|n| {
+                        if n > 0 {
+                            tracing::info!(
+                                events = n,
+                                "events log: found the logs of leaves recorded before logs were told apart"
+                            );
+                        }
+                    })
+                    .map_err(|e| {
+                        format!("finding the logs of leaves recorded before logs were told apart: {e}")
+                    })
             }
+            Err(e) => Err(format!("recording leaves appended before a restart: {e}")),
+        };
+        match done {
+            Ok(()) => break,
             // The trail must not stop for this: after the last attempt the follower goes on, and
             // events whose leaves could not be matched are appended a second time.
             Err(e) if attempt == 5 => {
@@ -126,35 +143,129 @@ pub fn event_sha256(e: &Event) -> String {
     hex::encode(Sha256::digest(canonical_event(e).as_bytes()))
 }
 
-/// Leaves recorded before the database kept which events log they are in belong to the events
-/// log of the period, as long as it has no earlier one (with one, they stay unattributed and
-/// are read as the current log's, as they always were).
+/// Finds the log of each leaf recorded before the database kept which events log a leaf is in:
+/// the served events log (this period's or an earlier one's) whose published entry at the
+/// leaf's index is the event's entry. A leaf found in none stays unattributed (its event has
+/// no proof to show: see [`locate`]). Returns how many it attributed.
 ///
 /// # Errors
-/// Database errors.
+/// A log's bundle could not be read, or the database failed.
 pub async fn attribute_legacy_leaves(state: &AppState) -> Result<usize, String> {
     let Some(log) = state.ledger.events() else { return Ok(0) };
-    if !log.archived_logs().is_empty() {
+    let rows = state.store.unattributed_event_leaves().await.map_err(|e| e.to_string())?;
+    if rows.is_empty() {
         return Ok(0);
     }
-    let n = state.store.attribute_event_leaves(log.origin()).await.map_err(|e| e.to_string())?;
+    let origins = served_origins(log);
+    let mut reader = BundleReader::default();
+    let mut found: HashMap<&str, Vec<i64>> = HashMap::new();
+    for (id, index, sha) in &rows {
+        let want = entry(*id, sha);
+        for origin in &origins {
+            if reader.entry(log, origin, *index)? == Some(want.as_slice()) {
+                found.entry(origin).or_default().push(*id);
+                break;
+            }
+        }
+    }
+    let mut n = 0;
+    for (origin, ids) in found {
+        n += state.store.attribute_event_leaves(origin, &ids).await.map_err(|e| e.to_string())?;
+    }
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+/// The events logs served here: this period's first, then earlier ones, newest first.
+fn served_origins(log: &crate::ledger::Ledger) -> Vec<String> {
+    let mut origins = vec![log.origin().to_owned()];
+    origins.extend(log.archived_logs().into_iter().rev().map(|(origin, ..)| origin));
+    origins
+}
+
+/// Reads published entries, keeping the last bundle read of each log: leaves are looked up in
+/// index order, so each bundle is read about once.
+#[derive(Default)]
+struct BundleReader {
+    last: HashMap<String, (u64, Vec<Vec<u8>>)>,
+}
+
+impl BundleReader {
+    fn entry(
+        &mut self,
+        log: &crate::ledger::Ledger,
+        origin: &str,
+        index: u64,
+    ) -> Result<Option<&[u8]>, String> {
+        use mizan_ledger_fs::ledger::tile::TILE_WIDTH;
+        let bundle = index / TILE_WIDTH;
+        if self.last.get(origin).is_none_or(|(b, _)| *b != bundle) {
+            let entries = log.published_bundle(origin, bundle)?.unwrap_or_default();
+            self.last.insert(origin.to_owned(), (bundle, entries));
+        }
+        let k = usize::try_from(index % TILE_WIDTH).unwrap_or(usize::MAX);
+        Ok(self.last.get(origin).and_then(|(_, entries)| entries.get(k)).map(Vec::as_slice))
+    }
+}
+
+/// Where an event's recorded leaf is, as far as the published logs show.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Located {
+    /// The published entry at the leaf's index of this log is the event's: it can be proven.
+    Proven(String),
+    /// This log has not published the leaf's index yet.
+    Pending(String),
+    /// The log the leaf is recorded in is not served here.
+    NotServed(String),
+    /// No served log has the event's entry at the leaf's index (the record and the logs
+    /// disagree, or the leaf is in a log not served here).
+    Missing,
+}
+
+/// Locates the leaf recorded for an event: in the log its record names, or, for a leaf recorded
+/// before logs were told apart, in whichever served log has the event's entry at its index.
+/// Nothing is called proven unless the entry there is the event's, so a proof handed out always
+/// verifies.
+///
+/// # Errors
+/// A log's bundle could not be read.
+pub fn locate(
+    log: &crate::ledger::Ledger,
+    event_id: i64,
+    leaf: &mizan_store::EventLeaf,
+) -> Result<Located, String> {
+    let want = entry(event_id, &leaf.event_sha256);
+    let origins = match &leaf.log_origin {
+        Some(origin) => {
+            if log.log_for(origin).is_none() {
+                return Ok(Located::NotServed(origin.clone()));
+            }
+            vec![origin.clone()]
+        }
+        None => served_origins(log),
+    };
+    let mut reader = BundleReader::default();
+    for origin in &origins {
+        if reader.entry(log, origin, leaf.leaf_index)? == Some(want.as_slice()) {
+            return Ok(Located::Proven(origin.clone()));
+        }
+    }
+    // An unattributed leaf was recorded before this server started, when opening the logs
+    // published all they had: not found now, it will not be.
+    let Some(origin) = &leaf.log_origin else { return Ok(Located::Missing) };
+    let published = log.log_for(origin).map_or(0, |(reader, _)| reader.size());
+    Ok(if leaf.leaf_index >= published { Located::Pending(origin.clone()) } else { Located::Missing })
 }
 
 /// Records the leaves among the last [`BATCH`] of the events log that belong to events with no
 /// leaf recorded and commit to them as they are: what a crash between an append and its record
-/// leaves behind. An event's first such leaf counts. Returns how many it recorded.
+/// leaves behind. The same for the newest earlier events log, where a crash at the end of a
+/// year leaves them. An event's first such leaf counts. Returns how many it recorded.
 ///
 /// # Errors
 /// The log could not be read up to its acknowledged size, or the database failed.
 pub async fn reconcile(state: &AppState) -> Result<usize, String> {
-    use mizan_ledger_fs::ledger::tile::{TILE_WIDTH, decode_bundle, tile_for};
     let Some(log) = state.ledger.events() else { return Ok(0) };
     let size = log.staged_size();
-    let from = size.saturating_sub(BATCH as u64);
-    if from >= size {
-        return Ok(0);
-    }
     // Opening the log integrated its journal, so this does not wait unless the follower's
     // appends are still being integrated.
     let published = log
@@ -164,13 +275,31 @@ pub async fn reconcile(state: &AppState) -> Result<usize, String> {
     if published < size {
         return Err(format!("the events log published {published} of its {size} leaves within 60 s"));
     }
+    let mut n = 0;
+    // The earlier log first: its leaves were appended first.
+    if let Some((origin, ..)) = log.archived_logs().pop() {
+        let size = log.log_for(&origin).map_or(0, |(reader, _)| reader.size());
+        n += reconcile_window(state, log, &origin, size).await?;
+    }
+    n += reconcile_window(state, log, log.origin(), size).await?;
+    Ok(n)
+}
+
+/// [`reconcile`] for the last [`BATCH`] leaves of the log `origin`, which has `size`.
+async fn reconcile_window(
+    state: &AppState,
+    log: &crate::ledger::Ledger,
+    origin: &str,
+    size: u64,
+) -> Result<usize, String> {
+    use mizan_ledger_fs::ledger::tile::TILE_WIDTH;
+    let from = size.saturating_sub(BATCH as u64);
     // (event, leaf index, committed hash) of each entry in the window, in leaf order.
     let mut entries: Vec<(i64, u64, String)> = Vec::new();
     for bundle in from / TILE_WIDTH..size.div_ceil(TILE_WIDTH) {
-        let path = tile_for(0, bundle * TILE_WIDTH, size).entries_path();
-        let bytes =
-            log.read_public(&path).ok_or_else(|| format!("events log entry bundle {path} is missing"))?;
-        let bundle_entries = decode_bundle(&bytes).map_err(|e| format!("events log {path}: {e}"))?;
+        let bundle_entries = log
+            .published_bundle(origin, bundle)?
+            .ok_or_else(|| format!("log `{origin}`: bundle {bundle} is not published"))?;
         for (k, e) in bundle_entries.iter().enumerate() {
             let index = bundle * TILE_WIDTH + k as u64;
             if (from..size).contains(&index)
@@ -195,7 +324,7 @@ pub async fn reconcile(state: &AppState) -> Result<usize, String> {
         .filter(|(id, _, sha)| unlogged.get(id) == Some(sha) && taken.insert(*id))
         .collect();
     if !leaves.is_empty() {
-        state.store.record_event_leaves(log.origin(), &leaves).await.map_err(|e| e.to_string())?;
+        state.store.record_event_leaves(origin, &leaves).await.map_err(|e| e.to_string())?;
     }
     Ok(leaves.len())
 }

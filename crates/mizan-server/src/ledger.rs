@@ -54,8 +54,9 @@ pub enum LedgerSetupError {
         "ledger key `{0}` is not 64 hex digits; restore it from backup (a new key cannot sign the old log)"
     )]
     BadKey(PathBuf),
-    /// The log refused to open (state behind a published checkpoint, bad tiles, ...).
-    #[error("decision log `{path}`: {source}")]
+    /// A log (decisions or events, this period's or an earlier one's) refused to open: state
+    /// behind a published checkpoint, bad tiles, another writer holding it, ...
+    #[error("ledger log `{path}`: {source}")]
     Log {
         /// The log directory.
         path: PathBuf,
@@ -75,7 +76,8 @@ pub struct Ledger {
     events: Option<Box<Ledger>>,
     /// The log's storage, which `/log/...` reads through.
     store: Arc<dyn LogStore>,
-    /// Earlier periods' decisions logs, read-only: receipts of their decisions still prove.
+    /// Earlier periods' logs of this kind (decisions or events), read-only: what was logged in
+    /// them still proves. Only with files storage.
     archived: Vec<Archived>,
 }
 
@@ -137,6 +139,11 @@ impl Ledger {
     /// The logs of other periods in `dir` (`<dir>/<year>` with a published checkpoint), opened
     /// read-only with the key in `root` under their own origins, and served as shard
     /// `<shard_prefix><year>`.
+    ///
+    /// Each is first opened once as its writer would open it, so that a batch acknowledged just
+    /// before the server stopped in that period (journaled, not yet integrated) is integrated
+    /// and published: its receipts prove like any other. That needs the writer's lock, so a
+    /// server of the old period still running on the same directory stops this one starting.
     fn open_archived(
         root: &Path,
         dir: &Path,
@@ -161,7 +168,10 @@ impl Ledger {
             let log_err = |source| LedgerSetupError::Log { path: dir.clone(), source };
             let origin = std::fs::read_to_string(dir.join("origin")).map_err(io(&dir.join("origin")))?;
             let origin = origin.trim().to_owned();
-            let verifier = NoteSigner::new(&origin, key.clone()).map_err(log_err)?.verifier();
+            let signer = NoteSigner::new(&origin, key.clone()).map_err(log_err)?;
+            let writer: Arc<dyn LogStore> = Arc::new(FsStore::open(&dir).map_err(log_err)?);
+            drop(Log::open(writer, signer.clone(), &origin).map_err(log_err)?);
+            let verifier = signer.verifier();
             let store: Arc<dyn LogStore> = Arc::new(FsStore::read_only(&dir));
             let reader = LogReader::published(Arc::clone(&store), &verifier).map_err(log_err)?;
             out.push(Archived { origin, shard: name, verifier, reader, store });
@@ -184,6 +194,32 @@ impl Ledger {
     #[must_use]
     pub fn archived_logs(&self) -> Vec<(String, String, String)> {
         self.archived.iter().map(|a| (a.origin.clone(), a.shard.clone(), a.verifier.to_vkey())).collect()
+    }
+
+    /// The entries of bundle `bundle` (leaves `256 * bundle ..`) of the log named `origin`, this
+    /// one or an earlier period's, up to its latest published checkpoint: the events follower
+    /// reads its own leaves back to find where a crash or an older version left them. `None`
+    /// for a log not served here or a bundle past the checkpoint.
+    ///
+    /// # Errors
+    /// A bundle the checkpoint covers is missing or malformed.
+    pub fn published_bundle(&self, origin: &str, bundle: u64) -> Result<Option<Vec<Vec<u8>>>, String> {
+        use mizan_ledger_fs::ledger::tile::{TILE_WIDTH, decode_bundle, tile_for};
+        let (store, size) = if origin == self.origin {
+            (self.store.as_ref(), self.reader().size())
+        } else if let Some(a) = self.archived.iter().find(|a| a.origin == origin) {
+            (a.store.as_ref(), a.reader.size())
+        } else {
+            return Ok(None);
+        };
+        let Some(start) = bundle.checked_mul(TILE_WIDTH).filter(|s| *s < size) else { return Ok(None) };
+        let path = tile_for(0, start, size).entries_path();
+        let bytes = read_log_file(store, &path)
+            .ok_or_else(|| format!("log `{origin}`: entry bundle {path} is missing"))?;
+        let mut entries = decode_bundle(&bytes).map_err(|e| format!("log `{origin}`: {path}: {e}"))?;
+        // A full bundle read in place of a deleted partial one may go past the checkpoint.
+        entries.truncate(usize::try_from(size - start).unwrap_or(usize::MAX));
+        Ok(Some(entries))
     }
 
     /// A published file of an earlier period's log, as [`Ledger::read_public`].
@@ -299,7 +335,7 @@ impl Ledger {
         &self.origin
     }
 
-    /// The shard name in URLs (the year).
+    /// The shard name in URLs: the year for decisions (`2026`), `events-<year>` for events.
     #[must_use]
     pub fn shard(&self) -> &str {
         &self.shard
@@ -339,6 +375,20 @@ impl Ledger {
         tokio::task::spawn_blocking(move || seq.wait_published(size, timeout))
             .await
             .map_err(|e| LedgerError::Storage(format!("sequencer wait failed: {e}")))?
+    }
+
+    /// Stops this log's writer and the events log's, once everything acknowledged is
+    /// integrated, and releases their locks: what a server that stops does, for a test that
+    /// plays the next period's server in the same process. Blocks.
+    ///
+    /// # Errors
+    /// The failure that had stopped a sequencer.
+    pub fn shutdown(self) -> Result<(), LedgerError> {
+        let Ledger { seq, events, .. } = self;
+        if let Some(events) = events {
+            events.shutdown()?;
+        }
+        seq.shutdown().map(drop)
     }
 
     /// Leaves acknowledged so far, published or not (the next index to be assigned).

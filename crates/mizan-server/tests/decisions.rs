@@ -16,6 +16,7 @@ use mizan_ledger_fs::ledger::leaf::LeafCommitment;
 use mizan_ledger_fs::ledger::merkle::{Hash, leaf_hash};
 use mizan_ledger_fs::ledger::note::NoteVerifier;
 use mizan_ledger_fs::ledger::verify::verify_log;
+use mizan_server::error::AppError;
 use serde_json::{Value, json};
 
 fn http() -> reqwest::Client {
@@ -601,7 +602,8 @@ async fn one_key_sent_at_once_by_many_requests_gets_one_leaf() {
 
 /// Logs are shards by year and leaf indices restart in each: once next year's log is open, last
 /// year's stays readable, its receipts still prove against its own checkpoint, and it is
-/// listed and served.
+/// listed and served. A batch acknowledged just before last year's server stopped (journaled,
+/// not integrated) is integrated and published when the new year's server opens it.
 #[tokio::test]
 async fn last_years_log_stays_readable_and_proves_its_receipts() {
     use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
@@ -612,8 +614,16 @@ async fn last_years_log_stays_readable_and_proves_its_receipts() {
     {
         let old = Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2025, SequencerConfig::default())
             .unwrap();
-        old.append(leaves.clone()).await.unwrap();
-        old.wait_published(300, Duration::from_secs(10)).await.unwrap();
+        old.append(leaves[..290].to_vec()).await.unwrap();
+        assert_eq!(old.wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
+        old.shutdown().unwrap();
+    }
+    {
+        // The last batch made durable in the journal, as the sequencer does before it
+        // acknowledges, and then the server stopped: nothing integrated it.
+        use mizan_ledger_fs::ledger::store::LogStore;
+        let journal = FsStore::open(&root.join("2025")).unwrap();
+        journal.stage(&mizan_ledger_fs::ledger::log::encode_staged(290, &leaves[290..]).unwrap()).unwrap();
     }
     let now =
         Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
@@ -695,35 +705,79 @@ async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
     assert_eq!(log.staged_size(), 8 + (events.len() - 7) as u64, "no event was appended twice");
 }
 
-/// Events logs are shards by year too. An event logged last year keeps proving against last
-/// year's events log once this year's is open: its proof names that log and verifies with its
-/// key, and the log is listed and served.
-#[tokio::test]
-async fn an_event_of_last_year_proves_against_last_years_events_log() {
-    use axum::extract::{Path, State};
+/// A server's state without its background tasks (so a test plays the crashes and restarts),
+/// with the logs of `year` under `<data_dir>/ledger`.
+fn state_in_year(
+    store: &mizan_store::Store,
+    data_dir: &std::path::Path,
+    year: i32,
+) -> mizan_server::AppState {
     use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
     use mizan_server::ledger::{Ledger, LedgerStorage};
+    let root = data_dir.join("ledger");
+    let ledger =
+        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", year, SequencerConfig::default()).unwrap();
+    let config = mizan_server::Config {
+        secure_cookies: false,
+        base_url: "http://mizan.test".into(),
+        data_dir: data_dir.to_path_buf(),
+    };
+    mizan_server::AppState::new(store.clone(), config, ledger).unwrap()
+}
+
+/// Stops a state's logs as a stopping server does, releasing their locks for the next one.
+fn stop(state: mizan_server::AppState) {
+    let ledger = std::sync::Arc::clone(&state.ledger);
+    drop(state);
+    std::sync::Arc::into_inner(ledger).expect("the only holder").shutdown().unwrap();
+}
+
+/// A crash at the end of a year, between appending events to that year's events log and
+/// recording their leaves: the next year's server opens a new events log, and still records
+/// those leaves, in last year's log, rather than appending the events again.
+#[tokio::test]
+async fn events_appended_before_a_crash_at_years_end_are_recorded_in_that_years_log() {
+    use axum::extract::{Path, State};
+    use mizan_server::events_log::{entry, event_sha256, reconcile};
     let db = mizan_test::TestDb::new().await;
     let store = db.store().await;
     mizan_server::demo::seed(&store).await.expect("seed");
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("ledger");
-    let state_in = |year: i32| {
-        let ledger =
-            Ledger::open(&root, &LedgerStorage::Files, "mizan.test", year, SequencerConfig::default())
-                .unwrap();
-        let config = mizan_server::Config {
-            secure_cookies: false,
-            base_url: "http://mizan.test".into(),
-            data_dir: dir.path().to_path_buf(),
-        };
-        mizan_server::AppState::new(store.clone(), config, ledger).unwrap()
-    };
+    let last_year = state_in_year(&store, dir.path(), 2025);
+    let events = store.unlogged_events(5).await.unwrap();
+    let entries = events.iter().map(|e| entry(e.id, &event_sha256(e))).collect();
+    last_year.ledger.events().unwrap().append(entries).await.unwrap();
+    stop(last_year);
+
+    let now = state_in_year(&store, dir.path(), 2026);
+    assert_eq!(reconcile(&now).await.unwrap(), 5);
+    for (i, e) in events.iter().enumerate() {
+        let leaf = store.event_leaf(e.id).await.unwrap().expect("recorded");
+        assert_eq!((leaf.leaf_index, leaf.log_origin.as_deref()), (i as u64, Some("events.mizan.test/2025")));
+        let proof =
+            mizan_server::routes::verify::event_proof(State(now.clone()), Path(e.id)).await.unwrap().0;
+        assert_eq!((proof.status.as_str(), proof.log.as_str()), ("proven", "events.mizan.test/2025"));
+    }
+    assert_eq!(now.ledger.events().unwrap().staged_size(), 0, "nothing appended again");
+}
+
+/// Events logs are shards by year too. An event logged last year keeps proving against last
+/// year's events log once this year's is open: its proof names that log and verifies with its
+/// key, and the log is listed and served. A leaf recorded before leaves named their log is
+/// placed in the log that holds its entry; one that no log holds gets no proof.
+#[tokio::test]
+async fn an_event_of_last_year_proves_against_last_years_events_log() {
+    use axum::extract::{Path, State};
+    let db = mizan_test::TestDb::new().await;
+    let store = db.store().await;
+    mizan_server::demo::seed(&store).await.expect("seed");
+    let dir = tempfile::tempdir().unwrap();
+    let state_in = |year: i32| state_in_year(&store, dir.path(), year);
     let last_year = state_in(2025);
     let log = last_year.ledger.events().unwrap();
     let logged = mizan_server::events_log::append_unlogged(&last_year, log).await.unwrap();
     assert!(logged > 5, "the demo's history is logged");
-    log.wait_published(logged as u64, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(log.wait_published(logged as u64, Duration::from_secs(10)).await.unwrap(), logged as u64);
     let event = store.public_changes(500).await.unwrap()[0].clone();
     // A leaf recorded before leaves named their log is attributed to the only events log there
     // has been.
@@ -738,7 +792,7 @@ async fn an_event_of_last_year_proves_against_last_years_events_log() {
     assert_eq!(mizan_server::events_log::attribute_legacy_leaves(&last_year).await.unwrap(), 1);
     let leaf = store.event_leaf(event.id).await.unwrap().unwrap();
     assert_eq!(leaf.log_origin.as_deref(), Some("events.mizan.test/2025"));
-    drop(last_year);
+    stop(last_year);
 
     // The new year: a new events log, empty, beside last year's.
     let now = state_in(2026);
@@ -764,19 +818,63 @@ async fn an_event_of_last_year_proves_against_last_years_events_log() {
     .await;
     assert_eq!(served.status(), 200);
     let missing = mizan_server::routes::decisions::log_file(
-        State(now),
+        State(now.clone()),
         Path(("events-2024".to_owned(), "checkpoint".to_owned())),
     )
     .await;
     assert_eq!(missing.status(), 404);
-    // Once there is an earlier events log, an unattributed leaf can no longer be placed.
+    stop(now);
+    // With an earlier events log beside this year's, an unattributed leaf is placed by what the
+    // logs hold at its index, not by which log is current.
     let other = store.public_changes(500).await.unwrap()[1].clone();
-    sqlx::query("UPDATE event_leaves SET log_origin = NULL WHERE event_id = $1")
+    let third = store.public_changes(500).await.unwrap()[2].clone();
+    sqlx::query("UPDATE event_leaves SET log_origin = NULL WHERE event_id = $1 OR event_id = $2")
         .bind(other.id)
+        .bind(third.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    // The third's record is wrong: its index holds another event's entry in every log.
+    let third_leaf = store.event_leaf(third.id).await.unwrap().unwrap();
+    let moved = (third_leaf.leaf_index + 1) % logged as u64;
+    sqlx::query("UPDATE event_leaves SET leaf_index = $1 WHERE event_id = $2")
+        .bind(i64::try_from(moved).unwrap())
+        .bind(third.id)
         .execute(&pool)
         .await
         .unwrap();
     let again = state_in(2027);
-    assert_eq!(mizan_server::events_log::attribute_legacy_leaves(&again).await.unwrap(), 0);
-    assert_eq!(store.event_leaf(other.id).await.unwrap().unwrap().log_origin, None);
+    let this_year = again.ledger.events().unwrap();
+    // This year's log has entries too, so an unattributed leaf's index is in both.
+    assert_eq!(mizan_server::events_log::append_unlogged(&again, this_year).await.unwrap(), 0);
+    this_year.append((0..logged).map(|i| format!("filler {i}").into_bytes()).collect()).await.unwrap();
+    this_year.wait_published(logged as u64, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(mizan_server::events_log::attribute_legacy_leaves(&again).await.unwrap(), 1);
+    assert_eq!(
+        store.event_leaf(other.id).await.unwrap().unwrap().log_origin.as_deref(),
+        Some("events.mizan.test/2025"),
+        "found in the log that has its entry, not the current one"
+    );
+    let proof =
+        mizan_server::routes::verify::event_proof(State(again.clone()), Path(other.id)).await.unwrap().0;
+    assert_eq!((proof.status.as_str(), proof.log.as_str()), ("proven", "events.mizan.test/2025"));
+    // A leaf no log has stays unattributed, and no proof is claimed for it.
+    assert_eq!(store.event_leaf(third.id).await.unwrap().unwrap().log_origin, None);
+    let err =
+        mizan_server::routes::verify::event_proof(State(again.clone()), Path(third.id)).await.unwrap_err();
+    assert!(
+        matches!(&err, AppError::NotFound(m) if m.contains("no events log served here has its entry")),
+        "{err:?}"
+    );
+    // The same for a leaf whose recorded log holds another entry at its index.
+    sqlx::query("UPDATE event_leaves SET log_origin = 'events.mizan.test/2025' WHERE event_id = $1")
+        .bind(third.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let err = mizan_server::routes::verify::event_proof(State(again), Path(third.id)).await.unwrap_err();
+    assert!(
+        matches!(&err, AppError::NotFound(m) if m.contains("no events log served here has its entry")),
+        "{err:?}"
+    );
 }

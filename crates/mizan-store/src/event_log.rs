@@ -23,7 +23,7 @@ pub struct EventLeaf {
     /// SHA-256 (hex) of the event's canonical JSON, as committed.
     pub event_sha256: String,
     /// The events log the leaf is in; `None` for a leaf recorded before logs were told apart
-    /// and never attributed (see [`Store::attribute_event_leaves`]).
+    /// and not (yet) found in a log (see [`Store::attribute_event_leaves`]).
     pub log_origin: Option<String>,
 }
 
@@ -97,20 +97,49 @@ impl Store {
         Ok(())
     }
 
-    /// Attributes the leaves recorded before logs were told apart to the events log `origin`.
-    /// Right only while `origin` is the sole events log there has been, which is when the server
-    /// calls it; returns how many leaves it attributed.
+    /// Leaves recorded before logs were told apart (no log origin): (event, leaf index, committed
+    /// hash), by event. The server reads each back from the logs it serves to learn which log it
+    /// is in (the server's `events_log::attribute_legacy_leaves`).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn attribute_event_leaves(&self, origin: &str) -> Result<u64> {
+    pub async fn unattributed_event_leaves(&self) -> Result<Vec<(i64, u64, String)>> {
+        let rows = sqlx::query(
+            "SELECT event_id, leaf_index, event_sha256 FROM event_leaves WHERE log_origin IS NULL ORDER BY event_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let index: i64 = r.try_get("leaf_index")?;
+                let index = u64::try_from(index).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((r.try_get("event_id")?, index, r.try_get("event_sha256")?))
+            })
+            .collect()
+    }
+
+    /// Attributes the unattributed leaves of `events` to the events log `origin`, where the
+    /// caller found them. Returns how many it attributed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn attribute_event_leaves(&self, origin: &str, events: &[i64]) -> Result<u64> {
         let (_guard, mut tx) = self.begin_write().await?;
-        let done = sqlx::query("UPDATE event_leaves SET log_origin = $1 WHERE log_origin IS NULL")
-            .bind(origin)
-            .execute(&mut *tx)
-            .await?;
+        let mut done = 0;
+        for chunk in events.chunks(500) {
+            let marks: Vec<String> = (2..=chunk.len() + 1).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "UPDATE event_leaves SET log_origin = $1 WHERE log_origin IS NULL AND event_id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(origin);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            done += q.execute(&mut *tx).await?.rows_affected();
+        }
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(done)
     }
 
     /// An event's place in the events log, if it has one yet.

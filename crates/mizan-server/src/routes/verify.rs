@@ -376,23 +376,42 @@ pub async fn event_proof(
         event_json: None,
     };
     if let Some(l) = leaf {
-        // The leaf is in the log of the period it was logged in (an unattributed one, in the
-        // current log, as before logs were told apart).
-        let origin = l.log_origin.as_deref().unwrap_or(log.origin());
-        let Some((reader, verifier)) = log.log_for(origin) else {
-            return Err(AppError::NotFound(format!(
-                "the events log `{origin}` this event is in is not served here (only the current \
-                 period's log and, with files storage, earlier years' logs are)"
-            )));
+        use crate::events_log::Located;
+        let located = crate::events_log::locate(log, id, &l)
+            .map_err(|e| AppError::Internal(format!("events log: {e}")))?;
+        let (origin, proven) = match located {
+            Located::Proven(origin) => (origin, true),
+            Located::Pending(origin) => (origin, false),
+            Located::NotServed(origin) => {
+                return Err(AppError::NotFound(format!(
+                    "the events log `{origin}` this event is in is not served here (only the current \
+                     period's log and, with files storage, earlier years' logs are)"
+                )));
+            }
+            Located::Missing => {
+                tracing::warn!(
+                    event = id,
+                    leaf = l.leaf_index,
+                    "events log: the recorded leaf is not the event's entry in any log served here"
+                );
+                return Err(AppError::NotFound(format!(
+                    "event {id} is recorded at leaf {} of the events log, but no events log served \
+                     here has its entry there, so there is no proof to give",
+                    l.leaf_index
+                )));
+            }
         };
-        out.log = origin.to_owned();
+        let Some((reader, verifier)) = log.log_for(&origin) else {
+            return Err(AppError::NotFound(format!("the events log `{origin}` is not served here")));
+        };
+        out.log = origin;
         out.vkey = verifier.to_vkey();
         out.leaf_index = Some(l.leaf_index);
         out.entry = Some(hex::encode(crate::events_log::entry(id, &l.event_sha256)));
         if l.public {
             out.event_json = Some(crate::events_log::canonical_event(&l.event));
         }
-        if l.leaf_index < reader.size() {
+        if proven {
             let p = reader
                 .receipt(mizan_ledger_fs::ledger::log::LeafIndex(l.leaf_index))
                 .map_err(|e| AppError::Internal(format!("events log proof: {e}")))?;
