@@ -662,16 +662,7 @@ async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
     let store = db.store().await;
     mizan_server::demo::seed(&store).await.expect("seed");
     let dir = tempfile::tempdir().unwrap();
-    let base = "http://127.0.0.1:9".to_owned();
-    let ledger = mizan_server::ledger::Ledger::open_in_storage(
-        dir.path(),
-        &base,
-        &mizan_server::ledger::LedgerStorage::Files,
-    )
-    .unwrap();
-    let config =
-        mizan_server::Config { secure_cookies: false, base_url: base, data_dir: dir.path().to_path_buf() };
-    let state = mizan_server::AppState::new(store.clone(), config, ledger).unwrap();
+    let state = state_in_year(&store, dir.path(), 2026);
     let log = state.ledger.events().expect("an events log");
     let events = store.unlogged_events(1000).await.unwrap();
     assert!(events.len() > 8, "the demo has a history");
