@@ -55,40 +55,19 @@ const BATCH: usize = 1000;
 /// again, and [`attribute_legacy_leaves`].
 pub async fn follow(state: AppState) {
     let Some(log) = state.ledger.events() else { return };
-    for attempt in 1..=5 {
-        let done = match reconcile(&state).await {
-            Ok(n) => {
-                if n > 0 {
-                    tracing::info!(events = n, "events log: recorded leaves appended before a restart");
-                }
-                attribute_legacy_leaves(&state)
-                    .await
-                    .map(|n| {
-                        if n > 0 {
-                            tracing::info!(
-                                events = n,
-                                "events log: found the logs of leaves recorded before logs were told apart"
-                            );
-                        }
-                    })
-                    .map_err(|e| {
-                        format!("finding the logs of leaves recorded before logs were told apart: {e}")
-                    })
-            }
-            Err(e) => Err(format!("recording leaves appended before a restart: {e}")),
-        };
-        match done {
-            Ok(()) => break,
-            // The trail must not stop for this: after the last attempt the follower goes on, and
-            // events whose leaves could not be matched are appended a second time.
-            Err(e) if attempt == 5 => {
-                tracing::error!(error = %e, "events log: cannot reconcile with the database; going on without");
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "events log: cannot reconcile with the database yet");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }
+    // The trail must not stop for these: after the last attempt the follower goes on (events
+    // whose leaves could not be matched are then appended a second time; leaves that could not
+    // be placed have no proof until a later start places them).
+    if let Some(n) = retry("recording leaves appended before a restart", || reconcile(&state)).await
+        && n > 0
+    {
+        tracing::info!(events = n, "events log: recorded leaves appended before a restart");
+    }
+    if let Some(n) =
+        retry("placing leaves recorded before logs were told apart", || attribute_legacy_leaves(&state)).await
+        && n > 0
+    {
+        tracing::info!(events = n, "events log: placed leaves recorded before logs were told apart");
     }
     loop {
         match append_unlogged(&state, log).await {
@@ -100,6 +79,27 @@ pub async fn follow(state: AppState) {
             }
         }
     }
+}
+
+/// Runs `step` up to five times, two seconds apart, logging each failure under `what`.
+async fn retry<F, Fut>(what: &str, mut step: F) -> Option<usize>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<usize, String>>,
+{
+    for attempt in 1..=5 {
+        match step().await {
+            Ok(n) => return Some(n),
+            Err(e) if attempt == 5 => {
+                tracing::error!(error = %e, step = what, "events log: giving up; going on without");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, step = what, "events log: failed; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    }
+    None
 }
 
 /// Appends up to [`BATCH`] events that have no leaf and records their leaves. Returns how many.
@@ -183,7 +183,7 @@ fn served_origins(log: &crate::ledger::Ledger) -> Vec<String> {
 }
 
 /// Reads published entries, keeping the last bundle read of each log: leaves are looked up in
-/// index order, so each bundle is read about once.
+/// event order, which is index order within each year's log, so each bundle is read about once.
 #[derive(Default)]
 struct BundleReader {
     last: HashMap<String, (u64, Vec<Vec<u8>>)>,
@@ -212,7 +212,7 @@ impl BundleReader {
 pub enum Located {
     /// The published entry at the leaf's index of this log is the event's: it can be proven.
     Proven(String),
-    /// This log has not published the leaf's index yet.
+    /// This period's log has not published the leaf's index yet.
     Pending(String),
     /// The log the leaf is recorded in is not served here.
     NotServed(String),
@@ -243,6 +243,12 @@ pub fn locate(
         }
         None => served_origins(log),
     };
+    // Taken before the entries are read: an index below it was covered by the read, so a
+    // mismatch there is real, not a checkpoint published in between.
+    let published = match &leaf.log_origin {
+        Some(origin) => log.log_for(origin).map_or(0, |(reader, _)| reader.size()),
+        None => 0,
+    };
     let mut reader = BundleReader::default();
     for origin in &origins {
         if reader.entry(log, origin, leaf.leaf_index)? == Some(want.as_slice()) {
@@ -250,16 +256,19 @@ pub fn locate(
         }
     }
     // An unattributed leaf was recorded before this server started, when opening the logs
-    // published all they had: not found now, it will not be.
-    let Some(origin) = &leaf.log_origin else { return Ok(Located::Missing) };
-    let published = log.log_for(origin).map_or(0, |(reader, _)| reader.size());
-    Ok(if leaf.leaf_index >= published { Located::Pending(origin.clone()) } else { Located::Missing })
+    // published all they had; an earlier period's log will not grow: not found now, never.
+    match &leaf.log_origin {
+        Some(origin) if origin == log.origin() && leaf.leaf_index >= published => {
+            Ok(Located::Pending(origin.clone()))
+        }
+        _ => Ok(Located::Missing),
+    }
 }
 
 /// Records the leaves among the last [`BATCH`] of the events log that belong to events with no
 /// leaf recorded and commit to them as they are: what a crash between an append and its record
-/// leaves behind. The same for the newest earlier events log, where a crash at the end of a
-/// year leaves them. An event's first such leaf counts. Returns how many it recorded.
+/// leaves behind. The same for the latest earlier events log, where a crash at the end of a
+/// year leaves them (with files storage; see [`crate::ledger::Ledger::previous_log`]). An event's first such leaf counts. Returns how many it recorded.
 ///
 /// # Errors
 /// The log could not be read up to its acknowledged size, or the database failed.
@@ -277,9 +286,9 @@ pub async fn reconcile(state: &AppState) -> Result<usize, String> {
     }
     let mut n = 0;
     // The earlier log first: its leaves were appended first.
-    if let Some((origin, ..)) = log.archived_logs().pop() {
-        let size = log.log_for(&origin).map_or(0, |(reader, _)| reader.size());
-        n += reconcile_window(state, log, &origin, size).await?;
+    if let Some(origin) = log.previous_log() {
+        let size = log.log_for(origin).map_or(0, |(reader, _)| reader.size());
+        n += reconcile_window(state, log, origin, size).await?;
     }
     n += reconcile_window(state, log, log.origin(), size).await?;
     Ok(n)
@@ -299,7 +308,7 @@ async fn reconcile_window(
     for bundle in from / TILE_WIDTH..size.div_ceil(TILE_WIDTH) {
         let bundle_entries = log
             .published_bundle(origin, bundle)?
-            .ok_or_else(|| format!("log `{origin}`: bundle {bundle} is not published"))?;
+            .ok_or_else(|| format!("log `{origin}`: entry bundle `{bundle}` is not published"))?;
         for (k, e) in bundle_entries.iter().enumerate() {
             let index = bundle * TILE_WIDTH + k as u64;
             if (from..size).contains(&index)

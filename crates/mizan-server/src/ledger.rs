@@ -72,6 +72,7 @@ pub struct Ledger {
     origin: String,
     dir: PathBuf,
     shard: String,
+    year: i32,
     witnessing: std::sync::OnceLock<Witnessing>,
     events: Option<Box<Ledger>>,
     /// The log's storage, which `/log/...` reads through.
@@ -85,6 +86,7 @@ pub struct Ledger {
 struct Archived {
     origin: String,
     shard: String,
+    year: i32,
     verifier: NoteVerifier,
     reader: LogReader,
     store: Arc<dyn LogStore>,
@@ -136,14 +138,8 @@ impl Ledger {
         Ok(decisions)
     }
 
-    /// The logs of other periods in `dir` (`<dir>/<year>` with a published checkpoint), opened
-    /// read-only with the key in `root` under their own origins, and served as shard
-    /// `<shard_prefix><year>`.
-    ///
-    /// Each is first opened once as its writer would open it, so that a batch acknowledged just
-    /// before the server stopped in that period (journaled, not yet integrated) is integrated
-    /// and published: its receipts prove like any other. That needs the writer's lock, so a
-    /// server of the old period still running on the same directory stops this one starting.
+    /// The logs of other periods in `dir` (`<dir>/<year>`), opened read-only with the key in
+    /// `root` under their own origins, and served as shard `<shard_prefix><year>`.
     fn open_archived(
         root: &Path,
         dir: &Path,
@@ -159,25 +155,83 @@ impl Ledger {
         for entry in std::fs::read_dir(dir).map_err(io(dir))? {
             let entry = entry.map_err(io(dir))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            let dir = entry.path();
             let Ok(year) = name.parse::<i32>() else { continue };
-            let name = format!("{shard_prefix}{name}");
-            if year == current || !dir.join("checkpoint").is_file() {
+            if year == current {
                 continue;
             }
-            let log_err = |source| LedgerSetupError::Log { path: dir.clone(), source };
-            let origin = std::fs::read_to_string(dir.join("origin")).map_err(io(&dir.join("origin")))?;
-            let origin = origin.trim().to_owned();
-            let signer = NoteSigner::new(&origin, key.clone()).map_err(log_err)?;
-            let writer: Arc<dyn LogStore> = Arc::new(FsStore::open(&dir).map_err(log_err)?);
-            drop(Log::open(writer, signer.clone(), &origin).map_err(log_err)?);
-            let verifier = signer.verifier();
-            let store: Arc<dyn LogStore> = Arc::new(FsStore::read_only(&dir));
-            let reader = LogReader::published(Arc::clone(&store), &verifier).map_err(log_err)?;
-            out.push(Archived { origin, shard: name, verifier, reader, store });
+            let shard = format!("{shard_prefix}{name}");
+            if let Some(a) = Self::open_one_archived(&entry.path(), &key, year, shard)? {
+                out.push(a);
+            }
         }
-        out.sort_by(|a, b| a.shard.cmp(&b.shard));
+        out.sort_by_key(|a| a.year);
         Ok(out)
+    }
+
+    /// One earlier period's log, or `None` if it never published a checkpoint.
+    ///
+    /// A batch acknowledged just before the server of that period stopped (journaled, not yet
+    /// integrated) is integrated first, as the log's writer would have on its next start, so
+    /// its receipts prove like any other. That takes the writer's lock once; if it cannot be
+    /// had (a read-only copy, an old server still stopping) the log is served as published and
+    /// the error logged, since the rest of the log is still worth serving.
+    fn open_one_archived(
+        dir: &Path,
+        key: &ed25519_dalek::SigningKey,
+        year: i32,
+        shard: String,
+    ) -> Result<Option<Archived>, LedgerSetupError> {
+        let log_err = |source| LedgerSetupError::Log { path: dir.to_owned(), source };
+        let origin_path = dir.join("origin");
+        let origin = match std::fs::read_to_string(&origin_path) {
+            Ok(origin) => origin.trim().to_owned(),
+            // A directory made for a log that never wrote anything.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir.join("checkpoint").is_file() => {
+                return Ok(None);
+            }
+            Err(source) => return Err(LedgerSetupError::Io { path: origin_path, source }),
+        };
+        let signer = NoteSigner::new(&origin, key.clone()).map_err(log_err)?;
+        let verifier = signer.verifier();
+        let store: Arc<dyn LogStore> = Arc::new(FsStore::read_only(dir));
+        let published = match LogReader::published(Arc::clone(&store), &verifier) {
+            Ok(reader) => reader.size(),
+            Err(LedgerError::Missing(_)) => 0,
+            Err(e) => return Err(log_err(e)),
+        };
+        let journaled = store.staged().map_err(log_err)?.iter().try_fold(0u64, |end, record| {
+            let (start, entries) = mizan_ledger_fs::ledger::log::decode_staged(record)?;
+            Ok::<_, LedgerError>(end.max(start + entries.len() as u64))
+        });
+        if journaled.map_err(log_err)? > published {
+            let integrated = FsStore::open(dir).and_then(|writer| {
+                let writer: Arc<dyn LogStore> = Arc::new(writer);
+                let log = Log::open(Arc::clone(&writer), signer, &origin)?;
+                // Everything journaled is now under the latest signed checkpoint.
+                writer.clear_staged()?;
+                Ok(log.size())
+            });
+            match integrated {
+                Ok(size) => {
+                    tracing::info!(log = %origin, published, size, "integrated the batches journaled before the log's last stop")
+                }
+                Err(e) => {
+                    tracing::error!(log = %origin, error = %e, "cannot integrate the batches journaled before the log's last stop; serving it as published")
+                }
+            }
+        }
+        match LogReader::published(Arc::clone(&store), &verifier) {
+            Ok(reader) => Ok(Some(Archived { origin, shard, year, verifier, reader, store })),
+            Err(LedgerError::Missing(_)) => Ok(None),
+            Err(e) => Err(log_err(e)),
+        }
+    }
+
+    /// The origin of the log of the latest period before this one that is served here: where a
+    /// server stopped at a year's end left its last batch.
+    #[must_use]
+    pub fn previous_log(&self) -> Option<&str> {
+        self.archived.iter().filter(|a| a.year < self.year).max_by_key(|a| a.year).map(|a| a.origin.as_str())
     }
 
     /// The reader and key of the log named `origin`: this one, or an earlier period's.
@@ -282,6 +336,7 @@ impl Ledger {
             origin,
             dir,
             shard,
+            year,
             witnessing: std::sync::OnceLock::new(),
             events: None,
             store,
@@ -378,8 +433,9 @@ impl Ledger {
     }
 
     /// Stops this log's writer and the events log's, once everything acknowledged is
-    /// integrated, and releases their locks: what a server that stops does, for a test that
-    /// plays the next period's server in the same process. Blocks.
+    /// integrated, and releases their locks, so that a test can play the next period's server
+    /// in the same process. (A server that stops just exits: what it acknowledged is in the
+    /// journal, integrated on its next start.) Blocks.
     ///
     /// # Errors
     /// The failure that had stopped a sequencer.

@@ -603,7 +603,8 @@ async fn one_key_sent_at_once_by_many_requests_gets_one_leaf() {
 /// Logs are shards by year and leaf indices restart in each: once next year's log is open, last
 /// year's stays readable, its receipts still prove against its own checkpoint, and it is
 /// listed and served. A batch acknowledged just before last year's server stopped (journaled,
-/// not integrated) is integrated and published when the new year's server opens it.
+/// not integrated) is integrated and published when the new year's server opens it, or, while
+/// it cannot take that log's lock, left for a later start.
 #[tokio::test]
 async fn last_years_log_stays_readable_and_proves_its_receipts() {
     use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
@@ -624,6 +625,12 @@ async fn last_years_log_stays_readable_and_proves_its_receipts() {
         use mizan_ledger_fs::ledger::store::LogStore;
         let journal = FsStore::open(&root.join("2025")).unwrap();
         journal.stage(&mizan_ledger_fs::ledger::log::encode_staged(290, &leaves[290..]).unwrap()).unwrap();
+        // While something else holds last year's writer lock, this year's server still starts,
+        // serving last year's log as published.
+        let held = Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default())
+            .unwrap();
+        assert_eq!(held.log_for("decisions.mizan.test/2025").unwrap().0.size(), 290);
+        held.shutdown().unwrap();
     }
     let now =
         Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
@@ -724,8 +731,9 @@ fn stop(state: mizan_server::AppState) {
 }
 
 /// A crash at the end of a year, between appending events to that year's events log and
-/// recording their leaves: the next year's server opens a new events log, and still records
-/// those leaves, in last year's log, rather than appending the events again.
+/// recording their leaves, the last batch acknowledged but not yet integrated: the next year's
+/// server opens a new events log, integrates last year's journal, and records those leaves in
+/// last year's log rather than appending the events again.
 #[tokio::test]
 async fn events_appended_before_a_crash_at_years_end_are_recorded_in_that_years_log() {
     use axum::extract::{Path, State};
@@ -736,12 +744,19 @@ async fn events_appended_before_a_crash_at_years_end_are_recorded_in_that_years_
     let dir = tempfile::tempdir().unwrap();
     let last_year = state_in_year(&store, dir.path(), 2025);
     let events = store.unlogged_events(5).await.unwrap();
-    let entries = events.iter().map(|e| entry(e.id, &event_sha256(e))).collect();
-    last_year.ledger.events().unwrap().append(entries).await.unwrap();
+    let entries: Vec<Vec<u8>> = events.iter().map(|e| entry(e.id, &event_sha256(e))).collect();
+    last_year.ledger.events().unwrap().append(entries[..3].to_vec()).await.unwrap();
     stop(last_year);
+    {
+        // The last batch, durable in the journal as the sequencer leaves it before integrating.
+        use mizan_ledger_fs::ledger::store::LogStore;
+        let journal = FsStore::open(&dir.path().join("ledger/events/2025")).unwrap();
+        journal.stage(&mizan_ledger_fs::ledger::log::encode_staged(3, &entries[3..]).unwrap()).unwrap();
+    }
 
     let now = state_in_year(&store, dir.path(), 2026);
     assert_eq!(reconcile(&now).await.unwrap(), 5);
+    assert_eq!(reconcile(&now).await.unwrap(), 0, "a second start finds nothing more");
     for (i, e) in events.iter().enumerate() {
         let leaf = store.event_leaf(e.id).await.unwrap().expect("recorded");
         assert_eq!((leaf.leaf_index, leaf.log_origin.as_deref()), (i as u64, Some("events.mizan.test/2025")));
@@ -836,6 +851,19 @@ async fn an_event_of_last_year_proves_against_last_years_events_log() {
         .unwrap();
     let again = state_in(2027);
     let this_year = again.ledger.events().unwrap();
+    // A leaf this year's log has not published yet is pending; one past the end of last year's
+    // log, which will not grow, has no proof.
+    let fourth = store.public_changes(500).await.unwrap()[3].clone();
+    let sha = mizan_server::events_log::event_sha256(&fourth);
+    store.record_event_leaves("events.mizan.test/2027", &[(fourth.id, 5_000, sha.clone())]).await.unwrap();
+    let proof =
+        mizan_server::routes::verify::event_proof(State(again.clone()), Path(fourth.id)).await.unwrap().0;
+    assert_eq!((proof.status.as_str(), proof.log.as_str()), ("pending", "events.mizan.test/2027"));
+    assert!(proof.proof.is_none());
+    store.record_event_leaves("events.mizan.test/2025", &[(fourth.id, 5_000, sha)]).await.unwrap();
+    let err =
+        mizan_server::routes::verify::event_proof(State(again.clone()), Path(fourth.id)).await.unwrap_err();
+    assert!(matches!(&err, AppError::NotFound(m) if m.contains("no events log served here")), "{err:?}");
     // This year's log has entries too, so an unattributed leaf's index is in both.
     assert_eq!(mizan_server::events_log::append_unlogged(&again, this_year).await.unwrap(), 0);
     this_year.append((0..logged).map(|i| format!("filler {i}").into_bytes()).collect()).await.unwrap();

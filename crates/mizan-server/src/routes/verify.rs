@@ -395,8 +395,8 @@ pub async fn event_proof(
                     "events log: the recorded leaf is not the event's entry in any log served here"
                 );
                 return Err(AppError::NotFound(format!(
-                    "event {id} is recorded at leaf {} of the events log, but no events log served \
-                     here has its entry there, so there is no proof to give",
+                    "event `{id}` is recorded at leaf `{}` of the events log, but no events log \
+                     served here has its entry there, so there is no proof to give",
                     l.leaf_index
                 )));
             }
@@ -407,7 +407,8 @@ pub async fn event_proof(
         out.log = origin;
         out.vkey = verifier.to_vkey();
         out.leaf_index = Some(l.leaf_index);
-        out.entry = Some(hex::encode(crate::events_log::entry(id, &l.event_sha256)));
+        let entry = crate::events_log::entry(id, &l.event_sha256);
+        out.entry = Some(hex::encode(&entry));
         if l.public {
             out.event_json = Some(crate::events_log::canonical_event(&l.event));
         }
@@ -415,6 +416,11 @@ pub async fn event_proof(
             let p = reader
                 .receipt(mizan_ledger_fs::ledger::log::LeafIndex(l.leaf_index))
                 .map_err(|e| AppError::Internal(format!("events log proof: {e}")))?;
+            // The entry was read from the bundle, the proof from the hash tiles: a proof handed
+            // out must verify, so the two are checked against each other.
+            p.verify(&entry, &verifier).map_err(|e| {
+                AppError::Internal(format!("events log proof for event `{id}` does not verify: {e}"))
+            })?;
             out.proof = Some(p.encode());
             out.status = "proven".into();
         }
