@@ -270,6 +270,30 @@ impl ObjectStorage {
         Ok(log)
     }
 
+    /// The names of the folders directly under `prefix` (in this storage's root): the periods
+    /// whose logs of one kind are kept there (`2025`, `2026`), so a server can still serve the
+    /// logs of earlier years.
+    ///
+    /// # Errors
+    /// [`LedgerError::Malformed`] for a bad prefix; the listing's storage error.
+    pub fn list_folders(self: &Arc<Self>, prefix: &str) -> Result<Vec<String>, LedgerError> {
+        let full = join(&self.root, &clean_prefix(prefix)?);
+        let location = format!("{}{full}", self.base);
+        let key = if full.is_empty() {
+            None
+        } else {
+            Some(
+                Path::parse(&full)
+                    .map_err(|e| LedgerError::Malformed(format!("key prefix `{full}`: {e}")))?,
+            )
+        };
+        let store = self.store.clone();
+        let listed = self
+            .block(async move { store.list_with_delimiter(key.as_ref()).await })?
+            .map_err(|e| fail("list", &location, &e))?;
+        Ok(listed.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_owned)).collect())
+    }
+
     /// The log under `prefix` for reading only (no lock; writes fail), for replicas and tools.
     ///
     /// # Errors

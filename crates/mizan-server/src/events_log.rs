@@ -268,7 +268,7 @@ pub fn locate(
 /// Records the leaves among the last [`BATCH`] of the events log that belong to events with no
 /// leaf recorded and commit to them as they are: what a crash between an append and its record
 /// leaves behind. The same for the latest earlier events log, where a crash at the end of a
-/// year leaves them (with files storage; see [`crate::ledger::Ledger::previous_log`]). An event's first such leaf counts. Returns how many it recorded.
+/// year leaves them (see [`crate::ledger::Ledger::previous_log`]). An event's first such leaf counts. Returns how many it recorded.
 ///
 /// # Errors
 /// The log could not be read up to its acknowledged size, or the database failed.

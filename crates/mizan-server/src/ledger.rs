@@ -78,7 +78,7 @@ pub struct Ledger {
     /// The log's storage, which `/log/...` reads through.
     store: Arc<dyn LogStore>,
     /// Earlier periods' logs of this kind (decisions or events), read-only: what was logged in
-    /// them still proves. Only with files storage.
+    /// them still proves.
     archived: Vec<Archived>,
 }
 
@@ -130,70 +130,103 @@ impl Ledger {
     ) -> Result<Ledger, LedgerSetupError> {
         let mut decisions = Self::open_kind(root, storage, "decisions", host, year, config)?;
         let mut events = Self::open_kind(root, storage, "events", host, year, config)?;
-        if matches!(storage, LedgerStorage::Files) {
-            decisions.archived = Self::open_archived(root, root, year, "")?;
-            events.archived = Self::open_archived(root, &root.join("events"), year, "events-")?;
-        }
+        decisions.archived = Self::open_archived(root, storage, "", year)?;
+        events.archived = Self::open_archived(root, storage, "events", year)?;
         decisions.events = Some(Box::new(events));
         Ok(decisions)
     }
 
-    /// The logs of other periods in `dir` (`<dir>/<year>`), opened read-only with the key in
-    /// `root` under their own origins, and served as shard `<shard_prefix><year>`.
+    /// The logs of other periods of one kind (`<kind_dir>/<year>`, decisions at the top), opened
+    /// read-only with the key in `root` under their own origins, and served as shard `<year>`
+    /// (decisions) or `<kind_dir>-<year>`.
     fn open_archived(
         root: &Path,
-        dir: &Path,
+        storage: &LedgerStorage,
+        kind_dir: &str,
         current: i32,
-        shard_prefix: &str,
     ) -> Result<Vec<Archived>, LedgerSetupError> {
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| LedgerSetupError::Io { path, source }
-        };
         let key = signing_key(&root.join("log.key"))?;
+        let within =
+            |year: &str| if kind_dir.is_empty() { year.to_owned() } else { format!("{kind_dir}/{year}") };
+        let names: Vec<String> = match storage {
+            LedgerStorage::Files => {
+                let dir = root.join(kind_dir);
+                let io = |source| LedgerSetupError::Io { path: dir.clone(), source };
+                let mut names = Vec::new();
+                for entry in std::fs::read_dir(&dir).map_err(io)? {
+                    names.push(entry.map_err(io)?.file_name().to_string_lossy().into_owned());
+                }
+                names
+            }
+            LedgerStorage::Object(objects) => objects.list_folders(kind_dir).map_err(|source| {
+                LedgerSetupError::Log { path: PathBuf::from(format!("{}/{kind_dir}", objects.url())), source }
+            })?,
+        };
         let mut out = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(io(dir))? {
-            let entry = entry.map_err(io(dir))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+        for name in names {
             let Ok(year) = name.parse::<i32>() else { continue };
             if year == current {
                 continue;
             }
-            let shard = format!("{shard_prefix}{name}");
-            if let Some(a) = Self::open_one_archived(&entry.path(), &key, year, shard)? {
-                out.push(a);
-            }
+            let shard = if kind_dir.is_empty() { name.clone() } else { format!("{kind_dir}-{name}") };
+            let prefix = within(&name);
+            let archived = match storage {
+                LedgerStorage::Files => {
+                    let dir = root.join(&prefix);
+                    let open_writer = || FsStore::open(&dir).map(|s| Arc::new(s) as Arc<dyn LogStore>);
+                    Self::open_one_archived(
+                        Arc::new(FsStore::read_only(&dir)),
+                        open_writer,
+                        &dir,
+                        &key,
+                        year,
+                        shard,
+                    )?
+                }
+                LedgerStorage::Object(objects) => {
+                    let at = PathBuf::from(format!("{}/{prefix}", objects.url()));
+                    let log_err = |source| LedgerSetupError::Log { path: at.clone(), source };
+                    let store = Arc::new(objects.read_only(&prefix).map_err(log_err)?);
+                    let open_writer = || objects.open_log(&prefix).map(|s| Arc::new(s) as Arc<dyn LogStore>);
+                    Self::open_one_archived(store, open_writer, &at, &key, year, shard)?
+                }
+            };
+            out.extend(archived);
         }
         out.sort_by_key(|a| a.year);
         Ok(out)
     }
 
-    /// One earlier period's log, or `None` if it never published a checkpoint.
+    /// One earlier period's log, read through `store`, or `None` if it never published a
+    /// checkpoint. `at` names it in errors.
     ///
     /// A batch acknowledged just before the server of that period stopped (journaled, not yet
-    /// integrated) is integrated first, as the log's writer would have on its next start, so
-    /// its receipts prove like any other. That takes the writer's lock once; if it cannot be
-    /// had (a read-only copy, an old server still stopping) the log is served as published and
-    /// the error logged, since the rest of the log is still worth serving.
+    /// integrated) is integrated first through `open_writer`, as the log's writer would have
+    /// on its next start, so its receipts prove like any other. That takes the writer's lock
+    /// (files) or claim (object storage) once; if it cannot be had (a read-only copy, an old
+    /// server still stopping) the log is served as published and the error logged, since the
+    /// rest of the log is still worth serving.
     fn open_one_archived(
-        dir: &Path,
+        store: Arc<dyn LogStore>,
+        open_writer: impl FnOnce() -> Result<Arc<dyn LogStore>, LedgerError>,
+        at: &Path,
         key: &ed25519_dalek::SigningKey,
         year: i32,
         shard: String,
     ) -> Result<Option<Archived>, LedgerSetupError> {
-        let log_err = |source| LedgerSetupError::Log { path: dir.to_owned(), source };
-        let origin_path = dir.join("origin");
-        let origin = match std::fs::read_to_string(&origin_path) {
-            Ok(origin) => origin.trim().to_owned(),
-            // A directory made for a log that never wrote anything.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir.join("checkpoint").is_file() => {
-                return Ok(None);
+        let log_err = |source| LedgerSetupError::Log { path: at.to_owned(), source };
+        let origin = match store.read("origin").map_err(log_err)? {
+            Some(origin) => String::from_utf8_lossy(&origin).trim().to_owned(),
+            // A folder made for a log that never wrote anything.
+            None if store.read("checkpoint").map_err(log_err)?.is_none() => return Ok(None),
+            None => {
+                return Err(log_err(LedgerError::Missing(
+                    "`origin` beside a published checkpoint; restore it from backup".into(),
+                )));
             }
-            Err(source) => return Err(LedgerSetupError::Io { path: origin_path, source }),
         };
         let signer = NoteSigner::new(&origin, key.clone()).map_err(log_err)?;
         let verifier = signer.verifier();
-        let store: Arc<dyn LogStore> = Arc::new(FsStore::read_only(dir));
         let published = match LogReader::published(Arc::clone(&store), &verifier) {
             Ok(reader) => reader.size(),
             Err(LedgerError::Missing(_)) => 0,
@@ -204,8 +237,7 @@ impl Ledger {
             Ok::<_, LedgerError>(end.max(start + entries.len() as u64))
         });
         if journaled.map_err(log_err)? > published {
-            let integrated = FsStore::open(dir).and_then(|writer| {
-                let writer: Arc<dyn LogStore> = Arc::new(writer);
+            let integrated = open_writer().and_then(|writer| {
                 let log = Log::open(Arc::clone(&writer), signer, &origin)?;
                 // Everything journaled is now under the latest signed checkpoint.
                 writer.clear_staged()?;

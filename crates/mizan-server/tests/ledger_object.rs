@@ -129,3 +129,74 @@ async fn decisions_are_proven_with_the_ledger_in_s3() {
     let aws = std::env::vars().filter(|(k, _)| k.starts_with("AWS_"));
     check(ObjectStorage::connect(&format!("{}/{prefix}", url.trim_end_matches('/')), aws).unwrap()).await;
 }
+
+/// Logs are shards by year in object storage too: once next year's log is open, last year's is
+/// found by listing the store, served read-only, and its receipts still prove. A batch
+/// acknowledged just before last year's server stopped (journaled in the store, not yet
+/// integrated) is integrated when this year's server opens it.
+async fn earlier_years_are_served(storage: Arc<ObjectStorage>) {
+    use mizan_ledger_fs::ledger::log::{LeafIndex, encode_staged};
+    use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
+    use mizan_server::ledger::Ledger;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ledger");
+    let kept = LedgerStorage::Object(Arc::clone(&storage));
+    let leaves: Vec<Vec<u8>> = (0..300u16).map(|i| i.to_be_bytes().repeat(20)).collect();
+    let old = Ledger::open(&root, &kept, "mizan.test", 2025, SequencerConfig::default()).unwrap();
+    old.append(leaves[..290].to_vec()).await.unwrap();
+    assert_eq!(old.wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
+    old.shutdown().unwrap();
+    let (last, storage2) = (leaves[290..].to_vec(), Arc::clone(&storage));
+    tokio::task::spawn_blocking(move || {
+        let journal = storage2.open_log("2025").unwrap();
+        journal.stage(&encode_staged(290, &last).unwrap()).unwrap();
+    })
+    .await
+    .unwrap();
+
+    let now = Ledger::open(&root, &kept, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+    let archived = now.archived_logs();
+    assert_eq!(archived.len(), 1, "{archived:?}");
+    let (origin, shard, vkey) = &archived[0];
+    assert_eq!((origin.as_str(), shard.as_str()), ("decisions.mizan.test/2025", "2025"));
+    assert_eq!(now.previous_log(), Some("decisions.mizan.test/2025"));
+    let (reader, _) = now.log_for(origin).unwrap();
+    assert_eq!(reader.size(), 300, "the journaled batch is integrated");
+    let verifier = NoteVerifier::from_vkey(vkey).unwrap();
+    for i in [0u64, 289, 299] {
+        let proof = reader.receipt(LeafIndex(i)).unwrap();
+        proof.verify(&leaves[i as usize], &verifier).expect("last year's receipt proves");
+    }
+    let cp = now.read_archived("2025", "checkpoint").unwrap();
+    assert!(String::from_utf8(cp).unwrap().starts_with("decisions.mizan.test/2025\n300\n"));
+    // An events log that never published anything is not listed.
+    assert!(now.events().unwrap().archived_logs().is_empty());
+    now.shutdown().unwrap();
+}
+
+#[tokio::test]
+async fn earlier_years_are_served_from_a_file_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", dir.path().display());
+    earlier_years_are_served(ObjectStorage::connect(&url, Vec::<(String, String)>::new()).unwrap()).await;
+}
+
+#[tokio::test]
+async fn earlier_years_are_served_from_s3() {
+    let Ok(url) = std::env::var("MIZAN_TEST_S3_URL") else {
+        assert!(
+            std::env::var_os("MIZAN_TEST_REQUIRE_S3").is_none(),
+            "MIZAN_TEST_REQUIRE_S3 is set but MIZAN_TEST_S3_URL is not"
+        );
+        eprintln!(
+            "skipped: MIZAN_TEST_S3_URL is not set (scripts/test starts a local S3 server and sets it)"
+        );
+        return;
+    };
+    let prefix = format!("years-{:016x}", rand::random::<u64>());
+    let aws = std::env::vars().filter(|(k, _)| k.starts_with("AWS_"));
+    earlier_years_are_served(
+        ObjectStorage::connect(&format!("{}/{prefix}", url.trim_end_matches('/')), aws).unwrap(),
+    )
+    .await;
+}

@@ -488,8 +488,8 @@ pub fn proof_for(state: &AppState, index: u64, origin: Option<&str>) -> Result<O
     if let Some(origin) = origin.filter(|o| *o != state.ledger.origin()) {
         let Some((reader, _)) = state.ledger.log_for(origin) else {
             return Err(AppError::NotFound(format!(
-                "the log `{origin}` this decision is in is not served here (only the current \
-                 period's log and, with files storage, earlier years' logs are)"
+                "the log `{origin}` this decision is in is not served here (only this \
+                 period's log and the earlier years' logs found beside it are)"
             )));
         };
         return if index < reader.size() {

@@ -384,8 +384,8 @@ pub async fn event_proof(
             Located::Pending(origin) => (origin, false),
             Located::NotServed(origin) => {
                 return Err(AppError::NotFound(format!(
-                    "the events log `{origin}` this event is in is not served here (only the current \
-                     period's log and, with files storage, earlier years' logs are)"
+                    "the events log `{origin}` this event is in is not served here (only this \
+                     period's log and the earlier years' logs found beside it are)"
                 )));
             }
             Located::Missing => {
