@@ -11,7 +11,8 @@
 //! (`<prefix>/<year>/`, `<prefix>/events/<year>/`) and `/log/...` is served by reading through
 //! the store; the key and the cosigned checkpoint stay under `<data-dir>/ledger`. A bucket has
 //! no lock: run one `mizan serve` per prefix. Reads block the calling thread for a request to
-//! the store (on the store's own runtime, so they cannot deadlock the server's).
+//! the store (on the store's own runtime, so they cannot deadlock the server's); handlers make
+//! them on the blocking pool ([`Ledger::reads_block`], `routes::decisions::read_ledger`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,6 +78,8 @@ pub struct Ledger {
     events: Option<Box<Ledger>>,
     /// The log's storage, which `/log/...` reads through.
     store: Arc<dyn LogStore>,
+    /// Whether reads of the store wait on the network (object storage).
+    remote: bool,
     /// Earlier periods' logs of this kind (decisions or events), read-only: what was logged in
     /// them still proves.
     archived: Vec<Archived>,
@@ -372,6 +375,7 @@ impl Ledger {
             witnessing: std::sync::OnceLock::new(),
             events: None,
             store,
+            remote: matches!(storage, LedgerStorage::Object(_)),
             archived: Vec::new(),
         })
     }
@@ -407,6 +411,14 @@ impl Ledger {
             ..SequencerConfig::default()
         };
         Ledger::open(&data_dir.join("ledger"), storage, host, year, config)
+    }
+
+    /// Whether reading the logs' files (tiles for a proof, `/log/...`) waits on the network, as
+    /// with object storage: a handler then reads on the blocking pool, so that a slow store
+    /// holds up that request alone, not the async worker and every request queued on it.
+    #[must_use]
+    pub fn reads_block(&self) -> bool {
+        self.remote
     }
 
     /// The platform's events log (register changes, reviews, overrides), beside the decisions

@@ -421,7 +421,8 @@ pub async fn receipt_status(
     Path(reference): Path<String>,
 ) -> Result<Json<ReceiptStatusOut>, AppError> {
     let d = state.store.decision(&reference).await?;
-    let proof = proof_for(&state, d.leaf_index, d.log_origin.as_deref())?;
+    let (index, origin) = (d.leaf_index, d.log_origin.clone());
+    let proof = read_ledger(&state, move |state| proof_for(state, index, origin.as_deref())).await??;
     let proven = proof.is_some();
     let opening = match (&d.hmac_key, &d.record_json) {
         (Some(k), Some(record)) => Some(OpeningOut { k: k.clone(), record: record.clone() }),
@@ -471,6 +472,25 @@ pub async fn receipt_status(
         opening,
         erased_at: d.erased_at,
     }))
+}
+
+/// Runs `read` of the ledger's files on the blocking pool when those reads wait on the
+/// network ([`crate::ledger::Ledger::reads_block`]), here otherwise (local files: a hop to the
+/// pool would cost more than the read).
+///
+/// # Errors
+/// [`AppError::Internal`] when the blocking task failed.
+pub async fn read_ledger<T: Send + 'static>(
+    state: &AppState,
+    read: impl FnOnce(&AppState) -> T + Send + 'static,
+) -> Result<T, AppError> {
+    if !state.ledger.reads_block() {
+        return Ok(read(state));
+    }
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || read(&state))
+        .await
+        .map_err(|e| AppError::Internal(format!("reading the ledger failed: {e}")))
 }
 
 /// The tlog-proof of leaf `index`, once it is in a checkpoint receipts may use: the newest
@@ -536,23 +556,34 @@ pub async fn erase(
 /// `GET /log/{shard}/{*path}`: the log's checkpoint, hash tiles and entry bundles, read from
 /// files. Full tiles never change, so they may be cached for ever; the checkpoint may not.
 pub async fn log_file(State(state): State<AppState>, Path((shard, rel)): Path<(String, String)>) -> Response {
-    // This year's decisions or events log, or an earlier year's.
-    let kinds = || std::iter::once(&*state.ledger).chain(state.ledger.events());
-    let live = kinds().find(|l| l.shard() == shard);
-    let archived =
-        || kinds().find_map(|l| l.archived_logs().into_iter().find(|(_, s, _)| *s == shard).map(|a| (l, a)));
-    let bytes = match (live, rel.as_str()) {
-        (Some(l), "vkey") => Some(format!("{}\n", l.vkey()).into_bytes()),
-        (Some(l), _) => l.read_public(&rel),
-        (None, _) => match archived() {
-            Some((_, (_, _, vkey))) if rel == "vkey" => Some(format!("{vkey}\n").into_bytes()),
-            Some((l, _)) => l.read_archived(&shard, &rel),
-            None => return AppError::NotFound(format!("log `{shard}`")).into_response(),
-        },
+    let (shard_, rel_) = (shard.clone(), rel.clone());
+    let bytes = match read_ledger(&state, move |state| log_file_bytes(state, &shard_, &rel_)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(e)) | Err(e) => return e.into_response(),
     };
     match bytes {
         Some(bytes) => log_response(&rel, bytes),
         None => AppError::NotFound(format!("log file `{rel}` in log `{shard}`")).into_response(),
+    }
+}
+
+/// A file of this year's decisions or events log, or an earlier year's; `None` for a file the
+/// log does not have.
+fn log_file_bytes(state: &AppState, shard: &str, rel: &str) -> Result<Option<Vec<u8>>, AppError> {
+    let kinds = || std::iter::once(&*state.ledger).chain(state.ledger.events());
+    if let Some(l) = kinds().find(|l| l.shard() == shard) {
+        return Ok(if rel == "vkey" {
+            Some(format!("{}\n", l.vkey()).into_bytes())
+        } else {
+            l.read_public(rel)
+        });
+    }
+    let archived =
+        kinds().find_map(|l| l.archived_logs().into_iter().find(|(_, s, _)| *s == shard).map(|a| (l, a)));
+    match archived {
+        Some((_, (_, _, vkey))) if rel == "vkey" => Ok(Some(format!("{vkey}\n").into_bytes())),
+        Some((l, _)) => Ok(l.read_archived(shard, rel)),
+        None => Err(AppError::NotFound(format!("log `{shard}`"))),
     }
 }
 

@@ -94,8 +94,13 @@ async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Pasted,
             .decision(input)
             .await
             .map_err(|_| format!("no receipt has the reference `{input}`"))?;
-        let proof = crate::routes::decisions::proof_for(state, d.leaf_index, d.log_origin.as_deref())
-            .map_err(|e| format!("{e:?}"))?;
+        let (index, origin) = (d.leaf_index, d.log_origin.clone());
+        let proof = crate::routes::decisions::read_ledger(state, move |state| {
+            crate::routes::decisions::proof_for(state, index, origin.as_deref())
+        })
+        .await
+        .and_then(|proof| proof)
+        .map_err(|e| format!("{e:?}"))?;
         let opening = d.hmac_key.zip(d.record_json);
         let leaf = match &opening {
             Some((k, record)) => Some(leaf_of(&d.system, &d.decided_at, record, k)?),
@@ -181,15 +186,15 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
         }
     };
     // The log has not forked since: the receipt's checkpoint is a prefix of today's.
-    let (old, new) = (signed.checkpoint.size, reader.size());
-    let consistent = reader
-        .prove_consistency(old, new)
-        .map_err(|e| e.to_string())
-        .and_then(|p| {
-            verify_consistency(old, new, &signed.checkpoint.root, &reader.root(), &p)
-                .map_err(|e| e.to_string())
-        })
-        .map(|()| format!("size {old} → {new}"));
+    let (old, old_root) = (signed.checkpoint.size, signed.checkpoint.root);
+    let consistent = crate::routes::decisions::read_ledger(state, move |_| {
+        let new = reader.size();
+        let p = reader.prove_consistency(old, new).map_err(|e| e.to_string())?;
+        verify_consistency(old, new, &old_root, &reader.root(), &p).map_err(|e| e.to_string())?;
+        Ok(format!("size {old} → {new}"))
+    })
+    .await
+    .unwrap_or_else(|_| Err("the log could not be read".to_owned()));
     v.push("verify-check-consistent", consistent);
     match state.ledger.witness_policy().filter(|_| current) {
         Some(text) => {
@@ -356,6 +361,55 @@ pub struct EventProofOut {
     pub event_json: Option<String>,
 }
 
+/// The events log an event's leaf is in, its vkey, and the leaf's tlog-proof once published.
+fn prove_event(
+    state: &AppState,
+    id: i64,
+    l: &mizan_store::EventLeaf,
+) -> Result<(String, String, Option<String>), AppError> {
+    use crate::events_log::Located;
+    let log = state.ledger.events().ok_or_else(|| AppError::NotFound("events log".into()))?;
+    let located =
+        crate::events_log::locate(log, id, l).map_err(|e| AppError::Internal(format!("events log: {e}")))?;
+    let (origin, proven) = match located {
+        Located::Proven(origin) => (origin, true),
+        Located::Pending(origin) => (origin, false),
+        Located::NotServed(origin) => {
+            return Err(AppError::NotFound(format!(
+                "the events log `{origin}` this event is in is not served here (only this \
+                 period's log and the earlier years' logs found beside it are)"
+            )));
+        }
+        Located::Missing => {
+            tracing::warn!(
+                event = id,
+                leaf = l.leaf_index,
+                "events log: the recorded leaf is not the event's entry in any log served here"
+            );
+            return Err(AppError::NotFound(format!(
+                "event `{id}` is recorded at leaf `{}` of the events log, but no events log \
+                 served here has its entry there, so there is no proof to give",
+                l.leaf_index
+            )));
+        }
+    };
+    let Some((reader, verifier)) = log.log_for(&origin) else {
+        return Err(AppError::NotFound(format!("the events log `{origin}` is not served here")));
+    };
+    let vkey = verifier.to_vkey();
+    if !proven {
+        return Ok((origin, vkey, None));
+    }
+    let p = reader
+        .receipt(mizan_ledger_fs::ledger::log::LeafIndex(l.leaf_index))
+        .map_err(|e| AppError::Internal(format!("events log proof: {e}")))?;
+    // The entry was read from the bundle, the proof from the hash tiles: a proof handed out
+    // must verify, so the two are checked against each other.
+    p.verify(&crate::events_log::entry(id, &l.event_sha256), &verifier)
+        .map_err(|e| AppError::Internal(format!("events log proof for event `{id}` does not verify: {e}")))?;
+    Ok((origin, vkey, Some(p.encode())))
+}
+
 /// Proof that a platform event (a register change, a review, an override) is in the events log.
 #[utoipa::path(get, path = "/api/v1/events/{id}/proof", tag = "register", params(("id" = i64, Path)),
     responses((status = 200, body = EventProofOut), (status = 404, content_type = "application/problem+json")))]
@@ -376,52 +430,17 @@ pub async fn event_proof(
         event_json: None,
     };
     if let Some(l) = leaf {
-        use crate::events_log::Located;
-        let located = crate::events_log::locate(log, id, &l)
-            .map_err(|e| AppError::Internal(format!("events log: {e}")))?;
-        let (origin, proven) = match located {
-            Located::Proven(origin) => (origin, true),
-            Located::Pending(origin) => (origin, false),
-            Located::NotServed(origin) => {
-                return Err(AppError::NotFound(format!(
-                    "the events log `{origin}` this event is in is not served here (only this \
-                     period's log and the earlier years' logs found beside it are)"
-                )));
-            }
-            Located::Missing => {
-                tracing::warn!(
-                    event = id,
-                    leaf = l.leaf_index,
-                    "events log: the recorded leaf is not the event's entry in any log served here"
-                );
-                return Err(AppError::NotFound(format!(
-                    "event `{id}` is recorded at leaf `{}` of the events log, but no events log \
-                     served here has its entry there, so there is no proof to give",
-                    l.leaf_index
-                )));
-            }
-        };
-        let Some((reader, verifier)) = log.log_for(&origin) else {
-            return Err(AppError::NotFound(format!("the events log `{origin}` is not served here")));
-        };
-        out.log = origin;
-        out.vkey = verifier.to_vkey();
         out.leaf_index = Some(l.leaf_index);
-        let entry = crate::events_log::entry(id, &l.event_sha256);
-        out.entry = Some(hex::encode(&entry));
+        out.entry = Some(hex::encode(crate::events_log::entry(id, &l.event_sha256)));
         if l.public {
             out.event_json = Some(crate::events_log::canonical_event(&l.event));
         }
-        if proven {
-            let p = reader
-                .receipt(mizan_ledger_fs::ledger::log::LeafIndex(l.leaf_index))
-                .map_err(|e| AppError::Internal(format!("events log proof: {e}")))?;
-            // The entry was read from the bundle, the proof from the hash tiles: a proof handed
-            // out must verify, so the two are checked against each other.
-            p.verify(&entry, &verifier).map_err(|e| {
-                AppError::Internal(format!("events log proof for event `{id}` does not verify: {e}"))
-            })?;
-            out.proof = Some(p.encode());
+        let (log, vkey, proof) =
+            crate::routes::decisions::read_ledger(&state, move |state| prove_event(state, id, &l)).await??;
+        out.log = log;
+        out.vkey = vkey;
+        if let Some(proof) = proof {
+            out.proof = Some(proof);
             out.status = "proven".into();
         }
     }
