@@ -212,7 +212,8 @@ impl BundleReader {
 pub enum Located {
     /// The published entry at the leaf's index of this log is the event's: it can be proven.
     Proven(String),
-    /// This period's log has not published the leaf's index yet.
+    /// The log has not published the leaf's index yet: this period's, or an earlier one whose
+    /// acknowledged tail is still to be published.
     Pending(String),
     /// The log the leaf is recorded in is not served here.
     NotServed(String),
@@ -256,9 +257,13 @@ pub fn locate(
         }
     }
     // An unattributed leaf was recorded before this server started, when opening the logs
-    // published all they had; an earlier period's log will not grow: not found now, never.
+    // published all they had; an earlier period's log grows only if this start could not
+    // publish its tail: otherwise, not found now, never.
     match &leaf.log_origin {
-        Some(origin) if origin == log.origin() && leaf.leaf_index >= published => {
+        Some(origin)
+            if leaf.leaf_index >= published
+                && (origin == log.origin() || log.has_unpublished_tail(origin)) =>
+        {
             Ok(Located::Pending(origin.clone()))
         }
         _ => Ok(Located::Missing),

@@ -90,6 +90,8 @@ struct Archived {
     origin: String,
     shard: String,
     year: i32,
+    /// Acknowledged leaves past the published checkpoint that could not be published.
+    unpublished_tail: bool,
     verifier: NoteVerifier,
     reader: LogReader,
     store: Arc<dyn LogStore>,
@@ -201,14 +203,17 @@ impl Ledger {
     }
 
     /// One earlier period's log, read through `store`, or `None` if it never published a
-    /// checkpoint. `at` names it in errors.
+    /// checkpoint. `at` names it in errors, which are only those that make its published state
+    /// unreadable or unverifiable (so that its receipts are not silently "not served here").
     ///
-    /// A batch acknowledged just before the server of that period stopped (journaled, not yet
-    /// integrated) is integrated first through `open_writer`, as the log's writer would have
-    /// on its next start, so its receipts prove like any other. That takes the writer's lock
-    /// (files) or claim (object storage) once; if it cannot be had (a read-only copy, an old
-    /// server still stopping) the log is served as published and the error logged, since the
-    /// rest of the log is still worth serving.
+    /// A tail acknowledged just before the server of that period stopped (batches journaled
+    /// but not integrated, or a checkpoint signed but not published) is published first
+    /// through `open_writer`, as the log's writer would have on its next start, so its
+    /// receipts prove like any other. That takes the log's writer lock (files) once; if it is
+    /// held (an old server still stopping, a read-only copy) the log is served as published
+    /// and the error logged. A bucket has no lock: the claim is taken over, and a server of the
+    /// old period still running is fenced (it refuses further decisions; nothing it
+    /// acknowledged is lost), so stop it before starting the new year's.
     fn open_one_archived(
         store: Arc<dyn LogStore>,
         open_writer: impl FnOnce() -> Result<Arc<dyn LogStore>, LedgerError>,
@@ -235,31 +240,67 @@ impl Ledger {
             Err(LedgerError::Missing(_)) => 0,
             Err(e) => return Err(log_err(e)),
         };
-        let journaled = store.staged().map_err(log_err)?.iter().try_fold(0u64, |end, record| {
-            let (start, entries) = mizan_ledger_fs::ledger::log::decode_staged(record)?;
-            Ok::<_, LedgerError>(end.max(start + entries.len() as u64))
-        });
-        if journaled.map_err(log_err)? > published {
-            let integrated = open_writer().and_then(|writer| {
-                let log = Log::open(Arc::clone(&writer), signer, &origin)?;
-                // Everything journaled is now under the latest signed checkpoint.
-                writer.clear_staged()?;
-                Ok(log.size())
-            });
-            match integrated {
-                Ok(size) => {
-                    tracing::info!(log = %origin, published, size, "integrated the batches journaled before the log's last stop")
-                }
-                Err(e) => {
-                    tracing::error!(log = %origin, error = %e, "cannot integrate the batches journaled before the log's last stop; serving it as published")
+        let unpublished_tail = match Self::reach(store.as_ref(), &verifier) {
+            Ok(reach) if reach > published => {
+                let integrated = open_writer().and_then(|writer| {
+                    let log = Log::open(Arc::clone(&writer), signer, &origin)?;
+                    Ok((writer, log.size()))
+                });
+                match integrated {
+                    Ok((writer, size)) => {
+                        tracing::info!(log = %origin, published, size, "published the tail acknowledged before the log's last stop");
+                        // Everything journaled is now under the latest signed checkpoint; a
+                        // journal left behind only costs this again at the next start.
+                        if let Err(e) = writer.clear_staged() {
+                            tracing::warn!(log = %origin, error = %e, "cannot empty the journal of an earlier log");
+                        }
+                        false
+                    }
+                    Err(e) => {
+                        tracing::error!(log = %origin, error = %e, "cannot publish the tail acknowledged before the log's last stop; serving the log as published");
+                        true
+                    }
                 }
             }
-        }
+            Ok(_) => false,
+            // What is published is still sound: serve it, and say what could not be read.
+            Err(e) => {
+                tracing::error!(log = %origin, error = %e, "cannot read how far an earlier log reaches past its checkpoint; serving it as published");
+                false
+            }
+        };
         match LogReader::published(Arc::clone(&store), &verifier) {
-            Ok(reader) => Ok(Some(Archived { origin, shard, year, verifier, reader, store })),
+            Ok(reader) => {
+                Ok(Some(Archived { origin, shard, year, verifier, reader, store, unpublished_tail }))
+            }
             Err(LedgerError::Missing(_)) => Ok(None),
             Err(e) => Err(log_err(e)),
         }
+    }
+
+    /// How far a log reaches past its published checkpoint: the end of the batches in its
+    /// journal, or the size of its latest signed checkpoint, which a server that stopped
+    /// between signing and publishing left unpublished (object storage empties the journal
+    /// once the checkpoint is signed).
+    fn reach(store: &dyn LogStore, verifier: &NoteVerifier) -> Result<u64, LedgerError> {
+        let mut reach = 0;
+        for record in store.staged()? {
+            let (start, entries) = mizan_ledger_fs::ledger::log::decode_staged(&record)?;
+            reach = reach.max(start + entries.len() as u64);
+        }
+        if let Some(latest) = store.latest()? {
+            let signed = mizan_ledger_fs::ledger::checkpoint::open_checkpoint(&latest, verifier)?;
+            reach = reach.max(signed.checkpoint.size);
+        }
+        Ok(reach)
+    }
+
+    /// Whether `origin` is an earlier period's log with an acknowledged tail this start could
+    /// not publish (see [`Ledger::open`]): its leaves past the checkpoint are pending, not
+    /// missing, until a later start publishes them.
+    #[must_use]
+    pub fn has_unpublished_tail(&self, origin: &str) -> bool {
+        self.archived.iter().any(|a| a.origin == origin && a.unpublished_tail)
     }
 
     /// The origin of the log of the latest period before this one that is served here: where a

@@ -630,6 +630,7 @@ async fn last_years_log_stays_readable_and_proves_its_receipts() {
         let held = Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default())
             .unwrap();
         assert_eq!(held.log_for("decisions.mizan.test/2025").unwrap().0.size(), 290);
+        assert!(held.has_unpublished_tail("decisions.mizan.test/2025"), "its last leaves are pending");
         held.shutdown().unwrap();
     }
     let now =
@@ -655,6 +656,49 @@ async fn last_years_log_stays_readable_and_proves_its_receipts() {
     assert_eq!(now.read_archived("2025", "tile/0/000.p/7").unwrap().len(), 7 * 32);
     assert!(now.read_archived("2025", "origin").is_none(), "only log files are served");
     assert!(now.log_for("decisions.other/2025").is_none());
+    assert!(!now.has_unpublished_tail("decisions.mizan.test/2025"));
+    now.shutdown().unwrap();
+    // The journal was emptied, so the next start has nothing to publish in last year's log and
+    // does not need its lock.
+    assert_eq!(std::fs::metadata(root.join("2025/.state/journal")).unwrap().len(), 0);
+    let _held = FsStore::open(&root.join("2025")).unwrap();
+    let again =
+        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+    assert_eq!(again.log_for("decisions.mizan.test/2025").unwrap().0.size(), 300);
+    assert!(!again.has_unpublished_tail("decisions.mizan.test/2025"));
+}
+
+/// A server of last year that stopped between signing a checkpoint and publishing it, its
+/// journal already emptied (as object storage empties it once the checkpoint is signed), left a
+/// tail only its latest signed record knows: the new year's server publishes it.
+#[tokio::test]
+async fn last_years_signed_but_unpublished_checkpoint_is_published() {
+    use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
+    use mizan_server::ledger::{Ledger, LedgerStorage};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("ledger");
+    let leaves: Vec<Vec<u8>> = (0..300u16).map(|i| i.to_be_bytes().repeat(20)).collect();
+    let old =
+        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2025, SequencerConfig::default()).unwrap();
+    old.append(leaves[..290].to_vec()).await.unwrap();
+    assert_eq!(old.wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
+    let published_290 = old.read_public("checkpoint").unwrap();
+    old.append(leaves[290..].to_vec()).await.unwrap();
+    assert_eq!(old.wait_published(300, Duration::from_secs(10)).await.unwrap(), 300);
+    old.shutdown().unwrap();
+    // The state that crash leaves: the latest signed record says 300, the published checkpoint
+    // 290, and no journal.
+    std::fs::write(root.join("2025/checkpoint"), &published_290).unwrap();
+    std::fs::write(root.join("2025/.state/journal"), b"").unwrap();
+
+    let now =
+        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+    let (reader, verifier) = now.log_for("decisions.mizan.test/2025").unwrap();
+    assert_eq!(reader.size(), 300);
+    let proof = reader.receipt(mizan_ledger_fs::ledger::log::LeafIndex(299)).unwrap();
+    proof.verify(&leaves[299], &verifier).expect("the last leaf proves");
+    let cp = now.read_archived("2025", "checkpoint").unwrap();
+    assert!(String::from_utf8(cp).unwrap().starts_with("decisions.mizan.test/2025\n300\n"));
 }
 
 /// A crash between appending platform events to their log and recording their leaves leaves
