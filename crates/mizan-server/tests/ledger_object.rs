@@ -115,6 +115,13 @@ async fn decisions_are_proven_with_the_ledger_in_a_file_url() {
 
 #[tokio::test]
 async fn decisions_are_proven_with_the_ledger_in_s3() {
+    let Some(storage) = s3("server") else { return };
+    check(storage).await;
+}
+
+/// A fresh prefix in the S3 bucket `MIZAN_TEST_S3_URL` names (credentials from `AWS_*`), or
+/// `None` when it is not set, which `MIZAN_TEST_REQUIRE_S3` (set in CI) makes a failure.
+fn s3(tag: &str) -> Option<Arc<ObjectStorage>> {
     let Ok(url) = std::env::var("MIZAN_TEST_S3_URL") else {
         assert!(
             std::env::var_os("MIZAN_TEST_REQUIRE_S3").is_none(),
@@ -123,11 +130,11 @@ async fn decisions_are_proven_with_the_ledger_in_s3() {
         eprintln!(
             "skipped: MIZAN_TEST_S3_URL is not set (scripts/test starts a local S3 server and sets it)"
         );
-        return;
+        return None;
     };
-    let prefix = format!("server-{:016x}", rand::random::<u64>());
+    let prefix = format!("{tag}-{:016x}", rand::random::<u64>());
     let aws = std::env::vars().filter(|(k, _)| k.starts_with("AWS_"));
-    check(ObjectStorage::connect(&format!("{}/{prefix}", url.trim_end_matches('/')), aws).unwrap()).await;
+    Some(ObjectStorage::connect(&format!("{}/{prefix}", url.trim_end_matches('/')), aws).unwrap())
 }
 
 /// Logs are shards by year in object storage too: once next year's log is open, last year's is
@@ -183,20 +190,6 @@ async fn earlier_years_are_served_from_a_file_url() {
 
 #[tokio::test]
 async fn earlier_years_are_served_from_s3() {
-    let Ok(url) = std::env::var("MIZAN_TEST_S3_URL") else {
-        assert!(
-            std::env::var_os("MIZAN_TEST_REQUIRE_S3").is_none(),
-            "MIZAN_TEST_REQUIRE_S3 is set but MIZAN_TEST_S3_URL is not"
-        );
-        eprintln!(
-            "skipped: MIZAN_TEST_S3_URL is not set (scripts/test starts a local S3 server and sets it)"
-        );
-        return;
-    };
-    let prefix = format!("years-{:016x}", rand::random::<u64>());
-    let aws = std::env::vars().filter(|(k, _)| k.starts_with("AWS_"));
-    earlier_years_are_served(
-        ObjectStorage::connect(&format!("{}/{prefix}", url.trim_end_matches('/')), aws).unwrap(),
-    )
-    .await;
+    let Some(storage) = s3("years") else { return };
+    earlier_years_are_served(storage).await;
 }
