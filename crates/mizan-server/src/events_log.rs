@@ -235,20 +235,16 @@ pub fn locate(
     leaf: &mizan_store::EventLeaf,
 ) -> Result<Located, String> {
     let want = entry(event_id, &leaf.event_sha256);
-    let origins = match &leaf.log_origin {
+    // The published size is taken before the entries are read: an index below it was covered
+    // by the read, so a mismatch there is real, not a checkpoint published in between.
+    let (origins, published) = match &leaf.log_origin {
         Some(origin) => {
-            if log.log_for(origin).is_none() {
+            let Some((reader, _)) = log.log_for(origin) else {
                 return Ok(Located::NotServed(origin.clone()));
-            }
-            vec![origin.clone()]
+            };
+            (vec![origin.clone()], reader.size())
         }
-        None => served_origins(log),
-    };
-    // Taken before the entries are read: an index below it was covered by the read, so a
-    // mismatch there is real, not a checkpoint published in between.
-    let published = match &leaf.log_origin {
-        Some(origin) => log.log_for(origin).map_or(0, |(reader, _)| reader.size()),
-        None => 0,
+        None => (served_origins(log), 0),
     };
     let mut reader = BundleReader::default();
     for origin in &origins {
@@ -306,21 +302,15 @@ async fn reconcile_window(
     origin: &str,
     size: u64,
 ) -> Result<usize, String> {
-    use mizan_ledger_fs::ledger::tile::TILE_WIDTH;
-    let from = size.saturating_sub(BATCH as u64);
     // (event, leaf index, committed hash) of each entry in the window, in leaf order.
     let mut entries: Vec<(i64, u64, String)> = Vec::new();
-    for bundle in from / TILE_WIDTH..size.div_ceil(TILE_WIDTH) {
-        let bundle_entries = log
-            .published_bundle(origin, bundle)?
-            .ok_or_else(|| format!("log `{origin}`: entry bundle `{bundle}` is not published"))?;
-        for (k, e) in bundle_entries.iter().enumerate() {
-            let index = bundle * TILE_WIDTH + k as u64;
-            if (from..size).contains(&index)
-                && let Some((id, sha)) = std::str::from_utf8(e).ok().and_then(parse_entry)
-            {
-                entries.push((id, index, sha.to_owned()));
-            }
+    let mut reader = BundleReader::default();
+    for index in size.saturating_sub(BATCH as u64)..size {
+        let e = reader
+            .entry(log, origin, index)?
+            .ok_or_else(|| format!("log `{origin}`: leaf `{index}` is not published"))?;
+        if let Some((id, sha)) = std::str::from_utf8(e).ok().and_then(parse_entry) {
+            entries.push((id, index, sha.to_owned()));
         }
     }
     let ids: Vec<i64> = entries.iter().map(|(id, ..)| *id).collect();

@@ -135,24 +135,23 @@ impl Ledger {
     ) -> Result<Ledger, LedgerSetupError> {
         let mut decisions = Self::open_kind(root, storage, "decisions", host, year, config)?;
         let mut events = Self::open_kind(root, storage, "events", host, year, config)?;
-        decisions.archived = Self::open_archived(root, storage, "", year)?;
+        decisions.archived = Self::open_archived(root, storage, "decisions", year)?;
         events.archived = Self::open_archived(root, storage, "events", year)?;
         decisions.events = Some(Box::new(events));
         Ok(decisions)
     }
 
-    /// The logs of other periods of one kind (`<kind_dir>/<year>`, decisions at the top), opened
-    /// read-only with the key in `root` under their own origins, and served as shard `<year>`
-    /// (decisions) or `<kind_dir>-<year>`.
+    /// The logs of `kind` of other periods (see [`shard_and_prefix`]), opened read-only with the
+    /// key in `root` under their own origins.
     fn open_archived(
         root: &Path,
         storage: &LedgerStorage,
-        kind_dir: &str,
+        kind: &str,
         current: i32,
     ) -> Result<Vec<Archived>, LedgerSetupError> {
         let key = signing_key(&root.join("log.key"))?;
-        let within =
-            |year: &str| if kind_dir.is_empty() { year.to_owned() } else { format!("{kind_dir}/{year}") };
+        // Where the kind's years are kept: decisions at the top, others in `<kind>/`.
+        let kind_dir = if kind == "decisions" { "" } else { kind };
         let names: Vec<String> = match storage {
             LedgerStorage::Files => {
                 let dir = root.join(kind_dir);
@@ -173,8 +172,7 @@ impl Ledger {
             if year == current {
                 continue;
             }
-            let shard = if kind_dir.is_empty() { name.clone() } else { format!("{kind_dir}-{name}") };
-            let prefix = within(&name);
+            let (shard, prefix) = shard_and_prefix(kind, &name);
             let archived = match storage {
                 LedgerStorage::Files => {
                     let dir = root.join(&prefix);
@@ -374,11 +372,7 @@ impl Ledger {
             let path = path.to_owned();
             move |source| LedgerSetupError::Io { path, source }
         };
-        let (shard, prefix) = if kind == "decisions" {
-            (year.to_string(), year.to_string())
-        } else {
-            (format!("{kind}-{year}"), format!("{kind}/{year}"))
-        };
+        let (shard, prefix) = shard_and_prefix(kind, &year.to_string());
         let dir = root.join(&prefix);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let key = signing_key(&root.join("log.key"))?;
@@ -686,6 +680,16 @@ fn read_log_file(store: &dyn LogStore, rel: &str) -> Option<Vec<u8>> {
         TilePath::Entries(id) => (id, true),
     };
     mizan_ledger_fs::ledger::log::read_tile(store, id, entries).ok()
+}
+
+/// A log's shard name in URLs and its key prefix (directory) under the ledger root, from its
+/// kind and year: `2026` and `2026/` for decisions, `events-2026` and `events/2026/` for others.
+fn shard_and_prefix(kind: &str, year: &str) -> (String, String) {
+    if kind == "decisions" {
+        (year.to_owned(), year.to_owned())
+    } else {
+        (format!("{kind}-{year}"), format!("{kind}/{year}"))
+    }
 }
 
 fn write_new(path: &Path, bytes: &[u8]) -> Result<(), LedgerSetupError> {

@@ -709,10 +709,7 @@ async fn last_years_signed_but_unpublished_checkpoint_is_published() {
 async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
     use mizan_server::events_log::{append_unlogged, entry, event_sha256, reconcile};
     // A server's state without its follower, so this test plays the crash and the restart.
-    let db = mizan_test::TestDb::new().await;
-    let store = db.store().await;
-    mizan_server::demo::seed(&store).await.expect("seed");
-    let dir = tempfile::tempdir().unwrap();
+    let (_db, store, dir) = seeded().await;
     let state = state_in_year(&store, dir.path(), 2026);
     let log = state.ledger.events().expect("an events log");
     let events = store.unlogged_events(1000).await.unwrap();
@@ -739,12 +736,20 @@ async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
     }
     let fifth = store.event_leaf(events[5].id).await.unwrap().expect("recorded");
     assert_eq!(fifth.leaf_index, 6, "the leaf with the wrong hash is not its leaf, the next one is");
-    assert_eq!(reconcile(&state).await.unwrap(), 0, "a second restart finds nothing more");
+    assert_eq!(reconcile(&state).await.unwrap(), 0, "reconciling again finds nothing more");
 
     // The follower then appends every other event once.
     while append_unlogged(&state, log).await.unwrap() > 0 {}
     assert!(store.unlogged_events(1000).await.unwrap().is_empty(), "every event has a leaf");
     assert_eq!(log.staged_size(), 8 + (events.len() - 7) as u64, "no event was appended twice");
+}
+
+/// A database with the demo's register and history, its store, and a data directory.
+async fn seeded() -> (mizan_test::TestDb, mizan_store::Store, tempfile::TempDir) {
+    let db = mizan_test::TestDb::new().await;
+    let store = db.store().await;
+    mizan_server::demo::seed(&store).await.expect("seed");
+    (db, store, tempfile::tempdir().unwrap())
 }
 
 /// A server's state without its background tasks (so a test plays the crashes and restarts),
@@ -782,10 +787,7 @@ fn stop(state: mizan_server::AppState) {
 async fn events_appended_before_a_crash_at_years_end_are_recorded_in_that_years_log() {
     use axum::extract::{Path, State};
     use mizan_server::events_log::{entry, event_sha256, reconcile};
-    let db = mizan_test::TestDb::new().await;
-    let store = db.store().await;
-    mizan_server::demo::seed(&store).await.expect("seed");
-    let dir = tempfile::tempdir().unwrap();
+    let (_db, store, dir) = seeded().await;
     let last_year = state_in_year(&store, dir.path(), 2025);
     let events = store.unlogged_events(5).await.unwrap();
     let entries: Vec<Vec<u8>> = events.iter().map(|e| entry(e.id, &event_sha256(e))).collect();
@@ -800,7 +802,7 @@ async fn events_appended_before_a_crash_at_years_end_are_recorded_in_that_years_
 
     let now = state_in_year(&store, dir.path(), 2026);
     assert_eq!(reconcile(&now).await.unwrap(), 5);
-    assert_eq!(reconcile(&now).await.unwrap(), 0, "a second start finds nothing more");
+    assert_eq!(reconcile(&now).await.unwrap(), 0, "reconciling again finds nothing more");
     for (i, e) in events.iter().enumerate() {
         let leaf = store.event_leaf(e.id).await.unwrap().expect("recorded");
         assert_eq!((leaf.leaf_index, leaf.log_origin.as_deref()), (i as u64, Some("events.mizan.test/2025")));
@@ -818,10 +820,7 @@ async fn events_appended_before_a_crash_at_years_end_are_recorded_in_that_years_
 #[tokio::test]
 async fn an_event_of_last_year_proves_against_last_years_events_log() {
     use axum::extract::{Path, State};
-    let db = mizan_test::TestDb::new().await;
-    let store = db.store().await;
-    mizan_server::demo::seed(&store).await.expect("seed");
-    let dir = tempfile::tempdir().unwrap();
+    let (db, store, dir) = seeded().await;
     let state_in = |year: i32| state_in_year(&store, dir.path(), year);
     let last_year = state_in(2025);
     let log = last_year.ledger.events().unwrap();

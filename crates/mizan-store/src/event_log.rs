@@ -27,6 +27,12 @@ pub struct EventLeaf {
     pub log_origin: Option<String>,
 }
 
+/// `$first, ..` for `count` parameters: an `IN` list (at most 500 long, well within every
+/// backend's parameter limit).
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
 const EVENT_COLS: &str =
     "e.id, s.public_id, e.version, e.kind, e.from_status, e.to_status, e.actor_name, e.reason, e.at";
 
@@ -53,12 +59,11 @@ impl Store {
     pub async fn unlogged_events_among(&self, ids: &[i64]) -> Result<Vec<Event>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
             let sql = format!(
                 "SELECT {EVENT_COLS} FROM system_events e JOIN systems s ON s.id = e.system_id \
                  LEFT JOIN event_leaves l ON l.event_id = e.id WHERE l.event_id IS NULL AND e.id IN ({}) \
                  ORDER BY e.id",
-                marks.join(", ")
+                placeholders(1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {
@@ -127,10 +132,9 @@ impl Store {
         let (_guard, mut tx) = self.begin_write().await?;
         let mut done = 0;
         for chunk in events.chunks(500) {
-            let marks: Vec<String> = (2..=chunk.len() + 1).map(|n| format!("${n}")).collect();
             let sql = format!(
                 "UPDATE event_leaves SET log_origin = $1 WHERE log_origin IS NULL AND event_id IN ({})",
-                marks.join(", ")
+                placeholders(2, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(origin);
             for id in chunk {
