@@ -24,7 +24,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use mizan_fairness;
 use mizan_fairness::{Cells, Tally};
 pub use rows::Rows;
 use sha2::{Digest, Sha256};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
-use mizan_fairness_io::mizan_fairness::{Cells, Column, Input};
+use mizan_fairness::{Cells, Column, Input};
 use mizan_fairness_io::{Options, Progress, ReadError, Spec, load_bytes, load_with};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;

@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
+use mizan_ledger::log::Log;
+use mizan_ledger::note::NoteSigner;
+use mizan_ledger::sequencer::{Sequencer, SequencerConfig};
 use mizan_ledger_fs::FsStore;
-use mizan_ledger_fs::ledger::log::Log;
-use mizan_ledger_fs::ledger::note::NoteSigner;
-use mizan_ledger_fs::ledger::sequencer::{Sequencer, SequencerConfig};
 
 fn rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")

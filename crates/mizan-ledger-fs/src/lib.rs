@@ -11,13 +11,8 @@
 //! The journal is one append-only file of framed records (`u32` length, SHA-256 of the
 //! payload, payload); staging a batch is one `write` and one `fdatasync`, which is the group
 //! commit. A record torn by a crash fails its checksum and is cut off when the store is next
-//! opened for writing. Group commit itself is [`Sequencer`], re-exported from the engine.
+//! opened for writing. Group commit itself is `mizan_ledger::sequencer::Sequencer`, which callers take from the engine.
 #![warn(missing_docs)]
-
-/// The ledger engine, re-exported so a caller needs one dependency.
-pub use mizan_ledger as ledger;
-
-pub use mizan_ledger::sequencer::{Ack, Pending, Sequencer, SequencerConfig};
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;

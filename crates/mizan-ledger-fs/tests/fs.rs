@@ -8,9 +8,10 @@ use ed25519_dalek::SigningKey;
 use mizan_ledger::LedgerError;
 use mizan_ledger::log::{LeafIndex, Log};
 use mizan_ledger::note::NoteSigner;
+use mizan_ledger::sequencer::{Sequencer, SequencerConfig};
 use mizan_ledger::store::LogStore;
 use mizan_ledger::verify::verify_log;
-use mizan_ledger_fs::{FsStore, Sequencer, SequencerConfig};
+use mizan_ledger_fs::FsStore;
 
 const ORIGIN: &str = "decisions.mizan.example/2026";
 

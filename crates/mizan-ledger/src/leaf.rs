@@ -18,9 +18,15 @@
 //! UTF-16 code units, no insignificant whitespace, strings escaped minimally by `serde_json`,
 //! numbers as `serde_json` prints them (integers are exact; callers should avoid floats or
 //! pass them as strings).
+//!
+//! [`open`] is the one check that a record and its key open a leaf: the receipt check
+//! ([`crate::receipt`]), the server and `mizan-formats`' `DecisionRecord::open` all call it, so a
+//! record opens, or fails to open with the same reason, wherever it is checked.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::LedgerError;
 
@@ -44,50 +50,56 @@ pub struct LeafCommitment {
 #[must_use]
 pub fn canonical_json(value: &serde_json::Value) -> String {
     let mut out = Vec::with_capacity(256);
-    write_canonical(value, &mut out);
+    write_canonical_json(value, &mut out);
     // Only whole UTF-8 strings and ASCII punctuation were written.
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Writes `v` canonically into `out`, allocating only to sort an object's keys.
-fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
+/// Appends the canonical JSON of `v` to `out`, allocating only to sort an object's keys.
+pub fn write_canonical_json(v: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value;
     match v {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            // serde_json's map is sorted by bytes, which equals UTF-16 order except for
-            // characters above U+FFFF against U+E000..U+FFFF; sort only if that can happen.
-            if entries.iter().any(|(k, _)| k.chars().any(|c| c >= '\u{e000}')) {
-                entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            } else if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-            }
-            out.push(b'{');
-            for (i, (k, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                // Writing a string to a Vec cannot fail.
-                let _ = serde_json::to_writer(&mut *out, k);
-                out.push(b':');
-                write_canonical(item, out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_canonical_object(map, out),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_canonical(item, out);
+                write_canonical_json(item, out);
             }
             out.push(b']');
         }
         other => {
+            // Writing to a Vec cannot fail.
             let _ = serde_json::to_writer(&mut *out, other);
         }
     }
+}
+
+/// Appends the canonical JSON of the object `map` to `out`: for a caller that holds a map
+/// rather than a [`serde_json::Value`] and should not copy it into one.
+pub fn write_canonical_object(map: &serde_json::Map<String, serde_json::Value>, out: &mut Vec<u8>) {
+    use serde_json::Value;
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    // serde_json's map is sorted by bytes, which equals UTF-16 order except for
+    // characters above U+FFFF against U+E000..U+FFFF; sort only if that can happen.
+    if entries.iter().any(|(k, _)| k.chars().any(|c| c >= '\u{e000}')) {
+        entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+    } else if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+    }
+    out.push(b'{');
+    for (i, (k, item)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing a string to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, k);
+        out.push(b':');
+        write_canonical_json(item, out);
+    }
+    out.push(b'}');
 }
 
 impl LeafCommitment {
@@ -174,6 +186,109 @@ impl LeafCommitment {
         m.update(canonical_json(record).as_bytes());
         m.verify_slice(&self.mac).is_ok()
     }
+}
+
+/// Why a decision record and its key do not open a leaf (see [`open`]).
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum OpenError {
+    /// The leaf is not a [`LEAF_LEN`]-byte leaf of a known version.
+    #[error("the leaf is malformed: {0}")]
+    Leaf(LedgerError),
+    /// The key is not 32 bytes of hex.
+    #[error("`k` is not 64 hex digits (32 bytes); copy the receipt's `opening.k` whole")]
+    Key,
+    /// The record is not JSON.
+    #[error("the record is not valid JSON: {0}")]
+    Json(String),
+    /// The record lacks a field the leaf commits to, or it is not a string.
+    #[error("the record has no `{field}` string; the leaf commits to the record's `system` and `decided_at`")]
+    Missing {
+        /// `system` or `decided_at`.
+        field: &'static str,
+    },
+    /// The record's `decided_at` is not an RFC 3339 time.
+    #[error("the record's `decided_at` `{value}` is not an RFC 3339 time: {reason}")]
+    Time {
+        /// The text found.
+        value: String,
+        /// Why it does not parse.
+        reason: String,
+    },
+    /// The record cannot be committed to (a system ID that is not 8 printable ASCII
+    /// characters, a time before 1970).
+    #[error("the record cannot be committed to: {0}")]
+    Commit(LedgerError),
+    /// The leaf is for another system.
+    #[error("the record is for system `{record}` but the leaf is for `{leaf}`")]
+    System {
+        /// The record's `system`.
+        record: String,
+        /// The leaf's system, lossily as text.
+        leaf: String,
+    },
+    /// The leaf is for another minute.
+    #[error(
+        "the record's `decided_at` `{decided_at}` is minute `{record}` but the leaf says minute `{leaf}`"
+    )]
+    Minute {
+        /// The record's `decided_at`.
+        decided_at: String,
+        /// Its minute since the Unix epoch.
+        record: u64,
+        /// The leaf's minute.
+        leaf: u64,
+    },
+    /// System and minute agree but the HMAC does not.
+    #[error(
+        "the record and `k` do not open the leaf: the HMAC differs (the record was changed, or `k` is wrong)"
+    )]
+    Mac,
+}
+
+/// Checks that `record_text` (a decision record, JSON) and `k_hex` (its 32-byte key, hex) open
+/// `leaf`: the leaf's system is the record's `system`, its minute is the record's `decided_at`
+/// (RFC 3339) coarsened to the minute, and its MAC is `HMAC-SHA256(k, canonical record)`.
+/// Returns the record, parsed.
+///
+/// The record need not be in canonical form (it is canonicalised before the MAC), and only
+/// `system` and `decided_at` are read from it: what else a decision record holds is the
+/// record format's business (`mizan-formats`), not the commitment's. Surrounding whitespace
+/// of `k_hex` is ignored.
+///
+/// # Errors
+/// [`OpenError`], saying which part differs: a malformed leaf, key or record, another
+/// system, another minute, or another HMAC.
+pub fn open(leaf: &[u8], record_text: &str, k_hex: &str) -> Result<serde_json::Value, OpenError> {
+    let theirs = LeafCommitment::from_bytes(leaf).map_err(OpenError::Leaf)?;
+    let k: [u8; 32] = hex::decode(k_hex.trim()).ok().and_then(|b| b.try_into().ok()).ok_or(OpenError::Key)?;
+    let record: serde_json::Value =
+        serde_json::from_str(record_text).map_err(|e| OpenError::Json(e.to_string()))?;
+    let field = |field: &'static str| {
+        record.get(field).and_then(serde_json::Value::as_str).ok_or(OpenError::Missing { field })
+    };
+    let system = field("system")?;
+    let decided_at = field("decided_at")?;
+    let unix = OffsetDateTime::parse(decided_at, &Rfc3339)
+        .map_err(|e| OpenError::Time { value: decided_at.to_owned(), reason: e.to_string() })?
+        .unix_timestamp();
+    let mine = LeafCommitment::commit(system, unix, &record, &k).map_err(OpenError::Commit)?;
+    if mine.system != theirs.system {
+        return Err(OpenError::System {
+            record: system.to_owned(),
+            leaf: String::from_utf8_lossy(&theirs.system).into_owned(),
+        });
+    }
+    if mine.minute != theirs.minute {
+        return Err(OpenError::Minute {
+            decided_at: decided_at.to_owned(),
+            record: mine.minute,
+            leaf: theirs.minute,
+        });
+    }
+    if mine.mac != theirs.mac {
+        return Err(OpenError::Mac);
+    }
+    Ok(record)
 }
 
 fn mac(k: &[u8; 32], canonical_record: &[u8]) -> [u8; 32] {

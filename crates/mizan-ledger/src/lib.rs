@@ -6,10 +6,11 @@
 //! trait ([`store`]), the single-writer log and its readers ([`log`]), a cache of expanded hash
 //! tiles for fast proofs ([`tilecache`]), group commit over threads and channels
 //! ([`sequencer`]), privacy-preserving leaf commitments ([`leaf`]), the witness's
-//! `add-checkpoint` logic ([`witness`]), C2SP tlog-policy with witness quorums ([`policy`]) and
-//! a monitor that follows a log and detects forks ([`monitor`]). The crate does no
-//! I/O: storage comes in through [`store::LogStore`], and randomness and wall-clock time as
-//! parameters (the sequencer's batching timer is the only clock it reads).
+//! `add-checkpoint` logic ([`witness`]), C2SP tlog-policy with witness quorums ([`policy`]), a
+//! monitor that follows a log and detects forks ([`monitor`]), and the one step-by-step check
+//! of a decision receipt that the server's `/verify` page and the CLI share ([`receipt`]). The
+//! crate does no I/O: storage comes in through [`store::LogStore`], and randomness and
+//! wall-clock time as parameters (the sequencer's batching timer is the only clock it reads).
 #![warn(missing_docs)]
 
 pub mod ack;
@@ -20,6 +21,7 @@ pub mod merkle;
 pub mod monitor;
 pub mod note;
 pub mod policy;
+pub mod receipt;
 pub mod sequencer;
 pub mod store;
 pub mod tile;

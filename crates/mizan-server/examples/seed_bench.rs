@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let actor = ActorRef { user_id: None, name: "bench".into() };
     let mut reviewers = vec![];
     for (i, email) in ["bench-reviewer@example.pk", "bench-reviewer-2@example.pk"].into_iter().enumerate() {
-        let hash = mizan_server::auth::hash_password("bench-reviewer")?;
+        let hash = mizan_app::passwords::hash_password("bench-reviewer")?;
         let user = store.create_user(email, &format!("Bench reviewer {i}"), &hash).await?;
         store.add_membership(user.id, reg_org.id, "reviewer").await?;
         reviewers.push(

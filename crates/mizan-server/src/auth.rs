@@ -4,8 +4,6 @@
 //! Permissions are data (`role_permissions` in the database); handlers only ever ask
 //! `require(principal, "systems:write")`, never "is this an admin".
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -17,24 +15,6 @@ use crate::i18n::cookie;
 
 /// The session cookie name.
 pub const SESSION_COOKIE: &str = "mizan_session";
-
-/// Hashes a password with argon2id and a random salt.
-///
-/// # Errors
-/// Only if the hasher rejects its parameters, which the defaults never do.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
-}
-
-/// Checks a password against a stored argon2 hash.
-#[must_use]
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-}
 
 /// Refuses unless the principal holds `permission`.
 ///
@@ -56,7 +36,7 @@ impl FromRequestParts<AppState> for MaybeUser {
             return Ok(cached.clone());
         }
         let principal = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(secret) => state.store.principal_for_session(secret).await?,
+            Some(secret) => state.app.store().principal_for_session(secret).await?,
             None => None,
         };
         let me = MaybeUser(principal);
@@ -89,7 +69,7 @@ impl FromRequestParts<AppState> for TokenUser {
         let Some(secret) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
             return Err(AppError::Unauthenticated);
         };
-        match state.store.principal_for_token(secret).await? {
+        match state.app.store().principal_for_token(secret).await? {
             Ok(p) => Ok(TokenUser(p)),
             Err(problem) => Err(AppError::Token(problem)),
         }

@@ -125,35 +125,42 @@ impl AppError {
     }
 }
 
-impl From<StoreError> for AppError {
-    fn from(e: StoreError) -> Self {
+impl From<mizan_app::Error> for AppError {
+    fn from(e: mizan_app::Error) -> Self {
+        use mizan_app::Error as E;
         match e {
-            StoreError::NotFound { what, id } => AppError::NotFound(format!("{what} `{id}`")),
-            StoreError::Conflict(msg) => AppError::Conflict(msg),
-            StoreError::Refused(msg) => AppError::Refused(msg),
-            StoreError::Invalid(errors) => AppError::Invalid(errors),
-            StoreError::Transition(t) => AppError::Conflict(t.to_string()),
-            StoreError::Questionnaire(e) => AppError::from(e),
-            other => AppError::Internal(other.to_string()),
+            E::NotFound(what) => AppError::NotFound(what),
+            E::Refused(msg) => AppError::Refused(msg),
+            E::Invalid(errors) => AppError::Invalid(errors),
+            E::BadRequest { field, detail } => AppError::BadRequest { field, detail },
+            E::Audit(e) => {
+                AppError::BadRequest { detail: Lang::En.t_args(e.key, &e.args), field: Some(e.field) }
+            }
+            E::Conflict(msg) => AppError::Conflict(msg),
+            E::Questionnaire { question, detail } => AppError::Questionnaire { question, detail },
+            E::Internal(msg) => AppError::Internal(msg),
         }
     }
 }
 
+/// An audit's refusal, in English (pages translate it themselves).
+impl From<mizan_app::audits::InputError> for AppError {
+    fn from(e: mizan_app::audits::InputError) -> Self {
+        AppError::from(mizan_app::Error::Audit(e))
+    }
+}
+
+/// Store errors mean what they mean to the platform.
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        AppError::from(mizan_app::Error::from(e))
+    }
+}
+
+/// Rules errors mean what they mean to the platform.
 impl From<mizan_rules::RulesError> for AppError {
     fn from(e: mizan_rules::RulesError) -> Self {
-        use mizan_rules::RulesError as R;
-        match &e {
-            R::MissingAnswer { question, .. }
-            | R::InvalidAnswer { question, .. }
-            | R::UnknownQuestion { question, .. } => {
-                // Name the questionnaire in the field so a form or client knows where to go.
-                let impact = mizan_rules::impact::Questionnaire::embedded()
-                    .is_ok_and(|q| q.risk.iter().chain(&q.mitigation).any(|x| &x.id == question));
-                let prefix = if impact { "impact_answers" } else { "risk_answers" };
-                AppError::Questionnaire { question: format!("{prefix}.{question}"), detail: e.to_string() }
-            }
-            R::BadRuleset { .. } => AppError::Internal(e.to_string()),
-        }
+        AppError::from(mizan_app::Error::from(e))
     }
 }
 

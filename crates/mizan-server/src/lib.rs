@@ -1,24 +1,20 @@
 //! The Mizan web application: public register pages, provider and regulator pages, and the
 //! JSON API, in English and Urdu.
 //!
-//! This crate knows HTTP and HTML and nothing else: records, validation and lifecycle rules
-//! come from `mizan-register`, persistence and tenant isolation from `mizan-store`. Handlers
-//! are thin: extract, check permission, call the store, render.
+//! This crate knows HTTP and HTML and nothing else: the platform's operations (decision
+//! intake, the logs, audits, explanations, models) are `mizan-app`'s [`Platform`]; records,
+//! validation and lifecycle rules come from `mizan-register`, persistence and tenant isolation
+//! from `mizan-store`. Handlers are thin: extract, check permission, call one operation,
+//! render. [`error::AppError`] maps the platform's errors to pages and problem+json.
 #![warn(missing_docs)]
 
-pub mod audits;
 pub mod auth;
 pub mod csrf;
-pub mod demo;
 pub mod error;
-pub mod events_log;
-pub mod explain;
 pub mod i18n;
-pub mod intake;
-pub mod ledger;
-pub mod models;
 pub mod multipart;
 pub mod pages;
+pub mod plain;
 pub mod router;
 pub mod routes;
 mod static_files;
@@ -30,6 +26,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use mizan_app::{Platform, PlatformConfig};
 use mizan_store::Store;
 
 pub use router::router;
@@ -52,40 +49,27 @@ pub struct CookieSecurity(pub bool);
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
-    /// The database.
-    pub store: Store,
+    /// The running platform: every operation a handler calls.
+    pub app: Platform,
     /// Settings.
     pub config: Arc<Config>,
     /// An argon2 hash checked when an e-mail is unknown, so sign-in takes the same time either way.
     pub dummy_hash: Arc<String>,
-    /// The decision ledger.
-    pub ledger: Arc<ledger::Ledger>,
-    /// Where logged decisions go: group commit to the ledger and the database.
-    pub intake: Arc<intake::Intake>,
-    /// Uploaded model files.
-    pub models: Arc<models::ModelFiles>,
-    /// Models prepared for explanations, by hash.
-    pub prepared: Arc<explain::PreparedModels>,
 }
 
 impl AppState {
-    /// Builds the state.
+    /// Builds the state: the platform over `store` and the opened `logs`.
     ///
     /// # Errors
     /// Only if password hashing is broken.
-    pub fn new(store: Store, config: Config, ledger: ledger::Ledger) -> Result<AppState, String> {
-        let dummy_hash = auth::hash_password("not a real password")?;
-        let models = models::ModelFiles::in_data_dir(&config.data_dir);
-        let ledger = Arc::new(ledger);
-        let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&ledger)));
+    pub fn new(store: Store, config: Config, logs: mizan_app::logs::Logs) -> Result<AppState, String> {
+        let dummy_hash = mizan_app::passwords::hash_password("not a real password")?;
+        let platform =
+            PlatformConfig { base_url: config.base_url.clone(), data_dir: config.data_dir.clone() };
         Ok(AppState {
-            store,
+            app: Platform::new(store, platform, logs),
             config: Arc::new(config),
             dummy_hash: Arc::new(dummy_hash),
-            intake,
-            ledger,
-            models: Arc::new(models),
-            prepared: Arc::new(explain::PreparedModels::new(explain::PREPARED_MODELS)),
         })
     }
 }
@@ -115,8 +99,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 /// # Errors
 /// I/O errors from the listener.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    tokio::spawn(events_log::follow(state.clone()));
-    let _checkpoints = state.store.spawn_wal_checkpoints(std::time::Duration::from_millis(100));
+    let _checkpoints = state.app.start_background();
     let app = router(state);
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
 }

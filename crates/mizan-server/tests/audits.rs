@@ -10,8 +10,8 @@ mod common;
 use std::path::Path;
 
 use common::{TestApp, create_draft, csrf, password, sign_in, token};
-use mizan_fairness_io::mizan_fairness::report::{self, GroundTruth};
-use mizan_fairness_io::mizan_fairness::{bootstrap, preset};
+use mizan_fairness::report::{self, GroundTruth};
+use mizan_fairness::{bootstrap, preset};
 use serde_json::{Value, json};
 
 fn http() -> reqwest::Client {
@@ -823,7 +823,7 @@ async fn bad_uploads_are_refused_clearly_and_store_nothing() {
     assert_eq!(res.status(), 404, "no version 9");
     // Larger than the limit: refused before it is read.
     let mut big = decisions_csv(40).into_bytes();
-    big.resize(mizan_server::audits::UPLOAD_LIMIT + 64 * 1024 + 1, b'\n');
+    big.resize(mizan_app::audits::UPLOAD_LIMIT + 64 * 1024 + 1, b'\n');
     let res = upload(&app, &bank, &path, COLUMNS, big).await;
     assert_eq!(res.status(), 413);
     assert_eq!(res.headers()["content-type"], "application/problem+json");

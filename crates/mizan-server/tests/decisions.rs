@@ -9,13 +9,13 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::{TestApp, create_draft, token};
+use mizan_ledger::ack::Acknowledgement;
+use mizan_ledger::checkpoint::TlogProof;
+use mizan_ledger::leaf::LeafCommitment;
+use mizan_ledger::merkle::{Hash, leaf_hash};
+use mizan_ledger::note::NoteVerifier;
+use mizan_ledger::verify::verify_log;
 use mizan_ledger_fs::FsStore;
-use mizan_ledger_fs::ledger::ack::Acknowledgement;
-use mizan_ledger_fs::ledger::checkpoint::TlogProof;
-use mizan_ledger_fs::ledger::leaf::LeafCommitment;
-use mizan_ledger_fs::ledger::merkle::{Hash, leaf_hash};
-use mizan_ledger_fs::ledger::note::NoteVerifier;
-use mizan_ledger_fs::ledger::verify::verify_log;
 use mizan_server::error::AppError;
 use serde_json::{Value, json};
 
@@ -434,15 +434,18 @@ async fn with_a_witness_receipts_carry_its_cosignature() {
     .unwrap();
     let wvkey = signer.verifier().to_vkey();
     let store = std::sync::Arc::new(mizan_witness::FsWitnessStore::open(&wdir.path().join("state")).unwrap());
-    let service =
-        std::sync::Arc::new(mizan_witness::WitnessService::new(signer, vec![app.ledger.verifier()], store));
+    let service = std::sync::Arc::new(mizan_witness::WitnessService::new(
+        signer,
+        vec![app.logs.decisions().verifier()],
+        store,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let wurl = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(mizan_witness::serve(listener, service, std::future::pending()));
 
     // A policy that is not well formed is refused with its line.
-    assert!(app.ledger.start_witnessing("witness W\n").unwrap_err().contains("line 1"));
-    app.ledger.start_witnessing(&format!("witness W1 {wvkey} {wurl}\nquorum W1\n")).unwrap();
+    assert!(app.logs.start_witnessing("witness W\n").unwrap_err().contains("line 1"));
+    app.logs.start_witnessing(&format!("witness W1 {wvkey} {wurl}\nquorum W1\n")).unwrap();
     let logs = json_of(http().get(app.url("/api/v1/logs")).send().await.unwrap()).await;
     assert!(logs[0]["witness_policy"].as_str().unwrap().contains("quorum W1"));
 
@@ -452,20 +455,18 @@ async fn with_a_witness_receipts_carry_its_cosignature() {
     let r = proven(&app, &reference).await;
     // The proof's checkpoint carries the witness's cosignature and meets the policy.
     let proof = TlogProof::parse(r["proof"].as_str().unwrap()).unwrap();
-    let mut policy = mizan_ledger_fs::ledger::policy::Policy::parse(
+    let mut policy = mizan_ledger::policy::Policy::parse(
         format!("log {}\nwitness W1 {wvkey}\nquorum W1\n", r["vkey"].as_str().unwrap()).as_bytes(),
     )
     .unwrap();
     let leaf = hex::decode(r["leaf"].as_str().unwrap()).unwrap();
-    let checked =
-        mizan_ledger_fs::ledger::policy::check_proof(&proof, &leaf, &policy).expect("witnessed proof");
+    let checked = mizan_ledger::policy::check_proof(&proof, &leaf, &policy).expect("witnessed proof");
     assert_eq!(checked.cosigned.len(), 1);
     // The log's published checkpoint is the cosigned one: it meets the policy on its own.
     let shard = r["log"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
     let published =
         http().get(app.url(&format!("/log/{shard}/checkpoint"))).send().await.unwrap().bytes().await.unwrap();
-    let met = mizan_ledger_fs::ledger::policy::check(&published, &policy)
-        .expect("published checkpoint is cosigned");
+    let met = mizan_ledger::policy::check(&published, &policy).expect("published checkpoint is cosigned");
     assert!(met.checkpoint.checkpoint.size > r["leaf_index"].as_u64().unwrap());
     // The verification page reports the witness check as passed.
     let page = http()
@@ -487,11 +488,11 @@ async fn with_a_witness_receipts_carry_its_cosignature() {
     .unwrap()
     .verifier()
     .to_vkey();
-    policy = mizan_ledger_fs::ledger::policy::Policy::parse(
+    policy = mizan_ledger::policy::Policy::parse(
         format!("log {}\nwitness W2 {other}\nquorum W2\n", r["vkey"].as_str().unwrap()).as_bytes(),
     )
     .unwrap();
-    let err = mizan_ledger_fs::ledger::policy::check_proof(&proof, &leaf, &policy).unwrap_err();
+    let err = mizan_ledger::policy::check_proof(&proof, &leaf, &policy).unwrap_err();
     assert!(err.to_string().contains("W2"), "{err}");
 }
 
@@ -555,7 +556,7 @@ async fn one_key_sent_at_once_by_many_requests_gets_one_leaf() {
     let (id, bank) = setup(&app).await;
     // Another batch in flight at the same time, so the racing requests share groups with it.
     let others = json!((0..200).map(|i| decision(&format!("other-{i}"), i % 2 == 0)).collect::<Vec<_>>());
-    let before = app.ledger.reader().size();
+    let before = app.logs.decisions().reader().size();
     let body = json!([decision("raced-1", true)]);
     let mut tasks = Vec::new();
     for n in 0..12 {
@@ -589,13 +590,13 @@ async fn one_key_sent_at_once_by_many_requests_gets_one_leaf() {
     // Exactly 201 new leaves: the 200 others and one for the raced key.
     let after = proven(&app, &reference).await["leaf_index"].as_u64().unwrap();
     assert!(after >= before);
-    let mut size = app.ledger.reader().size();
+    let mut size = app.logs.decisions().reader().size();
     for _ in 0..100 {
         if size >= before + 201 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        size = app.ledger.reader().size();
+        size = app.logs.decisions().reader().size();
     }
     assert_eq!(size, before + 201);
 }
@@ -607,65 +608,68 @@ async fn one_key_sent_at_once_by_many_requests_gets_one_leaf() {
 /// it cannot take that log's lock, left for a later start.
 #[tokio::test]
 async fn last_years_log_stays_readable_and_proves_its_receipts() {
-    use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
-    use mizan_server::ledger::{Ledger, LedgerStorage};
+    use mizan_app::logs::{LedgerStorage, Logs};
+    use mizan_ledger::sequencer::SequencerConfig;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ledger");
     let leaves: Vec<Vec<u8>> = (0..300u16).map(|i| i.to_be_bytes().repeat(20)).collect();
     {
-        let old = Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2025, SequencerConfig::default())
-            .unwrap();
-        old.append(leaves[..290].to_vec()).await.unwrap();
-        assert_eq!(old.wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
+        let old =
+            Logs::open(&root, &LedgerStorage::Files, "mizan.test", 2025, SequencerConfig::default()).unwrap();
+        old.decisions().append(leaves[..290].to_vec()).await.unwrap();
+        assert_eq!(old.decisions().wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
         old.shutdown().unwrap();
     }
     {
         // The last batch made durable in the journal, as the sequencer does before it
         // acknowledges, and then the server stopped: nothing integrated it.
-        use mizan_ledger_fs::ledger::store::LogStore;
+        use mizan_ledger::store::LogStore;
         let journal = FsStore::open(&root.join("2025")).unwrap();
-        journal.stage(&mizan_ledger_fs::ledger::log::encode_staged(290, &leaves[290..]).unwrap()).unwrap();
+        journal.stage(&mizan_ledger::log::encode_staged(290, &leaves[290..]).unwrap()).unwrap();
         // While something else holds last year's writer lock, this year's server still starts,
         // serving last year's log as published.
-        let held = Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default())
-            .unwrap();
-        assert_eq!(held.log_for("decisions.mizan.test/2025").unwrap().0.size(), 290);
-        assert!(held.has_unpublished_tail("decisions.mizan.test/2025"), "its last leaves are pending");
+        let held =
+            Logs::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+        assert_eq!(held.decisions().log_for("decisions.mizan.test/2025").unwrap().0.size(), 290);
+        assert!(
+            held.decisions().has_unpublished_tail("decisions.mizan.test/2025"),
+            "its last leaves are pending"
+        );
         held.shutdown().unwrap();
     }
     let now =
-        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
-    now.append(vec![b"this year".to_vec()]).await.unwrap();
-    let archived = now.archived_logs();
+        Logs::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+    now.decisions().append(vec![b"this year".to_vec()]).await.unwrap();
+    let archived = now.decisions().archived_logs();
     assert_eq!(archived.len(), 1, "{archived:?}");
     let (origin, shard, vkey) = &archived[0];
     assert_eq!((origin.as_str(), shard.as_str()), ("decisions.mizan.test/2025", "2025"));
-    let (reader, vkey2) = now.log_for(origin).unwrap();
+    let (reader, vkey2) = now.decisions().log_for(origin).unwrap();
     assert_eq!(&vkey2.to_vkey(), vkey);
     assert_eq!(reader.size(), 300);
     let verifier = NoteVerifier::from_vkey(vkey).unwrap();
     for i in [0u64, 5, 299] {
-        let proof = reader.receipt(mizan_ledger_fs::ledger::log::LeafIndex(i)).unwrap();
+        let proof = reader.receipt(mizan_ledger::log::LeafIndex(i)).unwrap();
         proof.verify(&leaves[i as usize], &verifier).expect("last year's receipt proves");
         // Against this year's key it does not.
-        assert!(proof.verify(&leaves[i as usize], &now.verifier()).is_err());
+        assert!(proof.verify(&leaves[i as usize], &now.decisions().verifier()).is_err());
     }
     // Its files are served, partial tiles answered from full ones.
-    let cp = now.read_archived("2025", "checkpoint").unwrap();
+    let cp = now.decisions().read_archived("2025", "checkpoint").unwrap();
     assert!(String::from_utf8(cp).unwrap().starts_with("decisions.mizan.test/2025\n300\n"));
-    assert_eq!(now.read_archived("2025", "tile/0/000.p/7").unwrap().len(), 7 * 32);
-    assert!(now.read_archived("2025", "origin").is_none(), "only log files are served");
-    assert!(now.log_for("decisions.other/2025").is_none());
-    assert!(!now.has_unpublished_tail("decisions.mizan.test/2025"));
+    assert_eq!(now.decisions().read_archived("2025", "tile/0/000.p/7").unwrap().len(), 7 * 32);
+    assert!(now.decisions().read_archived("2025", "origin").is_none(), "only log files are served");
+    assert!(now.decisions().log_for("decisions.other/2025").is_none());
+    assert!(!now.decisions().has_unpublished_tail("decisions.mizan.test/2025"));
     now.shutdown().unwrap();
     // The journal was emptied, so the next start has nothing to publish in last year's log and
     // does not need its lock.
     assert_eq!(std::fs::metadata(root.join("2025/.state/journal")).unwrap().len(), 0);
     let _held = FsStore::open(&root.join("2025")).unwrap();
     let again =
-        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
-    assert_eq!(again.log_for("decisions.mizan.test/2025").unwrap().0.size(), 300);
-    assert!(!again.has_unpublished_tail("decisions.mizan.test/2025"));
+        Logs::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+    assert_eq!(again.decisions().log_for("decisions.mizan.test/2025").unwrap().0.size(), 300);
+    assert!(!again.decisions().has_unpublished_tail("decisions.mizan.test/2025"));
 }
 
 /// A server of last year that stopped between signing a checkpoint and publishing it, its
@@ -673,18 +677,18 @@ async fn last_years_log_stays_readable_and_proves_its_receipts() {
 /// tail only its latest signed record knows: the new year's server publishes it.
 #[tokio::test]
 async fn last_years_signed_but_unpublished_checkpoint_is_published() {
-    use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
-    use mizan_server::ledger::{Ledger, LedgerStorage};
+    use mizan_app::logs::{LedgerStorage, Logs};
+    use mizan_ledger::sequencer::SequencerConfig;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ledger");
     let leaves: Vec<Vec<u8>> = (0..300u16).map(|i| i.to_be_bytes().repeat(20)).collect();
     let old =
-        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2025, SequencerConfig::default()).unwrap();
-    old.append(leaves[..290].to_vec()).await.unwrap();
-    assert_eq!(old.wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
-    let published_290 = old.read_public("checkpoint").unwrap();
-    old.append(leaves[290..].to_vec()).await.unwrap();
-    assert_eq!(old.wait_published(300, Duration::from_secs(10)).await.unwrap(), 300);
+        Logs::open(&root, &LedgerStorage::Files, "mizan.test", 2025, SequencerConfig::default()).unwrap();
+    old.decisions().append(leaves[..290].to_vec()).await.unwrap();
+    assert_eq!(old.decisions().wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
+    let published_290 = old.decisions().read_public("checkpoint").unwrap();
+    old.decisions().append(leaves[290..].to_vec()).await.unwrap();
+    assert_eq!(old.decisions().wait_published(300, Duration::from_secs(10)).await.unwrap(), 300);
     old.shutdown().unwrap();
     // The state that crash leaves: the latest signed record says 300, the published checkpoint
     // 290, and no journal.
@@ -692,12 +696,12 @@ async fn last_years_signed_but_unpublished_checkpoint_is_published() {
     std::fs::write(root.join("2025/.state/journal"), b"").unwrap();
 
     let now =
-        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
-    let (reader, verifier) = now.log_for("decisions.mizan.test/2025").unwrap();
+        Logs::open(&root, &LedgerStorage::Files, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+    let (reader, verifier) = now.decisions().log_for("decisions.mizan.test/2025").unwrap();
     assert_eq!(reader.size(), 300);
-    let proof = reader.receipt(mizan_ledger_fs::ledger::log::LeafIndex(299)).unwrap();
+    let proof = reader.receipt(mizan_ledger::log::LeafIndex(299)).unwrap();
     proof.verify(&leaves[299], &verifier).expect("the last leaf proves");
-    let cp = now.read_archived("2025", "checkpoint").unwrap();
+    let cp = now.decisions().read_archived("2025", "checkpoint").unwrap();
     assert!(String::from_utf8(cp).unwrap().starts_with("decisions.mizan.test/2025\n300\n"));
 }
 
@@ -707,11 +711,11 @@ async fn last_years_signed_but_unpublished_checkpoint_is_published() {
 /// leaf recorded at a higher index (another year's log) does not hide the window.
 #[tokio::test]
 async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
-    use mizan_server::events_log::{append_unlogged, entry, event_sha256, reconcile};
+    use mizan_app::events::{append_unlogged, entry, event_sha256, reconcile};
     // A server's state without its follower, so this test plays the crash and the restart.
     let (_db, store, dir) = seeded().await;
     let state = state_in_year(&store, dir.path(), 2026);
-    let log = state.ledger.events().expect("an events log");
+    let log = state.app.logs().events();
     let events = store.unlogged_events(1000).await.unwrap();
     assert!(events.len() > 8, "the demo has a history");
     // An event recorded at a leaf index this log has not reached, as a year's rollover leaves.
@@ -728,7 +732,7 @@ async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
     entries.push(entry(events[0].id, &event_sha256(&events[0])));
     log.append(entries).await.unwrap();
 
-    assert_eq!(reconcile(&state).await.unwrap(), 6, "the matching leaves are recorded");
+    assert_eq!(reconcile(&state.app).await.unwrap(), 6, "the matching leaves are recorded");
     for (i, e) in events[..5].iter().enumerate() {
         let leaf = store.event_leaf(e.id).await.unwrap().expect("recorded");
         assert_eq!(leaf.leaf_index, i as u64, "event {} keeps its first leaf", e.id);
@@ -736,10 +740,10 @@ async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
     }
     let fifth = store.event_leaf(events[5].id).await.unwrap().expect("recorded");
     assert_eq!(fifth.leaf_index, 6, "the leaf with the wrong hash is not its leaf, the next one is");
-    assert_eq!(reconcile(&state).await.unwrap(), 0, "reconciling again finds nothing more");
+    assert_eq!(reconcile(&state.app).await.unwrap(), 0, "reconciling again finds nothing more");
 
     // The follower then appends every other event once.
-    while append_unlogged(&state, log).await.unwrap() > 0 {}
+    while append_unlogged(&state.app, log).await.unwrap() > 0 {}
     assert!(store.unlogged_events(1000).await.unwrap().is_empty(), "every event has a leaf");
     assert_eq!(log.staged_size(), 8 + (events.len() - 7) as u64, "no event was appended twice");
 }
@@ -748,7 +752,7 @@ async fn events_appended_before_a_crash_are_recorded_not_appended_again() {
 async fn seeded() -> (mizan_test::TestDb, mizan_store::Store, tempfile::TempDir) {
     let db = mizan_test::TestDb::new().await;
     let store = db.store().await;
-    mizan_server::demo::seed(&store).await.expect("seed");
+    mizan_app::demo::seed(&store).await.expect("seed");
     (db, store, tempfile::tempdir().unwrap())
 }
 
@@ -759,11 +763,11 @@ fn state_in_year(
     data_dir: &std::path::Path,
     year: i32,
 ) -> mizan_server::AppState {
-    use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
-    use mizan_server::ledger::{Ledger, LedgerStorage};
+    use mizan_app::logs::{LedgerStorage, Logs};
+    use mizan_ledger::sequencer::SequencerConfig;
     let root = data_dir.join("ledger");
     let ledger =
-        Ledger::open(&root, &LedgerStorage::Files, "mizan.test", year, SequencerConfig::default()).unwrap();
+        Logs::open(&root, &LedgerStorage::Files, "mizan.test", year, SequencerConfig::default()).unwrap();
     let config = mizan_server::Config {
         secure_cookies: false,
         base_url: "http://mizan.test".into(),
@@ -774,7 +778,7 @@ fn state_in_year(
 
 /// Stops a state's logs as a stopping server does, releasing their locks for the next one.
 fn stop(state: mizan_server::AppState) {
-    let ledger = std::sync::Arc::clone(&state.ledger);
+    let ledger = std::sync::Arc::clone(state.app.logs());
     drop(state);
     std::sync::Arc::into_inner(ledger).expect("the only holder").shutdown().unwrap();
 }
@@ -786,23 +790,23 @@ fn stop(state: mizan_server::AppState) {
 #[tokio::test]
 async fn events_appended_before_a_crash_at_years_end_are_recorded_in_that_years_log() {
     use axum::extract::{Path, State};
-    use mizan_server::events_log::{entry, event_sha256, reconcile};
+    use mizan_app::events::{entry, event_sha256, reconcile};
     let (_db, store, dir) = seeded().await;
     let last_year = state_in_year(&store, dir.path(), 2025);
     let events = store.unlogged_events(5).await.unwrap();
     let entries: Vec<Vec<u8>> = events.iter().map(|e| entry(e.id, &event_sha256(e))).collect();
-    last_year.ledger.events().unwrap().append(entries[..3].to_vec()).await.unwrap();
+    last_year.app.logs().events().append(entries[..3].to_vec()).await.unwrap();
     stop(last_year);
     {
         // The last batch, durable in the journal as the sequencer leaves it before integrating.
-        use mizan_ledger_fs::ledger::store::LogStore;
+        use mizan_ledger::store::LogStore;
         let journal = FsStore::open(&dir.path().join("ledger/events/2025")).unwrap();
-        journal.stage(&mizan_ledger_fs::ledger::log::encode_staged(3, &entries[3..]).unwrap()).unwrap();
+        journal.stage(&mizan_ledger::log::encode_staged(3, &entries[3..]).unwrap()).unwrap();
     }
 
     let now = state_in_year(&store, dir.path(), 2026);
-    assert_eq!(reconcile(&now).await.unwrap(), 5);
-    assert_eq!(reconcile(&now).await.unwrap(), 0, "reconciling again finds nothing more");
+    assert_eq!(reconcile(&now.app).await.unwrap(), 5);
+    assert_eq!(reconcile(&now.app).await.unwrap(), 0, "reconciling again finds nothing more");
     for (i, e) in events.iter().enumerate() {
         let leaf = store.event_leaf(e.id).await.unwrap().expect("recorded");
         assert_eq!((leaf.leaf_index, leaf.log_origin.as_deref()), (i as u64, Some("events.mizan.test/2025")));
@@ -810,7 +814,7 @@ async fn events_appended_before_a_crash_at_years_end_are_recorded_in_that_years_
             mizan_server::routes::verify::event_proof(State(now.clone()), Path(e.id)).await.unwrap().0;
         assert_eq!((proof.status.as_str(), proof.log.as_str()), ("proven", "events.mizan.test/2025"));
     }
-    assert_eq!(now.ledger.events().unwrap().staged_size(), 0, "nothing appended again");
+    assert_eq!(now.app.logs().events().staged_size(), 0, "nothing appended again");
 }
 
 /// Events logs are shards by year too. An event logged last year keeps proving against last
@@ -823,8 +827,8 @@ async fn an_event_of_last_year_proves_against_last_years_events_log() {
     let (db, store, dir) = seeded().await;
     let state_in = |year: i32| state_in_year(&store, dir.path(), year);
     let last_year = state_in(2025);
-    let log = last_year.ledger.events().unwrap();
-    let logged = mizan_server::events_log::append_unlogged(&last_year, log).await.unwrap();
+    let log = last_year.app.logs().events();
+    let logged = mizan_app::events::append_unlogged(&last_year.app, log).await.unwrap();
     assert!(logged > 5, "the demo's history is logged");
     assert_eq!(log.wait_published(logged as u64, Duration::from_secs(10)).await.unwrap(), logged as u64);
     let event = store.public_changes(500).await.unwrap()[0].clone();
@@ -838,14 +842,14 @@ async fn an_event_of_last_year_proves_against_last_years_events_log() {
         .await
         .unwrap();
     assert_eq!(store.event_leaf(event.id).await.unwrap().unwrap().log_origin, None);
-    assert_eq!(mizan_server::events_log::attribute_legacy_leaves(&last_year).await.unwrap(), 1);
+    assert_eq!(mizan_app::events::attribute_legacy_leaves(&last_year.app).await.unwrap(), 1);
     let leaf = store.event_leaf(event.id).await.unwrap().unwrap();
     assert_eq!(leaf.log_origin.as_deref(), Some("events.mizan.test/2025"));
     stop(last_year);
 
     // The new year: a new events log, empty, beside last year's.
     let now = state_in(2026);
-    assert_eq!(now.ledger.events().unwrap().origin(), "events.mizan.test/2026");
+    assert_eq!(now.app.logs().events().origin(), "events.mizan.test/2026");
     let proof =
         mizan_server::routes::verify::event_proof(State(now.clone()), Path(event.id)).await.unwrap().0;
     assert_eq!(proof.status, "proven");
@@ -893,11 +897,11 @@ async fn an_event_of_last_year_proves_against_last_years_events_log() {
         .await
         .unwrap();
     let again = state_in(2027);
-    let this_year = again.ledger.events().unwrap();
+    let this_year = again.app.logs().events();
     // A leaf this year's log has not published yet is pending; one past the end of last year's
     // log, which will not grow, has no proof.
     let fourth = store.public_changes(500).await.unwrap()[3].clone();
-    let sha = mizan_server::events_log::event_sha256(&fourth);
+    let sha = mizan_app::events::event_sha256(&fourth);
     store.record_event_leaves("events.mizan.test/2027", &[(fourth.id, 5_000, sha.clone())]).await.unwrap();
     let proof =
         mizan_server::routes::verify::event_proof(State(again.clone()), Path(fourth.id)).await.unwrap().0;
@@ -908,10 +912,10 @@ async fn an_event_of_last_year_proves_against_last_years_events_log() {
         mizan_server::routes::verify::event_proof(State(again.clone()), Path(fourth.id)).await.unwrap_err();
     assert!(matches!(&err, AppError::NotFound(m) if m.contains("no events log served here")), "{err:?}");
     // This year's log has entries too, so an unattributed leaf's index is in both.
-    assert_eq!(mizan_server::events_log::append_unlogged(&again, this_year).await.unwrap(), 0);
+    assert_eq!(mizan_app::events::append_unlogged(&again.app, this_year).await.unwrap(), 0);
     this_year.append((0..logged).map(|i| format!("filler {i}").into_bytes()).collect()).await.unwrap();
     this_year.wait_published(logged as u64, Duration::from_secs(10)).await.unwrap();
-    assert_eq!(mizan_server::events_log::attribute_legacy_leaves(&again).await.unwrap(), 1);
+    assert_eq!(mizan_app::events::attribute_legacy_leaves(&again.app).await.unwrap(), 1);
     assert_eq!(
         store.event_leaf(other.id).await.unwrap().unwrap().log_origin.as_deref(),
         Some("events.mizan.test/2025"),

@@ -10,8 +10,8 @@ mod common;
 use std::sync::Arc;
 
 use common::{TestApp, csrf, password, sign_in, token};
+use mizan_app::explain::{ExplanationDoc, PreparedModel, PreparedModels, explain_decision};
 use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig};
-use mizan_server::explain::{ExplanationDoc, PreparedModel, PreparedModels, explain_decision};
 use mizan_store::OrgScope;
 use serde_json::{Value, json};
 
@@ -53,7 +53,7 @@ async fn upload(
 
 /// Files kept under `<data-dir>/models/`, besides the demo's own model.
 fn model_files(app: &TestApp) -> Vec<String> {
-    let demo = mizan_explain::model_hash(mizan_server::demo::LOAN_MODEL);
+    let demo = mizan_explain::model_hash(mizan_app::demo::LOAN_MODEL);
     match std::fs::read_dir(app.data_dir.path().join("models")) {
         Ok(dir) => dir
             .filter_map(Result::ok)
@@ -370,8 +370,8 @@ fn assert_engine_agrees(doc: &ExplanationDoc, bytes: &[u8], features: &serde_jso
             .map(|f| f.bounds.map_or((f64::NEG_INFINITY, f64::INFINITY), |[lo, hi]| (lo, hi)))
             .collect(),
         mads: doc.features.iter().map(|f| f.scale).collect(),
-        max_options: mizan_server::explain::MAX_OPTIONS,
-        max_changes: mizan_server::explain::MAX_CHANGES,
+        max_options: mizan_app::explain::MAX_OPTIONS,
+        max_changes: mizan_app::explain::MAX_CHANGES,
     };
     match mizan_explain::recourse::search(&model, &x, &config).unwrap() {
         Recourse::AlreadyFavourable => assert_eq!(doc.recourse.status, "already_favourable"),
@@ -518,7 +518,7 @@ async fn demo_receipts_read_in_english_and_urdu() {
     assert_eq!(doc["outcome"], "unfavourable");
     assert_eq!(doc["recorded_output"], "decline");
     assert_eq!(doc["recorded_score"], doc["score"], "the demo logged the model's own score");
-    assert_eq!(doc["model"]["sha256"], mizan_explain::model_hash(mizan_server::demo::LOAN_MODEL).as_str());
+    assert_eq!(doc["model"]["sha256"], mizan_explain::model_hash(mizan_app::demo::LOAN_MODEL).as_str());
     assert_eq!(doc["recourse"]["status"], "options");
     for o in doc["recourse"]["options"].as_array().unwrap() {
         for c in o["changes"].as_array().unwrap() {
@@ -572,7 +572,7 @@ async fn demo_receipts_read_in_english_and_urdu() {
 
     // Seeding again changes nothing: same decisions, same model.
     let other_ledger = tempfile::tempdir().unwrap();
-    let ledger = mizan_server::ledger::Ledger::open_in(other_ledger.path(), &app.base).unwrap();
+    let ledger = mizan_app::logs::Logs::open_in(other_ledger.path(), &app.base).unwrap();
     let state = mizan_server::AppState::new(
         app.store.clone(),
         mizan_server::Config {
@@ -583,10 +583,10 @@ async fn demo_receipts_read_in_english_and_urdu() {
         ledger,
     )
     .unwrap();
-    assert_eq!(mizan_server::demo::seed_decisions(&state).await.unwrap(), 0);
+    assert_eq!(mizan_app::demo::seed_decisions(&state.app).await.unwrap(), 0);
     assert_eq!(demo_references(&app).await, refs);
     // `serve --demo` prints a declined and an approved receipt to open.
-    let samples = mizan_server::demo::sample_receipts(&state).await.unwrap();
+    let samples = mizan_app::demo::sample_receipts(&state.app).await.unwrap();
     assert_eq!(
         samples,
         vec![(refs[17].clone(), "decline".to_owned()), (refs[4].clone(), "approve".to_owned())]

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::TestApp;
-use mizan_ledger_fs::ledger::checkpoint::TlogProof;
-use mizan_ledger_fs::ledger::note::NoteVerifier;
-use mizan_ledger_fs::ledger::store::LogStore;
-use mizan_ledger_fs::ledger::verify::verify_log;
+use mizan_app::logs::LedgerStorage;
+use mizan_ledger::checkpoint::TlogProof;
+use mizan_ledger::note::NoteVerifier;
+use mizan_ledger::store::LogStore;
+use mizan_ledger::verify::verify_log;
 use mizan_ledger_object::ObjectStorage;
-use mizan_server::ledger::LedgerStorage;
 use serde_json::{Value, json};
 
 fn decision(key: &str) -> Value {
@@ -142,16 +142,16 @@ fn s3(tag: &str) -> Option<Arc<ObjectStorage>> {
 /// acknowledged just before last year's server stopped (journaled in the store, not yet
 /// integrated) is integrated when this year's server opens it.
 async fn earlier_years_are_served(storage: Arc<ObjectStorage>) {
-    use mizan_ledger_fs::ledger::log::{LeafIndex, encode_staged};
-    use mizan_ledger_fs::ledger::sequencer::SequencerConfig;
-    use mizan_server::ledger::Ledger;
+    use mizan_app::logs::Logs;
+    use mizan_ledger::log::{LeafIndex, encode_staged};
+    use mizan_ledger::sequencer::SequencerConfig;
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("ledger");
     let kept = LedgerStorage::Object(Arc::clone(&storage));
     let leaves: Vec<Vec<u8>> = (0..300u16).map(|i| i.to_be_bytes().repeat(20)).collect();
-    let old = Ledger::open(&root, &kept, "mizan.test", 2025, SequencerConfig::default()).unwrap();
-    old.append(leaves[..290].to_vec()).await.unwrap();
-    assert_eq!(old.wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
+    let old = Logs::open(&root, &kept, "mizan.test", 2025, SequencerConfig::default()).unwrap();
+    old.decisions().append(leaves[..290].to_vec()).await.unwrap();
+    assert_eq!(old.decisions().wait_published(290, Duration::from_secs(10)).await.unwrap(), 290);
     old.shutdown().unwrap();
     let (last, storage2) = (leaves[290..].to_vec(), Arc::clone(&storage));
     tokio::task::spawn_blocking(move || {
@@ -161,23 +161,23 @@ async fn earlier_years_are_served(storage: Arc<ObjectStorage>) {
     .await
     .unwrap();
 
-    let now = Ledger::open(&root, &kept, "mizan.test", 2026, SequencerConfig::default()).unwrap();
-    let archived = now.archived_logs();
+    let now = Logs::open(&root, &kept, "mizan.test", 2026, SequencerConfig::default()).unwrap();
+    let archived = now.decisions().archived_logs();
     assert_eq!(archived.len(), 1, "{archived:?}");
     let (origin, shard, vkey) = &archived[0];
     assert_eq!((origin.as_str(), shard.as_str()), ("decisions.mizan.test/2025", "2025"));
-    assert_eq!(now.previous_log(), Some("decisions.mizan.test/2025"));
-    let (reader, _) = now.log_for(origin).unwrap();
+    assert_eq!(now.decisions().previous_log(), Some("decisions.mizan.test/2025"));
+    let (reader, _) = now.decisions().log_for(origin).unwrap();
     assert_eq!(reader.size(), 300, "the journaled batch is integrated");
     let verifier = NoteVerifier::from_vkey(vkey).unwrap();
     for i in [0u64, 289, 299] {
         let proof = reader.receipt(LeafIndex(i)).unwrap();
         proof.verify(&leaves[i as usize], &verifier).expect("last year's receipt proves");
     }
-    let cp = now.read_archived("2025", "checkpoint").unwrap();
+    let cp = now.decisions().read_archived("2025", "checkpoint").unwrap();
     assert!(String::from_utf8(cp).unwrap().starts_with("decisions.mizan.test/2025\n300\n"));
     // An events log that never published anything is not listed.
-    assert!(now.events().unwrap().archived_logs().is_empty());
+    assert!(now.events().archived_logs().is_empty());
     now.shutdown().unwrap();
 }
 

@@ -506,7 +506,7 @@ async fn seeding_the_demo_twice_changes_nothing() {
     let demo_systems = app.store.count_demo_systems().await.unwrap();
     assert!(demo_systems >= 12, "at least 12 demo systems");
 
-    let seeded = mizan_server::demo::seed(&app.store).await.expect("second seed");
+    let seeded = mizan_app::demo::seed(&app.store).await.expect("second seed");
     assert!(!seeded, "the second run finds the demo there and seeds nothing");
     for (t, before) in tables.iter().zip(&counts) {
         let sql = format!("SELECT COUNT(*) AS n FROM {t}");

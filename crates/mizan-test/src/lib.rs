@@ -76,47 +76,46 @@ pub struct TestApp {
     pub db: TestDb,
     /// The data directory (the decision ledger lives under it), removed on drop.
     pub data_dir: tempfile::TempDir,
-    /// The running decision ledger (to configure witnesses in a test).
-    pub ledger: std::sync::Arc<mizan_server::ledger::Ledger>,
+    /// The running platform the server calls (its logs, to configure witnesses in a test).
+    pub platform: mizan_app::Platform,
+    /// The running decision and events logs.
+    pub logs: std::sync::Arc<mizan_app::logs::Logs>,
 }
 
 impl TestApp {
     /// Starts a server on a fresh database, optionally with the demo data.
     pub async fn start(with_demo: bool) -> TestApp {
-        Self::start_with_ledger(with_demo, &mizan_server::ledger::LedgerStorage::Files).await
+        Self::start_with_ledger(with_demo, &mizan_app::logs::LedgerStorage::Files).await
     }
 
     /// [`TestApp::start`] with the decision ledger in `storage` (object storage) rather than in
     /// files under the data directory.
-    pub async fn start_with_ledger(
-        with_demo: bool,
-        storage: &mizan_server::ledger::LedgerStorage,
-    ) -> TestApp {
+    pub async fn start_with_ledger(with_demo: bool, storage: &mizan_app::logs::LedgerStorage) -> TestApp {
         let db = TestDb::new().await;
         let store = db.store().await;
         if with_demo {
-            mizan_server::demo::seed(&store).await.expect("seed demo");
+            mizan_app::demo::seed(&store).await.expect("seed demo");
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let base = format!("http://{addr}");
         let data_dir = tempfile::tempdir().expect("data dir");
-        let ledger =
-            mizan_server::ledger::Ledger::open_in_storage(data_dir.path(), &base, storage).expect("ledger");
+        let logs = mizan_app::logs::Logs::open_in_storage(data_dir.path(), &base, storage).expect("logs");
         let state = AppState::new(
             store.clone(),
             Config { secure_cookies: false, base_url: base.clone(), data_dir: data_dir.path().to_path_buf() },
-            ledger,
+            logs,
         )
         .expect("state");
         if with_demo {
-            mizan_server::demo::seed_decisions(&state).await.expect("demo decisions");
+            mizan_app::demo::seed_decisions(&state.app).await.expect("demo decisions");
         }
-        let ledger = state.ledger.clone();
+        let platform = state.app.clone();
+        let logs = std::sync::Arc::clone(platform.logs());
         tokio::spawn(async move {
             let _ = axum_serve(listener, state).await;
         });
-        TestApp { base, addr, store, db, data_dir, ledger }
+        TestApp { base, addr, store, db, data_dir, platform, logs }
     }
 
     /// A client that keeps cookies and does not follow redirects (tests look at them).

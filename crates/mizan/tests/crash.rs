@@ -13,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mizan_ledger_fs::ledger::checkpoint::{TlogProof, open_checkpoint};
-use mizan_ledger_fs::ledger::note::NoteVerifier;
+use mizan_ledger::checkpoint::{TlogProof, open_checkpoint};
+use mizan_ledger::note::NoteVerifier;
 use rand::Rng;
 use serde_json::{Value, json};
 

@@ -11,12 +11,12 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
+use mizan_ledger::checkpoint::TlogProof;
+use mizan_ledger::leaf::{LeafCommitment, canonical_json};
+use mizan_ledger::log::{LeafIndex, Log};
+use mizan_ledger::merkle;
+use mizan_ledger::note::{CosignatureSigner, Note, NoteSigner};
 use mizan_ledger_fs::FsStore;
-use mizan_ledger_fs::ledger::checkpoint::TlogProof;
-use mizan_ledger_fs::ledger::leaf::{LeafCommitment, canonical_json};
-use mizan_ledger_fs::ledger::log::{LeafIndex, Log};
-use mizan_ledger_fs::ledger::merkle;
-use mizan_ledger_fs::ledger::note::{CosignatureSigner, Note, NoteSigner};
 use serde_json::{Value, json};
 
 const ORIGIN: &str = "decisions.localhost/2026";

@@ -171,7 +171,7 @@ pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<ListOut>, AppError> {
-    let page = state.store.public_list(&params.to_query(50)?).await?;
+    let page = state.app.store().public_list(&params.to_query(50)?).await?;
     let base = &state.config.base_url;
     Ok(Json(ListOut {
         items: page.entries.iter().map(|e| list_item(base, e)).collect(),
@@ -188,7 +188,7 @@ pub async fn detail(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<SystemOut>, AppError> {
-    let e = state.store.public_entry(&id).await?;
+    let e = state.app.store().public_entry(&id).await?;
     let mut out = system_out(&state.config.base_url, &e);
     out.bias_assessments = crate::routes::audits::public_assessments(&state, &id, &e.risk_tier).await?;
     Ok(Json(out))
@@ -210,7 +210,7 @@ pub async fn versions(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<VersionOut>>, AppError> {
-    let v = state.store.public_versions(&id).await?;
+    let v = state.app.store().public_versions(&id).await?;
     Ok(Json(v.into_iter().map(|v| VersionOut { version: v.version, submitted_at: v.submitted_at }).collect()))
 }
 
@@ -226,7 +226,7 @@ pub async fn version(
         field: Some("version".into()),
         detail: format!("`{version}` is not a version number"),
     })?;
-    Ok(Json(state.store.public_version(&id, n).await?))
+    Ok(Json(state.app.store().public_version(&id, n).await?))
 }
 
 /// The whole register as JSON.
@@ -243,7 +243,7 @@ pub struct BulkOut {
 /// Bulk download of the whole register as JSON.
 #[utoipa::path(get, path = "/api/v1/register.json", tag = "downloads", responses((status = 200, body = BulkOut)))]
 pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppError> {
-    let all = state.store.public_all().await?;
+    let all = state.app.store().public_all().await?;
     let base = &state.config.base_url;
     let out = BulkOut {
         generated_at: mizan_store::now(),
@@ -261,7 +261,7 @@ pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppErr
 /// Bulk download of the whole register as CSV (one column per public field and language).
 #[utoipa::path(get, path = "/api/v1/register.csv", tag = "downloads", responses((status = 200, content_type = "text/csv")))]
 pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppError> {
-    let all = state.store.public_all().await?;
+    let all = state.app.store().public_all().await?;
     let mut header_row: Vec<String> = [
         "id",
         "organisation",
@@ -331,7 +331,7 @@ fn xml_escape(s: &str) -> String {
 /// Atom feed of registrations, suspensions and retirements.
 #[utoipa::path(get, path = "/api/v1/changes.atom", tag = "downloads", responses((status = 200, content_type = "application/atom+xml")))]
 pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
-    let changes = state.store.public_changes(50).await?;
+    let changes = state.app.store().public_changes(50).await?;
     let base = &state.config.base_url;
     let updated = changes.first().map_or_else(mizan_store::now, |c| c.at.clone());
     let mut xml = format!(
@@ -344,7 +344,8 @@ pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
     );
     for c in &changes {
         let name = state
-            .store
+            .app
+            .store()
             .public_entry(&c.public_id)
             .await
             .map(|e| e.record.text("name", "en"))
@@ -431,8 +432,8 @@ pub async fn file_report(
         };
         return Err(AppError::BadRequest { field: Some(field.into()), detail: errors.join("; ") });
     }
-    let reference = state.store.file_report(&id, &input.field, &input.body, &input.contact).await?;
-    let report = state.store.report_by_reference(&reference).await?;
+    let reference = state.app.store().file_report(&id, &input.field, &input.body, &input.contact).await?;
+    let report = state.app.store().report_by_reference(&reference).await?;
     Ok((StatusCode::CREATED, Json(report_out(report))).into_response())
 }
 
@@ -443,7 +444,7 @@ pub async fn report(
     State(state): State<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Json<ReportOut>, AppError> {
-    Ok(Json(report_out(state.store.report_by_reference(&reference).await?)))
+    Ok(Json(report_out(state.app.store().report_by_reference(&reference).await?)))
 }
 
 /// A system as its provider (or the regulator) sees it.
@@ -534,7 +535,7 @@ pub async fn org_systems(
     TokenUser(p): TokenUser,
 ) -> Result<Json<Vec<OrgSystemOut>>, AppError> {
     require(&p, "systems:read")?;
-    Ok(Json(state.store.org_systems(p.scope()).await?.iter().map(org_system_out).collect()))
+    Ok(Json(state.app.store().org_systems(p.scope()).await?.iter().map(org_system_out).collect()))
 }
 
 /// One of the organisation's systems with its draft and events.
@@ -546,7 +547,7 @@ pub async fn org_system(
     Path(id): Path<String>,
 ) -> Result<Json<OrgSystemDetail>, AppError> {
     require(&p, "systems:read")?;
-    Ok(Json(detail_out(state.store.org_system(p.scope(), &id).await?)))
+    Ok(Json(detail_out(state.app.store().org_system(p.scope(), &id).await?)))
 }
 
 fn parse_record(body: &serde_json::Value) -> Result<Record, AppError> {
@@ -563,8 +564,8 @@ pub async fn create_system(
 ) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
     let record = parse_record(&body)?;
-    let id = state.store.create_system(p.scope(), &ActorRef::from(&p), &record, false).await?;
-    let view = state.store.org_system(p.scope(), &id).await?;
+    let id = state.app.store().create_system(p.scope(), &ActorRef::from(&p), &record, false).await?;
+    let view = state.app.store().org_system(p.scope(), &id).await?;
     let mut res = (StatusCode::CREATED, Json(detail_out(view))).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/org/systems/{id}")) {
         res.headers_mut().insert(header::LOCATION, v);
@@ -583,8 +584,8 @@ pub async fn update_system(
 ) -> Result<Json<OrgSystemDetail>, AppError> {
     require(&p, "systems:write")?;
     let record = parse_record(&body)?;
-    state.store.update_draft(p.scope(), &id, &ActorRef::from(&p), &record).await?;
-    Ok(Json(detail_out(state.store.org_system(p.scope(), &id).await?)))
+    state.app.store().update_draft(p.scope(), &id, &ActorRef::from(&p), &record).await?;
+    Ok(Json(detail_out(state.app.store().org_system(p.scope(), &id).await?)))
 }
 
 /// A lifecycle move.
@@ -610,8 +611,8 @@ pub async fn org_transition(
     let to = Status::parse(&t.to)
         .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
     require(&p, if to == Status::Retired { "systems:retire" } else { "systems:submit" })?;
-    state.store.provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &t.reason).await?;
-    Ok(Json(detail_out(state.store.org_system(p.scope(), &id).await?)))
+    state.app.store().provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &t.reason).await?;
+    Ok(Json(detail_out(state.app.store().org_system(p.scope(), &id).await?)))
 }
 
 /// The regulator's queue: submitted and under-review systems.
@@ -622,7 +623,7 @@ pub async fn regulator_queue(
     TokenUser(p): TokenUser,
 ) -> Result<Json<Vec<OrgSystemOut>>, AppError> {
     let scope = regulator(&p, "register:queue")?;
-    Ok(Json(state.store.regulator_queue(scope).await?.iter().map(org_system_out).collect()))
+    Ok(Json(state.app.store().regulator_queue(scope).await?.iter().map(org_system_out).collect()))
 }
 
 /// Move any system through the register lifecycle, with a reason.
@@ -643,8 +644,8 @@ pub async fn regulator_transition(
             detail: "`reason` is required (up to 2000 characters)".into(),
         });
     }
-    state.store.regulator_transition(scope, &id, to, &ActorRef::from(&p), &t.reason).await?;
-    Ok(Json(detail_out(state.store.regulator_system(scope, &id).await?)))
+    state.app.store().regulator_transition(scope, &id, to, &ActorRef::from(&p), &t.reason).await?;
+    Ok(Json(detail_out(state.app.store().regulator_system(scope, &id).await?)))
 }
 
 /// A regulator's tier override.
@@ -673,7 +674,7 @@ pub async fn regulator_override(
             detail: "`reason` is required (up to 2000 characters)".into(),
         });
     }
-    state.store.override_tier(scope, &id, &o.tier, &ActorRef::from(&p), &o.reason).await?;
+    state.app.store().override_tier(scope, &id, &o.tier, &ActorRef::from(&p), &o.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -20,18 +20,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::audits::{
-    DISCLOSURE_MIN, InputError, Kind, LoggedAudit, Params, PublicSummary, RawParams, Window,
-};
 use crate::auth::{SignedIn, TokenUser, require};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pages::{Ctx, render};
 use crate::routes::regulator::regulator;
+use mizan_app::audits::{
+    DISCLOSURE_MIN, InputError, Kind, LoggedAudit, Params, PublicSummary, RawParams, Window,
+};
 
 /// Largest request body of an upload (the file plus a form's fields).
-pub const BODY_LIMIT: usize = crate::audits::UPLOAD_LIMIT + 64 * 1024;
+pub const BODY_LIMIT: usize = mizan_app::audits::UPLOAD_LIMIT + 64 * 1024;
 
 /// Why an audit was not run: the user's input (shown on the form, in the page's language) or
 /// anything else.
@@ -151,11 +151,11 @@ async fn run_upload(
     raw: RawParams,
 ) -> Result<AuditInfo, Refused> {
     // The system first: nothing is read for a system the caller may not audit.
-    state.store.audit_target(by.scope(), id, version).await?;
+    state.app.store().audit_target(by.scope(), id, version).await?;
     let p = Params::check(raw, Kind::Upload)?;
     let size = i64::try_from(bytes.len()).map_err(internal)?;
     let (n, params) = (name.clone(), p.clone());
-    let computed = tokio::task::spawn_blocking(move || crate::audits::audit_file(&n, &bytes, &params))
+    let computed = tokio::task::spawn_blocking(move || mizan_app::audits::audit_file(&n, &bytes, &params))
         .await
         .map_err(internal)??;
     let new = NewAudit {
@@ -168,7 +168,7 @@ async fn run_upload(
         report_html: computed.report_html,
         summary_json: computed.summary_json,
     };
-    Ok(state.store.insert_audit(by, id, &new).await?)
+    Ok(state.app.store().insert_audit(by, id, &new).await?)
 }
 
 /// The logged-decisions audit as it can be asked for again through the API.
@@ -191,18 +191,27 @@ async fn run_logged(
     window: Window,
     raw: RawParams,
 ) -> Result<AuditInfo, Refused> {
-    state.store.audit_target(by.scope(), id, version).await?;
+    state.app.store().audit_target(by.scope(), id, version).await?;
     let p = Params::check(raw, Kind::Logged)?;
     let mut audit = LoggedAudit::new(id, version, &window, &p)?;
     let mut after = 0;
     loop {
         let page = state
-            .store
-            .logged_decisions(by.scope(), id, version, &window.from, &window.to, after, crate::audits::PAGE)
+            .app
+            .store()
+            .logged_decisions(
+                by.scope(),
+                id,
+                version,
+                &window.from,
+                &window.to,
+                after,
+                mizan_app::audits::PAGE,
+            )
             .await?;
         let Some(last) = page.last() else { break };
         after = last.id;
-        let full = i64::try_from(page.len()).unwrap_or(i64::MAX) >= crate::audits::PAGE;
+        let full = i64::try_from(page.len()).unwrap_or(i64::MAX) >= mizan_app::audits::PAGE;
         // Counting is CPU work: off the async threads, a page at a time.
         audit = tokio::task::spawn_blocking(move || {
             for d in &page {
@@ -229,7 +238,7 @@ async fn run_logged(
         report_html: computed.report_html,
         summary_json: computed.summary_json,
     };
-    Ok(state.store.insert_audit(by, id, &new).await?)
+    Ok(state.app.store().insert_audit(by, id, &new).await?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +305,7 @@ pub struct AuditOut {
     #[schema(value_type = Object)]
     pub parameters: serde_json::Value,
     /// What the public may see (verdicts, sizes of groups at or above the threshold).
+    #[schema(value_type = Object)]
     pub summary: PublicSummary,
     /// When it was run.
     pub created_at: String,
@@ -511,7 +521,7 @@ async fn api_list(
     id: &str,
 ) -> Result<Response, AppError> {
     let scope = audience.reader(p)?;
-    let audits = state.store.audits(scope, id).await?;
+    let audits = state.app.store().audits(scope, id).await?;
     let out = audits
         .iter()
         .map(|a| audit_out(&state.config.base_url, &audience.api(id), a))
@@ -560,7 +570,7 @@ pub async fn api_org_report(
     Path((id, audit)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let scope = Audience::Provider.reader(&p)?;
-    Ok(json_report(state.store.audit_report(scope, &id, &audit).await?.json))
+    Ok(json_report(state.app.store().audit_report(scope, &id, &audit).await?.json))
 }
 
 /// One audit's full report, for the regulator.
@@ -574,7 +584,7 @@ pub async fn api_regulator_report(
     Path((id, audit)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     let scope = Audience::Regulator.reader(&p)?;
-    Ok(json_report(state.store.audit_report(scope, &id, &audit).await?.json))
+    Ok(json_report(state.app.store().audit_report(scope, &id, &audit).await?.json))
 }
 
 /// A bias assessment as the public register shows it.
@@ -597,6 +607,7 @@ pub struct PublicAuditOut {
     /// When it was run.
     pub created_at: String,
     /// Verdicts and the sizes of groups of at least `disclosure_threshold` decisions.
+    #[schema(value_type = Object)]
     pub summary: PublicSummary,
 }
 
@@ -612,7 +623,7 @@ pub async fn public_assessments(
     if tier != "high" {
         return Ok(None);
     }
-    let audits = state.store.public_audits(public_id).await?;
+    let audits = state.app.store().public_audits(public_id).await?;
     audits.iter().map(public_out).collect::<Result<Vec<_>, _>>().map(Some)
 }
 
@@ -742,7 +753,7 @@ pub async fn system_page_list(
         AuditScope::Org(_) => Audience::Provider.page(id),
         AuditScope::Regulator(_) => Audience::Regulator.page(id),
     };
-    Ok((audit_rows(lang, &state.store.audits(scope, id).await?)?, base))
+    Ok((audit_rows(lang, &state.app.store().audits(scope, id).await?)?, base))
 }
 
 /// The values of the two forms, kept when one is shown again with an error.
@@ -868,13 +879,19 @@ async fn audits_page(
 ) -> Result<Response, AppError> {
     let scope = audience.reader(p)?;
     let latest = match audience {
-        Audience::Provider => state.store.org_system(p.scope(), id).await?.summary.latest_version,
+        Audience::Provider => state.app.store().org_system(p.scope(), id).await?.summary.latest_version,
         Audience::Regulator => {
-            state.store.regulator_system(regulator(p, "register:queue")?, id).await?.summary.latest_version
+            state
+                .app
+                .store()
+                .regulator_system(regulator(p, "register:queue")?, id)
+                .await?
+                .summary
+                .latest_version
         }
     };
-    let audits = audit_rows(ctx.lang, &state.store.audits(scope, id).await?)?;
-    let presets = mizan_fairness_io::mizan_fairness::preset::builtin()
+    let audits = audit_rows(ctx.lang, &state.app.store().audits(scope, id).await?)?;
+    let presets = mizan_fairness::preset::builtin()
         .iter()
         .map(|p| (p.name.to_owned(), ctx.t(&format!("audit-preset-{}", p.name))))
         .collect();
@@ -910,7 +927,7 @@ async fn page_refusal(
 ) -> Result<Response, AppError> {
     match refused {
         Refused::Input(e) => {
-            let msg = (e.field.clone(), e.text(ctx.lang));
+            let msg = (e.field.clone(), crate::plain::audit_error(ctx.lang, &e));
             let mut res =
                 audits_page(state, ctx, audience, p, id, Outcome { error: Some(msg), values, created: None })
                     .await?;
@@ -1092,7 +1109,7 @@ async fn report(
 ) -> Result<Response, AppError> {
     let scope = audience.reader(&p)?;
     let (audit, kind) = file.rsplit_once('.').ok_or_else(|| AppError::NotFound("report".into()))?;
-    let stored = state.store.audit_report(scope, &id, audit).await?;
+    let stored = state.app.store().audit_report(scope, &id, audit).await?;
     match kind {
         "html" => Ok(html_report(stored.html)),
         "json" => {

@@ -5,7 +5,7 @@
 //! A model is loaded with `mizan_explain::load_model` before anything is kept, so a bad file is
 //! refused with the engine's reason and nothing is stored. An explanation is computed the first
 //! time someone asks for it, from the decision's record and the model whose hash the record
-//! names (prepared once and kept in the server's [`PreparedModels`](crate::explain::PreparedModels)),
+//! names (prepared once and kept in the server's [`PreparedModels`](mizan_app::explain::PreparedModels)),
 //! and stored beside the decision; later readers get the stored one.
 
 use std::collections::BTreeMap;
@@ -27,10 +27,10 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::auth::{SignedIn, TokenUser, require};
 use crate::error::AppError;
-use crate::explain::{
-    ExplanationDoc, Plain, PreparedModel, explain_decision, format_number, normalise_hash, plain,
-};
+use mizan_app::explain::{ExplanationDoc, PreparedModel, explain_decision, normalise_hash};
+
 use crate::pages::{Ctx, render};
+use crate::plain::{Plain, format_number, plain};
 use crate::routes::regulator::regulator;
 
 /// Largest model file accepted.
@@ -145,7 +145,7 @@ async fn upload(
 ) -> Result<(StoredModel, bool), AppError> {
     require(p, "systems:write")?;
     // Ownership first: nothing of another organisation's system is ever touched.
-    state.store.model_target(p.scope(), id, version).await?;
+    state.app.store().model_target(p.scope(), id, version).await?;
     if bytes.is_empty() {
         return Err(bad("model", "the model file is empty"));
     }
@@ -188,7 +188,7 @@ async fn upload(
     immutable.sort();
     immutable.dedup();
     let format = format_name(&bytes, &model);
-    let files = state.models.clone();
+    let files = state.app.models().clone();
     let data = bytes.clone();
     let sha256 =
         tokio::task::spawn_blocking(move || files.put(&data)).await.map_err(internal)?.map_err(internal)?;
@@ -203,7 +203,7 @@ async fn upload(
         bounds: s.bounds,
         uploaded_by: p.actor_name(),
     };
-    Ok(state.store.insert_model(p.scope(), id, version, &new).await?)
+    Ok(state.app.store().insert_model(p.scope(), id, version, &new).await?)
 }
 
 /// A model as the API shows it.
@@ -289,7 +289,7 @@ pub async fn api_models(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<ModelOut>>, AppError> {
     require(&p, "systems:read")?;
-    Ok(Json(state.store.org_models(p.scope(), &id).await?.into_iter().map(ModelOut::from).collect()))
+    Ok(Json(state.app.store().org_models(p.scope(), &id).await?.into_iter().map(ModelOut::from).collect()))
 }
 
 #[derive(Template)]
@@ -319,8 +319,9 @@ pub async fn models_page(
     Query(q): Query<UploadedQuery>,
 ) -> Result<Response, AppError> {
     require(&p, "systems:read")?;
-    let view = state.store.org_system(p.scope(), &id).await?;
-    let models = state.store.org_models(p.scope(), &id).await?.into_iter().map(ModelOut::from).collect();
+    let view = state.app.store().org_system(p.scope(), &id).await?;
+    let models =
+        state.app.store().org_models(p.scope(), &id).await?.into_iter().map(ModelOut::from).collect();
     Ok(render(&ModelsPage {
         versions: (1..=view.summary.latest_version).rev().collect(),
         can_write: p.can("systems:write"),
@@ -384,10 +385,10 @@ fn doc_of(json: &str) -> Result<ExplanationDoc, AppError> {
 /// The prepared model of `sha256`: kept from an earlier explanation, or read from its file
 /// (checked against the hash), loaded and prepared now and kept.
 async fn prepared_model(state: &AppState, sha256: &str) -> Result<Arc<PreparedModel>, AppError> {
-    if let Some(prepared) = state.prepared.get(sha256) {
+    if let Some(prepared) = state.app.prepared().get(sha256) {
         return Ok(prepared);
     }
-    let files = state.models.clone();
+    let files = state.app.models().clone();
     let hash = sha256.to_owned();
     let prepared = tokio::task::spawn_blocking(move || {
         let bytes = files.get(&hash).map_err(internal)?;
@@ -396,7 +397,7 @@ async fn prepared_model(state: &AppState, sha256: &str) -> Result<Arc<PreparedMo
     })
     .await
     .map_err(internal)??;
-    Ok(state.prepared.insert(sha256, prepared))
+    Ok(state.app.prepared().insert(sha256, prepared))
 }
 
 /// The explanation of `d`: the stored one, or computed now and stored.
@@ -404,14 +405,14 @@ async fn explanation(state: &AppState, d: &StoredDecision) -> Result<Explained, 
     let Some(record_json) = &d.record_json else {
         return Ok(Explained::Erased(d.erased_at.clone().unwrap_or_default()));
     };
-    if let Some(stored) = state.store.explanation(&d.reference).await? {
+    if let Some(stored) = state.app.store().explanation(&d.reference).await? {
         return Ok(Explained::Ready(Box::new(doc_of(&stored.explanation_json)?)));
     }
     let record: Value =
         serde_json::from_str(record_json).map_err(|e| internal(format!("stored record: {e}")))?;
     let named = record.get("model_hash").and_then(Value::as_str).unwrap_or_default().to_owned();
     let sha256 = normalise_hash(&named);
-    let Some(model) = state.store.decision_model(&d.reference, &sha256).await? else {
+    let Some(model) = state.app.store().decision_model(&d.reference, &sha256).await? else {
         return Ok(Explained::NoModel(named));
     };
     let prepared = prepared_model(state, &model.sha256).await?;
@@ -431,7 +432,7 @@ async fn explanation(state: &AppState, d: &StoredDecision) -> Result<Explained, 
         additivity_residual: doc.additivity_residual,
         explanation_json: json,
     };
-    let stored = state.store.insert_explanation(&d.reference, &model, &new).await?;
+    let stored = state.app.store().insert_explanation(&d.reference, &model, &new).await?;
     Ok(Explained::Ready(Box::new(doc_of(&stored.explanation_json)?)))
 }
 
@@ -458,20 +459,20 @@ async fn explanation_json(state: &AppState, d: &StoredDecision) -> Result<Json<E
 /// Explain a logged decision: SHAP values, φ₀, the additivity residual and what would change
 /// the outcome. Computed on first request and stored; whoever holds the reference may read it.
 #[utoipa::path(get, path = "/api/v1/receipts/{reference}/explanation", tag = "decisions", params(("reference" = String, Path)),
-    responses((status = 200, body = ExplanationDoc), (status = 404, content_type = "application/problem+json"),
+    responses((status = 200, body = Object, description = "the `mizan.explanation/1` document (JSON Schema at `/api/v1/schemas/mizan.explanation-1.schema.json`)"), (status = 404, content_type = "application/problem+json"),
         (status = 409, content_type = "application/problem+json", description = "erased, or no uploaded model matches the decision's model hash")))]
 pub async fn api_explanation(
     State(state): State<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Json<ExplanationDoc>, AppError> {
-    let d = state.store.decision(&reference).await?;
+    let d = state.app.store().decision(&reference).await?;
     explanation_json(&state, &d).await
 }
 
 /// The full explanation of any decision, for the regulator.
 #[utoipa::path(get, path = "/api/v1/regulator/decisions/{reference}/explanation", tag = "regulator", security(("token" = [])),
     params(("reference" = String, Path)),
-    responses((status = 200, body = ExplanationDoc), (status = 403, content_type = "application/problem+json"),
+    responses((status = 200, body = Object, description = "the `mizan.explanation/1` document (JSON Schema at `/api/v1/schemas/mizan.explanation-1.schema.json`)"), (status = 403, content_type = "application/problem+json"),
         (status = 404, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
 pub async fn api_regulator_explanation(
     State(state): State<AppState>,
@@ -479,7 +480,7 @@ pub async fn api_regulator_explanation(
     Path(reference): Path<String>,
 ) -> Result<Json<ExplanationDoc>, AppError> {
     regulator(&p, "register:queue")?;
-    let d = state.store.decision(&reference).await?;
+    let d = state.app.store().decision(&reference).await?;
     explanation_json(&state, &d).await
 }
 
@@ -561,17 +562,17 @@ async fn receipt_page(
     reference: &str,
     regulator: bool,
 ) -> Result<Response, AppError> {
-    let d = state.store.decision(reference).await?;
+    let d = state.app.store().decision(reference).await?;
     let record: Option<Value> = d.record_json.as_deref().and_then(|r| serde_json::from_str(r).ok());
     let status = if d.erased_at.is_some() {
         "erased"
-    } else if d.leaf_index < state.ledger.reader().size() {
+    } else if d.leaf_index < state.app.logs().decisions().reader().size() {
         "proven"
     } else {
         "pending"
     };
     let system_name =
-        state.store.public_entry(&d.system).await.ok().map(|e| e.record.text("name", ctx.lang.code()));
+        state.app.store().public_entry(&d.system).await.ok().map(|e| e.record.text("name", ctx.lang.code()));
     let output = record.as_ref().and_then(|r| r.get("output")).map_or_else(String::new, |o| match o {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -687,7 +688,8 @@ pub async fn regulator_decisions(
 ) -> Result<Response, AppError> {
     let scope = regulator(&p, "register:queue")?;
     let rows = state
-        .store
+        .app
+        .store()
         .regulator_decisions(scope, &id, REGULATOR_LIST)
         .await?
         .into_iter()

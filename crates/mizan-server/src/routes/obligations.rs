@@ -47,21 +47,22 @@ async fn checklist(
     p: &Principal,
     id: &str,
 ) -> Result<Vec<ChecklistItem>, AppError> {
-    let view = state.store.org_system(p.scope(), id).await?;
-    let result = match state.store.classification(Some(p.scope()), id, view.summary.latest_version).await? {
-        Some(c) => Some(c.result),
-        None => {
-            let answers = state.store.risk_answers(p.scope(), id).await?;
-            mizan_rules::Ruleset::embedded()?
-                .classify(&answers)
-                .ok()
-                .and_then(|c| serde_json::to_value(c).ok())
-        }
-    };
+    let view = state.app.store().org_system(p.scope(), id).await?;
+    let result =
+        match state.app.store().classification(Some(p.scope()), id, view.summary.latest_version).await? {
+            Some(c) => Some(c.result),
+            None => {
+                let answers = state.app.store().risk_answers(p.scope(), id).await?;
+                mizan_rules::Ruleset::embedded()?
+                    .classify(&answers)
+                    .ok()
+                    .and_then(|c| serde_json::to_value(c).ok())
+            }
+        };
     let Some(result) = result else { return Ok(vec![]) };
     let obligations: Vec<mizan_rules::Obligation> = serde_json::from_value(result["obligations"].clone())
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let statuses = state.store.obligation_statuses(p.scope(), id).await?;
+    let statuses = state.app.store().obligation_statuses(p.scope(), id).await?;
     let crosswalk = mizan_rules::crosswalk::Crosswalk::embedded()?;
     Ok(obligations
         .into_iter()
@@ -125,7 +126,7 @@ async fn update(
         return Err(AppError::NotFound(format!("obligation `{obligation}`")));
     }
     let update = ObligationUpdate { obligation_id: obligation, status, evidence_url, note };
-    state.store.set_obligation_status(p.scope(), id, &ActorRef::from(p), &update).await?;
+    state.app.store().set_obligation_status(p.scope(), id, &ActorRef::from(p), &update).await?;
     Ok(())
 }
 

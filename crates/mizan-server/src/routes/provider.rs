@@ -35,7 +35,7 @@ pub async fn home(
         return Ok(Redirect::to("/regulator").into_response());
     }
     require(&p, "systems:read")?;
-    let systems = state.store.org_systems(p.scope()).await?;
+    let systems = state.app.store().org_systems(p.scope()).await?;
     Ok(render(&HomePage { can_write: p.can("systems:write"), ctx, systems }))
 }
 
@@ -189,7 +189,7 @@ pub async fn create(
         Ok(r) => r,
         Err(errors) => return Ok(invalid_form(ctx, None, &form, &errors)),
     };
-    let id = state.store.create_system(p.scope(), &ActorRef::from(&p), &record, false).await?;
+    let id = state.app.store().create_system(p.scope(), &ActorRef::from(&p), &record, false).await?;
     Ok(Redirect::to(&format!("/app/systems/{id}")).into_response())
 }
 
@@ -201,7 +201,7 @@ pub async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
-    let view = state.store.org_system(p.scope(), &id).await?;
+    let view = state.app.store().org_system(p.scope(), &id).await?;
     Ok(render(&FormPage {
         inputs: form_inputs(ctx.lang, &view.draft, &[]),
         ctx,
@@ -223,11 +223,11 @@ pub async fn update(
         Ok(r) => r,
         Err(errors) => {
             // Make sure the system is this organisation's before echoing anything back.
-            state.store.org_system(p.scope(), &id).await?;
+            state.app.store().org_system(p.scope(), &id).await?;
             return Ok(invalid_form(ctx, Some(id), &form, &errors));
         }
     };
-    state.store.update_draft(p.scope(), &id, &ActorRef::from(&p), &record).await?;
+    state.app.store().update_draft(p.scope(), &id, &ActorRef::from(&p), &record).await?;
     Ok(Redirect::to(&format!("/app/systems/{id}?saved=1")).into_response())
 }
 
@@ -271,7 +271,7 @@ async fn system_page(
     id: &str,
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
-    let view = state.store.org_system(p.scope(), id).await?;
+    let view = state.app.store().org_system(p.scope(), id).await?;
     let missing = view
         .draft
         .check_complete()
@@ -285,13 +285,13 @@ async fn system_page(
     let (classification, impact) =
         crate::routes::risk::stored_views(state, ctx.lang, Some(p.scope()), id, view.summary.latest_version)
             .await?;
-    let impact_answers = state.store.impact_answers(p.scope(), id).await?;
+    let impact_answers = state.app.store().impact_answers(p.scope(), id).await?;
     let impact_complete = mizan_rules::impact::Questionnaire::embedded()?.assess(&impact_answers).is_ok();
-    let answers = state.store.risk_answers(p.scope(), id).await?;
+    let answers = state.app.store().risk_answers(p.scope(), id).await?;
     let risk_complete = mizan_rules::Ruleset::embedded()?.progress(&answers).next.is_none();
     // The provider sees the board's reasons, above all when changes were asked for.
     let review = if view.summary.latest_version > 0 {
-        Some(state.store.review_state(id, view.summary.latest_version).await?)
+        Some(state.app.store().review_state(id, view.summary.latest_version).await?)
     } else {
         None
     };
@@ -340,7 +340,7 @@ pub async fn transition(
         .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
     require(&p, if to == Status::Retired { "systems:retire" } else { "systems:submit" })?;
     let reason: String = form.get("reason").chars().take(2000).collect();
-    match state.store.provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &reason).await {
+    match state.app.store().provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &reason).await {
         Ok(()) => Ok(Redirect::to(&format!("/app/systems/{id}")).into_response()),
         Err(mizan_store::StoreError::Questionnaire(_)) => {
             let message = ctx.t("app-questionnaire-incomplete");
@@ -375,7 +375,7 @@ pub async fn reports(
     SignedIn(p): SignedIn,
 ) -> Result<Response, AppError> {
     require(&p, "reports:read")?;
-    let reports = state.store.org_reports(p.scope()).await?;
+    let reports = state.app.store().org_reports(p.scope()).await?;
     Ok(render(&ReportsPage {
         ctx,
         reports,
@@ -403,7 +403,7 @@ pub async fn respond(
             detail: "`response` is longer than 4000 characters".into(),
         });
     }
-    state.store.respond_report(p.scope(), &reference, status, response).await?;
+    state.app.store().respond_report(p.scope(), &reference, status, response).await?;
     Ok(Redirect::to("/app/reports").into_response())
 }
 
@@ -424,7 +424,7 @@ async fn tokens_page(
     new_secret: Option<String>,
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
-    let tokens = state.store.tokens(p.scope()).await?;
+    let tokens = state.app.store().tokens(p.scope()).await?;
     let scopes = p.permissions.iter().cloned().collect();
     Ok(render(&TokensPage { ctx, tokens, scopes, new_secret, errors }))
 }
@@ -467,7 +467,7 @@ pub async fn create_token(
     };
     let user_id = p.user.as_ref().map(|u| u.id);
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(days);
-    let token = state.store.create_token(p.scope(), user_id, name, &scopes, expires).await?;
+    let token = state.app.store().create_token(p.scope(), user_id, name, &scopes, expires).await?;
     tokens_page(&state, ctx, &p, Some(token.secret), vec![]).await
 }
 
@@ -479,6 +479,6 @@ pub async fn revoke_token(
     CsrfForm(_): CsrfForm,
 ) -> Result<Response, AppError> {
     require(&p, "tokens:manage")?;
-    state.store.revoke_token(p.scope(), id).await?;
+    state.app.store().revoke_token(p.scope(), id).await?;
     Ok(Redirect::to("/app/settings/tokens").into_response())
 }

@@ -161,8 +161,8 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Response, AppError> {
     let query = params.to_query(20)?;
-    let page = state.store.public_list(&query).await?;
-    let (sectors, orgs) = state.store.public_facets().await?;
+    let page = state.app.store().public_list(&query).await?;
+    let (sectors, orgs) = state.app.store().public_facets().await?;
     let pages = u32::try_from((page.total + i64::from(page.per_page) - 1) / i64::from(page.per_page))
         .unwrap_or(1)
         .max(1);
@@ -200,7 +200,7 @@ pub async fn detail(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let entry = state.store.public_entry(&id).await?;
+    let entry = state.app.store().public_entry(&id).await?;
     let fields = field_rows(ctx.lang, &entry.record).into_iter().filter(|f| f.key != "name").collect();
     let (classification, impact) =
         crate::routes::risk::stored_views(&state, ctx.lang, None, &id, entry.version).await?;
@@ -214,7 +214,7 @@ pub async fn detail(
         classification,
         impact,
         assessments,
-        disclosure: crate::audits::DISCLOSURE_MIN,
+        disclosure: mizan_app::audits::DISCLOSURE_MIN,
         ctx,
     }))
 }
@@ -234,8 +234,8 @@ pub async fn versions(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let entry = state.store.public_entry(&id).await?;
-    let versions = state.store.public_versions(&id).await?;
+    let entry = state.app.store().public_entry(&id).await?;
+    let versions = state.app.store().public_versions(&id).await?;
     Ok(render(&VersionsPage {
         name: entry.record.text("name", ctx.lang.code()),
         public_id: id,
@@ -300,8 +300,8 @@ pub async fn version_diff(
     Query(p): Query<DiffParams>,
 ) -> Result<Response, AppError> {
     let (from, to) = (version_param("from", &p.from)?, version_param("to", &p.to)?);
-    let a: Record = state.store.public_version(&id, from).await?;
-    let b: Record = state.store.public_version(&id, to).await?;
+    let a: Record = state.app.store().public_version(&id, from).await?;
+    let b: Record = state.app.store().public_version(&id, to).await?;
     let changes = change_rows(ctx.lang, &diff(&a, &b));
     Ok(render(&DiffPage { ctx, public_id: id, from, to, changes }))
 }
@@ -331,7 +331,7 @@ pub async fn report_form(
     ctx: Ctx,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let entry = state.store.public_entry(&id).await?;
+    let entry = state.app.store().public_entry(&id).await?;
     Ok(render(&ReportFormPage {
         name: entry.record.text("name", ctx.lang.code()),
         fields: report_fields(ctx.lang),
@@ -370,7 +370,7 @@ pub async fn report_submit(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
-    let entry = state.store.public_entry(&id).await?;
+    let entry = state.app.store().public_entry(&id).await?;
     let (field, body, contact) = (form.get("field"), form.get("body"), form.get("contact"));
     if let Err(errors) = check_report(ctx.lang, field, body, contact) {
         let page = ReportFormPage {
@@ -385,7 +385,7 @@ pub async fn report_submit(
         *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
     }
-    let reference = state.store.file_report(&id, field, body, contact).await?;
+    let reference = state.app.store().file_report(&id, field, body, contact).await?;
     Ok(Redirect::to(&format!("/reports/{reference}?new=1")).into_response())
 }
 
@@ -413,7 +413,7 @@ pub async fn report_status(
     Path(reference): Path<String>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
-    let report = state.store.report_by_reference(&reference).await?;
+    let report = state.app.store().report_by_reference(&reference).await?;
     Ok(render(&ReportStatusPage { ctx, report, fresh: q.new == "1" }))
 }
 

@@ -36,7 +36,7 @@ pub async fn queue(
     SignedIn(p): SignedIn,
 ) -> Result<Response, AppError> {
     let scope = regulator(&p, "register:queue")?;
-    let systems = state.store.regulator_queue(scope).await?;
+    let systems = state.app.store().regulator_queue(scope).await?;
     Ok(render(&QueuePage { ctx, systems }))
 }
 
@@ -64,10 +64,10 @@ async fn page(
     error: Option<String>,
 ) -> Result<Response, AppError> {
     let scope = regulator(p, "register:queue")?;
-    let view = state.store.regulator_system(scope, id).await?;
+    let view = state.app.store().regulator_system(scope, id).await?;
     // The regulator decides on the submitted version, not on the draft.
     let record: Record = if view.summary.latest_version > 0 {
-        state.store.version_record(None, Some(scope), id, view.summary.latest_version).await?
+        state.app.store().version_record(None, Some(scope), id, view.summary.latest_version).await?
     } else {
         view.draft.clone()
     };
@@ -80,7 +80,7 @@ async fn page(
         crate::routes::risk::stored_views(state, ctx.lang, None, id, view.summary.latest_version).await?;
     let can_override = p.can("register:transition") && view.summary.latest_version > 0;
     let review = if view.summary.latest_version > 0 {
-        Some(state.store.review_state(id, view.summary.latest_version).await?)
+        Some(state.app.store().review_state(id, view.summary.latest_version).await?)
     } else {
         None
     };
@@ -135,8 +135,8 @@ pub async fn transition(
         return Ok(res);
     }
     if to == Status::Registered {
-        let view = state.store.regulator_system(scope, &id).await?;
-        let review = state.store.review_state(&id, view.summary.latest_version).await?;
+        let view = state.app.store().regulator_system(scope, &id).await?;
+        let review = state.app.store().review_state(&id, view.summary.latest_version).await?;
         if !review.satisfied() {
             let msg = ctx.t1("review-register-blocked", "n", review.need.reviewers);
             let mut res = page(&state, ctx, &p, &id, Some(msg)).await?;
@@ -144,7 +144,7 @@ pub async fn transition(
             return Ok(res);
         }
     }
-    state.store.regulator_transition(scope, &id, to, &ActorRef::from(&p), reason).await?;
+    state.app.store().regulator_transition(scope, &id, to, &ActorRef::from(&p), reason).await?;
     Ok(Redirect::to(&format!("/regulator/systems/{id}")).into_response())
 }
 
@@ -165,6 +165,6 @@ pub async fn override_tier(
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);
     }
-    state.store.override_tier(scope, &id, form.get("tier"), &ActorRef::from(&p), reason).await?;
+    state.app.store().override_tier(scope, &id, form.get("tier"), &ActorRef::from(&p), reason).await?;
     Ok(Redirect::to(&format!("/regulator/systems/{id}")).into_response())
 }

@@ -64,7 +64,8 @@ pub async fn queue(
     Query(q): Query<QueueParams>,
 ) -> Result<Response, AppError> {
     let scope = reviewer(&p)?;
-    let queue = state.store.review_queue(&scope, q.page.unwrap_or(1), q.per_page.unwrap_or(PER_PAGE)).await?;
+    let queue =
+        state.app.store().review_queue(&scope, q.page.unwrap_or(1), q.per_page.unwrap_or(PER_PAGE)).await?;
     Ok(render(&QueuePage { ctx, queue }))
 }
 
@@ -91,11 +92,11 @@ async fn page(
     reason: String,
 ) -> Result<Response, AppError> {
     let scope = reviewer(p)?;
-    let view = state.store.reviewer_system(&scope, id).await?;
+    let view = state.app.store().reviewer_system(&scope, id).await?;
     let version = view.summary.latest_version;
-    let record: Record = state.store.version_record(None, None, id, version).await?;
+    let record: Record = state.app.store().version_record(None, None, id, version).await?;
     let (classification, impact) = stored_views(state, ctx.lang, None, id, version).await?;
-    let review = state.store.review_state(id, version).await?;
+    let review = state.app.store().review_state(id, version).await?;
     Ok(render(&SystemPage {
         own_org: view.org_id == p.org.id,
         fields: field_rows(ctx.lang, &record),
@@ -136,7 +137,7 @@ pub async fn decide(
         (Err(_), _) => Some(ctx.t("review-decision-required")),
         (_, Err(_)) => Some(ctx.t("review-stale")),
         (Ok(decision), Ok(version)) => {
-            match state.store.decide_review(&scope, &id, version, decision, &reason).await {
+            match state.app.store().decide_review(&scope, &id, version, decision, &reason).await {
                 Ok(_) => None,
                 Err(StoreError::Refused(_)) => Some(ctx.t("review-own-org")),
                 Err(StoreError::Conflict(msg)) if msg.contains("latest submitted version") => {
@@ -266,7 +267,8 @@ pub async fn api_queue(
     Query(q): Query<QueueParams>,
 ) -> Result<Json<QueueOut>, AppError> {
     let scope = reviewer(&p)?;
-    let page = state.store.review_queue(&scope, q.page.unwrap_or(1), q.per_page.unwrap_or(PER_PAGE)).await?;
+    let page =
+        state.app.store().review_queue(&scope, q.page.unwrap_or(1), q.per_page.unwrap_or(PER_PAGE)).await?;
     let items = page
         .items
         .iter()
@@ -317,7 +319,7 @@ pub async fn api_decide(
             detail: "`reason` is required (up to 4000 characters)".into(),
         });
     }
-    let s = state.store.decide_review(&scope, &id, body.version, decision, &body.reason).await?;
+    let s = state.app.store().decide_review(&scope, &id, body.version, decision, &body.reason).await?;
     Ok((StatusCode::CREATED, Json(state_out(&id, &s))))
 }
 
@@ -334,7 +336,7 @@ pub async fn api_state(
     let board = p.can("review:decide") || (p.can("register:queue") && RegulatorScope::of(&p).is_some());
     if !board {
         require(&p, "systems:read")?;
-        state.store.org_system(p.scope(), &id).await?;
+        state.app.store().org_system(p.scope(), &id).await?;
     }
-    Ok(Json(state_out(&id, &state.store.review_state(&id, version).await?)))
+    Ok(Json(state_out(&id, &state.app.store().review_state(&id, version).await?)))
 }

@@ -53,12 +53,13 @@ pub async fn stored_views(
     if version == 0 {
         return Ok((None, None));
     }
-    let Some(stored) = state.store.classification(scope, public_id, version).await? else {
+    let Some(stored) = state.app.store().classification(scope, public_id, version).await? else {
         return Ok((None, None));
     };
     let impact = ImpactView::from_json(lang, &stored.impact);
     let mut class = ClassView::from_json(lang, &stored.result)?;
-    class.overridden = state.store.tier_override(public_id, version).await?.map(|o| (o.tier, o.reason, o.at));
+    class.overridden =
+        state.app.store().tier_override(public_id, version).await?.map(|o| (o.tier, o.reason, o.at));
     Ok((Some(class), impact))
 }
 
@@ -173,8 +174,8 @@ pub async fn form(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     require(&p, "systems:read")?;
-    let view = state.store.org_system(p.scope(), &id).await?;
-    let answers = state.store.risk_answers(p.scope(), &id).await?;
+    let view = state.app.store().org_system(p.scope(), &id).await?;
+    let answers = state.app.store().risk_answers(p.scope(), &id).await?;
     let rs = Ruleset::embedded()?;
     let progress = rs.progress(&answers);
     let lang = ctx.lang;
@@ -222,11 +223,11 @@ pub async fn save(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
-    let mut answers = state.store.risk_answers(p.scope(), &id).await?;
+    let mut answers = state.app.store().risk_answers(p.scope(), &id).await?;
     let given = posted_answers(&form);
     answers.extend(given);
     let answers = Ruleset::embedded()?.progress(&answers).on_path_answers();
-    state.store.set_risk_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
+    state.app.store().set_risk_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
     Ok(Redirect::to(&format!("/app/systems/{id}/risk")).into_response())
 }
 
@@ -275,7 +276,7 @@ pub async fn api_get(
     Path(id): Path<String>,
 ) -> Result<Json<RiskAnswersOut>, AppError> {
     require(&p, "systems:read")?;
-    Ok(Json(answers_out(&state.store.risk_answers(p.scope(), &id).await?)?))
+    Ok(Json(answers_out(&state.app.store().risk_answers(p.scope(), &id).await?)?))
 }
 
 /// Replace the risk questionnaire answers (question id → answer). Unknown questions and invalid
@@ -303,7 +304,7 @@ pub async fn api_put(
         return Err(e.into());
     }
     let answers = rs.progress(&given).on_path_answers();
-    state.store.set_risk_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
+    state.app.store().set_risk_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
     Ok(Json(answers_out(&answers)?))
 }
 
@@ -314,9 +315,10 @@ pub async fn public_classification(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let entry = state.store.public_entry(&id).await?;
+    let entry = state.app.store().public_entry(&id).await?;
     let c = state
-        .store
+        .app
+        .store()
         .classification(None, &id, entry.version)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("classification of `{id}`")))?;
@@ -415,8 +417,8 @@ pub async fn impact_form(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     require(&p, "systems:read")?;
-    let view = state.store.org_system(p.scope(), &id).await?;
-    let answers = state.store.impact_answers(p.scope(), &id).await?;
+    let view = state.app.store().org_system(p.scope(), &id).await?;
+    let answers = state.app.store().impact_answers(p.scope(), &id).await?;
     let q = mizan_rules::impact::Questionnaire::embedded()?;
     let lang = ctx.lang;
     let editable = p.can("systems:write")
@@ -469,10 +471,10 @@ pub async fn impact_save(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
-    let mut answers = state.store.impact_answers(p.scope(), &id).await?;
+    let mut answers = state.app.store().impact_answers(p.scope(), &id).await?;
     let given = posted_answers(&form);
     answers.extend(valid_impact_answers(given)?);
-    state.store.set_impact_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
+    state.app.store().set_impact_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
     Ok(Redirect::to(&format!("/app/systems/{id}/impact")).into_response())
 }
 
@@ -503,7 +505,7 @@ pub async fn impact_api_get(
     Path(id): Path<String>,
 ) -> Result<Json<ImpactAnswersOut>, AppError> {
     require(&p, "systems:read")?;
-    Ok(Json(impact_out(state.store.impact_answers(p.scope(), &id).await?)))
+    Ok(Json(impact_out(state.app.store().impact_answers(p.scope(), &id).await?)))
 }
 
 /// Replace the impact assessment answers (question id → answer).
@@ -518,7 +520,7 @@ pub async fn impact_api_put(
 ) -> Result<Json<ImpactAnswersOut>, AppError> {
     require(&p, "systems:write")?;
     let answers = valid_impact_answers(given)?;
-    state.store.set_impact_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
+    state.app.store().set_impact_answers(p.scope(), &id, &ActorRef::from(&p), &answers).await?;
     Ok(Json(impact_out(answers)))
 }
 
@@ -529,9 +531,10 @@ pub async fn public_impact(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let entry = state.store.public_entry(&id).await?;
+    let entry = state.app.store().public_entry(&id).await?;
     let c = state
-        .store
+        .app
+        .store()
         .classification(None, &id, entry.version)
         .await?
         .filter(|c| !c.impact.is_null())

@@ -7,7 +7,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{SESSION_COOKIE, verify_password};
+use mizan_app::passwords::verify_password;
+
+use crate::auth::SESSION_COOKIE;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::i18n::{Lang, cookie};
@@ -48,7 +50,7 @@ pub async fn login(
 ) -> Result<Response, AppError> {
     let (email, password) = (form.get("email"), form.get("password"));
     let next = safe_next(form.get("next"), "/app").to_owned();
-    let found = state.store.user_for_login(email).await?;
+    let found = state.app.store().user_for_login(email).await?;
     let ok = match &found {
         Some((_, hash)) => verify_password(password, hash),
         None => {
@@ -62,7 +64,7 @@ pub async fn login(
         *res.status_mut() = StatusCode::UNAUTHORIZED;
         return Ok(res);
     };
-    let secret = state.store.create_session(user.id, time::Duration::hours(12)).await?;
+    let secret = state.app.store().create_session(user.id, time::Duration::hours(12)).await?;
     let mut res = Redirect::to(&next).into_response();
     let value = format!(
         "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200{}",
@@ -82,7 +84,7 @@ pub async fn logout(
     CsrfForm(_): CsrfForm,
 ) -> Result<Response, AppError> {
     if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
-        state.store.delete_session(secret).await?;
+        state.app.store().delete_session(secret).await?;
     }
     let mut res = Redirect::to("/").into_response();
     res.headers_mut().append(

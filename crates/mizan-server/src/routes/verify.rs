@@ -11,9 +11,9 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use mizan_ledger_fs::ledger::checkpoint::TlogProof;
-use mizan_ledger_fs::ledger::leaf::LeafCommitment;
-use mizan_ledger_fs::ledger::merkle::verify_consistency;
+use mizan_ledger::checkpoint::TlogProof;
+use mizan_ledger::leaf::LeafCommitment;
+use mizan_ledger::merkle::verify_consistency;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -90,17 +90,18 @@ async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Pasted,
     // A reference: look the receipt up.
     if input.len() == 20 && input.bytes().all(|b| b.is_ascii_alphanumeric()) {
         let d = state
-            .store
+            .app
+            .store()
             .decision(input)
             .await
             .map_err(|_| format!("no receipt has the reference `{input}`"))?;
         let (index, origin) = (d.leaf_index, d.log_origin.clone());
-        let proof = crate::routes::decisions::read_ledger(state, move |state| {
-            crate::routes::decisions::proof_for(state, index, origin.as_deref())
-        })
-        .await
-        .and_then(|proof| proof)
-        .map_err(|e| format!("{e:?}"))?;
+        let proof = state
+            .app
+            .read_logs(move |app| app.proof_for(index, origin.as_deref()))
+            .await
+            .and_then(|proof| proof)
+            .map_err(|e| e.to_string())?;
         let opening = d.hmac_key.zip(d.record_json);
         let leaf = match &opening {
             Some((k, record)) => Some(leaf_of(&d.system, &d.decided_at, record, k)?),
@@ -168,9 +169,11 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
     // This period's log or an earlier one's, by the origin the checkpoint names; a log this
     // server does not keep is checked against this one's key, and fails saying so.
     let origin = proof.checkpoint.lines().next().unwrap_or_default().to_owned();
-    let current = origin == state.ledger.origin();
+    let current = origin == state.app.logs().decisions().origin();
     let (reader, vkey) =
-        state.ledger.log_for(&origin).unwrap_or_else(|| (state.ledger.reader(), state.ledger.verifier()));
+        state.app.logs().decisions().log_for(&origin).unwrap_or_else(|| {
+            (state.app.logs().decisions().reader(), state.app.logs().decisions().verifier())
+        });
     let signed = match proof.verify(&leaf, &vkey) {
         Ok(cp) => {
             v.push("verify-check-signature", Ok(format!("{} ({})", cp.checkpoint.origin, vkey.to_vkey())));
@@ -187,25 +190,26 @@ pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
     };
     // The log has not forked since: the receipt's checkpoint is a prefix of today's.
     let (old, old_root) = (signed.checkpoint.size, signed.checkpoint.root);
-    let consistent = crate::routes::decisions::read_ledger(state, move |_| {
-        let new = reader.size();
-        let p = reader.prove_consistency(old, new).map_err(|e| e.to_string())?;
-        verify_consistency(old, new, &old_root, &reader.root(), &p).map_err(|e| e.to_string())?;
-        Ok(format!("size {old} → {new}"))
-    })
-    .await
-    .unwrap_or_else(|_| Err("the log could not be read".to_owned()));
+    let consistent = state
+        .app
+        .read_logs(move |_| {
+            let new = reader.size();
+            let p = reader.prove_consistency(old, new).map_err(|e| e.to_string())?;
+            verify_consistency(old, new, &old_root, &reader.root(), &p).map_err(|e| e.to_string())?;
+            Ok(format!("size {old} → {new}"))
+        })
+        .await
+        .unwrap_or_else(|_| Err("the log could not be read".to_owned()));
     v.push("verify-check-consistent", consistent);
-    match state.ledger.witness_policy().filter(|_| current) {
+    match state.app.logs().decisions().witness_policy().filter(|_| current) {
         Some(text) => {
-            let checked = mizan_ledger_fs::ledger::policy::Policy::parse(text.as_bytes())
+            let checked = mizan_ledger::policy::Policy::parse(text.as_bytes())
                 .map_err(|e| e.to_string())
                 .and_then(|mut p| {
-                    if !p.logs().iter().any(|l| l.key.name() == state.ledger.origin()) {
-                        p.add_log(state.ledger.verifier()).map_err(|e| e.to_string())?;
+                    if !p.logs().iter().any(|l| l.key.name() == state.app.logs().decisions().origin()) {
+                        p.add_log(state.app.logs().decisions().verifier()).map_err(|e| e.to_string())?;
                     }
-                    mizan_ledger_fs::ledger::policy::check(proof.checkpoint.as_bytes(), &p)
-                        .map_err(|e| e.to_string())
+                    mizan_ledger::policy::check(proof.checkpoint.as_bytes(), &p).map_err(|e| e.to_string())
                 })
                 .map(|c| {
                     let names: Vec<String> = c.cosigned.iter().map(|w| w.witness.clone()).collect();
@@ -307,8 +311,8 @@ pub struct LogOut {
 /// Every log this deployment runs.
 #[utoipa::path(get, path = "/api/v1/logs", tag = "decisions", responses((status = 200, body = Vec<LogOut>)))]
 pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
-    let out = |kind: &str, l: &crate::ledger::Ledger| LogOut {
-        kind: kind.into(),
+    let out = |l: &mizan_app::logs::Log| LogOut {
+        kind: l.kind().name().into(),
         origin: l.origin().to_owned(),
         url: format!("{}/log/{}", state.config.base_url, l.shard()),
         vkey: l.vkey(),
@@ -317,12 +321,10 @@ pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
         witness_policy: l.witness_policy().map(str::to_owned),
         size: l.reader().size(),
     };
-    let mut logs = vec![out("decisions", &state.ledger)];
-    logs.extend(state.ledger.events().map(|e| out("events", e)));
+    let mut logs: Vec<LogOut> = state.app.logs().all().map(out).collect();
     // Earlier periods' logs, read-only: their receipts and events still prove.
-    let kinds =
-        std::iter::once(("decisions", &*state.ledger)).chain(state.ledger.events().map(|e| ("events", e)));
-    for (kind, log) in kinds {
+    for log in state.app.logs().all() {
+        let kind = log.kind().name();
         logs.extend(log.archived_logs().into_iter().filter_map(|(origin, shard, vkey)| {
             let (reader, _) = log.log_for(&origin)?;
             Some(LogOut {
@@ -361,55 +363,6 @@ pub struct EventProofOut {
     pub event_json: Option<String>,
 }
 
-/// The events log an event's leaf is in, its vkey, and the leaf's tlog-proof once published.
-fn prove_event(
-    state: &AppState,
-    id: i64,
-    l: &mizan_store::EventLeaf,
-) -> Result<(String, String, Option<String>), AppError> {
-    use crate::events_log::Located;
-    let log = state.ledger.events().ok_or_else(|| AppError::NotFound("events log".into()))?;
-    let located =
-        crate::events_log::locate(log, id, l).map_err(|e| AppError::Internal(format!("events log: {e}")))?;
-    let (origin, proven) = match located {
-        Located::Proven(origin) => (origin, true),
-        Located::Pending(origin) => (origin, false),
-        Located::NotServed(origin) => {
-            return Err(AppError::NotFound(format!(
-                "the events log `{origin}` this event is in is not served here (only this \
-                 period's log and the earlier years' logs found beside it are)"
-            )));
-        }
-        Located::Missing => {
-            tracing::warn!(
-                event = id,
-                leaf = l.leaf_index,
-                "events log: the recorded leaf is not the event's entry in any log served here"
-            );
-            return Err(AppError::NotFound(format!(
-                "event `{id}` is recorded at leaf `{}` of the events log, but no events log \
-                 served here has its entry there, so there is no proof to give",
-                l.leaf_index
-            )));
-        }
-    };
-    let Some((reader, verifier)) = log.log_for(&origin) else {
-        return Err(AppError::NotFound(format!("the events log `{origin}` is not served here")));
-    };
-    let vkey = verifier.to_vkey();
-    if !proven {
-        return Ok((origin, vkey, None));
-    }
-    let p = reader
-        .receipt(mizan_ledger_fs::ledger::log::LeafIndex(l.leaf_index))
-        .map_err(|e| AppError::Internal(format!("events log proof: {e}")))?;
-    // The entry was read from the bundle, the proof from the hash tiles: a proof handed out
-    // must verify, so the two are checked against each other.
-    p.verify(&crate::events_log::entry(id, &l.event_sha256), &verifier)
-        .map_err(|e| AppError::Internal(format!("events log proof for event `{id}` does not verify: {e}")))?;
-    Ok((origin, vkey, Some(p.encode())))
-}
-
 /// Proof that a platform event (a register change, a review, an override) is in the events log.
 #[utoipa::path(get, path = "/api/v1/events/{id}/proof", tag = "register", params(("id" = i64, Path)),
     responses((status = 200, body = EventProofOut), (status = 404, content_type = "application/problem+json")))]
@@ -417,32 +370,15 @@ pub async fn event_proof(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<i64>,
 ) -> Result<Json<EventProofOut>, AppError> {
-    let log = state.ledger.events().ok_or_else(|| AppError::NotFound("events log".into()))?;
-    let leaf = state.store.event_leaf(id).await?;
-    let mut out = EventProofOut {
-        event: id,
-        status: "pending".into(),
-        log: log.origin().to_owned(),
-        vkey: log.vkey(),
-        leaf_index: None,
-        entry: None,
-        proof: None,
-        event_json: None,
-    };
-    if let Some(l) = leaf {
-        out.leaf_index = Some(l.leaf_index);
-        out.entry = Some(hex::encode(crate::events_log::entry(id, &l.event_sha256)));
-        if l.public {
-            out.event_json = Some(crate::events_log::canonical_event(&l.event));
-        }
-        let (log, vkey, proof) =
-            crate::routes::decisions::read_ledger(&state, move |state| prove_event(state, id, &l)).await??;
-        out.log = log;
-        out.vkey = vkey;
-        if let Some(proof) = proof {
-            out.proof = Some(proof);
-            out.status = "proven".into();
-        }
-    }
-    Ok(Json(out))
+    let p = state.app.event_proof(id).await?;
+    Ok(Json(EventProofOut {
+        event: p.event,
+        status: p.status.into(),
+        log: p.log,
+        vkey: p.vkey,
+        leaf_index: p.leaf_index,
+        entry: p.entry,
+        proof: p.proof,
+        event_json: p.event_json,
+    }))
 }

@@ -25,7 +25,7 @@ pub fn record(name: &str) -> Value {
 /// to make an expired one by writing directly is not possible, so use `days >= 1`).
 pub async fn token(store: &Store, email: &str, scopes: &[&str]) -> String {
     let (user, _) = store.user_for_login(email).await.expect("db").expect("demo user");
-    let org_slug = mizan_server::demo::USERS.iter().find(|u| u.email == email).expect("demo user").org;
+    let org_slug = mizan_app::demo::USERS.iter().find(|u| u.email == email).expect("demo user").org;
     let org = store.org_by_slug(org_slug).await.expect("org");
     let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(30);
@@ -66,7 +66,7 @@ pub async fn csrf(app: &TestApp, c: &reqwest::Client) -> String {
 
 /// Password of a demo user.
 pub fn password(email: &str) -> &'static str {
-    mizan_server::demo::USERS.iter().find(|u| u.email == email).expect("demo user").password
+    mizan_app::demo::USERS.iter().find(|u| u.email == email).expect("demo user").password
 }
 
 /// Creates a draft through the API and returns its public id.

@@ -103,7 +103,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 } else {
                     (random_password(), true)
                 };
-                let hash = mizan_server::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+                let hash = mizan_app::passwords::hash_password(&password).map_err(anyhow::Error::msg)?;
                 let user = store.create_user(&email, &name, &hash).await?;
                 store.add_membership(user.id, org.id, &role).await?;
                 println!("created user `{}` as {role} of `{}`", user.email, org.slug);

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use mizan_fairness_io::mizan_fairness::{Correction, EdgeMode, bootstrap, preset, report};
+use mizan_fairness::{Correction, EdgeMode, bootstrap, preset, report};
 use mizan_fairness_report::{Document, Source};
 
 /// Arguments of `mizan audit`.

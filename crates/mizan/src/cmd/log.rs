@@ -9,15 +9,15 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
+use mizan_ledger::checkpoint::{Checkpoint, TlogProof, open_checkpoint};
+use mizan_ledger::leaf::{LEAF_LEN, LeafCommitment};
+use mizan_ledger::merkle;
+use mizan_ledger::monitor::{self, MonitorError, MonitorState};
+use mizan_ledger::note::{Note, NoteSigner, NoteVerifier};
+use mizan_ledger::policy::{self, Policy};
+use mizan_ledger::store::{CHECKPOINT_PATH, LogStore};
+use mizan_ledger::verify::verify_log;
 use mizan_ledger_fs::FsStore;
-use mizan_ledger_fs::ledger::checkpoint::{Checkpoint, TlogProof, open_checkpoint};
-use mizan_ledger_fs::ledger::leaf::{LEAF_LEN, LeafCommitment};
-use mizan_ledger_fs::ledger::merkle;
-use mizan_ledger_fs::ledger::monitor::{self, MonitorError, MonitorState};
-use mizan_ledger_fs::ledger::note::{Note, NoteSigner, NoteVerifier};
-use mizan_ledger_fs::ledger::policy::{self, Policy};
-use mizan_ledger_fs::ledger::store::{CHECKPOINT_PATH, LogStore};
-use mizan_ledger_fs::ledger::verify::verify_log;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -403,7 +403,7 @@ fn load_state(args: &MonitorArgs, log: &mizan_witness::HttpLog) -> Result<Monito
                 Some(k) => k,
                 None => {
                     let url = log.url("vkey");
-                    let body = mizan_ledger_fs::ledger::store::LogStore::read(log, "vkey")
+                    let body = mizan_ledger::store::LogStore::read(log, "vkey")
                         .with_context(|| format!("cannot fetch `{url}`"))?
                         .ok_or_else(|| anyhow!("`{url}` not found\nhint: pass --vkey"))?;
                     let k = NoteVerifier::from_vkey(String::from_utf8_lossy(&body).trim())

@@ -83,23 +83,23 @@ pub fn run(args: ServeArgs) -> Result<()> {
     runtime()?.block_on(async move {
         let store = args.db.open().await?;
         if args.demo {
-            let seeded = mizan_server::demo::seed(&store).await.context("cannot seed demo data")?;
-            let n = mizan_server::demo::count(&store).await?;
+            let seeded = mizan_app::demo::seed(&store).await.context("cannot seed demo data")?;
+            let n = mizan_app::demo::count(&store).await?;
             eprintln!(
                 "demo data: {n} AI systems ({})",
                 if seeded { "just seeded" } else { "already present" }
             );
             eprintln!("demo sign-ins (demo data only, never use these passwords for real accounts):");
-            for u in mizan_server::demo::USERS {
+            for u in mizan_app::demo::USERS {
                 eprintln!("  {:<32} {:<18} {} ({})", u.email, u.password, u.role, u.org);
             }
         }
         let base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
         let base_url = base_url.trim_end_matches('/').to_owned();
         let storage = ledger_storage(args.ledger_store.as_deref())?;
-        let ledger = mizan_server::ledger::Ledger::open_in_storage(&args.db.data_dir, &base_url, &storage)
+        let logs = mizan_app::logs::Logs::open_in_storage(&args.db.data_dir, &base_url, &storage)
             .context("cannot open the decision ledger")?;
-        eprintln!("decision log {} (verifier key {})", ledger.origin(), ledger.vkey());
+        eprintln!("decision log {} (verifier key {})", logs.decisions().origin(), logs.decisions().vkey());
         let state = mizan_server::AppState::new(
             store.clone(),
             mizan_server::Config {
@@ -107,26 +107,31 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 base_url: base_url.clone(),
                 data_dir: args.db.data_dir.clone(),
             },
-            ledger,
+            logs,
         )
         .map_err(anyhow::Error::msg)?;
         if let Some(path) = &args.witness_policy {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read witness policy `{}`", path.display()))?;
             state
-                .ledger
+                .app
+                .logs()
                 .start_witnessing(&text)
                 .map_err(|e| anyhow::anyhow!("witness policy `{}`: {e}", path.display()))?;
             eprintln!("decision log witnessed under `{}`", path.display());
         }
         if args.demo {
-            let logged = mizan_server::demo::seed_decisions_count(&state, 3000)
+            let logged = mizan_app::demo::seed_decisions_count(&state.app, 3000)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot log demo decisions: {e:?}"))?;
             if logged > 0 {
-                eprintln!("demo data: {logged} decisions logged in {}", state.ledger.origin());
+                eprintln!(
+                    "demo data: {logged} decisions logged in {}",
+                    state.app.logs().decisions().origin()
+                );
             }
-            for (reference, output) in mizan_server::demo::sample_receipts(&state).await.unwrap_or_default() {
+            for (reference, output) in mizan_app::demo::sample_receipts(&state.app).await.unwrap_or_default()
+            {
                 eprintln!("demo receipt ({output}), explained: {base_url}/receipt/{reference}");
             }
         }
@@ -145,15 +150,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
 
 /// The ledger's storage for `--ledger-store`. S3 settings come from the `AWS_*` environment
 /// variables, read here as `AmazonS3Builder::from_env` would read them.
-fn ledger_storage(url: Option<&str>) -> Result<mizan_server::ledger::LedgerStorage> {
-    let Some(url) = url else { return Ok(mizan_server::ledger::LedgerStorage::Files) };
+fn ledger_storage(url: Option<&str>) -> Result<mizan_app::logs::LedgerStorage> {
+    let Some(url) = url else { return Ok(mizan_app::logs::LedgerStorage::Files) };
     let aws = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .filter(|(k, _)| k.starts_with("AWS_"));
     let storage = mizan_ledger_object::ObjectStorage::connect(url, aws)
         .with_context(|| format!("cannot open ledger store `{url}`"))?;
     eprintln!("decision ledger stored in {}", storage.url());
-    Ok(mizan_server::ledger::LedgerStorage::Object(storage))
+    Ok(mizan_app::logs::LedgerStorage::Object(storage))
 }
 
 /// Arguments of `mizan migrate`.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use mizan_ledger_fs::ledger::note::{ALG_ED25519, NoteVerifier};
+use mizan_ledger::note::{ALG_ED25519, NoteVerifier};
 use mizan_witness::{FsWitnessStore, WitnessService};
 
 /// The witness name used when a key is created without `--name`.

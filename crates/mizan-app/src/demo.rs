@@ -8,7 +8,7 @@ use mizan_store::{
 };
 use serde_json::json;
 
-use crate::auth::hash_password;
+use crate::passwords::hash_password;
 
 /// A demo account to print on start.
 #[derive(Debug, Clone)]
@@ -648,7 +648,7 @@ const LOAN_BOUNDS: [(&str, f64, f64); 4] = [
 ///
 /// # Errors
 /// Store, model file and ledger errors.
-pub async fn seed_decisions(state: &crate::AppState) -> Result<usize, crate::error::AppError> {
+pub async fn seed_decisions(state: &crate::Platform) -> Result<usize, crate::Error> {
     seed_decisions_count(state, DEMO_DECISIONS).await
 }
 
@@ -657,15 +657,12 @@ pub async fn seed_decisions(state: &crate::AppState) -> Result<usize, crate::err
 ///
 /// # Errors
 /// Store, model file and ledger errors.
-pub async fn seed_decisions_count(
-    state: &crate::AppState,
-    count: usize,
-) -> Result<usize, crate::error::AppError> {
-    use crate::error::AppError;
-    let org = state.store.org_by_slug(DECISION_SYSTEM.0).await?;
+pub async fn seed_decisions_count(state: &crate::Platform, count: usize) -> Result<usize, crate::Error> {
+    use crate::Error as AppError;
+    let org = state.store().org_by_slug(DECISION_SYSTEM.0).await?;
     let scope = OrgScope::new(org.id);
     let Some(system) = state
-        .store
+        .store()
         .org_systems(scope)
         .await?
         .into_iter()
@@ -675,7 +672,7 @@ pub async fn seed_decisions_count(
     };
     let model =
         mizan_explain::load_model(LOAN_MODEL).map_err(|e| AppError::Internal(format!("demo model: {e}")))?;
-    let files = state.models.clone();
+    let files = state.models().clone();
     let sha256 = tokio::task::spawn_blocking(move || files.put(LOAN_MODEL))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
@@ -691,22 +688,22 @@ pub async fn seed_decisions_count(
         bounds: LOAN_BOUNDS.iter().map(|&(f, lo, hi)| (f.to_owned(), (lo, hi))).collect(),
         uploaded_by: org.name.clone(),
     };
-    match state.store.insert_model(scope, &system.public_id, system.latest_version, &upload).await {
+    match state.store().insert_model(scope, &system.public_id, system.latest_version, &upload).await {
         // A data directory from before the demo model keeps whatever its version has.
         Ok(_) | Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    let target = state.store.decision_target(scope, &system.public_id, 0).await?;
-    if !state.store.decisions_by_key(scope, target, &[&demo_key(0)]).await?.is_empty() {
+    let target = state.store().decision_target(scope, &system.public_id, 0).await?;
+    if !state.store().decisions_by_key(scope, target, &[&demo_key(0)]).await?.is_empty() {
         return Ok(0);
     }
     let mut logged = 0;
-    for start in (0..count).step_by(crate::routes::decisions::MAX_BATCH) {
-        let end = (start + crate::routes::decisions::MAX_BATCH).min(count);
+    for start in (0..count).step_by(crate::decisions::MAX_BATCH) {
+        let end = (start + crate::decisions::MAX_BATCH).min(count);
         let items = (start..end)
             .map(|i| demo_decision(&model, &sha256, i, count, system.latest_version))
             .collect::<Result<Vec<_>, _>>()?;
-        let (_, fresh) = crate::routes::decisions::log_batch(state, scope, &system.public_id, items).await?;
+        let (_, fresh) = state.log_decisions(scope, &system.public_id, items).await?;
         logged += if fresh { end - start } else { 0 };
     }
     Ok(logged)
@@ -717,11 +714,11 @@ pub async fn seed_decisions_count(
 ///
 /// # Errors
 /// Store errors.
-pub async fn sample_receipts(state: &crate::AppState) -> Result<Vec<(String, String)>, StoreError> {
-    let org = state.store.org_by_slug(DECISION_SYSTEM.0).await?;
+pub async fn sample_receipts(state: &crate::Platform) -> Result<Vec<(String, String)>, StoreError> {
+    let org = state.store().org_by_slug(DECISION_SYSTEM.0).await?;
     let scope = OrgScope::new(org.id);
     let Some(system) = state
-        .store
+        .store()
         .org_systems(scope)
         .await?
         .into_iter()
@@ -729,9 +726,9 @@ pub async fn sample_receipts(state: &crate::AppState) -> Result<Vec<(String, Str
     else {
         return Ok(vec![]);
     };
-    let target = state.store.decision_target(scope, &system.public_id, 0).await?;
+    let target = state.store().decision_target(scope, &system.public_id, 0).await?;
     let keys = [demo_key(17), demo_key(4)];
-    let found = state.store.decisions_by_key(scope, target, &[&keys[0], &keys[1]]).await?;
+    let found = state.store().decisions_by_key(scope, target, &[&keys[0], &keys[1]]).await?;
     Ok(keys
         .iter()
         .filter_map(|k| found.get(k))
@@ -753,14 +750,14 @@ fn demo_decision(
     i: usize,
     total: usize,
     version: i64,
-) -> Result<serde_json::Value, crate::error::AppError> {
+) -> Result<serde_json::Value, crate::Error> {
     let income = 45_000.0 + ((i * 37_919) % 160_000) as f64;
     let existing = ((i * 7) % 4) as f64;
     let tenure = ((i * 13) % 96) as f64;
     let history = ((i * 29) % 120) as f64;
     let margins = model
         .predict_margin(&[income, existing, tenure, history])
-        .map_err(|e| crate::error::AppError::Internal(format!("demo model: {e}")))?;
+        .map_err(|e| crate::Error::Internal(format!("demo model: {e}")))?;
     let score = model.score(&margins, 0);
     let approve = margins[0] > 0.0;
     // Spread over the last 30 days, oldest first.
@@ -828,14 +825,14 @@ pub async fn seed_audits(store: &Store) -> Result<(), StoreError> {
         ..crate::audits::RawParams::default()
     };
     let params = crate::audits::Params::check(raw, crate::audits::Kind::Upload)
-        .map_err(|e| StoreError::Conflict(e.text(crate::i18n::Lang::En)))?;
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
     let p = params.clone();
     let computed = tokio::task::spawn_blocking(move || {
         crate::audits::audit_file("demo-loan-applications-2025.csv", demo_applications().as_bytes(), &p)
     })
     .await
     .map_err(|e| StoreError::Conflict(e.to_string()))?
-    .map_err(|e| StoreError::Conflict(e.text(crate::i18n::Lang::En)))?;
+    .map_err(|e| StoreError::Conflict(e.to_string()))?;
     let csv_len = i64::try_from(demo_applications().len()).unwrap_or(i64::MAX);
     let new = mizan_store::NewAudit {
         version: system.latest_version,

@@ -9,12 +9,12 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use mizan_ledger_fs::ledger::leaf::canonical_json;
+use mizan_ledger::leaf::canonical_json;
 use mizan_store::Event;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
+use crate::{Error, Platform};
 
 /// The canonical JSON of an event: what its leaf commits to.
 #[must_use]
@@ -53,8 +53,8 @@ const BATCH: usize = 1000;
 /// Appends unlogged events until the server stops; errors are logged and retried. First it
 /// [`reconcile`]s, so that leaves appended before a crash are recorded rather than appended
 /// again, and [`attribute_legacy_leaves`].
-pub async fn follow(state: AppState) {
-    let Some(log) = state.ledger.events() else { return };
+pub async fn follow(state: Platform) {
+    let log = state.logs().events();
     // The trail must not stop for these: after the last attempt the follower goes on (events
     // whose leaves could not be matched are then appended a second time; leaves that could not
     // be placed have no proof until a later start places them).
@@ -110,9 +110,9 @@ where
 ///
 /// # Errors
 /// Reading the events or appending them failed; nothing was recorded.
-pub async fn append_unlogged(state: &AppState, log: &crate::ledger::Ledger) -> Result<usize, String> {
+pub async fn append_unlogged(state: &Platform, log: &crate::logs::Log) -> Result<usize, String> {
     let limit = i64::try_from(BATCH).unwrap_or(i64::MAX);
-    let batch = state.store.unlogged_events(limit).await.map_err(|e| format!("reading events: {e}"))?;
+    let batch = state.store().unlogged_events(limit).await.map_err(|e| format!("reading events: {e}"))?;
     if batch.is_empty() {
         return Ok(0);
     }
@@ -124,12 +124,12 @@ pub async fn append_unlogged(state: &AppState, log: &crate::ledger::Ledger) -> R
         .zip(hashes)
         .zip(&acks)
         .map(|((e, h), a)| {
-            let mizan_ledger_fs::ledger::log::LeafIndex(i) = a.index;
+            let mizan_ledger::log::LeafIndex(i) = a.index;
             (e.id, i, h)
         })
         .collect();
     let mut wait = Duration::from_millis(100);
-    while let Err(e) = state.store.record_event_leaves(log.origin(), &leaves).await {
+    while let Err(e) = state.store().record_event_leaves(log.origin(), &leaves).await {
         tracing::warn!(error = %e, "events log: cannot record appended leaves yet; retrying");
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(5));
@@ -150,9 +150,9 @@ pub fn event_sha256(e: &Event) -> String {
 ///
 /// # Errors
 /// A log's bundle could not be read, or the database failed.
-pub async fn attribute_legacy_leaves(state: &AppState) -> Result<usize, String> {
-    let Some(log) = state.ledger.events() else { return Ok(0) };
-    let rows = state.store.unattributed_event_leaves().await.map_err(|e| e.to_string())?;
+pub async fn attribute_legacy_leaves(state: &Platform) -> Result<usize, String> {
+    let log = state.logs().events();
+    let rows = state.store().unattributed_event_leaves().await.map_err(|e| e.to_string())?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -170,13 +170,13 @@ pub async fn attribute_legacy_leaves(state: &AppState) -> Result<usize, String> 
     }
     let mut n = 0;
     for (origin, ids) in found {
-        n += state.store.attribute_event_leaves(origin, &ids).await.map_err(|e| e.to_string())?;
+        n += state.store().attribute_event_leaves(origin, &ids).await.map_err(|e| e.to_string())?;
     }
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
 /// The events logs served here: this period's first, then earlier ones, newest first.
-fn served_origins(log: &crate::ledger::Ledger) -> Vec<String> {
+fn served_origins(log: &crate::logs::Log) -> Vec<String> {
     let mut origins = vec![log.origin().to_owned()];
     origins.extend(log.archived_logs().into_iter().rev().map(|(origin, ..)| origin));
     origins
@@ -190,13 +190,8 @@ struct BundleReader {
 }
 
 impl BundleReader {
-    fn entry(
-        &mut self,
-        log: &crate::ledger::Ledger,
-        origin: &str,
-        index: u64,
-    ) -> Result<Option<&[u8]>, String> {
-        use mizan_ledger_fs::ledger::tile::TILE_WIDTH;
+    fn entry(&mut self, log: &crate::logs::Log, origin: &str, index: u64) -> Result<Option<&[u8]>, String> {
+        use mizan_ledger::tile::TILE_WIDTH;
         let bundle = index / TILE_WIDTH;
         if self.last.get(origin).is_none_or(|(b, _)| *b != bundle) {
             let entries = log.published_bundle(origin, bundle)?.unwrap_or_default();
@@ -230,7 +225,7 @@ pub enum Located {
 /// # Errors
 /// A log's bundle could not be read.
 pub fn locate(
-    log: &crate::ledger::Ledger,
+    log: &crate::logs::Log,
     event_id: i64,
     leaf: &mizan_store::EventLeaf,
 ) -> Result<Located, String> {
@@ -269,12 +264,12 @@ pub fn locate(
 /// Records the leaves among the last [`BATCH`] of the events log that belong to events with no
 /// leaf recorded and commit to them as they are: what a crash between an append and its record
 /// leaves behind. The same for the latest earlier events log, where a crash at the end of a
-/// year leaves them (see [`crate::ledger::Ledger::previous_log`]). An event's first such leaf counts. Returns how many it recorded.
+/// year leaves them (see [`crate::logs::Log::previous_log`]). An event's first such leaf counts. Returns how many it recorded.
 ///
 /// # Errors
 /// The log could not be read up to its acknowledged size, or the database failed.
-pub async fn reconcile(state: &AppState) -> Result<usize, String> {
-    let Some(log) = state.ledger.events() else { return Ok(0) };
+pub async fn reconcile(state: &Platform) -> Result<usize, String> {
+    let log = state.logs().events();
     let size = log.staged_size();
     // Opening the log integrated its journal, so this does not wait unless the follower's
     // appends are still being integrated.
@@ -297,8 +292,8 @@ pub async fn reconcile(state: &AppState) -> Result<usize, String> {
 
 /// [`reconcile`] for the last [`BATCH`] leaves of the log `origin`, which has `size`.
 async fn reconcile_window(
-    state: &AppState,
-    log: &crate::ledger::Ledger,
+    state: &Platform,
+    log: &crate::logs::Log,
     origin: &str,
     size: u64,
 ) -> Result<usize, String> {
@@ -328,9 +323,115 @@ async fn reconcile_window(
         .filter(|(id, _, sha)| unlogged.get(id) == Some(sha) && taken.insert(*id))
         .collect();
     if !leaves.is_empty() {
-        state.store.record_event_leaves(origin, &leaves).await.map_err(|e| e.to_string())?;
+        state.store().record_event_leaves(origin, &leaves).await.map_err(|e| e.to_string())?;
     }
     Ok(leaves.len())
+}
+
+/// What proves that a platform event is in the events log.
+#[derive(Debug, Clone)]
+pub struct EventProof {
+    /// The event's id.
+    pub event: i64,
+    /// `proven` (its leaf is in a published checkpoint) or `pending`.
+    pub status: &'static str,
+    /// The origin of the events log the event is in (this year's when it has no leaf yet).
+    pub log: String,
+    /// That log's verifier key.
+    pub vkey: String,
+    /// The event's leaf index, once appended.
+    pub leaf_index: Option<u64>,
+    /// The log entry, hex: `mizan-event/v1 <id> <sha256 of the canonical event>`.
+    pub entry: Option<String>,
+    /// The C2SP tlog-proof, once proven.
+    pub proof: Option<String>,
+    /// The event's canonical JSON, when its system is on the public register.
+    pub event_json: Option<String>,
+}
+
+impl Platform {
+    /// The proof that event `id` is in the events log, and the event itself when its system
+    /// is public.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown event, or one whose log is not served here.
+    pub async fn event_proof(&self, id: i64) -> Result<EventProof, Error> {
+        let log = self.logs().events();
+        let leaf = self.store().event_leaf(id).await?;
+        let mut out = EventProof {
+            event: id,
+            status: "pending",
+            log: log.origin().to_owned(),
+            vkey: log.vkey(),
+            leaf_index: None,
+            entry: None,
+            proof: None,
+            event_json: None,
+        };
+        if let Some(l) = leaf {
+            out.leaf_index = Some(l.leaf_index);
+            out.entry = Some(hex::encode(entry(id, &l.event_sha256)));
+            if l.public {
+                out.event_json = Some(canonical_event(&l.event));
+            }
+            let (log, vkey, proof) = self.read_logs(move |app| prove_event(app, id, &l)).await??;
+            out.log = log;
+            out.vkey = vkey;
+            if let Some(proof) = proof {
+                out.proof = Some(proof);
+                out.status = "proven";
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The events log an event's leaf is in, its vkey, and the leaf's tlog-proof once published.
+fn prove_event(
+    app: &Platform,
+    id: i64,
+    l: &mizan_store::EventLeaf,
+) -> Result<(String, String, Option<String>), Error> {
+    use Located;
+    let log = app.logs().events();
+    let located = locate(log, id, l).map_err(|e| Error::Internal(format!("events log: {e}")))?;
+    let (origin, proven) = match located {
+        Located::Proven(origin) => (origin, true),
+        Located::Pending(origin) => (origin, false),
+        Located::NotServed(origin) => {
+            return Err(Error::NotFound(format!(
+                "the events log `{origin}` this event is in is not served here (only this \
+                 period's log and the earlier years' logs found beside it are)"
+            )));
+        }
+        Located::Missing => {
+            tracing::warn!(
+                event = id,
+                leaf = l.leaf_index,
+                "events log: the recorded leaf is not the event's entry in any log served here"
+            );
+            return Err(Error::NotFound(format!(
+                "event `{id}` is recorded at leaf `{}` of the events log, but no events log \
+                 served here has its entry there, so there is no proof to give",
+                l.leaf_index
+            )));
+        }
+    };
+    let Some((reader, verifier)) = log.log_for(&origin) else {
+        return Err(Error::NotFound(format!("the events log `{origin}` is not served here")));
+    };
+    let vkey = verifier.to_vkey();
+    if !proven {
+        return Ok((origin, vkey, None));
+    }
+    let p = reader
+        .receipt(mizan_ledger::log::LeafIndex(l.leaf_index))
+        .map_err(|e| Error::Internal(format!("events log proof: {e}")))?;
+    // The entry was read from the bundle, the proof from the hash tiles: a proof handed out
+    // must verify, so the two are checked against each other.
+    p.verify(&entry(id, &l.event_sha256), &verifier)
+        .map_err(|e| Error::Internal(format!("events log proof for event `{id}` does not verify: {e}")))?;
+    Ok((origin, vkey, Some(p.encode())))
 }
 
 /// The event id and hash of an entry written by [`entry`].

@@ -1,4 +1,4 @@
-//! The decision intake: group commit from HTTP request to receipt.
+//! The decision intake: group commit from request to receipt.
 //!
 //! Each request checks its decisions and computes their commitments in its own task, so that
 //! work runs on every core. Then one writer task takes every request waiting, as a group, and
@@ -7,7 +7,7 @@
 //! 1. looks up which idempotency keys were logged before (one query per system);
 //! 2. appends every new leaf to the ledger in one submission, made durable with one sync;
 //! 3. signs one acknowledgement over the group's leaves (an Ed25519 signature per receipt
-//!    would cost more than everything else together, see [`mizan_ledger_fs::ledger::ack`]);
+//!    would cost more than everything else together, see [`mizan_ledger::ack`]);
 //! 4. stores records and keys in one transaction per system, committed with one sync;
 //! 5. answers each request.
 //!
@@ -23,15 +23,15 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use mizan_ledger_fs::ledger::ack::{Acknowledgement, BatchTree};
-use mizan_ledger_fs::ledger::leaf::LEAF_LEN;
-use mizan_ledger_fs::ledger::log::LeafIndex;
-use mizan_ledger_fs::ledger::merkle::Hash;
+use mizan_ledger::ack::{Acknowledgement, BatchTree};
+use mizan_ledger::leaf::LEAF_LEN;
+use mizan_ledger::log::LeafIndex;
+use mizan_ledger::merkle::Hash;
 use mizan_store::{DecisionTarget, NewDecision, OrgScope, Store, StoredDecision};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::error::AppError;
-use crate::ledger::Ledger;
+use crate::Error;
+use crate::logs::Logs;
 
 /// Most decisions in one group (a group is one ledger submission and one transaction).
 const MAX_GROUP: usize = 16_384;
@@ -77,13 +77,13 @@ impl GroupAck {
     /// The inclusion proof of leaf `index` in the acknowledged leaves.
     ///
     /// # Errors
-    /// [`AppError::Internal`] when `index` is not in this group (a bug).
-    pub fn proof(&self, index: u64) -> Result<Vec<Hash>, AppError> {
+    /// [`Error::Internal`] when `index` is not in this group (a bug).
+    pub fn proof(&self, index: u64) -> Result<Vec<Hash>, Error> {
         let i = index
             .checked_sub(self.first)
             .and_then(|i| usize::try_from(i).ok())
-            .ok_or_else(|| AppError::Internal(format!("leaf {index} is not in its group")))?;
-        self.tree.proof(i).map_err(|e| AppError::Internal(e.to_string()))
+            .ok_or_else(|| Error::Internal(format!("leaf {index} is not in its group")))?;
+        self.tree.proof(i).map_err(|e| Error::Internal(e.to_string()))
     }
 }
 
@@ -101,13 +101,13 @@ struct Job {
     target: DecisionTarget,
     system: String,
     items: Vec<Fresh>,
-    reply: oneshot::Sender<Result<Vec<Logged>, AppError>>,
+    reply: oneshot::Sender<Result<Vec<Logged>, Error>>,
 }
 
 /// The handle requests log through; the writer task starts on first use.
 pub struct Intake {
     store: Store,
-    ledger: Arc<Ledger>,
+    logs: Arc<Logs>,
     tx: OnceLock<mpsc::Sender<Job>>,
 }
 
@@ -118,17 +118,17 @@ impl std::fmt::Debug for Intake {
 }
 
 impl Intake {
-    /// An intake writing to `store` and `ledger`.
+    /// An intake writing to `store` and the decisions log of `logs`.
     #[must_use]
-    pub fn new(store: Store, ledger: Arc<Ledger>) -> Self {
-        Self { store, ledger, tx: OnceLock::new() }
+    pub fn new(store: Store, logs: Arc<Logs>) -> Self {
+        Self { store, logs, tx: OnceLock::new() }
     }
 
     /// Logs `items` (unique keys, already checked) for `system`, all or nothing. Returns one
     /// outcome per item, in order.
     ///
     /// # Errors
-    /// [`AppError::Conflict`] when a key was logged before with a different body (nothing of
+    /// [`Error::Conflict`] when a key was logged before with a different body (nothing of
     /// the request is logged); ledger and store failures.
     pub async fn log(
         &self,
@@ -136,20 +136,20 @@ impl Intake {
         target: DecisionTarget,
         system: &str,
         items: Vec<Fresh>,
-    ) -> Result<Vec<Logged>, AppError> {
+    ) -> Result<Vec<Logged>, Error> {
         let tx = self.tx.get_or_init(|| {
             let (tx, rx) = mpsc::channel(QUEUE);
-            tokio::spawn(write_loop(self.store.clone(), Arc::clone(&self.ledger), rx));
+            tokio::spawn(write_loop(self.store.clone(), Arc::clone(&self.logs), rx));
             tx
         });
         let (reply, answer) = oneshot::channel();
         let job = Job { scope, target, system: system.to_owned(), items, reply };
-        tx.send(job).await.map_err(|_| AppError::Internal("the decision writer has stopped".into()))?;
-        answer.await.map_err(|_| AppError::Internal("the decision writer dropped a request".into()))?
+        tx.send(job).await.map_err(|_| Error::Internal("the decision writer has stopped".into()))?;
+        answer.await.map_err(|_| Error::Internal("the decision writer dropped a request".into()))?
     }
 }
 
-async fn write_loop(store: Store, ledger: Arc<Ledger>, mut rx: mpsc::Receiver<Job>) {
+async fn write_loop(store: Store, logs: Arc<Logs>, mut rx: mpsc::Receiver<Job>) {
     // Stage two stores group n while stage one looks up and appends group n + 1. Keys of a
     // group stay in `in_flight` until stage two has committed (or failed) them.
     let in_flight: Arc<Mutex<Keys>> = Arc::default();
@@ -178,7 +178,7 @@ async fn write_loop(store: Store, ledger: Arc<Ledger>, mut rx: mpsc::Receiver<Jo
                 Err(_) => break,
             }
         }
-        if let Some(staged) = stage_group(&store, &ledger, jobs, &in_flight).await
+        if let Some(staged) = stage_group(&store, logs.decisions(), jobs, &in_flight).await
             && staged_tx.send(staged).await.is_err()
         {
             break;
@@ -206,7 +206,7 @@ struct Staged {
     planned: Vec<Planned>,
     /// (planned job, item) of each new decision, in leaf order.
     fresh: Vec<(usize, usize)>,
-    acks: Vec<mizan_ledger_fs::ledger::sequencer::Ack>,
+    acks: Vec<mizan_ledger::sequencer::Ack>,
     group_ack: Arc<GroupAck>,
     logged_at: String,
     /// The origin of the log the leaves went into.
@@ -220,7 +220,7 @@ struct Staged {
 /// Answers jobs that fail here; returns the rest for stage two.
 async fn stage_group(
     store: &Store,
-    ledger: &Ledger,
+    ledger: &crate::logs::Log,
     jobs: Vec<Job>,
     in_flight: &Mutex<Keys>,
 ) -> Option<Staged> {
@@ -263,11 +263,11 @@ async fn stage_group(
         let before = match known.get(&sys) {
             Some(Ok(map)) => map,
             Some(Err(e)) => {
-                let _ = job.reply.send(Err(AppError::Internal(format!("looking up keys: {e}"))));
+                let _ = job.reply.send(Err(Error::Internal(format!("looking up keys: {e}"))));
                 continue;
             }
             None => {
-                let _ = job.reply.send(Err(AppError::Internal("keys of a system were not looked up".into())));
+                let _ = job.reply.send(Err(Error::Internal("keys of a system were not looked up".into())));
                 continue;
             }
         };
@@ -298,7 +298,7 @@ async fn stage_group(
             }
         }
         if let Some(msg) = conflict {
-            let _ = job.reply.send(Err(AppError::Conflict(msg)));
+            let _ = job.reply.send(Err(Error::Conflict(msg)));
             continue;
         }
         let p = planned.len();
@@ -329,7 +329,7 @@ async fn stage_group(
         Ok(acks) => acks,
         Err(e) => {
             for Planned { job, .. } in planned {
-                let _ = job.reply.send(Err(AppError::Internal(format!("ledger: {e}"))));
+                let _ = job.reply.send(Err(Error::Internal(format!("ledger: {e}"))));
             }
             return None;
         }
@@ -354,7 +354,7 @@ async fn stage_group(
         Ok(a) => a,
         Err(e) => {
             for Planned { job, .. } in planned {
-                let _ = job.reply.send(Err(AppError::Internal(format!("acknowledgement: {e}"))));
+                let _ = job.reply.send(Err(Error::Internal(format!("acknowledgement: {e}"))));
             }
             return None;
         }
@@ -450,8 +450,8 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
         for Planned { job, plans } in planned {
             if let Some(e) = failed.get(&job.target.system_id()) {
                 let _ = job.reply.send(Err(match e {
-                    mizan_store::StoreError::Conflict(m) => AppError::Conflict(m.clone()),
-                    other => AppError::Internal(format!("storing decisions: {other}")),
+                    mizan_store::StoreError::Conflict(m) => Error::Conflict(m.clone()),
+                    other => Error::Internal(format!("storing decisions: {other}")),
                 }));
                 continue;
             }
@@ -465,7 +465,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
                         let (Some(reference), Some(ack)) =
                             (references.get_mut(n).and_then(Option::take), acks.get(n))
                         else {
-                            return Err(AppError::Internal("a new decision was answered twice".into()));
+                            return Err(Error::Internal("a new decision was answered twice".into()));
                         };
                         Ok(Logged::New(
                             StoredDecision {
@@ -487,7 +487,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
                         ))
                     }
                 })
-                .collect::<Result<Vec<_>, AppError>>();
+                .collect::<Result<Vec<_>, Error>>();
             let _ = reply.send(out);
         }
     }

@@ -6,7 +6,6 @@
 //! crash and a reader never sees half a file. The database row that refers to a file is written
 //! only after `put`; a crash in between leaves an unreferenced file, never a dangling row.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Why a model file could not be kept or read.
@@ -73,16 +72,7 @@ impl ModelFiles {
             return Ok(sha256);
         }
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
-        let tmp = self.dir.join(format!(".{sha256}.{:016x}.tmp", rand::random::<u64>()));
-        let written = std::fs::File::create(&tmp)
-            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-            .and_then(|()| std::fs::rename(&tmp, &path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(io(&path)(e));
-        }
-        // The rename is durable once the directory is.
-        std::fs::File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io(&self.dir))?;
+        mizan_files::write_atomic(&path, bytes).map_err(io(&path))?;
         Ok(sha256)
     }
 

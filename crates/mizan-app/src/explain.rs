@@ -4,7 +4,7 @@
 //! provider's settings into the `mizan.explanation/1` document: SHAP values from
 //! `mizan-explain` (exact TreeSHAP or the linear closed form), φ₀, the additivity residual, and
 //! recourse options that honour the immutable features and bounds, each re-scored on the model.
-//! The document is what is stored beside the decision and served as JSON; [`plain`] reads it
+//! The document is what is stored beside the decision and served as JSON; the server reads it
 //! back as the sentences a citizen's page shows in English or Urdu.
 //!
 //! Preparing a model takes longer than explaining one decision with it (on the 500-tree
@@ -22,9 +22,6 @@ use mizan_explain::{Link, Model, ModelBody};
 use mizan_store::{FavourableSide, StoredModel};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use utoipa::ToSchema;
-
-use crate::i18n::Lang;
 
 /// Format name of the explanation document.
 pub const FORMAT: &str = "mizan.explanation/1";
@@ -129,7 +126,7 @@ pub enum ExplainDecisionError {
 }
 
 /// The model an explanation used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelInfo {
     /// Lowercase hex SHA-256 of the model file.
     pub sha256: String,
@@ -150,7 +147,7 @@ pub struct ModelInfo {
 }
 
 /// One feature: its value, its SHAP value and the constraints recourse used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeatureInfo {
     /// Name.
     pub name: String,
@@ -171,7 +168,7 @@ pub struct FeatureInfo {
 }
 
 /// One changed feature of a recourse option.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeInfo {
     /// Feature name.
     pub name: String,
@@ -184,7 +181,7 @@ pub struct ChangeInfo {
 }
 
 /// One way to change the outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptionInfo {
     /// The changes, together.
     pub changes: Vec<ChangeInfo>,
@@ -197,7 +194,7 @@ pub struct OptionInfo {
 }
 
 /// What would change the outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecourseInfo {
     /// `options`, `already_favourable`, `none_within_constraints` or `not_applicable`
     /// (multi-class models).
@@ -209,7 +206,7 @@ pub struct RecourseInfo {
 }
 
 /// The favourable outcome as the provider declared it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FavourableInfo {
     /// `high`: a margin above the threshold is favourable; `low`: below.
     pub side: String,
@@ -218,7 +215,7 @@ pub struct FavourableInfo {
 }
 
 /// The explanation of one logged decision (`mizan.explanation/1`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExplanationDoc {
     /// `mizan.explanation/1`.
     pub format: String,
@@ -239,7 +236,6 @@ pub struct ExplanationDoc {
     /// The model's score (link applied).
     pub score: f64,
     /// The outcome the provider logged.
-    #[schema(value_type = Object)]
     pub recorded_output: Value,
     /// The score the provider logged.
     pub recorded_score: Option<f64>,
@@ -486,129 +482,9 @@ pub fn normalise_hash(model_hash: &str) -> String {
     h.to_ascii_lowercase()
 }
 
-/// One factor, in words.
-#[derive(Debug, Clone)]
-pub struct Factor {
-    /// The feature, in the page's language where known.
-    pub label: String,
-    /// Its value, formatted.
-    pub value: String,
-    /// `receipt-strength-major`, `-moderate` or `-minor`, translated.
-    pub strength: String,
-}
-
-/// The plain-language reading of an explanation.
-#[derive(Debug, Clone)]
-pub struct Plain {
-    /// Whether the model's outcome is favourable (`None` for multi-class models).
-    pub favourable: Option<bool>,
-    /// Factors that pushed toward the favourable outcome, strongest first.
-    pub for_: Vec<Factor>,
-    /// Factors that pushed against it, strongest first.
-    pub against: Vec<Factor>,
-    /// Each recourse option as one sentence.
-    pub options: Vec<String>,
-}
-
-/// A feature's label: `feature-<name>` from the locale files, else the name with spaces.
-#[must_use]
-pub fn feature_label(lang: Lang, name: &str) -> String {
-    let key = format!("feature-{name}");
-    if lang.has(&key) { lang.t(&key) } else { name.replace('_', " ") }
-}
-
-/// A number for reading: whole numbers with thousands separators, others with up to four
-/// decimals.
-#[must_use]
-pub fn format_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        // Whole and small enough to be exact in i64.
-        let n = v as i64;
-        let digits = n.unsigned_abs().to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        if n < 0 { format!("-{out}") } else { out }
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    }
-}
-
-fn value_text(lang: Lang, v: Option<f64>) -> String {
-    v.map_or_else(|| lang.t("receipt-missing-value"), format_number)
-}
-
-/// Reads `doc` as sentences in `lang`, with up to `top` factors each way.
-#[must_use]
-pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize) -> Plain {
-    let toward = if doc.favourable.side == "low" { -1.0 } else { 1.0 };
-    let total: f64 = doc.features.iter().map(|f| f.phi.abs()).sum();
-    let mut order: Vec<&FeatureInfo> = doc.features.iter().filter(|f| f.phi != 0.0).collect();
-    order.sort_by(|a, b| b.phi.abs().total_cmp(&a.phi.abs()));
-    let factor = |f: &FeatureInfo| {
-        let share = if total > 0.0 { f.phi.abs() / total } else { 0.0 };
-        let strength = if share >= 0.4 {
-            "receipt-strength-major"
-        } else if share >= 0.15 {
-            "receipt-strength-moderate"
-        } else {
-            "receipt-strength-minor"
-        };
-        Factor {
-            label: feature_label(lang, &f.name),
-            value: value_text(lang, f.value),
-            strength: lang.t(strength),
-        }
-    };
-    let for_ = order.iter().filter(|f| f.phi * toward > 0.0).take(top).map(|f| factor(f)).collect();
-    let against = order.iter().filter(|f| f.phi * toward < 0.0).take(top).map(|f| factor(f)).collect();
-    let options = doc
-        .recourse
-        .options
-        .iter()
-        .map(|o| {
-            let parts: Vec<String> = o
-                .changes
-                .iter()
-                .map(|c| {
-                    lang.t_args(
-                        "receipt-change",
-                        &[
-                            ("feature", feature_label(lang, &c.name)),
-                            ("to", format_number(c.to_rounded)),
-                            ("from", value_text(lang, c.from)),
-                        ],
-                    )
-                })
-                .collect();
-            parts.join(&format!(" {} ", lang.t("receipt-and")))
-        })
-        .collect();
-    let favourable = match doc.outcome.as_str() {
-        "favourable" => Some(true),
-        "unfavourable" => Some(false),
-        _ => None,
-    };
-    Plain { favourable, for_, against, options }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_read_well() {
-        assert_eq!(format_number(1_234_567.0), "1,234,567");
-        assert_eq!(format_number(-45_000.0), "-45,000");
-        assert_eq!(format_number(12.0), "12");
-        assert_eq!(format_number(0.125), "0.125");
-        assert_eq!(format_number(2.0 / 3.0), "0.6667");
-    }
 
     #[test]
     fn rounding_moves_away_from_the_current_value() {

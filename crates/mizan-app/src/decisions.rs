@@ -1,0 +1,549 @@
+//! Logging automated decisions and the citizen's receipt.
+//!
+//! A provider sends a batch of decisions. Each is checked and gets a fresh random key `k`; its
+//! leaf (system, minute, `HMAC(k, record)`) goes into the decisions log through the
+//! [`crate::intake::Intake`], and only once the log has made the batch durable are the record
+//! and `k` stored and the receipts returned. [`Platform::receipt`] gives the holder of a
+//! reference an offline proof (C2SP tlog-proof) and the record's opening, and
+//! [`Platform::log_file`] the log's own files.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use mizan_ledger::ack::Acknowledgement;
+use mizan_ledger::leaf::{LeafCommitment, canonical_json};
+use mizan_ledger::log::LeafIndex;
+use mizan_ledger::merkle::{Hash, hex32};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::intake::{Fresh, Logged};
+use crate::{Error, Platform};
+
+/// Most decisions in one request.
+pub const MAX_BATCH: usize = 1000;
+
+/// One automated decision as a provider reports it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    /// The provider's key for this decision; re-sending it returns the same receipt.
+    pub idempotency_key: String,
+    /// The system version that decided (an existing submitted version).
+    pub system_version: i64,
+    /// Hash of the model that decided, e.g. `sha256:<hex>`.
+    pub model_hash: String,
+    /// The input features as the model saw them.
+    pub features: serde_json::Map<String, Value>,
+    /// The outcome (a label, a number or a yes/no).
+    pub output: Value,
+    /// The model's score, if any.
+    pub score: Option<f64>,
+    /// Whether a person took part, and who (a role or staff reference, not a name).
+    pub human: HumanIn,
+    /// When the decision was made (RFC 3339).
+    pub decided_at: String,
+    /// The provider's reference for the person decided about (kept here, never in the log).
+    pub subject_ref: String,
+}
+
+/// Human involvement in a decision.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HumanIn {
+    /// Whether a person took part.
+    pub involved: bool,
+    /// Who, as a role or staff reference.
+    pub by: Option<String>,
+}
+
+/// A receipt: what the provider hands to the person decided about.
+#[derive(Debug, Serialize)]
+pub struct Receipt {
+    /// The reference to quote and to look the receipt up by (keep it: it is the key to the record).
+    pub reference: String,
+    /// The provider's idempotency key.
+    pub idempotency_key: String,
+    /// Index of the decision's leaf in the log.
+    pub leaf_index: u64,
+    /// The leaf hash, hex.
+    pub leaf_hash: String,
+    /// The log's origin.
+    pub log: String,
+    /// A note signed by the log key, given before any checkpoint covers the leaf: the leaves it
+    /// acknowledges (a range of indices) and the Merkle root of their hashes. One note covers
+    /// every decision logged together; a decision sent again gets a note for its leaf alone.
+    pub acknowledgement: String,
+    /// The leaf's inclusion proof in the acknowledged leaves (base64 hashes, leaf to root).
+    pub acknowledgement_proof: Vec<String>,
+    /// Where to fetch the proof once the next checkpoint is published.
+    pub proof_url: String,
+}
+
+fn bad(field: String, detail: impl Into<String>) -> Error {
+    Error::bad(field, detail)
+}
+
+/// Checks item `i` and computes its commitment, here in the request's own task so that this
+/// work runs on every core.
+fn prepare(system: &str, latest: i64, i: usize, raw: Value) -> Result<Fresh, Error> {
+    let at = |f: &str| format!("decisions[{i}].{f}");
+    // The item as sent, hashed before it is taken apart (moving its strings and features into
+    // the record rather than copying them).
+    let body_sha256 = hex32(&Sha256::digest(canonical_json(&raw).as_bytes()).into());
+    let d = DecisionIn::deserialize(raw).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg.split('`').nth(1).map_or_else(|| format!("decisions[{i}]"), &at);
+        bad(field, msg)
+    })?;
+    if d.idempotency_key.trim().is_empty() || d.idempotency_key.chars().count() > 128 {
+        return Err(bad(at("idempotency_key"), "must be 1 to 128 characters"));
+    }
+    if !(1..=latest).contains(&d.system_version) {
+        return Err(bad(
+            at("system_version"),
+            format!("version {} does not exist; this system's versions are 1 to {latest}", d.system_version),
+        ));
+    }
+    if d.model_hash.trim().is_empty() || d.model_hash.len() > 200 {
+        return Err(bad(at("model_hash"), "must be 1 to 200 characters, e.g. `sha256:<hex>`"));
+    }
+    if d.features.len() > 500 {
+        return Err(bad(at("features"), "at most 500 features"));
+    }
+    if !matches!(d.output, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+        return Err(bad(at("output"), "must be a string, a number or true/false"));
+    }
+    if d.score.is_some_and(|s| !s.is_finite()) {
+        return Err(bad(at("score"), "must be a finite number"));
+    }
+    if d.subject_ref.chars().count() > 128 {
+        return Err(bad(at("subject_ref"), "at most 128 characters"));
+    }
+    if d.human.by.as_ref().is_some_and(|b| b.chars().count() > 128) {
+        return Err(bad(at("human.by"), "at most 128 characters"));
+    }
+    let when = OffsetDateTime::parse(&d.decided_at, &Rfc3339).map_err(|e| {
+        bad(at("decided_at"), format!("not an RFC 3339 time ({e}), e.g. `2026-11-30T09:15:00Z`"))
+    })?;
+    if when > OffsetDateTime::now_utc() + time::Duration::minutes(5) {
+        return Err(bad(at("decided_at"), "is in the future"));
+    }
+    let decided_at = when.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or(d.decided_at);
+    let human = serde_json::Map::from_iter([
+        ("involved".to_owned(), Value::Bool(d.human.involved)),
+        ("by".to_owned(), d.human.by.map_or(Value::Null, Value::String)),
+    ]);
+    let record = Value::Object(serde_json::Map::from_iter([
+        ("system".to_owned(), Value::String(system.to_owned())),
+        ("system_version".to_owned(), Value::from(d.system_version)),
+        ("model_hash".to_owned(), Value::String(d.model_hash)),
+        ("features".to_owned(), Value::Object(d.features)),
+        ("output".to_owned(), d.output),
+        ("score".to_owned(), d.score.map_or(Value::Null, Value::from)),
+        ("human".to_owned(), Value::Object(human)),
+        ("decided_at".to_owned(), Value::String(decided_at.clone())),
+        ("subject_ref".to_owned(), Value::String(d.subject_ref)),
+    ]));
+    let record_json = canonical_json(&record);
+    let mut k = [0u8; 32];
+    // ThreadRng is a CSPRNG (ChaCha12) seeded from the OS: one system call per reseed, not per key.
+    rand::thread_rng().fill_bytes(&mut k);
+    let leaf = LeafCommitment::commit_canonical(system, when.unix_timestamp(), record_json.as_bytes(), &k)
+        .map_err(|e| bad(format!("decisions[{i}]"), e.to_string()))?
+        .to_bytes();
+    Ok(Fresh {
+        key: d.idempotency_key,
+        body_sha256,
+        version: d.system_version,
+        record_json,
+        k_hex: hex32(&k),
+        leaf_hash_hex: mizan_ledger::merkle::leaf_hash(&leaf).to_hex(),
+        leaf,
+        decided_at,
+    })
+}
+
+fn b64_hashes(hashes: &[Hash]) -> Vec<String> {
+    hashes.iter().map(|h| B64.encode(h.0)).collect()
+}
+
+fn receipt(app: &Platform, logged: &Logged) -> Result<Receipt, Error> {
+    let ledger = app.logs().decisions();
+    let (d, acknowledgement, proof) = match logged {
+        Logged::New(d, ack) => (d, ack.note.clone(), b64_hashes(&ack.proof(d.leaf_index)?)),
+        Logged::Known(d) => {
+            // Logged by an earlier request: a note for this leaf alone.
+            let leaf = Hash::from_hex(&d.leaf_hash)
+                .map_err(|e| Error::Internal(format!("stored leaf hash: {e}")))?;
+            let ack = Acknowledgement {
+                origin: ledger.origin().to_owned(),
+                first: d.leaf_index,
+                count: 1,
+                root: leaf,
+                logged: d.logged_at.clone(),
+            };
+            let note = ledger.sign_acknowledgement(&ack).map_err(|e| Error::Internal(e.to_string()))?;
+            (d, note, Vec::new())
+        }
+    };
+    Ok(Receipt {
+        reference: d.reference.clone(),
+        idempotency_key: d.idempotency_key.clone(),
+        leaf_index: d.leaf_index,
+        leaf_hash: d.leaf_hash.clone(),
+        log: ledger.origin().to_owned(),
+        acknowledgement,
+        acknowledgement_proof: proof,
+        proof_url: format!("{}/api/v1/receipts/{}", app.config().base_url, d.reference),
+    })
+}
+
+/// A request body this large is parsed on a blocking thread (see [`off_the_workers`]).
+pub const HEAVY_BODY: usize = 32 * 1024;
+/// A batch this large is checked, committed to and answered on a blocking thread.
+pub const HEAVY_ITEMS: usize = 32;
+
+/// Runs `f` on tokio's blocking pool when `heavy` (holding one of [`heavy_permits`]), else
+/// here. Checking a thousand decisions takes many milliseconds without an await; on an async
+/// worker that would hold up every task queued behind it, among them the decision writer, whose
+/// each step then waits its turn. The operating system shares cores between threads fairly;
+/// tokio's workers do not preempt.
+pub async fn off_the_workers<T: Send + 'static>(
+    heavy: bool,
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    if heavy {
+        let _permit = heavy_permits()
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(format!("heavy-work permits: {e}")))?;
+        tokio::task::spawn_blocking(f).await.map_err(|e| Error::Internal(format!("worker: {e}")))?
+    } else {
+        f()
+    }
+}
+
+/// Permits for heavy request work: one fewer than the cores (at least one), so the decision
+/// writer's database thread, which every decision passes through in turn, keeps a core instead
+/// of sharing every core with as many parsers as there are requests in flight.
+fn heavy_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    })
+}
+
+/// A request body as a JSON array of decisions, not yet checked one by one.
+///
+/// # Errors
+/// [`Error::BadRequest`] for a body that is not JSON, or not an array.
+pub fn parse_items(body: &[u8]) -> Result<Vec<Value>, Error> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Array(items)) => Ok(items),
+        Ok(_) => Err(bad("decisions".into(), "the body must be a JSON array of decisions")),
+        Err(e) => Err(bad(
+            "decisions".into(),
+            format!("not valid JSON at line {} column {}: {e}", e.line(), e.column()),
+        )),
+    }
+}
+
+impl Platform {
+    /// Logs a batch for `scope`'s system `id`: all or nothing, idempotent by key. Returns the
+    /// receipts in the order given and whether any decision was new. The API and the demo data
+    /// both come through here.
+    ///
+    /// # Errors
+    /// [`Error::BadRequest`] naming `decisions[i].field`; [`Error::Conflict`] for a reused
+    /// key with another body; store and ledger errors.
+    pub async fn log_decisions(
+        &self,
+        scope: mizan_store::OrgScope,
+        id: &str,
+        items: Vec<Value>,
+    ) -> Result<(Vec<Receipt>, bool), Error> {
+        let state = self;
+        if items.is_empty() {
+            return Err(bad("decisions".into(), "the array is empty"));
+        }
+        if items.len() > MAX_BATCH {
+            return Err(bad(
+                "decisions".into(),
+                format!("{} decisions; at most {MAX_BATCH} per request", items.len()),
+            ));
+        }
+        // The newest version any item names, so a version submitted a moment ago is found.
+        let named = items.iter().filter_map(|v| v.get("system_version")?.as_i64()).max().unwrap_or(0);
+        let target = state.store().decision_target(scope, id, named).await?;
+        let (system, latest) = (id.to_owned(), target.latest_version);
+        let (fresh, slot) = off_the_workers(items.len() > HEAVY_ITEMS, move || {
+            let prepared = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, raw)| prepare(&system, latest, i, raw))
+                .collect::<Result<Vec<_>, _>>()?;
+            dedupe(prepared)
+        })
+        .await?;
+        let logged = state.intake().log(scope, target, id, fresh).await?;
+        let any_new = logged.iter().any(|l| matches!(l, Logged::New(..)));
+        let receipts = slot
+            .iter()
+            .map(|&n| {
+                let outcome = logged
+                    .get(n)
+                    .ok_or_else(|| Error::Internal("a decision is missing after logging".into()))?;
+                receipt(state, outcome)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((receipts, any_new))
+    }
+}
+
+/// A key repeated inside a batch must carry the same body; it is logged once, and every copy
+/// gets the first one's receipt. Returns the decisions with unique keys, and for each item the
+/// position of its key among them.
+fn dedupe(prepared: Vec<Fresh>) -> Result<(Vec<Fresh>, Vec<usize>), Error> {
+    let mut first_at: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut slot = Vec::with_capacity(prepared.len());
+    let mut first = Vec::with_capacity(prepared.len());
+    for (i, d) in prepared.iter().enumerate() {
+        if let Some(&(j, n)) = first_at.get(d.key.as_str()) {
+            if prepared[j].body_sha256 != d.body_sha256 {
+                return Err(Error::Conflict(format!(
+                    "decisions[{i}].idempotency_key `{}` repeats decisions[{j}] with a different body",
+                    d.key
+                )));
+            }
+            slot.push(n);
+            first.push(false);
+        } else {
+            let n = first_at.len();
+            first_at.insert(&d.key, (i, n));
+            slot.push(n);
+            first.push(true);
+        }
+    }
+    drop(first_at);
+    let fresh = prepared.into_iter().zip(first).filter(|(_, f)| *f).map(|(d, _)| d).collect();
+    Ok((fresh, slot))
+}
+
+/// The opening of a decision's leaf: the record and the key it was committed with.
+#[derive(Debug, Serialize)]
+pub struct Opening {
+    /// The per-decision HMAC key, hex.
+    pub k: String,
+    /// The canonical decision record (RFC 8785-style JSON); `HMAC-SHA256(k, record)` is in the leaf.
+    pub record: String,
+}
+
+/// A receipt looked up by its holder.
+#[derive(Debug, Serialize)]
+pub struct ReceiptStatus {
+    /// The reference.
+    pub reference: String,
+    /// `proven` (in a published checkpoint), `pending` (not yet) or `erased`.
+    pub status: String,
+    /// The system's public id.
+    pub system: String,
+    /// The system version.
+    pub system_version: i64,
+    /// Decision time.
+    pub decided_at: String,
+    /// Leaf index.
+    pub leaf_index: u64,
+    /// Leaf hash, hex.
+    pub leaf_hash: String,
+    /// The 49-byte leaf, hex (recompute it from the opening to check it).
+    pub leaf: Option<String>,
+    /// The log's origin.
+    pub log: String,
+    /// The log's verifier key.
+    pub vkey: String,
+    /// The C2SP tlog-proof (inclusion proof and signed checkpoint), once proven.
+    pub proof: Option<String>,
+    /// The record and key, until erased.
+    pub opening: Option<Opening>,
+    /// When the record was erased.
+    pub erased_at: Option<String>,
+}
+
+impl Platform {
+    /// A decision receipt looked up by its holder: proof of inclusion in the log and the
+    /// record's opening.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown reference; [`Error::Internal`] for a stored record or
+    /// key that no longer opens its leaf.
+    pub async fn receipt(&self, reference: &str) -> Result<ReceiptStatus, Error> {
+        let state = self;
+        let d = state.store().decision(reference).await?;
+        let (index, origin) = (d.leaf_index, d.log_origin.clone());
+        let proof = state.read_logs(move |state| state.proof_for(index, origin.as_deref())).await??;
+        let proven = proof.is_some();
+        let opening = match (&d.hmac_key, &d.record_json) {
+            (Some(k), Some(record)) => Some(Opening { k: k.clone(), record: record.clone() }),
+            _ => None,
+        };
+        let leaf = match (&d.hmac_key, &d.record_json) {
+            (Some(k), Some(record)) => {
+                let key: [u8; 32] = hex::decode(k)
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or_else(|| Error::Internal("stored key is not 32 bytes".into()))?;
+                let value: Value = serde_json::from_str(record)
+                    .map_err(|e| Error::Internal(format!("stored record: {e}")))?;
+                let unix = OffsetDateTime::parse(&d.decided_at, &Rfc3339)
+                    .map_err(|e| Error::Internal(format!("stored time: {e}")))?
+                    .unix_timestamp();
+                let leaf = LeafCommitment::commit(&d.system, unix, &value, &key)
+                    .map_err(|e| Error::Internal(e.to_string()))?
+                    .to_bytes();
+                Some(hex::encode(leaf))
+            }
+            _ => None,
+        };
+        let status = if d.erased_at.is_some() {
+            "erased"
+        } else if proven {
+            "proven"
+        } else {
+            "pending"
+        };
+        let logs = state.logs().decisions();
+        Ok(ReceiptStatus {
+            reference: d.reference,
+            status: status.into(),
+            system: d.system,
+            system_version: d.system_version,
+            decided_at: d.decided_at,
+            leaf_index: d.leaf_index,
+            leaf_hash: d.leaf_hash,
+            leaf,
+            vkey: d
+                .log_origin
+                .as_deref()
+                .and_then(|o| logs.log_for(o))
+                .map_or_else(|| logs.vkey(), |(_, key)| key.to_vkey()),
+            log: d.log_origin.clone().unwrap_or_else(|| logs.origin().to_owned()),
+            proof,
+            opening,
+            erased_at: d.erased_at,
+        })
+    }
+
+    /// Runs `read` of the logs' files on the blocking pool when those reads wait on the
+    /// network ([`crate::logs::Log::reads_block`]), here otherwise (local files: a hop to the
+    /// pool would cost more than the read).
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the blocking task failed.
+    pub async fn read_logs<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Platform) -> T + Send + 'static,
+    ) -> Result<T, Error> {
+        if !self.logs().decisions().reads_block() {
+            return Ok(read(self));
+        }
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || read(&state))
+            .await
+            .map_err(|e| Error::Internal(format!("reading the ledger failed: {e}")))
+    }
+
+    /// The tlog-proof of leaf `index`, once it is in a checkpoint receipts may use: the newest
+    /// published checkpoint, or, with witnesses configured, the newest one that met the witness
+    /// quorum (so the proof carries the cosignatures). `origin` is the log the decision names
+    /// (`None`, for decisions stored before that was kept: this period's); an earlier period's log
+    /// proves against its final checkpoint.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the log cannot build a proof it should have;
+    /// [`Error::NotFound`] naming the log when the decision's log is not served here.
+    pub fn proof_for(&self, index: u64, origin: Option<&str>) -> Result<Option<String>, Error> {
+        let ledger = self.logs().decisions();
+        let internal = |e: mizan_ledger::LedgerError| Error::Internal(format!("ledger proof: {e}"));
+        // An earlier period's log: proven against its final checkpoint.
+        if let Some(origin) = origin.filter(|o| *o != ledger.origin()) {
+            let Some((reader, _)) = ledger.log_for(origin) else {
+                return Err(Error::NotFound(format!(
+                    "the log `{origin}` this decision is in is not served here (only this \
+                 period's log and the earlier years' logs found beside it are)"
+                )));
+            };
+            return if index < reader.size() {
+                Ok(Some(reader.receipt(LeafIndex(index)).map_err(internal)?.encode()))
+            } else {
+                Ok(None)
+            };
+        }
+        let reader = ledger.reader();
+        if ledger.witnessed() {
+            let Some((size, note)) = ledger.cosigned().filter(|(size, _)| index < *size) else {
+                return Ok(None);
+            };
+            let proof = reader.prove_inclusion(LeafIndex(index), size).map_err(internal)?;
+            let t = mizan_ledger::checkpoint::TlogProof {
+                extra: None,
+                index,
+                proof,
+                checkpoint: note.to_string(),
+            };
+            return Ok(Some(t.encode()));
+        }
+        if index < reader.size() {
+            Ok(Some(reader.receipt(LeafIndex(index)).map_err(internal)?.encode()))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Erases a decision's record and key (a data-protection request); the leaf stays, and the
+    /// log still verifies.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for a reference not of `scope`'s systems.
+    pub async fn erase_decision(&self, scope: mizan_store::OrgScope, reference: &str) -> Result<(), Error> {
+        self.store().erase_decision(scope, reference).await?;
+        Ok(())
+    }
+
+    /// A published file of a log (`checkpoint`, a tile, an entry bundle or `vkey`) by the log's
+    /// shard name (`2026`, `events-2026`), read on the blocking pool when the logs are remote.
+    /// `None` for a file the log does not have.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for a shard no log here has.
+    pub async fn log_file(&self, shard: &str, rel: &str) -> Result<Option<Vec<u8>>, Error> {
+        let (shard, rel) = (shard.to_owned(), rel.to_owned());
+        self.read_logs(move |state| log_file_bytes(state, &shard, &rel)).await?
+    }
+}
+
+/// A file of this year's decisions or events log, or an earlier year's; `None` for a file the
+/// log does not have.
+fn log_file_bytes(state: &Platform, shard: &str, rel: &str) -> Result<Option<Vec<u8>>, Error> {
+    let kinds = || state.logs().all();
+    if let Some(l) = kinds().find(|l| l.shard() == shard) {
+        return Ok(if rel == "vkey" {
+            Some(format!("{}\n", l.vkey()).into_bytes())
+        } else {
+            l.read_public(rel)
+        });
+    }
+    let archived =
+        kinds().find_map(|l| l.archived_logs().into_iter().find(|(_, s, _)| *s == shard).map(|a| (l, a)));
+    match archived {
+        Some((_, (_, _, vkey))) if rel == "vkey" => Ok(Some(format!("{vkey}\n").into_bytes())),
+        Some((l, _)) => Ok(l.read_archived(shard, rel)),
+        None => Err(Error::NotFound(format!("log `{shard}`"))),
+    }
+}

@@ -1,0 +1,124 @@
+//! The running Mizan platform: the operations behind every page, API call and command.
+//!
+//! [`Platform`] owns what a running Mizan holds: the store, the decision and events logs
+//! ([`logs::Logs`]), the decision intake ([`intake::Intake`]), uploaded model files and the
+//! models prepared from them. Its operations take plain inputs (ids, parsed values, bytes) and
+//! return plain results or one [`Error`]; they know nothing of HTTP, pages or OpenAPI, so the
+//! server, the command line and tests call the same code.
+//!
+//! Where things live:
+//! - [`decisions`]: logging decisions (checks, commitments, receipts), receipts with proofs,
+//!   erasure, and the log files served at `/log/...`;
+//! - [`logs`]: the running logs, by [`logs::LogKind`], this year's and earlier years';
+//! - [`intake`]: the group-commit writer every logged decision passes through;
+//! - [`events`]: the follower that commits platform events to the events log;
+//! - [`audits`]: fairness audits of a system version, from a file or logged decisions;
+//! - [`explain`]: explanations of logged decisions with their uploaded models;
+//! - [`models`]: model files by hash; [`demo`]: the demo data `serve --demo` seeds;
+//! - [`passwords`]: argon2id hashing.
+#![warn(missing_docs)]
+
+pub mod audits;
+pub mod decisions;
+pub mod demo;
+mod error;
+pub mod events;
+pub mod explain;
+pub mod intake;
+pub mod logs;
+pub mod models;
+pub mod passwords;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use error::Error;
+use mizan_store::Store;
+
+/// What the platform needs to know about where it runs.
+#[derive(Debug, Clone)]
+pub struct PlatformConfig {
+    /// Absolute base URL for links in receipts and documents (no trailing slash).
+    pub base_url: String,
+    /// The data directory (model files live under `<data_dir>/models/`).
+    pub data_dir: PathBuf,
+}
+
+/// The running platform. Cloning is cheap (shared handles).
+#[derive(Clone)]
+pub struct Platform {
+    store: Store,
+    config: Arc<PlatformConfig>,
+    logs: Arc<logs::Logs>,
+    intake: Arc<intake::Intake>,
+    models: Arc<models::ModelFiles>,
+    prepared: Arc<explain::PreparedModels>,
+}
+
+impl std::fmt::Debug for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Platform").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl Platform {
+    /// The platform over `store` and the opened `logs`.
+    #[must_use]
+    pub fn new(store: Store, config: PlatformConfig, logs: logs::Logs) -> Platform {
+        let models = models::ModelFiles::in_data_dir(&config.data_dir);
+        let logs = Arc::new(logs);
+        let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&logs)));
+        Platform {
+            store,
+            config: Arc::new(config),
+            logs,
+            intake,
+            models: Arc::new(models),
+            prepared: Arc::new(explain::PreparedModels::new(explain::PREPARED_MODELS)),
+        }
+    }
+
+    /// The database.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Where the platform runs.
+    #[must_use]
+    pub fn config(&self) -> &PlatformConfig {
+        &self.config
+    }
+
+    /// The decision and events logs.
+    #[must_use]
+    pub fn logs(&self) -> &Arc<logs::Logs> {
+        &self.logs
+    }
+
+    /// The decision intake.
+    #[must_use]
+    pub fn intake(&self) -> &intake::Intake {
+        &self.intake
+    }
+
+    /// Uploaded model files.
+    #[must_use]
+    pub fn models(&self) -> &models::ModelFiles {
+        &self.models
+    }
+
+    /// Models prepared for explanations, by hash.
+    #[must_use]
+    pub fn prepared(&self) -> &explain::PreparedModels {
+        &self.prepared
+    }
+
+    /// Starts the platform's background work: the events follower, and SQLite's write-ahead
+    /// log checkpoints (their task, which the caller keeps while the platform runs).
+    #[must_use]
+    pub fn start_background(&self) -> Option<tokio::task::JoinHandle<()>> {
+        tokio::spawn(events::follow(self.clone()));
+        self.store.spawn_wal_checkpoints(std::time::Duration::from_millis(100))
+    }
+}

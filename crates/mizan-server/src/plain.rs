@@ -1,0 +1,139 @@
+//! The platform's results in people's words. An explanation read as plain sentences, in English or Urdu: the factors for and against a
+//! decision, how strong each was, and what would have changed it. The numbers come from the
+//! `mizan.explanation/1` document; only the words are made here. Also an audit's refusal.
+
+use mizan_app::audits::InputError;
+use mizan_app::explain::{ExplanationDoc, FeatureInfo};
+
+use crate::i18n::Lang;
+
+/// An audit's refusal, in `lang`.
+#[must_use]
+pub fn audit_error(lang: Lang, e: &InputError) -> String {
+    lang.t_args(e.key, &e.args)
+}
+
+/// One factor, in words.
+#[derive(Debug, Clone)]
+pub struct Factor {
+    /// The feature, in the page's language where known.
+    pub label: String,
+    /// Its value, formatted.
+    pub value: String,
+    /// `receipt-strength-major`, `-moderate` or `-minor`, translated.
+    pub strength: String,
+}
+
+/// The plain-language reading of an explanation.
+#[derive(Debug, Clone)]
+pub struct Plain {
+    /// Whether the model's outcome is favourable (`None` for multi-class models).
+    pub favourable: Option<bool>,
+    /// Factors that pushed toward the favourable outcome, strongest first.
+    pub for_: Vec<Factor>,
+    /// Factors that pushed against it, strongest first.
+    pub against: Vec<Factor>,
+    /// Each recourse option as one sentence.
+    pub options: Vec<String>,
+}
+
+/// A feature's label: `feature-<name>` from the locale files, else the name with spaces.
+#[must_use]
+pub fn feature_label(lang: Lang, name: &str) -> String {
+    let key = format!("feature-{name}");
+    if lang.has(&key) { lang.t(&key) } else { name.replace('_', " ") }
+}
+
+/// A number for reading: whole numbers with thousands separators, others with up to four
+/// decimals.
+#[must_use]
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        // Whole and small enough to be exact in i64.
+        let n = v as i64;
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if n < 0 { format!("-{out}") } else { out }
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+fn value_text(lang: Lang, v: Option<f64>) -> String {
+    v.map_or_else(|| lang.t("receipt-missing-value"), format_number)
+}
+
+/// Reads `doc` as sentences in `lang`, with up to `top` factors each way.
+#[must_use]
+pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize) -> Plain {
+    let toward = if doc.favourable.side == "low" { -1.0 } else { 1.0 };
+    let total: f64 = doc.features.iter().map(|f| f.phi.abs()).sum();
+    let mut order: Vec<&FeatureInfo> = doc.features.iter().filter(|f| f.phi != 0.0).collect();
+    order.sort_by(|a, b| b.phi.abs().total_cmp(&a.phi.abs()));
+    let factor = |f: &FeatureInfo| {
+        let share = if total > 0.0 { f.phi.abs() / total } else { 0.0 };
+        let strength = if share >= 0.4 {
+            "receipt-strength-major"
+        } else if share >= 0.15 {
+            "receipt-strength-moderate"
+        } else {
+            "receipt-strength-minor"
+        };
+        Factor {
+            label: feature_label(lang, &f.name),
+            value: value_text(lang, f.value),
+            strength: lang.t(strength),
+        }
+    };
+    let for_ = order.iter().filter(|f| f.phi * toward > 0.0).take(top).map(|f| factor(f)).collect();
+    let against = order.iter().filter(|f| f.phi * toward < 0.0).take(top).map(|f| factor(f)).collect();
+    let options = doc
+        .recourse
+        .options
+        .iter()
+        .map(|o| {
+            let parts: Vec<String> = o
+                .changes
+                .iter()
+                .map(|c| {
+                    lang.t_args(
+                        "receipt-change",
+                        &[
+                            ("feature", feature_label(lang, &c.name)),
+                            ("to", format_number(c.to_rounded)),
+                            ("from", value_text(lang, c.from)),
+                        ],
+                    )
+                })
+                .collect();
+            parts.join(&format!(" {} ", lang.t("receipt-and")))
+        })
+        .collect();
+    let favourable = match doc.outcome.as_str() {
+        "favourable" => Some(true),
+        "unfavourable" => Some(false),
+        _ => None,
+    };
+    Plain { favourable, for_, against, options }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(format_number(1_234_567.0), "1,234,567");
+        assert_eq!(format_number(-45_000.0), "-45,000");
+        assert_eq!(format_number(12.0), "12");
+        assert_eq!(format_number(0.125), "0.125");
+        assert_eq!(format_number(2.0 / 3.0), "0.6667");
+    }
+}
