@@ -26,7 +26,9 @@ use mizan_fairness::report::{self, GroundTruth, Report};
 use mizan_fairness::{Correction, EdgeMode, bootstrap, preset};
 use mizan_fairness_io::{ReadError, Rows, Spec};
 use mizan_fairness_report::{Document, Source};
-use mizan_store::LoggedRecord;
+use mizan_store::{AuditInfo, AuditSource, Auditor, LoggedRecord, NewAudit};
+
+use crate::Error;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -781,6 +783,109 @@ impl PublicSummary {
     /// A summary that is not valid JSON of this shape (a bug or tampering).
     pub fn parse(json: &str) -> Result<PublicSummary, crate::Error> {
         serde_json::from_str(json).map_err(|e| crate::Error::Internal(format!("stored audit summary: {e}")))
+    }
+}
+
+/// The logged-decisions audit as it can be asked for again through the API.
+fn logged_request(base: &str, api: &str, version: i64, w: &Window, p: &Params) -> String {
+    let body = serde_json::json!({
+        "from": w.from, "to": w.to, "label": p.label, "sensitive": p.sensitive, "control": p.control,
+        "weight": p.weight, "pos_label": p.pos_label, "preset": p.preset,
+    });
+    format!("POST {base}{api}/versions/{version}/audits/logged {body}")
+}
+
+impl crate::Platform {
+    /// Audits an uploaded file of decisions for `by` (the system first: nothing is read for a
+    /// system the caller may not audit) and stores the audit; nothing is stored if it is refused.
+    ///
+    /// # Errors
+    /// [`Error::Audit`] naming the parameter, column or row at fault; store errors.
+    pub async fn audit_upload(
+        &self,
+        by: &Auditor,
+        id: &str,
+        version: i64,
+        name: String,
+        bytes: Vec<u8>,
+        raw: RawParams,
+    ) -> Result<AuditInfo, Error> {
+        // The system first: nothing is read for a system the caller may not audit.
+        self.store().audit_target(by.scope(), id, version).await?;
+        let p = Params::check(raw, Kind::Upload)?;
+        let size = i64::try_from(bytes.len()).map_err(|e| Error::Internal(e.to_string()))?;
+        let (n, params) = (name.clone(), p.clone());
+        let computed = tokio::task::spawn_blocking(move || audit_file(&n, &bytes, &params))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+        let new = NewAudit {
+            version,
+            source: AuditSource::Upload { file_name: name, sha256: computed.sha256, size_bytes: size },
+            rows: computed.rows,
+            preset: p.preset.clone().unwrap_or_default(),
+            parameters_json: p.to_json(),
+            report_json: computed.report_json,
+            report_html: computed.report_html,
+            summary_json: computed.summary_json,
+        };
+        Ok(self.store().insert_audit(by, id, &new).await?)
+    }
+
+    /// Audits the logged decisions of `version` of `id` in `window`, page by page, and stores
+    /// the audit. `api` is the path of the system's audits in the API (`/api/v1/org/systems/ID`),
+    /// for the request that reproduces it, which the report records.
+    ///
+    /// # Errors
+    /// [`Error::Audit`] naming the parameter or field at fault; store errors.
+    pub async fn audit_logged(
+        &self,
+        by: &Auditor,
+        id: &str,
+        version: i64,
+        window: Window,
+        raw: RawParams,
+        api: &str,
+    ) -> Result<AuditInfo, Error> {
+        self.store().audit_target(by.scope(), id, version).await?;
+        let p = Params::check(raw, Kind::Logged)?;
+        let mut audit = LoggedAudit::new(id, version, &window, &p)?;
+        let mut after = 0;
+        loop {
+            let page = self
+                .store()
+                .logged_decisions(by.scope(), id, version, &window.from, &window.to, after, PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            let full = i64::try_from(page.len()).unwrap_or(i64::MAX) >= PAGE;
+            // Counting is CPU work: off the async threads, a page at a time.
+            audit = tokio::task::spawn_blocking(move || {
+                for d in &page {
+                    audit.push(d)?;
+                }
+                Ok::<_, InputError>(audit)
+            })
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+            if !full {
+                break;
+            }
+        }
+        let reproduce = logged_request(&self.config().base_url, api, version, &window, &p);
+        let computed = tokio::task::spawn_blocking(move || audit.finish(&reproduce))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+        let new = NewAudit {
+            version,
+            source: AuditSource::Logged { from: window.from, to: window.to },
+            rows: computed.rows,
+            preset: p.preset.clone().unwrap_or_default(),
+            parameters_json: p.to_json(),
+            report_json: computed.report_json,
+            report_html: computed.report_html,
+            summary_json: computed.summary_json,
+        };
+        Ok(self.store().insert_audit(by, id, &new).await?)
     }
 }
 

@@ -5,16 +5,21 @@
 //! [`crate::intake::Intake`], and only once the log has made the batch durable are the record
 //! and `k` stored and the receipts returned. [`Platform::receipt`] gives the holder of a
 //! reference an offline proof (C2SP tlog-proof) and the record's opening, and
-//! [`Platform::log_file`] the log's own files.
+//! [`Platform::log_file`] the log's own files. The record, its canonical bytes and the receipt
+//! are the formats of `mizan_formats` (`mizan.decision/1`, `mizan.receipt/1`); nothing here
+//! writes them by hand.
 
 use std::collections::HashMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use mizan_formats::decision::format_decided_at;
+use mizan_formats::receipt::{Opening, ReceiptStatus};
+use mizan_formats::{DecisionRecord, Human};
 use mizan_ledger::ack::Acknowledgement;
-use mizan_ledger::leaf::{LeafCommitment, canonical_json};
+use mizan_ledger::leaf::canonical_json;
 use mizan_ledger::log::LeafIndex;
-use mizan_ledger::merkle::{Hash, hex32};
+use mizan_ledger::merkle::{self, Hash, hex32};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -134,38 +139,35 @@ fn prepare(system: &str, latest: i64, i: usize, raw: Value) -> Result<Fresh, Err
     if when > OffsetDateTime::now_utc() + time::Duration::minutes(5) {
         return Err(bad(at("decided_at"), "is in the future"));
     }
-    let decided_at = when.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or(d.decided_at);
-    let human = serde_json::Map::from_iter([
-        ("involved".to_owned(), Value::Bool(d.human.involved)),
-        ("by".to_owned(), d.human.by.map_or(Value::Null, Value::String)),
-    ]);
-    let record = Value::Object(serde_json::Map::from_iter([
-        ("system".to_owned(), Value::String(system.to_owned())),
-        ("system_version".to_owned(), Value::from(d.system_version)),
-        ("model_hash".to_owned(), Value::String(d.model_hash)),
-        ("features".to_owned(), Value::Object(d.features)),
-        ("output".to_owned(), d.output),
-        ("score".to_owned(), d.score.map_or(Value::Null, Value::from)),
-        ("human".to_owned(), Value::Object(human)),
-        ("decided_at".to_owned(), Value::String(decided_at.clone())),
-        ("subject_ref".to_owned(), Value::String(d.subject_ref)),
-    ]));
-    let record_json = canonical_json(&record);
+    // The format writes the canonical text straight from these fields (the features are
+    // moved in, not copied) and commits to it with the system and minute from the record.
+    let decided_at = format_decided_at(when).map_err(|e| bad(at("decided_at"), e.to_string()))?;
+    let record = DecisionRecord {
+        system: system.to_owned(),
+        system_version: d.system_version,
+        model_hash: d.model_hash,
+        features: d.features,
+        output: d.output,
+        score: d.score,
+        human: Human { involved: d.human.involved, by: d.human.by },
+        decided_at,
+        subject_ref: d.subject_ref,
+    };
     let mut k = [0u8; 32];
     // ThreadRng is a CSPRNG (ChaCha12) seeded from the OS: one system call per reseed, not per key.
     rand::thread_rng().fill_bytes(&mut k);
-    let leaf = LeafCommitment::commit_canonical(system, when.unix_timestamp(), record_json.as_bytes(), &k)
-        .map_err(|e| bad(format!("decisions[{i}]"), e.to_string()))?
-        .to_bytes();
+    let (record_json, leaf) =
+        record.commit_with_text(&k).map_err(|e| bad(format!("decisions[{i}]"), e.to_string()))?;
+    let leaf = leaf.to_bytes();
     Ok(Fresh {
         key: d.idempotency_key,
         body_sha256,
         version: d.system_version,
         record_json,
         k_hex: hex32(&k),
-        leaf_hash_hex: mizan_ledger::merkle::leaf_hash(&leaf).to_hex(),
+        leaf_hash_hex: merkle::leaf_hash(&leaf).to_hex(),
         leaf,
-        decided_at,
+        decided_at: record.decided_at,
     })
 }
 
@@ -336,104 +338,58 @@ fn dedupe(prepared: Vec<Fresh>) -> Result<(Vec<Fresh>, Vec<usize>), Error> {
     Ok((fresh, slot))
 }
 
-/// The opening of a decision's leaf: the record and the key it was committed with.
-#[derive(Debug, Serialize)]
-pub struct Opening {
-    /// The per-decision HMAC key, hex.
-    pub k: String,
-    /// The canonical decision record (RFC 8785-style JSON); `HMAC-SHA256(k, record)` is in the leaf.
-    pub record: String,
-}
-
-/// A receipt looked up by its holder.
-#[derive(Debug, Serialize)]
-pub struct ReceiptStatus {
-    /// The reference.
-    pub reference: String,
-    /// `proven` (in a published checkpoint), `pending` (not yet) or `erased`.
-    pub status: String,
-    /// The system's public id.
-    pub system: String,
-    /// The system version.
-    pub system_version: i64,
-    /// Decision time.
-    pub decided_at: String,
-    /// Leaf index.
-    pub leaf_index: u64,
-    /// Leaf hash, hex.
-    pub leaf_hash: String,
-    /// The 49-byte leaf, hex (recompute it from the opening to check it).
-    pub leaf: Option<String>,
-    /// The log's origin.
-    pub log: String,
-    /// The log's verifier key.
-    pub vkey: String,
-    /// The C2SP tlog-proof (inclusion proof and signed checkpoint), once proven.
-    pub proof: Option<String>,
-    /// The record and key, until erased.
-    pub opening: Option<Opening>,
-    /// When the record was erased.
-    pub erased_at: Option<String>,
-}
-
 impl Platform {
-    /// A decision receipt looked up by its holder: proof of inclusion in the log and the
-    /// record's opening.
+    /// A decision receipt looked up by its holder (`mizan.receipt/1`): proof of inclusion in
+    /// the log and the record's opening. The leaf is recomputed from the opening and must hash
+    /// to the stored leaf hash.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown reference; [`Error::Internal`] for a stored record or
     /// key that no longer opens its leaf.
-    pub async fn receipt(&self, reference: &str) -> Result<ReceiptStatus, Error> {
-        let state = self;
-        let d = state.store().decision(reference).await?;
+    pub async fn receipt(&self, reference: &str) -> Result<mizan_formats::Receipt, Error> {
+        let d = self.store().decision(reference).await?;
         let (index, origin) = (d.leaf_index, d.log_origin.clone());
-        let proof = state.read_logs(move |state| state.proof_for(index, origin.as_deref())).await??;
-        let proven = proof.is_some();
-        let opening = match (&d.hmac_key, &d.record_json) {
-            (Some(k), Some(record)) => Some(Opening { k: k.clone(), record: record.clone() }),
-            _ => None,
-        };
-        let leaf = match (&d.hmac_key, &d.record_json) {
-            (Some(k), Some(record)) => {
-                let key: [u8; 32] = hex::decode(k)
-                    .ok()
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or_else(|| Error::Internal("stored key is not 32 bytes".into()))?;
-                let value: Value = serde_json::from_str(record)
-                    .map_err(|e| Error::Internal(format!("stored record: {e}")))?;
-                let unix = OffsetDateTime::parse(&d.decided_at, &Rfc3339)
-                    .map_err(|e| Error::Internal(format!("stored time: {e}")))?
-                    .unix_timestamp();
-                let leaf = LeafCommitment::commit(&d.system, unix, &value, &key)
-                    .map_err(|e| Error::Internal(e.to_string()))?
-                    .to_bytes();
-                Some(hex::encode(leaf))
-            }
-            _ => None,
-        };
+        let proof = self.read_logs(move |state| state.proof_for(index, origin.as_deref())).await??;
+        let opening = d.hmac_key.zip(d.record_json).map(|(k, record)| Opening { k, record });
+        let leaf = opening
+            .as_ref()
+            .map(|o| {
+                o.leaf().map_err(|e| Error::Internal(format!("stored record of `{}`: {e}", d.reference)))
+            })
+            .transpose()?;
+        // The stored record and key must still open the stored leaf: a receipt that handed out
+        // an opening its leaf does not match would fail every honest verifier.
+        if let Some(l) = &leaf
+            && merkle::leaf_hash(l).to_hex() != d.leaf_hash
+        {
+            return Err(Error::Internal(format!(
+                "stored record of `{}` no longer opens its leaf `{}`",
+                d.reference, d.leaf_hash
+            )));
+        }
         let status = if d.erased_at.is_some() {
-            "erased"
-        } else if proven {
-            "proven"
+            ReceiptStatus::Erased
+        } else if proof.is_some() {
+            ReceiptStatus::Proven
         } else {
-            "pending"
+            ReceiptStatus::Pending
         };
-        let logs = state.logs().decisions();
-        Ok(ReceiptStatus {
+        let logs = self.logs().decisions();
+        Ok(mizan_formats::Receipt {
             reference: d.reference,
-            status: status.into(),
+            status,
             system: d.system,
             system_version: d.system_version,
             decided_at: d.decided_at,
             leaf_index: d.leaf_index,
             leaf_hash: d.leaf_hash,
-            leaf,
+            leaf: leaf.map(hex::encode),
             vkey: d
                 .log_origin
                 .as_deref()
                 .and_then(|o| logs.log_for(o))
                 .map_or_else(|| logs.vkey(), |(_, key)| key.to_vkey()),
-            log: d.log_origin.clone().unwrap_or_else(|| logs.origin().to_owned()),
+            log: d.log_origin.unwrap_or_else(|| logs.origin().to_owned()),
             proof,
             opening,
             erased_at: d.erased_at,

@@ -4,44 +4,37 @@
 //! A follower task appends every event that has no leaf yet. The entry is
 //! `mizan-event/v1 <event id> <SHA-256 of the event's canonical JSON>`: it commits to the event
 //! without revealing it, so events of systems that are not public stay private while anyone
-//! holding a public event can check it was logged, and that it was not changed since.
+//! holding a public event can check it was logged, and that it was not changed since. The
+//! event's JSON and the entry are the format `mizan-event/v1` of `mizan_formats::event`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use mizan_ledger::leaf::canonical_json;
+use mizan_formats::{EventEntry, EventRecord};
 use mizan_store::Event;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::{Error, Platform};
 
-/// The canonical JSON of an event: what its leaf commits to.
+/// An event as the events log commits to it (`mizan-event/v1`).
 #[must_use]
-pub fn canonical_event(e: &Event) -> String {
-    canonical_json(&event_json(e))
+pub fn record(e: &Event) -> EventRecord {
+    EventRecord {
+        id: e.id,
+        system: e.public_id.clone(),
+        version: e.version,
+        kind: e.kind.clone(),
+        from: e.from_status.clone(),
+        to: e.to_status.clone(),
+        actor: e.actor_name.clone(),
+        reason: e.reason.clone(),
+        at: e.at.clone(),
+    }
 }
 
-/// The event as JSON, the fields the commitment covers.
-#[must_use]
-pub fn event_json(e: &Event) -> Value {
-    json!({
-        "id": e.id,
-        "system": e.public_id,
-        "version": e.version,
-        "kind": e.kind,
-        "from": e.from_status,
-        "to": e.to_status,
-        "actor": e.actor_name,
-        "reason": e.reason,
-        "at": e.at,
-    })
-}
-
-/// The log entry of an event with this SHA-256.
+/// The log entry of the event `event_id` whose canonical JSON has this SHA-256 (hex).
 #[must_use]
 pub fn entry(event_id: i64, sha256_hex: &str) -> Vec<u8> {
-    format!("mizan-event/v1 {event_id} {sha256_hex}").into_bytes()
+    EventEntry { id: event_id, sha256: sha256_hex.to_owned() }.to_bytes()
 }
 
 /// Most events in one append. The follower records a batch's leaves (retrying until it can)
@@ -140,7 +133,7 @@ pub async fn append_unlogged(state: &Platform, log: &crate::logs::Log) -> Result
 /// SHA-256 (hex) of an event's canonical JSON: what its entry commits to.
 #[must_use]
 pub fn event_sha256(e: &Event) -> String {
-    hex::encode(Sha256::digest(canonical_event(e).as_bytes()))
+    record(e).sha256_hex()
 }
 
 /// Finds the log of each leaf recorded before the database kept which events log a leaf is in:
@@ -304,8 +297,8 @@ async fn reconcile_window(
         let e = reader
             .entry(log, origin, index)?
             .ok_or_else(|| format!("log `{origin}`: leaf `{index}` is not published"))?;
-        if let Some((id, sha)) = std::str::from_utf8(e).ok().and_then(parse_entry) {
-            entries.push((id, index, sha.to_owned()));
+        if let Some(entry) = EventEntry::parse(e) {
+            entries.push((entry.id, index, entry.sha256));
         }
     }
     let ids: Vec<i64> = entries.iter().map(|(id, ..)| *id).collect();
@@ -372,7 +365,7 @@ impl Platform {
             out.leaf_index = Some(l.leaf_index);
             out.entry = Some(hex::encode(entry(id, &l.event_sha256)));
             if l.public {
-                out.event_json = Some(canonical_event(&l.event));
+                out.event_json = Some(record(&l.event).canonical());
             }
             let (log, vkey, proof) = self.read_logs(move |app| prove_event(app, id, &l)).await??;
             out.log = log;
@@ -432,11 +425,4 @@ fn prove_event(
     p.verify(&entry(id, &l.event_sha256), &verifier)
         .map_err(|e| Error::Internal(format!("events log proof for event `{id}` does not verify: {e}")))?;
     Ok((origin, vkey, Some(p.encode())))
-}
-
-/// The event id and hash of an entry written by [`entry`].
-fn parse_entry(text: &str) -> Option<(i64, &str)> {
-    let rest = text.strip_prefix("mizan-event/v1 ")?;
-    let (id, sha) = rest.split_once(' ')?;
-    Some((id.parse().ok()?, sha))
 }

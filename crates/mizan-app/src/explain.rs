@@ -4,8 +4,9 @@
 //! provider's settings into the `mizan.explanation/1` document: SHAP values from
 //! `mizan-explain` (exact TreeSHAP or the linear closed form), φ₀, the additivity residual, and
 //! recourse options that honour the immutable features and bounds, each re-scored on the model.
-//! The document is what is stored beside the decision and served as JSON; the server reads it
-//! back as the sentences a citizen's page shows in English or Urdu.
+//! The document (its types are `mizan_formats::explanation`, re-exported here) is what is
+//! stored beside the decision and served as JSON; the server reads it back as the sentences a
+//! citizen's page shows in English or Urdu.
 //!
 //! Preparing a model takes longer than explaining one decision with it (on the 500-tree
 //! benchmark model, about 5 ms each for SHAP and recourse, 20 ms and more on a busy machine,
@@ -19,12 +20,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig, Searcher};
 use mizan_explain::shap::Explainer;
 use mizan_explain::{Link, Model, ModelBody};
+pub use mizan_formats::explanation::{
+    ChangeInfo, ExplanationDoc, FORMAT, FavourableInfo, FeatureInfo, ModelInfo, OptionInfo, RecourseInfo,
+};
 use mizan_store::{FavourableSide, StoredModel};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Format name of the explanation document.
-pub const FORMAT: &str = "mizan.explanation/1";
 /// Most recourse options offered.
 pub const MAX_OPTIONS: usize = 3;
 /// Most features one recourse option changes.
@@ -123,136 +124,6 @@ pub enum ExplainDecisionError {
     /// The engine refused (a model it cannot explain, such as trees without covers).
     #[error(transparent)]
     Engine(#[from] mizan_explain::ExplainError),
-}
-
-/// The model an explanation used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelInfo {
-    /// Lowercase hex SHA-256 of the model file.
-    pub sha256: String,
-    /// File format.
-    pub format: String,
-    /// Library that made it.
-    pub library: String,
-    /// Library version recorded in the file.
-    pub library_version: String,
-    /// Objective as recorded.
-    pub objective: String,
-    /// Link from margin to score: `identity`, `logistic` or `softmax`.
-    pub link: String,
-    /// The system version the model was uploaded for.
-    pub system_version: i64,
-    /// When it was uploaded.
-    pub uploaded_at: String,
-}
-
-/// One feature: its value, its SHAP value and the constraints recourse used.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FeatureInfo {
-    /// Name.
-    pub name: String,
-    /// Value in the decision record (`null` when missing).
-    pub value: Option<f64>,
-    /// Value the model compares (f32-rounded for XGBoost).
-    pub encoded: Option<f64>,
-    /// SHAP value (margin units).
-    pub phi: f64,
-    /// Splits where the value was missing and followed the default direction.
-    pub default_routed: u32,
-    /// Recourse never changes it.
-    pub immutable: bool,
-    /// Bounds recourse stayed within (`null`: unbounded).
-    pub bounds: Option<[f64; 2]>,
-    /// Cost scale of a change (median absolute deviation, or 1).
-    pub scale: f64,
-}
-
-/// One changed feature of a recourse option.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChangeInfo {
-    /// Feature name.
-    pub name: String,
-    /// Value now.
-    pub from: Option<f64>,
-    /// Value the search found (just past a threshold).
-    pub to: f64,
-    /// A rounder value that still changes the outcome (checked on the model), for reading.
-    pub to_rounded: f64,
-}
-
-/// One way to change the outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OptionInfo {
-    /// The changes, together.
-    pub changes: Vec<ChangeInfo>,
-    /// Σ |Δ| / scale.
-    pub cost: f64,
-    /// Margin after the changes.
-    pub margin: f64,
-    /// Score after the changes.
-    pub score: f64,
-}
-
-/// What would change the outcome.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RecourseInfo {
-    /// `options`, `already_favourable`, `none_within_constraints` or `not_applicable`
-    /// (multi-class models).
-    pub status: String,
-    /// Candidates re-scored, when none was found.
-    pub searched: Option<usize>,
-    /// Options, cheapest first.
-    pub options: Vec<OptionInfo>,
-}
-
-/// The favourable outcome as the provider declared it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FavourableInfo {
-    /// `high`: a margin above the threshold is favourable; `low`: below.
-    pub side: String,
-    /// Margin threshold.
-    pub threshold: f64,
-}
-
-/// The explanation of one logged decision (`mizan.explanation/1`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExplanationDoc {
-    /// `mizan.explanation/1`.
-    pub format: String,
-    /// The decision's receipt reference.
-    pub reference: String,
-    /// The system's public id.
-    pub system: String,
-    /// The system version that decided.
-    pub system_version: i64,
-    /// The model.
-    pub model: ModelInfo,
-    /// `tree_path_dependent` or `linear_closed_form`.
-    pub method: String,
-    /// Explained output (the predicted class for multi-class models, else 0).
-    pub output: usize,
-    /// The model's margin for the decision's features.
-    pub margin: f64,
-    /// The model's score (link applied).
-    pub score: f64,
-    /// The outcome the provider logged.
-    pub recorded_output: Value,
-    /// The score the provider logged.
-    pub recorded_score: Option<f64>,
-    /// The favourable side.
-    pub favourable: FavourableInfo,
-    /// `favourable`, `unfavourable`, or `class` for multi-class models.
-    pub outcome: String,
-    /// φ₀: the expected margin, where the contributions start from.
-    pub phi0: f64,
-    /// The model's base margin (part of φ₀).
-    pub phi0_base_margin: f64,
-    /// |Σφ + φ₀ − margin|.
-    pub additivity_residual: f64,
-    /// Features in model order.
-    pub features: Vec<FeatureInfo>,
-    /// What would change the outcome.
-    pub recourse: RecourseInfo,
 }
 
 /// The decision's features in the model's order.

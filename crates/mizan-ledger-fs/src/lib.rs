@@ -168,18 +168,12 @@ impl FsStore {
         rustix::fs::syncfs(&root).map_err(|e| io_err(&self.root, "cannot syncfs", &e.into()))
     }
 
-    /// temp file → write → fsync → rename → fsync directory.
+    /// temp file → write → fsync → rename → fsync directory (`mizan_files::write_atomic`).
     fn atomic_write(&self, path: &Path, data: &[u8]) -> Result<(), LedgerError> {
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir).map_err(|e| io_err(dir, "cannot create", &e))?;
-        let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(".tmp-{}-{n}", std::process::id()));
-        let mut f = File::create(&tmp).map_err(|e| io_err(&tmp, "cannot create", &e))?;
-        f.write_all(data).map_err(|e| io_err(&tmp, "cannot write", &e))?;
-        f.sync_all().map_err(|e| io_err(&tmp, "cannot fsync", &e))?;
-        drop(f);
-        fs::rename(&tmp, path).map_err(|e| io_err(path, "cannot rename into", &e))?;
-        File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_err(dir, "cannot fsync directory", &e))
+        mizan_files::write_atomic(path, data)
+            .map_err(|e| LedgerError::Storage(format!("cannot write atomically: {e}")))
     }
 }
 

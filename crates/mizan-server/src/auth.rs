@@ -7,7 +7,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use mizan_store::Principal;
+use mizan_store::{Principal, RegulatorScope};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -22,6 +22,15 @@ pub const SESSION_COOKIE: &str = "mizan_session";
 /// [`AppError::Forbidden`] naming the missing permission.
 pub fn require(p: &Principal, permission: &str) -> Result<(), AppError> {
     if p.can(permission) { Ok(()) } else { Err(AppError::Forbidden(permission.to_owned())) }
+}
+
+/// The regulator scope of a principal holding `permission`.
+///
+/// # Errors
+/// [`AppError::Forbidden`] when the permission is missing or the organisation is no regulator.
+pub fn regulator(p: &Principal, permission: &str) -> Result<RegulatorScope, AppError> {
+    require(p, permission)?;
+    RegulatorScope::of(p).ok_or_else(|| AppError::Forbidden(permission.to_owned()))
 }
 
 /// The signed-in user, if any (pages).

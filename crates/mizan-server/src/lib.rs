@@ -12,13 +12,16 @@ pub mod auth;
 pub mod csrf;
 pub mod error;
 pub mod i18n;
+pub mod list;
 pub mod multipart;
 pub mod pages;
 pub mod plain;
+pub mod reports;
 pub mod router;
 pub mod routes;
 mod static_files;
 pub mod util;
+pub mod views;
 
 use std::sync::Arc;
 

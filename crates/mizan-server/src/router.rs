@@ -1,13 +1,23 @@
 //! The route table, grouped by audience. Reading this file tells you every URL Mizan serves.
+//!
+//! API routes are declared once: each handler's `#[utoipa::path]` names its method and path,
+//! and [`api_routes`] registers it with `utoipa-axum`'s `routes!`, which routes it and puts it
+//! in the OpenAPI document together, so the two cannot disagree (a test checks both ways).
 
-use axum::Router;
+use std::sync::Arc;
+
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
+use axum::{Json, Router};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
+use utoipa_axum::routes;
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
 use crate::routes::{
-    api, audits, decisions, explain, obligations, provider, public, regulator, review, risk, session, verify,
+    api, audits, decisions, explain, obligations, provider, public, regulator, review, risk, schemas,
+    session, verify,
 };
 use crate::{AppState, csrf, static_files};
 
@@ -85,62 +95,13 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(csrf::ensure_token))
         .layer(axum::Extension(crate::CookieSecurity(state.config.secure_cookies)));
 
-    let api = Router::new()
-        .route("/systems", get(api::list))
-        .route("/systems/{id}", get(api::detail))
-        .route("/systems/{id}/versions", get(api::versions))
-        .route("/systems/{id}/versions/{version}", get(api::version))
-        .route("/systems/{id}/reports", post(api::file_report))
-        .route("/systems/{id}/classification", get(risk::public_classification))
-        .route("/systems/{id}/impact", get(risk::public_impact))
-        .route("/reports/{reference}", get(api::report))
-        .route("/register.json", get(api::bulk_json))
-        .route("/register.csv", get(api::bulk_csv))
-        .route("/changes.atom", get(api::feed))
-        .route("/openapi.json", get(api::openapi))
-        .route("/org/systems", get(api::org_systems).post(api::create_system))
-        .route("/org/systems/{id}", get(api::org_system).put(api::update_system))
-        .route("/org/systems/{id}/transitions", post(api::org_transition))
-        .route("/org/systems/{id}/risk-answers", get(risk::api_get).put(risk::api_put))
-        .route("/org/systems/{id}/impact-answers", get(risk::impact_api_get).put(risk::impact_api_put))
-        .route("/org/systems/{id}/obligations", get(obligations::api_list))
-        .route("/org/systems/{id}/obligations/{obligation}", axum::routing::put(obligations::api_put))
-        .route("/regulator/queue", get(api::regulator_queue))
-        .route("/regulator/systems/{id}/transitions", post(api::regulator_transition))
-        .route("/regulator/systems/{id}/tier-override", post(api::regulator_override))
-        .route(
-            "/systems/{id}/decisions",
-            post(decisions::log_decisions).layer(DefaultBodyLimit::max(decisions::BODY_LIMIT)),
-        )
-        .route("/receipts/{reference}", get(decisions::receipt_status))
-        .route("/logs", get(verify::logs))
-        .route("/events/{id}/proof", get(verify::event_proof))
-        .route("/receipts/{reference}/explanation", get(explain::api_explanation))
-        .route(
-            "/org/systems/{id}/versions/{version}/model",
-            post(explain::api_upload).layer(DefaultBodyLimit::max(explain::MODEL_LIMIT)),
-        )
-        .route("/org/systems/{id}/models", get(explain::api_models))
-        .route("/regulator/decisions/{reference}/explanation", get(explain::api_regulator_explanation))
-        .route("/org/decisions/{reference}", axum::routing::delete(decisions::erase))
-        .route(
-            "/org/systems/{id}/versions/{version}/audits",
-            post(audits::api_org_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
-        )
-        .route("/org/systems/{id}/versions/{version}/audits/logged", post(audits::api_org_logged))
-        .route("/org/systems/{id}/audits", get(audits::api_org_list))
-        .route("/org/systems/{id}/audits/{audit}/report", get(audits::api_org_report))
-        .route(
-            "/regulator/systems/{id}/versions/{version}/audits",
-            post(audits::api_regulator_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
-        )
-        .route("/regulator/systems/{id}/versions/{version}/audits/logged", post(audits::api_regulator_logged))
-        .route("/regulator/systems/{id}/audits", get(audits::api_regulator_list))
-        .route("/regulator/systems/{id}/audits/{audit}/report", get(audits::api_regulator_report))
-        .route("/review/queue", get(review::api_queue))
-        .route("/review/systems/{id}/reviews", post(review::api_decide))
-        .route("/review/systems/{id}/versions/{version}", get(review::api_state))
-        .fallback(|| async { AppError::NotFound("endpoint".into()) })
+    let (api, openapi) = api_routes().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let api = api
+        .route("/api/v1/openapi.json", get(move || async move { Json(Arc::clone(&openapi)) }))
+        // Unknown API paths answer problem+json, not the HTML page of the fallback below.
+        .route("/api/v1", any(api_not_found))
+        .route("/api/v1/{*rest}", any(api_not_found))
         .layer(from_fn(render_api_errors));
 
     // The decision log, read from its files (C2SP tlog-tiles).
@@ -148,11 +109,74 @@ pub fn router(state: AppState) -> Router {
         Router::new().route("/{shard}/{*path}", get(decisions::log_file)).layer(from_fn(render_api_errors));
 
     Router::new()
-        .nest("/api/v1", api)
+        .merge(api)
         .nest("/log", log)
         .route("/static/{file}", get(static_files::serve))
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(crate::security_headers))
         .with_state(state)
+}
+
+/// `/api/v1/openapi.json`, the one API path the OpenAPI document does not list (it is the
+/// document).
+pub const UNDOCUMENTED_API_PATHS: &[&str] = &["/api/v1/openapi.json"];
+
+async fn api_not_found() -> AppError {
+    AppError::NotFound("endpoint".into())
+}
+
+/// Every documented API operation, by resource; each path and method comes from the handler's
+/// `#[utoipa::path]`, and the OpenAPI document is built from the same list.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(api::ApiDoc::openapi())
+        // the public register
+        .routes(routes!(api::list))
+        .routes(routes!(api::detail))
+        .routes(routes!(api::versions))
+        .routes(routes!(api::version))
+        .routes(routes!(api::file_report))
+        .routes(routes!(api::report))
+        .routes(routes!(risk::public_classification))
+        .routes(routes!(risk::public_impact))
+        .routes(routes!(api::bulk_json))
+        .routes(routes!(api::bulk_csv))
+        .routes(routes!(api::feed))
+        .routes(routes!(schemas::schema))
+        // an organisation's own systems
+        .routes(routes!(api::org_systems, api::create_system))
+        .routes(routes!(api::org_system, api::update_system))
+        .routes(routes!(api::org_transition))
+        .routes(routes!(risk::api_get, risk::api_put))
+        .routes(routes!(risk::impact_api_get, risk::impact_api_put))
+        .routes(routes!(obligations::api_list))
+        .routes(routes!(obligations::api_put))
+        // the regulator
+        .routes(routes!(api::regulator_queue))
+        .routes(routes!(api::regulator_transition))
+        .routes(routes!(api::regulator_override))
+        // decisions, receipts, logs and proofs
+        .routes(routes!(decisions::log_decisions).layer(DefaultBodyLimit::max(decisions::BODY_LIMIT)))
+        .routes(routes!(decisions::receipt_status))
+        .routes(routes!(decisions::erase))
+        .routes(routes!(verify::logs))
+        .routes(routes!(verify::event_proof))
+        // models and explanations
+        .routes(routes!(explain::api_upload).layer(DefaultBodyLimit::max(explain::MODEL_LIMIT)))
+        .routes(routes!(explain::api_models))
+        .routes(routes!(explain::api_explanation))
+        .routes(routes!(explain::api_regulator_explanation))
+        // fairness audits
+        .routes(routes!(audits::api_org_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)))
+        .routes(routes!(audits::api_org_logged))
+        .routes(routes!(audits::api_org_list))
+        .routes(routes!(audits::api_org_report))
+        .routes(routes!(audits::api_regulator_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)))
+        .routes(routes!(audits::api_regulator_logged))
+        .routes(routes!(audits::api_regulator_list))
+        .routes(routes!(audits::api_regulator_report))
+        // the ethics board
+        .routes(routes!(review::api_queue))
+        .routes(routes!(review::api_decide))
+        .routes(routes!(review::api_state))
 }

@@ -198,6 +198,61 @@ async fn bulk_downloads_feed_and_openapi() {
     }
 }
 
+/// Every operation the OpenAPI document lists is routed (it answers anything but "endpoint not
+/// found" or "method not allowed"), unknown API paths answer that problem, and the router
+/// declares no API path outside the document but the document itself.
+#[tokio::test]
+async fn every_documented_path_is_routed_and_every_routed_path_documented() {
+    let app = TestApp::start(false).await;
+    let spec = json_of(http().get(app.url("/api/v1/openapi.json")).send().await.unwrap()).await;
+    let paths = spec["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 40, "the API is documented ({} paths)", paths.len());
+    let endpoint_not_found = |status: reqwest::StatusCode, body: &Value| {
+        status == 404 && body["detail"].as_str() == Some("endpoint not found")
+    };
+    let mut operations = 0;
+    for (path, item) in paths {
+        assert!(path.starts_with("/api/v1/"), "{path} is under /api/v1");
+        // Every `{param}` filled with a value no record has: the route still answers.
+        let concrete: String = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "nosuchthing1" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in item.as_object().unwrap().keys() {
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("an HTTP method");
+            let res = http().request(m, app.url(&concrete)).send().await.unwrap();
+            let status = res.status();
+            let body: Value = res.json().await.unwrap_or(Value::Null);
+            assert!(!endpoint_not_found(status, &body), "{method} {path} is documented but not routed");
+            assert_ne!(status, 405, "{method} {path} is documented but not routed for {method}");
+            operations += 1;
+        }
+    }
+    assert!(operations > paths.len(), "some paths have several methods");
+    // A path nobody documented is not routed.
+    for path in ["/api/v1", "/api/v1/nosuch", "/api/v1/systems/x/nosuch/deeper"] {
+        let res = http().get(app.url(path)).send().await.unwrap();
+        let status = res.status();
+        assert!(endpoint_not_found(status, &res.json().await.unwrap()), "{path}");
+    }
+    // The router declares API paths only through the documented handlers (`routes!`), apart
+    // from the document itself and the catch-alls that answer "endpoint not found".
+    let router = include_str!("../src/router.rs");
+    for line in router.lines().filter(|l| l.contains(".route(\"/api/v1")) {
+        let path = line.split('"').nth(1).unwrap();
+        assert!(
+            mizan_server::router::UNDOCUMENTED_API_PATHS.contains(&path)
+                || path == "/api/v1"
+                || path == "/api/v1/{*rest}",
+            "`{path}` is routed outside the OpenAPI document"
+        );
+    }
+    for path in mizan_server::router::UNDOCUMENTED_API_PATHS {
+        assert_eq!(http().get(app.url(path)).send().await.unwrap().status(), 200, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn bad_input_is_a_clear_error_and_writes_nothing() {
     let app = TestApp::start(true).await;

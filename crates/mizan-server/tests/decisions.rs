@@ -944,3 +944,130 @@ async fn an_event_of_last_year_proves_against_last_years_events_log() {
         "{err:?}"
     );
 }
+
+/// The validator of a published schema (`mizan_formats::SCHEMAS`), formats checked too. The
+/// dev-dependency has no HTTP or file resolver, so nothing is fetched.
+fn validator(name: &str) -> jsonschema::Validator {
+    let text = mizan_formats::schema(name).unwrap_or_else(|| panic!("no schema `{name}`"));
+    let schema: Value = serde_json::from_str(text).unwrap();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap_or_else(|e| panic!("schema `{name}` does not compile: {e}"))
+}
+
+/// `instance` (what the server emitted as `what`) is valid under the schema `name`.
+fn conforms(name: &str, what: &str, instance: &Value) {
+    let errors: Vec<String> =
+        validator(name).iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{what} is not a valid `{name}`: {errors:?}\n{instance:#}");
+}
+
+/// What the server emits is what it publishes: receipts (pending or proven, and erased), the
+/// decision record in a receipt's opening, a public event's JSON and a stored explanation each
+/// validate against their schema, and read back as their format.
+#[tokio::test]
+async fn what_the_server_emits_validates_against_the_published_schemas() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    let res = post(&app, &id, &bank, &json!([decision("s-1", true), decision("s-2", false)])).await;
+    assert_eq!(res.status(), 201);
+    let refs: Vec<String> = json_of(res).await["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap().to_owned())
+        .collect();
+
+    // Right after logging (pending, or proven already if a checkpoint was quick).
+    let early =
+        json_of(http().get(app.url(&format!("/api/v1/receipts/{}", refs[0]))).send().await.unwrap()).await;
+    conforms("mizan.receipt-1", &format!("the receipt of `{}` ({})", refs[0], early["status"]), &early);
+    // Proven: the receipt, and the record in its opening.
+    let r = proven(&app, &refs[0]).await;
+    conforms("mizan.receipt-1", "a proven receipt", &r);
+    let receipt: mizan_formats::Receipt = serde_json::from_value(r.clone()).expect("a mizan.receipt/1");
+    let text = r["opening"]["record"].as_str().unwrap();
+    conforms("mizan.decision-1", "a receipt's opening record", &serde_json::from_str(text).unwrap());
+    let record = mizan_formats::DecisionRecord::from_canonical(text).expect("the record is canonical");
+    assert_eq!((record.system.as_str(), record.subject_ref.as_str()), (id.as_str(), "applicant-s-1"));
+    let leaf = receipt.opening.as_ref().unwrap().leaf().unwrap();
+    assert_eq!(Some(hex::encode(leaf)), receipt.leaf, "the opening commits to the receipt's leaf");
+    // Erased: no leaf, no opening, still a valid receipt.
+    let res = http().delete(app.url(&format!("/api/v1/org/decisions/{}", refs[1]))).bearer_auth(&bank).send();
+    assert_eq!(res.await.unwrap().status(), 204);
+    let erased =
+        json_of(http().get(app.url(&format!("/api/v1/receipts/{}", refs[1]))).send().await.unwrap()).await;
+    assert_eq!(erased["status"], "erased");
+    conforms("mizan.receipt-1", "an erased receipt", &erased);
+
+    // A public event's JSON, as the events proof shows it.
+    let list = json_of(http().get(app.url("/api/v1/systems?q=Personal+loan")).send().await.unwrap()).await;
+    let public = list["items"][0]["id"].as_str().unwrap().to_owned();
+    let events = app.store.public_changes(500).await.unwrap();
+    let event = events.iter().find(|e| e.public_id == public).expect("a public event").clone();
+    let mut proof = Value::Null;
+    for _ in 0..100 {
+        proof =
+            json_of(http().get(app.url(&format!("/api/v1/events/{}/proof", event.id))).send().await.unwrap())
+                .await;
+        if proof["event_json"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = proof["event_json"].as_str().unwrap_or_else(|| panic!("no event JSON: {proof}"));
+    conforms("mizan-event-1", "a public event's JSON", &serde_json::from_str(text).unwrap());
+    let read = mizan_formats::EventRecord::from_canonical(text).expect("the event JSON is canonical");
+    let entry = hex::decode(proof["entry"].as_str().unwrap()).unwrap();
+    assert!(mizan_formats::EventEntry::parse(&entry).unwrap().commits_to(&read), "the entry commits to it");
+
+    // An explanation of a demo decision (the demo's loan model), computed and then stored.
+    let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let scope = mizan_store::OrgScope::new(org.id);
+    let loans = app
+        .store
+        .org_systems(scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name_en == "Personal loan credit scoring")
+        .expect("the demo's loan system");
+    let target = app.store.decision_target(scope, &loans.public_id, 0).await.unwrap();
+    let found = app.store.decisions_by_key(scope, target, &["demo-loan-017", "demo-loan-004"]).await.unwrap();
+    for key in ["demo-loan-017", "demo-loan-004"] {
+        let reference = &found[key].reference;
+        for round in ["computed", "stored"] {
+            let res = http().get(app.url(&format!("/api/v1/receipts/{reference}/explanation"))).send().await;
+            let res = res.unwrap();
+            assert_eq!(res.status(), 200, "{key}");
+            let doc = json_of(res).await;
+            conforms("mizan.explanation-1", &format!("the {round} explanation of `{key}`"), &doc);
+            let doc: mizan_formats::ExplanationDoc =
+                serde_json::from_value(doc).expect("a mizan.explanation/1");
+            assert_eq!(doc.format, mizan_formats::explanation::FORMAT);
+        }
+    }
+}
+
+/// Every published schema is served at `/api/v1/schemas/<name>.json`, byte for byte as
+/// `mizan_formats` holds it (the path its `$id` names), and an unknown name is a 404 problem
+/// listing the schemas there are.
+#[tokio::test]
+async fn every_published_schema_is_served_byte_for_byte() {
+    let app = TestApp::start(false).await;
+    for (name, text) in mizan_formats::SCHEMAS {
+        let res = http().get(app.url(&format!("/api/v1/schemas/{name}.json"))).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{name}");
+        assert_eq!(res.headers()["content-type"], "application/schema+json", "{name}");
+        assert_eq!(res.text().await.unwrap(), *text, "{name}");
+        let id: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(id["$id"], format!("{}{name}.json", mizan_formats::schema::ID_BASE));
+    }
+    let res = http().get(app.url("/api/v1/schemas/mizan.decision-2.json")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let problem = json_of(res).await;
+    assert!(problem["detail"].as_str().unwrap().contains("`mizan.receipt-1.json`"), "{problem}");
+}

@@ -5,12 +5,28 @@
 //! PostgreSQL database; without it each test gets a SQLite file in a temporary directory.
 //! `MIZAN_TEST_REQUIRE_POSTGRES=1` (set by CI) turns a missing URL into a failure instead of a
 //! silent fall-back, so a broken CI setup cannot pass by testing only SQLite.
+#![warn(missing_docs)]
 #![allow(clippy::missing_panics_doc, reason = "test support: a failed setup should stop the test")]
 
 use std::net::SocketAddr;
 
 use mizan_server::{AppState, Config};
 use mizan_store::Store;
+
+/// Says once per test binary, on stderr past the test harness's capture (which only takes
+/// `print!` and `eprint!`), that its database tests ran on SQLite alone, so a run without
+/// PostgreSQL is never mistaken for one with it.
+fn say_postgres_skipped() {
+    use std::io::Write as _;
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: MIZAN_TEST_DATABASE_URL is not set, so these database tests ran on SQLite only \
+             and their PostgreSQL runs were skipped (scripts/test runs them on a throwaway PostgreSQL)"
+        );
+    });
+}
 
 /// A fresh, migrated database that lives as long as this value.
 pub struct TestDb {
@@ -39,6 +55,7 @@ impl TestDb {
                     std::env::var("MIZAN_TEST_REQUIRE_POSTGRES").is_err(),
                     "MIZAN_TEST_REQUIRE_POSTGRES is set but MIZAN_TEST_DATABASE_URL is not"
                 );
+                say_postgres_skipped();
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("mizan.db").display());
                 TestDb { url, _dir: Some(dir) }

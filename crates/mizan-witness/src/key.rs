@@ -4,7 +4,6 @@
 //! `cosignature/v1` key type: `PRIVATE+KEY+<name>+<hex key id>+<base64(0x04 || seed)>`. The
 //! name travels with the key, so the witness's vkey never changes between runs.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
@@ -113,16 +112,7 @@ pub fn load_or_create<R: RngCore + CryptoRng>(
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(io)?;
             }
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut f = options.open(path).map_err(io)?;
-            f.write_all(line.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
+            mizan_files::write_new_private(path, line.as_bytes()).map_err(io)?;
             decode(&line).map_err(|why| KeyError::Malformed { path: path.to_owned(), why })
         }
         Err(e) => Err(io(e)),

@@ -14,10 +14,8 @@
 //! stored note is the record: size and root are read back from its first three lines.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use mizan_ledger::checkpoint::Checkpoint;
 use mizan_ledger::witness::WitnessStore;
@@ -44,7 +42,6 @@ fn sync_dir(dir: &Path) -> Result<(), LedgerError> {
 pub struct FsWitnessStore {
     logs: PathBuf,
     cas: Mutex<()>,
-    tmp_counter: AtomicU64,
     _lock: File,
 }
 
@@ -82,7 +79,7 @@ impl FsWitnessStore {
                 fs::remove_file(&p).map_err(|e| io_err(&p, "cannot remove stale temp file", &e))?;
             }
         }
-        Ok(Self { logs, cas: Mutex::new(()), tmp_counter: AtomicU64::new(0), _lock: lock })
+        Ok(Self { logs, cas: Mutex::new(()), _lock: lock })
     }
 
     fn file(&self, origin: &str) -> PathBuf {
@@ -125,17 +122,10 @@ impl FsWitnessStore {
         }
     }
 
-    /// temp file → write → fsync → rename → fsync directory.
+    /// temp file → write → fsync → rename → fsync directory (`mizan_files::write_atomic`).
     fn write(&self, origin: &str, data: &[u8]) -> Result<(), LedgerError> {
-        let path = self.file(origin);
-        let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.logs.join(format!(".tmp-{}-{n}", std::process::id()));
-        let mut f = File::create(&tmp).map_err(|e| io_err(&tmp, "cannot create", &e))?;
-        f.write_all(data).map_err(|e| io_err(&tmp, "cannot write", &e))?;
-        f.sync_all().map_err(|e| io_err(&tmp, "cannot fsync", &e))?;
-        drop(f);
-        fs::rename(&tmp, &path).map_err(|e| io_err(&path, "cannot rename into", &e))?;
-        sync_dir(&self.logs)
+        mizan_files::write_atomic(&self.file(origin), data)
+            .map_err(|e| LedgerError::Storage(format!("cannot write witness state: {e}")))
     }
 
     fn swap(

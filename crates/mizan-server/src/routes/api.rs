@@ -15,10 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
-use crate::auth::{TokenUser, require};
+use crate::auth::{TokenUser, regulator, require};
 use crate::error::AppError;
-use crate::routes::public::ListParams;
-use crate::routes::regulator::regulator;
+use crate::list::ListParams;
 
 /// An organisation as shown publicly.
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,7 +57,7 @@ pub struct SystemOut {
     /// For a high-risk system: the published bias assessments (verdicts, and the sizes of
     /// groups of at least the disclosure threshold), newest first. Absent for other tiers.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bias_assessments: Option<Vec<crate::routes::audits::PublicAuditOut>>,
+    pub bias_assessments: Option<Vec<crate::views::audits::PublicAuditOut>>,
 }
 
 fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
@@ -190,7 +189,7 @@ pub async fn detail(
 ) -> Result<Json<SystemOut>, AppError> {
     let e = state.app.store().public_entry(&id).await?;
     let mut out = system_out(&state.config.base_url, &e);
-    out.bias_assessments = crate::routes::audits::public_assessments(&state, &id, &e.risk_tier).await?;
+    out.bias_assessments = crate::views::audits::public_assessments(&state, &id, &e.risk_tier).await?;
     Ok(Json(out))
 }
 
@@ -421,7 +420,7 @@ pub async fn file_report(
     Json(input): Json<ReportIn>,
 ) -> Result<Response, AppError> {
     if let Err(errors) =
-        crate::routes::public::check_report(crate::i18n::Lang::En, &input.field, &input.body, &input.contact)
+        crate::reports::check_report(crate::i18n::Lang::En, &input.field, &input.body, &input.contact)
     {
         let field = if input.body.trim().is_empty() || input.body.chars().count() > 4000 {
             "body"
@@ -691,34 +690,18 @@ impl utoipa::Modify for TokenAuth {
     }
 }
 
-/// The OpenAPI 3.1 document of this API.
+/// The OpenAPI 3.1 document of this API: its info, security scheme and tags. The paths come
+/// from the router (`router::api_routes`), which registers each handler with its
+/// `#[utoipa::path]`.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Mizan API", description = "Pakistan's public register of AI systems: read it, report errors, and (with a token) manage your organisation's records."),
-    paths(list, detail, versions, version, bulk_json, bulk_csv, feed, file_report, report, org_systems, org_system,
-          create_system, update_system, org_transition, regulator_queue, regulator_transition,
-          crate::routes::risk::api_get, crate::routes::risk::api_put, crate::routes::risk::public_classification,
-          crate::routes::risk::impact_api_get, crate::routes::risk::impact_api_put, crate::routes::risk::public_impact,
-          regulator_override, crate::routes::obligations::api_list, crate::routes::obligations::api_put,
-          crate::routes::review::api_queue, crate::routes::review::api_decide, crate::routes::review::api_state,
-          crate::routes::decisions::log_decisions, crate::routes::decisions::receipt_status, crate::routes::decisions::erase,
-          crate::routes::verify::logs, crate::routes::verify::event_proof,
-          crate::routes::explain::api_upload, crate::routes::explain::api_models, crate::routes::explain::api_explanation,
-          crate::routes::explain::api_regulator_explanation,
-          crate::routes::audits::api_org_upload, crate::routes::audits::api_org_logged,
-          crate::routes::audits::api_org_list, crate::routes::audits::api_org_report,
-          crate::routes::audits::api_regulator_upload, crate::routes::audits::api_regulator_logged,
-          crate::routes::audits::api_regulator_list, crate::routes::audits::api_regulator_report),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
          (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"),
          (name = "review", description = "the ethics board's independent review"),
          (name = "decisions", description = "logged automated decisions, receipts and proofs"),
-         (name = "audits", description = "fairness audits (bias assessments) of system versions"))
+         (name = "audits", description = "fairness audits (bias assessments) of system versions"),
+         (name = "schemas", description = "JSON Schemas of the formats Mizan publishes"))
 )]
 pub struct ApiDoc;
-
-/// `GET /api/v1/openapi.json`.
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
-}

@@ -15,20 +15,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use mizan_store::{AuditInfo, AuditScope, AuditSource, Auditor, NewAudit, Principal, PublicAudit};
+use mizan_store::{AuditInfo, AuditScope, AuditSource, Auditor, Principal};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{SignedIn, TokenUser, require};
+use crate::auth::{SignedIn, TokenUser, regulator, require};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
-use crate::i18n::Lang;
 use crate::pages::{Ctx, render};
-use crate::routes::regulator::regulator;
-use mizan_app::audits::{
-    DISCLOSURE_MIN, InputError, Kind, LoggedAudit, Params, PublicSummary, RawParams, Window,
-};
+use crate::views::audits::{AuditRow, audit_rows};
+use mizan_app::audits::{DISCLOSURE_MIN, InputError, PublicSummary, RawParams, Window};
 
 /// Largest request body of an upload (the file plus a form's fields).
 pub const BODY_LIMIT: usize = mizan_app::audits::UPLOAD_LIMIT + 64 * 1024;
@@ -52,6 +49,15 @@ impl From<InputError> for Refused {
 impl From<AppError> for Refused {
     fn from(e: AppError) -> Self {
         Refused::App(e)
+    }
+}
+
+impl From<mizan_app::Error> for Refused {
+    fn from(e: mizan_app::Error) -> Self {
+        match e {
+            mizan_app::Error::Audit(e) => Refused::Input(e),
+            other => Refused::App(other.into()),
+        }
     }
 }
 
@@ -138,107 +144,6 @@ fn file_name(given: Option<&str>) -> String {
     let base = given.unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or_default();
     let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     if clean.trim().is_empty() { "decisions".to_owned() } else { clean.trim().to_owned() }
-}
-
-/// Audits an uploaded file and stores the audit.
-async fn run_upload(
-    state: &AppState,
-    by: &Auditor,
-    id: &str,
-    version: i64,
-    name: String,
-    bytes: Bytes,
-    raw: RawParams,
-) -> Result<AuditInfo, Refused> {
-    // The system first: nothing is read for a system the caller may not audit.
-    state.app.store().audit_target(by.scope(), id, version).await?;
-    let p = Params::check(raw, Kind::Upload)?;
-    let size = i64::try_from(bytes.len()).map_err(internal)?;
-    let (n, params) = (name.clone(), p.clone());
-    let computed = tokio::task::spawn_blocking(move || mizan_app::audits::audit_file(&n, &bytes, &params))
-        .await
-        .map_err(internal)??;
-    let new = NewAudit {
-        version,
-        source: AuditSource::Upload { file_name: name, sha256: computed.sha256, size_bytes: size },
-        rows: computed.rows,
-        preset: p.preset.clone().unwrap_or_default(),
-        parameters_json: p.to_json(),
-        report_json: computed.report_json,
-        report_html: computed.report_html,
-        summary_json: computed.summary_json,
-    };
-    Ok(state.app.store().insert_audit(by, id, &new).await?)
-}
-
-/// The logged-decisions audit as it can be asked for again through the API.
-fn logged_request(base: &str, api: &str, version: i64, w: &Window, p: &Params) -> String {
-    let body = serde_json::json!({
-        "from": w.from, "to": w.to, "label": p.label, "sensitive": p.sensitive, "control": p.control,
-        "weight": p.weight, "pos_label": p.pos_label, "preset": p.preset,
-    });
-    format!("POST {base}{api}/versions/{version}/audits/logged {body}")
-}
-
-/// Audits the logged decisions of `version` of `id` in `window`, page by page, and stores
-/// the audit.
-async fn run_logged(
-    state: &AppState,
-    audience: Audience,
-    by: &Auditor,
-    id: &str,
-    version: i64,
-    window: Window,
-    raw: RawParams,
-) -> Result<AuditInfo, Refused> {
-    state.app.store().audit_target(by.scope(), id, version).await?;
-    let p = Params::check(raw, Kind::Logged)?;
-    let mut audit = LoggedAudit::new(id, version, &window, &p)?;
-    let mut after = 0;
-    loop {
-        let page = state
-            .app
-            .store()
-            .logged_decisions(
-                by.scope(),
-                id,
-                version,
-                &window.from,
-                &window.to,
-                after,
-                mizan_app::audits::PAGE,
-            )
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        let full = i64::try_from(page.len()).unwrap_or(i64::MAX) >= mizan_app::audits::PAGE;
-        // Counting is CPU work: off the async threads, a page at a time.
-        audit = tokio::task::spawn_blocking(move || {
-            for d in &page {
-                audit.push(d)?;
-            }
-            Ok::<_, InputError>(audit)
-        })
-        .await
-        .map_err(internal)??;
-        if !full {
-            break;
-        }
-    }
-    let reproduce = logged_request(&state.config.base_url, &audience.api(id), version, &window, &p);
-    let computed =
-        tokio::task::spawn_blocking(move || audit.finish(&reproduce)).await.map_err(internal)??;
-    let new = NewAudit {
-        version,
-        source: AuditSource::Logged { from: window.from, to: window.to },
-        rows: computed.rows,
-        preset: p.preset.clone().unwrap_or_default(),
-        parameters_json: p.to_json(),
-        report_json: computed.report_json,
-        report_html: computed.report_html,
-        summary_json: computed.summary_json,
-    };
-    Ok(state.app.store().insert_audit(by, id, &new).await?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,7 +283,7 @@ async fn api_upload(
 ) -> Result<Response, AppError> {
     let by = audience.runner(p)?;
     let (name, bytes, raw) = api_upload_parts(headers, query, body)?;
-    let info = run_upload(state, &by, id, version, name, bytes, raw).await?;
+    let info = state.app.audit_upload(&by, id, version, name, bytes.to_vec(), raw).await?;
     let out = audit_out(&state.config.base_url, &audience.api(id), &info)?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
@@ -479,7 +384,7 @@ async fn api_logged(
         pos_label: body.pos_label,
         preset: body.preset,
     };
-    let info = run_logged(state, audience, &by, id, version, window, raw).await?;
+    let info = state.app.audit_logged(&by, id, version, window, raw, &audience.api(id)).await?;
     let out = audit_out(&state.config.base_url, &audience.api(id), &info)?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
@@ -585,175 +490,6 @@ pub async fn api_regulator_report(
 ) -> Result<Response, AppError> {
     let scope = Audience::Regulator.reader(&p)?;
     Ok(json_report(state.app.store().audit_report(scope, &id, &audit).await?.json))
-}
-
-/// A bias assessment as the public register shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct PublicAuditOut {
-    /// The audit's id.
-    pub id: String,
-    /// The version audited.
-    pub version: i64,
-    /// `provider` or `regulator`.
-    pub run_by: String,
-    /// `upload` (a decisions file) or `logged` (the system's logged decisions).
-    pub source: String,
-    /// SHA-256 of the audited file.
-    pub file_sha256: Option<String>,
-    /// Start of the window of logged decisions.
-    pub from: Option<String>,
-    /// End of the window (exclusive).
-    pub to: Option<String>,
-    /// When it was run.
-    pub created_at: String,
-    /// Verdicts and the sizes of groups of at least `disclosure_threshold` decisions.
-    #[schema(value_type = Object)]
-    pub summary: PublicSummary,
-}
-
-/// The bias assessments of a public system: `Some` (perhaps empty) for a high-risk one.
-///
-/// # Errors
-/// Store errors, or a stored summary that cannot be read.
-pub async fn public_assessments(
-    state: &AppState,
-    public_id: &str,
-    tier: &str,
-) -> Result<Option<Vec<PublicAuditOut>>, AppError> {
-    if tier != "high" {
-        return Ok(None);
-    }
-    let audits = state.app.store().public_audits(public_id).await?;
-    audits.iter().map(public_out).collect::<Result<Vec<_>, _>>().map(Some)
-}
-
-fn public_out(a: &PublicAudit) -> Result<PublicAuditOut, AppError> {
-    Ok(PublicAuditOut {
-        id: a.id.clone(),
-        version: a.version,
-        run_by: a.role.as_str().into(),
-        source: a.source.into(),
-        file_sha256: a.file_sha256.clone(),
-        from: a.window.as_ref().map(|w| w.0.clone()),
-        to: a.window.as_ref().map(|w| w.1.clone()),
-        created_at: a.created_at.clone(),
-        summary: PublicSummary::parse(&a.summary_json)?,
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Pages
-
-/// A readable name for a definition ID, in `lang`.
-#[must_use]
-pub fn metric_label(lang: Lang, id: &str) -> String {
-    let key = format!("audit-metric-{}", id.replace(':', "-"));
-    if lang.has(&key) { lang.t(&key) } else { id.to_owned() }
-}
-
-/// One verdict for display.
-#[derive(Debug, Clone)]
-pub struct VerdictView {
-    /// Metric name in the page language.
-    pub metric: String,
-    /// Definition ID.
-    pub id: String,
-    /// `≤ 0.1` or `≥ 0.8`.
-    pub threshold: String,
-    /// `pass`, `fail` or `insufficient_data`.
-    pub outcome: String,
-}
-
-/// One audit as the system pages list it.
-#[derive(Debug, Clone)]
-pub struct AuditRow {
-    /// The audit's id.
-    pub id: String,
-    /// The version audited.
-    pub version: i64,
-    /// When.
-    pub created_at: String,
-    /// Who ran it.
-    pub run_by: String,
-    /// `provider` or `regulator`.
-    pub role: String,
-    /// What it was run on, in the page language.
-    pub source: String,
-    /// SHA-256 of an uploaded file.
-    pub sha256: Option<String>,
-    /// Decisions audited.
-    pub rows: i64,
-    /// The preset ("" for none).
-    pub preset: String,
-    /// Whether the decisions carried labels.
-    pub labelled: bool,
-    /// The preset's verdicts.
-    pub verdicts: Vec<VerdictView>,
-}
-
-fn verdict_views(lang: Lang, s: &PublicSummary) -> Vec<VerdictView> {
-    s.verdicts
-        .iter()
-        .map(|v| VerdictView {
-            metric: metric_label(lang, &v.metric),
-            id: v.metric.clone(),
-            threshold: format!("{} {}", if v.bound == "at_least" { "≥" } else { "≤" }, v.threshold),
-            outcome: v.outcome.clone(),
-        })
-        .collect()
-}
-
-fn window_text(lang: Lang, from: &str, to: &str) -> String {
-    lang.t_args("audit-source-logged", &[("from", from.to_owned()), ("to", to.to_owned())])
-}
-
-/// The rows of a system page's audit list.
-///
-/// # Errors
-/// A stored summary that cannot be read.
-pub fn audit_rows(lang: Lang, audits: &[AuditInfo]) -> Result<Vec<AuditRow>, AppError> {
-    audits
-        .iter()
-        .map(|a| {
-            let summary = PublicSummary::parse(&a.summary_json)?;
-            let (source, sha256) = match &a.source {
-                AuditSource::Upload { file_name, sha256, .. } => {
-                    (lang.t_args("audit-source-upload", &[("name", file_name.clone())]), Some(sha256.clone()))
-                }
-                AuditSource::Logged { from, to } => (window_text(lang, from, to), None),
-            };
-            Ok(AuditRow {
-                id: a.id.clone(),
-                version: a.version,
-                created_at: a.created_at.clone(),
-                run_by: a.run_by.clone(),
-                role: a.role.as_str().into(),
-                source,
-                sha256,
-                rows: a.rows,
-                preset: a.preset.clone(),
-                labelled: summary.labelled,
-                verdicts: verdict_views(lang, &summary),
-            })
-        })
-        .collect()
-}
-
-/// The audit list of a system page, and where its reports are.
-///
-/// # Errors
-/// Store errors.
-pub async fn system_page_list(
-    state: &AppState,
-    lang: Lang,
-    scope: AuditScope,
-    id: &str,
-) -> Result<(Vec<AuditRow>, String), AppError> {
-    let base = match scope {
-        AuditScope::Org(_) => Audience::Provider.page(id),
-        AuditScope::Regulator(_) => Audience::Regulator.page(id),
-    };
-    Ok((audit_rows(lang, &state.app.store().audits(scope, id).await?)?, base))
 }
 
 /// The values of the two forms, kept when one is shown again with an error.
@@ -1008,7 +744,7 @@ async fn page_upload(
             InputError { field: "file".into(), key: "audit-err-file-required", args: vec![] }
         })?;
         let name = file_name(file.filename.as_deref());
-        run_upload(&state, &by, &id, version, name, Bytes::from(file.data.clone()), raw).await
+        state.app.audit_upload(&by, &id, version, name, file.data.clone(), raw).await.map_err(Refused::from)
     };
     match run.await {
         Ok(info) => Ok(Redirect::to(&format!("{}?created={}", audience.page(&id), info.id)).into_response()),
@@ -1054,7 +790,11 @@ async fn page_logged(
         let raw = RawParams::from_fields(&form.0, &["csrf", "version", "from", "to"])?;
         let version = version_of(&values.version)?;
         let window = Window::parse(form.get("from"), form.get("to"))?;
-        run_logged(&state, audience, &by, &id, version, window, raw).await
+        state
+            .app
+            .audit_logged(&by, &id, version, window, raw, &audience.api(&id))
+            .await
+            .map_err(Refused::from)
     };
     match run.await {
         Ok(info) => Ok(Redirect::to(&format!("{}?created={}", audience.page(&id), info.id)).into_response()),
@@ -1140,64 +880,4 @@ pub async fn regulator_report(
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
     report(state, Audience::Regulator, p, id, file).await
-}
-
-/// One bias assessment on the public register page.
-#[derive(Debug, Clone)]
-pub struct AssessmentView {
-    /// When.
-    pub created_at: String,
-    /// The version audited.
-    pub version: i64,
-    /// `provider` or `regulator`.
-    pub run_by: String,
-    /// What it was run on, in the page language.
-    pub source: String,
-    /// The preset ("" for none).
-    pub preset: String,
-    /// Whether labels were present.
-    pub labelled: bool,
-    /// The sensitive features, joined.
-    pub sensitive: String,
-    /// Verdicts.
-    pub verdicts: Vec<VerdictView>,
-    /// Groups shown: (label, rows).
-    pub groups: Vec<(String, u64)>,
-    /// Groups not shown.
-    pub suppressed: u64,
-}
-
-/// The public page's view of the assessments.
-#[must_use]
-pub fn assessment_views(lang: Lang, audits: &[PublicAuditOut]) -> Vec<AssessmentView> {
-    audits
-        .iter()
-        .map(|a| AssessmentView {
-            created_at: a.created_at.clone(),
-            version: a.version,
-            run_by: a.run_by.clone(),
-            source: match (&a.from, &a.to) {
-                (Some(f), Some(t)) => window_text(lang, f, t),
-                _ => lang.t("audit-source-upload-public"),
-            },
-            preset: a.summary.preset.clone().unwrap_or_default(),
-            labelled: a.summary.labelled,
-            sensitive: a.summary.sensitive.join(" × "),
-            verdicts: verdict_views(lang, &a.summary),
-            groups: a
-                .summary
-                .groups
-                .iter()
-                .map(|g| {
-                    let values = g.group.join(" × ");
-                    let label = match &g.stratum {
-                        Some(s) => format!("{s} · {values}"),
-                        None => values,
-                    };
-                    (label, g.rows)
-                })
-                .collect(),
-            suppressed: a.summary.suppressed_groups,
-        })
-        .collect()
 }

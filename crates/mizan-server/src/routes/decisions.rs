@@ -132,69 +132,17 @@ pub async fn log_decisions(
     Ok((status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json).into_response())
 }
 
-/// The opening of a decision's leaf: the record and the key it was committed with.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OpeningOut {
-    /// The per-decision HMAC key, hex.
-    pub k: String,
-    /// The canonical decision record (RFC 8785-style JSON); `HMAC-SHA256(k, record)` is in the leaf.
-    pub record: String,
-}
-
-/// A receipt looked up by its holder.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReceiptStatusOut {
-    /// The reference.
-    pub reference: String,
-    /// `proven` (in a published checkpoint), `pending` (not yet) or `erased`.
-    pub status: String,
-    /// The system's public id.
-    pub system: String,
-    /// The system version.
-    pub system_version: i64,
-    /// Decision time.
-    pub decided_at: String,
-    /// Leaf index.
-    pub leaf_index: u64,
-    /// Leaf hash, hex.
-    pub leaf_hash: String,
-    /// The 49-byte leaf, hex (recompute it from the opening to check it).
-    pub leaf: Option<String>,
-    /// The log's origin.
-    pub log: String,
-    /// The log's verifier key.
-    pub vkey: String,
-    /// The C2SP tlog-proof (inclusion proof and signed checkpoint), once proven.
-    pub proof: Option<String>,
-    /// The record and key, until erased.
-    pub opening: Option<OpeningOut>,
-    /// When the record was erased.
-    pub erased_at: Option<String>,
-}
-
-/// Look up a decision receipt: proof of inclusion in the log and the record's opening.
+/// Look up a decision receipt: proof of inclusion in the log and the record's opening. The body
+/// is the `mizan.receipt/1` document itself ([`mizan_formats::Receipt`]), so what a holder
+/// keeps is exactly what `/verify` and `mizan log verify` check.
 #[utoipa::path(get, path = "/api/v1/receipts/{reference}", tag = "decisions", params(("reference" = String, Path)),
-    responses((status = 200, body = ReceiptStatusOut), (status = 404, content_type = "application/problem+json")))]
+    responses((status = 200, body = Object, description = "the `mizan.receipt/1` document (JSON Schema at `/api/v1/schemas/mizan.receipt-1.json`)"),
+        (status = 404, content_type = "application/problem+json")))]
 pub async fn receipt_status(
     State(state): State<AppState>,
     Path(reference): Path<String>,
-) -> Result<Json<ReceiptStatusOut>, AppError> {
-    let r = state.app.receipt(&reference).await?;
-    Ok(Json(ReceiptStatusOut {
-        reference: r.reference,
-        status: r.status,
-        system: r.system,
-        system_version: r.system_version,
-        decided_at: r.decided_at,
-        leaf_index: r.leaf_index,
-        leaf_hash: r.leaf_hash,
-        leaf: r.leaf,
-        log: r.log,
-        vkey: r.vkey,
-        proof: r.proof,
-        opening: r.opening.map(|o| OpeningOut { k: o.k, record: o.record }),
-        erased_at: r.erased_at,
-    }))
+) -> Result<Json<mizan_formats::Receipt>, AppError> {
+    Ok(Json(state.app.receipt(&reference).await?))
 }
 
 /// Erase a decision's record and key (a data-protection request); the leaf stays.

@@ -242,12 +242,12 @@ struct SystemPage {
     can_write: bool,
     editable: bool,
     errors: Vec<String>,
-    classification: Option<crate::routes::risk::ClassView>,
-    impact: Option<crate::routes::risk::ImpactView>,
+    classification: Option<crate::views::ClassView>,
+    impact: Option<crate::views::ImpactView>,
     risk_complete: bool,
     impact_complete: bool,
     review: Option<mizan_store::ReviewState>,
-    audits: Vec<crate::routes::audits::AuditRow>,
+    audits: Vec<crate::views::audits::AuditRow>,
     audit_base: String,
 }
 
@@ -283,8 +283,7 @@ async fn system_page(
     let status = view.summary.status;
     let editable = !matches!(status, Status::Submitted | Status::UnderReview | Status::Retired);
     let (classification, impact) =
-        crate::routes::risk::stored_views(state, ctx.lang, Some(p.scope()), id, view.summary.latest_version)
-            .await?;
+        crate::views::stored_views(state, ctx.lang, Some(p.scope()), id, view.summary.latest_version).await?;
     let impact_answers = state.app.store().impact_answers(p.scope(), id).await?;
     let impact_complete = mizan_rules::impact::Questionnaire::embedded()?.assess(&impact_answers).is_ok();
     let answers = state.app.store().risk_answers(p.scope(), id).await?;
@@ -296,7 +295,7 @@ async fn system_page(
         None
     };
     let (audits, audit_base) =
-        crate::routes::audits::system_page_list(state, ctx.lang, mizan_store::AuditScope::Org(p.scope()), id)
+        crate::views::audits::system_page_list(state, ctx.lang, mizan_store::AuditScope::Org(p.scope()), id)
             .await?;
     Ok(render(&SystemPage {
         review,

@@ -5,74 +5,16 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use mizan_register::{FieldChange, Record, Value, diff};
-use mizan_store::{PublicEntry, PublicQuery};
+use mizan_store::PublicEntry;
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::list::ListParams;
 use crate::pages::{Ctx, FieldRow, field_rows, render};
-
-/// Register list filters as they arrive in the query string.
-#[derive(Debug, Default, Deserialize)]
-pub struct ListParams {
-    /// Search words.
-    #[serde(default)]
-    pub q: String,
-    /// Sector code.
-    #[serde(default)]
-    pub sector: String,
-    /// Organisation slug.
-    #[serde(default)]
-    pub org: String,
-    /// Public status.
-    #[serde(default)]
-    pub status: String,
-    /// Risk tier.
-    #[serde(default)]
-    pub tier: String,
-    /// Impact level.
-    #[serde(default)]
-    pub level: String,
-    /// Page number.
-    #[serde(default)]
-    pub page: String,
-    /// Rows per page (API only).
-    #[serde(default)]
-    pub per_page: String,
-    /// Ignored here (language override).
-    #[serde(default)]
-    pub lang: String,
-}
-
-impl ListParams {
-    /// Validates and converts to a store query.
-    ///
-    /// # Errors
-    /// [`AppError::BadRequest`] naming `page` or `per_page` when not a positive number.
-    pub fn to_query(&self, default_per_page: u32) -> Result<PublicQuery, AppError> {
-        let num = |name: &str, v: &str, default: u32, max: u32| -> Result<u32, AppError> {
-            if v.is_empty() {
-                return Ok(default);
-            }
-            v.parse::<u32>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| AppError::BadRequest {
-                field: Some(name.to_owned()),
-                detail: format!("`{name}` must be a whole number from 1 to {max}"),
-            })
-        };
-        Ok(PublicQuery {
-            q: self.q.chars().take(200).collect(),
-            sector: self.sector.clone(),
-            org: self.org.clone(),
-            status: self.status.clone(),
-            tier: self.tier.clone(),
-            level: self.level.clone(),
-            page: num("page", &self.page, 1, 100_000)?,
-            per_page: num("per_page", &self.per_page, default_per_page, 100)?,
-        })
-    }
-}
+use crate::reports::check_report;
 
 /// A register row for display.
 pub struct Row {
@@ -188,9 +130,9 @@ struct DetailPage {
     entry: PublicEntry,
     name: String,
     fields: Vec<FieldRow>,
-    classification: Option<crate::routes::risk::ClassView>,
-    impact: Option<crate::routes::risk::ImpactView>,
-    assessments: Option<Vec<crate::routes::audits::AssessmentView>>,
+    classification: Option<crate::views::ClassView>,
+    impact: Option<crate::views::ImpactView>,
+    assessments: Option<Vec<crate::views::audits::AssessmentView>>,
     disclosure: u64,
 }
 
@@ -203,10 +145,10 @@ pub async fn detail(
     let entry = state.app.store().public_entry(&id).await?;
     let fields = field_rows(ctx.lang, &entry.record).into_iter().filter(|f| f.key != "name").collect();
     let (classification, impact) =
-        crate::routes::risk::stored_views(&state, ctx.lang, None, &id, entry.version).await?;
-    let assessments = crate::routes::audits::public_assessments(&state, &id, &entry.risk_tier)
+        crate::views::stored_views(&state, ctx.lang, None, &id, entry.version).await?;
+    let assessments = crate::views::audits::public_assessments(&state, &id, &entry.risk_tier)
         .await?
-        .map(|a| crate::routes::audits::assessment_views(ctx.lang, &a));
+        .map(|a| crate::views::audits::assessment_views(ctx.lang, &a));
     Ok(render(&DetailPage {
         name: entry.record.text("name", ctx.lang.code()),
         fields,
@@ -340,27 +282,6 @@ pub async fn report_form(
         body: String::new(),
         ctx,
     }))
-}
-
-/// Limits of a public report.
-const REPORT_BODY_MAX: usize = 4000;
-
-/// Checks a report; returns (field, body, contact) or the translated problems.
-pub fn check_report(lang: Lang, field: &str, body: &str, contact: &str) -> Result<(), Vec<String>> {
-    let mut errors = vec![];
-    if !field.is_empty() && !mizan_register::FIELDS.iter().any(|f| f.public && f.key == field) {
-        errors.push(lang.t("report-error-field"));
-    }
-    if body.trim().is_empty() {
-        errors.push(lang.t("report-error-empty"));
-    }
-    if body.chars().count() > REPORT_BODY_MAX {
-        errors.push(lang.t_args("report-error-long", &[("max", REPORT_BODY_MAX.to_string())]));
-    }
-    if contact.chars().count() > 254 {
-        errors.push(lang.t_args("report-error-contact", &[("max", "254".into())]));
-    }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 /// `POST /register/{id}/report`: files the report and shows its reference.

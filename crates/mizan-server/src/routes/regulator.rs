@@ -5,22 +5,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use mizan_register::{Actor, Record, Status};
-use mizan_store::{ActorRef, Principal, RegulatorScope, SystemSummary, SystemView};
+use mizan_store::{ActorRef, Principal, SystemSummary, SystemView};
 
 use crate::AppState;
-use crate::auth::{SignedIn, require};
+use crate::auth::{SignedIn, regulator};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::pages::{Ctx, FieldRow, field_rows, render};
-
-/// The regulator scope of a principal holding `permission`.
-///
-/// # Errors
-/// [`AppError::Forbidden`] when the permission is missing or the organisation is no regulator.
-pub fn regulator(p: &Principal, permission: &str) -> Result<RegulatorScope, AppError> {
-    require(p, permission)?;
-    RegulatorScope::of(p).ok_or_else(|| AppError::Forbidden(permission.to_owned()))
-}
 
 #[derive(Template)]
 #[template(path = "regulator_queue.html")]
@@ -48,11 +39,11 @@ struct SystemPage {
     fields: Vec<FieldRow>,
     actions: Vec<String>,
     error: Option<String>,
-    classification: Option<crate::routes::risk::ClassView>,
-    impact: Option<crate::routes::risk::ImpactView>,
+    classification: Option<crate::views::ClassView>,
+    impact: Option<crate::views::ImpactView>,
     can_override: bool,
     review: Option<mizan_store::ReviewState>,
-    audits: Vec<crate::routes::audits::AuditRow>,
+    audits: Vec<crate::views::audits::AuditRow>,
     audit_base: String,
 }
 
@@ -77,14 +68,14 @@ async fn page(
         vec![]
     };
     let (classification, impact) =
-        crate::routes::risk::stored_views(state, ctx.lang, None, id, view.summary.latest_version).await?;
+        crate::views::stored_views(state, ctx.lang, None, id, view.summary.latest_version).await?;
     let can_override = p.can("register:transition") && view.summary.latest_version > 0;
     let review = if view.summary.latest_version > 0 {
         Some(state.app.store().review_state(id, view.summary.latest_version).await?)
     } else {
         None
     };
-    let (audits, audit_base) = crate::routes::audits::system_page_list(
+    let (audits, audit_base) = crate::views::audits::system_page_list(
         state,
         ctx.lang,
         mizan_store::AuditScope::Regulator(scope),

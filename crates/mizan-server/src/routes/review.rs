@@ -19,7 +19,7 @@ use crate::auth::{SignedIn, TokenUser, require};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::pages::{Ctx, FieldRow, field_rows, render};
-use crate::routes::risk::{ClassView, ImpactView, stored_views};
+use crate::views::{ClassView, ImpactView, stored_views};
 
 /// The reviewer scope of a principal.
 ///

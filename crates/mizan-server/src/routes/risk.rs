@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use mizan_rules::{Answers, Ruleset};
 use mizan_store::ActorRef;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
@@ -18,121 +18,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pages::{Ctx, render};
-
-/// A classification ready for a page, from a stored or freshly computed result.
-pub struct ClassView {
-    /// Tier code.
-    pub tier: String,
-    /// Clause that decided the tier.
-    pub tier_cite: String,
-    /// Operator role.
-    pub role: String,
-    /// (id, text in the page language, citation, NIST AI RMF ids, ISO/IEC 42001 ids).
-    pub obligations: Vec<(String, String, String, String, String)>,
-    /// (question text in the page language, answer, citation).
-    pub path: Vec<(String, String, String)>,
-    /// `id version sha256`.
-    pub ruleset: String,
-    /// A regulator's override: (tier code, reason, when).
-    pub overridden: Option<(String, String, String)>,
-}
-
-/// The classification and impact views of one submitted version, with any tier override.
-/// `scope` limits the lookup to the caller's organisation (providers); `None` is for the
-/// regulator and for registered versions on the public register.
-///
-/// # Errors
-/// Store errors.
-pub async fn stored_views(
-    state: &AppState,
-    lang: Lang,
-    scope: Option<mizan_store::OrgScope>,
-    public_id: &str,
-    version: i64,
-) -> Result<(Option<ClassView>, Option<ImpactView>), AppError> {
-    if version == 0 {
-        return Ok((None, None));
-    }
-    let Some(stored) = state.app.store().classification(scope, public_id, version).await? else {
-        return Ok((None, None));
-    };
-    let impact = ImpactView::from_json(lang, &stored.impact);
-    let mut class = ClassView::from_json(lang, &stored.result)?;
-    class.overridden =
-        state.app.store().tier_override(public_id, version).await?.map(|o| (o.tier, o.reason, o.at));
-    Ok((Some(class), impact))
-}
-
-#[derive(Deserialize)]
-struct StoredResult {
-    tier: String,
-    tier_cite: String,
-    role: String,
-    obligations: Vec<StoredObligation>,
-    path: Vec<StoredStep>,
-    ruleset: StoredStamp,
-}
-
-#[derive(Deserialize)]
-struct StoredObligation {
-    id: String,
-    cite: String,
-    text: mizan_rules::Bilingual,
-}
-
-#[derive(Deserialize)]
-struct StoredStep {
-    question: String,
-    answer: String,
-    cite: String,
-}
-
-#[derive(Deserialize)]
-struct StoredStamp {
-    id: String,
-    version: String,
-    sha256: String,
-}
-
-impl ClassView {
-    /// Builds the view from a classification as JSON (stored or fresh).
-    ///
-    /// # Errors
-    /// [`AppError::Internal`] if the JSON is not a classification.
-    pub fn from_json(lang: Lang, value: &serde_json::Value) -> Result<ClassView, AppError> {
-        let r: StoredResult = serde_json::from_value(value.clone())
-            .map_err(|e| AppError::Internal(format!("stored classification: {e}")))?;
-        let rs = Ruleset::embedded().ok();
-        let crosswalk = mizan_rules::crosswalk::Crosswalk::embedded().ok();
-        let mapped = |id: &str| {
-            crosswalk
-                .and_then(|c| c.for_obligation(id))
-                .map_or((String::new(), String::new()), |m| (m.nist.join(", "), m.iso.join(", ")))
-        };
-        let question_text = |id: &str| {
-            rs.and_then(|rs| rs.questions.iter().find(|q| q.id == id)).map_or_else(
-                || id.to_owned(),
-                |q| if lang == Lang::Ur { q.text.ur.clone() } else { q.text.en.clone() },
-            )
-        };
-        Ok(ClassView {
-            tier: r.tier,
-            tier_cite: r.tier_cite,
-            role: r.role,
-            obligations: r
-                .obligations
-                .into_iter()
-                .map(|o| {
-                    let (nist, iso) = mapped(&o.id);
-                    (o.id, if lang == Lang::Ur { o.text.ur } else { o.text.en }, o.cite, nist, iso)
-                })
-                .collect(),
-            path: r.path.into_iter().map(|s| (question_text(&s.question), s.answer, s.cite)).collect(),
-            ruleset: format!("{} {} sha256:{}", r.ruleset.id, r.ruleset.version, r.ruleset.sha256),
-            overridden: None,
-        })
-    }
-}
+use crate::views::{ClassView, ImpactView};
 
 /// One question as the form shows it.
 pub struct QuestionView {
@@ -323,59 +209,6 @@ pub async fn public_classification(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("classification of `{id}`")))?;
     Ok(Json(c.result))
-}
-
-/// An impact assessment ready for a page: score, thresholds and level together.
-pub struct ImpactView {
-    /// Level `I`-`IV`.
-    pub level: String,
-    /// Raw risk points and maximum.
-    pub raw: String,
-    /// Mitigation points and maximum.
-    pub mitigation: String,
-    /// Whether the mitigation reduction applied.
-    pub reduced: bool,
-    /// The score the level is read from, with its share of the maximum.
-    pub score: String,
-    /// The band edges.
-    pub thresholds: String,
-    /// What the level requires, as translated lines.
-    pub requirements: Vec<String>,
-}
-
-impl ImpactView {
-    /// Builds the view from an assessment as JSON; `None` when there is none.
-    #[must_use]
-    pub fn from_json(lang: Lang, value: &serde_json::Value) -> Option<ImpactView> {
-        let a: mizan_rules::impact::Assessment = serde_json::from_value(value.clone()).ok()?;
-        let yes_no = |b: bool| lang.t(if b { "impact-yes" } else { "impact-no" });
-        let l = &a.level;
-        Some(ImpactView {
-            level: l.level.clone(),
-            raw: format!("{} / {}", a.raw_score, a.raw_max),
-            mitigation: format!("{} / {}", a.mitigation_score, a.mitigation_max),
-            reduced: a.reduced,
-            score: format!("{:.2} ({:.0}%)", a.score, a.share * 100.0),
-            thresholds: a
-                .thresholds
-                .iter()
-                .map(|t| format!("{:.0}%", t * 100.0))
-                .collect::<Vec<_>>()
-                .join(" / "),
-            requirements: vec![
-                format!("{}: {}", lang.t("impact-notice"), yes_no(l.notice)),
-                format!("{}: {}", lang.t("impact-explanation"), yes_no(l.plain_language_explanation)),
-                format!("{}: {}", lang.t("impact-peer-review"), yes_no(l.peer_review)),
-                format!("{}: {}", lang.t("impact-human-decision"), yes_no(l.human_final_decision)),
-                format!("{}: {}", lang.t("impact-reviewers"), l.independent_reviewers),
-                format!(
-                    "{}: {}",
-                    lang.t("impact-authority"),
-                    if lang == Lang::Ur { &l.approval_authority.ur } else { &l.approval_authority.en }
-                ),
-            ],
-        })
-    }
 }
 
 #[derive(Template)]

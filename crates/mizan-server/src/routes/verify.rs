@@ -1,8 +1,9 @@
 //! The public verification page: a citizen pastes a receipt (its reference, the JSON from
 //! `/api/v1/receipts/{ref}`, or a bare tlog-proof with the leaf) and sees, in their language,
 //! what was checked and what it means. Every check runs here, on the server, with the same
-//! engine code an offline verifier (`mizan log verify`) uses; nothing is taken on trust from
-//! the pasted text, least of all a key.
+//! engine code an offline verifier (`mizan log verify`) uses, `mizan_ledger::receipt::check`;
+//! nothing is taken on trust from the pasted text, least of all a key. Only whether the log has
+//! forked since the receipt's checkpoint is checked here alone, since it needs the log.
 //!
 //! Also `GET /api/v1/logs`: every log with its origin, URL prefix and key, so a client needs
 //! nothing else to start verifying.
@@ -11,13 +12,13 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use mizan_formats::DecisionRecord;
 use mizan_ledger::checkpoint::TlogProof;
-use mizan_ledger::leaf::LeafCommitment;
 use mizan_ledger::merkle::verify_consistency;
+use mizan_ledger::policy::Policy;
+use mizan_ledger::receipt::{self, Evidence, Outcome, StepKind, Trust};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -49,14 +50,12 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn push(&mut self, what: &'static str, result: Result<String, String>) -> bool {
-        let ok = result.is_ok();
+    fn push(&mut self, what: &'static str, result: Result<String, String>) {
         let (outcome, detail) = match result {
             Ok(d) => ("ok", d),
             Err(d) => ("failed", d),
         };
         self.checks.push(Check { what, outcome, detail });
-        ok
     }
 
     fn skip(&mut self, what: &'static str, detail: &str) {
@@ -71,14 +70,11 @@ impl Verdict {
     }
 }
 
-/// What was pasted, once understood.
-struct Pasted {
-    proof: Option<String>,
-    leaf: Option<String>,
-    opening: Option<(String, String)>,
-}
-
-async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Pasted, String> {
+/// What was pasted, read as the evidence a receipt check needs: a reference is looked up and
+/// its receipt used exactly as `GET /api/v1/receipts/{ref}` gives it, so the page checks what a
+/// holder gets; anything else is read by [`Evidence::from_text`] (the receipt JSON or a bare
+/// tlog-proof). A leaf typed beside it must be the receipt's own, when it has one.
+async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Evidence, String> {
     let input = input.trim();
     if input.is_empty() {
         return Err("nothing was pasted".into());
@@ -86,165 +82,116 @@ async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Pasted,
     if input.len() > MAX_INPUT {
         return Err(format!("the text is longer than {MAX_INPUT} bytes; paste the receipt only"));
     }
-    let leaf = Some(leaf.trim().to_owned()).filter(|l| !l.is_empty());
-    // A reference: look the receipt up.
-    if input.len() == 20 && input.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        let d = state
-            .app
-            .store()
-            .decision(input)
-            .await
-            .map_err(|_| format!("no receipt has the reference `{input}`"))?;
-        let (index, origin) = (d.leaf_index, d.log_origin.clone());
-        let proof = state
-            .app
-            .read_logs(move |app| app.proof_for(index, origin.as_deref()))
-            .await
-            .and_then(|proof| proof)
-            .map_err(|e| e.to_string())?;
-        let opening = d.hmac_key.zip(d.record_json);
-        let leaf = match &opening {
-            Some((k, record)) => Some(leaf_of(&d.system, &d.decided_at, record, k)?),
-            None => leaf,
-        };
-        return Ok(Pasted { proof, leaf, opening });
-    }
-    // The receipt JSON from the API.
-    if input.starts_with('{') {
-        let v: Value = serde_json::from_str(input).map_err(|e| format!("not valid JSON: {e}"))?;
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let opening = v
-            .get("opening")
-            .and_then(|o| Some((o.get("k")?.as_str()?.to_owned(), o.get("record")?.as_str()?.to_owned())));
-        return Ok(Pasted { proof: s("proof"), leaf: s("leaf").or(leaf), opening });
-    }
-    // A bare tlog-proof.
-    Ok(Pasted { proof: Some(format!("{input}\n")), leaf, opening: None })
+    let mut evidence = if input.len() == 20 && input.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        let receipt = state.app.receipt(input).await.map_err(|e| match e {
+            mizan_app::Error::Internal(detail) => {
+                tracing::error!(reference = input, error = %detail, "verify page: cannot build the receipt");
+                format!(
+                    "the receipt `{input}` cannot be read here just now; paste its JSON, or try again later"
+                )
+            }
+            other => other.to_string(),
+        })?;
+        receipt.evidence()
+    } else {
+        Evidence::from_text(input).map_err(|e| e.to_string())?
+    };
+    evidence.leaf_given = Some(leaf.trim().to_owned()).filter(|l| !l.is_empty());
+    Ok(evidence)
 }
 
-fn leaf_of(system: &str, decided_at: &str, record: &str, k: &str) -> Result<String, String> {
-    let key: [u8; 32] =
-        hex::decode(k).ok().and_then(|b| b.try_into().ok()).ok_or("k is not 64 hex digits")?;
-    let value: Value = serde_json::from_str(record).map_err(|e| format!("the record is not JSON: {e}"))?;
-    let unix = OffsetDateTime::parse(decided_at, &Rfc3339)
-        .map_err(|e| format!("decision time: {e}"))?
-        .unix_timestamp();
-    let leaf = LeafCommitment::commit(system, unix, &value, &key).map_err(|e| e.to_string())?;
-    Ok(hex::encode(leaf.to_bytes()))
+/// The translation key under which the page shows a step of the receipt check.
+fn key_of(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Receipt => "verify-check-read",
+        StepKind::Signature => "verify-check-signature",
+        StepKind::Witnesses => "verify-check-witnesses",
+        StepKind::Inclusion => "verify-check-inclusion",
+        StepKind::Commitment => "verify-check-opening",
+    }
 }
 
-/// Runs every check that the pasted material allows.
+/// Runs every check that the pasted material allows: the one receipt check
+/// (`mizan_ledger::receipt::check`, the same as `mizan log verify`), and, since it needs the
+/// log, that the log has not forked since the receipt's checkpoint.
 pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
     let mut v = Verdict::default();
-    let pasted = match understand(state, input, leaf).await {
-        Ok(p) => p,
+    let evidence = match understand(state, input, leaf).await {
+        Ok(e) => e,
         Err(e) => {
             v.push("verify-check-read", Err(e));
             return v;
         }
     };
-    v.push("verify-check-read", Ok(String::new()));
-    let Some(proof_text) = pasted.proof else {
-        v.skip(
-            "verify-check-inclusion",
-            "the decision is not yet in a published checkpoint; try again in a minute",
-        );
-        return v;
-    };
-    let proof = match TlogProof::parse(&proof_text) {
-        Ok(p) => p,
-        Err(e) => {
-            v.push("verify-check-inclusion", Err(e.to_string()));
-            return v;
+    // This period's log or an earlier one's, by the origin the proof's checkpoint names; a log
+    // this server does not keep is checked against this one's key, and fails saying so.
+    let origin = evidence
+        .proof
+        .as_deref()
+        .and_then(|p| TlogProof::parse(p).ok())
+        .and_then(|p| p.checkpoint.lines().next().map(str::to_owned))
+        .unwrap_or_default();
+    let logs = state.app.logs().decisions();
+    let current = origin == logs.origin();
+    let (reader, vkey) = logs.log_for(&origin).unwrap_or_else(|| (logs.reader(), logs.verifier()));
+    // This period's witness policy, with this log's key added when the policy lacks it.
+    let policy = logs.witness_policy().filter(|_| current).map(|text| {
+        let mut p = Policy::parse(text.as_bytes()).map_err(|e| e.to_string())?;
+        if !p.logs().iter().any(|l| l.key.name() == logs.origin()) {
+            p.add_log(logs.verifier()).map_err(|e| e.to_string())?;
         }
+        Ok::<_, String>(p)
+    });
+    let trust = match &policy {
+        Some(Ok(p)) => Trust::Policy(p),
+        _ => Trust::Log(&vkey),
     };
-    let Some(leaf_hex) = pasted.leaf else {
-        v.push("verify-check-inclusion", Err("the leaf (49 bytes, hex) is needed to check the proof".into()));
-        return v;
-    };
-    let Ok(leaf) = hex::decode(&leaf_hex) else {
-        v.push("verify-check-inclusion", Err("the leaf is not hex".into()));
-        return v;
-    };
-    // This period's log or an earlier one's, by the origin the checkpoint names; a log this
-    // server does not keep is checked against this one's key, and fails saying so.
-    let origin = proof.checkpoint.lines().next().unwrap_or_default().to_owned();
-    let current = origin == state.app.logs().decisions().origin();
-    let (reader, vkey) =
-        state.app.logs().decisions().log_for(&origin).unwrap_or_else(|| {
-            (state.app.logs().decisions().reader(), state.app.logs().decisions().verifier())
-        });
-    let signed = match proof.verify(&leaf, &vkey) {
-        Ok(cp) => {
-            v.push("verify-check-signature", Ok(format!("{} ({})", cp.checkpoint.origin, vkey.to_vkey())));
-            v.push(
-                "verify-check-inclusion",
-                Ok(format!("leaf {} of {}, root {}", proof.index, cp.checkpoint.size, cp.checkpoint.root)),
-            );
-            cp
-        }
-        Err(e) => {
-            v.push("verify-check-inclusion", Err(e.to_string()));
-            return v;
-        }
-    };
-    // The log has not forked since: the receipt's checkpoint is a prefix of today's.
-    let (old, old_root) = (signed.checkpoint.size, signed.checkpoint.root);
-    let consistent = state
-        .app
-        .read_logs(move |_| {
-            let new = reader.size();
-            let p = reader.prove_consistency(old, new).map_err(|e| e.to_string())?;
-            verify_consistency(old, new, &old_root, &reader.root(), &p).map_err(|e| e.to_string())?;
-            Ok(format!("size {old} → {new}"))
-        })
-        .await
-        .unwrap_or_else(|_| Err("the log could not be read".to_owned()));
-    v.push("verify-check-consistent", consistent);
-    match state.app.logs().decisions().witness_policy().filter(|_| current) {
-        Some(text) => {
-            let checked = mizan_ledger::policy::Policy::parse(text.as_bytes())
-                .map_err(|e| e.to_string())
-                .and_then(|mut p| {
-                    if !p.logs().iter().any(|l| l.key.name() == state.app.logs().decisions().origin()) {
-                        p.add_log(state.app.logs().decisions().verifier()).map_err(|e| e.to_string())?;
-                    }
-                    mizan_ledger::policy::check(proof.checkpoint.as_bytes(), &p).map_err(|e| e.to_string())
-                })
-                .map(|c| {
-                    let names: Vec<String> = c.cosigned.iter().map(|w| w.witness.clone()).collect();
-                    format!("quorum `{}`: {}", c.quorum, names.join(", "))
-                });
-            v.push("verify-check-witnesses", checked);
-        }
-        None => v.skip("verify-check-witnesses", "no witnesses are configured for this log yet"),
-    }
-    match pasted.opening {
-        Some((k, record)) => {
-            let parsed: Option<Value> = serde_json::from_str(&record).ok();
-            let system = parsed.as_ref().and_then(|r| r["system"].as_str()).unwrap_or_default().to_owned();
-            let at = parsed.as_ref().and_then(|r| r["decided_at"].as_str()).unwrap_or_default().to_owned();
-            let opened = leaf_of(&system, &at, &record, &k).and_then(|l| {
-                if l == leaf_hex {
-                    Ok("HMAC-SHA256(k, record)".to_owned())
-                } else {
-                    Err("the record does not match the leaf".into())
-                }
-            });
-            if v.push("verify-check-opening", opened)
-                && let Some(r) = parsed
-            {
-                let outcome = match &r["output"] {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                v.decision = Some((system, r["system_version"].as_i64().unwrap_or(0), at, outcome));
+    let check = receipt::check(&evidence, trust);
+    for step in &check.steps {
+        let what = key_of(step.kind);
+        match (&step.outcome, step.kind, &policy) {
+            // An unreadable witness policy is the server's fault: shown where the witnesses go.
+            (_, StepKind::Witnesses, Some(Err(e))) => {
+                v.push(what, Err(format!("this log's witness policy cannot be read: {e}")));
             }
+            (Outcome::Skipped(_), StepKind::Witnesses, None) => {
+                v.skip(what, "no witnesses are configured for this log yet");
+            }
+            (Outcome::Passed(d), ..) => {
+                v.push(what, Ok(d.clone()));
+            }
+            (Outcome::Failed(e), ..) => {
+                v.push(what, Err(e.to_string()));
+            }
+            (Outcome::Skipped(why), ..) => v.skip(what, why),
         }
-        None => {
-            v.skip("verify-check-opening", "no record and key were given, so what was decided stays private")
+        // The log has not forked since: the receipt's checkpoint is a prefix of today's.
+        if step.kind == StepKind::Inclusion
+            && matches!(step.outcome, Outcome::Passed(_))
+            && let Some(cp) = &check.checkpoint
+        {
+            let (old, old_root) = (cp.checkpoint.size, cp.checkpoint.root);
+            let reader = reader.clone();
+            let consistent = state
+                .app
+                .read_logs(move |_| {
+                    let new = reader.size();
+                    let p = reader.prove_consistency(old, new).map_err(|e| e.to_string())?;
+                    verify_consistency(old, new, &old_root, &reader.root(), &p).map_err(|e| e.to_string())?;
+                    Ok(format!("size {old} → {new}"))
+                })
+                .await
+                .unwrap_or_else(|_| Err("the log could not be read".to_owned()));
+            v.push("verify-check-consistent", consistent);
         }
     }
+    v.decision = check.record.as_ref().and_then(|r| DecisionRecord::from_value(r).ok()).map(|r| {
+        let outcome = match r.output {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        (r.system, r.system_version, r.decided_at, outcome)
+    });
     v
 }
 

@@ -9,16 +9,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
-use mizan_ledger::checkpoint::{Checkpoint, TlogProof, open_checkpoint};
-use mizan_ledger::leaf::{LEAF_LEN, LeafCommitment};
-use mizan_ledger::merkle;
+use mizan_ledger::checkpoint::Checkpoint;
 use mizan_ledger::monitor::{self, MonitorError, MonitorState};
 use mizan_ledger::note::{Note, NoteSigner, NoteVerifier};
-use mizan_ledger::policy::{self, Policy};
+use mizan_ledger::policy::{self, Cosigned, Policy};
+use mizan_ledger::receipt::{self, Evidence, Opening, Outcome, ReceiptError, StepKind, Trust};
 use mizan_ledger::store::{CHECKPOINT_PATH, LogStore};
 use mizan_ledger::verify::verify_log;
 use mizan_ledger_fs::FsStore;
-use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -136,13 +134,11 @@ fn when(t: u64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
-/// Checks a signed checkpoint against the policy and prints what counted.
-fn print_quorum(checked: &policy::Checked) {
-    let who: Vec<String> =
-        checked.cosigned.iter().map(|c| format!("{} ({})", c.witness, when(c.time))).collect();
+/// Prints the witness quorum a checkpoint met and who cosigned it, with when.
+fn print_quorum(quorum: &str, cosigned: &[Cosigned]) {
+    let who: Vec<String> = cosigned.iter().map(|c| format!("{} ({})", c.witness, when(c.time))).collect();
     println!(
-        "ok: witness quorum `{}` met; cosigned by: {}",
-        checked.quorum,
+        "ok: witness quorum `{quorum}` met; cosigned by: {}",
         if who.is_empty() { "nobody (none required)".to_owned() } else { who.join(", ") }
     );
 }
@@ -190,7 +186,7 @@ fn verify_store(store: &dyn LogStore, name: &str, args: &VerifyArgs) -> Result<(
     if let Some(p) = &policy {
         let checked =
             policy::check(&checkpoint, p).context("the log's checkpoint does not satisfy the policy")?;
-        print_quorum(&checked);
+        print_quorum(&checked.quorum, &checked.cosigned);
     }
     Ok(())
 }
@@ -202,143 +198,75 @@ impl VerifyArgs {
     }
 }
 
-/// What a receipt file gave us.
-struct Receipt {
-    proof: TlogProof,
-    leaf: Option<Vec<u8>>,
-    /// (k hex, record JSON text) from the receipt's opening.
-    opening: Option<(String, String)>,
-    leaf_hash: Option<String>,
-}
-
-fn parse_receipt(path: &Path) -> Result<Receipt> {
+/// A receipt offline: the one receipt check (`mizan_ledger::receipt::check`, the same as the
+/// server's `/verify` page), printing a line for each step that held and stopping at the first
+/// that failed.
+fn verify_receipt(args: &VerifyArgs) -> Result<()> {
+    let path = &args.path;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read receipt `{}`", path.display()))?;
-    if !text.trim_start().starts_with('{') {
-        let proof =
-            TlogProof::parse(&text).with_context(|| format!("`{}` is not a tlog-proof", path.display()))?;
-        return Ok(Receipt { proof, leaf: None, opening: None, leaf_hash: None });
+    let mut evidence =
+        Evidence::from_text(&text).with_context(|| format!("`{}` is not a receipt", path.display()))?;
+    evidence.leaf_given.clone_from(&args.leaf);
+    if let (Some(r), Some(k)) = (&args.record, &args.k) {
+        let record =
+            std::fs::read_to_string(r).with_context(|| format!("cannot read record `{}`", r.display()))?;
+        // The flags replace the receipt's own opening.
+        evidence.opening = Some(Opening { k: k.clone(), record });
     }
-    let json: Value =
-        serde_json::from_str(&text).with_context(|| format!("`{}` is not valid JSON", path.display()))?;
-    let field = |name: &str| json.get(name).and_then(Value::as_str).map(str::to_owned);
-    let Some(proof_text) = field("proof") else {
-        let status = field("status").unwrap_or_else(|| "unknown".into());
+    let policy = args.policy.as_deref().map(|p| read_policy(p, args.vkey.as_deref())).transpose()?;
+    let key;
+    let trust = match &policy {
+        Some(p) => Trust::Policy(p),
+        None => {
+            key = read_vkey(args.vkey.as_deref().unwrap_or_default())?;
+            Trust::Log(&key)
+        }
+    };
+    let check = receipt::check(&evidence, trust);
+    for step in &check.steps {
+        match (&step.outcome, step.kind) {
+            (Outcome::Passed(d), StepKind::Signature) => println!("ok: log signature: {d}"),
+            (Outcome::Passed(_), StepKind::Witnesses) => {
+                print_quorum(check.quorum.as_deref().unwrap_or("none"), &check.cosigned);
+            }
+            (Outcome::Passed(_), StepKind::Inclusion) => {
+                let (index, hashes) = check.proof.as_ref().map_or((0, 0), |p| (p.index, p.proof.len()));
+                println!("ok: leaf {index} is in the log (inclusion proof of {hashes} hashes)");
+            }
+            (Outcome::Passed(d), StepKind::Commitment) => {
+                println!("ok: the record and k open the leaf ({d})")
+            }
+            (Outcome::Skipped(_), StepKind::Witnesses) if policy.is_none() => {
+                println!("not checked: witness cosignatures (pass --policy POLICY to require a quorum)");
+            }
+            (Outcome::Skipped(_), StepKind::Commitment) if evidence.opening.is_none() => {
+                println!("not checked: the decision record (pass --record FILE --k HEX)");
+            }
+            _ => {}
+        }
+    }
+    if let Some((kind, e)) = check.failure() {
+        let hint = match e {
+            ReceiptError::NoLeaf => {
+                "\nhint: pass --leaf HEX, the 49-byte leaf (the receipt JSON's `leaf`); an erased decision's leaf can no longer be shown"
+            }
+            _ => "",
+        };
+        bail!("the {} check failed: {e}{hint}", kind.as_str());
+    }
+    if !check.passed() {
+        // Only a receipt without a proof gets here: inclusion skipped, nothing failed.
+        let why = match check.step(StepKind::Inclusion).map(|s| &s.outcome) {
+            Some(Outcome::Skipped(why)) => why.as_str(),
+            _ => "the leaf's inclusion was not checked",
+        };
         bail!(
-            "receipt `{}` has no proof (status `{status}`)\nhint: a pending decision gets its proof once the log publishes a checkpoint; fetch the receipt again in a few seconds",
+            "receipt `{}`: {why}\nhint: a pending decision gets its proof once the log publishes a checkpoint; fetch the receipt again in a few seconds",
             path.display()
         );
-    };
-    let proof = TlogProof::parse(&proof_text).context("the receipt's `proof` is not a tlog-proof")?;
-    if let Some(i) = json.get("leaf_index").and_then(Value::as_u64)
-        && i != proof.index
-    {
-        bail!("the receipt says leaf index {i} but its proof is for index {}", proof.index);
-    }
-    let leaf =
-        field("leaf").map(|h| hex::decode(&h).context("the receipt's `leaf` is not hex")).transpose()?;
-    let opening = json
-        .get("opening")
-        .and_then(|o| Some((o.get("k")?.as_str()?.to_owned(), o.get("record")?.as_str()?.to_owned())));
-    Ok(Receipt { proof, leaf, opening, leaf_hash: field("leaf_hash") })
-}
-
-fn verify_receipt(args: &VerifyArgs) -> Result<()> {
-    let receipt = parse_receipt(&args.path)?;
-    let leaf = match (&args.leaf, &receipt.leaf) {
-        (Some(h), _) => hex::decode(h.trim()).context("`--leaf` is not hex")?,
-        (None, Some(l)) => l.clone(),
-        (None, None) => bail!(
-            "no leaf to check\nhint: pass --leaf HEX, the 49-byte leaf (the receipt JSON's `leaf`); an erased decision's leaf can no longer be shown"
-        ),
-    };
-    if leaf.len() != LEAF_LEN {
-        bail!("the leaf is {} bytes; a decision leaf is {LEAF_LEN}", leaf.len());
-    }
-    let leaf_hash = merkle::leaf_hash(&leaf);
-    if let Some(h) = &receipt.leaf_hash
-        && !h.eq_ignore_ascii_case(&leaf_hash.to_hex())
-    {
-        bail!("the receipt's `leaf_hash` `{h}` is not the hash of its leaf (`{leaf_hash}`)");
-    }
-    let proof = &receipt.proof;
-    // 1. The log's signature (and the witnesses', under a policy).
-    let cp = if let Some(p) = &args.policy {
-        let policy = read_policy(p, args.vkey.as_deref())?;
-        let checked = policy::check(proof.checkpoint.as_bytes(), &policy)
-            .context("the receipt's checkpoint does not satisfy the policy")?;
-        let cp = checked.checkpoint.checkpoint.clone();
-        println!("ok: log signature: {} size {} root {}", cp.origin, cp.size, cp.root);
-        print_quorum(&checked);
-        cp
-    } else {
-        let key = read_vkey(args.vkey.as_deref().unwrap_or_default())?;
-        let cp = open_checkpoint(proof.checkpoint.as_bytes(), &key)
-            .context("the receipt's checkpoint is not signed by this log")?
-            .checkpoint;
-        println!("ok: log signature: {} size {} root {}", cp.origin, cp.size, cp.root);
-        println!("not checked: witness cosignatures (pass --policy POLICY to require a quorum)");
-        cp
-    };
-    // 2. Inclusion.
-    merkle::verify_inclusion(&leaf_hash, proof.index, cp.size, &proof.proof, &cp.root)
-        .context("the leaf is not proven to be in the log")?;
-    println!("ok: leaf {} is in the log (inclusion proof of {} hashes)", proof.index, proof.proof.len());
-    // 3. The commitment: the record and k open the leaf.
-    let opening = match (&args.record, &args.k) {
-        (Some(r), Some(k)) => Some((
-            k.clone(),
-            std::fs::read_to_string(r).with_context(|| format!("cannot read record `{}`", r.display()))?,
-        )),
-        _ => receipt.opening.clone(),
-    };
-    match opening {
-        Some((k, record)) => check_commitment(&leaf, &k, &record)?,
-        None => println!("not checked: the decision record (pass --record FILE --k HEX)"),
     }
     Ok(())
-}
-
-fn check_commitment(leaf: &[u8], k_hex: &str, record_text: &str) -> Result<()> {
-    let k: [u8; 32] = hex::decode(k_hex.trim())
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| anyhow!("`k` is not 64 hex digits (32 bytes)"))?;
-    let record: Value = serde_json::from_str(record_text).context("the record is not valid JSON")?;
-    let system = record
-        .get("system")
-        .and_then(Value::as_str)
-        .ok_or_else(|| anyhow!("the record has no `system` (the AI system's public ID)"))?;
-    let decided = record
-        .get("decided_at")
-        .and_then(Value::as_str)
-        .ok_or_else(|| anyhow!("the record has no `decided_at` time"))?;
-    let unix = OffsetDateTime::parse(decided, &Rfc3339)
-        .with_context(|| format!("the record's `decided_at` `{decided}` is not an RFC 3339 time"))?
-        .unix_timestamp();
-    let mine = LeafCommitment::commit(system, unix, &record, &k)?;
-    if mine.to_bytes().as_slice() == leaf {
-        println!(
-            "ok: the record and k open the leaf (system {system}, decided {decided}, HMAC-SHA256 matches)"
-        );
-        return Ok(());
-    }
-    // Say which part differs.
-    let theirs = LeafCommitment::from_bytes(leaf)?;
-    if theirs.system != mine.system {
-        bail!(
-            "the record is for system `{system}` but the leaf is for `{}`",
-            String::from_utf8_lossy(&theirs.system)
-        );
-    }
-    if theirs.minute != mine.minute {
-        bail!(
-            "the record's `decided_at` `{decided}` is minute {} but the leaf says minute {}",
-            mine.minute,
-            theirs.minute
-        );
-    }
-    bail!("the record and k do not open the leaf: the HMAC differs (the record was changed, or k is wrong)")
 }
 
 fn key(args: &KeyArgs) -> Result<()> {
