@@ -1191,10 +1191,14 @@ impl<'m> Searcher<'m> {
                 if !skip[n.feature()] {
                     let log = &row.log[from..p.log_end as usize];
                     if here.iter().any(|&(_, c)| off_path.contains(&c)) {
-                        log.iter().for_each(|u| s.undo(u));
+                        for u in log {
+                            s.undo(u);
+                        }
                         self.deviate_at(&walk, i, s);
                     } else if cur_x != cur_y {
-                        log.iter().for_each(|u| s.shift(u, cur_x - cur_y));
+                        for u in log {
+                            s.shift(u, cur_x - cur_y);
+                        }
                     }
                 }
                 from = p.log_end as usize;

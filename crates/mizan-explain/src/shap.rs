@@ -297,12 +297,12 @@ fn unwind(path: &mut Vec<PathElem>, index: usize) {
     let df = d as f64;
     let mut next = path[d].pweight;
     for i in (0..d).rev() {
-        if one != 0.0 {
+        if one == 0.0 {
+            path[i].pweight = path[i].pweight * (df + 1.0) / (zero * (df - i as f64));
+        } else {
             let tmp = path[i].pweight;
             path[i].pweight = next * (df + 1.0) / ((i as f64 + 1.0) * one);
             next = tmp - path[i].pweight * zero * (df - i as f64) / (df + 1.0);
-        } else {
-            path[i].pweight = path[i].pweight * (df + 1.0) / (zero * (df - i as f64));
         }
     }
     for i in index..d {

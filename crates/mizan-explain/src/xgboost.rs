@@ -120,7 +120,7 @@ pub fn load_value(doc: &Value) -> Result<Model, ExplainError> {
     let version = doc
         .get("version")
         .and_then(Value::as_array)
-        .map(|v| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join("."))
+        .map(|v| v.iter().map(std::string::ToString::to_string).collect::<Vec<_>>().join("."))
         .unwrap_or_default();
     let learner = get(doc, "learner", "top level")?;
     let param = get(learner, "learner_model_param", "learner")?;

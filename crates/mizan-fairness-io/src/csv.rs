@@ -94,7 +94,7 @@ impl Splitter {
                 let before = self.state;
                 self.state = match (before, b) {
                     (Quote::Quoted, b'"') => Quote::Closing,
-                    (Quote::Quoted, _) | (Quote::Closing, b'"') | (Quote::Start, b'"') => Quote::Quoted,
+                    (Quote::Quoted, _) | (Quote::Closing | Quote::Start, b'"') => Quote::Quoted,
                     (_, b'\n' | b'\r' | b',') => Quote::Start,
                     _ => Quote::Field,
                 };

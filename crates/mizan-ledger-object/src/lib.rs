@@ -674,14 +674,14 @@ impl LogStore for ObjectLogStore {
             // processes and the mutex held here other threads, so compare-then-overwrite is
             // a compare-and-swap.
             let current = self.read_latest()?.map(|(b, _)| b);
-            if current.as_deref() != old {
-                false
-            } else {
+            if current.as_deref() == old {
                 let data = new.to_vec();
                 self.storage.block(async move {
                     store.put(&key, PutPayload::from(data)).await.map_err(|e| fail("write", &location, &e))
                 })??;
                 true
+            } else {
+                false
             }
         } else {
             let mode = match old {

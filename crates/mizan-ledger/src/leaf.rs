@@ -131,7 +131,7 @@ impl LeafCommitment {
             .as_bytes()
             .try_into()
             .ok()
-            .filter(|s: &[u8; 8]| s.iter().all(|b| b.is_ascii_graphic()))
+            .filter(|s: &[u8; 8]| s.iter().all(u8::is_ascii_graphic))
             .ok_or_else(|| {
                 LedgerError::Malformed(format!(
                     "system public ID `{system}` must be 8 printable ASCII characters"

@@ -364,7 +364,7 @@ pub fn check(evidence: &Evidence, trust: Trust<'_>) -> ReceiptCheck {
     }
     match (&evidence.opening, &parts.leaf) {
         (None, _) => {
-            out.skip(&[Commitment], "no record and key were given, so what was decided stays private")
+            out.skip(&[Commitment], "no record and key were given, so what was decided stays private");
         }
         (Some(_), None) => out.skip(&[Commitment], "there is no leaf to open"),
         (Some(o), Some(l)) => match leaf::open(l, &o.record, &o.k) {

@@ -100,9 +100,8 @@ impl Status {
             ),
             Actor::Regulator => matches!(
                 (self, to),
-                (Submitted, UnderReview)
+                (Submitted, UnderReview | Draft)
                     | (UnderReview, Registered | Draft)
-                    | (Submitted, Draft)
                     | (Registered, Suspended)
                     | (Suspended, Registered)
                     | (Registered | Suspended, Retired)

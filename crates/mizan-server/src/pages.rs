@@ -114,7 +114,7 @@ impl FromRequestParts<AppState> for Ctx {
             reviewer: p.can("review:decide"),
             tokens: p.can("tokens:manage"),
         });
-        let path = parts.uri.path_and_query().map(ToString::to_string).unwrap_or_else(|| "/".into());
+        let path = parts.uri.path_and_query().map_or_else(|| "/".into(), ToString::to_string);
         Ok(Ctx { lang, csrf, user, principal, path })
     }
 }

@@ -144,7 +144,7 @@ pub fn run(args: ExplainArgs) -> Result<()> {
                 "recourse": recourse,
             })),
             Format::Text => {
-                write_text(&mut text, model, r, score, favourable, &e, recourse.as_ref(), args.top)
+                write_text(&mut text, model, r, score, favourable, &e, recourse.as_ref(), args.top);
             }
         }
     }

@@ -235,7 +235,7 @@ fn verify_receipt(args: &VerifyArgs) -> Result<()> {
                 println!("ok: leaf {index} is in the log (inclusion proof of {hashes} hashes)");
             }
             (Outcome::Passed(d), StepKind::Commitment) => {
-                println!("ok: the record and k open the leaf ({d})")
+                println!("ok: the record and k open the leaf ({d})");
             }
             (Outcome::Skipped(_), StepKind::Witnesses) if policy.is_none() => {
                 println!("not checked: witness cosignatures (pass --policy POLICY to require a quorum)");
@@ -298,7 +298,7 @@ fn key(args: &KeyArgs) -> Result<()> {
 fn newest_shard(ledger: &Path) -> Result<String> {
     let entries = std::fs::read_dir(ledger).with_context(|| format!("cannot list `{}`", ledger.display()))?;
     let mut shards: Vec<String> = entries
-        .filter_map(|e| e.ok())
+        .filter_map(std::result::Result::ok)
         .filter(|e| e.path().join("origin").is_file())
         .filter_map(|e| e.file_name().to_str().map(str::to_owned))
         .collect();

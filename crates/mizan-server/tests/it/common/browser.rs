@@ -19,10 +19,13 @@ pub struct Browser {
 }
 
 fn axe_path() -> std::path::PathBuf {
-    std::env::var_os("MIZAN_AXE_JS").map(Into::into).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").unwrap_or_default();
-        std::path::Path::new(&home).join(".cache/mizan-npm/node_modules/axe-core/axe.min.js")
-    })
+    std::env::var_os("MIZAN_AXE_JS").map_or_else(
+        || {
+            let home = std::env::var_os("HOME").unwrap_or_default();
+            std::path::Path::new(&home).join(".cache/mizan-npm/node_modules/axe-core/axe.min.js")
+        },
+        Into::into,
+    )
 }
 
 impl Browser {

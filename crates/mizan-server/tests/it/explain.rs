@@ -5,20 +5,20 @@
 //! are kept by hash and never mistaken for one another, and the citizen's page reads it in
 //! English and Urdu.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
-use common::{TestApp, csrf, password, sign_in, token};
+use crate::common::{TestApp, csrf, password, sign_in, token};
 use mizan_app::explain::{ExplanationDoc, PreparedModel, PreparedModels, explain_decision};
 use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig};
 use mizan_store::OrgScope;
 use serde_json::{Value, json};
 
-const XGB: &[u8] = include_bytes!("../../mizan-explain/examples/german_xgboost.json");
-const LOGISTIC: &[u8] = include_bytes!("../../mizan-explain/examples/german_logistic.json");
-const LIGHTGBM: &[u8] = include_bytes!("../../mizan-explain/examples/german_lightgbm.txt");
-const APPLICANTS: &str = include_str!("../../mizan-explain/examples/german_applicants.csv");
+const XGB: &[u8] = include_bytes!("../../../mizan-explain/examples/german_xgboost.json");
+const LOGISTIC: &[u8] = include_bytes!("../../../mizan-explain/examples/german_logistic.json");
+const LIGHTGBM: &[u8] = include_bytes!("../../../mizan-explain/examples/german_lightgbm.txt");
+const APPLICANTS: &str = include_str!("../../../mizan-explain/examples/german_applicants.csv");
 
 fn http() -> reqwest::Client {
     reqwest::Client::new()

@@ -2,9 +2,7 @@
 //! when a query forgets its `org_id` filter. Built only with `--features postgres-tests`, which
 //! `scripts/test` passes in its PostgreSQL step; it fails if no PostgreSQL is configured.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use sqlx::{Connection, Row};
 
 /// The demo app on PostgreSQL (these tests mean nothing on SQLite, so they refuse to pass

@@ -5,11 +5,11 @@
 //! store nothing, and the register shows a high-risk system's assessments without small groups,
 //! in English and Urdu.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::{TestApp, create_draft, csrf, password, sign_in, token};
+use crate::common::{TestApp, create_draft, csrf, password, sign_in, token};
 use mizan_fairness::report::{self, GroundTruth};
 use mizan_fairness::{bootstrap, preset};
 use serde_json::{Value, json};

@@ -6,11 +6,11 @@
 //! `scripts/test` installs under `~/.cache/mizan-npm`). `MIZAN_SCREENSHOTS=DIR` saves a PNG of
 //! every checked page, for looking at them.
 
-mod common;
+use crate::common;
 
+use crate::common::browser::Browser;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use common::browser::Browser;
 use thirtyfour::prelude::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

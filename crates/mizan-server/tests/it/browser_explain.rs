@@ -4,10 +4,8 @@
 //! decision. Needs Chromium and axe-core like `browser.rs` (`scripts/test` installs both);
 //! missing either is a failure, never a skip.
 
-mod common;
-
-use common::TestApp;
-use common::browser::Browser;
+use crate::common::TestApp;
+use crate::common::browser::Browser;
 use mizan_store::OrgScope;
 use thirtyfour::prelude::*;
 

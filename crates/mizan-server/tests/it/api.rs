@@ -2,9 +2,9 @@
 //! `MIZAN_TEST_DATABASE_URL` is set): the register flow, downloads, bad input, and the
 //! authorisation matrix.
 
-mod common;
+use crate::common;
 
-use common::{TestApp, create_draft, record, token, token_for};
+use crate::common::{TestApp, create_draft, record, token, token_for};
 use serde_json::{Value, json};
 
 async fn json_of(res: reqwest::Response) -> Value {
@@ -238,7 +238,7 @@ async fn every_documented_path_is_routed_and_every_routed_path_documented() {
     }
     // The router declares API paths only through the documented handlers (`routes!`), apart
     // from the document itself and the catch-alls that answer "endpoint not found".
-    let router = include_str!("../src/router.rs");
+    let router = include_str!("../../src/router.rs");
     for line in router.lines().filter(|l| l.contains(".route(\"/api/v1")) {
         let path = line.split('"').nth(1).unwrap();
         assert!(

@@ -2,13 +2,13 @@
 //! inclusion offline against the log key, the served log verifies from scratch, bad input
 //! writes nothing, and erasure leaves a verifiable log with an unlinkable leaf.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
+use crate::common::{TestApp, create_draft, token};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use common::{TestApp, create_draft, token};
 use mizan_ledger::ack::Acknowledgement;
 use mizan_ledger::checkpoint::TlogProof;
 use mizan_ledger::leaf::LeafCommitment;

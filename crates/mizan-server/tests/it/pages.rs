@@ -1,9 +1,9 @@
 //! The HTML pages over real HTTP: sign-in, forms with CSRF, both languages, page-level access
 //! and the error pages. (The browser suite drives the same flows in Chromium.)
 
-mod common;
+use crate::common;
 
-use common::{TestApp, csrf, password, sign_in};
+use crate::common::{TestApp, csrf, password, sign_in};
 
 async fn text(res: reqwest::Response) -> String {
     res.text().await.expect("body")

@@ -3,12 +3,12 @@
 //! `MIZAN_TEST_S3_URL` is set. Receipts prove inclusion, `/log/...` is read through the store,
 //! and the log verifies from scratch both in the store and over HTTP.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::TestApp;
+use crate::common::TestApp;
 use mizan_app::logs::LedgerStorage;
 use mizan_ledger::checkpoint::TlogProof;
 use mizan_ledger::note::NoteVerifier;
