@@ -90,6 +90,7 @@ async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Evidenc
                     "the receipt `{input}` cannot be read here just now; paste its JSON, or try again later"
                 )
             }
+            mizan_app::Error::NotFound(_) => format!("no receipt has the reference `{input}`"),
             other => other.to_string(),
         })?;
         receipt.evidence()
