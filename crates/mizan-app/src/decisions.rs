@@ -211,7 +211,7 @@ pub const HEAVY_BODY: usize = 32 * 1024;
 /// A batch this large is checked, committed to and answered on a blocking thread.
 pub const HEAVY_ITEMS: usize = 32;
 
-/// Runs `f` on tokio's blocking pool when `heavy` (holding one of [`heavy_permits`]), else
+/// Runs `f` on tokio's blocking pool when `heavy` (holding one of the heavy-work permits), else
 /// here. Checking a thousand decisions takes many milliseconds without an await; on an async
 /// worker that would hold up every task queued behind it, among them the decision writer, whose
 /// each step then waits its turn. The operating system shares cores between threads fairly;

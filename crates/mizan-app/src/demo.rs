@@ -658,7 +658,6 @@ pub async fn seed_decisions(state: &crate::Platform) -> Result<usize, crate::Err
 /// # Errors
 /// Store, model file and ledger errors.
 pub async fn seed_decisions_count(state: &crate::Platform, count: usize) -> Result<usize, crate::Error> {
-    use crate::Error as AppError;
     let org = state.store().org_by_slug(DECISION_SYSTEM.0).await?;
     let scope = OrgScope::new(org.id);
     let Some(system) = state
@@ -670,13 +669,13 @@ pub async fn seed_decisions_count(state: &crate::Platform, count: usize) -> Resu
     else {
         return Ok(0);
     };
-    let model =
-        mizan_explain::load_model(LOAN_MODEL).map_err(|e| AppError::Internal(format!("demo model: {e}")))?;
+    let model = mizan_explain::load_model(LOAN_MODEL)
+        .map_err(|e| crate::Error::Internal(format!("demo model: {e}")))?;
     let files = state.models().clone();
     let sha256 = tokio::task::spawn_blocking(move || files.put(LOAN_MODEL))
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| crate::Error::Internal(e.to_string()))?
+        .map_err(|e| crate::Error::Internal(e.to_string()))?;
     let upload = mizan_store::NewModel {
         sha256: sha256.clone(),
         format: "mizan-linear-json".into(),

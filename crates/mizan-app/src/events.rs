@@ -95,7 +95,7 @@ where
     None
 }
 
-/// Appends up to [`BATCH`] events that have no leaf and records their leaves. Returns how many.
+/// Appends up to `BATCH` (1,000) events that have no leaf and records their leaves. Returns how many.
 ///
 /// Once the append has succeeded, recording is retried until it succeeds too: giving up would
 /// leave the events unlogged in the database's eyes, and the next pass would give them second
@@ -254,7 +254,7 @@ pub fn locate(
     }
 }
 
-/// Records the leaves among the last [`BATCH`] of the events log that belong to events with no
+/// Records the leaves among the last `BATCH` of the events log that belong to events with no
 /// leaf recorded and commit to them as they are: what a crash between an append and its record
 /// leaves behind. The same for the latest earlier events log, where a crash at the end of a
 /// year leaves them (see [`crate::logs::Log::previous_log`]). An event's first such leaf counts. Returns how many it recorded.

@@ -192,7 +192,7 @@ impl Log {
     }
 
     /// Whether `origin` is an earlier period's log with an acknowledged tail this start could
-    /// not publish (see [`Ledger::open`]): its leaves past the checkpoint are pending, not
+    /// not publish (see [`Logs::open`](super::Logs::open)): its leaves past the checkpoint are pending, not
     /// missing, until a later start publishes them.
     #[must_use]
     pub fn has_unpublished_tail(&self, origin: &str) -> bool {
@@ -248,7 +248,7 @@ impl Log {
         Ok(Some(entries))
     }
 
-    /// A published file of an earlier period's log, as [`Ledger::read_public`].
+    /// A published file of an earlier period's log, as [`Log::read_public`].
     #[must_use]
     pub fn read_archived(&self, shard: &str, rel: &str) -> Option<Vec<u8>> {
         let a = self.archived.iter().find(|a| a.shard == shard)?;
