@@ -96,7 +96,12 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::Extension(crate::CookieSecurity(state.config.secure_cookies)));
 
     let (api, openapi) = api_routes().split_for_parts();
-    let openapi = Arc::new(openapi);
+    // Built once; a published schema that is not JSON is ruled out by mizan-formats' tests, and
+    // would leave the document without the formats rather than stop the server.
+    let openapi = Arc::new(crate::openapi::with_format_schemas(&openapi).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot add the formats' schemas to the OpenAPI document");
+        serde_json::to_value(&openapi).unwrap_or_default()
+    }));
     let api = api
         .route("/api/v1/openapi.json", get(move || async move { Json(Arc::clone(&openapi)) }))
         // Unknown API paths answer problem+json, not the HTML page of the fallback below.
@@ -129,7 +134,7 @@ async fn api_not_found() -> AppError {
 /// Every documented API operation, by resource; each path and method comes from the handler's
 /// `#[utoipa::path]`, and the OpenAPI document is built from the same list.
 pub fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(api::ApiDoc::openapi())
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         // the public register
         .routes(routes!(api::list))
         .routes(routes!(api::detail))

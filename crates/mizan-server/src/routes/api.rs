@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use mizan_register::{FIELDS, FieldKind, Record, Status, Value};
 use mizan_store::{ActorRef, PublicEntry, SystemSummary};
 use serde::{Deserialize, Serialize};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::{TokenUser, regulator, require};
@@ -676,32 +676,3 @@ pub async fn regulator_override(
     state.app.store().override_tier(scope, &id, &o.tier, &ActorRef::from(&p), &o.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
-
-struct TokenAuth;
-
-impl utoipa::Modify for TokenAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "token",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-/// The OpenAPI 3.1 document of this API: its info, security scheme and tags. The paths come
-/// from the router (`router::api_routes`), which registers each handler with its
-/// `#[utoipa::path]`.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Mizan API", description = "Pakistan's public register of AI systems: read it, report errors, and (with a token) manage your organisation's records."),
-    modifiers(&TokenAuth),
-    tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
-         (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"),
-         (name = "review", description = "the ethics board's independent review"),
-         (name = "decisions", description = "logged automated decisions, receipts and proofs"),
-         (name = "audits", description = "fairness audits (bias assessments) of system versions"),
-         (name = "schemas", description = "JSON Schemas of the formats Mizan publishes"))
-)]
-pub struct ApiDoc;

@@ -458,7 +458,7 @@ async fn explanation_json(state: &AppState, d: &StoredDecision) -> Result<Json<E
 /// Explain a logged decision: SHAP values, φ₀, the additivity residual and what would change
 /// the outcome. Computed on first request and stored; whoever holds the reference may read it.
 #[utoipa::path(get, path = "/api/v1/receipts/{reference}/explanation", tag = "decisions", params(("reference" = String, Path)),
-    responses((status = 200, body = Object, description = "the `mizan.explanation/1` document (JSON Schema at `/api/v1/schemas/mizan.explanation-1.json`)"), (status = 404, content_type = "application/problem+json"),
+    responses((status = 200, body = crate::openapi::ExplanationFormat, description = "the `mizan.explanation/1` document (JSON Schema also at `/api/v1/schemas/mizan.explanation-1.json`)"), (status = 404, content_type = "application/problem+json"),
         (status = 409, content_type = "application/problem+json", description = "erased, or no uploaded model matches the decision's model hash")))]
 pub async fn api_explanation(
     State(state): State<AppState>,
@@ -471,7 +471,7 @@ pub async fn api_explanation(
 /// The full explanation of any decision, for the regulator.
 #[utoipa::path(get, path = "/api/v1/regulator/decisions/{reference}/explanation", tag = "regulator", security(("token" = [])),
     params(("reference" = String, Path)),
-    responses((status = 200, body = Object, description = "the `mizan.explanation/1` document (JSON Schema at `/api/v1/schemas/mizan.explanation-1.json`)"), (status = 403, content_type = "application/problem+json"),
+    responses((status = 200, body = crate::openapi::ExplanationFormat, description = "the `mizan.explanation/1` document (JSON Schema also at `/api/v1/schemas/mizan.explanation-1.json`)"), (status = 403, content_type = "application/problem+json"),
         (status = 404, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
 pub async fn api_regulator_explanation(
     State(state): State<AppState>,

@@ -196,6 +196,43 @@ async fn bulk_downloads_feed_and_openapi() {
     for path in ["/api/v1/systems", "/api/v1/org/systems", "/api/v1/regulator/systems/{id}/transitions"] {
         assert!(spec["paths"].get(path).is_some(), "{path} documented");
     }
+    // The verifiable formats are described by the schemas mizan-formats publishes, once.
+    let ok = |path: &str| {
+        spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            .clone()
+    };
+    assert_eq!(ok("/api/v1/receipts/{reference}"), "#/components/schemas/mizan.receipt-1");
+    assert_eq!(ok("/api/v1/receipts/{reference}/explanation"), "#/components/schemas/mizan.explanation-1");
+    for (name, text) in mizan_formats::SCHEMAS {
+        let published: Value = serde_json::from_str(text).unwrap();
+        let component = &spec["components"]["schemas"][*name];
+        assert_eq!(component["required"], published["required"], "{name}");
+        assert_eq!(
+            component["properties"].as_object().map(serde_json::Map::len),
+            published["properties"].as_object().map(serde_json::Map::len),
+            "{name}"
+        );
+    }
+    // Every reference in the document resolves within it.
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r);
+                }
+                o.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&spec, &mut all);
+    assert!(all.len() > 20, "the document uses references ({})", all.len());
+    for r in all {
+        let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("`{r}` points outside the document"));
+        assert!(spec.pointer(pointer).is_some(), "`{r}` does not resolve");
+    }
 }
 
 /// Every operation the OpenAPI document lists is routed (it answers anything but "endpoint not
