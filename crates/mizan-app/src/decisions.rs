@@ -503,3 +503,103 @@ fn log_file_bytes(state: &Platform, shard: &str, rel: &str) -> Result<Option<Vec
         None => Err(Error::NotFound(format!("log `{shard}`"))),
     }
 }
+
+/// What checking a pasted receipt against the logs here found.
+#[derive(Debug)]
+pub struct Verification {
+    /// The one receipt check (`mizan_ledger::receipt::check`), step by step, as
+    /// `mizan log verify` makes it offline.
+    pub check: mizan_ledger::receipt::ReceiptCheck,
+    /// Whether this log's witness policy applied (this period's log, with witnesses).
+    pub witnessed: bool,
+    /// This log's witness policy, when it is configured but cannot be read (the server's fault).
+    pub policy_error: Option<String>,
+    /// Whether the log has only grown since the receipt's checkpoint, once inclusion passed:
+    /// the sizes, or why not. This needs the log, so `mizan log verify` cannot check it offline.
+    pub consistent: Option<Result<String, String>>,
+    /// The decision record, once it has opened the leaf.
+    pub record: Option<DecisionRecord>,
+}
+
+impl Platform {
+    /// The evidence a pasted text gives: a 20-character reference is looked up and its receipt
+    /// used exactly as `receipt` gives it (so a check covers what a holder gets); anything else
+    /// is read as receipt JSON or a bare tlog-proof. `leaf` is a leaf typed beside it.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown reference; [`Error::BadRequest`] for text that is no
+    /// receipt; [`Error::Internal`] for a stored receipt that cannot be built.
+    pub async fn evidence(&self, input: &str, leaf: &str) -> Result<mizan_ledger::receipt::Evidence, Error> {
+        let input = input.trim();
+        let mut evidence = if input.len() == 20 && input.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            self.receipt(input)
+                .await
+                .map_err(|e| match e {
+                    Error::NotFound(_) => Error::NotFound(format!("a receipt with the reference `{input}`")),
+                    other => other,
+                })?
+                .evidence()
+        } else {
+            mizan_ledger::receipt::Evidence::from_text(input)
+                .map_err(|e| Error::bad("receipt", e.to_string()))?
+        };
+        evidence.leaf_given = Some(leaf.trim().to_owned()).filter(|l| !l.is_empty());
+        Ok(evidence)
+    }
+
+    /// Checks `evidence` against the decisions log its proof's checkpoint names (this period's
+    /// or an earlier one's; a log not kept here is checked against this one's key, and fails
+    /// saying so), under this period's witness policy when it applies, and then whether that
+    /// log has only grown since.
+    pub async fn verify_receipt(&self, evidence: &mizan_ledger::receipt::Evidence) -> Verification {
+        use mizan_ledger::receipt::{Outcome, StepKind, Trust};
+        let origin = evidence
+            .proof
+            .as_deref()
+            .and_then(|p| mizan_ledger::checkpoint::TlogProof::parse(p).ok())
+            .and_then(|p| p.checkpoint.lines().next().map(str::to_owned))
+            .unwrap_or_default();
+        let logs = self.logs().decisions();
+        let current = origin == logs.origin();
+        let (reader, vkey) = logs.log_for(&origin).unwrap_or_else(|| (logs.reader(), logs.verifier()));
+        // This period's witness policy, with this log's key added when the policy lacks it.
+        let policy = logs.witness_policy().filter(|_| current).map(|text| {
+            let mut p = mizan_ledger::policy::Policy::parse(text.as_bytes()).map_err(|e| e.to_string())?;
+            if !p.logs().iter().any(|l| l.key.name() == logs.origin()) {
+                p.add_log(logs.verifier()).map_err(|e| e.to_string())?;
+            }
+            Ok::<_, String>(p)
+        });
+        let trust = match &policy {
+            Some(Ok(p)) => Trust::Policy(p),
+            _ => Trust::Log(&vkey),
+        };
+        let check = mizan_ledger::receipt::check(evidence, trust);
+        let included =
+            check.step(StepKind::Inclusion).is_some_and(|s| matches!(s.outcome, Outcome::Passed(_)));
+        let consistent = match (&check.checkpoint, included) {
+            (Some(cp), true) => {
+                let (old, old_root) = (cp.checkpoint.size, cp.checkpoint.root);
+                let read = self
+                    .read_logs(move |_| {
+                        let new = reader.size();
+                        let p = reader.prove_consistency(old, new).map_err(|e| e.to_string())?;
+                        merkle::verify_consistency(old, new, &old_root, &reader.root(), &p)
+                            .map_err(|e| e.to_string())?;
+                        Ok(format!("size {old} → {new}"))
+                    })
+                    .await;
+                Some(read.unwrap_or_else(|_| Err("the log could not be read".to_owned())))
+            }
+            _ => None,
+        };
+        let record = check.record.as_ref().and_then(|r| DecisionRecord::from_value(r).ok());
+        Verification {
+            witnessed: matches!(policy, Some(Ok(_))),
+            policy_error: policy.and_then(Result::err),
+            check,
+            consistent,
+            record,
+        }
+    }
+}

@@ -1,9 +1,10 @@
 //! The public verification page: a citizen pastes a receipt (its reference, the JSON from
 //! `/api/v1/receipts/{ref}`, or a bare tlog-proof with the leaf) and sees, in their language,
-//! what was checked and what it means. Every check runs here, on the server, with the same
-//! engine code an offline verifier (`mizan log verify`) uses, `mizan_ledger::receipt::check`;
-//! nothing is taken on trust from the pasted text, least of all a key. Only whether the log has
-//! forked since the receipt's checkpoint is checked here alone, since it needs the log.
+//! what was checked and what it means. Every check runs on the server
+//! (`Platform::verify_receipt`), with the same engine code an offline verifier (`mizan log
+//! verify`) uses, `mizan_ledger::receipt::check`; nothing is taken on trust from the pasted
+//! text, least of all a key. Only whether the log has forked since the receipt's checkpoint is
+//! checked here alone, since it needs the log.
 //!
 //! Also `GET /api/v1/logs`: every log with its origin, URL prefix and key, so a client needs
 //! nothing else to start verifying.
@@ -12,11 +13,7 @@ use askama::Template;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use mizan_formats::DecisionRecord;
-use mizan_ledger::checkpoint::TlogProof;
-use mizan_ledger::merkle::verify_consistency;
-use mizan_ledger::policy::Policy;
-use mizan_ledger::receipt::{self, Evidence, Outcome, StepKind, Trust};
+use mizan_ledger::receipt::{Outcome, StepKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -70,37 +67,6 @@ impl Verdict {
     }
 }
 
-/// What was pasted, read as the evidence a receipt check needs: a reference is looked up and
-/// its receipt used exactly as `GET /api/v1/receipts/{ref}` gives it, so the page checks what a
-/// holder gets; anything else is read by [`Evidence::from_text`] (the receipt JSON or a bare
-/// tlog-proof). A leaf typed beside it must be the receipt's own, when it has one.
-async fn understand(state: &AppState, input: &str, leaf: &str) -> Result<Evidence, String> {
-    let input = input.trim();
-    if input.is_empty() {
-        return Err("nothing was pasted".into());
-    }
-    if input.len() > MAX_INPUT {
-        return Err(format!("the text is longer than {MAX_INPUT} bytes; paste the receipt only"));
-    }
-    let mut evidence = if input.len() == 20 && input.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        let receipt = state.app.receipt(input).await.map_err(|e| match e {
-            mizan_app::Error::Internal(detail) => {
-                tracing::error!(reference = input, error = %detail, "verify page: cannot build the receipt");
-                format!(
-                    "the receipt `{input}` cannot be read here just now; paste its JSON, or try again later"
-                )
-            }
-            mizan_app::Error::NotFound(_) => format!("no receipt has the reference `{input}`"),
-            other => other.to_string(),
-        })?;
-        receipt.evidence()
-    } else {
-        Evidence::from_text(input).map_err(|e| e.to_string())?
-    };
-    evidence.leaf_given = Some(leaf.trim().to_owned()).filter(|l| !l.is_empty());
-    Ok(evidence)
-}
-
 /// The translation key under which the page shows a step of the receipt check.
 fn key_of(kind: StepKind) -> &'static str {
     match kind {
@@ -112,81 +78,64 @@ fn key_of(kind: StepKind) -> &'static str {
     }
 }
 
-/// Runs every check that the pasted material allows: the one receipt check
-/// (`mizan_ledger::receipt::check`, the same as `mizan log verify`), and, since it needs the
-/// log, that the log has not forked since the receipt's checkpoint.
+/// Runs every check the pasted material allows (`Platform::verify_receipt`: the receipt
+/// check `mizan log verify` makes, and whether the log has forked since) and lays them out
+/// for the page.
 pub async fn verify(state: &AppState, input: &str, leaf: &str) -> Verdict {
     let mut v = Verdict::default();
-    let evidence = match understand(state, input, leaf).await {
+    let input = input.trim();
+    if input.is_empty() {
+        v.push("verify-check-read", Err("nothing was pasted".into()));
+        return v;
+    }
+    if input.len() > MAX_INPUT {
+        let e = format!("the text is longer than {MAX_INPUT} bytes; paste the receipt only");
+        v.push("verify-check-read", Err(e));
+        return v;
+    }
+    let evidence = match state.app.evidence(input, leaf).await {
         Ok(e) => e,
-        Err(e) => {
+        Err(mizan_app::Error::Internal(detail)) => {
+            tracing::error!(reference = input, error = %detail, "verify page: cannot build the receipt");
+            let e = format!(
+                "the receipt `{input}` cannot be read here just now; paste its JSON, or try again later"
+            );
             v.push("verify-check-read", Err(e));
             return v;
         }
-    };
-    // This period's log or an earlier one's, by the origin the proof's checkpoint names; a log
-    // this server does not keep is checked against this one's key, and fails saying so.
-    let origin = evidence
-        .proof
-        .as_deref()
-        .and_then(|p| TlogProof::parse(p).ok())
-        .and_then(|p| p.checkpoint.lines().next().map(str::to_owned))
-        .unwrap_or_default();
-    let logs = state.app.logs().decisions();
-    let current = origin == logs.origin();
-    let (reader, vkey) = logs.log_for(&origin).unwrap_or_else(|| (logs.reader(), logs.verifier()));
-    // This period's witness policy, with this log's key added when the policy lacks it.
-    let policy = logs.witness_policy().filter(|_| current).map(|text| {
-        let mut p = Policy::parse(text.as_bytes()).map_err(|e| e.to_string())?;
-        if !p.logs().iter().any(|l| l.key.name() == logs.origin()) {
-            p.add_log(logs.verifier()).map_err(|e| e.to_string())?;
+        Err(mizan_app::Error::NotFound(_)) => {
+            v.push("verify-check-read", Err(format!("no receipt has the reference `{input}`")));
+            return v;
         }
-        Ok::<_, String>(p)
-    });
-    let trust = match &policy {
-        Some(Ok(p)) => Trust::Policy(p),
-        _ => Trust::Log(&vkey),
+        Err(other) => {
+            v.push("verify-check-read", Err(other.to_string()));
+            return v;
+        }
     };
-    let check = receipt::check(&evidence, trust);
-    for step in &check.steps {
+    let found = state.app.verify_receipt(&evidence).await;
+    for step in &found.check.steps {
         let what = key_of(step.kind);
-        match (&step.outcome, step.kind, &policy) {
+        match (&step.outcome, step.kind) {
             // An unreadable witness policy is the server's fault: shown where the witnesses go.
-            (_, StepKind::Witnesses, Some(Err(e))) => {
+            (_, StepKind::Witnesses) if found.policy_error.is_some() => {
+                let e = found.policy_error.as_deref().unwrap_or_default();
                 v.push(what, Err(format!("this log's witness policy cannot be read: {e}")));
             }
-            (Outcome::Skipped(_), StepKind::Witnesses, None) => {
+            (Outcome::Skipped(_), StepKind::Witnesses) if !found.witnessed => {
                 v.skip(what, "no witnesses are configured for this log yet");
             }
-            (Outcome::Passed(d), ..) => {
-                v.push(what, Ok(d.clone()));
-            }
-            (Outcome::Failed(e), ..) => {
-                v.push(what, Err(e.to_string()));
-            }
-            (Outcome::Skipped(why), ..) => v.skip(what, why),
+            (Outcome::Passed(d), _) => v.push(what, Ok(d.clone())),
+            (Outcome::Failed(e), _) => v.push(what, Err(e.to_string())),
+            (Outcome::Skipped(why), _) => v.skip(what, why),
         }
         // The log has not forked since: the receipt's checkpoint is a prefix of today's.
         if step.kind == StepKind::Inclusion
-            && matches!(step.outcome, Outcome::Passed(_))
-            && let Some(cp) = &check.checkpoint
+            && let Some(consistent) = &found.consistent
         {
-            let (old, old_root) = (cp.checkpoint.size, cp.checkpoint.root);
-            let reader = reader.clone();
-            let consistent = state
-                .app
-                .read_logs(move |_| {
-                    let new = reader.size();
-                    let p = reader.prove_consistency(old, new).map_err(|e| e.to_string())?;
-                    verify_consistency(old, new, &old_root, &reader.root(), &p).map_err(|e| e.to_string())?;
-                    Ok(format!("size {old} → {new}"))
-                })
-                .await
-                .unwrap_or_else(|_| Err("the log could not be read".to_owned()));
-            v.push("verify-check-consistent", consistent);
+            v.push("verify-check-consistent", consistent.clone());
         }
     }
-    v.decision = check.record.as_ref().and_then(|r| DecisionRecord::from_value(r).ok()).map(|r| {
+    v.decision = found.record.map(|r| {
         let outcome = match r.output {
             Value::String(s) => s,
             other => other.to_string(),
