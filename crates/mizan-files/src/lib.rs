@@ -90,20 +90,21 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_write_names_the_path_and_keeps_the_old_bytes() {
+    fn a_failed_write_names_the_path_and_leaves_what_was_there() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing-dir").join("state");
-        let e = write_atomic(&path, b"x").unwrap_err();
+        let missing = dir.path().join("missing-dir").join("state");
+        let e = write_atomic(&missing, b"x").unwrap_err();
         assert!(e.to_string().contains("missing-dir"), "{e}");
-        let kept = dir.path().join("kept");
-        write_atomic(&kept, b"old").unwrap();
-        // A directory in the way makes the rename fail; the old file is untouched elsewhere.
+        // A non-empty directory in the way makes the rename fail after the temporary file was
+        // written: the directory is untouched and the temporary file is gone.
         let blocked = dir.path().join("blocked");
         fs::create_dir(&blocked).unwrap();
-        fs::write(blocked.join("inner"), b"").unwrap();
-        assert!(write_atomic(&blocked, b"new").is_err());
-        assert_eq!(fs::read(&kept).unwrap(), b"old");
-        assert!(blocked.is_dir(), "a failed replace leaves what was there");
+        fs::write(blocked.join("inner"), b"kept").unwrap();
+        let e = write_atomic(&blocked, b"new").unwrap_err();
+        assert!(e.to_string().contains("blocked"), "{e}");
+        assert_eq!(fs::read(blocked.join("inner")).unwrap(), b"kept");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("blocked")], "no temporary file is left");
     }
 
     #[test]

@@ -30,8 +30,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use mizan_app::{Platform, PlatformConfig};
-use mizan_store::Store;
+use mizan_app::Platform;
 
 pub use router::router;
 
@@ -40,10 +39,6 @@ pub use router::router;
 pub struct Config {
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
-    /// Absolute base URL for links in the API, feed and downloads (no trailing slash).
-    pub base_url: String,
-    /// The data directory (model files live under `<data_dir>/models/`).
-    pub data_dir: std::path::PathBuf,
 }
 
 /// Whether cookies are marked Secure; handed to middleware through request extensions.
@@ -62,19 +57,14 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state: the platform over `store` and the opened `logs`.
+    /// Builds the state of a server in front of `app`. Links use the platform's base URL
+    /// (`app.config().base_url`).
     ///
     /// # Errors
     /// Only if password hashing is broken.
-    pub fn new(store: Store, config: Config, logs: mizan_app::logs::Logs) -> Result<AppState, String> {
+    pub fn new(app: Platform, config: Config) -> Result<AppState, String> {
         let dummy_hash = mizan_app::passwords::hash_password("not a real password")?;
-        let platform =
-            PlatformConfig { base_url: config.base_url.clone(), data_dir: config.data_dir.clone() };
-        Ok(AppState {
-            app: Platform::new(store, platform, logs),
-            config: Arc::new(config),
-            dummy_hash: Arc::new(dummy_hash),
-        })
+        Ok(AppState { app, config: Arc::new(config), dummy_hash: Arc::new(dummy_hash) })
     }
 }
 

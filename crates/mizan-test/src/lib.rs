@@ -118,12 +118,12 @@ impl TestApp {
         let base = format!("http://{addr}");
         let data_dir = tempfile::tempdir().expect("data dir");
         let logs = mizan_app::logs::Logs::open_in_storage(data_dir.path(), &base, storage).expect("logs");
-        let state = AppState::new(
+        let platform = mizan_app::Platform::new(
             store.clone(),
-            Config { secure_cookies: false, base_url: base.clone(), data_dir: data_dir.path().to_path_buf() },
+            mizan_app::PlatformConfig { base_url: base.clone(), data_dir: data_dir.path().to_path_buf() },
             logs,
-        )
-        .expect("state");
+        );
+        let state = AppState::new(platform, Config { secure_cookies: false }).expect("state");
         if with_demo {
             mizan_app::demo::seed_decisions(&state.app).await.expect("demo decisions");
         }

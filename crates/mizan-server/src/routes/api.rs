@@ -171,7 +171,7 @@ pub async fn list(
     Query(params): Query<ListParams>,
 ) -> Result<Json<ListOut>, AppError> {
     let page = state.app.store().public_list(&params.to_query(50)?).await?;
-    let base = &state.config.base_url;
+    let base = &state.app.config().base_url;
     Ok(Json(ListOut {
         items: page.entries.iter().map(|e| list_item(base, e)).collect(),
         total: page.total,
@@ -188,7 +188,7 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<SystemOut>, AppError> {
     let e = state.app.store().public_entry(&id).await?;
-    let mut out = system_out(&state.config.base_url, &e);
+    let mut out = system_out(&state.app.config().base_url, &e);
     out.bias_assessments = crate::views::audits::public_assessments(&state, &id, &e.risk_tier).await?;
     Ok(Json(out))
 }
@@ -243,7 +243,7 @@ pub struct BulkOut {
 #[utoipa::path(get, path = "/api/v1/register.json", tag = "downloads", responses((status = 200, body = BulkOut)))]
 pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppError> {
     let all = state.app.store().public_all().await?;
-    let base = &state.config.base_url;
+    let base = &state.app.config().base_url;
     let out = BulkOut {
         generated_at: mizan_store::now(),
         count: all.len(),
@@ -331,7 +331,7 @@ fn xml_escape(s: &str) -> String {
 #[utoipa::path(get, path = "/api/v1/changes.atom", tag = "downloads", responses((status = 200, content_type = "application/atom+xml")))]
 pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
     let changes = state.app.store().public_changes(50).await?;
-    let base = &state.config.base_url;
+    let base = &state.app.config().base_url;
     let updated = changes.first().map_or_else(mizan_store::now, |c| c.at.clone());
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n\

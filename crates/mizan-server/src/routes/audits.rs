@@ -284,7 +284,7 @@ async fn api_upload(
     let by = audience.runner(p)?;
     let (name, bytes, raw) = api_upload_parts(headers, query, body)?;
     let info = state.app.audit_upload(&by, id, version, name, bytes.to_vec(), raw).await?;
-    let out = audit_out(&state.config.base_url, &audience.api(id), &info)?;
+    let out = audit_out(&state.app.config().base_url, &audience.api(id), &info)?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
@@ -385,7 +385,7 @@ async fn api_logged(
         preset: body.preset,
     };
     let info = state.app.audit_logged(&by, id, version, window, raw, &audience.api(id)).await?;
-    let out = audit_out(&state.config.base_url, &audience.api(id), &info)?;
+    let out = audit_out(&state.app.config().base_url, &audience.api(id), &info)?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
@@ -429,7 +429,7 @@ async fn api_list(
     let audits = state.app.store().audits(scope, id).await?;
     let out = audits
         .iter()
-        .map(|a| audit_out(&state.config.base_url, &audience.api(id), a))
+        .map(|a| audit_out(&state.app.config().base_url, &audience.api(id), a))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(out).into_response())
 }
@@ -637,7 +637,7 @@ async fn audits_page(
         action: audience.page(id),
         audit_base: audience.page(id),
         api: audience.api(id),
-        base_url: state.config.base_url.clone(),
+        base_url: state.app.config().base_url.clone(),
         versions: (1..=latest).rev().collect(),
         created: created.filter(|c| c.len() == 10 && c.bytes().all(|b| b.is_ascii_alphanumeric())),
         disclosure: DISCLOSURE_MIN,

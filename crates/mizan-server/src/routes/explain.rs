@@ -325,7 +325,7 @@ pub async fn models_page(
         versions: (1..=view.summary.latest_version).rev().collect(),
         can_write: p.can("systems:write"),
         uploaded: q.uploaded.filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
-        base_url: state.config.base_url.clone(),
+        base_url: state.app.config().base_url.clone(),
         public_id: id,
         models,
         ctx,

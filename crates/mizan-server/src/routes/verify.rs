@@ -211,7 +211,7 @@ pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
     let out = |l: &mizan_app::logs::Log| LogOut {
         kind: l.kind().name().into(),
         origin: l.origin().to_owned(),
-        url: format!("{}/log/{}", state.config.base_url, l.shard()),
+        url: format!("{}/log/{}", state.app.config().base_url, l.shard()),
         vkey: l.vkey(),
         shard_period: "year".into(),
         shard: l.shard().to_owned(),
@@ -227,7 +227,7 @@ pub async fn logs(State(state): State<AppState>) -> Json<Vec<LogOut>> {
             Some(LogOut {
                 kind: kind.into(),
                 origin,
-                url: format!("{}/log/{shard}", state.config.base_url),
+                url: format!("{}/log/{shard}", state.app.config().base_url),
                 vkey,
                 shard_period: "year".into(),
                 shard,

@@ -768,12 +768,10 @@ fn state_in_year(
     let root = data_dir.join("ledger");
     let ledger =
         Logs::open(&root, &LedgerStorage::Files, "mizan.test", year, SequencerConfig::default()).unwrap();
-    let config = mizan_server::Config {
-        secure_cookies: false,
-        base_url: "http://mizan.test".into(),
-        data_dir: data_dir.to_path_buf(),
-    };
-    mizan_server::AppState::new(store.clone(), config, ledger).unwrap()
+    let config =
+        mizan_app::PlatformConfig { base_url: "http://mizan.test".into(), data_dir: data_dir.to_path_buf() };
+    let platform = mizan_app::Platform::new(store.clone(), config, ledger);
+    mizan_server::AppState::new(platform, mizan_server::Config { secure_cookies: false }).unwrap()
 }
 
 /// Stops a state's logs as a stopping server does, releasing their locks for the next one.

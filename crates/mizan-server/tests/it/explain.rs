@@ -574,13 +574,15 @@ async fn demo_receipts_read_in_english_and_urdu() {
     let other_ledger = tempfile::tempdir().unwrap();
     let ledger = mizan_app::logs::Logs::open_in(other_ledger.path(), &app.base).unwrap();
     let state = mizan_server::AppState::new(
-        app.store.clone(),
-        mizan_server::Config {
-            secure_cookies: false,
-            base_url: app.base.clone(),
-            data_dir: app.data_dir.path().to_path_buf(),
-        },
-        ledger,
+        mizan_app::Platform::new(
+            app.store.clone(),
+            mizan_app::PlatformConfig {
+                base_url: app.base.clone(),
+                data_dir: app.data_dir.path().to_path_buf(),
+            },
+            ledger,
+        ),
+        mizan_server::Config { secure_cookies: false },
     )
     .unwrap();
     assert_eq!(mizan_app::demo::seed_decisions(&state.app).await.unwrap(), 0);

@@ -100,14 +100,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let logs = mizan_app::logs::Logs::open_in_storage(&args.db.data_dir, &base_url, &storage)
             .context("cannot open the decision ledger")?;
         eprintln!("decision log {} (verifier key {})", logs.decisions().origin(), logs.decisions().vkey());
-        let state = mizan_server::AppState::new(
+        let platform = mizan_app::Platform::new(
             store.clone(),
-            mizan_server::Config {
-                secure_cookies: args.secure_cookies,
-                base_url: base_url.clone(),
-                data_dir: args.db.data_dir.clone(),
-            },
+            mizan_app::PlatformConfig { base_url: base_url.clone(), data_dir: args.db.data_dir.clone() },
             logs,
+        );
+        let state = mizan_server::AppState::new(
+            platform,
+            mizan_server::Config { secure_cookies: args.secure_cookies },
         )
         .map_err(anyhow::Error::msg)?;
         if let Some(path) = &args.witness_policy {
