@@ -807,7 +807,7 @@ impl crate::Platform {
         id: &str,
         version: i64,
         name: String,
-        bytes: Vec<u8>,
+        bytes: bytes::Bytes,
         raw: RawParams,
     ) -> Result<AuditInfo, Error> {
         // The system first: nothing is read for a system the caller may not audit.

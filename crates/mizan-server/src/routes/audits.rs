@@ -283,7 +283,7 @@ async fn api_upload(
 ) -> Result<Response, AppError> {
     let by = audience.runner(p)?;
     let (name, bytes, raw) = api_upload_parts(headers, query, body)?;
-    let info = state.app.audit_upload(&by, id, version, name, bytes.to_vec(), raw).await?;
+    let info = state.app.audit_upload(&by, id, version, name, bytes, raw).await?;
     let out = audit_out(&state.app.config().base_url, &audience.api(id), &info)?;
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
@@ -744,7 +744,11 @@ async fn page_upload(
             InputError { field: "file".into(), key: "audit-err-file-required", args: vec![] }
         })?;
         let name = file_name(file.filename.as_deref());
-        state.app.audit_upload(&by, &id, version, name, file.data.clone(), raw).await.map_err(Refused::from)
+        state
+            .app
+            .audit_upload(&by, &id, version, name, Bytes::from(file.data.clone()), raw)
+            .await
+            .map_err(Refused::from)
     };
     match run.await {
         Ok(info) => Ok(Redirect::to(&format!("{}?created={}", audience.page(&id), info.id)).into_response()),
