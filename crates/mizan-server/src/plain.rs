@@ -128,6 +128,43 @@ pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize) -> Plain {
 mod tests {
     use super::*;
 
+    /// Every audit refusal the platform can raise (`mizan-app`'s `audits.rs`) and every one the
+    /// pages use has a message, in both languages.
+    #[test]
+    fn every_audit_message_has_both_languages() {
+        use std::collections::BTreeSet;
+        let keys = |ftl: &'static str| -> BTreeSet<&'static str> {
+            ftl.lines()
+                .filter_map(|l| l.split_once(" = ").map(|(k, _)| k))
+                .filter(|k| k.starts_with("audit-"))
+                .collect()
+        };
+        let en = keys(include_str!("../locales/en/main.ftl"));
+        let ur = keys(include_str!("../locales/ur/main.ftl"));
+        assert!(en.len() > 20, "the audit messages are in the English file");
+        assert_eq!(en, ur, "the same audit messages in English and Urdu");
+        // Every key the code and templates use exists.
+        let used = [include_str!("../../mizan-app/src/audits.rs"), include_str!("routes/audits.rs")];
+        for src in used {
+            for k in
+                src.split('"').filter(|s| s.starts_with("audit-err-") && s.len() > 10 && !s.contains(' '))
+            {
+                assert!(en.contains(k), "{k} is used but has no message");
+            }
+        }
+        let args = [("n", "3".to_owned()), ("column", "c".to_owned())];
+        assert_eq!(
+            Lang::Ur.t_args("audit-disclosure", &args),
+            "عوامی رجسٹر پر 3 سے کم فیصلوں والے گروہ نہیں دکھائے جاتے۔"
+        );
+        let e = InputError {
+            field: "preset".into(),
+            key: "audit-err-preset",
+            args: vec![("preset", "x".into()), ("presets", "`pk-national`".into())],
+        };
+        assert_ne!(audit_error(Lang::En, &e), audit_error(Lang::Ur, &e), "translated, not the key");
+    }
+
     #[test]
     fn numbers_read_well() {
         assert_eq!(format_number(1_234_567.0), "1,234,567");
