@@ -25,6 +25,7 @@ mod error;
 pub mod events;
 pub mod explain;
 pub mod intake;
+pub mod limits;
 pub mod logs;
 pub mod models;
 pub mod passwords;
@@ -42,6 +43,20 @@ pub struct PlatformConfig {
     pub base_url: String,
     /// The data directory (model files live under `<data_dir>/models/`).
     pub data_dir: PathBuf,
+    /// Limits on uploads and the work they cause.
+    pub limits: limits::Limits,
+}
+
+impl PlatformConfig {
+    /// A platform at `base_url` keeping its files in `data_dir`, with default limits.
+    #[must_use]
+    pub fn new(base_url: impl Into<String>, data_dir: impl Into<PathBuf>) -> PlatformConfig {
+        PlatformConfig {
+            base_url: base_url.into(),
+            data_dir: data_dir.into(),
+            limits: limits::Limits::default(),
+        }
+    }
 }
 
 /// The running platform. Cloning is cheap (shared handles).

@@ -26,7 +26,7 @@ async fn platform() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let base_url = "http://mizan.test".to_owned();
     let logs = Logs::open_in(dir.path(), &base_url).expect("open the logs");
-    let config = PlatformConfig { base_url, data_dir: dir.path().to_path_buf() };
+    let config = PlatformConfig::new(base_url, dir.path());
     Running { platform: Platform::new(store, config, logs), _db: db, _dir: dir }
 }
 

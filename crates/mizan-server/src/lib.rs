@@ -35,7 +35,7 @@ use mizan_app::Platform;
 pub use router::router;
 
 /// Server settings that handlers need.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,

@@ -120,10 +120,10 @@ impl TestApp {
         let logs = mizan_app::logs::Logs::open_in_storage(data_dir.path(), &base, storage).expect("logs");
         let platform = mizan_app::Platform::new(
             store.clone(),
-            mizan_app::PlatformConfig { base_url: base.clone(), data_dir: data_dir.path().to_path_buf() },
+            mizan_app::PlatformConfig::new(base.clone(), data_dir.path()),
             logs,
         );
-        let state = AppState::new(platform, Config { secure_cookies: false }).expect("state");
+        let state = AppState::new(platform, Config::default()).expect("state");
         if with_demo {
             mizan_app::demo::seed_decisions(&state.app).await.expect("demo decisions");
         }

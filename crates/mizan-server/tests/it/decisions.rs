@@ -768,10 +768,9 @@ fn state_in_year(
     let root = data_dir.join("ledger");
     let ledger =
         Logs::open(&root, &LedgerStorage::Files, "mizan.test", year, SequencerConfig::default()).unwrap();
-    let config =
-        mizan_app::PlatformConfig { base_url: "http://mizan.test".into(), data_dir: data_dir.to_path_buf() };
+    let config = mizan_app::PlatformConfig::new("http://mizan.test", data_dir);
     let platform = mizan_app::Platform::new(store.clone(), config, ledger);
-    mizan_server::AppState::new(platform, mizan_server::Config { secure_cookies: false }).unwrap()
+    mizan_server::AppState::new(platform, mizan_server::Config::default()).unwrap()
 }
 
 /// Stops a state's logs as a stopping server does, releasing their locks for the next one.

@@ -576,10 +576,7 @@ async fn demo_receipts_read_in_english_and_urdu() {
     let state = mizan_server::AppState::new(
         mizan_app::Platform::new(
             app.store.clone(),
-            mizan_app::PlatformConfig {
-                base_url: app.base.clone(),
-                data_dir: app.data_dir.path().to_path_buf(),
-            },
+            mizan_app::PlatformConfig::new(app.base.clone(), app.data_dir.path()),
             ledger,
         ),
         mizan_server::Config { secure_cookies: false },

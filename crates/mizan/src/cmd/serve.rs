@@ -102,12 +102,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         eprintln!("decision log {} (verifier key {})", logs.decisions().origin(), logs.decisions().vkey());
         let platform = mizan_app::Platform::new(
             store.clone(),
-            mizan_app::PlatformConfig { base_url: base_url.clone(), data_dir: args.db.data_dir.clone() },
+            mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone()),
             logs,
         );
         let state = mizan_server::AppState::new(
             platform,
-            mizan_server::Config { secure_cookies: args.secure_cookies },
+            mizan_server::Config { secure_cookies: args.secure_cookies, ..mizan_server::Config::default() },
         )
         .map_err(anyhow::Error::msg)?;
         if let Some(path) = &args.witness_policy {
