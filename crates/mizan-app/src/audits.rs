@@ -56,6 +56,9 @@ const SEED: u64 = 0;
 const MAX_SENSITIVE: usize = 5;
 /// Longest column or value name accepted.
 const MAX_NAME: usize = 200;
+/// In an audit of logged decisions, a sensitive or control value seen in fewer decisions is
+/// not named in the report (a value so rare could be a person's own).
+pub const LABEL_MIN: u64 = 10;
 /// Logged decisions read per page.
 pub const PAGE: i64 = 5000;
 /// Feature names remembered to list in an error.
@@ -689,7 +692,13 @@ impl LoggedAudit {
             weight: p.weight.clone(),
         };
         let truth = if p.label.is_some() { GroundTruth::Observed } else { GroundTruth::Absent };
-        compute(&counted.cells, source, &p, truth, reproduce)
+        // A value fewer than LABEL_MIN decisions share could name a person (a free-text
+        // feature); the report is kept for good, and erasure must reach it, so such a value is
+        // never written: its group keeps its numbers under a withheld name.
+        let cells = counted
+            .cells
+            .withhold_rare(LABEL_MIN, |n| format!("(withheld {n}: under {LABEL_MIN} decisions)"));
+        compute(&cells, source, &p, truth, reproduce)
     }
 }
 

@@ -161,6 +161,7 @@ fn prepare(system: &str, latest: i64, i: usize, raw: Value) -> Result<Fresh, Err
     let leaf = leaf.to_bytes();
     Ok(Fresh {
         key: d.idempotency_key,
+        body_mac: body_mac(&k, &body_sha256),
         body_sha256,
         version: d.system_version,
         record_json,
@@ -169,6 +170,33 @@ fn prepare(system: &str, latest: i64, i: usize, raw: Value) -> Result<Fresh, Err
         leaf,
         decided_at: record.decided_at,
     })
+}
+
+/// Prefix of a stored body hash keyed with the decision's own key.
+const BODY_MAC: &str = "hmac-sha256:";
+
+/// The stored form of a body's hash: HMAC-SHA256 under the decision's key `k` of the body's
+/// SHA-256 (hex). Erasure destroys `k`, after which no guessed body can be confirmed against it.
+fn body_mac(k: &[u8], body_sha256: &str) -> String {
+    use hmac::Mac as _;
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(k) else { return String::new() };
+    mac.update(body_sha256.as_bytes());
+    format!("{BODY_MAC}{}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Whether a decision stored as `stored` (its body hash and key) had the body whose SHA-256 is
+/// `body_sha256`: `None` when it cannot be told because the decision was erased.
+#[must_use]
+pub fn same_body(stored_hash: &str, stored_key: Option<&str>, body_sha256: &str) -> Option<bool> {
+    if stored_hash.is_empty() {
+        return None;
+    }
+    if stored_hash.starts_with(BODY_MAC) {
+        let k = hex::decode(stored_key?).ok()?;
+        return Some(body_mac(&k, body_sha256) == stored_hash);
+    }
+    // Decisions logged before body hashes were keyed.
+    Some(stored_hash == body_sha256)
 }
 
 fn b64_hashes(hashes: &[Hash]) -> Vec<String> {

@@ -48,8 +48,10 @@ type Keys = HashMap<i64, HashSet<String>>;
 pub struct Fresh {
     /// The provider's idempotency key.
     pub key: String,
-    /// SHA-256 (hex) of the submitted item's canonical JSON.
+    /// SHA-256 (hex) of the submitted item's canonical JSON (compared in memory only).
     pub body_sha256: String,
+    /// What is stored of it: keyed with the decision's own key (see `decisions::same_body`).
+    pub body_mac: String,
     /// The system version that decided.
     pub version: i64,
     /// Canonical JSON of the decision record.
@@ -275,13 +277,29 @@ async fn stage_group(
         let mut conflict = None;
         for (i, item) in job.items.iter().enumerate() {
             if let Some(old) = before.get(&item.key) {
-                if old.body_sha256 != item.body_sha256 {
-                    conflict = Some(format!(
-                        "decisions[{i}].idempotency_key `{}` was logged before with a different body \
-                         (receipt {}); use a new key for a new decision",
-                        item.key, old.reference
-                    ));
-                    break;
+                match crate::decisions::same_body(
+                    &old.body_sha256,
+                    old.hmac_key.as_deref(),
+                    &item.body_sha256,
+                ) {
+                    Some(true) => {}
+                    Some(false) => {
+                        conflict = Some(format!(
+                            "decisions[{i}].idempotency_key `{}` was logged before with a different body \
+                             (receipt {}); use a new key for a new decision",
+                            item.key, old.reference
+                        ));
+                        break;
+                    }
+                    None => {
+                        // Whether the body matched is what erasure made unknowable.
+                        conflict = Some(format!(
+                            "decisions[{i}].idempotency_key `{}` was used by a decision that has since been \
+                             erased (receipt {}); use a new key for a new decision",
+                            item.key, old.reference
+                        ));
+                        break;
+                    }
                 }
                 plans.push(Plan::Known(Box::new(old.clone())));
             } else if in_group.get(&sys).is_some_and(|keys| keys.contains(&item.key))
@@ -398,7 +416,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
             by_system.entry(job.target.system_id()).or_insert((job.scope, job.target, Vec::new())).2.push(
                 NewDecision {
                     idempotency_key: &f.key,
-                    body_sha256: &f.body_sha256,
+                    body_sha256: &f.body_mac,
                     system_version: f.version,
                     record_json: &f.record_json,
                     hmac_key: &f.k_hex,
@@ -473,7 +491,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
                                 system: system.clone(),
                                 system_version: f.version,
                                 idempotency_key: f.key,
-                                body_sha256: f.body_sha256,
+                                body_sha256: f.body_mac,
                                 leaf_index: ack.index.0,
                                 leaf_hash: f.leaf_hash_hex,
                                 record_json: Some(f.record_json),

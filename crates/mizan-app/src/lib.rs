@@ -29,6 +29,8 @@ pub mod limits;
 pub mod logs;
 pub mod models;
 pub mod passwords;
+pub mod signin;
+pub mod throttle;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +47,8 @@ pub struct PlatformConfig {
     pub data_dir: PathBuf,
     /// Limits on uploads and the work they cause.
     pub limits: limits::Limits,
+    /// Where throttling reads the time (tests move a [`throttle::ManualClock`] by hand).
+    pub clock: Arc<dyn throttle::Clock>,
 }
 
 impl PlatformConfig {
@@ -55,6 +59,7 @@ impl PlatformConfig {
             base_url: base_url.into(),
             data_dir: data_dir.into(),
             limits: limits::Limits::default(),
+            clock: Arc::new(throttle::SystemClock::default()),
         }
     }
 }
@@ -68,6 +73,7 @@ pub struct Platform {
     intake: Arc<intake::Intake>,
     models: Arc<models::ModelFiles>,
     prepared: Arc<explain::PreparedModels>,
+    guards: Arc<signin::Guards>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -83,7 +89,9 @@ impl Platform {
         let models = models::ModelFiles::in_data_dir(&config.data_dir);
         let logs = Arc::new(logs);
         let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&logs)));
+        let guards = Arc::new(signin::Guards::new(&config.clock));
         Platform {
+            guards,
             store,
             config: Arc::new(config),
             logs,
@@ -91,6 +99,10 @@ impl Platform {
             models: Arc::new(models),
             prepared: Arc::new(explain::PreparedModels::new(explain::PREPARED_MODELS)),
         }
+    }
+
+    fn guards(&self) -> &signin::Guards {
+        &self.guards
     }
 
     /// The database.

@@ -48,6 +48,10 @@ pub fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // A value from a decisions file may carry controls no document should (a vertical
+            // tab, NUL): shown as the replacement character.
+            '\t' | '\n' | '\r' => out.push(ch),
+            c if c < ' ' || c == '\u{7F}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -131,6 +135,7 @@ mod tests {
     #[test]
     fn escapes_every_special_character() {
         assert_eq!(esc(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(esc("a\u{B}b\u{0}\tc"), "a\u{FFFD}b\u{FFFD}\tc");
     }
 
     #[test]

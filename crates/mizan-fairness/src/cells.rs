@@ -348,6 +348,62 @@ impl Cells {
         &self.cells
     }
 
+    /// The same counts with every sensitive or control value seen in fewer than `min_rows`
+    /// rows renamed `label(n)` (`n` = 1, 2, ... per feature, in value order), so a value that
+    /// could single a person out is never written into a report. Numbers are unchanged: each
+    /// rare value stays its own group, only its name is withheld.
+    #[must_use]
+    pub fn withhold_rare(&self, min_rows: u64, label: impl Fn(usize) -> String) -> Cells {
+        let dims = self.levels.len();
+        let mut rows: Vec<BTreeMap<&str, u64>> = vec![BTreeMap::new(); dims];
+        let mut strata: BTreeMap<&str, u64> = BTreeMap::new();
+        for (k, c) in &self.cells {
+            for (d, v) in k.group.iter().enumerate() {
+                *rows[d].entry(v.as_str()).or_default() += c.rows();
+            }
+            if let Some(s) = &k.stratum {
+                *strata.entry(s.as_str()).or_default() += c.rows();
+            }
+        }
+        let rename = |seen: &BTreeMap<&str, u64>, levels: &mut dyn Iterator<Item = &String>| {
+            let mut n = 0;
+            levels
+                .map(|l| {
+                    let name = if seen.get(l.as_str()).copied().unwrap_or(0) < min_rows {
+                        n += 1;
+                        label(n)
+                    } else {
+                        l.clone()
+                    };
+                    (l.clone(), name)
+                })
+                .collect::<BTreeMap<String, String>>()
+        };
+        let names: Vec<BTreeMap<String, String>> =
+            self.levels.iter().enumerate().map(|(d, ls)| rename(&rows[d], &mut ls.iter())).collect();
+        let stratum_names = rename(&strata, &mut self.strata.iter());
+        let pick = |m: &BTreeMap<String, String>, v: &String| m.get(v).cloned().unwrap_or_else(|| v.clone());
+        let cells = self
+            .cells
+            .iter()
+            .map(|(k, c)| {
+                let key = CellKey {
+                    stratum: k.stratum.as_ref().map(|s| pick(&stratum_names, s)),
+                    group: k.group.iter().enumerate().map(|(d, v)| pick(&names[d], v)).collect(),
+                };
+                (key, *c)
+            })
+            .collect();
+        Cells {
+            features: self.features.clone(),
+            control: self.control.clone(),
+            weighted: self.weighted,
+            levels: names.iter().map(|m| m.values().cloned().collect()).collect(),
+            strata: stratum_names.values().cloned().collect(),
+            cells,
+        }
+    }
+
     /// The same cells (features, levels, strata) with every count replaced by `f(counts)`;
     /// the bootstrap uses it to redraw cells without revisiting rows.
     pub(crate) fn map_counts(&self, mut f: impl FnMut(&Counts) -> Counts) -> Self {

@@ -104,6 +104,13 @@ pub enum FieldErrorCode {
     InvalidLink,
     /// The end date is before the start date.
     EndBeforeStart,
+    /// A control character (a vertical tab, NUL) that would break a document.
+    ControlCharacter {
+        /// Its position in the value, counting characters from 1.
+        position: usize,
+        /// Its code point, as `U+000B`.
+        character: String,
+    },
 }
 
 /// A validation failure naming the field.
@@ -134,6 +141,9 @@ impl std::fmt::Display for FieldError {
             FieldErrorCode::InvalidEmail => write!(f, "field `{field}` must be an e-mail address"),
             FieldErrorCode::InvalidLink => write!(f, "field `{field}` must start with https:// or http://"),
             FieldErrorCode::EndBeforeStart => write!(f, "field `{field}` is before `start_date`"),
+            FieldErrorCode::ControlCharacter { position, character } => {
+                write!(f, "field `{field}` has a control character ({character}) at character {position}")
+            }
         }
     }
 }
@@ -194,6 +204,15 @@ impl Record {
         for (key, value) in &self.0 {
             let Some(spec) = field(key) else { continue };
             let too_long = |s: &str, name: String, errors: &mut Vec<FieldError>| {
+                if let Some((i, c)) = forbidden_char(s) {
+                    errors.push(FieldError {
+                        field: name.clone(),
+                        code: FieldErrorCode::ControlCharacter {
+                            position: i + 1,
+                            character: format!("U+{:04X}", u32::from(c)),
+                        },
+                    });
+                }
                 let n = s.chars().count();
                 if n > spec.max_len {
                     errors.push(FieldError {
@@ -340,11 +359,35 @@ fn coerce(spec: &FieldSpec, raw: &serde_json::Value) -> Result<Value, FieldError
     }
 }
 
-fn is_email(s: &str) -> bool {
-    let mut parts = s.split('@');
-    matches!((parts.next(), parts.next(), parts.next()), (Some(local), Some(domain), None)
-        if !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-            && !s.contains(char::is_whitespace))
+/// Whether `s` is a valid e-mail address as the WHATWG HTML standard defines it (what a
+/// browser's `type=email` field accepts): a local part of letters, digits and
+/// ``.!#$%&'*+/=?^_`{|}~-``, then `@`, then dot-separated labels of letters, digits and inner
+/// hyphens, each at most 63 long. Mizan also asks for a dot in the domain (a reachable
+/// address) and at most 254 characters (RFC 5321's path limit).
+#[must_use]
+pub fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    let local_ok = !local.is_empty()
+        && local.bytes().all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b));
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    s.len() <= 254 && local_ok && domain.contains('.') && domain.split('.').all(label_ok)
+}
+
+/// The first character of `s` that no document may carry, with its position (0-based, in
+/// characters): C0 controls other than tab, newline and carriage return (one vertical tab
+/// makes an XML feed invalid; PostgreSQL cannot store NUL), DEL, and the noncharacters
+/// U+FFFE and U+FFFF.
+#[must_use]
+pub fn forbidden_char(s: &str) -> Option<(usize, char)> {
+    s.chars().enumerate().find(|(_, c)| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}' | '\u{FFFE}' | '\u{FFFF}')
+    })
 }
 
 fn is_date(s: &str) -> bool {

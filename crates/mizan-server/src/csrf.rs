@@ -66,6 +66,7 @@ impl FromRequest<AppState> for CsrfForm {
                 other => AppError::BadRequest { field: None, detail: other.body_text() },
             })?;
         let fields = FormFields(fields);
+        fields.check_text()?;
         let given = fields.get("csrf");
         match cookie_token {
             Some(c) if !given.is_empty() && constant_time_eq(c.as_bytes(), given.as_bytes()) => {

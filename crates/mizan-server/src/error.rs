@@ -218,7 +218,9 @@ async fn extract_error(res: Response) -> Result<(AppError, Response), Response> 
 
 /// Renders API errors as RFC 9457 problem+json.
 pub async fn render_api_errors(req: Request, next: Next) -> Response {
-    let instance = req.uri().path().to_owned();
+    // The path as the client sent it: a nested router (`/log`) sees only its own part.
+    let uri = req.extensions().get::<axum::extract::OriginalUri>().map_or(req.uri(), |o| &o.0);
+    let instance = uri.path_and_query().map_or_else(|| uri.path().to_owned(), ToString::to_string);
     let res = next.run(req).await;
     let (err, _) = match extract_error(res).await {
         Ok(x) => x,

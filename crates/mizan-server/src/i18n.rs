@@ -105,6 +105,14 @@ impl Lang {
         LOCALES.try_lookup_with_args(&self.id(), key, &map).unwrap_or_else(|| key.to_owned())
     }
 
+    /// Looks up a message with one numeric argument, so plural forms are chosen by number.
+    #[must_use]
+    pub fn t_count(self, key: &str, name: &str, n: u64) -> String {
+        let map: HashMap<Cow<'static, str>, FluentValue<'_>> =
+            std::iter::once((Cow::Owned(name.to_owned()), FluentValue::from(n))).collect();
+        LOCALES.try_lookup_with_args(&self.id(), key, &map).unwrap_or_else(|| key.to_owned())
+    }
+
     fn id(self) -> fluent_templates::LanguageIdentifier {
         match self {
             Lang::En => fluent_templates::langid!("en"),

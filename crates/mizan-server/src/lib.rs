@@ -20,6 +20,7 @@ pub mod plain;
 pub mod reports;
 pub mod router;
 pub mod routes;
+pub mod serve;
 mod static_files;
 pub mod util;
 pub mod views;
@@ -33,12 +34,34 @@ use axum::response::Response;
 use mizan_app::Platform;
 
 pub use router::router;
+pub use serve::serve;
 
-/// Server settings that handlers need.
-#[derive(Debug, Clone, Default)]
+/// Server settings: cookies, and the limits on connections (`mizan serve` flags, README).
+#[derive(Debug, Clone)]
 pub struct Config {
     /// Mark cookies `Secure` (set when served over HTTPS).
     pub secure_cookies: bool,
+    /// Time a client has to send a request's headers; a kept-alive connection idle this long
+    /// is closed too. Default 10 s.
+    pub header_timeout: std::time::Duration,
+    /// Longest wait for the next chunk of a request body. Default 15 s.
+    pub body_idle_timeout: std::time::Duration,
+    /// Time a client has to send a whole request body. Default 300 s (32 MiB at 1 Mbit/s).
+    pub body_timeout: std::time::Duration,
+    /// Connections served at once; more wait in the kernel's backlog. Default 1024.
+    pub max_connections: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secure_cookies: false,
+            header_timeout: std::time::Duration::from_secs(10),
+            body_idle_timeout: std::time::Duration::from_secs(15),
+            body_timeout: std::time::Duration::from_secs(300),
+            max_connections: 1024,
+        }
+    }
 }
 
 /// Whether cookies are marked Secure; handed to middleware through request extensions.
@@ -52,28 +75,31 @@ pub struct AppState {
     pub app: Platform,
     /// Settings.
     pub config: Arc<Config>,
-    /// An argon2 hash checked when an e-mail is unknown, so sign-in takes the same time either way.
-    pub dummy_hash: Arc<String>,
 }
 
 impl AppState {
     /// Builds the state of a server in front of `app`. Links use the platform's base URL
     /// (`app.config().base_url`).
-    ///
-    /// # Errors
-    /// Only if password hashing is broken.
-    pub fn new(app: Platform, config: Config) -> Result<AppState, String> {
-        let dummy_hash = mizan_app::passwords::hash_password("not a real password")?;
-        Ok(AppState { app, config: Arc::new(config), dummy_hash: Arc::new(dummy_hash) })
+    #[must_use]
+    pub fn new(app: Platform, config: Config) -> AppState {
+        AppState { app, config: Arc::new(config) }
     }
 }
 
 /// Headers every response carries: no framing, no sniffing, a strict content policy (pages
 /// need no scripts; a handler may set a stricter one of its own, as the stored audit reports
 /// do), and no referrer leaking register searches.
+///
+/// A response to a signed-in request (a session cookie or a bearer token) is never stored
+/// by a browser or a shared cache: `Cache-Control: no-store`, unless the handler said otherwise.
 pub async fn security_headers(req: Request, next: Next) -> Response {
+    let signed_in = req.headers().contains_key(header::AUTHORIZATION)
+        || i18n::cookie(req.headers(), auth::SESSION_COOKIE).is_some();
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if signed_in && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
@@ -86,29 +112,4 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
         );
     }
     res
-}
-
-/// Serves the application on `listener` until Ctrl-C / SIGTERM.
-///
-/// # Errors
-/// I/O errors from the listener.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    let _checkpoints = state.app.start_background();
-    let app = router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
 }

@@ -27,7 +27,7 @@ pub struct UserNav {
     pub regulator: bool,
     /// Ethics-board reviewer.
     pub reviewer: bool,
-    /// May manage API tokens.
+    /// May make API tokens (their own, or the organisation's with `tokens:manage`).
     pub tokens: bool,
 }
 
@@ -63,6 +63,13 @@ impl Ctx {
     #[must_use]
     pub fn code(&self, prefix: &str, code: &str) -> String {
         if code.is_empty() { String::new() } else { self.lang.t(&format!("{prefix}-{code}")) }
+    }
+
+    /// `text` between a first-strong isolate and a pop (U+2068, U+2069), for places no
+    /// markup can go (`<title>`): a right-to-left override inside cannot reorder what is around.
+    #[must_use]
+    pub fn isolate(&self, text: &str) -> String {
+        format!("\u{2068}{text}\u{2069}")
     }
 
     /// Language code.
@@ -112,7 +119,7 @@ impl FromRequestParts<AppState> for Ctx {
             provider: p.can("systems:read"),
             regulator: p.can("register:queue"),
             reviewer: p.can("review:decide"),
-            tokens: p.can("tokens:manage"),
+            tokens: p.can("tokens:manage") || p.user.is_some(),
         });
         let path = parts.uri.path_and_query().map_or_else(|| "/".into(), ToString::to_string);
         Ok(Ctx { lang, csrf, user, principal, path })
@@ -186,7 +193,12 @@ pub fn field_rows(lang: Lang, record: &Record) -> Vec<FieldRow> {
 #[must_use]
 pub fn field_error_text(lang: Lang, e: &FieldError) -> String {
     let base = e.field.split(['.', '[']).next().unwrap_or(&e.field);
-    let label = if base.is_empty() { String::new() } else { lang.t(&format!("field-{base}")) };
+    // A register field has a label; any other form field or JSON path is named as sent.
+    let label = match base {
+        "" => String::new(),
+        b if lang.has(&format!("field-{b}")) => lang.t(&format!("field-{b}")),
+        _ => format!("`{}`", e.field),
+    };
     let key = match &e.code {
         FieldErrorCode::Unknown => "fielderr-unknown",
         FieldErrorCode::Required => "fielderr-required",
@@ -198,10 +210,12 @@ pub fn field_error_text(lang: Lang, e: &FieldError) -> String {
         FieldErrorCode::InvalidEmail => "fielderr-email",
         FieldErrorCode::InvalidLink => "fielderr-link",
         FieldErrorCode::EndBeforeStart => "fielderr-end-before-start",
+        FieldErrorCode::ControlCharacter { .. } => "fielderr-control",
     };
     let (max, actual) = match &e.code {
         FieldErrorCode::TooLong { max, actual } => (max.to_string(), actual.to_string()),
         FieldErrorCode::TooMany { max } => (max.to_string(), String::new()),
+        FieldErrorCode::ControlCharacter { position, character } => (character.clone(), position.to_string()),
         _ => (String::new(), String::new()),
     };
     lang.t_args(key, &[("field", label), ("max", max), ("actual", actual)])

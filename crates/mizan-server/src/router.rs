@@ -43,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang/{code}", get(session::switch_lang))
+        // unknown files get the rendered 404 page, like any unknown page
+        .route("/static/{file}", get(static_files::serve))
         // provider
         .route("/app", get(provider::home))
         .route("/app/systems", post(provider::create))
@@ -91,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/review", get(review::queue))
         .route("/review/systems/{id}", get(review::show).post(review::decide))
         .fallback(|| async { AppError::NotFound("page".into()) })
+        .layer(from_fn(refuse_oversized))
         .layer(from_fn(render_page_errors))
         .layer(from_fn(csrf::ensure_token))
         .layer(axum::Extension(crate::CookieSecurity(state.config.secure_cookies)));
@@ -107,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         // Unknown API paths answer problem+json, not the HTML page of the fallback below.
         .route("/api/v1", any(api_not_found))
         .route("/api/v1/{*rest}", any(api_not_found))
+        .layer(from_fn(refuse_oversized))
         .layer(from_fn(render_api_errors));
 
     // The decision log, read from its files (C2SP tlog-tiles).
@@ -116,7 +120,6 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .nest("/log", log)
-        .route("/static/{file}", get(static_files::serve))
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn(crate::security_headers))
@@ -126,6 +129,34 @@ pub fn router(state: AppState) -> Router {
 /// `/api/v1/openapi.json`, the one API path the OpenAPI document does not list (it is the
 /// document).
 pub const UNDOCUMENTED_API_PATHS: &[&str] = &["/api/v1/openapi.json"];
+
+/// The largest body any route accepts.
+#[must_use]
+pub fn largest_body() -> usize {
+    [BODY_LIMIT, audits::BODY_LIMIT, explain::MODEL_LIMIT + 64 * 1024, decisions::BODY_LIMIT]
+        .into_iter()
+        .max()
+        .unwrap_or(BODY_LIMIT)
+}
+
+/// Refuses a request whose `Content-Length` is over [`largest_body`] at once, with 413,
+/// before any of the body is read (a route's own smaller limit stops its body as it arrives).
+async fn refuse_oversized(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let max = largest_body();
+    if declared.is_some_and(|n| n > max as u64) {
+        return AppError::TooLarge.into_response();
+    }
+    next.run(req).await
+}
 
 async fn api_not_found() -> AppError {
     AppError::NotFound("endpoint".into())

@@ -175,6 +175,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Conflict`] when the slug is taken.
     pub async fn create_org(&self, slug: &str, name: &str, kind: OrgKind) -> Result<Org> {
+        refuse_controls(&[("slug", slug), ("name", name)])?;
         let row = sqlx::query(
             "INSERT INTO organisations (slug, name, kind, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -224,6 +225,13 @@ impl Store {
     /// [`StoreError::Conflict`] when the e-mail is taken.
     pub async fn create_user(&self, email: &str, display_name: &str, password_hash: &str) -> Result<User> {
         let email = email.trim().to_lowercase();
+        if !mizan_register::is_email(&email) {
+            return Err(StoreError::Invalid(vec![mizan_register::FieldError {
+                field: "email".into(),
+                code: mizan_register::FieldErrorCode::InvalidEmail,
+            }]));
+        }
+        refuse_controls(&[("email", &email), ("name", display_name)])?;
         let row = sqlx::query(
             "INSERT INTO users (email, display_name, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -442,12 +450,26 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn tokens(&self, scope: OrgScope) -> Result<Vec<ApiToken>> {
+        self.tokens_where(scope, None).await
+    }
+
+    /// The tokens `user_id` made in the organisation, newest first: what a person without
+    /// `tokens:manage` sees of the organisation's tokens.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn tokens_made_by(&self, scope: OrgScope, user_id: i64) -> Result<Vec<ApiToken>> {
+        self.tokens_where(scope, Some(user_id)).await
+    }
+
+    async fn tokens_where(&self, scope: OrgScope, made_by: Option<i64>) -> Result<Vec<ApiToken>> {
         let mut tx = self.begin_scoped_read(scope).await?;
         let rows = sqlx::query(
             "SELECT id, name, token_prefix, scopes, expires_at, revoked_at, created_at FROM api_tokens \
-             WHERE org_id = $1 ORDER BY id DESC",
+             WHERE org_id = $1 AND ($2 IS NULL OR created_by = $2) ORDER BY id DESC",
         )
         .bind(scope.org_id())
+        .bind(made_by)
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -472,13 +494,27 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when the token is not this organisation's.
     pub async fn revoke_token(&self, scope: OrgScope, id: i64) -> Result<()> {
+        self.revoke_token_where(scope, id, None).await
+    }
+
+    /// Revokes a token `user_id` made.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when the token is not one of theirs in this organisation.
+    pub async fn revoke_own_token(&self, scope: OrgScope, user_id: i64, id: i64) -> Result<()> {
+        self.revoke_token_where(scope, id, Some(user_id)).await
+    }
+
+    async fn revoke_token_where(&self, scope: OrgScope, id: i64, made_by: Option<i64>) -> Result<()> {
         let (guard, mut tx) = self.begin_scoped_write(scope).await?;
         let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL",
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL \
+             AND ($4 IS NULL OR created_by = $4)",
         )
         .bind(now())
         .bind(id)
         .bind(scope.org_id())
+        .bind(made_by)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
@@ -570,4 +606,21 @@ fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
+}
+
+/// Refuses names carrying a character no document may hold (see
+/// [`mizan_register::forbidden_char`]), naming the field.
+fn refuse_controls(fields: &[(&str, &str)]) -> Result<()> {
+    for (field, value) in fields {
+        if let Some((i, c)) = mizan_register::forbidden_char(value) {
+            return Err(StoreError::Invalid(vec![mizan_register::FieldError {
+                field: (*field).to_owned(),
+                code: mizan_register::FieldErrorCode::ControlCharacter {
+                    position: i + 1,
+                    character: format!("U+{:04X}", u32::from(c)),
+                },
+            }]));
+        }
+    }
+    Ok(())
 }

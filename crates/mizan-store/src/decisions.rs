@@ -509,9 +509,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown reference or one of another organisation.
     pub async fn erase_decision(&self, scope: OrgScope, reference: &str) -> Result<()> {
-        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
+        let (guard, mut tx) = self.begin_scoped_write(scope).await?;
         let res = sqlx::query(
-            "UPDATE decisions SET record_json = NULL, hmac_key = NULL, erased_at = $1 \
+            "UPDATE decisions SET record_json = NULL, hmac_key = NULL, body_sha256 = '', erased_at = $1 \
              WHERE reference = $2 AND system_id IN (SELECT id FROM systems WHERE org_id = $3)",
         )
         .bind(now())
@@ -530,6 +530,12 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        drop(guard);
+        // The pages the record was in are still in SQLite's write-ahead log: copy them into the
+        // file (where secure_delete has zeroed the old bytes) and empty the log.
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+        }
         Ok(())
     }
 

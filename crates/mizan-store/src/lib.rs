@@ -20,6 +20,7 @@ mod obligations;
 mod public;
 mod reports;
 mod reviews;
+mod security;
 mod systems;
 
 use std::str::FromStr;
@@ -42,6 +43,7 @@ pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};
 pub use reviews::{QueueItem, QueuePage, Review, ReviewDecision, ReviewState, ReviewerScope};
+pub use security::SecurityEvent;
 pub use systems::{
     ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, StoredClassification,
     SystemSummary, SystemView, VersionInfo,
@@ -142,8 +144,10 @@ pub struct Store {
 }
 
 /// Per-connection settings of SQLite (see [`Store::connect`]).
+/// `secure_delete` overwrites what a row held when it is deleted or shrunk (an erased
+/// decision), so its bytes do not linger in free pages of the file.
 pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+     PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = 10000; \
      PRAGMA mmap_size = 268435456; PRAGMA wal_autocheckpoint = 10000;";
 
 impl std::fmt::Debug for Store {

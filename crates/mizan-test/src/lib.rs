@@ -108,6 +108,25 @@ impl TestApp {
     /// [`TestApp::start`] with the decision ledger in `storage` (object storage) rather than in
     /// files under the data directory.
     pub async fn start_with_ledger(with_demo: bool, storage: &mizan_app::logs::LedgerStorage) -> TestApp {
+        Self::start_full(with_demo, storage, Config::default(), None).await
+    }
+
+    /// [`TestApp::start`] with the server's connection limits in `config`, and throttling
+    /// reading time from `clock` when given.
+    pub async fn start_configured(
+        with_demo: bool,
+        config: Config,
+        clock: Option<std::sync::Arc<dyn mizan_app::throttle::Clock>>,
+    ) -> TestApp {
+        Self::start_full(with_demo, &mizan_app::logs::LedgerStorage::Files, config, clock).await
+    }
+
+    async fn start_full(
+        with_demo: bool,
+        storage: &mizan_app::logs::LedgerStorage,
+        config: Config,
+        clock: Option<std::sync::Arc<dyn mizan_app::throttle::Clock>>,
+    ) -> TestApp {
         let db = TestDb::new().await;
         let store = db.store().await;
         if with_demo {
@@ -118,12 +137,12 @@ impl TestApp {
         let base = format!("http://{addr}");
         let data_dir = tempfile::tempdir().expect("data dir");
         let logs = mizan_app::logs::Logs::open_in_storage(data_dir.path(), &base, storage).expect("logs");
-        let platform = mizan_app::Platform::new(
-            store.clone(),
-            mizan_app::PlatformConfig::new(base.clone(), data_dir.path()),
-            logs,
-        );
-        let state = AppState::new(platform, Config::default()).expect("state");
+        let mut platform_config = mizan_app::PlatformConfig::new(base.clone(), data_dir.path());
+        if let Some(clock) = clock {
+            platform_config.clock = clock;
+        }
+        let platform = mizan_app::Platform::new(store.clone(), platform_config, logs);
+        let state = AppState::new(platform, config);
         if with_demo {
             mizan_app::demo::seed_decisions(&state.app).await.expect("demo decisions");
         }

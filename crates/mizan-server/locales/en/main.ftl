@@ -94,6 +94,12 @@ about-p2 = Organisations register each system and every change to it; the regula
 about-follow = Follow an error report
 login-title = Sign in
 login-failed = The e-mail address or password is not right.
+login-throttled = Too many wrong sign-ins for this account or from this network. Wait { $wait }, then try again.
+form-throttled = Too many forms sent from this network. Wait { $wait }, then send it again; what you wrote is kept below.
+wait-minutes = { $minutes ->
+    [one] one minute
+   *[other] { $minutes } minutes
+}
 login-email = E-mail address
 login-password = Password
 login-button = Sign in
@@ -227,6 +233,7 @@ fielderr-too-many = { $field }: at most { $max } items.
 fielderr-not-allowed = { $field }: choose a value from the list.
 fielderr-date = { $field }: enter a date as YYYY-MM-DD.
 fielderr-email = { $field }: enter an e-mail address.
+fielderr-control = { $field }: remove the invisible control character ({ $max }) at character { $actual }.
 fielderr-link = { $field }: each link must start with https://
 fielderr-end-before-start = { $field }: this is before the start date.
 error-questionnaire = The risk questionnaire is not complete

@@ -94,6 +94,12 @@ about-p2 = ادارے ہر نظام اور اس میں ہر تبدیلی کا ا
 about-follow = غلطی کی رپورٹ کی پیروی کریں
 login-title = سائن ان
 login-failed = ای میل پتہ یا پاس ورڈ درست نہیں۔
+login-throttled = اس اکاؤنٹ یا اس نیٹ ورک سے بہت زیادہ غلط سائن ان ہوئے ہیں۔ { $wait } انتظار کریں، پھر دوبارہ کوشش کریں۔
+form-throttled = اس نیٹ ورک سے بہت زیادہ فارم بھیجے گئے ہیں۔ { $wait } انتظار کریں، پھر دوبارہ بھیجیں؛ آپ کا لکھا ہوا نیچے محفوظ ہے۔
+wait-minutes = { $minutes ->
+    [one] ایک منٹ
+   *[other] { $minutes } منٹ
+}
 login-email = ای میل پتہ
 login-password = پاس ورڈ
 login-button = سائن ان کریں
@@ -227,6 +233,7 @@ fielderr-too-many = { $field }: زیادہ سے زیادہ { $max } اندراج
 fielderr-not-allowed = { $field }: فہرست میں سے کوئی قدر منتخب کریں۔
 fielderr-date = { $field }: تاریخ YYYY-MM-DD کی شکل میں لکھیں۔
 fielderr-email = { $field }: ای میل پتہ لکھیں۔
+fielderr-control = { $field }: حرف نمبر { $actual } پر موجود نظر نہ آنے والا کنٹرول حرف ({ $max }) ہٹا دیں۔
 fielderr-link = { $field }: ہر لنک https:// سے شروع ہونا چاہیے
 fielderr-end-before-start = { $field }: یہ آغاز کی تاریخ سے پہلے ہے۔
 error-questionnaire = خطرے کا سوالنامہ مکمل نہیں

@@ -18,6 +18,7 @@ use crate::AppState;
 use crate::auth::{TokenUser, regulator, require};
 use crate::error::AppError;
 use crate::list::ListParams;
+use crate::util::CleanJson;
 
 /// An organisation as shown publicly.
 #[derive(Debug, Serialize, ToSchema)]
@@ -285,7 +286,7 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
     }
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.to_string());
-    w.write_record(&header_row).map_err(internal)?;
+    w.write_record(header_row.iter().map(|c| csv_cell(c).into_owned())).map_err(internal)?;
     for e in &all {
         let mut row = vec![
             e.public_id.clone(),
@@ -310,7 +311,7 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
                 (_, None) => row.push(String::new()),
             }
         }
-        w.write_record(&row).map_err(internal)?;
+        w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(internal)?;
     }
     let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
     Ok((
@@ -323,9 +324,7 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
         .into_response())
 }
 
-fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::util::{csv_cell, xml_escape};
 
 /// Atom feed of registrations, suspensions and retirements.
 #[utoipa::path(get, path = "/api/v1/changes.atom", tag = "downloads", responses((status = 200, content_type = "application/atom+xml")))]
@@ -417,7 +416,7 @@ fn report_out(r: mizan_store::ErrorReport) -> ReportOut {
 pub async fn file_report(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Json(input): Json<ReportIn>,
+    CleanJson(input): CleanJson<ReportIn>,
 ) -> Result<Response, AppError> {
     if let Err(errors) =
         crate::reports::check_report(crate::i18n::Lang::En, &input.field, &input.body, &input.contact)
@@ -559,7 +558,7 @@ fn parse_record(body: &serde_json::Value) -> Result<Record, AppError> {
 pub async fn create_system(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
-    Json(body): Json<serde_json::Value>,
+    CleanJson(body): CleanJson<serde_json::Value>,
 ) -> Result<Response, AppError> {
     require(&p, "systems:write")?;
     let record = parse_record(&body)?;
@@ -579,7 +578,7 @@ pub async fn update_system(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    Json(body): Json<serde_json::Value>,
+    CleanJson(body): CleanJson<serde_json::Value>,
 ) -> Result<Json<OrgSystemDetail>, AppError> {
     require(&p, "systems:write")?;
     let record = parse_record(&body)?;
@@ -605,7 +604,7 @@ pub async fn org_transition(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    Json(t): Json<TransitionIn>,
+    CleanJson(t): CleanJson<TransitionIn>,
 ) -> Result<Json<OrgSystemDetail>, AppError> {
     let to = Status::parse(&t.to)
         .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
@@ -632,7 +631,7 @@ pub async fn regulator_transition(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    Json(t): Json<TransitionIn>,
+    CleanJson(t): CleanJson<TransitionIn>,
 ) -> Result<Json<OrgSystemDetail>, AppError> {
     let scope = regulator(&p, "register:transition")?;
     let to = Status::parse(&t.to)
@@ -664,7 +663,7 @@ pub async fn regulator_override(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    Json(o): Json<OverrideIn>,
+    CleanJson(o): CleanJson<OverrideIn>,
 ) -> Result<StatusCode, AppError> {
     let scope = regulator(&p, "register:transition")?;
     if o.reason.trim().is_empty() || o.reason.chars().count() > 2000 {

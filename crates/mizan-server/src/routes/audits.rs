@@ -24,6 +24,7 @@ use crate::auth::{SignedIn, TokenUser, regulator, require};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::pages::{Ctx, render};
+use crate::util::CleanJson;
 use crate::views::audits::{AuditRow, audit_rows};
 use mizan_app::audits::{DISCLOSURE_MIN, InputError, PublicSummary, RawParams, Window};
 
@@ -400,7 +401,7 @@ pub async fn api_org_logged(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path((id, version)): Path<(String, i64)>,
-    Json(body): Json<LoggedIn>,
+    CleanJson(body): CleanJson<LoggedIn>,
 ) -> Result<Response, AppError> {
     api_logged(&state, Audience::Provider, &p, &id, version, body).await
 }
@@ -414,7 +415,7 @@ pub async fn api_regulator_logged(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path((id, version)): Path<(String, i64)>,
-    Json(body): Json<LoggedIn>,
+    CleanJson(body): CleanJson<LoggedIn>,
 ) -> Result<Response, AppError> {
     api_logged(&state, Audience::Regulator, &p, &id, version, body).await
 }

@@ -15,6 +15,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pages::{Ctx, render};
+use crate::util::CleanJson;
 
 /// One checklist row.
 #[derive(Debug, Serialize, ToSchema)]
@@ -177,7 +178,7 @@ pub async fn api_put(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path((id, obligation)): Path<(String, String)>,
-    Json(input): Json<ChecklistIn>,
+    CleanJson(input): CleanJson<ChecklistIn>,
 ) -> Result<Json<Vec<ChecklistItem>>, AppError> {
     require(&p, "systems:write")?;
     update(&state, &p, &id, &obligation, &input.status, &input.evidence_url, &input.note).await?;

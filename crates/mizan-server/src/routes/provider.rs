@@ -423,18 +423,34 @@ async fn tokens_page(
     new_secret: Option<String>,
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
-    let tokens = state.app.store().tokens(p.scope()).await?;
+    let tokens = match (p.can("tokens:manage"), &p.user) {
+        (true, _) => state.app.store().tokens(p.scope()).await?,
+        (false, Some(u)) => state.app.store().tokens_made_by(p.scope(), u.id).await?,
+        (false, None) => return Err(AppError::Forbidden("tokens:manage".into())),
+    };
     let scopes = p.permissions.iter().cloned().collect();
     Ok(render(&TokensPage { ctx, tokens, scopes, new_secret, errors }))
 }
 
-/// `GET /app/settings/tokens`.
+/// Whether `p` may make tokens: an administrator with `tokens:manage`, or any signed-in
+/// person for their own use (a reviewer's token for the review API, say); never more than
+/// the permissions they hold.
+fn may_make_tokens(p: &mizan_store::Principal) -> Result<(), AppError> {
+    if p.can("tokens:manage") || p.user.is_some() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("tokens:manage".into()))
+    }
+}
+
+/// `GET /app/settings/tokens`: an administrator sees the organisation's tokens; anyone else
+/// the tokens they made.
 pub async fn tokens(
     State(state): State<AppState>,
     ctx: Ctx,
     SignedIn(p): SignedIn,
 ) -> Result<Response, AppError> {
-    require(&p, "tokens:manage")?;
+    may_make_tokens(&p)?;
     tokens_page(&state, ctx, &p, None, vec![]).await
 }
 
@@ -445,7 +461,7 @@ pub async fn create_token(
     SignedIn(p): SignedIn,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
-    require(&p, "tokens:manage")?;
+    may_make_tokens(&p)?;
     let name = form.get("name");
     let scopes = form.all("scope");
     let days = form.get("days").parse::<i64>().ok().filter(|d| (1..=365).contains(d));
@@ -477,7 +493,10 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
     CsrfForm(_): CsrfForm,
 ) -> Result<Response, AppError> {
-    require(&p, "tokens:manage")?;
-    state.app.store().revoke_token(p.scope(), id).await?;
+    match (p.can("tokens:manage"), &p.user) {
+        (true, _) => state.app.store().revoke_token(p.scope(), id).await?,
+        (false, Some(u)) => state.app.store().revoke_own_token(p.scope(), u.id, id).await?,
+        (false, None) => return Err(AppError::Forbidden("tokens:manage".into())),
+    }
     Ok(Redirect::to("/app/settings/tokens").into_response())
 }

@@ -15,6 +15,7 @@ use crate::i18n::Lang;
 use crate::list::ListParams;
 use crate::pages::{Ctx, FieldRow, field_rows, render};
 use crate::reports::check_report;
+use crate::serve::{ClientAddr, retry_after};
 
 /// A register row for display.
 pub struct Row {
@@ -289,11 +290,27 @@ pub async fn report_submit(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
+    ClientAddr(from): ClientAddr,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let entry = state.app.store().public_entry(&id).await?;
     let (field, body, contact) = (form.get("field"), form.get("body"), form.get("contact"));
-    if let Err(errors) = check_report(ctx.lang, field, body, contact) {
+    let checked = check_report(ctx.lang, field, body, contact);
+    // Many reports from one network in a short time wait, with what was written kept.
+    let throttled = match &checked {
+        Ok(()) => state.app.public_form("error-report", from).await.err(),
+        Err(_) => None,
+    };
+    if checked.is_err() || throttled.is_some() {
+        let (status, errors, retry) = match (checked, throttled) {
+            (Err(errors), _) => (axum::http::StatusCode::UNPROCESSABLE_ENTITY, errors, None),
+            (Ok(()), wait) => {
+                let (header, minutes) = retry_after(wait.unwrap_or_default());
+                let wait = ctx.lang.t_count("wait-minutes", "minutes", minutes);
+                let message = ctx.lang.t_args("form-throttled", &[("wait", wait)]);
+                (axum::http::StatusCode::TOO_MANY_REQUESTS, vec![message], Some(header))
+            }
+        };
         let page = ReportFormPage {
             name: entry.record.text("name", ctx.lang.code()),
             fields: report_fields(ctx.lang),
@@ -303,7 +320,10 @@ pub async fn report_submit(
             ctx,
         };
         let mut res = render(&page);
-        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        *res.status_mut() = status;
+        if let Some(retry) = retry {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
+        }
         return Ok(res);
     }
     let reference = state.app.store().file_report(&id, field, body, contact).await?;

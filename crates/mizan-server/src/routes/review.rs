@@ -19,6 +19,7 @@ use crate::auth::{SignedIn, TokenUser, require};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::pages::{Ctx, FieldRow, field_rows, render};
+use crate::util::CleanJson;
 use crate::views::{ClassView, ImpactView, stored_views};
 
 /// The reviewer scope of a principal.
@@ -308,7 +309,7 @@ pub async fn api_decide(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    Json(body): Json<ReviewIn>,
+    CleanJson(body): CleanJson<ReviewIn>,
 ) -> Result<(StatusCode, Json<ReviewStateOut>), AppError> {
     let scope = reviewer(&p)?;
     let decision = ReviewDecision::parse(&body.decision)

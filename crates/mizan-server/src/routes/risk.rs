@@ -18,6 +18,7 @@ use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pages::{Ctx, render};
+use crate::util::CleanJson;
 use crate::views::{ClassView, ImpactView};
 
 /// One question as the form shows it.
@@ -174,7 +175,7 @@ pub async fn api_put(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    Json(given): Json<Answers>,
+    CleanJson(given): CleanJson<Answers>,
 ) -> Result<Json<RiskAnswersOut>, AppError> {
     require(&p, "systems:write")?;
     let rs = Ruleset::embedded()?;
@@ -349,7 +350,7 @@ pub async fn impact_api_put(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    Json(given): Json<Answers>,
+    CleanJson(given): CleanJson<Answers>,
 ) -> Result<Json<ImpactAnswersOut>, AppError> {
     require(&p, "systems:write")?;
     let answers = valid_impact_answers(given)?;

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
-use mizan_app::passwords::verify_password;
+use crate::serve::{ClientAddr, retry_after};
+use mizan_app::signin::SignIn;
 
 use crate::auth::SESSION_COOKIE;
 use crate::csrf::CsrfForm;
@@ -23,6 +24,8 @@ struct LoginPage {
     next: String,
     email: String,
     failed: bool,
+    /// Too many failures: the message saying how long to wait.
+    throttled: Option<String>,
 }
 
 /// Where to go after signing in.
@@ -36,33 +39,41 @@ pub struct NextParam {
 pub async fn login_form(ctx: Ctx, Query(q): Query<NextParam>) -> Response {
     render(&LoginPage {
         ctx,
-        next: safe_next(&q.next, "/app").to_owned(),
+        next: safe_next(&q.next, "/app"),
         email: String::new(),
         failed: false,
+        throttled: None,
     })
 }
 
-/// `POST /login`: checks the password and starts a session.
+/// `POST /login`: checks the password and starts a session. Too many failures for the
+/// account or from the address answer 429 with `Retry-After`, the same for real and unknown
+/// accounts.
 pub async fn login(
     State(state): State<AppState>,
     ctx: Ctx,
+    ClientAddr(from): ClientAddr,
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let (email, password) = (form.get("email"), form.get("password"));
-    let next = safe_next(form.get("next"), "/app").to_owned();
-    let found = state.app.store().user_for_login(email).await?;
-    let ok = match &found {
-        Some((_, hash)) => verify_password(password, hash),
-        None => {
-            // Spend the same time as a real check so e-mail addresses cannot be probed by timing.
-            let _ = verify_password(password, &state.dummy_hash);
-            false
+    let next = safe_next(form.get("next"), "/app");
+    let user = match state.app.sign_in(email, password, from).await? {
+        SignIn::Welcome(user) => user,
+        SignIn::Refused => {
+            let mut res =
+                render(&LoginPage { ctx, next, email: email.to_owned(), failed: true, throttled: None });
+            *res.status_mut() = StatusCode::UNAUTHORIZED;
+            return Ok(res);
         }
-    };
-    let Some((user, _)) = found.filter(|_| ok) else {
-        let mut res = render(&LoginPage { ctx, next, email: email.to_owned(), failed: true });
-        *res.status_mut() = StatusCode::UNAUTHORIZED;
-        return Ok(res);
+        SignIn::Throttled(wait) => {
+            let (header, minutes) = retry_after(wait);
+            let wait = ctx.lang.t_count("wait-minutes", "minutes", minutes);
+            let throttled = Some(ctx.lang.t_args("login-throttled", &[("wait", wait)]));
+            let mut res = render(&LoginPage { ctx, next, email: email.to_owned(), failed: false, throttled });
+            *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            res.headers_mut().insert(header::RETRY_AFTER, header);
+            return Ok(res);
+        }
     };
     let secret = state.app.store().create_session(user.id, time::Duration::hours(12)).await?;
     let mut res = Redirect::to(&next).into_response();
@@ -98,7 +109,7 @@ pub async fn logout(
 pub async fn switch_lang(Path(code): Path<String>, Query(q): Query<NextParam>) -> Result<Response, AppError> {
     let lang = Lang::parse(&code).ok_or_else(|| AppError::NotFound(format!("language `{code}`")))?;
     // Drop any ?lang= override in the target so the new cookie wins.
-    let next = strip_lang_param(safe_next(&q.next, "/"));
+    let next = strip_lang_param(&safe_next(&q.next, "/"));
     let mut res = Redirect::to(&next).into_response();
     let value = format!("mizan_lang={}; Path=/; SameSite=Lax; Max-Age=31536000", lang.code());
     res.headers_mut().append(

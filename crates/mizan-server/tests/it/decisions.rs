@@ -770,7 +770,7 @@ fn state_in_year(
         Logs::open(&root, &LedgerStorage::Files, "mizan.test", year, SequencerConfig::default()).unwrap();
     let config = mizan_app::PlatformConfig::new("http://mizan.test", data_dir);
     let platform = mizan_app::Platform::new(store.clone(), config, ledger);
-    mizan_server::AppState::new(platform, mizan_server::Config::default()).unwrap()
+    mizan_server::AppState::new(platform, mizan_server::Config::default())
 }
 
 /// Stops a state's logs as a stopping server does, releasing their locks for the next one.

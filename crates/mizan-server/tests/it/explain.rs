@@ -579,9 +579,8 @@ async fn demo_receipts_read_in_english_and_urdu() {
             mizan_app::PlatformConfig::new(app.base.clone(), app.data_dir.path()),
             ledger,
         ),
-        mizan_server::Config { secure_cookies: false },
-    )
-    .unwrap();
+        mizan_server::Config::default(),
+    );
     assert_eq!(mizan_app::demo::seed_decisions(&state.app).await.unwrap(), 0);
     assert_eq!(demo_references(&app).await, refs);
     // `serve --demo` prints a declined and an approved receipt to open.

@@ -14,6 +14,7 @@ mod browser;
 mod browser_explain;
 mod decisions;
 mod explain;
+mod hardening;
 mod ledger_object;
 mod pages;
 #[cfg(feature = "postgres-tests")]

@@ -76,6 +76,39 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set this when serving over HTTPS).
     #[arg(long, env = "MIZAN_SECURE_COOKIES")]
     secure_cookies: bool,
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+/// The limits on connections (see `mizan_server::Config`).
+#[derive(Debug, Args)]
+struct HttpArgs {
+    /// Seconds a client has to send a request's headers; a kept-alive connection idle this
+    /// long is closed too.
+    #[arg(long, env = "MIZAN_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Longest wait, in seconds, for the next part of a request body.
+    #[arg(long, env = "MIZAN_BODY_IDLE_TIMEOUT", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_idle_timeout: u64,
+    /// Seconds a client has to send a whole request body.
+    #[arg(long, env = "MIZAN_BODY_TIMEOUT", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86400))]
+    body_timeout: u64,
+    /// Connections served at once; more wait until one closes.
+    #[arg(long, env = "MIZAN_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+}
+
+impl HttpArgs {
+    fn config(&self, secure_cookies: bool) -> mizan_server::Config {
+        let secs = std::time::Duration::from_secs;
+        mizan_server::Config {
+            secure_cookies,
+            header_timeout: secs(self.header_timeout),
+            body_idle_timeout: secs(self.body_idle_timeout),
+            body_timeout: secs(self.body_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 /// Runs `mizan serve`.
@@ -105,11 +138,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone()),
             logs,
         );
-        let state = mizan_server::AppState::new(
-            platform,
-            mizan_server::Config { secure_cookies: args.secure_cookies, ..mizan_server::Config::default() },
-        )
-        .map_err(anyhow::Error::msg)?;
+        let state = mizan_server::AppState::new(platform, args.http.config(args.secure_cookies));
         if let Some(path) = &args.witness_policy {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read witness policy `{}`", path.display()))?;
