@@ -436,6 +436,49 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn e_mail_addresses_as_browsers_check_them() {
+        for ok in ["ai@sbp.org.pk", "first.last+tag@ministry.gov.pk", "x_y-z@a-b.example", "o'brien@bank.pk"]
+        {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "plain",
+            "@bank.pk",
+            "a@",
+            "a@bank",
+            "a@.bank.pk",
+            "a@bank.pk.",
+            "a@-bank.pk",
+            "a@bank-.pk",
+            "a b@bank.pk",
+            "a@b@bank.pk",
+            "a@bank..pk",
+            "\"q\"@bank.pk",
+            "a@bänk.pk",
+            "a\u{B}@bank.pk",
+            "a@[127.0.0.1]",
+        ] {
+            assert!(!is_email(bad), "{bad:?}");
+        }
+        assert!(!is_email(&format!("{}@bank.pk", "a".repeat(250))));
+    }
+
+    #[test]
+    fn control_characters_are_refused_naming_the_field() {
+        let r = Record::from_json(
+            &serde_json::json!({"name": {"en": "Loan\u{B}scoring"}, "purpose": "ok\tfine\r\n"}),
+        );
+        let errors = r.unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "name.en");
+        assert_eq!(
+            errors[0].code,
+            FieldErrorCode::ControlCharacter { position: 5, character: "U+000B".into() }
+        );
+    }
+
     fn complete() -> serde_json::Value {
         json!({
             "name": {"en": "Credit scoring", "ur": "کریڈٹ اسکورنگ"},

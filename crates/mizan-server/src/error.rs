@@ -57,6 +57,8 @@ pub enum AppError {
     UnsupportedMediaType(String),
     /// The method is not allowed on this path.
     MethodNotAllowed,
+    /// Too many requests from this client: try again after this many seconds.
+    Throttled(u64),
     /// Something broke on our side; the detail is logged, not shown.
     Internal(String),
 }
@@ -73,6 +75,7 @@ impl AppError {
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +98,7 @@ impl AppError {
             AppError::TooLarge => "too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
             AppError::MethodNotAllowed => "method-not-allowed",
+            AppError::Throttled(_) => "throttled",
             AppError::Internal(_) => "internal",
         }
     }
@@ -120,6 +124,9 @@ impl AppError {
             AppError::TooLarge => "the request body is too large".into(),
             AppError::UnsupportedMediaType(expected) => format!("send the body as `{expected}`"),
             AppError::MethodNotAllowed => "this method is not allowed here".into(),
+            AppError::Throttled(secs) => {
+                format!("too many requests from this address; try again in {secs} seconds")
+            }
             AppError::Internal(_) => "an internal error occurred".into(),
         }
     }
@@ -253,6 +260,9 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"mizan\""));
     }
+    if let AppError::Throttled(secs) = err {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
     res
 }
 
@@ -307,6 +317,7 @@ mod tests {
             AppError::TooLarge,
             AppError::UnsupportedMediaType(String::new()),
             AppError::MethodNotAllowed,
+            AppError::Throttled(1),
             AppError::Internal(String::new()),
         ];
         for e in samples {

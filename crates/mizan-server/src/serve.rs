@@ -112,12 +112,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
     }
 }
 
-/// `Retry-After` in whole seconds (at least one) and the wait in minutes for people.
+/// A wait in whole seconds (at least one, for `Retry-After`) and in whole minutes (for people).
 #[must_use]
-pub fn retry_after(wait: Duration) -> (axum::http::HeaderValue, u64) {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let secs = secs.max(1);
-    (axum::http::HeaderValue::from(secs), secs.div_ceil(60))
+pub fn retry_after(wait: Duration) -> (u64, u64) {
+    let secs = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+    (secs, secs.div_ceil(60))
 }
 
 async fn shutdown_signal() {

@@ -118,8 +118,9 @@ where
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse as _;
-        let axum::Json(value) =
-            axum::Json::<serde_json::Value>::from_request(req, state).await.map_err(axum::response::IntoResponse::into_response)?;
+        let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(axum::response::IntoResponse::into_response)?;
         if let Some(e) = first_control(&value, &mut String::new()) {
             return Err(crate::error::AppError::Invalid(vec![e]).into_response());
         }

@@ -29,6 +29,7 @@ error-csrf = This form has expired. Go back, reload the page and try again.
 error-too-large = What you sent is too large
 error-unsupported-media-type = This kind of content is not accepted here
 error-method-not-allowed = This action is not available here
+error-throttled = Too many requests
 error-internal = Something went wrong on our side
 error-status = Error code
 error-home = Go to the register

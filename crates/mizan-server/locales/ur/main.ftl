@@ -29,6 +29,7 @@ error-csrf = یہ فارم پرانا ہو چکا ہے۔ واپس جا کر صف
 error-too-large = آپ کا بھیجا گیا مواد بہت بڑا ہے
 error-unsupported-media-type = اس قسم کا مواد یہاں قبول نہیں
 error-method-not-allowed = یہ عمل یہاں دستیاب نہیں
+error-throttled = بہت زیادہ درخواستیں
 error-internal = ہماری طرف سے کوئی خرابی ہوئی
 error-status = خرابی کا کوڈ
 error-home = رجسٹر پر جائیں

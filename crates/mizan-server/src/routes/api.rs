@@ -416,6 +416,7 @@ fn report_out(r: mizan_store::ErrorReport) -> ReportOut {
 pub async fn file_report(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    crate::serve::ClientAddr(from): crate::serve::ClientAddr,
     CleanJson(input): CleanJson<ReportIn>,
 ) -> Result<Response, AppError> {
     if let Err(errors) =
@@ -429,6 +430,11 @@ pub async fn file_report(
             "field"
         };
         return Err(AppError::BadRequest { field: Some(field.into()), detail: errors.join("; ") });
+    }
+    // The same throttle as the register page's form: one count per address for both.
+    state.app.store().public_entry(&id).await?;
+    if let Err(wait) = state.app.public_form("error-report", from).await {
+        return Err(AppError::Throttled(crate::serve::retry_after(wait).0));
     }
     let reference = state.app.store().file_report(&id, &input.field, &input.body, &input.contact).await?;
     let report = state.app.store().report_by_reference(&reference).await?;

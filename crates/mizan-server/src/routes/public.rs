@@ -322,7 +322,7 @@ pub async fn report_submit(
         let mut res = render(&page);
         *res.status_mut() = status;
         if let Some(retry) = retry {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, retry);
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(retry));
         }
         return Ok(res);
     }

@@ -71,7 +71,7 @@ pub async fn login(
             let throttled = Some(ctx.lang.t_args("login-throttled", &[("wait", wait)]));
             let mut res = render(&LoginPage { ctx, next, email: email.to_owned(), failed: false, throttled });
             *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-            res.headers_mut().insert(header::RETRY_AFTER, header);
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(header));
             return Ok(res);
         }
     };

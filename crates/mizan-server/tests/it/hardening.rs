@@ -126,7 +126,8 @@ async fn sign_in_is_throttled_then_locked_the_same_for_every_account() {
         .unwrap();
     assert_eq!(res.status(), 429);
     let body = res.text().await.unwrap();
-    let alert = body.split("role=\"alert\"").nth(1).unwrap_or_default().split("</div>").next().unwrap_or_default();
+    let alert =
+        body.split("role=\"alert\"").nth(1).unwrap_or_default().split("</div>").next().unwrap_or_default();
     // What is left of the real account's lockout (the clock moved on for the other account).
     assert!(alert.contains("6 منٹ"), "the wait in words: {alert}");
     // The lockouts are on the security record, not in the public events log.
@@ -166,6 +167,17 @@ async fn public_error_reports_are_throttled_per_address() {
     assert!(res.headers().get("retry-after").is_some());
     let body = res.text().await.unwrap();
     assert!(body.contains("report number 11"), "what was written is kept");
+    // The API's report endpoint counts against the same address.
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/reports")))
+        .json(&json!({"field": "purpose", "body": "one more"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 600, "{retry}");
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], 429);
     let events = app.store.security_events(10).await.unwrap();
     assert!(events.iter().any(|e| e.kind == "form-throttled" && e.subject == "error-report"), "{events:?}");
 }
