@@ -220,7 +220,7 @@ async fn extract_error(res: Response) -> Result<(AppError, Response), Response> 
 pub async fn render_api_errors(req: Request, next: Next) -> Response {
     let instance = req.uri().path().to_owned();
     let res = next.run(req).await;
-    let (err, _) = match extract_error(res).await {
+    let (err, original) = match extract_error(res).await {
         Ok(x) => x,
         Err(res) => return res,
     };
@@ -247,6 +247,10 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
     }
     let mut res = (err.status(), body.to_string()).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    // A 405 says which methods the path does take (RFC 9110, section 15.5.6).
+    if let Some(allow) = original.headers().get(header::ALLOW) {
+        res.headers_mut().insert(header::ALLOW, allow.clone());
+    }
     if matches!(err, AppError::Unauthenticated | AppError::Token(_)) {
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"mizan\""));

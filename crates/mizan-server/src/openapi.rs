@@ -1,6 +1,14 @@
-//! The OpenAPI 3.1 document: its info, security scheme and tags ([`ApiDoc`]), and the
-//! published formats' JSON Schemas among its components. The paths come from the router
-//! (`router::api_routes`), which registers each handler with its `#[utoipa::path]`.
+//! The OpenAPI 3.1 document: its info, security scheme and tags ([`ApiDoc`]), the published
+//! formats' JSON Schemas among its components, and the error responses the API's edge gives
+//! every operation ([`document`]). The paths come from the router (`router::api_routes`), which
+//! registers each handler with its `#[utoipa::path]`.
+//!
+//! Why the edge's responses are added here rather than written on each handler: a token that
+//! does not work (401), a missing permission (403), an unparsable parameter or body (400), an
+//! oversized body (413) and a wrong content type (415) are answered by extractors and by
+//! `error::render_api_errors` before or around any handler, the same way for every operation.
+//! Writing them once, from what the operation declares (security, path parameters, a body),
+//! keeps the document true as routes are added; schemathesis (`scripts/fuzz-api`) checks it.
 
 use utoipa::OpenApi;
 
@@ -38,8 +46,7 @@ format_schema!(ExplanationFormat, "mizan.explanation-1", "The `mizan.explanation
 ///
 /// # Errors
 /// A published schema that is not JSON (a bug the `mizan-formats` tests rule out).
-pub fn with_format_schemas(doc: &utoipa::openapi::OpenApi) -> Result<serde_json::Value, String> {
-    let mut doc = serde_json::to_value(doc).map_err(|e| e.to_string())?;
+fn with_format_schemas(doc: &mut serde_json::Value) -> Result<(), String> {
     let schemas = doc
         .pointer_mut("/components/schemas")
         .and_then(serde_json::Value::as_object_mut)
@@ -54,7 +61,129 @@ pub fn with_format_schemas(doc: &utoipa::openapi::OpenApi) -> Result<serde_json:
         }
         schemas.insert((*name).to_owned(), schema);
     }
+    Ok(())
+}
+
+/// The served document: the router's `doc` with the formats' schemas among its components
+/// ([`with_format_schemas`]) and the edge's error responses on every operation
+/// ([`with_edge_responses`]).
+///
+/// # Errors
+/// A published schema that is not JSON (a bug the `mizan-formats` tests rule out).
+pub fn document(doc: &utoipa::openapi::OpenApi) -> Result<serde_json::Value, String> {
+    let mut doc = serde_json::to_value(doc).map_err(|e| e.to_string())?;
+    with_format_schemas(&mut doc)?;
+    with_edge_responses(&mut doc);
     Ok(doc)
+}
+
+/// The name of the RFC 9457 problem schema among the components.
+const PROBLEM: &str = "Problem";
+
+/// The RFC 9457 problem+json body of every API error (see `error::render_api_errors`).
+fn problem_schema() -> serde_json::Value {
+    serde_json::json!({
+        "type": "object",
+        "description": "An RFC 9457 problem: what went wrong, and the field at fault where there is one.",
+        "required": ["type", "title", "status", "detail", "instance", "request_id"],
+        "properties": {
+            "type": {"type": "string", "description": "A URI naming the kind of problem."},
+            "title": {"type": "string", "description": "The kind of problem, in English."},
+            "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status."},
+            "detail": {"type": "string", "description": "What is wrong with this request."},
+            "instance": {"type": "string", "description": "The path requested."},
+            "request_id": {"type": "string", "description": "Quote it to correlate with the server's log."},
+            "field": {"type": ["string", "null"], "description": "The field or parameter at fault."},
+            "errors": {
+                "type": "array",
+                "description": "Every field that failed validation (422).",
+                "items": {"type": "object", "additionalProperties": true},
+            },
+        },
+    })
+}
+
+/// Adds, to every operation, the error responses the API's edge can give it, and to every
+/// response without one a description (OpenAPI requires it) and, for problem+json, the
+/// [`PROBLEM`] schema:
+/// - 400 where there is a parameter or a body to get wrong;
+/// - 401 (no token, or one unknown, expired or revoked) and 403 (a missing permission) where
+///   the operation needs a token;
+/// - 404 where there is a path parameter naming something;
+/// - 413 (too large) and 415 (wrong content type) where there is a body.
+fn with_edge_responses(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        schemas.insert(PROBLEM.to_owned(), problem_schema());
+    }
+    let problem = || json!({"application/problem+json": {"schema": {"$ref": format!("#/components/schemas/{PROBLEM}")}}});
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, op) in item.iter_mut() {
+            if !["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let Some(op) = op.as_object_mut() else { continue };
+            let has_body = op.contains_key("requestBody");
+            let has_params = op.get("parameters").and_then(Value::as_array).is_some_and(|p| !p.is_empty());
+            let secured = op.get("security").and_then(Value::as_array).is_some_and(|s| !s.is_empty());
+            let responses = op.entry("responses").or_insert_with(|| json!({}));
+            let Some(responses) = responses.as_object_mut() else { continue };
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status)
+                    .or_insert_with(|| json!({"description": description, "content": problem()}));
+            };
+            if has_params || has_body {
+                add("400", "a parameter or the body is malformed; `field` names it");
+            }
+            if secured {
+                add("401", "no API token, or one that is unknown, expired or revoked");
+                add("403", "the token lacks a permission this needs");
+            }
+            if path.contains('{') {
+                add("404", "nothing by that name, or nothing the caller may see");
+            }
+            if has_body {
+                add("413", "the body is larger than this operation accepts");
+                add("415", "the body is not of the documented content type");
+            }
+            for (status, response) in responses.iter_mut() {
+                let Some(response) = response.as_object_mut() else { continue };
+                let empty = response.get("description").and_then(Value::as_str).is_none_or(str::is_empty);
+                if empty {
+                    response.insert("description".into(), json!(default_description(status)));
+                }
+                if let Some(Value::Object(media)) = response
+                    .get_mut("content")
+                    .and_then(|c| c.as_object_mut().and_then(|c| c.get_mut("application/problem+json")))
+                {
+                    media
+                        .entry("schema")
+                        .or_insert_with(|| json!({"$ref": format!("#/components/schemas/{PROBLEM}")}));
+                }
+            }
+        }
+    }
+}
+
+/// What a response with this status means when its operation says nothing more.
+fn default_description(status: &str) -> &'static str {
+    match status {
+        "200" => "the result",
+        "201" => "created",
+        "204" => "done; nothing to return",
+        "400" => "a parameter or the body is malformed; `field` names it",
+        "401" => "no API token, or one that is unknown, expired or revoked",
+        "403" => "the token lacks a permission this needs, or the action is refused",
+        "404" => "nothing by that name, or nothing the caller may see",
+        "409" => "the request conflicts with the current state",
+        "413" => "the body is larger than this operation accepts",
+        "415" => "the body is not of the documented content type",
+        "422" => "a field failed validation; `errors` lists each",
+        _ => "see the problem's detail",
+    }
 }
 
 struct TokenAuth;

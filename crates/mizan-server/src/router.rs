@@ -98,7 +98,7 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
     // Built once; a published schema that is not JSON is ruled out by mizan-formats' tests, and
     // would leave the document without the formats rather than stop the server.
-    let openapi = Arc::new(crate::openapi::with_format_schemas(&openapi).unwrap_or_else(|e| {
+    let openapi = Arc::new(crate::openapi::document(&openapi).unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot add the formats' schemas to the OpenAPI document");
         serde_json::to_value(&openapi).unwrap_or_default()
     }));

@@ -158,8 +158,10 @@ struct ListQueryDoc {
     /// Impact level `I`-`IV`.
     level: Option<String>,
     /// Page from 1.
+    #[param(minimum = 1, maximum = 100_000)]
     page: Option<u32>,
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
 }
 

@@ -170,7 +170,7 @@ pub struct ChecklistIn {
 }
 
 /// Record the status and evidence of one obligation.
-#[utoipa::path(put, path = "/api/v1/org/systems/{id}/obligations/{obligation}", tag = "provider", security(("token" = [])),
+#[utoipa::path(put, operation_id = "put_obligation", path = "/api/v1/org/systems/{id}/obligations/{obligation}", tag = "provider", security(("token" = [])),
     params(("id" = String, Path), ("obligation" = String, Path)), request_body = ChecklistIn,
     responses((status = 200, body = Vec<ChecklistItem>), (status = 404, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
 pub async fn api_put(

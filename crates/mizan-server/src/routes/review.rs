@@ -48,8 +48,10 @@ impl QueuePage {
 #[serde(default)]
 pub struct QueueParams {
     /// Page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<usize>,
     /// Items per page (1 to 200; 50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<usize>,
 }
 
@@ -267,8 +269,17 @@ pub async fn api_queue(
     Query(q): Query<QueueParams>,
 ) -> Result<Json<QueueOut>, AppError> {
     let scope = reviewer(&p)?;
-    let page =
-        state.app.store().review_queue(&scope, q.page.unwrap_or(1), q.per_page.unwrap_or(PER_PAGE)).await?;
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(PER_PAGE);
+    for (name, n, max) in [("page", page, 1_000_000), ("per_page", per_page, 200)] {
+        if !(1..=max).contains(&n) {
+            return Err(AppError::BadRequest {
+                field: Some(name.into()),
+                detail: format!("`{name}` must be a whole number from 1 to {max}"),
+            });
+        }
+    }
+    let page = state.app.store().review_queue(&scope, page, per_page).await?;
     let items = page
         .items
         .iter()

@@ -126,10 +126,10 @@ pub struct RiskAnswersOut {
     /// Whether every question on the path is answered.
     pub complete: bool,
     /// The next question to answer, when incomplete: id, citation, text and allowed answers.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub next: Option<serde_json::Value>,
     /// The classification the answers lead to, when complete.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub classification: Option<serde_json::Value>,
 }
 
@@ -154,7 +154,7 @@ fn answers_out(answers: &Answers) -> Result<RiskAnswersOut, AppError> {
 }
 
 /// The risk questionnaire answers of one of the organisation's systems.
-#[utoipa::path(get, path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "get_risk_answers", path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
     responses((status = 200, body = RiskAnswersOut), (status = 404, content_type = "application/problem+json")))]
 pub async fn api_get(
     State(state): State<AppState>,
@@ -167,7 +167,7 @@ pub async fn api_get(
 
 /// Replace the risk questionnaire answers (question id → answer). Unknown questions and invalid
 /// answers on the path are refused; answers off the path are dropped.
-#[utoipa::path(put, path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
+#[utoipa::path(put, operation_id = "put_risk_answers", path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
     request_body = Object,
     responses((status = 200, body = RiskAnswersOut), (status = 422, content_type = "application/problem+json")))]
 pub async fn api_put(
@@ -320,7 +320,7 @@ pub struct ImpactAnswersOut {
     /// Whether every question is answered.
     pub complete: bool,
     /// The assessment (score, thresholds, level and its obligations), when complete.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub assessment: Option<serde_json::Value>,
 }
 
