@@ -40,6 +40,7 @@ pub struct DecisionIn {
     /// The provider's key for this decision; re-sending it returns the same receipt.
     pub idempotency_key: String,
     /// The system version that decided (an existing submitted version).
+    #[serde(deserialize_with = "crate::wire::whole_number")]
     pub system_version: i64,
     /// Hash of the model that decided, e.g. `sha256:<hex>`.
     pub model_hash: String,

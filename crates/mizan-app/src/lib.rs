@@ -29,6 +29,7 @@ pub mod limits;
 pub mod logs;
 pub mod models;
 pub mod passwords;
+pub mod wire;
 
 use std::path::PathBuf;
 use std::sync::Arc;

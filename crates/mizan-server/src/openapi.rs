@@ -186,6 +186,39 @@ fn default_description(status: &str) -> &'static str {
     }
 }
 
+/// A character `str::trim` keeps (Unicode `White_Space` spelled out, so that every regular
+/// expression dialect reads it alike): a string the server requires "non-blank" must hold one.
+pub const NON_BLANK: &str =
+    "[^\\t\\n\\u000B\\f\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
+
+/// A string of at most `max` characters with something in it besides white space: what the
+/// API means by a required text such as a reason.
+#[must_use]
+pub fn non_blank(max: usize, description: &str) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max))
+        .pattern(Some(NON_BLANK))
+        .description(Some(description))
+        .into()
+}
+
+/// A string that is one of `values`.
+#[must_use]
+pub fn one_of_strings<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+    description: &str,
+) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .description(Some(description))
+        .into()
+}
+
 struct TokenAuth;
 
 impl utoipa::Modify for TokenAuth {

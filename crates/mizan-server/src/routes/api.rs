@@ -374,12 +374,27 @@ pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
 pub struct ReportIn {
     /// The field concerned (a public field key), or empty for the whole record.
     #[serde(default)]
+    #[schema(schema_with = report_field_schema)]
     pub field: String,
     /// What is wrong (up to 4000 characters).
+    #[schema(schema_with = report_body_schema)]
     pub body: String,
     /// How to reach the reporter (optional; seen only by the owning organisation).
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub contact: String,
+}
+
+fn report_field_schema() -> utoipa::openapi::schema::Schema {
+    let keys = FIELDS.iter().filter(|f| f.public).map(|f| f.key);
+    crate::openapi::one_of_strings(
+        std::iter::once("").chain(keys),
+        "The field concerned (a public field key), or empty for the whole record.",
+    )
+}
+
+fn report_body_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(4000, "What is wrong (up to 4000 characters).")
 }
 
 /// A filed report as its reporter sees it.
@@ -594,10 +609,32 @@ pub async fn update_system(
 #[serde(deny_unknown_fields)]
 pub struct TransitionIn {
     /// Target status.
+    #[schema(schema_with = status_schema)]
     pub to: String,
-    /// Why (required for regulator moves).
+    /// Why (optional).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub reason: String,
+}
+
+/// A regulator's lifecycle move: the reason is required.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegulatorTransitionIn {
+    /// Target status.
+    #[schema(schema_with = status_schema)]
+    pub to: String,
+    /// Why (required, up to 2000 characters).
+    #[schema(schema_with = reason_schema)]
+    pub reason: String,
+}
+
+fn status_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::one_of_strings(Status::ALL.iter().map(|s| s.as_str()), "Target status.")
+}
+
+fn reason_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(2000, "Why (required, up to 2000 characters; shown publicly).")
 }
 
 /// Submit, withdraw or retire one of the organisation's systems.
@@ -628,13 +665,13 @@ pub async fn regulator_queue(
 }
 
 /// Move any system through the register lifecycle, with a reason.
-#[utoipa::path(post, path = "/api/v1/regulator/systems/{id}/transitions", tag = "regulator", security(("token" = [])), params(("id" = String, Path)), request_body = TransitionIn,
+#[utoipa::path(post, path = "/api/v1/regulator/systems/{id}/transitions", tag = "regulator", security(("token" = [])), params(("id" = String, Path)), request_body = RegulatorTransitionIn,
     responses((status = 200, body = OrgSystemDetail), (status = 400, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
 pub async fn regulator_transition(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    Json(t): Json<TransitionIn>,
+    Json(t): Json<RegulatorTransitionIn>,
 ) -> Result<Json<OrgSystemDetail>, AppError> {
     let scope = regulator(&p, "register:transition")?;
     let to = Status::parse(&t.to)
@@ -654,9 +691,15 @@ pub async fn regulator_transition(
 #[serde(deny_unknown_fields)]
 pub struct OverrideIn {
     /// `prohibited`, `high`, `limited` or `minimal`.
+    #[schema(schema_with = tier_schema)]
     pub tier: String,
     /// Why (required, shown publicly).
+    #[schema(schema_with = reason_schema)]
     pub reason: String,
+}
+
+fn tier_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::one_of_strings(["prohibited", "high", "limited", "minimal"], "The tier.")
 }
 
 /// Override the computed tier of a system's latest version, with a public reason.

@@ -30,13 +30,13 @@ pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct DecisionIn {
     /// The provider's key for this decision; re-sending it returns the same receipt.
-    #[schema(min_length = 1, max_length = 128, pattern = r"\S")]
+    #[schema(schema_with = idempotency_key_schema)]
     pub idempotency_key: String,
     /// The system version that decided (an existing submitted version).
     #[schema(minimum = 1)]
     pub system_version: i64,
     /// Hash of the model that decided, e.g. `sha256:<hex>`.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    #[schema(schema_with = model_hash_schema)]
     pub model_hash: String,
     /// The input features as the model saw them (at most 500).
     #[schema(value_type = Object)]
@@ -54,6 +54,14 @@ pub struct DecisionIn {
     /// The provider's reference for the person decided about (kept here, never in the log).
     #[schema(max_length = 128)]
     pub subject_ref: String,
+}
+
+fn idempotency_key_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(128, "The provider's key for this decision; re-sending it returns the same receipt.")
+}
+
+fn model_hash_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(200, "Hash of the model that decided, e.g. `sha256:<hex>`.")
 }
 
 /// A decision's `output`: a string, a number or a boolean, as `mizan_app::decisions` accepts.

@@ -303,11 +303,23 @@ pub async fn api_queue(
 #[serde(deny_unknown_fields)]
 pub struct ReviewIn {
     /// The version reviewed; must be the latest submitted one.
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "mizan_app::wire::whole_number")]
     pub version: i64,
     /// `approve`, `request_changes` or `reject`.
+    #[schema(schema_with = decision_schema)]
     pub decision: String,
     /// Reasons (required, up to 4000 characters; shown to the provider and the regulator).
+    #[schema(schema_with = reason_schema)]
     pub reason: String,
+}
+
+fn decision_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::one_of_strings(["approve", "request_changes", "reject"], "The decision.")
+}
+
+fn reason_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(4000, "Reasons (shown to the provider and the regulator).")
 }
 
 /// Record a review of a system's latest submitted version.

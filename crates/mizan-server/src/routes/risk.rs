@@ -168,8 +168,9 @@ pub async fn api_get(
 /// Replace the risk questionnaire answers (question id → answer). Unknown questions and invalid
 /// answers on the path are refused; answers off the path are dropped.
 #[utoipa::path(put, operation_id = "put_risk_answers", path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
-    request_body = Object,
-    responses((status = 200, body = RiskAnswersOut), (status = 422, content_type = "application/problem+json")))]
+    request_body(content = std::collections::BTreeMap<String, String>, description = "question id → answer"),
+    responses((status = 200, body = RiskAnswersOut), (status = 409, content_type = "application/problem+json", description = "the system is submitted: its answers are frozen until it is withdrawn"),
+        (status = 422, content_type = "application/problem+json")))]
 pub async fn api_put(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
@@ -343,8 +344,9 @@ pub async fn impact_api_get(
 
 /// Replace the impact assessment answers (question id → answer).
 #[utoipa::path(put, path = "/api/v1/org/systems/{id}/impact-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
-    request_body = Object,
-    responses((status = 200, body = ImpactAnswersOut), (status = 422, content_type = "application/problem+json")))]
+    request_body(content = std::collections::BTreeMap<String, String>, description = "question id → answer"),
+    responses((status = 200, body = ImpactAnswersOut), (status = 409, content_type = "application/problem+json", description = "the system is submitted: its answers are frozen until it is withdrawn"),
+        (status = 422, content_type = "application/problem+json")))]
 pub async fn impact_api_put(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
