@@ -17,7 +17,8 @@ pub fn whole_number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         n if n.is_i64() => n.as_i64().ok_or_else(|| de::Error::custom("not a whole number")),
         n => match n.as_f64() {
             // i64::MAX as f64 rounds up to 2^63, so the upper bound is exclusive.
-            Some(f) if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) => {
+            Some(f) if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) =>
+            {
                 #[expect(clippy::cast_possible_truncation, reason = "checked whole and in range just above")]
                 Ok(f as i64)
             }

@@ -235,7 +235,7 @@ impl utoipa::Modify for TokenAuth {
 /// The OpenAPI 3.1 document of this API, but for its paths (the router adds them).
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Mizan API", description = "Pakistan's public register of AI systems: read it, report errors, and (with a token) manage your organisation's records."),
+    info(title = "Mizan API", description = "Pakistan's public register of AI systems: read it, report errors, and (with a token) manage your organisation's records. Errors are RFC 9457 problem+json. No text may hold the NUL character (U+0000): a JSON body with `\\u0000`, or a URL with `%00`, is refused with 400."),
     modifiers(&TokenAuth),
     tags((name = "register", description = "the public register"), (name = "downloads", description = "bulk data"),
          (name = "provider", description = "an organisation's own systems"), (name = "regulator", description = "the regulator's work"),

@@ -107,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         // Unknown API paths answer problem+json, not the HTML page of the fallback below.
         .route("/api/v1", any(api_not_found))
         .route("/api/v1/{*rest}", any(api_not_found))
+        .layer(from_fn(crate::nul::refuse_nul))
         .layer(from_fn(render_api_errors));
 
     // The decision log, read from its files (C2SP tlog-tiles).

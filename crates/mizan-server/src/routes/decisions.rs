@@ -57,7 +57,10 @@ pub struct DecisionIn {
 }
 
 fn idempotency_key_schema() -> utoipa::openapi::schema::Schema {
-    crate::openapi::non_blank(128, "The provider's key for this decision; re-sending it returns the same receipt.")
+    crate::openapi::non_blank(
+        128,
+        "The provider's key for this decision; re-sending it returns the same receipt.",
+    )
 }
 
 fn model_hash_schema() -> utoipa::openapi::schema::Schema {

@@ -173,7 +173,10 @@ pub struct ChecklistIn {
 }
 
 fn status_schema() -> utoipa::openapi::schema::Schema {
-    crate::openapi::one_of_strings(mizan_store::OBLIGATION_STATUSES.iter().copied(), "The obligation's status.")
+    crate::openapi::one_of_strings(
+        mizan_store::OBLIGATION_STATUSES.iter().copied(),
+        "The obligation's status.",
+    )
 }
 
 /// Record the status and evidence of one obligation.
