@@ -73,6 +73,9 @@ fn with_format_schemas(doc: &mut serde_json::Value) -> Result<(), String> {
 pub fn document(doc: &utoipa::openapi::OpenApi) -> Result<serde_json::Value, String> {
     let mut doc = serde_json::to_value(doc).map_err(|e| e.to_string())?;
     with_format_schemas(&mut doc)?;
+    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(serde_json::Value::as_object_mut) {
+        schemas.insert("Record".to_owned(), record_schema());
+    }
     with_edge_responses(&mut doc);
     Ok(doc)
 }
@@ -217,6 +220,90 @@ pub fn one_of_strings<'a>(
         .enum_values(Some(values))
         .description(Some(description))
         .into()
+}
+
+/// A transparency record as `POST /api/v1/org/systems` and `PUT .../systems/{id}` take it:
+/// field key → value, each field as `mizan_register::Record::from_json` accepts it (built from
+/// `mizan_register::FIELDS`, so a new field is documented when it is catalogued). `null` or an
+/// empty value leaves a field unset. What JSON Schema cannot say: the end date may not precede
+/// the start date (422 names `end_date`).
+pub struct RecordIn;
+
+impl utoipa::PartialSchema for RecordIn {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        // A reference: [`document`] puts [`record_schema`] among the components, as JSON.
+        utoipa::openapi::Ref::from_schema_name("Record").into()
+    }
+}
+
+impl utoipa::ToSchema for RecordIn {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Record".into()
+    }
+}
+
+/// The characters `str::trim` removes (Unicode `White_Space`), spelled out for a character class.
+const WS_CHARS: &str = r"\t\n\u000B\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+fn record_schema() -> serde_json::Value {
+    use mizan_register::{FIELDS, FieldKind, LANGUAGES};
+    use serde_json::json;
+    let ws = format!("[{WS_CHARS}]*");
+    // Lists may also come as one string of items separated by commas or new lines, each
+    // trimmed, blank ones dropped (as forms send them).
+    let list_string = |item: &str| {
+        let part = format!("{ws}({item})?{ws}");
+        json!({"type": "string", "pattern": format!("^{part}([,\\n]{part})*$")})
+    };
+    let mut properties = serde_json::Map::new();
+    for f in FIELDS {
+        let max = f.max_len;
+        let one = match f.kind {
+            FieldKind::Text { .. } => json!({"anyOf": [
+                {"type": "string", "maxLength": max},
+                {"type": "object", "additionalProperties": false, "properties": {
+                    "en": {"type": "string", "maxLength": max},
+                    "ur": {"type": "string", "maxLength": max},
+                }},
+            ]}),
+            FieldKind::Plain => json!({"type": "string", "maxLength": max}),
+            FieldKind::Choice(allowed) => {
+                json!({"type": "string", "pattern": format!("^{ws}({})?{ws}$", allowed.join("|"))})
+            }
+            FieldKind::Email => {
+                let (c, d) = (format!("[^@{WS_CHARS}]"), format!("[^@.{WS_CHARS}]"));
+                json!({"type": "string", "maxLength": max,
+                    "pattern": format!("^{ws}({c}+@{d}{c}*\\.{c}*{d})?{ws}$")})
+            }
+            // Days 29 to 31 only where every year has them: 29 February, valid in leap
+            // years, is accepted but not promised.
+            FieldKind::Date => json!({"type": "string", "pattern": format!(
+                "^{ws}((19[0-9][0-9]|2[01][0-9][0-9]|2200)-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31))?{ws}$"
+            )}),
+            FieldKind::Links => json!({"anyOf": [
+                {"type": "array", "items": {"type": "string", "maxLength": max,
+                    "pattern": format!("^{ws}(https?://[\\s\\S]*)?$")}},
+                list_string("https?://[^,\\n]*"),
+            ]}),
+            FieldKind::Languages => json!({"anyOf": [
+                {"type": "array",
+                    "items": {"type": "string", "pattern": format!("^{ws}({})?{ws}$", LANGUAGES.join("|"))}},
+                list_string(&LANGUAGES.join("|")),
+            ]}),
+        };
+        let mut value = json!({"anyOf": [one, {"type": "null"}]});
+        if matches!(f.kind, FieldKind::Links | FieldKind::Languages) {
+            // Blank items are dropped before counting, so the limit is not a `maxItems`.
+            value["description"] = json!(format!("At most {} items that are not blank.", f.max_items));
+        }
+        properties.insert(f.key.to_owned(), value);
+    }
+    json!({
+        "type": "object",
+        "description": "A transparency record: field key → value. Text is a string (English) or {\"en\", \"ur\"}; null or empty leaves a field unset; the end date may not precede the start date.",
+        "additionalProperties": false,
+        "properties": properties,
+    })
 }
 
 struct TokenAuth;

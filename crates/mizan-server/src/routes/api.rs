@@ -571,7 +571,7 @@ fn parse_record(body: &serde_json::Value) -> Result<Record, AppError> {
 }
 
 /// Create a draft system; the body is the record (field key → value).
-#[utoipa::path(post, path = "/api/v1/org/systems", tag = "provider", security(("token" = [])), request_body = Object,
+#[utoipa::path(post, path = "/api/v1/org/systems", tag = "provider", security(("token" = [])), request_body = crate::openapi::RecordIn,
     responses((status = 201, body = OrgSystemDetail), (status = 422, content_type = "application/problem+json")))]
 pub async fn create_system(
     State(state): State<AppState>,
@@ -590,7 +590,7 @@ pub async fn create_system(
 }
 
 /// Replace the draft record.
-#[utoipa::path(put, path = "/api/v1/org/systems/{id}", tag = "provider", security(("token" = [])), params(("id" = String, Path)), request_body = Object,
+#[utoipa::path(put, path = "/api/v1/org/systems/{id}", tag = "provider", security(("token" = [])), params(("id" = String, Path)), request_body = crate::openapi::RecordIn,
     responses((status = 200, body = OrgSystemDetail), (status = 409, content_type = "application/problem+json"), (status = 422, content_type = "application/problem+json")))]
 pub async fn update_system(
     State(state): State<AppState>,
@@ -649,6 +649,12 @@ pub async fn org_transition(
     let to = Status::parse(&t.to)
         .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
     require(&p, if to == Status::Retired { "systems:retire" } else { "systems:submit" })?;
+    if t.reason.chars().count() > 2000 {
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            detail: "`reason` may be up to 2000 characters".into(),
+        });
+    }
     state.app.store().provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &t.reason).await?;
     Ok(Json(detail_out(state.app.store().org_system(p.scope(), &id).await?)))
 }
