@@ -40,6 +40,7 @@ pub struct DecisionIn {
     /// The provider's key for this decision; re-sending it returns the same receipt.
     pub idempotency_key: String,
     /// The system version that decided (an existing submitted version).
+    #[serde(deserialize_with = "crate::wire::whole_number")]
     pub system_version: i64,
     /// Hash of the model that decided, e.g. `sha256:<hex>`.
     pub model_hash: String,
@@ -100,6 +101,9 @@ fn prepare(system: &str, latest: i64, i: usize, raw: Value) -> Result<Fresh, Err
     let at = |f: &str| format!("decisions[{i}].{f}");
     // The item as sent, hashed before it is taken apart (moving its strings and features into
     // the record rather than copying them).
+    if let Some(e) = mizan_register::forbidden_in_json(&raw) {
+        return Err(bad(format!("decisions[{i}].{}", e.field), e.to_string()));
+    }
     let body_sha256 = hex32(&Sha256::digest(canonical_json(&raw).as_bytes()).into());
     let d = DecisionIn::deserialize(raw).map_err(|e| {
         let msg = e.to_string();

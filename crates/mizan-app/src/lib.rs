@@ -31,6 +31,7 @@ pub mod models;
 pub mod passwords;
 pub mod signin;
 pub mod throttle;
+pub mod wire;
 
 use std::path::PathBuf;
 use std::sync::Arc;

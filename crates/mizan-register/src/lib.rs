@@ -14,5 +14,6 @@ mod record;
 pub use fields::{DEPLOYMENT_STATUSES, FIELDS, FieldKind, FieldSpec, LANGUAGES, SECTORS, field};
 pub use lifecycle::{Actor, Status, TransitionError};
 pub use record::{
-    FieldChange, FieldError, FieldErrorCode, Record, Text, Value, diff, forbidden_char, is_email,
+    FieldChange, FieldError, FieldErrorCode, Record, Text, Value, diff, forbidden_char, forbidden_in_json,
+    is_email,
 };

@@ -379,6 +379,47 @@ pub fn is_email(s: &str) -> bool {
     s.len() <= 254 && local_ok && domain.contains('.') && domain.split('.').all(label_ok)
 }
 
+/// The first string or key under `v` holding a [`forbidden_char`]: its path (`reason`,
+/// `answers.q1`, `items[3]`), position (from 1) and code point (`U+000B`).
+#[must_use]
+pub fn forbidden_in_json(v: &serde_json::Value) -> Option<FieldError> {
+    fn at(path: &str, s: &str) -> Option<FieldError> {
+        let (i, c) = forbidden_char(s)?;
+        Some(FieldError {
+            field: path.to_owned(),
+            code: FieldErrorCode::ControlCharacter {
+                position: i + 1,
+                character: format!("U+{:04X}", u32::from(c)),
+            },
+        })
+    }
+    fn walk(v: &serde_json::Value, path: &mut String) -> Option<FieldError> {
+        use serde_json::Value as J;
+        match v {
+            J::String(s) => at(path, s),
+            J::Array(items) => items.iter().enumerate().find_map(|(i, x)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let found = walk(x, path);
+                path.truncate(len);
+                found
+            }),
+            J::Object(map) => map.iter().find_map(|(k, x)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k);
+                let found = at(path, k).or_else(|| walk(x, path));
+                path.truncate(len);
+                found
+            }),
+            _ => None,
+        }
+    }
+    walk(v, &mut String::new())
+}
+
 /// The first character of `s` that no document may carry, with its position (0-based, in
 /// characters): C0 controls other than tab, newline and carriage return (one vertical tab
 /// makes an XML feed invalid; PostgreSQL cannot store NUL), DEL, and the noncharacters

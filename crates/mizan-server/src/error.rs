@@ -229,7 +229,7 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
     let uri = req.extensions().get::<axum::extract::OriginalUri>().map_or(req.uri(), |o| &o.0);
     let instance = uri.path_and_query().map_or_else(|| uri.path().to_owned(), ToString::to_string);
     let res = next.run(req).await;
-    let (err, _) = match extract_error(res).await {
+    let (err, original) = match extract_error(res).await {
         Ok(x) => x,
         Err(res) => return res,
     };
@@ -256,6 +256,10 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
     }
     let mut res = (err.status(), body.to_string()).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    // A 405 says which methods the path does take (RFC 9110, section 15.5.6).
+    if let Some(allow) = original.headers().get(header::ALLOW) {
+        res.headers_mut().insert(header::ALLOW, allow.clone());
+    }
     if matches!(err, AppError::Unauthenticated | AppError::Token(_)) {
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"mizan\""));

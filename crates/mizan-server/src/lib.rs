@@ -14,6 +14,7 @@ pub mod error;
 pub mod i18n;
 pub mod list;
 pub mod multipart;
+pub mod nul;
 pub mod openapi;
 pub mod pages;
 pub mod plain;

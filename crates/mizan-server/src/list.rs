@@ -27,12 +27,12 @@ pub struct ListParams {
     /// Impact level.
     #[serde(default)]
     pub level: String,
-    /// Page number.
+    /// Page number (absent: the first).
     #[serde(default)]
-    pub page: String,
-    /// Rows per page (API only).
+    pub page: Option<String>,
+    /// Rows per page (API only; absent: the default).
     #[serde(default)]
-    pub per_page: String,
+    pub per_page: Option<String>,
     /// Ignored here (language override).
     #[serde(default)]
     pub lang: String,
@@ -42,12 +42,13 @@ impl ListParams {
     /// Validates and converts to a store query.
     ///
     /// # Errors
-    /// [`AppError::BadRequest`] naming `page` or `per_page` when not a positive number.
+    /// [`AppError::BadRequest`] naming `page` or `per_page` when given but not a whole number
+    /// in range (an empty `page=` too: the OpenAPI document says an integer).
     pub fn to_query(&self, default_per_page: u32) -> Result<PublicQuery, AppError> {
-        let num = |name: &str, v: &str, default: u32, max: u32| -> Result<u32, AppError> {
-            if v.is_empty() {
+        let num = |name: &str, v: Option<&str>, default: u32, max: u32| -> Result<u32, AppError> {
+            let Some(v) = v else {
                 return Ok(default);
-            }
+            };
             v.parse::<u32>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| AppError::BadRequest {
                 field: Some(name.to_owned()),
                 detail: format!("`{name}` must be a whole number from 1 to {max}"),
@@ -60,8 +61,8 @@ impl ListParams {
             status: self.status.clone(),
             tier: self.tier.clone(),
             level: self.level.clone(),
-            page: num("page", &self.page, 1, 100_000)?,
-            per_page: num("per_page", &self.per_page, default_per_page, 100)?,
+            page: num("page", self.page.as_deref(), 1, 100_000)?,
+            per_page: num("per_page", self.per_page.as_deref(), default_per_page, 100)?,
         })
     }
 }

@@ -101,7 +101,7 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = api_routes().split_for_parts();
     // Built once; a published schema that is not JSON is ruled out by mizan-formats' tests, and
     // would leave the document without the formats rather than stop the server.
-    let openapi = Arc::new(crate::openapi::with_format_schemas(&openapi).unwrap_or_else(|e| {
+    let openapi = Arc::new(crate::openapi::document(&openapi).unwrap_or_else(|e| {
         tracing::error!(error = %e, "cannot add the formats' schemas to the OpenAPI document");
         serde_json::to_value(&openapi).unwrap_or_default()
     }));
@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1", any(api_not_found))
         .route("/api/v1/{*rest}", any(api_not_found))
         .layer(from_fn(refuse_oversized))
+        .layer(from_fn(crate::nul::refuse_nul))
         .layer(from_fn(render_api_errors));
 
     // The decision log, read from its files (C2SP tlog-tiles).

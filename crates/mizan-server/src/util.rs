@@ -121,7 +121,7 @@ where
         let axum::Json(value) = axum::Json::<serde_json::Value>::from_request(req, state)
             .await
             .map_err(axum::response::IntoResponse::into_response)?;
-        if let Some(e) = first_control(&value, &mut String::new()) {
+        if let Some(e) = mizan_register::forbidden_in_json(&value) {
             return Err(crate::error::AppError::Invalid(vec![e]).into_response());
         }
         serde_json::from_value(value).map(CleanJson).map_err(|e| {
@@ -129,33 +129,6 @@ where
             let field = detail.split('`').nth(1).map(str::to_owned);
             crate::error::AppError::BadRequest { field, detail }.into_response()
         })
-    }
-}
-
-/// The first string or key under `v` with a forbidden character, naming its path
-/// (`reason`, `answers.q1`, `items[3]`).
-fn first_control(v: &serde_json::Value, path: &mut String) -> Option<mizan_register::FieldError> {
-    use serde_json::Value as J;
-    match v {
-        J::String(s) => control_error(path, s),
-        J::Array(items) => items.iter().enumerate().find_map(|(i, x)| {
-            let len = path.len();
-            path.push_str(&format!("[{i}]"));
-            let found = first_control(x, path);
-            path.truncate(len);
-            found
-        }),
-        J::Object(map) => map.iter().find_map(|(k, x)| {
-            let len = path.len();
-            if !path.is_empty() {
-                path.push('.');
-            }
-            path.push_str(k);
-            let found = control_error(path, k).or_else(|| first_control(x, path));
-            path.truncate(len);
-            found
-        }),
-        _ => None,
     }
 }
 

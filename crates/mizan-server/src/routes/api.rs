@@ -159,8 +159,10 @@ struct ListQueryDoc {
     /// Impact level `I`-`IV`.
     level: Option<String>,
     /// Page from 1.
+    #[param(minimum = 1, maximum = 100_000)]
     page: Option<u32>,
     /// Page size, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u32>,
 }
 
@@ -371,12 +373,27 @@ pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
 pub struct ReportIn {
     /// The field concerned (a public field key), or empty for the whole record.
     #[serde(default)]
+    #[schema(schema_with = report_field_schema)]
     pub field: String,
     /// What is wrong (up to 4000 characters).
+    #[schema(schema_with = report_body_schema)]
     pub body: String,
     /// How to reach the reporter (optional; seen only by the owning organisation).
     #[serde(default)]
+    #[schema(max_length = 254)]
     pub contact: String,
+}
+
+fn report_field_schema() -> utoipa::openapi::schema::Schema {
+    let keys = FIELDS.iter().filter(|f| f.public).map(|f| f.key);
+    crate::openapi::one_of_strings(
+        std::iter::once("").chain(keys),
+        "The field concerned (a public field key), or empty for the whole record.",
+    )
+}
+
+fn report_body_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(4000, "What is wrong (up to 4000 characters).")
 }
 
 /// A filed report as its reporter sees it.
@@ -412,7 +429,8 @@ fn report_out(r: mizan_store::ErrorReport) -> ReportOut {
 
 /// Report an error in a public record.
 #[utoipa::path(post, path = "/api/v1/systems/{id}/reports", tag = "register", params(("id" = String, Path)), request_body = ReportIn,
-    responses((status = 201, body = ReportOut), (status = 400, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json")))]
+    responses((status = 201, body = ReportOut), (status = 400, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
+        (status = 429, description = "too many reports from this address: wait `Retry-After` seconds", content_type = "application/problem+json")))]
 pub async fn file_report(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -559,7 +577,7 @@ fn parse_record(body: &serde_json::Value) -> Result<Record, AppError> {
 }
 
 /// Create a draft system; the body is the record (field key → value).
-#[utoipa::path(post, path = "/api/v1/org/systems", tag = "provider", security(("token" = [])), request_body = Object,
+#[utoipa::path(post, path = "/api/v1/org/systems", tag = "provider", security(("token" = [])), request_body = crate::openapi::RecordIn,
     responses((status = 201, body = OrgSystemDetail), (status = 422, content_type = "application/problem+json")))]
 pub async fn create_system(
     State(state): State<AppState>,
@@ -578,7 +596,7 @@ pub async fn create_system(
 }
 
 /// Replace the draft record.
-#[utoipa::path(put, path = "/api/v1/org/systems/{id}", tag = "provider", security(("token" = [])), params(("id" = String, Path)), request_body = Object,
+#[utoipa::path(put, path = "/api/v1/org/systems/{id}", tag = "provider", security(("token" = [])), params(("id" = String, Path)), request_body = crate::openapi::RecordIn,
     responses((status = 200, body = OrgSystemDetail), (status = 409, content_type = "application/problem+json"), (status = 422, content_type = "application/problem+json")))]
 pub async fn update_system(
     State(state): State<AppState>,
@@ -597,10 +615,32 @@ pub async fn update_system(
 #[serde(deny_unknown_fields)]
 pub struct TransitionIn {
     /// Target status.
+    #[schema(schema_with = status_schema)]
     pub to: String,
-    /// Why (required for regulator moves).
+    /// Why (optional).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub reason: String,
+}
+
+/// A regulator's lifecycle move: the reason is required.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegulatorTransitionIn {
+    /// Target status.
+    #[schema(schema_with = status_schema)]
+    pub to: String,
+    /// Why (required, up to 2000 characters).
+    #[schema(schema_with = reason_schema)]
+    pub reason: String,
+}
+
+fn status_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::one_of_strings(Status::ALL.iter().map(|s| s.as_str()), "Target status.")
+}
+
+fn reason_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(2000, "Why (required, up to 2000 characters; shown publicly).")
 }
 
 /// Submit, withdraw or retire one of the organisation's systems.
@@ -615,6 +655,12 @@ pub async fn org_transition(
     let to = Status::parse(&t.to)
         .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
     require(&p, if to == Status::Retired { "systems:retire" } else { "systems:submit" })?;
+    if t.reason.chars().count() > 2000 {
+        return Err(AppError::BadRequest {
+            field: Some("reason".into()),
+            detail: "`reason` may be up to 2000 characters".into(),
+        });
+    }
     state.app.store().provider_transition(p.scope(), &id, to, &ActorRef::from(&p), &t.reason).await?;
     Ok(Json(detail_out(state.app.store().org_system(p.scope(), &id).await?)))
 }
@@ -631,13 +677,13 @@ pub async fn regulator_queue(
 }
 
 /// Move any system through the register lifecycle, with a reason.
-#[utoipa::path(post, path = "/api/v1/regulator/systems/{id}/transitions", tag = "regulator", security(("token" = [])), params(("id" = String, Path)), request_body = TransitionIn,
+#[utoipa::path(post, path = "/api/v1/regulator/systems/{id}/transitions", tag = "regulator", security(("token" = [])), params(("id" = String, Path)), request_body = RegulatorTransitionIn,
     responses((status = 200, body = OrgSystemDetail), (status = 400, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
 pub async fn regulator_transition(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(id): Path<String>,
-    CleanJson(t): CleanJson<TransitionIn>,
+    CleanJson(t): CleanJson<RegulatorTransitionIn>,
 ) -> Result<Json<OrgSystemDetail>, AppError> {
     let scope = regulator(&p, "register:transition")?;
     let to = Status::parse(&t.to)
@@ -657,9 +703,15 @@ pub async fn regulator_transition(
 #[serde(deny_unknown_fields)]
 pub struct OverrideIn {
     /// `prohibited`, `high`, `limited` or `minimal`.
+    #[schema(schema_with = tier_schema)]
     pub tier: String,
     /// Why (required, shown publicly).
+    #[schema(schema_with = reason_schema)]
     pub reason: String,
+}
+
+fn tier_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::one_of_strings(["prohibited", "high", "limited", "minimal"], "The tier.")
 }
 
 /// Override the computed tier of a system's latest version, with a public reason.

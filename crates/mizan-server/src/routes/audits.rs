@@ -294,9 +294,9 @@ async fn api_upload(
 /// `file` part and the columns as fields. Nothing is stored unless the audit completes.
 #[utoipa::path(post, path = "/api/v1/org/systems/{id}/versions/{version}/audits", tag = "audits", security(("token" = [])),
     params(("id" = String, Path), ("version" = i64, Path),
-        ("label" = String, Query, description = "column with the true outcome"),
-        ("prediction" = String, Query, description = "column with the decision"),
-        ("sensitive" = String, Query, description = "comma-separated sensitive columns"),
+        ("label" = String, Query, min_length = 1, description = "column with the true outcome"),
+        ("prediction" = String, Query, min_length = 1, description = "column with the decision"),
+        ("sensitive" = String, Query, min_length = 1, description = "comma-separated sensitive columns"),
         ("control" = Option<String>, Query, description = "control column: groups are compared within each of its values"),
         ("weight" = Option<String>, Query, description = "sample weight column"),
         ("pos_label" = Option<String>, Query, description = "the favourable value; inferred for 0/1, -1/1, true/false"),
@@ -306,6 +306,7 @@ async fn api_upload(
     responses((status = 201, body = AuditOut),
         (status = 400, content_type = "application/problem+json", description = "the file or a column is wrong: `field` names it; nothing is stored"),
         (status = 403, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
+        (status = 409, content_type = "application/problem+json", description = "the system has no submitted version"),
         (status = 413, content_type = "application/problem+json")))]
 pub async fn api_org_upload(
     State(state): State<AppState>,
@@ -324,6 +325,7 @@ pub async fn api_org_upload(
     request_body(content = Vec<u8>, content_type = "text/csv", description = "the decisions file, columns in the query as for the provider's upload"),
     responses((status = 201, body = AuditOut), (status = 400, content_type = "application/problem+json"),
         (status = 403, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
+        (status = 409, content_type = "application/problem+json", description = "the system has no submitted version"),
         (status = 413, content_type = "application/problem+json")))]
 pub async fn api_regulator_upload(
     State(state): State<AppState>,
@@ -341,8 +343,10 @@ pub async fn api_regulator_upload(
 #[serde(deny_unknown_fields)]
 pub struct LoggedIn {
     /// Start: a date (`2026-01-01`) or an RFC 3339 time, inclusive.
+    #[schema(min_length = 1)]
     pub from: String,
     /// End: a date (that whole day included) or an RFC 3339 time (exclusive).
+    #[schema(min_length = 1)]
     pub to: String,
     /// A feature holding the true outcome, if the decisions record one; without it only the
     /// metrics of decisions alone (selection rates, demographic parity, impact ratios) are
@@ -350,6 +354,7 @@ pub struct LoggedIn {
     #[serde(default)]
     pub label: Option<String>,
     /// Features to group by.
+    #[schema(min_items = 1)]
     pub sensitive: Vec<String>,
     /// A feature to compare within.
     #[serde(default)]
@@ -396,7 +401,8 @@ async fn api_logged(
     params(("id" = String, Path), ("version" = i64, Path)), request_body = LoggedIn,
     responses((status = 201, body = AuditOut),
         (status = 400, content_type = "application/problem+json", description = "a bad window or feature, or no decisions in the window: `field` names it; nothing is stored"),
-        (status = 403, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json")))]
+        (status = 403, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
+        (status = 409, content_type = "application/problem+json", description = "the system has no submitted version")))]
 pub async fn api_org_logged(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
@@ -410,7 +416,8 @@ pub async fn api_org_logged(
 #[utoipa::path(post, path = "/api/v1/regulator/systems/{id}/versions/{version}/audits/logged", tag = "audits", security(("token" = [])),
     params(("id" = String, Path), ("version" = i64, Path)), request_body = LoggedIn,
     responses((status = 201, body = AuditOut), (status = 400, content_type = "application/problem+json"),
-        (status = 403, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json")))]
+        (status = 403, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
+        (status = 409, content_type = "application/problem+json", description = "the system has no submitted version")))]
 pub async fn api_regulator_logged(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,

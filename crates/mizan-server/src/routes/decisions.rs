@@ -30,25 +30,74 @@ pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct DecisionIn {
     /// The provider's key for this decision; re-sending it returns the same receipt.
+    #[schema(schema_with = idempotency_key_schema)]
     pub idempotency_key: String,
     /// The system version that decided (an existing submitted version).
+    #[schema(minimum = 1)]
     pub system_version: i64,
     /// Hash of the model that decided, e.g. `sha256:<hex>`.
+    #[schema(schema_with = model_hash_schema)]
     pub model_hash: String,
-    /// The input features as the model saw them.
+    /// The input features as the model saw them (at most 500).
     #[schema(value_type = Object)]
     pub features: serde_json::Map<String, Value>,
-    /// The outcome (a label, a number or a yes/no).
-    #[schema(value_type = Object)]
+    /// The outcome: a label, a number or a yes/no (nothing else).
+    #[schema(schema_with = output_schema)]
     pub output: Value,
     /// The model's score, if any.
     pub score: Option<f64>,
     /// Whether a person took part, and who (a role or staff reference, not a name).
     pub human: HumanIn,
-    /// When the decision was made (RFC 3339).
+    /// When the decision was made (RFC 3339), not in the future.
+    #[schema(format = DateTime)]
     pub decided_at: String,
     /// The provider's reference for the person decided about (kept here, never in the log).
+    #[schema(max_length = 128)]
     pub subject_ref: String,
+}
+
+fn idempotency_key_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(
+        128,
+        "The provider's key for this decision; re-sending it returns the same receipt.",
+    )
+}
+
+fn model_hash_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(200, "Hash of the model that decided, e.g. `sha256:<hex>`.")
+}
+
+/// A decision's `output`: a string, a number or a boolean, as `mizan_app::decisions` accepts.
+fn output_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let one_of = OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Boolean))
+        .description(Some("The outcome: a label, a number or a yes/no."))
+        .build();
+    Schema::OneOf(one_of)
+}
+
+/// A batch of decisions as the request body: 1 to [`app::MAX_BATCH`] items.
+pub struct DecisionBatch;
+
+impl utoipa::PartialSchema for DecisionBatch {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::ArrayBuilder;
+        ArrayBuilder::new()
+            .items(utoipa::openapi::Ref::from_schema_name("DecisionIn"))
+            .min_items(Some(1))
+            .max_items(Some(app::MAX_BATCH))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for DecisionBatch {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        schemas.push(("DecisionIn".into(), <DecisionIn as utoipa::PartialSchema>::schema()));
+        <DecisionIn as ToSchema>::schemas(schemas);
+    }
 }
 
 /// Human involvement in a decision.
@@ -58,6 +107,7 @@ pub struct HumanIn {
     /// Whether a person took part.
     pub involved: bool,
     /// Who, as a role or staff reference.
+    #[schema(max_length = 128)]
     pub by: Option<String>,
 }
 
@@ -108,7 +158,7 @@ impl From<app::Receipt> for ReceiptOut {
 
 /// Log a batch of automated decisions and get a receipt for each.
 #[utoipa::path(post, path = "/api/v1/systems/{id}/decisions", tag = "decisions", security(("token" = [])),
-    params(("id" = String, Path)), request_body = Vec<DecisionIn>,
+    params(("id" = String, Path)), request_body = DecisionBatch,
     responses((status = 201, body = ReceiptsOut), (status = 200, body = ReceiptsOut, description = "every decision was logged before (same receipts)"),
         (status = 400, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
         (status = 409, content_type = "application/problem+json"), (status = 413, content_type = "application/problem+json")))]

@@ -161,17 +161,27 @@ pub async fn api_list(
 #[serde(deny_unknown_fields)]
 pub struct ChecklistIn {
     /// `not_started`, `in_progress`, `done` or `not_applicable`.
+    #[schema(schema_with = status_schema)]
     pub status: String,
     /// Link to the evidence (https://...), optional.
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^(https?://[\s\S]*)?$")]
     pub evidence_url: String,
     /// Note, optional.
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub note: String,
 }
 
+fn status_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::one_of_strings(
+        mizan_store::OBLIGATION_STATUSES.iter().copied(),
+        "The obligation's status.",
+    )
+}
+
 /// Record the status and evidence of one obligation.
-#[utoipa::path(put, path = "/api/v1/org/systems/{id}/obligations/{obligation}", tag = "provider", security(("token" = [])),
+#[utoipa::path(put, operation_id = "put_obligation", path = "/api/v1/org/systems/{id}/obligations/{obligation}", tag = "provider", security(("token" = [])),
     params(("id" = String, Path), ("obligation" = String, Path)), request_body = ChecklistIn,
     responses((status = 200, body = Vec<ChecklistItem>), (status = 404, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
 pub async fn api_put(

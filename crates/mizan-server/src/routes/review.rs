@@ -49,8 +49,10 @@ impl QueuePage {
 #[serde(default)]
 pub struct QueueParams {
     /// Page, from 1.
+    #[param(minimum = 1, maximum = 1_000_000)]
     pub page: Option<usize>,
     /// Items per page (1 to 200; 50 by default).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<usize>,
 }
 
@@ -268,8 +270,17 @@ pub async fn api_queue(
     Query(q): Query<QueueParams>,
 ) -> Result<Json<QueueOut>, AppError> {
     let scope = reviewer(&p)?;
-    let page =
-        state.app.store().review_queue(&scope, q.page.unwrap_or(1), q.per_page.unwrap_or(PER_PAGE)).await?;
+    let page = q.page.unwrap_or(1);
+    let per_page = q.per_page.unwrap_or(PER_PAGE);
+    for (name, n, max) in [("page", page, 1_000_000), ("per_page", per_page, 200)] {
+        if !(1..=max).contains(&n) {
+            return Err(AppError::BadRequest {
+                field: Some(name.into()),
+                detail: format!("`{name}` must be a whole number from 1 to {max}"),
+            });
+        }
+    }
+    let page = state.app.store().review_queue(&scope, page, per_page).await?;
     let items = page
         .items
         .iter()
@@ -293,11 +304,23 @@ pub async fn api_queue(
 #[serde(deny_unknown_fields)]
 pub struct ReviewIn {
     /// The version reviewed; must be the latest submitted one.
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "mizan_app::wire::whole_number")]
     pub version: i64,
     /// `approve`, `request_changes` or `reject`.
+    #[schema(schema_with = decision_schema)]
     pub decision: String,
     /// Reasons (required, up to 4000 characters; shown to the provider and the regulator).
+    #[schema(schema_with = reason_schema)]
     pub reason: String,
+}
+
+fn decision_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::one_of_strings(["approve", "request_changes", "reject"], "The decision.")
+}
+
+fn reason_schema() -> utoipa::openapi::schema::Schema {
+    crate::openapi::non_blank(4000, "Reasons (shown to the provider and the regulator).")
 }
 
 /// Record a review of a system's latest submitted version.

@@ -127,10 +127,10 @@ pub struct RiskAnswersOut {
     /// Whether every question on the path is answered.
     pub complete: bool,
     /// The next question to answer, when incomplete: id, citation, text and allowed answers.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub next: Option<serde_json::Value>,
     /// The classification the answers lead to, when complete.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub classification: Option<serde_json::Value>,
 }
 
@@ -155,7 +155,7 @@ fn answers_out(answers: &Answers) -> Result<RiskAnswersOut, AppError> {
 }
 
 /// The risk questionnaire answers of one of the organisation's systems.
-#[utoipa::path(get, path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, operation_id = "get_risk_answers", path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
     responses((status = 200, body = RiskAnswersOut), (status = 404, content_type = "application/problem+json")))]
 pub async fn api_get(
     State(state): State<AppState>,
@@ -168,9 +168,10 @@ pub async fn api_get(
 
 /// Replace the risk questionnaire answers (question id → answer). Unknown questions and invalid
 /// answers on the path are refused; answers off the path are dropped.
-#[utoipa::path(put, path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
-    request_body = Object,
-    responses((status = 200, body = RiskAnswersOut), (status = 422, content_type = "application/problem+json")))]
+#[utoipa::path(put, operation_id = "put_risk_answers", path = "/api/v1/org/systems/{id}/risk-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
+    request_body(content = std::collections::BTreeMap<String, String>, description = "question id → answer"),
+    responses((status = 200, body = RiskAnswersOut), (status = 409, content_type = "application/problem+json", description = "the system is submitted: its answers are frozen until it is withdrawn"),
+        (status = 422, content_type = "application/problem+json")))]
 pub async fn api_put(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
@@ -321,7 +322,7 @@ pub struct ImpactAnswersOut {
     /// Whether every question is answered.
     pub complete: bool,
     /// The assessment (score, thresholds, level and its obligations), when complete.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Object, nullable)]
     pub assessment: Option<serde_json::Value>,
 }
 
@@ -344,8 +345,9 @@ pub async fn impact_api_get(
 
 /// Replace the impact assessment answers (question id → answer).
 #[utoipa::path(put, path = "/api/v1/org/systems/{id}/impact-answers", tag = "provider", security(("token" = [])), params(("id" = String, Path)),
-    request_body = Object,
-    responses((status = 200, body = ImpactAnswersOut), (status = 422, content_type = "application/problem+json")))]
+    request_body(content = std::collections::BTreeMap<String, String>, description = "question id → answer"),
+    responses((status = 200, body = ImpactAnswersOut), (status = 409, content_type = "application/problem+json", description = "the system is submitted: its answers are frozen until it is withdrawn"),
+        (status = 422, content_type = "application/problem+json")))]
 pub async fn impact_api_put(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
