@@ -68,6 +68,8 @@ pub struct Platform {
     intake: Arc<intake::Intake>,
     models: Arc<models::ModelFiles>,
     prepared: Arc<explain::PreparedModels>,
+    /// Permits for heavy work (audits, model parses): `limits.audits_at_once`.
+    heavy: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -83,6 +85,7 @@ impl Platform {
         let models = models::ModelFiles::in_data_dir(&config.data_dir);
         let logs = Arc::new(logs);
         let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&logs)));
+        let heavy = Arc::new(tokio::sync::Semaphore::new(config.limits.audits_at_once.max(1)));
         Platform {
             store,
             config: Arc::new(config),
@@ -90,7 +93,22 @@ impl Platform {
             intake,
             models: Arc::new(models),
             prepared: Arc::new(explain::PreparedModels::new(explain::PREPARED_MODELS)),
+            heavy,
         }
+    }
+
+    /// A permit for heavy work (an audit, a model parse), held until dropped.
+    ///
+    /// # Errors
+    /// [`Error::Busy`] when `limits.audits_at_once` are already running: the caller is told
+    /// to try again rather than queued (a queued request would still hold its body).
+    pub fn heavy_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
+        Arc::clone(&self.heavy).try_acquire_owned().map_err(|_| {
+            Error::Busy(format!(
+                "the platform is already computing {} audits or models; try again in a minute",
+                self.config.limits.audits_at_once
+            ))
+        })
     }
 
     /// The database.

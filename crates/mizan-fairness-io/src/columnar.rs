@@ -145,10 +145,10 @@ fn check_declared(ctx: &Ctx<'_>, meta: &ArrowReaderMetadata, mask: &ProjectionMa
             let declared = u64::try_from(c.uncompressed_size()).unwrap_or(u64::MAX);
             let column = leaves.column(j).path().parts().first().cloned().unwrap_or_default();
             if declared > b.chunk_bytes {
-                return Err(ReadError::Decompressed {
+                return Err(ReadError::DecompressedChunk {
                     path: ctx.path.to_owned(),
-                    scope: format!("in column `{column}` of row group {}", g + 1),
-                    column: Some(column),
+                    column,
+                    row_group: g + 1,
                     declared,
                     limit: b.chunk_bytes,
                 });
@@ -157,10 +157,8 @@ fn check_declared(ctx: &Ctx<'_>, meta: &ArrowReaderMetadata, mask: &ProjectionMa
         }
     }
     if total > b.file_bytes {
-        return Err(ReadError::Decompressed {
+        return Err(ReadError::DecompressedFile {
             path: ctx.path.to_owned(),
-            scope: "in its requested columns".to_owned(),
-            column: None,
             declared: total,
             limit: b.file_bytes,
         });

@@ -276,17 +276,29 @@ pub enum ReadError {
         /// The limit.
         limit: usize,
     },
-    /// A Parquet file declares more decompressed bytes than the limits allow.
+    /// A Parquet column chunk declares more decompressed bytes than the limit.
     #[error(
-        "`{path}` declares {declared} decompressed bytes {scope}; at most {limit} are read (split the file, or write it as CSV)"
+        "column `{column}` of row group {row_group} in `{path}` declares {declared} decompressed bytes; at most {limit} are read per column chunk (write smaller row groups)"
     )]
-    Decompressed {
+    DecompressedChunk {
         /// Path.
         path: PathBuf,
-        /// Where: "in column `x` of row group 3", or "in its requested columns".
-        scope: String,
-        /// The column at fault, when one is.
-        column: Option<String>,
+        /// Column.
+        column: String,
+        /// 1-based row group.
+        row_group: usize,
+        /// Bytes declared.
+        declared: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The requested columns of a Parquet file declare more decompressed bytes than the limit.
+    #[error(
+        "the requested columns of `{path}` declare {declared} decompressed bytes; at most {limit} are read (split the file)"
+    )]
+    DecompressedFile {
+        /// Path.
+        path: PathBuf,
         /// Bytes declared.
         declared: u64,
         /// The limit.
@@ -356,7 +368,8 @@ fn is_missing(v: &str) -> bool {
 ///
 /// # Errors
 /// See [`ReadError`]: unreadable, empty, missing columns, malformed rows or files, missing
-/// labels, non-binary labels without a positive label, bad weights, unsupported column types.
+/// labels, non-binary labels without a positive label, bad weights, unsupported column types,
+/// and anything past the spec's [`Bounds`].
 pub fn load(path: &Path, spec: &Spec) -> Result<Loaded, ReadError> {
     load_with(path, spec, &Options::default())
 }

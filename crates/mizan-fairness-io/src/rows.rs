@@ -62,8 +62,10 @@ impl Rows {
     /// # Errors
     /// [`ReadError::MissingCell`] for a missing label or decision, [`ReadError::BadWeight`] for
     /// a weight that is not a non-negative number, [`ReadError::NotBinary`] once labels and
-    /// decisions take too many values to be binary without a positive label. Rows in errors
-    /// count from 1.
+    /// decisions take too many values to be binary without a positive label,
+    /// [`ReadError::ValueTooLong`], [`ReadError::TooManyGroups`] and
+    /// [`ReadError::TooManyIntersections`] past the spec's [`crate::Bounds`] (groups are checked
+    /// once per batch of 16 Ki records). Rows in errors count from 1.
     ///
     /// # Panics
     /// If `values` does not have one entry per column of `spec` (a bug in the caller).

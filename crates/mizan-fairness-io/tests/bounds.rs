@@ -142,9 +142,8 @@ fn parquet_declaring_too_many_decompressed_bytes_is_refused_before_decoding() {
     let s = Spec { bounds: tight, ..spec(&["sex"]) };
     let e = load_bytes(Path::new("bomb.parquet"), &bytes, &s).unwrap_err();
     match &e {
-        ReadError::Decompressed { column, declared, limit, scope, .. } => {
-            assert_eq!(column.as_deref(), Some("sex"));
-            assert_eq!(scope, "in column `sex` of row group 1");
+        ReadError::DecompressedChunk { column, row_group, declared, limit, .. } => {
+            assert_eq!((column.as_str(), *row_group), ("sex", 1));
             assert!(*declared > 2 << 20, "{declared}");
             assert_eq!(*limit, 1 << 20);
         }
@@ -154,7 +153,7 @@ fn parquet_declaring_too_many_decompressed_bytes_is_refused_before_decoding() {
     let s = Spec { bounds: Bounds { chunk_bytes: 4 << 20, file_bytes: 6 << 20, ..tight }, ..s };
     let e = load_bytes(Path::new("bomb.parquet"), &bytes, &s).unwrap_err();
     match &e {
-        ReadError::Decompressed { column: None, declared, limit, .. } => {
+        ReadError::DecompressedFile { declared, limit, .. } => {
             assert!(*declared > 8 << 20, "{declared}");
             assert_eq!(*limit, 6 << 20);
         }
@@ -171,5 +170,5 @@ fn parquet_declaring_too_many_decompressed_bytes_is_refused_before_decoding() {
     // The defaults refuse the bomb (16 MiB strings) by its metadata.
     let e = load_bytes(Path::new("bomb.parquet"), &parquet_with_long_strings(1, 16 << 20), &spec(&["sex"]))
         .unwrap_err();
-    assert!(matches!(&e, ReadError::Decompressed { column: Some(c), .. } if c == "sex"), "{e}");
+    assert!(matches!(&e, ReadError::DecompressedChunk { column, .. } if column == "sex"), "{e}");
 }

@@ -57,6 +57,8 @@ pub enum AppError {
     UnsupportedMediaType(String),
     /// The method is not allowed on this path.
     MethodNotAllowed,
+    /// Too much heavy work is running; try again later.
+    Busy(String),
     /// Something broke on our side; the detail is logged, not shown.
     Internal(String),
 }
@@ -73,6 +75,7 @@ impl AppError {
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +98,7 @@ impl AppError {
             AppError::TooLarge => "too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
             AppError::MethodNotAllowed => "method-not-allowed",
+            AppError::Busy(_) => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -114,6 +118,7 @@ impl AppError {
             }
             AppError::BadRequest { detail, .. }
             | AppError::Refused(detail)
+            | AppError::Busy(detail)
             | AppError::Conflict(detail)
             | AppError::Questionnaire { detail, .. } => detail.clone(),
             AppError::Csrf => "the form's security token is missing or out of date; reload the page".into(),
@@ -138,6 +143,7 @@ impl From<mizan_app::Error> for AppError {
             }
             E::Conflict(msg) => AppError::Conflict(msg),
             E::Questionnaire { question, detail } => AppError::Questionnaire { question, detail },
+            E::Busy(msg) => AppError::Busy(msg),
             E::Internal(msg) => AppError::Internal(msg),
         }
     }
@@ -305,6 +311,7 @@ mod tests {
             AppError::TooLarge,
             AppError::UnsupportedMediaType(String::new()),
             AppError::MethodNotAllowed,
+            AppError::Busy(String::new()),
             AppError::Internal(String::new()),
         ];
         for e in samples {

@@ -23,9 +23,15 @@ use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
 pub const BODY_LIMIT: usize = 256 * 1024;
+/// What a form adds to an uploaded file (its other fields and the multipart framing).
+pub const FORM_SLACK: usize = 64 * 1024;
 
-/// Builds the whole application.
+/// Builds the whole application. Upload bodies are limited by the platform's
+/// [`Limits`](mizan_app::limits::Limits): a form may add [`FORM_SLACK`] to the file.
 pub fn router(state: AppState) -> Router {
+    let limits = state.app.config().limits.clone();
+    let model_form = limits.model_bytes.saturating_add(FORM_SLACK);
+    let audit_form = limits.audit_upload_bytes.saturating_add(FORM_SLACK);
     let pages = Router::new()
         // public
         .route("/", get(public::list))
@@ -58,13 +64,13 @@ pub fn router(state: AppState) -> Router {
             "/app/systems/{id}/models",
             get(explain::models_page)
                 .post(explain::models_upload)
-                .layer(DefaultBodyLimit::max(explain::MODEL_LIMIT + 64 * 1024)),
+                .layer(DefaultBodyLimit::max(model_form)),
         )
         .route(
             "/app/systems/{id}/audits",
             get(audits::provider_page)
                 .post(audits::provider_upload)
-                .layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
+                .layer(DefaultBodyLimit::max(audit_form)),
         )
         .route("/app/systems/{id}/audits/logged", post(audits::provider_logged))
         .route("/app/systems/{id}/audits/{file}", get(audits::provider_report))
@@ -83,7 +89,7 @@ pub fn router(state: AppState) -> Router {
             "/regulator/systems/{id}/audits",
             get(audits::regulator_page)
                 .post(audits::regulator_upload)
-                .layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
+                .layer(DefaultBodyLimit::max(audit_form)),
         )
         .route("/regulator/systems/{id}/audits/logged", post(audits::regulator_logged))
         .route("/regulator/systems/{id}/audits/{file}", get(audits::regulator_report))
@@ -95,7 +101,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(csrf::ensure_token))
         .layer(axum::Extension(crate::CookieSecurity(state.config.secure_cookies)));
 
-    let (api, openapi) = api_routes().split_for_parts();
+    let (api, openapi) = api_routes_with(&limits).split_for_parts();
     // Built once; a published schema that is not JSON is ruled out by mizan-formats' tests, and
     // would leave the document without the formats rather than stop the server.
     let openapi = Arc::new(crate::openapi::with_format_schemas(&openapi).unwrap_or_else(|e| {
@@ -131,9 +137,17 @@ async fn api_not_found() -> AppError {
     AppError::NotFound("endpoint".into())
 }
 
-/// Every documented API operation, by resource; each path and method comes from the handler's
-/// `#[utoipa::path]`, and the OpenAPI document is built from the same list.
+/// Every documented API operation, by resource, with the default limits (see
+/// [`api_routes_with`]).
 pub fn api_routes() -> OpenApiRouter<AppState> {
+    api_routes_with(&mizan_app::limits::Limits::default())
+}
+
+/// Every documented API operation, by resource; each path and method comes from the handler's
+/// `#[utoipa::path]`, and the OpenAPI document is built from the same list. Upload bodies are
+/// limited by `limits`.
+pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppState> {
+    let audit_form = limits.audit_upload_bytes.saturating_add(FORM_SLACK);
     OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         // the public register
         .routes(routes!(api::list))
@@ -167,16 +181,16 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify::logs))
         .routes(routes!(verify::event_proof))
         // models and explanations
-        .routes(routes!(explain::api_upload).layer(DefaultBodyLimit::max(explain::MODEL_LIMIT)))
+        .routes(routes!(explain::api_upload).layer(DefaultBodyLimit::max(limits.model_bytes)))
         .routes(routes!(explain::api_models))
         .routes(routes!(explain::api_explanation))
         .routes(routes!(explain::api_regulator_explanation))
         // fairness audits
-        .routes(routes!(audits::api_org_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)))
+        .routes(routes!(audits::api_org_upload).layer(DefaultBodyLimit::max(audit_form)))
         .routes(routes!(audits::api_org_logged))
         .routes(routes!(audits::api_org_list))
         .routes(routes!(audits::api_org_report))
-        .routes(routes!(audits::api_regulator_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)))
+        .routes(routes!(audits::api_regulator_upload).layer(DefaultBodyLimit::max(audit_form)))
         .routes(routes!(audits::api_regulator_logged))
         .routes(routes!(audits::api_regulator_list))
         .routes(routes!(audits::api_regulator_report))

@@ -108,6 +108,19 @@ impl TestApp {
     /// [`TestApp::start`] with the decision ledger in `storage` (object storage) rather than in
     /// files under the data directory.
     pub async fn start_with_ledger(with_demo: bool, storage: &mizan_app::logs::LedgerStorage) -> TestApp {
+        Self::start_full(with_demo, storage, mizan_app::limits::Limits::default()).await
+    }
+
+    /// [`TestApp::start`] with other limits on the work a request may cause.
+    pub async fn start_with_limits(with_demo: bool, limits: mizan_app::limits::Limits) -> TestApp {
+        Self::start_full(with_demo, &mizan_app::logs::LedgerStorage::Files, limits).await
+    }
+
+    async fn start_full(
+        with_demo: bool,
+        storage: &mizan_app::logs::LedgerStorage,
+        limits: mizan_app::limits::Limits,
+    ) -> TestApp {
         let db = TestDb::new().await;
         let store = db.store().await;
         if with_demo {
@@ -120,7 +133,7 @@ impl TestApp {
         let logs = mizan_app::logs::Logs::open_in_storage(data_dir.path(), &base, storage).expect("logs");
         let platform = mizan_app::Platform::new(
             store.clone(),
-            mizan_app::PlatformConfig::new(base.clone(), data_dir.path()),
+            mizan_app::PlatformConfig { limits, ..mizan_app::PlatformConfig::new(base.clone(), data_dir.path()) },
             logs,
         );
         let state = AppState::new(platform, Config::default()).expect("state");

@@ -76,6 +76,8 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set this when serving over HTTPS).
     #[arg(long, env = "MIZAN_SECURE_COOKIES")]
     secure_cookies: bool,
+    #[command(flatten)]
+    limits: super::limits::LimitArgs,
 }
 
 /// Runs `mizan serve`.
@@ -102,7 +104,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         eprintln!("decision log {} (verifier key {})", logs.decisions().origin(), logs.decisions().vkey());
         let platform = mizan_app::Platform::new(
             store.clone(),
-            mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone()),
+            mizan_app::PlatformConfig {
+                limits: args.limits.limits(),
+                ..mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone())
+            },
             logs,
         );
         let state = mizan_server::AppState::new(
