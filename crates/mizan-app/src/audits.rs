@@ -511,7 +511,12 @@ fn command(file_name: &str, p: &Params, pos_label: &str) -> String {
 /// missing value (naming the row), labels that are not binary without a favourable value, bad
 /// weights, and anything over a limit: too many groups or intersections, a value too long, a
 /// Parquet file declaring too many decompressed bytes, a report too large to store.
-pub fn audit_file(file_name: &str, bytes: &[u8], p: &Params, limits: &Limits) -> Result<Computed, InputError> {
+pub fn audit_file(
+    file_name: &str,
+    bytes: &[u8],
+    p: &Params,
+    limits: &Limits,
+) -> Result<Computed, InputError> {
     if bytes.is_empty() {
         return Err(InputError::new("file", "audit-err-empty", &[]));
     }
@@ -885,8 +890,8 @@ impl crate::Platform {
             let _permit = permit;
             audit_file(&n, &bytes, &params, &limits)
         })
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??;
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
         let new = NewAudit {
             version,
             source: AuditSource::Upload { file_name: name, sha256: computed.sha256, size_bytes: size },
@@ -983,7 +988,11 @@ mod tests {
         assert_eq!(Params::check(raw.clone(), Kind::Upload).unwrap_err().field, "label");
         let logged = Params::check(RawParams { prediction: None, ..raw.clone() }, Kind::Logged).unwrap();
         assert_eq!(logged.prediction, DECISION);
-        assert_eq!(logged.spec(Bounds::default()).label, DECISION, "the decision stands in for the missing label");
+        assert_eq!(
+            logged.spec(Bounds::default()).label,
+            DECISION,
+            "the decision stands in for the missing label"
+        );
         let twice =
             RawParams { sensitive: vec!["a".into(), "a".into()], label: Some("y".into()), ..raw.clone() };
         assert_eq!(Params::check(twice, Kind::Upload).unwrap_err().key, "audit-err-twice");

@@ -828,7 +828,12 @@ pub async fn seed_audits(store: &Store) -> Result<(), StoreError> {
     let p = params.clone();
     let computed = tokio::task::spawn_blocking(move || {
         let limits = crate::limits::Limits::default();
-        crate::audits::audit_file("demo-loan-applications-2025.csv", demo_applications().as_bytes(), &p, &limits)
+        crate::audits::audit_file(
+            "demo-loan-applications-2025.csv",
+            demo_applications().as_bytes(),
+            &p,
+            &limits,
+        )
     })
     .await
     .map_err(|e| StoreError::Conflict(e.to_string()))?

@@ -6,8 +6,8 @@
 //! crash and a reader never sees half a file. The database row that refers to a file is written
 //! only after `put`; a crash in between leaves an unreferenced file, never a dangling row.
 
-use std::path::{Path, PathBuf};
 use crate::Error;
+use std::path::{Path, PathBuf};
 
 /// Why a model file could not be kept or read.
 #[derive(Debug, thiserror::Error)]

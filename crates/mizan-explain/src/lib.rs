@@ -67,8 +67,9 @@ pub fn load_model(bytes: &[u8]) -> Result<Model, ExplainError> {
                 return Err(ExplainError::Format {
                     format: "json model",
                     at: "top level".into(),
-                    detail: "neither an xgboost model (`learner` key) nor a mizan linear model (`format` key)"
-                        .into(),
+                    detail:
+                        "neither an xgboost model (`learner` key) nor a mizan linear model (`format` key)"
+                            .into(),
                 });
             }
             Err(e) if looks_like_json(trimmed) => {

@@ -643,7 +643,10 @@ fn check_tally(spec: &Spec, t: &Tally) -> Result<(), ReadError> {
     for d in 2..t.dims() {
         let n = t.levels(d).len();
         if n > b.groups_per_feature {
-            return Err(ReadError::TooManyGroups { column: names[d].to_owned(), limit: b.groups_per_feature });
+            return Err(ReadError::TooManyGroups {
+                column: names[d].to_owned(),
+                limit: b.groups_per_feature,
+            });
         }
         product = product.saturating_mul(n.max(1));
     }

@@ -120,7 +120,8 @@ fn parquet_with_long_strings(n: usize, len: usize) -> Vec<u8> {
     let y: ArrayRef = Arc::new(Int64Array::from(vec![1; n]));
     let sex: ArrayRef = Arc::new(StringArray::from(vec![value.as_str(); n]));
     let other: ArrayRef = Arc::new(StringArray::from(vec![value.as_str(); n]));
-    let batch = RecordBatch::try_from_iter([("y", y.clone()), ("p", y), ("sex", sex), ("other", other)]).unwrap();
+    let batch =
+        RecordBatch::try_from_iter([("y", y.clone()), ("p", y), ("sex", sex), ("other", other)]).unwrap();
     let props = WriterProperties::builder()
         .set_compression(Compression::LZ4_RAW)
         .set_dictionary_enabled(false)

@@ -62,15 +62,11 @@ pub fn router(state: AppState) -> Router {
         .route("/app/systems/{id}/obligations/{obligation}", post(obligations::save))
         .route(
             "/app/systems/{id}/models",
-            get(explain::models_page)
-                .post(explain::models_upload)
-                .layer(DefaultBodyLimit::max(model_form)),
+            get(explain::models_page).post(explain::models_upload).layer(DefaultBodyLimit::max(model_form)),
         )
         .route(
             "/app/systems/{id}/audits",
-            get(audits::provider_page)
-                .post(audits::provider_upload)
-                .layer(DefaultBodyLimit::max(audit_form)),
+            get(audits::provider_page).post(audits::provider_upload).layer(DefaultBodyLimit::max(audit_form)),
         )
         .route("/app/systems/{id}/audits/logged", post(audits::provider_logged))
         .route("/app/systems/{id}/audits/{file}", get(audits::provider_report))

@@ -133,7 +133,10 @@ impl TestApp {
         let logs = mizan_app::logs::Logs::open_in_storage(data_dir.path(), &base, storage).expect("logs");
         let platform = mizan_app::Platform::new(
             store.clone(),
-            mizan_app::PlatformConfig { limits, ..mizan_app::PlatformConfig::new(base.clone(), data_dir.path()) },
+            mizan_app::PlatformConfig {
+                limits,
+                ..mizan_app::PlatformConfig::new(base.clone(), data_dir.path())
+            },
             logs,
         );
         let state = AppState::new(platform, Config::default()).expect("state");

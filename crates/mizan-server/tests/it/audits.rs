@@ -885,7 +885,9 @@ async fn uploads_over_a_limit_are_refused_naming_the_column_and_store_nothing() 
         ("prediction", "approved"),
         ("sensitive", "zip"),
     ] {
-        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
     }
     body.push_str(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"zip.csv\"\r\n\r\n{}\r\n--{boundary}--\r\n",
@@ -911,7 +913,8 @@ async fn uploads_over_a_limit_are_refused_naming_the_column_and_store_nothing() 
 
 #[tokio::test]
 async fn a_report_over_the_limit_is_refused_before_it_is_stored() {
-    let limits = mizan_app::limits::Limits { audit_report_bytes: 20_000, ..mizan_app::limits::Limits::default() };
+    let limits =
+        mizan_app::limits::Limits { audit_report_bytes: 20_000, ..mizan_app::limits::Limits::default() };
     let app = TestApp::start_with_limits(true, limits).await;
     let (id, bank) = bank_system(&app, "Large reports").await;
     let path = format!("/api/v1/org/systems/{id}/versions/1/audits");
