@@ -37,7 +37,7 @@ send() { # name file url content-type
   after=$(hwm)
   printf '%-46s %9d %6s %9s %10.1f %10.1f %9.1f\n' "$1" $((size / 1024)) ${out% *} ${out#* } \
     "$(echo "$before/1024" | bc -l)" "$(echo "$after/1024" | bc -l)" "$(echo "($after-$before)*1024/$size" | bc -l)"
-  echo "    $(head -c 300 "$data/answer" | jq -r '.detail // .' 2>/dev/null | head -c 240)"
+  echo "    $(jq -r '.detail // empty' <"$data/answer" 2>/dev/null | head -c 240)"
 }
 audits="$base/api/v1/org/systems/$system/versions/1/audits"
 send "20,000 groups in one column (CSV)" "$data/bombs/groups.csv" \

@@ -2,6 +2,7 @@
 //! variable per field of `mizan_app::limits::Limits`, with its default (README, "Limits").
 
 use clap::Args;
+use clap::builder::TypedValueParser as _;
 use mizan_app::limits::Limits;
 
 fn d() -> Limits {
