@@ -638,21 +638,23 @@ impl<'a> Ctx<'a> {
 fn check_tally(spec: &Spec, t: &Tally) -> Result<(), ReadError> {
     check_outcomes(spec, t)?;
     let b = &spec.bounds;
-    let names = columns(spec);
+    // The group dimensions (sensitive, then control) and their names; the weight is not one.
+    let groups: Vec<(&str, usize)> = columns(spec)
+        .into_iter()
+        .enumerate()
+        .take(t.dims())
+        .skip(2)
+        .map(|(d, c)| (c, t.levels(d).len()))
+        .collect();
     let mut product = 1usize;
-    for d in 2..t.dims() {
-        let n = t.levels(d).len();
+    for &(column, n) in &groups {
         if n > b.groups_per_feature {
-            return Err(ReadError::TooManyGroups {
-                column: names[d].to_owned(),
-                limit: b.groups_per_feature,
-            });
+            return Err(ReadError::TooManyGroups { column: column.to_owned(), limit: b.groups_per_feature });
         }
         product = product.saturating_mul(n.max(1));
     }
     if product > b.intersections {
-        let columns: Vec<String> =
-            (2..t.dims()).map(|d| format!("`{}` ({})", names[d], t.levels(d).len())).collect();
+        let columns: Vec<String> = groups.iter().map(|(c, n)| format!("`{c}` ({n})")).collect();
         return Err(ReadError::TooManyIntersections {
             columns: columns.join(" × "),
             found: product,
