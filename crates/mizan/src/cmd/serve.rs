@@ -112,7 +112,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         );
         let state = mizan_server::AppState::new(
             platform,
-            mizan_server::Config { secure_cookies: args.secure_cookies, ..mizan_server::Config::default() },
+            mizan_server::Config { secure_cookies: args.secure_cookies },
         )
         .map_err(anyhow::Error::msg)?;
         if let Some(path) = &args.witness_policy {
