@@ -24,7 +24,9 @@ use std::path::Path;
 
 use mizan_fairness::report::{self, GroundTruth, Report};
 use mizan_fairness::{Correction, EdgeMode, bootstrap, preset};
-use mizan_fairness_io::{ReadError, Rows, Spec};
+use mizan_fairness_io::{Bounds, ReadError, Rows, Spec};
+
+use crate::limits::Limits;
 use mizan_fairness_report::{Document, Source};
 use mizan_store::{AuditInfo, AuditSource, Auditor, LoggedRecord, NewAudit};
 
@@ -39,8 +41,6 @@ use time::format_description::well_known::Rfc3339;
 /// stay in the provider's and regulator's report). A fixed platform rule rather than the
 /// preset's minimum, which is 1 for `nyc-ll144`.
 pub const DISCLOSURE_MIN: u64 = 30;
-/// Largest decisions file accepted (raw body; a form adds a little).
-pub const UPLOAD_LIMIT: usize = 32 * 1024 * 1024;
 /// The field of a logged decision that holds the decision.
 pub const DECISION: &str = "output";
 /// Format of the public summary.
@@ -287,8 +287,8 @@ impl Params {
         })
     }
 
-    /// The reader's spec; without a label, the decision stands in for it.
-    fn spec(&self) -> Spec {
+    /// The reader's spec within `bounds`; without a label, the decision stands in for it.
+    fn spec(&self, bounds: Bounds) -> Spec {
         Spec {
             label: self.label.clone().unwrap_or_else(|| self.prediction.clone()),
             prediction: self.prediction.clone(),
@@ -296,6 +296,7 @@ impl Params {
             control: self.control.clone(),
             weight: self.weight.clone(),
             pos_label: self.pos_label.clone(),
+            bounds,
         }
     }
 
@@ -386,6 +387,41 @@ fn read_error(e: &ReadError, p: &Params) -> InputError {
             "audit-err-column-type",
             &[("column", column.clone()), ("type", data_type.clone())],
         ),
+        ReadError::TooManyGroups { column, limit } => InputError::new(
+            p.field_of(column),
+            "audit-err-groups",
+            &[("column", column.clone()), ("max", limit.to_string())],
+        ),
+        ReadError::TooManyIntersections { columns, found, limit } => InputError::new(
+            "sensitive",
+            "audit-err-intersections",
+            &[("columns", columns.clone()), ("found", found.to_string()), ("max", limit.to_string())],
+        ),
+        ReadError::ValueTooLong { column, row, chars, limit } => InputError::new(
+            p.field_of(column),
+            "audit-err-value-long",
+            &[
+                ("column", column.clone()),
+                ("row", row.to_string()),
+                ("chars", chars.to_string()),
+                ("max", limit.to_string()),
+            ],
+        ),
+        ReadError::DecompressedChunk { column, row_group, declared, limit, .. } => InputError::new(
+            "file",
+            "audit-err-decompressed-chunk",
+            &[
+                ("column", column.clone()),
+                ("group", row_group.to_string()),
+                ("declared", declared.to_string()),
+                ("max", limit.to_string()),
+            ],
+        ),
+        ReadError::DecompressedFile { declared, limit, .. } => InputError::new(
+            "file",
+            "audit-err-decompressed-file",
+            &[("declared", declared.to_string()), ("max", limit.to_string())],
+        ),
         ReadError::Engine(e) => InputError::new("file", "audit-err-engine", &[("message", e.to_string())]),
     }
 }
@@ -411,19 +447,30 @@ fn compute(
     p: &Params,
     ground_truth: GroundTruth,
     reproduce: &str,
+    limits: &Limits,
 ) -> Result<Computed, InputError> {
     let built = report::build(cells, &p.config(ground_truth));
     let sha256 = source.sha256.clone();
     let doc = Document::new(&built, source, env!("CARGO_PKG_VERSION"), reproduce);
     let report_json = mizan_fairness_report::json(&doc)
         .map_err(|e| InputError::new("file", "audit-err-engine", &[("message", e.to_string())]))?;
-    Ok(Computed {
+    let computed = Computed {
         rows: i64::try_from(built.rows).unwrap_or(i64::MAX),
         sha256,
         report_html: mizan_fairness_report::html(&doc),
         summary_json: serde_json::to_string(&PublicSummary::of(&built)).unwrap_or_default(),
         report_json,
-    })
+    };
+    // Stored audits can never be removed: refuse one larger than the limit before it is.
+    let size = computed.report_json.len() + computed.report_html.len() + computed.summary_json.len();
+    if size > limits.audit_report_bytes {
+        return Err(InputError::new(
+            "sensitive",
+            "audit-err-report-large",
+            &[("size", size.to_string()), ("max", limits.audit_report_bytes.to_string())],
+        ));
+    }
+    Ok(computed)
 }
 
 /// Quotes `s` for a POSIX shell when it needs it.
@@ -459,16 +506,31 @@ fn command(file_name: &str, p: &Params, pos_label: &str) -> String {
     parts.join(" ")
 }
 
-/// Audits an uploaded decisions file (CSV, Parquet or Arrow IPC, recognised by its bytes).
+/// Audits an uploaded decisions file (CSV, Parquet or Arrow IPC, recognised by its bytes)
+/// within `limits`.
 ///
 /// # Errors
-/// An empty or unreadable file, a missing column (listing those present), a missing value
-/// (naming the row), labels that are not binary without a favourable value, bad weights.
-pub fn audit_file(file_name: &str, bytes: &[u8], p: &Params) -> Result<Computed, InputError> {
+/// An empty, unreadable or too large file, a missing column (listing those present), a
+/// missing value (naming the row), labels that are not binary without a favourable value, bad
+/// weights, and anything over a limit: too many groups or intersections, a value too long, a
+/// Parquet file declaring too many decompressed bytes, a report too large to store.
+pub fn audit_file(
+    file_name: &str,
+    bytes: &[u8],
+    p: &Params,
+    limits: &Limits,
+) -> Result<Computed, InputError> {
     if bytes.is_empty() {
         return Err(InputError::new("file", "audit-err-empty", &[]));
     }
-    let loaded = mizan_fairness_io::load_bytes(Path::new(file_name), bytes, &p.spec())
+    if bytes.len() > limits.audit_upload_bytes {
+        return Err(InputError::new(
+            "file",
+            "audit-err-file-large",
+            &[("size", bytes.len().to_string()), ("max", limits.audit_upload_bytes.to_string())],
+        ));
+    }
+    let loaded = mizan_fairness_io::load_bytes(Path::new(file_name), bytes, &p.spec(limits.bounds()))
         .map_err(|e| read_error(&e, p))?;
     let source = Source {
         input: file_name.to_owned(),
@@ -480,7 +542,7 @@ pub fn audit_file(file_name: &str, bytes: &[u8], p: &Params) -> Result<Computed,
         weight: p.weight.clone(),
     };
     let reproduce = command(file_name, p, &loaded.pos_label);
-    compute(&loaded.cells, source, p, GroundTruth::Observed, &reproduce)
+    compute(&loaded.cells, source, p, GroundTruth::Observed, &reproduce, limits)
 }
 
 /// Start and end of a window of logged decisions, RFC 3339 UTC to the second.
@@ -550,19 +612,26 @@ pub struct LoggedAudit {
     label_values: BTreeSet<String>,
     label_favourable: bool,
     erased: u64,
+    limits: Limits,
 }
 
 impl LoggedAudit {
-    /// An audit of the decisions of `version` of `system` in `window`.
+    /// An audit of the decisions of `version` of `system` in `window`, within `limits`.
     ///
     /// # Errors
     /// Only if `p` names no sensitive feature (checked before).
-    pub fn new(system: &str, version: i64, window: &Window, p: &Params) -> Result<LoggedAudit, InputError> {
+    pub fn new(
+        system: &str,
+        version: i64,
+        window: &Window,
+        p: &Params,
+        limits: &Limits,
+    ) -> Result<LoggedAudit, InputError> {
         let name = format!(
             "logged decisions of system {system} version {version}, {} to {}",
             window.from, window.to
         );
-        let rows = Rows::new(&name, &p.spec()).map_err(|e| read_error(&e, p))?;
+        let rows = Rows::new(&name, &p.spec(limits.bounds())).map_err(|e| read_error(&e, p))?;
         let named = p
             .label
             .iter()
@@ -581,6 +650,7 @@ impl LoggedAudit {
             label_values: BTreeSet::new(),
             label_favourable: false,
             erased: 0,
+            limits: limits.clone(),
         })
     }
 
@@ -698,7 +768,7 @@ impl LoggedAudit {
         let cells = counted
             .cells
             .withhold_rare(LABEL_MIN, |n| format!("(withheld {n}: under {LABEL_MIN} decisions)"));
-        compute(&cells, source, &p, truth, reproduce)
+        compute(&cells, source, &p, truth, reproduce, &self.limits)
     }
 }
 
@@ -823,10 +893,14 @@ impl crate::Platform {
         self.store().audit_target(by.scope(), id, version).await?;
         let p = Params::check(raw, Kind::Upload)?;
         let size = i64::try_from(bytes.len()).map_err(|e| Error::Internal(e.to_string()))?;
-        let (n, params) = (name.clone(), p.clone());
-        let computed = tokio::task::spawn_blocking(move || audit_file(&n, &bytes, &params))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??;
+        let permit = self.heavy_permit()?;
+        let (n, params, limits) = (name.clone(), p.clone(), self.config().limits.clone());
+        let computed = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            audit_file(&n, &bytes, &params, &limits)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
         let new = NewAudit {
             version,
             source: AuditSource::Upload { file_name: name, sha256: computed.sha256, size_bytes: size },
@@ -857,7 +931,9 @@ impl crate::Platform {
     ) -> Result<AuditInfo, Error> {
         self.store().audit_target(by.scope(), id, version).await?;
         let p = Params::check(raw, Kind::Logged)?;
-        let mut audit = LoggedAudit::new(id, version, &window, &p)?;
+        // Held for the whole audit, pages and report.
+        let _permit = self.heavy_permit()?;
+        let mut audit = LoggedAudit::new(id, version, &window, &p, &self.config().limits)?;
         let mut after = 0;
         loop {
             let page = self
@@ -921,7 +997,11 @@ mod tests {
         assert_eq!(Params::check(raw.clone(), Kind::Upload).unwrap_err().field, "label");
         let logged = Params::check(RawParams { prediction: None, ..raw.clone() }, Kind::Logged).unwrap();
         assert_eq!(logged.prediction, DECISION);
-        assert_eq!(logged.spec().label, DECISION, "the decision stands in for the missing label");
+        assert_eq!(
+            logged.spec(Bounds::default()).label,
+            DECISION,
+            "the decision stands in for the missing label"
+        );
         let twice =
             RawParams { sensitive: vec!["a".into(), "a".into()], label: Some("y".into()), ..raw.clone() };
         assert_eq!(Params::check(twice, Kind::Upload).unwrap_err().key, "audit-err-twice");

@@ -827,7 +827,13 @@ pub async fn seed_audits(store: &Store) -> Result<(), StoreError> {
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     let p = params.clone();
     let computed = tokio::task::spawn_blocking(move || {
-        crate::audits::audit_file("demo-loan-applications-2025.csv", demo_applications().as_bytes(), &p)
+        let limits = crate::limits::Limits::default();
+        crate::audits::audit_file(
+            "demo-loan-applications-2025.csv",
+            demo_applications().as_bytes(),
+            &p,
+            &limits,
+        )
     })
     .await
     .map_err(|e| StoreError::Conflict(e.to_string()))?

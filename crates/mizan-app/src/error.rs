@@ -42,6 +42,9 @@ pub enum Error {
         /// What is wrong, in English.
         detail: String,
     },
+    /// Too much heavy work is running; the caller may try again later.
+    #[error("{0}")]
+    Busy(String),
     /// Something broke on our side; the detail is for the log, not for the user.
     #[error("internal error: {0}")]
     Internal(String),

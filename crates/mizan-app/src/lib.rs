@@ -75,6 +75,8 @@ pub struct Platform {
     models: Arc<models::ModelFiles>,
     prepared: Arc<explain::PreparedModels>,
     guards: Arc<signin::Guards>,
+    /// Permits for heavy work (audits, model parses): `limits.audits_at_once`.
+    heavy: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -91,6 +93,7 @@ impl Platform {
         let logs = Arc::new(logs);
         let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&logs)));
         let guards = Arc::new(signin::Guards::new(&config.clock));
+        let heavy = Arc::new(tokio::sync::Semaphore::new(config.limits.audits_at_once.max(1)));
         Platform {
             guards,
             store,
@@ -99,11 +102,26 @@ impl Platform {
             intake,
             models: Arc::new(models),
             prepared: Arc::new(explain::PreparedModels::new(explain::PREPARED_MODELS)),
+            heavy,
         }
     }
 
     fn guards(&self) -> &signin::Guards {
         &self.guards
+    }
+
+    /// A permit for heavy work (an audit, a model parse), held until dropped.
+    ///
+    /// # Errors
+    /// [`Error::Busy`] when `limits.audits_at_once` are already running: the caller is told
+    /// to try again rather than queued (a queued request would still hold its body).
+    pub fn heavy_permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, Error> {
+        Arc::clone(&self.heavy).try_acquire_owned().map_err(|_| {
+            Error::Busy(format!(
+                "the platform is already computing {} audits or models; try again in a minute",
+                self.config.limits.audits_at_once
+            ))
+        })
     }
 
     /// The database.

@@ -6,6 +6,7 @@
 //! crash and a reader never sees half a file. The database row that refers to a file is written
 //! only after `put`; a crash in between leaves an unreferenced file, never a dangling row.
 
+use crate::Error;
 use std::path::{Path, PathBuf};
 
 /// Why a model file could not be kept or read.
@@ -114,5 +115,57 @@ mod tests {
         std::fs::write(dir.path().join("models").join(&h), b"tampered").expect("tamper");
         assert!(matches!(files.get(&h), Err(ModelFileError::Corrupt(_))));
         assert!(matches!(files.get("../mizan.db"), Err(ModelFileError::BadHash(_))));
+    }
+}
+
+/// A model file checked and parsed for an upload.
+#[derive(Debug)]
+pub struct LoadedModel {
+    /// The parsed model.
+    pub model: mizan_explain::Model,
+    /// The file format, for the record (`xgboost-json`, `lightgbm-txt`, ...).
+    pub format: String,
+}
+
+/// The file format of `bytes`, parsed as `model`, for the record.
+fn format_name(bytes: &[u8], model: &mizan_explain::Model) -> String {
+    match model.source.library.as_str() {
+        "lightgbm" => "lightgbm-txt".into(),
+        "xgboost" if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => "xgboost-json".into(),
+        "xgboost" => "xgboost-ubjson".into(),
+        _ if matches!(model.body, mizan_explain::ModelBody::Linear(_)) => "mizan-linear-json".into(),
+        other => other.to_owned(),
+    }
+}
+
+impl crate::Platform {
+    /// Checks the size of an uploaded model file and parses it, on the blocking pool and
+    /// holding a heavy-work permit (a parse takes memory and time that grow with the file).
+    ///
+    /// # Errors
+    /// [`Error::BadRequest`] on `model` for an empty file, a file over `limits.model_bytes`
+    /// (refused before it is parsed) or one that does not load (invalid JSON says where);
+    /// [`Error::Busy`] when too much heavy work is running.
+    pub async fn load_model(&self, bytes: bytes::Bytes) -> Result<LoadedModel, Error> {
+        let max = self.config().limits.model_bytes;
+        if bytes.is_empty() {
+            return Err(Error::bad("model", "the model file is empty"));
+        }
+        if bytes.len() > max {
+            return Err(Error::bad(
+                "model",
+                format!("the model file has {} bytes; at most {max} are accepted", bytes.len()),
+            ));
+        }
+        let permit = self.heavy_permit()?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let model = mizan_explain::load_model(&bytes)
+                .map_err(|e| Error::bad("model", format!("the model file cannot be loaded: {e}")))?;
+            let format = format_name(&bytes, &model);
+            Ok(LoadedModel { model, format })
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("model parse: {e}")))?
     }
 }

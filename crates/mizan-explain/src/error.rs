@@ -15,6 +15,16 @@ pub enum ExplainError {
         /// What was wrong.
         detail: String,
     },
+    /// A model file that is JSON (by its first bytes) but not valid JSON.
+    #[error("invalid JSON in the model file at line {line}, column {column}: {detail}")]
+    Json {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser found.
+        detail: String,
+    },
     /// The model uses a feature of its format that Mizan does not support.
     #[error("unsupported {what} `{value}` in {format} model; supported: {supported}")]
     Unsupported {

@@ -70,3 +70,18 @@ fn wrong_feature_count_is_an_error() {
     let e = shap::explain(&m, "h", &[0.0; 5], 3).expect_err("no output 3");
     assert!(matches!(e, ExplainError::Output { output: 3, outputs: 1 }), "{e}");
 }
+
+#[test]
+fn invalid_json_is_reported_as_json_with_line_and_column() {
+    let e = load_model(b"{\n  \"learner\": {\n    \"x\": [1, 2,, 3]\n  }\n}").unwrap_err();
+    match &e {
+        ExplainError::Json { line, column, .. } => assert_eq!((*line, *column), (3, 16)),
+        other => panic!("{other}"),
+    }
+    assert!(e.to_string().starts_with("invalid JSON in the model file at line 3, column 16: "), "{e}");
+    // Truncated JSON too; real UBJSON (a type marker after the brace) is still read as UBJSON.
+    let e = load_model(b"{ \"learner\": ").unwrap_err();
+    assert!(matches!(e, ExplainError::Json { line: 1, .. }), "{e}");
+    let e = load_model(b"{i\x07learner").unwrap_err();
+    assert!(e.to_string().contains("ubjson"), "{e}");
+}

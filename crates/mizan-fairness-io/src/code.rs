@@ -90,7 +90,37 @@ impl<K: Hash + Eq> Cache<K> {
     }
 }
 
-/// Codes `raw` for dimension `d` of `t`, or `None` for a missing label or prediction.
-pub(crate) fn code(t: &mut Tally, d: usize, role: Role<'_>, raw: Option<&str>) -> Option<u32> {
-    role.level(raw).map(|l| t.code(d, l))
+/// Why a value has no code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// A missing label or prediction.
+    Missing,
+    /// A value longer than the limit: its length in characters.
+    TooLong(usize),
+}
+
+/// The length of `v` in characters when it is over `max`: bytes first, so a short value costs
+/// one comparison.
+pub(crate) fn too_long(v: &str, max: usize) -> Option<usize> {
+    if v.len() <= max {
+        return None;
+    }
+    let chars = v.chars().count();
+    (chars > max).then_some(chars)
+}
+
+/// Codes `raw` for dimension `d` of `t`; refuses a missing label or prediction and a value
+/// longer than `max_chars`.
+pub(crate) fn code(
+    t: &mut Tally,
+    d: usize,
+    role: Role<'_>,
+    raw: Option<&str>,
+    max_chars: usize,
+) -> Result<u32, Refused> {
+    let level = role.level(raw).ok_or(Refused::Missing)?;
+    if let Some(chars) = too_long(level, max_chars) {
+        return Err(Refused::TooLong(chars));
+    }
+    Ok(t.code(d, level))
 }

@@ -105,6 +105,7 @@ fn parquet_from<R: ChunkReader + 'static>(
             bytes.map(|(_, c)| u64::try_from(c.compressed_size()).unwrap_or(0)).sum()
         })
         .collect();
+    check_declared(ctx, &meta, &mask)?;
     ctx.add_work(work.iter().sum());
     ctx.chunks(groups.len(), |k| {
         // `chunks` calls with `k < groups.len()`, and `work` has one entry per group.
@@ -124,6 +125,45 @@ fn parquet_from<R: ChunkReader + 'static>(
         }
         Ok(t)
     })
+}
+
+/// Refuses a file whose metadata declares more decompressed bytes in a requested column chunk,
+/// or in all of them, than the bounds allow: checked before any page is read.
+///
+/// Page headers repeat each page's decompressed size, and the decoder allocates what a header
+/// declares (then refuses a page that decompresses to any other size). A file whose page
+/// headers declare more than its column chunks is not caught here; its pages are still
+/// bounded by the codec's ratio (at most 255:1 for LZ4, 32:1 for snappy) times their
+/// compressed size, and the values they hold by [`crate::Bounds::value_chars`].
+fn check_declared(ctx: &Ctx<'_>, meta: &ArrowReaderMetadata, mask: &ProjectionMask) -> Result<(), ReadError> {
+    let b = &ctx.spec.bounds;
+    let leaves = meta.parquet_schema();
+    let mut total = 0u64;
+    for (g, group) in meta.metadata().row_groups().iter().enumerate() {
+        for (j, c) in group.columns().iter().enumerate().filter(|(j, _)| mask.leaf_included(*j)) {
+            // A negative size is corrupt: count it as too large.
+            let declared = u64::try_from(c.uncompressed_size()).unwrap_or(u64::MAX);
+            let column = leaves.column(j).path().parts().first().cloned().unwrap_or_default();
+            if declared > b.chunk_bytes {
+                return Err(ReadError::DecompressedChunk {
+                    path: ctx.path.to_owned(),
+                    column,
+                    row_group: g + 1,
+                    declared,
+                    limit: b.chunk_bytes,
+                });
+            }
+            total = total.saturating_add(declared);
+        }
+    }
+    if total > b.file_bytes {
+        return Err(ReadError::DecompressedFile {
+            path: ctx.path.to_owned(),
+            declared: total,
+            limit: b.file_bytes,
+        });
+    }
+    Ok(())
 }
 
 /// Reads an Arrow IPC file (batch by batch, in parallel) or stream (in order).
@@ -190,8 +230,18 @@ fn ipc_stream<R: Read>(ctx: &Ctx<'_>, r: R) -> Result<Tally, ReadError> {
 enum Fail {
     /// A missing label or prediction, or a bad weight: 0-based row in the batch and value.
     Row(usize, String),
+    /// A value longer than the limit: 0-based row in the batch and length in characters.
+    Long(usize, usize),
     /// A column type this reader does not take.
     Type(DataType),
+}
+
+/// The failure for a value of row `row` that has no code.
+fn refused(r: code::Refused, row: usize, value: impl FnOnce() -> String) -> Fail {
+    match r {
+        code::Refused::Missing => Fail::Row(row, value()),
+        code::Refused::TooLong(chars) => Fail::Long(row, chars),
+    }
 }
 
 /// Per-chunk state for coding batches: one coder and one code buffer per dimension.
@@ -210,7 +260,9 @@ impl<'s> Coders<'s> {
         Self {
             names: columns(ctx.spec),
             roles,
-            coders: (0..dims).map(|_| ColumnCoder::default()).collect(),
+            coders: (0..dims)
+                .map(|_| ColumnCoder { max_chars: ctx.spec.bounds.value_chars, ..ColumnCoder::default() })
+                .collect(),
             codes: vec![Vec::new(); dims],
             weights: Vec::new(),
         }
@@ -243,13 +295,22 @@ impl<'s> Coders<'s> {
             match self.coders[d].code(t, d, self.roles[d], array.as_ref(), &mut self.codes[d]) {
                 Ok(()) => {}
                 Err(Fail::Type(dt)) => return Err(type_error(name, &dt)),
+                Err(Fail::Long(i, chars)) => note(
+                    i,
+                    ReadError::ValueTooLong {
+                        column: name.to_owned(),
+                        row: base + i + 1,
+                        chars,
+                        limit: ctx.spec.bounds.value_chars,
+                    },
+                ),
                 Err(Fail::Row(i, value)) => note(
                     i,
                     ReadError::MissingCell {
                         column: name.to_owned(),
                         row: base + i + 1,
                         path: ctx.path.to_owned(),
-                        value,
+                        value: crate::clip(&value),
                     },
                 ),
             }
@@ -265,8 +326,18 @@ impl<'s> Coders<'s> {
                         Ok(()) => {}
                         Err(Fail::Type(dt)) => return Err(type_error(name, &dt)),
                         Err(Fail::Row(i, value)) => {
+                            let value = crate::clip(&value);
                             note(i, ReadError::BadWeight { column: name.clone(), row: base + i + 1, value });
                         }
+                        Err(Fail::Long(i, chars)) => note(
+                            i,
+                            ReadError::ValueTooLong {
+                                column: name.clone(),
+                                row: base + i + 1,
+                                chars,
+                                limit: ctx.spec.bounds.value_chars,
+                            },
+                        ),
                     }
                 }
                 Some((name, array, borrowed))
@@ -299,13 +370,15 @@ impl<'s> Coders<'s> {
             }
             other => other.map_err(ReadError::from),
         }?;
-        ctx.check_outcomes(t)
+        ctx.check_tally(t)
     }
 }
 
 /// Codes one column across batches of a chunk.
 #[derive(Default)]
 struct ColumnCoder {
+    /// Longest value coded, in characters.
+    max_chars: usize,
     text: Cache<String>,
     numbers: Cache<u64>,
     /// Codes of the numbers -128..384 (keyed by number + 128), `UNSEEN` until seen: labels,
@@ -379,8 +452,8 @@ impl ColumnCoder {
     }
 
     /// Codes a null: the missing group, or `None` for a label or prediction.
-    fn null(t: &mut Tally, d: usize, role: Role<'_>, row: usize) -> Result<u32, Fail> {
-        code::code(t, d, role, None).ok_or_else(|| Fail::Row(row, "null".to_owned()))
+    fn null(&self, t: &mut Tally, d: usize, role: Role<'_>, row: usize) -> Result<u32, Fail> {
+        code::code(t, d, role, None, self.max_chars).map_err(|r| refused(r, row, || "null".to_owned()))
     }
 
     fn text<'v>(
@@ -393,11 +466,12 @@ impl ColumnCoder {
     ) -> Result<(), Fail> {
         for (i, v) in values.enumerate() {
             let c = match v {
-                None => Self::null(t, d, role, i)?,
+                None => self.null(t, d, role, i)?,
                 Some(s) => match self.text.get(s) {
                     Some(c) => c,
                     None => {
-                        let c = code::code(t, d, role, Some(s)).ok_or_else(|| Fail::Row(i, s.to_owned()))?;
+                        let c = code::code(t, d, role, Some(s), self.max_chars)
+                            .map_err(|r| refused(r, i, || s.to_owned()))?;
                         self.text.insert(s.to_owned(), c);
                         c
                     }
@@ -419,12 +493,13 @@ impl ColumnCoder {
     ) -> Result<(), Fail> {
         for (i, v) in values.enumerate() {
             let c = match v {
-                None => Self::null(t, d, role, i)?,
+                None => self.null(t, d, role, i)?,
                 Some((key, x)) => match self.numbers.get(&key) {
                     Some(c) => c,
                     None => {
                         let s = x.to_string();
-                        let c = code::code(t, d, role, Some(&s)).ok_or(Fail::Row(i, s))?;
+                        let c = code::code(t, d, role, Some(&s), self.max_chars)
+                            .map_err(|r| refused(r, i, || s.clone()))?;
                         self.numbers.insert(key, c);
                         c
                     }
@@ -475,7 +550,8 @@ impl ColumnCoder {
             Some(c) => c,
             None => {
                 let s = x.to_string();
-                let c = code::code(t, d, role, Some(&s)).ok_or(Fail::Row(row, s))?;
+                let c = code::code(t, d, role, Some(&s), self.max_chars)
+                    .map_err(|r| refused(r, row, || s.clone()))?;
                 self.numbers.insert(key, c);
                 c
             }
@@ -498,10 +574,18 @@ impl ColumnCoder {
         let values = dict.values();
         // Parquet repeats one dictionary across the batches of a row group: code it once.
         if !matches!(&self.dictionary, Some((v, _)) if Arc::ptr_eq(v, values)) {
-            let codes = strings(values.as_ref())?
-                .iter()
-                .map(|v| code::code(t, d, role, v.as_deref()).unwrap_or(UNSEEN))
-                .collect();
+            let mut codes = Vec::with_capacity(values.len());
+            for (k, v) in strings(values.as_ref())?.iter().enumerate() {
+                codes.push(match code::code(t, d, role, v.as_deref(), self.max_chars) {
+                    Ok(c) => c,
+                    Err(code::Refused::Missing) => UNSEEN,
+                    // Named at the first row that uses it (or the batch's first row).
+                    Err(code::Refused::TooLong(chars)) => {
+                        let row = dict.normalized_keys().iter().position(|&x| x == k).unwrap_or(0);
+                        return Err(Fail::Long(row, chars));
+                    }
+                });
+            }
             self.dictionary = Some((values.clone(), codes));
         }
         let Some((_, remap)) = &self.dictionary else { return Ok(()) };
@@ -522,7 +606,7 @@ impl ColumnCoder {
             _ => {
                 for (i, k) in dict.normalized_keys().into_iter().enumerate() {
                     if array.is_null(i) {
-                        out.push(Self::null(t, d, role, i)?);
+                        out.push(self.null(t, d, role, i)?);
                     } else {
                         out.push(remap.get(k).copied().unwrap_or(UNSEEN));
                     }

@@ -11,7 +11,7 @@
 use mizan_fairness::Tally;
 use sha2::{Digest, Sha256};
 
-use crate::code::{self, Cache};
+use crate::code::{self, Cache, Refused};
 use crate::{Ctx, ReadError, Source, columns, missing_column};
 
 /// Rows counted per call into the tally.
@@ -200,7 +200,7 @@ fn block(
     let flush = |t: &mut Tally, codes: &mut Vec<Vec<u32>>, weights: &mut Vec<f64>| -> Result<(), ReadError> {
         let slices: Vec<&[u32]> = codes.iter().map(Vec::as_slice).collect();
         t.count(&slices, spec.weight.is_some().then_some(weights.as_slice()))?;
-        ctx.check_outcomes(t)?;
+        ctx.check_tally(t)?;
         codes.iter_mut().for_each(Vec::clear);
         weights.clear();
         Ok(())
@@ -229,13 +229,24 @@ fn block(
                 c
             } else {
                 let value = text(raw, d)?;
-                let Some(c) = code::code(&mut t, d, role, Some(&value)) else {
-                    return Err(ReadError::MissingValue {
-                        column: names[d].to_owned(),
-                        row,
-                        line: usize::try_from(line).unwrap_or(usize::MAX),
-                        value,
-                    });
+                let c = match code::code(&mut t, d, role, Some(&value), spec.bounds.value_chars) {
+                    Ok(c) => c,
+                    Err(Refused::Missing) => {
+                        return Err(ReadError::MissingValue {
+                            column: names[d].to_owned(),
+                            row,
+                            line: usize::try_from(line).unwrap_or(usize::MAX),
+                            value: crate::clip(&value),
+                        });
+                    }
+                    Err(Refused::TooLong(chars)) => {
+                        return Err(ReadError::ValueTooLong {
+                            column: names[d].to_owned(),
+                            row,
+                            chars,
+                            limit: spec.bounds.value_chars,
+                        });
+                    }
                 };
                 caches[d].insert(raw.into(), c);
                 c
@@ -252,7 +263,7 @@ fn block(
                 return Err(ReadError::BadWeight {
                     column: names[dims].to_owned(),
                     row,
-                    value: String::from_utf8_lossy(raw).into_owned(),
+                    value: crate::clip(&String::from_utf8_lossy(raw)),
                 });
             };
             weights.push(w);

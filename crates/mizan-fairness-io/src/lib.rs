@@ -11,6 +11,14 @@
 //! `code.rs`, which also validates labels, predictions and weights (row numbers in every
 //! error). Records that do not come from a file (a system's logged decisions) are counted one
 //! at a time through [`Rows`] (`rows.rs`), with the same checks.
+//!
+//! Every read is bounded before the work grows ([`Bounds`], on the [`Spec`]): values longer
+//! than a limit, a feature with too many distinct values, or more intersections (sensitive
+//! values × control strata, which the report lists one by one, empty or not) than a limit are
+//! refused as soon as a batch of at most 16 Ki rows shows them, so a tally never holds more
+//! than one batch beyond its limits. A Parquet file is refused before any page is decoded when
+//! its metadata declares more decompressed bytes in a requested column chunk, or in all of
+//! them, than the limits allow.
 #![warn(missing_docs)]
 
 mod code;
@@ -43,6 +51,37 @@ pub struct Spec {
     pub weight: Option<String>,
     /// The positive (favourable) label; inferred for {0,1}, {-1,1} and {false,true}.
     pub pos_label: Option<String>,
+    /// Limits on the work the read may cause.
+    pub bounds: Bounds,
+}
+
+/// Limits on the work one read may cause, each checked before the work it bounds grows past
+/// it. The defaults are the platform's (`mizan_app::limits::Limits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    /// Most distinct values (groups) of one sensitive or control column.
+    pub groups_per_feature: usize,
+    /// Most intersections: the product of the sensitive columns' distinct values and the
+    /// control column's strata (the report lists every one, empty or not).
+    pub intersections: usize,
+    /// Longest value of a requested column, in characters.
+    pub value_chars: usize,
+    /// Most decompressed bytes a Parquet column chunk of a requested column may declare.
+    pub chunk_bytes: u64,
+    /// Most decompressed bytes all requested Parquet column chunks may declare together.
+    pub file_bytes: u64,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            groups_per_feature: 2000,
+            intersections: 5000,
+            value_chars: 256,
+            chunk_bytes: 16 << 20,
+            file_bytes: 128 << 20,
+        }
+    }
 }
 
 /// Told how far reading has come, from any thread; the binary draws a progress bar with it.
@@ -201,6 +240,70 @@ pub enum ReadError {
         /// The Arrow data type.
         data_type: String,
     },
+    /// A sensitive or control column has more distinct values than an audit compares.
+    #[error(
+        "column `{column}` has more than {limit} distinct values; an audit compares at most {limit} groups per column (group the values into fewer bands)"
+    )]
+    TooManyGroups {
+        /// Column.
+        column: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// The sensitive columns' values and the control strata make too many intersections.
+    #[error(
+        "columns {columns} make at least {found} intersections; an audit compares at most {limit} (use fewer sensitive columns or group their values)"
+    )]
+    TooManyIntersections {
+        /// The columns with their numbers of values: `` `sex` (2), `region` (900) ``.
+        columns: String,
+        /// Intersections found so far (a lower bound).
+        found: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A value longer than the limit.
+    #[error(
+        "column `{column}` has a value of {chars} characters at data row {row}; values may have at most {limit}"
+    )]
+    ValueTooLong {
+        /// Column.
+        column: String,
+        /// 1-based data row.
+        row: usize,
+        /// Length of the value in characters (at least `limit + 1`).
+        chars: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// A Parquet column chunk declares more decompressed bytes than the limit.
+    #[error(
+        "column `{column}` of row group {row_group} in `{path}` declares {declared} decompressed bytes; at most {limit} are read per column chunk (write smaller row groups)"
+    )]
+    DecompressedChunk {
+        /// Path.
+        path: PathBuf,
+        /// Column.
+        column: String,
+        /// 1-based row group.
+        row_group: usize,
+        /// Bytes declared.
+        declared: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The requested columns of a Parquet file declare more decompressed bytes than the limit.
+    #[error(
+        "the requested columns of `{path}` declare {declared} decompressed bytes; at most {limit} are read (split the file)"
+    )]
+    DecompressedFile {
+        /// Path.
+        path: PathBuf,
+        /// Bytes declared.
+        declared: u64,
+        /// The limit.
+        limit: u64,
+    },
     /// The engine refused the columns.
     #[error(transparent)]
     Engine(#[from] mizan_fairness::FairnessError),
@@ -211,7 +314,10 @@ impl ReadError {
     /// merging a chunk after others moves its errors down by the rows before it.
     fn after_rows(mut self, rows: usize) -> Self {
         match &mut self {
-            Self::MissingCell { row, .. } | Self::MissingValue { row, .. } | Self::BadWeight { row, .. } => {
+            Self::MissingCell { row, .. }
+            | Self::MissingValue { row, .. }
+            | Self::BadWeight { row, .. }
+            | Self::ValueTooLong { row, .. } => {
                 *row += rows;
             }
             _ => {}
@@ -244,6 +350,16 @@ pub struct Counted {
     pub pos_label: String,
 }
 
+/// A value as an error message shows it: at most 64 characters, so an error never grows
+/// with a long value.
+fn clip(v: &str) -> String {
+    const SHOWN: usize = 64;
+    match v.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{}…", &v[..at]),
+        None => v.to_owned(),
+    }
+}
+
 fn is_missing(v: &str) -> bool {
     matches!(v.trim(), "" | "NaN" | "nan" | "NA" | "null" | "None")
 }
@@ -252,7 +368,8 @@ fn is_missing(v: &str) -> bool {
 ///
 /// # Errors
 /// See [`ReadError`]: unreadable, empty, missing columns, malformed rows or files, missing
-/// labels, non-binary labels without a positive label, bad weights, unsupported column types.
+/// labels, non-binary labels without a positive label, bad weights, unsupported column types,
+/// and anything past the spec's [`Bounds`].
 pub fn load(path: &Path, spec: &Spec) -> Result<Loaded, ReadError> {
     load_with(path, spec, &Options::default())
 }
@@ -466,8 +583,8 @@ impl<'a> Ctx<'a> {
         Ok(hex::encode(h.finalize()))
     }
 
-    fn check_outcomes(&self, t: &Tally) -> Result<(), ReadError> {
-        check_outcomes(self.spec, t)
+    fn check_tally(&self, t: &Tally) -> Result<(), ReadError> {
+        check_tally(self.spec, t)
     }
 
     /// Tallies chunks `0..n` in parallel and merges them in order (see
@@ -492,7 +609,7 @@ impl<'a> Ctx<'a> {
             match b {
                 Ok(b) => {
                     a.merge(b)?;
-                    self.check_outcomes(&a)?;
+                    self.check_tally(&a)?;
                     Ok(a)
                 }
                 Err(Stop::Failed(e)) => {
@@ -514,6 +631,37 @@ impl<'a> Ctx<'a> {
     fn finish(&self, t: Tally) -> Result<(Cells, usize, String), ReadError> {
         finish(self.spec, self.path, t)
     }
+}
+
+/// Checks a tally against the spec's bounds and the outcome values: called after every batch,
+/// so a tally never holds more than one batch of values beyond a limit.
+fn check_tally(spec: &Spec, t: &Tally) -> Result<(), ReadError> {
+    check_outcomes(spec, t)?;
+    let b = &spec.bounds;
+    // The group dimensions (sensitive, then control) and their names; the weight is not one.
+    let groups: Vec<(&str, usize)> = columns(spec)
+        .into_iter()
+        .enumerate()
+        .take(t.dims())
+        .skip(2)
+        .map(|(d, c)| (c, t.levels(d).len()))
+        .collect();
+    let mut product = 1usize;
+    for &(column, n) in &groups {
+        if n > b.groups_per_feature {
+            return Err(ReadError::TooManyGroups { column: column.to_owned(), limit: b.groups_per_feature });
+        }
+        product = product.saturating_mul(n.max(1));
+    }
+    if product > b.intersections {
+        let columns: Vec<String> = groups.iter().map(|(c, n)| format!("`{c}` ({n})")).collect();
+        return Err(ReadError::TooManyIntersections {
+            columns: columns.join(" × "),
+            found: product,
+            limit: b.intersections,
+        });
+    }
+    Ok(())
 }
 
 /// Without a positive label, too many distinct labels and predictions cannot be binary:

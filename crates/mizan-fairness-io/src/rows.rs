@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use mizan_fairness::Tally;
 
-use crate::code::Role;
-use crate::{Counted, ReadError, Spec, check_outcomes, columns, finish};
+use crate::code::{Refused, Role};
+use crate::{Counted, ReadError, Spec, check_tally, columns, finish};
 
 /// Records counted per call to the tally.
 const BATCH: usize = 16 * 1024;
@@ -62,8 +62,10 @@ impl Rows {
     /// # Errors
     /// [`ReadError::MissingCell`] for a missing label or decision, [`ReadError::BadWeight`] for
     /// a weight that is not a non-negative number, [`ReadError::NotBinary`] once labels and
-    /// decisions take too many values to be binary without a positive label. Rows in errors
-    /// count from 1.
+    /// decisions take too many values to be binary without a positive label,
+    /// [`ReadError::ValueTooLong`], [`ReadError::TooManyGroups`] and
+    /// [`ReadError::TooManyIntersections`] past the spec's [`crate::Bounds`] (groups are checked
+    /// once per batch of 16 Ki records). Rows in errors count from 1.
     ///
     /// # Panics
     /// If `values` does not have one entry per column of `spec` (a bug in the caller).
@@ -78,13 +80,25 @@ impl Rows {
         let pos = self.spec.pos_label.as_deref();
         for (d, raw) in values.iter().enumerate() {
             let role = if d < 2 { Role::Outcome(pos) } else { Role::Group };
-            let Some(c) = crate::code::code(&mut self.tally, d, role, *raw) else {
-                return Err(ReadError::MissingCell {
-                    column: names[d].to_owned(),
-                    row: self.row,
-                    path: self.source.clone(),
-                    value: raw.map_or_else(|| "null".to_owned(), str::to_owned),
-                });
+            let max = self.spec.bounds.value_chars;
+            let c = match crate::code::code(&mut self.tally, d, role, *raw, max) {
+                Ok(c) => c,
+                Err(Refused::Missing) => {
+                    return Err(ReadError::MissingCell {
+                        column: names[d].to_owned(),
+                        row: self.row,
+                        path: self.source.clone(),
+                        value: raw.map_or_else(|| "null".to_owned(), str::to_owned),
+                    });
+                }
+                Err(Refused::TooLong(chars)) => {
+                    return Err(ReadError::ValueTooLong {
+                        column: names[d].to_owned(),
+                        row: self.row,
+                        chars,
+                        limit: max,
+                    });
+                }
             };
             self.codes[d].push(c);
         }
@@ -95,7 +109,7 @@ impl Rows {
                 return Err(ReadError::BadWeight {
                     column: column.clone(),
                     row: self.row,
-                    value: weight.unwrap_or("null").to_owned(),
+                    value: crate::clip(weight.unwrap_or("null")),
                 });
             };
             self.weights.push(w);
@@ -109,7 +123,7 @@ impl Rows {
     fn flush(&mut self) -> Result<(), ReadError> {
         let slices: Vec<&[u32]> = self.codes.iter().map(Vec::as_slice).collect();
         self.tally.count(&slices, self.spec.weight.is_some().then_some(self.weights.as_slice()))?;
-        check_outcomes(&self.spec, &self.tally)?;
+        check_tally(&self.spec, &self.tally)?;
         self.codes.iter_mut().for_each(Vec::clear);
         self.weights.clear();
         Ok(())

@@ -13,6 +13,7 @@ fn spec() -> Spec {
         control: Some("branch".into()),
         weight: Some("w".into()),
         pos_label: None,
+        ..Spec::default()
     }
 }
 

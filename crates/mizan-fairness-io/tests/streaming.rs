@@ -96,6 +96,7 @@ fn spec() -> Spec {
         control: Some("region".into()),
         weight: Some("w".into()),
         pos_label: None,
+        ..Spec::default()
     }
 }
 

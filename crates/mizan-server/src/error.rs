@@ -59,6 +59,8 @@ pub enum AppError {
     MethodNotAllowed,
     /// Too many requests from this client: try again after this many seconds.
     Throttled(u64),
+    /// Too much heavy work is running; try again later.
+    Busy(String),
     /// Something broke on our side; the detail is logged, not shown.
     Internal(String),
 }
@@ -76,6 +78,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -99,6 +102,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
             AppError::MethodNotAllowed => "method-not-allowed",
             AppError::Throttled(_) => "throttled",
+            AppError::Busy(_) => "busy",
             AppError::Internal(_) => "internal",
         }
     }
@@ -118,6 +122,7 @@ impl AppError {
             }
             AppError::BadRequest { detail, .. }
             | AppError::Refused(detail)
+            | AppError::Busy(detail)
             | AppError::Conflict(detail)
             | AppError::Questionnaire { detail, .. } => detail.clone(),
             AppError::Csrf => "the form's security token is missing or out of date; reload the page".into(),
@@ -145,6 +150,7 @@ impl From<mizan_app::Error> for AppError {
             }
             E::Conflict(msg) => AppError::Conflict(msg),
             E::Questionnaire { question, detail } => AppError::Questionnaire { question, detail },
+            E::Busy(msg) => AppError::Busy(msg),
             E::Internal(msg) => AppError::Internal(msg),
         }
     }
@@ -322,6 +328,7 @@ mod tests {
             AppError::UnsupportedMediaType(String::new()),
             AppError::MethodNotAllowed,
             AppError::Throttled(1),
+            AppError::Busy(String::new()),
             AppError::Internal(String::new()),
         ];
         for e in samples {

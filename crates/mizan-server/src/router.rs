@@ -23,9 +23,15 @@ use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
 pub const BODY_LIMIT: usize = 256 * 1024;
+/// What a form adds to an uploaded file (its other fields and the multipart framing).
+pub const FORM_SLACK: usize = 64 * 1024;
 
-/// Builds the whole application.
+/// Builds the whole application. Upload bodies are limited by the platform's
+/// [`Limits`](mizan_app::limits::Limits): a form may add [`FORM_SLACK`] to the file.
 pub fn router(state: AppState) -> Router {
+    let limits = state.app.config().limits.clone();
+    let model_form = limits.model_bytes.saturating_add(FORM_SLACK);
+    let audit_form = limits.audit_upload_bytes.saturating_add(FORM_SLACK);
     let pages = Router::new()
         // public
         .route("/", get(public::list))
@@ -58,15 +64,11 @@ pub fn router(state: AppState) -> Router {
         .route("/app/systems/{id}/obligations/{obligation}", post(obligations::save))
         .route(
             "/app/systems/{id}/models",
-            get(explain::models_page)
-                .post(explain::models_upload)
-                .layer(DefaultBodyLimit::max(explain::MODEL_LIMIT + 64 * 1024)),
+            get(explain::models_page).post(explain::models_upload).layer(DefaultBodyLimit::max(model_form)),
         )
         .route(
             "/app/systems/{id}/audits",
-            get(audits::provider_page)
-                .post(audits::provider_upload)
-                .layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
+            get(audits::provider_page).post(audits::provider_upload).layer(DefaultBodyLimit::max(audit_form)),
         )
         .route("/app/systems/{id}/audits/logged", post(audits::provider_logged))
         .route("/app/systems/{id}/audits/{file}", get(audits::provider_report))
@@ -85,7 +87,7 @@ pub fn router(state: AppState) -> Router {
             "/regulator/systems/{id}/audits",
             get(audits::regulator_page)
                 .post(audits::regulator_upload)
-                .layer(DefaultBodyLimit::max(audits::BODY_LIMIT)),
+                .layer(DefaultBodyLimit::max(audit_form)),
         )
         .route("/regulator/systems/{id}/audits/logged", post(audits::regulator_logged))
         .route("/regulator/systems/{id}/audits/{file}", get(audits::regulator_report))
@@ -93,12 +95,12 @@ pub fn router(state: AppState) -> Router {
         .route("/review", get(review::queue))
         .route("/review/systems/{id}", get(review::show).post(review::decide))
         .fallback(|| async { AppError::NotFound("page".into()) })
-        .layer(from_fn(refuse_oversized))
+        .layer(axum::middleware::from_fn_with_state(largest_body(&limits), refuse_oversized))
         .layer(from_fn(render_page_errors))
         .layer(from_fn(csrf::ensure_token))
         .layer(axum::Extension(crate::CookieSecurity(state.config.secure_cookies)));
 
-    let (api, openapi) = api_routes().split_for_parts();
+    let (api, openapi) = api_routes_with(&limits).split_for_parts();
     // Built once; a published schema that is not JSON is ruled out by mizan-formats' tests, and
     // would leave the document without the formats rather than stop the server.
     let openapi = Arc::new(crate::openapi::document(&openapi).unwrap_or_else(|e| {
@@ -110,7 +112,7 @@ pub fn router(state: AppState) -> Router {
         // Unknown API paths answer problem+json, not the HTML page of the fallback below.
         .route("/api/v1", any(api_not_found))
         .route("/api/v1/{*rest}", any(api_not_found))
-        .layer(from_fn(refuse_oversized))
+        .layer(axum::middleware::from_fn_with_state(largest_body(&limits), refuse_oversized))
         .layer(from_fn(crate::nul::refuse_nul))
         .layer(from_fn(render_api_errors));
 
@@ -131,18 +133,24 @@ pub fn router(state: AppState) -> Router {
 /// document).
 pub const UNDOCUMENTED_API_PATHS: &[&str] = &["/api/v1/openapi.json"];
 
-/// The largest body any route accepts.
+/// The largest body any route accepts under `limits`.
 #[must_use]
-pub fn largest_body() -> usize {
-    [BODY_LIMIT, audits::BODY_LIMIT, explain::MODEL_LIMIT + 64 * 1024, decisions::BODY_LIMIT]
-        .into_iter()
-        .max()
-        .unwrap_or(BODY_LIMIT)
+pub fn largest_body(limits: &mizan_app::limits::Limits) -> usize {
+    [
+        BODY_LIMIT,
+        limits.audit_upload_bytes.saturating_add(FORM_SLACK),
+        limits.model_bytes.saturating_add(FORM_SLACK),
+        decisions::BODY_LIMIT,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(BODY_LIMIT)
 }
 
 /// Refuses a request whose `Content-Length` is over [`largest_body`] at once, with 413,
 /// before any of the body is read (a route's own smaller limit stops its body as it arrives).
 async fn refuse_oversized(
+    axum::extract::State(max): axum::extract::State<usize>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -152,7 +160,6 @@ async fn refuse_oversized(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let max = largest_body();
     if declared.is_some_and(|n| n > max as u64) {
         return AppError::TooLarge.into_response();
     }
@@ -163,9 +170,17 @@ async fn api_not_found() -> AppError {
     AppError::NotFound("endpoint".into())
 }
 
-/// Every documented API operation, by resource; each path and method comes from the handler's
-/// `#[utoipa::path]`, and the OpenAPI document is built from the same list.
+/// Every documented API operation, by resource, with the default limits (see
+/// [`api_routes_with`]).
 pub fn api_routes() -> OpenApiRouter<AppState> {
+    api_routes_with(&mizan_app::limits::Limits::default())
+}
+
+/// Every documented API operation, by resource; each path and method comes from the handler's
+/// `#[utoipa::path]`, and the OpenAPI document is built from the same list. Upload bodies are
+/// limited by `limits`.
+pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppState> {
+    let audit_form = limits.audit_upload_bytes.saturating_add(FORM_SLACK);
     OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
         // the public register
         .routes(routes!(api::list))
@@ -199,16 +214,16 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify::logs))
         .routes(routes!(verify::event_proof))
         // models and explanations
-        .routes(routes!(explain::api_upload).layer(DefaultBodyLimit::max(explain::MODEL_LIMIT)))
+        .routes(routes!(explain::api_upload).layer(DefaultBodyLimit::max(limits.model_bytes)))
         .routes(routes!(explain::api_models))
         .routes(routes!(explain::api_explanation))
         .routes(routes!(explain::api_regulator_explanation))
         // fairness audits
-        .routes(routes!(audits::api_org_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)))
+        .routes(routes!(audits::api_org_upload).layer(DefaultBodyLimit::max(audit_form)))
         .routes(routes!(audits::api_org_logged))
         .routes(routes!(audits::api_org_list))
         .routes(routes!(audits::api_org_report))
-        .routes(routes!(audits::api_regulator_upload).layer(DefaultBodyLimit::max(audits::BODY_LIMIT)))
+        .routes(routes!(audits::api_regulator_upload).layer(DefaultBodyLimit::max(audit_form)))
         .routes(routes!(audits::api_regulator_logged))
         .routes(routes!(audits::api_regulator_list))
         .routes(routes!(audits::api_regulator_report))

@@ -108,7 +108,8 @@ impl TestApp {
     /// [`TestApp::start`] with the decision ledger in `storage` (object storage) rather than in
     /// files under the data directory.
     pub async fn start_with_ledger(with_demo: bool, storage: &mizan_app::logs::LedgerStorage) -> TestApp {
-        Self::start_full(with_demo, storage, Config::default(), None).await
+        Self::start_full(with_demo, storage, Config::default(), None, mizan_app::limits::Limits::default())
+            .await
     }
 
     /// [`TestApp::start`] with the server's connection limits in `config`, and throttling
@@ -118,7 +119,14 @@ impl TestApp {
         config: Config,
         clock: Option<std::sync::Arc<dyn mizan_app::throttle::Clock>>,
     ) -> TestApp {
-        Self::start_full(with_demo, &mizan_app::logs::LedgerStorage::Files, config, clock).await
+        let files = &mizan_app::logs::LedgerStorage::Files;
+        Self::start_full(with_demo, files, config, clock, mizan_app::limits::Limits::default()).await
+    }
+
+    /// [`TestApp::start`] with other limits on the work a request may cause.
+    pub async fn start_with_limits(with_demo: bool, limits: mizan_app::limits::Limits) -> TestApp {
+        Self::start_full(with_demo, &mizan_app::logs::LedgerStorage::Files, Config::default(), None, limits)
+            .await
     }
 
     async fn start_full(
@@ -126,6 +134,7 @@ impl TestApp {
         storage: &mizan_app::logs::LedgerStorage,
         config: Config,
         clock: Option<std::sync::Arc<dyn mizan_app::throttle::Clock>>,
+        limits: mizan_app::limits::Limits,
     ) -> TestApp {
         let db = TestDb::new().await;
         let store = db.store().await;
@@ -138,6 +147,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("data dir");
         let logs = mizan_app::logs::Logs::open_in_storage(data_dir.path(), &base, storage).expect("logs");
         let mut platform_config = mizan_app::PlatformConfig::new(base.clone(), data_dir.path());
+        platform_config.limits = limits;
         if let Some(clock) = clock {
             platform_config.clock = clock;
         }

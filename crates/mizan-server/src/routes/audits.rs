@@ -28,9 +28,6 @@ use crate::util::CleanJson;
 use crate::views::audits::{AuditRow, audit_rows};
 use mizan_app::audits::{DISCLOSURE_MIN, InputError, PublicSummary, RawParams, Window};
 
-/// Largest request body of an upload (the file plus a form's fields).
-pub const BODY_LIMIT: usize = mizan_app::audits::UPLOAD_LIMIT + 64 * 1024;
-
 /// Why an audit was not run: the user's input (shown on the form, in the page's language) or
 /// anything else.
 #[derive(Debug)]

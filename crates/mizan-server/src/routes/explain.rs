@@ -32,8 +32,6 @@ use mizan_app::explain::{ExplanationDoc, PreparedModel, explain_decision, normal
 use crate::pages::{Ctx, render};
 use crate::plain::{Plain, format_number, plain};
 
-/// Largest model file accepted.
-pub const MODEL_LIMIT: usize = 32 * 1024 * 1024;
 /// Decisions listed on the regulator's page of a system.
 const REGULATOR_LIST: i64 = 200;
 /// Factors shown each way on the citizen's page.
@@ -122,17 +120,6 @@ impl Settings {
     }
 }
 
-/// The file format, for the record.
-fn format_name(bytes: &[u8], model: &mizan_explain::Model) -> String {
-    match model.source.library.as_str() {
-        "lightgbm" => "lightgbm-txt".into(),
-        "xgboost" if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => "xgboost-json".into(),
-        "xgboost" => "xgboost-ubjson".into(),
-        _ if matches!(model.body, ModelBody::Linear(_)) => "mizan-linear-json".into(),
-        other => other.to_owned(),
-    }
-}
-
 /// Checks, stores and records a model for `version` of `p`'s system `id`.
 async fn upload(
     state: &AppState,
@@ -145,11 +132,8 @@ async fn upload(
     require(p, "systems:write")?;
     // Ownership first: nothing of another organisation's system is ever touched.
     state.app.store().model_target(p.scope(), id, version).await?;
-    if bytes.is_empty() {
-        return Err(bad("model", "the model file is empty"));
-    }
-    let model = mizan_explain::load_model(&bytes)
-        .map_err(|e| bad("model", format!("the model file cannot be loaded: {e}")))?;
+    // Size first, then the parse on the blocking pool (`Platform::load_model`).
+    let mizan_app::models::LoadedModel { model, format } = state.app.load_model(bytes.clone()).await?;
     if let ModelBody::Trees(e) = &model.body
         && e.cover == CoverSource::Absent
     {
@@ -186,7 +170,6 @@ async fn upload(
     let mut immutable = s.immutable;
     immutable.sort();
     immutable.dedup();
-    let format = format_name(&bytes, &model);
     let files = state.app.models().clone();
     let data = bytes.clone();
     let sha256 =

@@ -823,9 +823,133 @@ async fn bad_uploads_are_refused_clearly_and_store_nothing() {
     assert_eq!(res.status(), 404, "no version 9");
     // Larger than the limit: refused before it is read.
     let mut big = decisions_csv(40).into_bytes();
-    big.resize(mizan_app::audits::UPLOAD_LIMIT + 64 * 1024 + 1, b'\n');
+    big.resize(mizan_app::limits::Limits::default().audit_upload_bytes + 64 * 1024 + 1, b'\n');
     let res = upload(&app, &bank, &path, COLUMNS, big).await;
     assert_eq!(res.status(), 413);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     assert_eq!(audit_count(&app, &bank, &id).await, 0, "nothing was stored");
+}
+
+/// The bomb: a small file whose sensitive column has 20,000 distinct values.
+fn many_groups_csv(rows: usize) -> Vec<u8> {
+    let mut out = String::from("repaid,approved,gender,zip\n");
+    for i in 0..rows {
+        out.push_str(&format!("{},{},{},z{i}\n", i % 2, (i / 2) % 2, ["f", "m"][i % 2]));
+    }
+    out.into_bytes()
+}
+
+#[tokio::test]
+async fn uploads_over_a_limit_are_refused_naming_the_column_and_store_nothing() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = bank_system(&app, "Bounded audits").await;
+    let path = format!("/api/v1/org/systems/{id}/versions/1/audits");
+    let problem = |res: reqwest::Response| async move {
+        assert_eq!(res.status(), 400);
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        json_of(res).await
+    };
+    // Too many groups in one column: refused while counting, naming it.
+    let q = "label=repaid&prediction=approved&sensitive=zip";
+    let p = problem(upload(&app, &bank, &path, q, many_groups_csv(20_000)).await).await;
+    assert_eq!(p["field"], "sensitive", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("column `zip` has more than 2000 distinct values"), "{p}");
+    // Too many intersections: each column fits, their product (2 × 1,500 × 3) does not.
+    let mut csv = String::from("repaid,approved,gender,zip,band\n");
+    for i in 0..3000 {
+        csv.push_str(&format!("{},{},{},z{},b{}\n", i % 2, (i / 2) % 2, ["f", "m"][i % 2], i % 1500, i % 3));
+    }
+    let q = "label=repaid&prediction=approved&sensitive=gender,zip&control=band";
+    let p = problem(upload(&app, &bank, &path, q, csv.into_bytes()).await).await;
+    assert_eq!(p["field"], "sensitive", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("`gender` (2) × `zip` (1500) × `band` (3)"), "{p}");
+    // A value too long: column and row.
+    let long = format!("repaid,approved,gender\n1,1,f\n0,1,{}\n", "x".repeat(300));
+    let q = "label=repaid&prediction=approved&sensitive=gender";
+    let p = problem(upload(&app, &bank, &path, q, long.into_bytes()).await).await;
+    assert_eq!(p["field"], "sensitive", "{p}");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("column `gender` has a value of 300 characters at data row 2"), "{p}");
+    assert!(!detail.contains("xxxxxxxxxx"), "the value itself is not echoed: {p}");
+    assert_eq!(audit_count(&app, &bank, &id).await, 0, "nothing was stored");
+
+    // The page says it in Urdu.
+    let c = sign_in(&app, BANK, password(BANK)).await;
+    let token = csrf(&app, &c).await;
+    let boundary = "bounds-boundary";
+    let mut body = String::new();
+    for (k, v) in [
+        ("csrf", token.as_str()),
+        ("version", "1"),
+        ("label", "repaid"),
+        ("prediction", "approved"),
+        ("sensitive", "zip"),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"zip.csv\"\r\n\r\n{}\r\n--{boundary}--\r\n",
+        String::from_utf8(many_groups_csv(20_000)).unwrap()
+    ));
+    for (lang, says) in [
+        ("en", "column `zip` has more than 2000 distinct values"),
+        ("ur", "کالم `zip` میں 2000 سے زیادہ مختلف قدریں ہیں"),
+    ] {
+        let res = c
+            .post(app.url(&format!("/app/systems/{id}/audits?lang={lang}")))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400);
+        let page = res.text().await.unwrap();
+        assert!(page.contains(says), "{lang}: {page}");
+    }
+    assert_eq!(audit_count(&app, &bank, &id).await, 0, "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_report_over_the_limit_is_refused_before_it_is_stored() {
+    let limits =
+        mizan_app::limits::Limits { audit_report_bytes: 20_000, ..mizan_app::limits::Limits::default() };
+    let app = TestApp::start_with_limits(true, limits).await;
+    let (id, bank) = bank_system(&app, "Large reports").await;
+    let path = format!("/api/v1/org/systems/{id}/versions/1/audits");
+    let res = upload(&app, &bank, &path, COLUMNS, decisions_csv(40).into_bytes()).await;
+    assert_eq!(res.status(), 400);
+    let p = json_of(res).await;
+    assert_eq!(p["field"], "sensitive", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("more than the 20000 an audit may store"), "{p}");
+    assert_eq!(audit_count(&app, &bank, &id).await, 0, "nothing was stored");
+}
+
+#[tokio::test]
+async fn audits_beyond_the_limit_at_once_are_refused_as_busy() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = bank_system(&app, "Busy audits").await;
+    let path = format!("/api/v1/org/systems/{id}/versions/1/audits");
+    // Two audits (the default) hold every permit.
+    let held: Vec<_> = (0..2).map(|_| app.platform.heavy_permit().expect("a permit")).collect();
+    assert!(app.platform.heavy_permit().is_err(), "no third permit");
+    let res = upload(&app, &bank, &path, COLUMNS, decisions_csv(40).into_bytes()).await;
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let p = json_of(res).await;
+    assert!(p["detail"].as_str().unwrap().contains("try again"), "{p}");
+    assert_eq!(audit_count(&app, &bank, &id).await, 0, "nothing was stored");
+    // Logged audits share the permits.
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/versions/1/audits/logged")))
+        .bearer_auth(&bank)
+        .json(&json!({"from": "2026-01-01", "to": "2026-01-31", "sensitive": ["gender"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    drop(held);
+    let res = upload(&app, &bank, &path, COLUMNS, decisions_csv(40).into_bytes()).await;
+    assert_eq!(res.status(), 201, "free again once the others finish");
 }

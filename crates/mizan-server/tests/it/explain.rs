@@ -691,3 +691,41 @@ async fn provider_uploads_through_the_page_and_the_regulator_reads_every_number(
     let res = c.get(app.url(&format!("/regulator/decisions/{}", refs[17]))).send().await.unwrap();
     assert_eq!(res.status(), 403);
 }
+
+#[tokio::test]
+async fn model_uploads_are_bounded_and_invalid_json_says_where() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    // JSON that breaks on line 3 is reported as JSON, with line and column.
+    let broken = b"{\n  \"learner\": {\n    \"attributes\": [1, 2,, 3]\n  }\n}\n";
+    let res = upload(&app, &bank, &id, 1, "", broken).await;
+    assert_eq!(res.status(), 400);
+    let p = json_of(res).await;
+    assert_eq!(p["field"], "model");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("invalid JSON in the model file at line 3, column"), "{p}");
+    assert!(!detail.contains("ubjson"), "{p}");
+    // A model body over the limit (the 30 MiB) is refused before it is parsed.
+    let mut big = b"{\"learner\": [".to_vec();
+    while big.len() < 30 << 20 {
+        big.extend_from_slice(b"[0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5], ");
+    }
+    big.extend_from_slice(b"0]}");
+    let res = upload(&app, &bank, &id, 1, "", &big).await;
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    assert!(model_files(&app).is_empty(), "nothing kept");
+}
+
+#[tokio::test]
+async fn the_model_limit_comes_from_the_platform_limits() {
+    let limits = mizan_app::limits::Limits { model_bytes: 1000, ..mizan_app::limits::Limits::default() };
+    let app = TestApp::start_with_limits(true, limits).await;
+    let (id, bank) = setup(&app).await;
+    assert!(XGB.len() > 1000);
+    let res = upload(&app, &bank, &id, 1, "", XGB).await;
+    assert_eq!(res.status(), 413, "the body limit is the platform's");
+    // And the platform refuses it before parsing, whoever calls it.
+    let e = app.platform.load_model(axum::body::Bytes::from_static(XGB)).await.unwrap_err();
+    assert!(e.to_string().contains("at most 1000 are accepted"), "{e}");
+}

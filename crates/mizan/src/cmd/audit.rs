@@ -149,6 +149,7 @@ fn fairness(a: &FairnessArgs) -> Result<()> {
         control: a.control.clone(),
         weight: a.weight.clone(),
         pos_label: a.pos_label.clone(),
+        ..mizan_fairness_io::Spec::default()
     };
     let started = Instant::now();
     let (loaded, read_times) = with_progress(std::io::stderr().is_terminal(), |progress| {

@@ -3,6 +3,7 @@ pub mod admin;
 pub mod audit;
 pub mod classify;
 pub mod explain;
+pub mod limits;
 pub mod log;
 pub mod serve;
 pub mod witness;

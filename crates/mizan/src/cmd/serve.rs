@@ -78,6 +78,8 @@ pub struct ServeArgs {
     secure_cookies: bool,
     #[command(flatten)]
     http: HttpArgs,
+    #[command(flatten)]
+    limits: super::limits::LimitArgs,
 }
 
 /// The limits on connections (see `mizan_server::Config`).
@@ -135,7 +137,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
         eprintln!("decision log {} (verifier key {})", logs.decisions().origin(), logs.decisions().vkey());
         let platform = mizan_app::Platform::new(
             store.clone(),
-            mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone()),
+            mizan_app::PlatformConfig {
+                limits: args.limits.limits(),
+                ..mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone())
+            },
             logs,
         );
         let state = mizan_server::AppState::new(platform, args.http.config(args.secure_cookies));
