@@ -113,6 +113,8 @@ fn with_text_patterns(doc: &mut serde_json::Value) {
                     let pattern = match o.get("pattern").and_then(Value::as_str) {
                         None => Some(format!("^{TEXT_CHAR}*$")),
                         Some(p) if p == NON_BLANK => Some(format!("^{TEXT_CHAR}*{SOLID_CHAR}{TEXT_CHAR}*$")),
+                        // "anything" in a pattern of our own (a link's rest) is any text character
+                        Some(p) if p.contains("[\\s\\S]") => Some(p.replace("[\\s\\S]", TEXT_CHAR)),
                         Some(_) => None,
                     };
                     if let Some(p) = pattern {
@@ -198,6 +200,8 @@ fn with_edge_responses(doc: &mut serde_json::Value) {
             }
             let Some(op) = op.as_object_mut() else { continue };
             let has_body = op.contains_key("requestBody");
+            let json_body =
+                op.get("requestBody").and_then(|b| b.pointer("/content/application~1json")).is_some();
             let has_params = op.get("parameters").and_then(Value::as_array).is_some_and(|p| !p.is_empty());
             let secured = op.get("security").and_then(Value::as_array).is_some_and(|s| !s.is_empty());
             let responses = op.entry("responses").or_insert_with(|| json!({}));
@@ -220,6 +224,9 @@ fn with_edge_responses(doc: &mut serde_json::Value) {
             if has_body {
                 add("413", "the body is larger than this operation accepts");
                 add("415", "the body is not of the documented content type");
+            }
+            if json_body {
+                add("422", "a field holds a control character or is otherwise invalid; `field` names it");
             }
             for (status, response) in responses.iter_mut() {
                 let Some(response) = response.as_object_mut() else { continue };
