@@ -114,7 +114,9 @@ impl TryFrom<RawAction> for DeadlineAction {
     fn try_from(raw: RawAction) -> Result<Self, String> {
         match raw {
             RawAction::Word(w) if w == "remind" => Ok(DeadlineAction::Remind),
-            RawAction::Word(w) => Err(format!("unknown deadline action `{w}` (remind, or {{ move: <name> }})")),
+            RawAction::Word(w) => {
+                Err(format!("unknown deadline action `{w}` (remind, or {{ move: <name> }})"))
+            }
             RawAction::Move { name } => Ok(DeadlineAction::Move(name)),
         }
     }

@@ -219,6 +219,37 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: super::ServeArgs,
+    }
+
+    /// The flags' defaults are the libraries' defaults, so the README's one table is true for
+    /// both; and a flag reaches the setting it names.
+    #[test]
+    fn flag_defaults_are_the_library_defaults() {
+        let cli = Cli::try_parse_from(["serve"]).unwrap();
+        let config = cli.serve.http.config(false);
+        let d = mizan_server::Config::default();
+        assert_eq!(
+            (config.header_timeout, config.body_idle_timeout, config.body_timeout, config.max_connections),
+            (d.header_timeout, d.body_idle_timeout, d.body_timeout, d.max_connections)
+        );
+        assert_eq!(cli.serve.limits.limits(), mizan_app::limits::Limits::default());
+        let cli = Cli::try_parse_from(["serve", "--header-timeout", "3", "--max-connections", "7"]).unwrap();
+        let config = cli.serve.http.config(true);
+        assert_eq!(config.header_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(config.max_connections, 7);
+        assert!(config.secure_cookies);
+        assert!(
+            Cli::try_parse_from(["serve", "--header-timeout", "0"]).is_err(),
+            "a zero timeout is refused"
+        );
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(super::redact("postgres://mizan:secret@db:5432/m"), "postgres://mizan:***@db:5432/m");
