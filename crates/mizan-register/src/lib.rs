@@ -15,5 +15,5 @@ pub use fields::{DEPLOYMENT_STATUSES, FIELDS, FieldKind, FieldSpec, LANGUAGES, S
 pub use lifecycle::{Actor, Status, TransitionError};
 pub use record::{
     FieldChange, FieldError, FieldErrorCode, Record, Text, Value, diff, forbidden_char, forbidden_in_json,
-    is_email,
+    is_email, is_forbidden,
 };

@@ -426,9 +426,13 @@ pub fn forbidden_in_json(v: &serde_json::Value) -> Option<FieldError> {
 /// U+FFFE and U+FFFF.
 #[must_use]
 pub fn forbidden_char(s: &str) -> Option<(usize, char)> {
-    s.chars().enumerate().find(|(_, c)| {
-        matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}' | '\u{FFFE}' | '\u{FFFF}')
-    })
+    s.chars().enumerate().find(|&(_, c)| is_forbidden(c))
+}
+
+/// Whether no document may carry `c` (see [`forbidden_char`]); writers replace it.
+#[must_use]
+pub fn is_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{7F}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 fn is_date(s: &str) -> bool {

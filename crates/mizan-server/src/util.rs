@@ -61,8 +61,7 @@ pub fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c if mizan_register::is_forbidden(c) => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -84,9 +83,7 @@ pub fn csv_cell(s: &str) -> std::borrow::Cow<'_, str> {
     if risky {
         out.push('\'');
     }
-    out.extend(s.chars().map(|c| {
-        if mizan_register::forbidden_char(c.encode_utf8(&mut [0; 4])).is_some() { '\u{FFFD}' } else { c }
-    }));
+    out.extend(s.chars().map(|c| if mizan_register::is_forbidden(c) { '\u{FFFD}' } else { c }));
     std::borrow::Cow::Owned(out)
 }
 
