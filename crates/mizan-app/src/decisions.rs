@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use mizan_formats::decision::format_decided_at;
 use mizan_formats::receipt::{Opening, ReceiptStatus};
-use mizan_formats::{DecisionRecord, Human};
+use mizan_formats::{DecisionRecord, Human, Supersedes};
 use mizan_ledger::ack::Acknowledgement;
 use mizan_ledger::leaf::canonical_json;
 use mizan_ledger::log::LeafIndex;
@@ -56,6 +56,9 @@ pub struct DecisionIn {
     pub decided_at: String,
     /// The provider's reference for the person decided about (kept here, never in the log).
     pub subject_ref: String,
+    /// The receipt reference of an earlier decision of this system that this one replaces.
+    #[serde(default)]
+    pub supersedes: Option<String>,
 }
 
 /// Human involvement in a decision.
@@ -97,7 +100,13 @@ fn bad(field: String, detail: impl Into<String>) -> Error {
 
 /// Checks item `i` and computes its commitment, here in the request's own task so that this
 /// work runs on every core.
-fn prepare(system: &str, latest: i64, i: usize, raw: Value) -> Result<Fresh, Error> {
+fn prepare(
+    system: &str,
+    latest: i64,
+    earlier: &HashMap<String, Supersedes>,
+    i: usize,
+    raw: Value,
+) -> Result<Fresh, Error> {
     let at = |f: &str| format!("decisions[{i}].{f}");
     // The item as sent, hashed before it is taken apart (moving its strings and features into
     // the record rather than copying them).
@@ -156,6 +165,12 @@ fn prepare(system: &str, latest: i64, i: usize, raw: Value) -> Result<Fresh, Err
         human: Human { involved: d.human.involved, by: d.human.by },
         decided_at,
         subject_ref: d.subject_ref,
+        supersedes: match d.supersedes {
+            None => None,
+            Some(r) => Some(earlier.get(&r).cloned().ok_or_else(|| {
+                bad(at("supersedes"), format!("no decision `{r}` of this system to supersede"))
+            })?),
+        },
     };
     let mut k = [0u8; 32];
     // ThreadRng is a CSPRNG (ChaCha12) seeded from the OS: one system call per reseed, not per key.
@@ -316,18 +331,32 @@ impl Platform {
         // The newest version any item names, so a version submitted a moment ago is found.
         let named = items.iter().filter_map(|v| v.get("system_version")?.as_i64()).max().unwrap_or(0);
         let target = state.store().decision_target(scope, id, named).await?;
+        let replacing: Vec<(usize, String)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| Some((i, v.get("supersedes")?.as_str()?.to_owned())))
+            .collect();
+        let earlier = self.earlier_decisions(id, &replacing).await?;
         let (system, latest) = (id.to_owned(), target.latest_version);
         let (fresh, slot) = off_the_workers(items.len() > HEAVY_ITEMS, move || {
             let prepared = items
                 .into_iter()
                 .enumerate()
-                .map(|(i, raw)| prepare(&system, latest, i, raw))
+                .map(|(i, raw)| prepare(&system, latest, &earlier, i, raw))
                 .collect::<Result<Vec<_>, _>>()?;
             dedupe(prepared)
         })
         .await?;
         let logged = state.intake().log(scope, target, id, fresh).await?;
         let any_new = logged.iter().any(|l| matches!(l, Logged::New(..)));
+        // The link the earlier receipt shows; written for a re-sent decision too, so a crash
+        // between logging and linking is mended by sending it again.
+        for (i, old) in &replacing {
+            if let Some(l) = slot.get(*i).and_then(|&n| logged.get(n)) {
+                let (Logged::New(d, _) | Logged::Known(d)) = l;
+                state.store().link_supersession(old, &d.reference).await?;
+            }
+        }
         let receipts = slot
             .iter()
             .map(|&n| {
@@ -338,6 +367,30 @@ impl Platform {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((receipts, any_new))
+    }
+}
+
+impl Platform {
+    /// The leaves of the earlier decisions of system `id` that items replace, by reference.
+    async fn earlier_decisions(
+        &self,
+        id: &str,
+        replacing: &[(usize, String)],
+    ) -> Result<HashMap<String, Supersedes>, Error> {
+        let mut out = HashMap::new();
+        for (i, r) in replacing {
+            let found = match self.store().decision(r).await {
+                Ok(d) if d.system == id => Some(d),
+                Ok(_) | Err(mizan_store::StoreError::NotFound { .. }) => None,
+                Err(e) => return Err(e.into()),
+            };
+            let d = found.ok_or_else(|| {
+                bad(format!("decisions[{i}].supersedes"), format!("no decision `{r}` of system `{id}`"))
+            })?;
+            let log = d.log_origin.unwrap_or_else(|| self.logs().decisions().origin().to_owned());
+            out.insert(r.clone(), Supersedes { log, leaf_index: d.leaf_index, leaf_hash: d.leaf_hash });
+        }
+        Ok(out)
     }
 }
 

@@ -15,9 +15,11 @@
 //! - [`audits`]: fairness audits of a system version, from a file or logged decisions;
 //! - [`explain`]: explanations of logged decisions with their uploaded models;
 //! - [`models`]: model files by hash; [`demo`]: the demo data `serve --demo` seeds;
+//! - [`appeals`]: appeals against decisions, the first case type of `mizan-cases`;
 //! - [`passwords`]: argon2id hashing.
 #![warn(missing_docs)]
 
+pub mod appeals;
 pub mod audits;
 pub mod decisions;
 pub mod demo;
@@ -77,6 +79,8 @@ pub struct Platform {
     guards: Arc<signin::Guards>,
     /// Permits for heavy work (audits, model parses): `limits.audits_at_once`.
     heavy: Arc<tokio::sync::Semaphore>,
+    /// Calendar time and the clock's reading when the platform started ([`Platform::now`]).
+    epoch: (time::OffsetDateTime, std::time::Duration),
 }
 
 impl std::fmt::Debug for Platform {
@@ -94,7 +98,9 @@ impl Platform {
         let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&logs)));
         let guards = Arc::new(signin::Guards::new(&config.clock));
         let heavy = Arc::new(tokio::sync::Semaphore::new(config.limits.audits_at_once.max(1)));
+        let epoch = (time::OffsetDateTime::now_utc(), config.clock.now());
         Platform {
+            epoch,
             guards,
             store,
             config: Arc::new(config),
@@ -165,6 +171,7 @@ impl Platform {
     #[must_use]
     pub fn start_background(&self) -> Option<tokio::task::JoinHandle<()>> {
         tokio::spawn(events::follow(self.clone()));
+        tokio::spawn(self.clone().follow_deadlines());
         self.store.spawn_wal_checkpoints(std::time::Duration::from_millis(100))
     }
 }

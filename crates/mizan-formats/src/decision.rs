@@ -15,6 +15,7 @@
 //! | `human` | `{"involved": bool, "by": string or null}` | whether a person took part, and who |
 //! | `decided_at` | string, RFC 3339 in UTC (`Z`) | when; the leaf holds its minute |
 //! | `subject_ref` | string | the provider's reference for the person (never in the log) |
+//! | `supersedes` | optional `{"log": string, "leaf_index": integer ≥ 0, "leaf_hash": 64 hex}` | the leaf of the decision this one replaces (after a human review or an appeal); absent otherwise |
 //!
 //! The canonical form is `mizan_ledger::leaf::canonical_json` of that object: keys sorted, no
 //! whitespace, numbers as `serde_json` prints them (a score is always written as a float, `1.0`
@@ -42,7 +43,21 @@ const FIELDS: &[&str] = &[
     "human",
     "decided_at",
     "subject_ref",
+    "supersedes",
 ];
+
+/// The leaf of an earlier decision that a decision replaces (after a human review or an
+/// appeal): the log it is in, its index and its leaf hash, so both records stay provable and
+/// linked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Supersedes {
+    /// The origin of the log holding the earlier leaf.
+    pub log: String,
+    /// Its index in that log.
+    pub leaf_index: u64,
+    /// Its RFC 6962 leaf hash, 64 lowercase hex digits.
+    pub leaf_hash: String,
+}
 
 /// Whether a person took part in a decision, and who.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +93,9 @@ pub struct DecisionRecord {
     pub decided_at: String,
     /// The provider's reference for the person decided about.
     pub subject_ref: String,
+    /// The earlier decision this one replaces; the key is absent from the JSON when `None`,
+    /// so records without it keep their canonical bytes.
+    pub supersedes: Option<Supersedes>,
 }
 
 /// Writes a decision time as records hold it: RFC 3339 in UTC (`2026-11-30T09:15:00Z`, with
@@ -112,7 +130,7 @@ impl DecisionRecord {
             ("involved".to_owned(), Value::Bool(self.human.involved)),
             ("by".to_owned(), self.human.by.clone().map_or(Value::Null, Value::String)),
         ]);
-        Value::Object(Map::from_iter([
+        let mut v = Value::Object(Map::from_iter([
             ("system".to_owned(), Value::String(self.system.clone())),
             ("system_version".to_owned(), Value::from(self.system_version)),
             ("model_hash".to_owned(), Value::String(self.model_hash.clone())),
@@ -122,7 +140,18 @@ impl DecisionRecord {
             ("human".to_owned(), Value::Object(human)),
             ("decided_at".to_owned(), Value::String(self.decided_at.clone())),
             ("subject_ref".to_owned(), Value::String(self.subject_ref.clone())),
-        ]))
+        ]));
+        if let (Value::Object(m), Some(s)) = (&mut v, &self.supersedes) {
+            m.insert(
+                "supersedes".to_owned(),
+                Value::Object(Map::from_iter([
+                    ("log".to_owned(), Value::String(s.log.clone())),
+                    ("leaf_index".to_owned(), Value::from(s.leaf_index)),
+                    ("leaf_hash".to_owned(), Value::String(s.leaf_hash.clone())),
+                ])),
+            );
+        }
+        v
     }
 
     /// The canonical JSON text: what the leaf's HMAC covers and what a receipt's
@@ -159,6 +188,15 @@ impl DecisionRecord {
         write_canonical_json(&self.score.map_or(Value::Null, Value::from), &mut out);
         out.extend_from_slice(b",\"subject_ref\":");
         string(&mut out, &self.subject_ref);
+        if let Some(s) = &self.supersedes {
+            out.extend_from_slice(b",\"supersedes\":{\"leaf_hash\":");
+            string(&mut out, &s.leaf_hash);
+            out.extend_from_slice(b",\"leaf_index\":");
+            out.extend_from_slice(s.leaf_index.to_string().as_bytes());
+            out.extend_from_slice(b",\"log\":");
+            string(&mut out, &s.log);
+            out.push(b'}');
+        }
         out.extend_from_slice(b",\"system\":");
         string(&mut out, &self.system);
         out.extend_from_slice(b",\"system_version\":");
@@ -258,6 +296,7 @@ impl DecisionRecord {
             human,
             decided_at,
             subject_ref: f.string("subject_ref")?,
+            supersedes: supersedes(&f)?,
         })
     }
 
@@ -288,6 +327,20 @@ impl DecisionRecord {
         let value = leaf::open(leaf, record_text, k_hex)?;
         Self::from_value(&value)
     }
+}
+
+/// Reads the optional `supersedes` object.
+fn supersedes(f: &Fields<'_>) -> Result<Option<Supersedes>, FormatError> {
+    let Ok(v) = f.get("supersedes") else { return Ok(None) };
+    let s = Fields::new(FORMAT, "supersedes.", v, &["log", "leaf_index", "leaf_hash"])?;
+    let leaf_index = s.i64("leaf_index")?;
+    let leaf_index = u64::try_from(leaf_index)
+        .map_err(|_| s.invalid("leaf_index", &leaf_index.to_string(), "a leaf index is 0 or more"))?;
+    let leaf_hash = s.string("leaf_hash")?;
+    if leaf_hash.len() != 64 || !leaf_hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return Err(s.invalid("leaf_hash", &leaf_hash, "a leaf hash is 64 lowercase hex digits"));
+    }
+    Ok(Some(Supersedes { log: s.string("log")?, leaf_index, leaf_hash }))
 }
 
 impl Serialize for DecisionRecord {

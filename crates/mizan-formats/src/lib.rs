@@ -24,7 +24,7 @@ pub mod explanation;
 pub mod receipt;
 pub mod schema;
 
-pub use decision::{DecisionRecord, Human};
+pub use decision::{DecisionRecord, Human, Supersedes};
 pub use event::{EventEntry, EventRecord};
 pub use explanation::ExplanationDoc;
 pub use receipt::{Receipt, ReceiptStatus};

@@ -108,6 +108,7 @@ fn new_way(system: &str, s: &Sent) -> DecisionRecord {
         human: Human { involved: s.by.is_some(), by: s.by.map(str::to_owned) },
         decided_at: format_decided_at(when).unwrap(),
         subject_ref: "case-1".into(),
+        supersedes: None,
     }
 }
 
@@ -130,6 +131,31 @@ fn decision_canonical_bytes_are_the_old_hand_built_ones() {
 }
 
 #[test]
+fn a_superseding_record_round_trips_and_others_keep_their_bytes() {
+    let old = record();
+    assert!(!old.canonical().contains("supersedes"));
+    let new = DecisionRecord {
+        supersedes: Some(mizan_formats::Supersedes {
+            log: "example.org/decisions".into(),
+            leaf_index: 7,
+            leaf_hash: "0f".repeat(32),
+        }),
+        ..old.clone()
+    };
+    let text = new.canonical();
+    assert!(
+        text.contains(&format!("\"supersedes\":{{\"leaf_hash\":\"{}\",\"leaf_index\":7,", "0f".repeat(32)))
+    );
+    assert_eq!(DecisionRecord::from_canonical(&text).unwrap(), new);
+    let bad = text.replace(&"0f".repeat(32), "XYZ");
+    let err = DecisionRecord::from_value(&serde_json::from_str(&bad).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("supersedes.leaf_hash"), "{err}");
+    let bad = text.replace("\"leaf_index\":7", "\"leaf_index\":-1");
+    let err = DecisionRecord::from_value(&serde_json::from_str(&bad).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("supersedes.leaf_index"), "{err}");
+}
+
+#[test]
 fn decision_canonical_is_canonical_json_of_its_value() {
     let mut records: Vec<DecisionRecord> = sent().iter().map(|s| new_way("AB12CD34", s)).collect();
     let odd = DecisionRecord {
@@ -145,8 +171,17 @@ fn decision_canonical_is_canonical_json_of_its_value() {
         human: Human { involved: true, by: Some("علی".into()) },
         decided_at: "not checked here".into(),
         subject_ref: String::new(),
+        supersedes: None,
     };
     records.push(odd.clone());
+    records.push(DecisionRecord {
+        supersedes: Some(mizan_formats::Supersedes {
+            log: "mizan.gov.pk/decisions/2026 \"x\"".into(),
+            leaf_index: u64::MAX,
+            leaf_hash: "ab".repeat(32),
+        }),
+        ..odd.clone()
+    });
     records.push(DecisionRecord { score: Some(f64::INFINITY), output: json!(u64::MAX), ..odd.clone() });
     records.push(DecisionRecord {
         score: Some(-1e300),

@@ -405,6 +405,7 @@ impl utoipa::Modify for TokenAuth {
          (name = "review", description = "the ethics board's independent review"),
          (name = "decisions", description = "logged automated decisions, receipts and proofs"),
          (name = "audits", description = "fairness audits (bias assessments) of system versions"),
+         (name = "appeals", description = "appeals against automated decisions: filed with a receipt reference, decided by a person, escalated to the regulator"),
          (name = "schemas", description = "JSON Schemas of the formats Mizan publishes"))
 )]
 pub struct ApiDoc;

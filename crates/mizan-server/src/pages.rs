@@ -65,6 +65,24 @@ impl Ctx {
         if code.is_empty() { String::new() } else { self.lang.t(&format!("{prefix}-{code}")) }
     }
 
+    /// A stored time (RFC 3339) as a date in words: `7 December 2026`; the text itself when
+    /// it does not parse.
+    #[must_use]
+    pub fn date(&self, at: &str) -> String {
+        match time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339) {
+            Ok(t) => {
+                format!("{} {} {}", t.day(), self.t(&format!("month-{}", u8::from(t.month()))), t.year())
+            }
+            Err(_) => at.to_owned(),
+        }
+    }
+
+    /// [`Ctx::date`] of a time.
+    #[must_use]
+    pub fn date_of(&self, t: time::OffsetDateTime) -> String {
+        self.date(&mizan_store::format_time(t))
+    }
+
     /// `text` between a first-strong isolate and a pop (U+2068, U+2069), for places no
     /// markup can go (`<title>`): a right-to-left override inside cannot reorder what is around.
     #[must_use]

@@ -16,8 +16,8 @@ use utoipa_axum::routes;
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
 use crate::routes::{
-    api, audits, decisions, explain, obligations, provider, public, regulator, review, risk, schemas,
-    session, verify,
+    api, appeals, audits, decisions, explain, obligations, provider, public, regulator, review, risk,
+    schemas, session, verify,
 };
 use crate::{AppState, csrf, static_files};
 
@@ -46,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .route("/verify", get(verify::page).post(verify::check))
         .route("/receipt", get(explain::receipt_lookup))
         .route("/receipt/{reference}", get(explain::receipt))
+        .route("/receipt/{reference}/appeal", get(appeals::form).post(appeals::file))
+        .route("/appeals/{reference}", get(appeals::status).post(appeals::filer_move))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang/{code}", get(session::switch_lang))
@@ -55,6 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route("/app", get(provider::home))
         .route("/app/systems", post(provider::create))
         .route("/app/systems/new", get(provider::new_form))
+        .route("/app/appeals", get(appeals::provider_queue))
+        .route("/app/appeals/{reference}", get(appeals::review).post(appeals::staff_move))
+        .route("/regulator/appeals", get(appeals::regulator_queue))
+        .route("/regulator/appeals/{reference}", get(appeals::review).post(appeals::staff_move))
         .route("/app/systems/{id}", get(provider::show))
         .route("/app/systems/{id}/edit", get(provider::edit_form).post(provider::update))
         .route("/app/systems/{id}/transition", post(provider::transition))
@@ -189,6 +195,10 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(api::version))
         .routes(routes!(api::file_report))
         .routes(routes!(api::report))
+        .routes(routes!(appeals::api_file))
+        .routes(routes!(appeals::api_get))
+        .routes(routes!(appeals::api_move))
+        .routes(routes!(appeals::api_stats))
         .routes(routes!(risk::public_classification))
         .routes(routes!(risk::public_impact))
         .routes(routes!(api::bulk_json))

@@ -510,6 +510,17 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown reference or one of another organisation.
     pub async fn erase_decision(&self, scope: OrgScope, reference: &str) -> Result<()> {
         let (guard, mut tx) = self.begin_scoped_write(scope).await?;
+        // A legal hold: while a case about the decision is open (an appeal), it stays.
+        let open: Option<String> =
+            sqlx::query_scalar("SELECT reference FROM cases WHERE subject = $1 AND is_open = 1 LIMIT 1")
+                .bind(reference)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(case) = open {
+            return Err(StoreError::Conflict(format!(
+                "decision `{reference}` is under appeal ({case}); it cannot be erased until the appeal is closed"
+            )));
+        }
         let res = sqlx::query(
             "UPDATE decisions SET record_json = NULL, hmac_key = NULL, body_sha256 = '', erased_at = $1 \
              WHERE reference = $2 AND system_id IN (SELECT id FROM systems WHERE org_id = $3)",
@@ -527,6 +538,24 @@ impl Store {
             "DELETE FROM explanations WHERE decision_id IN (SELECT id FROM decisions WHERE reference = $1)",
         )
         .bind(reference)
+        .execute(&mut *tx)
+        .await?;
+        // Closed cases about it keep their commitments and figures, not its subject's words.
+        sqlx::query(
+            "UPDATE case_entries SET entry_json = NULL WHERE entry_json IS NOT NULL AND case_id IN \
+             (SELECT id FROM cases WHERE subject = $1 AND org_id = $2)",
+        )
+        .bind(reference)
+        .bind(scope.org_id())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE cases SET contact_email = NULL, contact_phone = NULL, entry_key = NULL, token_hash = '', \
+             redacted_at = $3 WHERE subject = $1 AND org_id = $2 AND redacted_at IS NULL",
+        )
+        .bind(reference)
+        .bind(scope.org_id())
+        .bind(now())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

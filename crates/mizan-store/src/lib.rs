@@ -11,6 +11,7 @@
 
 mod accounts;
 mod audits;
+mod cases;
 mod decisions;
 mod direct;
 mod event_log;
@@ -33,6 +34,9 @@ use tokio::sync::Mutex;
 pub use accounts::{ApiToken, Membership, NewToken, Org, OrgKind, Principal, TokenProblem, User};
 pub use audits::{
     AuditInfo, AuditReport, AuditRole, AuditScope, AuditSource, Auditor, LoggedRecord, NewAudit, PublicAudit,
+};
+pub use cases::{
+    CaseProjection, CaseStats, CaseTarget, NewCase, NewEntry, QueueFilter, StoredCase, StoredEntry,
 };
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;

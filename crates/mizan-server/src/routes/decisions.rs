@@ -54,6 +54,11 @@ pub struct DecisionIn {
     /// The provider's reference for the person decided about (kept here, never in the log).
     #[schema(max_length = 128)]
     pub subject_ref: String,
+    /// The receipt reference of an earlier decision of this system that this one replaces
+    /// (after a human review or an appeal). The new record commits to the earlier leaf, so the
+    /// log shows both, linked; the earlier receipt then names its replacement.
+    #[schema(max_length = 64)]
+    pub supersedes: Option<String>,
 }
 
 fn idempotency_key_schema() -> utoipa::openapi::schema::Schema {

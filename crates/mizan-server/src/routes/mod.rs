@@ -2,6 +2,7 @@
 //! another: shared views are in `crate::views`, shared checks beside them.
 
 pub mod api;
+pub mod appeals;
 pub mod audits;
 pub mod decisions;
 pub mod explain;

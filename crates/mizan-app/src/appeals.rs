@@ -1,0 +1,724 @@
+//! Appeals against automated decisions: the first case type of the case engine
+//! (`mizan_cases::CaseType::appeal`).
+//!
+//! Standing is possession of the receipt reference; the filer follows the case through a
+//! status link whose secret is stored hashed. The provider's reviewers (`appeals:decide`)
+//! decide; an outcome that changes the decision logs a new decision that supersedes the
+//! original (its record commits to the old leaf). Deadlines are the case type's: a provider
+//! that does not decide in time is marked late, publicly, and the case goes to the regulator
+//! (`appeals:regulate`). Every entry is committed to in the events log (`mizan_store::cases`);
+//! while a case is open its decision cannot be erased.
+
+use std::collections::BTreeMap;
+
+use hmac::Mac as _;
+use mizan_cases::{Case, CaseType, Entry, EntryKind, Move};
+use mizan_store::{
+    CaseProjection, NewCase, NewEntry, OrgScope, Principal, QueueFilter, StoredCase, StoredEntry,
+};
+use rand::RngCore;
+use serde_json::Value;
+use sha2::Sha256;
+use time::OffsetDateTime;
+
+use crate::{Error, Platform};
+
+/// The case type's name.
+pub const APPEAL: &str = "appeal";
+
+/// The case roles of the appeal type (`types/appeal.yaml`).
+pub mod roles {
+    /// The person decided about, holding the status link.
+    pub const APPELLANT: &str = "appellant";
+    /// A provider's reviewer (`appeals:decide`).
+    pub const PROVIDER_REVIEWER: &str = "provider-reviewer";
+    /// The regulator (`appeals:regulate`).
+    pub const REGULATOR: &str = "regulator";
+}
+
+/// Why a person appeals, in a few words the public statistics can count.
+pub const GROUNDS: [&str; 4] = ["wrong-data", "unfair", "unexplained", "other"];
+
+/// The outcomes a reviewer may record.
+pub const OUTCOMES: [&str; 3] = ["upheld", "reversed", "modified"];
+
+/// Longest grounds or reasons, in characters.
+pub const MAX_TEXT: usize = 4000;
+
+/// An appeal as filed.
+#[derive(Debug, Clone, Default)]
+pub struct AppealIn {
+    /// Why, in the person's words.
+    pub grounds: String,
+    /// One of [`GROUNDS`].
+    pub category: String,
+    /// The features of the decision the person disputes.
+    pub disputed: Vec<String>,
+    /// An e-mail address for updates.
+    pub email: Option<String>,
+    /// A phone number for updates (kept for an SMS gateway).
+    pub phone: Option<String>,
+    /// Consent to publish an anonymised summary.
+    pub consent: bool,
+    /// `en` or `ur`: the language of the filing and of every message.
+    pub lang: String,
+}
+
+/// A filed appeal: what its filer must keep.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    /// The appeal's reference.
+    pub reference: String,
+    /// The status link's secret (shown once, stored hashed).
+    pub token: String,
+}
+
+/// A reviewer's or the regulator's decision on an appeal.
+#[derive(Debug, Clone, Default)]
+pub struct OutcomeIn {
+    /// One of [`OUTCOMES`] (the regulator: `uphold`, `order_reversal` or `direct_rereview`).
+    pub outcome: String,
+    /// Why, in plain language.
+    pub reasons: String,
+    /// The decision's new output when the outcome changes it (a string, number or boolean).
+    pub new_output: Option<Value>,
+}
+
+/// One entry of a case as shown to someone allowed to see it.
+#[derive(Debug, Clone)]
+pub struct EntryView {
+    /// Position in the history.
+    pub seq: i64,
+    /// The entry; `None` once its personal data was removed.
+    pub entry: Option<Entry>,
+    /// Its commitment (HMAC-SHA256 under the case key, hex).
+    pub commitment: String,
+    /// Whether the stored entry still matches its commitment (`None` once redacted).
+    pub intact: Option<bool>,
+    /// The events-log event that commits to it.
+    pub event_id: Option<i64>,
+}
+
+/// An appeal with its history.
+#[derive(Debug, Clone)]
+pub struct AppealView {
+    /// The stored case.
+    pub case: StoredCase,
+    /// The history.
+    pub entries: Vec<EntryView>,
+    /// When the next deadline falls, if any.
+    pub next_due: Option<OffsetDateTime>,
+    /// Moves the viewer may make now.
+    pub moves: Vec<String>,
+    /// The decision that replaced the appealed one, if any.
+    pub superseded_by: Option<String>,
+    /// The case key, hex, for the filer to check the commitments (only to the filer).
+    pub entry_key: Option<String>,
+}
+
+/// Who acts on an appeal.
+#[derive(Debug, Clone)]
+pub enum Actor<'a> {
+    /// The filer, by the status secret.
+    Filer(&'a str),
+    /// A signed-in person or a token.
+    Staff(&'a Principal),
+}
+
+fn commit(key_hex: &str, text: &str) -> Result<String, Error> {
+    let key = hex::decode(key_hex).map_err(|e| Error::Internal(format!("case key: {e}")))?;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&key).map_err(|e| Error::Internal(e.to_string()))?;
+    mac.update(text.as_bytes());
+    Ok(hex::encode(mac.finalize().into_bytes()))
+}
+
+fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+/// Crockford-style letters without look-alikes, as receipt references use.
+fn new_reference() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut b = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut b);
+    let code: String = b.iter().map(|x| char::from(ALPHABET[usize::from(x % 32)])).collect();
+    format!("AP-{code}")
+}
+
+fn text_field(field: &str, value: &str, required: bool) -> Result<String, Error> {
+    let v = value.trim();
+    if required && v.is_empty() {
+        return Err(Error::bad(field, "must not be empty"));
+    }
+    if v.chars().count() > MAX_TEXT {
+        return Err(Error::bad(field, format!("at most {MAX_TEXT} characters")));
+    }
+    if let Some((at, c)) = mizan_register::forbidden_char(v) {
+        return Err(Error::bad(
+            field,
+            format!("has a control character (U+{:04X}) at position {at}", u32::from(c)),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// A phone number as +92…: Pakistani mobiles `03001234567` or international `+923001234567`.
+fn normalise_phone(s: &str) -> Option<String> {
+    let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let e164 = if let Some(rest) = digits.strip_prefix('+') {
+        rest.to_owned()
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_owned()
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        format!("92{rest}")
+    } else {
+        return None;
+    };
+    (e164.len() >= 8 && e164.len() <= 15 && e164.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("+{e164}"))
+}
+
+/// The projection of `case` for the `cases` row.
+fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>) -> CaseProjection {
+    let mut p = old.cloned().unwrap_or_default();
+    p.state.clone_from(&case.state);
+    p.late = case.late;
+    let terminal = t.state(&case.state).is_some_and(|s| s.terminal);
+    p.is_open = !terminal;
+    p.entered_at = mizan_store::format_time(case.entered_at);
+    p.next_due_at = case.due(t).first().map(|(at, _)| mizan_store::format_time(*at));
+    for e in &case.history {
+        if let EntryKind::Move { name } = &e.kind {
+            match name.as_str() {
+                "decide" | "confirm" => {
+                    if p.decided_at.is_none() {
+                        p.decided_at = Some(mizan_store::format_time(e.at));
+                    }
+                    p.outcome = e.fields.get("outcome").cloned();
+                }
+                "order_reversal" => p.outcome = Some("reversed".into()),
+                "dispute" | "escalate_overdue" => p.escalated = true,
+                _ => {}
+            }
+        }
+    }
+    if terminal && p.closed_at.is_none() {
+        p.closed_at = Some(mizan_store::format_time(case.entered_at));
+    }
+    p
+}
+
+/// The role label an entry is filed under in the public events trail.
+fn trail_actor(e: &Entry) -> String {
+    e.actor.clone()
+}
+
+impl Platform {
+    /// The platform's calendar time: the machine's, moved by a test's clock.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        self.epoch.0 + (self.config.clock.now().saturating_sub(self.epoch.1))
+    }
+
+    fn entries_for(key: &str, start: usize, case: &Case, user: Option<i64>) -> Result<Vec<NewEntry>, Error> {
+        case.history
+            .iter()
+            .enumerate()
+            .skip(start)
+            .map(|(seq, e)| {
+                let entry_json = serde_json::to_string(e).map_err(|e| Error::Internal(e.to_string()))?;
+                Ok(NewEntry {
+                    seq: i64::try_from(seq).unwrap_or(i64::MAX),
+                    commitment: commit(key, &entry_json)?,
+                    entry_json,
+                    // Deadlines are the engine's; the person made only their own move.
+                    actor_user: if e.actor == mizan_cases::SYSTEM { None } else { user },
+                    actor_name: trail_actor(e),
+                    from: e.from.clone(),
+                    to: e.to.clone(),
+                    at: mizan_store::format_time(e.at),
+                })
+            })
+            .collect()
+    }
+
+    /// Files an appeal against the decision whose receipt reference is `receipt`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown receipt; [`Error::BadRequest`] naming the field;
+    /// [`Error::Conflict`] when an appeal on it is open, the decision was erased, or the
+    /// appeal window has passed.
+    pub async fn file_appeal(&self, receipt: &str, a: AppealIn) -> Result<Filed, Error> {
+        let t = CaseType::appeal();
+        let d = self.store().decision(receipt.trim()).await?;
+        let grounds = text_field("grounds", &a.grounds, true)?;
+        if !GROUNDS.contains(&a.category.as_str()) {
+            return Err(Error::bad("category", format!("must be one of {}", GROUNDS.join(", "))));
+        }
+        let lang = if a.lang == "ur" { "ur" } else { "en" }.to_owned();
+        let email = match a.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            Some(e) if e.len() <= 254 && mizan_register::is_email(e) => Some(e.to_owned()),
+            Some(_) => return Err(Error::bad("email", "is not an e-mail address such as name@example.pk")),
+            None => None,
+        };
+        let phone = match a.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => Some(normalise_phone(p).ok_or_else(|| {
+                Error::bad("phone", "is not a phone number such as 0300 1234567 or +92 300 1234567")
+            })?),
+            None => None,
+        };
+        let record = d.record_json.as_deref().ok_or_else(|| {
+            Error::Conflict("this decision's record was erased; it can no longer be appealed".into())
+        })?;
+        let features: Vec<String> = serde_json::from_str::<Value>(record)
+            .ok()
+            .and_then(|v| v.get("features")?.as_object().map(|m| m.keys().cloned().collect()))
+            .unwrap_or_default();
+        let mut disputed = Vec::new();
+        for (i, f) in a.disputed.iter().enumerate() {
+            if !features.contains(f) {
+                return Err(Error::bad(
+                    format!("disputed[{i}]"),
+                    format!("`{f}` is not a factor of this decision"),
+                ));
+            }
+            if !disputed.contains(f) {
+                disputed.push(f.clone());
+            }
+        }
+        let (window, _) = self.store().appeal_settings(&d.system).await?;
+        let now = self.now();
+        let decided = OffsetDateTime::parse(&d.decided_at, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| Error::Internal(format!("stored decision time: {e}")))?;
+        if now > decided + time::Duration::days(window) {
+            return Err(Error::Conflict(format!(
+                "decisions of this system may be appealed within {window} days; this one was made on {}",
+                &d.decided_at[..10]
+            )));
+        }
+        if let Some(open) = self.store().open_case_about(APPEAL, &d.reference).await? {
+            return Err(Error::Conflict(format!(
+                "an appeal on this decision is already open ({open}); follow it with its status link"
+            )));
+        }
+        let target = self.store().appeal_target(&d.reference).await?;
+        let mut fields =
+            BTreeMap::from([("grounds".to_owned(), grounds), ("category".to_owned(), a.category.clone())]);
+        if !disputed.is_empty() {
+            fields.insert("disputed".to_owned(), disputed.join(", "));
+        }
+        let case = Case::open(t, roles::APPELLANT, fields, now);
+        let key = random_hex(32);
+        let token = random_hex(24);
+        let new = NewCase {
+            reference: new_reference(),
+            case_type: t.name.clone(),
+            type_version: i64::from(t.version),
+            org_id: target.org_id,
+            system_id: Some(target.system_id),
+            system_version: d.system_version,
+            subject: d.reference.clone(),
+            token_hash: mizan_store::sha256_hex(token.as_bytes()),
+            entry_key: key.clone(),
+            lang,
+            contact_email: email,
+            contact_phone: phone,
+            publish_consent: a.consent,
+            grounds_category: a.category,
+        };
+        let entries = Self::entries_for(&key, 0, &case, None)?;
+        self.store().open_case(&new, &entries, &projection(t, &case, None)).await?;
+        Ok(Filed { reference: new.reference, token })
+    }
+
+    /// Loads a case for `actor`: the filer by the secret, a provider's staff in their own
+    /// organisation, the regulator anywhere; anyone else gets [`Error::NotFound`].
+    async fn load(
+        &self,
+        reference: &str,
+        actor: &Actor<'_>,
+    ) -> Result<(StoredCase, Vec<StoredEntry>, String), Error> {
+        let not_found = || Error::NotFound(format!("appeal `{reference}`"));
+        let (case, entries) = match self.store().case_by_reference(reference).await {
+            Ok(c) => c,
+            Err(mizan_store::StoreError::NotFound { .. }) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        };
+        if case.case_type != APPEAL {
+            return Err(not_found());
+        }
+        let role = match actor {
+            Actor::Filer(token) => {
+                let given = mizan_store::sha256_hex(token.as_bytes());
+                if case.token_hash.is_empty() || !constant_eq(&given, &case.token_hash) {
+                    return Err(not_found());
+                }
+                roles::APPELLANT
+            }
+            Actor::Staff(p) => {
+                if mizan_store::RegulatorScope::of(p).is_some() && p.can("appeals:read") {
+                    roles::REGULATOR
+                } else if p.org.id == case.org_id && p.can("appeals:read") {
+                    roles::PROVIDER_REVIEWER
+                } else {
+                    return Err(not_found());
+                }
+            }
+        };
+        Ok((case, entries, role.to_owned()))
+    }
+
+    fn replay(case: &StoredCase, entries: &[StoredEntry]) -> Result<Option<Case>, Error> {
+        let history: Option<Vec<Entry>> = entries
+            .iter()
+            .map(|e| e.entry_json.as_deref().and_then(|j| serde_json::from_str(j).ok()))
+            .collect();
+        match history {
+            Some(h) => Case::replay(CaseType::appeal(), &h)
+                .map(Some)
+                .map_err(|e| Error::Internal(format!("case `{}`: {e}", case.reference))),
+            None => Ok(None),
+        }
+    }
+
+    /// Fires the deadlines of `reference` due by now and stores what they did. Returns the
+    /// number of entries added.
+    ///
+    /// # Errors
+    /// Store errors; [`Error::Conflict`] when another writer moved the case meanwhile.
+    pub async fn tick_appeal(&self, reference: &str) -> Result<usize, Error> {
+        let t = CaseType::appeal();
+        let (case, entries) = self.store().case_by_reference(reference).await?;
+        let (Some(mut c), Some(key)) = (Self::replay(&case, &entries)?, case.entry_key.clone()) else {
+            return Ok(0);
+        };
+        let start = c.history.len();
+        let added = c.tick(t, self.now());
+        if added.is_empty() {
+            return Ok(0);
+        }
+        let new = Self::entries_for(&key, start, &c, None)?;
+        let version = self.case_version(&case).await?;
+        self.store()
+            .append_case(None, &case, version, &new, &projection(t, &c, Some(&case.projection)))
+            .await?;
+        Ok(added.len())
+    }
+
+    async fn case_version(&self, case: &StoredCase) -> Result<i64, Error> {
+        Ok(self.store().decision(&case.subject).await.map(|d| d.system_version).unwrap_or(1))
+    }
+
+    /// Fires every deadline due by now, across all appeals. Returns the entries added.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn tick_appeals(&self) -> Result<usize, Error> {
+        let due = self.store().cases_due(&mizan_store::format_time(self.now()), 1000).await?;
+        let mut n = 0;
+        for r in due {
+            match self.tick_appeal(&r).await {
+                Ok(k) => n += k,
+                Err(Error::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+
+    /// An appeal as `actor` may see it, after firing its due deadlines.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the actor may not see it (or it does not exist).
+    pub async fn appeal(&self, reference: &str, actor: &Actor<'_>) -> Result<AppealView, Error> {
+        self.load(reference, actor).await?;
+        match self.tick_appeal(reference).await {
+            Ok(_) | Err(Error::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+        let (case, entries, role) = self.load(reference, actor).await?;
+        let t = CaseType::appeal();
+        let replayed = Self::replay(&case, &entries)?;
+        let next_due = replayed.as_ref().and_then(|c| c.due(t).first().map(|(at, _)| *at));
+        let mut moves: Vec<String> =
+            t.moves_for(&case.projection.state, &role).iter().map(|m| m.name.clone()).collect();
+        let needs_two =
+            self.store().appeal_settings(case.system.as_deref().unwrap_or_default()).await?.1 >= 2;
+        if role == roles::PROVIDER_REVIEWER {
+            let can_decide = matches!(actor, Actor::Staff(p) if p.can("appeals:decide"));
+            moves.retain(|m| {
+                can_decide && if needs_two { m != "decide" } else { m != "propose" && m != "confirm" }
+            });
+        }
+        if role == roles::REGULATOR && !matches!(actor, Actor::Staff(p) if p.can("appeals:regulate")) {
+            moves.clear();
+        }
+        let views = entries
+            .iter()
+            .map(|e| EntryView {
+                seq: e.seq,
+                entry: e.entry_json.as_deref().and_then(|j| serde_json::from_str(j).ok()),
+                commitment: e.commitment.clone(),
+                intact: match (&e.entry_json, &case.entry_key) {
+                    (Some(j), Some(k)) => Some(commit(k, j).is_ok_and(|c| c == e.commitment)),
+                    _ => None,
+                },
+                event_id: e.event_id,
+            })
+            .collect();
+        let superseded_by = self.store().superseded_by(&case.subject).await?;
+        let entry_key = if role == roles::APPELLANT { case.entry_key.clone() } else { None };
+        Ok(AppealView { case, entries: views, next_due, moves, superseded_by, entry_key })
+    }
+
+    /// Makes move `name` on an appeal for `actor`, with `fields`; the outcome of a decision
+    /// that changes the original logs the superseding decision first.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the actor may not see it; [`Error::Refused`] when the actor
+    /// may not make the move (the engine's answer, in words); [`Error::BadRequest`] for a bad
+    /// field; [`Error::Conflict`] for a move not allowed from the case's state.
+    pub async fn move_appeal(
+        &self,
+        reference: &str,
+        actor: &Actor<'_>,
+        name: &str,
+        input: OutcomeIn,
+    ) -> Result<AppealView, Error> {
+        let view = self.appeal(reference, actor).await?;
+        if !view.moves.iter().any(|m| m == name) {
+            return Err(Error::Conflict(format!(
+                "`{name}` is not open to you on this appeal now (it is {}{})",
+                view.case.projection.state,
+                if view.moves.is_empty() {
+                    String::new()
+                } else {
+                    format!("; you may: {}", view.moves.join(", "))
+                }
+            )));
+        }
+        let (case, entries, role) = self.load(reference, actor).await?;
+        let t = CaseType::appeal();
+        let (Some(mut c), Some(key)) = (Self::replay(&case, &entries)?, case.entry_key.clone()) else {
+            return Err(Error::Conflict("this appeal's record was erased".into()));
+        };
+        let user = match actor {
+            Actor::Staff(p) => p.user.as_ref().map(|u| u.id),
+            Actor::Filer(_) => None,
+        };
+        let mut fields = BTreeMap::new();
+        let reasons = text_field("reasons", &input.reasons, false)?;
+        if !reasons.is_empty() {
+            fields.insert("reasons".to_owned(), reasons);
+        }
+        match name {
+            "decide" | "propose" | "confirm" => {
+                let outcome = if name == "confirm" {
+                    // The second reviewer confirms the first one's outcome, and must be someone else.
+                    let at =
+                        c.history.iter().rposition(|e| e.kind == EntryKind::Move { name: "propose".into() });
+                    let proposed = at.and_then(|i| c.history.get(i));
+                    let by = at.and_then(|i| entries.get(i)).and_then(|e| e.actor_user);
+                    if by.is_some() && by == user {
+                        return Err(Error::Refused(
+                            "a second, different reviewer must confirm this outcome (EU AI Act Art. 14(5))"
+                                .into(),
+                        ));
+                    }
+                    let p = proposed.ok_or_else(|| Error::Internal("no proposal to confirm".into()))?;
+                    if !fields.contains_key("reasons") {
+                        fields.insert(
+                            "reasons".to_owned(),
+                            p.fields.get("reasons").cloned().unwrap_or_default(),
+                        );
+                    }
+                    p.fields.get("outcome").cloned().unwrap_or_default()
+                } else {
+                    input.outcome.clone()
+                };
+                if !OUTCOMES.contains(&outcome.as_str()) {
+                    return Err(Error::bad("outcome", format!("must be one of {}", OUTCOMES.join(", "))));
+                }
+                fields.insert("outcome".to_owned(), outcome.clone());
+                if outcome != "upheld" {
+                    let new_output = match (&input.new_output, name) {
+                        (Some(v), _) => Some(v.clone()),
+                        (None, "confirm") => c
+                            .history
+                            .iter()
+                            .rev()
+                            .find_map(|e| e.fields.get("new_output"))
+                            .and_then(|s| serde_json::from_str(s).ok()),
+                        (None, _) => None,
+                    };
+                    let v = new_output.ok_or_else(|| {
+                        Error::bad(
+                            "new_output",
+                            "say what the decision becomes when it is reversed or modified",
+                        )
+                    })?;
+                    fields.insert("new_output".to_owned(), v.to_string());
+                    if name != "propose" {
+                        let new = self.supersede(&case, &v, roles::PROVIDER_REVIEWER).await?;
+                        fields.insert("new_decision".to_owned(), new);
+                    }
+                }
+            }
+            "order_reversal" => {
+                let v = input
+                    .new_output
+                    .clone()
+                    .ok_or_else(|| Error::bad("new_output", "say what the decision becomes"))?;
+                fields.insert("new_output".to_owned(), v.to_string());
+                let new = self.supersede(&case, &v, roles::REGULATOR).await?;
+                fields.insert("new_decision".to_owned(), new);
+            }
+            "dispute" => {
+                fields.insert("grounds".to_owned(), text_field("grounds", &input.reasons, true)?);
+                fields.remove("reasons");
+            }
+            _ => {}
+        }
+        let start = c.history.len();
+        let m = Move { name: name.to_owned(), role: role.clone(), fields, at: self.now() };
+        c.apply(t, &m).map_err(|e| match e {
+            mizan_cases::CaseError::MissingField { field, .. } => Error::bad(field, "must not be empty"),
+            mizan_cases::CaseError::NotAllowed { .. } => Error::Refused(e.to_string()),
+            other => Error::Conflict(other.to_string()),
+        })?;
+        let new = Self::entries_for(&key, start, &c, user)?;
+        let scope = match actor {
+            Actor::Staff(p) if role == roles::PROVIDER_REVIEWER => Some(p.scope()),
+            _ => None,
+        };
+        let version = self.case_version(&case).await?;
+        self.store()
+            .append_case(scope, &case, version, &new, &projection(t, &c, Some(&case.projection)))
+            .await?;
+        self.appeal(reference, actor).await
+    }
+
+    /// Logs the decision that replaces the appealed one: the original's inputs and model,
+    /// the new output, decided by a person now.
+    async fn supersede(&self, case: &StoredCase, output: &Value, by: &str) -> Result<String, Error> {
+        if !matches!(output, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+            return Err(Error::bad("new_output", "must be a label, a number or yes/no"));
+        }
+        let d = self.store().decision(&case.subject).await?;
+        let record: Value = d
+            .record_json
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .ok_or_else(|| Error::Conflict("the appealed decision's record was erased".into()))?;
+        let when = mizan_formats::decision::format_decided_at(self.now().min(OffsetDateTime::now_utc()))
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let item = serde_json::json!({
+            "idempotency_key": format!("appeal:{}", case.reference),
+            "system_version": d.system_version,
+            "model_hash": record.get("model_hash").cloned().unwrap_or(Value::Null),
+            "features": record.get("features").cloned().unwrap_or(Value::Null),
+            "output": output,
+            "score": record.get("score").cloned().unwrap_or(Value::Null),
+            "human": { "involved": true, "by": format!("{by} (appeal {})", case.reference) },
+            "decided_at": when,
+            "subject_ref": record.get("subject_ref").cloned().unwrap_or(Value::Null),
+            "supersedes": d.reference,
+        });
+        let (receipts, _) = self.log_decisions(OrgScope::new(case.org_id), &d.system, vec![item]).await?;
+        receipts.into_iter().next().map(|r| r.reference).ok_or_else(|| Error::Internal("no receipt".into()))
+    }
+
+    /// Open appeals awaiting `p`'s organisation (or, for the regulator, escalated ones),
+    /// earliest deadline first.
+    ///
+    /// # Errors
+    /// [`Error::Refused`] without `appeals:read`.
+    pub async fn appeal_queue(&self, p: &Principal, limit: i64) -> Result<Vec<StoredCase>, Error> {
+        if !p.can("appeals:read") {
+            return Err(Error::Refused("you may not read appeals".into()));
+        }
+        if mizan_store::RegulatorScope::of(p).is_some() {
+            return Ok(self
+                .store()
+                .case_queue(None, APPEAL, &["escalated"], QueueFilter::Open, limit)
+                .await?);
+        }
+        Ok(self
+            .store()
+            .case_queue(
+                Some(p.scope()),
+                APPEAL,
+                &["filed", "rereview", "confirming"],
+                QueueFilter::Open,
+                limit,
+            )
+            .await?)
+    }
+
+    /// Every appeal `p` may see, newest first (the regulator: all; a provider: its own).
+    ///
+    /// # Errors
+    /// [`Error::Refused`] without `appeals:read`.
+    pub async fn all_appeals(&self, p: &Principal, limit: i64) -> Result<Vec<StoredCase>, Error> {
+        if !p.can("appeals:read") {
+            return Err(Error::Refused("you may not read appeals".into()));
+        }
+        let scope = if mizan_store::RegulatorScope::of(p).is_some() { None } else { Some(p.scope()) };
+        Ok(self.store().case_queue(scope, APPEAL, &[], QueueFilter::All, limit).await?)
+    }
+
+    /// Public appeal figures of a system.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn appeal_stats(&self, system: &str) -> Result<mizan_store::CaseStats, Error> {
+        Ok(self.store().case_stats(APPEAL, Some(system), None, 15).await?)
+    }
+
+    /// Fires due deadlines every minute until the server stops.
+    pub async fn follow_deadlines(self) {
+        loop {
+            if let Err(e) = self.tick_appeals().await {
+                tracing::warn!(error = %e, "appeals: cannot fire deadlines yet");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    }
+}
+
+/// Equal strings, compared in time independent of where they differ.
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised_or_refused() {
+        assert_eq!(normalise_phone("0300 1234567").as_deref(), Some("+923001234567"));
+        assert_eq!(normalise_phone("+92-300-1234567").as_deref(), Some("+923001234567"));
+        assert_eq!(normalise_phone("0092 300 1234567").as_deref(), Some("+923001234567"));
+        assert_eq!(normalise_phone("300 1234567"), None);
+        assert_eq!(normalise_phone("+92 300 12a4567"), None);
+        assert_eq!(normalise_phone("+1234567890123456"), None);
+    }
+
+    #[test]
+    fn references_are_readable_and_distinct() {
+        let a = new_reference();
+        assert!(a.starts_with("AP-") && a.len() == 13, "{a}");
+        assert!(a[3..].bytes().all(|b| b"0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(&b)));
+        assert_ne!(a, new_reference());
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(constant_eq("abc", "abc"));
+        assert!(!constant_eq("abc", "abd"));
+        assert!(!constant_eq("abc", "ab"));
+    }
+}

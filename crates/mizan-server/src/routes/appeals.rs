@@ -1,0 +1,713 @@
+//! Appeals: the filing form from a receipt, the filer's status page, the provider's queue and
+//! review page, the regulator's queue, and the same operations in the API. The rules are in
+//! `mizan_app::appeals`; this module parses, calls one operation and answers.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use mizan_app::appeals::{Actor, AppealIn, AppealView, GROUNDS, OutcomeIn};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::{MaybeUser, SignedIn, require};
+use crate::csrf::CsrfForm;
+use crate::error::AppError;
+use crate::pages::{Ctx, render};
+use crate::serve::{ClientAddr, retry_after};
+use crate::util::{CleanJson, url_encode};
+
+#[derive(Template)]
+#[template(path = "appeal_form.html")]
+struct FormPage {
+    ctx: Ctx,
+    receipt: String,
+    grounds: Vec<&'static str>,
+    features: Vec<String>,
+    errors: Vec<String>,
+    typed: AppealIn,
+}
+
+async fn features_of(state: &AppState, receipt: &str) -> Result<Vec<String>, AppError> {
+    let d = state.app.store().decision(receipt).await?;
+    Ok(d.record_json
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<Value>(r).ok())
+        .and_then(|v| v.get("features")?.as_object().map(|m| m.keys().cloned().collect()))
+        .unwrap_or_default())
+}
+
+/// `GET /receipt/{ref}/appeal`: the one form between a receipt and a filed appeal.
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(receipt): Path<String>,
+) -> Result<Response, AppError> {
+    let receipt = receipt.to_ascii_lowercase();
+    let features = features_of(&state, &receipt).await?;
+    let typed = AppealIn { category: String::new(), lang: ctx.lang_code().to_owned(), ..AppealIn::default() };
+    Ok(render(&FormPage { ctx, receipt, grounds: GROUNDS.to_vec(), features, errors: vec![], typed }))
+}
+
+/// `POST /receipt/{ref}/appeal`: files the appeal and shows its status page.
+pub async fn file(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(receipt): Path<String>,
+    ClientAddr(from): ClientAddr,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let receipt = receipt.to_ascii_lowercase();
+    let input = AppealIn {
+        grounds: form.get("grounds").to_owned(),
+        category: form.get("category").to_owned(),
+        disputed: form.all("disputed"),
+        email: Some(form.get("email").to_owned()),
+        phone: Some(form.get("phone").to_owned()),
+        consent: form.get("consent") == "yes",
+        lang: ctx.lang_code().to_owned(),
+    };
+    let refused = |ctx: Ctx, errors: Vec<String>, status, typed: AppealIn, features| {
+        let mut res = render(&FormPage {
+            ctx,
+            receipt: receipt.clone(),
+            grounds: GROUNDS.to_vec(),
+            features,
+            errors,
+            typed,
+        });
+        *res.status_mut() = status;
+        res
+    };
+    if let Err(wait) = state.app.public_form("appeal", from).await {
+        let features = features_of(&state, &receipt).await?;
+        let (header, minutes) = retry_after(wait);
+        let wait = ctx.lang.t_count("wait-minutes", "minutes", minutes);
+        let message = ctx.lang.t_args("form-throttled", &[("wait", wait)]);
+        let mut res = refused(ctx, vec![message], axum::http::StatusCode::TOO_MANY_REQUESTS, input, features);
+        res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(header));
+        return Ok(res);
+    }
+    match state.app.file_appeal(&receipt, input.clone()).await {
+        Ok(filed) => Ok(Redirect::to(&format!(
+            "/appeals/{}?token={}&new=1",
+            filed.reference,
+            url_encode(&filed.token)
+        ))
+        .into_response()),
+        Err(mizan_app::Error::BadRequest { field, detail }) => {
+            let features = features_of(&state, &receipt).await?;
+            let label = field
+                .map(|f| ctx.t(&format!("appeal-{}", f.split('[').next().unwrap_or(&f))))
+                .unwrap_or_default();
+            Ok(refused(
+                ctx,
+                vec![format!("{label}: {detail}")],
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                input,
+                features,
+            ))
+        }
+        Err(mizan_app::Error::Conflict(detail)) => {
+            let features = features_of(&state, &receipt).await?;
+            Ok(refused(ctx, vec![detail], axum::http::StatusCode::CONFLICT, input, features))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One line of a case's history, in words.
+pub struct Line {
+    /// When, in words.
+    pub when: String,
+    /// What happened, in words.
+    pub what: String,
+    /// Who, in words.
+    pub who: String,
+    /// The fields worth showing: (label, value).
+    pub fields: Vec<(String, String)>,
+    /// Its commitment and whether it still matches.
+    pub commitment: String,
+    /// `Some(true)` intact, `Some(false)` tampered, `None` redacted.
+    pub intact: Option<bool>,
+    /// The events-log event.
+    pub event_id: Option<i64>,
+}
+
+fn lines(ctx: &Ctx, v: &AppealView) -> Vec<Line> {
+    v.entries
+        .iter()
+        .map(|e| {
+            let (what, who, when, fields) = match &e.entry {
+                Some(en) => {
+                    let what = match &en.kind {
+                        mizan_cases::EntryKind::Opened => ctx.t("appeal-move-opened"),
+                        mizan_cases::EntryKind::Move { name } => ctx.code("appeal-move", name),
+                        mizan_cases::EntryKind::Deadline { .. } => ctx.t("appeal-deadline"),
+                    };
+                    let mut fields = Vec::new();
+                    for (k, label) in [
+                        ("category", "appeal-category"),
+                        ("grounds", "appeal-grounds-given"),
+                        ("disputed", "appeal-disputed"),
+                        ("outcome", "appeal-outcome"),
+                        ("reasons", "appeal-reasons"),
+                        ("new_decision", "appeal-new-decision"),
+                    ] {
+                        if let Some(val) = en.fields.get(k) {
+                            let shown = match k {
+                                "category" => ctx.code("appeal-category", val),
+                                "outcome" => ctx.code("appeal-outcome", val),
+                                _ => val.clone(),
+                            };
+                            fields.push((ctx.t(label), shown));
+                        }
+                    }
+                    (what, ctx.code("appeal-actor", &en.actor), ctx.date_of(en.at), fields)
+                }
+                None => (String::new(), String::new(), String::new(), vec![]),
+            };
+            Line {
+                when,
+                what,
+                who,
+                fields,
+                commitment: e.commitment.clone(),
+                intact: e.intact,
+                event_id: e.event_id,
+            }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "appeal.html")]
+struct AppealPage {
+    ctx: Ctx,
+    v: AppealView,
+    lines: Vec<Line>,
+    /// The filer's secret, to keep in links and forms (only on the filer's page).
+    token: Option<String>,
+    fresh: bool,
+    /// `app` or `regulator` for staff, `` for the filer.
+    area: &'static str,
+    next_due: Option<String>,
+    opened: String,
+    record: Option<RecordView>,
+    two_reviewers: bool,
+    errors: Vec<String>,
+}
+
+/// The appealed decision as a reviewer sees it.
+pub struct RecordView {
+    /// Output.
+    pub output: String,
+    /// Model hash.
+    pub model_hash: String,
+    /// Version.
+    pub version: i64,
+    /// Features as (name, value).
+    pub features: Vec<(String, String)>,
+    /// The latest public audit's id, if any.
+    pub audit: Option<String>,
+}
+
+async fn record_view(state: &AppState, v: &AppealView) -> Result<Option<RecordView>, AppError> {
+    let d = state.app.store().decision(&v.case.subject).await?;
+    let Some(r) = d.record_json.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()) else {
+        return Ok(None);
+    };
+    let show = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Ok(Some(RecordView {
+        output: r.get("output").map(show).unwrap_or_default(),
+        model_hash: r.get("model_hash").map(show).unwrap_or_default(),
+        version: d.system_version,
+        features: r
+            .get("features")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), show(v))).collect())
+            .unwrap_or_default(),
+        audit: state
+            .app
+            .store()
+            .public_audits(&d.system)
+            .await
+            .ok()
+            .and_then(|a| a.into_iter().next())
+            .map(|a| a.id),
+    }))
+}
+
+async fn page(
+    state: &AppState,
+    ctx: Ctx,
+    v: AppealView,
+    token: Option<String>,
+    fresh: bool,
+    area: &'static str,
+    errors: Vec<String>,
+) -> Result<Response, AppError> {
+    let record = if area.is_empty() { None } else { record_view(state, &v).await? };
+    let two_reviewers =
+        state.app.store().appeal_settings(v.case.system.as_deref().unwrap_or_default()).await?.1 >= 2;
+    let lines = lines(&ctx, &v);
+    let next_due = v.next_due.map(|t| ctx.date_of(t));
+    let opened = ctx.date(&v.case.opened_at);
+    let mut res = render(&AppealPage {
+        ctx,
+        v,
+        lines,
+        token,
+        fresh,
+        area,
+        next_due,
+        opened,
+        record,
+        two_reviewers,
+        errors: errors.clone(),
+    });
+    if !errors.is_empty() {
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    // The page carries the filer's secret in its address: never send it on.
+    res.headers_mut()
+        .insert(axum::http::header::REFERRER_POLICY, axum::http::HeaderValue::from_static("no-referrer"));
+    Ok(res)
+}
+
+/// Query of the filer's status page.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new: String,
+}
+
+/// `GET /appeals/{ref}?token=`: the filer's status page.
+pub async fn status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(reference): Path<String>,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, AppError> {
+    let v = state.app.appeal(&reference, &Actor::Filer(&q.token)).await?;
+    page(&state, ctx, v, Some(q.token), q.new == "1", "", vec![]).await
+}
+
+/// `POST /appeals/{ref}`: the filer disputes the outcome or withdraws.
+pub async fn filer_move(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(reference): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let token = form.get("token").to_owned();
+    let input = OutcomeIn { reasons: form.get("grounds").to_owned(), ..OutcomeIn::default() };
+    match state.app.move_appeal(&reference, &Actor::Filer(&token), form.get("move"), input).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/appeals/{reference}?token={}", url_encode(&token))).into_response())
+        }
+        Err(mizan_app::Error::BadRequest { detail, .. } | mizan_app::Error::Conflict(detail)) => {
+            let v = state.app.appeal(&reference, &Actor::Filer(&token)).await?;
+            page(&state, ctx, v, Some(token), false, "", vec![detail]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "appeal_queue.html")]
+struct QueuePage {
+    ctx: Ctx,
+    area: &'static str,
+    rows: Vec<QueueRow>,
+    all: Vec<QueueRow>,
+}
+
+/// One row of a queue.
+pub struct QueueRow {
+    /// Reference.
+    pub reference: String,
+    /// System name.
+    pub system: String,
+    /// State code.
+    pub state: String,
+    /// Late.
+    pub late: bool,
+    /// Due, in words.
+    pub due: String,
+    /// Filed, in words.
+    pub opened: String,
+}
+
+fn rows(ctx: &Ctx, cases: Vec<mizan_store::StoredCase>) -> Vec<QueueRow> {
+    cases
+        .into_iter()
+        .map(|c| QueueRow {
+            system: c.system_name.clone().or(c.system.clone()).unwrap_or_default(),
+            state: c.projection.state.clone(),
+            late: c.projection.late,
+            due: c.projection.next_due_at.as_deref().map(|d| ctx.date(d)).unwrap_or_default(),
+            opened: ctx.date(&c.opened_at),
+            reference: c.reference,
+        })
+        .collect()
+}
+
+async fn queue(
+    state: &AppState,
+    ctx: Ctx,
+    p: &mizan_store::Principal,
+    area: &'static str,
+) -> Result<Response, AppError> {
+    require(p, "appeals:read")?;
+    // Deadlines due by now fire before the queue is read, so it shows what is late.
+    state.app.tick_appeals().await?;
+    let open = state.app.appeal_queue(p, 200).await?;
+    let all = state.app.all_appeals(p, 200).await?;
+    let (open, all) = (rows(&ctx, open), rows(&ctx, all));
+    Ok(render(&QueuePage { ctx, area, rows: open, all }))
+}
+
+/// `GET /app/appeals`: the organisation's open appeals, earliest deadline first.
+pub async fn provider_queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
+    queue(&state, ctx, &p, "app").await
+}
+
+/// `GET /regulator/appeals`: appeals before the regulator, and every appeal.
+pub async fn regulator_queue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
+    crate::auth::regulator(&p, "appeals:read")?;
+    queue(&state, ctx, &p, "regulator").await
+}
+
+/// `GET /app/appeals/{ref}` and `/regulator/appeals/{ref}`: one appeal for review.
+pub async fn review(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(reference): Path<String>,
+) -> Result<Response, AppError> {
+    let area = if mizan_store::RegulatorScope::of(&p).is_some() { "regulator" } else { "app" };
+    let v = state.app.appeal(&reference, &Actor::Staff(&p)).await?;
+    page(&state, ctx, v, None, false, area, vec![]).await
+}
+
+/// `POST /app/appeals/{ref}` and `/regulator/appeals/{ref}`: a reviewer's or the regulator's move.
+pub async fn staff_move(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(reference): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let area = if mizan_store::RegulatorScope::of(&p).is_some() { "regulator" } else { "app" };
+    let new_output = match form.get("new_output").trim() {
+        "" => None,
+        s => Some(serde_json::from_str::<Value>(s).unwrap_or_else(|_| Value::String(s.to_owned()))),
+    };
+    let input = OutcomeIn {
+        outcome: form.get("outcome").to_owned(),
+        reasons: form.get("reasons").to_owned(),
+        new_output,
+    };
+    match state.app.move_appeal(&reference, &Actor::Staff(&p), form.get("move"), input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/{area}/appeals/{reference}")).into_response()),
+        Err(mizan_app::Error::BadRequest { detail, field }) => {
+            let v = state.app.appeal(&reference, &Actor::Staff(&p)).await?;
+            let msg = field.map_or(detail.clone(), |f| format!("{f}: {detail}"));
+            page(&state, ctx, v, None, false, area, vec![msg]).await
+        }
+        Err(mizan_app::Error::Conflict(detail) | mizan_app::Error::Refused(detail)) => {
+            let v = state.app.appeal(&reference, &Actor::Staff(&p)).await?;
+            page(&state, ctx, v, None, false, area, vec![detail]).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- API ----
+
+/// An appeal as filed through the API.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealBody {
+    /// Why, in the person's own words (1 to 4000 characters).
+    #[schema(min_length = 1, max_length = 4000)]
+    pub grounds: String,
+    /// What is wrong: `wrong-data`, `unfair`, `unexplained` or `other`.
+    #[schema(example = "wrong-data")]
+    pub category: String,
+    /// The decision's features the person disputes.
+    #[serde(default)]
+    pub disputed: Vec<String>,
+    /// An e-mail address for updates.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// A phone number for updates (kept; text messages are not sent yet).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Consent to publish an anonymised summary (default no).
+    #[serde(default)]
+    pub consent: bool,
+    /// `en` or `ur`: the language of every message about the appeal.
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// A filed appeal.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FiledOut {
+    /// The appeal's reference.
+    pub reference: String,
+    /// The secret of the status link; shown once, keep it.
+    pub token: String,
+    /// The private status page.
+    pub status_url: String,
+}
+
+/// `POST /api/v1/receipts/{ref}/appeals`: files an appeal; the receipt reference is standing.
+#[utoipa::path(post, path = "/api/v1/receipts/{reference}/appeals", tag = "appeals",
+    params(("reference" = String, Path, description = "The decision's receipt reference")),
+    request_body = AppealBody,
+    responses((status = 201, description = "Filed", body = FiledOut),
+        (status = 404, description = "No such receipt"), (status = 409, description = "An appeal is open, the record was erased, or the window passed"),
+        (status = 422, description = "A field is wrong"), (status = 429, description = "Too many filings from this network")))]
+pub async fn api_file(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    ClientAddr(from): ClientAddr,
+    CleanJson(body): CleanJson<AppealBody>,
+) -> Result<Response, AppError> {
+    state.app.public_form("appeal", from).await.map_err(|wait| AppError::Throttled(retry_after(wait).0))?;
+    let input = AppealIn {
+        grounds: body.grounds,
+        category: body.category,
+        disputed: body.disputed,
+        email: body.email,
+        phone: body.phone,
+        consent: body.consent,
+        lang: body.lang.unwrap_or_else(|| "en".into()),
+    };
+    let filed = state.app.file_appeal(&reference.to_ascii_lowercase(), input).await?;
+    let status_url = format!(
+        "{}/appeals/{}?token={}",
+        state.app.config().base_url,
+        filed.reference,
+        url_encode(&filed.token)
+    );
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(FiledOut { reference: filed.reference, token: filed.token, status_url }),
+    )
+        .into_response())
+}
+
+/// One entry of an appeal in the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryOut {
+    /// Position.
+    pub seq: i64,
+    /// The entry as the case engine wrote it (`null` once its personal data was removed).
+    #[schema(value_type = Option<Object>)]
+    pub entry: Option<Value>,
+    /// HMAC-SHA256 of the entry's JSON under the case key, hex; the events log commits to it.
+    pub commitment: String,
+    /// Whether the stored entry still matches its commitment.
+    pub intact: Option<bool>,
+    /// The events-log event that commits to it (`/api/v1/events/{id}/proof`).
+    pub event_id: Option<i64>,
+}
+
+/// An appeal in the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppealOut {
+    /// Reference.
+    pub reference: String,
+    /// The system's public id.
+    pub system: Option<String>,
+    /// The decision appealed (its receipt reference).
+    pub decision: String,
+    /// Current state.
+    pub state: String,
+    /// A deadline was missed.
+    pub late: bool,
+    /// Latest outcome.
+    pub outcome: Option<String>,
+    /// When it was filed.
+    pub opened_at: String,
+    /// The next deadline, if any (RFC 3339).
+    pub next_due: Option<String>,
+    /// The decision that replaced the appealed one.
+    pub superseded_by: Option<String>,
+    /// Moves the caller may make now.
+    pub moves: Vec<String>,
+    /// The case key, hex (to the filer only): HMAC-SHA256 of each entry under it is its commitment.
+    pub entry_key: Option<String>,
+    /// The history.
+    pub entries: Vec<EntryOut>,
+}
+
+fn appeal_out(v: AppealView) -> AppealOut {
+    AppealOut {
+        reference: v.case.reference,
+        system: v.case.system,
+        decision: v.case.subject,
+        state: v.case.projection.state,
+        late: v.case.projection.late,
+        outcome: v.case.projection.outcome,
+        opened_at: v.case.opened_at,
+        next_due: v.next_due.map(mizan_store::format_time),
+        superseded_by: v.superseded_by,
+        moves: v.moves,
+        entry_key: v.entry_key,
+        entries: v
+            .entries
+            .into_iter()
+            .map(|e| EntryOut {
+                seq: e.seq,
+                entry: e.entry.and_then(|x| serde_json::to_value(x).ok()),
+                commitment: e.commitment,
+                intact: e.intact,
+                event_id: e.event_id,
+            })
+            .collect(),
+    }
+}
+
+/// Query naming the filer's secret.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ApiToken {
+    /// The status link's secret (the filer); staff authenticate with a bearer token instead.
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// `GET /api/v1/appeals/{ref}`: an appeal, for its filer (`?token=`) or staff.
+#[utoipa::path(get, path = "/api/v1/appeals/{reference}", tag = "appeals",
+    params(("reference" = String, Path), ApiToken),
+    responses((status = 200, description = "The appeal", body = AppealOut), (status = 404, description = "No such appeal, or not yours")))]
+pub async fn api_get(
+    State(state): State<AppState>,
+    MaybeUser(p): MaybeUser,
+    Path(reference): Path<String>,
+    Query(q): Query<ApiToken>,
+) -> Result<Json<AppealOut>, AppError> {
+    let v = match (&q.token, &p) {
+        (Some(t), _) => state.app.appeal(&reference, &Actor::Filer(t)).await?,
+        (None, Some(p)) => state.app.appeal(&reference, &Actor::Staff(p)).await?,
+        (None, None) => return Err(mizan_app::Error::NotFound(format!("appeal `{reference}`")).into()),
+    };
+    Ok(Json(appeal_out(v)))
+}
+
+/// A move on an appeal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveBody {
+    /// The move: `decide`, `propose`, `confirm` (a provider's reviewer); `uphold`,
+    /// `direct_rereview`, `order_reversal` (the regulator); `dispute`, `withdraw` (the filer).
+    pub r#move: String,
+    /// `upheld`, `reversed` or `modified` (for `decide` and `propose`).
+    #[serde(default)]
+    pub outcome: Option<String>,
+    /// Reasons in plain language (for `dispute`: the grounds).
+    #[serde(default)]
+    #[schema(max_length = 4000)]
+    pub reasons: Option<String>,
+    /// The decision's new output when the outcome changes it.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub new_output: Option<Value>,
+    /// The filer's secret (for `dispute` and `withdraw`).
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+/// `POST /api/v1/appeals/{ref}/moves`: makes a move on an appeal.
+#[utoipa::path(post, path = "/api/v1/appeals/{reference}/moves", tag = "appeals",
+    params(("reference" = String, Path)), request_body = MoveBody,
+    responses((status = 200, description = "The appeal after the move", body = AppealOut),
+        (status = 404, description = "No such appeal, or not yours"), (status = 409, description = "The move is not open now"),
+        (status = 403, description = "Not yours to make"), (status = 422, description = "A field is wrong")))]
+pub async fn api_move(
+    State(state): State<AppState>,
+    MaybeUser(p): MaybeUser,
+    Path(reference): Path<String>,
+    CleanJson(body): CleanJson<MoveBody>,
+) -> Result<Json<AppealOut>, AppError> {
+    let input = OutcomeIn {
+        outcome: body.outcome.unwrap_or_default(),
+        reasons: body.reasons.unwrap_or_default(),
+        new_output: body.new_output,
+    };
+    let v = match (&body.token, &p) {
+        (Some(t), _) => state.app.move_appeal(&reference, &Actor::Filer(t), &body.r#move, input).await?,
+        (None, Some(p)) => state.app.move_appeal(&reference, &Actor::Staff(p), &body.r#move, input).await?,
+        (None, None) => return Err(AppError::Unauthenticated),
+    };
+    Ok(Json(appeal_out(v)))
+}
+
+/// Public appeal figures of a system.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatsOut {
+    /// Appeals received.
+    pub received: i64,
+    /// Decided by the provider.
+    pub decided: i64,
+    /// Median days from filing to the provider's decision.
+    pub median_days_to_decision: Option<f64>,
+    /// Share of decided appeals decided within 15 days.
+    pub share_decided_on_time: Option<f64>,
+    /// Share of decided appeals reversed or modified.
+    pub share_changed: Option<f64>,
+    /// Share of appeals taken to the regulator.
+    pub share_escalated: Option<f64>,
+    /// Appeals marked late.
+    pub late: i64,
+    /// Appeals still open.
+    pub open: i64,
+}
+
+/// The public figures as shares.
+#[must_use]
+pub fn stats_out(s: &mizan_store::CaseStats) -> StatsOut {
+    #[allow(clippy::cast_precision_loss)]
+    let share = |n: i64, d: i64| (d > 0).then(|| n as f64 / d as f64);
+    StatsOut {
+        received: s.received,
+        decided: s.decided,
+        median_days_to_decision: s.median_days_to_decision,
+        share_decided_on_time: share(s.decided_on_time, s.decided),
+        share_changed: share(s.changed, s.decided),
+        share_escalated: share(s.escalated, s.received),
+        late: s.late,
+        open: s.open,
+    }
+}
+
+/// `GET /api/v1/register/{id}/appeals`: a system's public appeal figures.
+#[utoipa::path(get, path = "/api/v1/register/{id}/appeals", tag = "appeals",
+    params(("id" = String, Path, description = "The system's public id")),
+    responses((status = 200, description = "Figures", body = StatsOut), (status = 404, description = "Not on the register")))]
+pub async fn api_stats(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<StatsOut>, AppError> {
+    state.app.store().public_entry(&id).await?;
+    Ok(Json(stats_out(&state.app.appeal_stats(&id).await?)))
+}
