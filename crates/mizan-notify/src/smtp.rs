@@ -252,7 +252,7 @@ impl Relay {
         &self.url
     }
 
-    /// Hands `message` to the server; its reply on success.
+    /// Hands `message` to the server, all within the send timeout.
     pub(crate) async fn send(&self, message: &lettre::Message) -> Result<(), Error> {
         let stage = AtomicU8::new(Stage::Connect as u8);
         match tokio::time::timeout(self.send_timeout, self.deliver(message, &stage)).await {
