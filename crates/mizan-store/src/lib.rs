@@ -15,6 +15,7 @@ mod decisions;
 mod direct;
 mod event_log;
 mod hot;
+mod intake;
 mod models;
 mod obligations;
 mod public;
@@ -37,6 +38,7 @@ pub use audits::{
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;
 pub use hot::{TARGET_TTL, TOKEN_TTL};
+pub use intake::{IntakeControl, IntakeStop, StoppedBy};
 pub use mizan_rules::review::ReviewNeed;
 pub use models::{FavourableSide, NewExplanation, NewModel, StoredExplanation, StoredModel};
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};

@@ -15,6 +15,7 @@ mod browser_explain;
 mod decisions;
 mod explain;
 mod hardening;
+mod intake;
 mod ledger_object;
 mod pages;
 #[cfg(feature = "postgres-tests")]
