@@ -39,7 +39,8 @@ pub const MAX_BATCH: usize = 1000;
 pub struct DecisionIn {
     /// The provider's key for this decision; re-sending it returns the same receipt.
     pub idempotency_key: String,
-    /// The system version that decided (an existing submitted version).
+    /// The system version that decided: a version that was registered (see
+    /// [`mizan_store::DecisionTarget`]).
     #[serde(deserialize_with = "crate::wire::whole_number")]
     pub system_version: i64,
     /// Hash of the model that decided, e.g. `sha256:<hex>`.
@@ -102,7 +103,7 @@ fn bad(field: String, detail: impl Into<String>) -> Error {
 /// work runs on every core.
 fn prepare(
     system: &str,
-    latest: i64,
+    target: &mizan_store::DecisionTarget,
     earlier: &HashMap<String, Supersedes>,
     i: usize,
     raw: Value,
@@ -122,10 +123,14 @@ fn prepare(
     if d.idempotency_key.trim().is_empty() || d.idempotency_key.chars().count() > 128 {
         return Err(bad(at("idempotency_key"), "must be 1 to 128 characters"));
     }
-    if !(1..=latest).contains(&d.system_version) {
+    if !target.may_name(d.system_version) {
+        let named = target.registered_versions().iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
         return Err(bad(
             at("system_version"),
-            format!("version {} does not exist; this system's versions are 1 to {latest}", d.system_version),
+            format!(
+                "version {} was never registered; decisions may name only registered versions of this system ({named})",
+                d.system_version
+            ),
         ));
     }
     if d.model_hash.trim().is_empty() || d.model_hash.len() > 200 {
@@ -328,7 +333,7 @@ impl Platform {
                 format!("{} decisions; at most {MAX_BATCH} per request", items.len()),
             ));
         }
-        // The newest version any item names, so a version submitted a moment ago is found.
+        // The newest version any item names, so a version registered a moment ago is found.
         let named = items.iter().filter_map(|v| v.get("system_version")?.as_i64()).max().unwrap_or(0);
         let target = state.store().decision_target(scope, id, named).await?;
         let replacing: Vec<(usize, String)> = items
@@ -337,12 +342,12 @@ impl Platform {
             .filter_map(|(i, v)| Some((i, v.get("supersedes")?.as_str()?.to_owned())))
             .collect();
         let earlier = self.earlier_decisions(id, &replacing).await?;
-        let (system, latest) = (id.to_owned(), target.latest_version);
+        let (system, versions) = (id.to_owned(), target.clone());
         let (fresh, slot) = off_the_workers(items.len() > HEAVY_ITEMS, move || {
             let prepared = items
                 .into_iter()
                 .enumerate()
-                .map(|(i, raw)| prepare(&system, latest, &earlier, i, raw))
+                .map(|(i, raw)| prepare(&system, &versions, &earlier, i, raw))
                 .collect::<Result<Vec<_>, _>>()?;
             dedupe(prepared)
         })

@@ -692,15 +692,24 @@ pub async fn seed_decisions_count(state: &crate::Platform, count: usize) -> Resu
         Ok(_) | Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    let target = state.store().decision_target(scope, &system.public_id, 0).await?;
-    if !state.store().decisions_by_key(scope, target, &[&demo_key(0)]).await?.is_empty() {
+    // Only a registered system whose intake is open may log decisions; one that is not (the
+    // regulator suspended it in this data directory) gets none.
+    let target = match state.store().decision_target(scope, &system.public_id, 0).await {
+        Ok(t) => t,
+        Err(StoreError::Conflict(why)) => {
+            tracing::info!(system = %system.public_id, %why, "demo decisions not logged");
+            return Ok(0);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !state.store().decisions_by_key(scope, &target, &[&demo_key(0)]).await?.is_empty() {
         return Ok(0);
     }
     let mut logged = 0;
     for start in (0..count).step_by(crate::decisions::MAX_BATCH) {
         let end = (start + crate::decisions::MAX_BATCH).min(count);
         let items = (start..end)
-            .map(|i| demo_decision(&model, &sha256, i, count, system.latest_version))
+            .map(|i| demo_decision(&model, &sha256, i, count, target.registered_version()))
             .collect::<Result<Vec<_>, _>>()?;
         let (_, fresh) = state.log_decisions(scope, &system.public_id, items).await?;
         logged += if fresh { end - start } else { 0 };
@@ -725,9 +734,13 @@ pub async fn sample_receipts(state: &crate::Platform) -> Result<Vec<(String, Str
     else {
         return Ok(vec![]);
     };
-    let target = state.store().decision_target(scope, &system.public_id, 0).await?;
+    let target = match state.store().decision_target(scope, &system.public_id, 0).await {
+        Ok(t) => t,
+        Err(StoreError::Conflict(_)) => return Ok(vec![]),
+        Err(e) => return Err(e),
+    };
     let keys = [demo_key(17), demo_key(4)];
-    let found = state.store().decisions_by_key(scope, target, &[&keys[0], &keys[1]]).await?;
+    let found = state.store().decisions_by_key(scope, &target, &[&keys[0], &keys[1]]).await?;
     Ok(keys
         .iter()
         .filter_map(|k| found.get(k))

@@ -243,9 +243,9 @@ async fn stage_group(
         pending
     };
     // 1. Keys logged before, one query per system.
-    let mut keys: HashMap<i64, (OrgScope, DecisionTarget, Vec<&str>)> = HashMap::new();
+    let mut keys: HashMap<i64, (OrgScope, &DecisionTarget, Vec<&str>)> = HashMap::new();
     for job in &jobs {
-        let entry = keys.entry(job.target.system_id()).or_insert((job.scope, job.target, Vec::new()));
+        let entry = keys.entry(job.target.system_id()).or_insert((job.scope, &job.target, Vec::new()));
         entry.2.extend(job.items.iter().map(|f| f.key.as_str()));
     }
     let mut known: HashMap<i64, Result<HashMap<String, StoredDecision>, String>> = HashMap::new();
@@ -408,12 +408,12 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
         })
         .collect();
     // System → its scope, target and rows.
-    let mut by_system: HashMap<i64, (OrgScope, DecisionTarget, Vec<NewDecision<'_>>)> = HashMap::new();
+    let mut by_system: HashMap<i64, (OrgScope, &DecisionTarget, Vec<NewDecision<'_>>)> = HashMap::new();
     for (g, references) in groups.iter().zip(&references) {
         for ((&(p, i), ack), reference) in g.fresh.iter().zip(&g.acks).zip(references) {
             let (Some(reference), job) = (reference, &g.planned[p].job) else { continue };
             let f = &job.items[i];
-            by_system.entry(job.target.system_id()).or_insert((job.scope, job.target, Vec::new())).2.push(
+            by_system.entry(job.target.system_id()).or_insert((job.scope, &job.target, Vec::new())).2.push(
                 NewDecision {
                     idempotency_key: &f.key,
                     body_sha256: &f.body_mac,
@@ -433,7 +433,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
     // A failed system's requests get its error; the leaves stay in the log, opened by nothing.
     let mut failed: HashMap<i64, mizan_store::StoreError> = HashMap::new();
     for (sys, (scope, target, rows)) in &by_system {
-        if let Err(e) = store.insert_decisions(*scope, *target, rows).await {
+        if let Err(e) = store.insert_decisions(*scope, target, rows).await {
             failed.insert(*sys, e);
         }
     }

@@ -14,6 +14,7 @@
 //! - [`events`]: the follower that commits platform events to the events log;
 //! - [`audits`]: fairness audits of a system version, from a file or logged decisions;
 //! - [`explain`]: explanations of logged decisions with their uploaded models;
+//! - [`oversight`]: the stop control of a system's decision intake;
 //! - [`models`]: model files by hash; [`demo`]: the demo data `serve --demo` seeds;
 //! - [`appeals`]: appeals against decisions, the first case type of `mizan-cases`;
 //! - [`passwords`]: argon2id hashing.
@@ -30,6 +31,7 @@ pub mod intake;
 pub mod limits;
 pub mod logs;
 pub mod models;
+pub mod oversight;
 pub mod passwords;
 pub mod signin;
 pub mod throttle;

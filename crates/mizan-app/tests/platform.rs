@@ -126,7 +126,10 @@ async fn a_bad_decision_is_refused_by_field_and_nothing_is_logged() {
     }
     assert_eq!(p.logs().decisions().staged_size(), before, "no leaf for a refused batch");
     let target = p.store().decision_target(scope, &id, 0).await.unwrap();
-    assert!(p.store().decisions_by_key(scope, target, &["b0"]).await.unwrap().is_empty(), "no record either");
+    assert!(
+        p.store().decisions_by_key(scope, &target, &["b0"]).await.unwrap().is_empty(),
+        "no record either"
+    );
 }
 
 #[tokio::test]

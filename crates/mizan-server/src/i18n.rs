@@ -120,6 +120,22 @@ impl Lang {
         }
     }
 
+    /// The day of an RFC 3339 time in words, in UTC: `3 May 2026`, `3 مئی 2026`. A value that
+    /// is not a time is shown as it is.
+    #[must_use]
+    pub fn date_words(self, rfc3339: &str) -> String {
+        let Ok(t) = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        else {
+            return rfc3339.to_owned();
+        };
+        let t = t.to_offset(time::UtcOffset::UTC);
+        let month = self.t(&format!("month-{}", u8::from(t.month())));
+        self.t_args(
+            "date-words",
+            &[("day", t.day().to_string()), ("month", month), ("year", t.year().to_string())],
+        )
+    }
+
     /// Whether `key` exists in this language (used by the completeness test).
     #[must_use]
     pub fn has(self, key: &str) -> bool {
@@ -174,6 +190,15 @@ mod tests {
         assert_eq!(Lang::negotiate("fr, en;q=0.1"), Some(Lang::En));
         assert_eq!(Lang::negotiate("de, fr"), None);
         assert_eq!(Lang::negotiate("ur;q=0, en;q=0.1"), Some(Lang::En));
+    }
+
+    #[test]
+    fn dates_in_words_in_both_languages() {
+        assert_eq!(Lang::En.date_words("2026-05-03T23:59:59.123456Z"), "3 May 2026");
+        assert_eq!(Lang::Ur.date_words("2026-12-31T10:00:00Z"), "31 دسمبر 2026");
+        // Read in UTC whatever the offset it was written with.
+        assert_eq!(Lang::En.date_words("2026-01-01T03:00:00+05:00"), "31 December 2025");
+        assert_eq!(Lang::En.date_words("yesterday"), "yesterday");
     }
 
     #[test]

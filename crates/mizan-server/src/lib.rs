@@ -103,7 +103,8 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     }
     h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // A page whose address holds a secret (an appeal's status link) asks for less.
+    h.entry("referrer-policy").or_insert(HeaderValue::from_static("same-origin"));
     if h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
         && !h.contains_key(header::CONTENT_SECURITY_POLICY)
     {

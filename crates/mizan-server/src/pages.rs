@@ -65,16 +65,10 @@ impl Ctx {
         if code.is_empty() { String::new() } else { self.lang.t(&format!("{prefix}-{code}")) }
     }
 
-    /// A stored time (RFC 3339) as a date in words: `7 December 2026`; the text itself when
-    /// it does not parse.
+    /// A stored time (RFC 3339) as a date in words (`7 December 2026`), see [`Lang::date_words`].
     #[must_use]
     pub fn date(&self, at: &str) -> String {
-        match time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339) {
-            Ok(t) => {
-                format!("{} {} {}", t.day(), self.t(&format!("month-{}", u8::from(t.month()))), t.year())
-            }
-            Err(_) => at.to_owned(),
-        }
+        self.lang.date_words(at)
     }
 
     /// [`Ctx::date`] of a time.

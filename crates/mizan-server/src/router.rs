@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/app/systems/{id}", get(provider::show))
         .route("/app/systems/{id}/edit", get(provider::edit_form).post(provider::update))
         .route("/app/systems/{id}/transition", post(provider::transition))
+        .route("/app/systems/{id}/intake", post(provider::intake))
         .route("/app/systems/{id}/risk", get(risk::form).post(risk::save))
         .route("/app/systems/{id}/impact", get(risk::impact_form).post(risk::impact_save))
         .route("/app/systems/{id}/obligations", get(obligations::page))
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/regulator/systems/{id}", get(regulator::show))
         .route("/regulator/systems/{id}/transition", post(regulator::transition))
         .route("/regulator/systems/{id}/override", post(regulator::override_tier))
+        .route("/regulator/systems/{id}/intake", post(regulator::intake))
         .route("/regulator/systems/{id}/decisions", get(explain::regulator_decisions))
         .route("/regulator/decisions/{reference}", get(explain::regulator_decision))
         .route(
@@ -221,6 +223,8 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(decisions::log_decisions).layer(DefaultBodyLimit::max(decisions::BODY_LIMIT)))
         .routes(routes!(decisions::receipt_status))
         .routes(routes!(decisions::erase))
+        .routes(routes!(decisions::stop_intake))
+        .routes(routes!(decisions::resume_intake))
         .routes(routes!(verify::logs))
         .routes(routes!(verify::event_proof))
         // models and explanations

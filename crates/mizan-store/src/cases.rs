@@ -116,8 +116,10 @@ pub struct StoredCase {
     pub org_name: String,
     /// The system's public id, if any.
     pub system: Option<String>,
-    /// The system's name, if any.
+    /// The system's public name in English, if it is on the register.
     pub system_name: Option<String>,
+    /// The same in Urdu.
+    pub system_name_ur: Option<String>,
     /// Subject (decision reference for an appeal).
     pub subject: String,
     /// The projection.
@@ -140,6 +142,15 @@ pub struct StoredCase {
     pub grounds_category: String,
     /// When its personal data was removed.
     pub redacted_at: Option<String>,
+}
+
+impl StoredCase {
+    /// The system's public name in `lang` (`en` or `ur`), else its public id.
+    #[must_use]
+    pub fn system_label(&self, lang: &str) -> String {
+        let name = if lang == "ur" { self.system_name_ur.as_ref() } else { self.system_name.as_ref() };
+        name.or(self.system_name.as_ref()).or(self.system.as_ref()).cloned().unwrap_or_default()
+    }
 }
 
 /// A stored entry.
@@ -190,12 +201,12 @@ pub struct CaseStats {
 }
 
 const CASE_COLS: &str = "c.id, c.reference, c.case_type, c.type_version, c.org_id, o.name AS org_name, \
-    s.public_id AS system, s.name AS system_name, c.subject, c.state, c.late, c.is_open, c.opened_at, c.entered_at, \
+    s.public_id AS system, p.name_en AS system_name, p.name_ur AS system_name_ur, c.subject, c.state, c.late, c.is_open, c.opened_at, c.entered_at, \
     c.next_due_at, c.decided_at, c.outcome, c.escalated, c.closed_at, c.token_hash, c.entry_key, c.lang, \
     c.contact_email, c.contact_phone, c.publish_consent, c.grounds_category, c.redacted_at";
 
-const CASE_FROM: &str =
-    "cases c JOIN organisations o ON o.id = c.org_id LEFT JOIN systems s ON s.id = c.system_id";
+const CASE_FROM: &str = "cases c JOIN organisations o ON o.id = c.org_id LEFT JOIN systems s ON s.id = c.system_id \
+     LEFT JOIN public_register p ON p.system_id = c.system_id";
 
 fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
     Ok(StoredCase {
@@ -207,6 +218,7 @@ fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
         org_name: r.try_get("org_name")?,
         system: r.try_get("system")?,
         system_name: r.try_get("system_name")?,
+        system_name_ur: r.try_get("system_name_ur")?,
         subject: r.try_get("subject")?,
         projection: CaseProjection {
             state: r.try_get("state")?,

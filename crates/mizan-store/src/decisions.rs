@@ -73,12 +73,20 @@ pub struct StoredDecision {
     pub log_origin: Option<String>,
 }
 
-/// Where decisions of a system may be logged.
-#[derive(Debug, Clone, Copy)]
+/// Where decisions of a system may be logged: a system on the public register as `registered`
+/// whose intake is not stopped, with the versions its decisions may name.
+///
+/// A decision may name any version that was registered, the current one or an earlier one
+/// (decisions are logged in batches after they are made, so one made by version 1 the hour
+/// before version 2 was registered must still be loggable), never one that was not (a draft, a
+/// version under review or sent back). While a newer version is under review, the registered
+/// one stays in use and its decisions are logged as before.
+#[derive(Debug, Clone)]
 pub struct DecisionTarget {
     system_id: i64,
-    /// Newest submitted version.
-    pub latest_version: i64,
+    registered_version: i64,
+    /// Every version that was registered, ascending.
+    registered: Arc<[i64]>,
 }
 
 impl DecisionTarget {
@@ -87,6 +95,45 @@ impl DecisionTarget {
     pub fn system_id(&self) -> i64 {
         self.system_id
     }
+
+    /// The version on the public register now.
+    #[must_use]
+    pub fn registered_version(&self) -> i64 {
+        self.registered_version
+    }
+
+    /// Every version that was registered, ascending: the versions decisions may name.
+    #[must_use]
+    pub fn registered_versions(&self) -> &[i64] {
+        &self.registered
+    }
+
+    /// Whether a decision may name `version`.
+    #[must_use]
+    pub fn may_name(&self, version: i64) -> bool {
+        self.registered.binary_search(&version).is_ok()
+    }
+}
+
+/// Why a system's status keeps it from logging decisions, in words; `None` when it may.
+fn unusable(public_id: &str, status: Status, registered_version: i64) -> Option<String> {
+    let until = "it cannot log decisions until the regulator registers it";
+    Some(match (status, registered_version) {
+        (Status::Suspended, _) => {
+            format!(
+                "system `{public_id}` is suspended; it cannot log decisions until the regulator registers it again"
+            )
+        }
+        (Status::Retired, _) => format!("system `{public_id}` is retired; it can no longer log decisions"),
+        // A registered system with a newer version in the works stays registered in public.
+        (_, v) if v > 0 => return None,
+        (Status::Draft, _) => format!("system `{public_id}` is a draft, not registered; {until}"),
+        (Status::Submitted, _) => format!("system `{public_id}` is submitted, not yet registered; {until}"),
+        (Status::UnderReview, _) => {
+            format!("system `{public_id}` is under review, not yet registered; {until}")
+        }
+        (Status::Registered, _) => return None,
+    })
 }
 
 /// Rows per multi-row INSERT: 64 × 12 parameters stays far below both databases' limits.
@@ -305,15 +352,17 @@ impl Store {
         out
     }
 
-    /// Checks that `scope`'s organisation owns `public_id` and that it can log decisions
-    /// (it has a submitted version and is not retired). The answer is kept for
-    /// [`crate::TARGET_TTL`], unless the caller needs a version newer than the one kept
-    /// (`need_version`: the highest version its decisions name), so a version submitted a moment
-    /// ago is usable at once and a retirement takes effect within the time-to-live.
+    /// Checks that `scope`'s organisation owns `public_id` and that it may log decisions: it is
+    /// on the public register as `registered` (not a draft, submitted, under review, suspended
+    /// or retired) and its intake is not stopped. The answer is kept for [`crate::TARGET_TTL`],
+    /// unless the caller needs a version newer than the registered one kept (`need_version`: the
+    /// highest version its decisions name), so a version registered a moment ago is usable at
+    /// once; a change of status or of the intake stop made by this process drops it at once.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown system or one of another organisation;
-    /// [`StoreError::Conflict`] for a system with no submitted version, or a retired one.
+    /// [`StoreError::Conflict`] naming the status of a system that may not be used, or who
+    /// stopped its intake, when and why.
     pub async fn decision_target(
         &self,
         scope: OrgScope,
@@ -321,39 +370,44 @@ impl Store {
         need_version: i64,
     ) -> Result<DecisionTarget> {
         if let Some(t) =
-            self.hot.target(scope.org_id(), public_id).filter(|t| t.latest_version >= need_version)
+            self.hot.target(scope.org_id(), public_id).filter(|t| t.registered_version >= need_version)
         {
             return Ok(t);
         }
+        let generation = self.hot.target_generation();
         let t = self.decision_target_uncached(scope, public_id).await?;
-        self.hot.put_target(scope.org_id(), public_id, t);
+        self.hot.put_target(generation, scope.org_id(), public_id, t.clone());
         Ok(t)
     }
 
     async fn decision_target_uncached(&self, scope: OrgScope, public_id: &str) -> Result<DecisionTarget> {
         let mut tx = self.begin_scoped_read(scope).await?;
         let row = sqlx::query(
-            "SELECT id, status, latest_version FROM systems WHERE public_id = $1 AND org_id = $2",
+            "SELECT id, status, registered_version FROM systems WHERE public_id = $1 AND org_id = $2",
         )
         .bind(public_id)
         .bind(scope.org_id())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
-        tx.commit().await?;
+        let system_id: i64 = row.try_get("id")?;
         let status = Status::parse(&row.try_get::<String, _>("status")?)?;
-        let latest_version: i64 = row.try_get("latest_version")?;
-        if latest_version == 0 {
-            return Err(StoreError::Conflict(format!(
-                "system `{public_id}` has no submitted version; submit it before logging decisions"
-            )));
+        let registered_version: i64 = row.try_get("registered_version")?;
+        if let Some(why) = unusable(public_id, status, registered_version) {
+            return Err(StoreError::Conflict(why));
         }
-        if status == Status::Retired {
-            return Err(StoreError::Conflict(format!(
-                "system `{public_id}` is retired; it cannot log decisions"
-            )));
+        if let Some(stop) = crate::intake::current_stop(&mut tx, system_id).await? {
+            return Err(StoreError::Conflict(stop.refusal(public_id)));
         }
-        Ok(DecisionTarget { system_id: row.try_get("id")?, latest_version })
+        let registered: Vec<i64> = sqlx::query_scalar(
+            "SELECT DISTINCT version FROM system_events WHERE system_id = $1 AND kind = 'transition' \
+             AND to_status = 'registered' ORDER BY version",
+        )
+        .bind(system_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(DecisionTarget { system_id, registered_version, registered: registered.into() })
     }
 
     /// Decisions already logged under any of `keys`, by key.
@@ -363,7 +417,7 @@ impl Store {
     pub async fn decisions_by_key(
         &self,
         scope: OrgScope,
-        target: DecisionTarget,
+        target: &DecisionTarget,
         keys: &[&str],
     ) -> Result<HashMap<String, StoredDecision>> {
         let mut out = HashMap::new();
@@ -419,7 +473,7 @@ impl Store {
     pub async fn insert_decisions(
         &self,
         scope: OrgScope,
-        target: DecisionTarget,
+        target: &DecisionTarget,
         rows: &[NewDecision<'_>],
     ) -> Result<()> {
         // Rows go in as multi-row INSERTs of INSERT_CHUNK rows, the rest in power-of-two

@@ -16,6 +16,7 @@ mod decisions;
 mod direct;
 mod event_log;
 mod hot;
+mod intake;
 mod models;
 mod obligations;
 mod public;
@@ -41,6 +42,7 @@ pub use cases::{
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;
 pub use hot::{TARGET_TTL, TOKEN_TTL};
+pub use intake::{IntakeControl, IntakeStop, StoppedBy};
 pub use mizan_rules::review::ReviewNeed;
 pub use models::{FavourableSide, NewExplanation, NewModel, StoredExplanation, StoredModel};
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};

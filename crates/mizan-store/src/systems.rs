@@ -445,6 +445,7 @@ impl Store {
         insert_event(&mut tx, id, version, "transition", (summary.status, Status::Submitted), actor, reason)
             .await?;
         tx.commit().await?;
+        self.hot.forget_target(public_id);
         Ok(version)
     }
 
@@ -470,6 +471,7 @@ impl Store {
         self.apply_transition(&mut tx, id, &summary, to, actor, reason).await?;
         tx.commit().await?;
         self.public_cache.invalidate();
+        self.hot.forget_target(public_id);
         Ok(())
     }
 
@@ -506,6 +508,7 @@ impl Store {
         self.apply_transition(&mut tx, id, &summary, to, actor, reason).await?;
         tx.commit().await?;
         self.public_cache.invalidate();
+        self.hot.forget_target(public_id);
         Ok(())
     }
 

@@ -554,6 +554,20 @@ audit-err-decompressed-file = the file's columns declare { $declared } bytes onc
 audit-err-report-large = the report would take { $size } bytes, more than the { $max } an audit may store; use fewer groups
 audit-err-file-large = the file has { $size } bytes; at most { $max } are accepted
 
+## The stop control of a system's decision intake (EU AI Act Art. 14(4)(e))
+intake-title = Decision intake
+intake-open = Decisions of this system are being logged. Stop the intake to refuse every new decision until it is resumed; the reason is shown on the public register.
+intake-stopped-notice = Decision intake stopped on { $date } by { $by }: { $reason }
+intake-by-provider = the provider
+intake-by-regulator = the regulator
+intake-stopped-by-person = Stopped by { $name }.
+intake-reason = Reason (public, up to 1000 characters)
+intake-stop = Stop decision intake
+intake-resume = Resume decision intake
+intake-regulator-only = Only the regulator can resume an intake the regulator stopped.
+intake-reason-invalid = Give a reason of 1 to 1000 characters on one line, without control characters.
+event-intake-stopped = Decision intake stopped
+event-intake-resumed = Decision intake resumed
 # Months, for dates in words.
 month-1 = January
 month-2 = February
@@ -666,3 +680,4 @@ appeal-actor-appellant = you
 appeal-actor-provider-reviewer = the organisation
 appeal-actor-regulator = the regulator
 appeal-actor-system = Mizan
+date-words = { $day } { $month } { $year }

@@ -554,6 +554,20 @@ audit-err-decompressed-file = فائل کے کالم کھلنے پر { $declared
 audit-err-report-large = رپورٹ { $size } بائٹ کی ہو گی، جو ایک جائزے کی محفوظ ہو سکنے والی حد { $max } سے زیادہ ہے؛ کم گروہ استعمال کریں
 audit-err-file-large = فائل { $size } بائٹ کی ہے؛ زیادہ سے زیادہ { $max } قبول کیے جاتے ہیں
 
+## The stop control of a system's decision intake (EU AI Act Art. 14(4)(e))
+intake-title = فیصلوں کا اندراج
+intake-open = اس نظام کے فیصلے درج ہو رہے ہیں۔ اندراج روکنے سے ہر نیا فیصلہ اس وقت تک رد ہو گا جب تک اندراج دوبارہ شروع نہ ہو؛ وجہ عوامی رجسٹر پر دکھائی جاتی ہے۔
+intake-stopped-notice = فیصلوں کا اندراج { $date } کو { $by } نے روک دیا: { $reason }
+intake-by-provider = فراہم کنندہ
+intake-by-regulator = ریگولیٹر
+intake-stopped-by-person = { $name } نے روکا۔
+intake-reason = وجہ (عوامی، 1000 حروف تک)
+intake-stop = فیصلوں کا اندراج روکیں
+intake-resume = فیصلوں کا اندراج دوبارہ شروع کریں
+intake-regulator-only = ریگولیٹر کا روکا ہوا اندراج صرف ریگولیٹر ہی دوبارہ شروع کر سکتا ہے۔
+intake-reason-invalid = ایک سطر میں 1 سے 1000 حروف کی وجہ لکھیں، کنٹرول حروف کے بغیر۔
+event-intake-stopped = فیصلوں کا اندراج روکا گیا
+event-intake-resumed = فیصلوں کا اندراج دوبارہ شروع ہوا
 # Months, for dates in words.
 month-1 = جنوری
 month-2 = فروری
@@ -666,3 +680,4 @@ appeal-actor-appellant = آپ
 appeal-actor-provider-reviewer = ادارہ
 appeal-actor-regulator = ریگولیٹر
 appeal-actor-system = میزان
+date-words = { $day } { $month } { $year }

@@ -12,7 +12,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::{MaybeUser, SignedIn, require};
+use crate::auth::{SignedIn, TokenUser, require};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
 use crate::pages::{Ctx, render};
@@ -350,7 +350,7 @@ fn rows(ctx: &Ctx, cases: Vec<mizan_store::StoredCase>) -> Vec<QueueRow> {
     cases
         .into_iter()
         .map(|c| QueueRow {
-            system: c.system_name.clone().or(c.system.clone()).unwrap_or_default(),
+            system: c.system_label(ctx.lang_code()),
             state: c.projection.state.clone(),
             late: c.projection.late,
             due: c.projection.next_due_at.as_deref().map(|d| ctx.date(d)).unwrap_or_default(),
@@ -440,6 +440,23 @@ pub async fn staff_move(
 }
 
 // ---- API ----
+
+/// The caller's API token when the request carries one (staff); none for a filer.
+pub struct MaybeToken(Option<mizan_store::Principal>);
+
+impl axum::extract::FromRequestParts<AppState> for MaybeToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, AppError> {
+        if !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            return Ok(MaybeToken(None));
+        }
+        Ok(MaybeToken(Some(TokenUser::from_request_parts(parts, state).await?.0)))
+    }
+}
 
 /// An appeal as filed through the API.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -602,7 +619,7 @@ pub struct ApiToken {
     responses((status = 200, description = "The appeal", body = AppealOut), (status = 404, description = "No such appeal, or not yours")))]
 pub async fn api_get(
     State(state): State<AppState>,
-    MaybeUser(p): MaybeUser,
+    MaybeToken(p): MaybeToken,
     Path(reference): Path<String>,
     Query(q): Query<ApiToken>,
 ) -> Result<Json<AppealOut>, AppError> {
@@ -645,7 +662,7 @@ pub struct MoveBody {
         (status = 403, description = "Not yours to make"), (status = 422, description = "A field is wrong")))]
 pub async fn api_move(
     State(state): State<AppState>,
-    MaybeUser(p): MaybeUser,
+    MaybeToken(p): MaybeToken,
     Path(reference): Path<String>,
     CleanJson(body): CleanJson<MoveBody>,
 ) -> Result<Json<AppealOut>, AppError> {

@@ -32,7 +32,7 @@ pub struct DecisionIn {
     /// The provider's key for this decision; re-sending it returns the same receipt.
     #[schema(schema_with = idempotency_key_schema)]
     pub idempotency_key: String,
-    /// The system version that decided (an existing submitted version).
+    /// The system version that decided: a version of the system that was registered.
     #[schema(minimum = 1)]
     pub system_version: i64,
     /// Hash of the model that decided, e.g. `sha256:<hex>`.
@@ -166,7 +166,8 @@ impl From<app::Receipt> for ReceiptOut {
     params(("id" = String, Path)), request_body = DecisionBatch,
     responses((status = 201, body = ReceiptsOut), (status = 200, body = ReceiptsOut, description = "every decision was logged before (same receipts)"),
         (status = 400, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
-        (status = 409, content_type = "application/problem+json"), (status = 413, content_type = "application/problem+json")))]
+        (status = 409, description = "a key reused with another body; or the system may not log decisions: it is not registered (a draft, submitted, under review), suspended or retired, or its intake is stopped (the detail says by whom, when and why)", content_type = "application/problem+json"),
+        (status = 413, content_type = "application/problem+json")))]
 pub async fn log_decisions(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
@@ -212,6 +213,103 @@ pub async fn erase(
     require(&p, "decisions:write")?;
     state.app.erase_decision(p.scope(), &reference).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Why a system's decision intake is stopped (shown publicly).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StopIn {
+    /// Why, in words the public can read: 1 to 1000 characters on one line, no control
+    /// characters.
+    #[schema(schema_with = stop_reason_schema)]
+    pub reason: String,
+}
+
+fn stop_reason_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    // Controls nowhere (C0, DEL, C1, the noncharacters U+FFFE and U+FFFF), and one character
+    // that is neither a control nor white space.
+    const LINE: &str = "[^\\u0000-\\u001F\\u007F-\\u009F\\uFFFE\\uFFFF]";
+    const MARK: &str = "[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000\\uFFFE\\uFFFF]";
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(mizan_app::oversight::MAX_REASON))
+        .pattern(Some(format!("^{LINE}*{MARK}{LINE}*$")))
+        .description(Some(
+            "Why, in words the public can read: 1 to 1000 characters on one line, no control characters.",
+        ))
+        .into()
+}
+
+/// The state of a system's decision intake.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeOut {
+    /// The system's public id.
+    pub system: String,
+    /// Whether the intake is stopped: decisions for the system are refused (409).
+    pub stopped: bool,
+    /// Who stopped it: `provider` or `regulator`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
+    /// When it was stopped (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<String>,
+    /// Why (public).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Who acts on a system's intake: the regulator on any system, a provider on its own.
+fn intake_control(p: &mizan_store::Principal) -> Result<mizan_store::IntakeControl, AppError> {
+    require(p, "intake:stop")?;
+    Ok(match mizan_store::RegulatorScope::of(p) {
+        Some(scope) => mizan_store::IntakeControl::Regulator(scope),
+        None => mizan_store::IntakeControl::Provider(p.scope()),
+    })
+}
+
+/// Stop a system's decision intake with a public reason (EU AI Act Art. 14(4)(e)): until it is
+/// resumed, logging a decision for the system fails with 409 naming who stopped it, when and
+/// why, and the register page shows the stop. The provider (permission `intake:stop`, on its
+/// own systems) or the regulator (on any system) may stop it.
+#[utoipa::path(post, path = "/api/v1/systems/{id}/intake/stop", tag = "decisions", security(("token" = [])),
+    params(("id" = String, Path)), request_body = StopIn,
+    responses((status = 200, body = IntakeOut), (status = 400, content_type = "application/problem+json"),
+        (status = 404, content_type = "application/problem+json"),
+        (status = 409, description = "already stopped, or the system is retired", content_type = "application/problem+json"),
+        (status = 422, content_type = "application/problem+json")))]
+pub async fn stop_intake(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+    crate::util::CleanJson(input): crate::util::CleanJson<StopIn>,
+) -> Result<Json<IntakeOut>, AppError> {
+    let by = intake_control(&p)?;
+    let stop = state.app.stop_intake(by, &id, &mizan_store::ActorRef::from(&p), &input.reason).await?;
+    Ok(Json(IntakeOut {
+        system: id,
+        stopped: true,
+        stopped_by: Some(stop.by.as_str().to_owned()),
+        stopped_at: Some(stop.at),
+        reason: Some(stop.reason),
+    }))
+}
+
+/// Resume a system's stopped decision intake. A stop the regulator made is resumed only by the
+/// regulator (409 for the provider).
+#[utoipa::path(post, path = "/api/v1/systems/{id}/intake/resume", tag = "decisions", security(("token" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = IntakeOut), (status = 404, content_type = "application/problem+json"),
+        (status = 409, description = "not stopped, or stopped by the regulator and asked by the provider", content_type = "application/problem+json")))]
+pub async fn resume_intake(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path(id): Path<String>,
+) -> Result<Json<IntakeOut>, AppError> {
+    let by = intake_control(&p)?;
+    state.app.resume_intake(by, &id, &mizan_store::ActorRef::from(&p)).await?;
+    Ok(Json(IntakeOut { system: id, stopped: false, stopped_by: None, stopped_at: None, reason: None }))
 }
 
 /// `GET /log/{shard}/{*path}`: the log's checkpoint, hash tiles and entry bundles, read from

@@ -532,6 +532,10 @@ struct ReceiptPage {
     erased_at: Option<String>,
     no_model: Option<String>,
     unfit: Option<String>,
+    /// The decision that replaced this one after a review.
+    superseded_by: Option<String>,
+    /// An appeal on it is open.
+    appeal_open: bool,
 }
 
 fn num(v: f64) -> String {
@@ -600,7 +604,12 @@ async fn receipt_page(
             score: num(o.score),
         })
         .collect();
+    let superseded_by = state.app.store().superseded_by(&d.reference).await?;
+    let appeal_open =
+        state.app.store().open_case_about(mizan_app::appeals::APPEAL, &d.reference).await?.is_some();
     Ok(render(&ReceiptPage {
+        superseded_by,
+        appeal_open,
         regulator,
         reference: d.reference,
         system: d.system,

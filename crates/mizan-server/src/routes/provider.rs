@@ -249,6 +249,7 @@ struct SystemPage {
     review: Option<mizan_store::ReviewState>,
     audits: Vec<crate::views::audits::AuditRow>,
     audit_base: String,
+    intake: crate::views::intake::IntakeView,
 }
 
 fn provider_actions(p: &mizan_store::Principal, status: Status) -> Vec<String> {
@@ -270,6 +271,18 @@ async fn system_page(
     p: &mizan_store::Principal,
     id: &str,
     errors: Vec<String>,
+) -> Result<Response, AppError> {
+    system_page_with(state, ctx, p, id, errors, None).await
+}
+
+/// [`system_page`] with the intake form's refusal shown in its section.
+async fn system_page_with(
+    state: &AppState,
+    ctx: Ctx,
+    p: &mizan_store::Principal,
+    id: &str,
+    errors: Vec<String>,
+    intake_error: Option<String>,
 ) -> Result<Response, AppError> {
     let view = state.app.store().org_system(p.scope(), id).await?;
     let missing = view
@@ -297,7 +310,15 @@ async fn system_page(
     let (audits, audit_base) =
         crate::views::audits::system_page_list(state, ctx.lang, mizan_store::AuditScope::Org(p.scope()), id)
             .await?;
+    let viewer = crate::views::intake::Viewer {
+        side: mizan_store::StoppedBy::Provider,
+        may_control: p.can("intake:stop"),
+    };
+    let registered = (view.summary.registered_version > 0, status == Status::Retired);
+    let mut intake = crate::views::intake::control_view(state, ctx.lang, id, viewer, registered).await?;
+    intake.error = intake_error;
     Ok(render(&SystemPage {
+        intake,
         review,
         audits,
         audit_base,
@@ -351,6 +372,40 @@ pub async fn transition(
             let lang = ctx.lang;
             let messages = errors.iter().map(|e| field_error_text(lang, e)).collect();
             let mut res = system_page(&state, ctx, &p, &id, messages).await?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /app/systems/{id}/intake`: stops (`action=stop`, with a public `reason`) or resumes
+/// (`action=resume`) the system's decision intake.
+pub async fn intake(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    require(&p, "intake:stop")?;
+    let by = mizan_store::IntakeControl::Provider(p.scope());
+    let actor = ActorRef::from(&p);
+    let done = match form.get("action") {
+        "stop" => state.app.stop_intake(by, &id, &actor, form.get("reason")).await.map(drop),
+        "resume" => state.app.resume_intake(by, &id, &actor).await,
+        other => {
+            return Err(AppError::BadRequest {
+                field: Some("action".into()),
+                detail: format!("unknown action `{other}` (expected `stop` or `resume`)"),
+            });
+        }
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/app/systems/{id}")).into_response()),
+        Err(mizan_app::Error::BadRequest { field: Some(f), .. }) if f == "reason" => {
+            let message = ctx.t("intake-reason-invalid");
+            let mut res = system_page_with(&state, ctx, &p, &id, vec![], Some(message)).await?;
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(res)
         }

@@ -135,6 +135,7 @@ struct DetailPage {
     impact: Option<crate::views::ImpactView>,
     assessments: Option<Vec<crate::views::audits::AssessmentView>>,
     disclosure: u64,
+    intake_notice: Option<String>,
 }
 
 /// `GET /register/{id}`: the public projection of the latest registered version.
@@ -150,7 +151,9 @@ pub async fn detail(
     let assessments = crate::views::audits::public_assessments(&state, &id, &entry.risk_tier)
         .await?
         .map(|a| crate::views::audits::assessment_views(ctx.lang, &a));
+    let intake_notice = crate::views::intake::public_notice(&state, ctx.lang, &id).await?;
     Ok(render(&DetailPage {
+        intake_notice,
         name: entry.record.text("name", ctx.lang.code()),
         fields,
         entry,

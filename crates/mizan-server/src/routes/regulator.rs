@@ -45,6 +45,7 @@ struct SystemPage {
     review: Option<mizan_store::ReviewState>,
     audits: Vec<crate::views::audits::AuditRow>,
     audit_base: String,
+    intake: crate::views::intake::IntakeView,
 }
 
 async fn page(
@@ -53,6 +54,18 @@ async fn page(
     p: &Principal,
     id: &str,
     error: Option<String>,
+) -> Result<Response, AppError> {
+    page_with(state, ctx, p, id, error, None).await
+}
+
+/// [`page`] with the intake form's refusal shown in its section.
+async fn page_with(
+    state: &AppState,
+    ctx: Ctx,
+    p: &Principal,
+    id: &str,
+    error: Option<String>,
+    intake_error: Option<String>,
 ) -> Result<Response, AppError> {
     let scope = regulator(p, "register:queue")?;
     let view = state.app.store().regulator_system(scope, id).await?;
@@ -82,7 +95,15 @@ async fn page(
         id,
     )
     .await?;
+    let viewer = crate::views::intake::Viewer {
+        side: mizan_store::StoppedBy::Regulator,
+        may_control: p.can("intake:stop"),
+    };
+    let registered = (view.summary.registered_version > 0, view.summary.status == Status::Retired);
+    let mut intake = crate::views::intake::control_view(state, ctx.lang, id, viewer, registered).await?;
+    intake.error = intake_error;
     Ok(render(&SystemPage {
+        intake,
         review,
         audits,
         audit_base,
@@ -158,4 +179,38 @@ pub async fn override_tier(
     }
     state.app.store().override_tier(scope, &id, form.get("tier"), &ActorRef::from(&p), reason).await?;
     Ok(Redirect::to(&format!("/regulator/systems/{id}")).into_response())
+}
+
+/// `POST /regulator/systems/{id}/intake`: stops (`action=stop`, with a public `reason`) or
+/// resumes (`action=resume`) any system's decision intake.
+pub async fn intake(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let scope = regulator(&p, "intake:stop")?;
+    let by = mizan_store::IntakeControl::Regulator(scope);
+    let actor = ActorRef::from(&p);
+    let done = match form.get("action") {
+        "stop" => state.app.stop_intake(by, &id, &actor, form.get("reason")).await.map(drop),
+        "resume" => state.app.resume_intake(by, &id, &actor).await,
+        other => {
+            return Err(AppError::BadRequest {
+                field: Some("action".into()),
+                detail: format!("unknown action `{other}` (expected `stop` or `resume`)"),
+            });
+        }
+    };
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/regulator/systems/{id}")).into_response()),
+        Err(mizan_app::Error::BadRequest { field: Some(f), .. }) if f == "reason" => {
+            let msg = ctx.t("intake-reason-invalid");
+            let mut res = page_with(&state, ctx, &p, &id, None, Some(msg)).await?;
+            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,9 +1,11 @@
 //! Classification and impact assessment as pages show them, shared by the provider's, the
 //! regulator's, the ethics board's and the public pages of a system: the computed tier with
 //! the clause that decided it and any override, and the impact level with its score; and
-//! (`audits`) the bias assessments listed on those pages.
+//! (`audits`) the bias assessments listed on those pages; (`intake`) the stop control of a
+//! system's decision intake.
 
 pub mod audits;
+pub mod intake;
 
 use mizan_rules::Ruleset;
 use serde::Deserialize;

@@ -520,13 +520,14 @@ async fn authorisation_matrix() {
             "systems:retire",
             "decisions:write",
             "audits:run",
+            "intake:stop",
         ],
     )
     .await;
     let bank_editor = token(
         s,
         "editor@indus-bank.demo",
-        &["systems:read", "systems:write", "systems:submit", "decisions:write", "audits:run"],
+        &["systems:read", "systems:write", "systems:submit", "decisions:write", "audits:run", "intake:stop"],
     )
     .await;
     let bank_readonly = token(s, "admin@indus-bank.demo", &["systems:read"]).await;
@@ -540,29 +541,37 @@ async fn authorisation_matrix() {
             "systems:retire",
             "decisions:write",
             "audits:run",
+            "intake:stop",
         ],
     )
     .await;
-    let regulator =
-        token(s, "admin@regulator.demo", &["register:queue", "register:transition", "audits:run"]).await;
-    let reviewer =
-        token(s, "reviewer@regulator.demo", &["register:queue", "register:transition", "review:decide"])
-            .await;
+    let regulator = token(
+        s,
+        "admin@regulator.demo",
+        &["register:queue", "register:transition", "audits:run", "intake:stop"],
+    )
+    .await;
+    let reviewer = token(
+        s,
+        "reviewer@regulator.demo",
+        &["register:queue", "register:transition", "review:decide", "intake:stop"],
+    )
+    .await;
     let steward = token(s, "steward@citizen-services.demo", &["systems:read"]).await;
     let bank_sys = create_draft(&app, &bank_admin, "Matrix subject").await;
     let public_sys = json_of(http().get(app.url("/api/v1/systems?per_page=1")).send().await.unwrap()).await["items"][0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    // A submitted bank system with one logged decision and one audit, and a filed report.
-    let (sub_sys, _) = common::submitted_system(&app, "Matrix submitted").await;
+    // A registered bank system with one logged decision and one audit, and a filed report.
+    let (reg_sys, _) = common::registered_system(&app, "Matrix registered").await;
     let decision = json!([{
         "idempotency_key": "matrix-1", "system_version": 1, "model_hash": "sha256:9f2c0d6e",
         "features": {"gender": "female"}, "output": "approve", "score": 0.5,
         "human": {"involved": false, "by": null}, "decided_at": "2026-03-01T00:00:00Z", "subject_ref": "m-1"
     }]);
     let res = http()
-        .post(app.url(&format!("/api/v1/systems/{sub_sys}/decisions")))
+        .post(app.url(&format!("/api/v1/systems/{reg_sys}/decisions")))
         .bearer_auth(&bank_admin)
         .json(&decision)
         .send()
@@ -576,7 +585,7 @@ async fn authorisation_matrix() {
     }
     let audit_query = "label=repaid&prediction=approved&sensitive=gender";
     let res = http()
-        .post(app.url(&format!("/api/v1/org/systems/{sub_sys}/versions/1/audits?{audit_query}")))
+        .post(app.url(&format!("/api/v1/org/systems/{reg_sys}/versions/1/audits?{audit_query}")))
         .bearer_auth(&bank_admin)
         .header("content-type", "text/csv")
         .body(csv)
@@ -593,6 +602,16 @@ async fn authorisation_matrix() {
         .unwrap();
     assert_eq!(res.status(), 201);
     let report = json_of(res).await["reference"].as_str().unwrap().to_owned();
+    // The draft's intake stopped by its provider, so that stopping it again is refused (409)
+    // wherever access is granted, and resuming the registered system (not stopped) too.
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{bank_sys}/intake/stop")))
+        .bearer_auth(&bank_admin)
+        .json(&json!({"reason": "matrix setup"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 
     let callers: [(&str, Option<&str>); 8] = [
         ("anonymous", None),
@@ -680,83 +699,97 @@ async fn authorisation_matrix() {
         ("GET", "/api/v1/review/queue".into(), None, [401, 403, 403, 403, 403, 403, 200, 403]),
         (
             "POST",
-            format!("/api/v1/review/systems/{sub_sys}/reviews"),
+            format!("/api/v1/review/systems/{reg_sys}/reviews"),
             Some(json!({"version": 1, "decision": "nonsense", "reason": "x"})),
             [401, 403, 403, 403, 403, 403, 400, 403],
         ),
         (
             "GET",
-            format!("/api/v1/review/systems/{sub_sys}/versions/1"),
+            format!("/api/v1/review/systems/{reg_sys}/versions/1"),
             None,
             [401, 200, 200, 200, 404, 200, 200, 404],
         ),
         // Decisions: logging the same decision again is idempotent.
         (
             "POST",
-            format!("/api/v1/systems/{sub_sys}/decisions"),
+            format!("/api/v1/systems/{reg_sys}/decisions"),
             Some(decision.clone()),
             [401, 200, 200, 403, 404, 403, 403, 403],
         ),
         ("GET", format!("/api/v1/receipts/{receipt}"), None, [200; 8]),
+        // The stop control: the provider's admins on their own systems, the regulator on any;
+        // editors, reviewers and stewards lack `intake:stop` (their roles do not grant it).
+        (
+            "POST",
+            format!("/api/v1/systems/{bank_sys}/intake/stop"),
+            Some(json!({"reason": "matrix"})),
+            [401, 409, 403, 403, 404, 409, 403, 403],
+        ),
+        (
+            "POST",
+            format!("/api/v1/systems/{reg_sys}/intake/resume"),
+            None,
+            [401, 409, 403, 403, 404, 409, 403, 403],
+        ),
         // Models and audits. The regulator holds `audits:run`, but the provider's audit routes
         // act within its own organisation, so the bank's system is not found there (404).
         (
             "POST",
-            format!("/api/v1/org/systems/{sub_sys}/versions/1/model"),
+            format!("/api/v1/org/systems/{reg_sys}/versions/1/model"),
             None,
             [401, 400, 400, 403, 404, 403, 403, 403],
         ),
         (
             "GET",
-            format!("/api/v1/org/systems/{sub_sys}/models"),
+            format!("/api/v1/org/systems/{reg_sys}/models"),
             None,
             [401, 200, 200, 200, 404, 403, 403, 404],
         ),
         (
             "POST",
-            format!("/api/v1/org/systems/{sub_sys}/versions/1/audits"),
+            format!("/api/v1/org/systems/{reg_sys}/versions/1/audits"),
             None,
             [401, 400, 400, 403, 404, 404, 403, 403],
         ),
         (
             "POST",
-            format!("/api/v1/org/systems/{sub_sys}/versions/1/audits/logged"),
+            format!("/api/v1/org/systems/{reg_sys}/versions/1/audits/logged"),
             Some(json!({"from": "2030-01-01", "to": "2030-01-02", "sensitive": ["gender"]})),
             [401, 400, 400, 403, 404, 404, 403, 403],
         ),
         (
             "GET",
-            format!("/api/v1/org/systems/{sub_sys}/audits"),
+            format!("/api/v1/org/systems/{reg_sys}/audits"),
             None,
             [401, 200, 200, 200, 404, 403, 403, 404],
         ),
         (
             "GET",
-            format!("/api/v1/org/systems/{sub_sys}/audits/{audit}/report"),
+            format!("/api/v1/org/systems/{reg_sys}/audits/{audit}/report"),
             None,
             [401, 200, 200, 200, 404, 403, 403, 404],
         ),
         (
             "POST",
-            format!("/api/v1/regulator/systems/{sub_sys}/versions/1/audits"),
+            format!("/api/v1/regulator/systems/{reg_sys}/versions/1/audits"),
             None,
             [401, 403, 403, 403, 403, 400, 403, 403],
         ),
         (
             "POST",
-            format!("/api/v1/regulator/systems/{sub_sys}/versions/1/audits/logged"),
+            format!("/api/v1/regulator/systems/{reg_sys}/versions/1/audits/logged"),
             Some(json!({"from": "2030-01-01", "to": "2030-01-02", "sensitive": ["gender"]})),
             [401, 403, 403, 403, 403, 400, 403, 403],
         ),
         (
             "GET",
-            format!("/api/v1/regulator/systems/{sub_sys}/audits"),
+            format!("/api/v1/regulator/systems/{reg_sys}/audits"),
             None,
             [401, 403, 403, 403, 403, 200, 200, 403],
         ),
         (
             "GET",
-            format!("/api/v1/regulator/systems/{sub_sys}/audits/{audit}/report"),
+            format!("/api/v1/regulator/systems/{reg_sys}/audits/{audit}/report"),
             None,
             [401, 403, 403, 403, 403, 200, 200, 403],
         ),

@@ -68,8 +68,17 @@ async fn audit_count(app: &TestApp, token: &str, id: &str) -> usize {
     list.as_array().expect("a list").len()
 }
 
-/// A submitted system of the demo bank, and a bank token that may read, run audits and log.
+/// A registered system of the demo bank, and a bank token that may read, run audits and log.
 async fn bank_system(app: &TestApp, name: &str) -> (String, String) {
+    let (id, _) = common::registered_system(app, name).await;
+    let t =
+        token(&app.store, BANK, &["systems:read", "systems:write", "audits:run", "decisions:write"]).await;
+    (id, t)
+}
+
+/// A submitted (not yet registered, so not public) system of the demo bank, and a bank token
+/// that may read and run audits.
+async fn bank_submitted_system(app: &TestApp, name: &str) -> (String, String) {
     let (id, _) = common::submitted_system(app, name).await;
     let t =
         token(&app.store, BANK, &["systems:read", "systems:write", "audits:run", "decisions:write"]).await;
@@ -488,7 +497,7 @@ async fn an_audit_of_logged_decisions_counts_exactly_the_decisions_in_its_window
 #[tokio::test]
 async fn other_organisations_and_the_public_see_only_what_they_may() {
     let app = TestApp::start(true).await;
-    let (id, bank) = bank_system(&app, "Tenant fenced audits").await;
+    let (id, bank) = bank_submitted_system(&app, "Tenant fenced audits").await;
     let res = upload(
         &app,
         &bank,

@@ -24,7 +24,7 @@ async fn demo_loan(app: &TestApp) -> (String, Vec<String>) {
     let target = app.store.decision_target(scope, &system.public_id, 0).await.expect("target");
     let keys: Vec<String> = (0..24).map(|i| format!("demo-loan-{i:03}")).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let found = app.store.decisions_by_key(scope, target, &refs).await.expect("decisions");
+    let found = app.store.decisions_by_key(scope, &target, &refs).await.expect("decisions");
     (system.public_id, keys.iter().map(|k| found[k].reference.clone()).collect())
 }
 

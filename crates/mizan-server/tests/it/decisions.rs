@@ -41,9 +41,9 @@ fn decision(key: &str, approve: bool) -> Value {
     })
 }
 
-/// A submitted system of the demo bank, and a token that may log its decisions.
+/// A registered system of the demo bank, and a token that may log its decisions.
 async fn setup(app: &TestApp) -> (String, String) {
-    common::submitted_system(app, "Personal loan scoring").await
+    common::registered_system(app, "Personal loan scoring").await
 }
 
 async fn post(app: &TestApp, id: &str, token: &str, body: &Value) -> reqwest::Response {
@@ -140,16 +140,16 @@ async fn storing_a_key_logged_meanwhile_stores_nothing_of_the_batch() {
         row("taken", "REF00000TAKEN", 901),
         row("fresh-2", "REF00000FRESH2", 902),
     ];
-    let err = app.store.insert_decisions(scope, target, &batch).await.unwrap_err();
+    let err = app.store.insert_decisions(scope, &target, &batch).await.unwrap_err();
     assert!(
         matches!(err, mizan_store::StoreError::Conflict(ref m) if m.contains("logged meanwhile")),
         "{err}"
     );
-    let found = app.store.decisions_by_key(scope, target, &["fresh-1", "fresh-2", "taken"]).await.unwrap();
+    let found = app.store.decisions_by_key(scope, &target, &["fresh-1", "fresh-2", "taken"]).await.unwrap();
     assert_eq!(found.keys().collect::<Vec<_>>(), vec!["taken"], "nothing of the refused batch was stored");
     // The same rows without the taken key are stored, and found by key and by reference.
-    app.store.insert_decisions(scope, target, &[batch[0], batch[2]]).await.unwrap();
-    let found = app.store.decisions_by_key(scope, target, &["fresh-1", "fresh-2"]).await.unwrap();
+    app.store.insert_decisions(scope, &target, &[batch[0], batch[2]]).await.unwrap();
+    let found = app.store.decisions_by_key(scope, &target, &["fresh-1", "fresh-2"]).await.unwrap();
     assert_eq!(found.len(), 2);
     assert_eq!(app.store.decision("REF00000FRESH2").await.unwrap().leaf_index, 902);
 }
@@ -1032,7 +1032,8 @@ async fn what_the_server_emits_validates_against_the_published_schemas() {
         .find(|s| s.name_en == "Personal loan credit scoring")
         .expect("the demo's loan system");
     let target = app.store.decision_target(scope, &loans.public_id, 0).await.unwrap();
-    let found = app.store.decisions_by_key(scope, target, &["demo-loan-017", "demo-loan-004"]).await.unwrap();
+    let found =
+        app.store.decisions_by_key(scope, &target, &["demo-loan-017", "demo-loan-004"]).await.unwrap();
     for key in ["demo-loan-017", "demo-loan-004"] {
         let reference = &found[key].reference;
         for round in ["computed", "stored"] {

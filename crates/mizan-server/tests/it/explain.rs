@@ -28,9 +28,9 @@ async fn json_of(res: reqwest::Response) -> Value {
     res.json().await.expect("json body")
 }
 
-/// A submitted system of the demo bank, and a token that may log its decisions.
+/// A registered system of the demo bank, and a token that may log its decisions.
 async fn setup(app: &TestApp) -> (String, String) {
-    common::submitted_system(app, "German credit scoring").await
+    common::registered_system(app, "German credit scoring").await
 }
 
 async fn upload(
@@ -321,16 +321,9 @@ async fn linear_recourse_honours_bounds_and_immutable_features() {
     }
 }
 
-/// Withdraws the submitted system `id`, changes its record and submits it again: version 2.
+/// Changes the registered system `id`'s record, submits it and has the regulator register it:
+/// version 2, whose decisions may then be logged.
 async fn second_version(app: &TestApp, id: &str, token: &str) {
-    let transition = |to: &'static str| {
-        http()
-            .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
-            .bearer_auth(token)
-            .json(&json!({ "to": to }))
-            .send()
-    };
-    assert_eq!(transition("draft").await.unwrap().status(), 200);
     let mut record = common::record("German credit scoring");
     record["purpose"] = json!("second version, with a LightGBM model");
     let res = http()
@@ -340,7 +333,15 @@ async fn second_version(app: &TestApp, id: &str, token: &str) {
         .send()
         .await;
     assert_eq!(res.unwrap().status(), 200);
-    assert_eq!(transition("submitted").await.unwrap().status(), 200);
+    let res = http()
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(token)
+        .json(&json!({ "to": "submitted" }))
+        .send()
+        .await;
+    assert_eq!(res.unwrap().status(), 200);
+    common::regulator_moves(app, id, "under_review").await;
+    common::regulator_moves(app, id, "registered").await;
 }
 
 /// `mizan-explain` run directly (nothing prepared beforehand) on the decision's features, with
@@ -504,7 +505,7 @@ async fn demo_references(app: &TestApp) -> Vec<String> {
     let target = app.store.decision_target(scope, &system.public_id, 0).await.unwrap();
     let keys: Vec<String> = (0..24).map(|i| format!("demo-loan-{i:03}")).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let found = app.store.decisions_by_key(scope, target, &refs).await.unwrap();
+    let found = app.store.decisions_by_key(scope, &target, &refs).await.unwrap();
     keys.iter().map(|k| found[k].reference.clone()).collect()
 }
 

@@ -347,7 +347,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 #[tokio::test]
 async fn an_erased_decision_is_gone_from_every_table_file_and_response() {
     let app = TestApp::start(true).await;
-    let (id, bank) = common::submitted_system(&app, "Erasure check").await;
+    let (id, bank) = common::registered_system(&app, "Erasure check").await;
     const DISTRICT: &str = "Qadirabad-erasure-marker";
     const SUBJECT: &str = "subject-erasure-marker-7731";
     let decision = |key: &str, district: &str, subject: &str, approve: bool| {

@@ -35,7 +35,7 @@ fn decision(key: &str) -> Value {
 /// and an auditor would.
 async fn check(storage: Arc<ObjectStorage>) {
     let app = TestApp::start_with_ledger(true, &LedgerStorage::Object(storage.clone())).await;
-    let (id, bank) = common::submitted_system(&app, "Loans with an object-stored ledger").await;
+    let (id, bank) = common::registered_system(&app, "Loans with an object-stored ledger").await;
     let http = reqwest::Client::new();
     let batch = json!([decision("o-1"), decision("o-2"), decision("o-3")]);
     let res = http

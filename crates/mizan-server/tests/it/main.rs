@@ -9,12 +9,14 @@
 mod common;
 
 mod api;
+mod appeals;
 mod audits;
 mod browser;
 mod browser_explain;
 mod decisions;
 mod explain;
 mod hardening;
+mod intake;
 mod ledger_object;
 mod pages;
 #[cfg(feature = "postgres-tests")]

@@ -145,7 +145,8 @@ async fn scoped_store_calls_set_the_fence() {
     let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
     let scope = mizan_store::OrgScope::new(bank);
     let role = format!("mizan_probe_{:08x}", rand::random::<u32>());
-    let tables = ["api_tokens", "error_reports", "systems", "system_versions", "system_events"];
+    let tables =
+        ["api_tokens", "error_reports", "systems", "system_versions", "system_events", "intake_stops"];
     let mut setup = vec![
         format!("CREATE ROLE {role} LOGIN PASSWORD '{role}'"),
         format!("GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO {role}"),
@@ -236,6 +237,30 @@ async fn scoped_store_calls_set_the_fence() {
     assert_eq!(view.summary.public_id, public_id);
     assert_eq!(view.versions.len(), expected.versions.len(), "versions read inside the fence");
     assert_eq!(view.events.len(), expected.events.len(), "events read inside the fence");
+    // The stop control writes inside the fence, and the decision intake reads the stop there:
+    // outside it the probe role would see no stop, and the system would look open.
+    let loans = app
+        .store
+        .org_systems(scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name_en == "Personal loan credit scoring")
+        .expect("the demo loan system");
+    let actor = mizan_store::ActorRef { user_id: None, name: "probe".into() };
+    let by = mizan_store::IntakeControl::Provider(scope);
+    probe.decision_target(scope, &loans.public_id, 0).await.expect("a registered system may log");
+    probe
+        .stop_intake(by, &loans.public_id, &actor, "probe")
+        .await
+        .expect("stop_intake writes inside the fence");
+    let refused = probe.decision_target(scope, &loans.public_id, 0).await.unwrap_err().to_string();
+    assert!(refused.contains("stopped by the provider"), "the stop is read inside the fence: {refused}");
+    probe
+        .resume_intake(by, &loans.public_id, &actor, "")
+        .await
+        .expect("resume_intake writes inside the fence");
+    probe.decision_target(scope, &loans.public_id, 0).await.expect("open again");
     drop(probe);
 
     let mut teardown: Vec<String> =
@@ -273,5 +298,62 @@ async fn history_tables_refuse_truncate() {
         assert!(err.contains(&format!("{table} is append-only")), "refused by the trigger: {err}");
         let after: i64 = sqlx::query(sqlx::AssertSqlSafe(count)).fetch_one(&mut conn).await.unwrap().get("n");
         assert_eq!(after, before, "{table} kept every row");
+    }
+}
+
+/// The stop history is fenced like every tenant table and append-only: inside another
+/// organisation's fence the bank's stops are invisible and cannot be written, and no one may
+/// change, delete or truncate them.
+#[tokio::test]
+async fn row_level_security_fences_intake_stops() {
+    let (app, mut conn) = postgres_app().await;
+    let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap().id;
+    let health = app.store.org_by_slug("demo-rahbar-health").await.unwrap().id;
+    let scope = mizan_store::OrgScope::new(bank);
+    let loans = app
+        .store
+        .org_systems(scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name_en == "Personal loan credit scoring")
+        .expect("the demo loan system");
+    let actor = mizan_store::ActorRef { user_id: None, name: "probe".into() };
+    app.store
+        .stop_intake(mizan_store::IntakeControl::Provider(scope), &loans.public_id, &actor, "probe")
+        .await
+        .unwrap();
+    let role = ordinary_role(&mut conn, "SELECT, INSERT, UPDATE, DELETE").await;
+    let count = format!(
+        "SELECT COUNT(*) AS n FROM intake_stops i JOIN systems s ON s.id = i.system_id WHERE s.org_id = {bank}"
+    );
+    let mut tx = conn.begin().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {role}"))).execute(&mut *tx).await.unwrap();
+    let unfenced: i64 =
+        sqlx::query(sqlx::AssertSqlSafe(count.clone())).fetch_one(&mut *tx).await.unwrap().get("n");
+    sqlx::query("SELECT set_config('mizan.org_id', $1, true)")
+        .bind(health.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let fenced: i64 = sqlx::query(sqlx::AssertSqlSafe(count)).fetch_one(&mut *tx).await.unwrap().get("n");
+    assert_eq!(unfenced, 1, "the bank's stop");
+    assert_eq!(fenced, 0, "another organisation's stops are invisible inside its fence");
+    let written = sqlx::query(
+        "INSERT INTO intake_stops (system_id, seq, action, by_role, actor_name, reason, at) \
+         SELECT s.id, 99, 'resume', 'provider', 'probe', '', '' FROM systems s WHERE s.org_id = $1 LIMIT 1",
+    )
+    .bind(bank)
+    .execute(&mut *tx)
+    .await;
+    assert!(written.is_err() || written.unwrap().rows_affected() == 0, "nor written for it");
+    tx.rollback().await.unwrap();
+    for sql in ["UPDATE intake_stops SET reason = 'x'", "DELETE FROM intake_stops", "TRUNCATE intake_stops"] {
+        let err =
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.expect_err(sql).to_string();
+        assert!(err.contains("intake_stops is append-only"), "{sql}: {err}");
+    }
+    for sql in [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
     }
 }

@@ -169,8 +169,22 @@ pub async fn token_for(store: &Store, user_id: i64, org_id: i64, scopes: &[&str]
         .secret
 }
 
-/// A submitted system of the demo bank named `name`, and a token of the bank that may read,
-/// write, submit and log decisions.
+/// Moves system `id` through the regulator's API to `to` with a reason, expecting success.
+pub async fn regulator_moves(app: &TestApp, id: &str, to: &str) {
+    let regulator =
+        token(&app.store, "admin@regulator.demo", &["register:queue", "register:transition"]).await;
+    let res = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
+        .bearer_auth(&regulator)
+        .json(&json!({"to": to, "reason": format!("moved to {to} by a test")}))
+        .send()
+        .await
+        .expect("regulator transition");
+    assert_eq!(res.status(), 200, "the regulator moves `{id}` to {to}");
+}
+
+/// A submitted (not registered) system of the demo bank named `name`, and a token of the bank
+/// that may read, write, submit and log decisions.
 pub async fn submitted_system(app: &TestApp, name: &str) -> (String, String) {
     let bank = token(
         &app.store,
@@ -187,5 +201,16 @@ pub async fn submitted_system(app: &TestApp, name: &str) -> (String, String) {
         .await
         .expect("submit");
     assert_eq!(res.status(), 200, "submitted");
+    (id, bank)
+}
+
+/// A system of the demo bank named `name`, registered the way the regulator registers one
+/// (submitted by the bank, taken up and registered by the regulator: a low-impact, non-AI
+/// record needs no ethics-board approval), so that it may log decisions; and a token of the
+/// bank that may read, write, submit and log decisions.
+pub async fn registered_system(app: &TestApp, name: &str) -> (String, String) {
+    let (id, bank) = submitted_system(app, name).await;
+    regulator_moves(app, &id, "under_review").await;
+    regulator_moves(app, &id, "registered").await;
     (id, bank)
 }

@@ -1,0 +1,381 @@
+//! Appeals (issue #17): filed with a receipt reference and no account, followed by a secret
+//! link, decided by the provider's reviewer with a superseding decision when the outcome
+//! changes it, escalated to the regulator when a deadline passes (a test clock, no sleeps),
+//! held against erasure while open, and every entry committed to in the events log.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mizan_app::throttle::ManualClock;
+use mizan_server::Config;
+use serde_json::{Value, json};
+
+use crate::common::{self, TestApp, csrf, password, sign_in, token};
+
+fn http() -> reqwest::Client {
+    reqwest::Client::new()
+}
+
+/// Logs one decision for a freshly registered system of the demo bank; returns the system,
+/// the bank's token and the receipt reference.
+async fn decided(app: &TestApp, name: &str) -> (String, String, String) {
+    let (id, bank) = common::registered_system(app, name).await;
+    let body = json!([{
+        "idempotency_key": "k-1",
+        "system_version": 1,
+        "model_hash": "sha256:9f2c0d6e",
+        "features": {"income": 85000, "age": 41},
+        "output": "decline",
+        "score": 0.31,
+        "human": {"involved": false, "by": null},
+        "decided_at": "2026-12-01T09:15:27Z",
+        "subject_ref": "applicant-1"
+    }]);
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(&bank)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "decision logged: {}", res.status());
+    let receipts: Value = res.json().await.unwrap();
+    let reference = receipts["receipts"][0]["reference"].as_str().expect("reference").to_owned();
+    (id, bank, reference)
+}
+
+async fn file(app: &TestApp, receipt: &str, body: &Value) -> reqwest::Response {
+    http().post(app.url(&format!("/api/v1/receipts/{receipt}/appeals"))).json(body).send().await.unwrap()
+}
+
+fn appeal_body() -> Value {
+    json!({"grounds": "My income was recorded wrongly.", "category": "wrong-data", "disputed": ["income"],
+           "email": "person@example.pk", "consent": false, "lang": "ur"})
+}
+
+async fn get(app: &TestApp, reference: &str, token: &str) -> reqwest::Response {
+    http().get(app.url(&format!("/api/v1/appeals/{reference}?token={token}"))).send().await.unwrap()
+}
+
+async fn staff_move(app: &TestApp, bearer: &str, reference: &str, body: &Value) -> reqwest::Response {
+    http()
+        .post(app.url(&format!("/api/v1/appeals/{reference}/moves")))
+        .bearer_auth(bearer)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn filer_move(app: &TestApp, reference: &str, body: &Value) -> reqwest::Response {
+    http().post(app.url(&format!("/api/v1/appeals/{reference}/moves"))).json(body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn filing_needs_the_receipt_and_the_link_needs_its_secret() {
+    let app = TestApp::start(true).await;
+    let (_, _, receipt) = decided(&app, "Appeal filing").await;
+    // Field errors name the field.
+    let res = file(&app, &receipt, &json!({"grounds": " ", "category": "wrong-data"})).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("grounds"));
+    let res = file(&app, &receipt, &json!({"grounds": "x", "category": "because"})).await;
+    assert_eq!(res.status(), 400);
+    let res =
+        file(&app, &receipt, &json!({"grounds": "x", "category": "unfair", "disputed": ["shoe_size"]})).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("shoe_size"));
+    let res =
+        file(&app, &receipt, &json!({"grounds": "x", "category": "unfair", "email": "not-an-address"})).await;
+    assert_eq!(res.status(), 400);
+    // An unknown receipt is a 404.
+    assert_eq!(file(&app, "nosuchreceipt0000000", &appeal_body()).await.status(), 404);
+
+    let res = file(&app, &receipt, &appeal_body()).await;
+    assert_eq!(res.status(), 201);
+    let filed: Value = res.json().await.unwrap();
+    let (reference, secret) = (filed["reference"].as_str().unwrap(), filed["token"].as_str().unwrap());
+    assert!(reference.starts_with("AP-"));
+    assert!(filed["status_url"].as_str().unwrap().contains(secret));
+    // One open appeal per decision.
+    let res = file(&app, &receipt, &appeal_body()).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains(reference));
+
+    let res = get(&app, reference, secret).await;
+    let status = res.status();
+    let a: Value = res.json().await.unwrap();
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["state"], "filed");
+    assert_eq!(a["decision"], receipt.as_str());
+    assert_eq!(a["entries"][0]["entry"]["fields"]["grounds"], "My income was recorded wrongly.");
+    assert_eq!(a["entries"][0]["intact"], true);
+    assert!(a["entry_key"].is_string(), "the filer may check the commitments");
+    assert_eq!(a["moves"], json!(["withdraw"]));
+    // A wrong secret, no secret, and another organisation's staff: all 404.
+    assert_eq!(get(&app, reference, "00").await.status(), 404);
+    let res = http().get(app.url(&format!("/api/v1/appeals/{reference}"))).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let health = token(&app.store, "admin@rahbar-health.demo", &["systems:read"]).await;
+    let res = http()
+        .get(app.url(&format!("/api/v1/appeals/{reference}")))
+        .bearer_auth(&health)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // The regulator sees every appeal; the provider sees its own, without the key.
+    let regulator = token(&app.store, "admin@regulator.demo", &["appeals:read", "appeals:regulate"]).await;
+    let res = http()
+        .get(app.url(&format!("/api/v1/appeals/{reference}")))
+        .bearer_auth(&regulator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bank = token(&app.store, "admin@indus-bank.demo", &["appeals:read", "appeals:decide"]).await;
+    let res =
+        http().get(app.url(&format!("/api/v1/appeals/{reference}"))).bearer_auth(&bank).send().await.unwrap();
+    let a: Value = res.json().await.unwrap();
+    assert!(a["entry_key"].is_null());
+    assert_eq!(a["moves"], json!(["decide"]));
+    // The filing is in the events log as a commitment, with no personal data.
+    let event = a["entries"][0]["event_id"].as_i64().expect("an event");
+    let commitment = a["entries"][0]["commitment"].as_str().unwrap().to_owned();
+    let mut proof = Value::Null;
+    for _ in 0..100 {
+        proof = http()
+            .get(app.url(&format!("/api/v1/events/{event}/proof")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if proof["leaf_index"].is_number() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let logged = proof["event_json"].as_str().expect("the event of a public system is shown");
+    assert!(logged.contains(&commitment), "the log commits to the entry: {logged}");
+    assert!(!logged.contains("income") && !logged.contains("person@example.pk"), "{logged}");
+}
+
+#[tokio::test]
+async fn a_reversal_supersedes_the_decision_and_the_receipt_says_so() {
+    let app = TestApp::start(true).await;
+    let (id, _, receipt) = decided(&app, "Appeal reversal").await;
+    let filed: Value = file(&app, &receipt, &appeal_body()).await.json().await.unwrap();
+    let reference = filed["reference"].as_str().unwrap();
+    let secret = filed["token"].as_str().unwrap();
+    let bank = token(&app.store, "admin@indus-bank.demo", &["appeals:read", "appeals:decide"]).await;
+    // A reversal must say what the decision becomes.
+    let res = staff_move(
+        &app,
+        &bank,
+        reference,
+        &json!({"move": "decide", "outcome": "reversed", "reasons": "Income was 95,000."}),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("new_output"));
+    // A move the reviewer may not make is refused in words.
+    let res = staff_move(&app, &bank, reference, &json!({"move": "uphold", "reasons": "x"})).await;
+    assert_eq!(res.status(), 409);
+    let res = staff_move(
+        &app,
+        &bank,
+        reference,
+        &json!({"move": "decide", "outcome": "reversed", "reasons": "Income was 95,000.", "new_output": "approve"}),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let a: Value = get(&app, reference, secret).await.json().await.unwrap();
+    assert_eq!(a["state"], "decided");
+    assert_eq!(a["outcome"], "reversed");
+    let new = a["superseded_by"].as_str().expect("a new decision").to_owned();
+    assert_eq!(a["entries"][1]["entry"]["fields"]["new_decision"], new.as_str());
+
+    // Both leaves are provable, and the new record commits to the old leaf.
+    let old: Value = http()
+        .get(app.url(&format!("/api/v1/receipts/{receipt}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fresh: Value =
+        http().get(app.url(&format!("/api/v1/receipts/{new}"))).send().await.unwrap().json().await.unwrap();
+    let record: Value = serde_json::from_str(fresh["opening"]["record"].as_str().unwrap()).unwrap();
+    assert_eq!(record["output"], "approve");
+    assert_eq!(record["supersedes"]["leaf_index"], old["leaf_index"]);
+    assert_eq!(record["supersedes"]["leaf_hash"], old["leaf_hash"]);
+    assert_eq!(record["system"], id.as_str());
+    assert_eq!(record["human"]["involved"], true);
+    assert_ne!(old["leaf_index"], fresh["leaf_index"]);
+    // The original's receipt page names its replacement.
+    let page =
+        http().get(app.url(&format!("/receipt/{receipt}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("/receipt/{new}")), "the receipt links the new decision");
+
+    // The filer disputes: the appeal goes before the regulator, who orders it closed.
+    let res =
+        filer_move(&app, reference, &json!({"move": "dispute", "reasons": "Still wrong.", "token": secret}))
+            .await;
+    assert_eq!(res.status(), 200);
+    let regulator = token(&app.store, "admin@regulator.demo", &["appeals:read", "appeals:regulate"]).await;
+    let res = staff_move(
+        &app,
+        &regulator,
+        reference,
+        &json!({"move": "uphold", "reasons": "The reversal stands."}),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let a: Value = get(&app, reference, secret).await.json().await.unwrap();
+    assert_eq!(a["state"], "closed");
+    assert!(a["moves"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_open_appeal_holds_its_decision_and_erasure_keeps_only_commitments() {
+    let app = TestApp::start(true).await;
+    let (_, _, receipt) = decided(&app, "Appeal hold").await;
+    let filed: Value = file(&app, &receipt, &appeal_body()).await.json().await.unwrap();
+    let reference = filed["reference"].as_str().unwrap();
+    let secret = filed["token"].as_str().unwrap();
+    let eraser = token(&app.store, "admin@indus-bank.demo", &["decisions:write"]).await;
+    let erase =
+        || http().delete(app.url(&format!("/api/v1/org/decisions/{receipt}"))).bearer_auth(&eraser).send();
+    let res = erase().await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains(reference));
+    // Withdrawn, the appeal is closed and the decision may go.
+    let res = filer_move(&app, reference, &json!({"move": "withdraw", "token": secret})).await;
+    assert_eq!(res.status(), 200);
+    assert!(erase().await.unwrap().status().is_success());
+    // The case keeps its commitments and figures, not the person's words or address, and
+    // the status link no longer opens it.
+    let (case, entries) = app.store.case_by_reference(reference).await.unwrap();
+    assert!(case.redacted_at.is_some());
+    assert!(case.contact_email.is_none() && case.entry_key.is_none());
+    assert!(entries.iter().all(|e| e.entry_json.is_none() && e.commitment.len() == 64));
+    assert_eq!(case.projection.state, "withdrawn");
+    assert_eq!(get(&app, reference, secret).await.status(), 404);
+}
+
+#[tokio::test]
+async fn deadlines_mark_late_and_escalate_at_their_boundary() {
+    let clock = Arc::new(ManualClock::default());
+    let app = TestApp::start_configured(true, Config::default(), Some(clock.clone())).await;
+    let (_, _, receipt) = decided(&app, "Appeal deadlines").await;
+    let filed: Value = file(&app, &receipt, &appeal_body()).await.json().await.unwrap();
+    let reference = filed["reference"].as_str().unwrap();
+    let secret = filed["token"].as_str().unwrap();
+    let day = Duration::from_secs(86_400);
+    clock.advance(day * 15 - Duration::from_secs(1));
+    let a: Value = get(&app, reference, secret).await.json().await.unwrap();
+    assert_eq!(a["late"], false, "not late a second before 15 days");
+    clock.advance(Duration::from_secs(1));
+    let a: Value = get(&app, reference, secret).await.json().await.unwrap();
+    assert_eq!(a["late"], true, "late at 15 days");
+    assert_eq!(a["state"], "filed");
+    clock.advance(day * 25);
+    let a: Value = get(&app, reference, secret).await.json().await.unwrap();
+    assert_eq!(a["state"], "escalated", "before the regulator at 40 days");
+    assert_eq!(a["late"], true, "and still late");
+    // The regulator's queue lists it; the provider's does not.
+    let regulator = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    let page = regulator.get(app.url("/regulator/appeals")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(reference));
+    let bank = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let res = bank.get(app.url("/app/appeals")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    let open_part = page.split("<h2>").next().unwrap();
+    assert!(!open_part.contains(reference), "an escalated appeal waits on the regulator, not the provider");
+    // The regulator orders the reversal from its page; a new decision is logged.
+    let token = csrf(&app, &regulator).await;
+    let res = regulator
+        .post(app.url(&format!("/regulator/appeals/{reference}")))
+        .form(&[
+            ("csrf", token.as_str()),
+            ("move", "order_reversal"),
+            ("new_output", "approve"),
+            ("reasons", "Late and wrong."),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let a: Value = get(&app, reference, secret).await.json().await.unwrap();
+    assert_eq!(a["state"], "closed");
+    assert_eq!(a["outcome"], "reversed");
+    assert!(a["superseded_by"].is_string());
+}
+
+#[tokio::test]
+async fn from_receipt_to_filed_appeal_in_three_pages_in_urdu() {
+    let app = TestApp::start(true).await;
+    let (_, _, receipt) = decided(&app, "Appeal pages").await;
+    let c = app.client();
+    // Page 1: the receipt offers the review.
+    let page =
+        c.get(app.url(&format!("/receipt/{receipt}?lang=ur"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("/receipt/{receipt}/appeal")));
+    // Page 2: the form.
+    let res = c
+        .get(app.url(&format!("/receipt/{receipt}/appeal")))
+        .header("accept-language", "ur")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let form = res.text().await.unwrap();
+    assert!(form.contains("اپنے الفاظ میں وجہ بتائیں"));
+    assert!(form.contains("value=\"income\""));
+    let token = common::csrf_of(&form);
+    // A blank reason comes back with what was typed and the error.
+    let res = c
+        .post(app.url(&format!("/receipt/{receipt}/appeal")))
+        .header("accept-language", "ur")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("category", "unfair"),
+            ("grounds", ""),
+            ("email", "me@example.pk"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("me@example.pk"));
+    // Page 3: filed, with the reference and the private link.
+    let res = c
+        .post(app.url(&format!("/receipt/{receipt}/appeal")))
+        .header("accept-language", "ur")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("category", "unfair"),
+            ("grounds", "یہ فیصلہ غلط ہے"),
+            ("disputed", "age"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/appeals/AP-") && location.contains("token="));
+    let res = c.get(app.url(&location)).header("accept-language", "ur").send().await.unwrap();
+    assert_eq!(res.headers()["referrer-policy"], "no-referrer");
+    let page = res.text().await.unwrap();
+    assert!(page.contains("ادارے کی نظرِ ثانی کا انتظار"), "the state in Urdu words");
+    assert!(page.contains("یہ فیصلہ غلط ہے"));
+    // The case was filed in Urdu.
+    let reference = location.trim_start_matches("/appeals/").split('?').next().unwrap();
+    let (case, _) = app.store.case_by_reference(reference).await.unwrap();
+    assert_eq!(case.lang, "ur");
+    assert!(!case.publish_consent, "consent defaults to no");
+}
