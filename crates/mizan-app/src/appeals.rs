@@ -330,6 +330,9 @@ impl Platform {
         };
         let entries = Self::entries_for(&key, 0, &case, None)?;
         self.store().open_case(&new, &entries, &projection(t, &case, None)).await?;
+        if let Ok((stored, _)) = self.store().case_by_reference(&new.reference).await {
+            self.tell(&stored, "filed", Some(&token));
+        }
         Ok(Filed { reference: new.reference, token })
     }
 
@@ -404,6 +407,9 @@ impl Platform {
         self.store()
             .append_case(None, &case, version, &new, &projection(t, &c, Some(&case.projection)))
             .await?;
+        if added.iter().any(|e| e.kind == EntryKind::Move { name: "escalate_overdue".into() }) {
+            self.tell(&case, "escalated", None);
+        }
         Ok(added.len())
     }
 
@@ -597,6 +603,9 @@ impl Platform {
         self.store()
             .append_case(scope, &case, version, &new, &projection(t, &c, Some(&case.projection)))
             .await?;
+        if let Some(event) = event_of(name) {
+            self.tell(&case, event, None);
+        }
         self.appeal(reference, actor).await
     }
 
@@ -685,6 +694,107 @@ impl Platform {
             }
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }
+    }
+}
+
+/// What a person is told, by event and language: (subject, body). `{reference}`, `{system}`
+/// and `{link}` are filled in.
+fn message_text(event: &str, lang: &str) -> (&'static str, &'static str) {
+    match (event, lang == "ur") {
+        ("filed", false) => (
+            "Your appeal {reference} was received",
+            "We received your appeal {reference} against a decision of {system}.\n\nThe organisation must decide within 15 days; if it does not, your appeal goes to the regulator.\n\nFollow your appeal with your private link (anyone with it can see your appeal):\n{link}",
+        ),
+        ("filed", true) => (
+            "آپ کی اپیل {reference} موصول ہو گئی",
+            "ہمیں {system} کے ایک فیصلے کے خلاف آپ کی اپیل {reference} موصول ہو گئی ہے۔\n\nادارے کو 15 دن کے اندر فیصلہ کرنا ہے؛ اگر ایسا نہ ہوا تو آپ کی اپیل ریگولیٹر کے پاس جائے گی۔\n\nاپنی اپیل اپنے نجی لنک سے دیکھیں (جس کے پاس یہ لنک ہو وہ اپیل دیکھ سکتا ہے):\n{link}",
+        ),
+        ("decided", false) => (
+            "Your appeal {reference} was decided",
+            "The organisation decided your appeal {reference}. Open your private link to read the outcome and the reasons. If you disagree, you can take it to the regulator within 30 days.",
+        ),
+        ("decided", true) => (
+            "آپ کی اپیل {reference} کا فیصلہ ہو گیا",
+            "ادارے نے آپ کی اپیل {reference} کا فیصلہ کر دیا ہے۔ نتیجہ اور وجوہات پڑھنے کے لیے اپنا نجی لنک کھولیں۔ اگر آپ متفق نہیں تو 30 دن کے اندر اسے ریگولیٹر کے پاس لے جا سکتے ہیں۔",
+        ),
+        ("escalated", false) => (
+            "Your appeal {reference} is now before the regulator",
+            "Your appeal {reference} is now before the regulator, who can uphold the decision, order it reversed or send it back for a new review. Open your private link to follow it.",
+        ),
+        ("escalated", true) => (
+            "آپ کی اپیل {reference} اب ریگولیٹر کے سامنے ہے",
+            "آپ کی اپیل {reference} اب ریگولیٹر کے سامنے ہے، جو فیصلہ برقرار رکھ سکتا ہے، اسے واپس لینے کا حکم دے سکتا ہے یا نئی نظرِ ثانی کے لیے واپس بھیج سکتا ہے۔ اسے دیکھنے کے لیے اپنا نجی لنک کھولیں۔",
+        ),
+        (_, false) => (
+            "The regulator decided on your appeal {reference}",
+            "The regulator decided on your appeal {reference}. Open your private link to read what was decided and why.",
+        ),
+        (_, true) => (
+            "ریگولیٹر نے آپ کی اپیل {reference} پر فیصلہ کیا",
+            "ریگولیٹر نے آپ کی اپیل {reference} پر فیصلہ کر دیا ہے۔ کیا فیصلہ ہوا اور کیوں، یہ پڑھنے کے لیے اپنا نجی لنک کھولیں۔",
+        ),
+    }
+}
+
+/// Which message a move sends, if any.
+fn event_of(m: &str) -> Option<&'static str> {
+    match m {
+        "decide" | "confirm" => Some("decided"),
+        "dispute" | "escalate_overdue" => Some("escalated"),
+        "uphold" | "order_reversal" | "direct_rereview" => Some("regulator"),
+        _ => None,
+    }
+}
+
+impl Platform {
+    /// Tells the person who filed `case` of `event` by every address they left, in their
+    /// language, in the background: a slow mail server never holds up the request. Failures
+    /// are logged.
+    fn tell(&self, case: &StoredCase, event: &'static str, token: Option<&str>) {
+        let Some(notifier) = self.notifier.clone() else { return };
+        let recipients: Vec<mizan_notify::Recipient> = [
+            case.contact_email
+                .as_deref()
+                .map(mizan_notify::EmailAddress::parse)
+                .map(|r| r.map(mizan_notify::Recipient::Email)),
+            case.contact_phone
+                .as_deref()
+                .map(mizan_notify::PhoneNumber::parse)
+                .map(|r| r.map(mizan_notify::Recipient::Phone)),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .collect();
+        if recipients.is_empty() {
+            return;
+        }
+        let link = match token {
+            Some(t) => format!("{}/appeals/{}?token={t}", self.config.base_url, case.reference),
+            None => format!("{}/appeals/{}", self.config.base_url, case.reference),
+        };
+        let (subject, body) = message_text(event, &case.lang);
+        let fill = |t: &str| {
+            t.replace("{reference}", &case.reference)
+                .replace("{system}", &case.system_label(&case.lang))
+                .replace("{link}", &link)
+        };
+        let (subject, body, lang, reference) =
+            (fill(subject), fill(body), case.lang.clone(), case.reference.clone());
+        tokio::spawn(async move {
+            for to in recipients {
+                let msg = mizan_notify::Message {
+                    to,
+                    subject: subject.clone(),
+                    body: body.clone(),
+                    lang: lang.clone(),
+                    reference: reference.clone(),
+                };
+                if let Err(e) = notifier.send(&msg).await {
+                    tracing::warn!(error = %e, case = %reference, "appeals: could not tell the filer");
+                }
+            }
+        });
     }
 }
 

@@ -54,15 +54,20 @@ pub struct PlatformConfig {
     pub limits: limits::Limits,
     /// Where throttling reads the time (tests move a [`throttle::ManualClock`] by hand).
     pub clock: Arc<dyn throttle::Clock>,
+    /// How people who left an address are told about their case: SMTP, or (by default) `.eml`
+    /// files in `<data_dir>/outbox`.
+    pub mail: mizan_notify::Config,
 }
 
 impl PlatformConfig {
     /// A platform at `base_url` keeping its files in `data_dir`, with default limits.
     #[must_use]
     pub fn new(base_url: impl Into<String>, data_dir: impl Into<PathBuf>) -> PlatformConfig {
+        let data_dir: PathBuf = data_dir.into();
         PlatformConfig {
+            mail: mizan_notify::Config::new(data_dir.join("outbox")),
             base_url: base_url.into(),
-            data_dir: data_dir.into(),
+            data_dir,
             limits: limits::Limits::default(),
             clock: Arc::new(throttle::SystemClock::default()),
         }
@@ -83,6 +88,8 @@ pub struct Platform {
     heavy: Arc<tokio::sync::Semaphore>,
     /// Calendar time and the clock's reading when the platform started ([`Platform::now`]).
     epoch: (time::OffsetDateTime, std::time::Duration),
+    /// Sends what people asked to be told (`None` when the mail settings were refused).
+    notifier: Option<Arc<mizan_notify::Notifier>>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -101,7 +108,19 @@ impl Platform {
         let guards = Arc::new(signin::Guards::new(&config.clock));
         let heavy = Arc::new(tokio::sync::Semaphore::new(config.limits.audits_at_once.max(1)));
         let epoch = (time::OffsetDateTime::now_utc(), config.clock.now());
+        // `mizan serve` checks the mail settings before it gets here; a platform built with bad
+        // ones (a library caller) writes to the outbox instead of failing.
+        let notifier = match mizan_notify::Notifier::new(config.mail.clone())
+            .or_else(|_| mizan_notify::Notifier::new(mizan_notify::Config::new(config.mail.outbox.clone())))
+        {
+            Ok(n) => Some(Arc::new(n)),
+            Err(e) => {
+                tracing::error!(error = %e, "mail settings refused; nobody will be told of their case");
+                None
+            }
+        };
         Platform {
+            notifier,
             epoch,
             guards,
             store,
@@ -130,6 +149,12 @@ impl Platform {
                 self.config.limits.audits_at_once
             ))
         })
+    }
+
+    /// The notifier (SMTP or the outbox folder).
+    #[must_use]
+    pub fn notifier(&self) -> Option<&mizan_notify::Notifier> {
+        self.notifier.as_deref()
     }
 
     /// The database.

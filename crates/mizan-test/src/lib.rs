@@ -108,8 +108,22 @@ impl TestApp {
     /// [`TestApp::start`] with the decision ledger in `storage` (object storage) rather than in
     /// files under the data directory.
     pub async fn start_with_ledger(with_demo: bool, storage: &mizan_app::logs::LedgerStorage) -> TestApp {
-        Self::start_full(with_demo, storage, Config::default(), None, mizan_app::limits::Limits::default())
-            .await
+        Self::start_full(
+            with_demo,
+            storage,
+            Config::default(),
+            None,
+            mizan_app::limits::Limits::default(),
+            None,
+        )
+        .await
+    }
+
+    /// [`TestApp::start`] sending appeal messages through the SMTP server at `smtp_url`.
+    pub async fn start_with_smtp(with_demo: bool, smtp_url: &str) -> TestApp {
+        let files = &mizan_app::logs::LedgerStorage::Files;
+        let limits = mizan_app::limits::Limits::default();
+        Self::start_full(with_demo, files, Config::default(), None, limits, Some(smtp_url.to_owned())).await
     }
 
     /// [`TestApp::start`] with the server's connection limits in `config`, and throttling
@@ -120,13 +134,20 @@ impl TestApp {
         clock: Option<std::sync::Arc<dyn mizan_app::throttle::Clock>>,
     ) -> TestApp {
         let files = &mizan_app::logs::LedgerStorage::Files;
-        Self::start_full(with_demo, files, config, clock, mizan_app::limits::Limits::default()).await
+        Self::start_full(with_demo, files, config, clock, mizan_app::limits::Limits::default(), None).await
     }
 
     /// [`TestApp::start`] with other limits on the work a request may cause.
     pub async fn start_with_limits(with_demo: bool, limits: mizan_app::limits::Limits) -> TestApp {
-        Self::start_full(with_demo, &mizan_app::logs::LedgerStorage::Files, Config::default(), None, limits)
-            .await
+        Self::start_full(
+            with_demo,
+            &mizan_app::logs::LedgerStorage::Files,
+            Config::default(),
+            None,
+            limits,
+            None,
+        )
+        .await
     }
 
     async fn start_full(
@@ -135,6 +156,7 @@ impl TestApp {
         config: Config,
         clock: Option<std::sync::Arc<dyn mizan_app::throttle::Clock>>,
         limits: mizan_app::limits::Limits,
+        smtp_url: Option<String>,
     ) -> TestApp {
         let db = TestDb::new().await;
         let store = db.store().await;
@@ -148,6 +170,7 @@ impl TestApp {
         let logs = mizan_app::logs::Logs::open_in_storage(data_dir.path(), &base, storage).expect("logs");
         let mut platform_config = mizan_app::PlatformConfig::new(base.clone(), data_dir.path());
         platform_config.limits = limits;
+        platform_config.mail.smtp_url = smtp_url;
         if let Some(clock) = clock {
             platform_config.clock = clock;
         }

@@ -379,3 +379,81 @@ async fn from_receipt_to_filed_appeal_in_three_pages_in_urdu() {
     assert_eq!(case.lang, "ur");
     assert!(!case.publish_consent, "consent defaults to no");
 }
+
+/// The files of `dir` (recursively) whose text contains `needle`, waiting up to 10 s for one:
+/// messages are sent in the background.
+async fn wait_for_message(dir: &std::path::Path, needle: &str) -> String {
+    for _ in 0..100 {
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path)
+                    && text.contains(needle)
+                {
+                    return text;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no message mentioning {needle} in {}", dir.display());
+}
+
+#[tokio::test]
+async fn the_filer_is_told_in_their_language_in_the_outbox_without_smtp() {
+    let app = TestApp::start(true).await;
+    let (_, _, receipt) = decided(&app, "Appeal outbox").await;
+    let filed: Value = file(&app, &receipt, &appeal_body()).await.json().await.unwrap();
+    let reference = filed["reference"].as_str().unwrap();
+    let outbox = app.data_dir.path().join("outbox");
+    let eml = wait_for_message(&outbox, &format!("X-Mizan-Reference: {reference}")).await;
+    assert!(eml.contains("Content-Language: ur"), "{eml}");
+    assert!(eml.contains("To: person@example.pk") || eml.contains("<person@example.pk>"), "{eml}");
+    // The acknowledgement carries the private link (quoted-printable or base64 in the body).
+    assert!(eml.contains("Subject: =?utf-8?"), "an Urdu subject, encoded: {eml}");
+    // A decision sends a second message.
+    let bank = token(&app.store, "admin@indus-bank.demo", &["appeals:read", "appeals:decide"]).await;
+    let res = staff_move(
+        &app,
+        &bank,
+        reference,
+        &json!({"move": "decide", "outcome": "upheld", "reasons": "Checked again."}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    for _ in 0..100 {
+        let n = std::fs::read_dir(&outbox).unwrap().count();
+        if n >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 2, "an acknowledgement and a decision");
+}
+
+#[tokio::test]
+async fn the_filer_is_told_through_a_real_smtp_server() {
+    let (Ok(url), Ok(dir)) = (std::env::var("MIZAN_TEST_SMTP_URL"), std::env::var("MIZAN_TEST_SMTP_DIR"))
+    else {
+        assert!(
+            std::env::var_os("MIZAN_TEST_REQUIRE_SMTP").is_none(),
+            "MIZAN_TEST_REQUIRE_SMTP is set but no SMTP server is"
+        );
+        eprintln!("appeals: SMTP test skipped (no MIZAN_TEST_SMTP_URL)");
+        return;
+    };
+    let app = TestApp::start_with_smtp(true, &url).await;
+    let (_, _, receipt) = decided(&app, "Appeal smtp").await;
+    let filed: Value = file(&app, &receipt, &appeal_body()).await.json().await.unwrap();
+    let reference = filed["reference"].as_str().unwrap();
+    let mail = wait_for_message(std::path::Path::new(&dir), &format!("X-Mizan-Reference: {reference}")).await;
+    assert!(mail.contains("Content-Language: ur"), "{mail}");
+    assert!(
+        !app.data_dir.path().join("outbox").exists()
+            || std::fs::read_dir(app.data_dir.path().join("outbox")).unwrap().count() == 0,
+        "sent, not written to the outbox"
+    );
+}

@@ -73,6 +73,15 @@ pub struct ServeArgs {
     /// `<data-dir>/ledger`. Run one `mizan serve` per bucket prefix: a bucket has no writer lock.
     #[arg(long, env = "MIZAN_LEDGER_STORE")]
     ledger_store: Option<String>,
+    /// Send e-mail to people who asked to be told about their appeal through this SMTP server:
+    /// `smtp://host[:port]` (plain, 25), `smtp://host[:port]?tls=required` (STARTTLS, 587),
+    /// `smtps://host[:port]` (TLS, 465), with `user:password@` to log in. Without it the
+    /// messages are written as .eml files to `<data-dir>/outbox`.
+    #[arg(long, env = "MIZAN_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of those e-mails: `Name <address>` or an address.
+    #[arg(long, env = "MIZAN_SMTP_FROM", default_value = mizan_notify::DEFAULT_FROM)]
+    smtp_from: String,
     /// Mark cookies Secure (set this when serving over HTTPS).
     #[arg(long, env = "MIZAN_SECURE_COOKIES")]
     secure_cookies: bool,
@@ -135,14 +144,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
         let logs = mizan_app::logs::Logs::open_in_storage(&args.db.data_dir, &base_url, &storage)
             .context("cannot open the decision ledger")?;
         eprintln!("decision log {} (verifier key {})", logs.decisions().origin(), logs.decisions().vkey());
-        let platform = mizan_app::Platform::new(
-            store.clone(),
-            mizan_app::PlatformConfig {
-                limits: args.limits.limits(),
-                ..mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone())
-            },
-            logs,
-        );
+        let mut config = mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone());
+        config.limits = args.limits.limits();
+        config.mail.smtp_url.clone_from(&args.smtp_url);
+        config.mail.from.clone_from(&args.smtp_from);
+        let notifier =
+            mizan_notify::Notifier::new(config.mail.clone()).context("cannot use the mail settings")?;
+        eprintln!("appeal messages go to the {}", notifier.describe());
+        let platform = mizan_app::Platform::new(store.clone(), config, logs);
         let state = mizan_server::AppState::new(platform, args.http.config(args.secure_cookies));
         if let Some(path) = &args.witness_policy {
             let text = std::fs::read_to_string(path)
