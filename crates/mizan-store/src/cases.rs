@@ -170,6 +170,35 @@ pub struct StoredEntry {
     pub at: String,
 }
 
+/// A closed case as the public dataset shows it.
+#[derive(Debug, Clone)]
+pub struct ClosedCase {
+    /// Row id (the dataset's cursor).
+    pub id: i64,
+    /// Reference.
+    pub reference: String,
+    /// System public id.
+    pub system: String,
+    /// Filed.
+    pub opened_at: String,
+    /// First provider decision.
+    pub decided_at: Option<String>,
+    /// Closed.
+    pub closed_at: String,
+    /// Grounds category.
+    pub grounds_category: String,
+    /// Outcome.
+    pub outcome: Option<String>,
+    /// Final state.
+    pub state: String,
+    /// Decided within the first deadline.
+    pub on_time: bool,
+    /// Escalated.
+    pub escalated: bool,
+    /// Marked late.
+    pub late: bool,
+}
+
 /// Which cases a queue lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueFilter {
@@ -560,6 +589,43 @@ impl Store {
             n => Some((days[n / 2 - 1] + days[n / 2]) / 2.0),
         };
         Ok(st)
+    }
+
+    /// Closed cases of `case_type` with id above `after`, oldest first, at most `limit`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn closed_cases(&self, case_type: &str, after: i64, limit: i64) -> Result<Vec<ClosedCase>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.reference, s.public_id, c.opened_at, c.decided_at, c.closed_at, c.grounds_category, \
+             c.outcome, c.state, c.escalated, c.late FROM cases c JOIN systems s ON s.id = c.system_id \
+             WHERE c.case_type = $1 AND c.is_open = 0 AND c.id > $2 ORDER BY c.id LIMIT $3",
+        )
+        .bind(case_type)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let opened: String = r.try_get("opened_at")?;
+                let decided: Option<String> = r.try_get("decided_at")?;
+                Ok(ClosedCase {
+                    id: r.try_get("id")?,
+                    reference: r.try_get("reference")?,
+                    system: r.try_get("public_id")?,
+                    on_time: decided.as_deref().is_some_and(|d| days_between(&opened, d) <= 15.0),
+                    opened_at: opened,
+                    decided_at: decided,
+                    closed_at: r.try_get::<Option<String>, _>("closed_at")?.unwrap_or_default(),
+                    grounds_category: r.try_get("grounds_category")?,
+                    outcome: r.try_get("outcome")?,
+                    state: r.try_get("state")?,
+                    escalated: r.try_get::<i64, _>("escalated")? != 0,
+                    late: r.try_get::<i64, _>("late")? != 0,
+                })
+            })
+            .collect()
     }
 
     /// Records that decision `new` replaces `old` (idempotent).

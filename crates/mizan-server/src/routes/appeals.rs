@@ -717,8 +717,8 @@ pub fn stats_out(s: &mizan_store::CaseStats) -> StatsOut {
     }
 }
 
-/// `GET /api/v1/register/{id}/appeals`: a system's public appeal figures.
-#[utoipa::path(get, path = "/api/v1/register/{id}/appeals", tag = "appeals",
+/// `GET /api/v1/systems/{id}/appeals`: a system's public appeal figures.
+#[utoipa::path(get, path = "/api/v1/systems/{id}/appeals", tag = "appeals",
     params(("id" = String, Path, description = "The system's public id")),
     responses((status = 200, description = "Figures", body = StatsOut), (status = 404, description = "Not on the register")))]
 pub async fn api_stats(
@@ -727,4 +727,163 @@ pub async fn api_stats(
 ) -> Result<Json<StatsOut>, AppError> {
     state.app.store().public_entry(&id).await?;
     Ok(Json(stats_out(&state.app.appeal_stats(&id).await?)))
+}
+
+/// A system's appeal figures in words.
+pub struct StatsView {
+    /// Received.
+    pub received: i64,
+    /// Decided.
+    pub decided: i64,
+    /// Median days to a decision, in words.
+    pub median: String,
+    /// Decided on time, as "n of m".
+    pub on_time: String,
+    /// Reversed or changed, as "n of m".
+    pub changed: String,
+    /// Escalated, as "n of m".
+    pub escalated: String,
+    /// Marked late.
+    pub late: i64,
+}
+
+/// [`StatsView`] of figures.
+#[must_use]
+pub fn stats_view(ctx: &Ctx, s: &mizan_store::CaseStats) -> StatsView {
+    let of = |n: i64, total: i64| {
+        ctx.lang.t_args("appeal-share", &[("share", n.to_string()), ("total", total.to_string())])
+    };
+    StatsView {
+        received: s.received,
+        decided: s.decided,
+        median: s
+            .median_days_to_decision
+            .map(|d| ctx.lang.t_args("appeal-days", &[("days", format!("{d:.1}"))]))
+            .unwrap_or_else(|| "—".to_owned()),
+        on_time: of(s.decided_on_time, s.decided),
+        changed: of(s.changed, s.decided),
+        escalated: of(s.escalated, s.received),
+        late: s.late,
+    }
+}
+
+/// One closed appeal in the public dataset: no names, contacts, grounds or reasons.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicAppeal {
+    /// The appeal's reference.
+    pub reference: String,
+    /// The system's public id.
+    pub system: String,
+    /// The date it was filed (YYYY-MM-DD).
+    pub filed: String,
+    /// The date the provider decided, if it did.
+    pub decided: Option<String>,
+    /// The date it closed.
+    pub closed: String,
+    /// What the person said was wrong: `wrong-data`, `unfair`, `unexplained` or `other`.
+    pub grounds_category: String,
+    /// `upheld`, `reversed`, `modified`, or none (withdrawn, or closed without an outcome).
+    pub outcome: Option<String>,
+    /// How it closed: `closed` or `withdrawn`.
+    pub state: String,
+    /// Decided within 15 days of filing.
+    pub on_time: bool,
+    /// Taken to the regulator.
+    pub escalated: bool,
+    /// Marked late.
+    pub late: bool,
+}
+
+/// A page of the public appeals dataset.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicAppeals {
+    /// Closed appeals, oldest first.
+    pub appeals: Vec<PublicAppeal>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<String>,
+}
+
+/// Cursor query.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct Cursor {
+    /// The `next` of the previous page.
+    #[serde(default)]
+    after: Option<String>,
+    /// Rows per page, 1 to 1000 (default 100).
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+fn public_row(c: &mizan_store::ClosedCase) -> PublicAppeal {
+    let day = |s: &str| s.get(..10).unwrap_or(s).to_owned();
+    PublicAppeal {
+        reference: c.reference.clone(),
+        system: c.system.clone(),
+        filed: day(&c.opened_at),
+        decided: c.decided_at.as_deref().map(day),
+        closed: day(&c.closed_at),
+        grounds_category: c.grounds_category.clone(),
+        outcome: c.outcome.clone(),
+        state: c.state.clone(),
+        on_time: c.on_time,
+        escalated: c.escalated,
+        late: c.late,
+    }
+}
+
+/// `GET /api/v1/appeals`: the public dataset of closed appeals, oldest first, by cursor.
+#[utoipa::path(get, path = "/api/v1/appeals", tag = "appeals", params(Cursor),
+    responses((status = 200, description = "A page of closed appeals", body = PublicAppeals), (status = 400, description = "A bad cursor or limit")))]
+pub async fn api_dataset(
+    State(state): State<AppState>,
+    Query(q): Query<Cursor>,
+) -> Result<Json<PublicAppeals>, AppError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(mizan_app::Error::bad("limit", "must be 1 to 1000").into());
+    }
+    let after = match q.after.as_deref() {
+        None | Some("") => 0,
+        Some(a) => {
+            a.parse::<i64>().map_err(|_| mizan_app::Error::bad("after", "not a cursor from this dataset"))?
+        }
+    };
+    let rows = state.app.store().closed_cases(mizan_app::appeals::APPEAL, after, limit + 1).await?;
+    let next = (rows.len() > usize::try_from(limit).unwrap_or(usize::MAX))
+        .then(|| rows[rows.len() - 2].id.to_string());
+    let appeals = rows.iter().take(usize::try_from(limit).unwrap_or(0)).map(public_row).collect();
+    Ok(Json(PublicAppeals { appeals, next }))
+}
+
+/// `GET /api/v1/appeals.csv`: every closed appeal, as CSV.
+#[utoipa::path(get, path = "/api/v1/appeals.csv", tag = "appeals",
+    responses((status = 200, description = "CSV, one row per closed appeal", content_type = "text/csv")))]
+pub async fn api_dataset_csv(State(state): State<AppState>) -> Result<Response, AppError> {
+    let mut out = String::from(
+        "reference,system,filed,decided,closed,grounds_category,outcome,state,on_time,escalated,late\r\n",
+    );
+    let mut after = 0;
+    loop {
+        let rows = state.app.store().closed_cases(mizan_app::appeals::APPEAL, after, 5000).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id;
+        for c in rows.iter().map(public_row) {
+            let cells = [
+                c.reference,
+                c.system,
+                c.filed,
+                c.decided.unwrap_or_default(),
+                c.closed,
+                c.grounds_category,
+                c.outcome.unwrap_or_default(),
+                c.state,
+                c.on_time.to_string(),
+                c.escalated.to_string(),
+                c.late.to_string(),
+            ];
+            out.push_str(&cells.iter().map(|x| crate::util::csv_cell(x)).collect::<Vec<_>>().join(","));
+            out.push_str("\r\n");
+        }
+    }
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }

@@ -136,6 +136,7 @@ struct DetailPage {
     assessments: Option<Vec<crate::views::audits::AssessmentView>>,
     disclosure: u64,
     intake_notice: Option<String>,
+    appeals: crate::routes::appeals::StatsView,
 }
 
 /// `GET /register/{id}`: the public projection of the latest registered version.
@@ -152,7 +153,9 @@ pub async fn detail(
         .await?
         .map(|a| crate::views::audits::assessment_views(ctx.lang, &a));
     let intake_notice = crate::views::intake::public_notice(&state, ctx.lang, &id).await?;
+    let appeals = crate::routes::appeals::stats_view(&ctx, &state.app.appeal_stats(&id).await?);
     Ok(render(&DetailPage {
+        appeals,
         intake_notice,
         name: entry.record.text("name", ctx.lang.code()),
         fields,

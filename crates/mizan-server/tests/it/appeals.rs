@@ -457,3 +457,143 @@ async fn the_filer_is_told_through_a_real_smtp_server() {
         "sent, not written to the outbox"
     );
 }
+
+/// Whether `text` holds something that looks like a CNIC number (`35202-1234567-1` or 13
+/// digits in a row), a Pakistani mobile number (`03001234567`, `+923001234567`, with or without
+/// separators) or an e-mail address. Deliberately broad: a false alarm is a test to read, a
+/// miss is a leak.
+fn personal_data_in(text: &str, published: &[String]) -> Option<String> {
+    let digits_only = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    // Runs of digits with the separators people write between them.
+    let mut run = String::new();
+    let mut runs = Vec::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() || (!run.is_empty() && matches!(c, '-' | ' ' | '+')) {
+            run.push(c);
+        } else if !run.is_empty() {
+            runs.push(std::mem::take(&mut run));
+        }
+    }
+    runs.push(run);
+    for r in runs {
+        let d = digits_only(&r);
+        if d.len() == 13 && !d.starts_with("92") {
+            return Some(format!("a CNIC-like number `{r}`"));
+        }
+        if (d.len() == 11 && d.starts_with("03")) || (d.len() == 12 && d.starts_with("923")) {
+            return Some(format!("a phone-like number `{r}`"));
+        }
+    }
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'@' && i > 0 && i + 1 < bytes.len() {
+            let before = bytes[i - 1].is_ascii_alphanumeric();
+            let after = &text[i + 1..];
+            let domain: String =
+                after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-').collect();
+            let local: String = text[..i]
+                .chars()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(*c))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            let address = format!("{local}@{domain}");
+            if before && domain.contains('.') && !domain.ends_with('.') && !published.contains(&address) {
+                return Some(format!(
+                    "an e-mail-like address near `{}`",
+                    &text[i.saturating_sub(20)..(i + 20).min(text.len())]
+                ));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn the_personal_data_scanner_finds_what_it_looks_for() {
+    assert!(personal_data_in("id 35202-1234567-1 here", &[]).is_some());
+    assert!(personal_data_in("3520212345671", &[]).is_some());
+    assert!(personal_data_in("call 0300 1234567", &[]).is_some());
+    assert!(personal_data_in("+92-300-1234567", &[]).is_some());
+    assert!(personal_data_in("write to a.person@example.pk now", &[]).is_some());
+    assert!(personal_data_in("write to ai@bank.pk", &["ai@bank.pk".to_owned()]).is_none());
+    assert!(personal_data_in("2026-12-07T05:03:36.123456Z, 85000, v1, AP-9AFJFMT12D", &[]).is_none());
+}
+
+#[tokio::test]
+async fn no_public_output_holds_a_cnic_a_phone_number_or_an_e_mail_address() {
+    let app = TestApp::start(true).await;
+    let (id, _, receipt) = decided(&app, "Appeal privacy").await;
+    let body = json!({"grounds": "My CNIC 35202-1234567-1 was misread; call me on 0300 1234567 or write to a.person@example.pk",
+        "category": "wrong-data", "email": "a.person@example.pk", "phone": "0300 1234567", "consent": true});
+    let filed: Value = file(&app, &receipt, &body).await.json().await.unwrap();
+    let reference = filed["reference"].as_str().unwrap();
+    let bank = token(&app.store, "admin@indus-bank.demo", &["appeals:read", "appeals:decide"]).await;
+    let res = staff_move(
+        &app,
+        &bank,
+        reference,
+        &json!({"move": "decide", "outcome": "upheld",
+        "reasons": "We called 0300 1234567 and checked CNIC 35202-1234567-1."}),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let secret = filed["token"].as_str().unwrap();
+    assert_eq!(
+        filer_move(&app, reference, &json!({"move": "withdraw", "token": secret})).await.status(),
+        200
+    );
+    // Wait until the events log holds the case's entries, so the proofs are in the scan.
+    let a: Value = get(&app, reference, secret).await.json().await.unwrap();
+    let events: Vec<i64> =
+        a["entries"].as_array().unwrap().iter().filter_map(|e| e["event_id"].as_i64()).collect();
+    let mut public = vec![
+        format!("/register/{id}"),
+        format!("/register/{id}?lang=ur"),
+        format!("/api/v1/systems/{id}"),
+        format!("/api/v1/systems/{id}/appeals"),
+        "/api/v1/appeals".to_owned(),
+        "/api/v1/appeals.csv".to_owned(),
+        "/api/v1/register.json".to_owned(),
+        "/api/v1/register.csv".to_owned(),
+        "/api/v1/changes.atom".to_owned(),
+        "/register".to_owned(),
+    ];
+    public.extend(events.iter().map(|e| format!("/api/v1/events/{e}/proof")));
+    for _ in 0..100 {
+        let last: Value =
+            http().get(app.url(&public[public.len() - 1])).send().await.unwrap().json().await.unwrap();
+        if last["leaf_index"].is_number() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The contact addresses providers publish in their register records are public on purpose.
+    let bulk: Value =
+        http().get(app.url("/api/v1/register.json")).send().await.unwrap().json().await.unwrap();
+    let mut published = Vec::new();
+    let mut stack = vec![&bulk];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if s.contains('@') => published.push(s.clone()),
+            Value::Array(a) => stack.extend(a),
+            Value::Object(o) => stack.extend(o.values()),
+            _ => {}
+        }
+    }
+    assert!(!published.iter().any(|p| p.contains("a.person")));
+    let dataset: Value = http().get(app.url("/api/v1/appeals")).send().await.unwrap().json().await.unwrap();
+    assert!(
+        dataset["appeals"].as_array().unwrap().iter().any(|r| r["reference"] == reference),
+        "the closed appeal is in the dataset"
+    );
+    for path in &public {
+        let res = http().get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let text = res.text().await.unwrap();
+        let found = personal_data_in(&text, &published);
+        assert!(found.is_none(), "{path} holds {found:?}");
+    }
+}
