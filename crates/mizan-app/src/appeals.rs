@@ -414,7 +414,7 @@ impl Platform {
     }
 
     async fn case_version(&self, case: &StoredCase) -> Result<i64, Error> {
-        Ok(self.store().decision(&case.subject).await.map(|d| d.system_version).unwrap_or(1))
+        Ok(self.store().decision(&case.subject).await?.system_version)
     }
 
     /// Fires every deadline due by now, across all appeals. Returns the entries added.

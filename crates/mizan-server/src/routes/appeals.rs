@@ -756,10 +756,10 @@ pub fn stats_view(ctx: &Ctx, s: &mizan_store::CaseStats) -> StatsView {
     StatsView {
         received: s.received,
         decided: s.decided,
-        median: s
-            .median_days_to_decision
-            .map(|d| ctx.lang.t_args("appeal-days", &[("days", format!("{d:.1}"))]))
-            .unwrap_or_else(|| "—".to_owned()),
+        median: s.median_days_to_decision.map_or_else(
+            || "—".to_owned(),
+            |d| ctx.lang.t_args("appeal-days", &[("days", format!("{d:.1}"))]),
+        ),
         on_time: of(s.decided_on_time, s.decided),
         changed: of(s.changed, s.decided),
         escalated: of(s.escalated, s.received),
