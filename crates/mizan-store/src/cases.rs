@@ -486,7 +486,7 @@ impl Store {
             sql.push_str(&format!(" AND c.state IN ({list})"));
         }
         sql.push_str(match filter {
-            QueueFilter::Open => " ORDER BY c.next_due_at IS NULL, c.next_due_at, c.id LIMIT $2",
+            QueueFilter::Open => " ORDER BY c.next_due_at, c.id LIMIT $2",
             QueueFilter::All => " ORDER BY c.id DESC LIMIT $2",
         });
         let rows = match scope {

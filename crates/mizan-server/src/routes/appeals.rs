@@ -497,7 +497,7 @@ pub struct FiledOut {
 }
 
 /// `POST /api/v1/receipts/{ref}/appeals`: files an appeal; the receipt reference is standing.
-#[utoipa::path(post, path = "/api/v1/receipts/{reference}/appeals", tag = "appeals",
+#[utoipa::path(post, path = "/api/v1/receipts/{reference}/appeals", operation_id = "file_appeal", tag = "appeals",
     params(("reference" = String, Path, description = "The decision's receipt reference")),
     request_body = AppealBody,
     responses((status = 201, description = "Filed", body = FiledOut),
@@ -614,7 +614,7 @@ pub struct ApiToken {
 }
 
 /// `GET /api/v1/appeals/{ref}`: an appeal, for its filer (`?token=`) or staff.
-#[utoipa::path(get, path = "/api/v1/appeals/{reference}", tag = "appeals",
+#[utoipa::path(get, path = "/api/v1/appeals/{reference}", operation_id = "get_appeal", tag = "appeals",
     params(("reference" = String, Path), ApiToken),
     responses((status = 200, description = "The appeal", body = AppealOut), (status = 404, description = "No such appeal, or not yours")))]
 pub async fn api_get(
@@ -655,7 +655,7 @@ pub struct MoveBody {
 }
 
 /// `POST /api/v1/appeals/{ref}/moves`: makes a move on an appeal.
-#[utoipa::path(post, path = "/api/v1/appeals/{reference}/moves", tag = "appeals",
+#[utoipa::path(post, path = "/api/v1/appeals/{reference}/moves", operation_id = "move_appeal", tag = "appeals",
     params(("reference" = String, Path)), request_body = MoveBody,
     responses((status = 200, description = "The appeal after the move", body = AppealOut),
         (status = 404, description = "No such appeal, or not yours"), (status = 409, description = "The move is not open now"),
@@ -718,7 +718,7 @@ pub fn stats_out(s: &mizan_store::CaseStats) -> StatsOut {
 }
 
 /// `GET /api/v1/systems/{id}/appeals`: a system's public appeal figures.
-#[utoipa::path(get, path = "/api/v1/systems/{id}/appeals", tag = "appeals",
+#[utoipa::path(get, path = "/api/v1/systems/{id}/appeals", operation_id = "appeal_figures", tag = "appeals",
     params(("id" = String, Path, description = "The system's public id")),
     responses((status = 200, description = "Figures", body = StatsOut), (status = 404, description = "Not on the register")))]
 pub async fn api_stats(
@@ -832,7 +832,7 @@ fn public_row(c: &mizan_store::ClosedCase) -> PublicAppeal {
 }
 
 /// `GET /api/v1/appeals`: the public dataset of closed appeals, oldest first, by cursor.
-#[utoipa::path(get, path = "/api/v1/appeals", tag = "appeals", params(Cursor),
+#[utoipa::path(get, path = "/api/v1/appeals", operation_id = "list_closed_appeals", tag = "appeals", params(Cursor),
     responses((status = 200, description = "A page of closed appeals", body = PublicAppeals), (status = 400, description = "A bad cursor or limit")))]
 pub async fn api_dataset(
     State(state): State<AppState>,
@@ -856,7 +856,7 @@ pub async fn api_dataset(
 }
 
 /// `GET /api/v1/appeals.csv`: every closed appeal, as CSV.
-#[utoipa::path(get, path = "/api/v1/appeals.csv", tag = "appeals",
+#[utoipa::path(get, path = "/api/v1/appeals.csv", operation_id = "closed_appeals_csv", tag = "appeals",
     responses((status = 200, description = "CSV, one row per closed appeal", content_type = "text/csv")))]
 pub async fn api_dataset_csv(State(state): State<AppState>) -> Result<Response, AppError> {
     let mut out = String::from(

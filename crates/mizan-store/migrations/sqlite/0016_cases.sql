@@ -39,6 +39,7 @@ CREATE TABLE cases (
     redacted_at       TEXT
 );
 CREATE INDEX cases_queue ON cases(org_id, case_type, is_open, next_due_at);
+CREATE INDEX cases_org_newest ON cases(org_id, case_type, id);
 CREATE INDEX cases_due ON cases(is_open, next_due_at);
 CREATE INDEX cases_subject ON cases(case_type, subject);
 CREATE INDEX cases_system ON cases(system_id, case_type, is_open);
