@@ -612,30 +612,46 @@ impl Platform {
     /// Logs the decision that replaces the appealed one: the original's inputs and model,
     /// the new output, decided by a person now.
     async fn supersede(&self, case: &StoredCase, output: &Value, by: &str) -> Result<String, Error> {
+        let at = self.now().min(OffsetDateTime::now_utc());
+        self.supersede_at(case.org_id, &case.subject, &case.reference, output, by, at).await
+    }
+
+    /// Logs the decision that replaces `subject` after appeal `appeal` (idempotently, keyed by
+    /// the appeal): the original's inputs and model, the new `output`, decided by a person at
+    /// `at`. Returns the new decision's reference.
+    pub(crate) async fn supersede_at(
+        &self,
+        org_id: i64,
+        subject: &str,
+        appeal: &str,
+        output: &Value,
+        by: &str,
+        at: OffsetDateTime,
+    ) -> Result<String, Error> {
         if !matches!(output, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
             return Err(Error::bad("new_output", "must be a label, a number or yes/no"));
         }
-        let d = self.store().decision(&case.subject).await?;
+        let d = self.store().decision(subject).await?;
         let record: Value = d
             .record_json
             .as_deref()
             .and_then(|r| serde_json::from_str(r).ok())
             .ok_or_else(|| Error::Conflict("the appealed decision's record was erased".into()))?;
-        let when = mizan_formats::decision::format_decided_at(self.now().min(OffsetDateTime::now_utc()))
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        let when =
+            mizan_formats::decision::format_decided_at(at).map_err(|e| Error::Internal(e.to_string()))?;
         let item = serde_json::json!({
-            "idempotency_key": format!("appeal:{}", case.reference),
+            "idempotency_key": format!("appeal:{appeal}"),
             "system_version": d.system_version,
             "model_hash": record.get("model_hash").cloned().unwrap_or(Value::Null),
             "features": record.get("features").cloned().unwrap_or(Value::Null),
             "output": output,
             "score": record.get("score").cloned().unwrap_or(Value::Null),
-            "human": { "involved": true, "by": format!("{by} (appeal {})", case.reference) },
+            "human": { "involved": true, "by": format!("{by} (appeal {appeal})") },
             "decided_at": when,
             "subject_ref": record.get("subject_ref").cloned().unwrap_or(Value::Null),
             "supersedes": d.reference,
         });
-        let (receipts, _) = self.log_decisions(OrgScope::new(case.org_id), &d.system, vec![item]).await?;
+        let (receipts, _) = self.log_decisions(OrgScope::new(org_id), &d.system, vec![item]).await?;
         receipts.into_iter().next().map(|r| r.reference).ok_or_else(|| Error::Internal("no receipt".into()))
     }
 
@@ -795,6 +811,67 @@ impl Platform {
                 }
             }
         });
+    }
+}
+
+/// An appeal whose whole history was built with the engine elsewhere, at past times (the demo's
+/// appeals): [`Platform::store_past_appeal`] stores it as filing and moving store theirs.
+pub(crate) struct PastAppeal<'a> {
+    /// Its reference.
+    pub reference: &'a str,
+    /// The status link's secret.
+    pub token: &'a str,
+    /// The appealed decision's receipt reference.
+    pub subject: &'a str,
+    /// `en` or `ur`.
+    pub lang: &'a str,
+    /// The case, its history ticked up to now.
+    pub case: &'a Case,
+    /// The user each role's moves are filed under (none for the filer and the engine).
+    pub users: &'a BTreeMap<&'a str, i64>,
+}
+
+impl Platform {
+    /// Stores a case built elsewhere, after checking that its history replays, in one
+    /// transaction: the case, every entry with its commitment, and the events that commit to
+    /// them. Nothing is stored when any part is refused.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] for a history that does not replay; [`Error::NotFound`] for an
+    /// unknown decision; [`Error::Conflict`] when the reference is taken.
+    pub(crate) async fn store_past_appeal(&self, a: &PastAppeal<'_>) -> Result<(), Error> {
+        let t = CaseType::appeal();
+        Case::replay(t, &a.case.history)
+            .map_err(|e| Error::Internal(format!("case `{}`: {e}", a.reference)))?;
+        let d = self.store().decision(a.subject).await?;
+        let target = self.store().appeal_target(&d.reference).await?;
+        let opened = a.case.history.first();
+        let key = random_hex(32);
+        let new = NewCase {
+            reference: a.reference.to_owned(),
+            case_type: t.name.clone(),
+            type_version: i64::from(t.version),
+            org_id: target.org_id,
+            system_id: Some(target.system_id),
+            system_version: d.system_version,
+            subject: d.reference.clone(),
+            token_hash: mizan_store::sha256_hex(a.token.as_bytes()),
+            entry_key: key.clone(),
+            lang: if a.lang == "ur" { "ur" } else { "en" }.to_owned(),
+            contact_email: None,
+            contact_phone: None,
+            publish_consent: false,
+            grounds_category: opened
+                .and_then(|e| e.fields.get("category"))
+                .cloned()
+                .unwrap_or_else(|| "other".to_owned()),
+        };
+        let mut entries = Self::entries_for(&key, 0, a.case, None)?;
+        for (n, e) in entries.iter_mut().zip(&a.case.history) {
+            n.actor_user = a.users.get(e.actor.as_str()).copied();
+        }
+        self.store().open_case(&new, &entries, &projection(t, a.case, None)).await?;
+        Ok(())
     }
 }
 

@@ -10,6 +10,10 @@ use serde_json::json;
 
 use crate::passwords::hash_password;
 
+mod appeals;
+
+pub use appeals::{APPEALS, DemoAppeal, seed_appeals};
+
 /// A demo account to print on start.
 #[derive(Debug, Clone)]
 pub struct DemoUser {
@@ -723,6 +727,24 @@ pub async fn seed_decisions_count(state: &crate::Platform, count: usize) -> Resu
 /// # Errors
 /// Store errors.
 pub async fn sample_receipts(state: &crate::Platform) -> Result<Vec<(String, String)>, StoreError> {
+    let keys = [demo_key(17), demo_key(4)];
+    let Some((_, found)) = loan_decisions(state, &keys).await? else { return Ok(vec![]) };
+    Ok(keys
+        .iter()
+        .filter_map(|k| found.get(k))
+        .filter_map(|d| {
+            let record: serde_json::Value = serde_json::from_str(d.record_json.as_deref()?).ok()?;
+            Some((d.reference.clone(), record.get("output")?.as_str()?.to_owned()))
+        })
+        .collect())
+}
+
+/// The demo loan decisions with idempotency keys `keys`, and the bank's organisation id; `None`
+/// when the loan system is missing or may not log decisions (so none were logged).
+async fn loan_decisions(
+    state: &crate::Platform,
+    keys: &[String],
+) -> Result<Option<(i64, std::collections::HashMap<String, mizan_store::StoredDecision>)>, StoreError> {
     let org = state.store().org_by_slug(DECISION_SYSTEM.0).await?;
     let scope = OrgScope::new(org.id);
     let Some(system) = state
@@ -732,23 +754,15 @@ pub async fn sample_receipts(state: &crate::Platform) -> Result<Vec<(String, Str
         .into_iter()
         .find(|s| s.name_en == DECISION_SYSTEM.1 && s.is_demo)
     else {
-        return Ok(vec![]);
+        return Ok(None);
     };
     let target = match state.store().decision_target(scope, &system.public_id, 0).await {
         Ok(t) => t,
-        Err(StoreError::Conflict(_)) => return Ok(vec![]),
+        Err(StoreError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let keys = [demo_key(17), demo_key(4)];
-    let found = state.store().decisions_by_key(scope, &target, &[&keys[0], &keys[1]]).await?;
-    Ok(keys
-        .iter()
-        .filter_map(|k| found.get(k))
-        .filter_map(|d| {
-            let record: serde_json::Value = serde_json::from_str(d.record_json.as_deref()?).ok()?;
-            Some((d.reference.clone(), record.get("output")?.as_str()?.to_owned()))
-        })
-        .collect())
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    Ok(Some((org.id, state.store().decisions_by_key(scope, &target, &keys).await?)))
 }
 
 fn demo_key(i: usize) -> String {

@@ -197,3 +197,77 @@ async fn an_audit_over_a_window_of_logged_decisions() {
     }
     assert_eq!(p.store().audits(mizan_store::AuditScope::Org(scope), &id).await.unwrap().len(), before);
 }
+
+#[tokio::test]
+async fn the_demo_has_an_appeal_in_every_state_and_each_replays() {
+    use mizan_app::appeals::Actor;
+    use mizan_app::demo::APPEALS;
+    use mizan_cases::EntryKind;
+
+    let r = platform().await;
+    let p = &r.platform;
+    assert_eq!(mizan_app::demo::seed_decisions(p).await.unwrap(), 24);
+    assert_eq!(mizan_app::demo::seed_appeals(p).await.expect("seeded"), APPEALS.len());
+    assert_eq!(mizan_app::demo::seed_appeals(p).await.unwrap(), 0, "a second start files nothing");
+
+    let regulator = Principal {
+        user: None,
+        org: p.store().org_by_slug("demo-regulator").await.unwrap(),
+        roles: vec!["regulator-admin".into()],
+        permissions: ["appeals:read".to_owned(), "appeals:regulate".to_owned()].into(),
+        via_token: false,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for a in APPEALS {
+        // The regulator's view replays the stored history (an error otherwise) and fires
+        // whatever is due, which must be nothing: the seeder recorded it.
+        let before = p.store().case_by_reference(a.reference).await.unwrap().1.len();
+        let v = p.appeal(a.reference, &Actor::Staff(&regulator)).await.expect(a.reference);
+        assert_eq!(v.entries.len(), before, "{}: nothing was due", a.reference);
+        assert_eq!(v.case.projection.state, a.state, "{}", a.reference);
+        assert_eq!(v.case.projection.late, a.late, "{}", a.reference);
+        assert!(v.entries.iter().all(|e| e.intact == Some(true)), "{}: commitments hold", a.reference);
+        assert!(v.entries.iter().all(|e| e.event_id.is_some()), "{}: in the events log", a.reference);
+        // The documented secret opens the status page; another does not.
+        let filer = p.appeal(a.reference, &Actor::Filer(a.token)).await.expect("the demo secret");
+        assert!(filer.entry_key.is_some());
+        assert!(matches!(p.appeal(a.reference, &Actor::Filer("demo-appeal")).await, Err(Error::NotFound(_))));
+        let kinds: Vec<_> =
+            v.entries.iter().filter_map(|e| e.entry.as_ref().map(|e| e.kind.clone())).collect();
+        let missed = kinds.iter().filter(|k| matches!(k, EntryKind::Deadline { .. })).count();
+        assert_eq!(missed > 0, a.late, "{}: a deadline entry exactly when late", a.reference);
+        seen.insert((a.state, v.case.projection.outcome.clone(), v.superseded_by.is_some()));
+    }
+    for want in [
+        ("filed", None, false),
+        ("decided", Some("upheld".to_owned()), false),
+        ("decided", Some("reversed".to_owned()), true),
+        ("escalated", Some("upheld".to_owned()), false),
+        ("closed", Some("upheld".to_owned()), false),
+        ("withdrawn", None, false),
+    ] {
+        assert!(seen.contains(&want), "no demo appeal {want:?} in {seen:?}");
+    }
+    assert!(APPEALS.iter().any(|a| a.state == "filed" && a.late));
+    assert!(APPEALS.iter().any(|a| a.state == "filed" && !a.late));
+
+    // The reversal logged a decision that supersedes the appealed one, as the case records.
+    let reversed = APPEALS.iter().find(|a| a.reference == "AP-DEM0000004").unwrap();
+    let v = p.appeal(reversed.reference, &Actor::Filer(reversed.token)).await.unwrap();
+    let new = v.superseded_by.clone().expect("replaced");
+    let decide = v.entries.iter().rev().find_map(|e| e.entry.as_ref()).unwrap();
+    assert_eq!(decide.fields.get("new_decision"), Some(&new));
+    let record: Value =
+        serde_json::from_str(&p.store().decision(&new).await.unwrap().record_json.unwrap()).unwrap();
+    assert_eq!(record["output"], "approve");
+    assert!(record["supersedes"]["leaf_index"].is_u64(), "{record}");
+
+    // The public figures follow the projections.
+    let stats = p.appeal_stats(&v.case.system.clone().unwrap()).await.unwrap();
+    assert_eq!(stats.received, 7);
+    assert_eq!(stats.decided, 4);
+    assert_eq!(stats.changed, 1);
+    assert_eq!(stats.escalated, 2);
+    assert_eq!(stats.late, 1);
+    assert_eq!(stats.open, 5);
+}

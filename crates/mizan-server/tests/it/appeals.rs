@@ -28,7 +28,7 @@ async fn decided(app: &TestApp, name: &str) -> (String, String, String) {
         "output": "decline",
         "score": 0.31,
         "human": {"involved": false, "by": null},
-        "decided_at": "2026-12-01T09:15:27Z",
+        "decided_at": mizan_formats::decision::format_decided_at(time::OffsetDateTime::now_utc() - time::Duration::minutes(1)).unwrap(),
         "subject_ref": "applicant-1"
     }]);
     let res = http()
@@ -595,5 +595,45 @@ async fn no_public_output_holds_a_cnic_a_phone_number_or_an_e_mail_address() {
         let text = res.text().await.unwrap();
         let found = personal_data_in(&text, &published);
         assert!(found.is_none(), "{path} holds {found:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_demo_appeals_open_from_the_links_the_readme_lists() {
+    use mizan_app::demo::APPEALS;
+
+    let app = TestApp::start(true).await;
+    assert_eq!(mizan_app::demo::seed_appeals(&app.platform).await.expect("demo appeals"), APPEALS.len());
+    let readme = include_str!("../../../../README.md");
+    for a in APPEALS {
+        let link = format!("/appeals/{}?token={}", a.reference, a.token);
+        assert!(readme.contains(&format!("`{link}`")), "README lists {link}");
+        let res = http().get(app.url(&format!("{link}&lang=en"))).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{link}");
+        let page = res.text().await.unwrap();
+        assert!(page.contains(a.reference), "{link}");
+        assert_eq!(page.contains("Late: the organisation missed a deadline"), a.late, "{link}");
+        let wrong =
+            http().get(app.url(&format!("/appeals/{}?token=demo", a.reference))).send().await.unwrap();
+        assert_eq!(wrong.status(), 404);
+    }
+    // The reversed appeal links its new decision, and the original receipt says it was replaced.
+    let res = get(&app, "AP-DEM0000004", "demo-appeal-reversed").await;
+    let v: Value = res.json().await.unwrap();
+    let (old, new) = (v["decision"].as_str().unwrap(), v["superseded_by"].as_str().expect("replaced"));
+    assert_eq!(v["outcome"], "reversed", "{v}");
+    let receipt = http().get(app.url(&format!("/receipt/{old}?lang=en"))).send().await.unwrap();
+    let receipt = receipt.text().await.unwrap();
+    assert!(receipt.contains("id=\"superseded\"") && receipt.contains(&format!("/receipt/{new}")));
+    // The escalated one waits in the regulator's queue; the bank's queue holds the two filed.
+    let regulator = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    let queue = regulator.get(app.url("/regulator/appeals")).send().await.unwrap().text().await.unwrap();
+    let waiting = queue.split("<h2").next().unwrap();
+    assert!(waiting.contains("AP-DEM0000005") && !waiting.contains("AP-DEM0000006"), "{waiting}");
+    let bank = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let queue = bank.get(app.url("/app/appeals")).send().await.unwrap().text().await.unwrap();
+    let waiting = queue.split("<h2").next().unwrap();
+    for (reference, listed) in [("AP-DEM0000001", true), ("AP-DEM0000002", true), ("AP-DEM0000003", false)] {
+        assert_eq!(waiting.contains(reference), listed, "{reference} in the bank's queue");
     }
 }

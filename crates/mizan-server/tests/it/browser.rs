@@ -1,5 +1,6 @@
 //! End-to-end tests in headless Chromium (Debian's `chromium` + `chromium-driver`), with
 //! axe-core injected on every page visited: zero WCAG 2.1 A/AA or best-practice violations.
+//! The appeal test runs at a phone's width (390 px) and also fails when a page scrolls sideways.
 //!
 //! These need the browser and axe-core; `scripts/test` installs both. Missing either is a
 //! failure with a hint, never a skip. `MIZAN_AXE_JS` points at `axe.min.js` (default: the copy
@@ -347,6 +348,137 @@ async fn diff_report_status_edit_form_and_refused_forms_pass_axe() {
         b.click("form.record-form > .row button[type=submit]").await;
         b.expect_text(".error-summary", "YYYY-MM-DD").await;
         b.check_a11y(label).await;
+    }
+    b.quit().await;
+}
+
+/// Logs one declined decision of `system` (registered by the demo bank, whose token is `bank`)
+/// made a minute ago, and returns its receipt reference.
+async fn decline(app: &common::TestApp, system: &str, bank: &str, key: &str) -> String {
+    let when = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
+    let body = serde_json::json!([{
+        "idempotency_key": key,
+        "system_version": 1,
+        "model_hash": "sha256:9f2c0d6e",
+        "features": {"income": 85000, "age": 41},
+        "output": "decline",
+        "score": 0.31,
+        "human": {"involved": false, "by": null},
+        "decided_at": when.format(&time::format_description::well_known::Rfc3339).expect("time"),
+        "subject_ref": key,
+    }]);
+    let res = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/systems/{system}/decisions")))
+        .bearer_auth(bank)
+        .json(&body)
+        .send()
+        .await
+        .expect("log");
+    assert!(res.status().is_success(), "decision logged: {}", res.status());
+    let receipts: serde_json::Value = res.json().await.expect("receipts");
+    receipts["receipts"][0]["reference"].as_str().expect("reference").to_owned()
+}
+
+/// The page's address as a path and query, to come back to.
+async fn here(b: &Browser) -> String {
+    let url = b.driver.current_url().await.expect("url");
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// Entries in the tab's history: one more for each page loaded.
+async fn history_len(b: &Browser) -> u64 {
+    let n = b.driver.execute("return history.length;", vec![]).await.expect("history");
+    n.json().as_u64().expect("a number")
+}
+
+/// Runs axe-core and checks that nothing scrolls sideways.
+async fn check_phone_page(b: &mut Browser, label: &str) {
+    b.assert_no_sideways_scroll(label).await;
+    b.check_a11y(label).await;
+}
+
+/// Chooses the language (the cookie the language switch sets) and goes to `path`.
+async fn in_lang(b: &Browser, lang: &str, path: &str) {
+    b.open(&format!("/lang/{lang}?next={}", mizan_server::util::url_encode(path))).await;
+    b.wait_url(path.split('?').next().unwrap_or(path)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_a_person_appeals_in_three_pages_and_reads_the_outcome() {
+    let mut b = Browser::start().await;
+    b.phone_width(390).await;
+    let (system, bank) = common::registered_system(&b.app, "Appeals on a phone").await;
+    for (lang, reversed) in [("en", "The decision was reversed"), ("ur", "فیصلہ واپس لے لیا گیا")]
+    {
+        // The person, with no account, on their receipt.
+        let receipt = decline(&b.app, &system, &bank, &format!("phone-{lang}")).await;
+        b.driver.delete_all_cookies().await.expect("cookies");
+        in_lang(&b, lang, &format!("/receipt/{receipt}")).await;
+        b.assert_no_sideways_scroll(&format!("receipt-{lang}")).await;
+        let before = history_len(&b).await;
+
+        b.click("#ask-review").await;
+        b.wait_url(&format!("/receipt/{receipt}/appeal")).await;
+        let dir = b.driver.execute("return document.documentElement.dir;", vec![]).await.expect("dir");
+        assert_eq!(dir.json().as_str(), Some(if lang == "ur" { "rtl" } else { "ltr" }));
+        check_phone_page(&mut b, &format!("appeal-form-{lang}")).await;
+        b.click("#category-wrong-data").await;
+        b.fill("#grounds", "My income was recorded wrongly; my salary slip shows PKR 140,000.").await;
+        b.click("input[name=disputed][value=income]").await;
+        b.fill("#email", "person@example.pk").await;
+        b.click(&format!("form[action='/receipt/{receipt}/appeal'] button[type=submit]")).await;
+        b.wait_url("/appeals/AP-").await;
+        b.expect_text("#filed", "AP-").await;
+        let pages = history_len(&b).await - before + 1;
+        assert_eq!(pages, 3, "receipt, form, filed appeal: {pages} pages in {lang}");
+        check_phone_page(&mut b, &format!("appeal-filed-{lang}")).await;
+        let status = here(&b).await;
+        let reference = status.trim_start_matches("/appeals/").split('?').next().expect("ref").to_owned();
+        b.expect_text("#filed", &reference).await;
+        assert!(status.contains("token="), "the status link carries its secret: {status}");
+
+        // The bank's reviewer reverses the decision.
+        b.sign_in("admin@indus-bank.demo").await;
+        in_lang(&b, lang, "/app/appeals").await;
+        b.expect_text("table.queue", &reference).await;
+        check_phone_page(&mut b, &format!("provider-queue-{lang}")).await;
+        b.click(&format!("table.queue a[href='/app/appeals/{reference}']")).await;
+        b.wait_url(&format!("/app/appeals/{reference}")).await;
+        b.expect_text("main", "My income was recorded wrongly").await;
+        check_phone_page(&mut b, &format!("provider-review-{lang}")).await;
+        b.click("#outcome-reversed").await;
+        b.fill("#new_output", "approve").await;
+        b.fill("#reasons", "Your salary slip shows the higher income; with it the loan is approved.").await;
+        b.click(&format!("form[action='/app/appeals/{reference}'] button[type=submit]")).await;
+        b.expect_text("#outcome", reversed).await;
+
+        // The person follows their link and reads the outcome, with the new decision.
+        b.driver.delete_all_cookies().await.expect("cookies");
+        in_lang(&b, lang, &status).await;
+        b.expect_text("#outcome", reversed).await;
+        let link = b.driver.find(By::Css("#new-decision")).await.expect("a link to the new decision");
+        let new = link.text().await.expect("text");
+        assert_ne!(new, receipt);
+        assert_eq!(link.attr("href").await.expect("href"), Some(format!("/receipt/{new}")));
+        check_phone_page(&mut b, &format!("appeal-outcome-{lang}")).await;
+        b.click("#new-decision").await;
+        b.wait_url(&format!("/receipt/{new}")).await;
+        b.assert_no_sideways_scroll(&format!("new-receipt-{lang}")).await;
+        b.open(&format!("/receipt/{receipt}")).await;
+        b.expect_text("#superseded", &new).await;
+
+        // The regulator sees every case.
+        b.sign_in("admin@regulator.demo").await;
+        in_lang(&b, lang, "/regulator/appeals").await;
+        b.expect_text("main", &reference).await;
+        check_phone_page(&mut b, &format!("regulator-queue-{lang}")).await;
+        b.click(&format!("a[href='/regulator/appeals/{reference}']")).await;
+        b.wait_url(&format!("/regulator/appeals/{reference}")).await;
+        b.expect_text("#outcome", reversed).await;
+        check_phone_page(&mut b, &format!("regulator-appeal-{lang}")).await;
     }
     b.quit().await;
 }

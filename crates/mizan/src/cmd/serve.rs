@@ -177,6 +177,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
             {
                 eprintln!("demo receipt ({output}), explained: {base_url}/receipt/{reference}");
             }
+            let filed = mizan_app::demo::seed_appeals(&state.app)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot file demo appeals: {e:?}"))?;
+            if filed > 0 {
+                eprintln!("demo data: {filed} appeals filed");
+            }
+            for a in mizan_app::demo::APPEALS {
+                eprintln!("demo appeal ({}): {base_url}/appeals/{}?token={}", a.what, a.reference, a.token);
+            }
         }
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
             format!(

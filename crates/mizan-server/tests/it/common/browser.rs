@@ -107,6 +107,38 @@ impl Browser {
         assert!(violations.is_empty(), "axe-core violations on {label}:\n{}", violations.join("\n"));
     }
 
+    /// Makes the window `width` CSS pixels wide (a phone held upright), and checks it took.
+    pub async fn phone_width(&self, width: u32) {
+        self.driver.set_window_rect(0, 0, width, 844).await.expect("window size");
+        let inner = self.driver.execute("return window.innerWidth;", vec![]).await.expect("innerWidth");
+        assert_eq!(inner.json().as_u64(), Some(u64::from(width)), "the page is {width} px wide");
+    }
+
+    /// Fails when the current page scrolls sideways, naming the elements that stick out.
+    pub async fn assert_no_sideways_scroll(&self, label: &str) {
+        let ret = self
+            .driver
+            .execute(
+                "const root = document.documentElement, w = root.clientWidth; \
+                 const out = [...document.querySelectorAll('body *')].filter(e => { \
+                   const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > w + 0.5 || r.left < -0.5); }) \
+                 .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') \
+                   + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().replace(/ +/g, '.') : '') \
+                   + ' ' + Math.round(e.getBoundingClientRect().left) + '..' + Math.round(e.getBoundingClientRect().right)); \
+                 return [root.scrollWidth, w, out];",
+                vec![],
+            )
+            .await
+            .expect("measure");
+        let (scroll, width, out): (u64, u64, Vec<String>) =
+            serde_json::from_value(ret.json().clone()).expect("widths");
+        assert!(
+            scroll <= width,
+            "{label} scrolls sideways: {scroll} px of content in {width} px; sticking out: {}",
+            out.join(", ")
+        );
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.driver
             .query(By::Css(css))
