@@ -116,6 +116,23 @@ pub struct AppealView {
     pub entry_key: Option<String>,
 }
 
+/// A system's appeals at a glance.
+#[derive(Debug, Clone)]
+pub struct SystemAppeals {
+    /// Public id.
+    pub system: String,
+    /// The provider.
+    pub org_name: String,
+    /// Name in English.
+    pub name_en: String,
+    /// Name in Urdu ("" when none).
+    pub name_ur: String,
+    /// Its figures.
+    pub stats: mizan_store::CaseStats,
+    /// Whether its latest public bias audit fails a preset.
+    pub audit_fails: Option<bool>,
+}
+
 /// Who acts on an appeal.
 #[derive(Debug, Clone)]
 pub enum Actor<'a> {
@@ -694,12 +711,57 @@ impl Platform {
         Ok(self.store().case_queue(scope, APPEAL, &[], QueueFilter::All, limit).await?)
     }
 
+    /// Open appeals marked late: every organisation's for the regulator, else `p`'s own.
+    ///
+    /// # Errors
+    /// [`Error::Refused`] without `appeals:read`.
+    pub async fn late_appeals(&self, p: &Principal, limit: i64) -> Result<Vec<StoredCase>, Error> {
+        if !p.can("appeals:read") {
+            return Err(Error::Refused("you may not read appeals".into()));
+        }
+        let scope = if mizan_store::RegulatorScope::of(p).is_some() { None } else { Some(p.scope()) };
+        Ok(self.store().case_queue(scope, APPEAL, &[], QueueFilter::Late, limit).await?)
+    }
+
     /// Public appeal figures of a system.
     ///
     /// # Errors
     /// Store errors.
     pub async fn appeal_stats(&self, system: &str) -> Result<mizan_store::CaseStats, Error> {
         Ok(self.store().case_stats(APPEAL, Some(system), None, 15).await?)
+    }
+
+    /// Every system with appeals, with its figures and whether its latest public bias audit
+    /// fails a preset (`None`: no audit with verdicts): the regulator's and the ethics board's
+    /// view of where automated decisions go wrong. Most reversed or changed first.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn appeal_overview(&self) -> Result<Vec<SystemAppeals>, Error> {
+        let mut out = Vec::new();
+        for (system, org_name, name_en, name_ur) in self.store().systems_with_cases(APPEAL).await? {
+            let stats = self.appeal_stats(&system).await?;
+            let audit_fails = self.audit_fails(&system).await?;
+            out.push(SystemAppeals { system, org_name, name_en, name_ur, stats, audit_fails });
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let rate = |s: &mizan_store::CaseStats| {
+            if s.decided == 0 { 0.0 } else { s.changed as f64 / s.decided as f64 }
+        };
+        out.sort_by(|a, b| rate(&b.stats).total_cmp(&rate(&a.stats)).then_with(|| a.system.cmp(&b.system)));
+        Ok(out)
+    }
+
+    /// Whether the latest public audit of `system` fails any verdict of its preset.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn audit_fails(&self, system: &str) -> Result<Option<bool>, Error> {
+        let latest = self.store().public_audits(system).await?.into_iter().next();
+        Ok(latest.and_then(|a| {
+            let s: crate::audits::PublicSummary = serde_json::from_str(&a.summary_json).ok()?;
+            (!s.verdicts.is_empty()).then(|| s.verdicts.iter().any(|v| v.outcome == "fail"))
+        }))
     }
 
     /// Fires due deadlines every minute until the server stops.

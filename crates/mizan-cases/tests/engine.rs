@@ -26,7 +26,8 @@ fn the_appeal_type_is_consistent_and_says_who_may_do_what() {
     let t = CaseType::appeal();
     assert_eq!(t.initial, "filed");
     let names = |ms: Vec<&mizan_cases::MoveSpec>| ms.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
-    assert_eq!(names(t.moves_for("filed", "provider-reviewer")), ["decide"]);
+    assert_eq!(names(t.moves_for("filed", "provider-reviewer")), ["decide", "propose"]);
+    assert_eq!(names(t.moves_for("confirming", "provider-reviewer")), ["confirm"]);
     assert_eq!(names(t.moves_for("filed", "appellant")), ["withdraw"]);
     assert_eq!(names(t.moves_for("escalated", "regulator")), ["direct_rereview", "uphold", "order_reversal"]);
     assert!(t.moves_for("closed", "regulator").is_empty());

@@ -206,6 +206,8 @@ pub enum QueueFilter {
     Open,
     /// Every case, newest first.
     All,
+    /// Open cases marked late, earliest deadline first.
+    Late,
 }
 
 /// Public figures of one system's (or organisation's) cases.
@@ -476,8 +478,10 @@ impl Store {
         if scope.is_some() {
             sql.push_str(" AND c.org_id = $3");
         }
-        if filter == QueueFilter::Open {
-            sql.push_str(" AND c.is_open = 1");
+        match filter {
+            QueueFilter::Open => sql.push_str(" AND c.is_open = 1"),
+            QueueFilter::Late => sql.push_str(" AND c.is_open = 1 AND c.late = 1"),
+            QueueFilter::All => {}
         }
         if !states.is_empty() {
             // The states are the case type's own names, never input.
@@ -486,7 +490,7 @@ impl Store {
             sql.push_str(&format!(" AND c.state IN ({list})"));
         }
         sql.push_str(match filter {
-            QueueFilter::Open => " ORDER BY c.next_due_at, c.id LIMIT $2",
+            QueueFilter::Open | QueueFilter::Late => " ORDER BY c.next_due_at, c.id LIMIT $2",
             QueueFilter::All => " ORDER BY c.id DESC LIMIT $2",
         });
         let rows = match scope {
@@ -624,6 +628,33 @@ impl Store {
                     escalated: r.try_get::<i64, _>("escalated")? != 0,
                     late: r.try_get::<i64, _>("late")? != 0,
                 })
+            })
+            .collect()
+    }
+
+    /// The systems with cases of `case_type`: public id, organisation name, and the names in
+    /// English and Urdu when on the register.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn systems_with_cases(&self, case_type: &str) -> Result<Vec<(String, String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT s.public_id, o.name AS org_name, COALESCE(p.name_en, s.public_id) AS name_en, \
+             COALESCE(p.name_ur, '') AS name_ur FROM systems s JOIN organisations o ON o.id = s.org_id \
+             LEFT JOIN public_register p ON p.system_id = s.id \
+             WHERE s.id IN (SELECT DISTINCT system_id FROM cases WHERE case_type = $1) ORDER BY s.public_id",
+        )
+        .bind(case_type)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("public_id")?,
+                    r.try_get("org_name")?,
+                    r.try_get("name_en")?,
+                    r.try_get("name_ur")?,
+                ))
             })
             .collect()
     }

@@ -328,6 +328,22 @@ struct QueuePage {
     area: &'static str,
     rows: Vec<QueueRow>,
     all: Vec<QueueRow>,
+    late: Vec<QueueRow>,
+    systems: Vec<SystemRow>,
+}
+
+/// One system on the regulator's overview.
+pub struct SystemRow {
+    /// Public id.
+    pub system: String,
+    /// Name in the page's language.
+    pub name: String,
+    /// Provider.
+    pub org: String,
+    /// Figures in words.
+    pub stats: StatsView,
+    /// Latest audit fails a preset.
+    pub audit_fails: Option<bool>,
 }
 
 /// One row of a queue.
@@ -371,8 +387,31 @@ async fn queue(
     state.app.tick_appeals().await?;
     let open = state.app.appeal_queue(p, 200).await?;
     let all = state.app.all_appeals(p, 200).await?;
+    let (late, systems) = if area == "regulator" {
+        let late = state.app.late_appeals(p, 200).await?;
+        let systems = state
+            .app
+            .appeal_overview()
+            .await?
+            .into_iter()
+            .map(|s| SystemRow {
+                name: if ctx.lang_code() == "ur" && !s.name_ur.is_empty() {
+                    s.name_ur.clone()
+                } else {
+                    s.name_en.clone()
+                },
+                org: s.org_name.clone(),
+                stats: stats_view(&ctx, &s.stats),
+                audit_fails: s.audit_fails,
+                system: s.system,
+            })
+            .collect();
+        (rows(&ctx, late), systems)
+    } else {
+        (vec![], vec![])
+    };
     let (open, all) = (rows(&ctx, open), rows(&ctx, all));
-    Ok(render(&QueuePage { ctx, area, rows: open, all }))
+    Ok(render(&QueuePage { ctx, area, rows: open, all, late, systems }))
 }
 
 /// `GET /app/appeals`: the organisation's open appeals, earliest deadline first.

@@ -84,6 +84,8 @@ struct SystemPage {
     error: Option<String>,
     own_org: bool,
     reason: String,
+    appeals: crate::routes::appeals::StatsView,
+    audit_fails: Option<bool>,
 }
 
 async fn page(
@@ -100,7 +102,11 @@ async fn page(
     let record: Record = state.app.store().version_record(None, None, id, version).await?;
     let (classification, impact) = stored_views(state, ctx.lang, None, id, version).await?;
     let review = state.app.store().review_state(id, version).await?;
+    let appeals = crate::routes::appeals::stats_view(&ctx, &state.app.appeal_stats(id).await?);
+    let audit_fails = state.app.audit_fails(id).await?;
     Ok(render(&SystemPage {
+        appeals,
+        audit_fails,
         own_org: view.org_id == p.org.id,
         fields: field_rows(ctx.lang, &record),
         ctx,

@@ -630,6 +630,12 @@ async fn the_demo_appeals_open_from_the_links_the_readme_lists() {
     let queue = regulator.get(app.url("/regulator/appeals")).send().await.unwrap().text().await.unwrap();
     let waiting = queue.split("<h2").next().unwrap();
     assert!(waiting.contains("AP-DEM0000005") && !waiting.contains("AP-DEM0000006"), "{waiting}");
+    // The regulator's overview: late appeals, and systems by appeals beside their latest audit.
+    let late = queue.split("id=\"late-title\"").nth(1).unwrap().split("<h2").next().unwrap();
+    assert!(late.contains("AP-DEM0000002") && !late.contains("AP-DEM0000001"), "{late}");
+    let systems = queue.split("id=\"systems-title\"").nth(1).unwrap().split("<h2").next().unwrap();
+    assert!(systems.contains("1 of 4"), "one of four decided appeals changed: {systems}");
+    assert!(systems.contains("Passes its preset") || systems.contains("Fails its preset"), "{systems}");
     let bank = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
     let queue = bank.get(app.url("/app/appeals")).send().await.unwrap().text().await.unwrap();
     let waiting = queue.split("<h2").next().unwrap();
