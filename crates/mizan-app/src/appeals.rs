@@ -434,18 +434,21 @@ impl Platform {
         Ok(self.store().decision(&case.subject).await?.system_version)
     }
 
-    /// Fires every deadline due by now, across all appeals. Returns the entries added.
+    /// Fires every deadline due by now, across all appeals (a case that fails is logged and
+    /// skipped). Returns the entries added.
     ///
     /// # Errors
-    /// Store errors.
+    /// Store errors listing the due cases.
     pub async fn tick_appeals(&self) -> Result<usize, Error> {
         let due = self.store().cases_due(&mizan_store::format_time(self.now()), 1000).await?;
         let mut n = 0;
         for r in due {
             match self.tick_appeal(&r).await {
                 Ok(k) => n += k,
+                // Moved meanwhile: the next pass sees it.
                 Err(Error::Conflict(_)) => {}
-                Err(e) => return Err(e),
+                // One case that cannot move must not hold up every other case's deadlines.
+                Err(e) => tracing::error!(error = %e, case = %r, "appeals: cannot fire a deadline"),
             }
         }
         Ok(n)

@@ -540,8 +540,8 @@ pub struct FiledOut {
     params(("reference" = String, Path, description = "The decision's receipt reference")),
     request_body = AppealBody,
     responses((status = 201, description = "Filed", body = FiledOut),
-        (status = 404, description = "No such receipt"), (status = 409, description = "An appeal is open, the record was erased, or the window passed"),
-        (status = 422, description = "A field is wrong"), (status = 429, description = "Too many filings from this network")))]
+        (status = 404, description = "No such receipt", content_type = "application/problem+json"), (status = 409, description = "An appeal is open, the record was erased, or the window passed", content_type = "application/problem+json"),
+        (status = 422, description = "A field is wrong", content_type = "application/problem+json"), (status = 429, description = "Too many filings from this network", content_type = "application/problem+json")))]
 pub async fn api_file(
     State(state): State<AppState>,
     Path(reference): Path<String>,
@@ -655,7 +655,7 @@ pub struct ApiToken {
 /// `GET /api/v1/appeals/{ref}`: an appeal, for its filer (`?token=`) or staff.
 #[utoipa::path(get, path = "/api/v1/appeals/{reference}", operation_id = "get_appeal", tag = "appeals",
     params(("reference" = String, Path), ApiToken),
-    responses((status = 200, description = "The appeal", body = AppealOut), (status = 404, description = "No such appeal, or not yours")))]
+    responses((status = 200, description = "The appeal", body = AppealOut), (status = 404, description = "No such appeal, or not yours", content_type = "application/problem+json")))]
 pub async fn api_get(
     State(state): State<AppState>,
     MaybeToken(p): MaybeToken,
@@ -697,8 +697,8 @@ pub struct MoveBody {
 #[utoipa::path(post, path = "/api/v1/appeals/{reference}/moves", operation_id = "move_appeal", tag = "appeals",
     params(("reference" = String, Path)), request_body = MoveBody,
     responses((status = 200, description = "The appeal after the move", body = AppealOut),
-        (status = 404, description = "No such appeal, or not yours"), (status = 409, description = "The move is not open now"),
-        (status = 403, description = "Not yours to make"), (status = 422, description = "A field is wrong")))]
+        (status = 404, description = "No such appeal, or not yours", content_type = "application/problem+json"), (status = 409, description = "The move is not open now", content_type = "application/problem+json"),
+        (status = 403, description = "Not yours to make", content_type = "application/problem+json"), (status = 422, description = "A field is wrong", content_type = "application/problem+json")))]
 pub async fn api_move(
     State(state): State<AppState>,
     MaybeToken(p): MaybeToken,
@@ -759,7 +759,7 @@ pub fn stats_out(s: &mizan_store::CaseStats) -> StatsOut {
 /// `GET /api/v1/systems/{id}/appeals`: a system's public appeal figures.
 #[utoipa::path(get, path = "/api/v1/systems/{id}/appeals", operation_id = "appeal_figures", tag = "appeals",
     params(("id" = String, Path, description = "The system's public id")),
-    responses((status = 200, description = "Figures", body = StatsOut), (status = 404, description = "Not on the register")))]
+    responses((status = 200, description = "Figures", body = StatsOut), (status = 404, description = "Not on the register", content_type = "application/problem+json")))]
 pub async fn api_stats(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -872,7 +872,7 @@ fn public_row(c: &mizan_store::ClosedCase) -> PublicAppeal {
 
 /// `GET /api/v1/appeals`: the public dataset of closed appeals, oldest first, by cursor.
 #[utoipa::path(get, path = "/api/v1/appeals", operation_id = "list_closed_appeals", tag = "appeals", params(Cursor),
-    responses((status = 200, description = "A page of closed appeals", body = PublicAppeals), (status = 400, description = "A bad cursor or limit")))]
+    responses((status = 200, description = "A page of closed appeals", body = PublicAppeals), (status = 400, description = "A bad cursor or limit", content_type = "application/problem+json")))]
 pub async fn api_dataset(
     State(state): State<AppState>,
     Query(q): Query<Cursor>,
