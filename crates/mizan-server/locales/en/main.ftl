@@ -691,3 +691,4 @@ appeal-regulator-systems-intro = Systems whose decisions are most often reversed
 appeal-audit-fails = Fails its preset
 appeal-audit-passes = Passes its preset
 appeal-review-stats = Appeals against this system's decisions
+appeal-disputed-given = Factors disputed

@@ -691,3 +691,4 @@ appeal-regulator-systems-intro = جن نظاموں کے فیصلے اپیل پر
 appeal-audit-fails = اپنے معیار پر پورا نہیں اترتا
 appeal-audit-passes = اپنے معیار پر پورا اترتا ہے
 appeal-review-stats = اس نظام کے فیصلوں کے خلاف اپیلیں
+appeal-disputed-given = جن عوامل سے اختلاف کیا گیا

@@ -151,7 +151,7 @@ fn lines(ctx: &Ctx, v: &AppealView) -> Vec<Line> {
                     for (k, label) in [
                         ("category", "appeal-category"),
                         ("grounds", "appeal-grounds-given"),
-                        ("disputed", "appeal-disputed"),
+                        ("disputed", "appeal-disputed-given"),
                         ("outcome", "appeal-outcome"),
                         ("reasons", "appeal-reasons"),
                         ("new_decision", "appeal-new-decision"),
