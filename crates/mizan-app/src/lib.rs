@@ -105,7 +105,7 @@ impl Platform {
         let models = models::ModelFiles::in_data_dir(&config.data_dir);
         let logs = Arc::new(logs);
         let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&logs)));
-        let guards = Arc::new(signin::Guards::new(&config.clock));
+        let guards = Arc::new(signin::Guards::new(&config.clock, config.limits.public_form_free));
         let heavy = Arc::new(tokio::sync::Semaphore::new(config.limits.audits_at_once.max(1)));
         let epoch = (time::OffsetDateTime::now_utc(), config.clock.now());
         // `mizan serve` checks the mail settings before it gets here; a platform built with bad

@@ -27,13 +27,14 @@ pub struct Guards {
 }
 
 impl Guards {
-    /// Throttles reading time from `clock`.
+    /// Throttles reading time from `clock`; an address may submit `form_free` public forms
+    /// before it waits (`Limits::public_form_free`).
     #[must_use]
-    pub fn new(clock: &Arc<dyn Clock>) -> Guards {
+    pub fn new(clock: &Arc<dyn Clock>, form_free: u32) -> Guards {
         Guards {
             accounts: Throttle::new(Policy::ACCOUNT, Arc::clone(clock)),
             addresses: Throttle::new(Policy::ADDRESS, Arc::clone(clock)),
-            forms: Throttle::new(Policy::PUBLIC_FORM, Arc::clone(clock)),
+            forms: Throttle::new(Policy { free: form_free, ..Policy::PUBLIC_FORM }, Arc::clone(clock)),
             dummy_hash: crate::passwords::hash_password("not a real password").unwrap_or_default(),
         }
     }
@@ -123,8 +124,9 @@ impl Platform {
             Counted::Free => Ok(()),
             Counted::Wait(_) | Counted::LockedOut(_) => {
                 // Allowed this time; the wait applies to the next submission.
-                if guards.forms.events(&key) == Policy::PUBLIC_FORM.free + 1 {
-                    let detail = format!("more than {} submissions", Policy::PUBLIC_FORM.free);
+                let free = guards.forms.policy().free;
+                if guards.forms.events(&key) == free.saturating_add(1) {
+                    let detail = format!("more than {free} submissions");
                     if let Err(e) = self
                         .store()
                         .record_security_event("form-throttled", form, &addr.to_string(), &detail)

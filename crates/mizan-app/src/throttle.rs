@@ -154,6 +154,12 @@ impl Throttle {
         Throttle { policy, clock, keys: Mutex::new(HashMap::new()) }
     }
 
+    /// The policy it counts under.
+    #[must_use]
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
     fn keys(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.keys.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

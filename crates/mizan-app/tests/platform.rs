@@ -270,4 +270,13 @@ async fn the_demo_has_an_appeal_in_every_state_and_each_replays() {
     assert_eq!(stats.escalated, 2);
     assert_eq!(stats.late, 1);
     assert_eq!(stats.open, 5);
+
+    // All systems' figures in one pass are each system's own (`bench/appeals/run.sh` times both).
+    let all = p.store().case_stats_by_system(mizan_app::appeals::APPEAL, 15).await.unwrap();
+    assert!(!all.is_empty());
+    for (system, figures) in &all {
+        let own = p.store().case_stats(mizan_app::appeals::APPEAL, Some(system), None, 15).await.unwrap();
+        assert_eq!(figures, &own, "{system}");
+    }
+    assert_eq!(all.get(v.case.system.as_deref().unwrap()), Some(&stats));
 }

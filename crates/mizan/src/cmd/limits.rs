@@ -41,6 +41,10 @@ pub struct LimitArgs {
     /// Largest model file accepted, in bytes (checked before it is parsed).
     #[arg(long, env = "MIZAN_MODEL_MAX_BYTES", default_value_t = d().model_bytes)]
     model_max_bytes: usize,
+    /// Submissions of a public form (an appeal, an error report) from one address before it
+    /// must wait, 30 s doubling to 10 minutes.
+    #[arg(long, env = "MIZAN_PUBLIC_FORM_FREE", default_value_t = d().public_form_free)]
+    public_form_free: u32,
 }
 
 impl LimitArgs {
@@ -57,6 +61,7 @@ impl LimitArgs {
             audit_report_bytes: self.audit_max_report_bytes,
             audits_at_once: self.audits_at_once,
             model_bytes: self.model_max_bytes,
+            public_form_free: self.public_form_free,
         }
     }
 }
