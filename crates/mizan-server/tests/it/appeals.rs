@@ -465,16 +465,29 @@ async fn the_filer_is_told_through_a_real_smtp_server() {
 fn personal_data_in(text: &str, published: &[String]) -> Option<String> {
     let digits_only = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
     // Runs of digits with the separators people write between them.
+    // A run inside a word (hex digests, ids) is not a number anyone wrote.
     let mut run = String::new();
     let mut runs = Vec::new();
+    let mut prev = ' ';
+    let mut in_word = false;
     for c in text.chars() {
         if c.is_ascii_digit() || (!run.is_empty() && matches!(c, '-' | ' ' | '+')) {
+            if run.is_empty() {
+                in_word = prev.is_alphanumeric();
+            }
             run.push(c);
-        } else if !run.is_empty() {
-            runs.push(std::mem::take(&mut run));
+        } else {
+            let ends_clean = run.ends_with(|x: char| !x.is_ascii_digit()) || !c.is_alphanumeric();
+            if !run.is_empty() && !in_word && ends_clean {
+                runs.push(run.clone());
+            }
+            run.clear();
         }
+        prev = c;
     }
-    runs.push(run);
+    if !in_word {
+        runs.push(run);
+    }
     for r in runs {
         let d = digits_only(&r);
         if d.len() == 13 && !d.starts_with("92") {
@@ -520,6 +533,11 @@ fn the_personal_data_scanner_finds_what_it_looks_for() {
     assert!(personal_data_in("write to a.person@example.pk now", &[]).is_some());
     assert!(personal_data_in("write to ai@bank.pk", &["ai@bank.pk".to_owned()]).is_none());
     assert!(personal_data_in("2026-12-07T05:03:36.123456Z, 85000, v1, AP-9AFJFMT12D", &[]).is_none());
+    assert!(
+        personal_data_in("hmac-sha256:ab03146801642cd 24d3c03146801642f", &[]).is_none(),
+        "hex is no number"
+    );
+    assert!(personal_data_in("<dd>03001234567</dd>", &[]).is_some());
 }
 
 #[tokio::test]
