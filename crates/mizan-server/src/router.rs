@@ -201,6 +201,7 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(appeals::api_get))
         .routes(routes!(appeals::api_move))
         .routes(routes!(appeals::api_stats))
+        .routes(routes!(appeals::api_provider_stats))
         .routes(routes!(appeals::api_dataset))
         .routes(routes!(appeals::api_dataset_csv))
         .routes(routes!(risk::public_classification))

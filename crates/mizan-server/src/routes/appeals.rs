@@ -768,6 +768,19 @@ pub async fn api_stats(
     Ok(Json(stats_out(&state.app.appeal_stats(&id).await?)))
 }
 
+/// `GET /api/v1/organisations/{slug}/appeals`: a provider's appeal figures over all its systems.
+#[utoipa::path(get, path = "/api/v1/organisations/{slug}/appeals", operation_id = "provider_appeal_figures", tag = "appeals",
+    params(("slug" = String, Path, description = "The organisation's slug, as on the register")),
+    responses((status = 200, description = "Figures", body = StatsOut), (status = 404, description = "No such organisation", content_type = "application/problem+json")))]
+pub async fn api_provider_stats(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<StatsOut>, AppError> {
+    let org = state.app.store().org_by_slug(&slug).await?;
+    let stats = state.app.store().case_stats(mizan_app::appeals::APPEAL, None, Some(org.id), 15).await?;
+    Ok(Json(stats_out(&stats)))
+}
+
 /// A system's appeal figures in words.
 pub struct StatsView {
     /// Received.

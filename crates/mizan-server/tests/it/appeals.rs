@@ -648,6 +648,19 @@ async fn the_demo_appeals_open_from_the_links_the_readme_lists() {
     let queue = regulator.get(app.url("/regulator/appeals")).send().await.unwrap().text().await.unwrap();
     let waiting = queue.split("<h2").next().unwrap();
     assert!(waiting.contains("AP-DEM0000005") && !waiting.contains("AP-DEM0000006"), "{waiting}");
+    // A provider's figures over all its systems; an unknown provider is a 404.
+    let figures: Value = http()
+        .get(app.url("/api/v1/organisations/demo-indus-bank/appeals"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(figures["received"], APPEALS.len(), "{figures}");
+    assert_eq!(figures["late"], 1, "{figures}");
+    let res = http().get(app.url("/api/v1/organisations/no-such-provider/appeals")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
     // The regulator's overview: late appeals, and systems by appeals beside their latest audit.
     let late = queue.split("id=\"late-title\"").nth(1).unwrap().split("<h2").next().unwrap();
     assert!(late.contains("AP-DEM0000002") && !late.contains("AP-DEM0000001"), "{late}");
