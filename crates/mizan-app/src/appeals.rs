@@ -42,6 +42,9 @@ pub const GROUNDS: [&str; 4] = ["wrong-data", "unfair", "unexplained", "other"];
 /// The outcomes a reviewer may record.
 pub const OUTCOMES: [&str; 3] = ["upheld", "reversed", "modified"];
 
+/// Longest new output of a reversed or changed decision, in characters.
+pub const MAX_OUTPUT: usize = 200;
+
 /// Longest grounds or reasons, in characters.
 pub const MAX_TEXT: usize = 4000;
 
@@ -181,22 +184,6 @@ fn text_field(field: &str, value: &str, required: bool) -> Result<String, Error>
     Ok(v.to_owned())
 }
 
-/// A phone number as +92…: Pakistani mobiles `03001234567` or international `+923001234567`.
-fn normalise_phone(s: &str) -> Option<String> {
-    let digits: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
-    let e164 = if let Some(rest) = digits.strip_prefix('+') {
-        rest.to_owned()
-    } else if let Some(rest) = digits.strip_prefix("00") {
-        rest.to_owned()
-    } else if let Some(rest) = digits.strip_prefix('0') {
-        format!("92{rest}")
-    } else {
-        return None;
-    };
-    (e164.len() >= 8 && e164.len() <= 15 && e164.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| format!("+{e164}"))
-}
-
 /// The projection of `case` for the `cases` row.
 fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>) -> CaseProjection {
     let mut p = old.cloned().unwrap_or_default();
@@ -275,15 +262,23 @@ impl Platform {
             return Err(Error::bad("category", format!("must be one of {}", GROUNDS.join(", "))));
         }
         let lang = if a.lang == "ur" { "ur" } else { "en" }.to_owned();
+        // Checked as the notifier checks them, so an address accepted here is one it can use.
         let email = match a.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
-            Some(e) if e.len() <= 254 && mizan_register::is_email(e) => Some(e.to_owned()),
-            Some(_) => return Err(Error::bad("email", "is not an e-mail address such as name@example.pk")),
+            Some(e) => Some(
+                mizan_notify::EmailAddress::parse(e)
+                    .map_err(|err| Error::bad("email", err.to_string()))?
+                    .as_str()
+                    .to_owned(),
+            ),
             None => None,
         };
         let phone = match a.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(p) => Some(normalise_phone(p).ok_or_else(|| {
-                Error::bad("phone", "is not a phone number such as 0300 1234567 or +92 300 1234567")
-            })?),
+            Some(p) => Some(
+                mizan_notify::PhoneNumber::parse(p)
+                    .map_err(|err| Error::bad("phone", err.to_string()))?
+                    .as_str()
+                    .to_owned(),
+            ),
             None => None,
         };
         let record = d.record_json.as_deref().ok_or_else(|| {
@@ -293,6 +288,13 @@ impl Platform {
             .ok()
             .and_then(|v| v.get("features")?.as_object().map(|m| m.keys().cloned().collect()))
             .unwrap_or_default();
+        // Bounded before the loop: each factor at most once.
+        if a.disputed.len() > features.len() {
+            return Err(Error::bad(
+                "disputed",
+                format!("{} factors named; this decision has {}", a.disputed.len(), features.len()),
+            ));
+        }
         let mut disputed = Vec::new();
         for (i, f) in a.disputed.iter().enumerate() {
             if !features.contains(f) {
@@ -459,12 +461,17 @@ impl Platform {
     /// # Errors
     /// [`Error::NotFound`] when the actor may not see it (or it does not exist).
     pub async fn appeal(&self, reference: &str, actor: &Actor<'_>) -> Result<AppealView, Error> {
-        self.load(reference, actor).await?;
-        match self.tick_appeal(reference).await {
-            Ok(_) | Err(Error::Conflict(_)) => {}
-            Err(e) => return Err(e),
+        let mut loaded = self.load(reference, actor).await?;
+        // A deadline due by now fires before anyone sees the case; otherwise one read serves.
+        let now = mizan_store::format_time(self.now());
+        if loaded.0.projection.next_due_at.as_deref().is_some_and(|due| due <= now.as_str()) {
+            match self.tick_appeal(reference).await {
+                Ok(_) | Err(Error::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+            loaded = self.load(reference, actor).await?;
         }
-        let (case, entries, role) = self.load(reference, actor).await?;
+        let (case, entries, role) = loaded;
         let t = CaseType::appeal();
         let replayed = Self::replay(&case, &entries)?;
         let next_due = replayed.as_ref().and_then(|c| c.due(t).first().map(|(at, _)| *at));
@@ -650,6 +657,9 @@ impl Platform {
     ) -> Result<String, Error> {
         if !matches!(output, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
             return Err(Error::bad("new_output", "must be a label, a number or yes/no"));
+        }
+        if output.as_str().is_some_and(|o| o.chars().count() > MAX_OUTPUT) {
+            return Err(Error::bad("new_output", format!("at most {MAX_OUTPUT} characters")));
         }
         let d = self.store().decision(subject).await?;
         let record: Value = d
@@ -950,6 +960,11 @@ fn constant_eq(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A phone number as filing keeps it: E.164, as the notifier sends to it.
+    fn normalise_phone(s: &str) -> Option<String> {
+        mizan_notify::PhoneNumber::parse(s).ok().map(|p| p.as_str().to_owned())
+    }
 
     #[test]
     fn phones_are_normalised_or_refused() {

@@ -85,6 +85,16 @@ async fn filing_needs_the_receipt_and_the_link_needs_its_secret() {
         file(&app, &receipt, &json!({"grounds": "x", "category": "unfair", "disputed": ["shoe_size"]})).await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("shoe_size"));
+    // More factors than the decision has is refused before any is looked at.
+    let many: Vec<String> = (0..10_000).map(|i| format!("f{i}")).collect();
+    let res = file(&app, &receipt, &json!({"grounds": "x", "category": "unfair", "disputed": many})).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("10000 factors named"));
+    // A landline cannot receive text messages: refused when filed, not dropped when sent.
+    let res =
+        file(&app, &receipt, &json!({"grounds": "x", "category": "unfair", "phone": "021 1234567"})).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("mobile"));
     let res =
         file(&app, &receipt, &json!({"grounds": "x", "category": "unfair", "email": "not-an-address"})).await;
     assert_eq!(res.status(), 400);
@@ -180,6 +190,16 @@ async fn a_reversal_supersedes_the_decision_and_the_receipt_says_so() {
     .await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("new_output"));
+    let long = "a".repeat(201);
+    let res = staff_move(
+        &app,
+        &bank,
+        reference,
+        &json!({"move": "decide", "outcome": "reversed", "reasons": "r", "new_output": long}),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("at most 200 characters"));
     // A move the reviewer may not make is refused in words.
     let res = staff_move(&app, &bank, reference, &json!({"move": "uphold", "reasons": "x"})).await;
     assert_eq!(res.status(), 409);
