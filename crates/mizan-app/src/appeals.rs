@@ -145,29 +145,35 @@ pub enum Actor<'a> {
     Staff(&'a Principal),
 }
 
-fn commit(key_hex: &str, text: &str) -> Result<String, Error> {
+pub(crate) fn commit(key_hex: &str, text: &str) -> Result<String, Error> {
     let key = hex::decode(key_hex).map_err(|e| Error::Internal(format!("case key: {e}")))?;
     let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&key).map_err(|e| Error::Internal(e.to_string()))?;
     mac.update(text.as_bytes());
     Ok(hex::encode(mac.finalize().into_bytes()))
 }
 
-fn random_hex(n: usize) -> String {
+pub(crate) fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
 }
 
-/// Crockford-style letters without look-alikes, as receipt references use.
+/// A new appeal reference (`AP-` and ten letters).
 fn new_reference() -> String {
+    new_case_reference("AP")
+}
+
+/// A new case reference: `prefix`, a dash and ten Crockford-style letters without look-alikes,
+/// as receipt references use.
+pub(crate) fn new_case_reference(prefix: &str) -> String {
     const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut b = [0u8; 10];
     rand::thread_rng().fill_bytes(&mut b);
     let code: String = b.iter().map(|x| char::from(ALPHABET[usize::from(x % 32)])).collect();
-    format!("AP-{code}")
+    format!("{prefix}-{code}")
 }
 
-fn text_field(field: &str, value: &str, required: bool) -> Result<String, Error> {
+pub(crate) fn text_field(field: &str, value: &str, required: bool) -> Result<String, Error> {
     let v = value.trim();
     if required && v.is_empty() {
         return Err(Error::bad(field, "must not be empty"));
@@ -185,7 +191,7 @@ fn text_field(field: &str, value: &str, required: bool) -> Result<String, Error>
 }
 
 /// The projection of `case` for the `cases` row.
-fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>) -> CaseProjection {
+pub(crate) fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>) -> CaseProjection {
     let mut p = old.cloned().unwrap_or_default();
     p.state.clone_from(&case.state);
     p.late = case.late;
@@ -196,7 +202,7 @@ fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>) -> CasePr
     for e in &case.history {
         if let EntryKind::Move { name } = &e.kind {
             match name.as_str() {
-                "decide" | "confirm" => {
+                "decide" | "confirm" | "review" => {
                     if p.decided_at.is_none() {
                         p.decided_at = Some(mizan_store::format_time(e.at));
                     }
@@ -226,7 +232,12 @@ impl Platform {
         self.epoch.0 + (self.config.clock.now().saturating_sub(self.epoch.1))
     }
 
-    fn entries_for(key: &str, start: usize, case: &Case, user: Option<i64>) -> Result<Vec<NewEntry>, Error> {
+    pub(crate) fn entries_for(
+        key: &str,
+        start: usize,
+        case: &Case,
+        user: Option<i64>,
+    ) -> Result<Vec<NewEntry>, Error> {
         case.history
             .iter()
             .enumerate()
@@ -317,6 +328,11 @@ impl Platform {
                 &d.decided_at[..10]
             )));
         }
+        if d.held.is_some() && self.store().superseded_by(&d.reference).await?.is_none() {
+            return Err(Error::Conflict(
+                "a person is already reviewing this decision before it takes effect; you can appeal the final decision once it is made".into(),
+            ));
+        }
         if let Some(open) = self.store().open_case_about(APPEAL, &d.reference).await? {
             return Err(Error::Conflict(format!(
                 "an appeal on this decision is already open ({open}); follow it with its status link"
@@ -397,8 +413,10 @@ impl Platform {
             .iter()
             .map(|e| e.entry_json.as_deref().and_then(|j| serde_json::from_str(j).ok()))
             .collect();
+        let t = CaseType::named(&case.case_type)
+            .ok_or_else(|| Error::Internal(format!("case `{}` has an unknown type", case.reference)))?;
         match history {
-            Some(h) => Case::replay(CaseType::appeal(), &h)
+            Some(h) => Case::replay(t, &h)
                 .map(Some)
                 .map_err(|e| Error::Internal(format!("case `{}`: {e}", case.reference))),
             None => Ok(None),
@@ -411,8 +429,9 @@ impl Platform {
     /// # Errors
     /// Store errors; [`Error::Conflict`] when another writer moved the case meanwhile.
     pub async fn tick_appeal(&self, reference: &str) -> Result<usize, Error> {
-        let t = CaseType::appeal();
         let (case, entries) = self.store().case_by_reference(reference).await?;
+        let t = CaseType::named(&case.case_type)
+            .ok_or_else(|| Error::Internal(format!("case `{reference}` has an unknown type")))?;
         let (Some(mut c), Some(key)) = (Self::replay(&case, &entries)?, case.entry_key.clone()) else {
             return Ok(0);
         };
@@ -669,14 +688,17 @@ impl Platform {
             .ok_or_else(|| Error::Conflict("the appealed decision's record was erased".into()))?;
         let when =
             mizan_formats::decision::format_decided_at(at).map_err(|e| Error::Internal(e.to_string()))?;
+        // A review of a held decision (`OV-…`) or an appeal (`AP-…`).
+        let (key, what) =
+            if appeal.starts_with("OV-") { ("oversight", "review") } else { ("appeal", "appeal") };
         let item = serde_json::json!({
-            "idempotency_key": format!("appeal:{appeal}"),
+            "idempotency_key": format!("{key}:{appeal}"),
             "system_version": d.system_version,
             "model_hash": record.get("model_hash").cloned().unwrap_or(Value::Null),
             "features": record.get("features").cloned().unwrap_or(Value::Null),
             "output": output,
             "score": record.get("score").cloned().unwrap_or(Value::Null),
-            "human": { "involved": true, "by": format!("{by} (appeal {appeal})") },
+            "human": { "involved": true, "by": format!("{by} ({what} {appeal})") },
             "decided_at": when,
             "subject_ref": record.get("subject_ref").cloned().unwrap_or(Value::Null),
             "supersedes": d.reference,
@@ -784,6 +806,11 @@ impl Platform {
         loop {
             if let Err(e) = self.tick_appeals().await {
                 tracing::warn!(error = %e, "appeals: cannot fire deadlines yet");
+            }
+            match self.reconcile_reviews().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(opened = n, "oversight: opened review cases of held decisions"),
+                Err(e) => tracing::warn!(error = %e, "oversight: cannot open review cases yet"),
             }
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }

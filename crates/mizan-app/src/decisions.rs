@@ -93,6 +93,16 @@ pub struct Receipt {
     pub acknowledgement_proof: Vec<String>,
     /// Where to fetch the proof once the next checkpoint is published.
     pub proof_url: String,
+    /// `in_effect`; `pending_review` while the system's oversight policy holds the decision
+    /// for a person's review (it has no effect until then); `reviewed` once a person's final
+    /// decision replaced it.
+    pub status: &'static str,
+    /// Why the oversight policy held it (`adverse`, `sample`, `margin`, `feature`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_for: Vec<String>,
+    /// The person's final decision that replaced a held one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_decision: Option<String>,
 }
 
 fn bad(field: String, detail: impl Into<String>) -> Error {
@@ -104,6 +114,7 @@ fn bad(field: String, detail: impl Into<String>) -> Error {
 fn prepare(
     system: &str,
     target: &mizan_store::DecisionTarget,
+    policies: &Policies,
     earlier: &HashMap<String, Supersedes>,
     i: usize,
     raw: Value,
@@ -183,6 +194,17 @@ fn prepare(
     let (record_json, leaf) =
         record.commit_with_text(&k).map_err(|e| bad(format!("decisions[{i}]"), e.to_string()))?;
     let leaf = leaf.to_bytes();
+    let leaf_hash = merkle::leaf_hash(&leaf);
+    // A person's decision replacing an earlier one (an appeal's or a review's outcome) is what
+    // oversight asks for; it is not held again.
+    let by_a_person = record.human.involved && record.supersedes.is_some();
+    let held = match policies.for_version(record.system_version) {
+        Some(p) if !by_a_person => {
+            let reasons = p.reasons(&record.features, &record.output, record.score, &leaf_hash.0);
+            (!reasons.is_empty()).then(|| reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","))
+        }
+        _ => None,
+    };
     Ok(Fresh {
         key: d.idempotency_key,
         body_mac: body_mac(&k, &body_sha256),
@@ -190,10 +212,38 @@ fn prepare(
         version: d.system_version,
         record_json,
         k_hex: hex32(&k),
-        leaf_hash_hex: merkle::leaf_hash(&leaf).to_hex(),
+        leaf_hash_hex: leaf_hash.to_hex(),
         leaf,
         decided_at: record.decided_at,
+        held,
     })
+}
+
+/// The oversight policies of a system, parsed once per request: (from version, policy),
+/// ascending.
+#[derive(Debug, Default)]
+pub(crate) struct Policies(Vec<(i64, mizan_formats::OversightPolicy)>);
+
+impl Policies {
+    /// The target's policies; a stored policy that no longer parses holds every decision of its
+    /// versions for review rather than none (it was checked when it was set).
+    pub(crate) fn of(target: &mizan_store::DecisionTarget) -> Self {
+        let mut out = Vec::new();
+        for &v in target.registered_versions() {
+            if let Some(text) = target.policy_for(v) {
+                let p = mizan_formats::OversightPolicy::from_json(text).unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "a stored oversight policy does not parse; holding every decision");
+                    mizan_formats::OversightPolicy { sample_percent: 100.0, ..Default::default() }
+                });
+                out.push((v, p));
+            }
+        }
+        Self(out)
+    }
+
+    fn for_version(&self, version: i64) -> Option<&mizan_formats::OversightPolicy> {
+        self.0.iter().rev().find(|(v, _)| *v <= version).map(|(_, p)| p).filter(|p| !p.is_empty())
+    }
 }
 
 /// Prefix of a stored body hash keyed with the decision's own key.
@@ -227,7 +277,7 @@ fn b64_hashes(hashes: &[Hash]) -> Vec<String> {
     hashes.iter().map(|h| B64.encode(h.0)).collect()
 }
 
-fn receipt(app: &Platform, logged: &Logged) -> Result<Receipt, Error> {
+fn receipt(app: &Platform, logged: &Logged, final_decision: Option<String>) -> Result<Receipt, Error> {
     let ledger = app.logs().decisions();
     let (d, acknowledgement, proof) = match logged {
         Logged::New(d, ack) => (d, ack.note.clone(), b64_hashes(&ack.proof(d.leaf_index)?)),
@@ -246,7 +296,17 @@ fn receipt(app: &Platform, logged: &Logged) -> Result<Receipt, Error> {
             (d, note, Vec::new())
         }
     };
+    let held_for: Vec<String> =
+        d.held.as_deref().map(|h| h.split(',').map(str::to_owned).collect()).unwrap_or_default();
+    let status = match (&held_for.is_empty(), &final_decision) {
+        (true, _) => "in_effect",
+        (false, None) => "pending_review",
+        (false, Some(_)) => "reviewed",
+    };
     Ok(Receipt {
+        status,
+        held_for,
+        final_decision,
         reference: d.reference.clone(),
         idempotency_key: d.idempotency_key.clone(),
         leaf_index: d.leaf_index,
@@ -343,17 +403,48 @@ impl Platform {
             .collect();
         let earlier = self.earlier_decisions(id, &replacing).await?;
         let (system, versions) = (id.to_owned(), target.clone());
+        let policies = Policies::of(&target);
         let (fresh, slot) = off_the_workers(items.len() > HEAVY_ITEMS, move || {
             let prepared = items
                 .into_iter()
                 .enumerate()
-                .map(|(i, raw)| prepare(&system, &versions, &earlier, i, raw))
+                .map(|(i, raw)| prepare(&system, &versions, &policies, &earlier, i, raw))
                 .collect::<Result<Vec<_>, _>>()?;
             dedupe(prepared)
         })
         .await?;
+        let system_id = target.system_id();
         let logged = state.intake().log(scope, target, id, fresh).await?;
         let any_new = logged.iter().any(|l| matches!(l, Logged::New(..)));
+        // The review cases of the decisions the oversight policy held; should this fail, the
+        // background pass opens them (`Platform::reconcile_reviews`), and the decisions stay
+        // held either way: their rows say so.
+        let holds: Vec<crate::held::NewHold> = logged
+            .iter()
+            .filter_map(|l| match l {
+                Logged::New(d, _) => Some(crate::held::NewHold {
+                    reference: d.reference.clone(),
+                    org_id: scope.org_id(),
+                    system_id,
+                    system_version: d.system_version,
+                    held: d.held.clone()?,
+                }),
+                Logged::Known(_) => None,
+            })
+            .collect();
+        if let Err(e) = self.open_reviews(&holds).await {
+            tracing::warn!(error = %e, "oversight: review cases not opened yet; the background pass will");
+        }
+        // A decision sent again that was held: whether a person has decided it since.
+        let mut finals = HashMap::new();
+        for l in &logged {
+            if let Logged::Known(d) = l
+                && d.held.is_some()
+                && let Some(f) = state.store().superseded_by(&d.reference).await?
+            {
+                finals.insert(d.reference.clone(), f);
+            }
+        }
         // The link the earlier receipt shows; written for a re-sent decision too, so a crash
         // between logging and linking is mended by sending it again.
         for (i, old) in &replacing {
@@ -368,7 +459,8 @@ impl Platform {
                 let outcome = logged
                     .get(n)
                     .ok_or_else(|| Error::Internal("a decision is missing after logging".into()))?;
-                receipt(state, outcome)
+                let (Logged::New(d, _) | Logged::Known(d)) = outcome;
+                receipt(state, outcome, finals.get(&d.reference).cloned())
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok((receipts, any_new))

@@ -11,8 +11,10 @@ use serde_json::json;
 use crate::passwords::hash_password;
 
 mod appeals;
+mod oversight;
 
 pub use appeals::{APPEALS, DemoAppeal, seed_appeals};
+pub use oversight::seed_oversight;
 
 /// A demo account to print on start.
 #[derive(Debug, Clone)]

@@ -64,6 +64,9 @@ pub struct Fresh {
     pub leaf_hash_hex: String,
     /// Decision time (RFC 3339, UTC).
     pub decided_at: String,
+    /// Why the system's oversight policy holds it for a person's review (`adverse,margin`), if
+    /// it does.
+    pub held: Option<String>,
 }
 
 /// One group's signed acknowledgement and the tree its receipts' proofs come from.
@@ -426,6 +429,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
                     reference,
                     logged_at: &g.logged_at,
                     log_origin: &g.origin,
+                    held: f.held.as_deref(),
                 },
             );
         }
@@ -500,6 +504,7 @@ async fn store_groups(store: &Store, groups: Vec<Staged>, in_flight: &Mutex<Keys
                                 logged_at: logged_at.clone(),
                                 erased_at: None,
                                 log_origin: Some(origin.clone()),
+                                held: f.held,
                             },
                             Arc::clone(&group_ack),
                         ))

@@ -27,6 +27,7 @@ pub mod demo;
 mod error;
 pub mod events;
 pub mod explain;
+pub mod held;
 pub mod intake;
 pub mod limits;
 pub mod logs;

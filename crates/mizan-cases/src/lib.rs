@@ -223,6 +223,25 @@ impl CaseType {
         })
     }
 
+    /// A decision held for a person's review before it takes effect (`types/oversight.yaml`).
+    ///
+    /// # Panics
+    /// Never: the embedded file is checked by this crate's tests.
+    #[must_use]
+    pub fn oversight() -> &'static CaseType {
+        static OVERSIGHT: OnceLock<CaseType> = OnceLock::new();
+        OVERSIGHT.get_or_init(|| {
+            CaseType::from_yaml(include_str!("../types/oversight.yaml"))
+                .expect("types/oversight.yaml is valid")
+        })
+    }
+
+    /// The built-in case type named `name`.
+    #[must_use]
+    pub fn named(name: &str) -> Option<&'static CaseType> {
+        [Self::appeal(), Self::oversight()].into_iter().find(|t| t.name == name)
+    }
+
     fn check(&self) -> Result<(), CaseError> {
         let bad = |detail: String| Err(CaseError::Type { name: self.name.clone(), detail });
         let mut names = BTreeSet::new();

@@ -213,3 +213,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_oversight_type_holds_until_a_person_reviews() {
+    let t = CaseType::oversight();
+    assert_eq!(CaseType::named("oversight").map(|t| t.name.as_str()), Some("oversight"));
+    assert_eq!(CaseType::named("appeal").map(|t| t.name.as_str()), Some("appeal"));
+    assert!(CaseType::named("grant").is_none());
+    let names = |ms: Vec<&mizan_cases::MoveSpec>| ms.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(t.moves_for("pending", "provider-reviewer")), ["review", "propose"]);
+    assert!(t.moves_for("pending", "appellant").is_empty(), "the person decided about does not review");
+    let mut c = Case::open(t, SYSTEM, fields(&[("reasons", "adverse")]), T0);
+    assert_eq!(c.state, "pending");
+    // Late exactly two days after the decision was held.
+    assert!(c.tick(t, T0 + Duration::days(2) - Duration::nanoseconds(1)).is_empty());
+    assert_eq!(c.tick(t, T0 + Duration::days(2)).len(), 1);
+    assert!(c.late);
+    let e = c.apply(t, &mv("review", "provider-reviewer", &[], T0 + Duration::days(3))).unwrap_err();
+    assert!(matches!(e, CaseError::MissingField { .. }), "{e}");
+    c.apply(t, &mv("review", "provider-reviewer", &[("outcome", "confirmed")], T0 + Duration::days(3)))
+        .unwrap();
+    assert_eq!(c.state, "reviewed");
+    assert!(t.state("reviewed").is_some_and(|s| s.terminal));
+    let replayed = Case::replay(t, &c.history).unwrap();
+    assert_eq!(replayed.state, c.state);
+    assert_eq!(replayed.late, c.late);
+}

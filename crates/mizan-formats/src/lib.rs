@@ -1,7 +1,8 @@
 //! The formats outsiders verify, each defined once: the decision record a leaf commits to
 //! ([`decision`], `mizan.decision/1`), the platform event an events-log entry commits to
 //! ([`event`], `mizan-event/v1`), the explanation of a decision ([`explanation`],
-//! `mizan.explanation/1`) and the receipt a holder fetches ([`receipt`], `mizan.receipt/1`),
+//! `mizan.explanation/1`), the receipt a holder fetches ([`receipt`], `mizan.receipt/1`) and a
+//! system's human-oversight policy ([`oversight`], `mizan.oversight-policy/1`),
 //! with a hand-written JSON Schema for each ([`mod@schema`]).
 //!
 //! Why a crate of its own: these bytes are a promise to people who do not trust us. A decision
@@ -21,12 +22,14 @@
 pub mod decision;
 pub mod event;
 pub mod explanation;
+pub mod oversight;
 pub mod receipt;
 pub mod schema;
 
 pub use decision::{DecisionRecord, Human, Supersedes};
 pub use event::{EventEntry, EventRecord};
 pub use explanation::ExplanationDoc;
+pub use oversight::{HoldReason, OversightPolicy};
 pub use receipt::{Receipt, ReceiptStatus};
 pub use schema::{SCHEMAS, schema};
 

@@ -587,7 +587,13 @@ fn errors(v: &jsonschema::Validator, instance: &Value) -> Vec<String> {
 
 #[test]
 fn every_schema_is_valid_and_names_its_format() {
-    let formats = [decision::FORMAT, event::FORMAT, explanation::FORMAT, receipt::FORMAT];
+    let formats = [
+        decision::FORMAT,
+        event::FORMAT,
+        explanation::FORMAT,
+        receipt::FORMAT,
+        mizan_formats::oversight::FORMAT,
+    ];
     assert_eq!(SCHEMAS.len(), formats.len());
     for format in formats {
         let name = name_of(format).unwrap();
@@ -689,6 +695,29 @@ fn schemas_reject_broken_instances() {
     ];
     for (name, instance, what) in cases {
         assert!(!validator(name).is_valid(&instance), "`{name}` accepted {what}");
+    }
+    // An oversight policy: the schema refuses what the type refuses.
+    let v = validator("mizan.oversight-policy-1");
+    let policy = json!({
+        "adverse_outputs": ["declined", false],
+        "sample_percent": 2.5,
+        "margin": {"threshold": 0.5, "width": 0.05},
+        "features": [{"name": "district", "values": ["Kech", 7]}, {"name": "disability"}]
+    });
+    let p = mizan_formats::OversightPolicy::from_value(&policy).unwrap();
+    assert_eq!(errors(&v, &serde_json::from_str(&p.to_json()).unwrap()), Vec::<String>::new());
+    assert!(v.is_valid(&json!({})));
+    for bad in [
+        broken(&policy, &["sample_percent"], Some(json!(101))),
+        broken(&policy, &["margin", "width"], Some(json!(-1))),
+        broken(&policy, &["features", "0", "name"], Some(json!(""))),
+        broken(&policy, &["features", "0", "values"], Some(json!([]))),
+        broken(&policy, &["adverse_outputs"], Some(json!([null]))),
+        broken(&policy, &["adverse"], Some(json!(["x"]))),
+        broken(&policy, &["margin", "threshold"], None),
+    ] {
+        assert!(!v.is_valid(&bad), "the schema accepted {bad}");
+        assert!(mizan_formats::OversightPolicy::from_value(&bad).is_err(), "the type accepted {bad}");
     }
     // A decision's features are free-form.
     let free = broken(&decision, &["features", "anything"], Some(json!({"nested": [1, "two", null]})));

@@ -406,6 +406,7 @@ impl utoipa::Modify for TokenAuth {
          (name = "decisions", description = "logged automated decisions, receipts and proofs"),
          (name = "audits", description = "fairness audits (bias assessments) of system versions"),
          (name = "appeals", description = "appeals against automated decisions: filed with a receipt reference, decided by a person, escalated to the regulator"),
+         (name = "oversight", description = "human oversight: which decisions a person must review before they take effect, the review, and reviewers' agreement with the AI"),
          (name = "schemas", description = "JSON Schemas of the formats Mizan publishes"))
 )]
 pub struct ApiDoc;

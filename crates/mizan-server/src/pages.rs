@@ -29,6 +29,10 @@ pub struct UserNav {
     pub reviewer: bool,
     /// May make API tokens (their own, or the organisation's with `tokens:manage`).
     pub tokens: bool,
+    /// Where their appeals are (`/app/appeals`, `/regulator/appeals`), if they may read them.
+    pub appeals: Option<&'static str>,
+    /// May review decisions held by an oversight policy.
+    pub oversight: bool,
 }
 
 /// Everything the layout needs: language, CSRF token, who is signed in, where we are.
@@ -132,6 +136,14 @@ impl FromRequestParts<AppState> for Ctx {
             regulator: p.can("register:queue"),
             reviewer: p.can("review:decide"),
             tokens: p.can("tokens:manage") || p.user.is_some(),
+            appeals: p.can("appeals:read").then(|| {
+                if mizan_store::RegulatorScope::of(p).is_some() {
+                    "/regulator/appeals"
+                } else {
+                    "/app/appeals"
+                }
+            }),
+            oversight: p.can("oversight:review"),
         });
         let path = parts.uri.path_and_query().map_or_else(|| "/".into(), ToString::to_string);
         Ok(Ctx { lang, csrf, user, principal, path })

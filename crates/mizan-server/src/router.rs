@@ -16,8 +16,8 @@ use utoipa_axum::routes;
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
 use crate::routes::{
-    api, appeals, audits, decisions, explain, obligations, provider, public, regulator, review, risk,
-    schemas, session, verify,
+    api, appeals, audits, decisions, explain, obligations, oversight, provider, public, regulator, review,
+    risk, schemas, session, verify,
 };
 use crate::{AppState, csrf, static_files};
 
@@ -59,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         .route("/app/systems/new", get(provider::new_form))
         .route("/app/appeals", get(appeals::provider_queue))
         .route("/app/appeals/{reference}", get(appeals::review).post(appeals::staff_move))
+        .route("/app/oversight", get(oversight::queue))
+        .route("/app/oversight/{reference}", get(oversight::show).post(oversight::decide))
         .route("/regulator/appeals", get(appeals::regulator_queue))
         .route("/regulator/appeals/{reference}", get(appeals::review).post(appeals::staff_move))
         .route("/app/systems/{id}", get(provider::show))
@@ -204,6 +206,12 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(appeals::api_provider_stats))
         .routes(routes!(appeals::api_dataset))
         .routes(routes!(appeals::api_dataset_csv))
+        .routes(routes!(oversight::api_set_policy))
+        .routes(routes!(oversight::api_figures))
+        .routes(routes!(oversight::api_queue))
+        .routes(routes!(oversight::api_get))
+        .routes(routes!(oversight::api_move))
+        .routes(routes!(oversight::api_reviewers))
         .routes(routes!(risk::public_classification))
         .routes(routes!(risk::public_impact))
         .routes(routes!(api::bulk_json))

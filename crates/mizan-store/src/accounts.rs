@@ -327,7 +327,11 @@ impl Store {
             .await?)
     }
 
-    async fn principal_for_user(&self, user: User) -> Result<Option<Principal>> {
+    /// What `user` may do, as the organisation of their first membership; `None` without one.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn principal_for_user(&self, user: User) -> Result<Option<Principal>> {
         // A user acts for the organisation of their first membership (by organisation id).
         let rows = sqlx::query(
             "SELECT o.id, o.slug, o.name, o.kind, m.role FROM memberships m \

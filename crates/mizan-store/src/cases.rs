@@ -97,6 +97,8 @@ pub struct CaseProjection {
     pub escalated: bool,
     /// When it closed.
     pub closed_at: Option<String>,
+    /// Who made the deciding move (a user), if a signed-in person did.
+    pub decided_by: Option<i64>,
 }
 
 /// A stored case.
@@ -234,7 +236,7 @@ pub struct CaseStats {
 const CASE_COLS: &str = "c.id, c.reference, c.case_type, c.type_version, c.org_id, o.name AS org_name, \
     s.public_id AS system, p.name_en AS system_name, p.name_ur AS system_name_ur, c.subject, c.state, c.late, c.is_open, c.opened_at, c.entered_at, \
     c.next_due_at, c.decided_at, c.outcome, c.escalated, c.closed_at, c.token_hash, c.entry_key, c.lang, \
-    c.contact_email, c.contact_phone, c.publish_consent, c.grounds_category, c.redacted_at";
+    c.contact_email, c.contact_phone, c.publish_consent, c.grounds_category, c.redacted_at, c.decided_by";
 
 const CASE_FROM: &str = "cases c JOIN organisations o ON o.id = c.org_id LEFT JOIN systems s ON s.id = c.system_id \
      LEFT JOIN public_register p ON p.system_id = c.system_id";
@@ -261,6 +263,7 @@ fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
             outcome: r.try_get("outcome")?,
             escalated: r.try_get::<i64, _>("escalated")? != 0,
             closed_at: r.try_get("closed_at")?,
+            decided_by: r.try_get("decided_by")?,
         },
         opened_at: r.try_get("opened_at")?,
         token_hash: r.try_get("token_hash")?,
@@ -331,10 +334,46 @@ async fn insert_entries(
     Ok(())
 }
 
+/// Inserts a case, its first entries and its projection in `tx`.
+async fn insert_case(tx: &mut Tx, new: &NewCase, entries: &[NewEntry], p: &CaseProjection) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (reference, case_type, type_version, org_id, system_id, subject, state, late, is_open, \
+         opened_at, entered_at, token_hash, entry_key, lang, contact_email, contact_phone, publish_consent, grounds_category) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 1, $8, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(&new.reference)
+    .bind(&new.case_type)
+    .bind(new.type_version)
+    .bind(new.org_id)
+    .bind(new.system_id)
+    .bind(&new.subject)
+    .bind(&p.state)
+    .bind(&p.entered_at)
+    .bind(&new.token_hash)
+    .bind(&new.entry_key)
+    .bind(&new.lang)
+    .bind(&new.contact_email)
+    .bind(&new.contact_phone)
+    .bind(i64::from(new.publish_consent))
+    .bind(&new.grounds_category)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(|e| {
+        if crate::is_unique_violation(&e) {
+            StoreError::Conflict(format!("case reference `{}` is taken", new.reference))
+        } else {
+            e.into()
+        }
+    })?;
+    insert_entries(tx, id, new.system_id.map(|s| (s, new.system_version)), entries).await?;
+    write_projection(tx, id, p).await?;
+    Ok(id)
+}
+
 async fn write_projection(tx: &mut Tx, case_id: i64, p: &CaseProjection) -> Result<()> {
     sqlx::query(
         "UPDATE cases SET state = $1, late = $2, is_open = $3, entered_at = $4, next_due_at = $5, decided_at = $6, \
-         outcome = $7, escalated = $8, closed_at = $9 WHERE id = $10",
+         outcome = $7, escalated = $8, closed_at = $9, decided_by = $10 WHERE id = $11",
     )
     .bind(&p.state)
     .bind(i64::from(p.late))
@@ -345,6 +384,7 @@ async fn write_projection(tx: &mut Tx, case_id: i64, p: &CaseProjection) -> Resu
     .bind(&p.outcome)
     .bind(i64::from(p.escalated))
     .bind(&p.closed_at)
+    .bind(p.decided_by)
     .bind(case_id)
     .execute(&mut **tx)
     .await?;
@@ -359,39 +399,37 @@ impl Store {
     /// [`StoreError::Conflict`] when the reference is taken; database errors.
     pub async fn open_case(&self, new: &NewCase, entries: &[NewEntry], p: &CaseProjection) -> Result<i64> {
         let (_guard, mut tx) = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO cases (reference, case_type, type_version, org_id, system_id, subject, state, late, is_open, \
-             opened_at, entered_at, token_hash, entry_key, lang, contact_email, contact_phone, publish_consent, grounds_category) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 1, $8, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-        )
-        .bind(&new.reference)
-        .bind(&new.case_type)
-        .bind(new.type_version)
-        .bind(new.org_id)
-        .bind(new.system_id)
-        .bind(&new.subject)
-        .bind(&p.state)
-        .bind(&p.entered_at)
-        .bind(&new.token_hash)
-        .bind(&new.entry_key)
-        .bind(&new.lang)
-        .bind(&new.contact_email)
-        .bind(&new.contact_phone)
-        .bind(i64::from(new.publish_consent))
-        .bind(&new.grounds_category)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if crate::is_unique_violation(&e) {
-                StoreError::Conflict(format!("case reference `{}` is taken", new.reference))
-            } else {
-                e.into()
-            }
-        })?;
-        insert_entries(&mut tx, id, new.system_id.map(|s| (s, new.system_version)), entries).await?;
-        write_projection(&mut tx, id, p).await?;
+        let id = insert_case(&mut tx, new, entries, p).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Opens several cases in one transaction (one sync), all or none: the oversight cases of a
+    /// batch of held decisions. A case whose subject already has an open case of its type is
+    /// skipped, so a batch opened twice opens each case once.
+    ///
+    /// # Errors
+    /// As [`Store::open_case`].
+    pub async fn open_cases(&self, cases: &[(NewCase, Vec<NewEntry>, CaseProjection)]) -> Result<usize> {
+        if cases.is_empty() {
+            return Ok(0);
+        }
+        let (_guard, mut tx) = self.begin_write().await?;
+        let mut opened = 0;
+        for (new, entries, p) in cases {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM cases WHERE case_type = $1 AND subject = $2 LIMIT 1")
+                    .bind(&new.case_type)
+                    .bind(&new.subject)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if exists.is_none() {
+                insert_case(&mut tx, new, entries, p).await?;
+                opened += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(opened)
     }
 
     /// Appends entries to a case and writes its new projection, fenced to `scope` when an

@@ -39,6 +39,9 @@ pub struct NewDecision<'a> {
     pub logged_at: &'a str,
     /// The origin of the log its leaf is in (logs are shards by period).
     pub log_origin: &'a str,
+    /// Why the system's oversight policy held it for a person's review (`adverse,margin`), if it
+    /// did.
+    pub held: Option<&'a str>,
 }
 
 /// A stored decision.
@@ -71,6 +74,8 @@ pub struct StoredDecision {
     /// The origin of the log its leaf is in; `None` for decisions stored before this was kept
     /// (they are in the log that was current when they were logged).
     pub log_origin: Option<String>,
+    /// Why it was held for a person's review, if it was (`adverse,margin`).
+    pub held: Option<String>,
 }
 
 /// Where decisions of a system may be logged: a system on the public register as `registered`
@@ -87,6 +92,8 @@ pub struct DecisionTarget {
     registered_version: i64,
     /// Every version that was registered, ascending.
     registered: Arc<[i64]>,
+    /// The newest oversight policy set for each version that has one (JSON), ascending.
+    policies: Arc<[(i64, String)]>,
 }
 
 impl DecisionTarget {
@@ -113,6 +120,13 @@ impl DecisionTarget {
     pub fn may_name(&self, version: i64) -> bool {
         self.registered.binary_search(&version).is_ok()
     }
+
+    /// The oversight policy (`mizan.oversight-policy/1` JSON) decisions of `version` are held
+    /// by: the one set for the highest version at or below it, if any.
+    #[must_use]
+    pub fn policy_for(&self, version: i64) -> Option<&str> {
+        self.policies.iter().rev().find(|(v, _)| *v <= version).map(|(_, p)| p.as_str())
+    }
 }
 
 /// Why a system's status keeps it from logging decisions, in words; `None` when it may.
@@ -136,7 +150,7 @@ fn unusable(public_id: &str, status: Status, registered_version: i64) -> Option<
     })
 }
 
-/// Rows per multi-row INSERT: 64 × 12 parameters stays far below both databases' limits.
+/// Rows per multi-row INSERT: 64 × 13 parameters stays far below both databases' limits.
 const INSERT_CHUNK: usize = 64;
 
 /// `INSERT … VALUES` for `n` rows (a power of two up to [`INSERT_CHUNK`]), built once per
@@ -180,7 +194,7 @@ fn build_insert_sql(backend: Backend, n: usize) -> String {
 }
 
 /// The columns a new decision row binds, in binding order.
-const INSERT_COLUMNS: [&str; 12] = [
+const INSERT_COLUMNS: [&str; 13] = [
     "system_id",
     "reference",
     "idempotency_key",
@@ -193,6 +207,7 @@ const INSERT_COLUMNS: [&str; 12] = [
     "decided_at",
     "logged_at",
     "log_origin",
+    "held",
 ];
 
 /// The columns of a [`StoredDecision`], as a literal so that statements can be built with
@@ -200,7 +215,7 @@ const INSERT_COLUMNS: [&str; 12] = [
 macro_rules! cols {
     () => {
         "d.reference, s.public_id, d.system_version, d.idempotency_key, d.body_sha256, d.leaf_index, \
-         d.leaf_hash, d.record_json, d.hmac_key, d.decided_at, d.logged_at, d.erased_at, d.log_origin"
+         d.leaf_hash, d.record_json, d.hmac_key, d.decided_at, d.logged_at, d.erased_at, d.log_origin, d.held"
     };
 }
 const COLS: &str = cols!();
@@ -253,6 +268,7 @@ fn from_row(r: &impl Columns) -> Result<StoredDecision> {
         logged_at: r.text("logged_at")?,
         erased_at: r.opt_text("erased_at")?,
         log_origin: r.opt_text("log_origin")?,
+        held: r.opt_text("held")?,
     })
 }
 
@@ -311,6 +327,7 @@ fn insert_direct(conn: &mut rusqlite::Connection, system_id: i64, rows: &[NewDec
             bind(&mut stmt, &d.decided_at)?;
             bind(&mut stmt, &d.logged_at)?;
             bind(&mut stmt, &d.log_origin)?;
+            bind(&mut stmt, &d.held)?;
         }
         match stmt.raw_execute() {
             Ok(stored) if stored == chunk.len() => {}
@@ -406,8 +423,14 @@ impl Store {
         .bind(system_id)
         .fetch_all(&mut *tx)
         .await?;
+        let policies = crate::oversight::newest_policies(&mut tx, system_id).await?;
         tx.commit().await?;
-        Ok(DecisionTarget { system_id, registered_version, registered: registered.into() })
+        Ok(DecisionTarget {
+            system_id,
+            registered_version,
+            registered: registered.into(),
+            policies: policies.into(),
+        })
     }
 
     /// Decisions already logged under any of `keys`, by key.
@@ -514,7 +537,8 @@ impl Store {
                     .bind(d.hmac_key)
                     .bind(d.decided_at)
                     .bind(d.logged_at)
-                    .bind(d.log_origin);
+                    .bind(d.log_origin)
+                    .bind(d.held);
             }
             match q.execute(&mut *tx).await {
                 Ok(r) if r.rows_affected() == n as u64 => {}
@@ -572,7 +596,8 @@ impl Store {
                 .await?;
         if let Some(case) = open {
             return Err(StoreError::Conflict(format!(
-                "decision `{reference}` is under appeal ({case}); it cannot be erased until the appeal is closed"
+                "decision `{reference}` is {} ({case}); it cannot be erased until that case is closed",
+                if case.starts_with("OV-") { "held for a person's review" } else { "under appeal" }
             )));
         }
         let res = sqlx::query(

@@ -137,6 +137,17 @@ pub struct ReceiptOut {
     pub acknowledgement_proof: Vec<String>,
     /// Where to fetch the proof once the next checkpoint is published.
     pub proof_url: String,
+    /// `in_effect`; `pending_review` while the system's oversight policy holds the decision for
+    /// a person's review (it has no effect until then); `reviewed` once a person's final
+    /// decision replaced it.
+    #[schema(example = "in_effect")]
+    pub status: &'static str,
+    /// Why the oversight policy held it: `adverse`, `sample`, `margin`, `feature`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub held_for: Vec<String>,
+    /// The person's final decision that replaced a held one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_decision: Option<String>,
 }
 
 /// Receipts of a batch, in the order sent.
@@ -157,6 +168,9 @@ impl From<app::Receipt> for ReceiptOut {
             acknowledgement: r.acknowledgement,
             acknowledgement_proof: r.acknowledgement_proof,
             proof_url: r.proof_url,
+            status: r.status,
+            held_for: r.held_for,
+            final_decision: r.final_decision,
         }
     }
 }

@@ -536,6 +536,8 @@ struct ReceiptPage {
     superseded_by: Option<String>,
     /// An appeal on it is open.
     appeal_open: bool,
+    /// Held for a person's review, and not yet reviewed.
+    held: bool,
 }
 
 fn num(v: f64) -> String {
@@ -607,7 +609,9 @@ async fn receipt_page(
     let superseded_by = state.app.store().superseded_by(&d.reference).await?;
     let appeal_open =
         state.app.store().open_case_about(mizan_app::appeals::APPEAL, &d.reference).await?.is_some();
+    let held = d.held.is_some() && superseded_by.is_none();
     Ok(render(&ReceiptPage {
+        held,
         superseded_by,
         appeal_open,
         regulator,

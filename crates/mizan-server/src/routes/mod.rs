@@ -7,6 +7,7 @@ pub mod audits;
 pub mod decisions;
 pub mod explain;
 pub mod obligations;
+pub mod oversight;
 pub mod provider;
 pub mod public;
 pub mod regulator;

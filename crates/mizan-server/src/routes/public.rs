@@ -128,6 +128,7 @@ pub async fn list(
 #[template(path = "register_detail.html")]
 struct DetailPage {
     ctx: Ctx,
+    oversight: crate::routes::oversight::PublicOversight,
     entry: PublicEntry,
     name: String,
     fields: Vec<FieldRow>,
@@ -154,8 +155,10 @@ pub async fn detail(
         .map(|a| crate::views::audits::assessment_views(ctx.lang, &a));
     let intake_notice = crate::views::intake::public_notice(&state, ctx.lang, &id).await?;
     let appeals = crate::routes::appeals::stats_view(&ctx, &state.app.appeal_stats(&id).await?);
+    let oversight = crate::routes::oversight::public_view(&ctx, &state.app.oversight_figures(&id).await?);
     Ok(render(&DetailPage {
         appeals,
+        oversight,
         intake_notice,
         name: entry.record.text("name", ctx.lang.code()),
         fields,

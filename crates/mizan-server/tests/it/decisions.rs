@@ -134,6 +134,7 @@ async fn storing_a_key_logged_meanwhile_stores_nothing_of_the_batch() {
         reference,
         logged_at: "2026-11-30T09:15:01Z",
         log_origin: "decisions.test/2026",
+        held: None,
     };
     let batch = [
         row("fresh-1", "REF00000FRESH1", 900),

@@ -18,6 +18,7 @@ mod explain;
 mod hardening;
 mod intake;
 mod ledger_object;
+mod oversight;
 mod pages;
 #[cfg(feature = "postgres-tests")]
 mod postgres;

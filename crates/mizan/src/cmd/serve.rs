@@ -186,6 +186,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
             for a in mizan_app::demo::APPEALS {
                 eprintln!("demo appeal ({}): {base_url}/appeals/{}?token={}", a.what, a.reference, a.token);
             }
+            let held = mizan_app::demo::seed_oversight(&state.app)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot seed demo oversight: {e:?}"))?;
+            if held > 0 {
+                eprintln!("demo data: {held} decisions held for a person's review: {base_url}/app/oversight");
+            }
         }
         let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| {
             format!(
