@@ -277,6 +277,11 @@ impl Platform {
         input: ReviewIn,
     ) -> Result<HeldView, Error> {
         let view = self.held_review(reference, p).await?;
+        if !p.can("oversight:review") || p.org.id != view.case.org_id {
+            return Err(Error::Refused(
+                "only the organisation's reviewers may review its held decisions".into(),
+            ));
+        }
         if !view.moves.iter().any(|m| m == name) {
             return Err(Error::Conflict(format!(
                 "`{name}` is not open to you on this review now (it is {}{})",

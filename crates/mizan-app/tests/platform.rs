@@ -280,3 +280,39 @@ async fn the_demo_has_an_appeal_in_every_state_and_each_replays() {
     }
     assert_eq!(all.get(v.case.system.as_deref().unwrap()), Some(&stats));
 }
+
+#[tokio::test]
+async fn the_demo_holds_declined_loans_for_a_person_and_shows_reviews() {
+    let r = platform().await;
+    let p = &r.platform;
+    assert_eq!(mizan_app::demo::seed_decisions(p).await.unwrap(), 24);
+    assert_eq!(mizan_app::demo::seed_oversight(p).await.expect("seeded"), 6);
+    assert_eq!(mizan_app::demo::seed_oversight(p).await.unwrap(), 0, "a second start holds nothing more");
+    let bank = p.store().org_by_slug("demo-indus-bank").await.unwrap();
+    let system = p
+        .store()
+        .org_systems(mizan_store::OrgScope::new(bank.id))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name_en == "Personal loan credit scoring")
+        .unwrap();
+    let f = p.oversight_figures(&system.public_id).await.unwrap();
+    assert_eq!((f.agreement.reviewed, f.agreement.changed, f.waiting), (3, 1, 3));
+    assert_eq!(f.policies.len(), 1);
+    assert_eq!(f.policies.values().next().unwrap().adverse_outputs, vec![Value::from("decline")]);
+    // The demo decisions logged before the policy stay in effect; the held ones wait.
+    let (user, _) = p.store().user_for_login("admin@indus-bank.demo").await.unwrap().unwrap();
+    let reviewer = p.store().principal_for_user(user).await.unwrap().unwrap();
+    let queue = p.held_queue(&reviewer, 50).await.unwrap();
+    assert_eq!(queue.len(), 3);
+    for c in &queue {
+        let v = p.held_review(&c.reference, &reviewer).await.unwrap();
+        assert_eq!(v.reasons.first().map(String::as_str), Some("adverse"), "{:?}", v.reasons);
+        assert_eq!(v.record.as_ref().map(|r| r.output.clone()), Some(Value::from("decline")));
+        assert!(v.final_decision.is_none());
+    }
+    let agreement = p.reviewer_agreement(&reviewer).await.unwrap();
+    assert_eq!(agreement.len(), 1);
+    assert_eq!(agreement[0].1.reviewed, 3);
+}

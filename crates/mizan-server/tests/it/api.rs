@@ -521,13 +521,25 @@ async fn authorisation_matrix() {
             "decisions:write",
             "audits:run",
             "intake:stop",
+            "appeals:read",
+            "appeals:decide",
+            "oversight:set",
+            "oversight:review",
         ],
     )
     .await;
     let bank_editor = token(
         s,
         "editor@indus-bank.demo",
-        &["systems:read", "systems:write", "systems:submit", "decisions:write", "audits:run", "intake:stop"],
+        &[
+            "systems:read",
+            "systems:write",
+            "systems:submit",
+            "decisions:write",
+            "audits:run",
+            "intake:stop",
+            "appeals:read",
+        ],
     )
     .await;
     let bank_readonly = token(s, "admin@indus-bank.demo", &["systems:read"]).await;
@@ -542,13 +554,22 @@ async fn authorisation_matrix() {
             "decisions:write",
             "audits:run",
             "intake:stop",
+            "oversight:set",
+            "oversight:review",
         ],
     )
     .await;
     let regulator = token(
         s,
         "admin@regulator.demo",
-        &["register:queue", "register:transition", "audits:run", "intake:stop"],
+        &[
+            "register:queue",
+            "register:transition",
+            "audits:run",
+            "intake:stop",
+            "appeals:read",
+            "appeals:regulate",
+        ],
     )
     .await;
     let reviewer = token(
@@ -579,6 +600,51 @@ async fn authorisation_matrix() {
         .unwrap();
     assert_eq!(res.status(), 201);
     let receipt = json_of(res).await["receipts"][0]["reference"].as_str().unwrap().to_owned();
+    // An appeal on another decision (the first is erased last, which an open appeal forbids),
+    // and a decision held for review by an oversight policy.
+    let mut logged = vec![];
+    for (key, output) in [("matrix-appeal", "approve"), ("matrix-held", "decline")] {
+        if key == "matrix-held" {
+            let res = http()
+                .put(app.url(&format!("/api/v1/org/systems/{reg_sys}/oversight")))
+                .bearer_auth(&bank_admin)
+                .json(&json!({"version": 1, "policy": {"adverse_outputs": ["decline"]}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+        }
+        let mut d = decision.clone();
+        d[0]["idempotency_key"] = key.into();
+        d[0]["output"] = output.into();
+        // Recent enough to appeal.
+        d[0]["decided_at"] = mizan_formats::decision::format_decided_at(
+            time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+        )
+        .unwrap()
+        .into();
+        let res = http()
+            .post(app.url(&format!("/api/v1/systems/{reg_sys}/decisions")))
+            .bearer_auth(&bank_admin)
+            .json(&d)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        logged.push(json_of(res).await["receipts"][0]["reference"].as_str().unwrap().to_owned());
+    }
+    let res = http()
+        .post(app.url(&format!("/api/v1/receipts/{}/appeals", logged[0])))
+        .json(&json!({"grounds": "matrix", "category": "other"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let appeal = json_of(res).await["reference"].as_str().unwrap().to_owned();
+    let queue =
+        json_of(http().get(app.url("/api/v1/org/oversight")).bearer_auth(&bank_admin).send().await.unwrap())
+            .await;
+    let held = queue[0]["reference"].as_str().expect("a held decision").to_owned();
     let mut csv = String::from("gender,repaid,approved\n");
     for i in 0..60 {
         csv.push_str(&format!("{},{},{}\n", ["female", "male"][i % 2], i % 3 % 2, i % 5 % 2));
@@ -793,6 +859,46 @@ async fn authorisation_matrix() {
             None,
             [401, 403, 403, 403, 403, 200, 200, 403],
         ),
+        // Appeals: filing is public (a body refused by its rules, so nothing is filed); the
+        // appeal is the provider's and the regulator's to read, each by permission; another
+        // organisation's staff get 404. A move the caller may not make is refused as not open
+        // (409) or, for an outsider, not found.
+        (
+            "POST",
+            format!("/api/v1/receipts/{}/appeals", logged[0]),
+            Some(json!({"grounds": "x", "category": "nonsense"})),
+            [400; 8],
+        ),
+        ("GET", format!("/api/v1/appeals/{appeal}"), None, [404, 200, 200, 404, 404, 200, 404, 404]),
+        ("GET", format!("/api/v1/appeals/{appeal}?token=wrong"), None, [404; 8]),
+        (
+            "POST",
+            format!("/api/v1/appeals/{appeal}/moves"),
+            Some(json!({"move": "decide", "outcome": "nonsense", "reasons": "x"})),
+            [401, 400, 409, 404, 404, 409, 404, 404],
+        ),
+        ("GET", format!("/api/v1/systems/{reg_sys}/appeals"), None, [200; 8]),
+        ("GET", "/api/v1/organisations/demo-indus-bank/appeals".into(), None, [200; 8]),
+        ("GET", "/api/v1/appeals".into(), None, [200; 8]),
+        ("GET", "/api/v1/appeals.csv".into(), None, [200; 8]),
+        // Oversight: the policy is the provider admin's; held decisions are its reviewers' (and
+        // readable by its appeal readers and the regulator); the figures are public.
+        (
+            "PUT",
+            format!("/api/v1/org/systems/{reg_sys}/oversight"),
+            Some(json!({"version": 1, "policy": {"adverse_outputs": ["decline"]}})),
+            [401, 200, 403, 403, 404, 403, 403, 403],
+        ),
+        ("GET", format!("/api/v1/systems/{reg_sys}/oversight"), None, [200; 8]),
+        ("GET", "/api/v1/org/oversight".into(), None, [401, 200, 403, 403, 200, 403, 403, 403]),
+        ("GET", format!("/api/v1/org/oversight/{held}"), None, [401, 200, 200, 404, 404, 200, 404, 404]),
+        (
+            "POST",
+            format!("/api/v1/org/oversight/{held}/moves"),
+            Some(json!({"move": "review", "outcome": "nonsense"})),
+            [401, 400, 403, 404, 404, 403, 404, 404],
+        ),
+        ("GET", "/api/v1/org/oversight-reviewers".into(), None, [401, 200, 403, 403, 200, 200, 403, 403]),
         // Erasing a decision, last. Erasure is idempotent for the owner; another organisation's
         // 404 does not depend on it (the erasure is scoped to the caller's own systems).
         (
