@@ -482,3 +482,54 @@ async fn on_a_phone_a_person_appeals_in_three_pages_and_reads_the_outcome() {
     }
     b.quit().await;
 }
+
+/// Human oversight on a phone: the person's receipt says a person must look first; the bank's
+/// reviewer finds the held decision in the queue, reverses it, and the person's receipt then
+/// points to the final decision. The register shows the policy and the share changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_a_reviewer_decides_a_held_decision_before_it_takes_effect() {
+    let mut b = Browser::start().await;
+    b.phone_width(390).await;
+    let (system, bank) = common::registered_system(&b.app, "Oversight on a phone").await;
+    let admin = common::token(&b.app.store, "admin@indus-bank.demo", &["oversight:set"]).await;
+    let res = reqwest::Client::new()
+        .put(b.app.url(&format!("/api/v1/org/systems/{system}/oversight")))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"version": 1, "policy": {"adverse_outputs": ["decline"], "sample_percent": 5}}))
+        .send()
+        .await
+        .expect("policy");
+    assert_eq!(res.status(), 200);
+    for (lang, reversed) in [("en", "Reversed"), ("ur", "الٹ دیا گیا")] {
+        let receipt = decline(&b.app, &system, &bank, &format!("held-{lang}")).await;
+        b.driver.delete_all_cookies().await.expect("cookies");
+        in_lang(&b, lang, &format!("/receipt/{receipt}")).await;
+        b.expect_text("#held", if lang == "ur" { "نظرِ ثانی" } else { "review" }).await;
+        check_phone_page(&mut b, &format!("held-receipt-{lang}")).await;
+
+        b.sign_in("admin@indus-bank.demo").await;
+        in_lang(&b, lang, "/app/oversight").await;
+        check_phone_page(&mut b, &format!("held-queue-{lang}")).await;
+        b.click("#held tbody tr:last-child a").await;
+        b.wait_url("/app/oversight/OV-").await;
+        b.expect_text("main", &receipt).await;
+        check_phone_page(&mut b, &format!("held-review-{lang}")).await;
+        b.click("#outcome-reversed").await;
+        b.fill("#new_output", "approve").await;
+        b.fill("#reasons", "Income verified from salary slips.").await;
+        b.click("form[action^='/app/oversight/'] button[type=submit]").await;
+        b.expect_text("#state", if lang == "ur" { "نظرِ ثانی ہو گئی" } else { "Reviewed" }).await;
+        b.expect_text("main", reversed).await;
+        let link = b.driver.find(By::Css("#final-decision")).await.expect("the final decision");
+        let new = link.text().await.expect("text");
+        check_phone_page(&mut b, &format!("held-reviewed-{lang}")).await;
+
+        b.driver.delete_all_cookies().await.expect("cookies");
+        in_lang(&b, lang, &format!("/receipt/{receipt}")).await;
+        b.expect_text("#superseded", &new).await;
+        in_lang(&b, lang, &format!("/register/{system}")).await;
+        b.expect_text("#oversight-title", if lang == "ur" { "انسانی" } else { "Human review" }).await;
+        check_phone_page(&mut b, &format!("held-register-{lang}")).await;
+    }
+    b.quit().await;
+}
