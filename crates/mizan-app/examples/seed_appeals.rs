@@ -78,6 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             contact_phone: None,
             publish_consent: false,
             grounds_category: "wrong-data".to_owned(),
+            document: None,
         };
         store.open_case(&new, &[entry], &projection).await?;
         n += 1;

@@ -14,13 +14,15 @@ use std::collections::BTreeMap;
 use hmac::Mac as _;
 use mizan_cases::{Case, CaseType, Entry, EntryKind, Move};
 use mizan_store::{
-    CaseProjection, NewCase, NewEntry, OrgScope, Principal, QueueFilter, StoredCase, StoredEntry,
+    CaseProjection, NewCase, NewDocument, NewEntry, OrgScope, Principal, QueueFilter, StoredCase,
+    StoredDocument, StoredEntry,
 };
 use rand::RngCore;
 use serde_json::Value;
 use sha2::Sha256;
 use time::OffsetDateTime;
 
+use crate::documents::{CheckedDocument, DocumentIn};
 use crate::{Error, Platform};
 
 /// The case type's name.
@@ -48,6 +50,17 @@ pub const MAX_OUTPUT: usize = 200;
 /// Longest grounds or reasons, in characters.
 pub const MAX_TEXT: usize = 4000;
 
+/// Longest public summary, in characters.
+pub const MAX_SUMMARY: usize = 500;
+
+/// The opening entry's field holding the filed document's SHA-256, so the entry's commitment
+/// (in the events log) commits to the document.
+pub const DOCUMENT_FIELD: &str = "document_sha256";
+
+/// The moves that may carry a public summary: a provider's decision and the regulator's
+/// settlement.
+pub const SUMMARY_MOVES: [&str; 5] = ["decide", "propose", "confirm", "uphold", "order_reversal"];
+
 /// An appeal as filed.
 #[derive(Debug, Clone, Default)]
 pub struct AppealIn {
@@ -65,6 +78,8 @@ pub struct AppealIn {
     pub consent: bool,
     /// `en` or `ur`: the language of the filing and of every message.
     pub lang: String,
+    /// One document (PDF, PNG or JPEG), optional.
+    pub document: Option<DocumentIn>,
 }
 
 /// A filed appeal: what its filer must keep.
@@ -85,6 +100,9 @@ pub struct OutcomeIn {
     pub reasons: String,
     /// The decision's new output when the outcome changes it (a string, number or boolean).
     pub new_output: Option<Value>,
+    /// A short public summary (with a decision or settlement, only when the filer consented
+    /// to its publication; no contact or identity numbers).
+    pub summary: Option<String>,
 }
 
 /// One entry of a case as shown to someone allowed to see it.
@@ -117,6 +135,8 @@ pub struct AppealView {
     pub superseded_by: Option<String>,
     /// The case key, hex, for the filer to check the commitments (only to the filer).
     pub entry_key: Option<String>,
+    /// The documents filed with it.
+    pub documents: Vec<StoredDocument>,
 }
 
 /// A system's appeals at a glance.
@@ -190,6 +210,33 @@ pub(crate) fn text_field(field: &str, value: &str, required: bool) -> Result<Str
     Ok(v.to_owned())
 }
 
+/// A public summary as given for a move on `case`: `None` when empty; refused when the filer
+/// did not consent, when it is too long, or when it holds a CNIC number, a phone number or an
+/// e-mail address.
+fn summary_field(case: &StoredCase, given: Option<&str>) -> Result<Option<String>, Error> {
+    let v = given.map(str::trim).unwrap_or_default();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if !case.publish_consent {
+        return Err(Error::bad(
+            "summary",
+            "the person did not consent to publishing a summary of this appeal; leave it empty",
+        ));
+    }
+    if v.chars().count() > MAX_SUMMARY {
+        return Err(Error::bad("summary", format!("at most {MAX_SUMMARY} characters")));
+    }
+    let v = text_field("summary", v, false)?;
+    if let Some(found) = crate::pii::find(&v, &[]) {
+        return Err(Error::bad(
+            "summary",
+            format!("holds {found}; a public summary must not identify or reach anyone, so leave it out"),
+        ));
+    }
+    Ok(Some(v))
+}
+
 /// The projection of `case` for the `cases` row.
 pub(crate) fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>) -> CaseProjection {
     let mut p = old.cloned().unwrap_or_default();
@@ -212,12 +259,27 @@ pub(crate) fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>
                 "dispute" | "escalate_overdue" => p.escalated = true,
                 _ => {}
             }
+            if SUMMARY_MOVES.contains(&name.as_str())
+                && let Some(summary) = e.fields.get("summary")
+            {
+                p.public_summary = Some(summary.clone());
+            }
         }
     }
     if terminal && p.closed_at.is_none() {
         p.closed_at = Some(mizan_store::format_time(case.entered_at));
     }
     p
+}
+
+/// The row of a checked document.
+fn new_document(d: &CheckedDocument) -> NewDocument {
+    NewDocument {
+        sha256: d.sha256.clone(),
+        size_bytes: i64::try_from(d.bytes.len()).unwrap_or(i64::MAX),
+        media_type: d.media_type.to_owned(),
+        file_name: d.file_name.clone(),
+    }
 }
 
 /// The role label an entry is filed under in the public events trail.
@@ -273,6 +335,12 @@ impl Platform {
             return Err(Error::bad("category", format!("must be one of {}", GROUNDS.join(", "))));
         }
         let lang = if a.lang == "ur" { "ur" } else { "en" }.to_owned();
+        let document = match a.document {
+            Some(doc) => {
+                Some(crate::documents::check("document", doc, self.config.limits.appeal_document_bytes)?)
+            }
+            None => None,
+        };
         // Checked as the notifier checks them, so an address accepted here is one it can use.
         let email = match a.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
             Some(e) => Some(
@@ -344,6 +412,9 @@ impl Platform {
         if !disputed.is_empty() {
             fields.insert("disputed".to_owned(), disputed.join(", "));
         }
+        if let Some(doc) = &document {
+            fields.insert(DOCUMENT_FIELD.to_owned(), doc.sha256.clone());
+        }
         let case = Case::open(t, roles::APPELLANT, fields, now);
         let key = random_hex(32);
         let token = random_hex(24);
@@ -362,13 +433,102 @@ impl Platform {
             contact_phone: phone,
             publish_consent: a.consent,
             grounds_category: a.category,
+            document: document.as_ref().map(new_document),
         };
         let entries = Self::entries_for(&key, 0, &case, None)?;
-        self.store().open_case(&new, &entries, &projection(t, &case, None)).await?;
+        self.open_with_document(&new, &entries, &projection(t, &case, None), document).await?;
         if let Ok((stored, _)) = self.store().case_by_reference(&new.reference).await {
             self.tell(&stored, "filed", Some(&token));
         }
         Ok(Filed { reference: new.reference, token })
+    }
+
+    /// Opens a case, first writing its document's file (when it has one) so the row never
+    /// names a file that is not there; when the case cannot be stored, the file goes again
+    /// unless another case's row names the same bytes.
+    async fn open_with_document(
+        &self,
+        new: &NewCase,
+        entries: &[NewEntry],
+        p: &CaseProjection,
+        doc: Option<CheckedDocument>,
+    ) -> Result<(), Error> {
+        let Some(doc) = doc else {
+            self.store().open_case(new, entries, p).await?;
+            return Ok(());
+        };
+        let _held = self.document_lock.lock().await;
+        let files = std::sync::Arc::clone(&self.documents);
+        let sha256 = doc.sha256.clone();
+        let bytes = doc.bytes.clone();
+        tokio::task::spawn_blocking(move || files.put(&sha256, &bytes))
+            .await
+            .map_err(|e| Error::Internal(format!("document write: {e}")))??;
+        match self.store().open_case(new, entries, p).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // Kept when the question cannot be answered: an orphan file is harmless, a
+                // row without its file is not.
+                if !self.store().document_in_use(&doc.sha256).await.unwrap_or(true) {
+                    let files = std::sync::Arc::clone(&self.documents);
+                    let sha256 = doc.sha256.clone();
+                    let removed = tokio::task::spawn_blocking(move || files.remove(&sha256))
+                        .await
+                        .map_err(|e| Error::Internal(format!("document removal: {e}")))
+                        .and_then(|r| r);
+                    if let Err(err) = removed {
+                        tracing::warn!(error = %err, "appeals: cannot remove an unused document");
+                    }
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Deletes the document files `hashes` that no case's row names any more (after an
+    /// erasure removed the rows).
+    pub(crate) async fn drop_documents(&self, hashes: Vec<String>) -> Result<(), Error> {
+        if hashes.is_empty() {
+            return Ok(());
+        }
+        let _held = self.document_lock.lock().await;
+        for h in hashes {
+            if self.store().document_in_use(&h).await? {
+                continue;
+            }
+            let files = std::sync::Arc::clone(&self.documents);
+            tokio::task::spawn_blocking(move || files.remove(&h))
+                .await
+                .map_err(|e| Error::Internal(format!("document removal: {e}")))??;
+        }
+        Ok(())
+    }
+
+    /// A document of an appeal, with its bytes (checked against its hash), for someone who may
+    /// see the appeal: the filer by the secret, the provider's staff, the regulator.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when the actor may not see the appeal or it has no such document.
+    pub async fn appeal_document(
+        &self,
+        reference: &str,
+        actor: &Actor<'_>,
+        sha256: &str,
+    ) -> Result<(StoredDocument, Vec<u8>), Error> {
+        let (case, _, _) = self.load(reference, actor).await?;
+        let doc = self
+            .store()
+            .case_documents(case.id)
+            .await?
+            .into_iter()
+            .find(|d| d.sha256 == sha256)
+            .ok_or_else(|| Error::NotFound(format!("document `{sha256}` of appeal `{reference}`")))?;
+        let files = std::sync::Arc::clone(&self.documents);
+        let hash = doc.sha256.clone();
+        let bytes = tokio::task::spawn_blocking(move || files.get(&hash))
+            .await
+            .map_err(|e| Error::Internal(format!("document read: {e}")))??;
+        Ok((doc, bytes))
     }
 
     /// Loads a case for `actor`: the filer by the secret, a provider's staff in their own
@@ -522,7 +682,8 @@ impl Platform {
             .collect();
         let superseded_by = self.store().superseded_by(&case.subject).await?;
         let entry_key = if role == roles::APPELLANT { case.entry_key.clone() } else { None };
-        Ok(AppealView { case, entries: views, next_due, moves, superseded_by, entry_key })
+        let documents = self.store().case_documents(case.id).await?;
+        Ok(AppealView { case, entries: views, next_due, moves, superseded_by, entry_key, documents })
     }
 
     /// Makes move `name` on an appeal for `actor`, with `fields`; the outcome of a decision
@@ -565,6 +726,15 @@ impl Platform {
         if !reasons.is_empty() {
             fields.insert("reasons".to_owned(), reasons);
         }
+        match summary_field(&case, input.summary.as_deref())? {
+            Some(summary) if SUMMARY_MOVES.contains(&name) => {
+                fields.insert("summary".to_owned(), summary);
+            }
+            Some(_) => {
+                return Err(Error::bad("summary", "a public summary goes with a decision or a settlement"));
+            }
+            None => {}
+        }
         match name {
             "decide" | "propose" | "confirm" => {
                 let outcome = if name == "confirm" {
@@ -585,6 +755,11 @@ impl Platform {
                             "reasons".to_owned(),
                             p.fields.get("reasons").cloned().unwrap_or_default(),
                         );
+                    }
+                    if !fields.contains_key("summary")
+                        && let Some(summary) = p.fields.get("summary")
+                    {
+                        fields.insert("summary".to_owned(), summary.clone());
                     }
                     p.fields.get("outcome").cloned().unwrap_or_default()
                 } else {
@@ -756,6 +931,25 @@ impl Platform {
         }
         let scope = if mizan_store::RegulatorScope::of(p).is_some() { None } else { Some(p.scope()) };
         Ok(self.store().case_queue(scope, APPEAL, &[], QueueFilter::Late, limit).await?)
+    }
+
+    /// Public appeal figures of every system with appeals, by public id, in one pass over the
+    /// cases (the bulk register downloads).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn appeal_figures_by_system(
+        &self,
+    ) -> Result<std::collections::HashMap<String, mizan_store::CaseStats>, Error> {
+        Ok(self.store().case_stats_by_system(APPEAL, 15).await?)
+    }
+
+    /// Public appeal figures of all of one organisation's systems.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn provider_appeal_stats(&self, org_id: i64) -> Result<mizan_store::CaseStats, Error> {
+        Ok(self.store().case_stats(APPEAL, None, Some(org_id), 15).await?)
     }
 
     /// Public appeal figures of a system.
@@ -933,6 +1127,10 @@ pub(crate) struct PastAppeal<'a> {
     pub case: &'a Case,
     /// The user each role's moves are filed under (none for the filer and the engine).
     pub users: &'a BTreeMap<&'a str, i64>,
+    /// Whether the person consented to a public summary.
+    pub consent: bool,
+    /// The document filed with it (its hash is in the opening entry's fields).
+    pub document: Option<CheckedDocument>,
 }
 
 impl Platform {
@@ -964,7 +1162,8 @@ impl Platform {
             lang: if a.lang == "ur" { "ur" } else { "en" }.to_owned(),
             contact_email: None,
             contact_phone: None,
-            publish_consent: false,
+            publish_consent: a.consent,
+            document: a.document.as_ref().map(new_document),
             grounds_category: opened
                 .and_then(|e| e.fields.get("category"))
                 .cloned()
@@ -974,7 +1173,7 @@ impl Platform {
         for (n, e) in entries.iter_mut().zip(&a.case.history) {
             n.actor_user = a.users.get(e.actor.as_str()).copied();
         }
-        self.store().open_case(&new, &entries, &projection(t, a.case, None)).await?;
+        self.open_with_document(&new, &entries, &projection(t, a.case, None), a.document.clone()).await?;
         Ok(())
     }
 }

@@ -645,13 +645,14 @@ impl Platform {
     }
 
     /// Erases a decision's record and key (a data-protection request); the leaf stays, and the
-    /// log still verifies.
+    /// log still verifies. The documents filed with closed appeals on it go too: their rows in
+    /// the erasing transaction, then each file no other case names.
     ///
     /// # Errors
     /// [`Error::NotFound`] for a reference not of `scope`'s systems.
     pub async fn erase_decision(&self, scope: mizan_store::OrgScope, reference: &str) -> Result<(), Error> {
-        self.store().erase_decision(scope, reference).await?;
-        Ok(())
+        let unused = self.store().erase_decision(scope, reference).await?;
+        self.drop_documents(unused).await
     }
 
     /// A published file of a log (`checkpoint`, a tile, an entry bundle or `vkey`) by the log's

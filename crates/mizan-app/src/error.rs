@@ -28,6 +28,14 @@ pub enum Error {
         /// What is wrong, in English.
         detail: String,
     },
+    /// An input over its limit (a document larger than accepted), naming the field.
+    #[error("{detail}")]
+    TooLarge {
+        /// The field at fault.
+        field: String,
+        /// The size and the limit, in English.
+        detail: String,
+    },
     /// An audit's parameters or input were refused; the message has a translation key.
     #[error("{0}")]
     Audit(crate::audits::InputError),

@@ -177,6 +177,7 @@ impl Platform {
                 contact_phone: None,
                 publish_consent: false,
                 grounds_category: h.held.clone(),
+                document: None,
             };
             let entries = Self::entries_for(&key, 0, &case, None)?;
             cases.push((new, entries, projection(t, &case, None)));

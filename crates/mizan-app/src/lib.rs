@@ -17,6 +17,8 @@
 //! - [`oversight`]: the stop control of a system's decision intake;
 //! - [`models`]: model files by hash; [`demo`]: the demo data `serve --demo` seeds;
 //! - [`appeals`]: appeals against decisions, the first case type of `mizan-cases`;
+//!   [`documents`]: the files filed with them, by hash; [`pii`]: the check that keeps
+//!   identity numbers, phone numbers and addresses out of what is published;
 //! - [`passwords`]: argon2id hashing.
 #![warn(missing_docs)]
 
@@ -24,6 +26,7 @@ pub mod appeals;
 pub mod audits;
 pub mod decisions;
 pub mod demo;
+pub mod documents;
 mod error;
 pub mod events;
 pub mod explain;
@@ -34,6 +37,7 @@ pub mod logs;
 pub mod models;
 pub mod oversight;
 pub mod passwords;
+pub mod pii;
 pub mod signin;
 pub mod throttle;
 pub mod wire;
@@ -83,6 +87,10 @@ pub struct Platform {
     logs: Arc<logs::Logs>,
     intake: Arc<intake::Intake>,
     models: Arc<models::ModelFiles>,
+    documents: Arc<documents::DocumentFiles>,
+    /// Held while a document file is written or deleted together with the rows that name it,
+    /// so a filing and an erasure of the same bytes cannot leave a row without its file.
+    document_lock: Arc<tokio::sync::Mutex<()>>,
     prepared: Arc<explain::PreparedModels>,
     guards: Arc<signin::Guards>,
     /// Permits for heavy work (audits, model parses): `limits.audits_at_once`.
@@ -104,6 +112,7 @@ impl Platform {
     #[must_use]
     pub fn new(store: Store, config: PlatformConfig, logs: logs::Logs) -> Platform {
         let models = models::ModelFiles::in_data_dir(&config.data_dir);
+        let config_data_dir = config.data_dir.clone();
         let logs = Arc::new(logs);
         let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&logs)));
         let guards = Arc::new(signin::Guards::new(&config.clock, config.limits.public_form_free));
@@ -129,6 +138,8 @@ impl Platform {
             logs,
             intake,
             models: Arc::new(models),
+            documents: Arc::new(documents::DocumentFiles::in_data_dir(&config_data_dir)),
+            document_lock: Arc::new(tokio::sync::Mutex::new(())),
             prepared: Arc::new(explain::PreparedModels::new(explain::PREPARED_MODELS)),
             heavy,
         }
@@ -186,6 +197,12 @@ impl Platform {
     #[must_use]
     pub fn models(&self) -> &models::ModelFiles {
         &self.models
+    }
+
+    /// Documents filed with cases, by hash.
+    #[must_use]
+    pub fn documents(&self) -> &documents::DocumentFiles {
+        &self.documents
     }
 
     /// Models prepared for explanations, by hash.

@@ -34,6 +34,9 @@ pub struct Limits {
     pub audits_at_once: usize,
     /// Largest model file accepted, in bytes (checked before it is parsed).
     pub model_bytes: usize,
+    /// Largest document a person may attach to an appeal, in bytes (the body is refused before
+    /// it is read when its declared length is over this plus the form's other fields).
+    pub appeal_document_bytes: usize,
     /// Submissions of a public form (an appeal, an error report) one address may make before
     /// it must wait ([`crate::throttle::Policy::PUBLIC_FORM`]; benchmarks raise it to drive
     /// the forms from one load generator).
@@ -53,6 +56,7 @@ impl Default for Limits {
             audit_report_bytes: 64 * 1024 * 1024,
             audits_at_once: 2,
             model_bytes: 16 * 1024 * 1024,
+            appeal_document_bytes: 5 * 1024 * 1024,
             public_form_free: crate::throttle::Policy::PUBLIC_FORM.free,
         }
     }

@@ -53,6 +53,13 @@ pub enum AppError {
     Csrf,
     /// The body is larger than allowed.
     TooLarge,
+    /// One field of the body (an attached document) is larger than allowed.
+    TooLargeField {
+        /// The field at fault.
+        field: String,
+        /// Its size and the limit, in English.
+        detail: String,
+    },
     /// The content type is not accepted.
     UnsupportedMediaType(String),
     /// The method is not allowed on this path.
@@ -74,7 +81,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::Questionnaire { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooLarge | AppError::TooLargeField { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -98,7 +105,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Questionnaire { .. } => "questionnaire",
             AppError::Csrf => "csrf",
-            AppError::TooLarge => "too-large",
+            AppError::TooLarge | AppError::TooLargeField { .. } => "too-large",
             AppError::UnsupportedMediaType(_) => "unsupported-media-type",
             AppError::MethodNotAllowed => "method-not-allowed",
             AppError::Throttled(_) => "throttled",
@@ -121,6 +128,7 @@ impl AppError {
                 errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
             }
             AppError::BadRequest { detail, .. }
+            | AppError::TooLargeField { detail, .. }
             | AppError::Refused(detail)
             | AppError::Busy(detail)
             | AppError::Conflict(detail)
@@ -151,6 +159,7 @@ impl From<mizan_app::Error> for AppError {
             E::Conflict(msg) => AppError::Conflict(msg),
             E::Questionnaire { question, detail } => AppError::Questionnaire { question, detail },
             E::Busy(msg) => AppError::Busy(msg),
+            E::TooLarge { field, detail } => AppError::TooLargeField { field, detail },
             E::Internal(msg) => AppError::Internal(msg),
         }
     }
@@ -256,7 +265,9 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
             body["errors"] = serde_json::to_value(errors).unwrap_or_default();
             body["field"] = json!(errors.first().map(|e| e.field.clone()));
         }
-        AppError::BadRequest { field: Some(f), .. } => body["field"] = json!(f),
+        AppError::BadRequest { field: Some(f), .. } | AppError::TooLargeField { field: f, .. } => {
+            body["field"] = json!(f);
+        }
         AppError::Questionnaire { question, .. } => body["field"] = json!(question),
         _ => {}
     }

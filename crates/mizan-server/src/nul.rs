@@ -55,6 +55,15 @@ pub async fn refuse_nul(req: Request, next: Next) -> Response {
     if !is_json {
         return next.run(req).await;
     }
+    // A body declared larger than will be read is refused before any of it is.
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_JSON as u64) {
+        return AppError::TooLarge.into_response();
+    }
     let (parts, body) = req.into_parts();
     let bytes: Bytes = match axum::body::to_bytes(body, MAX_JSON).await {
         Ok(b) => b,

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/receipt/{reference}", get(explain::receipt))
         .route("/receipt/{reference}/appeal", get(appeals::form).post(appeals::file))
         .route("/appeals/{reference}", get(appeals::status).post(appeals::filer_move))
+        .route("/appeals/{reference}/documents/{sha256}", get(appeals::filer_document))
         .route("/login", get(session::login_form).post(session::login))
         .route("/logout", post(session::logout))
         .route("/lang/{code}", get(session::switch_lang))
@@ -63,6 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route("/app/oversight/{reference}", get(oversight::show).post(oversight::decide))
         .route("/regulator/appeals", get(appeals::regulator_queue))
         .route("/regulator/appeals/{reference}", get(appeals::review).post(appeals::staff_move))
+        .route("/app/appeals/{reference}/documents/{sha256}", get(appeals::staff_document))
+        .route("/regulator/appeals/{reference}/documents/{sha256}", get(appeals::staff_document))
         .route("/app/systems/{id}", get(provider::show))
         .route("/app/systems/{id}/edit", get(provider::edit_form).post(provider::update))
         .route("/app/systems/{id}/transition", post(provider::transition))
@@ -124,6 +127,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/{*rest}", any(api_not_found))
         .layer(axum::middleware::from_fn_with_state(largest_body(&limits), refuse_oversized))
         .layer(from_fn(crate::nul::refuse_nul))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.appeal_document_bytes,
+            appeals::refuse_oversized_filing,
+        ))
         .layer(from_fn(render_api_errors));
 
     // The decision log, read from its files (C2SP tlog-tiles).
@@ -150,6 +157,8 @@ pub fn largest_body(limits: &mizan_app::limits::Limits) -> usize {
         BODY_LIMIT,
         limits.audit_upload_bytes.saturating_add(FORM_SLACK),
         limits.model_bytes.saturating_add(FORM_SLACK),
+        limits.appeal_document_bytes.saturating_add(FORM_SLACK),
+        appeals::api_filing_limit(limits.appeal_document_bytes),
         decisions::BODY_LIMIT,
     ]
     .into_iter()
@@ -199,8 +208,12 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(api::version))
         .routes(routes!(api::file_report))
         .routes(routes!(api::report))
-        .routes(routes!(appeals::api_file))
+        .routes(
+            routes!(appeals::api_file)
+                .layer(DefaultBodyLimit::max(appeals::api_filing_limit(limits.appeal_document_bytes))),
+        )
         .routes(routes!(appeals::api_get))
+        .routes(routes!(appeals::api_document_get))
         .routes(routes!(appeals::api_move))
         .routes(routes!(appeals::api_stats))
         .routes(routes!(appeals::api_provider_stats))

@@ -44,6 +44,39 @@ pub struct NewCase {
     pub publish_consent: bool,
     /// A coarse category of the grounds, for public statistics.
     pub grounds_category: String,
+    /// A document filed with the opening entry (seq 0), its bytes already durable.
+    pub document: Option<NewDocument>,
+}
+
+/// A document attached to a case's entry; its bytes are a file named by `sha256`, written
+/// before the row (a crash in between leaves an unreferenced file, never a dangling row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDocument {
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// The media type sniffed from the bytes.
+    pub media_type: String,
+    /// The name the person gave it, cleaned.
+    pub file_name: String,
+}
+
+/// A stored document of a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredDocument {
+    /// The entry it came with (0: the filing).
+    pub seq: i64,
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// The media type sniffed from the bytes.
+    pub media_type: String,
+    /// The name the person gave it.
+    pub file_name: String,
+    /// When it was attached.
+    pub at: String,
 }
 
 /// Whose a case is.
@@ -99,6 +132,9 @@ pub struct CaseProjection {
     pub closed_at: Option<String>,
     /// Who made the deciding move (a user), if a signed-in person did.
     pub decided_by: Option<i64>,
+    /// The reviewer's (or regulator's) latest public summary, if one was written; published
+    /// only when the filer consented.
+    pub public_summary: Option<String>,
 }
 
 /// A stored case.
@@ -199,6 +235,8 @@ pub struct ClosedCase {
     pub escalated: bool,
     /// Marked late.
     pub late: bool,
+    /// The anonymised summary, only when the filer consented to its publication.
+    pub summary: Option<String>,
 }
 
 /// Which cases a queue lists.
@@ -236,7 +274,7 @@ pub struct CaseStats {
 const CASE_COLS: &str = "c.id, c.reference, c.case_type, c.type_version, c.org_id, o.name AS org_name, \
     s.public_id AS system, p.name_en AS system_name, p.name_ur AS system_name_ur, c.subject, c.state, c.late, c.is_open, c.opened_at, c.entered_at, \
     c.next_due_at, c.decided_at, c.outcome, c.escalated, c.closed_at, c.token_hash, c.entry_key, c.lang, \
-    c.contact_email, c.contact_phone, c.publish_consent, c.grounds_category, c.redacted_at, c.decided_by";
+    c.contact_email, c.contact_phone, c.publish_consent, c.grounds_category, c.redacted_at, c.decided_by, c.public_summary";
 
 const CASE_FROM: &str = "cases c JOIN organisations o ON o.id = c.org_id LEFT JOIN systems s ON s.id = c.system_id \
      LEFT JOIN public_register p ON p.system_id = c.system_id";
@@ -264,6 +302,7 @@ fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
             escalated: r.try_get::<i64, _>("escalated")? != 0,
             closed_at: r.try_get("closed_at")?,
             decided_by: r.try_get("decided_by")?,
+            public_summary: r.try_get("public_summary")?,
         },
         opened_at: r.try_get("opened_at")?,
         token_hash: r.try_get("token_hash")?,
@@ -339,7 +378,7 @@ async fn insert_case(tx: &mut Tx, new: &NewCase, entries: &[NewEntry], p: &CaseP
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (reference, case_type, type_version, org_id, system_id, subject, state, late, is_open, \
          opened_at, entered_at, token_hash, entry_key, lang, contact_email, contact_phone, publish_consent, grounds_category) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 1, $8, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 1, $16, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(&new.reference)
     .bind(&new.case_type)
@@ -356,6 +395,9 @@ async fn insert_case(tx: &mut Tx, new: &NewCase, entries: &[NewEntry], p: &CaseP
     .bind(&new.contact_phone)
     .bind(i64::from(new.publish_consent))
     .bind(&new.grounds_category)
+    // Filed when its first entry was made (a case stored with its history, such as the
+    // demo's, has entered a later state since).
+    .bind(entries.first().map_or(&p.entered_at, |e| &e.at))
     .fetch_one(&mut **tx)
     .await
     .map_err(|e| {
@@ -366,6 +408,20 @@ async fn insert_case(tx: &mut Tx, new: &NewCase, entries: &[NewEntry], p: &CaseP
         }
     })?;
     insert_entries(tx, id, new.system_id.map(|s| (s, new.system_version)), entries).await?;
+    if let Some(d) = &new.document {
+        sqlx::query(
+            "INSERT INTO case_documents (case_id, seq, sha256, size_bytes, media_type, file_name, at) \
+             VALUES ($1, 0, $2, $3, $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(&d.sha256)
+        .bind(d.size_bytes)
+        .bind(&d.media_type)
+        .bind(&d.file_name)
+        .bind(&p.entered_at)
+        .execute(&mut **tx)
+        .await?;
+    }
     write_projection(tx, id, p).await?;
     Ok(id)
 }
@@ -373,7 +429,7 @@ async fn insert_case(tx: &mut Tx, new: &NewCase, entries: &[NewEntry], p: &CaseP
 async fn write_projection(tx: &mut Tx, case_id: i64, p: &CaseProjection) -> Result<()> {
     sqlx::query(
         "UPDATE cases SET state = $1, late = $2, is_open = $3, entered_at = $4, next_due_at = $5, decided_at = $6, \
-         outcome = $7, escalated = $8, closed_at = $9, decided_by = $10 WHERE id = $11",
+         outcome = $7, escalated = $8, closed_at = $9, decided_by = $10, public_summary = $11 WHERE id = $12",
     )
     .bind(&p.state)
     .bind(i64::from(p.late))
@@ -385,6 +441,7 @@ async fn write_projection(tx: &mut Tx, case_id: i64, p: &CaseProjection) -> Resu
     .bind(i64::from(p.escalated))
     .bind(&p.closed_at)
     .bind(p.decided_by)
+    .bind(&p.public_summary)
     .bind(case_id)
     .execute(&mut **tx)
     .await?;
@@ -475,6 +532,45 @@ impl Store {
         let case = case_from_row(&row)?;
         let entries = self.case_entries(case.id).await?;
         Ok((case, entries))
+    }
+
+    /// The documents of case `case_id`, in the order they were attached. Unfenced: the caller
+    /// checked who may see the case.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn case_documents(&self, case_id: i64) -> Result<Vec<StoredDocument>> {
+        let rows = sqlx::query(
+            "SELECT seq, sha256, size_bytes, media_type, file_name, at FROM case_documents \
+             WHERE case_id = $1 ORDER BY seq, sha256",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredDocument {
+                    seq: r.try_get("seq")?,
+                    sha256: r.try_get("sha256")?,
+                    size_bytes: r.try_get("size_bytes")?,
+                    media_type: r.try_get("media_type")?,
+                    file_name: r.try_get("file_name")?,
+                    at: r.try_get("at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether any case's document row names the file `sha256` (a file no row names may go).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn document_in_use(&self, sha256: &str) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM case_documents WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
     }
 
     async fn case_entries(&self, case_id: i64) -> Result<Vec<StoredEntry>> {
@@ -652,7 +748,9 @@ impl Store {
     pub async fn closed_cases(&self, case_type: &str, after: i64, limit: i64) -> Result<Vec<ClosedCase>> {
         let rows = sqlx::query(
             "SELECT c.id, c.reference, s.public_id, c.opened_at, c.decided_at, c.closed_at, c.grounds_category, \
-             c.outcome, c.state, c.escalated, c.late FROM cases c JOIN systems s ON s.id = c.system_id \
+             c.outcome, c.state, c.escalated, c.late, \
+             CASE WHEN c.publish_consent = 1 AND c.redacted_at IS NULL THEN c.public_summary END AS summary \
+             FROM cases c JOIN systems s ON s.id = c.system_id \
              WHERE c.case_type = $1 AND c.is_open = 0 AND c.id > $2 ORDER BY c.id LIMIT $3",
         )
         .bind(case_type)
@@ -677,6 +775,7 @@ impl Store {
                     state: r.try_get("state")?,
                     escalated: r.try_get::<i64, _>("escalated")? != 0,
                     late: r.try_get::<i64, _>("late")? != 0,
+                    summary: r.try_get("summary")?,
                 })
             })
             .collect()

@@ -582,11 +582,13 @@ impl Store {
     }
 
     /// Erases a decision's record and key (a data-protection request). The leaf stays in the
-    /// log, which still verifies; without `k` it can no longer be linked to anyone.
+    /// log, which still verifies; without `k` it can no longer be linked to anyone. Closed
+    /// cases about it lose their words, contacts, summary and documents; returns the SHA-256 of
+    /// each document file no row names any more, for the caller to delete.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown reference or one of another organisation.
-    pub async fn erase_decision(&self, scope: OrgScope, reference: &str) -> Result<()> {
+    pub async fn erase_decision(&self, scope: OrgScope, reference: &str) -> Result<Vec<String>> {
         let (guard, mut tx) = self.begin_scoped_write(scope).await?;
         // A legal hold: while a case about the decision is open (an appeal), it stays.
         let open: Option<String> =
@@ -630,21 +632,46 @@ impl Store {
         .await?;
         sqlx::query(
             "UPDATE cases SET contact_email = NULL, contact_phone = NULL, entry_key = NULL, token_hash = '', \
-             redacted_at = $3 WHERE subject = $1 AND org_id = $2 AND redacted_at IS NULL",
+             public_summary = NULL, redacted_at = $3 WHERE subject = $1 AND org_id = $2 AND redacted_at IS NULL",
         )
         .bind(reference)
         .bind(scope.org_id())
         .bind(now())
         .execute(&mut *tx)
         .await?;
+        // The documents the person filed are theirs too: the rows go here, the files no other
+        // case names go once this commits (the caller deletes them).
+        let hashes: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT sha256 FROM case_documents WHERE case_id IN \
+             (SELECT id FROM cases WHERE subject = $1 AND org_id = $2)",
+        )
+        .bind(reference)
+        .bind(scope.org_id())
+        .fetch_all(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM case_documents WHERE case_id IN (SELECT id FROM cases WHERE subject = $1 AND org_id = $2)",
+        )
+        .bind(reference)
+        .bind(scope.org_id())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
+        // Asked unfenced, after the commit: inside the fence another organisation's row that
+        // names the same bytes is invisible, and the file would look unused.
+        let mut gone = Vec::new();
+        for h in hashes {
+            if !self.document_in_use(&h).await? {
+                gone.push(h);
+            }
+        }
         drop(guard);
         // The pages the record was in are still in SQLite's write-ahead log: copy them into the
         // file (where secure_delete has zeroed the old bytes) and empty the log.
         if self.backend == Backend::Sqlite {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
         }
-        Ok(())
+        Ok(gone)
     }
 
     /// The newest `limit` decisions of any system, for the regulator.

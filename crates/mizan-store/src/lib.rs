@@ -38,8 +38,8 @@ pub use audits::{
     AuditInfo, AuditReport, AuditRole, AuditScope, AuditSource, Auditor, LoggedRecord, NewAudit, PublicAudit,
 };
 pub use cases::{
-    CaseProjection, CaseStats, CaseTarget, ClosedCase, NewCase, NewEntry, QueueFilter, StoredCase,
-    StoredEntry,
+    CaseProjection, CaseStats, CaseTarget, ClosedCase, NewCase, NewDocument, NewEntry, QueueFilter,
+    StoredCase, StoredDocument, StoredEntry,
 };
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;

@@ -1,6 +1,7 @@
 //! Demo appeals: one in every state a newcomer should be able to open (filed, late, upheld,
 //! reversed with its superseding decision, escalated, closed by the regulator, withdrawn), on
-//! declined demo loan decisions.
+//! declined demo loan decisions. The first carries a document (a one-page PDF), the one the
+//! regulator closed a public summary its filer consented to.
 //!
 //! Deadlines count from when a case entered its state, and the demo runs on the real clock, so
 //! a late or escalated case needs a history in the past. Each one is built with the case engine
@@ -42,7 +43,23 @@ pub struct DemoAppeal {
     filed_hours_ago: i64,
     /// What happened next, each with hours before now.
     steps: &'static [(i64, Step)],
+    /// The name of a document filed with it ([`DEMO_PDF`]).
+    document: Option<&'static str>,
+    /// A public summary, written with its last decision or settlement; the filer consented.
+    summary: Option<&'static str>,
 }
+
+/// The demo's document: a one-page PDF saying it is demo data.
+pub const DEMO_PDF: &[u8] = b"%PDF-1.4\n\
+1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n\
+2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n\
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 144]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj\n\
+4 0 obj<</Length 53>>stream\n\
+BT /F1 14 Tf 20 100 Td (Salary slip: demo data) Tj ET\n\
+endstream endobj\n\
+5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n\
+trailer<</Root 1 0 R>>\n\
+%%EOF\n";
 
 /// A move in a demo appeal's history.
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +93,8 @@ pub const APPEALS: &[DemoAppeal] = &[
         ),
         filed_hours_ago: 2 * DAY + 5,
         steps: &[],
+        document: Some("salary-slip.pdf"),
+        summary: None,
     },
     DemoAppeal {
         reference: "AP-DEM0000002",
@@ -92,6 +111,8 @@ pub const APPEALS: &[DemoAppeal] = &[
         ),
         filed_hours_ago: 18 * DAY + 3,
         steps: &[],
+        document: None,
+        summary: None,
     },
     DemoAppeal {
         reference: "AP-DEM0000003",
@@ -117,6 +138,8 @@ pub const APPEALS: &[DemoAppeal] = &[
                 None,
             ),
         )],
+        document: None,
+        summary: None,
     },
     DemoAppeal {
         reference: "AP-DEM0000004",
@@ -141,6 +164,8 @@ pub const APPEALS: &[DemoAppeal] = &[
                 Some("approve"),
             ),
         )],
+        document: None,
+        summary: None,
     },
     DemoAppeal {
         reference: "AP-DEM0000005",
@@ -174,6 +199,8 @@ pub const APPEALS: &[DemoAppeal] = &[
                 ),
             ),
         ],
+        document: None,
+        summary: None,
     },
     DemoAppeal {
         reference: "AP-DEM0000006",
@@ -205,6 +232,11 @@ pub const APPEALS: &[DemoAppeal] = &[
                 ),
             ),
         ],
+        document: None,
+        summary: Some(
+            "A person asked for a human review of a declined personal loan. The bank and then the regulator \
+             checked which existing loans were counted; they were counted correctly, and the decision stands.",
+        ),
     },
     DemoAppeal {
         reference: "AP-DEM0000007",
@@ -217,6 +249,8 @@ pub const APPEALS: &[DemoAppeal] = &[
         filing: ("unexplained", "Why was I declined?", "monthly_income_pkr"),
         filed_hours_ago: 8 * DAY + 2,
         steps: &[(6 * DAY + 8, Step::Withdraw("I got a loan from another bank."))],
+        document: None,
+        summary: None,
     },
 ];
 
@@ -255,7 +289,20 @@ pub async fn seed_appeals(p: &Platform) -> Result<usize, Error> {
             tracing::info!(appeal = a.reference, %open, "demo appeal not filed: its decision has an open appeal");
             continue;
         }
-        let case = build(p, a, org_id, &d.reference, now).await?;
+        let document = match a.document {
+            Some(name) => Some(crate::documents::check(
+                "document",
+                crate::documents::DocumentIn {
+                    name: name.to_owned(),
+                    declared_type: None,
+                    bytes: bytes::Bytes::from_static(DEMO_PDF),
+                },
+                usize::MAX,
+            )?),
+            None => None,
+        };
+        let case =
+            build(p, a, org_id, &d.reference, now, document.as_ref().map(|d| d.sha256.as_str())).await?;
         p.store_past_appeal(&PastAppeal {
             reference: a.reference,
             token: a.token,
@@ -263,6 +310,8 @@ pub async fn seed_appeals(p: &Platform) -> Result<usize, Error> {
             lang: a.lang,
             case: &case,
             users: &users,
+            consent: a.summary.is_some(),
+            document,
         })
         .await?;
         stored += 1;
@@ -278,17 +327,23 @@ async fn build(
     org_id: i64,
     subject: &str,
     now: OffsetDateTime,
+    document: Option<&str>,
 ) -> Result<Case, Error> {
     let t = CaseType::appeal();
     let ago = |hours: i64| now - Duration::hours(hours);
     let (category, grounds, disputed) = a.filing;
-    let fields = BTreeMap::from([
+    let mut fields = BTreeMap::from([
         ("category".to_owned(), category.to_owned()),
         ("grounds".to_owned(), grounds.to_owned()),
         ("disputed".to_owned(), disputed.to_owned()),
     ]);
+    if let Some(sha256) = document {
+        fields.insert(crate::appeals::DOCUMENT_FIELD.to_owned(), sha256.to_owned());
+    }
     let mut case = Case::open(t, roles::APPELLANT, fields, ago(a.filed_hours_ago));
-    for &(hours, step) in a.steps {
+    // The summary goes with the last decision or settlement.
+    let summary_at = a.steps.iter().rposition(|(_, step)| matches!(step, Step::Decide(..) | Step::Uphold(_)));
+    for (i, &(hours, step)) in a.steps.iter().enumerate() {
         let at = ago(hours);
         let (name, role, fields) = match step {
             Step::Decide(outcome, reasons, new_output) => {
@@ -320,6 +375,10 @@ async fn build(
                 ("withdraw", roles::APPELLANT, BTreeMap::from([("reasons".to_owned(), reasons.to_owned())]))
             }
         };
+        let mut fields = fields;
+        if let (Some(summary), true) = (a.summary, summary_at == Some(i)) {
+            fields.insert("summary".to_owned(), summary.to_owned());
+        }
         let m = Move { name: name.to_owned(), role: role.to_owned(), fields, at };
         case.apply(t, &m).map_err(|e| Error::Internal(format!("demo appeal `{}`: {e}", a.reference)))?;
     }

@@ -751,3 +751,17 @@ oversight-rule-feature-values = every decision where “{ $name }” is { $value
 oversight-receipt-pending = A person must review this decision before it takes effect. Until then it has no effect.
 oversight-receipt-reviewed = A person reviewed this decision; the final decision is { $reference }.
 oversight-nav = Decisions to review
+
+appeal-document = A document (optional)
+appeal-document-hint = A PDF, PNG or JPEG file of at most { $max }, such as a salary slip or a letter. Only the organisation, the regulator and you can open it.
+appeal-document-again = Choose the document again: a page sent back does not keep it.
+appeal-document-too-large = A document: the file is larger than the { $max } accepted; choose a smaller file or a photo of fewer pages.
+appeal-documents = Documents
+appeal-document-download = Download { $name } ({ $size })
+appeal-summary = Public summary (optional)
+appeal-summary-hint = The person agreed to publish a summary. Write at most 500 characters without a name, CNIC number, phone number or e-mail address; it appears in the public appeals dataset.
+appeal-summary-given = Public summary
+appeal-provider-stats = Appeals against all of { $org }'s systems
+size-bytes = { $n } bytes
+size-kb = { $n } KB
+size-mb = { $n } MB

@@ -751,3 +751,17 @@ oversight-rule-feature-values = ہر وہ فیصلہ جس میں ”{ $name }“
 oversight-receipt-pending = یہ فیصلہ نافذ ہونے سے پہلے کسی انسان کو اس پر نظرِ ثانی کرنی ہے۔ تب تک اس کا کوئی اثر نہیں۔
 oversight-receipt-reviewed = کسی انسان نے اس فیصلے پر نظرِ ثانی کی؛ حتمی فیصلہ { $reference } ہے۔
 oversight-nav = نظرِ ثانی کے فیصلے
+
+appeal-document = کوئی دستاویز (اختیاری)
+appeal-document-hint = زیادہ سے زیادہ { $max } کی PDF، PNG یا JPEG فائل، جیسے تنخواہ کی پرچی یا کوئی خط۔ اسے صرف ادارہ، ریگولیٹر اور آپ کھول سکتے ہیں۔
+appeal-document-again = دستاویز دوبارہ منتخب کریں: واپس بھیجا گیا صفحہ اسے محفوظ نہیں رکھتا۔
+appeal-document-too-large = دستاویز: فائل قابلِ قبول { $max } سے بڑی ہے؛ چھوٹی فائل یا کم صفحات کی تصویر منتخب کریں۔
+appeal-documents = دستاویزات
+appeal-document-download = { $name } ڈاؤن لوڈ کریں ({ $size })
+appeal-summary = عوامی خلاصہ (اختیاری)
+appeal-summary-hint = درخواست گزار نے خلاصہ شائع کرنے کی اجازت دی ہے۔ زیادہ سے زیادہ 500 حروف لکھیں، بغیر نام، شناختی کارڈ نمبر، فون نمبر یا ای میل پتے کے؛ یہ اپیلوں کے عوامی ڈیٹا سیٹ میں شائع ہوگا۔
+appeal-summary-given = عوامی خلاصہ
+appeal-provider-stats = { $org } کے تمام نظاموں کے فیصلوں کے خلاف اپیلیں
+size-bytes = { $n } بائٹ
+size-kb = { $n } کلو بائٹ
+size-mb = { $n } میگا بائٹ

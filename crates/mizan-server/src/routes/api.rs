@@ -59,6 +59,10 @@ pub struct SystemOut {
     /// groups of at least the disclosure threshold), newest first. Absent for other tiers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bias_assessments: Option<Vec<crate::views::audits::PublicAuditOut>>,
+    /// In the bulk download: the system's appeal figures, as `/api/v1/systems/{id}/appeals`
+    /// gives them (all zero for a system without appeals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub appeals: Option<crate::views::appeals::StatsOut>,
 }
 
 fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
@@ -75,6 +79,7 @@ fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
         updated_at: e.updated_at.clone(),
         html_url: format!("{base}/register/{}", e.public_id),
         bias_assessments: None,
+        appeals: None,
     }
 }
 
@@ -242,15 +247,25 @@ pub struct BulkOut {
     pub systems: Vec<SystemOut>,
 }
 
-/// Bulk download of the whole register as JSON.
+/// Bulk download of the whole register as JSON, each system with its appeal figures.
 #[utoipa::path(get, path = "/api/v1/register.json", tag = "downloads", responses((status = 200, body = BulkOut)))]
 pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppError> {
     let all = state.app.store().public_all().await?;
+    // Every system's appeal figures in one pass over the cases.
+    let figures = state.app.appeal_figures_by_system().await?;
     let base = &state.app.config().base_url;
     let out = BulkOut {
         generated_at: mizan_store::now(),
         count: all.len(),
-        systems: all.iter().map(|e| system_out(base, e)).collect(),
+        systems: all
+            .iter()
+            .map(|e| {
+                let mut s = system_out(base, e);
+                let stats = figures.get(&e.public_id).cloned().unwrap_or_default();
+                s.appeals = Some(crate::views::appeals::stats_out(&stats));
+                s
+            })
+            .collect(),
     };
     let mut res = Json(out).into_response();
     res.headers_mut().insert(
@@ -260,10 +275,22 @@ pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppErr
     Ok(res)
 }
 
+/// The appeal columns of the register CSV, after the record's fields, in this order.
+pub const APPEAL_COLUMNS: [&str; 6] = [
+    "appeals_received",
+    "appeals_decided",
+    "appeals_median_days_to_decision",
+    "appeals_share_decided_on_time",
+    "appeals_share_changed",
+    "appeals_share_escalated",
+];
+
 /// Bulk download of the whole register as CSV (one column per public field and language).
-#[utoipa::path(get, path = "/api/v1/register.csv", tag = "downloads", responses((status = 200, content_type = "text/csv")))]
+#[utoipa::path(get, path = "/api/v1/register.csv", tag = "downloads", responses((status = 200, content_type = "text/csv",
+    description = "One row per system. Columns: id, organisation, sector, status, version, risk_tier, demo, registered_at, updated_at; then each public field of the record (text fields as `<key>_en` and `<key>_ur`); then the system's appeal figures, as `/api/v1/systems/{id}/appeals` gives them: appeals_received, appeals_decided, appeals_median_days_to_decision (empty when none decided), appeals_share_decided_on_time, appeals_share_changed (reversed or modified, of those decided) and appeals_share_escalated (of those received), shares from 0 to 1, empty when there is nothing to divide by. Read columns by name: new ones are added, none is renamed.")))]
 pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppError> {
     let all = state.app.store().public_all().await?;
+    let figures = state.app.appeal_figures_by_system().await?;
     let mut header_row: Vec<String> = [
         "id",
         "organisation",
@@ -286,6 +313,7 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
             header_row.push(f.key.to_owned());
         }
     }
+    header_row.extend(APPEAL_COLUMNS.map(str::to_owned));
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.to_string());
     w.write_record(header_row.iter().map(|c| csv_cell(c).into_owned())).map_err(internal)?;
@@ -313,6 +341,16 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
                 (_, None) => row.push(String::new()),
             }
         }
+        let stats = crate::views::appeals::stats_out(&figures.get(&e.public_id).cloned().unwrap_or_default());
+        let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        row.extend([
+            stats.received.to_string(),
+            stats.decided.to_string(),
+            opt(stats.median_days_to_decision),
+            opt(stats.share_decided_on_time),
+            opt(stats.share_changed),
+            opt(stats.share_escalated),
+        ]);
         w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(internal)?;
     }
     let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;

@@ -7,6 +7,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use mizan_app::appeals::{Actor, AppealIn, AppealView, GROUNDS, OutcomeIn};
+use mizan_app::documents::DocumentIn;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -18,6 +19,7 @@ use crate::error::AppError;
 use crate::pages::{Ctx, render};
 use crate::serve::{ClientAddr, retry_after};
 use crate::util::{CleanJson, url_encode};
+use crate::views::appeals::{StatsOut, StatsView, size_words, stats_out, stats_view};
 
 #[derive(Template)]
 #[template(path = "appeal_form.html")]
@@ -28,6 +30,12 @@ struct FormPage {
     features: Vec<String>,
     errors: Vec<String>,
     typed: AppealIn,
+    /// The largest document accepted, in words.
+    max_document: String,
+}
+
+fn max_document(state: &AppState, ctx: &Ctx) -> String {
+    size_words(ctx, i64::try_from(state.app.config().limits.appeal_document_bytes).unwrap_or(i64::MAX))
 }
 
 async fn features_of(state: &AppState, receipt: &str) -> Result<Vec<String>, AppError> {
@@ -48,27 +56,81 @@ pub async fn form(
     let receipt = receipt.to_ascii_lowercase();
     let features = features_of(&state, &receipt).await?;
     let typed = AppealIn { category: String::new(), lang: ctx.lang_code().to_owned(), ..AppealIn::default() };
-    Ok(render(&FormPage { ctx, receipt, grounds: GROUNDS.to_vec(), features, errors: vec![], typed }))
+    let max_document = max_document(&state, &ctx);
+    Ok(render(&FormPage {
+        ctx,
+        receipt,
+        grounds: GROUNDS.to_vec(),
+        features,
+        errors: vec![],
+        typed,
+        max_document,
+    }))
 }
 
-/// `POST /receipt/{ref}/appeal`: files the appeal and shows its status page.
+/// The filing form's fields and its document, from a `multipart/form-data` body (a browser
+/// sends one whenever the form can carry a file) or a URL-encoded one, its CSRF field checked.
+async fn filing_form(
+    state: &AppState,
+    req: axum::extract::Request,
+    limit: usize,
+) -> Result<(crate::util::FormFields, Option<DocumentIn>), AppError> {
+    use axum::extract::FromRequest as _;
+    let headers = req.headers().clone();
+    let ctype = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if !ctype.to_ascii_lowercase().starts_with("multipart/form-data") {
+        let CsrfForm(fields) = CsrfForm::from_request(req, state).await?;
+        return Ok((fields, None));
+    }
+    // Read at most `limit` bytes: a body without a declared length stops there.
+    let body = axum::body::to_bytes(req.into_body(), limit).await.map_err(|_| AppError::TooLargeField {
+        field: "document".into(),
+        detail: format!("the form is larger than the {limit} bytes accepted"),
+    })?;
+    let parts = crate::multipart::parse(&ctype, &body)
+        .map_err(|e| AppError::BadRequest { field: Some("document".into()), detail: e.to_string() })?;
+    let text = |name: &str| {
+        parts
+            .iter()
+            .find(|p| p.name == name && p.filename.is_none())
+            .map(|p| String::from_utf8_lossy(&p.data).trim().to_owned())
+            .unwrap_or_default()
+    };
+    crate::csrf::check(&headers, &text("csrf"))?;
+    let fields = crate::util::FormFields(
+        parts
+            .iter()
+            .filter(|p| p.filename.is_none())
+            .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.data).into_owned()))
+            .collect(),
+    );
+    fields.check_text()?;
+    // A form sent without a file chosen has an empty `document` part: no document.
+    let document = parts.iter().find(|p| p.name == "document" && !p.data.is_empty()).map(|p| DocumentIn {
+        name: p.filename.clone().unwrap_or_default(),
+        declared_type: None,
+        bytes: axum::body::Bytes::from(p.data.clone()),
+    });
+    Ok((fields, document))
+}
+
+/// `POST /receipt/{ref}/appeal`: files the appeal and shows its status page. The body is
+/// `multipart/form-data` when the form can carry a document (URL-encoded is accepted too); one
+/// whose declared length is over the document limit and the form's slack is refused, naming
+/// the document, before any of it is read.
 pub async fn file(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(receipt): Path<String>,
     ClientAddr(from): ClientAddr,
-    CsrfForm(form): CsrfForm,
+    req: axum::extract::Request,
 ) -> Result<Response, AppError> {
     let receipt = receipt.to_ascii_lowercase();
-    let input = AppealIn {
-        grounds: form.get("grounds").to_owned(),
-        category: form.get("category").to_owned(),
-        disputed: form.all("disputed"),
-        email: Some(form.get("email").to_owned()),
-        phone: Some(form.get("phone").to_owned()),
-        consent: form.get("consent") == "yes",
-        lang: ctx.lang_code().to_owned(),
-    };
+    let max_doc = max_document(&state, &ctx);
     let refused = |ctx: Ctx, errors: Vec<String>, status, typed: AppealIn, features| {
         let mut res = render(&FormPage {
             ctx,
@@ -77,9 +139,43 @@ pub async fn file(
             features,
             errors,
             typed,
+            max_document: max_doc.clone(),
         });
         *res.status_mut() = status;
         res
+    };
+    let limit = state.app.config().limits.appeal_document_bytes.saturating_add(crate::router::FORM_SLACK);
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let too_large = |ctx: &Ctx| ctx.lang.t_args("appeal-document-too-large", &[("max", max_doc.clone())]);
+    let blank = AppealIn { lang: ctx.lang_code().to_owned(), ..AppealIn::default() };
+    if declared.is_some_and(|n| n > limit as u64) {
+        let features = features_of(&state, &receipt).await?;
+        let errors = vec![too_large(&ctx)];
+        return Ok(refused(ctx, errors, axum::http::StatusCode::PAYLOAD_TOO_LARGE, blank, features));
+    }
+    let (form, document) = match filing_form(&state, req, limit).await {
+        Ok(x) => x,
+        Err(AppError::TooLargeField { .. }) => {
+            let features = features_of(&state, &receipt).await?;
+            let errors = vec![too_large(&ctx)];
+            return Ok(refused(ctx, errors, axum::http::StatusCode::PAYLOAD_TOO_LARGE, blank, features));
+        }
+        Err(e) => return Err(e),
+    };
+    let had_document = document.is_some();
+    let input = AppealIn {
+        grounds: form.get("grounds").to_owned(),
+        category: form.get("category").to_owned(),
+        disputed: form.all("disputed"),
+        email: Some(form.get("email").to_owned()),
+        phone: Some(form.get("phone").to_owned()),
+        consent: form.get("consent") == "yes",
+        lang: ctx.lang_code().to_owned(),
+        document,
     };
     if let Err(wait) = state.app.public_form("appeal", from).await {
         let features = features_of(&state, &receipt).await?;
@@ -97,18 +193,25 @@ pub async fn file(
             url_encode(&filed.token)
         ))
         .into_response()),
-        Err(mizan_app::Error::BadRequest { field, detail }) => {
+        Err(e @ (mizan_app::Error::BadRequest { .. } | mizan_app::Error::TooLarge { .. })) => {
+            let (field, detail, status) = match e {
+                mizan_app::Error::TooLarge { field, detail } => {
+                    (Some(field), detail, axum::http::StatusCode::PAYLOAD_TOO_LARGE)
+                }
+                mizan_app::Error::BadRequest { field, detail } => {
+                    (field, detail, axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+                }
+                _ => (None, String::new(), axum::http::StatusCode::UNPROCESSABLE_ENTITY),
+            };
             let features = features_of(&state, &receipt).await?;
             let label = field
                 .map(|f| ctx.t(&format!("appeal-{}", f.split('[').next().unwrap_or(&f))))
                 .unwrap_or_default();
-            Ok(refused(
-                ctx,
-                vec![format!("{label}: {detail}")],
-                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-                input,
-                features,
-            ))
+            let mut errors = vec![format!("{label}: {detail}")];
+            if had_document {
+                errors.push(ctx.t("appeal-document-again"));
+            }
+            Ok(refused(ctx, errors, status, input, features))
         }
         Err(mizan_app::Error::Conflict(detail)) => {
             let features = features_of(&state, &receipt).await?;
@@ -155,6 +258,7 @@ fn lines(ctx: &Ctx, v: &AppealView) -> Vec<Line> {
                         ("outcome", "appeal-outcome"),
                         ("reasons", "appeal-reasons"),
                         ("new_decision", "appeal-new-decision"),
+                        ("summary", "appeal-summary-given"),
                     ] {
                         if let Some(val) = en.fields.get(k) {
                             let shown = match k {
@@ -198,6 +302,88 @@ struct AppealPage {
     record: Option<RecordView>,
     two_reviewers: bool,
     errors: Vec<String>,
+    documents: Vec<DocView>,
+}
+
+/// A document of an appeal, as its page lists it.
+pub struct DocView {
+    /// The name the person gave it.
+    pub name: String,
+    /// Its size in words.
+    pub size: String,
+    /// Where it downloads from, for this viewer.
+    pub href: String,
+    /// The link's words: its name and size.
+    pub label: String,
+}
+
+/// The documents of `v` with the download links of `area` (`` for the filer, with `token`).
+fn doc_views(ctx: &Ctx, v: &AppealView, area: &str, token: Option<&str>) -> Vec<DocView> {
+    v.documents
+        .iter()
+        .map(|d| DocView {
+            label: ctx.lang.t_args(
+                "appeal-document-download",
+                &[("name", d.file_name.clone()), ("size", size_words(ctx, d.size_bytes))],
+            ),
+            name: d.file_name.clone(),
+            size: size_words(ctx, d.size_bytes),
+            href: match (area, token) {
+                ("", Some(t)) => {
+                    format!("/appeals/{}/documents/{}?token={}", v.case.reference, d.sha256, url_encode(t))
+                }
+                (area, _) => format!("/{area}/appeals/{}/documents/{}", v.case.reference, d.sha256),
+            },
+        })
+        .collect()
+}
+
+/// A document as a download: its stored type, never shown inline, never sniffed.
+fn document_response(doc: &mizan_store::StoredDocument, bytes: Vec<u8>) -> Response {
+    use axum::http::{HeaderValue, header};
+    let ascii: String = doc
+        .file_name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    let disposition =
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", url_encode(&doc.file_name));
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&doc.media_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    res
+}
+
+/// `GET /appeals/{ref}/documents/{sha256}?token=`: a document, for the filer.
+pub async fn filer_document(
+    State(state): State<AppState>,
+    Path((reference, sha256)): Path<(String, String)>,
+    Query(q): Query<TokenQuery>,
+) -> Result<Response, AppError> {
+    let (doc, bytes) = state.app.appeal_document(&reference, &Actor::Filer(&q.token), &sha256).await?;
+    Ok(document_response(&doc, bytes))
+}
+
+/// `GET /app/appeals/{ref}/documents/{sha256}` and `/regulator/...`: a document, for the
+/// provider's staff and the regulator.
+pub async fn staff_document(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path((reference, sha256)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (doc, bytes) = state.app.appeal_document(&reference, &Actor::Staff(&p), &sha256).await?;
+    Ok(document_response(&doc, bytes))
 }
 
 /// The appealed decision as a reviewer sees it.
@@ -258,7 +444,9 @@ async fn page(
     let lines = lines(&ctx, &v);
     let next_due = v.next_due.map(|t| ctx.date_of(t));
     let opened = ctx.date(&v.case.opened_at);
+    let documents = doc_views(&ctx, &v, area, token.as_deref());
     let mut res = render(&AppealPage {
+        documents,
         ctx,
         v,
         lines,
@@ -462,12 +650,17 @@ pub async fn staff_move(
         outcome: form.get("outcome").to_owned(),
         reasons: form.get("reasons").to_owned(),
         new_output,
+        summary: Some(form.get("summary").to_owned()),
     };
     match state.app.move_appeal(&reference, &Actor::Staff(&p), form.get("move"), input).await {
         Ok(_) => Ok(Redirect::to(&format!("/{area}/appeals/{reference}")).into_response()),
         Err(mizan_app::Error::BadRequest { detail, field }) => {
             let v = state.app.appeal(&reference, &Actor::Staff(&p)).await?;
-            let msg = field.map_or(detail.clone(), |f| format!("{f}: {detail}"));
+            let msg = field.map_or(detail.clone(), |f| {
+                let key = format!("appeal-{f}");
+                let label = if ctx.lang.has(&key) { ctx.t(&key) } else { f };
+                format!("{label}: {detail}")
+            });
             page(&state, ctx, v, None, false, area, vec![msg]).await
         }
         Err(mizan_app::Error::Conflict(detail) | mizan_app::Error::Refused(detail)) => {
@@ -497,6 +690,45 @@ impl axum::extract::FromRequestParts<AppState> for MaybeToken {
     }
 }
 
+/// The largest filing the API takes: the JSON of an appeal with a document of
+/// `document_bytes` in base64 (4 characters per 3 bytes).
+#[must_use]
+pub fn api_filing_limit(document_bytes: usize) -> usize {
+    document_bytes.div_ceil(3).saturating_mul(4).saturating_add(crate::router::BODY_LIMIT)
+}
+
+/// Refuses an API filing whose declared length is over [`api_filing_limit`] at once, naming
+/// the document, before any of the body is read (the API's other layers buffer a JSON body to
+/// check it, so this runs outside them; the route's body limit stops a filing without a
+/// declared length as it arrives).
+pub async fn refuse_oversized_filing(
+    axum::extract::State(document_bytes): axum::extract::State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let segments: Vec<&str> = req.uri().path().trim_matches('/').split('/').collect();
+    let is_filing = req.method() == axum::http::Method::POST
+        && matches!(segments.as_slice(), ["api", "v1", "receipts", _, "appeals"]);
+    let limit = api_filing_limit(document_bytes);
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let (true, Some(n)) = (is_filing, declared)
+        && n > limit as u64
+    {
+        return AppError::TooLargeField {
+            field: "document".into(),
+            detail: format!(
+                "the filing is {n} bytes; at most {limit} are accepted (a document of at most {document_bytes} bytes, in base64)"
+            ),
+        }
+        .into_response();
+    }
+    next.run(req).await
+}
+
 /// An appeal as filed through the API.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -522,6 +754,52 @@ pub struct AppealBody {
     /// `en` or `ur`: the language of every message about the appeal.
     #[serde(default)]
     pub lang: Option<String>,
+    /// One document, optional: a PDF, PNG or JPEG (recognised by its bytes) of at most
+    /// `--appeal-document-max-bytes` (5 MiB by default). Its SHA-256 goes into the filing's
+    /// entry, so the events log commits to it.
+    #[serde(default)]
+    pub document: Option<DocumentBody>,
+}
+
+/// A document filed with an appeal, its bytes in base64.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentBody {
+    /// The file's name (kept for the download; at most 120 characters are kept).
+    #[schema(min_length = 1, max_length = 255, example = "salary-slip.pdf")]
+    pub name: String,
+    /// `application/pdf`, `image/png` or `image/jpeg`; it must match the bytes.
+    #[schema(example = "application/pdf")]
+    pub media_type: String,
+    /// The bytes, base64 (RFC 4648, standard alphabet, padded).
+    #[schema(pattern = "^[A-Za-z0-9+/]*={0,2}$")]
+    pub content_base64: String,
+}
+
+/// The document of a filing through the API, decoded.
+fn api_document(d: DocumentBody, max: usize) -> Result<DocumentIn, AppError> {
+    use base64::Engine as _;
+    let chars = d.name.trim().chars().count();
+    if chars == 0 || chars > 255 {
+        return Err(AppError::BadRequest {
+            field: Some("document.name".into()),
+            detail: "the document's name must have 1 to 255 characters".into(),
+        });
+    }
+    // Checked before decoding: base64 holds 3 bytes in every 4 characters.
+    if d.content_base64.len() / 4 * 3 > max.saturating_add(3) {
+        return Err(AppError::TooLargeField {
+            field: "document.content_base64".into(),
+            detail: format!("the document is larger than the {max} bytes accepted"),
+        });
+    }
+    let bytes = base64::engine::general_purpose::STANDARD.decode(d.content_base64.trim()).map_err(|e| {
+        AppError::BadRequest {
+            field: Some("document.content_base64".into()),
+            detail: format!("not base64: {e}"),
+        }
+    })?;
+    Ok(DocumentIn { name: d.name, declared_type: Some(d.media_type), bytes: bytes.into() })
 }
 
 /// A filed appeal.
@@ -536,11 +814,13 @@ pub struct FiledOut {
 }
 
 /// `POST /api/v1/receipts/{ref}/appeals`: files an appeal; the receipt reference is standing.
+/// A document goes in the same body (`document`, base64), so the filing's entry commits to it.
 #[utoipa::path(post, path = "/api/v1/receipts/{reference}/appeals", operation_id = "file_appeal", tag = "appeals",
     params(("reference" = String, Path, description = "The decision's receipt reference")),
     request_body = AppealBody,
     responses((status = 201, description = "Filed", body = FiledOut),
         (status = 404, description = "No such receipt", content_type = "application/problem+json"), (status = 409, description = "An appeal is open, the record was erased, or the window passed", content_type = "application/problem+json"),
+        (status = 413, description = "The body, or the document, is larger than accepted (the problem names `document`)", content_type = "application/problem+json"),
         (status = 422, description = "A field is wrong", content_type = "application/problem+json"), (status = 429, description = "Too many filings from this network", content_type = "application/problem+json")))]
 pub async fn api_file(
     State(state): State<AppState>,
@@ -557,6 +837,10 @@ pub async fn api_file(
         phone: body.phone,
         consent: body.consent,
         lang: body.lang.unwrap_or_else(|| "en".into()),
+        document: body
+            .document
+            .map(|d| api_document(d, state.app.config().limits.appeal_document_bytes))
+            .transpose()?,
     };
     let filed = state.app.file_appeal(&reference.to_ascii_lowercase(), input).await?;
     let status_url = format!(
@@ -615,10 +899,39 @@ pub struct AppealOut {
     pub entry_key: Option<String>,
     /// The history.
     pub entries: Vec<EntryOut>,
+    /// The documents filed with it.
+    pub documents: Vec<DocumentOut>,
+}
+
+/// A document of an appeal in the API.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentOut {
+    /// SHA-256 of the bytes, hex (the filing's entry names it as `document_sha256`).
+    pub sha256: String,
+    /// The name it was filed under.
+    pub name: String,
+    /// `application/pdf`, `image/png` or `image/jpeg`.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// The download, relative to this site (add `?token=` as a filer, or send a staff token).
+    pub url: String,
 }
 
 fn appeal_out(v: AppealView) -> AppealOut {
+    let documents = v
+        .documents
+        .iter()
+        .map(|d| DocumentOut {
+            url: format!("/api/v1/appeals/{}/documents/{}", v.case.reference, d.sha256),
+            sha256: d.sha256.clone(),
+            name: d.file_name.clone(),
+            media_type: d.media_type.clone(),
+            size_bytes: d.size_bytes,
+        })
+        .collect();
     AppealOut {
+        documents,
         reference: v.case.reference,
         system: v.case.system,
         decision: v.case.subject,
@@ -670,6 +983,27 @@ pub async fn api_get(
     Ok(Json(appeal_out(v)))
 }
 
+/// `GET /api/v1/appeals/{ref}/documents/{sha256}`: a document of an appeal, for its filer
+/// (`?token=`), the provider's staff or the regulator (a bearer token); anyone else gets 404.
+#[utoipa::path(get, path = "/api/v1/appeals/{reference}/documents/{sha256}", operation_id = "get_appeal_document", tag = "appeals",
+    params(("reference" = String, Path), ("sha256" = String, Path, description = "The document's SHA-256, hex"), ApiToken),
+    responses((status = 200, description = "The document, as an attachment of its stored type",
+            content((Vec<u8> = "application/pdf"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"))),
+        (status = 404, description = "No such appeal or document, or not yours", content_type = "application/problem+json")))]
+pub async fn api_document_get(
+    State(state): State<AppState>,
+    MaybeToken(p): MaybeToken,
+    Path((reference, sha256)): Path<(String, String)>,
+    Query(q): Query<ApiToken>,
+) -> Result<Response, AppError> {
+    let (doc, bytes) = match (&q.token, &p) {
+        (Some(t), _) => state.app.appeal_document(&reference, &Actor::Filer(t), &sha256).await?,
+        (None, Some(p)) => state.app.appeal_document(&reference, &Actor::Staff(p), &sha256).await?,
+        (None, None) => return Err(mizan_app::Error::NotFound(format!("appeal `{reference}`")).into()),
+    };
+    Ok(document_response(&doc, bytes))
+}
+
 /// A move on an appeal.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -691,6 +1025,12 @@ pub struct MoveBody {
     /// The filer's secret (for `dispute` and `withdraw`).
     #[serde(default)]
     pub token: Option<String>,
+    /// A short public summary for the appeals dataset (with `decide`, `propose`, `confirm`,
+    /// `uphold` or `order_reversal`), only when the filer consented; no name, CNIC number,
+    /// phone number or e-mail address.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub summary: Option<String>,
 }
 
 /// `POST /api/v1/appeals/{ref}/moves`: makes a move on an appeal.
@@ -709,6 +1049,7 @@ pub async fn api_move(
         outcome: body.outcome.unwrap_or_default(),
         reasons: body.reasons.unwrap_or_default(),
         new_output: body.new_output,
+        summary: body.summary,
     };
     let v = match (&body.token, &p) {
         (Some(t), _) => state.app.move_appeal(&reference, &Actor::Filer(t), &body.r#move, input).await?,
@@ -716,44 +1057,6 @@ pub async fn api_move(
         (None, None) => return Err(AppError::Unauthenticated),
     };
     Ok(Json(appeal_out(v)))
-}
-
-/// Public appeal figures of a system.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StatsOut {
-    /// Appeals received.
-    pub received: i64,
-    /// Decided by the provider.
-    pub decided: i64,
-    /// Median days from filing to the provider's decision.
-    pub median_days_to_decision: Option<f64>,
-    /// Share of decided appeals decided within 15 days.
-    pub share_decided_on_time: Option<f64>,
-    /// Share of decided appeals reversed or modified.
-    pub share_changed: Option<f64>,
-    /// Share of appeals taken to the regulator.
-    pub share_escalated: Option<f64>,
-    /// Appeals marked late.
-    pub late: i64,
-    /// Appeals still open.
-    pub open: i64,
-}
-
-/// The public figures as shares.
-#[must_use]
-pub fn stats_out(s: &mizan_store::CaseStats) -> StatsOut {
-    #[allow(clippy::cast_precision_loss)]
-    let share = |n: i64, d: i64| (d > 0).then(|| n as f64 / d as f64);
-    StatsOut {
-        received: s.received,
-        decided: s.decided,
-        median_days_to_decision: s.median_days_to_decision,
-        share_decided_on_time: share(s.decided_on_time, s.decided),
-        share_changed: share(s.changed, s.decided),
-        share_escalated: share(s.escalated, s.received),
-        late: s.late,
-        open: s.open,
-    }
 }
 
 /// `GET /api/v1/systems/{id}/appeals`: a system's public appeal figures.
@@ -781,44 +1084,6 @@ pub async fn api_provider_stats(
     Ok(Json(stats_out(&stats)))
 }
 
-/// A system's appeal figures in words.
-pub struct StatsView {
-    /// Received.
-    pub received: i64,
-    /// Decided.
-    pub decided: i64,
-    /// Median days to a decision, in words.
-    pub median: String,
-    /// Decided on time, as "n of m".
-    pub on_time: String,
-    /// Reversed or changed, as "n of m".
-    pub changed: String,
-    /// Escalated, as "n of m".
-    pub escalated: String,
-    /// Marked late.
-    pub late: i64,
-}
-
-/// [`StatsView`] of figures.
-#[must_use]
-pub fn stats_view(ctx: &Ctx, s: &mizan_store::CaseStats) -> StatsView {
-    let of = |n: i64, total: i64| {
-        ctx.lang.t_args("appeal-share", &[("share", n.to_string()), ("total", total.to_string())])
-    };
-    StatsView {
-        received: s.received,
-        decided: s.decided,
-        median: s.median_days_to_decision.map_or_else(
-            || "—".to_owned(),
-            |d| ctx.lang.t_args("appeal-days", &[("days", format!("{d:.1}"))]),
-        ),
-        on_time: of(s.decided_on_time, s.decided),
-        changed: of(s.changed, s.decided),
-        escalated: of(s.escalated, s.received),
-        late: s.late,
-    }
-}
-
 /// One closed appeal in the public dataset: no names, contacts, grounds or reasons.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicAppeal {
@@ -844,6 +1109,8 @@ pub struct PublicAppeal {
     pub escalated: bool,
     /// Marked late.
     pub late: bool,
+    /// The reviewer's anonymised summary, only where the person consented to its publication.
+    pub summary: Option<String>,
 }
 
 /// A page of the public appeals dataset.
@@ -880,6 +1147,7 @@ fn public_row(c: &mizan_store::ClosedCase) -> PublicAppeal {
         on_time: c.on_time,
         escalated: c.escalated,
         late: c.late,
+        summary: c.summary.clone(),
     }
 }
 
@@ -909,11 +1177,25 @@ pub async fn api_dataset(
 
 /// `GET /api/v1/appeals.csv`: every closed appeal, as CSV.
 #[utoipa::path(get, path = "/api/v1/appeals.csv", operation_id = "closed_appeals_csv", tag = "appeals",
-    responses((status = 200, description = "CSV, one row per closed appeal", content_type = "text/csv")))]
+    responses((status = 200, description = "CSV, one row per closed appeal. Columns, in this order: reference, system, filed, decided, closed, grounds_category, outcome, state, on_time, escalated, late, summary (empty unless the person consented); new columns are only ever added at the end.", content_type = "text/csv")))]
 pub async fn api_dataset_csv(State(state): State<AppState>) -> Result<Response, AppError> {
-    let mut out = String::from(
-        "reference,system,filed,decided,closed,grounds_category,outcome,state,on_time,escalated,late\r\n",
-    );
+    let internal = |e: csv::Error| AppError::Internal(e.to_string());
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    w.write_record([
+        "reference",
+        "system",
+        "filed",
+        "decided",
+        "closed",
+        "grounds_category",
+        "outcome",
+        "state",
+        "on_time",
+        "escalated",
+        "late",
+        "summary",
+    ])
+    .map_err(internal)?;
     let mut after = 0;
     loop {
         let rows = state.app.store().closed_cases(mizan_app::appeals::APPEAL, after, 5000).await?;
@@ -932,10 +1214,12 @@ pub async fn api_dataset_csv(State(state): State<AppState>) -> Result<Response, 
                 c.on_time.to_string(),
                 c.escalated.to_string(),
                 c.late.to_string(),
+                c.summary.unwrap_or_default(),
             ];
-            out.push_str(&cells.iter().map(|x| crate::util::csv_cell(x)).collect::<Vec<_>>().join(","));
-            out.push_str("\r\n");
+            // Quoted where a cell holds a comma, quote or line break (a summary may).
+            w.write_record(cells.iter().map(|x| crate::util::csv_cell(x).into_owned())).map_err(internal)?;
         }
     }
+    let out = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
 }

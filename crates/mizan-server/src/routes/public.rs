@@ -137,7 +137,9 @@ struct DetailPage {
     assessments: Option<Vec<crate::views::audits::AssessmentView>>,
     disclosure: u64,
     intake_notice: Option<String>,
-    appeals: crate::routes::appeals::StatsView,
+    appeals: crate::views::appeals::StatsView,
+    /// The provider's figures over all its systems.
+    provider_appeals: crate::views::appeals::StatsView,
 }
 
 /// `GET /register/{id}`: the public projection of the latest registered version.
@@ -154,10 +156,14 @@ pub async fn detail(
         .await?
         .map(|a| crate::views::audits::assessment_views(ctx.lang, &a));
     let intake_notice = crate::views::intake::public_notice(&state, ctx.lang, &id).await?;
-    let appeals = crate::routes::appeals::stats_view(&ctx, &state.app.appeal_stats(&id).await?);
+    let appeals = crate::views::appeals::stats_view(&ctx, &state.app.appeal_stats(&id).await?);
+    let org = state.app.store().org_by_slug(&entry.org_slug).await?;
+    let provider_appeals =
+        crate::views::appeals::stats_view(&ctx, &state.app.provider_appeal_stats(org.id).await?);
     let oversight = crate::routes::oversight::public_view(&ctx, &state.app.oversight_figures(&id).await?);
     Ok(render(&DetailPage {
         appeals,
+        provider_appeals,
         oversight,
         intake_notice,
         name: entry.record.text("name", ctx.lang.code()),

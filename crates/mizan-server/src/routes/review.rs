@@ -84,7 +84,7 @@ struct SystemPage {
     error: Option<String>,
     own_org: bool,
     reason: String,
-    appeals: crate::routes::appeals::StatsView,
+    appeals: crate::views::appeals::StatsView,
     audit_fails: Option<bool>,
 }
 
@@ -102,7 +102,7 @@ async fn page(
     let record: Record = state.app.store().version_record(None, None, id, version).await?;
     let (classification, impact) = stored_views(state, ctx.lang, None, id, version).await?;
     let review = state.app.store().review_state(id, version).await?;
-    let appeals = crate::routes::appeals::stats_view(&ctx, &state.app.appeal_stats(id).await?);
+    let appeals = crate::views::appeals::stats_view(&ctx, &state.app.appeal_stats(id).await?);
     let audit_fails = state.app.audit_fails(id).await?;
     Ok(render(&SystemPage {
         appeals,

@@ -478,70 +478,10 @@ async fn the_filer_is_told_through_a_real_smtp_server() {
     );
 }
 
-/// Whether `text` holds something that looks like a CNIC number (`35202-1234567-1` or 13
-/// digits in a row), a Pakistani mobile number (`03001234567`, `+923001234567`, with or without
-/// separators) or an e-mail address. Deliberately broad: a false alarm is a test to read, a
-/// miss is a leak.
+/// Whether `text` holds something that looks like a CNIC number, a Pakistani mobile number or
+/// an e-mail address not in `published` (`mizan_app::pii`, the check public summaries pass).
 fn personal_data_in(text: &str, published: &[String]) -> Option<String> {
-    let digits_only = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    // Runs of digits with the separators people write between them.
-    // A run inside a word (hex digests, ids) is not a number anyone wrote.
-    let mut run = String::new();
-    let mut runs = Vec::new();
-    let mut prev = ' ';
-    let mut in_word = false;
-    for c in text.chars() {
-        if c.is_ascii_digit() || (!run.is_empty() && matches!(c, '-' | ' ' | '+')) {
-            if run.is_empty() {
-                in_word = prev.is_alphanumeric();
-            }
-            run.push(c);
-        } else {
-            let ends_clean = run.ends_with(|x: char| !x.is_ascii_digit()) || !c.is_alphanumeric();
-            if !run.is_empty() && !in_word && ends_clean {
-                runs.push(run.clone());
-            }
-            run.clear();
-        }
-        prev = c;
-    }
-    if !in_word {
-        runs.push(run);
-    }
-    for r in runs {
-        let d = digits_only(&r);
-        if d.len() == 13 && !d.starts_with("92") {
-            return Some(format!("a CNIC-like number `{r}`"));
-        }
-        if (d.len() == 11 && d.starts_with("03")) || (d.len() == 12 && d.starts_with("923")) {
-            return Some(format!("a phone-like number `{r}`"));
-        }
-    }
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'@' && i > 0 && i + 1 < bytes.len() {
-            let before = bytes[i - 1].is_ascii_alphanumeric();
-            let after = &text[i + 1..];
-            let domain: String =
-                after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-').collect();
-            let local: String = text[..i]
-                .chars()
-                .rev()
-                .take_while(|c| c.is_ascii_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(*c))
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            let address = format!("{local}@{domain}");
-            if before && domain.contains('.') && !domain.ends_with('.') && !published.contains(&address) {
-                return Some(format!(
-                    "an e-mail-like address near `{}`",
-                    &text[i.saturating_sub(20)..(i + 20).min(text.len())]
-                ));
-            }
-        }
-    }
-    None
+    mizan_app::pii::find(text, published).map(|f| f.to_string())
 }
 
 #[test]
@@ -655,6 +595,17 @@ async fn the_demo_appeals_open_from_the_links_the_readme_lists() {
             http().get(app.url(&format!("/appeals/{}?token=demo", a.reference))).send().await.unwrap();
         assert_eq!(wrong.status(), 404);
     }
+    // The filed one carries a document its filer can download; the one the regulator closed
+    // carries a summary its filer consented to, in the public dataset.
+    let v: Value = get(&app, "AP-DEM0000001", "demo-appeal-filed").await.json().await.unwrap();
+    let doc = v["documents"][0]["url"].as_str().expect("a demo document").to_owned();
+    let res = http().get(app.url(&format!("{doc}?token=demo-appeal-filed"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
+    let dataset: Value = http().get(app.url("/api/v1/appeals")).send().await.unwrap().json().await.unwrap();
+    let closed =
+        dataset["appeals"].as_array().unwrap().iter().find(|a| a["reference"] == "AP-DEM0000006").unwrap();
+    assert!(closed["summary"].as_str().is_some_and(|s| s.contains("decision stands")), "{closed}");
     // The reversed appeal links its new decision, and the original receipt says it was replaced.
     let res = get(&app, "AP-DEM0000004", "demo-appeal-reversed").await;
     let v: Value = res.json().await.unwrap();
@@ -693,4 +644,441 @@ async fn the_demo_appeals_open_from_the_links_the_readme_lists() {
     for (reference, listed) in [("AP-DEM0000001", true), ("AP-DEM0000002", true), ("AP-DEM0000003", false)] {
         assert_eq!(waiting.contains(reference), listed, "{reference} in the bank's queue");
     }
+}
+
+/// A one-page PDF (its bytes start `%PDF-`, which is what is checked).
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn with_document(mut body: Value, name: &str, media_type: &str, bytes: &[u8]) -> Value {
+    body["document"] = json!({"name": name, "media_type": media_type, "content_base64": b64(bytes)});
+    body
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Every file under `<data-dir>/documents`.
+fn document_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![app.data_dir.path().join("documents")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_document_is_kept_by_its_hash_and_only_those_who_may_see_the_appeal_get_it() {
+    let app = TestApp::start(true).await;
+    let (_, _, receipt) = decided(&app, "Appeal document").await;
+    let res =
+        file(&app, &receipt, &with_document(appeal_body(), "slip (March).pdf", "application/pdf", PDF)).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let filed: Value = res.json().await.unwrap();
+    let (reference, secret) = (filed["reference"].as_str().unwrap(), filed["token"].as_str().unwrap());
+    let sha = sha256_hex(PDF);
+    let a: Value = get(&app, reference, secret).await.json().await.unwrap();
+    assert_eq!(a["documents"][0]["sha256"], sha.as_str(), "{a}");
+    assert_eq!(a["documents"][0]["media_type"], "application/pdf");
+    assert_eq!(a["documents"][0]["size_bytes"], PDF.len());
+    // The filing's entry names the document, so its commitment in the events log covers it.
+    assert_eq!(a["entries"][0]["entry"]["fields"]["document_sha256"], sha.as_str());
+    assert_eq!(a["entries"][0]["intact"], true);
+    // Stored under its hash, once.
+    let files = document_files(&app);
+    assert_eq!(files.len(), 1);
+    assert!(files[0].ends_with(format!("documents/sha256/{}/{sha}", &sha[..2])), "{files:?}");
+
+    let api = format!("/api/v1/appeals/{reference}/documents/{sha}");
+    // The filer, by the secret (API and page).
+    for path in
+        [format!("{api}?token={secret}"), format!("/appeals/{reference}/documents/{sha}?token={secret}")]
+    {
+        let res = http().get(app.url(&path)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(res.headers()["content-type"], "application/pdf");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+        let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+        assert!(disposition.starts_with("attachment; filename=\"slip__March_.pdf\""), "{disposition}");
+        assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+    }
+    // The provider's reviewer and the regulator, by token.
+    let bank = token(&app.store, "admin@indus-bank.demo", &["appeals:read", "appeals:decide"]).await;
+    let regulator = token(&app.store, "admin@regulator.demo", &["appeals:read", "appeals:regulate"]).await;
+    for bearer in [&bank, &regulator] {
+        let res = http().get(app.url(&api)).bearer_auth(bearer).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.bytes().await.unwrap().as_ref(), PDF);
+    }
+    // Anyone else: another organisation, a wrong secret, no secret, a hash not of this appeal.
+    let health = token(&app.store, "admin@rahbar-health.demo", &["systems:read"]).await;
+    assert_eq!(http().get(app.url(&api)).bearer_auth(&health).send().await.unwrap().status(), 404);
+    assert_eq!(http().get(app.url(&format!("{api}?token=00"))).send().await.unwrap().status(), 404);
+    assert_eq!(http().get(app.url(&api)).send().await.unwrap().status(), 404);
+    let other = format!("/api/v1/appeals/{reference}/documents/{}?token={secret}", sha256_hex(b"other"));
+    assert_eq!(http().get(app.url(&other)).send().await.unwrap().status(), 404);
+    let page = format!("/appeals/{reference}/documents/{sha}?token=wrong");
+    assert_eq!(http().get(app.url(&page)).send().await.unwrap().status(), 404);
+    // The status page and the reviewer's page list it with its size in words and a link.
+    let status = http()
+        .get(app.url(&format!("/appeals/{reference}?token={secret}&lang=en")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(status.contains(&format!("/appeals/{reference}/documents/{sha}?token={secret}")), "{status}");
+    assert!(status.contains(&format!("{} bytes", PDF.len())), "the size in words");
+    let reviewer = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let page = reviewer
+        .get(app.url(&format!("/app/appeals/{reference}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let link = format!("/app/appeals/{reference}/documents/{sha}");
+    assert!(page.contains(&link));
+    let res = reviewer.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let other_org = sign_in(&app, "admin@rahbar-health.demo", password("admin@rahbar-health.demo")).await;
+    assert_eq!(other_org.get(app.url(&link)).send().await.unwrap().status(), 404);
+
+    // The same bytes with another appeal are stored once, for both.
+    let (_, _, second) = decided(&app, "Appeal document twice").await;
+    let res = file(&app, &second, &with_document(appeal_body(), "copy.pdf", "application/pdf", PDF)).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(document_files(&app).len(), 1, "same bytes, one file");
+}
+
+#[tokio::test]
+async fn documents_of_the_wrong_kind_or_size_are_refused_naming_the_field_and_kept_nowhere() {
+    let limits =
+        mizan_app::limits::Limits { appeal_document_bytes: 1000, ..mizan_app::limits::Limits::default() };
+    let app = TestApp::start_with_limits(true, limits).await;
+    let (_, _, receipt) = decided(&app, "Appeal bad document").await;
+    // Declared a PDF, but the bytes are a Windows program: the bytes decide.
+    let res =
+        file(&app, &receipt, &with_document(appeal_body(), "slip.pdf", "application/pdf", b"MZ\x90\x00\x03"))
+            .await;
+    assert_eq!(res.status(), 400);
+    let p: Value = res.json().await.unwrap();
+    assert_eq!(p["field"], "document", "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("not a PDF, PNG or JPEG"), "{p}");
+    // A PNG declared as a PDF.
+    let res = file(
+        &app,
+        &receipt,
+        &with_document(appeal_body(), "a.pdf", "application/pdf", b"\x89PNG\r\n\x1a\nrest"),
+    )
+    .await;
+    assert_eq!(res.status(), 400);
+    // Over the limit (1000 bytes here): 413 naming the document.
+    let mut big = b"%PDF-1.4\n".to_vec();
+    big.resize(2000, b' ');
+    let res = file(&app, &receipt, &with_document(appeal_body(), "big.pdf", "application/pdf", &big)).await;
+    assert_eq!(res.status(), 413);
+    let p: Value = res.json().await.unwrap();
+    assert!(p["field"].as_str().unwrap().starts_with("document"), "{p}");
+    assert!(document_files(&app).is_empty(), "nothing kept");
+    assert!(app.store.open_case_about("appeal", &receipt).await.unwrap().is_none(), "nothing filed");
+    // A body declared far larger than the limit is refused before it is sent: the answer
+    // comes while most of the body is still unsent (API and page).
+    for (path, ctype) in [
+        (format!("/api/v1/receipts/{receipt}/appeals"), "application/json"),
+        (format!("/receipt/{receipt}/appeal"), "multipart/form-data; boundary=x"),
+    ] {
+        let (status, text) = declared_but_unsent(&app, &path, ctype, 10_000_000).await;
+        assert_eq!(status, 413, "{path}: {text}");
+        assert!(text.contains("document") || text.contains("A document"), "{path}: {text}");
+    }
+    // The page: a wrong kind comes back on the form with the field's label.
+    let c = app.client();
+    let form = c
+        .get(app.url(&format!("/receipt/{receipt}/appeal?lang=en")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains(r#"enctype="multipart/form-data""#) && form.contains(r#"type="file""#));
+    let csrf_token = common::csrf_of(&form);
+    let res = post_form(&c, &app, &receipt, &csrf_token, Some(("notes.txt", b"plain text"))).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("A document (optional): the document is not a PDF"), "{page}");
+    assert!(document_files(&app).is_empty());
+    // And a good one files the appeal, in three pages as before.
+    let res = post_form(&c, &app, &receipt, &csrf_token, Some(("slip.pdf", PDF))).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(document_files(&app).len(), 1);
+    // A filing refused after the checks (an appeal is now open) writes no file.
+    let (_, _, other) = decided(&app, "Appeal bad document 2").await;
+    assert_eq!(file(&app, &other, &appeal_body()).await.status(), 201);
+    let res =
+        file(&app, &other, &with_document(appeal_body(), "x.png", "image/png", b"\x89PNG\r\n\x1a\nnew"))
+            .await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(document_files(&app).len(), 1, "no file for a refused filing");
+}
+
+/// The filing form sent as a browser sends it (`multipart/form-data`), with a file or not.
+async fn post_form(
+    c: &reqwest::Client,
+    app: &TestApp,
+    receipt: &str,
+    csrf: &str,
+    document: Option<(&str, &[u8])>,
+) -> reqwest::Response {
+    let boundary = "----mizan-appeal";
+    let mut b = Vec::new();
+    for (k, v) in [("csrf", csrf), ("category", "wrong-data"), ("grounds", "My income is wrong.")] {
+        b.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+        );
+    }
+    let (name, bytes) = document.unwrap_or(("", b""));
+    b.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .as_bytes(),
+    );
+    b.extend_from_slice(bytes);
+    b.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    c.post(app.url(&format!("/receipt/{receipt}/appeal?lang=en")))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(b)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Sends the head of a POST declaring `length` bytes and only a few of them, and reads the
+/// answer: a server that waited for the whole body would never answer.
+async fn declared_but_unsent(app: &TestApp, path: &str, ctype: &str, length: u64) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {ctype}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n{{\"grounds\"",
+        app.addr
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    // Read the answer's head and its body (by its length); the connection may stay open.
+    let mut out = Vec::new();
+    let answered = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            out.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&out).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                    })
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(0);
+                if body.len() >= length {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(answered.is_ok(), "{path}: no answer before the body was sent");
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+#[tokio::test]
+async fn erasing_a_closed_appeals_decision_deletes_its_document() {
+    let app = TestApp::start(true).await;
+    let (_, _, first) = decided(&app, "Appeal erase document").await;
+    let (_, _, second) = decided(&app, "Appeal erase document 2").await;
+    let mut filed = Vec::new();
+    for receipt in [&first, &second] {
+        let res =
+            file(&app, receipt, &with_document(appeal_body(), "slip.pdf", "application/pdf", PDF)).await;
+        assert_eq!(res.status(), 201);
+        let v: Value = res.json().await.unwrap();
+        let (r, t) = (v["reference"].as_str().unwrap().to_owned(), v["token"].as_str().unwrap().to_owned());
+        assert_eq!(filer_move(&app, &r, &json!({"move": "withdraw", "token": t})).await.status(), 200);
+        filed.push(r);
+    }
+    let eraser = token(&app.store, "admin@indus-bank.demo", &["decisions:write"]).await;
+    let erase =
+        |r: String| http().delete(app.url(&format!("/api/v1/org/decisions/{r}"))).bearer_auth(&eraser).send();
+    assert_eq!(document_files(&app).len(), 1);
+    assert!(erase(first.clone()).await.unwrap().status().is_success());
+    let (case, _) = app.store.case_by_reference(&filed[0]).await.unwrap();
+    assert!(app.store.case_documents(case.id).await.unwrap().is_empty(), "the row is gone");
+    assert_eq!(document_files(&app).len(), 1, "the other appeal still names the same bytes");
+    assert!(erase(second.clone()).await.unwrap().status().is_success());
+    assert!(document_files(&app).is_empty(), "no appeal names the bytes any more: deleted");
+    let (case, _) = app.store.case_by_reference(&filed[1]).await.unwrap();
+    assert!(app.store.case_documents(case.id).await.unwrap().is_empty());
+    assert!(!app.store.document_in_use(&sha256_hex(PDF)).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_public_summary_needs_consent_holds_no_personal_data_and_is_published() {
+    let app = TestApp::start(true).await;
+    let bank = token(&app.store, "admin@indus-bank.demo", &["appeals:read", "appeals:decide"]).await;
+    let mut refs = Vec::new();
+    for (name, consent) in [("Appeal summary yes", true), ("Appeal summary no", false)] {
+        let (_, _, receipt) = decided(&app, name).await;
+        let mut body = appeal_body();
+        body["consent"] = json!(consent);
+        let v: Value = file(&app, &receipt, &body).await.json().await.unwrap();
+        refs.push((v["reference"].as_str().unwrap().to_owned(), v["token"].as_str().unwrap().to_owned()));
+    }
+    let ((yes, yes_token), (no, no_token)) = (refs[0].clone(), refs[1].clone());
+    let decide = |summary: &str| json!({"move": "decide", "outcome": "upheld", "reasons": "Checked.", "summary": summary});
+    // Personal data is refused, naming the field and what was found.
+    for (summary, found) in [
+        ("Call the person on 0300 1234567.", "phone-like"),
+        ("Their CNIC 35202-1234567-1 was misread.", "CNIC-like"),
+        ("Write to a.person@example.pk for details.", "e-mail-like"),
+    ] {
+        let res = staff_move(&app, &bank, &yes, &decide(summary)).await;
+        assert_eq!(res.status(), 400, "{summary}");
+        let p: Value = res.json().await.unwrap();
+        assert_eq!(p["field"], "summary");
+        assert!(p["detail"].as_str().unwrap().contains(found), "{p}");
+    }
+    let res = staff_move(&app, &bank, &yes, &decide(&"x".repeat(501))).await;
+    assert_eq!(res.status(), 400);
+    // Without consent there is no summary to write.
+    let res = staff_move(&app, &bank, &no, &decide("A fair summary.")).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("did not consent"));
+    // The reviewer's page offers the summary only where the person consented.
+    let reviewer = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    for (r, offered) in [(&yes, true), (&no, false)] {
+        let page = reviewer
+            .get(app.url(&format!("/app/appeals/{r}?lang=ur")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(page.contains("id=\"summary\""), offered, "{r}");
+        assert_eq!(page.contains("عوامی خلاصہ"), offered, "in Urdu: {r}");
+    }
+    let summary =
+        "The income on file was checked against the person's salary slips, and the decision stands.";
+    assert_eq!(staff_move(&app, &bank, &yes, &decide(summary)).await.status(), 200);
+    assert_eq!(
+        staff_move(&app, &bank, &no, &json!({"move": "decide", "outcome": "upheld", "reasons": "Checked."}))
+            .await
+            .status(),
+        200
+    );
+    for (r, t) in [(&yes, &yes_token), (&no, &no_token)] {
+        assert_eq!(filer_move(&app, r, &json!({"move": "withdraw", "token": t})).await.status(), 200);
+    }
+    // Published with its closed appeal, only where the person consented.
+    let dataset: Value = http().get(app.url("/api/v1/appeals")).send().await.unwrap().json().await.unwrap();
+    let row = |r: &str| {
+        dataset["appeals"].as_array().unwrap().iter().find(|a| a["reference"] == r).cloned().unwrap()
+    };
+    assert_eq!(row(&yes)["summary"], summary);
+    assert!(row(&no)["summary"].is_null());
+    let csv = http().get(app.url("/api/v1/appeals.csv")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.starts_with("reference,system,filed,decided,closed,grounds_category,outcome,state,on_time,escalated,late,summary\r\n"));
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let line = |r: &str| rows.iter().find(|x| &x[0] == r).cloned().unwrap();
+    assert_eq!(&line(&yes)[11], summary, "quoted: the summary holds a comma");
+    assert_eq!(&line(&no)[11], "");
+    // The summary is on the record too (the entry commits to it).
+    let a: Value = get(&app, &yes, &yes_token).await.json().await.unwrap();
+    assert_eq!(a["entries"][1]["entry"]["fields"]["summary"], summary);
+}
+
+#[tokio::test]
+async fn the_bulk_register_downloads_carry_each_systems_appeal_figures() {
+    let app = TestApp::start(true).await;
+    assert!(mizan_app::demo::seed_appeals(&app.platform).await.expect("demo appeals") > 0);
+    let bulk: Value =
+        http().get(app.url("/api/v1/register.json")).send().await.unwrap().json().await.unwrap();
+    let systems = bulk["systems"].as_array().unwrap();
+    let mut with_appeals = 0;
+    for s in systems {
+        let id = s["id"].as_str().unwrap();
+        let own: Value = http()
+            .get(app.url(&format!("/api/v1/systems/{id}/appeals")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(s["appeals"], own, "{id}: the bulk figures are the system's");
+        if own["received"].as_i64().unwrap() > 0 {
+            with_appeals += 1;
+            assert_eq!(own["received"], mizan_app::demo::APPEALS.len());
+        }
+    }
+    assert_eq!(with_appeals, 1, "the demo bank's loan system");
+    let csv = http().get(app.url("/api/v1/register.csv")).send().await.unwrap().text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col =
+        |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let cols = [
+        ("appeals_received", "received"),
+        ("appeals_decided", "decided"),
+        ("appeals_median_days_to_decision", "median_days_to_decision"),
+        ("appeals_share_decided_on_time", "share_decided_on_time"),
+        ("appeals_share_changed", "share_changed"),
+        ("appeals_share_escalated", "share_escalated"),
+    ];
+    assert_eq!(col("appeals_share_escalated"), header.len() - 1, "appeal columns come last");
+    let mut rows = 0;
+    for r in reader.records() {
+        let r = r.unwrap();
+        let s = systems.iter().find(|s| s["id"] == r[0]).unwrap();
+        for (c, k) in cols {
+            let got: Option<f64> = (!r[col(c)].is_empty()).then(|| r[col(c)].parse().unwrap());
+            assert_eq!(got, s["appeals"][k].as_f64(), "{} {c}", &r[0]);
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, systems.len());
+    // A citizen reaches the provider's figures from any of its systems' register pages.
+    let loan = systems.iter().find(|s| s["appeals"]["received"].as_i64() > Some(0)).unwrap();
+    let page = http()
+        .get(app.url(&format!("/register/{}?lang=en", loan["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let provider = page.split("id=\"provider-appeals-title\"").nth(1).expect("the provider's figures");
+    assert!(provider.contains(&format!("<dd>{}</dd>", mizan_app::demo::APPEALS.len())), "{provider}");
+    assert!(provider.contains("/api/v1/organisations/demo-indus-bank/appeals"));
 }

@@ -41,6 +41,9 @@ pub struct LimitArgs {
     /// Largest model file accepted, in bytes (checked before it is parsed).
     #[arg(long, env = "MIZAN_MODEL_MAX_BYTES", default_value_t = d().model_bytes)]
     model_max_bytes: usize,
+    /// Largest document a person may attach to an appeal, in bytes (PDF, PNG or JPEG).
+    #[arg(long, env = "MIZAN_APPEAL_DOCUMENT_MAX_BYTES", default_value_t = d().appeal_document_bytes)]
+    appeal_document_max_bytes: usize,
     /// Submissions of a public form (an appeal, an error report) from one address before it
     /// must wait, 30 s doubling to 10 minutes.
     #[arg(long, env = "MIZAN_PUBLIC_FORM_FREE", default_value_t = d().public_form_free)]
@@ -61,6 +64,7 @@ impl LimitArgs {
             audit_report_bytes: self.audit_max_report_bytes,
             audits_at_once: self.audits_at_once,
             model_bytes: self.model_max_bytes,
+            appeal_document_bytes: self.appeal_document_max_bytes,
             public_form_free: self.public_form_free,
         }
     }
