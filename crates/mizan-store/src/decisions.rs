@@ -668,8 +668,20 @@ impl Store {
         drop(guard);
         // The pages the record was in are still in SQLite's write-ahead log: copy them into the
         // file (where secure_delete has zeroed the old bytes) and empty the log.
+        // A reader still on an older snapshot keeps the checkpoint from finishing (it answers
+        // `busy` rather than failing), so it is tried again until the log is empty.
         if self.backend == Backend::Sqlite {
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await?;
+            for attempt in 0..100 {
+                let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&self.pool).await?;
+                let busy: i64 = row.try_get(0)?;
+                if busy == 0 {
+                    break;
+                }
+                if attempt == 99 {
+                    tracing::warn!(decision = %reference, "erasure: the write-ahead log could not be emptied yet");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
         }
         Ok(gone)
     }
