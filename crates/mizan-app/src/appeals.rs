@@ -656,8 +656,7 @@ impl Platform {
         let next_due = replayed.as_ref().and_then(|c| c.due(t).first().map(|(at, _)| *at));
         let mut moves: Vec<String> =
             t.moves_for(&case.projection.state, &role).iter().map(|m| m.name.clone()).collect();
-        let needs_two =
-            self.store().appeal_settings(case.system.as_deref().unwrap_or_default()).await?.1 >= 2;
+        let needs_two = self.reviewers_required(case.system.as_deref().unwrap_or_default()).await? >= 2;
         if role == roles::PROVIDER_REVIEWER {
             let can_decide = matches!(actor, Actor::Staff(p) if p.can("appeals:decide"));
             moves.retain(|m| {
@@ -950,6 +949,31 @@ impl Platform {
     /// Store errors.
     pub async fn provider_appeal_stats(&self, org_id: i64) -> Result<mizan_store::CaseStats, Error> {
         Ok(self.store().case_stats(APPEAL, None, Some(org_id), 15).await?)
+    }
+
+    /// How many different reviewers must agree on an appeal's outcome, or on a held decision,
+    /// for system `system`: the system's setting (`systems.appeal_reviewers`), and at least two
+    /// when the classification of the version on the register says it is remote biometric
+    /// identification (EU AI Act Annex III point 1(a): "no action or decision is taken ... unless
+    /// that identification has been separately verified and confirmed by at least two natural
+    /// persons", Art. 14(5)).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn reviewers_required(&self, system: &str) -> Result<i64, Error> {
+        let (_, set) = self.store().appeal_settings(system).await?;
+        let version = match self.store().public_entry(system).await {
+            Ok(e) => e.version,
+            Err(mizan_store::StoreError::NotFound { .. }) => return Ok(set),
+            Err(e) => return Err(e.into()),
+        };
+        let rbi = self.store().classification(None, system, version).await?.is_some_and(|c| {
+            c.result["path"].as_array().is_some_and(|path| {
+                path.iter()
+                    .any(|s| s["question"] == "remote_biometric_identification" && s["answer"] == "yes")
+            })
+        });
+        Ok(if rbi { set.max(2) } else { set })
     }
 
     /// Public appeal figures of a system.

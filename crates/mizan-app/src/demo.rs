@@ -191,6 +191,11 @@ fn risk_answers(risk: Risk) -> mizan_rules::Answers {
     match risk {
         Risk::AnnexIii(area, role, profiling) => {
             set(&mut a, "annex_iii_area", area);
+            // The demo's biometric system verifies a claimed identity (1:1); it does not
+            // identify people at a distance (Annex III point 1(a) excludes verification).
+            if area == "biometrics" {
+                set(&mut a, "remote_biometric_identification", "no");
+            }
             set(&mut a, "role", role);
             set(&mut a, "profiling", if profiling { "yes" } else { "no" });
             set(&mut a, "derogation", "none");

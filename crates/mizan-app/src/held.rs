@@ -253,8 +253,7 @@ impl Platform {
         } else {
             Vec::new()
         };
-        let needs_two =
-            self.store().appeal_settings(case.system.as_deref().unwrap_or_default()).await?.1 >= 2;
+        let needs_two = self.reviewers_required(case.system.as_deref().unwrap_or_default()).await? >= 2;
         moves.retain(|m| if needs_two { m != "review" } else { m != "propose" && m != "confirm" });
         let reasons = case.grounds_category.split(',').filter(|r| !r.is_empty()).map(str::to_owned).collect();
         let final_decision = self.store().superseded_by(&case.subject).await?;

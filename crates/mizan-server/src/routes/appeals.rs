@@ -440,7 +440,7 @@ async fn page(
 ) -> Result<Response, AppError> {
     let record = if area.is_empty() { None } else { record_view(state, &v).await? };
     let two_reviewers =
-        state.app.store().appeal_settings(v.case.system.as_deref().unwrap_or_default()).await?.1 >= 2;
+        state.app.reviewers_required(v.case.system.as_deref().unwrap_or_default()).await? >= 2;
     let lines = lines(&ctx, &v);
     let next_due = v.next_due.map(|t| ctx.date_of(t));
     let opened = ctx.date(&v.case.opened_at);

@@ -587,49 +587,11 @@ async fn other_organisations_and_the_public_see_only_what_they_may() {
     assert!(!page.contains("bias-assessments"));
 }
 
-/// A registered high-risk system of the bank (three approvals at impact level IV).
-async fn registered_high_risk(app: &TestApp, bank: &str, name: &str) -> String {
-    let writer = token(&app.store, BANK, &["systems:read", "systems:write", "systems:submit"]).await;
-    let id = create_draft(app, &writer, name).await;
-    for (path, body) in
-        [("risk-answers", common::high_risk_answers()), ("impact-answers", common::highest_impact())]
-    {
-        let res = http()
-            .put(app.url(&format!("/api/v1/org/systems/{id}/{path}")))
-            .bearer_auth(&writer)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{path}");
-    }
-    let res = http()
-        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
-        .bearer_auth(&writer)
-        .json(&json!({"to": "submitted"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    common::approve(app, &id, 1, 3).await;
-    let reg = token(&app.store, REGULATOR, &["register:queue", "register:transition"]).await;
-    let res = http()
-        .post(app.url(&format!("/api/v1/regulator/systems/{id}/transitions")))
-        .bearer_auth(&reg)
-        .json(&json!({"to": "registered", "reason": "complete"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let _ = bank;
-    id
-}
-
 #[tokio::test]
 async fn the_register_shows_a_high_risk_systems_assessments_without_small_groups() {
     let app = TestApp::start(true).await;
     let bank = token_with_audits(&app).await;
-    let id = registered_high_risk(&app, &bank, "Public credit scoring").await;
+    let id = common::registered_high_risk(&app, "Public credit scoring", common::high_risk_answers()).await;
     let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
     assert_eq!(public["risk_tier"], "high");
     assert_eq!(public["bias_assessments"], json!([]), "a high-risk system lists its assessments, none yet");

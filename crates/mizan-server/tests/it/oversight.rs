@@ -430,3 +430,33 @@ async fn the_review_pages_work_in_both_languages() {
     let ur = c.get(app.url("/app/oversight?lang=ur")).send().await.unwrap().text().await.unwrap();
     assert!(ur.contains("نظرِ ثانی"), "the queue in Urdu");
 }
+
+/// A system classified as remote biometric identification (Annex III point 1(a)) needs two
+/// people to agree, on a held decision and on an appeal, whatever its own setting says.
+#[tokio::test]
+async fn remote_biometric_identification_needs_two_reviewers_by_its_classification() {
+    let app = TestApp::start(true).await;
+    let mut risk = common::high_risk_answers();
+    risk["annex_iii_area"] = json!("biometrics");
+    risk["remote_biometric_identification"] = json!("yes");
+    let id = common::registered_high_risk(&app, "Face matching at the gate", risk).await;
+    assert_eq!(app.platform.reviewers_required(&id).await.unwrap(), 2);
+    let bank = token(&app.store, BANK, &["decisions:write", "oversight:set", "oversight:review"]).await;
+    put_policy(&app, &id, &bank, &json!({"version": 1, "policy": {"adverse_outputs": ["no match"]}})).await;
+    let receipts =
+        log(&app, &id, &bank, &json!([decision("gate-1", "no match", 0.2, json!({"gate": 3}))])).await;
+    let case = case_of(&app, &bank, receipts[0]["reference"].as_str().unwrap()).await;
+    let (_, detail) = json_of(
+        http()
+            .get(app.url(&format!("/api/v1/org/oversight/{case}")))
+            .bearer_auth(&bank)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(detail["moves"], json!(["propose"]), "one person alone cannot settle it");
+    // A system not so classified needs one.
+    let (other, _) = common::registered_system(&app, "Not biometric").await;
+    assert_eq!(app.platform.reviewers_required(&other).await.unwrap(), 1);
+}

@@ -142,6 +142,37 @@ pub fn high_risk_answers() -> Value {
     answers
 }
 
+/// A registered high-risk system of the demo bank named `name`, classified by `risk` answers
+/// (three ethics-board approvals at impact level IV, then registered by the regulator).
+pub async fn registered_high_risk(app: &TestApp, name: &str, risk: Value) -> String {
+    let writer =
+        token(&app.store, "admin@indus-bank.demo", &["systems:read", "systems:write", "systems:submit"])
+            .await;
+    let id = create_draft(app, &writer, name).await;
+    let http = reqwest::Client::new();
+    for (path, body) in [("risk-answers", risk), ("impact-answers", highest_impact())] {
+        let res = http
+            .put(app.url(&format!("/api/v1/org/systems/{id}/{path}")))
+            .bearer_auth(&writer)
+            .json(&body)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(res.status(), 200, "{path}");
+    }
+    let res = http
+        .post(app.url(&format!("/api/v1/org/systems/{id}/transitions")))
+        .bearer_auth(&writer)
+        .json(&json!({"to": "submitted"}))
+        .send()
+        .await
+        .expect("submit");
+    assert_eq!(res.status(), 200);
+    approve(app, &id, 1, 3).await;
+    regulator_moves(app, &id, "registered").await;
+    id
+}
+
 /// Ethics-board approvals of `version` by the first `n` demo reviewers, through the API.
 pub async fn approve(app: &TestApp, id: &str, version: i64, n: usize) {
     let reviewers = ["reviewer@regulator.demo", "reviewer2@regulator.demo", "reviewer3@regulator.demo"];
