@@ -886,14 +886,19 @@ impl Platform {
     ///
     /// # Errors
     /// [`Error::Refused`] without `appeals:read`.
-    pub async fn appeal_queue(&self, p: &Principal, limit: i64) -> Result<Vec<StoredCase>, Error> {
+    pub async fn appeal_queue(
+        &self,
+        p: &Principal,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<StoredCase>, Error> {
         if !p.can("appeals:read") {
             return Err(Error::Refused("you may not read appeals".into()));
         }
         if mizan_store::RegulatorScope::of(p).is_some() {
             return Ok(self
                 .store()
-                .case_queue(None, APPEAL, &["escalated"], QueueFilter::Open, limit)
+                .case_queue(None, APPEAL, &["escalated"], QueueFilter::Open, limit, offset)
                 .await?);
         }
         Ok(self
@@ -904,6 +909,7 @@ impl Platform {
                 &["filed", "rereview", "confirming"],
                 QueueFilter::Open,
                 limit,
+                offset,
             )
             .await?)
     }
@@ -912,24 +918,34 @@ impl Platform {
     ///
     /// # Errors
     /// [`Error::Refused`] without `appeals:read`.
-    pub async fn all_appeals(&self, p: &Principal, limit: i64) -> Result<Vec<StoredCase>, Error> {
+    pub async fn all_appeals(
+        &self,
+        p: &Principal,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<StoredCase>, Error> {
         if !p.can("appeals:read") {
             return Err(Error::Refused("you may not read appeals".into()));
         }
         let scope = if mizan_store::RegulatorScope::of(p).is_some() { None } else { Some(p.scope()) };
-        Ok(self.store().case_queue(scope, APPEAL, &[], QueueFilter::All, limit).await?)
+        Ok(self.store().case_queue(scope, APPEAL, &[], QueueFilter::All, limit, offset).await?)
     }
 
     /// Open appeals marked late: every organisation's for the regulator, else `p`'s own.
     ///
     /// # Errors
     /// [`Error::Refused`] without `appeals:read`.
-    pub async fn late_appeals(&self, p: &Principal, limit: i64) -> Result<Vec<StoredCase>, Error> {
+    pub async fn late_appeals(
+        &self,
+        p: &Principal,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<StoredCase>, Error> {
         if !p.can("appeals:read") {
             return Err(Error::Refused("you may not read appeals".into()));
         }
         let scope = if mizan_store::RegulatorScope::of(p).is_some() { None } else { Some(p.scope()) };
-        Ok(self.store().case_queue(scope, APPEAL, &[], QueueFilter::Late, limit).await?)
+        Ok(self.store().case_queue(scope, APPEAL, &[], QueueFilter::Late, limit, offset).await?)
     }
 
     /// Public appeal figures of every system with appeals, by public id, in one pass over the

@@ -210,13 +210,20 @@ impl Platform {
     ///
     /// # Errors
     /// [`Error::Refused`] without `oversight:review`.
-    pub async fn held_queue(&self, p: &Principal, limit: i64) -> Result<Vec<StoredCase>, Error> {
+    pub async fn held_queue(&self, p: &Principal, limit: i64, offset: i64) -> Result<Vec<StoredCase>, Error> {
         if !p.can("oversight:review") {
             return Err(Error::Refused("you may not review held decisions".into()));
         }
         Ok(self
             .store()
-            .case_queue(Some(p.scope()), OVERSIGHT, &["pending", "confirming"], QueueFilter::Open, limit)
+            .case_queue(
+                Some(p.scope()),
+                OVERSIGHT,
+                &["pending", "confirming"],
+                QueueFilter::Open,
+                limit,
+                offset,
+            )
             .await?)
     }
 

@@ -304,7 +304,7 @@ async fn the_demo_holds_declined_loans_for_a_person_and_shows_reviews() {
     // The demo decisions logged before the policy stay in effect; the held ones wait.
     let (user, _) = p.store().user_for_login("admin@indus-bank.demo").await.unwrap().unwrap();
     let reviewer = p.store().principal_for_user(user).await.unwrap().unwrap();
-    let queue = p.held_queue(&reviewer, 50).await.unwrap();
+    let queue = p.held_queue(&reviewer, 50, 0).await.unwrap();
     assert_eq!(queue.len(), 3);
     for c in &queue {
         let v = p.held_review(&c.reference, &reviewer).await.unwrap();

@@ -596,7 +596,7 @@ impl Store {
 
     /// Cases of `case_type` for one organisation (`Some`) or every organisation (`None`, the
     /// regulator), restricted to `states` when not empty, earliest deadline first for open
-    /// ones, after the keyset cursor `after` (`next_due_at`, `id`), at most `limit`.
+    /// ones and newest first for all, skipping the first `offset`, at most `limit`.
     ///
     /// # Errors
     /// Database errors.
@@ -607,6 +607,7 @@ impl Store {
         states: &[&str],
         filter: QueueFilter,
         limit: i64,
+        offset: i64,
     ) -> Result<Vec<StoredCase>> {
         let mut sql = format!("SELECT {CASE_COLS} FROM {CASE_FROM} WHERE c.case_type = $1");
         if scope.is_some() {
@@ -627,6 +628,9 @@ impl Store {
             QueueFilter::Open | QueueFilter::Late => " ORDER BY c.next_due_at, c.id LIMIT $2",
             QueueFilter::All => " ORDER BY c.id DESC LIMIT $2",
         });
+        // A literal, not a parameter: the placeholders' numbering differs with and without the
+        // organisation, and it is a number.
+        sql.push_str(&format!(" OFFSET {}", offset.max(0)));
         let rows = match scope {
             Some(s) => {
                 let mut tx = self.begin_scoped_read(s).await?;

@@ -765,3 +765,4 @@ appeal-provider-stats = Appeals against all of { $org }'s systems
 size-bytes = { $n } bytes
 size-kb = { $n } KB
 size-mb = { $n } MB
+appeal-view-open = Waiting for a decision

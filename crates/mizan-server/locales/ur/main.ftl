@@ -765,3 +765,4 @@ appeal-provider-stats = { $org } کے تمام نظاموں کے فیصلوں ک
 size-bytes = { $n } بائٹ
 size-kb = { $n } کلو بائٹ
 size-mb = { $n } میگا بائٹ
+appeal-view-open = فیصلے کے منتظر

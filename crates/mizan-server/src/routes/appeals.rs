@@ -514,10 +514,41 @@ pub async fn filer_move(
 struct QueuePage {
     ctx: Ctx,
     area: &'static str,
+    /// `open` (the work waiting, earliest deadline first) or `all` (every appeal, newest first).
+    view: &'static str,
     rows: Vec<QueueRow>,
-    all: Vec<QueueRow>,
     late: Vec<QueueRow>,
     systems: Vec<SystemRow>,
+    /// The page shown, from 0.
+    page: i64,
+    /// Whether there is a next page.
+    more: bool,
+}
+
+/// Rows on one page of a queue.
+pub const PER_PAGE: i64 = 50;
+
+/// The last page a queue shows (deeper pages would only walk rows to skip them; the earliest
+/// deadlines are at the front).
+pub const MAX_PAGE: i64 = 200;
+
+impl QueueQuery {
+    /// The page asked for (0 when none).
+    #[must_use]
+    pub fn page(&self) -> i64 {
+        self.page.unwrap_or(0)
+    }
+}
+
+/// A queue page's place: `?view=all&page=2`.
+#[derive(Debug, Deserialize)]
+pub struct QueueQuery {
+    /// `all` for every appeal, newest first; otherwise the open ones.
+    #[serde(default)]
+    view: Option<String>,
+    /// The page, from 0.
+    #[serde(default)]
+    page: Option<i64>,
 }
 
 /// One system on the regulator's overview.
@@ -569,14 +600,23 @@ async fn queue(
     ctx: Ctx,
     p: &mizan_store::Principal,
     area: &'static str,
+    q: &QueueQuery,
 ) -> Result<Response, AppError> {
     require(p, "appeals:read")?;
     // Deadlines due by now fire before the queue is read, so it shows what is late.
     state.app.tick_appeals().await?;
-    let open = state.app.appeal_queue(p, 200).await?;
-    let all = state.app.all_appeals(p, 200).await?;
-    let (late, systems) = if area == "regulator" {
-        let late = state.app.late_appeals(p, 200).await?;
+    let view = if q.view.as_deref() == Some("all") { "all" } else { "open" };
+    let page = q.page.unwrap_or(0).clamp(0, MAX_PAGE);
+    // One row more than shown says whether there is a next page.
+    let mut list = if view == "all" {
+        state.app.all_appeals(p, PER_PAGE + 1, page * PER_PAGE).await?
+    } else {
+        state.app.appeal_queue(p, PER_PAGE + 1, page * PER_PAGE).await?
+    };
+    let more = list.len() > usize::try_from(PER_PAGE).unwrap_or(usize::MAX) && page < MAX_PAGE;
+    list.truncate(usize::try_from(PER_PAGE).unwrap_or(usize::MAX));
+    let (late, systems) = if area == "regulator" && view == "open" && page == 0 {
+        let late = state.app.late_appeals(p, PER_PAGE, 0).await?;
         let systems = state
             .app
             .appeal_overview()
@@ -598,8 +638,8 @@ async fn queue(
     } else {
         (vec![], vec![])
     };
-    let (open, all) = (rows(&ctx, open), rows(&ctx, all));
-    Ok(render(&QueuePage { ctx, area, rows: open, all, late, systems }))
+    let rows = rows(&ctx, list);
+    Ok(render(&QueuePage { ctx, area, view, rows, late, systems, page, more }))
 }
 
 /// `GET /app/appeals`: the organisation's open appeals, earliest deadline first.
@@ -607,8 +647,9 @@ pub async fn provider_queue(
     State(state): State<AppState>,
     ctx: Ctx,
     SignedIn(p): SignedIn,
+    Query(q): Query<QueueQuery>,
 ) -> Result<Response, AppError> {
-    queue(&state, ctx, &p, "app").await
+    queue(&state, ctx, &p, "app", &q).await
 }
 
 /// `GET /regulator/appeals`: appeals before the regulator, and every appeal.
@@ -616,9 +657,10 @@ pub async fn regulator_queue(
     State(state): State<AppState>,
     ctx: Ctx,
     SignedIn(p): SignedIn,
+    Query(q): Query<QueueQuery>,
 ) -> Result<Response, AppError> {
     crate::auth::regulator(&p, "appeals:read")?;
-    queue(&state, ctx, &p, "regulator").await
+    queue(&state, ctx, &p, "regulator", &q).await
 }
 
 /// `GET /app/appeals/{ref}` and `/regulator/appeals/{ref}`: one appeal for review.

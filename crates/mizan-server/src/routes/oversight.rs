@@ -117,6 +117,8 @@ struct QueuePage {
     ctx: Ctx,
     rows: Vec<HeldRow>,
     reviewers: Vec<ReviewerRow>,
+    page: i64,
+    more: bool,
 }
 
 fn reasons_words(ctx: &Ctx, reasons: &str) -> String {
@@ -138,14 +140,18 @@ pub async fn queue(
     State(state): State<AppState>,
     ctx: Ctx,
     SignedIn(p): SignedIn,
+    axum::extract::Query(q): axum::extract::Query<crate::routes::appeals::QueueQuery>,
 ) -> Result<Response, AppError> {
     require(&p, "oversight:review")?;
+    let page = q.page().clamp(0, crate::routes::appeals::MAX_PAGE);
+    let per = crate::routes::appeals::PER_PAGE;
     // A late mark is due before the queue is read.
     state.app.tick_appeals().await?;
-    let rows = state
-        .app
-        .held_queue(&p, 200)
-        .await?
+    let mut held = state.app.held_queue(&p, per + 1, page * per).await?;
+    let more =
+        held.len() > usize::try_from(per).unwrap_or(usize::MAX) && page < crate::routes::appeals::MAX_PAGE;
+    held.truncate(usize::try_from(per).unwrap_or(usize::MAX));
+    let rows = held
         .into_iter()
         .map(|c| HeldRow {
             system: c.system_label(ctx.lang_code()),
@@ -168,7 +174,7 @@ pub async fn queue(
             agreement: percent(a.agreement()),
         })
         .collect();
-    Ok(render(&QueuePage { ctx, rows, reviewers }))
+    Ok(render(&QueuePage { ctx, rows, reviewers, page, more }))
 }
 
 /// An input of the held decision.
@@ -425,7 +431,7 @@ pub async fn api_queue(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
 ) -> Result<Json<Vec<HeldOut>>, AppError> {
-    Ok(Json(state.app.held_queue(&p, 500).await?.into_iter().map(held_out).collect()))
+    Ok(Json(state.app.held_queue(&p, 500, 0).await?.into_iter().map(held_out).collect()))
 }
 
 /// A held decision with what the reviewer needs.

@@ -644,6 +644,64 @@ async fn the_demo_appeals_open_from_the_links_the_readme_lists() {
     for (reference, listed) in [("AP-DEM0000001", true), ("AP-DEM0000002", true), ("AP-DEM0000003", false)] {
         assert_eq!(waiting.contains(reference), listed, "{reference} in the bank's queue");
     }
+    // Every appeal, closed ones too, newest first, on the other view.
+    let all =
+        regulator.get(app.url("/regulator/appeals?view=all")).send().await.unwrap().text().await.unwrap();
+    for a in APPEALS {
+        assert!(all.contains(a.reference), "{} among all appeals", a.reference);
+    }
+}
+
+/// A queue longer than a page is shown 50 rows at a time, earliest deadline first, each row
+/// on exactly one page.
+#[tokio::test]
+async fn a_long_queue_is_paged() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = common::registered_system(&app, "Appeal paging").await;
+    let at = mizan_formats::decision::format_decided_at(
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
+    )
+    .unwrap();
+    let items: Vec<Value> = (0..53)
+        .map(|i| {
+            json!({"idempotency_key": format!("page-{i}"), "system_version": 1, "model_hash": "sha256:9f2c0d6e",
+                   "features": {"income": i}, "output": "decline", "score": 0.3,
+                   "human": {"involved": false, "by": null}, "decided_at": at, "subject_ref": format!("p-{i}")})
+        })
+        .collect();
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(&bank)
+        .json(&items)
+        .send()
+        .await
+        .unwrap();
+    let receipts: Value = res.json().await.unwrap();
+    for r in receipts["receipts"].as_array().unwrap() {
+        let input = mizan_app::appeals::AppealIn {
+            grounds: "wrong".into(),
+            category: "other".into(),
+            lang: "en".into(),
+            ..Default::default()
+        };
+        app.platform.file_appeal(r["reference"].as_str().unwrap(), input).await.unwrap();
+    }
+    let c = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let refs = |page: &str| -> Vec<String> {
+        page.split("href=\"/app/appeals/AP-").skip(1).map(|s| s[..10].to_owned()).collect()
+    };
+    let first = c.get(app.url("/app/appeals")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(refs(&first).len(), 50, "a page holds 50");
+    assert!(first.contains("id=\"next-page\""));
+    let second = c.get(app.url("/app/appeals?page=1")).send().await.unwrap().text().await.unwrap();
+    let (a, b) = (refs(&first), refs(&second));
+    assert!(b.len() >= 3, "the rest on the next page: {}", b.len());
+    assert!(b.iter().all(|r| !a.contains(r)), "no row on two pages");
+    assert!(!second.contains("id=\"next-page\"") && second.contains("rel=\"prev\""));
+    // A page beyond the last shows none; a page that is no number is refused.
+    let far = c.get(app.url("/app/appeals?page=9")).send().await.unwrap().text().await.unwrap();
+    assert!(refs(&far).is_empty());
+    assert_eq!(c.get(app.url("/app/appeals?page=x")).send().await.unwrap().status(), 400);
 }
 
 /// A one-page PDF (its bytes start `%PDF-`, which is what is checked).

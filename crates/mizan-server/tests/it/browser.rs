@@ -472,7 +472,7 @@ async fn on_a_phone_a_person_appeals_in_three_pages_and_reads_the_outcome() {
 
         // The regulator sees every case.
         b.sign_in("admin@regulator.demo").await;
-        in_lang(&b, lang, "/regulator/appeals").await;
+        in_lang(&b, lang, "/regulator/appeals?view=all").await;
         b.expect_text("main", &reference).await;
         check_phone_page(&mut b, &format!("regulator-queue-{lang}")).await;
         b.click(&format!("a[href='/regulator/appeals/{reference}']")).await;
