@@ -454,7 +454,8 @@ impl Platform {
         doc: Option<CheckedDocument>,
     ) -> Result<(), Error> {
         let Some(doc) = doc else {
-            self.store().open_case(new, entries, p).await?;
+            // Filed with others arriving at the same moment, in one transaction.
+            self.case_writer.open(new.clone(), entries.to_vec(), p.clone()).await?;
             return Ok(());
         };
         let _held = self.document_lock.lock().await;

@@ -365,17 +365,33 @@ impl Platform {
         };
         fields.insert("outcome".to_owned(), outcome);
         if name != "propose" {
-            let at = self.now().min(time::OffsetDateTime::now_utc());
-            let new = self
-                .supersede_at(
-                    case.org_id,
-                    &case.subject,
-                    &case.reference,
-                    &output,
-                    roles::PROVIDER_REVIEWER,
-                    at,
-                )
-                .await?;
+            // A final decision logged by an earlier attempt that stopped before the case moved is
+            // the one this move records, if it says the same; it is never logged twice.
+            let new = match self.store().superseded_by(&case.subject).await? {
+                Some(done) => {
+                    let logged = self.store().decision(&done).await?.record_json.and_then(|r| {
+                        mizan_formats::DecisionRecord::from_canonical(&r).ok().map(|r| r.output)
+                    });
+                    if logged.as_ref() != Some(&output) {
+                        return Err(Error::Conflict(format!(
+                            "a final decision ({done}) was already logged with another output; record that one"
+                        )));
+                    }
+                    done
+                }
+                None => {
+                    let at = self.now().min(time::OffsetDateTime::now_utc());
+                    self.supersede_at(
+                        case.org_id,
+                        &case.subject,
+                        &case.reference,
+                        &output,
+                        roles::PROVIDER_REVIEWER,
+                        at,
+                    )
+                    .await?
+                }
+            };
             fields.insert("new_decision".to_owned(), new);
         }
         let start = c.history.len();
@@ -395,27 +411,4 @@ impl Platform {
         self.store().append_case(Some(p.scope()), &case, version, &new, &proj).await?;
         self.held_review(reference, p).await
     }
-
-    /// Whether the decision `reference` is held for review and waiting: `Some(reasons)` until a
-    /// person's final decision supersedes it.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn hold_of(&self, d: &mizan_store::StoredDecision) -> Result<Option<Hold>, Error> {
-        let Some(held) = &d.held else { return Ok(None) };
-        let final_decision = self.store().superseded_by(&d.reference).await?;
-        let case = self.store().open_case_about(OVERSIGHT, &d.reference).await?;
-        Ok(Some(Hold { reasons: held.split(',').map(str::to_owned).collect(), final_decision, case }))
-    }
-}
-
-/// A decision's hold for review.
-#[derive(Debug, Clone)]
-pub struct Hold {
-    /// Why it was held.
-    pub reasons: Vec<String>,
-    /// The person's final decision, once logged (the hold is over).
-    pub final_decision: Option<String>,
-    /// The open review case, while there is one.
-    pub case: Option<String>,
 }

@@ -24,6 +24,7 @@
 
 pub mod appeals;
 pub mod audits;
+mod case_writer;
 pub mod decisions;
 pub mod demo;
 pub mod documents;
@@ -86,6 +87,8 @@ pub struct Platform {
     config: Arc<PlatformConfig>,
     logs: Arc<logs::Logs>,
     intake: Arc<intake::Intake>,
+    /// Opens filed cases in groups (one sync for the filings of a moment).
+    case_writer: Arc<case_writer::CaseWriter>,
     models: Arc<models::ModelFiles>,
     documents: Arc<documents::DocumentFiles>,
     /// Held while a document file is written or deleted together with the rows that name it,
@@ -115,6 +118,7 @@ impl Platform {
         let config_data_dir = config.data_dir.clone();
         let logs = Arc::new(logs);
         let intake = Arc::new(intake::Intake::new(store.clone(), Arc::clone(&logs)));
+        let case_writer = Arc::new(case_writer::CaseWriter::new(store.clone()));
         let guards = Arc::new(signin::Guards::new(&config.clock, config.limits.public_form_free));
         let heavy = Arc::new(tokio::sync::Semaphore::new(config.limits.audits_at_once.max(1)));
         let epoch = (time::OffsetDateTime::now_utc(), config.clock.now());
@@ -137,6 +141,7 @@ impl Platform {
             config: Arc::new(config),
             logs,
             intake,
+            case_writer,
             models: Arc::new(models),
             documents: Arc::new(documents::DocumentFiles::in_data_dir(&config_data_dir)),
             document_lock: Arc::new(tokio::sync::Mutex::new(())),

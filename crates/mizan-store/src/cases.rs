@@ -316,10 +316,8 @@ fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
     })
 }
 
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
-
 async fn insert_entries(
-    tx: &mut Tx,
+    tx: &mut sqlx::AnyConnection,
     case_id: i64,
     system: Option<(i64, i64)>,
     entries: &[NewEntry],
@@ -341,7 +339,7 @@ async fn insert_entries(
                     .bind(&e.actor_name)
                     .bind(reason)
                     .bind(&e.at)
-                    .fetch_one(&mut **tx)
+                    .fetch_one(&mut *tx)
                     .await?,
                 )
             }
@@ -358,7 +356,7 @@ async fn insert_entries(
         .bind(e.actor_user)
         .bind(event_id)
         .bind(&e.at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await;
         match done {
             Ok(_) => {}
@@ -374,7 +372,12 @@ async fn insert_entries(
 }
 
 /// Inserts a case, its first entries and its projection in `tx`.
-async fn insert_case(tx: &mut Tx, new: &NewCase, entries: &[NewEntry], p: &CaseProjection) -> Result<i64> {
+async fn insert_case(
+    tx: &mut sqlx::AnyConnection,
+    new: &NewCase,
+    entries: &[NewEntry],
+    p: &CaseProjection,
+) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO cases (reference, case_type, type_version, org_id, system_id, subject, state, late, is_open, \
          opened_at, entered_at, token_hash, entry_key, lang, contact_email, contact_phone, publish_consent, grounds_category) \
@@ -398,7 +401,7 @@ async fn insert_case(tx: &mut Tx, new: &NewCase, entries: &[NewEntry], p: &CaseP
     // Filed when its first entry was made (a case stored with its history, such as the
     // demo's, has entered a later state since).
     .bind(entries.first().map_or(&p.entered_at, |e| &e.at))
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await
     .map_err(|e| {
         if crate::is_unique_violation(&e) {
@@ -419,14 +422,14 @@ async fn insert_case(tx: &mut Tx, new: &NewCase, entries: &[NewEntry], p: &CaseP
         .bind(&d.media_type)
         .bind(&d.file_name)
         .bind(&p.entered_at)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     write_projection(tx, id, p).await?;
     Ok(id)
 }
 
-async fn write_projection(tx: &mut Tx, case_id: i64, p: &CaseProjection) -> Result<()> {
+async fn write_projection(tx: &mut sqlx::AnyConnection, case_id: i64, p: &CaseProjection) -> Result<()> {
     sqlx::query(
         "UPDATE cases SET state = $1, late = $2, is_open = $3, entered_at = $4, next_due_at = $5, decided_at = $6, \
          outcome = $7, escalated = $8, closed_at = $9, decided_by = $10, public_summary = $11 WHERE id = $12",
@@ -443,7 +446,7 @@ async fn write_projection(tx: &mut Tx, case_id: i64, p: &CaseProjection) -> Resu
     .bind(p.decided_by)
     .bind(&p.public_summary)
     .bind(case_id)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -456,9 +459,39 @@ impl Store {
     /// [`StoreError::Conflict`] when the reference is taken; database errors.
     pub async fn open_case(&self, new: &NewCase, entries: &[NewEntry], p: &CaseProjection) -> Result<i64> {
         let (_guard, mut tx) = self.begin_write().await?;
-        let id = insert_case(&mut tx, new, entries, p).await?;
+        let id = insert_case(&mut *tx, new, entries, p).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Opens each of `cases` in one transaction (one sync for all): the group commit of filings
+    /// made at the same moment. Each case is its own savepoint, so one that is refused (a
+    /// reference taken) leaves the others; the answer is one result per case, in order.
+    ///
+    /// # Errors
+    /// Database errors of the transaction itself (then no case was opened).
+    pub async fn open_case_group(
+        &self,
+        cases: &[(NewCase, Vec<NewEntry>, CaseProjection)],
+    ) -> Result<Vec<Result<i64>>> {
+        let (_guard, mut tx) = self.begin_write().await?;
+        let mut out = Vec::with_capacity(cases.len());
+        for (new, entries, p) in cases {
+            sqlx::query("SAVEPOINT one_case").execute(&mut *tx).await?;
+            match insert_case(&mut tx, new, entries, p).await {
+                Ok(id) => {
+                    sqlx::query("RELEASE SAVEPOINT one_case").execute(&mut *tx).await?;
+                    out.push(Ok(id));
+                }
+                Err(e) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT one_case").execute(&mut *tx).await?;
+                    sqlx::query("RELEASE SAVEPOINT one_case").execute(&mut *tx).await?;
+                    out.push(Err(e));
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     /// Opens several cases in one transaction (one sync), all or none: the oversight cases of a
@@ -481,7 +514,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if exists.is_none() {
-                insert_case(&mut tx, new, entries, p).await?;
+                insert_case(&mut *tx, new, entries, p).await?;
                 opened += 1;
             }
         }
@@ -511,8 +544,8 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound { what: "case", id: case.reference.clone() })?;
-        insert_entries(&mut tx, case.id, system_id.map(|s| (s, system_version)), entries).await?;
-        write_projection(&mut tx, case.id, p).await?;
+        insert_entries(&mut *tx, case.id, system_id.map(|s| (s, system_version)), entries).await?;
+        write_projection(&mut *tx, case.id, p).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1140,3 +1140,98 @@ async fn the_bulk_register_downloads_carry_each_systems_appeal_figures() {
     assert!(provider.contains(&format!("<dd>{}</dd>", mizan_app::demo::APPEALS.len())), "{provider}");
     assert!(provider.contains("/api/v1/organisations/demo-indus-bank/appeals"));
 }
+
+/// Filings made at the same moment are opened together (one transaction, one sync), each its
+/// own savepoint: one refused case does not take the others with it, and concurrent filings all
+/// land, each once.
+#[tokio::test]
+async fn filings_at_the_same_moment_are_opened_together_and_fail_alone() {
+    let app = TestApp::start(true).await;
+    let (_, _, receipt) = decided(&app, "Appeal group commit").await;
+    let target = app.store.appeal_target(&receipt).await.unwrap();
+    let now = mizan_store::format_time(time::OffsetDateTime::now_utc());
+    let case = |reference: &str| {
+        let new = mizan_store::NewCase {
+            reference: reference.to_owned(),
+            case_type: "appeal".into(),
+            type_version: 1,
+            org_id: target.org_id,
+            system_id: Some(target.system_id),
+            system_version: 1,
+            subject: receipt.clone(),
+            token_hash: String::new(),
+            entry_key: "00".into(),
+            lang: "en".into(),
+            contact_email: None,
+            contact_phone: None,
+            publish_consent: false,
+            grounds_category: "other".into(),
+            document: None,
+        };
+        let entry = mizan_store::NewEntry {
+            seq: 0,
+            entry_json: "{}".into(),
+            commitment: "00".into(),
+            actor_user: None,
+            actor_name: "appellant".into(),
+            from: String::new(),
+            to: "filed".into(),
+            at: now.clone(),
+        };
+        let p = mizan_store::CaseProjection {
+            state: "closed".into(),
+            is_open: false,
+            entered_at: now.clone(),
+            ..Default::default()
+        };
+        (new, vec![entry], p)
+    };
+    let group = [case("AP-GROUP00001"), case("AP-GROUP00001"), case("AP-GROUP00002")];
+    let results = app.store.open_case_group(&group).await.unwrap();
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(matches!(results[1], Err(mizan_store::StoreError::Conflict(_))), "{results:?}");
+    for r in ["AP-GROUP00001", "AP-GROUP00002"] {
+        let (_, entries) = app.store.case_by_reference(r).await.unwrap();
+        assert_eq!(entries.len(), 1, "{r} stored with its one entry");
+    }
+
+    // Twelve people file at once on twelve decisions: twelve appeals, each once.
+    let (id, bank) = common::registered_system(&app, "Appeal group filings").await;
+    let at = mizan_formats::decision::format_decided_at(
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
+    )
+    .unwrap();
+    let items: Vec<Value> = (0..12)
+        .map(|i| {
+            json!({"idempotency_key": format!("g-{i}"), "system_version": 1, "model_hash": "sha256:9f2c0d6e",
+                   "features": {"income": i}, "output": "decline", "score": 0.3,
+                   "human": {"involved": false, "by": null}, "decided_at": at, "subject_ref": format!("g-{i}")})
+        })
+        .collect();
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(&bank)
+        .json(&items)
+        .send()
+        .await
+        .unwrap();
+    let receipts: Value = res.json().await.unwrap();
+    let filings = receipts["receipts"].as_array().unwrap().iter().map(|r| {
+        let platform = app.platform.clone();
+        let reference = r["reference"].as_str().unwrap().to_owned();
+        tokio::spawn(async move {
+            let input = mizan_app::appeals::AppealIn {
+                grounds: "wrong".into(),
+                category: "other".into(),
+                lang: "en".into(),
+                ..Default::default()
+            };
+            platform.file_appeal(&reference, input).await
+        })
+    });
+    let mut filed = std::collections::BTreeSet::new();
+    for f in filings.collect::<Vec<_>>() {
+        filed.insert(f.await.unwrap().expect("filed").reference);
+    }
+    assert_eq!(filed.len(), 12);
+}

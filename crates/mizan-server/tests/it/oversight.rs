@@ -460,3 +460,36 @@ async fn remote_biometric_identification_needs_two_reviewers_by_its_classificati
     let (other, _) = common::registered_system(&app, "Not biometric").await;
     assert_eq!(app.platform.reviewers_required(&other).await.unwrap(), 1);
 }
+
+/// A review that stopped after logging the final decision and before the case moved completes
+/// with that decision when made again, and logs no second one.
+#[tokio::test]
+async fn a_review_interrupted_after_logging_completes_without_a_second_decision() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = common::registered_system(&app, "Oversight interrupted").await;
+    let reviewer = token(&app.store, BANK, &["oversight:set", "oversight:review"]).await;
+    put_policy(&app, &id, &reviewer, &json!({"version": 1, "policy": {"adverse_outputs": ["decline"]}}))
+        .await;
+    let receipts =
+        log(&app, &id, &bank, &json!([decision("i-1", "decline", 0.2, json!({"income": 1}))])).await;
+    let held = receipts[0]["reference"].as_str().unwrap().to_owned();
+    let case = case_of(&app, &reviewer, &held).await;
+    // The final decision as the review logs it, then nothing more (the server stopped).
+    let mut fin = decision("i-1-final", "approve", 0.2, json!({"income": 1}));
+    fin["human"] = json!({"involved": true, "by": "provider-reviewer"});
+    fin["supersedes"] = json!(held);
+    let logged = log(&app, &id, &bank, &json!([fin])).await;
+    let final_ref = logged[0]["reference"].as_str().unwrap().to_owned();
+    assert_eq!(logged[0]["status"], "in_effect", "a person's replacing decision is not held again");
+    // Made again with another output: refused, naming the decision already logged.
+    let (status, body) =
+        json_of(review(&app, &reviewer, &case, &json!({"move": "review", "outcome": "confirmed"})).await)
+            .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.to_string().contains(&final_ref));
+    // Made again as it was: the case records that decision.
+    let again = json!({"move": "review", "outcome": "reversed", "new_output": "approve"});
+    let (status, after) = json_of(review(&app, &reviewer, &case, &again).await).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["final_decision"], final_ref.as_str());
+}
