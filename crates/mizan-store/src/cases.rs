@@ -459,7 +459,7 @@ impl Store {
     /// [`StoreError::Conflict`] when the reference is taken; database errors.
     pub async fn open_case(&self, new: &NewCase, entries: &[NewEntry], p: &CaseProjection) -> Result<i64> {
         let (_guard, mut tx) = self.begin_write().await?;
-        let id = insert_case(&mut *tx, new, entries, p).await?;
+        let id = insert_case(&mut tx, new, entries, p).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -514,7 +514,7 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
             if exists.is_none() {
-                insert_case(&mut *tx, new, entries, p).await?;
+                insert_case(&mut tx, new, entries, p).await?;
                 opened += 1;
             }
         }
@@ -544,8 +544,8 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound { what: "case", id: case.reference.clone() })?;
-        insert_entries(&mut *tx, case.id, system_id.map(|s| (s, system_version)), entries).await?;
-        write_projection(&mut *tx, case.id, p).await?;
+        insert_entries(&mut tx, case.id, system_id.map(|s| (s, system_version)), entries).await?;
+        write_projection(&mut tx, case.id, p).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -9,7 +9,7 @@ use crate::common;
 
 use std::path::Path;
 
-use crate::common::{TestApp, create_draft, csrf, password, sign_in, token};
+use crate::common::{TestApp, csrf, password, sign_in, token};
 use mizan_fairness::report::{self, GroundTruth};
 use mizan_fairness::{bootstrap, preset};
 use serde_json::{Value, json};
