@@ -422,12 +422,12 @@ impl Platform {
         let holds: Vec<crate::held::NewHold> = logged
             .iter()
             .filter_map(|l| match l {
-                Logged::New(d, _) => Some(crate::held::NewHold {
+                Logged::New(d, _) => d.held.as_ref().map(|held| crate::held::NewHold {
                     reference: d.reference.clone(),
                     org_id: scope.org_id(),
                     system_id,
                     system_version: d.system_version,
-                    held: d.held.clone()?,
+                    held: held.clone(),
                 }),
                 Logged::Known(_) => None,
             })
