@@ -25,6 +25,7 @@ use crate::util::CleanJson;
 fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), crate::plain::format_number),
         other => other.to_string(),
     }
 }
@@ -215,9 +216,15 @@ struct ReviewPage {
 fn review_page(ctx: Ctx, v: HeldView, errors: Vec<String>) -> Response {
     let (inputs, output, score) = match &v.record {
         Some(r) => (
-            r.features.iter().map(|(k, val)| InputRow { name: k.clone(), value: value_text(val) }).collect(),
+            r.features
+                .iter()
+                .map(|(k, val)| InputRow {
+                    name: crate::plain::feature_label(ctx.lang, k),
+                    value: value_text(val),
+                })
+                .collect(),
             value_text(&r.output),
-            r.score.map_or_else(String::new, |s| format!("{s}")),
+            r.score.map_or_else(String::new, crate::plain::format_number),
         ),
         None => (vec![], String::new(), String::new()),
     };
