@@ -206,3 +206,28 @@ fn classify_errors_name_the_question_and_allowed_answers() {
     let o = mizan(&["classify", &write("f.yaml", "role: [1, 2]\n")]);
     assert!(stderr(&o).contains("answer to `role` must be text"), "{}", stderr(&o));
 }
+
+/// A reader that stops early (`mizan classify --questions | head`) ends a command quietly with
+/// success, as Unix tools do, not with a panic and exit code 101. The pipe's read end is closed
+/// before the command starts, so every write it makes fails.
+#[test]
+fn a_closed_pipe_ends_a_command_quietly() {
+    let cases: [&[&str]; 3] = [
+        &["classify", "--questions"],
+        &["classify", "--questions", "--format", "json"],
+        &["log", "verify", "--help"],
+    ];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_mizan"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run mizan");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

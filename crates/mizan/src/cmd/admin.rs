@@ -84,7 +84,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
                     bail!("slug `{slug}` must use only lower-case letters, digits and `-`");
                 }
                 let org = store.create_org(&slug, &name, kind).await?;
-                println!("created organisation `{}` ({})", org.slug, org.kind.as_str());
+                out!("created organisation `{}` ({})", org.slug, org.kind.as_str());
             }
             AdminCommand::CreateUser { email, name, org, role, password_stdin } => {
                 let org = store.org_by_slug(&org).await?;
@@ -106,9 +106,9 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 let hash = mizan_app::passwords::hash_password(&password).map_err(anyhow::Error::msg)?;
                 let user = store.create_user(&email, &name, &hash).await?;
                 store.add_membership(user.id, org.id, &role).await?;
-                println!("created user `{}` as {role} of `{}`", user.email, org.slug);
+                out!("created user `{}` as {role} of `{}`", user.email, org.slug);
                 if generated {
-                    println!("password (shown once): {password}");
+                    out!("password (shown once): {password}");
                 }
             }
             AdminCommand::CreateToken { org, name, scopes, expires_in_days } => {
@@ -116,7 +116,7 @@ pub fn run(args: AdminArgs) -> Result<()> {
                 let expires = time::OffsetDateTime::now_utc() + time::Duration::days(expires_in_days);
                 let token = store.create_token(OrgScope::new(org.id), None, &name, &scopes, expires).await?;
                 eprintln!("token for `{}` with scopes {}; it expires in {expires_in_days} days and is shown only once:", org.slug, scopes.join(","));
-                println!("{}", token.secret);
+                out!("{}", token.secret);
             }
         }
         store.close().await;

@@ -226,7 +226,7 @@ fn fairness(a: &FairnessArgs) -> Result<()> {
                 .with_context(|| format!("cannot write the report to `{}`", path.display()))?;
             tracing::info!(path = %path.display(), rows = built.rows, groups = built.groups.len(), "wrote fairness report");
         }
-        None => print!("{out}"),
+        None => out_raw!("{out}"),
     }
     Ok(())
 }

@@ -36,12 +36,12 @@ pub struct ClassifyArgs {
 pub fn run(args: ClassifyArgs) -> Result<()> {
     let rs = Ruleset::embedded()?;
     if args.schema {
-        println!("{}", serde_json::to_string_pretty(&rs.json_schema())?);
+        out!("{}", serde_json::to_string_pretty(&rs.json_schema())?);
         return Ok(());
     }
     if args.questions {
         for q in &rs.questions {
-            println!(
+            out!(
                 "{}  [{}]\n  {}\n  {}\n  answers: {}\n",
                 q.id,
                 q.cite,
@@ -57,8 +57,8 @@ pub fn run(args: ClassifyArgs) -> Result<()> {
     let answers = parse_answers(&file, &text)?;
     let result = rs.classify(&answers).with_context(|| format!("cannot classify `{}`", file.display()))?;
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&result)?),
-        Format::Text => print!("{}", text_report(&result)),
+        Format::Json => out!("{}", serde_json::to_string_pretty(&result)?),
+        Format::Text => out_raw!("{}", text_report(&result)),
     }
     Ok(())
 }

@@ -149,7 +149,7 @@ pub fn run(args: ExplainArgs) -> Result<()> {
         }
     }
     match args.format {
-        Format::Json => println!(
+        Format::Json => out!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "model": { "file": args.model.display().to_string(), "sha256": hash, "source": model.source, "features": model.feature_names },
@@ -157,7 +157,7 @@ pub fn run(args: ExplainArgs) -> Result<()> {
                 "rows": reports,
             }))?
         ),
-        Format::Text => print!("{text}"),
+        Format::Text => out_raw!("{text}"),
     }
     Ok(())
 }

@@ -137,7 +137,7 @@ fn when(t: u64) -> String {
 /// Prints the witness quorum a checkpoint met and who cosigned it, with when.
 fn print_quorum(quorum: &str, cosigned: &[Cosigned]) {
     let who: Vec<String> = cosigned.iter().map(|c| format!("{} ({})", c.witness, when(c.time))).collect();
-    println!(
+    out!(
         "ok: witness quorum `{quorum}` met; cosigned by: {}",
         if who.is_empty() { "nobody (none required)".to_owned() } else { who.join(", ") }
     );
@@ -182,7 +182,7 @@ fn verify_store(store: &dyn LogStore, name: &str, args: &VerifyArgs) -> Result<(
         (None, None) => bail!("pass --vkey VKEY or --policy FILE"),
     };
     let cp = verify_log(store, &vkey).with_context(|| format!("log `{name}` does not verify"))?;
-    println!("ok: {} size {} root {}", cp.origin, cp.size, cp.root);
+    out!("ok: {} size {} root {}", cp.origin, cp.size, cp.root);
     if let Some(p) = &policy {
         let checked =
             policy::check(&checkpoint, p).context("the log's checkpoint does not satisfy the policy")?;
@@ -226,22 +226,22 @@ fn verify_receipt(args: &VerifyArgs) -> Result<()> {
     let check = receipt::check(&evidence, trust);
     for step in &check.steps {
         match (&step.outcome, step.kind) {
-            (Outcome::Passed(d), StepKind::Signature) => println!("ok: log signature: {d}"),
+            (Outcome::Passed(d), StepKind::Signature) => out!("ok: log signature: {d}"),
             (Outcome::Passed(_), StepKind::Witnesses) => {
                 print_quorum(check.quorum.as_deref().unwrap_or("none"), &check.cosigned);
             }
             (Outcome::Passed(_), StepKind::Inclusion) => {
                 let (index, hashes) = check.proof.as_ref().map_or((0, 0), |p| (p.index, p.proof.len()));
-                println!("ok: leaf {index} is in the log (inclusion proof of {hashes} hashes)");
+                out!("ok: leaf {index} is in the log (inclusion proof of {hashes} hashes)");
             }
             (Outcome::Passed(d), StepKind::Commitment) => {
-                println!("ok: the record and k open the leaf ({d})");
+                out!("ok: the record and k open the leaf ({d})");
             }
             (Outcome::Skipped(_), StepKind::Witnesses) if policy.is_none() => {
-                println!("not checked: witness cosignatures (pass --policy POLICY to require a quorum)");
+                out!("not checked: witness cosignatures (pass --policy POLICY to require a quorum)");
             }
             (Outcome::Skipped(_), StepKind::Commitment) if evidence.opening.is_none() => {
-                println!("not checked: the decision record (pass --record FILE --k HEX)");
+                out!("not checked: the decision record (pass --record FILE --k HEX)");
             }
             _ => {}
         }
@@ -291,7 +291,7 @@ fn key(args: &KeyArgs) -> Result<()> {
         format!("cannot read `{}`; is `{shard}` a log of this server?", origin_path.display())
     })?;
     let signer = NoteSigner::new(origin.trim(), ed25519_dalek::SigningKey::from_bytes(&seed))?;
-    println!("{}", signer.verifier().to_vkey());
+    out!("{}", signer.verifier().to_vkey());
     Ok(())
 }
 
@@ -375,7 +375,7 @@ fn run_monitor(args: &MonitorArgs) -> Result<()> {
                 }
                 if let Some(cp) = last {
                     if step.new_size > step.old_size {
-                        println!(
+                        out!(
                             "ok: {} size {} -> {} root {} ({} new entries re-hashed)",
                             cp.origin,
                             step.old_size,
@@ -384,7 +384,7 @@ fn run_monitor(args: &MonitorArgs) -> Result<()> {
                             step.new_size - step.old_size
                         );
                     } else {
-                        println!("ok: {} size {} root {} (unchanged)", cp.origin, cp.size, cp.root);
+                        out!("ok: {} size {} root {} (unchanged)", cp.origin, cp.size, cp.root);
                     }
                 }
                 std::io::stdout().flush().ok();

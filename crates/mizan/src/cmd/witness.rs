@@ -90,7 +90,7 @@ pub fn run(args: WitnessArgs) -> Result<()> {
         })?;
         // stdout carries only the vkey, printed once the port is bound: a script that has read
         // it can submit at once.
-        println!("{}", service.verifier().to_vkey());
+        out!("{}", service.verifier().to_vkey());
         std::io::stdout().flush().context("cannot write to stdout")?;
         let bound = listener.local_addr().map_or_else(|_| args.listen.to_string(), |a| a.to_string());
         tracing::info!(
