@@ -766,3 +766,5 @@ size-bytes = { $n } bytes
 size-kb = { $n } KB
 size-mb = { $n } MB
 appeal-view-open = Waiting for a decision
+regulator-choose-status = Choose the new status.
+regulator-choose-tier = Choose the tier the regulator sets.

@@ -766,3 +766,5 @@ size-bytes = { $n } بائٹ
 size-kb = { $n } کلو بائٹ
 size-mb = { $n } میگا بائٹ
 appeal-view-open = فیصلے کے منتظر
+regulator-choose-status = نئی حیثیت منتخب کریں۔
+regulator-choose-tier = وہ درجہ منتخب کریں جو ریگولیٹر مقرر کرتا ہے۔

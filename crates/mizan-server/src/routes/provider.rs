@@ -31,8 +31,15 @@ pub async fn home(
     ctx: Ctx,
     SignedIn(p): SignedIn,
 ) -> Result<Response, AppError> {
-    if p.can("register:queue") && !p.can("systems:read") {
-        return Ok(Redirect::to("/regulator").into_response());
+    // Each role lands where its work is: an ethics-board member (who reads the registration
+    // queue but cannot move it) on the ethics review, the regulator on its queue.
+    if !p.can("systems:read") {
+        if p.can("review:decide") && !p.can("register:transition") {
+            return Ok(Redirect::to("/review").into_response());
+        }
+        if p.can("register:queue") {
+            return Ok(Redirect::to("/regulator").into_response());
+        }
     }
     require(&p, "systems:read")?;
     let systems = state.app.store().org_systems(p.scope()).await?;

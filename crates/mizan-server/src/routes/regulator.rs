@@ -137,6 +137,13 @@ pub async fn transition(
     CsrfForm(form): CsrfForm,
 ) -> Result<Response, AppError> {
     let scope = regulator(&p, "register:transition")?;
+    // The status select starts empty: a drastic move is never the default.
+    if form.get("to").is_empty() {
+        let msg = ctx.t("regulator-choose-status");
+        let mut res = page(&state, ctx, &p, &id, Some(msg)).await?;
+        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(res);
+    }
     let to = Status::parse(form.get("to"))
         .map_err(|e| AppError::BadRequest { field: Some("to".into()), detail: e.to_string() })?;
     let reason = form.get("reason");
@@ -171,8 +178,16 @@ pub async fn override_tier(
 ) -> Result<Response, AppError> {
     let scope = regulator(&p, "register:transition")?;
     let reason = form.get("reason");
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        let msg = ctx.t("regulator-reason-required");
+    // The tier select starts empty: "Prohibited" is never the default.
+    let missing = if form.get("tier").is_empty() {
+        Some("regulator-choose-tier")
+    } else if reason.is_empty() || reason.chars().count() > 2000 {
+        Some("regulator-reason-required")
+    } else {
+        None
+    };
+    if let Some(key) = missing {
+        let msg = ctx.t(key);
         let mut res = page(&state, ctx, &p, &id, Some(msg)).await?;
         *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(res);

@@ -185,7 +185,8 @@ async fn provider_submits_regulator_registers_public_sees_it() {
 async fn a_reviewer_approves_in_urdu_and_the_regulator_sees_it() {
     let mut b = Browser::start().await;
     b.sign_in("reviewer2@regulator.demo").await;
-    b.open("/review").await;
+    // An ethics-board member lands on the ethics review, not the registration queue.
+    b.wait_url("/review").await;
     b.expect_text("h1", "Ethics-board review").await;
     b.click("a.lang-switch").await;
     b.expect_text("h1", "اخلاقیات بورڈ کا جائزہ").await;

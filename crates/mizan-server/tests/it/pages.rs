@@ -152,6 +152,16 @@ async fn provider_creates_and_submits_regulator_registers_through_forms() {
     assert_eq!(editor.get(app.url("/regulator")).send().await.unwrap().status(), 403);
 
     let reg = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    // Each role lands where its work is.
+    let home = app.url("/app");
+    for (client, want) in [
+        (reg.clone(), "/regulator"),
+        (sign_in(&app, "reviewer@regulator.demo", password("reviewer@regulator.demo")).await, "/review"),
+    ] {
+        let res = client.get(&home).send().await.unwrap();
+        let at = res.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
+        assert_eq!(at.as_deref(), Some(want), "lands on {want}");
+    }
     let queue = text(reg.get(app.url("/regulator")).send().await.unwrap()).await;
     assert!(queue.contains("Branch queue forecasting"));
     let rtoken = csrf(&app, &reg).await;
@@ -163,6 +173,31 @@ async fn provider_creates_and_submits_regulator_registers_through_forms() {
         .await
         .unwrap();
     assert_eq!(res.status(), 422);
+    // The status and tier selects start empty, so no drastic move is a default; a form sent
+    // without a choice is refused, naming what to choose, and changes nothing.
+    let page = text(reg.get(app.url(&format!("/regulator/systems/{id}"))).send().await.unwrap()).await;
+    for select in [
+        "<select id=\"to\" name=\"to\" required><option value=\"\" selected>",
+        "<select id=\"override-tier\" name=\"tier\" required><option value=\"\" selected>",
+    ] {
+        assert!(page.contains(select), "{select} starts empty");
+    }
+    let res = reg
+        .post(app.url(&format!("/regulator/systems/{id}/transition")))
+        .form(&[("csrf", rtoken.as_str()), ("to", ""), ("reason", "checked")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(text(res).await.contains("Choose the new status"));
+    let res = reg
+        .post(app.url(&format!("/regulator/systems/{id}/override")))
+        .form(&[("csrf", rtoken.as_str()), ("tier", ""), ("reason", "checked")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(text(res).await.contains("Choose the tier"));
     for to in ["under_review", "registered"] {
         let res = reg
             .post(app.url(&format!("/regulator/systems/{id}/transition")))
