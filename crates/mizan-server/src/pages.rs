@@ -35,6 +35,29 @@ pub struct UserNav {
     pub oversight: bool,
 }
 
+/// A number of things, as templates hand it (by value or by reference, of any integer type).
+pub trait Count {
+    /// The number, 0 for a negative one.
+    fn count(&self) -> u64;
+}
+
+macro_rules! count_for {
+    ($($t:ty),*) => {$(
+        impl Count for $t {
+            fn count(&self) -> u64 {
+                u64::try_from(*self).unwrap_or(0)
+            }
+        }
+    )*};
+}
+count_for!(u32, u64, usize, i32, i64);
+
+impl<T: Count + ?Sized> Count for &T {
+    fn count(&self) -> u64 {
+        (**self).count()
+    }
+}
+
 /// Everything the layout needs: language, CSRF token, who is signed in, where we are.
 #[derive(Debug, Clone)]
 pub struct Ctx {
@@ -61,6 +84,13 @@ impl Ctx {
     #[must_use]
     pub fn t1(&self, key: &str, name: &str, value: impl std::fmt::Display) -> String {
         self.lang.t_args(key, &[(name, value.to_string())])
+    }
+
+    /// Translates a key with one number, so the plural form is chosen by it (`1 system`,
+    /// `2 systems`; Urdu by its own plural rules).
+    #[must_use]
+    pub fn count(&self, key: &str, name: &str, n: impl Count) -> String {
+        self.lang.t_count(key, name, n.count())
     }
 
     /// Translates a dynamic key made of a prefix and a code (`sector-finance`).

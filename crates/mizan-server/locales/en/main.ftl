@@ -45,7 +45,10 @@ filter-org = Organisation
 filter-status = Status
 filter-tier = Risk tier
 search-button = Search
-register-count = { $count } systems found
+register-count = { $count ->
+    [one] one system found
+   *[other] { $count } systems found
+}
 register-empty = No system matches. Try fewer words or clear a filter.
 demo-badge = Demo data
 pager-label = Pages
@@ -305,8 +308,15 @@ nav-review = Ethics review
 error-refused = This is not allowed
 event-review = Ethics-board review
 review-board = Ethics-board review
-review-need = Needs { $n } independent approval(s)
-review-approvals = { $n } approval(s) so far
+review-need = { $n ->
+    [one] Needs one independent approval
+   *[other] Needs { $n } independent approvals
+}
+review-approvals = { $n ->
+    [0] no approval so far
+    [one] one approval so far
+   *[other] { $n } approvals so far
+}
 review-approvals-col = Approvals
 review-satisfied = ready for the regulator to register
 review-not-required = This version does not need ethics-board review.
@@ -328,7 +338,10 @@ review-reason-required = Give your reasons (up to 4000 characters).
 review-decision-required = Choose approve, request changes or reject.
 review-stale = A newer version was submitted while you were reading. Review that version.
 review-already = You have already reviewed this version.
-review-register-blocked = This version cannot be registered yet: it needs { $n } independent ethics-board approval(s) and no rejection or request for changes.
+review-register-blocked = { $n ->
+    [one] This version cannot be registered yet: it needs one independent ethics-board approval and no rejection or request for changes.
+   *[other] This version cannot be registered yet: it needs { $n } independent ethics-board approvals and no rejection or request for changes.
+}
 receipt-title = Your decision
 receipt-lookup-title = Look up a decision receipt
 receipt-lookup-intro = Enter the reference on the receipt you were given to see the decision, the main reasons for it, and what would have changed it.
@@ -383,7 +396,10 @@ receipt-value = Value
 receipt-encoded = Value as the model compares it
 receipt-contribution = Contribution (φ)
 receipt-constraints = Recourse constraints
-receipt-default-routed = missing at { $n } split(s)
+receipt-default-routed = { $n ->
+    [one] missing at one split
+   *[other] missing at { $n } splits
+}
 receipt-immutable = never changed
 receipt-options-table = Changes that would flip the outcome
 receipt-changes = Changes

@@ -45,7 +45,10 @@ filter-org = ادارہ
 filter-status = حیثیت
 filter-tier = خطرے کا درجہ
 search-button = تلاش کریں
-register-count = { $count } نظام ملے
+register-count = { $count ->
+    [one] ایک نظام ملا
+   *[other] { $count } نظام ملے
+}
 register-empty = کوئی نظام نہیں ملا۔ کم الفاظ آزمائیں یا کوئی فلٹر ہٹا دیں۔
 demo-badge = نمونہ ڈیٹا
 pager-label = صفحات
@@ -305,8 +308,15 @@ nav-review = اخلاقی جائزہ
 error-refused = اس کی اجازت نہیں ہے
 event-review = اخلاقیات بورڈ کا جائزہ
 review-board = اخلاقیات بورڈ کا جائزہ
-review-need = { $n } آزاد منظوریاں درکار ہیں
-review-approvals = اب تک { $n } منظوریاں
+review-need = { $n ->
+    [one] ایک آزاد منظوری درکار ہے
+   *[other] { $n } آزاد منظوریاں درکار ہیں
+}
+review-approvals = { $n ->
+    [0] اب تک کوئی منظوری نہیں
+    [one] اب تک ایک منظوری
+   *[other] اب تک { $n } منظوریاں
+}
 review-approvals-col = منظوریاں
 review-satisfied = ریگولیٹر اندراج کر سکتا ہے
 review-not-required = اس ورژن کو اخلاقیات بورڈ کے جائزے کی ضرورت نہیں۔
@@ -328,7 +338,10 @@ review-reason-required = اپنی وجوہات لکھیں (زیادہ سے زی�
 review-decision-required = منظور، تبدیلیوں کی درخواست یا مسترد میں سے ایک چنیں۔
 review-stale = آپ کے پڑھنے کے دوران نیا ورژن جمع ہوا۔ اس ورژن کا جائزہ لیں۔
 review-already = آپ اس ورژن کا جائزہ لے چکے ہیں۔
-review-register-blocked = یہ ورژن ابھی درج نہیں ہو سکتا: اسے اخلاقیات بورڈ کی { $n } آزاد منظوریاں درکار ہیں، اور کوئی مستردی یا تبدیلی کی درخواست نہ ہو۔
+review-register-blocked = { $n ->
+    [one] یہ ورژن ابھی درج نہیں ہو سکتا: اسے اخلاقیات بورڈ کی ایک آزاد منظوری درکار ہے، اور کوئی مستردی یا تبدیلی کی درخواست نہ ہو۔
+   *[other] یہ ورژن ابھی درج نہیں ہو سکتا: اسے اخلاقیات بورڈ کی { $n } آزاد منظوریاں درکار ہیں، اور کوئی مستردی یا تبدیلی کی درخواست نہ ہو۔
+}
 receipt-title = آپ کا فیصلہ
 receipt-lookup-title = فیصلے کی رسید تلاش کریں
 receipt-lookup-intro = آپ کو دی گئی رسید کا حوالہ درج کریں تاکہ فیصلہ، اس کی بنیادی وجوہات اور وہ باتیں دیکھ سکیں جن سے فیصلہ بدل سکتا تھا۔
@@ -383,7 +396,10 @@ receipt-value = قدر
 receipt-encoded = ماڈل کے موازنے میں قدر
 receipt-contribution = حصہ (φ)
 receipt-constraints = تبدیلی کی پابندیاں
-receipt-default-routed = { $n } تقسیموں پر غیر موجود
+receipt-default-routed = { $n ->
+    [one] ایک تقسیم پر غیر موجود
+   *[other] { $n } تقسیموں پر غیر موجود
+}
 receipt-immutable = کبھی نہیں بدلی جاتی
 receipt-options-table = وہ تبدیلیاں جو نتیجہ پلٹ دیتیں
 receipt-changes = تبدیلیاں

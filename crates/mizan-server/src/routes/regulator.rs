@@ -157,7 +157,7 @@ pub async fn transition(
         let view = state.app.store().regulator_system(scope, &id).await?;
         let review = state.app.store().review_state(&id, view.summary.latest_version).await?;
         if !review.satisfied() {
-            let msg = ctx.t1("review-register-blocked", "n", review.need.reviewers);
+            let msg = ctx.count("review-register-blocked", "n", review.need.reviewers);
             let mut res = page(&state, ctx, &p, &id, Some(msg)).await?;
             *res.status_mut() = StatusCode::CONFLICT;
             return Ok(res);

@@ -555,3 +555,18 @@ async fn seeding_the_demo_twice_changes_nothing() {
     // The demo users still sign in with the printed passwords.
     sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
 }
+
+/// Counts read as words in both languages, by each language's plural rules: "one system found",
+/// never "1 systems found".
+#[tokio::test]
+async fn counts_use_plural_forms_in_both_languages() {
+    let app = TestApp::start(true).await;
+    let c = app.client();
+    let one = text(c.get(app.url("/register?q=Personal+loan+credit+scoring")).send().await.unwrap()).await;
+    assert!(one.contains("one system found"), "{}", one.split("result-count").nth(1).unwrap_or(""));
+    let ur =
+        text(c.get(app.url("/register?q=Personal+loan+credit+scoring&lang=ur")).send().await.unwrap()).await;
+    assert!(ur.contains("ایک نظام ملا"));
+    let many = text(c.get(app.url("/register")).send().await.unwrap()).await;
+    assert!(many.contains(" systems found"), "plural for many");
+}
