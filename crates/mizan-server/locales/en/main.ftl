@@ -784,3 +784,7 @@ size-mb = { $n } MB
 appeal-view-open = Waiting for a decision
 regulator-choose-status = Choose the new status.
 regulator-choose-tier = Choose the tier the regulator sets.
+report-lookup-title = Follow an error report
+report-lookup-intro = Enter the reference you were given when you reported an error in a record.
+report-reference-hint = A reference looks like ER-ABCD2345: the letters ER, a dash and eight letters or digits.
+report-lookup-unknown = No report has this reference. Check it against the one you were given.

@@ -784,3 +784,7 @@ size-mb = { $n } میگا بائٹ
 appeal-view-open = فیصلے کے منتظر
 regulator-choose-status = نئی حیثیت منتخب کریں۔
 regulator-choose-tier = وہ درجہ منتخب کریں جو ریگولیٹر مقرر کرتا ہے۔
+report-lookup-title = غلطی کی رپورٹ دیکھیں
+report-lookup-intro = کسی ریکارڈ میں غلطی کی رپورٹ کرتے وقت آپ کو جو حوالہ ملا تھا وہ درج کریں۔
+report-reference-hint = حوالہ ER-ABCD2345 جیسا ہوتا ہے: حروف ER، ایک ڈیش اور آٹھ حروف یا ہندسے۔
+report-lookup-unknown = اس حوالے سے کوئی رپورٹ نہیں۔ اسے اس حوالے سے ملائیں جو آپ کو دیا گیا تھا۔

@@ -350,6 +350,10 @@ pub async fn report_submit(
 struct ReportStatusPage {
     ctx: Ctx,
     report: mizan_store::ErrorReport,
+    /// The system's public name.
+    system: String,
+    /// When it last changed, in words.
+    updated: String,
     fresh: bool,
 }
 
@@ -370,17 +374,44 @@ pub async fn report_status(
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, AppError> {
     let report = state.app.store().report_by_reference(&reference).await?;
-    Ok(render(&ReportStatusPage { ctx, report, fresh: q.new == "1" }))
+    // The system by its name in the page's language, as the register shows it.
+    let system = state
+        .app
+        .store()
+        .public_entry(&report.public_id)
+        .await
+        .map_or_else(|_| report.public_id.clone(), |e| e.record.text("name", ctx.lang.code()));
+    let updated = ctx.date(&report.updated_at);
+    Ok(render(&ReportStatusPage { ctx, report, system, updated, fresh: q.new == "1" }))
 }
 
-/// `GET /reports?reference=`: look a report up by reference.
-pub async fn report_lookup(Query(q): Query<ReportQuery>) -> Result<Response, AppError> {
+#[derive(Template)]
+#[template(path = "report_lookup.html")]
+struct ReportLookupPage {
+    ctx: Ctx,
+    typed: String,
+    error: Option<String>,
+}
+
+/// `GET /reports`: the form to follow a report; `?reference=` looks one up (a reference that
+/// cannot be one gets the form back, saying what one looks like; an unknown one, the same).
+pub async fn report_lookup(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
     let r = q.reference.trim();
-    if r.is_empty() || r.len() > 20 || !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(AppError::BadRequest {
-            field: Some("reference".into()),
-            detail: "enter a reference like ER-ABCD1234".into(),
-        });
+    if r.is_empty() {
+        return Ok(render(&ReportLookupPage { ctx, typed: String::new(), error: None }));
+    }
+    let well_formed = r.len() <= 20 && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let found = well_formed && state.app.store().report_by_reference(&r.to_uppercase()).await.is_ok();
+    if !found {
+        let error = Some(ctx.t(if well_formed { "report-lookup-unknown" } else { "report-reference-hint" }));
+        let mut res = render(&ReportLookupPage { ctx, typed: r.chars().take(20).collect(), error });
+        *res.status_mut() =
+            if well_formed { axum::http::StatusCode::NOT_FOUND } else { axum::http::StatusCode::BAD_REQUEST };
+        return Ok(res);
     }
     Ok(Redirect::to(&format!("/reports/{}", r.to_uppercase())).into_response())
 }

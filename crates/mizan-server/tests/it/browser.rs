@@ -73,6 +73,8 @@ async fn browse_search_filter_and_read_in_both_languages() {
     b.check_a11y("detail-ur").await;
     b.open("/about").await;
     b.check_a11y("about-ur").await;
+    b.open("/reports?reference=ER-NOPE2345").await;
+    b.check_a11y("report-lookup-ur").await;
     b.open("/register/zzzzzzzz").await;
     b.check_a11y("not-found-ur").await;
     b.open("/login").await;

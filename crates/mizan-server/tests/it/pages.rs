@@ -570,3 +570,43 @@ async fn counts_use_plural_forms_in_both_languages() {
     let many = text(c.get(app.url("/register")).send().await.unwrap()).await;
     assert!(many.contains(" systems found"), "plural for many");
 }
+
+/// `/reports` is a look-up form; a reference that cannot be one, or is unknown, gets the form
+/// back saying what a reference looks like; a report's page names its system, not its ID, and
+/// says when it changed in words.
+#[tokio::test]
+async fn an_error_report_is_followed_from_a_form_and_names_its_system() {
+    let app = TestApp::start(true).await;
+    let c = app.client();
+    let res = c.get(app.url("/reports")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let form = text(res).await;
+    assert!(form.contains("action=\"/reports\"") && form.contains("id=\"reference-hint\""));
+    let res = c.get(app.url("/reports?reference=not%20a%20ref!")).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(text(res).await.contains("error-summary"));
+    let res = c.get(app.url("/reports?reference=ER-NOPE2345")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let page = text(res).await;
+    assert!(page.contains("No report has this reference") && page.contains("value=\"ER-NOPE2345\""));
+
+    let entry: serde_json::Value =
+        c.get(app.url("/api/v1/systems?q=Personal+loan")).send().await.unwrap().json().await.unwrap();
+    let (id, name) = (entry["items"][0]["id"].as_str().unwrap(), entry["items"][0]["name"]["en"].as_str());
+    let res = c
+        .post(app.url(&format!("/api/v1/systems/{id}/reports")))
+        .json(&serde_json::json!({"body": "the contact address bounces"}))
+        .send()
+        .await
+        .unwrap();
+    let reference = res.json::<serde_json::Value>().await.unwrap()["reference"].as_str().unwrap().to_owned();
+    let res =
+        c.get(app.url(&format!("/reports?reference={}", reference.to_lowercase()))).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let page = text(c.get(app.url(&format!("/reports/{reference}"))).send().await.unwrap()).await;
+    let name = name.unwrap_or("Personal loan credit scoring");
+    assert!(page.contains(&format!(">{name}</a>")), "the system by its name");
+    let year = time::OffsetDateTime::now_utc().year().to_string();
+    let shown = page.split("<time").nth(1).and_then(|t| t.split('>').nth(1)).unwrap_or("");
+    assert!(shown.contains(&year) && !shown.contains('T'), "a date in words: {shown}");
+}
