@@ -41,7 +41,9 @@ pub fn find(text: &str, allowed: &[String]) -> Option<Found> {
     for c in text.chars() {
         if c.is_ascii_digit() || (!run.is_empty() && matches!(c, '-' | ' ' | '+')) {
             if run.is_empty() {
-                in_word = prev.is_alphanumeric();
+                // Digits inside a word, or after a decimal point (the fraction of a figure such
+                // as `0.0000001765625`), are no identity or phone number.
+                in_word = prev.is_alphanumeric() || prev == '.';
             }
             run.push(c);
         } else {
@@ -94,6 +96,12 @@ mod tests {
 
     fn check(text: &str, expect: Option<&str>) {
         assert_eq!(find(text, &[]).map(|f| f.to_string()).as_deref(), expect, "{text}");
+    }
+
+    #[test]
+    fn a_decimal_fraction_is_no_number_of_a_person() {
+        assert_eq!(find("median days 0.0000001765625, share 0.5", &[]), None);
+        assert!(matches!(find("CNIC 35202-1234567-1.", &[]), Some(Found::Cnic(_))));
     }
 
     #[test]

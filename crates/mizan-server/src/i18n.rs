@@ -136,12 +136,38 @@ impl Lang {
         )
     }
 
+    /// A moment (RFC 3339) in words in Pakistan time (UTC+5, no daylight saving): `7 December
+    /// 2026 at 14:23 Pakistan time`, in Urdu with Urdu month names. The exact UTC value goes in
+    /// the `datetime` and `title` of the `<time>` element around it. A value that is not a time
+    /// is shown as it is.
+    #[must_use]
+    pub fn datetime_words(self, rfc3339: &str) -> String {
+        let Ok(t) = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        else {
+            return rfc3339.to_owned();
+        };
+        let t = t.to_offset(PAKISTAN_TIME);
+        let month = self.t(&format!("month-{}", u8::from(t.month())));
+        let date = self.t_args(
+            "date-words",
+            &[("day", t.day().to_string()), ("month", month), ("year", t.year().to_string())],
+        );
+        let clock = format!("{:02}:{:02}", t.hour(), t.minute());
+        self.t_args("datetime-words", &[("date", date), ("time", clock)])
+    }
+
     /// Whether `key` exists in this language (used by the completeness test).
     #[must_use]
     pub fn has(self, key: &str) -> bool {
         LOCALES.try_lookup(&self.id(), key).is_some()
     }
 }
+
+/// Pakistan Standard Time, UTC+5 all year.
+pub const PAKISTAN_TIME: time::UtcOffset = match time::UtcOffset::from_hms(5, 0, 0) {
+    Ok(o) => o,
+    Err(_) => time::UtcOffset::UTC,
+};
 
 /// Reads a cookie value from request headers.
 #[must_use]

@@ -105,6 +105,12 @@ impl Ctx {
         self.lang.date_words(at)
     }
 
+    /// A stored moment (RFC 3339) in words, in Pakistan time, see [`Lang::datetime_words`].
+    #[must_use]
+    pub fn when(&self, at: &str) -> String {
+        self.lang.datetime_words(at)
+    }
+
     /// [`Ctx::date`] of a time.
     #[must_use]
     pub fn date_of(&self, t: time::OffsetDateTime) -> String {

@@ -698,6 +698,7 @@ appeal-actor-provider-reviewer = the organisation
 appeal-actor-regulator = the regulator
 appeal-actor-system = Mizan
 date-words = { $day } { $month } { $year }
+datetime-words = { $date } at { $time } Pakistan time
 appeal-stats-none = No appeals yet.
 appeal-stats-late = Marked late
 appeal-dataset-csv = Every closed appeal (CSV)

@@ -698,6 +698,7 @@ appeal-actor-provider-reviewer = ادارہ
 appeal-actor-regulator = ریگولیٹر
 appeal-actor-system = میزان
 date-words = { $day } { $month } { $year }
+datetime-words = { $date }، { $time } بجے (پاکستانی وقت)
 appeal-stats-none = ابھی کوئی اپیل نہیں۔
 appeal-stats-late = تاخیر کا نشان
 appeal-dataset-csv = تمام بند اپیلیں (CSV)

@@ -610,3 +610,114 @@ async fn an_error_report_is_followed_from_a_form_and_names_its_system() {
     let shown = page.split("<time").nth(1).and_then(|t| t.split('>').nth(1)).unwrap_or("");
     assert!(shown.contains(&year) && !shown.contains('T'), "a date in words: {shown}");
 }
+
+/// What a person reads on a page: the text outside tags, without the technical record
+/// (`<details id="technical">`) and code (`<code>`), where exact values belong.
+fn readable(html: &str) -> String {
+    let mut s = html.to_owned();
+    for (open, close) in
+        [("<details id=\"technical\"", "</details>"), ("<code", "</code>"), ("<script", "</script>")]
+    {
+        while let Some(i) = s.find(open) {
+            let Some(j) = s[i..].find(close) else { break };
+            s.replace_range(i..i + j + close.len(), " ");
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The first raw RFC 3339 time (`2026-12-06T22:04:05`) in `text`.
+fn raw_time(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let digits = |r: std::ops::Range<usize>| r.clone().all(|k| b.get(k).is_some_and(u8::is_ascii_digit));
+    (0..b.len()).find_map(|i| {
+        let ok = digits(i..i + 4)
+            && b.get(i + 4) == Some(&b'-')
+            && digits(i + 5..i + 7)
+            && b.get(i + 7) == Some(&b'-')
+            && digits(i + 8..i + 10)
+            && b.get(i + 10) == Some(&b'T')
+            && digits(i + 11..i + 13)
+            && b.get(i + 13) == Some(&b':');
+        ok.then(|| text[i..(i + 19).min(text.len())].to_owned())
+    })
+}
+
+/// Every page of the demo a person reads, in English and Urdu, shows times in words (Pakistan
+/// time), never a raw timestamp, outside the technical record.
+#[tokio::test]
+async fn no_page_shows_a_raw_timestamp() {
+    assert_eq!(raw_time("at 2026-12-06T22:04:05.174080Z now").as_deref(), Some("2026-12-06T22:04:05"));
+    assert_eq!(raw_time("on 6 December 2026 at 22:04"), None);
+    let app = TestApp::start(true).await;
+    mizan_app::demo::seed_appeals(&app.platform).await.expect("demo appeals");
+    let public = app.client();
+    let entries: serde_json::Value =
+        public.get(app.url("/api/v1/systems?per_page=100")).send().await.unwrap().json().await.unwrap();
+    let ids: Vec<String> =
+        entries["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+    let mut pages = vec!["/register".to_owned(), "/about".to_owned(), "/verify".to_owned()];
+    for id in &ids {
+        pages.push(format!("/register/{id}"));
+        pages.push(format!("/register/{id}/versions"));
+    }
+    for (reference, _) in mizan_app::demo::sample_receipts(&app.platform).await.unwrap() {
+        pages.push(format!("/receipt/{reference}"));
+    }
+    for a in mizan_app::demo::APPEALS {
+        pages.push(format!("/appeals/{}?token={}", a.reference, a.token));
+    }
+    let bank = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let regulator = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    let board = sign_in(&app, "reviewer2@regulator.demo", password("reviewer2@regulator.demo")).await;
+    let scope = mizan_store::OrgScope::new(app.store.org_by_slug("demo-indus-bank").await.unwrap().id);
+    let own: Vec<String> =
+        app.store.org_systems(scope).await.unwrap().into_iter().map(|s| s.public_id).collect();
+    let mut signed: Vec<(&reqwest::Client, String)> = vec![
+        (&bank, "/app".into()),
+        (&bank, "/app/appeals?view=all".into()),
+        (&bank, "/app/settings/tokens".into()),
+        (&regulator, "/regulator".into()),
+        (&regulator, "/regulator/appeals?view=all".into()),
+        (&board, "/review".into()),
+    ];
+    for id in &own {
+        signed.push((&bank, format!("/app/systems/{id}")));
+        signed.push((&regulator, format!("/regulator/systems/{id}")));
+    }
+    let mut found = vec![];
+    let (mut scanned, mut in_words) = (0, 0);
+    for lang in ["en", "ur"] {
+        let with = |p: &str| format!("{p}{}lang={lang}", if p.contains('?') { '&' } else { '?' });
+        let all =
+            pages.iter().map(|p| (&public, p.clone())).chain(signed.iter().map(|(c, p)| (*c, p.clone())));
+        for (client, page) in all {
+            let res = client.get(app.url(&with(&page))).send().await.unwrap();
+            if !res.status().is_success() {
+                continue;
+            }
+            let shown = readable(&text(res).await);
+            scanned += 1;
+            in_words += usize::from(shown.contains("Pakistan time") || shown.contains("پاکستانی وقت"));
+            if let Some(t) = raw_time(&shown) {
+                found.push(format!("{page} ({lang}): {t}"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "raw timestamps a person would read:\n{}", found.join("\n"));
+    assert!(scanned >= 40, "{scanned} pages read");
+    assert!(in_words >= 10, "times are shown in words on {in_words} pages");
+}
