@@ -536,3 +536,44 @@ async fn on_a_phone_a_reviewer_decides_a_held_decision_before_it_takes_effect() 
     }
     b.quit().await;
 }
+
+/// Every public page of the demo, in English and Urdu, fits a 360 px phone without sideways
+/// scrolling: the register, each system, its versions, receipts (with the verification of one),
+/// appeal status pages, and the look-up pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_public_page_fits_a_360_px_phone() {
+    let b = Browser::start().await;
+    b.phone_width(360).await;
+    mizan_app::demo::seed_appeals(&b.app.platform).await.expect("demo appeals");
+    let entries: serde_json::Value = reqwest::Client::new()
+        .get(b.app.url("/api/v1/systems?per_page=100"))
+        .send()
+        .await
+        .expect("systems")
+        .json()
+        .await
+        .expect("json");
+    let mut pages =
+        vec!["/register".to_owned(), "/about".to_owned(), "/verify".to_owned(), "/reports".to_owned()];
+    for e in entries["items"].as_array().expect("items") {
+        let id = e["id"].as_str().expect("id");
+        pages.push(format!("/register/{id}"));
+        pages.push(format!("/register/{id}/versions"));
+    }
+    let receipts = mizan_app::demo::sample_receipts(&b.app.platform).await.expect("receipts");
+    for (reference, _) in &receipts {
+        pages.push(format!("/receipt/{reference}"));
+        pages.push(format!("/verify?receipt={reference}"));
+    }
+    for a in mizan_app::demo::APPEALS.iter().take(3) {
+        pages.push(format!("/appeals/{}?token={}", a.reference, a.token));
+    }
+    for lang in ["en", "ur"] {
+        for p in &pages {
+            let sep = if p.contains('?') { '&' } else { '?' };
+            b.open(&format!("{p}{sep}lang={lang}")).await;
+            b.assert_no_sideways_scroll(&format!("{p} ({lang})")).await;
+        }
+    }
+    b.quit().await;
+}
