@@ -44,6 +44,8 @@ pub struct SystemOut {
     pub version: i64,
     /// Risk tier, once classified.
     pub risk_tier: Option<String>,
+    /// Impact level `I`-`IV`, once assessed.
+    pub impact_level: Option<String>,
     /// The public fields of the record (bilingual text as `{"en": ..., "ur": ...}`).
     #[schema(value_type = Object)]
     pub record: serde_json::Value,
@@ -73,6 +75,7 @@ fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
         status: e.status.clone(),
         version: e.version,
         risk_tier: (!e.risk_tier.is_empty()).then(|| e.risk_tier.clone()),
+        impact_level: (!e.impact_level.is_empty()).then(|| e.impact_level.clone()),
         record: serde_json::to_value(&e.record).unwrap_or_default(),
         demo: e.is_demo,
         registered_at: e.registered_at.clone(),
@@ -287,17 +290,17 @@ pub const APPEAL_COLUMNS: [&str; 6] = [
 
 /// Bulk download of the whole register as CSV (one column per public field and language).
 #[utoipa::path(get, path = "/api/v1/register.csv", tag = "downloads", responses((status = 200, content_type = "text/csv",
-    description = "One row per system. Columns: id, organisation, sector, status, version, risk_tier, demo, registered_at, updated_at; then each public field of the record (text fields as `<key>_en` and `<key>_ur`); then the system's appeal figures, as `/api/v1/systems/{id}/appeals` gives them: appeals_received, appeals_decided, appeals_median_days_to_decision (empty when none decided), appeals_share_decided_on_time, appeals_share_changed (reversed or modified, of those decided) and appeals_share_escalated (of those received), shares from 0 to 1, empty when there is nothing to divide by. Read columns by name: new ones are added, none is renamed.")))]
+    description = "UTF-8 with a byte-order mark, so spreadsheet software reads Urdu. One row per system. Columns: id, organisation, status, version, risk_tier, impact_level (I to IV, empty before assessment), demo, registered_at, updated_at; then each public field (the sector among them) of the record (text fields as `<key>_en` and `<key>_ur`); then the system's appeal figures, as `/api/v1/systems/{id}/appeals` gives them: appeals_received, appeals_decided, appeals_median_days_to_decision (empty when none decided), appeals_share_decided_on_time, appeals_share_changed (reversed or modified, of those decided) and appeals_share_escalated (of those received), shares from 0 to 1, empty when there is nothing to divide by. Read columns by name: new ones are added, none is renamed.")))]
 pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppError> {
     let all = state.app.store().public_all().await?;
     let figures = state.app.appeal_figures_by_system().await?;
     let mut header_row: Vec<String> = [
         "id",
         "organisation",
-        "sector",
         "status",
         "version",
         "risk_tier",
+        "impact_level",
         "demo",
         "registered_at",
         "updated_at",
@@ -321,10 +324,10 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
         let mut row = vec![
             e.public_id.clone(),
             e.org_name.clone(),
-            e.sector.clone(),
             e.status.clone(),
             e.version.to_string(),
             e.risk_tier.clone(),
+            e.impact_level.clone(),
             if e.is_demo { "true".into() } else { "false".into() },
             e.registered_at.clone(),
             e.updated_at.clone(),
@@ -353,7 +356,12 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
         ]);
         w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(internal)?;
     }
-    let bytes = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    let written = w.into_inner().map_err(|e| AppError::Internal(e.to_string()))?;
+    // A byte-order mark first: spreadsheet software reads the file as UTF-8 only with one, and
+    // shows Urdu as mojibake without.
+    let mut bytes = Vec::with_capacity(written.len() + 3);
+    bytes.extend_from_slice("\u{feff}".as_bytes());
+    bytes.extend_from_slice(&written);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -177,13 +177,22 @@ async fn bulk_downloads_feed_and_openapi() {
     let bulk = json_of(http().get(app.url("/api/v1/register.json")).send().await.unwrap()).await;
     assert_eq!(bulk["count"].as_u64().unwrap(), total);
 
-    let csv_text = http().get(app.url("/api/v1/register.csv")).send().await.unwrap().text().await.unwrap();
+    let csv_bytes = http().get(app.url("/api/v1/register.csv")).send().await.unwrap().bytes().await.unwrap();
+    assert!(csv_bytes.starts_with("\u{feff}".as_bytes()), "a byte-order mark, so spreadsheets read Urdu");
+    let csv_text = String::from_utf8(csv_bytes[3..].to_vec()).unwrap();
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let headers = reader.headers().unwrap().clone();
     assert!(headers.iter().any(|h| h == "name_ur"));
+    assert_eq!(headers.iter().filter(|h| *h == "sector").count(), 1, "one sector column: {headers:?}");
+    assert_eq!(&headers[0], "id");
+    let level = headers.iter().position(|h| h == "impact_level").expect("an impact level column");
     assert!(!headers.iter().any(|h| h.starts_with("internal_notes")), "non-public fields are not exported");
     let rows: Vec<csv::StringRecord> = reader.records().collect::<Result<_, _>>().unwrap();
     assert_eq!(rows.len() as u64, total);
+    for r in &rows {
+        let json = bulk["systems"].as_array().unwrap().iter().find(|s| s["id"] == r[0]).unwrap();
+        assert_eq!(r[level].to_owned(), json["impact_level"].as_str().unwrap_or("").to_owned(), "{}", &r[0]);
+    }
 
     let atom = http().get(app.url("/api/v1/changes.atom")).send().await.unwrap();
     assert!(atom.headers()["content-type"].to_str().unwrap().starts_with("application/atom+xml"));
