@@ -86,6 +86,9 @@ struct SystemPage {
     reason: String,
     appeals: crate::views::appeals::StatsView,
     audit_fails: Option<bool>,
+    /// The system's bias assessments, as the regulator reads them (the board sits with it).
+    audits: Vec<crate::views::audits::AuditRow>,
+    audit_base: String,
 }
 
 async fn page(
@@ -104,9 +107,18 @@ async fn page(
     let review = state.app.store().review_state(id, version).await?;
     let appeals = crate::views::appeals::stats_view(&ctx, &state.app.appeal_stats(id).await?);
     let audit_fails = state.app.audit_fails(id).await?;
+    let (audits, audit_base) = match mizan_store::RegulatorScope::of(p).filter(|_| p.can("register:queue")) {
+        Some(r) => {
+            crate::views::audits::system_page_list(state, ctx.lang, mizan_store::AuditScope::Regulator(r), id)
+                .await?
+        }
+        None => (Vec::new(), String::new()),
+    };
     Ok(render(&SystemPage {
         appeals,
         audit_fails,
+        audits,
+        audit_base,
         own_org: view.org_id == p.org.id,
         fields: field_rows(ctx.lang, &record),
         ctx,

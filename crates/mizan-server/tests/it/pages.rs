@@ -406,6 +406,10 @@ async fn review_form_explains_mistakes_in_the_readers_language() {
     assert_eq!(editor.get(app.url("/review")).send().await.unwrap().status(), 403, "providers cannot review");
 
     let page = text(reviewer.get(app.url(&format!("/review/systems/{id}"))).send().await.unwrap()).await;
+    assert!(
+        page.contains("aria-labelledby=\"audits-title\""),
+        "the board sees the system's bias assessments"
+    );
     let version = page.split("name=\"version\" value=\"").nth(1).expect("version field")[..1].to_owned();
     let token = csrf(&app, &reviewer).await;
     let post = |fields: Vec<(&'static str, String)>| {
