@@ -789,3 +789,5 @@ report-lookup-title = Follow an error report
 report-lookup-intro = Enter the reference you were given when you reported an error in a record.
 report-reference-hint = A reference looks like ER-ABCD2345: the letters ER, a dash and eight letters or digits.
 report-lookup-unknown = No report has this reference. Check it against the one you were given.
+receipt-organisation = Decided by
+verify-back-to-receipt = Back to the decision and why it was made

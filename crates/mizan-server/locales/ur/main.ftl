@@ -789,3 +789,5 @@ report-lookup-title = غلطی کی رپورٹ دیکھیں
 report-lookup-intro = کسی ریکارڈ میں غلطی کی رپورٹ کرتے وقت آپ کو جو حوالہ ملا تھا وہ درج کریں۔
 report-reference-hint = حوالہ ER-ABCD2345 جیسا ہوتا ہے: حروف ER، ایک ڈیش اور آٹھ حروف یا ہندسے۔
 report-lookup-unknown = اس حوالے سے کوئی رپورٹ نہیں۔ اسے اس حوالے سے ملائیں جو آپ کو دیا گیا تھا۔
+receipt-organisation = فیصلہ کرنے والا ادارہ
+verify-back-to-receipt = فیصلے اور اس کی وجوہات پر واپس جائیں

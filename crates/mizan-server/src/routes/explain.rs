@@ -536,6 +536,8 @@ struct ReceiptPage {
     superseded_by: Option<String>,
     /// An appeal on it is open.
     appeal_open: bool,
+    /// The organisation that decided, and its public contact address ("" when none).
+    organisation: Option<(String, String)>,
     /// Held for a person's review, and not yet reviewed.
     held: bool,
 }
@@ -559,8 +561,13 @@ async fn receipt_page(
     } else {
         "pending"
     };
-    let system_name =
-        state.app.store().public_entry(&d.system).await.ok().map(|e| e.record.text("name", ctx.lang.code()));
+    let entry = state.app.store().public_entry(&d.system).await.ok();
+    let system_name = entry.as_ref().map(|e| e.record.text("name", ctx.lang.code()));
+    // Who decided, and how to reach them, as the register publishes it.
+    let organisation = entry.as_ref().map(|e| {
+        let contact = e.record.get("contact_email").map(|v| v.display(ctx.lang.code())).unwrap_or_default();
+        (e.org_name.clone(), contact)
+    });
     let output = record.as_ref().and_then(|r| r.get("output")).map_or_else(String::new, |o| match o {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -611,6 +618,7 @@ async fn receipt_page(
         state.app.store().open_case_about(mizan_app::appeals::APPEAL, &d.reference).await?.is_some();
     let held = d.held.is_some() && superseded_by.is_none();
     Ok(render(&ReceiptPage {
+        organisation,
         held,
         superseded_by,
         appeal_open,

@@ -563,7 +563,7 @@ async fn every_public_page_fits_a_360_px_phone() {
     let receipts = mizan_app::demo::sample_receipts(&b.app.platform).await.expect("receipts");
     for (reference, _) in &receipts {
         pages.push(format!("/receipt/{reference}"));
-        pages.push(format!("/verify?receipt={reference}"));
+        pages.push(format!("/verify?reference={reference}"));
     }
     for a in mizan_app::demo::APPEALS.iter().take(3) {
         pages.push(format!("/appeals/{}?token={}", a.reference, a.token));

@@ -725,3 +725,19 @@ async fn no_page_shows_a_raw_timestamp() {
     assert!(scanned >= 40, "{scanned} pages read");
     assert!(in_words >= 10, "times are shown in words on {in_words} pages");
 }
+
+/// The receipt says who decided and how to reach them, and links to its step-by-step check;
+/// the check links back to the receipt.
+#[tokio::test]
+async fn the_receipt_and_its_check_join_up() {
+    let app = TestApp::start(true).await;
+    let (reference, _) =
+        mizan_app::demo::sample_receipts(&app.platform).await.unwrap().into_iter().next().unwrap();
+    let c = app.client();
+    let page = text(c.get(app.url(&format!("/receipt/{reference}"))).send().await.unwrap()).await;
+    let org = page.split("id=\"organisation\"").nth(1).expect("who decided").split("</dd>").next().unwrap();
+    assert!(org.contains("Indus") && org.contains("mailto:"), "{org}");
+    assert!(page.contains(&format!("href=\"/verify?reference={reference}\"")));
+    let check = text(c.get(app.url(&format!("/verify?reference={reference}"))).send().await.unwrap()).await;
+    assert!(check.contains(&format!("href=\"/receipt/{reference}\"")), "the check links back");
+}
