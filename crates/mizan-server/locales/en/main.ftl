@@ -791,3 +791,6 @@ report-reference-hint = A reference looks like ER-ABCD2345: the letters ER, a da
 report-lookup-unknown = No report has this reference. Check it against the one you were given.
 receipt-organisation = Decided by
 verify-back-to-receipt = Back to the decision and why it was made
+receipt-reference-hint = A reference is 20 letters and digits, as printed on your receipt.
+receipt-lookup-unknown = No decision has this reference. Check it against your receipt; a reference is 20 letters and digits.
+receipt-lookup-search = Or search the register for the system that decided

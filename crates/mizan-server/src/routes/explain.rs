@@ -477,16 +477,31 @@ pub struct LookupQuery {
 #[template(path = "receipt_lookup.html")]
 struct LookupPage {
     ctx: Ctx,
+    /// What was typed, to correct.
+    typed: String,
+    /// What was wrong with it.
+    error: Option<String>,
+}
+
+/// The look-up form again, saying what was wrong with `typed` (a mistyped or unknown reference
+/// gets help, not a bare error page).
+fn lookup_again(ctx: Ctx, typed: &str, key: &str, status: StatusCode) -> Response {
+    let error = Some(ctx.t(key));
+    let mut res = render(&LookupPage { ctx, typed: typed.chars().take(40).collect(), error });
+    *res.status_mut() = status;
+    res
 }
 
 /// `GET /receipt`: the lookup form, or with `?reference=` the way to that receipt's page.
 pub async fn receipt_lookup(ctx: Ctx, Query(q): Query<LookupQuery>) -> Result<Response, AppError> {
     let r = q.reference.trim().to_ascii_lowercase();
     if r.is_empty() {
-        return Ok(render(&LookupPage { ctx }));
+        return Ok(render(&LookupPage { ctx, typed: String::new(), error: None }));
     }
-    if r.len() > 40 || !r.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(bad("reference", "enter the reference printed on your receipt (20 letters and digits)"));
+    // People copy references with spaces and dashes; those are dropped, anything else is a typo.
+    let r: String = r.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    if r.len() != 20 || !r.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Ok(lookup_again(ctx, q.reference.trim(), "receipt-reference-hint", StatusCode::BAD_REQUEST));
     }
     Ok(Redirect::to(&format!("/receipt/{r}")).into_response())
 }
@@ -650,6 +665,16 @@ pub async fn receipt(
     Path(reference): Path<String>,
 ) -> Result<Response, AppError> {
     let reference = reference.to_ascii_lowercase();
+    if reference.len() != 20 || !reference.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Ok(lookup_again(ctx, &reference, "receipt-reference-hint", StatusCode::NOT_FOUND));
+    }
+    match state.app.store().decision(&reference).await {
+        Err(mizan_store::StoreError::NotFound { .. }) => {
+            return Ok(lookup_again(ctx, &reference, "receipt-lookup-unknown", StatusCode::NOT_FOUND));
+        }
+        Err(e) => return Err(e.into()),
+        Ok(_) => {}
+    }
     receipt_page(&state, ctx, &reference, false).await
 }
 

@@ -741,3 +741,26 @@ async fn the_receipt_and_its_check_join_up() {
     let check = text(c.get(app.url(&format!("/verify?reference={reference}"))).send().await.unwrap()).await;
     assert!(check.contains(&format!("href=\"/receipt/{reference}\"")), "the check links back");
 }
+
+/// A mistyped or unknown receipt reference gets the look-up form back with what a reference
+/// looks like, not a bare error page; spaces and dashes copied with it are forgiven.
+#[tokio::test]
+async fn a_mistyped_receipt_reference_gets_help() {
+    let app = TestApp::start(true).await;
+    let (reference, _) =
+        mizan_app::demo::sample_receipts(&app.platform).await.unwrap().into_iter().next().unwrap();
+    let c = app.client();
+    let res = c.get(app.url("/receipt/abc")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let page = text(res).await;
+    assert!(page.contains("20 letters and digits") && page.contains("value=\"abc\""));
+    let res = c.get(app.url("/receipt/zzzzzzzzzzzzzzzzzzzz?lang=ur")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(text(res).await.contains("کوئی فیصلہ نہیں ملا"));
+    let spaced = format!("{} {}", &reference[..10], &reference[10..]);
+    let res =
+        c.get(app.url(&format!("/receipt?reference={}", spaced.replace(' ', "+")))).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/receipt/{reference}"));
+    assert_eq!(c.get(app.url("/receipt?reference=not-a-ref!")).send().await.unwrap().status(), 400);
+}
