@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/app/settings/tokens/{id}/revoke", post(provider::revoke_token))
         // regulator
         .route("/regulator", get(regulator::queue))
+        .route("/regulator/reports", get(regulator::reports))
         .route("/regulator/systems/{id}", get(regulator::show))
         .route("/regulator/systems/{id}/transition", post(regulator::transition))
         .route("/regulator/systems/{id}/override", post(regulator::override_tier))

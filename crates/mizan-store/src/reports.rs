@@ -152,6 +152,27 @@ impl Store {
         rows.iter().map(report_from_row).collect()
     }
 
+    /// Every organisation's reports, open ones first, newest first, at most `limit`, with the
+    /// organisation's name: the regulator's view of how providers answer citizens.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn all_reports(
+        &self,
+        _scope: crate::RegulatorScope,
+        limit: i64,
+    ) -> Result<Vec<(ErrorReport, String)>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLS}, o.name AS org_name FROM error_reports r JOIN systems s ON s.id = r.system_id \
+             JOIN organisations o ON o.id = r.org_id \
+             ORDER BY CASE r.status WHEN 'open' THEN 0 WHEN 'acknowledged' THEN 1 ELSE 2 END, r.id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((report_from_row(r)?, r.try_get("org_name")?))).collect()
+    }
+
     /// Answers one of the organisation's reports.
     ///
     /// # Errors

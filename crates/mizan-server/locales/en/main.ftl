@@ -794,3 +794,11 @@ verify-back-to-receipt = Back to the decision and why it was made
 receipt-reference-hint = A reference is 20 letters and digits, as printed on your receipt.
 receipt-lookup-unknown = No decision has this reference. Check it against your receipt; a reference is 20 letters and digits.
 receipt-lookup-search = Or search the register for the system that decided
+regulator-reports-title = Citizens' error reports
+regulator-reports-intro = Every error a person reported in a record on the register, open ones first, with the organisation's answer and how long it took.
+regulator-reports-took = Answered in
+regulator-reports-days = { $days ->
+    [0] under a day
+    [one] one day
+   *[other] { $days } days
+}

@@ -794,3 +794,11 @@ verify-back-to-receipt = فیصلے اور اس کی وجوہات پر واپس 
 receipt-reference-hint = حوالہ 20 حروف اور ہندسوں پر مشتمل ہوتا ہے، جیسا آپ کی رسید پر چھپا ہے۔
 receipt-lookup-unknown = اس حوالے سے کوئی فیصلہ نہیں ملا۔ اسے اپنی رسید سے ملائیں؛ حوالہ 20 حروف اور ہندسوں پر مشتمل ہوتا ہے۔
 receipt-lookup-search = یا رجسٹر میں وہ نظام تلاش کریں جس نے فیصلہ کیا
+regulator-reports-title = شہریوں کی غلطی کی رپورٹس
+regulator-reports-intro = رجسٹر کے کسی ریکارڈ میں لوگوں کی بتائی گئی ہر غلطی، کھلی رپورٹس پہلے، ادارے کے جواب اور اس میں لگنے والے وقت کے ساتھ۔
+regulator-reports-took = جواب میں لگا وقت
+regulator-reports-days = { $days ->
+    [0] ایک دن سے کم
+    [one] ایک دن
+   *[other] { $days } دن
+}

@@ -229,3 +229,67 @@ pub async fn intake(
         Err(e) => Err(e.into()),
     }
 }
+
+/// One citizen's error report as the regulator reads it.
+pub struct ReportRow {
+    reference: String,
+    public_id: String,
+    system: String,
+    org: String,
+    field: String,
+    body: String,
+    status: &'static str,
+    response: String,
+    filed: String,
+    /// How long the organisation took to answer, in words ("" while unanswered).
+    took: String,
+}
+
+#[derive(Template)]
+#[template(path = "regulator_reports.html")]
+struct ReportsPage {
+    ctx: Ctx,
+    rows: Vec<ReportRow>,
+}
+
+/// `GET /regulator/reports`: every citizen's error report, open ones first, with the
+/// organisation's answer and how long it took.
+pub async fn reports(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
+    let scope = regulator(&p, "register:queue")?;
+    let mut rows = Vec::new();
+    for (r, org) in state.app.store().all_reports(scope, 500).await? {
+        let system = state
+            .app
+            .store()
+            .public_entry(&r.public_id)
+            .await
+            .map_or_else(|_| r.public_id.clone(), |e| e.record.text("name", ctx.lang.code()));
+        let parse =
+            |t: &str| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok();
+        let answered = r.status != mizan_store::ReportStatus::Open && !r.response.is_empty();
+        let took = match (answered, parse(&r.created_at), parse(&r.updated_at)) {
+            (true, Some(a), Some(b)) => {
+                let days = u64::try_from((b - a).whole_days()).unwrap_or(0);
+                ctx.count("regulator-reports-days", "days", days)
+            }
+            _ => String::new(),
+        };
+        rows.push(ReportRow {
+            field: if r.field.is_empty() { String::new() } else { ctx.code("field", &r.field) },
+            filed: ctx.date(&r.created_at),
+            status: r.status.as_str(),
+            reference: r.reference,
+            public_id: r.public_id,
+            system,
+            org,
+            body: r.body,
+            response: r.response,
+            took,
+        });
+    }
+    Ok(render(&ReportsPage { ctx, rows }))
+}

@@ -482,6 +482,8 @@ async fn on_a_phone_a_person_appeals_in_three_pages_and_reads_the_outcome() {
         b.wait_url(&format!("/regulator/appeals/{reference}")).await;
         b.expect_text("#outcome", reversed).await;
         check_phone_page(&mut b, &format!("regulator-appeal-{lang}")).await;
+        in_lang(&b, lang, "/regulator/reports").await;
+        check_phone_page(&mut b, &format!("regulator-reports-{lang}")).await;
     }
     b.quit().await;
 }

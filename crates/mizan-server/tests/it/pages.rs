@@ -764,3 +764,45 @@ async fn a_mistyped_receipt_reference_gets_help() {
     assert_eq!(res.headers()["location"].to_str().unwrap(), format!("/receipt/{reference}"));
     assert_eq!(c.get(app.url("/receipt?reference=not-a-ref!")).send().await.unwrap().status(), 400);
 }
+
+/// The regulator sees every citizen's error report, with the organisation's answer and how
+/// long it took; providers do not.
+#[tokio::test]
+async fn the_regulator_sees_citizens_error_reports_and_the_answers() {
+    let app = TestApp::start(true).await;
+    let c = app.client();
+    let entry: serde_json::Value =
+        c.get(app.url("/api/v1/systems?q=Personal+loan")).send().await.unwrap().json().await.unwrap();
+    let id = entry["items"][0]["id"].as_str().unwrap().to_owned();
+    let mut refs = vec![];
+    for body in ["the contact address bounces", "the purpose is out of date"] {
+        let res = c
+            .post(app.url(&format!("/api/v1/systems/{id}/reports")))
+            .json(&serde_json::json!({"body": body}))
+            .send()
+            .await
+            .unwrap();
+        refs.push(res.json::<serde_json::Value>().await.unwrap()["reference"].as_str().unwrap().to_owned());
+    }
+    let bank = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    app.store
+        .respond_report(
+            mizan_store::OrgScope::new(bank.id),
+            &refs[0],
+            mizan_store::ReportStatus::Resolved,
+            "Corrected the address.",
+        )
+        .await
+        .unwrap();
+    let regulator = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    let page = text(regulator.get(app.url("/regulator/reports")).send().await.unwrap()).await;
+    for r in &refs {
+        assert!(page.contains(r.as_str()), "{r} listed");
+    }
+    assert!(page.contains("Corrected the address.") && page.contains("under a day"));
+    assert!(page.contains("Personal loan credit scoring"), "the system by its name");
+    let open = page.find(refs[1].as_str()).unwrap();
+    assert!(open < page.find(refs[0].as_str()).unwrap(), "open reports first");
+    let editor = sign_in(&app, "editor@indus-bank.demo", password("editor@indus-bank.demo")).await;
+    assert_eq!(editor.get(app.url("/regulator/reports")).send().await.unwrap().status(), 403);
+}
