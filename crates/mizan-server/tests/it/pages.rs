@@ -568,6 +568,9 @@ async fn counts_use_plural_forms_in_both_languages() {
     let c = app.client();
     let one = text(c.get(app.url("/register?q=Personal+loan+credit+scoring")).send().await.unwrap()).await;
     assert!(one.contains("one system found"), "{}", one.split("result-count").nth(1).unwrap_or(""));
+    // A person holding a receipt finds its look-up first, before the search and the list.
+    let form = one.find("action=\"/receipt\"").expect("the receipt look-up");
+    assert!(form < one.find("role=\"search\"").expect("the search"), "the receipt look-up comes first");
     let ur =
         text(c.get(app.url("/register?q=Personal+loan+credit+scoring&lang=ur")).send().await.unwrap()).await;
     assert!(ur.contains("ایک نظام ملا"));
