@@ -237,6 +237,54 @@ fn summary_field(case: &StoredCase, given: Option<&str>) -> Result<Option<String
     Ok(Some(v))
 }
 
+/// Checks a reviewer's new output for a decision before it is recorded or logged: a label of at
+/// most [`MAX_OUTPUT`] characters, a number or yes/no.
+///
+/// # Errors
+/// [`Error::BadRequest`] on `new_output`.
+pub(crate) fn check_output(v: &Value) -> Result<(), Error> {
+    if !matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
+        return Err(Error::bad("new_output", "must be a label, a number or yes/no"));
+    }
+    if v.as_str().is_some_and(|o| o.chars().count() > MAX_OUTPUT) {
+        return Err(Error::bad("new_output", format!("at most {MAX_OUTPUT} characters")));
+    }
+    Ok(())
+}
+
+/// The proposal a `confirm` confirms (the latest `propose` of `c`), after checking that
+/// `user`, who confirms, is not the person who proposed (EU AI Act Art. 14(5)).
+///
+/// # Errors
+/// [`Error::Refused`] when the same person confirms; [`Error::Internal`] without a proposal.
+pub(crate) fn proposal<'a>(
+    c: &'a Case,
+    entries: &[StoredEntry],
+    user: Option<i64>,
+) -> Result<&'a Entry, Error> {
+    let at = c.history.iter().rposition(|e| e.kind == EntryKind::Move { name: "propose".into() });
+    let by = at.and_then(|i| entries.get(i)).and_then(|e| e.actor_user);
+    if by.is_some() && by == user {
+        return Err(Error::Refused(
+            "a second, different reviewer must confirm this outcome (EU AI Act Art. 14(5))".into(),
+        ));
+    }
+    at.and_then(|i| c.history.get(i)).ok_or_else(|| Error::Internal("no proposal to confirm".into()))
+}
+
+/// Applies move `m` of type `t` to `c`, the engine's refusals as the platform's errors: a
+/// missing field names it, a move the role may not make is refused, any other is a conflict.
+///
+/// # Errors
+/// As above.
+pub(crate) fn apply_move(t: &CaseType, c: &mut Case, m: &Move) -> Result<(), Error> {
+    c.apply(t, m).map(drop).map_err(|e| match e {
+        mizan_cases::CaseError::MissingField { field, .. } => Error::bad(field, "must not be empty"),
+        mizan_cases::CaseError::NotAllowed { .. } => Error::Refused(e.to_string()),
+        other => Error::Conflict(other.to_string()),
+    })
+}
+
 /// The projection of `case` for the `cases` row.
 pub(crate) fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>) -> CaseProjection {
     let mut p = old.cloned().unwrap_or_default();
@@ -569,7 +617,7 @@ impl Platform {
         Ok((case, entries, role.to_owned()))
     }
 
-    fn replay(case: &StoredCase, entries: &[StoredEntry]) -> Result<Option<Case>, Error> {
+    pub(crate) fn replay(case: &StoredCase, entries: &[StoredEntry]) -> Result<Option<Case>, Error> {
         let history: Option<Vec<Entry>> = entries
             .iter()
             .map(|e| e.entry_json.as_deref().and_then(|j| serde_json::from_str(j).ok()))
@@ -739,17 +787,7 @@ impl Platform {
             "decide" | "propose" | "confirm" => {
                 let outcome = if name == "confirm" {
                     // The second reviewer confirms the first one's outcome, and must be someone else.
-                    let at =
-                        c.history.iter().rposition(|e| e.kind == EntryKind::Move { name: "propose".into() });
-                    let proposed = at.and_then(|i| c.history.get(i));
-                    let by = at.and_then(|i| entries.get(i)).and_then(|e| e.actor_user);
-                    if by.is_some() && by == user {
-                        return Err(Error::Refused(
-                            "a second, different reviewer must confirm this outcome (EU AI Act Art. 14(5))"
-                                .into(),
-                        ));
-                    }
-                    let p = proposed.ok_or_else(|| Error::Internal("no proposal to confirm".into()))?;
+                    let p = proposal(&c, &entries, user)?;
                     if !fields.contains_key("reasons") {
                         fields.insert(
                             "reasons".to_owned(),
@@ -786,6 +824,7 @@ impl Platform {
                             "say what the decision becomes when it is reversed or modified",
                         )
                     })?;
+                    check_output(&v)?;
                     fields.insert("new_output".to_owned(), v.to_string());
                     if name != "propose" {
                         let new = self.supersede(&case, &v, roles::PROVIDER_REVIEWER).await?;
@@ -798,6 +837,7 @@ impl Platform {
                     .new_output
                     .clone()
                     .ok_or_else(|| Error::bad("new_output", "say what the decision becomes"))?;
+                check_output(&v)?;
                 fields.insert("new_output".to_owned(), v.to_string());
                 let new = self.supersede(&case, &v, roles::REGULATOR).await?;
                 fields.insert("new_decision".to_owned(), new);
@@ -810,11 +850,7 @@ impl Platform {
         }
         let start = c.history.len();
         let m = Move { name: name.to_owned(), role: role.clone(), fields, at: self.now() };
-        c.apply(t, &m).map_err(|e| match e {
-            mizan_cases::CaseError::MissingField { field, .. } => Error::bad(field, "must not be empty"),
-            mizan_cases::CaseError::NotAllowed { .. } => Error::Refused(e.to_string()),
-            other => Error::Conflict(other.to_string()),
-        })?;
+        apply_move(t, &mut c, &m)?;
         let new = Self::entries_for(&key, start, &c, user)?;
         let scope = match actor {
             Actor::Staff(p) if role == roles::PROVIDER_REVIEWER => Some(p.scope()),
@@ -830,31 +866,33 @@ impl Platform {
         self.appeal(reference, actor).await
     }
 
-    /// Logs the decision that replaces the appealed one: the original's inputs and model,
-    /// the new output, decided by a person now.
-    async fn supersede(&self, case: &StoredCase, output: &Value, by: &str) -> Result<String, Error> {
+    /// Logs the decision that replaces the one `case` is about (an appeal's or a held
+    /// decision's review): the original's inputs and model, the new output, decided by a person
+    /// now.
+    pub(crate) async fn supersede(
+        &self,
+        case: &StoredCase,
+        output: &Value,
+        by: &str,
+    ) -> Result<String, Error> {
         let at = self.now().min(OffsetDateTime::now_utc());
-        self.supersede_at(case.org_id, &case.subject, &case.reference, output, by, at).await
+        self.supersede_at(case.org_id, &case.subject, (&case.case_type, &case.reference), output, by, at)
+            .await
     }
 
-    /// Logs the decision that replaces `subject` after appeal `appeal` (idempotently, keyed by
-    /// the appeal): the original's inputs and model, the new `output`, decided by a person at
-    /// `at`. Returns the new decision's reference.
+    /// Logs the decision that replaces `subject` after case `(case_type, reference)`
+    /// (idempotently, keyed by the case): the original's inputs and model, the new `output`,
+    /// decided by a person at `at`. Returns the new decision's reference.
     pub(crate) async fn supersede_at(
         &self,
         org_id: i64,
         subject: &str,
-        appeal: &str,
+        (case_type, appeal): (&str, &str),
         output: &Value,
         by: &str,
         at: OffsetDateTime,
     ) -> Result<String, Error> {
-        if !matches!(output, Value::String(_) | Value::Number(_) | Value::Bool(_)) {
-            return Err(Error::bad("new_output", "must be a label, a number or yes/no"));
-        }
-        if output.as_str().is_some_and(|o| o.chars().count() > MAX_OUTPUT) {
-            return Err(Error::bad("new_output", format!("at most {MAX_OUTPUT} characters")));
-        }
+        check_output(output)?;
         let d = self.store().decision(subject).await?;
         let record: Value = d
             .record_json
@@ -863,9 +901,9 @@ impl Platform {
             .ok_or_else(|| Error::Conflict("the appealed decision's record was erased".into()))?;
         let when =
             mizan_formats::decision::format_decided_at(at).map_err(|e| Error::Internal(e.to_string()))?;
-        // A review of a held decision (`OV-…`) or an appeal (`AP-…`).
+        // The key and the words the new record gives: a review of a held decision, or an appeal.
         let (key, what) =
-            if appeal.starts_with("OV-") { ("oversight", "review") } else { ("appeal", "appeal") };
+            if case_type == crate::held::OVERSIGHT { ("oversight", "review") } else { (APPEAL, "appeal") };
         let item = serde_json::json!({
             "idempotency_key": format!("{key}:{appeal}"),
             "system_version": d.system_version,

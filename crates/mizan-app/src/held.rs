@@ -15,11 +15,13 @@
 
 use std::collections::BTreeMap;
 
-use mizan_cases::{Case, CaseType, Entry, EntryKind, Move};
+use mizan_cases::{Case, CaseType, Entry, Move};
 use mizan_store::{Agreement, CaseProjection, NewCase, Principal, QueueFilter, StoredCase};
 use serde_json::Value;
 
-use crate::appeals::{new_case_reference, projection, random_hex, roles, text_field};
+use crate::appeals::{
+    apply_move, check_output, new_case_reference, projection, proposal, random_hex, roles, text_field,
+};
 use crate::{Error, Platform};
 
 /// The case type's name.
@@ -302,30 +304,14 @@ impl Platform {
         }
         let t = CaseType::oversight();
         let (case, stored) = self.store().case_by_reference(reference).await?;
-        let history: Vec<Entry> = stored
-            .iter()
-            .map(|e| e.entry_json.as_deref().and_then(|j| serde_json::from_str(j).ok()))
-            .collect::<Option<_>>()
-            .ok_or_else(|| Error::Conflict("this review's record was erased".into()))?;
-        let mut c =
-            Case::replay(t, &history).map_err(|e| Error::Internal(format!("case `{reference}`: {e}")))?;
-        let key = case
-            .entry_key
-            .clone()
-            .ok_or_else(|| Error::Conflict("this review's record was erased".into()))?;
+        let erased = || Error::Conflict("this review's record was erased".into());
+        let mut c = Self::replay(&case, &stored)?.ok_or_else(erased)?;
+        let key = case.entry_key.clone().ok_or_else(erased)?;
         let user = p.user.as_ref().map(|u| u.id);
         let mut fields = BTreeMap::new();
         let reasons = text_field("reasons", &input.reasons, false)?;
         let (outcome, new_output) = if name == "confirm" {
-            let at = c.history.iter().rposition(|e| e.kind == EntryKind::Move { name: "propose".into() });
-            let by = at.and_then(|i| stored.get(i)).and_then(|e| e.actor_user);
-            if by.is_some() && by == user {
-                return Err(Error::Refused(
-                    "a second, different reviewer must confirm this outcome (EU AI Act Art. 14(5))".into(),
-                ));
-            }
-            let proposed =
-                at.and_then(|i| c.history.get(i)).ok_or_else(|| Error::Internal("no proposal".into()))?;
+            let proposed = proposal(&c, &stored, user)?;
             let outcome = proposed.fields.get("outcome").cloned().unwrap_or_default();
             let output = proposed.fields.get("new_output").and_then(|s| serde_json::from_str(s).ok());
             if reasons.is_empty()
@@ -354,6 +340,7 @@ impl Platform {
             let v = new_output.ok_or_else(|| {
                 Error::bad("new_output", "say what the decision becomes when the person changes it")
             })?;
+            check_output(&v)?;
             if v == original {
                 return Err(Error::bad(
                     "new_output",
@@ -379,29 +366,14 @@ impl Platform {
                     }
                     done
                 }
-                None => {
-                    let at = self.now().min(time::OffsetDateTime::now_utc());
-                    self.supersede_at(
-                        case.org_id,
-                        &case.subject,
-                        &case.reference,
-                        &output,
-                        roles::PROVIDER_REVIEWER,
-                        at,
-                    )
-                    .await?
-                }
+                None => self.supersede(&case, &output, roles::PROVIDER_REVIEWER).await?,
             };
             fields.insert("new_decision".to_owned(), new);
         }
         let start = c.history.len();
         let m =
             Move { name: name.to_owned(), role: roles::PROVIDER_REVIEWER.to_owned(), fields, at: self.now() };
-        c.apply(t, &m).map_err(|e| match e {
-            mizan_cases::CaseError::MissingField { field, .. } => Error::bad(field, "must not be empty"),
-            mizan_cases::CaseError::NotAllowed { .. } => Error::Refused(e.to_string()),
-            other => Error::Conflict(other.to_string()),
-        })?;
+        apply_move(t, &mut c, &m)?;
         let new = Self::entries_for(&key, start, &c, user)?;
         let mut proj: CaseProjection = projection(t, &c, Some(&case.projection));
         if name != "propose" {

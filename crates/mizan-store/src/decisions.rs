@@ -590,16 +590,18 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown reference or one of another organisation.
     pub async fn erase_decision(&self, scope: OrgScope, reference: &str) -> Result<Vec<String>> {
         let (guard, mut tx) = self.begin_scoped_write(scope).await?;
-        // A legal hold: while a case about the decision is open (an appeal), it stays.
-        let open: Option<String> =
-            sqlx::query_scalar("SELECT reference FROM cases WHERE subject = $1 AND is_open = 1 LIMIT 1")
+        // A legal hold: while a case about the decision is open (an appeal, or the review of a
+        // held decision), it stays.
+        let open =
+            sqlx::query("SELECT reference, case_type FROM cases WHERE subject = $1 AND is_open = 1 LIMIT 1")
                 .bind(reference)
                 .fetch_optional(&mut *tx)
                 .await?;
-        if let Some(case) = open {
+        if let Some(row) = open {
+            let (case, case_type): (String, String) = (row.try_get("reference")?, row.try_get("case_type")?);
             return Err(StoreError::Conflict(format!(
                 "decision `{reference}` is {} ({case}); it cannot be erased until that case is closed",
-                if case.starts_with("OV-") { "held for a person's review" } else { "under appeal" }
+                if case_type == "oversight" { "held for a person's review" } else { "under appeal" }
             )));
         }
         let res = sqlx::query(

@@ -17,7 +17,7 @@ use mizan_cases::{Case, CaseType, Move};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use crate::appeals::{PastAppeal, roles};
+use crate::appeals::{APPEAL, PastAppeal, roles};
 use crate::{Error, Platform};
 
 /// A demo appeal: where it stands and how to open its status page.
@@ -356,8 +356,15 @@ async fn build(
                     let new = match p.store().superseded_by(subject).await? {
                         Some(new) => new,
                         None => {
-                            p.supersede_at(org_id, subject, a.reference, &v, roles::PROVIDER_REVIEWER, at)
-                                .await?
+                            p.supersede_at(
+                                org_id,
+                                subject,
+                                (APPEAL, a.reference),
+                                &v,
+                                roles::PROVIDER_REVIEWER,
+                                at,
+                            )
+                            .await?
                         }
                     };
                     f.insert("new_output".to_owned(), v.to_string());

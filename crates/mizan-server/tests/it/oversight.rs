@@ -75,6 +75,19 @@ async fn json_of(res: reqwest::Response) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
+/// A held decision's review as `bearer` reads it: the status and the body.
+async fn held_detail(app: &TestApp, bearer: &str, case: &str) -> (u16, Value) {
+    json_of(
+        http()
+            .get(app.url(&format!("/api/v1/org/oversight/{case}")))
+            .bearer_auth(bearer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 /// The review case of held decision `decision`, from the queue.
 async fn case_of(app: &TestApp, bearer: &str, decision: &str) -> String {
     let (status, queue) =
@@ -167,26 +180,12 @@ async fn a_policy_holds_decisions_until_a_person_reviews_them() {
     let other = token(&app.store, "admin@rahbar-health.demo", &["oversight:review"]).await;
     let case = case_of(&app, &reviewer, &held).await;
     assert!(case.starts_with("OV-"), "{case}");
-    let res = http()
-        .get(app.url(&format!("/api/v1/org/oversight/{case}")))
-        .bearer_auth(&other)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(held_detail(&app, &other, &case).await.0, 404);
     assert_eq!(
         review(&app, &other, &case, &json!({"move": "review", "outcome": "confirmed"})).await.status(),
         404
     );
-    let (_, detail) = json_of(
-        http()
-            .get(app.url(&format!("/api/v1/org/oversight/{case}")))
-            .bearer_auth(&reviewer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, detail) = held_detail(&app, &reviewer, &case).await;
     assert_eq!(detail["output"], "decline");
     assert_eq!(detail["features"]["income"], 1);
     assert_eq!(detail["moves"], json!(["review"]));
@@ -317,16 +316,13 @@ async fn two_reviewers_must_agree_where_the_law_asks_for_two() {
     app.store.add_membership(user.id, org.id, "appeals-reviewer").await.unwrap();
     let second = common::token_for(&app.store, user.id, org.id, &["oversight:review"]).await;
 
-    let (_, detail) = json_of(
-        http()
-            .get(app.url(&format!("/api/v1/org/oversight/{case}")))
-            .bearer_auth(&first)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, detail) = held_detail(&app, &first, &case).await;
     assert_eq!(detail["moves"], json!(["propose"]), "one reviewer alone cannot settle it");
+    // A proposal's new output is checked when it is made, not first when it is confirmed.
+    let bad = json!({"move": "propose", "outcome": "reversed", "new_output": {"deep": [1, 2]}});
+    let (status, body) = json_of(review(&app, &first, &case, &bad).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("new_output"));
     let propose =
         json!({"move": "propose", "outcome": "reversed", "new_output": "approve", "reasons": "Verified."});
     let (status, after) = json_of(review(&app, &first, &case, &propose).await).await;
@@ -446,15 +442,7 @@ async fn remote_biometric_identification_needs_two_reviewers_by_its_classificati
     let receipts =
         log(&app, &id, &bank, &json!([decision("gate-1", "no match", 0.2, json!({"gate": 3}))])).await;
     let case = case_of(&app, &bank, receipts[0]["reference"].as_str().unwrap()).await;
-    let (_, detail) = json_of(
-        http()
-            .get(app.url(&format!("/api/v1/org/oversight/{case}")))
-            .bearer_auth(&bank)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, detail) = held_detail(&app, &bank, &case).await;
     assert_eq!(detail["moves"], json!(["propose"]), "one person alone cannot settle it");
     // A system not so classified needs one.
     let (other, _) = common::registered_system(&app, "Not biometric").await;
