@@ -49,11 +49,13 @@ pub fn policy_words(lang: Lang, p: &OversightPolicy) -> Vec<String> {
     }
     for f in &p.features {
         out.push(match &f.values {
-            None => lang.t_args("oversight-rule-feature", &[("name", f.name.clone())]),
+            None => {
+                lang.t_args("oversight-rule-feature", &[("name", crate::plain::feature_label(lang, &f.name))])
+            }
             Some(vs) => lang.t_args(
                 "oversight-rule-feature-values",
                 &[
-                    ("name", f.name.clone()),
+                    ("name", crate::plain::feature_label(lang, &f.name)),
                     ("values", vs.iter().map(value_text).collect::<Vec<_>>().join(", ")),
                 ],
             ),

@@ -16,31 +16,42 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// Logs `n` declined decisions (`{tag}-0`, `{tag}-1`, …) of system `id` through the API as
+/// `bank`; returns their receipt references, in order.
+async fn declines(app: &TestApp, id: &str, bank: &str, tag: &str, n: usize) -> Vec<String> {
+    let at = mizan_formats::decision::format_decided_at(
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
+    )
+    .unwrap();
+    let items: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"idempotency_key": format!("{tag}-{i}"), "system_version": 1, "model_hash": "sha256:9f2c0d6e",
+                   "features": {"income": 85000 + i, "age": 41}, "output": "decline", "score": 0.31,
+                   "human": {"involved": false, "by": null}, "decided_at": at, "subject_ref": format!("{tag}-{i}")})
+        })
+        .collect();
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
+        .bearer_auth(bank)
+        .json(&items)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "decisions logged: {}", res.status());
+    let receipts: Value = res.json().await.unwrap();
+    receipts["receipts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reference"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Logs one decision for a freshly registered system of the demo bank; returns the system,
 /// the bank's token and the receipt reference.
 async fn decided(app: &TestApp, name: &str) -> (String, String, String) {
     let (id, bank) = common::registered_system(app, name).await;
-    let body = json!([{
-        "idempotency_key": "k-1",
-        "system_version": 1,
-        "model_hash": "sha256:9f2c0d6e",
-        "features": {"income": 85000, "age": 41},
-        "output": "decline",
-        "score": 0.31,
-        "human": {"involved": false, "by": null},
-        "decided_at": mizan_formats::decision::format_decided_at(time::OffsetDateTime::now_utc() - time::Duration::minutes(1)).unwrap(),
-        "subject_ref": "applicant-1"
-    }]);
-    let res = http()
-        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
-        .bearer_auth(&bank)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success(), "decision logged: {}", res.status());
-    let receipts: Value = res.json().await.unwrap();
-    let reference = receipts["receipts"][0]["reference"].as_str().expect("reference").to_owned();
+    let reference = declines(app, &id, &bank, "k", 1).await.remove(0);
     (id, bank, reference)
 }
 
@@ -658,33 +669,14 @@ async fn the_demo_appeals_open_from_the_links_the_readme_lists() {
 async fn a_long_queue_is_paged() {
     let app = TestApp::start(true).await;
     let (id, bank) = common::registered_system(&app, "Appeal paging").await;
-    let at = mizan_formats::decision::format_decided_at(
-        time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
-    )
-    .unwrap();
-    let items: Vec<Value> = (0..53)
-        .map(|i| {
-            json!({"idempotency_key": format!("page-{i}"), "system_version": 1, "model_hash": "sha256:9f2c0d6e",
-                   "features": {"income": i}, "output": "decline", "score": 0.3,
-                   "human": {"involved": false, "by": null}, "decided_at": at, "subject_ref": format!("p-{i}")})
-        })
-        .collect();
-    let res = http()
-        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
-        .bearer_auth(&bank)
-        .json(&items)
-        .send()
-        .await
-        .unwrap();
-    let receipts: Value = res.json().await.unwrap();
-    for r in receipts["receipts"].as_array().unwrap() {
+    for r in declines(&app, &id, &bank, "page", 53).await {
         let input = mizan_app::appeals::AppealIn {
             grounds: "wrong".into(),
             category: "other".into(),
             lang: "en".into(),
             ..Default::default()
         };
-        app.platform.file_appeal(r["reference"].as_str().unwrap(), input).await.unwrap();
+        app.platform.file_appeal(&r, input).await.unwrap();
     }
     let c = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
     let refs = |page: &str| -> Vec<String> {
@@ -1197,28 +1189,8 @@ async fn filings_at_the_same_moment_are_opened_together_and_fail_alone() {
 
     // Twelve people file at once on twelve decisions: twelve appeals, each once.
     let (id, bank) = common::registered_system(&app, "Appeal group filings").await;
-    let at = mizan_formats::decision::format_decided_at(
-        time::OffsetDateTime::now_utc() - time::Duration::minutes(1),
-    )
-    .unwrap();
-    let items: Vec<Value> = (0..12)
-        .map(|i| {
-            json!({"idempotency_key": format!("g-{i}"), "system_version": 1, "model_hash": "sha256:9f2c0d6e",
-                   "features": {"income": i}, "output": "decline", "score": 0.3,
-                   "human": {"involved": false, "by": null}, "decided_at": at, "subject_ref": format!("g-{i}")})
-        })
-        .collect();
-    let res = http()
-        .post(app.url(&format!("/api/v1/systems/{id}/decisions")))
-        .bearer_auth(&bank)
-        .json(&items)
-        .send()
-        .await
-        .unwrap();
-    let receipts: Value = res.json().await.unwrap();
-    let filings = receipts["receipts"].as_array().unwrap().iter().map(|r| {
+    let filings = declines(&app, &id, &bank, "g", 12).await.into_iter().map(|reference| {
         let platform = app.platform.clone();
-        let reference = r["reference"].as_str().unwrap().to_owned();
         tokio::spawn(async move {
             let input = mizan_app::appeals::AppealIn {
                 grounds: "wrong".into(),
