@@ -84,6 +84,8 @@ pub struct Questionnaire {
     pub mitigation: Vec<WeightedQuestion>,
     /// Obligations per level, I to IV.
     pub levels: Vec<LevelObligations>,
+    /// Every answer's words, by answer code (`under_1k` → "Fewer than 1,000").
+    pub answer_labels: std::collections::BTreeMap<String, Bilingual>,
     #[serde(skip)]
     hash: String,
 }
@@ -127,6 +129,10 @@ impl Questionnaire {
             q.hash = sha256_hex(IMPACT.as_bytes());
             if q.levels.len() != 4 {
                 return Err(bad(format!("expected 4 levels, found {}", q.levels.len())));
+            }
+            for w in q.risk.iter().chain(&q.mitigation) {
+                crate::check_answer_labels(&w.id, w.answers.iter().map(|(a, _)| a), &q.answer_labels)
+                    .map_err(bad)?;
             }
             Ok(q)
         })

@@ -203,6 +203,9 @@ pub struct Ruleset {
     pub thresholds: BTreeMap<String, f64>,
     /// Questions in asking order.
     pub questions: Vec<Question>,
+    /// Every answer's words, by answer code (`essential_services` → "Access to essential
+    /// services"), so no page shows a code. Every answer of every question has one.
+    pub answer_labels: BTreeMap<String, Bilingual>,
     tiers: Vec<TierRule>,
     roles: Vec<RoleRule>,
     obligations: Vec<Obligation>,
@@ -308,6 +311,13 @@ impl Ruleset {
         Ok(rs)
     }
 
+    /// The words of `answer`: its label in both languages, or `None` for a code the ruleset
+    /// does not define (an answer stored under an older ruleset).
+    #[must_use]
+    pub fn answer_label(&self, answer: &str) -> Option<&Bilingual> {
+        self.answer_labels.get(answer)
+    }
+
     fn validate(&self) -> Result<(), String> {
         let anywhere: BTreeSet<&String> =
             self.questions.iter().flat_map(|q| q.answers.iter().flat_map(|(_, ls)| ls)).collect();
@@ -323,6 +333,7 @@ impl Ruleset {
             if q.answers.is_empty() {
                 return Err(format!("question `{}` has no answers", q.id));
             }
+            check_answer_labels(&q.id, q.answers.iter().map(|(a, _)| a), &self.answer_labels)?;
             // A question may only require labels that earlier questions can produce; it may
             // exclude any label some answer produces (for example, "until a practice applies").
             if let Some(l) = q.when.all.iter().chain(&q.when.any).find(|l| !produced.contains(l)) {
@@ -484,6 +495,28 @@ impl Ruleset {
     }
 }
 
+/// Every answer of question `question` has a label with words in both languages.
+fn check_answer_labels<'a>(
+    question: &str,
+    answers: impl IntoIterator<Item = &'a String>,
+    labels: &BTreeMap<String, Bilingual>,
+) -> Result<(), String> {
+    for a in answers {
+        match labels.get(a) {
+            None => {
+                return Err(format!("answer `{a}` of question `{question}` has no entry in `answer_labels`"));
+            }
+            Some(l) if l.en.trim().is_empty() || l.ur.trim().is_empty() => {
+                return Err(format!(
+                    "the label of answer `{a}` (question `{question}`) lacks English or Urdu words"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
@@ -510,6 +543,24 @@ mod tests {
         assert!(err.to_string().contains("annex-iv"), "{err}");
         let bad = EU_AI_ACT.replacen("cite: \"Art. 3(1)\"", "cite: \"\"", 1);
         assert!(Ruleset::parse("test.yaml", &bad).expect_err("invalid").to_string().contains("no citation"));
+    }
+
+    #[test]
+    fn every_answer_needs_words_in_both_languages() {
+        let rs = Ruleset::embedded().expect("valid ruleset");
+        assert_eq!(
+            rs.answer_label("essential_services").map(|l| l.en.as_str()),
+            Some("Access to essential private and public services")
+        );
+        let bad = EU_AI_ACT.replacen("  essential_services: {en:", "  essential_servicez: {en:", 1);
+        let err = Ruleset::parse("test.yaml", &bad).expect_err("a missing label is refused");
+        assert!(
+            err.to_string().contains("answer `essential_services` of question `annex_iii_area`"),
+            "{err}"
+        );
+        let bad = EU_AI_ACT.replacen("ur: \"بائیومیٹرکس\"", "ur: \" \"", 1);
+        let err = Ruleset::parse("test.yaml", &bad).expect_err("an empty Urdu label is refused");
+        assert!(err.to_string().contains("answer `biometrics`"), "{err}");
     }
 
     #[test]

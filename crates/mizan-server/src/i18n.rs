@@ -90,6 +90,12 @@ impl Lang {
         best.map(|(_, l)| l)
     }
 
+    /// The words of a bilingual text in this language.
+    #[must_use]
+    pub fn pick(self, text: &mizan_rules::Bilingual) -> String {
+        if self == Lang::Ur { text.ur.clone() } else { text.en.clone() }
+    }
+
     /// Looks up a message; a missing key shows the key itself so it is noticed, never a blank.
     #[must_use]
     pub fn t(self, key: &str) -> String {

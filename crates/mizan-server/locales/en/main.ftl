@@ -412,7 +412,7 @@ regulator-decisions-intro = The newest { $n } decisions logged by this system. O
 regulator-decisions-none = This system has logged no decisions.
 regulator-decision-title = Decision
 models-title = Models and explanations
-models-intro = Upload the model file each submitted version decides with. Decisions name their model by its hash (model_hash sha256:…); a decision whose model is uploaded here can be explained to the person it concerns.
+models-intro = Upload the model file each submitted version decides with. Each decision names its model by the hash of the file (sha256:…); a decision whose model is uploaded here can be explained to the person it concerns.
 models-uploaded = Model recorded:
 models-none = No model uploaded yet.
 models-list = Uploaded models
@@ -433,7 +433,7 @@ models-threshold-hint = The margin between the two outcomes; 0 is probability 0.
 models-immutable = Features never to change
 models-immutable-hint = Comma-separated, e.g. age,sex. Suggested changes never touch them.
 models-bounds = Bounds for suggested changes
-models-bounds-hint = Comma-separated feature:min:max, e.g. existing_loans:0:10.
+models-bounds-hint = Comma-separated feature:min:max, e.g. age:18:70.
 models-feature-names = Feature names (only for a file that records none)
 models-upload-button = Upload model
 models-api = Uploading through the API
@@ -802,3 +802,6 @@ regulator-reports-days = { $days ->
     [one] one day
    *[other] { $days } days
 }
+
+# Between the items of a list in running text.
+list-separator = {", "}

@@ -412,7 +412,7 @@ regulator-decisions-intro = اس نظام کے درج کردہ تازہ ترین
 regulator-decisions-none = اس نظام نے کوئی فیصلہ درج نہیں کیا۔
 regulator-decision-title = فیصلہ
 models-title = ماڈل اور وضاحتیں
-models-intro = ہر جمع شدہ ورژن جس ماڈل سے فیصلے کرتا ہے اس کی فائل اپ لوڈ کریں۔ فیصلے اپنے ماڈل کا ہیش بتاتے ہیں (model_hash sha256:…)؛ جس فیصلے کا ماڈل یہاں اپ لوڈ ہو، اس کی وضاحت متعلقہ شخص کو کی جا سکتی ہے۔
+models-intro = ہر جمع شدہ ورژن جس ماڈل سے فیصلے کرتا ہے اس کی فائل اپ لوڈ کریں۔ ہر فیصلہ اپنے ماڈل کی فائل کا ہیش بتاتا ہے (sha256:…)؛ جس فیصلے کا ماڈل یہاں اپ لوڈ ہو، اس کی وضاحت متعلقہ شخص کو کی جا سکتی ہے۔
 models-uploaded = ماڈل درج ہو گیا:
 models-none = ابھی کوئی ماڈل اپ لوڈ نہیں ہوا۔
 models-list = اپ لوڈ شدہ ماڈل
@@ -433,7 +433,7 @@ models-threshold-hint = دونوں نتائج کے درمیان مارجن؛ ل�
 models-immutable = وہ خصوصیات جو کبھی نہ بدلی جائیں
 models-immutable-hint = کوما سے الگ، مثلاً age,sex۔ تجویز کردہ تبدیلیاں انہیں کبھی نہیں چھوتیں۔
 models-bounds = تجویز کردہ تبدیلیوں کی حدود
-models-bounds-hint = کوما سے الگ feature:min:max، مثلاً existing_loans:0:10۔
+models-bounds-hint = کوما سے الگ feature:min:max، مثلاً age:18:70۔
 models-feature-names = خصوصیات کے نام (صرف اس فائل کے لیے جس میں نام درج نہ ہوں)
 models-upload-button = ماڈل اپ لوڈ کریں
 models-api = API کے ذریعے اپ لوڈ
@@ -802,3 +802,6 @@ regulator-reports-days = { $days ->
     [one] ایک دن
    *[other] { $days } دن
 }
+
+# Between the items of a list in running text.
+list-separator = {"، "}

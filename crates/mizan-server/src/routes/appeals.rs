@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::auth::{SignedIn, TokenUser, require};
 use crate::csrf::CsrfForm;
 use crate::error::AppError;
+use crate::i18n::Lang;
 use crate::pages::{Ctx, render};
 use crate::serve::{ClientAddr, retry_after};
 use crate::util::{CleanJson, url_encode};
@@ -27,7 +28,8 @@ struct FormPage {
     ctx: Ctx,
     receipt: String,
     grounds: Vec<&'static str>,
-    features: Vec<String>,
+    /// The decision's inputs: (name, label in the page language).
+    features: Vec<(String, String)>,
     errors: Vec<String>,
     typed: AppealIn,
     /// The largest document accepted, in words.
@@ -38,12 +40,16 @@ fn max_document(state: &AppState, ctx: &Ctx) -> String {
     size_words(ctx, i64::try_from(state.app.config().limits.appeal_document_bytes).unwrap_or(i64::MAX))
 }
 
-async fn features_of(state: &AppState, receipt: &str) -> Result<Vec<String>, AppError> {
+async fn features_of(state: &AppState, lang: Lang, receipt: &str) -> Result<Vec<(String, String)>, AppError> {
     let d = state.app.store().decision(receipt).await?;
     Ok(d.record_json
         .as_deref()
         .and_then(|r| serde_json::from_str::<Value>(r).ok())
-        .and_then(|v| v.get("features")?.as_object().map(|m| m.keys().cloned().collect()))
+        .and_then(|v| {
+            v.get("features")?
+                .as_object()
+                .map(|m| m.keys().map(|k| (k.clone(), crate::plain::feature_label(lang, k))).collect())
+        })
         .unwrap_or_default())
 }
 
@@ -54,7 +60,7 @@ pub async fn form(
     Path(receipt): Path<String>,
 ) -> Result<Response, AppError> {
     let receipt = receipt.to_ascii_lowercase();
-    let features = features_of(&state, &receipt).await?;
+    let features = features_of(&state, ctx.lang, &receipt).await?;
     let typed = AppealIn { category: String::new(), lang: ctx.lang_code().to_owned(), ..AppealIn::default() };
     let max_document = max_document(&state, &ctx);
     Ok(render(&FormPage {
@@ -153,14 +159,14 @@ pub async fn file(
     let too_large = |ctx: &Ctx| ctx.lang.t_args("appeal-document-too-large", &[("max", max_doc.clone())]);
     let blank = AppealIn { lang: ctx.lang_code().to_owned(), ..AppealIn::default() };
     if declared.is_some_and(|n| n > limit as u64) {
-        let features = features_of(&state, &receipt).await?;
+        let features = features_of(&state, ctx.lang, &receipt).await?;
         let errors = vec![too_large(&ctx)];
         return Ok(refused(ctx, errors, axum::http::StatusCode::PAYLOAD_TOO_LARGE, blank, features));
     }
     let (form, document) = match filing_form(&state, req, limit).await {
         Ok(x) => x,
         Err(AppError::TooLargeField { .. }) => {
-            let features = features_of(&state, &receipt).await?;
+            let features = features_of(&state, ctx.lang, &receipt).await?;
             let errors = vec![too_large(&ctx)];
             return Ok(refused(ctx, errors, axum::http::StatusCode::PAYLOAD_TOO_LARGE, blank, features));
         }
@@ -178,7 +184,7 @@ pub async fn file(
         document,
     };
     if let Err(wait) = state.app.public_form("appeal", from).await {
-        let features = features_of(&state, &receipt).await?;
+        let features = features_of(&state, ctx.lang, &receipt).await?;
         let (header, minutes) = retry_after(wait);
         let wait = ctx.lang.t_count("wait-minutes", "minutes", minutes);
         let message = ctx.lang.t_args("form-throttled", &[("wait", wait)]);
@@ -203,7 +209,7 @@ pub async fn file(
                 }
                 _ => (None, String::new(), axum::http::StatusCode::UNPROCESSABLE_ENTITY),
             };
-            let features = features_of(&state, &receipt).await?;
+            let features = features_of(&state, ctx.lang, &receipt).await?;
             let label = field
                 .map(|f| ctx.t(&format!("appeal-{}", f.split('[').next().unwrap_or(&f))))
                 .unwrap_or_default();
@@ -214,7 +220,7 @@ pub async fn file(
             Ok(refused(ctx, errors, status, input, features))
         }
         Err(mizan_app::Error::Conflict(detail)) => {
-            let features = features_of(&state, &receipt).await?;
+            let features = features_of(&state, ctx.lang, &receipt).await?;
             Ok(refused(ctx, vec![detail], axum::http::StatusCode::CONFLICT, input, features))
         }
         Err(e) => Err(e.into()),
@@ -264,6 +270,11 @@ fn lines(ctx: &Ctx, v: &AppealView) -> Vec<Line> {
                             let shown = match k {
                                 "category" => ctx.code("appeal-category", val),
                                 "outcome" => ctx.code("appeal-outcome", val),
+                                "disputed" => val
+                                    .split(", ")
+                                    .map(|f| crate::plain::feature_label(ctx.lang, f))
+                                    .collect::<Vec<_>>()
+                                    .join(ctx.t("list-separator").as_str()),
                                 _ => val.clone(),
                             };
                             fields.push((ctx.t(label), shown));
@@ -394,13 +405,13 @@ pub struct RecordView {
     pub model_hash: String,
     /// Version.
     pub version: i64,
-    /// Features as (name, value).
+    /// Features as (label in the page language, value).
     pub features: Vec<(String, String)>,
     /// The latest public audit's id, if any.
     pub audit: Option<String>,
 }
 
-async fn record_view(state: &AppState, v: &AppealView) -> Result<Option<RecordView>, AppError> {
+async fn record_view(state: &AppState, lang: Lang, v: &AppealView) -> Result<Option<RecordView>, AppError> {
     let d = state.app.store().decision(&v.case.subject).await?;
     let Some(r) = d.record_json.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()) else {
         return Ok(None);
@@ -416,7 +427,7 @@ async fn record_view(state: &AppState, v: &AppealView) -> Result<Option<RecordVi
         features: r
             .get("features")
             .and_then(Value::as_object)
-            .map(|m| m.iter().map(|(k, v)| (k.clone(), show(v))).collect())
+            .map(|m| m.iter().map(|(k, v)| (crate::plain::feature_label(lang, k), show(v))).collect())
             .unwrap_or_default(),
         audit: state
             .app
@@ -438,7 +449,7 @@ async fn page(
     area: &'static str,
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
-    let record = if area.is_empty() { None } else { record_view(state, &v).await? };
+    let record = if area.is_empty() { None } else { record_view(state, ctx.lang, &v).await? };
     let two_reviewers =
         state.app.reviewers_required(v.case.system.as_deref().unwrap_or_default()).await? >= 2;
     let lines = lines(&ctx, &v);

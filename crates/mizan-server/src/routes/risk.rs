@@ -29,16 +29,34 @@ pub struct QuestionView {
     pub text: String,
     /// Citation.
     pub cite: String,
-    /// (answer code, selected).
-    pub options: Vec<(String, bool)>,
+    /// (answer code, its words in the page language, selected).
+    pub options: Vec<(String, String, bool)>,
 }
 
-fn question_view(lang: Lang, q: &mizan_rules::Question, chosen: Option<&str>) -> QuestionView {
+/// The words of answer `code` in `lang` from `labels`, or the code itself when the data has
+/// none (the data's own test makes that impossible for the embedded questionnaires).
+pub fn answer_words(
+    lang: Lang,
+    labels: &std::collections::BTreeMap<String, mizan_rules::Bilingual>,
+    code: &str,
+) -> String {
+    labels.get(code).map_or_else(|| code.to_owned(), |l| lang.pick(l))
+}
+
+fn question_view(lang: Lang, rs: &Ruleset, q: &mizan_rules::Question, chosen: Option<&str>) -> QuestionView {
     QuestionView {
         id: q.id.clone(),
-        text: if lang == Lang::Ur { q.text.ur.clone() } else { q.text.en.clone() },
+        text: lang.pick(&q.text),
         cite: q.cite.clone(),
-        options: q.allowed().into_iter().map(|a| (a.clone(), chosen == Some(a.as_str()))).collect(),
+        options: q
+            .allowed()
+            .into_iter()
+            .map(|a| {
+                let words = answer_words(lang, &rs.answer_labels, &a);
+                let sel = chosen == Some(a.as_str());
+                (a, words, sel)
+            })
+            .collect(),
     }
 }
 
@@ -83,8 +101,8 @@ pub async fn form(
                 | mizan_register::Status::Retired
         );
     Ok(render(&RiskPage {
-        answered: progress.answered.iter().map(|(q, a)| question_view(lang, q, Some(a))).collect(),
-        next: progress.next.map(|q| question_view(lang, q, None)),
+        answered: progress.answered.iter().map(|(q, a)| question_view(lang, rs, q, Some(a))).collect(),
+        next: progress.next.map(|q| question_view(lang, rs, q, None)),
         classification: result,
         editable,
         public_id: id,
@@ -226,15 +244,26 @@ struct ImpactPage {
 
 fn impact_questions(
     lang: Lang,
+    questionnaire: &mizan_rules::impact::Questionnaire,
     qs: &[mizan_rules::impact::WeightedQuestion],
     answers: &Answers,
 ) -> Vec<QuestionView> {
     qs.iter()
         .map(|q| QuestionView {
             id: q.id.clone(),
-            text: if lang == Lang::Ur { q.text.ur.clone() } else { q.text.en.clone() },
+            text: lang.pick(&q.text),
             cite: String::new(),
-            options: q.answers.iter().map(|(a, _)| (a.clone(), answers.get(&q.id) == Some(a))).collect(),
+            options: q
+                .answers
+                .iter()
+                .map(|(a, _)| {
+                    (
+                        a.clone(),
+                        answer_words(lang, &questionnaire.answer_labels, a),
+                        answers.get(&q.id) == Some(a),
+                    )
+                })
+                .collect(),
         })
         .collect()
 }
@@ -264,8 +293,8 @@ pub async fn impact_form(
                 | mizan_register::Status::Retired
         );
     Ok(render(&ImpactPage {
-        risk: impact_questions(lang, &q.risk, &answers),
-        mitigation: impact_questions(lang, &q.mitigation, &answers),
+        risk: impact_questions(lang, q, &q.risk, &answers),
+        mitigation: impact_questions(lang, q, &q.mitigation, &answers),
         impact: assessment_json(&answers).and_then(|v| ImpactView::from_json(lang, &v)),
         editable,
         public_id: id,

@@ -25,7 +25,7 @@ pub struct ClassView {
     pub role: String,
     /// (id, text in the page language, citation, NIST AI RMF ids, ISO/IEC 42001 ids).
     pub obligations: Vec<(String, String, String, String, String)>,
-    /// (question text in the page language, answer, citation).
+    /// (question text in the page language, answer in the page language, citation).
     pub path: Vec<(String, String, String)>,
     /// `id version sha256`.
     pub ruleset: String,
@@ -110,7 +110,16 @@ impl ClassView {
                     (o.id, if lang == Lang::Ur { o.text.ur } else { o.text.en }, o.cite, nist, iso)
                 })
                 .collect(),
-            path: r.path.into_iter().map(|s| (question_text(&s.question), s.answer, s.cite)).collect(),
+            path: r
+                .path
+                .into_iter()
+                .map(|s| {
+                    let words = rs
+                        .and_then(|rs| rs.answer_label(&s.answer))
+                        .map_or_else(|| s.answer.clone(), |l| lang.pick(l));
+                    (question_text(&s.question), words, s.cite)
+                })
+                .collect(),
             ruleset: format!("{} {} sha256:{}", r.ruleset.id, r.ruleset.version, r.ruleset.sha256),
             overridden: None,
         })

@@ -663,12 +663,29 @@ fn raw_time(text: &str) -> Option<String> {
     })
 }
 
-/// Every page of the demo a person reads, in English and Urdu, shows times in words (Pakistan
-/// time), never a raw timestamp, outside the technical record.
+/// The first word in `text` that looks like an internal code: `snake_case`
+/// (`decides_with_review`, `essential_services`, `under_1k`).
+fn snake_code(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find(|w| {
+            let parts: Vec<&str> = w.split('_').collect();
+            parts.len() > 1
+                && parts.iter().all(|p| !p.is_empty())
+                && w.bytes().any(|b| b.is_ascii_lowercase())
+        })
+        .map(str::to_owned)
+}
+
+/// Every page of the demo a person reads, in English and Urdu, shows words, not codes: times in
+/// words (Pakistan time), never a raw timestamp, and no `snake_case` code (a questionnaire
+/// answer, an enumerated value), outside the technical record and `<code>`.
 #[tokio::test]
-async fn no_page_shows_a_raw_timestamp() {
+async fn no_page_shows_a_code_or_a_raw_timestamp() {
     assert_eq!(raw_time("at 2026-12-06T22:04:05.174080Z now").as_deref(), Some("2026-12-06T22:04:05"));
     assert_eq!(raw_time("on 6 December 2026 at 22:04"), None);
+    assert_eq!(snake_code("Answer: decides_with_review.").as_deref(), Some("decides_with_review"));
+    assert_eq!(snake_code("scale under_1k"), Some("under_1k".into()));
+    assert_eq!(snake_code("It decides, and a person reviews; __init__ 3_000"), None);
     let app = TestApp::start(true).await;
     mizan_app::demo::seed_appeals(&app.platform).await.expect("demo appeals");
     let public = app.client();
@@ -703,7 +720,15 @@ async fn no_page_shows_a_raw_timestamp() {
     ];
     for id in &own {
         signed.push((&bank, format!("/app/systems/{id}")));
+        signed.push((&bank, format!("/app/systems/{id}/risk")));
+        signed.push((&bank, format!("/app/systems/{id}/impact")));
+        signed.push((&bank, format!("/app/systems/{id}/models")));
+        signed.push((&bank, format!("/app/systems/{id}/audits")));
         signed.push((&regulator, format!("/regulator/systems/{id}")));
+        signed.push((&board, format!("/review/systems/{id}")));
+    }
+    for page in ["/app/oversight", "/regulator/reports", "/regulator/appeals", "/app/reports"] {
+        signed.push((if page.starts_with("/app") { &bank } else { &regulator }, page.into()));
     }
     let mut found = vec![];
     let (mut scanned, mut in_words) = (0, 0);
@@ -722,9 +747,12 @@ async fn no_page_shows_a_raw_timestamp() {
             if let Some(t) = raw_time(&shown) {
                 found.push(format!("{page} ({lang}): {t}"));
             }
+            if let Some(code) = snake_code(&shown) {
+                found.push(format!("{page} ({lang}): {code}"));
+            }
         }
     }
-    assert!(found.is_empty(), "raw timestamps a person would read:\n{}", found.join("\n"));
+    assert!(found.is_empty(), "codes and raw timestamps a person would read:\n{}", found.join("\n"));
     assert!(scanned >= 40, "{scanned} pages read");
     assert!(in_words >= 10, "times are shown in words on {in_words} pages");
 }
