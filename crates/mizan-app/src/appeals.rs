@@ -1062,16 +1062,16 @@ impl Platform {
         Ok(out)
     }
 
-    /// Whether the latest public audit of `system` fails any verdict of its preset.
+    /// Whether the latest published audit of any standard of `system` fails a verdict of that
+    /// standard; `None` when no published audit has verdicts.
     ///
     /// # Errors
     /// Store errors.
     pub async fn audit_fails(&self, system: &str) -> Result<Option<bool>, Error> {
-        let latest = self.store().public_audits(system).await?.into_iter().next();
-        Ok(latest.and_then(|a| {
-            let s: crate::audits::PublicSummary = serde_json::from_str(&a.summary_json).ok()?;
-            (!s.verdicts.is_empty()).then(|| s.verdicts.iter().any(|v| v.outcome == "fail"))
-        }))
+        let published = self.published_audits(system).await?;
+        let latest = crate::audits::latest_per_standard(&published);
+        let judged: Vec<_> = latest.iter().filter(|a| !a.summary.verdicts.is_empty()).collect();
+        Ok((!judged.is_empty()).then(|| judged.iter().any(|a| a.summary.fails())))
     }
 
     /// Fires due deadlines every minute until the server stops.

@@ -863,6 +863,42 @@ impl PublicSummary {
     pub fn parse(json: &str) -> Result<PublicSummary, crate::Error> {
         serde_json::from_str(json).map_err(|e| crate::Error::Internal(format!("stored audit summary: {e}")))
     }
+
+    /// Whether the audit follows a standard: it names a built-in preset and groups only by
+    /// sensitive attributes that preset declares. Only such audits are published; any other
+    /// (no standard, or grouped by, say, monthly income into one-person groups) stays a
+    /// private working document of whoever ran it, so a provider cannot publish a flattering
+    /// audit of its own shape over the standard's.
+    #[must_use]
+    pub fn follows_standard(&self) -> bool {
+        self.preset.as_deref().and_then(preset::find).is_some_and(|p| {
+            !self.sensitive.is_empty() && self.sensitive.iter().all(|s| p.attributes.contains(&s.as_str()))
+        })
+    }
+
+    /// Whether any verdict of its preset fails.
+    #[must_use]
+    pub fn fails(&self) -> bool {
+        self.verdicts.iter().any(|v| v.outcome == "fail")
+    }
+}
+
+/// The latest audit of each standard in `audits` (newest first), in that order: what a
+/// system's bias record is judged by. An older failing audit of one standard is never hidden
+/// by a newer audit of another.
+#[must_use]
+pub fn latest_per_standard(audits: &[PublishedAudit]) -> Vec<&PublishedAudit> {
+    let mut seen = BTreeSet::new();
+    audits.iter().filter(|a| seen.insert(a.summary.preset.clone())).collect()
+}
+
+/// An audit published on the register, with its summary.
+#[derive(Debug, Clone)]
+pub struct PublishedAudit {
+    /// The stored audit.
+    pub audit: mizan_store::PublicAudit,
+    /// Its public summary.
+    pub summary: PublicSummary,
 }
 
 /// The logged-decisions audit as it can be asked for again through the API.
@@ -875,6 +911,22 @@ fn logged_request(base: &str, api: &str, version: i64, w: &Window, p: &Params) -
 }
 
 impl crate::Platform {
+    /// The bias assessments the public sees for registered high-risk system `public_id`,
+    /// newest first: only audits that follow a standard ([`PublicSummary::follows_standard`]).
+    ///
+    /// # Errors
+    /// Store errors, or a stored summary that cannot be read.
+    pub async fn published_audits(&self, public_id: &str) -> Result<Vec<PublishedAudit>, Error> {
+        let mut out = Vec::new();
+        for audit in self.store().public_audits(public_id).await? {
+            let summary = PublicSummary::parse(&audit.summary_json)?;
+            if summary.follows_standard() {
+                out.push(PublishedAudit { audit, summary });
+            }
+        }
+        Ok(out)
+    }
+
     /// Audits an uploaded file of decisions for `by` (the system first: nothing is read for a
     /// system the caller may not audit) and stores the audit; nothing is stored if it is refused.
     ///

@@ -93,6 +93,12 @@ impl Ctx {
         self.lang.t_count(key, name, n.count())
     }
 
+    /// A fairness standard's name in the page language (`pk-national` → "National standard").
+    #[must_use]
+    pub fn preset(&self, name: &str) -> String {
+        crate::views::audits::standard_label(self.lang, name)
+    }
+
     /// Translates a dynamic key made of a prefix and a code (`sector-finance`).
     #[must_use]
     pub fn code(&self, prefix: &str, code: &str) -> String {

@@ -805,3 +805,28 @@ regulator-reports-days = { $days ->
 
 # Between the items of a list in running text.
 list-separator = {", "}
+
+# Bias assessments by standard.
+audit-public-standards-only = Only audits that follow a published standard (its sensitive attributes, minimum group sizes and thresholds) appear here, each standard with its latest audit and every earlier one. Other audits are the working documents of whoever ran them.
+audit-standard-fails = fails
+audit-standard-passes = passes
+audit-standard-unjudged = no verdict
+audit-earlier = { $count ->
+    [one] One earlier audit of this standard
+   *[other] { $count } earlier audits of this standard
+}
+audit-published = Published on the register
+audit-private = Private working document: { $why }
+audit-private-no-standard = it follows no standard.
+audit-private-attributes = it groups by columns that are not the standard's sensitive attributes ({ $attributes }).
+audit-attribute-gender = gender
+audit-attribute-province = province
+audit-attribute-age-band = age band
+audit-attribute-disability = disability
+audit-attribute-language = language
+audit-attribute-sex = sex
+audit-attribute-age = age
+audit-attribute-ethnic-origin = ethnic origin
+audit-attribute-religion = religion
+audit-attribute-race-ethnicity = race and ethnicity
+audit-preset-hint = Only an audit that follows a standard, grouped by that standard's sensitive attributes, is published on the register; any other stays a private working document.

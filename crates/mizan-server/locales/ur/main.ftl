@@ -805,3 +805,28 @@ regulator-reports-days = { $days ->
 
 # Between the items of a list in running text.
 list-separator = {"، "}
+
+# Bias assessments by standard.
+audit-public-standards-only = یہاں صرف وہ آڈٹ دکھائے جاتے ہیں جو کسی شائع شدہ معیار (اس کی حساس خصوصیات، گروہ کے کم از کم حجم اور حدود) کی پیروی کرتے ہیں؛ ہر معیار کا تازہ ترین آڈٹ اور اس سے پہلے کے تمام آڈٹ۔ باقی آڈٹ انہیں چلانے والوں کی اندرونی دستاویزات ہیں۔
+audit-standard-fails = ناکام
+audit-standard-passes = کامیاب
+audit-standard-unjudged = کوئی فیصلہ نہیں
+audit-earlier = { $count ->
+    [one] اس معیار کا ایک پچھلا آڈٹ
+   *[other] اس معیار کے { $count } پچھلے آڈٹ
+}
+audit-published = رجسٹر پر شائع
+audit-private = اندرونی دستاویز: { $why }
+audit-private-no-standard = یہ کسی معیار کی پیروی نہیں کرتا۔
+audit-private-attributes = یہ ایسے کالموں کے لحاظ سے گروہ بناتا ہے جو معیار کی حساس خصوصیات ({ $attributes }) نہیں۔
+audit-attribute-gender = جنس
+audit-attribute-province = صوبہ
+audit-attribute-age-band = عمر کا گروہ
+audit-attribute-disability = معذوری
+audit-attribute-language = زبان
+audit-attribute-sex = جنس
+audit-attribute-age = عمر
+audit-attribute-ethnic-origin = نسلی پس منظر
+audit-attribute-religion = مذہب
+audit-attribute-race-ethnicity = نسل اور قومیت
+audit-preset-hint = رجسٹر پر صرف وہ آڈٹ شائع ہوتا ہے جو کسی معیار کی پیروی کرے اور اسی معیار کی حساس خصوصیات کے لحاظ سے گروہ بنائے؛ باقی اندرونی دستاویز رہتے ہیں۔

@@ -431,12 +431,11 @@ async fn record_view(state: &AppState, lang: Lang, v: &AppealView) -> Result<Opt
             .unwrap_or_default(),
         audit: state
             .app
-            .store()
-            .public_audits(&d.system)
+            .published_audits(&d.system)
             .await
             .ok()
             .and_then(|a| a.into_iter().next())
-            .map(|a| a.id),
+            .map(|a| a.audit.id),
     }))
 }
 

@@ -214,9 +214,14 @@ pub struct AuditOut {
     pub created_at: String,
     /// The full report (`mizan.fairness.audit/1`).
     pub report_url: String,
+    /// Whether it follows its standard (a preset, grouped only by the preset's sensitive
+    /// attributes), so that it is published once its version is registered as high-risk;
+    /// otherwise it is a private working document.
+    pub follows_standard: bool,
 }
 
 fn audit_out(base: &str, api: &str, a: &AuditInfo) -> Result<AuditOut, AppError> {
+    let summary = PublicSummary::parse(&a.summary_json)?;
     Ok(AuditOut {
         id: a.id.clone(),
         system: a.system.clone(),
@@ -227,7 +232,8 @@ fn audit_out(base: &str, api: &str, a: &AuditInfo) -> Result<AuditOut, AppError>
         rows: a.rows,
         preset: (!a.preset.is_empty()).then(|| a.preset.clone()),
         parameters: serde_json::from_str(&a.parameters_json).map_err(internal)?,
-        summary: PublicSummary::parse(&a.summary_json)?,
+        follows_standard: summary.follows_standard(),
+        summary,
         created_at: a.created_at.clone(),
         report_url: format!("{base}{api}/audits/{}/report", a.id),
     })

@@ -134,7 +134,7 @@ struct DetailPage {
     fields: Vec<FieldRow>,
     classification: Option<crate::views::ClassView>,
     impact: Option<crate::views::ImpactView>,
-    assessments: Option<Vec<crate::views::audits::AssessmentView>>,
+    assessments: Option<Vec<crate::views::audits::StandardView>>,
     disclosure: u64,
     intake_notice: Option<String>,
     appeals: crate::views::appeals::StatsView,
@@ -154,7 +154,7 @@ pub async fn detail(
         crate::views::stored_views(&state, ctx.lang, None, &id, entry.version).await?;
     let assessments = crate::views::audits::public_assessments(&state, &id, &entry.risk_tier)
         .await?
-        .map(|a| crate::views::audits::assessment_views(ctx.lang, &a));
+        .map(|a| crate::views::audits::standard_views(ctx.lang, &a));
     let intake_notice = crate::views::intake::public_notice(&state, ctx.lang, &id).await?;
     let appeals = crate::views::appeals::stats_view(&ctx, &state.app.appeal_stats(&id).await?);
     let org = state.app.store().org_by_slug(&entry.org_slug).await?;

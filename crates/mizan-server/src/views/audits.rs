@@ -1,8 +1,8 @@
 //! Bias assessments as pages and the register's JSON show them: the public summary of each
 //! audit of a registered version, and the rows of a system's audit list for its provider and
 //! the regulator.
-use mizan_app::audits::PublicSummary;
-use mizan_store::{AuditInfo, AuditScope, AuditSource, PublicAudit};
+use mizan_app::audits::{PublicSummary, PublishedAudit};
+use mizan_store::{AuditInfo, AuditScope, AuditSource};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -29,6 +29,8 @@ pub struct PublicAuditOut {
     pub to: Option<String>,
     /// When it was run.
     pub created_at: String,
+    /// Whether this is the latest audit of its standard (the one the system is judged by).
+    pub latest_of_standard: bool,
     /// Verdicts and the sizes of groups of at least `disclosure_threshold` decisions.
     #[schema(value_type = Object)]
     pub summary: PublicSummary,
@@ -46,12 +48,15 @@ pub async fn public_assessments(
     if tier != "high" {
         return Ok(None);
     }
-    let audits = state.app.store().public_audits(public_id).await?;
-    audits.iter().map(public_out).collect::<Result<Vec<_>, _>>().map(Some)
+    let published = state.app.published_audits(public_id).await?;
+    let latest: Vec<&str> =
+        mizan_app::audits::latest_per_standard(&published).iter().map(|p| p.audit.id.as_str()).collect();
+    Ok(Some(published.iter().map(|p| public_out(p, latest.contains(&p.audit.id.as_str()))).collect()))
 }
 
-fn public_out(a: &PublicAudit) -> Result<PublicAuditOut, AppError> {
-    Ok(PublicAuditOut {
+fn public_out(p: &PublishedAudit, latest_of_standard: bool) -> PublicAuditOut {
+    let a = &p.audit;
+    PublicAuditOut {
         id: a.id.clone(),
         version: a.version,
         run_by: a.role.as_str().into(),
@@ -60,8 +65,9 @@ fn public_out(a: &PublicAudit) -> Result<PublicAuditOut, AppError> {
         from: a.window.as_ref().map(|w| w.0.clone()),
         to: a.window.as_ref().map(|w| w.1.clone()),
         created_at: a.created_at.clone(),
-        summary: PublicSummary::parse(&a.summary_json)?,
-    })
+        latest_of_standard,
+        summary: p.summary.clone(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,6 +118,28 @@ pub struct AuditRow {
     pub labelled: bool,
     /// The preset's verdicts.
     pub verdicts: Vec<VerdictView>,
+    /// Whether it follows its standard (and so is published once the version is registered).
+    pub follows_standard: bool,
+    /// Whether it is published or a private working document, and why, in the page language.
+    pub publication: String,
+}
+
+/// Whether an audit with `summary` is published, or why it stays private, in `lang`.
+fn publication(lang: Lang, summary: &PublicSummary) -> String {
+    if summary.follows_standard() {
+        return lang.t("audit-published");
+    }
+    let why = match summary.preset.as_deref().and_then(mizan_fairness::preset::find) {
+        None => lang.t("audit-private-no-standard"),
+        Some(p) => {
+            let names: Vec<String> = p.attributes.iter().map(|a| attribute_label(lang, a)).collect();
+            lang.t_args(
+                "audit-private-attributes",
+                &[("attributes", names.join(lang.t("list-separator").as_str()))],
+            )
+        }
+    };
+    lang.t_args("audit-private", &[("why", why)])
 }
 
 fn verdict_views(lang: Lang, s: &PublicSummary) -> Vec<VerdictView> {
@@ -157,6 +185,8 @@ pub fn audit_rows(lang: Lang, audits: &[AuditInfo]) -> Result<Vec<AuditRow>, App
                 preset: a.preset.clone(),
                 labelled: summary.labelled,
                 verdicts: verdict_views(lang, &summary),
+                follows_standard: summary.follows_standard(),
+                publication: publication(lang, &summary),
             })
         })
         .collect()
@@ -194,8 +224,10 @@ pub struct AssessmentView {
     pub preset: String,
     /// Whether labels were present.
     pub labelled: bool,
-    /// The sensitive features, joined.
+    /// The sensitive attributes, in the page language, joined.
     pub sensitive: String,
+    /// Whether any verdict fails.
+    pub fails: bool,
     /// Verdicts.
     pub verdicts: Vec<VerdictView>,
     /// Groups shown: (label, rows).
@@ -204,7 +236,50 @@ pub struct AssessmentView {
     pub suppressed: u64,
 }
 
-/// The public page's view of the assessments.
+/// The audits of one standard on the public page: the latest, which the system is judged by,
+/// and every earlier one.
+#[derive(Debug, Clone)]
+pub struct StandardView {
+    /// The standard's name in the page language.
+    pub name: String,
+    /// The latest audit.
+    pub latest: AssessmentView,
+    /// Earlier audits, newest first.
+    pub earlier: Vec<AssessmentView>,
+}
+
+/// A sensitive attribute's name in `lang` (`age_band` → "age band").
+#[must_use]
+pub fn attribute_label(lang: Lang, name: &str) -> String {
+    let key = format!("audit-attribute-{}", name.replace('_', "-"));
+    if lang.has(&key) { lang.t(&key) } else { name.replace('_', " ") }
+}
+
+/// A standard's name in `lang`.
+#[must_use]
+pub fn standard_label(lang: Lang, preset: &str) -> String {
+    let key = format!("audit-preset-{preset}");
+    if lang.has(&key) { lang.t(&key) } else { preset.to_owned() }
+}
+
+/// The public page's view of the assessments: one entry per standard, in the order of each
+/// standard's latest audit (newest first).
+#[must_use]
+pub fn standard_views(lang: Lang, audits: &[PublicAuditOut]) -> Vec<StandardView> {
+    let views = assessment_views(lang, audits);
+    let mut out: Vec<StandardView> = Vec::new();
+    for v in views {
+        match out.iter_mut().find(|s| s.latest.preset == v.preset) {
+            Some(s) => s.earlier.push(v),
+            None => {
+                out.push(StandardView { name: standard_label(lang, &v.preset), latest: v, earlier: vec![] })
+            }
+        }
+    }
+    out
+}
+
+/// The public page's view of each assessment.
 #[must_use]
 pub fn assessment_views(lang: Lang, audits: &[PublicAuditOut]) -> Vec<AssessmentView> {
     audits
@@ -219,7 +294,14 @@ pub fn assessment_views(lang: Lang, audits: &[PublicAuditOut]) -> Vec<Assessment
             },
             preset: a.summary.preset.clone().unwrap_or_default(),
             labelled: a.summary.labelled,
-            sensitive: a.summary.sensitive.join(" × "),
+            sensitive: a
+                .summary
+                .sensitive
+                .iter()
+                .map(|s| attribute_label(lang, s))
+                .collect::<Vec<_>>()
+                .join(" × "),
+            fails: a.summary.fails(),
             verdicts: verdict_views(lang, &a.summary),
             groups: a
                 .summary

@@ -924,3 +924,96 @@ async fn audits_beyond_the_limit_at_once_are_refused_as_busy() {
     let res = upload(&app, &bank, &path, COLUMNS, decisions_csv(40).into_bytes()).await;
     assert_eq!(res.status(), 201, "free again once the others finish");
 }
+
+/// One decision per person with a unique monthly income, all approved: grouped by income, every
+/// group is one person and every measure looks perfect.
+fn flattering_csv() -> String {
+    let mut out = String::from("id,gender,province,monthly_income,repaid,approved\n");
+    for i in 0..120 {
+        let gender = if i % 2 == 0 { "female" } else { "male" };
+        out.push_str(&format!("{i},{gender},punjab,{},1,1\n", 40_000 + i * 137));
+    }
+    out
+}
+
+/// Only audits that follow a standard are public, each standard shows its latest audit and its
+/// history, and a failing audit is never hidden behind newer ones of another shape.
+#[tokio::test]
+async fn public_assessments_follow_a_standard_and_a_failing_one_stays_visible() {
+    let app = TestApp::start(true).await;
+    let bank = token_with_audits(&app).await;
+    let id = common::registered_high_risk(&app, "Gamed credit scoring", common::high_risk_answers()).await;
+    let path = format!("/api/v1/org/systems/{id}/versions/1/audits");
+    let run = |query: String, body: String| {
+        let (app, bank, path) = (&app, &bank, &path);
+        async move {
+            let res = upload(app, bank, path, &query, body.into_bytes()).await;
+            assert_eq!(res.status(), 201, "{query}");
+            json_of(res).await
+        }
+    };
+    let failing = run(COLUMNS.into(), decisions_csv(12)).await;
+    let fails =
+        |a: &Value| a["summary"]["verdicts"].as_array().unwrap().iter().any(|v| v["outcome"] == "fail");
+    assert!(fails(&failing) && failing["follows_standard"] == true, "{failing}");
+    // No standard, grouped by income: private.
+    let no_standard =
+        run("label=repaid&prediction=approved&sensitive=monthly_income".into(), flattering_csv()).await;
+    // A standard, but grouped by a column the standard does not name: private.
+    let off_standard = run(
+        "label=repaid&prediction=approved&sensitive=monthly_income&preset=nyc-ll144".into(),
+        flattering_csv(),
+    )
+    .await;
+    for a in [&no_standard, &off_standard] {
+        assert_eq!(a["follows_standard"], false, "{a}");
+    }
+    // A newer passing audit of another standard.
+    let other = run(
+        "label=repaid&prediction=approved&sensitive=sex&preset=us-four-fifths".into(),
+        flattering_csv().replace("gender", "sex"),
+    )
+    .await;
+    assert!(!fails(&other) && other["follows_standard"] == true, "{other}");
+
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    let listed: Vec<(&str, bool)> = public["bias_assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["id"].as_str().unwrap(), a["latest_of_standard"].as_bool().unwrap()))
+        .collect();
+    let id_of = |a: &Value| a["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed, vec![(id_of(&other).as_str(), true), (id_of(&failing).as_str(), true)]);
+    assert!(!public.to_string().contains("monthly_income"), "private audits stay private");
+
+    let page = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap().text().await.unwrap();
+    let national = page.split("aria-label=\"National standard (pk-national)\"").nth(1).expect("the standard");
+    assert!(national.split("</h3>").next().unwrap().contains("fails"), "the failing standard says so");
+    assert!(page.contains("aria-label=\"US four-fifths rule (us-four-fifths)\""));
+
+    // A newer passing audit of the national standard: the failing one moves to its history.
+    // Every group has the same 50 decisions: the same rates, the same errors.
+    let mut fair = String::from("id,gender,province,repaid,approved\n");
+    for (g, (gender, province)) in
+        [("female", "punjab"), ("female", "sindh"), ("male", "punjab"), ("male", "sindh")].iter().enumerate()
+    {
+        for k in 0..50 {
+            fair.push_str(&format!(
+                "{},{gender},{province},{},{}\n",
+                g * 50 + k,
+                k % 2,
+                u8::from(k % 5 != 0)
+            ));
+        }
+    }
+    let passing = run(COLUMNS.into(), fair).await;
+    assert!(!fails(&passing), "{passing}");
+    let page = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap().text().await.unwrap();
+    let national = page.split("aria-label=\"National standard (pk-national)\"").nth(1).expect("the standard");
+    let national = national.split("</section>").next().unwrap();
+    assert!(national.split("</h3>").next().unwrap().contains("passes"));
+    let history = national.split("<details class=\"earlier\">").nth(1).expect("the history");
+    assert!(history.contains("One earlier audit of this standard") && history.contains("outcome-fail"));
+    assert_eq!(audit_count(&app, &bank, &id).await, 5, "the provider keeps all five");
+}
