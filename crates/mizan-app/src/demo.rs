@@ -599,7 +599,45 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         }
     }
     seed_audits(store).await?;
+    seed_obligations(store).await?;
     Ok(true)
+}
+
+/// Where the bank stands on the personal-loan system's obligations: a few done with public
+/// evidence, one in progress, the rest not started, so the register shows an honest mix.
+///
+/// # Errors
+/// Store errors.
+pub async fn seed_obligations(store: &Store) -> Result<(), StoreError> {
+    let (slug, _, name) = AUDIT_SYSTEM;
+    let org = store.org_by_slug(slug).await?;
+    let scope = OrgScope::new(org.id);
+    let Some(system) = store.org_systems(scope).await?.into_iter().find(|s| s.name_en == name && s.is_demo)
+    else {
+        return Ok(());
+    };
+    if !store.obligation_statuses(scope, &system.public_id).await?.is_empty() {
+        return Ok(());
+    }
+    let Some(c) = store.classification(Some(scope), &system.public_id, system.latest_version).await? else {
+        return Ok(());
+    };
+    let ids: Vec<String> = c.result["obligations"]
+        .as_array()
+        .map(|list| list.iter().filter_map(|o| o["id"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let actor = ActorRef { user_id: None, name: format!("{} (demo)", org.name) };
+    for (i, id) in ids.iter().enumerate() {
+        let (status, evidence) = match i {
+            0 | 1 => ("done", format!("https://indus-bank.example/ai/personal-loans/{}", id.to_lowercase())),
+            2 => ("in_progress", String::new()),
+            _ => continue,
+        };
+        let update =
+            mizan_store::ObligationUpdate { obligation_id: id, status, evidence_url: &evidence, note: "" };
+        store.set_obligation_status(scope, &system.public_id, &actor, &update).await?;
+    }
+    Ok(())
 }
 
 /// Each reviewer approves version `v` with a short demo reason.

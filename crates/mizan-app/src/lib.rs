@@ -36,6 +36,7 @@ pub mod intake;
 pub mod limits;
 pub mod logs;
 pub mod models;
+pub mod obligations;
 pub mod oversight;
 pub mod passwords;
 pub mod pii;

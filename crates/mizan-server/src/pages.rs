@@ -93,6 +93,19 @@ impl Ctx {
         self.lang.t_count(key, name, n.count())
     }
 
+    /// An event's reason as a reader sees it: an obligation change (`EU-X: in_progress`) names
+    /// the status in words; any other reason is shown as written.
+    #[must_use]
+    pub fn event_reason(&self, kind: &str, reason: &str) -> String {
+        if kind == "obligation"
+            && let Some((id, status)) = reason.rsplit_once(": ")
+            && mizan_store::OBLIGATION_STATUSES.contains(&status)
+        {
+            return format!("{id}: {}", self.code("obligation-status", status));
+        }
+        reason.to_owned()
+    }
+
     /// A fairness standard's name in the page language (`pk-national` → "National standard").
     #[must_use]
     pub fn preset(&self, name: &str) -> String {

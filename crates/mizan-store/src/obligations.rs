@@ -40,7 +40,49 @@ pub struct ObligationStatus {
     pub updated_at: String,
 }
 
+fn status_from_row(r: &sqlx::any::AnyRow) -> Result<(String, ObligationStatus)> {
+    Ok((
+        r.try_get("obligation_id")?,
+        ObligationStatus {
+            status: r.try_get("status")?,
+            evidence_url: r.try_get("evidence_url")?,
+            note: r.try_get("note")?,
+            updated_by: r.try_get("updated_by")?,
+            updated_at: r.try_get("updated_at")?,
+        },
+    ))
+}
+
 impl Store {
+    /// The checklist of system `public_id` whichever organisation keeps it, by obligation id: for
+    /// the regulator, the ethics board and (for a registered system) the public register. The
+    /// caller decides who may see it.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown system.
+    pub async fn system_obligation_statuses(
+        &self,
+        public_id: &str,
+    ) -> Result<BTreeMap<String, ObligationStatus>> {
+        let rows = sqlx::query(
+            "SELECT o.obligation_id, o.status, o.evidence_url, o.note, o.updated_by, o.updated_at \
+             FROM obligation_status o JOIN systems s ON s.id = o.system_id WHERE s.public_id = $1",
+        )
+        .bind(public_id)
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty()
+            && sqlx::query("SELECT 1 FROM systems WHERE public_id = $1")
+                .bind(public_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_none()
+        {
+            return Err(StoreError::NotFound { what: "system", id: public_id.to_owned() });
+        }
+        rows.iter().map(status_from_row).collect()
+    }
+
     /// The checklist of one of the organisation's systems, by obligation id.
     ///
     /// # Errors
@@ -60,20 +102,7 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("obligation_id")?,
-                    ObligationStatus {
-                        status: r.try_get("status")?,
-                        evidence_url: r.try_get("evidence_url")?,
-                        note: r.try_get("note")?,
-                        updated_by: r.try_get("updated_by")?,
-                        updated_at: r.try_get("updated_at")?,
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(status_from_row).collect()
     }
 
     /// Records the status of one obligation. The caller checks that the obligation id is one

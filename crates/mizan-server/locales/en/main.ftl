@@ -830,3 +830,6 @@ audit-attribute-ethnic-origin = ethnic origin
 audit-attribute-religion = religion
 audit-attribute-race-ethnicity = race and ethnicity
 audit-preset-hint = Only an audit that follows a standard, grouped by that standard's sensitive attributes, is published on the register; any other stays a private working document.
+class-obligation-status = Where it stands (as the provider reports it)
+class-obligation-evidence = Evidence
+class-obligations-progress = { $done } of { $total } obligations done or not applicable, as the provider reports them.

@@ -830,3 +830,6 @@ audit-attribute-ethnic-origin = نسلی پس منظر
 audit-attribute-religion = مذہب
 audit-attribute-race-ethnicity = نسل اور قومیت
 audit-preset-hint = رجسٹر پر صرف وہ آڈٹ شائع ہوتا ہے جو کسی معیار کی پیروی کرے اور اسی معیار کی حساس خصوصیات کے لحاظ سے گروہ بنائے؛ باقی اندرونی دستاویز رہتے ہیں۔
+class-obligation-status = موجودہ صورتِ حال (فراہم کنندہ کے مطابق)
+class-obligation-evidence = ثبوت
+class-obligations-progress = { $total } میں سے { $done } ذمہ داریاں مکمل یا غیر متعلق، فراہم کنندہ کے مطابق۔

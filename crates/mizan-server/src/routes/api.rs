@@ -65,6 +65,45 @@ pub struct SystemOut {
     /// gives them (all zero for a system without appeals).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub appeals: Option<crate::views::appeals::StatsOut>,
+    /// The obligations of the registered version's classification and where each stands, as
+    /// the provider reports it (empty before classification).
+    pub obligations: Vec<PublicObligationOut>,
+}
+
+/// One obligation of a registered system and where it stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicObligationOut {
+    /// Obligation id (`EU-RISK-MANAGEMENT`).
+    pub id: String,
+    /// What it asks, `{"en": ..., "ur": ...}`.
+    #[schema(value_type = Object)]
+    pub text: mizan_rules::Bilingual,
+    /// The clause.
+    pub cite: String,
+    /// `not_started`, `in_progress`, `done` or `not_applicable`, as the provider reports it.
+    pub status: String,
+    /// The provider's link to public evidence ("" if none).
+    pub evidence_url: String,
+    /// When the provider last changed it ("" if never).
+    pub updated_at: String,
+}
+
+/// The obligations of `e`'s registered version, for the public.
+async fn public_obligations(state: &AppState, e: &PublicEntry) -> Result<Vec<PublicObligationOut>, AppError> {
+    Ok(state
+        .app
+        .version_obligations(&e.public_id, e.version, false)
+        .await?
+        .into_iter()
+        .map(|o| PublicObligationOut {
+            id: o.id,
+            text: o.text,
+            cite: o.cite,
+            status: o.status,
+            evidence_url: o.evidence_url,
+            updated_at: o.updated_at,
+        })
+        .collect())
 }
 
 fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
@@ -83,6 +122,7 @@ fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
         html_url: format!("{base}/register/{}", e.public_id),
         bias_assessments: None,
         appeals: None,
+        obligations: vec![],
     }
 }
 
@@ -201,6 +241,7 @@ pub async fn detail(
     let e = state.app.store().public_entry(&id).await?;
     let mut out = system_out(&state.app.config().base_url, &e);
     out.bias_assessments = crate::views::audits::public_assessments(&state, &id, &e.risk_tier).await?;
+    out.obligations = public_obligations(&state, &e).await?;
     Ok(Json(out))
 }
 
@@ -250,26 +291,25 @@ pub struct BulkOut {
     pub systems: Vec<SystemOut>,
 }
 
-/// Bulk download of the whole register as JSON, each system with its appeal figures.
+/// Bulk download of the whole register as JSON, each system with its obligations, its
+/// published bias assessments (high-risk systems) and its appeal figures.
 #[utoipa::path(get, path = "/api/v1/register.json", tag = "downloads", responses((status = 200, body = BulkOut)))]
 pub async fn bulk_json(State(state): State<AppState>) -> Result<Response, AppError> {
     let all = state.app.store().public_all().await?;
     // Every system's appeal figures in one pass over the cases.
     let figures = state.app.appeal_figures_by_system().await?;
     let base = &state.app.config().base_url;
-    let out = BulkOut {
-        generated_at: mizan_store::now(),
-        count: all.len(),
-        systems: all
-            .iter()
-            .map(|e| {
-                let mut s = system_out(base, e);
-                let stats = figures.get(&e.public_id).cloned().unwrap_or_default();
-                s.appeals = Some(crate::views::appeals::stats_out(&stats));
-                s
-            })
-            .collect(),
-    };
+    let mut systems = Vec::with_capacity(all.len());
+    for e in &all {
+        let mut s = system_out(base, e);
+        let stats = figures.get(&e.public_id).cloned().unwrap_or_default();
+        s.appeals = Some(crate::views::appeals::stats_out(&stats));
+        s.obligations = public_obligations(&state, e).await?;
+        s.bias_assessments =
+            crate::views::audits::public_assessments(&state, &e.public_id, &e.risk_tier).await?;
+        systems.push(s);
+    }
+    let out = BulkOut { generated_at: mizan_store::now(), count: all.len(), systems };
     let mut res = Json(out).into_response();
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,
@@ -288,9 +328,32 @@ pub const APPEAL_COLUMNS: [&str; 6] = [
     "appeals_share_escalated",
 ];
 
+/// The obligation and bias-assessment columns of the register CSV, after the appeal columns.
+pub const ACCOUNTABILITY_COLUMNS: [&str; 5] = [
+    "obligations_total",
+    "obligations_done",
+    "obligations_not_started",
+    "bias_audits_published",
+    "bias_latest_by_standard",
+];
+
+/// How an audit's verdicts read as one word: `fail` if any fails, `pass` if all pass,
+/// `insufficient_data` otherwise, `unjudged` without verdicts.
+fn verdict_word(summary: &mizan_app::audits::PublicSummary) -> &'static str {
+    if summary.verdicts.is_empty() {
+        "unjudged"
+    } else if summary.fails() {
+        "fail"
+    } else if summary.verdicts.iter().all(|v| v.outcome == "pass") {
+        "pass"
+    } else {
+        "insufficient_data"
+    }
+}
+
 /// Bulk download of the whole register as CSV (one column per public field and language).
 #[utoipa::path(get, path = "/api/v1/register.csv", tag = "downloads", responses((status = 200, content_type = "text/csv",
-    description = "UTF-8 with a byte-order mark, so spreadsheet software reads Urdu. One row per system. Columns: id, organisation, status, version, risk_tier, impact_level (I to IV, empty before assessment), demo, registered_at, updated_at; then each public field (the sector among them) of the record (text fields as `<key>_en` and `<key>_ur`); then the system's appeal figures, as `/api/v1/systems/{id}/appeals` gives them: appeals_received, appeals_decided, appeals_median_days_to_decision (empty when none decided), appeals_share_decided_on_time, appeals_share_changed (reversed or modified, of those decided) and appeals_share_escalated (of those received), shares from 0 to 1, empty when there is nothing to divide by. Read columns by name: new ones are added, none is renamed.")))]
+    description = "UTF-8 with a byte-order mark, so spreadsheet software reads Urdu. One row per system. Columns: id, organisation, status, version, risk_tier, impact_level (I to IV, empty before assessment), demo, registered_at, updated_at; then each public field (the sector among them) of the record (text fields as `<key>_en` and `<key>_ur`); then the system's appeal figures, as `/api/v1/systems/{id}/appeals` gives them: appeals_received, appeals_decided, appeals_median_days_to_decision (empty when none decided), appeals_share_decided_on_time, appeals_share_changed (reversed or modified, of those decided) and appeals_share_escalated (of those received), shares from 0 to 1, empty when there is nothing to divide by; then obligations_total, obligations_done (done or not applicable) and obligations_not_started, as the provider reports them; bias_audits_published (high-risk systems) and bias_latest_by_standard, each standard's latest published audit as `standard=outcome` (pass, fail, insufficient_data or unjudged) joined by `;`. Read columns by name: new ones are added, none is renamed.")))]
 pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppError> {
     let all = state.app.store().public_all().await?;
     let figures = state.app.appeal_figures_by_system().await?;
@@ -317,6 +380,7 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
         }
     }
     header_row.extend(APPEAL_COLUMNS.map(str::to_owned));
+    header_row.extend(ACCOUNTABILITY_COLUMNS.map(str::to_owned));
     let mut w = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.to_string());
     w.write_record(header_row.iter().map(|c| csv_cell(c).into_owned())).map_err(internal)?;
@@ -353,6 +417,23 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
             opt(stats.share_decided_on_time),
             opt(stats.share_changed),
             opt(stats.share_escalated),
+        ]);
+        let obligations = state.app.version_obligations(&e.public_id, e.version, false).await?;
+        let (done, _, not_started, not_applicable) = mizan_app::obligations::tally(&obligations);
+        let audits =
+            if e.risk_tier == "high" { state.app.published_audits(&e.public_id).await? } else { vec![] };
+        let latest: Vec<String> = mizan_app::audits::latest_per_standard(&audits)
+            .iter()
+            .map(|a| {
+                format!("{}={}", a.summary.preset.as_deref().unwrap_or_default(), verdict_word(&a.summary))
+            })
+            .collect();
+        row.extend([
+            obligations.len().to_string(),
+            (done + not_applicable).to_string(),
+            not_started.to_string(),
+            audits.len().to_string(),
+            latest.join(";"),
         ]);
         w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(internal)?;
     }

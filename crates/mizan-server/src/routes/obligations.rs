@@ -40,49 +40,38 @@ pub struct ChecklistItem {
     pub updated_at: String,
 }
 
-/// The obligations of a system: from its latest submitted version's classification, or, before
-/// the first submission, from its complete risk answers. Empty when neither exists yet.
+/// The checklist of one of `p`'s systems in `lang`.
 async fn checklist(
     state: &AppState,
     lang: Lang,
     p: &Principal,
     id: &str,
 ) -> Result<Vec<ChecklistItem>, AppError> {
-    let view = state.app.store().org_system(p.scope(), id).await?;
-    let result =
-        match state.app.store().classification(Some(p.scope()), id, view.summary.latest_version).await? {
-            Some(c) => Some(c.result),
-            None => {
-                let answers = state.app.store().risk_answers(p.scope(), id).await?;
-                mizan_rules::Ruleset::embedded()?
-                    .classify(&answers)
-                    .ok()
-                    .and_then(|c| serde_json::to_value(c).ok())
-            }
-        };
-    let Some(result) = result else { return Ok(vec![]) };
-    let obligations: Vec<mizan_rules::Obligation> = serde_json::from_value(result["obligations"].clone())
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let statuses = state.app.store().obligation_statuses(p.scope(), id).await?;
-    let crosswalk = mizan_rules::crosswalk::Crosswalk::embedded()?;
-    Ok(obligations
+    Ok(state
+        .app
+        .org_obligations(p.scope(), id)
+        .await?
         .into_iter()
-        .map(|o| {
-            let mapping = crosswalk.for_obligation(&o.id);
-            let st = statuses.get(&o.id);
-            ChecklistItem {
-                text: if lang == Lang::Ur { o.text.ur.clone() } else { o.text.en.clone() },
-                cite: o.cite.clone(),
-                nist: mapping.map(|m| m.nist.clone()).unwrap_or_default(),
-                iso: mapping.map(|m| m.iso.clone()).unwrap_or_default(),
-                status: st.map_or_else(|| "not_started".to_owned(), |s| s.status.clone()),
-                evidence_url: st.map(|s| s.evidence_url.clone()).unwrap_or_default(),
-                note: st.map(|s| s.note.clone()).unwrap_or_default(),
-                updated_at: st.map(|s| s.updated_at.clone()).unwrap_or_default(),
-                id: o.id,
-            }
-        })
+        .map(|o| ChecklistItem::of(lang, o))
         .collect())
+}
+
+impl ChecklistItem {
+    /// An obligation as the checklist shows it, in `lang`.
+    #[must_use]
+    pub fn of(lang: Lang, o: mizan_app::obligations::ObligationItem) -> ChecklistItem {
+        ChecklistItem {
+            text: lang.pick(&o.text),
+            cite: o.cite,
+            nist: o.nist,
+            iso: o.iso,
+            status: o.status,
+            evidence_url: o.evidence_url,
+            note: o.note,
+            updated_at: o.updated_at,
+            id: o.id,
+        }
+    }
 }
 
 #[derive(Template)]

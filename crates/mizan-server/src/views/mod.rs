@@ -23,14 +23,36 @@ pub struct ClassView {
     pub tier_cite: String,
     /// Operator role.
     pub role: String,
-    /// (id, text in the page language, citation, NIST AI RMF ids, ISO/IEC 42001 ids).
-    pub obligations: Vec<(String, String, String, String, String)>,
+    /// The obligations it brings.
+    pub obligations: Vec<ObligationRow>,
+    /// Whether the obligations carry the provider's recorded status (a stored classification).
+    pub with_status: bool,
+    /// How many obligations are done or do not apply, as a sentence; empty without statuses.
+    pub progress: String,
     /// (question text in the page language, answer in the page language, citation).
     pub path: Vec<(String, String, String)>,
     /// `id version sha256`.
     pub ruleset: String,
     /// A regulator's override: (tier code, reason, when).
     pub overridden: Option<(String, String, String)>,
+}
+
+/// One obligation of a classification, as pages show it.
+pub struct ObligationRow {
+    /// Obligation id.
+    pub id: String,
+    /// What to do, in the page language.
+    pub text: String,
+    /// The clause.
+    pub cite: String,
+    /// NIST AI RMF subcategories.
+    pub nist: String,
+    /// ISO/IEC 42001 controls.
+    pub iso: String,
+    /// `not_started`, `in_progress`, `done` or `not_applicable` (with statuses only).
+    pub status: String,
+    /// The provider's public evidence link ("" if none).
+    pub evidence_url: String,
 }
 
 /// An impact assessment ready for a page: score, thresholds and level together.
@@ -72,6 +94,22 @@ pub async fn stored_views(
     };
     let impact = ImpactView::from_json(lang, &stored.impact);
     let mut class = ClassView::from_json(lang, &stored.result)?;
+    let statuses = state.app.version_obligations(public_id, version, false).await?;
+    for row in &mut class.obligations {
+        if let Some(o) = statuses.iter().find(|o| o.id == row.id) {
+            row.status.clone_from(&o.status);
+            row.evidence_url = public_link(&o.evidence_url);
+        }
+    }
+    if !class.obligations.is_empty() {
+        let settled =
+            class.obligations.iter().filter(|o| o.status == "done" || o.status == "not_applicable").count();
+        class.with_status = true;
+        class.progress = lang.t_args(
+            "class-obligations-progress",
+            &[("done", settled.to_string()), ("total", class.obligations.len().to_string())],
+        );
+    }
     class.overridden =
         state.app.store().tier_override(public_id, version).await?.map(|o| (o.tier, o.reason, o.at));
     Ok((Some(class), impact))
@@ -107,9 +145,19 @@ impl ClassView {
                 .into_iter()
                 .map(|o| {
                     let (nist, iso) = mapped(&o.id);
-                    (o.id, if lang == Lang::Ur { o.text.ur } else { o.text.en }, o.cite, nist, iso)
+                    ObligationRow {
+                        text: lang.pick(&o.text),
+                        id: o.id,
+                        cite: o.cite,
+                        nist,
+                        iso,
+                        status: "not_started".into(),
+                        evidence_url: String::new(),
+                    }
                 })
                 .collect(),
+            with_status: false,
+            progress: String::new(),
             path: r
                 .path
                 .into_iter()
@@ -124,6 +172,11 @@ impl ClassView {
             overridden: None,
         })
     }
+}
+
+/// `url` if it is a web link a reader can follow (`https://` or `http://`), else "".
+fn public_link(url: &str) -> String {
+    if url.starts_with("https://") || url.starts_with("http://") { url.to_owned() } else { String::new() }
 }
 
 impl ImpactView {

@@ -837,3 +837,46 @@ async fn the_regulator_sees_citizens_error_reports_and_the_answers() {
     let editor = sign_in(&app, "editor@indus-bank.demo", password("editor@indus-bank.demo")).await;
     assert_eq!(editor.get(app.url("/regulator/reports")).send().await.unwrap().status(), 403);
 }
+
+/// The demo's failing loan system shows, in public, where each obligation stands (with the
+/// provider's evidence) and its standard's audit with the verdict, in both languages, in the
+/// system's JSON and in both bulk downloads.
+#[tokio::test]
+async fn the_public_page_shows_obligations_and_the_standard_audit() {
+    let app = TestApp::start(true).await;
+    let c = app.client();
+    let list: serde_json::Value =
+        c.get(app.url("/api/v1/systems?q=Personal+loan")).send().await.unwrap().json().await.unwrap();
+    let id = list["items"][0]["id"].as_str().expect("the demo loan system").to_owned();
+    let page = text(c.get(app.url(&format!("/register/{id}"))).send().await.unwrap()).await;
+    let obligations = page.split("class=\"obligations-progress\"").nth(1).expect("the progress line");
+    assert!(obligations.starts_with(">2 of "), "{}", &obligations[..80]);
+    assert!(page.contains("Where it stands (as the provider reports it)"));
+    assert!(page.contains("href=\"https://indus-bank.example/ai/personal-loans/"), "evidence links");
+    assert!(page.contains(">In progress<") && page.contains(">Not started<"));
+    let national = page.split("aria-label=\"National standard (pk-national)\"").nth(1).expect("its standard");
+    assert!(national.split("</h3>").next().unwrap().contains("fails"), "the audit's verdict, honestly");
+    let ur = text(c.get(app.url(&format!("/register/{id}?lang=ur"))).send().await.unwrap()).await;
+    assert!(ur.contains("فراہم کنندہ کے مطابق") && ur.contains(">جاری<"), "in Urdu");
+
+    let json: serde_json::Value =
+        c.get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap().json().await.unwrap();
+    let statuses: Vec<&str> =
+        json["obligations"].as_array().unwrap().iter().map(|o| o["status"].as_str().unwrap()).collect();
+    assert_eq!(&statuses[..3], ["done", "done", "in_progress"]);
+    assert!(json["obligations"][0]["text"]["ur"].as_str().is_some_and(|t| !t.is_empty()));
+    let bulk: serde_json::Value =
+        c.get(app.url("/api/v1/register.json")).send().await.unwrap().json().await.unwrap();
+    let mine = bulk["systems"].as_array().unwrap().iter().find(|s| s["id"] == id.as_str()).unwrap();
+    assert_eq!(mine["obligations"], json["obligations"]);
+    assert_eq!(mine["bias_assessments"][0]["summary"]["preset"], "pk-national");
+    let csv = text(c.get(app.url("/api/v1/register.csv")).send().await.unwrap()).await;
+    let mut rows = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("column {name}"));
+    let row = rows.records().map(Result::unwrap).find(|r| &r[0] == id.as_str()).expect("its row");
+    assert_eq!(&row[col("obligations_total")], statuses.len().to_string().as_str());
+    assert_eq!(&row[col("obligations_done")], "2");
+    assert_eq!(&row[col("bias_audits_published")], "1");
+    assert_eq!(&row[col("bias_latest_by_standard")], "pk-national=fail");
+}
