@@ -798,7 +798,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT e.id, e.version, e.kind, e.from_status, e.to_status, e.actor_name, e.reason, e.at, p.public_id \
              FROM system_events e JOIN public_register p ON p.system_id = e.system_id \
-             WHERE e.to_status IN ('registered', 'suspended', 'retired') AND e.kind = 'transition' \
+             WHERE (e.kind = 'transition' AND e.to_status IN ('registered', 'suspended', 'retired')) \
+             OR (e.kind = 'tier-override' AND e.version = p.version) \
              ORDER BY e.id DESC LIMIT $1",
         )
         .bind(limit)

@@ -455,7 +455,8 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
 
 use crate::util::{csv_cell, xml_escape};
 
-/// Atom feed of registrations, suspensions and retirements.
+/// Atom feed of registrations, suspensions, retirements and the regulator's tier overrides of
+/// registered versions.
 #[utoipa::path(get, path = "/api/v1/changes.atom", tag = "downloads", responses((status = 200, content_type = "application/atom+xml")))]
 pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
     let changes = state.app.store().public_changes(50).await?;
@@ -477,12 +478,19 @@ pub async fn feed(State(state): State<AppState>) -> Result<Response, AppError> {
             .await
             .map(|e| e.record.text("name", "en"))
             .unwrap_or_default();
+        // A tier override's reason is `<tier>: <why>`.
+        let what = match c.reason.split_once(": ") {
+            Some((tier, _)) if c.kind == "tier-override" => {
+                format!("risk tier set to {tier} by the regulator")
+            }
+            _ => c.to_status.clone(),
+        };
         xml.push_str(&format!(
             "<entry>\n<id>urn:mizan:event:{}</id>\n<title>{}: {} (version {})</title>\n\
              <link href=\"{}/register/{}\"/>\n<updated>{}</updated>\n<summary>{}</summary>\n</entry>\n",
             c.id,
             xml_escape(&name),
-            xml_escape(&c.to_status),
+            xml_escape(&what),
             c.version,
             xml_escape(base),
             xml_escape(&c.public_id),

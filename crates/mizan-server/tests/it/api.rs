@@ -1203,6 +1203,11 @@ async fn regulator_overrides_a_tier_with_a_public_reason() {
         .await
         .unwrap();
     assert!(view.events.iter().any(|e| e.kind == "tier-override" && e.reason.contains("farmers")));
+    // The override of the registered version is news: it is in the public feed.
+    let atom = http().get(app.url("/api/v1/changes.atom")).send().await.unwrap().text().await.unwrap();
+    let entry = atom.split("<entry>").nth(1).expect("an entry");
+    assert!(entry.contains("risk tier set to high by the regulator") && entry.contains("farmers"), "{entry}");
+    assert!(entry.contains(&format!("/register/{id}")));
 }
 
 #[tokio::test]
