@@ -217,8 +217,12 @@ impl Store {
         // subqueries then run for the page only, not for the rows an OFFSET skips.
         let per_page = per_page.clamp(1, 200);
         let page = page.clamp(1, 1_000_000);
-        const WAITING: &str =
-            "s.status IN ('submitted', 'under_review') AND s.reviewers_needed > 0 AND s.org_id <> $1";
+        // A registered version waits too when a regulator's tier override raised its need above
+        // the approvals it has (it stays on the register meanwhile).
+        const WAITING: &str = "((s.status IN ('submitted', 'under_review') AND s.reviewers_needed > 0) \
+             OR (s.status = 'registered' AND s.latest_version = s.registered_version \
+             AND s.reviewers_needed > (SELECT COUNT(*) FROM reviews r WHERE r.system_id = s.id \
+             AND r.version = s.latest_version AND r.decision = 'approve'))) AND s.org_id <> $1";
         let total: i64 =
             sqlx::query_scalar(AssertSqlSafe(format!("SELECT COUNT(*) FROM systems s WHERE {WAITING}")))
                 .bind(scope.org_id)
@@ -292,7 +296,8 @@ impl Store {
         Ok(())
     }
 
-    /// A system as a reviewer sees it: any organisation's system while it waits for review.
+    /// A system as a reviewer sees it: any organisation's system while it waits for review
+    /// (submitted, under review, or registered and reopened by a tier override).
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when unknown or not awaiting review.
@@ -302,7 +307,16 @@ impl Store {
         public_id: &str,
     ) -> Result<crate::SystemView> {
         let view = self.system_view_unscoped(public_id).await?;
-        if !matches!(view.summary.status, Status::Submitted | Status::UnderReview) {
+        let waiting = match view.summary.status {
+            Status::Submitted | Status::UnderReview => true,
+            // Reopened by a tier override that raised its need above its approvals.
+            Status::Registered => {
+                let st = self.review_state(public_id, view.summary.latest_version).await?;
+                st.need.reviewers > st.approvals()
+            }
+            _ => false,
+        };
+        if !waiting {
             return Err(StoreError::NotFound { what: "system awaiting review", id: public_id.to_owned() });
         }
         Ok(view)
@@ -340,7 +354,12 @@ impl Store {
             (row.try_get("id")?, row.try_get("org_id")?, row.try_get("latest_version")?);
         let status = Status::parse(&row.try_get::<String, _>("status")?)?;
         check_reviewer(scope.org_id, org_id).map_err(|e| StoreError::Refused(e.to_string()))?;
-        if !matches!(status, Status::Submitted | Status::UnderReview) {
+        // A registered version awaits review after an override raised its need.
+        let reopened = status == Status::Registered && {
+            let st = state_of(&mut tx, id, latest).await?;
+            st.need.reviewers > st.approvals()
+        };
+        if !matches!(status, Status::Submitted | Status::UnderReview) && !reopened {
             return Err(StoreError::Conflict(format!(
                 "system `{public_id}` is `{}`, not awaiting review",
                 status.as_str()
@@ -392,7 +411,9 @@ impl Store {
                 .await?;
             at = Status::UnderReview;
         }
-        if decision == ReviewDecision::RequestChanges {
+        // A registered system stays registered: the board's reviews are on the record for the
+        // regulator, who may suspend it.
+        if decision == ReviewDecision::RequestChanges && !reopened {
             move_to(&mut tx, id, version, at, Status::Draft, &actor, reason).await?;
         }
         let state = state_of(&mut tx, id, version).await?;

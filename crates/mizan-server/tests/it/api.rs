@@ -1503,6 +1503,56 @@ async fn ethics_board_review_gates_registration() {
             .unwrap();
         assert_eq!(res.status(), 200);
     }
+    let queued = |id: String| {
+        let r1 = r1.clone();
+        let app = &app;
+        async move {
+            let queue = json_of(
+                http()
+                    .get(app.url("/api/v1/review/queue?per_page=200"))
+                    .bearer_auth(&r1)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            queue["items"].as_array().unwrap().iter().any(|q| q["id"] == id.as_str())
+        }
+    };
+    assert!(!queued(id3.clone()).await, "approved and registered: off the queue");
+    // An override of a registered version to a tier that needs more approvals than it has sends
+    // it back to the ethics board while it stays on the register.
+    let id4 = create_draft(&app, &bank, "Branch queue forecast").await;
+    assert_eq!(submit(id4.clone()).await.unwrap().status(), 200);
+    for to in ["under_review", "registered"] {
+        let res = http()
+            .post(app.url(&format!("/api/v1/regulator/systems/{id4}/transitions")))
+            .bearer_auth(&reg)
+            .json(&json!({"to": to, "reason": "complete"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{to}");
+    }
+    assert!(!queued(id4.clone()).await);
+    let res = http()
+        .post(app.url(&format!("/api/v1/regulator/systems/{id4}/tier-override")))
+        .bearer_auth(&reg)
+        .json(&json!({"tier": "high", "reason": "it decides who is served first"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    assert!(queued(id4.clone()).await, "back to the board after the override");
+    let board =
+        common::sign_in(&app, "reviewer3@regulator.demo", common::password("reviewer3@regulator.demo")).await;
+    let page = board.get(app.url(&format!("/review/systems/{id4}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the board reads it on its page");
+    assert_eq!(review(&r3, &id4, 1, "request_changes", "document the override").await.unwrap().status(), 201);
+    common::approve(&app, &id4, 1, 2).await;
+    assert!(!queued(id4.clone()).await, "two approvals: off the queue again");
+    let public = json_of(http().get(app.url(&format!("/api/v1/systems/{id4}"))).send().await.unwrap()).await;
+    assert_eq!((public["status"].as_str(), public["risk_tier"].as_str()), (Some("registered"), Some("high")));
 
     // Another organisation cannot read the review state of this bank's system.
     let health = token(s, "admin@rahbar-health.demo", &["systems:read"]).await;
