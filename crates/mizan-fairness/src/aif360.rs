@@ -9,6 +9,94 @@
 use crate::cells::{Cells, Counts, FN, FP, TN, TP};
 use crate::metrics::{EdgeMode, Rate, rate};
 
+/// Why a privileged group cannot be used with some cells.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrivilegedError {
+    /// A feature the audit does not group by.
+    #[error("`{feature}` is not a sensitive feature of this audit (they are: {features})")]
+    NotSensitive {
+        /// The feature named.
+        feature: String,
+        /// The audit's sensitive features, listed.
+        features: String,
+    },
+    /// A sensitive feature without a privileged value.
+    #[error("the privileged group needs a value for `{0}` (one value per sensitive feature, e.g. `{0}=...`)")]
+    Missing(String),
+    /// A feature named twice.
+    #[error("`{0}` is given twice in the privileged group")]
+    Twice(String),
+    /// A value that does not occur in the data.
+    #[error("`{feature}={value}`: no row has `{value}` in `{feature}` (its values: {values})")]
+    Absent {
+        /// The feature.
+        feature: String,
+        /// The value named.
+        value: String,
+        /// The values that occur, listed.
+        values: String,
+    },
+    /// Not a `feature=value` pair.
+    #[error("`{0}` is not `feature=value`")]
+    Malformed(String),
+}
+
+/// Parses a privileged group written as `feature=value` pairs, comma-separated
+/// (`sex=male,region=Punjab`).
+///
+/// # Errors
+/// [`PrivilegedError::Malformed`] for a part without `=`.
+pub fn parse_privileged(text: &str) -> Result<Vec<(String, String)>, PrivilegedError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.split_once('=')
+                .map(|(f, v)| (f.trim().to_owned(), v.trim().to_owned()))
+                .filter(|(f, _)| !f.is_empty())
+                .ok_or_else(|| PrivilegedError::Malformed(p.to_owned()))
+        })
+        .collect()
+}
+
+/// The privileged group of `cells` from `feature=value` pairs: one value per sensitive
+/// feature, in the cells' feature order, each value one that occurs in the data.
+///
+/// # Errors
+/// A [`PrivilegedError`] naming the feature.
+pub fn privileged_group(cells: &Cells, pairs: &[(String, String)]) -> Result<Vec<String>, PrivilegedError> {
+    let features = cells.features();
+    let listed = || features.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+    for (i, (f, _)) in pairs.iter().enumerate() {
+        if !features.contains(f) {
+            return Err(PrivilegedError::NotSensitive { feature: f.clone(), features: listed() });
+        }
+        if pairs[..i].iter().any(|(g, _)| g == f) {
+            return Err(PrivilegedError::Twice(f.clone()));
+        }
+    }
+    features
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let (_, v) =
+                pairs.iter().find(|(g, _)| g == f).ok_or_else(|| PrivilegedError::Missing(f.clone()))?;
+            let seen: std::collections::BTreeSet<&String> =
+                cells.cells().iter().filter(|(_, c)| c.rows() > 0).map(|(key, _)| &key.group[k]).collect();
+            if seen.contains(v) {
+                Ok(v.clone())
+            } else {
+                let shown: Vec<String> = seen.iter().take(20).map(|v| format!("`{v}`")).collect();
+                Err(PrivilegedError::Absent {
+                    feature: f.clone(),
+                    value: v.clone(),
+                    values: shown.join(", "),
+                })
+            }
+        })
+        .collect()
+}
+
 /// Pooled counts of the privileged group and of everyone else.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Split {

@@ -82,17 +82,26 @@ pub struct Bootstrap {
 /// enough to judge.
 #[must_use]
 pub fn summary(cells: &Cells, id: &str, mode: EdgeMode, min: (u64, u64)) -> Option<f64> {
-    summaries(cells, &[id], mode, min).pop().flatten()
+    summaries(cells, &[id], mode, min, None).pop().flatten()
 }
 
-/// Several summaries of the same cells, sharing one [`RateTable`]; `None` for unknown IDs.
-fn summaries<S: AsRef<str>>(cells: &Cells, ids: &[S], mode: EdgeMode, min: (u64, u64)) -> Vec<Option<f64>> {
+/// Several summaries of the same cells, sharing one [`RateTable`]; `None` for unknown IDs
+/// (and for AIF360 IDs without a privileged group).
+fn summaries<S: AsRef<str>>(
+    cells: &Cells,
+    ids: &[S],
+    mode: EdgeMode,
+    min: (u64, u64),
+    privileged: Option<&[String]>,
+) -> Vec<Option<f64>> {
     let table = RateTable::new(cells, mode);
     ids.iter()
         .map(|id| {
             let id = id.as_ref();
             if id == IMPACT_RATIO_MIN {
                 Some(crate::report::impact_ratio_min(cells, mode, min.0, min.1))
+            } else if id.starts_with("aif360:") {
+                privileged.and_then(|p| crate::aif360::metric(cells, id, p))
             } else {
                 metrics::fairlearn_scalar_in(&table, id)
             }
@@ -104,7 +113,20 @@ fn summaries<S: AsRef<str>>(cells: &Cells, ids: &[S], mode: EdgeMode, min: (u64,
 /// rows and events that make a group large enough to judge.
 #[must_use]
 pub fn run(cells: &Cells, ids: &[String], mode: EdgeMode, min: (u64, u64), cfg: &Config) -> Bootstrap {
-    let observed = summaries(cells, ids, mode, min);
+    run_with(cells, ids, mode, min, None, cfg)
+}
+
+/// [`run`], with AIF360 IDs computed against `privileged` (one value per sensitive feature).
+#[must_use]
+pub fn run_with(
+    cells: &Cells,
+    ids: &[String],
+    mode: EdgeMode,
+    min: (u64, u64),
+    privileged: Option<&[String]>,
+    cfg: &Config,
+) -> Bootstrap {
+    let observed = summaries(cells, ids, mode, min, privileged);
     let (ids, estimates): (Vec<&String>, Vec<f64>) =
         ids.iter().zip(observed).filter_map(|(id, v)| v.map(|v| (id, v))).unzip();
     let replicates: Vec<Vec<f64>> = (0..cfg.replicates)
@@ -112,7 +134,7 @@ pub fn run(cells: &Cells, ids: &[String], mode: EdgeMode, min: (u64, u64), cfg: 
         .map(|b| {
             let mut rng = replicate_rng(cfg.seed, b);
             let boot = resample(cells, &mut rng);
-            summaries(&boot, &ids, mode, min).into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
+            summaries(&boot, &ids, mode, min, privileged).into_iter().map(|v| v.unwrap_or(f64::NAN)).collect()
         })
         .collect();
     let q = (1.0 - cfg.level) / 2.0;

@@ -85,6 +85,24 @@ pub fn builtin() -> Vec<Preset> {
             rules: vec![rule("mizan:impact_ratio:min", 0.8, Bound::AtLeast)],
             min_rows: 30,
         },
+        Preset {
+            name: "aif360-disparate-impact",
+            description: "AIF360's disparate impact (the four-fifths rule against the declared privileged group) and statistical parity difference; needs a privileged group",
+            attributes: &[
+                "sex",
+                "gender",
+                "race_ethnicity",
+                "province",
+                "age_band",
+                "disability",
+                "religion",
+            ],
+            rules: vec![
+                rule("aif360:disparate_impact", 0.8, Bound::AtLeast),
+                rule("aif360:statistical_parity_difference", -0.1, Bound::AtLeast),
+            ],
+            min_rows: 30,
+        },
     ]
 }
 
@@ -132,7 +150,13 @@ pub fn judge(p: &Preset, r: &Report) -> Vec<Verdict> {
     p.rules
         .iter()
         .map(|rule| {
-            let value = if rule.metric == "mizan:impact_ratio:min" {
+            let aif = rule.metric.starts_with("aif360:");
+            let value = if aif {
+                r.aif360
+                    .as_ref()
+                    .and_then(|a| a.metrics.iter().find(|m| m.id == rule.metric))
+                    .map_or(f64::NAN, |m| m.value)
+            } else if rule.metric == "mizan:impact_ratio:min" {
                 r.groups
                     .iter()
                     .filter(|g| g.rows >= p.min_rows)
@@ -144,6 +168,12 @@ pub fn judge(p: &Preset, r: &Report) -> Vec<Verdict> {
             };
             let (outcome, reason) = if !r.labelled && crate::report::needs_label(rule.metric) {
                 (Outcome::InsufficientData, crate::report::NO_LABEL.to_owned())
+            } else if aif && r.aif360.is_none() {
+                (Outcome::InsufficientData, crate::report::NO_PRIVILEGED.to_owned())
+            } else if let Some(why) =
+                r.aif360.as_ref().and_then(|a| a.insufficient_reason.clone()).filter(|_| aif)
+            {
+                (Outcome::InsufficientData, why)
             } else if sufficient < 2 || value.is_nan() {
                 (
                     Outcome::InsufficientData,

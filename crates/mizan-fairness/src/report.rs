@@ -36,7 +36,51 @@ pub const NO_LABEL: &str = "needs the true outcome (a label), which the audited 
 /// Whether the definition `id` (a rate, scalar or comparison ID) needs labels.
 #[must_use]
 pub fn needs_label(id: &str) -> bool {
-    !(id.contains("selection_rate") || id.contains("demographic_parity") || id == IMPACT_RATIO_MIN)
+    !(id.contains("selection_rate")
+        || id.contains("demographic_parity")
+        || id == IMPACT_RATIO_MIN
+        || id == "aif360:statistical_parity_difference"
+        || id == "aif360:disparate_impact")
+}
+
+/// Every AIF360 definition ID the report computes against a privileged group.
+pub const AIF360_IDS: [&str; 14] = [
+    "aif360:statistical_parity_difference",
+    "aif360:disparate_impact",
+    "aif360:average_odds_difference",
+    "aif360:average_abs_odds_difference",
+    "aif360:equal_opportunity_difference",
+    "aif360:base_rate",
+    "aif360:dataset:statistical_parity_difference",
+    "aif360:dataset:disparate_impact",
+    "aif360:dataset:class_imbalance",
+    "aif360:theil_index",
+    "aif360:between_group_theil_index",
+    "aif360:generalized_entropy_index:alpha=0.5",
+    "aif360:generalized_entropy_index:alpha=2",
+    "aif360:between_group_generalized_entropy_index:alpha=2",
+];
+
+/// Why the report has no AIF360 comparisons when no privileged group is named.
+pub const NO_PRIVILEGED: &str =
+    "AIF360's comparisons need a privileged group: one value per sensitive feature (--privileged sex=male)";
+
+/// AIF360's comparisons of a privileged group with everyone else (pooled over strata), as
+/// `aif360.sklearn.metrics` computes them with `priv_group`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Aif360 {
+    /// The privileged group: one value per sensitive feature.
+    pub privileged: Vec<String>,
+    /// Rows in the privileged group.
+    pub privileged_rows: u64,
+    /// Rows outside it.
+    pub unprivileged_rows: u64,
+    /// Why the privileged group or everyone else is too small to judge (the same rule as a
+    /// group's), if so.
+    pub insufficient_reason: Option<String>,
+    /// Each metric by definition ID (NaN with no value when undefined; label-dependent ones
+    /// are left out of an unlabelled audit and listed under `unavailable`).
+    pub metrics: Vec<Scalar>,
 }
 
 /// A number the report could not compute, and why.
@@ -69,6 +113,8 @@ pub struct Config {
     pub alpha: f64,
     /// Bootstrap of the worst-case summaries (`replicates: 0` turns it off).
     pub bootstrap: bootstrap::Config,
+    /// The privileged group of AIF360's comparisons, one value per sensitive feature.
+    pub privileged: Option<Vec<String>>,
     /// Whether the rows carry labels.
     pub ground_truth: GroundTruth,
 }
@@ -85,6 +131,7 @@ impl Default for Config {
             correction: Correction::Holm,
             alpha: 0.05,
             bootstrap: bootstrap::Config::default(),
+            privileged: None,
             ground_truth: GroundTruth::Observed,
         }
     }
@@ -185,6 +232,12 @@ pub struct Report {
     /// Numbers left out, with the reason (every label-dependent one when unlabelled).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unavailable: Vec<Unavailable>,
+    /// AIF360's comparisons against the privileged group; `None` when none was named (then
+    /// `aif360_note` says so).
+    pub aif360: Option<Aif360>,
+    /// Why there are no AIF360 comparisons.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aif360_note: Option<&'static str>,
 }
 
 /// Every fairlearn scalar definition ID the engine knows.
@@ -363,10 +416,49 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
     );
     // Each rate is its own family, so dropping whole families leaves the others' adjustment as it was.
     comparisons.retain(|c| labelled || !needs_label(&c.id));
+    let aif360 = cfg.privileged.as_ref().map(|privileged| {
+        let split = crate::aif360::split(cells, privileged);
+        let insufficient_reason =
+            [("the privileged group", &split.privileged), ("everyone else", &split.unprivileged)]
+                .iter()
+                .find_map(|(who, c)| {
+                    insufficient_reason(c, cfg.min_rows, cfg.min_events).map(|why| format!("{who}: {why}"))
+                });
+        let metrics = AIF360_IDS
+            .iter()
+            .filter(|id| labelled || !needs_label(id))
+            .filter_map(|id| {
+                crate::aif360::metric(cells, id, privileged)
+                    .map(|value| Scalar { id: (*id).to_owned(), value })
+            })
+            .collect();
+        Aif360 {
+            privileged: privileged.clone(),
+            privileged_rows: split.privileged.rows(),
+            unprivileged_rows: split.unprivileged.rows(),
+            insufficient_reason,
+            metrics,
+        }
+    });
+    if !labelled && aif360.is_some() {
+        for id in AIF360_IDS.iter().filter(|id| needs_label(id)) {
+            unavailable.push(Unavailable { id: (*id).to_owned(), reason: NO_LABEL.to_owned() });
+        }
+    }
     let bootstrap = (cfg.bootstrap.replicates > 0).then(|| {
         let mut ids: Vec<String> = scalars.iter().map(|s| s.id.clone()).collect();
         ids.push(IMPACT_RATIO_MIN.to_owned());
-        bootstrap::run(cells, &ids, cfg.mode, (cfg.min_rows, cfg.min_events), &cfg.bootstrap)
+        if let Some(a) = &aif360 {
+            ids.extend(a.metrics.iter().map(|m| m.id.clone()));
+        }
+        bootstrap::run_with(
+            cells,
+            &ids,
+            cfg.mode,
+            (cfg.min_rows, cfg.min_events),
+            cfg.privileged.as_deref(),
+            &cfg.bootstrap,
+        )
     });
     let mut report = Report {
         rows: cells.total(None).rows(),
@@ -390,6 +482,8 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
         preset: cfg.preset.as_ref().map(|p| p.name.to_owned()),
         labelled,
         unavailable,
+        aif360_note: aif360.is_none().then_some(NO_PRIVILEGED),
+        aif360,
     };
     if let Some(p) = &cfg.preset {
         report.verdicts = judge(p, &report);

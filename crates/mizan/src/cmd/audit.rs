@@ -79,9 +79,15 @@ struct FairnessArgs {
     #[arg(long, allow_hyphen_values = true)]
     pos_label: Option<String>,
     /// A fairness standard to judge against: pk-national, eu-ai-act-data-governance,
-    /// nyc-ll144 or us-four-fifths.
+    /// nyc-ll144, us-four-fifths or aif360-disparate-impact (which needs --privileged).
     #[arg(long)]
     preset: Option<String>,
+    /// The privileged group of AIF360's comparisons (disparate impact, statistical parity,
+    /// average odds, ...): one `feature=value` per sensitive feature, comma-separated, e.g.
+    /// `--privileged sex=male,region=Punjab`. Without it the report says the AIF360
+    /// comparisons need one.
+    #[arg(long)]
+    privileged: Option<String>,
     /// Output format [default: from the --output extension, else text].
     #[arg(long, value_enum)]
     format: Option<Format>,
@@ -141,6 +147,14 @@ fn fairness(a: &FairnessArgs) -> Result<()> {
             format!("unknown preset `{name}`\nhint: the presets are {}", names.join(", "))
         })?),
     };
+    let pairs = match &a.privileged {
+        None => None,
+        Some(text) => Some(mizan_fairness::aif360::parse_privileged(text).map_err(|e| {
+            anyhow::anyhow!(
+                "`--privileged`: {e}\nhint: one value per sensitive feature, e.g. `--privileged sex=male`"
+            )
+        })?),
+    };
     let format = a.format.unwrap_or_else(|| format_from(a.output.as_deref()));
     let spec = mizan_fairness_io::Spec {
         label: a.label.clone(),
@@ -169,7 +183,16 @@ fn fairness(a: &FairnessArgs) -> Result<()> {
     })
     .with_context(|| format!("cannot audit `{}`", a.input.display()))?;
     let read = started.elapsed();
+    let privileged = match &pairs {
+        None => None,
+        Some(p) => Some(mizan_fairness::aif360::privileged_group(&loaded.cells, p).map_err(|e| {
+            anyhow::anyhow!(
+                "`--privileged`: {e}\nhint: one value per sensitive feature, e.g. `--privileged sex=male`"
+            )
+        })?),
+    };
     let cfg = report::Config {
+        privileged,
         mode: if a.fairlearn_compat { EdgeMode::FairlearnCompat } else { EdgeMode::Honest },
         min_rows: a.min_group_size,
         min_events: a.min_events,
