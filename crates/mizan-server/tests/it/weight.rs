@@ -1,6 +1,11 @@
 //! What a page costs to download (issue #15, item 7): English pages name no font anywhere in
-//! what they link, and Urdu pages declare the subset WOFF2 for Arabic script only. (The browser
+//! what they link, Urdu pages declare the subset WOFF2 for Arabic script only, and pages, CSS,
+//! JSON, CSV and the feed are compressed when, and only when, the client asks. (The browser
 //! suite measures the bytes a fresh Chromium actually transfers.)
+
+use std::io::Read as _;
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::common::TestApp;
 
@@ -103,4 +108,104 @@ async fn english_pages_load_no_font_and_urdu_pages_a_small_woff2_for_urdu_text_o
     for gone in ["/static/NotoNastaliqUrdu-Regular.ttf", "/static/NotoNastaliqUrdu-urdu.woff2"] {
         assert_eq!(c.get(app.url(gone)).send().await.unwrap().status(), 404, "{gone}");
     }
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).expect("valid gzip");
+    out
+}
+
+fn unbrotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    brotli_decompressor::Decompressor::new(bytes, 4096).read_to_end(&mut out).expect("valid brotli");
+    out
+}
+
+/// Two bodies of one URL are the same, but for `register.json`'s time of generation.
+fn same_but_generated_at(a: &[u8], b: &[u8]) -> bool {
+    let generated = |bytes: &[u8]| {
+        let mut v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        v.as_object_mut()?.remove("generated_at")?;
+        Some(v)
+    };
+    a == b || generated(a).is_some_and(|a| Some(a) == generated(b))
+}
+
+#[tokio::test]
+async fn pages_css_json_csv_and_the_feed_are_compressed_only_when_asked() {
+    let app = TestApp::start(true).await;
+    // The client keeps the CSRF cookie, so a page is the same bytes every time it is asked for.
+    let c = app.client();
+    c.get(app.url("/register")).send().await.unwrap();
+    for path in [
+        "/register",
+        "/register?lang=ur",
+        "/static/mizan.css",
+        "/api/v1/register.json",
+        "/api/v1/openapi.json",
+        "/api/v1/schemas/mizan.receipt-1.json",
+        "/api/v1/register.csv",
+        "/api/v1/changes.atom",
+    ] {
+        // reqwest is built without its decoders: it sends no Accept-Encoding unless told to.
+        let plain = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(plain.status(), 200, "{path}");
+        assert!(plain.headers().get("content-encoding").is_none(), "{path} plain when not asked");
+        let plain = plain.bytes().await.unwrap();
+        assert!(plain.len() > 256, "{path} is big enough to compress");
+        for (encoding, decode) in [("br", unbrotli as fn(&[u8]) -> Vec<u8>), ("gzip", gunzip)] {
+            let res = c.get(app.url(path)).header("accept-encoding", encoding).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{path}");
+            let h = res.headers().clone();
+            assert_eq!(h["content-encoding"], encoding, "{path}");
+            assert!(h["vary"].to_str().unwrap().to_ascii_lowercase().contains("accept-encoding"), "{path}");
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path} keeps its security headers");
+            if path.starts_with("/register") {
+                assert!(h["content-security-policy"].to_str().unwrap().contains("script-src 'none'"));
+            }
+            let body = res.bytes().await.unwrap();
+            assert!(
+                body.len() < plain.len(),
+                "{path} in {encoding}: {} of {} bytes",
+                body.len(),
+                plain.len()
+            );
+            assert!(
+                same_but_generated_at(&decode(&body), &plain),
+                "{path} in {encoding} decodes to the same bytes"
+            );
+        }
+    }
+
+    // A client preferring gzip gets gzip; one refusing both gets the plain body.
+    let res =
+        c.get(app.url("/register")).header("accept-encoding", "gzip;q=1, br;q=0.5").send().await.unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let res = c.get(app.url("/register")).header("accept-encoding", "identity").send().await.unwrap();
+    assert!(res.headers().get("content-encoding").is_none());
+
+    // HEAD answers with the headers and no body.
+    let res = c.head(app.url("/register")).header("accept-encoding", "br").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap().is_empty());
+
+    // The body limit still refuses before reading the body, with its security headers.
+    let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(
+        b"POST /api/v1/org/systems HTTP/1.1\r\nHost: mizan\r\nContent-Type: application/json\r\n\
+          Accept-Encoding: gzip\r\nConnection: close\r\nContent-Length: 99999999999\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), s.read_to_end(&mut answer))
+        .await
+        .expect("answered at once, the body not waited for")
+        .unwrap();
+    let head = String::from_utf8_lossy(&answer[..answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap()])
+        .to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 413"), "{head}");
+    assert!(head.contains("content-type: application/problem+json"), "{head}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
 }
