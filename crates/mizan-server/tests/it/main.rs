@@ -22,3 +22,4 @@ mod oversight;
 mod pages;
 #[cfg(feature = "postgres-tests")]
 mod postgres;
+mod weight;
