@@ -681,6 +681,9 @@ const DEMO_DECISIONS: usize = 24;
 
 /// The demo system's model: a logistic scorecard in the documented `mizan-linear/1` JSON.
 pub const LOAN_MODEL: &[u8] = include_bytes!("../demo/personal-loan-model.json");
+/// The demo model's card: labels in English and Urdu, units, steps and output labels, so its
+/// explanations read in people's words.
+pub const LOAN_CARD: &str = include_str!("../demo/personal-loan-card.json");
 /// Features the demo model's recourse never changes: both only grow with time.
 const LOAN_IMMUTABLE: [&str; 2] = ["months_at_employer", "credit_history_months"];
 /// Bounds the demo model's recourse stays within.
@@ -738,6 +741,21 @@ pub async fn seed_decisions_count(state: &crate::Platform, count: usize) -> Resu
     };
     match state.store().insert_model(scope, &system.public_id, system.latest_version, &upload).await {
         // A data directory from before the demo model keeps whatever its version has.
+        Ok((m, _)) if m.cards == 0 => {
+            let card = crate::models::check_card(LOAN_CARD, &m.feature_names)?;
+            let json = serde_json::to_string(&card)
+                .map_err(|e| crate::Error::Internal(format!("demo card: {e}")))?;
+            let actor = mizan_store::ActorRef { user_id: None, name: org.name.clone() };
+            match state
+                .store()
+                .set_model_card(scope, &system.public_id, system.latest_version, &json, &actor)
+                .await
+            {
+                // Explained before cards existed: it keeps the words it had.
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(_) | Err(StoreError::Conflict(_)) => {}
         Err(e) => return Err(e.into()),
     }

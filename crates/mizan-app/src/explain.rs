@@ -17,12 +17,16 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig, Searcher};
+use mizan_explain::recourse::{
+    Direction, Favourable, FeatureStep, Recourse, RecourseConfig, Searcher, actionable, is_protected_name,
+};
 use mizan_explain::shap::Explainer;
 use mizan_explain::{Link, Model, ModelBody};
 pub use mizan_formats::explanation::{
-    ChangeInfo, ExplanationDoc, FORMAT, FavourableInfo, FeatureInfo, ModelInfo, OptionInfo, RecourseInfo,
+    ChangeInfo, Contradiction, ExplanationDoc, FORMAT, FavourableInfo, FeatureInfo, ModelInfo, OptionInfo,
+    RecourseInfo,
 };
+use mizan_formats::model_card::ModelCard;
 use mizan_store::{FavourableSide, StoredModel};
 use serde_json::Value;
 
@@ -163,18 +167,114 @@ fn link_name(l: Link) -> &'static str {
     }
 }
 
-/// Rounds `to` away from `from` (to a whole number when `from` is whole, else to two
-/// decimals), so the value reads well and stays on the far side of the threshold.
-fn round_away(from: Option<f64>, to: f64) -> f64 {
-    let whole = from.is_none_or(|f| f.fract() == 0.0);
-    let scale = if whole { 1.0 } else { 100.0 };
-    let up = from.is_none_or(|f| to > f);
-    let r = if up { (to * scale).ceil() / scale } else { (to * scale).floor() / scale };
-    if r.is_finite() { r } else { to }
+/// How a model's output and features are read: the upload's settings, with the model card's
+/// where it speaks (favourable side, threshold, bounds), and protected features (by the card,
+/// or by a name such as `age` or `sex`) never changed, like the immutable ones.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// Which side of the threshold is favourable.
+    pub favourable: FavourableSide,
+    /// The margin threshold.
+    pub threshold: f64,
+    /// Per feature (model order): recourse never changes it.
+    pub immutable: Vec<bool>,
+    /// Per feature: the bounds recourse stays within.
+    pub bounds: Vec<Option<(f64, f64)>>,
+    /// Per feature: the card's step or coded values, when it gives them.
+    pub steps: Vec<Option<FeatureStep>>,
+}
+
+impl Reading {
+    /// The reading of `stored` with its card `card`.
+    #[must_use]
+    pub fn of(stored: &StoredModel, card: Option<&ModelCard>) -> Reading {
+        let names = &stored.feature_names;
+        let feature = |n: &str| card.and_then(|c| c.feature(n));
+        let favourable = card
+            .and_then(|c| c.favourable_side.as_deref())
+            .and_then(FavourableSide::parse)
+            .unwrap_or(stored.favourable);
+        Reading {
+            favourable,
+            threshold: card.and_then(|c| c.threshold).unwrap_or(stored.threshold),
+            immutable: names
+                .iter()
+                .map(|n| {
+                    stored.immutable.contains(n)
+                        || is_protected_name(n)
+                        || feature(n).is_some_and(|f| f.protected || f.immutable)
+                })
+                .collect(),
+            bounds: names
+                .iter()
+                .map(|n| {
+                    let upload = stored.bounds.get(n).copied();
+                    let (lo, hi) = upload.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+                    let f = feature(n);
+                    let (lo, hi) = (f.and_then(|f| f.min).unwrap_or(lo), f.and_then(|f| f.max).unwrap_or(hi));
+                    (upload.is_some() || lo.is_finite() || hi.is_finite()).then_some((lo, hi))
+                })
+                .collect(),
+            steps: names
+                .iter()
+                .map(|n| {
+                    let f = feature(n)?;
+                    if f.values.is_empty() {
+                        f.step.map(FeatureStep::Every)
+                    } else {
+                        Some(FeatureStep::Values(f.values.iter().map(|v| v.value).collect()))
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The step of a feature the card says nothing about: whole numbers when the current value is
+/// whole (years, rupees, counts, codes), else hundredths.
+fn default_step(from: f64) -> FeatureStep {
+    if from.is_nan() || from.fract() == 0.0 { FeatureStep::Every(1.0) } else { FeatureStep::Every(0.01) }
+}
+
+/// Output words read as favourable or unfavourable when the model card does not say.
+const FAVOURABLE_WORDS: &[&str] =
+    &["approve", "approved", "accept", "accepted", "grant", "granted", "eligible", "pass", "passed"];
+/// See [`FAVOURABLE_WORDS`].
+const UNFAVOURABLE_WORDS: &[&str] = &[
+    "decline",
+    "declined",
+    "reject",
+    "rejected",
+    "deny",
+    "denied",
+    "refuse",
+    "refused",
+    "ineligible",
+    "fail",
+    "failed",
+];
+
+/// Whether the logged `output` is favourable, and how that was read (`model_card` or
+/// `common_word`); `None` when neither says.
+fn recorded_favourable(output: &Value, card: Option<&ModelCard>) -> Option<(bool, &'static str)> {
+    if let Some(f) = card.and_then(|c| c.output(output)).and_then(|o| o.favourable) {
+        return Some((f, "model_card"));
+    }
+    let word = output.as_str()?.trim().to_lowercase();
+    if FAVOURABLE_WORDS.contains(&word.as_str()) {
+        Some((true, "common_word"))
+    } else if UNFAVOURABLE_WORDS.contains(&word.as_str()) {
+        Some((false, "common_word"))
+    } else {
+        None
+    }
 }
 
 /// Explains `record` (a logged decision) with `prepared`, the model loaded from the file of
-/// `stored`.
+/// `stored`, read with its card `card` ([`Reading::of`]). Recourse never changes an immutable
+/// or protected feature, suggests only values the feature can take (the card's step or codes,
+/// else whole numbers for whole values), each re-scored on the model; when the logged output
+/// says the opposite of the model's outcome, the document records the contradiction.
 ///
 /// # Errors
 /// [`ExplainDecisionError`] naming the feature that does not fit, or the engine's reason.
@@ -182,8 +282,10 @@ pub fn explain_decision(
     reference: &str,
     record: &Value,
     stored: &StoredModel,
+    card: Option<&ModelCard>,
     prepared: &PreparedModel,
 ) -> Result<ExplanationDoc, ExplainDecisionError> {
+    let reading = Reading::of(stored, card);
     let model = prepared.model();
     let names = &stored.feature_names;
     let trees = matches!(model.body, ModelBody::Trees(_));
@@ -195,9 +297,9 @@ pub fn explain_decision(
         0
     };
     let e = prepared.explainer.explain(&stored.sha256, &x, output)?;
-    let favourable = match stored.favourable {
-        FavourableSide::High => Favourable::Above(stored.threshold),
-        FavourableSide::Low => Favourable::Below(stored.threshold),
+    let favourable = match reading.favourable {
+        FavourableSide::High => Favourable::Above(reading.threshold),
+        FavourableSide::Low => Favourable::Below(reading.threshold),
     };
     let favourable_now = match favourable {
         Favourable::Above(t) => e.margin > t,
@@ -208,8 +310,10 @@ pub fn explain_decision(
         ModelBody::Trees(_) => vec![1.0; names.len()],
     };
     let scales: Vec<f64> = mads.iter().map(|&m| if m > 0.0 && m.is_finite() { m } else { 1.0 }).collect();
-    let bounds: Vec<Option<(f64, f64)>> = names.iter().map(|n| stored.bounds.get(n).copied()).collect();
-    let immutable: Vec<bool> = names.iter().map(|n| stored.immutable.contains(n)).collect();
+    let bounds = &reading.bounds;
+    let immutable = &reading.immutable;
+    let steps: Vec<FeatureStep> =
+        reading.steps.iter().zip(&x).map(|(s, &v)| s.clone().unwrap_or_else(|| default_step(v))).collect();
     let recourse = if model.link == Link::Softmax {
         RecourseInfo { status: "not_applicable".into(), searched: None, options: vec![] }
     } else {
@@ -222,10 +326,13 @@ pub fn explain_decision(
                 .collect(),
             bounds: bounds.iter().map(|b| b.unwrap_or((f64::NEG_INFINITY, f64::INFINITY))).collect(),
             mads: mads.clone(),
-            max_options: MAX_OPTIONS,
+            // More than are shown: some may not survive rounding to values people can take.
+            max_options: MAX_OPTIONS * 3,
             max_changes: MAX_CHANGES,
         };
-        match prepared.searcher.search(&x, &config)? {
+        let found = prepared.searcher.search(&x, &config)?;
+        let config = RecourseConfig { max_options: MAX_OPTIONS, ..config };
+        match actionable(model, &x, &config, &steps, found)? {
             Recourse::AlreadyFavourable => {
                 RecourseInfo { status: "already_favourable".into(), searched: None, options: vec![] }
             }
@@ -239,30 +346,43 @@ pub fn explain_decision(
                 searched: None,
                 options: opts
                     .into_iter()
-                    .map(|o| {
-                        let rounded = rounded_changes(model, &x, &config, &o.changes);
-                        OptionInfo {
-                            changes: o
-                                .changes
-                                .iter()
-                                .zip(rounded)
-                                .map(|(c, r)| ChangeInfo {
-                                    name: names[c.feature].clone(),
-                                    from: c.from,
-                                    to: c.to,
-                                    to_rounded: r,
-                                })
-                                .collect(),
-                            cost: o.cost,
-                            margin: o.margin,
-                            score: o.score,
-                        }
+                    .map(|o| OptionInfo {
+                        changes: o
+                            .changes
+                            .iter()
+                            .map(|c| ChangeInfo {
+                                name: names[c.feature].clone(),
+                                from: c.from,
+                                to: c.to,
+                                to_rounded: c.to,
+                            })
+                            .collect(),
+                        cost: o.cost,
+                        margin: o.margin,
+                        score: o.score,
                     })
                     .collect(),
             },
         }
     };
+    let recorded_output = record.get("output").cloned().unwrap_or(Value::Null);
+    let contradiction = if model.link == Link::Softmax {
+        None
+    } else {
+        recorded_favourable(&recorded_output, card).filter(|&(f, _)| f != favourable_now).map(
+            |(f, source)| {
+                let word = |f: bool| if f { "favourable" } else { "unfavourable" }.to_owned();
+                Contradiction {
+                    recorded_output: recorded_output.clone(),
+                    recorded: word(f),
+                    model: word(favourable_now),
+                    source: source.into(),
+                }
+            },
+        )
+    };
     Ok(ExplanationDoc {
+        contradiction,
         format: FORMAT.into(),
         reference: reference.into(),
         system: record.get("system").and_then(Value::as_str).unwrap_or_default().into(),
@@ -286,9 +406,9 @@ pub fn explain_decision(
         output,
         margin: e.margin,
         score: model.score(&margins, output),
-        recorded_output: record.get("output").cloned().unwrap_or(Value::Null),
+        recorded_output,
         recorded_score: record.get("score").and_then(Value::as_f64),
-        favourable: FavourableInfo { side: stored.favourable.as_str().into(), threshold: stored.threshold },
+        favourable: FavourableInfo { side: reading.favourable.as_str().into(), threshold: reading.threshold },
         outcome: if model.link == Link::Softmax {
             "class"
         } else if favourable_now {
@@ -319,32 +439,6 @@ pub fn explain_decision(
     })
 }
 
-/// The option's values rounded for reading, when the rounded option still changes the outcome
-/// within the bounds; otherwise the exact values.
-fn rounded_changes(
-    model: &Model,
-    x: &[f64],
-    config: &RecourseConfig,
-    changes: &[mizan_explain::recourse::Change],
-) -> Vec<f64> {
-    let exact: Vec<f64> = changes.iter().map(|c| c.to).collect();
-    let rounded: Vec<f64> = changes.iter().map(|c| round_away(c.from, c.to)).collect();
-    let mut y = x.to_vec();
-    for (c, &r) in changes.iter().zip(&rounded) {
-        let (lo, hi) = config.bounds[c.feature];
-        if !(lo..=hi).contains(&r) {
-            return exact;
-        }
-        y[c.feature] = r;
-    }
-    let still =
-        model.predict_margin(&y).ok().map(|m| m[config.output]).is_some_and(|m| match config.favourable {
-            Favourable::Above(t) => m > t,
-            Favourable::Below(t) => m < t,
-        });
-    if still { rounded } else { exact }
-}
-
 /// Hash of the model a decision names, as stored: `sha256:<hex>` or `<hex>`, lower-cased.
 #[must_use]
 pub fn normalise_hash(model_hash: &str) -> String {
@@ -358,11 +452,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rounding_moves_away_from_the_current_value() {
-        assert_eq!(round_away(Some(3.0), 1.7), 1.0);
-        assert_eq!(round_away(Some(120_838.0), 125_678.2), 125_679.0);
-        assert_eq!(round_away(Some(1.25), 1.301), 1.31);
-        assert_eq!(round_away(None, 0.2), 1.0);
+    fn logged_outputs_are_read_by_the_card_first_then_common_words() {
+        let card: ModelCard = serde_json::from_value(serde_json::json!({
+            "format": "mizan.model-card/1",
+            "outputs": [{"value": "decline", "label": {"en": "Declined", "ur": "مسترد"}, "favourable": true}]
+        }))
+        .expect("card");
+        assert_eq!(recorded_favourable(&"decline".into(), Some(&card)), Some((true, "model_card")));
+        assert_eq!(recorded_favourable(&"Declined".into(), None), Some((false, "common_word")));
+        assert_eq!(recorded_favourable(&"approve".into(), None), Some((true, "common_word")));
+        assert_eq!(recorded_favourable(&"band C".into(), None), None);
+        assert_eq!(recorded_favourable(&Value::Null, None), None);
     }
 
     #[test]

@@ -169,3 +169,62 @@ impl crate::Platform {
         .map_err(|e| Error::Internal(format!("model parse: {e}")))?
     }
 }
+
+pub use mizan_formats::model_card::{self as card, ModelCard};
+
+/// Reads and checks a model card given with a model whose features are `feature_names`.
+///
+/// # Errors
+/// [`Error::BadRequest`] on field `card`, saying what is wrong and where in the card
+/// (`features[2].label.ur`).
+pub fn check_card(text: &str, feature_names: &[String]) -> Result<ModelCard, Error> {
+    let card = ModelCard::parse(text).and_then(|c| c.check(feature_names).map(|()| c));
+    card.map_err(|e| Error::bad("card", e.to_string()))
+}
+
+/// The newest card of `model`, if it has one that still reads (a stored card was checked when
+/// given; one that no longer parses is treated as absent rather than failing every page).
+#[must_use]
+pub fn card_of(model: &mizan_store::StoredModel) -> Option<ModelCard> {
+    model.card_json.as_deref().and_then(|t| ModelCard::parse(t).ok())
+}
+
+/// What the model's card still lacks for explanations to read in people's words: feature
+/// names without a label, and `outputs` when no output is labelled; every feature and
+/// `outputs` when there is no card.
+#[must_use]
+pub fn labels_missing(feature_names: &[String], card: Option<&ModelCard>) -> Vec<String> {
+    match card {
+        Some(c) => c.missing(feature_names),
+        None => feature_names.iter().cloned().chain(["outputs".to_owned()]).collect(),
+    }
+}
+
+impl crate::Platform {
+    /// Gives or corrects the card of the model of `version` of `p`'s system `public_id`,
+    /// checked against the model's features; a system event records it.
+    ///
+    /// # Errors
+    /// [`Error::BadRequest`] on `card` for a card that does not read or fit the model;
+    /// not found for an unknown system, version or model; [`Error::Conflict`] once a decision
+    /// has been explained with the model.
+    pub async fn set_model_card(
+        &self,
+        p: &mizan_store::Principal,
+        public_id: &str,
+        version: i64,
+        text: &str,
+    ) -> Result<mizan_store::StoredModel, Error> {
+        let model = self
+            .store()
+            .org_models(p.scope(), public_id)
+            .await?
+            .into_iter()
+            .find(|m| m.version == version)
+            .ok_or_else(|| Error::NotFound(format!("model of version {version} of system `{public_id}`")))?;
+        let card = check_card(text, &model.feature_names)?;
+        // Stored as the type writes it: one spelling per card, whatever the upload's spacing.
+        let json = serde_json::to_string(&card).map_err(|e| Error::Internal(format!("model card: {e}")))?;
+        Ok(self.store().set_model_card(p.scope(), public_id, version, &json, &p.into()).await?)
+    }
+}

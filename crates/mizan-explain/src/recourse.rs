@@ -1609,6 +1609,165 @@ fn linear_search(model: &Model, w: &[f64], x: &[f64], cfg: &RecourseConfig, marg
     }
 }
 
+/// The values a suggested change may take for one feature.
+///
+/// The search moves a feature just past a split threshold (for XGBoost, the `f32` just below
+/// it, such as `50.999996`), which no one can act on. [`actionable`] moves each change to a
+/// value the feature can really take and re-scores the option.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum FeatureStep {
+    /// Any value: the search's own is kept.
+    Free,
+    /// Whole multiples of this (positive, finite) step: `1` for years or rupees.
+    Every(f64),
+    /// Only these values, such as the codes of a category.
+    Values(Vec<f64>),
+}
+
+impl FeatureStep {
+    /// The `k`-th value of this step at or past `to`, moving away from `from` (up when `from`
+    /// is missing); `None` when there is none.
+    fn snap(&self, from: f64, to: f64, k: usize) -> Option<f64> {
+        let up = from.is_nan() || to > from;
+        #[expect(clippy::cast_precision_loss, reason = "k is at most REPAIR")]
+        let kf = k as f64;
+        let v = match self {
+            FeatureStep::Free => (k == 0).then_some(to)?,
+            FeatureStep::Every(s) if *s > 0.0 && s.is_finite() => {
+                // A step such as 0.01 is applied as a division by 100, so 1.31 stays 1.31.
+                let inv = 1.0 / s;
+                let n = if up { (to / s).ceil() + kf } else { (to / s).floor() - kf };
+                if (inv - inv.round()).abs() < 1e-9 && inv >= 1.0 { n / inv.round() } else { n * s }
+            }
+            FeatureStep::Every(_) => (k == 0).then_some(to)?,
+            FeatureStep::Values(values) => {
+                let mut past: Vec<f64> =
+                    values.iter().copied().filter(|&v| if up { v >= to } else { v <= to }).collect();
+                past.sort_by(f64::total_cmp);
+                if !up {
+                    past.reverse();
+                }
+                *past.get(k)?
+            }
+        };
+        (v.is_finite() && v != from).then_some(v)
+    }
+}
+
+/// Extra steps [`actionable`] tries past each rounded change before it drops an option.
+pub const REPAIR: usize = 3;
+
+/// Feature names that are protected characteristics (or stand for one), matched on their words
+/// case-insensitively: `age`, `Applicant Age`, `age_band` and `sex_male` all match, `mortgage`
+/// does not. Recourse never suggests changing them unless a caller says otherwise.
+pub const PROTECTED_WORDS: &[&[&str]] = &[
+    &["age"],
+    &["sex"],
+    &["gender"],
+    &["religion"],
+    &["religious"],
+    &["sect"],
+    &["caste"],
+    &["ethnicity"],
+    &["ethnic"],
+    &["race"],
+    &["tribe"],
+    &["nationality"],
+    &["national", "origin"],
+    &["marital"],
+    &["marital", "status"],
+    &["disability"],
+    &["disabled"],
+    &["pregnancy"],
+    &["pregnant"],
+    &["sexual", "orientation"],
+    &["date", "of", "birth"],
+    &["dob"],
+    &["birth", "year"],
+];
+
+/// Whether `name` is a protected characteristic by its words (see [`PROTECTED_WORDS`]).
+#[must_use]
+pub fn is_protected_name(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    PROTECTED_WORDS.iter().any(|p| words.windows(p.len()).any(|w| w == *p))
+}
+
+/// Makes the options of `found` (a search with `cfg` from row `x`) actionable: each change is
+/// moved to a value its feature can take (`steps`, one per feature), away from the current
+/// value so it stays on the far side of the threshold the search found; each option is then
+/// re-scored on the model. An option whose rounded values no longer make the outcome
+/// favourable, or leave the bounds or allowed direction, is moved up to [`REPAIR`] further
+/// steps, and dropped if that does not help. Options that round to the same changes are kept
+/// once; at most `cfg.max_options`, cheapest first. When none is left, the result is
+/// [`Recourse::NoneWithinConstraints`] counting the rounded rows tried.
+///
+/// # Errors
+/// [`ExplainError`] when `steps` or the row does not fit the model.
+pub fn actionable(
+    model: &Model,
+    x: &[f64],
+    cfg: &RecourseConfig,
+    steps: &[FeatureStep],
+    found: Recourse,
+) -> Result<Recourse, ExplainError> {
+    check_config(model, cfg)?;
+    if steps.len() != model.n_features() {
+        return Err(ExplainError::Invalid {
+            what: "recourse steps",
+            detail: format!("{} steps given for {} features", steps.len(), model.n_features()),
+        });
+    }
+    let Recourse::Options(options) = found else { return Ok(found) };
+    let mut tried = 0;
+    let mut kept: Vec<RecourseOption> = Vec::new();
+    'options: for o in options {
+        'repair: for k in 0..=REPAIR {
+            let mut y = x.to_vec();
+            let mut changes = Vec::with_capacity(o.changes.len());
+            for c in &o.changes {
+                let j = c.feature;
+                let Some(to) = steps[j].snap(x[j], c.to, k) else { continue 'options };
+                if !allowed(cfg, j, x[j], to) {
+                    continue 'options;
+                }
+                y[j] = to;
+                changes.push(Change { to, ..c.clone() });
+            }
+            tried += 1;
+            let margins = model.predict_margin(&y)?;
+            let margin = margins[cfg.output];
+            if !cfg.favourable.holds(margin) {
+                continue 'repair;
+            }
+            let option = RecourseOption {
+                cost: changes.iter().map(|c| cost(cfg, c.feature, x[c.feature], c.to)).sum(),
+                score: model.score(&margins, cfg.output),
+                margin,
+                changes,
+            };
+            let same = |a: &RecourseOption| {
+                a.changes.len() == option.changes.len()
+                    && a.changes
+                        .iter()
+                        .zip(&option.changes)
+                        .all(|(p, q)| p.feature == q.feature && p.to == q.to)
+            };
+            if !kept.iter().any(same) {
+                kept.push(option);
+            }
+            continue 'options;
+        }
+    }
+    if kept.is_empty() {
+        return Ok(Recourse::NoneWithinConstraints { searched: tried });
+    }
+    kept.sort_by(|a, b| a.cost.total_cmp(&b.cost));
+    kept.truncate(cfg.max_options);
+    Ok(Recourse::Options(kept))
+}
+
 #[cfg(test)]
 mod tests {
     //! The prepared search against the plain one it replaced (every candidate re-scored on the

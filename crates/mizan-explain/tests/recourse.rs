@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig, search};
+use mizan_explain::recourse::{
+    Direction, Favourable, FeatureStep, Recourse, RecourseConfig, actionable, is_protected_name, search,
+};
 use mizan_explain::{Model, load_model};
 
 fn model(rel: &str) -> Model {
@@ -146,4 +148,105 @@ fn directions_are_respected() {
             }
         }
     }
+}
+
+/// The search's raw values sit just past a split threshold (for XGBoost, the `f32` just below
+/// it: `50.999996` years, `0.99999994` for a 0/1 code). Made actionable, every value is one the
+/// feature can take (whole numbers; only the codes that exist), every option still flips the
+/// model, and protected features are never moved.
+#[test]
+fn actionable_options_are_whole_coded_and_still_flip() {
+    let m = model("xgboost/german_binary.json");
+    let rows = german_rows();
+    let codes: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/german_codes.json"))
+            .expect("codes"),
+    )
+    .expect("json");
+    // Whole numbers everywhere; a categorical feature may take only its codes.
+    let steps: Vec<FeatureStep> = m
+        .feature_names
+        .iter()
+        .map(|f| match codes.get(f).and_then(serde_json::Value::as_array) {
+            #[expect(clippy::cast_precision_loss, reason = "a handful of codes")]
+            Some(labels) => FeatureStep::Values((0..labels.len()).map(|c| c as f64).collect()),
+            None => FeatureStep::Every(1.0),
+        })
+        .collect();
+    // First with nothing immutable: the raw search suggests fractional values (the bug this
+    // guards against), and the actionable options have none.
+    let free = config(&m, &[]);
+    let (mut fractional, mut options) = (0, 0);
+    for x in &rows {
+        let raw = search(&m, x, &free).expect("searches");
+        if let Recourse::Options(o) = &raw {
+            fractional += o.iter().flat_map(|o| &o.changes).filter(|c| c.to.fract() != 0.0).count();
+        }
+        let Recourse::Options(done) = actionable(&m, x, &free, &steps, raw).expect("rounds") else {
+            continue;
+        };
+        for o in &done {
+            options += 1;
+            let mut y = x.clone();
+            for c in &o.changes {
+                assert_eq!(c.to.fract(), 0.0, "`{}` suggested as {}", c.name, c.to);
+                if let FeatureStep::Values(v) = &steps[c.feature] {
+                    assert!(v.contains(&c.to), "`{}` = {} is not a code", c.name, c.to);
+                }
+                y[c.feature] = c.to;
+            }
+            let margin = m.predict_margin(&y).expect("predicts")[0];
+            assert!(margin > 0.0, "the rounded option still flips the outcome");
+            assert_eq!(margin, o.margin, "the option carries its re-scored margin");
+        }
+    }
+    assert!(fractional > 0, "the raw search gave fractional values, so the test can fail");
+    assert!(options > 0, "some options survive rounding");
+
+    // Protected names are recognised by their words, not by substrings.
+    for name in ["age", "Age", "sex", "applicant_age", "Marital status", "religion", "age_band", "GENDER"] {
+        assert!(is_protected_name(name), "{name} is protected");
+    }
+    for name in ["mortgage", "savings", "usage", "credit_amount", "purpose", "housing"] {
+        assert!(!is_protected_name(name), "{name} is not protected");
+    }
+    // With protected features immutable (as callers set them), none is ever suggested.
+    let protected: Vec<&str> =
+        m.feature_names.iter().map(String::as_str).filter(|f| is_protected_name(f)).collect();
+    assert!(protected.contains(&"age") && protected.contains(&"sex"));
+    let cfg = config(&m, &protected);
+    for x in &rows {
+        let raw = search(&m, x, &cfg).expect("searches");
+        if let Recourse::Options(done) = actionable(&m, x, &cfg, &steps, raw).expect("rounds") {
+            for c in done.iter().flat_map(|o| &o.changes) {
+                assert!(!is_protected_name(&c.name), "protected `{}` suggested", c.name);
+            }
+        }
+    }
+}
+
+/// A step snaps away from the current value; a value outside the codes or bounds is not offered.
+#[test]
+fn steps_snap_away_from_the_current_value() {
+    let m = model("sklearn/german_logistic.json");
+    let x = german_rows()[1].clone();
+    let cfg = config(&m, &["age", "sex"]);
+    let n = m.n_features();
+    let raw = search(&m, &x, &cfg).expect("searches");
+    // Only a code that does not exist for every feature: nothing is left to suggest.
+    let nothing = vec![FeatureStep::Values(vec![]); n];
+    match actionable(&m, &x, &cfg, &nothing, raw.clone()).expect("rounds") {
+        Recourse::NoneWithinConstraints { .. } | Recourse::AlreadyFavourable => {}
+        Recourse::Options(o) => panic!("no value may be suggested, got {o:?}"),
+    }
+    // Free steps keep the search's own options.
+    let free = vec![FeatureStep::Free; n];
+    let changes = |r: &Recourse| match r {
+        Recourse::Options(o) => o.iter().map(|o| o.changes.clone()).collect::<Vec<_>>(),
+        _ => vec![],
+    };
+    let kept = actionable(&m, &x, &cfg, &free, raw.clone()).expect("keeps");
+    assert_eq!(changes(&kept), changes(&raw));
+    assert!(!changes(&raw).is_empty(), "row 2 has options, so the test can fail");
+    assert!(actionable(&m, &x, &cfg, &free[1..], raw).is_err(), "one step per feature");
 }

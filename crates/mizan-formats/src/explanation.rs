@@ -62,9 +62,10 @@ pub struct ChangeInfo {
     pub name: String,
     /// Value now.
     pub from: Option<f64>,
-    /// Value the search found (just past a threshold).
+    /// The suggested value: one the feature can take (its step or codes), within its bounds.
     pub to: f64,
-    /// A rounder value that still changes the outcome (checked on the model), for reading.
+    /// The value shown to people (the same as `to` since recourse is made actionable; both are
+    /// re-scored on the model).
     pub to_rounded: f64,
 }
 
@@ -100,6 +101,20 @@ pub struct FavourableInfo {
     pub side: String,
     /// Margin threshold.
     pub threshold: f64,
+}
+
+/// The recorded outcome and the model's recomputed one disagree: the provider's settings (the
+/// favourable side, the threshold) or its log are wrong, and a person must look.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contradiction {
+    /// The output the provider logged.
+    pub recorded_output: Value,
+    /// What the logged output means: `favourable` or `unfavourable`.
+    pub recorded: String,
+    /// The model's recomputed outcome: `favourable` or `unfavourable`.
+    pub model: String,
+    /// How the logged output was read: `model_card` or `common_word`.
+    pub source: String,
 }
 
 /// The explanation of one logged decision (`mizan.explanation/1`).
@@ -141,4 +156,8 @@ pub struct ExplanationDoc {
     pub features: Vec<FeatureInfo>,
     /// What would change the outcome.
     pub recourse: RecourseInfo,
+    /// Set when the recorded outcome contradicts the model's (`null` otherwise; absent in
+    /// documents written before the field existed).
+    #[serde(default)]
+    pub contradiction: Option<Contradiction>,
 }

@@ -2,7 +2,8 @@
 //! ([`decision`], `mizan.decision/1`), the platform event an events-log entry commits to
 //! ([`event`], `mizan-event/v1`), the explanation of a decision ([`explanation`],
 //! `mizan.explanation/1`), the receipt a holder fetches ([`receipt`], `mizan.receipt/1`) and a
-//! system's human-oversight policy ([`oversight`], `mizan.oversight-policy/1`),
+//! system's human-oversight policy ([`oversight`], `mizan.oversight-policy/1`), the labels of
+//! a model's features and outputs ([`model_card`], `mizan.model-card/1`),
 //! with a hand-written JSON Schema for each ([`mod@schema`]).
 //!
 //! Why a crate of its own: these bytes are a promise to people who do not trust us. A decision
@@ -22,6 +23,7 @@
 pub mod decision;
 pub mod event;
 pub mod explanation;
+pub mod model_card;
 pub mod oversight;
 pub mod receipt;
 pub mod schema;
@@ -29,6 +31,7 @@ pub mod schema;
 pub use decision::{DecisionRecord, Human, Supersedes};
 pub use event::{EventEntry, EventRecord};
 pub use explanation::ExplanationDoc;
+pub use model_card::ModelCard;
 pub use oversight::{HoldReason, OversightPolicy};
 pub use receipt::{Receipt, ReceiptStatus};
 pub use schema::{SCHEMAS, schema};

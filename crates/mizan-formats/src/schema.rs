@@ -24,6 +24,7 @@ pub const SCHEMAS: &[(&str, &str)] = &[
     ("mizan.explanation-1", include_str!("../schemas/mizan.explanation-1.schema.json")),
     ("mizan.receipt-1", include_str!("../schemas/mizan.receipt-1.schema.json")),
     ("mizan.oversight-policy-1", include_str!("../schemas/mizan.oversight-policy-1.schema.json")),
+    ("mizan.model-card-1", include_str!("../schemas/mizan.model-card-1.schema.json")),
 ];
 
 /// The schema named `name` (as in [`SCHEMAS`]; a trailing `.json` is allowed, so a request
@@ -44,6 +45,7 @@ pub fn name_of(format: &str) -> Option<&'static str> {
         crate::explanation::FORMAT => Some("mizan.explanation-1"),
         crate::receipt::FORMAT => Some("mizan.receipt-1"),
         crate::oversight::FORMAT => Some("mizan.oversight-policy-1"),
+        crate::model_card::FORMAT => Some("mizan.model-card-1"),
         _ => None,
     }
 }

@@ -474,6 +474,7 @@ fn explanation_doc(recourse: RecourseInfo) -> ExplanationDoc {
             },
         ],
         recourse,
+        contradiction: None,
     }
 }
 
@@ -495,7 +496,14 @@ fn explanations() -> Vec<ExplanationDoc> {
     };
     let none =
         RecourseInfo { status: "none_within_constraints".into(), searched: Some(412), options: vec![] };
-    vec![explanation_doc(options), explanation_doc(none)]
+    let mut contradicted = explanation_doc(none.clone());
+    contradicted.contradiction = Some(explanation::Contradiction {
+        recorded_output: json!("decline"),
+        recorded: "unfavourable".into(),
+        model: "favourable".into(),
+        source: "model_card".into(),
+    });
+    vec![explanation_doc(options), explanation_doc(none), contradicted]
 }
 
 #[test]
@@ -593,6 +601,7 @@ fn every_schema_is_valid_and_names_its_format() {
         explanation::FORMAT,
         receipt::FORMAT,
         mizan_formats::oversight::FORMAT,
+        mizan_formats::model_card::FORMAT,
     ];
     assert_eq!(SCHEMAS.len(), formats.len());
     for format in formats {
@@ -625,6 +634,18 @@ fn schemas_accept_what_the_types_write() {
     for doc in explanations() {
         assert_eq!(errors(&v, &serde_json::to_value(doc).unwrap()), Vec::<String>::new());
     }
+    let v = validator("mizan.model-card-1");
+    let card = json!({
+        "format": "mizan.model-card/1",
+        "favourable_side": "high",
+        "features": [{"name": "age", "label": {"en": "Age", "ur": "عمر"}, "step": 1, "protected": true,
+            "values": [{"value": 0, "label": {"en": "none", "ur": "کوئی نہیں"}}], "min": 18, "max": 80}],
+        "outputs": [{"value": "decline", "label": {"en": "Declined", "ur": "مسترد"}, "favourable": false}]
+    });
+    let typed = mizan_formats::ModelCard::from_value(&card).unwrap();
+    assert_eq!(errors(&v, &serde_json::to_value(&typed).unwrap()), Vec::<String>::new());
+    assert!(!v.is_valid(&broken(&card, &["features", "0", "label", "ur"], Some(json!("")))));
+    assert!(!v.is_valid(&broken(&card, &["features", "0", "values", "0", "value"], Some(json!("one")))));
     let v = validator("mizan.receipt-1");
     for r in receipts() {
         assert_eq!(errors(&v, &serde_json::to_value(r).unwrap()), Vec::<String>::new());

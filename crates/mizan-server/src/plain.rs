@@ -4,6 +4,8 @@
 
 use mizan_app::audits::InputError;
 use mizan_app::explain::{ExplanationDoc, FeatureInfo};
+use mizan_app::models::ModelCard;
+use serde_json::Value;
 
 use crate::i18n::Lang;
 
@@ -35,13 +37,40 @@ pub struct Plain {
     pub against: Vec<Factor>,
     /// Each recourse option as one sentence.
     pub options: Vec<String>,
+    /// When the logged outcome contradicts the model's: the sentence saying so.
+    pub contradiction: Option<String>,
 }
 
-/// A feature's label: `feature-<name>` from the locale files, else the name with spaces.
+/// A feature's label: the model card's in `lang`, else `feature-<name>` from the locale files,
+/// else the name with spaces.
 #[must_use]
-pub fn feature_label(lang: Lang, name: &str) -> String {
+pub fn feature_label(lang: Lang, card: Option<&ModelCard>, name: &str) -> String {
+    if let Some(f) = card.and_then(|c| c.feature(name)) {
+        return f.label.get(lang.code()).to_owned();
+    }
     let key = format!("feature-{name}");
     if lang.has(&key) { lang.t(&key) } else { name.replace('_', " ") }
+}
+
+/// A logged output in `lang`: the model card's label for it, `None` when the card gives none.
+#[must_use]
+pub fn output_label(lang: Lang, card: Option<&ModelCard>, output: &Value) -> Option<String> {
+    card.and_then(|c| c.output(output)).map(|o| o.label.get(lang.code()).to_owned())
+}
+
+/// A feature's value for reading: the card's label of a coded value, else the number with the
+/// card's unit.
+#[must_use]
+pub fn feature_value(lang: Lang, card: Option<&ModelCard>, name: &str, v: Option<f64>) -> String {
+    let Some(v) = v else { return lang.t("receipt-missing-value") };
+    let f = card.and_then(|c| c.feature(name));
+    if let Some(coded) = f.and_then(|f| f.values.iter().find(|c| c.value == v)) {
+        return coded.label.get(lang.code()).to_owned();
+    }
+    match f.and_then(|f| f.unit.as_ref()) {
+        Some(unit) => format!("{} {}", format_number(v), unit.get(lang.code())),
+        None => format_number(v),
+    }
 }
 
 /// A number for reading: whole numbers with thousands separators, others with up to four
@@ -66,13 +95,10 @@ pub fn format_number(v: f64) -> String {
     }
 }
 
-fn value_text(lang: Lang, v: Option<f64>) -> String {
-    v.map_or_else(|| lang.t("receipt-missing-value"), format_number)
-}
-
-/// Reads `doc` as sentences in `lang`, with up to `top` factors each way.
+/// Reads `doc` as sentences in `lang`, with up to `top` factors each way, in the words of the
+/// model's card `card` where it gives them.
 #[must_use]
-pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize) -> Plain {
+pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize, card: Option<&ModelCard>) -> Plain {
     let toward = if doc.favourable.side == "low" { -1.0 } else { 1.0 };
     let total: f64 = doc.features.iter().map(|f| f.phi.abs()).sum();
     let mut order: Vec<&FeatureInfo> = doc.features.iter().filter(|f| f.phi != 0.0).collect();
@@ -87,8 +113,8 @@ pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize) -> Plain {
             "receipt-strength-minor"
         };
         Factor {
-            label: feature_label(lang, &f.name),
-            value: value_text(lang, f.value),
+            label: feature_label(lang, card, &f.name),
+            value: feature_value(lang, card, &f.name, f.value),
             strength: lang.t(strength),
         }
     };
@@ -106,9 +132,9 @@ pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize) -> Plain {
                     lang.t_args(
                         "receipt-change",
                         &[
-                            ("feature", feature_label(lang, &c.name)),
-                            ("to", format_number(c.to_rounded)),
-                            ("from", value_text(lang, c.from)),
+                            ("feature", feature_label(lang, card, &c.name)),
+                            ("to", feature_value(lang, card, &c.name, Some(c.to_rounded))),
+                            ("from", feature_value(lang, card, &c.name, c.from)),
                         ],
                     )
                 })
@@ -121,7 +147,18 @@ pub fn plain(doc: &ExplanationDoc, lang: Lang, top: usize) -> Plain {
         "unfavourable" => Some(false),
         _ => None,
     };
-    Plain { favourable, for_, against, options }
+    let contradiction = doc.contradiction.as_ref().map(|c| {
+        let output = output_label(lang, card, &c.recorded_output).unwrap_or_else(|| {
+            c.recorded_output.as_str().map_or_else(|| c.recorded_output.to_string(), str::to_owned)
+        });
+        let key = if c.recorded == "favourable" {
+            "receipt-contradiction-recorded-for"
+        } else {
+            "receipt-contradiction-recorded-against"
+        };
+        lang.t_args(key, &[("output", output)])
+    });
+    Plain { favourable, for_, against, options, contradiction }
 }
 
 #[cfg(test)]

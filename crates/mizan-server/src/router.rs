@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
             "/app/systems/{id}/models",
             get(explain::models_page).post(explain::models_upload).layer(DefaultBodyLimit::max(model_form)),
         )
+        .route("/app/systems/{id}/models/{version}/card", post(explain::models_card))
         .route(
             "/app/systems/{id}/audits",
             get(audits::provider_page).post(audits::provider_upload).layer(DefaultBodyLimit::max(audit_form)),
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/regulator/systems/{id}/intake", post(regulator::intake))
         .route("/regulator/systems/{id}/decisions", get(explain::regulator_decisions))
         .route("/regulator/decisions/{reference}", get(explain::regulator_decision))
+        .route("/regulator/contradictions", get(explain::regulator_contradictions))
         .route(
             "/regulator/systems/{id}/audits",
             get(audits::regulator_page)
@@ -291,6 +293,7 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         // models and explanations
         .routes(routes!(explain::api_upload).layer(DefaultBodyLimit::max(limits.model_bytes)))
         .routes(routes!(explain::api_models))
+        .routes(routes!(explain::api_set_card))
         .routes(routes!(explain::api_explanation))
         .routes(routes!(explain::api_regulator_explanation))
         // fairness audits

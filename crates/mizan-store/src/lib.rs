@@ -46,7 +46,9 @@ pub use event_log::EventLeaf;
 pub use hot::{TARGET_TTL, TOKEN_TTL};
 pub use intake::{IntakeControl, IntakeStop, StoppedBy};
 pub use mizan_rules::review::ReviewNeed;
-pub use models::{FavourableSide, NewExplanation, NewModel, StoredExplanation, StoredModel};
+pub use models::{
+    ContradictionRow, FavourableSide, NewExplanation, NewModel, StoredExplanation, StoredModel,
+};
 pub use obligations::{OBLIGATION_STATUSES, ObligationStatus, ObligationUpdate};
 pub use oversight::{Agreement, HeldDecision, PolicyChange};
 pub use public::SNAPSHOT_TTL;

@@ -5,6 +5,13 @@
 //! output: the favourable side of a margin threshold, the features recourse must never change,
 //! and the bounds recourse stays within. Rows are never changed; a version has at most one model.
 //!
+//! A model's card (`mizan.model-card/1` JSON: labels, units, steps, coded values, protected and
+//! immutable features, bounds, favourable side) lives in `model_cards`, one row per card given,
+//! newest wins. A card may be given or corrected only while no decision has been explained with
+//! the model, and each is also a system event (`model-card`), so every correction is on the
+//! record. When an explanation finds that the logged outcome contradicts the model's, the
+//! contradiction is kept beside it for the provider's and the regulator's lists.
+//!
 //! An explanation is computed once per decision, when someone first asks, and kept beside the
 //! decision. Whoever holds a decision's receipt reference may read both, like the decision
 //! itself; erasing the decision deletes its explanation.
@@ -14,7 +21,8 @@ use std::collections::BTreeMap;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::{OrgScope, Result, Store, StoreError, now};
+use crate::systems::{ActorRef, insert_event};
+use crate::{OrgScope, RegulatorScope, Result, Store, StoreError, now};
 
 /// Which side of the margin threshold is the favourable outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +105,10 @@ pub struct StoredModel {
     pub uploaded_by: String,
     /// When.
     pub uploaded_at: String,
+    /// The newest model card (`mizan.model-card/1` JSON), if one was given.
+    pub card_json: Option<String>,
+    /// How many cards were given (the first, then corrections).
+    pub cards: i64,
 }
 
 impl StoredModel {
@@ -122,6 +134,26 @@ pub struct NewExplanation {
     pub additivity_residual: f64,
     /// The whole explanation document (JSON).
     pub explanation_json: String,
+    /// The document's `contradiction` (JSON), when the logged outcome contradicts the model's.
+    pub contradiction: Option<String>,
+}
+
+/// A decision whose logged outcome contradicts its model's, for the provider's and the
+/// regulator's lists.
+#[derive(Debug, Clone)]
+pub struct ContradictionRow {
+    /// The decision's receipt reference.
+    pub reference: String,
+    /// The system's public id.
+    pub system: String,
+    /// The system version that decided.
+    pub version: i64,
+    /// When it was decided.
+    pub decided_at: String,
+    /// The model's hash.
+    pub model_sha256: String,
+    /// The explanation's `contradiction` (JSON).
+    pub contradiction: String,
 }
 
 /// A stored explanation.
@@ -142,7 +174,9 @@ pub struct StoredExplanation {
 }
 
 const MODEL_COLS: &str = "m.id, s.public_id, m.version, m.sha256, m.format, m.size_bytes, m.feature_names, \
-    m.favourable, m.threshold, m.immutable_features, m.bounds, m.uploaded_by, m.uploaded_at";
+    m.favourable, m.threshold, m.immutable_features, m.bounds, m.uploaded_by, m.uploaded_at, \
+    (SELECT c.card_json FROM model_cards c WHERE c.model_id = m.id ORDER BY c.seq DESC LIMIT 1) AS card_json, \
+    (SELECT COUNT(*) FROM model_cards c WHERE c.model_id = m.id) AS cards";
 
 fn json_text<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("model settings: {e}")))
@@ -170,6 +204,8 @@ fn model_from_row(r: &AnyRow) -> Result<StoredModel> {
         bounds: bounds.into_iter().map(|(k, [lo, hi])| (k, (lo, hi))).collect(),
         uploaded_by: r.try_get("uploaded_by")?,
         uploaded_at: r.try_get("uploaded_at")?,
+        card_json: r.try_get("card_json")?,
+        cards: r.try_get("cards")?,
     })
 }
 
@@ -352,8 +388,8 @@ impl Store {
             let (_guard, mut tx) = self.begin_write().await?;
             sqlx::query(
                 "INSERT INTO explanations (decision_id, model_id, phi0, margin, additivity_residual, \
-                 explanation_json, computed_at) \
-                 SELECT d.id, $2, $3, $4, $5, $6, $7 FROM decisions d \
+                 explanation_json, computed_at, contradiction) \
+                 SELECT d.id, $2, $3, $4, $5, $6, $7, $8 FROM decisions d \
                  WHERE d.reference = $1 AND d.record_json IS NOT NULL \
                  ON CONFLICT (decision_id) DO NOTHING",
             )
@@ -364,6 +400,7 @@ impl Store {
             .bind(e.additivity_residual)
             .bind(&e.explanation_json)
             .bind(now())
+            .bind(e.contradiction.as_deref())
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -371,6 +408,175 @@ impl Store {
         self.explanation(reference)
             .await?
             .ok_or_else(|| StoreError::NotFound { what: "decision", id: reference.to_owned() })
+    }
+}
+
+const CONTRADICTION_COLS: &str =
+    "d.reference, s.public_id, d.system_version, d.decided_at, m.sha256, e.contradiction";
+
+fn contradiction_from_row(r: &AnyRow) -> Result<ContradictionRow> {
+    Ok(ContradictionRow {
+        reference: r.try_get("reference")?,
+        system: r.try_get("public_id")?,
+        version: r.try_get("system_version")?,
+        decided_at: r.try_get("decided_at")?,
+        model_sha256: r.try_get("sha256")?,
+        contradiction: r.try_get("contradiction")?,
+    })
+}
+
+impl Store {
+    /// Gives or corrects the card of the model of `version` of `scope`'s system `public_id`:
+    /// appends `card_json` (a checked `mizan.model-card/1`) and a `model-card` event carrying
+    /// it, in one transaction. Returns the model with its new card.
+    ///
+    /// # Errors
+    /// As [`Store::model_target`]; [`StoreError::NotFound`] when the version has no model;
+    /// [`StoreError::Conflict`] once a decision has been explained with the model (its
+    /// explanation read the card as it was; a new card needs a new version), or when another
+    /// correction was made at the same moment.
+    pub async fn set_model_card(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        version: i64,
+        card_json: &str,
+        actor: &ActorRef,
+    ) -> Result<StoredModel> {
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
+        let system_id = owned_version(&mut tx, scope, public_id, version).await?;
+        let select = format!(
+            "SELECT {MODEL_COLS} FROM models m JOIN systems s ON s.id = m.system_id \
+             WHERE m.system_id = $1 AND m.version = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
+            .bind(system_id)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { what: "model", id: format!("{public_id} v{version}") })?;
+        let model = model_from_row(&row)?;
+        let explained: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM explanations WHERE model_id = $1")
+            .bind(model.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if explained > 0 {
+            return Err(StoreError::Conflict(format!(
+                "model `{}` of version {version} of system `{public_id}` has already explained {explained} \
+                 decision(s), which read its card as it was; a different card needs a new version: \
+                 submit the system again and upload the model with the new card",
+                model.sha256
+            )));
+        }
+        let status: String = sqlx::query_scalar("SELECT status FROM systems WHERE id = $1")
+            .bind(system_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let status = mizan_register::Status::parse(&status)?;
+        let inserted = sqlx::query(
+            "INSERT INTO model_cards (model_id, seq, card_json, actor_id, actor_name, at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(model.id)
+        .bind(model.cards + 1)
+        .bind(card_json)
+        .bind(actor.user_id)
+        .bind(&actor.name)
+        .bind(now())
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if crate::is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(format!(
+                    "the card of version {version} of system `{public_id}` was changed at the same moment; \
+                     reload and try again"
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let what = if model.cards == 0 { "model card" } else { "model card corrected" };
+        let reason = format!("{what} of version {version}, model sha256:{}: {card_json}", model.sha256);
+        insert_event(&mut tx, system_id, version, "model-card", (status, status), actor, &reason).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(select))
+            .bind(system_id)
+            .bind(version)
+            .fetch_one(&mut *tx)
+            .await?;
+        let stored = model_from_row(&row)?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// The decisions of `scope`'s system `public_id` whose logged outcome contradicts their
+    /// model's, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown system or another organisation's.
+    pub async fn org_contradictions(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ContradictionRow>> {
+        let mut tx = self.begin_scoped_read(scope).await?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM systems WHERE public_id = $1 AND org_id = $2")
+                .bind(public_id)
+                .bind(scope.org_id())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let system_id =
+            found.ok_or_else(|| StoreError::NotFound { what: "system", id: public_id.to_owned() })?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONTRADICTION_COLS} FROM explanations e JOIN decisions d ON d.id = e.decision_id \
+             JOIN systems s ON s.id = d.system_id JOIN models m ON m.id = e.model_id \
+             WHERE d.system_id = $1 AND e.contradiction IS NOT NULL \
+             ORDER BY d.decided_at DESC, d.id DESC LIMIT $2"
+        )))
+        .bind(system_id)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(contradiction_from_row).collect()
+    }
+
+    /// Every system's decisions whose logged outcome contradicts their model's, for the
+    /// regulator, newest first, at most `limit`.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn contradictions(&self, _scope: RegulatorScope, limit: i64) -> Result<Vec<ContradictionRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {CONTRADICTION_COLS} FROM explanations e JOIN decisions d ON d.id = e.decision_id \
+             JOIN systems s ON s.id = d.system_id JOIN models m ON m.id = e.model_id \
+             WHERE e.contradiction IS NOT NULL ORDER BY d.decided_at DESC, d.id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(contradiction_from_row).collect()
+    }
+
+    /// The newest model of the public system `public_id`, for the register's "labels missing"
+    /// notice: `(version, feature names, newest card)`; `None` when it has no model.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn public_model_labels(
+        &self,
+        public_id: &str,
+    ) -> Result<Option<(i64, Vec<String>, Option<String>)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MODEL_COLS} FROM models m JOIN systems s ON s.id = m.system_id \
+             JOIN public_register p ON p.system_id = s.id AND m.version <= p.version \
+             WHERE s.public_id = $1 ORDER BY m.version DESC LIMIT 1"
+        )))
+        .bind(public_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(model_from_row).transpose()?.map(|m| (m.version, m.feature_names, m.card_json)))
     }
 }
 

@@ -231,3 +231,68 @@ fn a_closed_pipe_ends_a_command_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// `mizan explain --recourse` never suggests a protected characteristic (even unasked), and
+/// every suggested value is a whole number that, put back into the model, still flips it.
+#[test]
+fn explain_recourse_is_actionable_and_keeps_protected_features() {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/../mizan-explain/examples");
+    let model = format!("{examples}/german_xgboost.json");
+    let input = format!("{examples}/german_applicants.csv");
+    let background = format!("{examples}/german_background.csv");
+    let out = mizan(&["explain", "--model", &model, "--input", &input, "--recourse", "--format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let m = mizan_explain::load_model(&std::fs::read(&model).expect("model")).expect("loads");
+    let header: Vec<String> = std::fs::read_to_string(&input)
+        .expect("csv")
+        .lines()
+        .next()
+        .expect("header")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let csv = std::fs::read_to_string(&input).expect("csv");
+    let mut checked = 0;
+    for (row, line) in report["rows"].as_array().expect("rows").iter().zip(csv.lines().skip(1)) {
+        assert_eq!(row["never_changed"], serde_json::json!(["sex", "age"]), "protected by name");
+        let Some(options) = row["recourse"].get("Options").and_then(serde_json::Value::as_array) else {
+            continue;
+        };
+        let cells: Vec<f64> = line.split(',').map(|c| c.parse().expect("number")).collect();
+        for o in options {
+            let mut x: Vec<f64> = m
+                .feature_names
+                .iter()
+                .map(|f| cells[header.iter().position(|h| h == f).expect("column")])
+                .collect();
+            for c in o["changes"].as_array().expect("changes") {
+                let name = c["name"].as_str().expect("name");
+                assert!(name != "age" && name != "sex", "protected `{name}` suggested");
+                let to = c["to"].as_f64().expect("to");
+                assert_eq!(to.fract(), 0.0, "`{name}` suggested as {to}");
+                x[c["feature"].as_u64().expect("index") as usize] = to;
+                checked += 1;
+            }
+            assert!(m.predict_margin(&x).expect("scores")[0] > 0.0, "the suggestion still flips the model");
+        }
+    }
+    assert!(checked > 0, "some suggestions were checked");
+    // The text says which features are never suggested, and why.
+    let out = mizan(&[
+        "explain",
+        "--model",
+        &model,
+        "--input",
+        &input,
+        "--background",
+        &background,
+        "--recourse",
+        "--immutable",
+        "purpose",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Never suggested: sex, purpose, age"), "{text}");
+    assert!(!text.contains(".99999"), "no value just below a threshold: {text}");
+}

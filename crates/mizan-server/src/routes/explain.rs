@@ -128,6 +128,7 @@ async fn upload(
     version: i64,
     bytes: Bytes,
     s: Settings,
+    card: Option<&str>,
 ) -> Result<(StoredModel, bool), AppError> {
     require(p, "systems:write")?;
     // Ownership first: nothing of another organisation's system is ever touched.
@@ -167,6 +168,10 @@ async fn upload(
     if let Some(f) = s.bounds.keys().find(|f| !known(f)) {
         return Err(bad("bounds", format!("`{f}` is not a feature of the model (features: {})", listing())));
     }
+    // The card is checked against the model's features before anything is kept.
+    if let Some(text) = card {
+        mizan_app::models::check_card(text, &names)?;
+    }
     let mut immutable = s.immutable;
     immutable.sort();
     immutable.dedup();
@@ -185,7 +190,11 @@ async fn upload(
         bounds: s.bounds,
         uploaded_by: p.actor_name(),
     };
-    Ok(state.app.store().insert_model(p.scope(), id, version, &new).await?)
+    let (model, created) = state.app.store().insert_model(p.scope(), id, version, &new).await?;
+    match card {
+        Some(text) => Ok((state.app.set_model_card(p, id, version, text).await?, created)),
+        None => Ok((model, created)),
+    }
 }
 
 /// A model as the API shows it.
@@ -215,11 +224,24 @@ pub struct ModelOut {
     pub uploaded_by: String,
     /// When.
     pub uploaded_at: String,
+    /// The newest `mizan.model-card/1` (JSON Schema at `/api/v1/schemas/mizan.model-card-1.json`),
+    /// or `null` when none was given.
+    #[schema(value_type = Option<Object>)]
+    pub card: Option<Value>,
+    /// How many cards were given (the first, then corrections).
+    pub cards: i64,
+    /// What the card still lacks for explanations to read in people's words: unlabelled
+    /// feature names, and `outputs` when no output value is labelled.
+    pub labels_missing: Vec<String>,
 }
 
 impl From<StoredModel> for ModelOut {
     fn from(m: StoredModel) -> Self {
+        let card = mizan_app::models::card_of(&m);
         ModelOut {
+            labels_missing: mizan_app::models::labels_missing(&m.feature_names, card.as_ref()),
+            card: card.and_then(|c| serde_json::to_value(c).ok()),
+            cards: m.cards,
             system: m.system,
             version: m.version,
             sha256: m.sha256,
@@ -256,9 +278,31 @@ pub async fn api_upload(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let settings = Settings::from_fields(&params, &[])?;
-    let (model, created) = upload(&state, &p, &id, version, body, settings).await?;
+    let (model, created) = upload(&state, &p, &id, version, body, settings, None).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(ModelOut::from(model))).into_response())
+}
+
+/// Give or correct the model card of a system version's model: the labels of its features and
+/// outputs in English and Urdu, units, steps, coded values, protected and immutable features,
+/// bounds and the favourable side. Allowed until a decision has been explained with the model;
+/// each card is a system event.
+#[utoipa::path(put, path = "/api/v1/org/systems/{id}/versions/{version}/model/card", tag = "provider", security(("token" = [])),
+    params(("id" = String, Path), ("version" = i64, Path)),
+    request_body(content = Object, content_type = "application/json", description = "a `mizan.model-card/1` document (JSON Schema at `/api/v1/schemas/mizan.model-card-1.json`)"),
+    responses((status = 200, body = ModelOut),
+        (status = 400, content_type = "application/problem+json", description = "the card does not read or fit the model; `detail` names the path, e.g. `features[2].label.ur`"),
+        (status = 404, content_type = "application/problem+json"),
+        (status = 409, content_type = "application/problem+json", description = "a decision has already been explained with the model")))]
+pub async fn api_set_card(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path((id, version)): Path<(String, i64)>,
+    body: Bytes,
+) -> Result<Json<ModelOut>, AppError> {
+    require(&p, "systems:write")?;
+    let text = std::str::from_utf8(&body).map_err(|_| bad("card", "the card is not UTF-8 text"))?;
+    Ok(Json(ModelOut::from(state.app.set_model_card(&p, &id, version, text).await?)))
 }
 
 /// The models uploaded for an organisation's system, newest version first.
@@ -284,7 +328,46 @@ struct ModelsPage {
     can_write: bool,
     uploaded: Option<String>,
     base_url: String,
+    contradictions: Vec<ContradictionView>,
 }
+
+/// A decision whose logged outcome contradicts its model's, as the provider's and the
+/// regulator's lists show it.
+pub struct ContradictionView {
+    reference: String,
+    system: String,
+    version: i64,
+    decided_at: String,
+    recorded_output: String,
+    recorded: String,
+    model: String,
+}
+
+impl From<mizan_store::ContradictionRow> for ContradictionView {
+    fn from(r: mizan_store::ContradictionRow) -> Self {
+        let c: Option<mizan_app::explain::Contradiction> = serde_json::from_str(&r.contradiction).ok();
+        let (recorded_output, recorded, model) = c.map_or_else(
+            || (String::new(), String::new(), String::new()),
+            |c| {
+                let output =
+                    c.recorded_output.as_str().map_or_else(|| c.recorded_output.to_string(), str::to_owned);
+                (output, c.recorded, c.model)
+            },
+        );
+        ContradictionView {
+            reference: r.reference,
+            system: r.system,
+            version: r.version,
+            decided_at: r.decided_at,
+            recorded_output,
+            recorded,
+            model,
+        }
+    }
+}
+
+/// Contradictions listed on a page.
+const CONTRADICTIONS: i64 = 100;
 
 /// `?uploaded=` after an upload.
 #[derive(Debug, Deserialize)]
@@ -304,7 +387,16 @@ pub async fn models_page(
     let view = state.app.store().org_system(p.scope(), &id).await?;
     let models =
         state.app.store().org_models(p.scope(), &id).await?.into_iter().map(ModelOut::from).collect();
+    let contradictions = state
+        .app
+        .store()
+        .org_contradictions(p.scope(), &id, CONTRADICTIONS)
+        .await?
+        .into_iter()
+        .map(ContradictionView::from)
+        .collect();
     Ok(render(&ModelsPage {
+        contradictions,
         versions: (1..=view.summary.latest_version).rev().collect(),
         can_write: p.can("systems:write"),
         uploaded: q.uploaded.filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())),
@@ -341,11 +433,49 @@ pub async fn models_upload(
         .filter(|p| p.filename.is_none())
         .map(|p| (p.name.clone(), String::from_utf8_lossy(&p.data).into_owned()))
         .collect();
-    let settings = Settings::from_fields(&fields, &["csrf", "version", "model"])?;
+    let settings = Settings::from_fields(&fields, &["csrf", "version", "model", "card"])?;
     let version = text("version").parse::<i64>().map_err(|_| bad("version", "choose a version"))?;
     let file = parts.iter().find(|p| p.name == "model").ok_or_else(|| bad("model", "choose a model file"))?;
-    let (model, _) = upload(&state, &p, &id, version, Bytes::from(file.data.clone()), settings).await?;
+    let card = text("card");
+    let card = (!card.is_empty()).then_some(card.as_str());
+    let (model, _) = upload(&state, &p, &id, version, Bytes::from(file.data.clone()), settings, card).await?;
     Ok(Redirect::to(&format!("/app/systems/{id}/models?uploaded={}", model.sha256)).into_response())
+}
+
+/// `POST /app/systems/{id}/models/{version}/card`: the card form of one model (a text area
+/// holding the `mizan.model-card/1` JSON).
+pub async fn models_card(
+    State(state): State<AppState>,
+    SignedIn(p): SignedIn,
+    Path((id, version)): Path<(String, i64)>,
+    crate::csrf::CsrfForm(form): crate::csrf::CsrfForm,
+) -> Result<Response, AppError> {
+    require(&p, "systems:write")?;
+    let model = state.app.set_model_card(&p, &id, version, form.get("card")).await?;
+    Ok(Redirect::to(&format!("/app/systems/{id}/models?uploaded={}", model.sha256)).into_response())
+}
+
+/// `GET /regulator/contradictions`: every decision whose logged outcome contradicts its model.
+pub async fn regulator_contradictions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+) -> Result<Response, AppError> {
+    let scope = regulator(&p, "register:queue")?;
+    let rows = state.app.store().contradictions(scope, CONTRADICTIONS).await?;
+    Ok(render(&ContradictionsPage {
+        ctx,
+        rows: rows.into_iter().map(ContradictionView::from).collect(),
+        limit: CONTRADICTIONS,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "regulator_contradictions.html")]
+struct ContradictionsPage {
+    ctx: Ctx,
+    rows: Vec<ContradictionView>,
+    limit: i64,
 }
 
 /// Where a decision's explanation stands.
@@ -400,9 +530,12 @@ async fn explanation(state: &AppState, d: &StoredDecision) -> Result<Explained, 
     let prepared = prepared_model(state, &model.sha256).await?;
     let reference = d.reference.clone();
     let m = model.clone();
-    let computed = tokio::task::spawn_blocking(move || explain_decision(&reference, &record, &m, &prepared))
-        .await
-        .map_err(internal)?;
+    let card = mizan_app::models::card_of(&model);
+    let computed = tokio::task::spawn_blocking(move || {
+        explain_decision(&reference, &record, &m, card.as_ref(), &prepared)
+    })
+    .await
+    .map_err(internal)?;
     let doc = match computed {
         Ok(doc) => doc,
         Err(e) => return Ok(Explained::Unfit(e.to_string())),
@@ -413,6 +546,7 @@ async fn explanation(state: &AppState, d: &StoredDecision) -> Result<Explained, 
         margin: doc.margin,
         additivity_residual: doc.additivity_residual,
         explanation_json: json,
+        contradiction: doc.contradiction.as_ref().map(serde_json::to_string).transpose().map_err(internal)?,
     };
     let stored = state.app.store().insert_explanation(&d.reference, &model, &new).await?;
     Ok(Explained::Ready(Box::new(doc_of(&stored.explanation_json)?)))
@@ -508,6 +642,7 @@ pub async fn receipt_lookup(ctx: Ctx, Query(q): Query<LookupQuery>) -> Result<Re
 
 /// One feature row of the technical record, formatted.
 struct TechFeature {
+    label: String,
     name: String,
     value: String,
     encoded: String,
@@ -539,6 +674,8 @@ struct ReceiptPage {
     leaf_index: u64,
     status: &'static str,
     output: String,
+    /// The output is the model card's label (else the provider's raw value, in English).
+    output_labelled: bool,
     human: Option<bool>,
     doc: Option<ExplanationDoc>,
     plain: Option<Plain>,
@@ -583,10 +720,7 @@ async fn receipt_page(
         let contact = e.record.get("contact_email").map(|v| v.display(ctx.lang.code())).unwrap_or_default();
         (e.org_name.clone(), contact)
     });
-    let output = record.as_ref().and_then(|r| r.get("output")).map_or_else(String::new, |o| match o {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    });
+    let raw_output = record.as_ref().and_then(|r| r.get("output")).cloned().unwrap_or(Value::Null);
     let human = record.as_ref().and_then(|r| r.pointer("/human/involved")).and_then(Value::as_bool);
     let (mut doc, mut erased_at, mut no_model, mut unfit) = (None, None, None, None);
     match explanation(state, &d).await? {
@@ -595,13 +729,31 @@ async fn receipt_page(
         Explained::NoModel(h) => no_model = Some(h),
         Explained::Unfit(r) => unfit = Some(r),
     }
-    let plain = doc.as_ref().map(|e| plain(e, ctx.lang, TOP_FACTORS));
+    // The model's card gives the words (labels, units, coded values, output labels).
+    let card = match &doc {
+        Some(e) => state
+            .app
+            .store()
+            .decision_model(&d.reference, &e.model.sha256)
+            .await?
+            .and_then(|m| mizan_app::models::card_of(&m)),
+        None => None,
+    };
+    let labelled = crate::plain::output_label(ctx.lang, card.as_ref(), &raw_output);
+    let output_labelled = labelled.is_some();
+    let output = labelled.unwrap_or_else(|| match &raw_output {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    let plain = doc.as_ref().map(|e| plain(e, ctx.lang, TOP_FACTORS, card.as_ref()));
     let missing = ctx.t("receipt-missing-value");
     let opt = |v: Option<f64>| v.map_or_else(|| missing.clone(), format_number);
     let features = doc
         .iter()
         .flat_map(|e| &e.features)
         .map(|f| TechFeature {
+            label: crate::plain::feature_label(ctx.lang, card.as_ref(), &f.name),
             name: f.name.clone(),
             value: opt(f.value),
             encoded: opt(f.encoded),
@@ -646,6 +798,7 @@ async fn receipt_page(
         leaf_index: d.leaf_index,
         status,
         output,
+        output_labelled,
         human,
         plain,
         features,

@@ -49,13 +49,14 @@ pub fn policy_words(lang: Lang, p: &OversightPolicy) -> Vec<String> {
     }
     for f in &p.features {
         out.push(match &f.values {
-            None => {
-                lang.t_args("oversight-rule-feature", &[("name", crate::plain::feature_label(lang, &f.name))])
-            }
+            None => lang.t_args(
+                "oversight-rule-feature",
+                &[("name", crate::plain::feature_label(lang, None, &f.name))],
+            ),
             Some(vs) => lang.t_args(
                 "oversight-rule-feature-values",
                 &[
-                    ("name", crate::plain::feature_label(lang, &f.name)),
+                    ("name", crate::plain::feature_label(lang, None, &f.name)),
                     ("values", vs.iter().map(value_text).collect::<Vec<_>>().join(", ")),
                 ],
             ),
@@ -221,7 +222,7 @@ fn review_page(ctx: Ctx, v: HeldView, errors: Vec<String>) -> Response {
             r.features
                 .iter()
                 .map(|(k, val)| InputRow {
-                    name: crate::plain::feature_label(ctx.lang, k),
+                    name: crate::plain::feature_label(ctx.lang, None, k),
                     value: value_text(val),
                 })
                 .collect(),

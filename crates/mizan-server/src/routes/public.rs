@@ -140,6 +140,9 @@ struct DetailPage {
     appeals: crate::views::appeals::StatsView,
     /// The provider's figures over all its systems.
     provider_appeals: crate::views::appeals::StatsView,
+    /// The system's newest model gives no (or incomplete) labels: its explanations show the
+    /// provider's own feature names and output values.
+    labels_missing: bool,
 }
 
 /// `GET /register/{id}`: the public projection of the latest registered version.
@@ -161,7 +164,12 @@ pub async fn detail(
     let provider_appeals =
         crate::views::appeals::stats_view(&ctx, &state.app.provider_appeal_stats(org.id).await?);
     let oversight = crate::routes::oversight::public_view(&ctx, &state.app.oversight_figures(&id).await?);
+    let labels_missing = state.app.store().public_model_labels(&id).await?.is_some_and(|(_, names, card)| {
+        let card = card.as_deref().and_then(|t| mizan_app::models::ModelCard::parse(t).ok());
+        !mizan_app::models::labels_missing(&names, card.as_ref()).is_empty()
+    });
     Ok(render(&DetailPage {
+        labels_missing,
         appeals,
         provider_appeals,
         oversight,

@@ -371,10 +371,16 @@ fn assert_engine_agrees(doc: &ExplanationDoc, bytes: &[u8], features: &serde_jso
             .map(|f| f.bounds.map_or((f64::NEG_INFINITY, f64::INFINITY), |[lo, hi]| (lo, hi)))
             .collect(),
         mads: doc.features.iter().map(|f| f.scale).collect(),
-        max_options: mizan_app::explain::MAX_OPTIONS,
+        max_options: mizan_app::explain::MAX_OPTIONS * 3,
         max_changes: mizan_app::explain::MAX_CHANGES,
     };
-    match mizan_explain::recourse::search(&model, &x, &config).unwrap() {
+    // The platform searches widely, then keeps the options that survive rounding to values the
+    // features can take (whole numbers here: every value of these rows is whole).
+    let found = mizan_explain::recourse::search(&model, &x, &config).unwrap();
+    let config = RecourseConfig { max_options: mizan_app::explain::MAX_OPTIONS, ..config };
+    let steps = vec![mizan_explain::recourse::FeatureStep::Every(1.0); x.len()];
+    assert!(x.iter().all(|v| v.fract() == 0.0));
+    match mizan_explain::recourse::actionable(&model, &x, &config, &steps, found).unwrap() {
         Recourse::AlreadyFavourable => assert_eq!(doc.recourse.status, "already_favourable"),
         Recourse::NoneWithinConstraints { searched } => assert_eq!(doc.recourse.searched, Some(searched)),
         Recourse::Options(options) => {
@@ -443,8 +449,8 @@ async fn prepared_models_are_kept_by_hash_and_never_confused() {
                 assert!(Arc::ptr_eq(first, &prepared), "one prepared model per hash");
             }
             shared = Some(Arc::clone(&prepared));
-            let cached = explain_decision(r, &record, &stored, &prepared).unwrap();
-            assert_eq!(cached, explain_decision(r, &record, &stored, &fresh).unwrap());
+            let cached = explain_decision(r, &record, &stored, None, &prepared).unwrap();
+            assert_eq!(cached, explain_decision(r, &record, &stored, None, &fresh).unwrap());
             assert_eq!(cached, served);
         }
     }
@@ -533,8 +539,9 @@ async fn demo_receipts_read_in_english_and_urdu() {
         "What counted against you",
         "Existing loans",
         "What would change the outcome",
-        "Monthly income (PKR): ",
-        "instead of 49,623",
+        "Monthly income: ",
+        "instead of 49,623 rupees",
+        "<strong id=\"outcome\">Declined</strong>",
         "result was not in your favour",
         "<details id=\"technical\">",
         &format!("/api/v1/receipts/{r}"),
@@ -548,14 +555,29 @@ async fn demo_receipts_read_in_english_and_urdu() {
     for needle in [
         "آپ کا فیصلہ",
         "کن باتوں نے آپ کے خلاف کام کیا",
-        "ماہانہ آمدنی (روپے)",
+        "ماہانہ آمدنی",
         "موجودہ قرضے",
         "نتیجہ کیسے بدل سکتا تھا",
-        "49,623 کے بجائے",
+        "49,623 روپے کے بجائے",
+        "<strong id=\"outcome\">مسترد</strong>",
     ] {
         assert!(ur.contains(needle), "Urdu page has `{needle}`");
     }
     assert!(!ur.contains("What counted"), "no English left on the Urdu page");
+    assert!(!ur.contains(">decline<"), "the outcome is in Urdu, not the provider's raw value");
+    // The demo's card gives every label: its public page does not say labels are missing, and
+    // income suggestions are in whole thousands of rupees (the card's step).
+    let system = doc["system"].as_str().unwrap();
+    let public =
+        http().get(app.url(&format!("/register/{system}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!public.contains("id=\"labels-missing\""));
+    for c in
+        doc["recourse"]["options"].as_array().unwrap().iter().flat_map(|o| o["changes"].as_array().unwrap())
+    {
+        if c["name"] == "monthly_income_pkr" {
+            assert_eq!(c["to"].as_f64().unwrap() % 1000.0, 0.0, "{c}");
+        }
+    }
     // An approved applicant needs no change.
     let approved = json_of(explanation(&app, &refs[4]).await).await;
     assert_eq!(approved["recourse"]["status"], "already_favourable");
@@ -729,4 +751,259 @@ async fn the_model_limit_comes_from_the_platform_limits() {
     // And the platform refuses it before parsing, whoever calls it.
     let e = app.platform.load_model(axum::body::Bytes::from_static(XGB)).await.unwrap_err();
     assert!(e.to_string().contains("at most 1000 are accepted"), "{e}");
+}
+
+/// A model card for the example German credit models: every feature labelled in English and
+/// Urdu, coded values for the categories, units, and the two outputs.
+fn german_card() -> Value {
+    let coded = |labels: &[(&str, &str)]| -> Value {
+        labels
+            .iter()
+            .enumerate()
+            .map(|(i, (en, ur))| json!({"value": i, "label": {"en": en, "ur": ur}}))
+            .collect()
+    };
+    json!({
+        "format": "mizan.model-card/1",
+        "features": [
+            {"name": "sex", "label": {"en": "Sex", "ur": "جنس"}, "protected": true,
+             "values": coded(&[("female", "عورت"), ("male", "مرد")])},
+            {"name": "age", "label": {"en": "Age", "ur": "عمر"}, "unit": {"en": "years", "ur": "سال"}, "step": 1, "protected": true},
+            {"name": "job", "label": {"en": "Job skill level", "ur": "ملازمت کی مہارت کا درجہ"}, "step": 1, "min": 0, "max": 3},
+            {"name": "housing", "label": {"en": "Housing", "ur": "رہائش"},
+             "values": coded(&[("free housing", "مفت رہائش"), ("own home", "اپنا گھر"), ("rented home", "کرائے کا گھر")])},
+            {"name": "saving_accounts", "label": {"en": "Savings", "ur": "بچت"},
+             "values": coded(&[("little savings", "تھوڑی بچت"), ("moderate savings", "درمیانی بچت"), ("savings not known", "بچت معلوم نہیں"), ("quite rich", "کافی بچت"), ("rich", "بہت بچت")])},
+            {"name": "checking_account", "label": {"en": "Checking account", "ur": "چیکنگ اکاؤنٹ"},
+             "values": coded(&[("little in checking", "چیکنگ میں تھوڑی رقم"), ("moderate in checking", "چیکنگ میں درمیانی رقم"), ("no checking account", "کوئی چیکنگ اکاؤنٹ نہیں"), ("rich in checking", "چیکنگ میں زیادہ رقم")])},
+            {"name": "credit_amount", "label": {"en": "Amount borrowed", "ur": "قرض کی رقم"}, "unit": {"en": "marks", "ur": "مارک"}, "step": 1, "min": 250, "max": 20000},
+            {"name": "duration", "label": {"en": "Loan length", "ur": "قرض کی مدت"}, "unit": {"en": "months", "ur": "مہینے"}, "step": 1, "min": 4, "max": 72},
+            {"name": "purpose", "label": {"en": "Purpose", "ur": "مقصد"}, "immutable": true,
+             "values": coded(&[("business", "کاروبار"), ("car", "گاڑی"), ("appliances", "گھریلو سامان"), ("education", "تعلیم"), ("furniture", "فرنیچر"), ("radio or TV", "ریڈیو یا ٹی وی"), ("repairs", "مرمت"), ("other", "دیگر")])}
+        ],
+        "outputs": [
+            {"value": "approve", "label": {"en": "Approved", "ur": "منظور"}, "favourable": true},
+            {"value": "decline", "label": {"en": "Declined", "ur": "مسترد"}, "favourable": false}
+        ]
+    })
+}
+
+async fn put_card(app: &TestApp, token: &str, id: &str, version: i64, card: &Value) -> reqwest::Response {
+    http()
+        .put(app.url(&format!("/api/v1/org/systems/{id}/versions/{version}/model/card")))
+        .bearer_auth(token)
+        .json(card)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Model-card events of system `id`.
+async fn card_events(app: &TestApp, bank: &str, id: &str) -> usize {
+    let _ = bank;
+    let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let view = app.store.org_system(OrgScope::new(org.id), id).await.unwrap();
+    view.events.iter().filter(|e| e.kind == "model-card").count()
+}
+
+/// The applicants with the outputs the model gives them (favourable side high, threshold 0).
+fn decided(model: &mizan_explain::Model, prefix: &str) -> Vec<(Value, Vec<f64>, bool)> {
+    applicants()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let x: Vec<f64> = model.feature_names.iter().map(|n| f[n].as_f64().unwrap()).collect();
+            let good = model.predict_margin(&x).unwrap()[0] > 0.0;
+            let mut d =
+                decision(&format!("{prefix}-{i}"), &format!("sha256:{}", mizan_explain::model_hash(XGB)), f);
+            d["output"] = json!(if good { "approve" } else { "decline" });
+            (d, x, good)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn model_cards_label_explanations_and_are_corrected_only_before_use() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    // Uploaded without labels: the provider's page warns, the public page says so.
+    assert_eq!(upload(&app, &bank, &id, 1, "", XGB).await.status(), 201);
+    let listed = json_of(
+        http()
+            .get(app.url(&format!("/api/v1/org/systems/{id}/models")))
+            .bearer_auth(&bank)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listed[0]["card"], Value::Null);
+    assert!(listed[0]["labels_missing"].as_array().unwrap().contains(&json!("checking_account")));
+    let provider = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let page = provider
+        .get(app.url(&format!("/app/systems/{id}/models")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Labels missing"), "the provider's page warns");
+    for lang in ["en", "ur"] {
+        let public = http()
+            .get(app.url(&format!("/register/{id}?lang={lang}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(public.contains("id=\"labels-missing\""), "the public page ({lang}) says labels are missing");
+    }
+
+    // A card that does not fit the model is refused, saying what and where; nothing is kept.
+    let cases: [(&str, Value, &str); 4] = [
+        ("/features/0/name", json!("religion"), "features[0].name"),
+        ("/features/1/label/ur", json!(""), "features[1].label.ur"),
+        ("/features/3/values/0/value", json!("free"), "invalid type"),
+        ("/outputs/1/label/en", json!(" "), "outputs[1].label.en"),
+    ];
+    for (pointer, value, says) in cases {
+        let mut card = german_card();
+        *card.pointer_mut(pointer).unwrap() = value;
+        let res = put_card(&app, &bank, &id, 1, &card).await;
+        assert_eq!(res.status(), 400, "{pointer}");
+        let p = json_of(res).await;
+        assert_eq!(p["field"], "card");
+        assert!(p["detail"].as_str().unwrap().contains(says), "{pointer}: {p}");
+    }
+    assert_eq!(card_events(&app, &bank, &id).await, 0);
+
+    // A good card, then a correction before any explanation: both kept, each an event.
+    let mut card = german_card();
+    card["outputs"][1]["label"]["en"] = json!("Turned down");
+    let res = put_card(&app, &bank, &id, 1, &card).await;
+    assert_eq!(res.status(), 200);
+    let res = put_card(&app, &bank, &id, 1, &german_card()).await;
+    assert_eq!(res.status(), 200);
+    let m = json_of(res).await;
+    assert_eq!(m["cards"], 2);
+    assert_eq!(m["labels_missing"], json!([]));
+    assert_eq!(m["card"]["outputs"][1]["label"]["en"], "Declined", "the newest card wins");
+    assert_eq!(card_events(&app, &bank, &id).await, 2, "every card given is an event");
+    let public = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(!public.contains("id=\"labels-missing\""));
+
+    // Explanations read in the card's words, in both languages; protected features (age, sex)
+    // and immutable ones are never suggested, and every suggested value is one the feature can
+    // take (whole numbers, existing codes) and still flips the model.
+    let model = mizan_explain::load_model(XGB).unwrap();
+    let rows = decided(&model, "card");
+    let refs = log(&app, &id, &bank, &rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>()).await;
+    let card = german_card();
+    let mut declined = None;
+    let mut options = 0;
+    for (r, (_, x, good)) in refs.iter().zip(&rows) {
+        let doc = json_of(explanation(&app, r).await).await;
+        assert_eq!(doc["contradiction"], Value::Null, "a consistent log has no contradiction");
+        for o in doc["recourse"]["options"].as_array().unwrap() {
+            options += 1;
+            let mut y = x.clone();
+            for c in o["changes"].as_array().unwrap() {
+                let name = c["name"].as_str().unwrap();
+                assert!(!["age", "sex", "purpose"].contains(&name), "`{name}` suggested");
+                let to = c["to"].as_f64().unwrap();
+                assert_eq!(to.fract(), 0.0, "`{name}` suggested as {to}");
+                let f = card["features"].as_array().unwrap().iter().find(|f| f["name"] == name).unwrap();
+                if let Some(values) = f["values"].as_array() {
+                    assert!(
+                        values.iter().any(|v| v["value"].as_f64() == Some(to)),
+                        "`{name}` = {to} is no code"
+                    );
+                }
+                y[model.feature_names.iter().position(|n| n == name).unwrap()] = to;
+            }
+            assert!(model.predict_margin(&y).unwrap()[0] > 0.0, "the suggestion still flips the model");
+        }
+        if !good && declined.is_none() {
+            declined = Some(r.clone());
+        }
+    }
+    assert!(options > 0, "some suggestions were checked");
+    let r = declined.expect("a declined applicant");
+    let en =
+        http().get(app.url(&format!("/receipt/{r}?lang=en"))).send().await.unwrap().text().await.unwrap();
+    for needle in ["<strong id=\"outcome\">Declined</strong>", "Checking account", "Loan length"] {
+        assert!(en.contains(needle), "English receipt has `{needle}`");
+    }
+    assert!(!en.contains("checking account: ") && !en.contains(">decline<"), "no raw names or outputs");
+    let ur =
+        http().get(app.url(&format!("/receipt/{r}?lang=ur"))).send().await.unwrap().text().await.unwrap();
+    for needle in ["<strong id=\"outcome\">مسترد</strong>", "چیکنگ اکاؤنٹ", "قرض کی مدت"]
+    {
+        assert!(ur.contains(needle), "Urdu receipt has `{needle}`");
+    }
+
+    // Once a decision was explained with the model, its card can no longer change.
+    let res = put_card(&app, &bank, &id, 1, &german_card()).await;
+    assert_eq!(res.status(), 409);
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("already explained"));
+    assert_eq!(card_events(&app, &bank, &id).await, 2, "a refused correction is no event");
+}
+
+#[tokio::test]
+async fn an_outcome_contradicting_the_model_is_said_and_listed() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = setup(&app).await;
+    // The favourable side set wrongly: a low margin counts as favourable.
+    assert_eq!(upload(&app, &bank, &id, 1, "favourable=low", XGB).await.status(), 201);
+    let model = mizan_explain::load_model(XGB).unwrap();
+    let rows = decided(&model, "wrong");
+    let refs = log(&app, &id, &bank, &rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>()).await;
+    let (r, _) = refs.iter().zip(&rows).find(|(_, row)| !row.2).expect("a declined applicant");
+    let doc = json_of(explanation(&app, r).await).await;
+    assert_eq!(doc["outcome"], "favourable", "under the wrong setting the model reads favourable");
+    assert_eq!(
+        doc["contradiction"],
+        json!({"recorded_output": "decline", "recorded": "unfavourable", "model": "favourable", "source": "common_word"})
+    );
+    // The receipt says so plainly instead of "no change is needed", in both languages.
+    let en =
+        http().get(app.url(&format!("/receipt/{r}?lang=en"))).send().await.unwrap().text().await.unwrap();
+    assert!(en.contains("id=\"contradiction\""));
+    assert!(en.contains("The two do not agree"));
+    assert!(!en.contains("No change is needed"), "the receipt does not claim the result was in their favour");
+    let ur =
+        http().get(app.url(&format!("/receipt/{r}?lang=ur"))).send().await.unwrap().text().await.unwrap();
+    assert!(ur.contains("دونوں میں مطابقت نہیں"));
+    assert!(!ur.contains("کسی تبدیلی کی ضرورت نہیں"));
+    // An approved applicant's log agrees... under the wrong side it does not either: listed too.
+    // The provider sees the contradictions on the model page, the regulator on its list.
+    let provider = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let page = provider
+        .get(app.url(&format!("/app/systems/{id}/models")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"contradictions\"") && page.contains(r.as_str()), "listed for the provider");
+    let reg = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    let list = reg.get(app.url("/regulator/contradictions")).send().await.unwrap();
+    assert_eq!(list.status(), 200);
+    let list = list.text().await.unwrap();
+    assert!(list.contains(&format!("/regulator/decisions/{r}")), "listed for the regulator");
+    let list_ur =
+        reg.get(app.url("/regulator/contradictions?lang=ur")).send().await.unwrap().text().await.unwrap();
+    assert!(list_ur.contains("ناموافق"));
+    // Another organisation's provider may not read the regulator's list.
+    assert_eq!(provider.get(app.url("/regulator/contradictions")).send().await.unwrap().status(), 403);
+    // A consistent system lists none.
+    let demo_list = app.store.org_contradictions(
+        OrgScope::new(app.store.org_by_slug("demo-indus-bank").await.unwrap().id),
+        &id,
+        10,
+    );
+    assert!(!demo_list.await.unwrap().is_empty());
 }

@@ -5,6 +5,12 @@
 //! rows, hashes the model bytes, and hands values to `mizan-explain`. Rows are matched to the
 //! model's features by column name (extra columns such as a label are ignored), or by position
 //! when the model records no names. Empty cells, `NA` and `nan` are missing values.
+//!
+//! Recourse is actionable: protected characteristics (`age`, `sex`, `religion`, ... by their
+//! words, `mizan_explain::recourse::is_protected_name`) and `--immutable` features are never
+//! suggested, and suggested values are ones the feature takes in the data (whole numbers for
+//! whole columns; with `--background`, only the codes seen for a column of a few whole values),
+//! each re-scored on the model after rounding.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -12,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use mizan_explain::recourse::{Direction, Favourable, Recourse, RecourseConfig, Searcher};
+use mizan_explain::recourse::{
+    Direction, Favourable, FeatureStep, Recourse, RecourseConfig, Searcher, actionable, is_protected_name,
+};
 use mizan_explain::shap::{Explainer, Explanation};
 use mizan_explain::{Link, Model};
 use serde_json::{Value, json};
@@ -50,7 +58,8 @@ pub struct ExplainArgs {
     /// Also search for changes that would make an unfavourable outcome favourable.
     #[arg(long)]
     pub recourse: bool,
-    /// Features recourse must never change (comma-separated), e.g. `age,sex`.
+    /// More features recourse must never change (comma-separated), e.g. `purpose`. Protected
+    /// characteristics (age, sex, religion, marital status, ...) are never changed anyway.
     #[arg(long, value_delimiter = ',')]
     pub immutable: Vec<String>,
     /// Margin threshold between the two outcomes (0 is probability 0.5 for logistic models).
@@ -97,19 +106,27 @@ pub fn run(args: ExplainArgs) -> Result<()> {
         FavourableSide::Low => Favourable::Below(args.threshold),
     };
     let reference = background.as_deref().unwrap_or(&rows);
-    let config = RecourseConfig {
+    let protected: Vec<&str> =
+        model.feature_names.iter().map(String::as_str).filter(|f| is_protected_name(f)).collect();
+    let fixed = |f: &String| args.immutable.contains(f) || protected.contains(&f.as_str());
+    // Searched widely, then rounded to values people can take; some options do not survive.
+    let wide = RecourseConfig {
         output: 0,
         favourable,
         directions: model
             .feature_names
             .iter()
-            .map(|f| if args.immutable.contains(f) { Direction::Immutable } else { Direction::Any })
+            .map(|f| if fixed(f) { Direction::Immutable } else { Direction::Any })
             .collect(),
         bounds: (0..model.n_features()).map(|j| bounds(reference, j)).collect(),
         mads: (0..model.n_features()).map(|j| mad(reference, j)).collect(),
-        max_options: 3,
+        max_options: 9,
         max_changes: 2,
     };
+    let config = RecourseConfig { max_options: 3, ..wide.clone() };
+    let steps: Vec<FeatureStep> =
+        (0..model.n_features()).map(|j| step(reference, j, background.is_some())).collect();
+    let never: Vec<String> = model.feature_names.iter().filter(|f| fixed(f)).cloned().collect();
     let mut reports = Vec::with_capacity(rows.len());
     let mut text = String::new();
     for (r, x) in rows.iter().enumerate() {
@@ -125,11 +142,15 @@ pub fn run(args: ExplainArgs) -> Result<()> {
         }
         .with_context(|| format!("cannot explain row {}", r + 1))?;
         let recourse = match &searcher {
-            Some(searcher) if model.link != Link::Softmax => Some(
-                searcher
-                    .search(x, &config)
-                    .with_context(|| format!("cannot search recourse for row {}", r + 1))?,
-            ),
+            Some(searcher) if model.link != Link::Softmax => {
+                let found = searcher
+                    .search(x, &wide)
+                    .with_context(|| format!("cannot search recourse for row {}", r + 1))?;
+                Some(
+                    actionable(model, x, &config, &steps, found)
+                        .with_context(|| format!("cannot round recourse for row {}", r + 1))?,
+                )
+            }
             _ => None,
         };
         let score = model.score(&margins, output);
@@ -142,9 +163,20 @@ pub fn run(args: ExplainArgs) -> Result<()> {
                 "favourable": model.link != Link::Softmax && favourable_holds(favourable, margins[output]),
                 "explanation": e,
                 "recourse": recourse,
+                "never_changed": if recourse.is_some() { json!(never) } else { Value::Null },
             })),
             Format::Text => {
                 write_text(&mut text, model, r, score, favourable, &e, recourse.as_ref(), args.top);
+                if recourse.is_some() && !never.is_empty() {
+                    // Inside the row's block, before its closing blank line.
+                    text.pop();
+                    let _ = writeln!(
+                        text,
+                        "  Never suggested: {} (protected characteristics{} are not something a person should be asked to change)\n",
+                        never.join(", "),
+                        if args.immutable.is_empty() { "" } else { " and --immutable features" }
+                    );
+                }
             }
         }
     }
@@ -268,6 +300,24 @@ fn bounds(rows: &[Vec<f64>], j: usize) -> (f64, f64) {
         .filter(|v| !v.is_nan())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if lo <= hi { (lo, hi) } else { (f64::NEG_INFINITY, f64::INFINITY) }
+}
+
+/// The values a suggested change of feature `j` may take: the codes seen in a background
+/// sample when the column holds a few whole values, whole numbers when it is whole, else
+/// hundredths.
+fn step(rows: &[Vec<f64>], j: usize, background: bool) -> FeatureStep {
+    let vals: Vec<f64> = rows.iter().map(|r| r[j]).filter(|v| !v.is_nan()).collect();
+    if !vals.iter().all(|v| v.fract() == 0.0) {
+        return FeatureStep::Every(0.01);
+    }
+    let mut seen = vals.clone();
+    seen.sort_by(f64::total_cmp);
+    seen.dedup();
+    if background && !seen.is_empty() && seen.len() <= 12 && vals.len() >= 30 {
+        FeatureStep::Values(seen)
+    } else {
+        FeatureStep::Every(1.0)
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
