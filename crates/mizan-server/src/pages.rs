@@ -94,7 +94,8 @@ impl Ctx {
     }
 
     /// An event's reason as a reader sees it: an obligation change (`EU-X: in_progress`) names
-    /// the status in words; any other reason is shown as written.
+    /// the status in words, a model card's names the card without its JSON (kept in the record
+    /// and the API); any other reason is shown as written.
     #[must_use]
     pub fn event_reason(&self, kind: &str, reason: &str) -> String {
         if kind == "obligation"
@@ -102,6 +103,12 @@ impl Ctx {
             && mizan_store::OBLIGATION_STATUSES.contains(&status)
         {
             return format!("{id}: {}", self.code("obligation-status", status));
+        }
+        // A model card's event carries the whole card for the record; the trail names it.
+        if kind == "model-card"
+            && let Some((what, _card)) = reason.split_once(": {")
+        {
+            return what.to_owned();
         }
         reason.to_owned()
     }

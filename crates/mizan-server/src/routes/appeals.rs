@@ -40,15 +40,33 @@ fn max_document(state: &AppState, ctx: &Ctx) -> String {
     size_words(ctx, i64::try_from(state.app.config().limits.appeal_document_bytes).unwrap_or(i64::MAX))
 }
 
+/// The card of the model decision `reference`'s record names, if its provider gave one: the
+/// words for its inputs.
+async fn card_for(
+    state: &AppState,
+    reference: &str,
+    record: Option<&Value>,
+) -> Result<Option<mizan_formats::model_card::ModelCard>, AppError> {
+    let Some(hash) = record.and_then(|r| r.get("model_hash")?.as_str()) else { return Ok(None) };
+    let sha256 = hash.strip_prefix("sha256:").unwrap_or(hash);
+    Ok(state
+        .app
+        .store()
+        .decision_model(reference, sha256)
+        .await?
+        .and_then(|m| mizan_app::models::card_of(&m)))
+}
+
 async fn features_of(state: &AppState, lang: Lang, receipt: &str) -> Result<Vec<(String, String)>, AppError> {
     let d = state.app.store().decision(receipt).await?;
-    Ok(d.record_json
-        .as_deref()
-        .and_then(|r| serde_json::from_str::<Value>(r).ok())
+    let record = d.record_json.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok());
+    let card = card_for(state, receipt, record.as_ref()).await?;
+    Ok(record
+        .as_ref()
         .and_then(|v| {
-            v.get("features")?
-                .as_object()
-                .map(|m| m.keys().map(|k| (k.clone(), crate::plain::feature_label(lang, k))).collect())
+            v.get("features")?.as_object().map(|m| {
+                m.keys().map(|k| (k.clone(), crate::plain::feature_label(lang, card.as_ref(), k))).collect()
+            })
         })
         .unwrap_or_default())
 }
@@ -245,7 +263,7 @@ pub struct Line {
     pub event_id: Option<i64>,
 }
 
-fn lines(ctx: &Ctx, v: &AppealView) -> Vec<Line> {
+fn lines(ctx: &Ctx, v: &AppealView, card: Option<&mizan_formats::model_card::ModelCard>) -> Vec<Line> {
     v.entries
         .iter()
         .map(|e| {
@@ -272,7 +290,7 @@ fn lines(ctx: &Ctx, v: &AppealView) -> Vec<Line> {
                                 "outcome" => ctx.code("appeal-outcome", val),
                                 "disputed" => val
                                     .split(", ")
-                                    .map(|f| crate::plain::feature_label(ctx.lang, f))
+                                    .map(|f| crate::plain::feature_label(ctx.lang, card, f))
                                     .collect::<Vec<_>>()
                                     .join(ctx.t("list-separator").as_str()),
                                 _ => val.clone(),
@@ -411,7 +429,12 @@ pub struct RecordView {
     pub audit: Option<String>,
 }
 
-async fn record_view(state: &AppState, lang: Lang, v: &AppealView) -> Result<Option<RecordView>, AppError> {
+async fn record_view(
+    state: &AppState,
+    lang: Lang,
+    v: &AppealView,
+    card: Option<&mizan_formats::model_card::ModelCard>,
+) -> Result<Option<RecordView>, AppError> {
     let d = state.app.store().decision(&v.case.subject).await?;
     let Some(r) = d.record_json.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok()) else {
         return Ok(None);
@@ -421,13 +444,16 @@ async fn record_view(state: &AppState, lang: Lang, v: &AppealView) -> Result<Opt
         other => other.to_string(),
     };
     Ok(Some(RecordView {
-        output: r.get("output").map(show).unwrap_or_default(),
+        output: r
+            .get("output")
+            .map(|o| crate::plain::output_label(lang, card, o).unwrap_or_else(|| show(o)))
+            .unwrap_or_default(),
         model_hash: r.get("model_hash").map(show).unwrap_or_default(),
         version: d.system_version,
         features: r
             .get("features")
             .and_then(Value::as_object)
-            .map(|m| m.iter().map(|(k, v)| (crate::plain::feature_label(lang, k), show(v))).collect())
+            .map(|m| m.iter().map(|(k, v)| (crate::plain::feature_label(lang, card, k), show(v))).collect())
             .unwrap_or_default(),
         audit: state
             .app
@@ -448,10 +474,13 @@ async fn page(
     area: &'static str,
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
-    let record = if area.is_empty() { None } else { record_view(state, ctx.lang, &v).await? };
+    let decided = state.app.store().decision(&v.case.subject).await?;
+    let recorded = decided.record_json.as_deref().and_then(|r| serde_json::from_str::<Value>(r).ok());
+    let card = card_for(state, &v.case.subject, recorded.as_ref()).await?;
+    let record = if area.is_empty() { None } else { record_view(state, ctx.lang, &v, card.as_ref()).await? };
     let two_reviewers =
         state.app.reviewers_required(v.case.system.as_deref().unwrap_or_default()).await? >= 2;
-    let lines = lines(&ctx, &v);
+    let lines = lines(&ctx, &v, card.as_ref());
     let next_due = v.next_due.map(|t| ctx.date_of(t));
     let opened = ctx.date(&v.case.opened_at);
     let documents = doc_views(&ctx, &v, area, token.as_deref());

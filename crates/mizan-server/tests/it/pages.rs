@@ -614,12 +614,17 @@ async fn an_error_report_is_followed_from_a_form_and_names_its_system() {
 }
 
 /// What a person reads on a page: the text outside tags, without the technical record
-/// (`<details id="technical">`) and code (`<code>`), where exact values belong.
+/// (`<details id="technical">`) and code (`<code>`), where exact values belong, and without
+/// what form fields hold.
 fn readable(html: &str) -> String {
     let mut s = html.to_owned();
-    for (open, close) in
-        [("<details id=\"technical\"", "</details>"), ("<code", "</code>"), ("<script", "</script>")]
-    {
+    for (open, close) in [
+        ("<details id=\"technical\"", "</details>"),
+        ("<code", "</code>"),
+        ("<script", "</script>"),
+        // What a form holds is the reader's own input, not the page's words.
+        ("<textarea", "</textarea>"),
+    ] {
         while let Some(i) = s.find(open) {
             let Some(j) = s[i..].find(close) else { break };
             s.replace_range(i..i + j + close.len(), " ");
