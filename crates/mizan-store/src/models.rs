@@ -337,6 +337,22 @@ impl Store {
         rows.iter().map(model_from_row).collect()
     }
 
+    /// The models of system `public_id` whichever organisation keeps it, newest version first:
+    /// for the regulator and the ethics board (the caller decides who may see them).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn system_models(&self, public_id: &str) -> Result<Vec<StoredModel>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MODEL_COLS} FROM models m JOIN systems s ON s.id = m.system_id \
+             WHERE s.public_id = $1 ORDER BY m.version DESC"
+        )))
+        .bind(public_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(model_from_row).collect()
+    }
+
     /// The model of the decision `reference`'s system whose hash is `sha256`: the one uploaded
     /// for the decision's own version if there is one, else the newest. Whoever holds the
     /// reference may read it, like the decision.

@@ -851,3 +851,5 @@ audit-preset-hint = Only an audit that follows a standard, grouped by that stand
 class-obligation-status = Where it stands (as the provider reports it)
 class-obligation-evidence = Evidence
 class-obligations-progress = { $done } of { $total } obligations done or not applicable, as the provider reports them.
+review-models-title = The model it decides with
+review-models-none = No model has been uploaded for this system, so its decisions cannot be explained yet.

@@ -851,3 +851,5 @@ audit-preset-hint = رجسٹر پر صرف وہ آڈٹ شائع ہوتا ہے ج
 class-obligation-status = موجودہ صورتِ حال (فراہم کنندہ کے مطابق)
 class-obligation-evidence = ثبوت
 class-obligations-progress = { $total } میں سے { $done } ذمہ داریاں مکمل یا غیر متعلق، فراہم کنندہ کے مطابق۔
+review-models-title = وہ ماڈل جس سے یہ فیصلے کرتا ہے
+review-models-none = اس نظام کا کوئی ماڈل اپ لوڈ نہیں ہوا، اس لیے اس کے فیصلوں کی وضاحت ابھی نہیں ہو سکتی۔

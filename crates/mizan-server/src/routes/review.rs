@@ -89,6 +89,55 @@ struct SystemPage {
     /// The system's bias assessments, as the regulator reads them (the board sits with it).
     audits: Vec<crate::views::audits::AuditRow>,
     audit_base: String,
+    /// The models its versions decide with.
+    models: Vec<ModelView>,
+}
+
+/// A model as the ethics board reads it: what it is, what it reads (in words where the
+/// provider gave them), which side is favourable, and which labels are missing.
+pub struct ModelView {
+    /// The version it belongs to.
+    pub version: i64,
+    /// File format.
+    pub format: String,
+    /// SHA-256 of the file.
+    pub sha256: String,
+    /// Its inputs, in the page language where labelled.
+    pub features: String,
+    /// Which side of the threshold is favourable, in words.
+    pub favourable: String,
+    /// Inputs and outputs without words, by name.
+    pub labels_missing: Vec<String>,
+}
+
+/// The models of system `id` for the board's and the regulator's pages.
+///
+/// # Errors
+/// Store errors.
+pub async fn model_views(state: &AppState, ctx: &Ctx, id: &str) -> Result<Vec<ModelView>, AppError> {
+    Ok(state
+        .app
+        .store()
+        .system_models(id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let card = mizan_app::models::card_of(&m);
+            ModelView {
+                labels_missing: mizan_app::models::labels_missing(&m.feature_names, card.as_ref()),
+                features: m
+                    .feature_names
+                    .iter()
+                    .map(|f| crate::plain::feature_label(ctx.lang, card.as_ref(), f))
+                    .collect::<Vec<_>>()
+                    .join(ctx.t("list-separator").as_str()),
+                favourable: ctx.code("models-favourable", m.favourable.as_str()),
+                version: m.version,
+                format: m.format,
+                sha256: m.sha256,
+            }
+        })
+        .collect())
 }
 
 async fn page(
@@ -114,7 +163,9 @@ async fn page(
         }
         None => (Vec::new(), String::new()),
     };
+    let models = model_views(state, &ctx, id).await?;
     Ok(render(&SystemPage {
+        models,
         appeals,
         audit_fails,
         audits,

@@ -1007,3 +1007,31 @@ async fn an_outcome_contradicting_the_model_is_said_and_listed() {
     );
     assert!(!demo_list.await.unwrap().is_empty());
 }
+
+/// The ethics board reads the model a system decides with on its review page: the file, its
+/// inputs, its favourable side, and which labels the provider has not given.
+#[tokio::test]
+async fn the_review_page_shows_the_model_and_its_missing_labels() {
+    let app = TestApp::start(true).await;
+    let (id, token) = common::submitted_system(&app, "Reviewed credit scoring").await;
+    let bytes = mizan_app::demo::LOAN_MODEL;
+    let res = upload(&app, &token, &id, 1, "favourable=high", bytes).await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+    let board =
+        common::sign_in(&app, "reviewer2@regulator.demo", common::password("reviewer2@regulator.demo")).await;
+    let page =
+        board.get(app.url(&format!("/review/systems/{id}"))).send().await.unwrap().text().await.unwrap();
+    let section = page.split("id=\"review-models-title\"").nth(1).expect("the model section");
+    assert!(section.contains(&format!("sha256:{}", mizan_explain::model_hash(bytes))), "the file");
+    assert!(section.contains("higher scores"), "the favourable side in words");
+    assert!(section.contains("Labels missing"), "no card, so the labels are missing");
+    let ur = board
+        .get(app.url(&format!("/review/systems/{id}?lang=ur")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(ur.contains("وہ ماڈل جس سے یہ فیصلے کرتا ہے"));
+}
