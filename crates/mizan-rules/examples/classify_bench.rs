@@ -14,7 +14,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let text = std::fs::read_to_string(entry?.path())?;
         let cases: Vec<serde_yaml_ng::Value> = serde_yaml_ng::from_str(&text)?;
         for c in cases {
-            inputs.push(serde_yaml_ng::from_value(c["answers"].clone())?);
+            // A case lists only non-neutral answers; the rest are answered neutrally.
+            let mut answers: Answers = rs
+                .questions
+                .iter()
+                .filter_map(|q| {
+                    ["no", "none", "neither", "none_of_these"]
+                        .into_iter()
+                        .find(|n| q.answers.iter().any(|(a, _)| a == n))
+                        .map(|n| (q.id.clone(), n.to_owned()))
+                })
+                .collect();
+            let given: Answers = serde_yaml_ng::from_value(c["answers"].clone())?;
+            answers.extend(given);
+            if c["expect"]["contradiction"].is_null() {
+                inputs.push(answers);
+            }
         }
     }
     let rounds = 20_000;

@@ -6,8 +6,16 @@
 //! answer, the clause it cites). Branching is by labels collected from answers, as in the Dutch
 //! AI Act decision aid: a question is asked only when its label condition holds, so an answer
 //! to a question that was never on the path cannot change the result. No I/O happens here.
+//!
+//! Who owes what is data too: every obligation names the operator roles it binds (provider,
+//! deployer, importer, distributor) with the article that says so, and the engine emits it only
+//! to an operator holding one of those roles. An operator can hold two: a deployer who becomes
+//! a provider under Art. 25(1) keeps its deployer duties. Answers that contradict each other
+//! are an error naming both questions, never a silent result; every citation is checked
+//! against the Regulation's structure ([`cite`]).
 #![warn(missing_docs)]
 
+pub mod cite;
 pub mod crosswalk;
 pub mod impact;
 pub mod review;
@@ -67,6 +75,31 @@ pub enum RulesError {
         /// Allowed answers.
         allowed: Vec<String>,
     },
+    /// Two answers on the path contradict each other.
+    #[error("the answers to {} contradict each other: {reason} ({cite})", questions.iter().map(|q| format!("`{q}`")).collect::<Vec<_>>().join(" and "))]
+    Contradiction {
+        /// The questions whose answers conflict (at least two).
+        questions: Vec<String>,
+        /// What is wrong and how to fix it.
+        reason: String,
+        /// The provision that makes the answers incompatible.
+        cite: String,
+    },
+}
+
+impl RulesError {
+    /// The question the error is about (the first one for a contradiction), for a form to
+    /// jump to; `None` for a bad ruleset.
+    #[must_use]
+    pub fn question(&self) -> Option<&str> {
+        match self {
+            RulesError::BadRuleset { .. } => None,
+            RulesError::UnknownQuestion { question, .. }
+            | RulesError::MissingAnswer { question, .. }
+            | RulesError::InvalidAnswer { question, .. } => Some(question),
+            RulesError::Contradiction { questions, .. } => questions.first().map(String::as_str),
+        }
+    }
 }
 
 /// A label condition: all of `all`, at least one of `any` (if given), none of `none`.
@@ -95,7 +128,7 @@ impl Condition {
 
 /// One question of the decision tree.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawQuestion")]
 pub struct Question {
     /// Stable id, used as the input key.
     pub id: String,
@@ -107,8 +140,52 @@ pub struct Question {
     #[serde(default)]
     pub when: Condition,
     /// Answer → labels it adds, in presentation order.
-    #[serde(deserialize_with = "ordered_answers")]
     pub answers: Vec<(String, Vec<String>)>,
+    /// Answers that apply a more specific clause than the question's (an exception, a
+    /// carve-out): answer → that clause. The path cites it instead of the question's.
+    pub answer_cites: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuestion {
+    id: String,
+    cite: String,
+    text: Bilingual,
+    #[serde(default)]
+    when: Condition,
+    answers: serde_yaml_ng::Mapping,
+}
+
+/// An answer's labels, optionally with the clause that answer applies.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawAnswer {
+    Labels(Vec<String>),
+    Cited { labels: Vec<String>, cite: String },
+}
+
+impl TryFrom<RawQuestion> for Question {
+    type Error = String;
+
+    fn try_from(raw: RawQuestion) -> Result<Self, String> {
+        let mut answers = Vec::new();
+        let mut answer_cites = BTreeMap::new();
+        for (k, v) in raw.answers {
+            let key = k.as_str().ok_or("answer keys must be strings")?.to_owned();
+            let spec: RawAnswer = serde_yaml_ng::from_value(v)
+                .map_err(|e| format!("answer `{key}` of question `{}`: {e}", raw.id))?;
+            let labels = match spec {
+                RawAnswer::Labels(l) => l,
+                RawAnswer::Cited { labels, cite } => {
+                    answer_cites.insert(key.clone(), cite);
+                    labels
+                }
+            };
+            answers.push((key, labels));
+        }
+        Ok(Question { id: raw.id, cite: raw.cite, text: raw.text, when: raw.when, answers, answer_cites })
+    }
 }
 
 impl Question {
@@ -117,18 +194,6 @@ impl Question {
     pub fn allowed(&self) -> Vec<String> {
         self.answers.iter().map(|(a, _)| a.clone()).collect()
     }
-}
-
-fn ordered_answers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, Vec<String>)>, D::Error> {
-    let map = serde_yaml_ng::Mapping::deserialize(d)?;
-    map.into_iter()
-        .map(|(k, v)| {
-            let key =
-                k.as_str().ok_or_else(|| serde::de::Error::custom("answer keys must be strings"))?.to_owned();
-            let labels: Vec<String> = serde_yaml_ng::from_value(v).map_err(serde::de::Error::custom)?;
-            Ok((key, labels))
-        })
-        .collect()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +211,24 @@ struct RoleRule {
     when: Condition,
 }
 
+/// A label derived from labels after the last question (for "A and (B or C)" conditions).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DerivedRule {
+    label: String,
+    when: Condition,
+}
+
+/// Labels that cannot hold together: an error naming the questions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContradictionRule {
+    when: Condition,
+    questions: Vec<String>,
+    cite: String,
+    reason: String,
+}
+
 /// An obligation that follows from a classification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,14 +239,23 @@ pub struct Obligation {
     pub cite: String,
     /// What to do, in plain words.
     pub text: Bilingual,
+    /// The operator roles the obligation binds (`provider`, `deployer`, `importer`,
+    /// `distributor`); empty only in results stored before ruleset 2.0.0.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The clause that says whom the obligation binds.
+    #[serde(default)]
+    pub roles_cite: String,
     #[serde(default, skip_serializing)]
     when: Condition,
 }
 
 /// Risk tiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Tier {
+    /// Outside the Regulation: not an AI system (Art. 3(1)) or excluded by Art. 2.
+    OutOfScope,
     /// Art. 5 practice.
     Prohibited,
     /// Art. 6 high-risk.
@@ -183,6 +275,7 @@ impl Tier {
             Tier::High => "high",
             Tier::Limited => "limited",
             Tier::Minimal => "minimal",
+            Tier::OutOfScope => "out_of_scope",
         }
     }
 }
@@ -208,9 +301,27 @@ pub struct Ruleset {
     pub answer_labels: BTreeMap<String, Bilingual>,
     tiers: Vec<TierRule>,
     roles: Vec<RoleRule>,
+    #[serde(default)]
+    derived: Vec<DerivedRule>,
+    #[serde(default)]
+    contradictions: Vec<ContradictionRule>,
     obligations: Vec<Obligation>,
+    /// How answers stored under an older ruleset version map to this one's questions.
+    #[serde(default)]
+    migrations: Vec<Migration>,
     #[serde(skip)]
     hash: String,
+}
+
+/// One mapping of a stored answer from an older ruleset: the answer `answer` (any answer when
+/// absent) to the old question `from` becomes the answers `to` under the current questions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Migration {
+    from: String,
+    #[serde(default)]
+    answer: Option<String>,
+    to: BTreeMap<String, String>,
 }
 
 /// Which ruleset produced a result.
@@ -255,8 +366,12 @@ pub struct Classification {
     pub tier: Tier,
     /// The clause that decided the tier.
     pub tier_cite: String,
-    /// The operator role after Art. 25.
+    /// The operator role after Art. 25 (the first that applies: provider, deployer, importer,
+    /// distributor, or `none`).
     pub role: String,
+    /// Every operator role held, after Art. 25 (a deployer who became a provider holds both);
+    /// obligations are those binding one of these roles.
+    pub roles: Vec<String>,
     /// A deployer, importer or distributor who became a provider (Art. 25(1)).
     pub became_provider: bool,
     /// GPAI flags.
@@ -330,6 +445,10 @@ impl Ruleset {
             if q.cite.trim().is_empty() {
                 return Err(format!("question `{}` has no citation", q.id));
             }
+            cite::check(&q.cite).map_err(|e| format!("question `{}` cites {e}", q.id))?;
+            for (a, c) in &q.answer_cites {
+                cite::check(c).map_err(|e| format!("answer `{a}` of question `{}` cites {e}", q.id))?;
+            }
             if q.answers.is_empty() {
                 return Err(format!("question `{}` has no answers", q.id));
             }
@@ -347,22 +466,70 @@ impl Ruleset {
             }
             produced.extend(q.answers.iter().flat_map(|(_, ls)| ls));
         }
+        for d in &self.derived {
+            if let Some(l) = d.when.labels().find(|l| !produced.contains(l)) {
+                return Err(format!("derived label `{}` uses label `{l}` that nothing produces", d.label));
+            }
+            produced.insert(&d.label);
+        }
+        let role_names: BTreeSet<&str> = self.roles.iter().map(|r| r.role.as_str()).collect();
         let conds = self
             .tiers
             .iter()
             .map(|t| (&t.when, t.tier.as_str()))
             .chain(self.roles.iter().map(|r| (&r.when, r.role.as_str())))
-            .chain(self.obligations.iter().map(|o| (&o.when, o.id.as_str())));
+            .chain(self.obligations.iter().map(|o| (&o.when, o.id.as_str())))
+            .chain(self.contradictions.iter().map(|c| (&c.when, c.reason.as_str())));
         for (cond, name) in conds {
             if let Some(l) = cond.labels().find(|l| !produced.contains(l)) {
                 return Err(format!("rule `{name}` uses label `{l}` that no answer produces"));
             }
         }
-        if let Some(o) = self.obligations.iter().find(|o| o.cite.trim().is_empty()) {
-            return Err(format!("obligation `{}` has no citation", o.id));
+        let mut obligation_ids = BTreeSet::new();
+        for o in &self.obligations {
+            if !obligation_ids.insert(&o.id) {
+                return Err(format!("obligation `{}` is defined twice", o.id));
+            }
+            if o.cite.trim().is_empty() {
+                return Err(format!("obligation `{}` has no citation", o.id));
+            }
+            cite::check(&o.cite).map_err(|e| format!("obligation `{}` cites {e}", o.id))?;
+            if o.roles.is_empty() {
+                return Err(format!("obligation `{}` binds no role (add `roles: [...]`)", o.id));
+            }
+            if let Some(r) = o.roles.iter().find(|r| !role_names.contains(r.as_str()) || *r == "none") {
+                return Err(format!(
+                    "obligation `{}` binds unknown role `{r}` (roles: provider, deployer, importer, distributor)",
+                    o.id
+                ));
+            }
+            cite::check(&o.roles_cite)
+                .map_err(|e| format!("obligation `{}` names its roles with `roles_cite`: {e}", o.id))?;
+            check_words(&o.text)
+                .map_err(|()| format!("obligation `{}` lacks English or Urdu words", o.id))?;
         }
-        if self.tiers.iter().any(|t| t.cite.trim().is_empty()) {
-            return Err("a tier rule has no citation".into());
+        for t in &self.tiers {
+            cite::check(&t.cite).map_err(|e| format!("tier rule `{}` cites {e}", t.tier.as_str()))?;
+        }
+        for c in &self.contradictions {
+            cite::check(&c.cite).map_err(|e| format!("contradiction `{}` cites {e}", c.reason))?;
+            if c.questions.len() < 2 {
+                return Err(format!("contradiction `{}` must name two questions", c.reason));
+            }
+            if let Some(q) = c.questions.iter().find(|q| !ids.contains(q)) {
+                return Err(format!("contradiction `{}` names unknown question `{q}`", c.reason));
+            }
+        }
+        for m in &self.migrations {
+            for (q, a) in &m.to {
+                let question =
+                    self.questions.iter().find(|x| &x.id == q).ok_or_else(|| {
+                        format!("migration from `{}` targets unknown question `{q}`", m.from)
+                    })?;
+                if !question.answers.iter().any(|(x, _)| x == a) {
+                    return Err(format!("migration from `{}` gives `{q}` the unknown answer `{a}`", m.from));
+                }
+            }
         }
         let unconditional_last =
             |conds: Vec<&Condition>| conds.last().is_some_and(|c| c.labels().next().is_none());
@@ -390,7 +557,8 @@ impl Ruleset {
     ///
     /// # Errors
     /// [`RulesError::UnknownQuestion`] for an answer to no question; [`RulesError::MissingAnswer`]
-    /// and [`RulesError::InvalidAnswer`] for questions on the path.
+    /// and [`RulesError::InvalidAnswer`] for questions on the path; [`RulesError::Contradiction`]
+    /// when answers on the path contradict each other.
     pub fn classify(&self, answers: &Answers) -> Result<Classification, RulesError> {
         if let Some(unknown) = answers.keys().find(|k| !self.questions.iter().any(|q| &q.id == *k)) {
             return Err(RulesError::UnknownQuestion {
@@ -417,8 +585,20 @@ impl Ruleset {
             path.push(Step {
                 question: q.id.clone(),
                 answer: answer.clone(),
-                cite: q.cite.clone(),
+                cite: q.answer_cites.get(answer).unwrap_or(&q.cite).clone(),
                 labels: added.clone(),
+            });
+        }
+        for d in &self.derived {
+            if d.when.holds(&labels) {
+                labels.insert(d.label.clone());
+            }
+        }
+        if let Some(c) = self.contradictions.iter().find(|c| c.when.holds(&labels)) {
+            return Err(RulesError::Contradiction {
+                questions: c.questions.clone(),
+                reason: c.reason.clone(),
+                cite: c.cite.clone(),
             });
         }
         let asked: BTreeSet<&String> = path.iter().map(|s| &s.question).collect();
@@ -431,6 +611,7 @@ impl Ruleset {
             .map_or((Tier::Minimal, String::new()), |t| (t.tier, t.cite.clone()));
         let role =
             self.roles.iter().find(|r| r.when.holds(&labels)).map_or_else(String::new, |r| r.role.clone());
+        let roles = self.operator_roles(&labels);
         Ok(Classification {
             ruleset: self.stamp(),
             tier: tier.0,
@@ -441,10 +622,62 @@ impl Ruleset {
                 general_purpose: labels.contains("gpai"),
                 systemic_risk: labels.contains("gpai-systemic"),
             },
-            obligations: self.obligations.iter().filter(|o| o.when.holds(&labels)).cloned().collect(),
+            obligations: self.obligations_for(&labels, &roles),
+            roles,
             path,
             ignored,
         })
+    }
+
+    /// Every role whose (conditional) role rule holds: the roles obligations are filtered by.
+    fn operator_roles(&self, labels: &BTreeSet<String>) -> Vec<String> {
+        self.roles
+            .iter()
+            .filter(|r| r.when.labels().next().is_some() && r.when.holds(labels))
+            .map(|r| r.role.clone())
+            .collect()
+    }
+
+    /// The obligations whose facts hold and that bind one of `roles`, in ruleset order.
+    fn obligations_for(&self, labels: &BTreeSet<String>, roles: &[String]) -> Vec<Obligation> {
+        self.obligations
+            .iter()
+            .filter(|o| o.when.holds(labels) && o.roles.iter().any(|r| roles.contains(r)))
+            .cloned()
+            .collect()
+    }
+
+    /// The obligation with id `id`.
+    #[must_use]
+    pub fn obligation(&self, id: &str) -> Option<&Obligation> {
+        self.obligations.iter().find(|o| o.id == id)
+    }
+
+    /// Maps answers stored under an older ruleset version to this version's questions: answers
+    /// to current questions are kept (when still allowed), old answers are translated by the
+    /// ruleset's `migrations` table, and anything else is dropped. A new question the old
+    /// answers cannot settle (an Annex III sub-point, say) is left unanswered, so
+    /// [`Ruleset::progress`] asks it next. Applying it to current answers changes nothing.
+    #[must_use]
+    pub fn migrate_answers(&self, old: &Answers) -> Answers {
+        let valid = |q: &str, a: &str| {
+            self.questions.iter().any(|x| x.id == q && x.answers.iter().any(|(y, _)| y == a))
+        };
+        let mut out: Answers =
+            old.iter().filter(|(q, a)| valid(q, a)).map(|(q, a)| (q.clone(), a.clone())).collect();
+        for (q, a) in old {
+            if valid(q, a) {
+                continue;
+            }
+            for m in
+                self.migrations.iter().filter(|m| &m.from == q && m.answer.as_ref().is_none_or(|x| x == a))
+            {
+                for (to_q, to_a) in &m.to {
+                    out.entry(to_q.clone()).or_insert_with(|| to_a.clone());
+                }
+            }
+        }
+        out
     }
 
     /// How far a partly answered questionnaire has got: the questions on the path so far with
@@ -493,6 +726,10 @@ impl Ruleset {
             "additionalProperties": false
         })
     }
+}
+
+fn check_words(b: &Bilingual) -> Result<(), ()> {
+    if b.en.trim().is_empty() || b.ur.trim().is_empty() { Err(()) } else { Ok(()) }
 }
 
 /// Every answer of question `question` has a label with words in both languages.
@@ -549,18 +786,155 @@ mod tests {
     fn every_answer_needs_words_in_both_languages() {
         let rs = Ruleset::embedded().expect("valid ruleset");
         assert_eq!(
-            rs.answer_label("essential_services").map(|l| l.en.as_str()),
-            Some("Access to essential private and public services")
+            rs.answer_label("creditworthiness").map(|l| l.en.as_str()),
+            Some(
+                "Evaluating the creditworthiness of natural persons or establishing their credit score (5(b))"
+            )
         );
-        let bad = EU_AI_ACT.replacen("  essential_services: {en:", "  essential_servicez: {en:", 1);
+        let bad = EU_AI_ACT.replacen("  creditworthiness: {en:", "  creditworthinesz: {en:", 1);
         let err = Ruleset::parse("test.yaml", &bad).expect_err("a missing label is refused");
         assert!(
-            err.to_string().contains("answer `essential_services` of question `annex_iii_area`"),
+            err.to_string().contains("answer `creditworthiness` of question `annex_iii_5_point`"),
             "{err}"
         );
-        let bad = EU_AI_ACT.replacen("ur: \"بائیومیٹرکس\"", "ur: \" \"", 1);
+        let bad = EU_AI_ACT.replacen("ur: \"ہاں، یہ لوگوں کی دور سے شناخت کرتا ہے (1(a))\"", "ur: \" \"", 1);
         let err = Ruleset::parse("test.yaml", &bad).expect_err("an empty Urdu label is refused");
-        assert!(err.to_string().contains("answer `biometrics`"), "{err}");
+        assert!(err.to_string().contains("answer `remote_identification`"), "{err}");
+    }
+
+    #[test]
+    fn every_citation_names_an_existing_provision() {
+        // `parse` refuses a ruleset citing what the Regulation does not contain; prove it.
+        for (from, to) in [
+            ("cite: \"Art. 50(4)\"", "cite: \"Art. 50(8)\""),
+            ("roles_cite: \"Art. 4\"", "roles_cite: \"Art. 114\""),
+            ("cite: \"Annex III point 5(d)\"", "cite: \"Annex III point 5(e)\""),
+            ("cite: \"Art. 6(3)(d)\"", "cite: \"Art. 6(3)(e)\""),
+        ] {
+            assert!(EU_AI_ACT.contains(from), "{from}");
+            let err = Ruleset::parse("test.yaml", &EU_AI_ACT.replacen(from, to, 1)).expect_err(to);
+            assert!(err.to_string().contains("cites") || err.to_string().contains("roles_cite"), "{err}");
+        }
+        let rs = Ruleset::embedded().expect("valid");
+        let all = rs
+            .questions
+            .iter()
+            .flat_map(|q| std::iter::once(&q.cite).chain(q.answer_cites.values()))
+            .chain(rs.obligations.iter().flat_map(|o| [&o.cite, &o.roles_cite]))
+            .chain(rs.tiers.iter().map(|t| &t.cite))
+            .chain(rs.contradictions.iter().map(|c| &c.cite));
+        for c in all {
+            assert_eq!(cite::check(c), Ok(()), "{c}");
+        }
+    }
+
+    #[test]
+    fn every_obligation_binds_exactly_its_roles() {
+        // The table: for every obligation and every operator role, with the obligation's facts
+        // holding, the engine emits it exactly when the ruleset says the role is bound.
+        let rs = Ruleset::embedded().expect("valid");
+        let roles = ["provider", "deployer", "importer", "distributor"];
+        for o in &rs.obligations {
+            let labels: BTreeSet<String> = o.when.all.iter().chain(o.when.any.first()).cloned().collect();
+            assert!(o.when.holds(&labels), "{}: facts must be satisfiable", o.id);
+            for role in roles {
+                let emitted = rs.obligations_for(&labels, &[role.to_owned()]).iter().any(|x| x.id == o.id);
+                assert_eq!(emitted, o.roles.iter().any(|r| r == role), "{} for a {role}", o.id);
+            }
+            assert!(rs.obligations_for(&labels, &[]).is_empty(), "no role, no duty");
+        }
+        let bound = |id: &str| rs.obligation(id).map(|o| o.roles.join(",")).unwrap_or_default();
+        assert_eq!(bound("EU-T50-1"), "provider");
+        assert_eq!(bound("EU-T50-2"), "provider");
+        assert_eq!(bound("EU-T50-3"), "deployer");
+        assert_eq!(bound("EU-T50-4"), "deployer");
+        assert_eq!(bound("EU-AI-LITERACY"), "provider,deployer");
+        assert_eq!(bound("EU-GPAI-DOCS"), "provider");
+        assert_eq!(bound("EU-GPAI-SYSTEMIC"), "provider");
+        assert_eq!(bound("EU-DEROGATION-DOCUMENT"), "provider");
+        assert_eq!(bound("EU-IMPORTER-CHECKS"), "importer");
+        assert_eq!(bound("EU-DISTRIBUTOR-CHECKS"), "distributor");
+        assert_eq!(bound("EU-FRIA"), "deployer");
+    }
+
+    #[test]
+    fn a_deployer_who_becomes_provider_holds_both_roles_an_importer_only_one() {
+        let rs = Ruleset::embedded().expect("valid");
+        let labels = |ls: &[&str]| ls.iter().map(|l| (*l).to_owned()).collect::<BTreeSet<String>>();
+        assert_eq!(
+            rs.operator_roles(&labels(&["role-deployer", "role-provider", "became-provider"])),
+            ["provider", "deployer"]
+        );
+        assert_eq!(
+            rs.operator_roles(&labels(&["role-importer", "role-provider", "became-provider"])),
+            ["provider"]
+        );
+        assert_eq!(rs.operator_roles(&labels(&["role-importer"])), ["importer"]);
+        assert!(rs.operator_roles(&labels(&[])).is_empty());
+    }
+
+    #[test]
+    fn migration_maps_old_answers_and_leaves_the_unknowable_unanswered() {
+        let rs = Ruleset::embedded().expect("valid");
+        let old: Answers = [
+            ("is_ai_system", "yes"),
+            ("role", "provider"),
+            ("gpai_model", "no"),
+            ("p5a_manipulation", "no"),
+            ("annex_i_safety_component", "no"),
+            ("annex_iii_area", "essential_services"),
+            ("profiling", "yes"),
+            ("emotion_or_biometric_categorisation", "no"),
+            ("deep_fake_or_public_text", "no"),
+            ("colour", "blue"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let new = rs.migrate_answers(&old);
+        assert_eq!(new.get("annex_iii_5").map(String::as_str), Some("yes"));
+        assert_eq!(new.get("annex_iii_1").map(String::as_str), Some("no"));
+        assert_eq!(new.get("annex_i_product").map(String::as_str), Some("none"));
+        assert_eq!(new.get("deep_fake").map(String::as_str), Some("no"));
+        assert_eq!(new.get("profiling").map(String::as_str), Some("yes"));
+        assert!(!new.contains_key("annex_iii_area") && !new.contains_key("colour"));
+        assert!(!new.contains_key("annex_iii_5_point"), "the sub-point cannot be known");
+        assert!(new.keys().all(|k| rs.questions.iter().any(|q| &q.id == k)));
+        assert_eq!(rs.migrate_answers(&new), new, "migrating current answers changes nothing");
+        // The form asks the new scope question first, then the sub-point.
+        assert_eq!(rs.progress(&new).next.map(|q| q.id.as_str()), Some("scope_military"));
+    }
+
+    #[test]
+    fn contradictions_name_both_questions() {
+        let rs = Ruleset::embedded().expect("valid");
+        let mut a: Answers = rs
+            .questions
+            .iter()
+            .map(|q| {
+                let neutral = ["no", "none", "neither", "none_of_these"]
+                    .into_iter()
+                    .find(|n| q.answers.iter().any(|(x, _)| x == n))
+                    .unwrap_or("yes");
+                (q.id.clone(), neutral.to_owned())
+            })
+            .collect();
+        a.insert("is_ai_system".into(), "yes".into());
+        a.insert("role".into(), "deployer".into());
+        a.insert("gpai_model".into(), "yes".into());
+        let err = rs.classify(&a).expect_err("a deployer with a GPAI model");
+        assert_eq!(err.question(), Some("role"));
+        assert!(
+            err.to_string().starts_with("the answers to `role` and `gpai_model` contradict each other"),
+            "{err}"
+        );
+        a.insert("gpai_model".into(), "no".into());
+        a.insert("deep_fake".into(), "yes".into());
+        let err = rs.classify(&a).expect_err("a deep fake that is not synthetic");
+        assert!(
+            matches!(&err, RulesError::Contradiction { questions, .. } if questions == &["deep_fake", "generates_synthetic_content"]),
+            "{err}"
+        );
     }
 
     #[test]

@@ -59,6 +59,7 @@ mod tests {
         assert_eq!(review_need(Tier::Minimal, Some(&level(90))), ReviewNeed { required: true, reviewers: 3 });
         assert_eq!(review_need(Tier::High, Some(&level(10))), ReviewNeed { required: true, reviewers: 2 });
         assert_eq!(review_need(Tier::High, None), ReviewNeed { required: true, reviewers: 2 });
+        assert_eq!(review_need(Tier::OutOfScope, None), ReviewNeed { required: false, reviewers: 0 });
     }
 
     #[test]
