@@ -1024,8 +1024,7 @@ impl Platform {
         };
         let rbi = self.store().classification(None, system, version).await?.is_some_and(|c| {
             c.result["path"].as_array().is_some_and(|path| {
-                path.iter()
-                    .any(|s| s["question"] == "remote_biometric_identification" && s["answer"] == "yes")
+                path.iter().any(|s| s["question"] == "annex_iii_1a" && s["answer"] == "remote_identification")
             })
         });
         Ok(if rbi { set.max(2) } else { set })

@@ -115,8 +115,9 @@ struct DemoSystem {
 /// The shape of a demo system's risk answers.
 #[derive(Clone, Copy)]
 enum Risk {
-    /// Annex III use (area code), provider or deployer, with or without profiling.
-    AnnexIii(&'static str, &'static str, bool),
+    /// Annex III use: point number (`1`-`8`), sub-point answer, provider or deployer, with or
+    /// without profiling.
+    AnnexIii(&'static str, &'static str, &'static str, bool),
     /// Safety component of a regulated product (medical device).
     AnnexI,
     /// A chatbot deployed by the organisation.
@@ -163,53 +164,43 @@ fn impact_answers(risk: Risk) -> mizan_rules::Answers {
 }
 
 fn risk_answers(risk: Risk) -> mizan_rules::Answers {
-    let mut a: mizan_rules::Answers = [
-        ("is_ai_system", "yes"),
-        ("role", "provider"),
-        ("gpai_model", "no"),
-        ("p5a_manipulation", "no"),
-        ("p5b_vulnerabilities", "no"),
-        ("p5c_social_scoring", "no"),
-        ("p5d_crime_prediction", "no"),
-        ("p5e_face_scraping", "no"),
-        ("p5f_emotion_work_education", "no"),
-        ("p5g_biometric_categorisation", "no"),
-        ("p5h_realtime_rbi", "no"),
-        ("annex_i_safety_component", "no"),
-        ("annex_iii_area", "none"),
-        ("interacts_with_people", "no"),
-        ("generates_synthetic_content", "no"),
-        ("emotion_or_biometric_categorisation", "no"),
-        ("deep_fake_or_public_text", "no"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let set = |a: &mut mizan_rules::Answers, k: &str, v: &str| {
+    // Every question answered neutrally, then what differs (ruleset 2.0.0 question ids).
+    let mut a =
+        mizan_rules::Ruleset::embedded().map(mizan_rules::Ruleset::neutral_answers).unwrap_or_default();
+    let mut set = |k: &str, v: &str| {
         a.insert(k.to_owned(), v.to_owned());
     };
+    set("is_ai_system", "yes");
+    set("role", "provider");
     match risk {
-        Risk::AnnexIii(area, role, profiling) => {
-            set(&mut a, "annex_iii_area", area);
-            // The demo's biometric system verifies a claimed identity (1:1); it does not
-            // identify people at a distance (Annex III point 1(a) excludes verification).
-            if area == "biometrics" {
-                set(&mut a, "remote_biometric_identification", "no");
+        Risk::AnnexIii(area, point, role, profiling) => {
+            set(&format!("annex_iii_{area}"), "yes");
+            // The demo's biometric system verifies a claimed identity (1:1); Annex III point
+            // 1(a) excludes verification whose sole purpose is confirming identity.
+            if area == "1" {
+                set("annex_iii_1a", point);
+            } else {
+                set(&format!("annex_iii_{area}_point"), point);
             }
-            set(&mut a, "role", role);
-            set(&mut a, "profiling", if profiling { "yes" } else { "no" });
-            set(&mut a, "derogation", "none");
+            set("role", role);
+            set("profiling", if profiling { "yes" } else { "no" });
+            if role == "deployer" {
+                // A public authority that decides about people's benefits.
+                set("deployer_public", "public_authority");
+                set("decisions_about_people", "yes");
+                set("significant_effects", "yes");
+            }
         }
-        Risk::AnnexI => set(&mut a, "annex_i_safety_component", "yes"),
+        Risk::AnnexI => {
+            set("annex_i_product", "section_a");
+            set("annex_i_a_third_party", "yes");
+        }
         Risk::Chatbot => {
-            set(&mut a, "role", "deployer");
-            set(&mut a, "interacts_with_people", "yes");
-            set(&mut a, "generates_synthetic_content", "yes");
+            set("role", "deployer");
+            set("interacts_with_people", "yes");
+            set("generates_synthetic_content", "yes");
         }
         Risk::Minimal => {}
-    }
-    if a.get("role").is_some_and(|r| r != "provider") {
-        a.insert("substantial_modification".to_owned(), "no".to_owned());
     }
     a
 }
@@ -231,7 +222,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Photos captured at registration centres with consent; a labelled evaluation set balanced by province, gender and age band.",
         supplier: "In-house engineering team with an external audit",
         end: &[Status::Registered],
-        risk: Risk::AnnexIii("biometrics", "provider", false),
+        risk: Risk::AnnexIii("1", "verification_only", "provider", false),
     },
     DemoSystem {
         org: "demo-indus-bank",
@@ -249,7 +240,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Five years of the bank's own loan outcomes and credit bureau data; no religion, ethnicity or sect is used.",
         supplier: "Indus Commercial Bank data science team",
         end: &[Status::Registered],
-        risk: Risk::AnnexIii("essential_services", "provider", true),
+        risk: Risk::AnnexIii("5", "creditworthiness", "provider", true),
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -300,7 +291,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Board examination results, entry test scores and quota eligibility declared by applicants.",
         supplier: "",
         end: &[Status::Registered],
-        risk: Risk::AnnexIii("education", "provider", true),
+        risk: Risk::AnnexIii("3", "admission", "provider", true),
     },
     DemoSystem {
         org: "demo-citizen-services",
@@ -369,7 +360,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "Repayment histories of the bank's microfinance portfolio.",
         supplier: "",
         end: &[Status::Submitted],
-        risk: Risk::AnnexIii("essential_services", "provider", true),
+        risk: Risk::AnnexIii("5", "creditworthiness", "provider", true),
     },
     DemoSystem {
         org: "demo-indus-bank",
@@ -417,7 +408,7 @@ const SYSTEMS: &[DemoSystem] = &[
         data: "National socio-economic registry survey data.",
         supplier: "",
         end: &[Status::Registered],
-        risk: Risk::AnnexIii("essential_services", "deployer", true),
+        risk: Risk::AnnexIii("5", "public_benefits", "deployer", true),
     },
     DemoSystem {
         org: "demo-rahbar-health",

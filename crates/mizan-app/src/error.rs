@@ -92,6 +92,11 @@ impl From<mizan_rules::RulesError> for Error {
                 let prefix = if impact { "impact_answers" } else { "risk_answers" };
                 Error::Questionnaire { question: format!("{prefix}.{question}"), detail: e.to_string() }
             }
+            // Answers that contradict each other: the first question named is where to go.
+            R::Contradiction { questions, .. } => Error::Questionnaire {
+                question: format!("risk_answers.{}", questions.first().map_or("", String::as_str)),
+                detail: e.to_string(),
+            },
             R::BadRuleset { .. } => Error::Internal(e.to_string()),
         }
     }

@@ -660,6 +660,27 @@ impl Ruleset {
     /// [`Ruleset::progress`] asks it next. Applying it to current answers changes nothing.
     #[must_use]
     pub fn migrate_answers(&self, old: &Answers) -> Answers {
+        self.migrate(old)
+    }
+
+    /// Every question answered with its neutral answer (`no`, `none`, `neither` or
+    /// `none_of_these`), for building complete answers from only what differs: demo data,
+    /// benchmarks and tests.
+    #[must_use]
+    pub fn neutral_answers(&self) -> Answers {
+        const NEUTRAL: [&str; 4] = ["no", "none", "neither", "none_of_these"];
+        self.questions
+            .iter()
+            .filter_map(|q| {
+                NEUTRAL
+                    .iter()
+                    .find(|n| q.answers.iter().any(|(x, _)| x == *n))
+                    .map(|n| (q.id.clone(), (*n).to_owned()))
+            })
+            .collect()
+    }
+
+    fn migrate(&self, old: &Answers) -> Answers {
         let valid = |q: &str, a: &str| {
             self.questions.iter().any(|x| x.id == q && x.answers.iter().any(|(y, _)| y == a))
         };

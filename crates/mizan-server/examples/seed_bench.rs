@@ -57,23 +57,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let low_risk = serde_json::from_value(json!({"is_ai_system": "no"}))?;
-    let mut high_risk: mizan_rules::Answers = serde_json::from_value(json!({
-        "is_ai_system": "yes", "role": "provider", "gpai_model": "no", "annex_i_safety_component": "no",
-        "annex_iii_area": "essential_services", "profiling": "yes", "interacts_with_people": "no",
-        "generates_synthetic_content": "no", "emotion_or_biometric_categorisation": "no",
-        "deep_fake_or_public_text": "no"
-    }))?;
-    for p in [
-        "p5a_manipulation",
-        "p5b_vulnerabilities",
-        "p5c_social_scoring",
-        "p5d_crime_prediction",
-        "p5e_face_scraping",
-        "p5f_emotion_work_education",
-        "p5g_biometric_categorisation",
-        "p5h_realtime_rbi",
+    // Credit scoring (Annex III point 5(b)): every question neutral, then what differs.
+    let mut high_risk = mizan_rules::Ruleset::embedded()?.neutral_answers();
+    for (q, a) in [
+        ("is_ai_system", "yes"),
+        ("role", "provider"),
+        ("annex_iii_5", "yes"),
+        ("annex_iii_5_point", "creditworthiness"),
+        ("profiling", "yes"),
     ] {
-        high_risk.insert(p.to_owned(), "no".to_owned());
+        high_risk.insert(q.to_owned(), a.to_owned());
     }
     let impact = serde_json::from_value(json!({
         "decision_type": "informs_human", "reversibility": "easily", "duration": "brief", "rights_affected": "no",

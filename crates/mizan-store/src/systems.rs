@@ -392,7 +392,10 @@ impl Store {
             .await?;
         let answers: mizan_rules::Answers =
             serde_json::from_str(&answers_json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let classification = mizan_rules::Ruleset::embedded()?.classify(&answers)?;
+        // Answers stored under an older ruleset are read in the current one's terms; a question
+        // they cannot settle makes the classification ask for it.
+        let rules = mizan_rules::Ruleset::embedded()?;
+        let classification = rules.classify(&rules.migrate_answers(&answers))?;
         let impact_json: String = sqlx::query_scalar("SELECT impact_answers_json FROM systems WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
@@ -865,9 +868,9 @@ impl Store {
         actor: &ActorRef,
         reason: &str,
     ) -> Result<()> {
-        if !["prohibited", "high", "limited", "minimal"].contains(&tier) {
+        if !["prohibited", "high", "limited", "minimal", "out_of_scope"].contains(&tier) {
             return Err(StoreError::Conflict(format!(
-                "unknown tier `{tier}` (expected prohibited, high, limited or minimal)"
+                "unknown tier `{tier}` (expected prohibited, high, limited, minimal or out_of_scope)"
             )));
         }
         let (_guard, mut tx) = self.begin_write().await?;
@@ -993,12 +996,15 @@ pub struct StoredClassification {
 }
 
 impl Store {
-    /// The draft's risk questionnaire answers.
+    /// The draft's risk questionnaire answers, in the current ruleset's terms: answers stored
+    /// under an older ruleset are translated (`Ruleset::migrate_answers`), and what they cannot
+    /// settle is left for the questionnaire to ask.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] outside the scope.
     pub async fn risk_answers(&self, scope: OrgScope, public_id: &str) -> Result<mizan_rules::Answers> {
-        self.answers(scope, public_id, Questionnaire::Risk).await
+        let stored = self.answers(scope, public_id, Questionnaire::Risk).await?;
+        Ok(mizan_rules::Ruleset::embedded()?.migrate_answers(&stored))
     }
 
     /// The draft's impact assessment answers.

@@ -169,7 +169,7 @@ fn classify_works_on_the_shipped_examples() {
     assert!(
         out.contains("tier: high")
             && out.contains("EU-FRIA")
-            && out.contains("annex_iii_area = essential_services"),
+            && out.contains("annex_iii_5_point = creditworthiness"),
         "{out}"
     );
 
@@ -178,7 +178,7 @@ fn classify_works_on_the_shipped_examples() {
     assert_eq!(schema["additionalProperties"], false);
     assert_eq!(
         schema["properties"]["role"]["enum"],
-        serde_json::json!(["provider", "deployer", "importer", "distributor"])
+        serde_json::json!(["provider", "deployer", "importer", "distributor", "provider_and_deployer"])
     );
     let questions = String::from_utf8_lossy(&mizan(&["classify", "--questions"]).stdout).into_owned();
     assert!(questions.contains("p5c_social_scoring  [Art. 5(1)(c)]"));
@@ -194,7 +194,7 @@ fn classify_errors_name_the_question_and_allowed_answers() {
     };
     let o = mizan(&["classify", &write("a.yaml", "is_ai_system: \"yes\"\nrole: owner\n")]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("answer `owner` to question `role` is not allowed (allowed: provider, deployer, importer, distributor)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("answer `owner` to question `role` is not allowed (allowed: provider, deployer, importer, distributor, provider_and_deployer)"), "{}", stderr(&o));
     let o = mizan(&["classify", &write("b.yaml", "is_ai_system: \"yes\"\n")]);
     assert!(stderr(&o).contains("question `role` needs an answer"), "{}", stderr(&o));
     let o = mizan(&["classify", &write("c.json", "{\"is_ai_system\": \"no\", \"colour\": \"blue\"}")]);

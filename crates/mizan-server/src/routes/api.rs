@@ -846,7 +846,7 @@ pub struct OverrideIn {
 }
 
 fn tier_schema() -> utoipa::openapi::schema::Schema {
-    crate::openapi::one_of_strings(["prohibited", "high", "limited", "minimal"], "The tier.")
+    crate::openapi::one_of_strings(["prohibited", "high", "limited", "minimal", "out_of_scope"], "The tier.")
 }
 
 /// Override the computed tier of a system's latest version, with a public reason.

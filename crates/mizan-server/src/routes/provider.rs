@@ -307,7 +307,10 @@ async fn system_page_with(
     let impact_answers = state.app.store().impact_answers(p.scope(), id).await?;
     let impact_complete = mizan_rules::impact::Questionnaire::embedded()?.assess(&impact_answers).is_ok();
     let answers = state.app.store().risk_answers(p.scope(), id).await?;
-    let risk_complete = mizan_rules::Ruleset::embedded()?.progress(&answers).next.is_none();
+    // Complete means every question on the path is answered and the answers agree with each
+    // other (a contradiction is an error the questionnaire shows).
+    let rules = mizan_rules::Ruleset::embedded()?;
+    let risk_complete = rules.progress(&answers).next.is_none() && rules.classify(&answers).is_ok();
     // The provider sees the board's reasons, above all when changes were asked for.
     let review = if view.summary.latest_version > 0 {
         Some(state.app.store().review_state(id, view.summary.latest_version).await?)

@@ -68,6 +68,8 @@ struct RiskPage {
     answered: Vec<QuestionView>,
     next: Option<QuestionView>,
     classification: Option<ClassView>,
+    /// Why complete answers give no result: they contradict each other.
+    contradiction: Option<String>,
     editable: bool,
 }
 
@@ -84,14 +86,21 @@ pub async fn form(
     let rs = Ruleset::embedded()?;
     let progress = rs.progress(&answers);
     let lang = ctx.lang;
-    let result = if progress.next.is_none() {
-        let c = rs.classify(&progress.on_path_answers())?;
-        Some(ClassView::from_json(
-            lang,
-            &serde_json::to_value(&c).map_err(|e| AppError::Internal(e.to_string()))?,
-        )?)
+    // Complete answers that contradict each other are shown as what to fix, not a result.
+    let (result, contradiction) = if progress.next.is_none() {
+        match rs.classify(&progress.on_path_answers()) {
+            Ok(c) => (
+                Some(ClassView::from_json(
+                    lang,
+                    &serde_json::to_value(&c).map_err(|e| AppError::Internal(e.to_string()))?,
+                )?),
+                None,
+            ),
+            Err(e @ mizan_rules::RulesError::Contradiction { .. }) => (None, Some(e.to_string())),
+            Err(e) => return Err(e.into()),
+        }
     } else {
-        None
+        (None, None)
     };
     let editable = p.can("systems:write")
         && !matches!(
@@ -104,6 +113,7 @@ pub async fn form(
         answered: progress.answered.iter().map(|(q, a)| question_view(lang, rs, q, Some(a))).collect(),
         next: progress.next.map(|q| question_view(lang, rs, q, None)),
         classification: result,
+        contradiction,
         editable,
         public_id: id,
         ctx,
@@ -206,7 +216,11 @@ pub async fn api_put(
         .into());
     }
     // An invalid answer on the path is an error, not a silently re-asked question.
-    if let Err(e @ mizan_rules::RulesError::InvalidAnswer { .. }) = rs.classify(&given) {
+    // So is a contradiction between complete answers.
+    if let Err(
+        e @ (mizan_rules::RulesError::InvalidAnswer { .. } | mizan_rules::RulesError::Contradiction { .. }),
+    ) = rs.classify(&given)
+    {
         return Err(e.into());
     }
     let answers = rs.progress(&given).on_path_answers();

@@ -1043,7 +1043,7 @@ async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier
     )
     .await;
     assert_eq!(partial["complete"], false);
-    assert_eq!(partial["next"]["id"], "gpai_model");
+    assert_eq!(partial["next"]["id"], "scope_military");
     let bad = http()
         .put(&risk)
         .bearer_auth(&bank)
@@ -1054,7 +1054,12 @@ async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier
     assert_eq!(bad.status(), 422);
     let body = json_of(bad).await;
     assert_eq!(body["field"], "risk_answers.role");
-    assert!(body["detail"].as_str().unwrap().contains("allowed: provider, deployer, importer, distributor"));
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("allowed: provider, deployer, importer, distributor, provider_and_deployer")
+    );
     let unknown = http().put(&risk).bearer_auth(&bank).json(&json!({"colour": "blue"})).send().await.unwrap();
     assert_eq!(unknown.status(), 422);
 
@@ -1113,11 +1118,7 @@ async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["items"][0]["risk_tier"], "high");
     let page = http().get(app.url(&format!("/register/{id}"))).send().await.unwrap().text().await.unwrap();
-    assert!(
-        page.contains("High risk")
-            && page.contains("EU-RISK-MANAGEMENT")
-            && page.contains("Art. 6(3), last subparagraph")
-    );
+    assert!(page.contains("High risk") && page.contains("EU-RISK-MANAGEMENT") && page.contains("Art. 6(3)"));
 
     // Demo systems are classified too, so the register can be filtered by tier.
     let high =
@@ -1451,7 +1452,7 @@ async fn ethics_board_review_gates_registration() {
             .unwrap(),
     )
     .await;
-    assert_eq!((st["tier"].as_str(), st["impact_level"].as_str()), (Some("minimal"), Some("IV")));
+    assert_eq!((st["tier"].as_str(), st["impact_level"].as_str()), (Some("out_of_scope"), Some("IV")));
     assert_eq!(st["approvals_needed"], 3);
     assert_eq!(review(&r1, &id2, 1, "approve", "fine").await.unwrap().status(), 201);
     assert_eq!(review(&r2, &id2, 1, "approve", "fine").await.unwrap().status(), 201);

@@ -126,7 +126,7 @@ async fn provider_submits_regulator_registers_public_sees_it() {
     b.check_a11y("risk-form").await;
     b.click("input[name='q.is_ai_system'][value=no]").await;
     b.click("form.risk-form button[type=submit]").await;
-    b.expect_text("section.classification", "Minimal risk").await;
+    b.expect_text("section.classification", "Outside the AI Act's scope").await;
     b.check_a11y("risk-complete").await;
     b.click("p.crumbs a").await;
     b.click("a[href$='/impact']").await;

@@ -433,8 +433,9 @@ async fn the_review_pages_work_in_both_languages() {
 async fn remote_biometric_identification_needs_two_reviewers_by_its_classification() {
     let app = TestApp::start(true).await;
     let mut risk = common::high_risk_answers();
-    risk["annex_iii_area"] = json!("biometrics");
-    risk["remote_biometric_identification"] = json!("yes");
+    risk["annex_iii_5"] = json!("no");
+    risk["annex_iii_1"] = json!("yes");
+    risk["annex_iii_1a"] = json!("remote_identification");
     let id = common::registered_high_risk(&app, "Face matching at the gate", risk).await;
     assert_eq!(app.platform.reviewers_required(&id).await.unwrap(), 2);
     let bank = token(&app.store, BANK, &["decisions:write", "oversight:set", "oversight:review"]).await;

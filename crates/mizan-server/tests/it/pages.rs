@@ -101,7 +101,15 @@ async fn provider_creates_and_submits_regulator_registers_through_forms() {
     let risk = app.url(&format!("/app/systems/{id}/risk"));
     let page = text(editor.get(&risk).send().await.unwrap()).await;
     assert!(page.contains("name=\"q.is_ai_system\"") && !page.contains("name=\"q.role\""));
-    for (q, a) in [("q.is_ai_system", "yes"), ("q.role", "provider"), ("q.gpai_model", "no")] {
+    for (q, a) in [
+        ("q.is_ai_system", "yes"),
+        ("q.role", "provider"),
+        ("q.scope_military", "no"),
+        ("q.scope_research", "no"),
+        ("q.scope_pre_market", "no"),
+        ("q.open_source", "no"),
+        ("q.gpai_model", "no"),
+    ] {
         let res = editor.post(&risk).form(&[("csrf", token.as_str()), (q, a)]).send().await.unwrap();
         assert_eq!(res.status(), 303);
     }
@@ -112,7 +120,7 @@ async fn provider_creates_and_submits_regulator_registers_through_forms() {
     assert_eq!(res.status(), 303);
     let page = text(editor.get(&risk).send().await.unwrap()).await;
     assert!(
-        page.contains("Minimal risk") && !page.contains("name=\"q.role\""),
+        page.contains("Outside the AI Act") && !page.contains("name=\"q.role\""),
         "changing an answer shortens the path"
     );
     // The impact assessment: every question on one form.

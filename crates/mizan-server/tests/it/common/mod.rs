@@ -119,25 +119,20 @@ pub fn highest_impact() -> Value {
     })
 }
 
-/// Risk answers that classify a credit-scoring system as high-risk (Annex III point 5(b)).
+/// Risk answers that classify a credit-scoring system as high-risk (Annex III point 5(b)):
+/// every question answered neutrally, then what differs.
 pub fn high_risk_answers() -> Value {
-    let mut answers = json!({
-        "is_ai_system": "yes", "role": "provider", "gpai_model": "no", "annex_i_safety_component": "no",
-        "annex_iii_area": "essential_services", "profiling": "yes",
-        "interacts_with_people": "no", "generates_synthetic_content": "no",
-        "emotion_or_biometric_categorisation": "no", "deep_fake_or_public_text": "no",
-    });
-    for p in [
-        "p5a_manipulation",
-        "p5b_vulnerabilities",
-        "p5c_social_scoring",
-        "p5d_crime_prediction",
-        "p5e_face_scraping",
-        "p5f_emotion_work_education",
-        "p5g_biometric_categorisation",
-        "p5h_realtime_rbi",
+    let mut answers =
+        serde_json::to_value(mizan_rules::Ruleset::embedded().expect("ruleset").neutral_answers())
+            .expect("answers");
+    for (q, a) in [
+        ("is_ai_system", "yes"),
+        ("role", "provider"),
+        ("annex_iii_5", "yes"),
+        ("annex_iii_5_point", "creditworthiness"),
+        ("profiling", "yes"),
     ] {
-        answers[p] = json!("no");
+        answers[q] = json!(a);
     }
     answers
 }
