@@ -22,6 +22,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use mizan_fairness::aif360::{PrivilegedError, parse_privileged, privileged_group};
 use mizan_fairness::report::{self, GroundTruth, Report};
 use mizan_fairness::{Correction, EdgeMode, bootstrap, preset};
 use mizan_fairness_io::{Bounds, ReadError, Rows, Spec};
@@ -128,6 +129,10 @@ pub struct RawParams {
     /// `us-four-fifths`.
     #[serde(default)]
     pub preset: Option<String>,
+    /// The privileged group of AIF360's comparisons: one `feature=value` per sensitive
+    /// feature, comma-separated (`sex=male,region=Punjab`).
+    #[serde(default)]
+    pub privileged: Option<String>,
 }
 
 fn list(v: &str) -> Vec<String> {
@@ -156,6 +161,7 @@ impl RawParams {
                 "weight" => r.weight = some(v),
                 "pos_label" => r.pos_label = some(v),
                 "preset" => r.preset = some(v),
+                "privileged" => r.privileged = some(v),
                 other if extra.contains(&other) || other == "lang" => {}
                 other => {
                     return Err(InputError::new(
@@ -187,6 +193,10 @@ pub struct Params {
     pub pos_label: Option<String>,
     /// Preset name.
     pub preset: Option<String>,
+    /// The privileged group of AIF360's comparisons, one (feature, value) per sensitive
+    /// feature in their order.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "pairs_text")]
+    pub privileged: Option<Vec<(String, String)>>,
     /// Groups below this many rows are flagged as too small to judge.
     pub min_group_size: u64,
     /// Groups with fewer favourable or unfavourable decisions are flagged.
@@ -199,6 +209,68 @@ pub struct Params {
     pub correction: &'static str,
     /// Groups below this size are left out of the public summary.
     pub disclosure_threshold: u64,
+}
+
+/// Writes a privileged group as people type it: `sex=male,region=Punjab`.
+#[expect(clippy::ref_option, reason = "the signature serde's `serialize_with` calls")]
+fn pairs_text<S: serde::Serializer>(v: &Option<Vec<(String, String)>>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(pairs) => s.serialize_str(&privileged_text(pairs)),
+        None => s.serialize_none(),
+    }
+}
+
+fn privileged_text(pairs: &[(String, String)]) -> String {
+    pairs.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(",")
+}
+
+/// A privileged group the engine refused, as a message naming the feature.
+fn privileged_error(e: &PrivilegedError) -> InputError {
+    let (key, args): (&'static str, Vec<(&'static str, String)>) = match e {
+        PrivilegedError::Malformed(part) => ("audit-err-privileged-malformed", vec![("part", part.clone())]),
+        PrivilegedError::NotSensitive { feature, features } => (
+            "audit-err-privileged-feature",
+            vec![("feature", feature.clone()), ("features", features.clone())],
+        ),
+        PrivilegedError::Missing(feature) => {
+            ("audit-err-privileged-missing", vec![("feature", feature.clone())])
+        }
+        PrivilegedError::Twice(feature) => ("audit-err-privileged-twice", vec![("feature", feature.clone())]),
+        PrivilegedError::Absent { feature, value, values } => (
+            "audit-err-privileged-absent",
+            vec![("feature", feature.clone()), ("value", value.clone()), ("values", values.clone())],
+        ),
+    };
+    InputError::new("privileged", key, &args)
+}
+
+/// Checks a privileged group's shape against the sensitive features (its values are checked
+/// against the data once it is read), in the features' order.
+fn check_privileged(text: &str, sensitive: &[String]) -> Result<Vec<(String, String)>, InputError> {
+    check_name("privileged", text)?;
+    let pairs = parse_privileged(text).map_err(|e| privileged_error(&e))?;
+    let listed = || sensitive.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+    for (i, (f, _)) in pairs.iter().enumerate() {
+        if !sensitive.contains(f) {
+            return Err(privileged_error(&PrivilegedError::NotSensitive {
+                feature: f.clone(),
+                features: listed(),
+            }));
+        }
+        if pairs[..i].iter().any(|(g, _)| g == f) {
+            return Err(privileged_error(&PrivilegedError::Twice(f.clone())));
+        }
+    }
+    sensitive
+        .iter()
+        .map(|f| {
+            pairs
+                .iter()
+                .find(|(g, _)| g == f)
+                .cloned()
+                .ok_or_else(|| privileged_error(&PrivilegedError::Missing(f.clone())))
+        })
+        .collect()
 }
 
 fn check_name(field: &str, v: &str) -> Result<(), InputError> {
@@ -270,6 +342,8 @@ impl Params {
                 &[("preset", p.clone()), ("presets", names.join(", "))],
             ));
         }
+        let privileged =
+            raw.privileged.as_deref().map(|t| check_privileged(t, &raw.sensitive)).transpose()?;
         Ok(Params {
             label: raw.label,
             prediction,
@@ -278,6 +352,7 @@ impl Params {
             weight: raw.weight,
             pos_label: raw.pos_label,
             preset: raw.preset,
+            privileged,
             min_group_size: MIN_ROWS,
             min_events: MIN_EVENTS,
             bootstrap: BOOTSTRAP,
@@ -317,8 +392,9 @@ impl Params {
         }
     }
 
-    fn config(&self, ground_truth: GroundTruth) -> report::Config {
+    fn config(&self, ground_truth: GroundTruth, privileged: Option<Vec<String>>) -> report::Config {
         report::Config {
+            privileged,
             mode: EdgeMode::Honest,
             min_rows: self.min_group_size,
             min_events: self.min_events,
@@ -449,7 +525,11 @@ fn compute(
     reproduce: &str,
     limits: &Limits,
 ) -> Result<Computed, InputError> {
-    let built = report::build(cells, &p.config(ground_truth));
+    let privileged = match &p.privileged {
+        None => None,
+        Some(pairs) => Some(privileged_group(cells, pairs).map_err(|e| privileged_error(&e))?),
+    };
+    let built = report::build(cells, &p.config(ground_truth, privileged));
     let sha256 = source.sha256.clone();
     let doc = Document::new(&built, source, env!("CARGO_PKG_VERSION"), reproduce);
     let report_json = mizan_fairness_report::json(&doc)
@@ -498,6 +578,9 @@ fn command(file_name: &str, p: &Params, pos_label: &str) -> String {
     parts.push(format!("--pos-label {}", sh(pos_label)));
     if let Some(x) = &p.preset {
         parts.push(format!("--preset {}", sh(x)));
+    }
+    if let Some(x) = &p.privileged {
+        parts.push(format!("--privileged {}", sh(&privileged_text(x))));
     }
     parts.push(format!(
         "--bootstrap {} --seed {} --correction {} --min-group-size {} --min-events {}",
@@ -906,6 +989,7 @@ fn logged_request(base: &str, api: &str, version: i64, w: &Window, p: &Params) -
     let body = serde_json::json!({
         "from": w.from, "to": w.to, "label": p.label, "sensitive": p.sensitive, "control": p.control,
         "weight": p.weight, "pos_label": p.pos_label, "preset": p.preset,
+        "privileged": p.privileged.as_deref().map(privileged_text),
     });
     format!("POST {base}{api}/versions/{version}/audits/logged {body}")
 }

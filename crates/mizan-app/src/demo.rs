@@ -902,6 +902,7 @@ pub async fn seed_audits(store: &Store) -> Result<(), StoreError> {
         sensitive: vec!["gender".into(), "province".into()],
         pos_label: Some("1".into()),
         preset: Some("pk-national".into()),
+        privileged: Some("gender=male,province=Punjab".into()),
         ..crate::audits::RawParams::default()
     };
     let params = crate::audits::Params::check(raw, crate::audits::Kind::Upload)

@@ -110,6 +110,9 @@ pub const BIAS_NOTE: &str = "bias: mean of the bootstrap replicates minus the va
 
 /// A readable name for a definition ID.
 pub fn metric_name(id: &str) -> String {
+    if let Some(name) = aif360_name(id) {
+        return name.to_owned();
+    }
     match id {
         "mizan:impact_ratio:min" => "smallest impact ratio (selection rate / highest group's)".to_owned(),
         _ => {
@@ -126,6 +129,62 @@ pub fn metric_name(id: &str) -> String {
             }
         }
     }
+}
+
+/// AIF360's metrics in plain words ("unprivileged" is everyone outside the privileged group).
+fn aif360_name(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "aif360:statistical_parity_difference" => {
+            "statistical parity difference (unprivileged minus privileged rate of favourable decisions)"
+        }
+        "aif360:disparate_impact" => {
+            "disparate impact (unprivileged over privileged rate of favourable decisions)"
+        }
+        "aif360:average_odds_difference" => {
+            "average odds difference (mean of the false and true positive rate differences)"
+        }
+        "aif360:average_abs_odds_difference" => "average absolute odds difference",
+        "aif360:equal_opportunity_difference" => "equal opportunity difference (true positive rates)",
+        "aif360:base_rate" => "base rate (share of favourable true outcomes)",
+        "aif360:dataset:statistical_parity_difference" => {
+            "statistical parity difference of the true outcomes"
+        }
+        "aif360:dataset:disparate_impact" => "disparate impact of the true outcomes",
+        "aif360:dataset:class_imbalance" => "class imbalance (unprivileged minus privileged share of rows)",
+        "aif360:theil_index" => "Theil index (inequality of individual benefit)",
+        "aif360:between_group_theil_index" => "between-group Theil index",
+        "aif360:generalized_entropy_index:alpha=0.5" => "generalized entropy index (α = 0.5)",
+        "aif360:generalized_entropy_index:alpha=2" => "generalized entropy index (α = 2)",
+        "aif360:between_group_generalized_entropy_index:alpha=2" => {
+            "between-group generalized entropy index (α = 2)"
+        }
+        _ => return None,
+    })
+}
+
+/// Rows of the AIF360 table: name, definition ID, value, bootstrap interval.
+pub fn aif360_rows(r: &Report) -> Vec<[String; 4]> {
+    r.aif360
+        .iter()
+        .flat_map(|a| &a.metrics)
+        .map(|m| {
+            let ci = boot_interval(r, &m.id, m.value).map_or_else(|| NA.to_owned(), |i| interval(&i, 3));
+            [metric_name(&m.id), m.id.clone(), num(m.value, 4), ci]
+        })
+        .collect()
+}
+
+/// The privileged group of AIF360's comparisons as text (`sex = male × region = Punjab`).
+pub fn privileged(r: &Report) -> Option<String> {
+    let a = r.aif360.as_ref()?;
+    Some(
+        r.sensitive
+            .iter()
+            .zip(&a.privileged)
+            .map(|(f, v)| format!("{f} = {v}"))
+            .collect::<Vec<_>>()
+            .join(" × "),
+    )
 }
 
 #[cfg(test)]

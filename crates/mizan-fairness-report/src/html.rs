@@ -403,6 +403,46 @@ fn comparisons_table(out: &mut String, r: &Report) {
     out.push_str("</tbody></table></section>");
 }
 
+fn aif360_table(out: &mut String, r: &Report) {
+    out.push_str("<section id=\"aif360\"><h2>AIF360 comparisons</h2>");
+    let (Some(a), Some(group)) = (&r.aif360, fmt::privileged(r)) else {
+        let _ = write!(
+            out,
+            "<p>{}</p></section>",
+            esc(r.aif360_note.unwrap_or(mizan_fairness::report::NO_PRIVILEGED))
+        );
+        return;
+    };
+    let level = r.bootstrap.as_ref().map_or(0.95, |b| b.level) * 100.0;
+    let _ = write!(
+        out,
+        "<p class=\"legend\">The privileged group is {} ({} rows); everyone else ({} rows, every stratum pooled) is the \
+         unprivileged group, as AIF360 compares them.</p>",
+        q(&group),
+        a.privileged_rows,
+        a.unprivileged_rows
+    );
+    if let Some(why) = &a.insufficient_reason {
+        let _ = write!(out, "<p><strong>Too small to judge:</strong> {}</p>", esc(why));
+    }
+    let _ = write!(
+        out,
+        "<table><thead><tr><th scope=\"col\">Definition</th><th scope=\"col\">Value</th>\
+         <th scope=\"col\">{level}% bootstrap interval</th></tr></thead><tbody>"
+    );
+    for [name, id, value, ci] in fmt::aif360_rows(r) {
+        let _ = write!(
+            out,
+            "<tr><td>{}<br><code class=\"muted\">{}</code></td>{}{}</tr>",
+            esc(&name),
+            esc(&id),
+            tdn(&value),
+            tdn(&ci)
+        );
+    }
+    out.push_str("</tbody></table></section>");
+}
+
 fn unavailable_list(out: &mut String, r: &Report) {
     if r.unavailable.is_empty() {
         return;
@@ -460,6 +500,8 @@ pub fn html(doc: &Document<'_>) -> String {
     out.push('\n');
     summaries_table(&mut out, r);
     out.push('\n');
+    aif360_table(&mut out, r);
+    out.push('\n');
     comparisons_table(&mut out, r);
     out.push('\n');
     unavailable_list(&mut out, r);
@@ -479,7 +521,7 @@ pub fn html(doc: &Document<'_>) -> String {
         );
     }
     out.push_str(
-        "</section>\n</main>\n<footer>Rates follow fairlearn's definitions; every number derives from the group counts \
+        "</section>\n</main>\n<footer>Rates follow fairlearn's definitions, and the AIF360 comparisons AIF360's; every number derives from the group counts \
          shown above. A statistical difference is a reason to look closer, not a finding of discrimination.</footer>\n\
          </body>\n</html>\n",
     );

@@ -32,6 +32,49 @@ pub struct Facts {
     pub significant: Vec<Named>,
     /// Preset name and counts of pass, fail and insufficient data.
     pub verdicts: Option<(String, usize, usize, usize)>,
+    /// AIF360's comparisons against the privileged group, when one was named.
+    pub aif: Option<AifFacts>,
+}
+
+/// A number with its bootstrap interval, if any.
+type Value = (f64, Option<Interval>);
+
+/// What the summary says of AIF360's comparisons.
+pub struct AifFacts {
+    /// The privileged group, one `feature = value` per sensitive feature.
+    pub privileged: Vec<(String, String)>,
+    pub privileged_rows: u64,
+    pub unprivileged_rows: u64,
+    /// Which side is too small to judge, if one is: the privileged group (`true`) or
+    /// everyone else (`false`).
+    pub too_small: Option<bool>,
+    pub disparate_impact: Value,
+    pub parity: Value,
+    /// Equal opportunity and average odds differences, when the decisions carry labels.
+    pub odds: Option<(Value, Value)>,
+}
+
+const DI: &str = "aif360:disparate_impact";
+const SPD: &str = "aif360:statistical_parity_difference";
+const EOD: &str = "aif360:equal_opportunity_difference";
+const AOD: &str = "aif360:average_odds_difference";
+
+fn aif_facts(doc: &Document<'_>) -> Option<AifFacts> {
+    let r = doc.report;
+    let a = r.aif360.as_ref()?;
+    let metric = |id: &str| {
+        let v = a.metrics.iter().find(|m| m.id == id).map_or(f64::NAN, |m| m.value);
+        (v, fmt::boot_interval(r, id, v))
+    };
+    Some(AifFacts {
+        privileged: r.sensitive.iter().cloned().zip(a.privileged.iter().cloned()).collect(),
+        privileged_rows: a.privileged_rows,
+        unprivileged_rows: a.unprivileged_rows,
+        too_small: a.insufficient_reason.as_ref().map(|why| why.starts_with("the privileged group")),
+        disparate_impact: metric(DI),
+        parity: metric(SPD),
+        odds: r.labelled.then(|| (metric(EOD), metric(AOD))),
+    })
 }
 
 fn scalar(doc: &Document<'_>, id: &str) -> (f64, Option<Interval>) {
@@ -98,7 +141,113 @@ pub fn facts(doc: &Document<'_>) -> Facts {
             let count = |o: Outcome| r.verdicts.iter().filter(|v| v.outcome == o).count();
             (p.clone(), count(Outcome::Pass), count(Outcome::Fail), count(Outcome::InsufficientData))
         }),
+        aif: aif_facts(doc),
     }
+}
+
+/// The privileged group as people read it: `sex = male × region = Punjab`, values quoted.
+fn privileged_label(a: &AifFacts, q: &dyn Fn(&str) -> String) -> String {
+    a.privileged.iter().map(|(f, v)| format!("{} = {}", q(f), q(v))).collect::<Vec<_>>().join(" × ")
+}
+
+fn signed(v: f64) -> String {
+    if v.is_nan() { fmt::NA.to_owned() } else { format!("{v:+.3}") }
+}
+
+fn aif_english(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -> String) -> String {
+    let Some(a) = &f.aif else {
+        return "AIF360's comparisons against a privileged group (disparate impact, statistical parity difference) \
+                were not computed: no privileged group was named."
+            .to_owned();
+    };
+    let (di, di_ci) = a.disparate_impact;
+    let mut p = format!(
+        "AIF360's comparisons, against the privileged group {} ({} people; everyone else: {}): people outside the \
+         privileged group received favourable decisions at {} times the rate of the privileged group (disparate impact{}). \
+         The four-fifths rule flags values below {}, and this one is {}. The difference in their rates is {} \
+         (statistical parity difference{}).",
+        privileged_label(a, q),
+        a.privileged_rows,
+        a.unprivileged_rows,
+        num(di, 2),
+        ci(di_ci, "95% bootstrap interval", &same),
+        r.four_fifths,
+        if di.is_nan() {
+            "undefined"
+        } else if di < r.four_fifths {
+            "below it"
+        } else {
+            "not below it"
+        },
+        signed(a.parity.0),
+        ci(a.parity.1, "95% bootstrap interval", &same),
+    );
+    if let Some((eod, aod)) = &a.odds {
+        p.push_str(&format!(
+            " Among people whose true outcome was favourable, their rate of favourable decisions differs from the \
+             privileged group's by {} (equal opportunity difference{}); averaged over both true outcomes, their error \
+             rates differ by {} (average odds difference{}).",
+            signed(eod.0),
+            ci(eod.1, "95% bootstrap interval", &same),
+            signed(aod.0),
+            ci(aod.1, "95% bootstrap interval", &same),
+        ));
+    }
+    match a.too_small {
+        Some(true) => p.push_str(" Read these with care: the privileged group is too small to judge."),
+        Some(false) => {
+            p.push_str(" Read these with care: everyone outside the privileged group is too few to judge.");
+        }
+        None => {}
+    }
+    p
+}
+
+fn aif_urdu(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -> String) -> String {
+    let Some(a) = &f.aif else {
+        return "مراعات یافتہ گروہ کے مقابلے میں AIF360 کے موازنے (متفاوت اثر، شماریاتی برابری کا فرق) نہیں کیے گئے: \
+                کوئی مراعات یافتہ گروہ نامزد نہیں کیا گیا۔"
+            .to_owned();
+    };
+    let (di, di_ci) = a.disparate_impact;
+    let mut p = format!(
+        "مراعات یافتہ گروہ {} ({} افراد؛ باقی سب: {}) کے مقابلے میں AIF360 کے موازنے: مراعات یافتہ گروہ سے باہر کے لوگوں کو \
+         موافق فیصلے مراعات یافتہ گروہ کی شرح کے {} گنا ملے (متفاوت اثر{})۔ چار پانچویں کا اصول {} سے کم قدر کو نشان زد کرتا ہے، \
+         اور یہ قدر {}۔ ان کی شرحوں کا فرق {} ہے (شماریاتی برابری کا فرق{})۔",
+        privileged_label(a, q),
+        a.privileged_rows,
+        a.unprivileged_rows,
+        ltr(num(di, 2)),
+        ci(di_ci, "95% بوٹسٹریپ وقفہ", &ltr),
+        r.four_fifths,
+        if di.is_nan() {
+            "معلوم نہیں کی جا سکی"
+        } else if di < r.four_fifths {
+            "اس سے کم ہے"
+        } else {
+            "اس سے کم نہیں"
+        },
+        ltr(signed(a.parity.0)),
+        ci(a.parity.1, "95% بوٹسٹریپ وقفہ", &ltr),
+    );
+    if let Some((eod, aod)) = &a.odds {
+        p.push_str(&format!(
+            " جن لوگوں کا اصل نتیجہ موافق تھا، ان میں مراعات یافتہ گروہ سے باہر کے لوگوں کی موافق فیصلوں کی شرح مراعات یافتہ گروہ سے \
+             {} مختلف ہے (مساوی موقع کا فرق{})؛ دونوں اصل نتائج پر اوسطاً ان کی غلطی کی شرحوں کا فرق {} ہے (اوسط امکانات کا فرق{})۔",
+            ltr(signed(eod.0)),
+            ci(eod.1, "95% بوٹسٹریپ وقفہ", &ltr),
+            ltr(signed(aod.0)),
+            ci(aod.1, "95% بوٹسٹریپ وقفہ", &ltr),
+        ));
+    }
+    match a.too_small {
+        Some(true) => p.push_str(" انہیں احتیاط سے پڑھیں: مراعات یافتہ گروہ رائے دینے کے لیے بہت چھوٹا ہے۔"),
+        Some(false) => p.push_str(
+            " انہیں احتیاط سے پڑھیں: مراعات یافتہ گروہ سے باہر کے لوگ رائے دینے کے لیے بہت کم ہیں۔",
+        ),
+        None => {}
+    }
+    p
 }
 
 fn points(d: f64) -> String {
@@ -213,6 +362,7 @@ pub fn english(f: &Facts, doc: &Document<'_>, q: &dyn Fn(&str) -> String) -> Vec
             list.join("; ")
         )
     });
+    out.push(aif_english(f, r, q));
     out.push(match &f.verdicts {
         Some((name, pass, fail, insufficient)) => format!(
             "Under the {} preset: {pass} pass, {fail} fail, and {insufficient} cannot be judged for lack of data.",
@@ -314,6 +464,7 @@ pub fn urdu(f: &Facts, doc: &Document<'_>, q: &dyn Fn(&str) -> String) -> Vec<St
             list.join("؛ ")
         )
     });
+    out.push(aif_urdu(f, r, q));
     out.push(match &f.verdicts {
         Some((name, pass, fail, insufficient)) => format!(
             "معیار {} کے تحت: {pass} کامیاب، {fail} ناکام، اور {insufficient} پر ڈیٹا کی کمی کے باعث رائے نہیں دی جا سکی۔",

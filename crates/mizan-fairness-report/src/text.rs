@@ -195,6 +195,30 @@ pub fn text(doc: &Document<'_>) -> String {
         out.push_str(&table(&["rate", "group", "difference", "95% interval", "adjusted p"], &rows));
     }
 
+    match fmt::privileged(r) {
+        Some(group) => {
+            let a = r.aif360.as_ref().map_or((0, 0), |a| (a.privileged_rows, a.unprivileged_rows));
+            heading(&mut out, &format!("AIF360 comparisons (privileged group: {group})"));
+            let _ = writeln!(
+                out,
+                "{} rows in the privileged group, {} outside it (\"unprivileged\"), every stratum pooled",
+                a.0, a.1
+            );
+            if let Some(why) = r.aif360.as_ref().and_then(|a| a.insufficient_reason.as_ref()) {
+                out.push_str(&wrap(&format!("too small to judge: {why}"), ""));
+            }
+            let rows: Vec<Vec<String>> = fmt::aif360_rows(r).into_iter().map(Vec::from).collect();
+            out.push_str(&table(
+                &["definition", "ID", "value", &format!("{level}% bootstrap interval")],
+                &rows,
+            ));
+        }
+        None => {
+            heading(&mut out, "AIF360 comparisons");
+            out.push_str(&wrap(r.aif360_note.unwrap_or(mizan_fairness::report::NO_PRIVILEGED), ""));
+        }
+    }
+
     heading(
         &mut out,
         &format!("Verdicts{}", r.preset.as_ref().map(|p| format!(" (preset `{p}`)")).unwrap_or_default()),

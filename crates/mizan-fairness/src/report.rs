@@ -40,7 +40,8 @@ pub fn needs_label(id: &str) -> bool {
         || id.contains("demographic_parity")
         || id == IMPACT_RATIO_MIN
         || id == "aif360:statistical_parity_difference"
-        || id == "aif360:disparate_impact")
+        || id == "aif360:disparate_impact"
+        || id == "aif360:dataset:class_imbalance")
 }
 
 /// Every AIF360 definition ID the report computes against a privileged group.
@@ -442,6 +443,9 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
     });
     if !labelled && aif360.is_some() {
         for id in AIF360_IDS.iter().filter(|id| needs_label(id)) {
+            if unavailable.iter().any(|u| u.id == *id) {
+                continue;
+            }
             unavailable.push(Unavailable { id: (*id).to_owned(), reason: NO_LABEL.to_owned() });
         }
     }

@@ -322,3 +322,156 @@ fn a_missing_file_says_which_and_why() {
     fails_with(&o, &["cannot read `no-such.csv`", "caused by: No such file"]);
     assert_eq!(stderr(&o).matches("No such file").count(), 1, "the cause is said once");
 }
+
+/// Audits a committed AIF360 golden's data with its privileged group and checks every AIF360
+/// number the report carries against AIF360 0.6.1 (1e-12).
+fn aif360_golden(case: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../mizan-fairness/tests/data/aif360/{case}.json"));
+    let golden: Value = serde_json::from_str(&std::fs::read_to_string(path).expect("golden")).expect("json");
+    let s = |k: &str| golden[k].as_str().expect(k).to_owned();
+    let names: Vec<&str> =
+        golden["sensitive"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let values: Vec<&str> =
+        golden["privileged"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let privileged: Vec<String> = names.iter().zip(&values).map(|(f, v)| format!("{f}={v}")).collect();
+    let input = fairlearn_data().join(s("input"));
+    let (label, prediction, pos, sensitive, privileged) =
+        (s("label"), s("prediction"), s("pos_label"), names.join(","), privileged.join(","));
+    let mut args = vec![
+        "audit",
+        "fairness",
+        "--input",
+        input.to_str().unwrap(),
+        "--label",
+        &label,
+        "--prediction",
+        &prediction,
+        "--pos-label",
+        &pos,
+        "--sensitive",
+        &sensitive,
+        "--privileged",
+        &privileged,
+        "--format",
+        "json",
+        "--bootstrap",
+        "50",
+    ];
+    let weight = golden["weight"].as_str().map(str::to_owned);
+    if let Some(w) = &weight {
+        args.extend(["--weight", w.as_str()]);
+    }
+    let report: Value = serde_json::from_str(&ok(mizan(&args))).expect("report json");
+    let aif = &report["report"]["aif360"];
+    assert_eq!(aif["privileged"], golden["privileged"], "{case}");
+    assert!(report["report"].get("aif360_note").is_none(), "{case}: no note when the group is named");
+    let want = golden["metrics"].as_object().unwrap();
+    let got = aif["metrics"].as_array().expect("metrics");
+    assert_eq!(got.len(), want.len(), "{case}: every AIF360 metric is in the report");
+    for m in got {
+        let id = m["id"].as_str().unwrap();
+        close(&format!("{case} {id}"), &m["value"], &want[id]);
+    }
+    // Disparate impact and statistical parity get bootstrap intervals like the fairlearn family.
+    let summaries = report["report"]["bootstrap"]["summaries"].as_array().expect("bootstrap summaries");
+    for id in ["aif360:disparate_impact", "aif360:statistical_parity_difference"] {
+        assert!(
+            summaries.iter().any(|b| b["id"] == id && b["interval"]["lo"].is_number()),
+            "{case}: {id} interval"
+        );
+    }
+    assert!(report["reproduce"].as_str().unwrap().contains(&format!("--privileged {privileged}")));
+}
+
+#[test]
+fn privileged_group_gives_aif360_golden_numbers() {
+    aif360_golden("synthetic_sex");
+    aif360_golden("synthetic_intersection");
+    aif360_golden("german_credit");
+}
+
+#[test]
+fn aif360_comparisons_in_the_reports() {
+    let text = ok(audit_german(&["--privileged", "sex=male,age_band=26-40", "--bootstrap", "20"]));
+    assert!(text.contains("AIF360 comparisons (privileged group: sex = male × age_band = 26-40)"), "{text}");
+    assert!(
+        text.contains("aif360:disparate_impact") && text.contains("times the rate of the privileged group")
+    );
+    let none = ok(audit_german(&["--bootstrap", "0"]));
+    assert!(none.contains("AIF360's comparisons need a privileged group"), "{none}");
+    assert!(none.contains("no privileged group was named"));
+    let html = ok(audit_german(&[
+        "--privileged",
+        "sex=male,age_band=26-40",
+        "--bootstrap",
+        "20",
+        "--format",
+        "html",
+    ]));
+    assert!(
+        html.contains("<section id=\"aif360\">")
+            && html.contains("disparate impact (unprivileged over privileged")
+    );
+    // The Urdu summary reads the same disparate impact as the JSON report.
+    let json: Value = serde_json::from_str(&ok(audit_german(&[
+        "--privileged",
+        "sex=male,age_band=26-40",
+        "--bootstrap",
+        "20",
+        "--format",
+        "json",
+    ])))
+    .unwrap();
+    let di = json["report"]["aif360"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "aif360:disparate_impact")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    let urdu = html.split("<section id=\"summary-ur\"").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(urdu.contains("متفاوت اثر") && urdu.contains(&format!("\u{2066}{di:.2}\u{2069} گنا")), "{urdu}");
+}
+
+#[test]
+fn a_privileged_group_that_does_not_fit_is_refused_by_name() {
+    let o = audit_german(&["--privileged", "sex=martian,age_band=26-40"]);
+    fails_with(&o, &["`--privileged`", "`sex=martian`: no row has `martian` in `sex`", "`female`", "`male`"]);
+    let o = audit_german(&["--privileged", "sex=male"]);
+    fails_with(&o, &["the privileged group needs a value for `age_band`"]);
+    let o = audit_german(&["--privileged", "colour=red,sex=male,age_band=26-40"]);
+    fails_with(&o, &["`colour` is not a sensitive feature of this audit"]);
+    let o = audit_german(&["--privileged", "sex"]);
+    fails_with(&o, &["`sex` is not `feature=value`"]);
+    let o = audit_german(&["--privileged", "sex=male,sex=female,age_band=26-40"]);
+    fails_with(&o, &["`sex` is given twice"]);
+}
+
+#[test]
+fn the_aif360_preset_judges_disparate_impact_against_the_declared_group() {
+    let json = |extra: &[&str]| -> Value {
+        let mut args = vec!["--preset", "aif360-disparate-impact", "--format", "json", "--bootstrap", "0"];
+        args.extend_from_slice(extra);
+        serde_json::from_str(&ok(audit_german(&args))).unwrap()
+    };
+    let with = json(&["--privileged", "sex=male,age_band=26-40"]);
+    let verdicts = with["report"]["verdicts"].as_array().unwrap();
+    let di = verdicts.iter().find(|v| v["metric"] == "aif360:disparate_impact").expect("verdict");
+    let value = with["report"]["aif360"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "aif360:disparate_impact")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    let want = if value >= 0.8 { "pass" } else { "fail" };
+    assert_eq!(di["outcome"], want, "{di}");
+    let without = json(&[]);
+    for v in without["report"]["verdicts"].as_array().unwrap() {
+        assert_eq!(v["outcome"], "insufficient_data", "{v}");
+        assert!(v["reason"].as_str().unwrap().contains("privileged group"));
+    }
+}

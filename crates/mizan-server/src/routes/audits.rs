@@ -303,7 +303,8 @@ async fn api_upload(
         ("control" = Option<String>, Query, description = "control column: groups are compared within each of its values"),
         ("weight" = Option<String>, Query, description = "sample weight column"),
         ("pos_label" = Option<String>, Query, description = "the favourable value; inferred for 0/1, -1/1, true/false"),
-        ("preset" = Option<String>, Query, description = "pk-national, eu-ai-act-data-governance, nyc-ll144 or us-four-fifths"),
+        ("preset" = Option<String>, Query, description = "pk-national, eu-ai-act-data-governance, nyc-ll144, us-four-fifths or aif360-disparate-impact (which needs `privileged`)"),
+        ("privileged" = Option<String>, Query, description = "the privileged group of AIF360's comparisons: one `feature=value` per sensitive column, comma-separated (`sex=male,region=Punjab`)"),
         ("file_name" = Option<String>, Query, description = "the file's name, for the report")),
     request_body(content = Vec<u8>, content_type = "text/csv", description = "the decisions file (at most 32 MiB)"),
     responses((status = 201, body = AuditOut),
@@ -372,6 +373,10 @@ pub struct LoggedIn {
     /// A preset to judge against.
     #[serde(default)]
     pub preset: Option<String>,
+    /// The privileged group of AIF360's comparisons: one `feature=value` per sensitive
+    /// feature, comma-separated (`sex=male,region=Punjab`).
+    #[serde(default)]
+    pub privileged: Option<String>,
 }
 
 async fn api_logged(
@@ -392,6 +397,7 @@ async fn api_logged(
         weight: body.weight,
         pos_label: body.pos_label,
         preset: body.preset,
+        privileged: body.privileged,
     };
     let info = state.app.audit_logged(&by, id, version, window, raw, &audience.api(id)).await?;
     let out = audit_out(&state.app.config().base_url, &audience.api(id), &info)?;
@@ -524,6 +530,8 @@ pub struct FormValues {
     pub pos_label: String,
     /// Preset.
     pub preset: String,
+    /// Privileged group (`sex=male`).
+    pub privileged: String,
     /// Window start.
     pub from: String,
     /// Window end.
@@ -547,6 +555,7 @@ impl FormValues {
             weight: get("weight"),
             pos_label: get("pos_label"),
             preset: get("preset"),
+            privileged: get("privileged"),
             from: get("from"),
             to: get("to"),
         }
@@ -565,6 +574,7 @@ impl FormValues {
             "control" => self.control.clone(),
             "weight" => self.weight.clone(),
             "pos_label" => self.pos_label.clone(),
+            "privileged" => self.privileged.clone(),
             "from" => self.from.clone(),
             "to" => self.to.clone(),
             _ => String::new(),

@@ -1017,3 +1017,82 @@ async fn public_assessments_follow_a_standard_and_a_failing_one_stays_visible() 
     assert!(history.contains("One earlier audit of this standard") && history.contains("outcome-fail"));
     assert_eq!(audit_count(&app, &bank, &id).await, 5, "the provider keeps all five");
 }
+
+#[tokio::test]
+async fn a_privileged_group_gives_aif360_golden_numbers_and_words() {
+    let app = TestApp::start(true).await;
+    let (id, bank) = bank_system(&app, "AIF360 comparisons").await;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../mizan-fairness/tests/data");
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(data.join("aif360/synthetic_intersection.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        (golden["privileged"][0].as_str(), golden["privileged"][1].as_str()),
+        (Some("male"), Some("north"))
+    );
+    let csv = std::fs::read(data.join("fairlearn/synthetic.csv")).unwrap();
+    let path = format!("/api/v1/org/systems/{id}/versions/1/audits");
+    let columns = "label=label&prediction=prediction&sensitive=sex,region&weight=weight&pos_label=1&file_name=synthetic.csv";
+
+    // A value the data does not hold is refused, naming the column; nothing is stored.
+    let res =
+        upload(&app, &bank, &path, &format!("{columns}&privileged=sex=male,region=atlantis"), csv.clone())
+            .await;
+    assert_eq!(res.status(), 400);
+    let body = json_of(res).await;
+    assert_eq!(body["field"], "privileged", "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("`atlantis` in `region`"), "{body}");
+    let res = upload(&app, &bank, &path, &format!("{columns}&privileged=sex=male"), csv.clone()).await;
+    assert_eq!(res.status(), 400);
+    assert!(json_of(res).await["detail"].as_str().unwrap().contains("`region`"));
+    assert_eq!(audit_count(&app, &bank, &id).await, 0);
+
+    let res = upload(
+        &app,
+        &bank,
+        &path,
+        &format!("{columns}&privileged=region=north,sex=male&preset=aif360-disparate-impact"),
+        csv,
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let audit = json_of(res).await;
+    assert_eq!(audit["parameters"]["privileged"], "sex=male,region=north", "stored in the features' order");
+    let stored =
+        json_of(http().get(audit["report_url"].as_str().unwrap()).bearer_auth(&bank).send().await.unwrap())
+            .await;
+    let report = &stored;
+    assert!(report["reproduce"].as_str().unwrap().contains("--privileged sex=male,region=north"));
+    let metrics = report["report"]["aif360"]["metrics"].as_array().expect("aif360 metrics");
+    let want = golden["metrics"].as_object().unwrap();
+    assert_eq!(metrics.len(), want.len());
+    for m in metrics {
+        let (got, w) = (m["value"].as_f64().unwrap(), want[m["id"].as_str().unwrap()].as_f64().unwrap());
+        assert!((got - w).abs() <= 1e-12 * w.abs().max(1.0), "{}: want {w}, got {got}", m["id"]);
+    }
+    let di = want["aif360:disparate_impact"].as_f64().unwrap();
+    let verdict = report["report"]["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["metric"] == "aif360:disparate_impact")
+        .expect("the preset judges disparate impact")
+        .clone();
+    assert_eq!(verdict["outcome"], if di >= 0.8 { "pass" } else { "fail" });
+
+    // The report's Urdu summary reads the same disparate impact.
+    let c = sign_in(&app, BANK, password(BANK)).await;
+    let audit_id = audit["id"].as_str().unwrap();
+    let html = c
+        .get(app.url(&format!("/app/systems/{id}/audits/{audit_id}.html")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let urdu = html.split("<section id=\"summary-ur\"").nth(1).unwrap().split("</section>").next().unwrap();
+    assert!(urdu.contains("متفاوت اثر") && urdu.contains(&format!("\u{2066}{di:.2}\u{2069} گنا")), "{urdu}");
+    assert!(html.contains("<section id=\"aif360\">"));
+}

@@ -365,6 +365,9 @@ fn reproduce(a: &FairnessArgs, pos_label: &str) -> String {
     if let Some(p) = &a.preset {
         parts.push(format!("--preset {}", sh(p)));
     }
+    if let Some(p) = &a.privileged {
+        parts.push(format!("--privileged {}", sh(p)));
+    }
     let correction = match a.correction {
         CorrectionArg::Holm => "holm",
         CorrectionArg::Bh => "bh",
