@@ -6,7 +6,8 @@
 //!
 //! - [`json`] is the documented, versioned format ([`FORMAT`]): everything in the report,
 //!   including the counts, the bootstrap seed and B, so anyone can re-derive every number.
-//!   Undefined numbers are `null` beside a `reason`.
+//!   Undefined numbers are `null` (a rate or an untested comparison says why in its
+//!   `reason`). [`SCHEMA`] is its published JSON Schema.
 //! - [`text`] is a readable summary for a terminal.
 //! - [`html`] is one printable page with inline CSS and inline SVG charts, no script and no
 //!   external reference, with a plain-language summary in English and Urdu and the verdict
@@ -28,6 +29,15 @@ pub use text::text;
 
 /// Name and version of the JSON format, written as its `format` field.
 pub const FORMAT: &str = "mizan.fairness.audit/1";
+
+/// The published JSON Schema (draft 2020-12) of [`FORMAT`], hand-written in `schemas/` beside
+/// this crate and served at `/api/v1/schemas/mizan.fairness.audit-1.json`, the URI its `$id`
+/// names. It documents every field and every definition ID the report can carry.
+pub const SCHEMA: &str = include_str!("../schemas/mizan.fairness.audit-1.schema.json");
+
+/// The name [`SCHEMA`] is published under: [`FORMAT`] with `/` as `-`, as the other formats'
+/// schemas are named (`mizan_formats::schema::SCHEMAS`).
+pub const SCHEMA_NAME: &str = "mizan.fairness.audit-1";
 
 /// Where the audited numbers came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -484,7 +484,7 @@ fn json_report(json: String) -> Response {
 /// One audit's full report: the `mizan.fairness.audit/1` document.
 #[utoipa::path(get, path = "/api/v1/org/systems/{id}/audits/{audit}/report", tag = "audits", security(("token" = [])),
     params(("id" = String, Path), ("audit" = String, Path)),
-    responses((status = 200, content_type = "application/json", description = "the mizan.fairness.audit/1 document"),
+    responses((status = 200, content_type = "application/json", description = "the mizan.fairness.audit/1 document (JSON Schema at `/api/v1/schemas/mizan.fairness.audit-1.json`)"),
         (status = 404, content_type = "application/problem+json")))]
 pub async fn api_org_report(
     State(state): State<AppState>,
@@ -498,7 +498,7 @@ pub async fn api_org_report(
 /// One audit's full report, for the regulator.
 #[utoipa::path(get, path = "/api/v1/regulator/systems/{id}/audits/{audit}/report", tag = "audits", security(("token" = [])),
     params(("id" = String, Path), ("audit" = String, Path)),
-    responses((status = 200, content_type = "application/json", description = "the mizan.fairness.audit/1 document"),
+    responses((status = 200, content_type = "application/json", description = "the mizan.fairness.audit/1 document (JSON Schema at `/api/v1/schemas/mizan.fairness.audit-1.json`)"),
         (status = 404, content_type = "application/problem+json")))]
 pub async fn api_regulator_report(
     State(state): State<AppState>,

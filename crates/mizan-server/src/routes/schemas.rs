@@ -1,6 +1,7 @@
 //! `GET /api/v1/schemas/{name}`: the published JSON Schemas of the formats outsiders verify
-//! (decision record, event, explanation, receipt), served byte for byte as `mizan_formats`
-//! embeds them.
+//! (decision record, event, explanation, receipt, ...), served byte for byte as `mizan_formats`
+//! embeds them, and of the fairness audit report (`mizan.fairness.audit/1`), which
+//! `mizan_fairness_report` embeds beside the renderer that writes it.
 //!
 //! Each schema's `$id` is `https://mizan.gov.pk/api/v1/schemas/<name>.json`, this path, so a
 //! validator that resolves the identifier on the national deployment gets the same bytes every
@@ -15,11 +16,11 @@ use crate::error::AppError;
 
 /// A published JSON Schema (draft 2020-12) of a verifiable format.
 #[utoipa::path(get, path = "/api/v1/schemas/{name}", tag = "register",
-    params(("name" = String, Path, description = "the schema's file name: `mizan.decision-1.json`, `mizan-event-1.json`, `mizan.explanation-1.json` or `mizan.receipt-1.json` (the `.json` may be left off)")),
+    params(("name" = String, Path, description = "the schema's file name: `mizan.decision-1.json`, `mizan-event-1.json`, `mizan.explanation-1.json`, `mizan.receipt-1.json`, `mizan.oversight-policy-1.json`, `mizan.model-card-1.json` or `mizan.fairness.audit-1.json` (the `.json` may be left off)")),
     responses((status = 200, content_type = "application/schema+json", body = Object, description = "the JSON Schema, as its `$id` names it"),
         (status = 404, content_type = "application/problem+json")))]
 pub async fn schema(Path(name): Path<String>) -> Response {
-    match mizan_formats::schema(&name) {
+    match published(&name) {
         Some(text) => (
             [
                 (header::CONTENT_TYPE, "application/schema+json"),
@@ -29,11 +30,24 @@ pub async fn schema(Path(name): Path<String>) -> Response {
         )
             .into_response(),
         None => {
-            let known: Vec<String> =
-                mizan_formats::SCHEMAS.iter().map(|(n, _)| format!("`{n}.json`")).collect();
+            let known: Vec<String> = mizan_formats::SCHEMAS
+                .iter()
+                .map(|(n, _)| *n)
+                .chain([mizan_fairness_report::SCHEMA_NAME])
+                .map(|n| format!("`{n}.json`"))
+                .collect();
             let shown: String = name.chars().take(64).collect();
             AppError::NotFound(format!("schema `{shown}` (the schemas are {})", known.join(", ")))
                 .into_response()
         }
     }
+}
+
+/// The schema named `name` (a trailing `.json` allowed): one of `mizan_formats`, or the
+/// fairness audit report's.
+fn published(name: &str) -> Option<&'static str> {
+    mizan_formats::schema(name).or_else(|| {
+        let name = name.strip_suffix(".json").unwrap_or(name);
+        (name == mizan_fairness_report::SCHEMA_NAME).then_some(mizan_fairness_report::SCHEMA)
+    })
 }

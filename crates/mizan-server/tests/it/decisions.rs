@@ -1051,16 +1051,17 @@ async fn what_the_server_emits_validates_against_the_published_schemas() {
 }
 
 /// Every published schema is served at `/api/v1/schemas/<name>.json`, byte for byte as
-/// `mizan_formats` holds it (the path its `$id` names), and an unknown name is a 404 problem
-/// listing the schemas there are.
+/// `mizan_formats` (or, for the fairness audit report, `mizan_fairness_report`) holds it (the
+/// path its `$id` names), and an unknown name is a 404 problem listing the schemas there are.
 #[tokio::test]
 async fn every_published_schema_is_served_byte_for_byte() {
     let app = TestApp::start(false).await;
-    for (name, text) in mizan_formats::SCHEMAS {
+    let audit = (mizan_fairness_report::SCHEMA_NAME, mizan_fairness_report::SCHEMA);
+    for (name, text) in mizan_formats::SCHEMAS.iter().copied().chain([audit]) {
         let res = http().get(app.url(&format!("/api/v1/schemas/{name}.json"))).send().await.unwrap();
         assert_eq!(res.status(), 200, "{name}");
         assert_eq!(res.headers()["content-type"], "application/schema+json", "{name}");
-        assert_eq!(res.text().await.unwrap(), *text, "{name}");
+        assert_eq!(res.text().await.unwrap(), text, "{name}");
         let id: Value = serde_json::from_str(text).unwrap();
         assert_eq!(id["$id"], format!("{}{name}.json", mizan_formats::schema::ID_BASE));
     }
@@ -1068,5 +1069,7 @@ async fn every_published_schema_is_served_byte_for_byte() {
     assert_eq!(res.status(), 404);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
     let problem = json_of(res).await;
-    assert!(problem["detail"].as_str().unwrap().contains("`mizan.receipt-1.json`"), "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("`mizan.receipt-1.json`"), "{problem}");
+    assert!(detail.contains("`mizan.fairness.audit-1.json`"), "{problem}");
 }
