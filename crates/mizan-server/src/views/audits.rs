@@ -272,7 +272,7 @@ pub fn standard_views(lang: Lang, audits: &[PublicAuditOut]) -> Vec<StandardView
         match out.iter_mut().find(|s| s.latest.preset == v.preset) {
             Some(s) => s.earlier.push(v),
             None => {
-                out.push(StandardView { name: standard_label(lang, &v.preset), latest: v, earlier: vec![] })
+                out.push(StandardView { name: standard_label(lang, &v.preset), latest: v, earlier: vec![] });
             }
         }
     }
