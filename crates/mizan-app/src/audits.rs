@@ -273,6 +273,42 @@ fn check_privileged(text: &str, sensitive: &[String]) -> Result<Vec<(String, Str
         .collect()
 }
 
+/// A privileged group to declare for every later audit of a version: `feature=value` pairs,
+/// at least one, each feature once.
+fn check_declared(text: &str) -> Result<Vec<(String, String)>, InputError> {
+    check_name("privileged", text)?;
+    let pairs = parse_privileged(text).map_err(|e| privileged_error(&e))?;
+    if pairs.is_empty() {
+        return Err(InputError::new(
+            "privileged",
+            "audit-err-privileged-malformed",
+            &[("part", text.to_owned())],
+        ));
+    }
+    for (i, (f, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(g, _)| g == f) {
+            return Err(privileged_error(&PrivilegedError::Twice(f.clone())));
+        }
+    }
+    Ok(pairs)
+}
+
+/// `raw` with the version's declared privileged group when the caller named none: the
+/// declared value of each sensitive feature, if the declaration covers them all.
+fn with_declared(mut raw: RawParams, declared: Option<String>) -> RawParams {
+    if raw.privileged.is_none()
+        && let Some(pairs) = declared.as_deref().and_then(|d| parse_privileged(d).ok())
+    {
+        let chosen: Option<Vec<String>> = raw
+            .sensitive
+            .iter()
+            .map(|f| pairs.iter().find(|(g, _)| g == f).map(|(g, v)| format!("{g}={v}")))
+            .collect();
+        raw.privileged = chosen.map(|c| c.join(","));
+    }
+    raw
+}
+
 fn check_name(field: &str, v: &str) -> Result<(), InputError> {
     if v.chars().count() > MAX_NAME || v.chars().any(char::is_control) {
         return Err(InputError::new(field, "audit-err-name", &[("max", MAX_NAME.to_string())]));
@@ -1027,6 +1063,7 @@ impl crate::Platform {
     ) -> Result<AuditInfo, Error> {
         // The system first: nothing is read for a system the caller may not audit.
         self.store().audit_target(by.scope(), id, version).await?;
+        let raw = with_declared(raw, self.store().declared_privileged(by.scope(), id, version).await?);
         let p = Params::check(raw, Kind::Upload)?;
         let size = i64::try_from(bytes.len()).map_err(|e| Error::Internal(e.to_string()))?;
         let permit = self.heavy_permit()?;
@@ -1050,6 +1087,42 @@ impl crate::Platform {
         Ok(self.store().insert_audit(by, id, &new).await?)
     }
 
+    /// Declares the privileged group of AIF360's comparisons for `version` of system `id`
+    /// (`audits:run`): every later audit of that version that names none uses it. A version
+    /// declares once. Returns the group as stored (`sex=male,region=Punjab`).
+    ///
+    /// # Errors
+    /// [`Error::Refused`] without the permission; [`Error::Audit`] for a group that is not
+    /// `feature=value` pairs; [`Error::Conflict`] when the version already declares one;
+    /// [`Error::NotFound`] for another organisation's system.
+    pub async fn declare_privileged(
+        &self,
+        p: &mizan_store::Principal,
+        id: &str,
+        version: i64,
+        group: &str,
+    ) -> Result<String, Error> {
+        if !p.can("audits:run") {
+            return Err(Error::Refused("you may not run audits".into()));
+        }
+        let text = privileged_text(&check_declared(group)?);
+        self.store().declare_privileged(p.scope(), id, version, &text, &p.into()).await?;
+        Ok(text)
+    }
+
+    /// The privileged group `version` of system `id` declared, if any.
+    ///
+    /// # Errors
+    /// Store errors; [`Error::NotFound`] for a system `by` may not audit.
+    pub async fn declared_privileged(
+        &self,
+        by: &Auditor,
+        id: &str,
+        version: i64,
+    ) -> Result<Option<String>, Error> {
+        Ok(self.store().declared_privileged(by.scope(), id, version).await?)
+    }
+
     /// Audits the logged decisions of `version` of `id` in `window`, page by page, and stores
     /// the audit. `api` is the path of the system's audits in the API (`/api/v1/org/systems/ID`),
     /// for the request that reproduces it, which the report records.
@@ -1066,6 +1139,7 @@ impl crate::Platform {
         api: &str,
     ) -> Result<AuditInfo, Error> {
         self.store().audit_target(by.scope(), id, version).await?;
+        let raw = with_declared(raw, self.store().declared_privileged(by.scope(), id, version).await?);
         let p = Params::check(raw, Kind::Logged)?;
         // Held for the whole audit, pages and report.
         let _permit = self.heavy_permit()?;

@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
             get(audits::provider_page).post(audits::provider_upload).layer(DefaultBodyLimit::max(audit_form)),
         )
         .route("/app/systems/{id}/audits/logged", post(audits::provider_logged))
+        .route("/app/systems/{id}/audits/privileged", post(audits::provider_privileged))
         .route("/app/systems/{id}/audits/{file}", get(audits::provider_report))
         .route("/app/reports", get(provider::reports))
         .route("/app/reports/{reference}", post(provider::respond))
@@ -299,6 +300,7 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         // fairness audits
         .routes(routes!(audits::api_org_upload).layer(DefaultBodyLimit::max(audit_form)))
         .routes(routes!(audits::api_org_logged))
+        .routes(routes!(audits::api_org_privileged))
         .routes(routes!(audits::api_org_list))
         .routes(routes!(audits::api_org_report))
         .routes(routes!(audits::api_regulator_upload).layer(DefaultBodyLimit::max(audit_form)))

@@ -329,6 +329,75 @@ impl Store {
         Ok(())
     }
 
+    /// Declares the privileged group of AIF360's comparisons for `version` of `public_id`
+    /// (`sex=male,region=Punjab`, checked by the caller), as an event of the system. A version
+    /// declares it once: later declarations are refused, and should two race, the first
+    /// recorded stands ([`Store::declared_privileged`]).
+    ///
+    /// # Errors
+    /// As [`Store::audit_target`]; [`StoreError::Conflict`] when the version already declares one.
+    pub async fn declare_privileged(
+        &self,
+        scope: OrgScope,
+        public_id: &str,
+        version: i64,
+        group: &str,
+        actor: &crate::ActorRef,
+    ) -> Result<()> {
+        let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
+        let id = Self::audit_version(&mut tx, AuditScope::Org(scope), public_id, version).await?;
+        if let Some(earlier) = Self::privileged_of(&mut tx, id, version).await? {
+            return Err(StoreError::Conflict(format!(
+                "version {version} of `{public_id}` already declares its privileged group ({earlier}); a declaration cannot change"
+            )));
+        }
+        let status: String = sqlx::query_scalar("SELECT status FROM systems WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let status = mizan_register::Status::parse(&status)?;
+        crate::systems::insert_event(
+            &mut tx,
+            id,
+            version,
+            "privileged-group",
+            (status, status),
+            actor,
+            group,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn privileged_of(tx: &mut Tx, system_id: i64, version: i64) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT reason FROM system_events WHERE system_id = $1 AND version = $2 AND kind = 'privileged-group' \
+             ORDER BY id LIMIT 1",
+        )
+        .bind(system_id)
+        .bind(version)
+        .fetch_optional(&mut **tx)
+        .await?)
+    }
+
+    /// The privileged group `version` of `public_id` declared, if it did, as `scope` may see it.
+    ///
+    /// # Errors
+    /// As [`Store::audit_target`].
+    pub async fn declared_privileged(
+        &self,
+        scope: AuditScope,
+        public_id: &str,
+        version: i64,
+    ) -> Result<Option<String>> {
+        let mut tx = self.begin_audit_read(scope).await?;
+        let id = Self::audit_version(&mut tx, scope, public_id, version).await?;
+        let group = Self::privileged_of(&mut tx, id, version).await?;
+        tx.commit().await?;
+        Ok(group)
+    }
+
     /// Stores an audit of `audit.version` of system `public_id`, run by `by`.
     ///
     /// # Errors

@@ -519,6 +519,12 @@ audit-pos-label = Favourable value
 audit-pos-label-hint = The value of outcome and decision that is favourable to the person, e.g. approve. Not needed for 0/1, -1/1 or true/false.
 audit-privileged = Privileged group (optional)
 audit-privileged-hint = For AIF360's comparisons (disparate impact, statistical parity): one value per sensitive column, e.g. gender=male,province=Punjab. Everyone else is compared with this group.
+audit-declared-title = Privileged group of each version
+audit-declared-intro = A version can declare its privileged group once, for AIF360's comparisons: every later audit of that version that names none compares everyone else with it, feature by feature. A declaration cannot change.
+audit-declared-none = No version declares a privileged group yet.
+audit-privileged-group = Privileged group
+audit-declared-hint = One value per sensitive column, e.g. gender=male,province=Punjab.
+audit-declare = Declare the privileged group
 audit-run = Run the assessment
 audit-logged-title = Assess the logged decisions
 audit-logged-intro = The decisions this system version has logged in Mizan, in a time window. Logged decisions carry no true outcome, so only rates of favourable decisions are compared (demographic parity and impact ratios), unless a feature holds the outcome. Erased decisions are left out.

@@ -604,6 +604,10 @@ struct AuditsPage {
     versions: Vec<i64>,
     presets: Vec<(String, String)>,
     can_run: bool,
+    /// Whether the viewer may declare a version's privileged group (the provider).
+    can_declare: bool,
+    /// Each version's declared privileged group, newest version first, as people read it.
+    declared: Vec<(i64, String)>,
     created: Option<String>,
     error: Option<(String, String)>,
     values: FormValues,
@@ -653,7 +657,15 @@ async fn audits_page(
         .map(|p| (p.name.to_owned(), ctx.t(&format!("audit-preset-{}", p.name))))
         .collect();
     let can_run = audience.runner(p).is_ok();
+    let mut declared = Vec::new();
+    for v in (1..=latest).rev() {
+        if let Some(g) = state.app.store().declared_privileged(scope, id, v).await? {
+            declared.push((v, g.replace('=', " = ").replace(',', " × ")));
+        }
+    }
     Ok(render(&AuditsPage {
+        can_declare: can_run && matches!(audience, Audience::Provider),
+        declared,
         back: audience.system_page(id),
         action: audience.page(id),
         audit_base: audience.page(id),
@@ -825,6 +837,63 @@ async fn page_logged(
         Ok(info) => Ok(Redirect::to(&format!("{}?created={}", audience.page(&id), info.id)).into_response()),
         Err(r) => page_refusal(&state, ctx, audience, &p, &id, r, values).await,
     }
+}
+
+/// `POST /app/systems/{id}/audits/privileged`: declare a version's privileged group.
+pub async fn provider_privileged(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(p): SignedIn,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm,
+) -> Result<Response, AppError> {
+    let values = FormValues::of("declare", &form.0);
+    let run = async {
+        let version = version_of(&values.version)?;
+        state.app.declare_privileged(&p, &id, version, form.get("privileged")).await.map_err(Refused::from)
+    };
+    match run.await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("{}#privileged-title", Audience::Provider.page(&id))).into_response())
+        }
+        Err(r) => page_refusal(&state, ctx, Audience::Provider, &p, &id, r, values).await,
+    }
+}
+
+/// A privileged group to declare.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareIn {
+    /// One `feature=value` per sensitive feature, comma-separated (`sex=male,region=Punjab`).
+    pub privileged: String,
+}
+
+/// The declared privileged group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeclaredOut {
+    /// The version that declares it.
+    pub version: i64,
+    /// The group as stored (`sex=male,region=Punjab`).
+    pub privileged: String,
+}
+
+/// Declare the privileged group of AIF360's comparisons for a system version, once: every
+/// later audit of that version that names no privileged group uses the declared value of each
+/// of its sensitive features.
+#[utoipa::path(put, path = "/api/v1/org/systems/{id}/versions/{version}/privileged-group", tag = "audits", security(("token" = [])),
+    params(("id" = String, Path), ("version" = i64, Path)), request_body = DeclareIn,
+    responses((status = 201, body = DeclaredOut),
+        (status = 400, content_type = "application/problem+json", description = "not `feature=value` pairs: `field` names it"),
+        (status = 403, content_type = "application/problem+json"), (status = 404, content_type = "application/problem+json"),
+        (status = 409, content_type = "application/problem+json", description = "the version already declares one, or has not been submitted")))]
+pub async fn api_org_privileged(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+    Path((id, version)): Path<(String, i64)>,
+    CleanJson(body): CleanJson<DeclareIn>,
+) -> Result<Response, AppError> {
+    let privileged = state.app.declare_privileged(&p, &id, version, &body.privileged).await?;
+    Ok((StatusCode::CREATED, Json(DeclaredOut { version, privileged })).into_response())
 }
 
 /// `POST /app/systems/{id}/audits/logged`: audit the system's logged decisions over a window.

@@ -1095,4 +1095,35 @@ async fn a_privileged_group_gives_aif360_golden_numbers_and_words() {
     let urdu = html.split("<section id=\"summary-ur\"").nth(1).unwrap().split("</section>").next().unwrap();
     assert!(urdu.contains("متفاوت اثر") && urdu.contains(&format!("\u{2066}{di:.2}\u{2069} گنا")), "{urdu}");
     assert!(html.contains("<section id=\"aif360\">"));
+
+    // The version declares its privileged group once; a later audit that names none uses it,
+    // feature by feature.
+    let declare = |group: &'static str| {
+        http()
+            .put(app.url(&format!("/api/v1/org/systems/{id}/versions/1/privileged-group")))
+            .bearer_auth(&bank)
+            .json(&json!({ "privileged": group }))
+            .send()
+    };
+    let res = declare("sex male").await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert_eq!(json_of(res).await["field"], "privileged");
+    let res = declare("region=north, sex=male, channel=web").await.unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(json_of(res).await["privileged"], "region=north,sex=male,channel=web");
+    let again = declare("sex=female").await.unwrap();
+    assert_eq!(again.status(), 409, "a declaration cannot change");
+    let csv = std::fs::read(data.join("fairlearn/synthetic.csv")).unwrap();
+    let res = upload(&app, &bank, &path, columns, csv).await;
+    assert_eq!(res.status(), 201);
+    let declared = json_of(res).await;
+    assert_eq!(declared["parameters"]["privileged"], "sex=male,region=north");
+    let stored = json_of(
+        http().get(declared["report_url"].as_str().unwrap()).bearer_auth(&bank).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(stored["report"]["aif360"]["metrics"], report["report"]["aif360"]["metrics"]);
+    let page =
+        c.get(app.url(&format!("/app/systems/{id}/audits"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("region = north × sex = male × channel = web"), "the page shows the declaration");
 }
