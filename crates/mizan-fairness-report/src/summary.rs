@@ -170,7 +170,7 @@ fn aif_english(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -
         a.privileged_rows,
         a.unprivileged_rows,
         num(di, 2),
-        ci(di_ci, "95% bootstrap interval", &same),
+        semi(di_ci, "95% bootstrap interval", &same),
         r.four_fifths,
         if di.is_nan() {
             "undefined"
@@ -180,7 +180,7 @@ fn aif_english(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -
             "not below it"
         },
         signed(a.parity.0),
-        ci(a.parity.1, "95% bootstrap interval", &same),
+        semi(a.parity.1, "95% bootstrap interval", &same),
     );
     if let Some((eod, aod)) = &a.odds {
         p.push_str(&format!(
@@ -188,9 +188,9 @@ fn aif_english(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -
              privileged group's by {} (equal opportunity difference{}); averaged over both true outcomes, their error \
              rates differ by {} (average odds difference{}).",
             signed(eod.0),
-            ci(eod.1, "95% bootstrap interval", &same),
+            semi(eod.1, "95% bootstrap interval", &same),
             signed(aod.0),
-            ci(aod.1, "95% bootstrap interval", &same),
+            semi(aod.1, "95% bootstrap interval", &same),
         ));
     }
     match a.too_small {
@@ -218,7 +218,7 @@ fn aif_urdu(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -> S
         a.privileged_rows,
         a.unprivileged_rows,
         ltr(num(di, 2)),
-        ci(di_ci, "95% بوٹسٹریپ وقفہ", &ltr),
+        semi(di_ci, "95% بوٹسٹریپ وقفہ", &ltr),
         r.four_fifths,
         if di.is_nan() {
             "معلوم نہیں کی جا سکی"
@@ -228,16 +228,16 @@ fn aif_urdu(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -> S
             "اس سے کم نہیں"
         },
         ltr(signed(a.parity.0)),
-        ci(a.parity.1, "95% بوٹسٹریپ وقفہ", &ltr),
+        semi(a.parity.1, "95% بوٹسٹریپ وقفہ", &ltr),
     );
     if let Some((eod, aod)) = &a.odds {
         p.push_str(&format!(
             " جن لوگوں کا اصل نتیجہ موافق تھا، ان میں مراعات یافتہ گروہ سے باہر کے لوگوں کی موافق فیصلوں کی شرح مراعات یافتہ گروہ سے \
              {} مختلف ہے (مساوی موقع کا فرق{})؛ دونوں اصل نتائج پر اوسطاً ان کی غلطی کی شرحوں کا فرق {} ہے (اوسط امکانات کا فرق{})۔",
             ltr(signed(eod.0)),
-            ci(eod.1, "95% بوٹسٹریپ وقفہ", &ltr),
+            semi(eod.1, "95% بوٹسٹریپ وقفہ", &ltr),
             ltr(signed(aod.0)),
-            ci(aod.1, "95% بوٹسٹریپ وقفہ", &ltr),
+            semi(aod.1, "95% بوٹسٹریپ وقفہ", &ltr),
         ));
     }
     match a.too_small {
@@ -257,6 +257,14 @@ fn points(d: f64) -> String {
 fn ci(i: Option<Interval>, lead: &str, n: &dyn Fn(String) -> String) -> String {
     match i {
         Some(i) if !i.lo.is_nan() => format!(" ({lead} {})", n(fmt::interval(&i, 3))),
+        _ => String::new(),
+    }
+}
+
+/// `; lead interval` inside a parenthesis that names the number, or nothing.
+fn semi(i: Option<Interval>, lead: &str, n: &dyn Fn(String) -> String) -> String {
+    match i {
+        Some(i) if !i.lo.is_nan() => format!("; {lead} {}", n(fmt::interval(&i, 3))),
         _ => String::new(),
     }
 }
