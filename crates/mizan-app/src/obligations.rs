@@ -38,6 +38,32 @@ pub fn tally(items: &[ObligationItem]) -> (usize, usize, usize, usize) {
     (n("done"), n("in_progress"), n("not_started"), n("not_applicable"))
 }
 
+/// A stored classification as it stands after a regulator's tier override: the obligations
+/// recomputed for the new tier from the answers on its path (the computed tier stays, beside
+/// the override)
+/// ([`mizan_rules::Ruleset::obligations_as`]; answers stored under an older ruleset are
+/// migrated first). Without an override, or when the stored answers do not classify under this
+/// ruleset (a question it added), the stored result as it is.
+#[must_use]
+pub fn with_override(result: &serde_json::Value, tier: Option<&str>) -> serde_json::Value {
+    let Some(tier) = tier.filter(|t| result["tier"].as_str() != Some(*t)) else { return result.clone() };
+    let Ok(rs) = mizan_rules::Ruleset::embedded() else { return result.clone() };
+    let Ok(new_tier) = serde_json::from_value::<mizan_rules::Tier>(serde_json::Value::from(tier)) else {
+        return result.clone();
+    };
+    let answers: mizan_rules::Answers = result["path"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((s["question"].as_str()?.to_owned(), s["answer"].as_str()?.to_owned())))
+        .collect();
+    let answers = rs.migrate_answers(&answers);
+    let Ok(obligations) = rs.obligations_as(&answers, new_tier) else { return result.clone() };
+    let mut out = result.clone();
+    out["obligations"] = serde_json::to_value(obligations).unwrap_or_default();
+    out
+}
+
 fn items(
     result: &serde_json::Value,
     statuses: &std::collections::BTreeMap<String, ObligationStatus>,
@@ -79,8 +105,10 @@ impl crate::Platform {
     ) -> Result<Vec<ObligationItem>, Error> {
         let store = self.store();
         let view = store.org_system(scope, public_id).await?;
-        let result = match store.classification(Some(scope), public_id, view.summary.latest_version).await? {
-            Some(c) => Some(c.result),
+        let version = view.summary.latest_version;
+        let overridden = store.tier_override(public_id, version).await?.map(|o| o.tier);
+        let result = match store.classification(Some(scope), public_id, version).await? {
+            Some(c) => Some(with_override(&c.result, overridden.as_deref())),
             None => {
                 let answers = store.risk_answers(scope, public_id).await?;
                 mizan_rules::Ruleset::embedded()?
@@ -108,7 +136,9 @@ impl crate::Platform {
     ) -> Result<Vec<ObligationItem>, Error> {
         let store = self.store();
         let Some(c) = store.classification(None, public_id, version).await? else { return Ok(vec![]) };
-        let mut out = items(&c.result, &store.system_obligation_statuses(public_id).await?)?;
+        let overridden = store.tier_override(public_id, version).await?.map(|o| o.tier);
+        let result = with_override(&c.result, overridden.as_deref());
+        let mut out = items(&result, &store.system_obligation_statuses(public_id).await?)?;
         if !with_notes {
             for i in &mut out {
                 i.note.clear();

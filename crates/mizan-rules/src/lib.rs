@@ -566,6 +566,38 @@ impl Ruleset {
                 known: self.questions.iter().map(|q| q.id.clone()).collect(),
             });
         }
+        let (labels, path) = self.evaluate(answers)?;
+        let asked: BTreeSet<&String> = path.iter().map(|s| &s.question).collect();
+        let ignored = answers.keys().filter(|k| !asked.contains(k)).cloned().collect();
+        // The last tier and role rules are unconditional (checked by `validate`).
+        let tier = self
+            .tiers
+            .iter()
+            .find(|t| t.when.holds(&labels))
+            .map_or((Tier::Minimal, String::new()), |t| (t.tier, t.cite.clone()));
+        let role =
+            self.roles.iter().find(|r| r.when.holds(&labels)).map_or_else(String::new, |r| r.role.clone());
+        let roles = self.operator_roles(&labels);
+        Ok(Classification {
+            ruleset: self.stamp(),
+            tier: tier.0,
+            tier_cite: tier.1,
+            role,
+            became_provider: labels.contains("became-provider"),
+            gpai: GpaiFlags {
+                general_purpose: labels.contains("gpai"),
+                systemic_risk: labels.contains("gpai-systemic"),
+            },
+            obligations: self.obligations_for(&labels, &roles),
+            roles,
+            path,
+            ignored,
+        })
+    }
+
+    /// The labels `answers` establish along the path, and the path; answers off the path are
+    /// not read.
+    fn evaluate(&self, answers: &Answers) -> Result<(BTreeSet<String>, Vec<Step>), RulesError> {
         let mut labels = BTreeSet::new();
         let mut path = Vec::new();
         for q in &self.questions {
@@ -601,32 +633,48 @@ impl Ruleset {
                 cite: c.cite.clone(),
             });
         }
-        let asked: BTreeSet<&String> = path.iter().map(|s| &s.question).collect();
-        let ignored = answers.keys().filter(|k| !asked.contains(k)).cloned().collect();
-        // The last tier and role rules are unconditional (checked by `validate`).
-        let tier = self
-            .tiers
-            .iter()
-            .find(|t| t.when.holds(&labels))
-            .map_or((Tier::Minimal, String::new()), |t| (t.tier, t.cite.clone()));
-        let role =
-            self.roles.iter().find(|r| r.when.holds(&labels)).map_or_else(String::new, |r| r.role.clone());
+        Ok((labels, path))
+    }
+
+    /// The obligations that follow from `answers` when a regulator overrides the tier to `tier`.
+    /// The facts the answers establish stay; the tier's own facts are replaced: high-risk brings
+    /// the duties of every high-risk system and those of the Annex III points the answers name
+    /// (a claimed Art. 6(3) derogation falls), a tier below high-risk drops them, prohibited
+    /// brings the prohibition, and out of scope brings none. Roles are the answers' roles.
+    ///
+    /// # Errors
+    /// As [`Ruleset::classify`].
+    pub fn obligations_as(&self, answers: &Answers, tier: Tier) -> Result<Vec<Obligation>, RulesError> {
+        const TIER_FACTS: [&str; 6] =
+            ["prohibited", "high-risk", "annex-iii-high", "annex-i-high", "annex-i-b-high", "out-of-scope"];
+        if tier == Tier::OutOfScope {
+            return Ok(vec![]);
+        }
+        let (mut labels, _) = self.evaluate(answers)?;
         let roles = self.operator_roles(&labels);
-        Ok(Classification {
-            ruleset: self.stamp(),
-            tier: tier.0,
-            tier_cite: tier.1,
-            role,
-            became_provider: labels.contains("became-provider"),
-            gpai: GpaiFlags {
-                general_purpose: labels.contains("gpai"),
-                systemic_risk: labels.contains("gpai-systemic"),
-            },
-            obligations: self.obligations_for(&labels, &roles),
-            roles,
-            path,
-            ignored,
-        })
+        let section_b = labels.contains("annex-i-b-high");
+        let annex_iii = labels.contains("annex-iii");
+        labels.retain(|l| !TIER_FACTS.contains(&l.as_str()) && !l.starts_with("prohibited-"));
+        match tier {
+            Tier::Prohibited => {
+                labels.remove("derogation");
+                labels.insert("prohibited".to_owned());
+            }
+            Tier::High => {
+                labels.remove("derogation");
+                if section_b {
+                    // Annex I, Section B: only the articles Art. 2(2) lists apply.
+                    labels.insert("annex-i-b-high".to_owned());
+                } else {
+                    labels.insert("high-risk".to_owned());
+                    if annex_iii {
+                        labels.insert("annex-iii-high".to_owned());
+                    }
+                }
+            }
+            Tier::Limited | Tier::Minimal | Tier::OutOfScope => {}
+        }
+        Ok(self.obligations_for(&labels, &roles))
     }
 
     /// Every role whose (conditional) role rule holds: the roles obligations are filtered by.

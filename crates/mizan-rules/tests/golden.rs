@@ -223,6 +223,40 @@ fn every_case_as_every_role_emits_only_that_roles_duties() {
     }
 }
 
+/// A regulator's override recomputes the duties: for every golden case, overriding to the tier
+/// the answers give changes nothing, and each other tier brings exactly that tier's duties.
+#[test]
+fn an_override_brings_the_new_tiers_duties() {
+    use mizan_rules::Tier;
+    let rs = Ruleset::embedded().expect("ruleset");
+    let ids = |v: &[mizan_rules::Obligation]| v.iter().map(|o| o.id.clone()).collect::<Vec<_>>();
+    let mut raised = 0;
+    for (_, c) in cases() {
+        let a = complete(rs, &c.answers);
+        let Ok(got) = rs.classify(&a) else { continue };
+        let same = rs.obligations_as(&a, got.tier).expect("same answers");
+        assert_eq!(ids(&same), ids(&got.obligations), "{}: overriding to its own tier", c.name);
+        assert!(rs.obligations_as(&a, Tier::OutOfScope).unwrap().is_empty(), "{}", c.name);
+        let high = ids(&rs.obligations_as(&a, Tier::High).unwrap());
+        let low = ids(&rs.obligations_as(&a, Tier::Minimal).unwrap());
+        let prohibited = ids(&rs.obligations_as(&a, Tier::Prohibited).unwrap());
+        assert!(
+            !low.iter().any(|id| id == "EU-RISK-MANAGEMENT" || id == "EU-PROHIBITED"),
+            "{}: {low:?}",
+            c.name
+        );
+        assert!(prohibited.contains(&"EU-PROHIBITED".to_owned()) || got.roles.is_empty(), "{}", c.name);
+        if got.roles.contains(&"provider".to_owned()) && !high.contains(&"EU-ANNEX-I-B".to_owned()) {
+            assert!(high.contains(&"EU-RISK-MANAGEMENT".to_owned()), "{}: {high:?}", c.name);
+            assert!(!high.contains(&"EU-DEROGATION-DOCUMENT".to_owned()), "{}: a derogation falls", c.name);
+            if got.tier != Tier::High {
+                raised += 1;
+            }
+        }
+    }
+    assert!(raised >= 10, "the golden set raises {raised} provider cases to high-risk");
+}
+
 /// The shipped examples (used by `mizan classify` tests and docs) classify under this ruleset.
 #[test]
 fn shipped_examples_classify() {

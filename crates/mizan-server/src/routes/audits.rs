@@ -865,6 +865,11 @@ pub async fn provider_privileged(
 #[serde(deny_unknown_fields)]
 pub struct DeclareIn {
     /// One `feature=value` per sensitive feature, comma-separated (`sex=male,region=Punjab`).
+    #[schema(
+        min_length = 3,
+        max_length = 200,
+        pattern = r"^\s*[^=,\s][^=,]*=[^,]*(,\s*[^=,\s][^=,]*=[^,]*)*$"
+    )]
     pub privileged: String,
 }
 

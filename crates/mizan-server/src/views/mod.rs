@@ -93,7 +93,10 @@ pub async fn stored_views(
         return Ok((None, None));
     };
     let impact = ImpactView::from_json(lang, &stored.impact);
-    let mut class = ClassView::from_json(lang, &stored.result)?;
+    let overridden = state.app.store().tier_override(public_id, version).await?;
+    let result =
+        mizan_app::obligations::with_override(&stored.result, overridden.as_ref().map(|o| o.tier.as_str()));
+    let mut class = ClassView::from_json(lang, &result)?;
     let statuses = state.app.version_obligations(public_id, version, false).await?;
     for row in &mut class.obligations {
         if let Some(o) = statuses.iter().find(|o| o.id == row.id) {
@@ -110,8 +113,7 @@ pub async fn stored_views(
             &[("done", settled.to_string()), ("total", class.obligations.len().to_string())],
         );
     }
-    class.overridden =
-        state.app.store().tier_override(public_id, version).await?.map(|o| (o.tier, o.reason, o.at));
+    class.overridden = overridden.map(|o| (o.tier, o.reason, o.at));
     Ok((Some(class), impact))
 }
 

@@ -1189,6 +1189,17 @@ async fn regulator_overrides_a_tier_with_a_public_reason() {
         page.contains("Computed") && page.contains("Minimal risk") && page.contains("farmers"),
         "next to the computed tier"
     );
+    // The override brings the new tier's duties: the high-risk provider's, listed on the page
+    // and in the record.
+    assert!(page.contains("EU-RISK-MANAGEMENT") && page.contains("EU-CONFORMITY"), "high-risk duties shown");
+    let record = json_of(http().get(app.url(&format!("/api/v1/systems/{id}"))).send().await.unwrap()).await;
+    let duties: Vec<&str> = record["obligations"]
+        .as_array()
+        .expect("obligations")
+        .iter()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    assert!(duties.contains(&"EU-RISK-MANAGEMENT") && duties.contains(&"EU-QMS"), "{duties:?}");
     // The computed classification itself is unchanged and the override is in the event trail.
     let c =
         json_of(http().get(app.url(&format!("/api/v1/systems/{id}/classification"))).send().await.unwrap())
