@@ -182,7 +182,14 @@ fn aif_english(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -
         signed(a.parity.0),
         semi(a.parity.1, "95% bootstrap interval", &same),
     );
-    if let Some((eod, aod)) = &a.odds {
+    if let Some((eod, aod)) = &a.odds
+        && (eod.0.is_nan() || aod.0.is_nan())
+    {
+        p.push_str(
+            " Equal opportunity and average odds cannot be computed: one side has no one whose true outcome was \
+             favourable, or no one whose was not.",
+        );
+    } else if let Some((eod, aod)) = &a.odds {
         p.push_str(&format!(
             " Among people whose true outcome was favourable, their rate of favourable decisions differs from the \
              privileged group's by {} (equal opportunity difference{}); averaged over both true outcomes, their error \
@@ -230,7 +237,13 @@ fn aif_urdu(f: &Facts, r: &mizan_fairness::report::Report, q: &dyn Fn(&str) -> S
         ltr(signed(a.parity.0)),
         semi(a.parity.1, "95% بوٹسٹریپ وقفہ", &ltr),
     );
-    if let Some((eod, aod)) = &a.odds {
+    if let Some((eod, aod)) = &a.odds
+        && (eod.0.is_nan() || aod.0.is_nan())
+    {
+        p.push_str(
+            " مساوی موقع اور اوسط امکانات کا فرق معلوم نہیں کیا جا سکتا: ایک طرف کوئی ایسا شخص نہیں جس کا اصل نتیجہ موافق تھا، یا کوئی ایسا نہیں جس کا نہیں تھا۔",
+        );
+    } else if let Some((eod, aod)) = &a.odds {
         p.push_str(&format!(
             " جن لوگوں کا اصل نتیجہ موافق تھا، ان میں مراعات یافتہ گروہ سے باہر کے لوگوں کی موافق فیصلوں کی شرح مراعات یافتہ گروہ سے \
              {} مختلف ہے (مساوی موقع کا فرق{})؛ دونوں اصل نتائج پر اوسطاً ان کی غلطی کی شرحوں کا فرق {} ہے (اوسط امکانات کا فرق{})۔",
@@ -263,8 +276,10 @@ fn ci(i: Option<Interval>, lead: &str, n: &dyn Fn(String) -> String) -> String {
 
 /// `; lead interval` inside a parenthesis that names the number, or nothing.
 fn semi(i: Option<Interval>, lead: &str, n: &dyn Fn(String) -> String) -> String {
+    // Urdu separates with its own semicolon.
+    let sep = if lead.is_ascii() { ";" } else { "؛" };
     match i {
-        Some(i) if !i.lo.is_nan() => format!("; {lead} {}", n(fmt::interval(&i, 3))),
+        Some(i) if !i.lo.is_nan() => format!("{sep} {lead} {}", n(fmt::interval(&i, 3))),
         _ => String::new(),
     }
 }

@@ -16,6 +16,7 @@ mod decisions;
 mod direct;
 mod event_log;
 mod hot;
+mod immutable;
 mod intake;
 mod models;
 mod obligations;
@@ -44,6 +45,7 @@ pub use cases::{
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;
 pub use hot::{TARGET_TTL, TOKEN_TTL};
+pub use immutable::{APPEND_ONLY, Change};
 pub use intake::{IntakeControl, IntakeStop, StoppedBy};
 pub use mizan_rules::review::ReviewNeed;
 pub use models::{

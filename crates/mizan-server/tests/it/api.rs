@@ -1000,8 +1000,16 @@ async fn error_reports_reach_the_owner_and_the_reporter_can_follow() {
 #[tokio::test]
 async fn the_event_trail_cannot_be_rewritten_in_the_database() {
     let app = TestApp::start(true).await;
-    assert!(app.store.try_rewrite_history().await.is_err(), "UPDATE on system_events must be refused");
-    assert!(app.store.try_erase_history().await.is_err(), "DELETE on system_events must be refused");
+    let before = app.store.table_fingerprint("system_events").await.unwrap();
+    let err = app.store.try_rewrite_history().await.expect_err("UPDATE on system_events must be refused");
+    assert!(err.to_string().contains("system_events is append-only"), "{err}");
+    let err = app.store.try_erase_history().await.expect_err("DELETE on system_events must be refused");
+    assert!(err.to_string().contains("system_events is append-only"), "{err}");
+    assert_eq!(
+        app.store.table_fingerprint("system_events").await.unwrap(),
+        before,
+        "the rows are as they were"
+    );
 }
 
 #[tokio::test]
@@ -1126,8 +1134,17 @@ async fn risk_questionnaire_classifies_each_version_and_the_public_sees_the_tier
     let limited = json_of(http().get(app.url("/api/v1/systems?tier=limited")).send().await.unwrap()).await;
     assert!(high["total"].as_i64().unwrap() >= 5);
     assert_eq!(limited["total"], 1, "the chatbot");
-    // The classification is frozen with the version: the table refuses changes.
-    assert!(app.store.try_rewrite_history().await.is_err());
+    // The classification is frozen with the version: the table refuses changes, in its
+    // trigger's words, and keeps its rows.
+    let before = app.store.table_fingerprint("classifications").await.unwrap();
+    for change in [mizan_store::Change::Update, mizan_store::Change::Delete] {
+        let err = app.store.try_change("classifications", change).await.expect_err("refused").to_string();
+        assert!(
+            err.contains("classifications is immutable") || err.contains("classifications is append-only"),
+            "{err}"
+        );
+    }
+    assert_eq!(app.store.table_fingerprint("classifications").await.unwrap(), before);
 }
 
 #[tokio::test]

@@ -199,7 +199,11 @@ async fn an_uploaded_files_stored_report_holds_the_engines_numbers() {
     assert!(html.contains("<h1>Fairness audit</h1>") && html.contains("loans.csv"));
 
     // Reports are immutable below the application.
-    assert!(app.store.try_rewrite_audits().await.is_err(), "the database refuses to change a stored audit");
+    let before = app.store.table_fingerprint("audits").await.unwrap();
+    let err =
+        app.store.try_rewrite_audits().await.expect_err("the database refuses to change a stored audit");
+    assert!(err.to_string().contains("audits is append-only"), "{err}");
+    assert_eq!(app.store.table_fingerprint("audits").await.unwrap(), before);
 }
 
 #[tokio::test]

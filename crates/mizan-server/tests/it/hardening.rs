@@ -568,3 +568,108 @@ async fn a_reviewer_makes_their_own_review_token() {
     let page = c.get(app.url("/app/settings/tokens")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("my reviews") && !page.contains(">test<"), "only their own tokens are listed");
 }
+
+/// Every append-only table, on both databases: an UPDATE, and unless the table allows erasure
+/// a DELETE and (on PostgreSQL) a TRUNCATE, are refused with the trigger's own message, and the
+/// rows are as they were. Every table with a trigger is on the list, so a new protected table
+/// cannot go untested.
+#[tokio::test]
+async fn every_append_only_table_refuses_change_and_keeps_its_rows() {
+    use mizan_store::{APPEND_ONLY, Change};
+    let app = TestApp::start(true).await;
+    // Rows where the demo has none: a tier override, an intake stop, a security event.
+    let (id, _) = common::registered_system(&app, "Append-only probe").await;
+    let reg =
+        token(&app.store, "admin@regulator.demo", &["register:queue", "register:transition", "intake:stop"])
+            .await;
+    let res = http()
+        .post(app.url(&format!("/api/v1/regulator/systems/{id}/tier-override")))
+        .bearer_auth(&reg)
+        .json(&json!({"tier": "high", "reason": "probe"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = http()
+        .post(app.url(&format!("/api/v1/systems/{id}/intake/stop")))
+        .bearer_auth(&reg)
+        .json(&json!({"reason": "probe of the stop history"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    app.store.record_security_event("probe", "probe", "127.0.0.1", "probe").await.unwrap();
+    // An explanation: a demo loan decision's, computed on first request.
+    let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
+    let scope = mizan_store::OrgScope::new(org.id);
+    let loans = app
+        .store
+        .org_systems(scope)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name_en == "Personal loan credit scoring")
+        .expect("the demo loan system");
+    let target = app.store.decision_target(scope, &loans.public_id, 0).await.unwrap();
+    let found = app.store.decisions_by_key(scope, &target, &["demo-loan-017"]).await.unwrap();
+    let reference = &found["demo-loan-017"].reference;
+    let res = http().get(app.url(&format!("/api/v1/receipts/{reference}/explanation"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let explanation: Value = res.json().await.unwrap();
+    let factor = explanation["features"][0]["name"].as_str().expect("a factor").to_owned();
+    // A case history: an appeal of that decline.
+    let res = http()
+        .post(app.url(&format!("/api/v1/receipts/{reference}/appeals")))
+        .json(&json!({"grounds": "A factor was recorded wrongly.", "category": "wrong-data",
+                      "disputed": [factor], "consent": false, "lang": "en"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    // An oversight policy (the empty one holds nothing, and is still recorded).
+    let bank = token(&app.store, "admin@indus-bank.demo", &["systems:read", "oversight:set"]).await;
+    let res = http()
+        .put(app.url(&format!("/api/v1/org/systems/{id}/oversight")))
+        .bearer_auth(&bank)
+        .json(&json!({"version": 1, "policy": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+
+    let postgres = app.store.backend() == mizan_store::Backend::Postgres;
+    for &(table, _, deletable) in APPEND_ONLY {
+        let before = app.store.table_fingerprint(table).await.unwrap();
+        assert!(before.0 > 0, "`{table}` has no rows, so a refusal would prove nothing");
+        let mut changes = vec![Change::Update];
+        if !deletable {
+            changes.push(Change::Delete);
+            if postgres {
+                changes.push(Change::Truncate);
+            }
+        }
+        for change in changes {
+            let err = app
+                .store
+                .try_change(table, change)
+                .await
+                .expect_err(&format!("{change:?} of `{table}` must be refused"))
+                .to_string();
+            // The trigger's own words: TRUNCATE cascades, so another protected table's trigger
+            // may be the one that speaks.
+            let own = ["is append-only", "is immutable", "are computed once"].iter().any(|w| err.contains(w));
+            assert!(own, "{change:?} of `{table}`: not a trigger's refusal: {err}");
+            if change != Change::Truncate {
+                assert!(err.contains(table), "{change:?} of `{table}`: {err}");
+            }
+            assert_eq!(app.store.table_fingerprint(table).await.unwrap(), before, "{change:?} of `{table}`");
+        }
+    }
+    let mut listed: Vec<&str> = APPEND_ONLY.iter().map(|(t, _, _)| *t).collect();
+    listed.sort_unstable();
+    assert_eq!(
+        app.store.tables_with_triggers().await.unwrap(),
+        listed,
+        "every table with a trigger is tested"
+    );
+}

@@ -101,6 +101,12 @@ async fn row_level_security_fences_audits() {
             "SELECT COUNT(*) AS n FROM audits a JOIN systems s ON s.id = a.system_id WHERE s.org_id = {org}"
         )
     };
+    let bank_system: i64 = sqlx::query("SELECT id FROM systems WHERE org_id = $1 ORDER BY id LIMIT 1")
+        .bind(bank)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+        .get("id");
     let mut tx = conn.begin().await.unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("SET LOCAL ROLE {role}"))).execute(&mut *tx).await.unwrap();
     let unfenced: i64 =
@@ -114,18 +120,20 @@ async fn row_level_security_fences_audits() {
         sqlx::query(sqlx::AssertSqlSafe(count(bank))).fetch_one(&mut *tx).await.unwrap().get("n");
     assert!(unfenced > 0, "the demo bank has a stored audit");
     assert_eq!(fenced, 0, "another organisation's audits are invisible inside its fence");
+    // A write for the bank's system, its id given outright (selecting it inside the fence would
+    // find nothing and so insert nothing, proving nothing): the policy refuses the row.
     let copied = sqlx::query(
         "INSERT INTO audits (public_id, system_id, version, run_by_name, run_by_org_id, run_by_role, source, \
          file_name, file_sha256, file_size, rows_audited, preset, parameters_json, report_json, report_html, \
          summary_json, created_at) \
-         SELECT 'probe00001', s.id, 1, 'probe', $1, 'provider', 'upload', 'x', 'x', 1, 1, '', '{}', '{}', '', '{}', '' \
-         FROM systems s WHERE s.org_id = $2 LIMIT 1",
+         VALUES ('probe00001', $2, 1, 'probe', $1, 'provider', 'upload', 'x', 'x', 1, 1, '', '{}', '{}', '', '{}', '')",
     )
     .bind(health)
-    .bind(bank)
+    .bind(bank_system)
     .execute(&mut *tx)
     .await;
-    assert!(copied.is_err() || copied.unwrap().rows_affected() == 0, "nor written for it");
+    let refused = copied.expect_err("nor written for it").to_string();
+    assert!(refused.contains("row-level security"), "refused by the fence, not by chance: {refused}");
     tx.rollback().await.unwrap();
     let rewrite = sqlx::query("DELETE FROM audits").execute(&mut conn).await;
     assert!(rewrite.is_err(), "audits are append-only");
