@@ -23,6 +23,9 @@ fn german_rows() -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The search's settings: `immutable` features fixed, every other free in both directions,
+/// and each bounded by the range the sample rows hold (a suggestion outside what applicants
+/// have is not one a person could act on).
 fn config(m: &Model, immutable: &[&str]) -> RecourseConfig {
     let rows = german_rows();
     let n = m.n_features();
@@ -37,7 +40,6 @@ fn config(m: &Model, immutable: &[&str]) -> RecourseConfig {
                 .map(|r| r[j])
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
         })
-        .map(|(lo, hi)| (lo - 1e6, hi + 1e6))
         .collect();
     RecourseConfig {
         output: 0,
@@ -56,10 +58,7 @@ fn check_options(m: &Model, x: &[f64], cfg: &RecourseConfig, what: &str) -> usiz
             assert!(m.predict_margin(x).expect("predicts")[0] > 0.0, "{what}: claims favourable");
             0
         }
-        Recourse::NoneWithinConstraints { searched } => {
-            assert!(searched > 0 || m.n_features() == 0);
-            0
-        }
+        Recourse::NoneWithinConstraints { .. } => 0,
         Recourse::Options(opts) => {
             assert!(!opts.is_empty() && opts.len() <= cfg.max_options);
             for o in &opts {
@@ -70,6 +69,13 @@ fn check_options(m: &Model, x: &[f64], cfg: &RecourseConfig, what: &str) -> usiz
                         Direction::Immutable,
                         "{what}: changed immutable `{}`",
                         c.name
+                    );
+                    let (lo, hi) = cfg.bounds[c.feature];
+                    assert!(
+                        (lo..=hi).contains(&c.to),
+                        "{what}: `{}` suggested as {}, outside its bounds [{lo}, {hi}]",
+                        c.name,
+                        c.to
                     );
                     y[c.feature] = c.to;
                 }
@@ -139,15 +145,42 @@ fn directions_are_respected() {
     let m = model("xgboost/german_binary.json");
     let mut cfg = config(&m, &[]);
     cfg.directions = vec![Direction::IncreaseOnly; m.n_features()];
+    let mut found = 0;
     for x in german_rows() {
         if let Recourse::Options(opts) = search(&m, &x, &cfg).expect("searches") {
             for o in opts {
+                found += 1;
                 for c in o.changes {
                     assert!(c.to > c.from.unwrap_or(f64::NEG_INFINITY), "`{}` decreased", c.name);
                 }
             }
         }
     }
+    assert!(found > 0, "increases alone flip some rows, so the check above ran");
+}
+
+/// Bounds hold: with every feature boxed in to its value and one step either side, each
+/// suggestion stays inside its box, and a row whose only way out lies outside finds none.
+#[test]
+fn bounds_are_respected() {
+    let m = model("xgboost/german_binary.json");
+    let rows = german_rows();
+    let mut boxed = 0;
+    for (r, x) in rows.iter().enumerate() {
+        if m.predict_margin(x).expect("predicts")[0] > 0.0 {
+            continue;
+        }
+        let mut cfg = config(&m, &[]);
+        cfg.bounds = x.iter().map(|v| (v - 1.0, v + 1.0)).collect();
+        boxed += check_options(&m, x, &cfg, &format!("boxed row {r}"));
+        // Pinned to its own values, nothing can change.
+        cfg.bounds = x.iter().map(|v| (*v, *v)).collect();
+        assert!(
+            matches!(search(&m, x, &cfg).expect("searches"), Recourse::NoneWithinConstraints { .. }),
+            "row {r}: pinned features cannot flip the outcome"
+        );
+    }
+    assert!(boxed > 0, "some boxed rows still have options, so their bounds were checked");
 }
 
 /// The search's raw values sit just past a split threshold (for XGBoost, the `f32` just below
