@@ -9,7 +9,12 @@ crates/mizan-fairness/tests/data/fairlearn/. Run from the repository root:
     /tmp/venv-fair/bin/python oracles/fairlearn/generate.py
 
 AIF360 goldens come from `aif360.sklearn.metrics` (privileged group against the
-pooled complement), written next to the fairlearn ones as `aif360_<case>.json`.
+pooled complement), written to crates/mizan-fairness/tests/data/aif360/<case>.json.
+Every input is in the repository (the German credit data is
+crates/mizan-fairness/tests/data/german_credit.csv, with its licence beside it), so
+a clean checkout regenerates every golden with the commands above; the test
+crates/mizan-fairness/tests/oracle_versions.rs checks, without Python, that each
+golden's recorded versions equal the pins in requirements.txt.
 """
 
 import json
@@ -217,7 +222,7 @@ def main():
     st["prediction"] = np.where(df["prediction"] == 1, "approved", "rejected")
     st.to_csv(OUT / "synthetic_strings.csv", index=False)
     golden("synthetic_strings", st, "label", "prediction", "approved", ["age_band"], None, None, "synthetic_strings.csv")
-    g = pd.read_csv(ROOT.parent / "shared/datasets/german_credit.csv", keep_default_na=False)
+    g = pd.read_csv(ROOT / "crates/mizan-fairness/tests/data/german_credit.csv", keep_default_na=False)
     g["prediction"] = ((g["credit_amount"] < 4000) & (g["duration"] <= 24)).astype(int)
     g["age_band"] = pd.cut(g["age"], [0, 25, 40, 200], labels=["18-25", "26-40", "41+"]).astype(str)
     g.to_csv(OUT / "german_credit_scored.csv", index=False)
