@@ -319,28 +319,53 @@ fn use_from_async(store: &ObjectLogStore) {
     assert!(store.compare_and_swap_latest(None, b"1").unwrap());
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn blocking_calls_from_a_current_thread_runtime_do_not_deadlock() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = ObjectStorage::local(dir.path()).unwrap();
-    use_from_async(&storage.open_log("a").unwrap());
-    // Dropped inside async code: the store's runtime shuts down without blocking.
-    drop(storage);
+/// Runs `body` on a thread of its own and fails if it has not finished within a minute, so a
+/// deadlock fails the test instead of hanging CI.
+fn within_a_minute(body: impl FnOnce() + Send + 'static) {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        body();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(Duration::from_secs(60)) {
+        Ok(()) => {}
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("deadlocked: not done within a minute"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("the body panicked (see above)"),
+    }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn blocking_calls_from_a_multi_thread_worker_do_not_deadlock() {
-    let storage = ObjectStorage::new(Arc::new(InMemory::new()), "memory:///").unwrap();
-    use_from_async(&storage.open_log("a").unwrap());
-    let more: Vec<_> = (0..4)
-        .map(|i| {
-            let storage = storage.clone();
-            tokio::spawn(async move { use_from_async(&storage.open_log(&format!("b{i}")).unwrap()) })
-        })
-        .collect();
-    for h in more {
-        h.await.unwrap();
-    }
+#[test]
+fn blocking_calls_from_a_current_thread_runtime_do_not_deadlock() {
+    within_a_minute(|| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let storage = ObjectStorage::local(dir.path()).unwrap();
+            use_from_async(&storage.open_log("a").unwrap());
+            // Dropped inside async code: the store's runtime shuts down without blocking.
+            drop(storage);
+        });
+    });
+}
+
+#[test]
+fn blocking_calls_from_a_multi_thread_worker_do_not_deadlock() {
+    within_a_minute(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async {
+            let storage = ObjectStorage::new(Arc::new(InMemory::new()), "memory:///").unwrap();
+            use_from_async(&storage.open_log("a").unwrap());
+            let more: Vec<_> = (0..4)
+                .map(|i| {
+                    let storage = storage.clone();
+                    tokio::spawn(async move { use_from_async(&storage.open_log(&format!("b{i}")).unwrap()) })
+                })
+                .collect();
+            for h in more {
+                h.await.unwrap();
+            }
+        });
+    });
 }
 
 #[test]
