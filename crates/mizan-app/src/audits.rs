@@ -22,7 +22,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use mizan_fairness::aif360::{PrivilegedError, parse_privileged, privileged_group};
+use mizan_fairness::aif360::{PrivilegedError, in_feature_order, parse_privileged, privileged_group};
 use mizan_fairness::report::{self, GroundTruth, Report};
 use mizan_fairness::{Correction, EdgeMode, bootstrap, preset};
 use mizan_fairness_io::{Bounds, ReadError, Rows, Spec};
@@ -247,49 +247,20 @@ fn privileged_error(e: &PrivilegedError) -> InputError {
 /// Checks a privileged group's shape against the sensitive features (its values are checked
 /// against the data once it is read), in the features' order.
 fn check_privileged(text: &str, sensitive: &[String]) -> Result<Vec<(String, String)>, InputError> {
-    check_name("privileged", text)?;
-    let pairs = parse_privileged(text).map_err(|e| privileged_error(&e))?;
-    let listed = || sensitive.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
-    for (i, (f, _)) in pairs.iter().enumerate() {
-        if !sensitive.contains(f) {
-            return Err(privileged_error(&PrivilegedError::NotSensitive {
-                feature: f.clone(),
-                features: listed(),
-            }));
-        }
-        if pairs[..i].iter().any(|(g, _)| g == f) {
-            return Err(privileged_error(&PrivilegedError::Twice(f.clone())));
-        }
-    }
-    sensitive
-        .iter()
-        .map(|f| {
-            pairs
-                .iter()
-                .find(|(g, _)| g == f)
-                .cloned()
-                .ok_or_else(|| privileged_error(&PrivilegedError::Missing(f.clone())))
-        })
-        .collect()
+    let pairs = parse_group(text)?;
+    let values = in_feature_order(sensitive, &pairs).map_err(|e| privileged_error(&e))?;
+    Ok(sensitive.iter().cloned().zip(values).collect())
 }
 
-/// A privileged group to declare for every later audit of a version: `feature=value` pairs,
-/// at least one, each feature once.
-fn check_declared(text: &str) -> Result<Vec<(String, String)>, InputError> {
+/// A privileged group as written: at least one `feature=value` pair, each feature once.
+fn parse_group(text: &str) -> Result<Vec<(String, String)>, InputError> {
     check_name("privileged", text)?;
     let pairs = parse_privileged(text).map_err(|e| privileged_error(&e))?;
     if pairs.is_empty() {
-        return Err(InputError::new(
-            "privileged",
-            "audit-err-privileged-malformed",
-            &[("part", text.to_owned())],
-        ));
+        return Err(InputError::new("privileged", "audit-err-privileged-empty", &[]));
     }
-    for (i, (f, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(g, _)| g == f) {
-            return Err(privileged_error(&PrivilegedError::Twice(f.clone())));
-        }
-    }
+    let features: Vec<String> = pairs.iter().map(|(f, _)| f.clone()).collect();
+    in_feature_order(&features, &pairs).map_err(|e| privileged_error(&e))?;
     Ok(pairs)
 }
 
@@ -1063,7 +1034,7 @@ impl crate::Platform {
     ) -> Result<AuditInfo, Error> {
         // The system first: nothing is read for a system the caller may not audit.
         self.store().audit_target(by.scope(), id, version).await?;
-        let raw = with_declared(raw, self.store().declared_privileged(by.scope(), id, version).await?);
+        let raw = with_declared(raw, self.declared(by, id, version).await?);
         let p = Params::check(raw, Kind::Upload)?;
         let size = i64::try_from(bytes.len()).map_err(|e| Error::Internal(e.to_string()))?;
         let permit = self.heavy_permit()?;
@@ -1105,22 +1076,15 @@ impl crate::Platform {
         if !p.can("audits:run") {
             return Err(Error::Refused("you may not run audits".into()));
         }
-        let text = privileged_text(&check_declared(group)?);
+        let text = privileged_text(&parse_group(group)?);
         self.store().declare_privileged(p.scope(), id, version, &text, &p.into()).await?;
         Ok(text)
     }
 
-    /// The privileged group `version` of system `id` declared, if any.
-    ///
-    /// # Errors
-    /// Store errors; [`Error::NotFound`] for a system `by` may not audit.
-    pub async fn declared_privileged(
-        &self,
-        by: &Auditor,
-        id: &str,
-        version: i64,
-    ) -> Result<Option<String>, Error> {
-        Ok(self.store().declared_privileged(by.scope(), id, version).await?)
+    /// The privileged group `version` of system `id` declared, if it did.
+    async fn declared(&self, by: &Auditor, id: &str, version: i64) -> Result<Option<String>, Error> {
+        let all = self.store().declared_privileged(by.scope(), id).await?;
+        Ok(all.into_iter().find(|(v, _)| *v == version).map(|(_, g)| g))
     }
 
     /// Audits the logged decisions of `version` of `id` in `window`, page by page, and stores
@@ -1139,7 +1103,7 @@ impl crate::Platform {
         api: &str,
     ) -> Result<AuditInfo, Error> {
         self.store().audit_target(by.scope(), id, version).await?;
-        let raw = with_declared(raw, self.store().declared_privileged(by.scope(), id, version).await?);
+        let raw = with_declared(raw, self.declared(by, id, version).await?);
         let p = Params::check(raw, Kind::Logged)?;
         // Held for the whole audit, pages and report.
         let _permit = self.heavy_permit()?;

@@ -8,9 +8,15 @@ use mizan_fairness::stats::Interval;
 /// What a missing number looks like.
 pub const NA: &str = "–";
 
-/// `v` with `digits` decimals, or [`NA`].
+/// `v` with `digits` decimals, `∞` for an infinite ratio (a rate over a zero rate), or [`NA`].
 pub fn num(v: f64, digits: usize) -> String {
-    if v.is_nan() { NA.to_owned() } else { format!("{v:.digits$}") }
+    if v.is_nan() {
+        NA.to_owned()
+    } else if v.is_infinite() {
+        if v > 0.0 { "∞".to_owned() } else { "−∞".to_owned() }
+    } else {
+        format!("{v:.digits$}")
+    }
 }
 
 /// `v` as a percentage with one decimal, or [`NA`].
@@ -200,6 +206,7 @@ mod tests {
     #[test]
     fn numbers_and_names() {
         assert_eq!(num(f64::NAN, 3), NA);
+        assert_eq!(num(f64::INFINITY, 3), "∞");
         assert_eq!(pct(0.7523), "75.2%");
         assert_eq!(interval(&Interval { lo: 0.1, hi: f64::NAN }, 2), NA);
         assert_eq!(

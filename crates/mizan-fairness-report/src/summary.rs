@@ -70,7 +70,10 @@ fn aif_facts(doc: &Document<'_>) -> Option<AifFacts> {
         privileged: r.sensitive.iter().cloned().zip(a.privileged.iter().cloned()).collect(),
         privileged_rows: a.privileged_rows,
         unprivileged_rows: a.unprivileged_rows,
-        too_small: a.insufficient_reason.as_ref().map(|why| why.starts_with("the privileged group")),
+        too_small: a
+            .insufficient_reason
+            .as_ref()
+            .map(|why| why.starts_with(mizan_fairness::report::PRIVILEGED_SIDE)),
         disparate_impact: metric(DI),
         parity: metric(SPD),
         odds: r.labelled.then(|| (metric(EOD), metric(AOD))),

@@ -59,13 +59,16 @@ pub fn parse_privileged(text: &str) -> Result<Vec<(String, String)>, PrivilegedE
         .collect()
 }
 
-/// The privileged group of `cells` from `feature=value` pairs: one value per sensitive
-/// feature, in the cells' feature order, each value one that occurs in the data.
+/// `feature=value` pairs as one value per feature of `features`, in their order: each pair
+/// names one of them, none twice, and every one has a value. The values are not checked
+/// against any data ([`privileged_group`] does that).
 ///
 /// # Errors
 /// A [`PrivilegedError`] naming the feature.
-pub fn privileged_group(cells: &Cells, pairs: &[(String, String)]) -> Result<Vec<String>, PrivilegedError> {
-    let features = cells.features();
+pub fn in_feature_order(
+    features: &[String],
+    pairs: &[(String, String)],
+) -> Result<Vec<String>, PrivilegedError> {
     let listed = || features.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
     for (i, (f, _)) in pairs.iter().enumerate() {
         if !features.contains(f) {
@@ -77,24 +80,37 @@ pub fn privileged_group(cells: &Cells, pairs: &[(String, String)]) -> Result<Vec
     }
     features
         .iter()
-        .enumerate()
-        .map(|(k, f)| {
-            let (_, v) =
-                pairs.iter().find(|(g, _)| g == f).ok_or_else(|| PrivilegedError::Missing(f.clone()))?;
-            let seen: std::collections::BTreeSet<&String> =
-                cells.cells().iter().filter(|(_, c)| c.rows() > 0).map(|(key, _)| &key.group[k]).collect();
-            if seen.contains(v) {
-                Ok(v.clone())
-            } else {
-                let shown: Vec<String> = seen.iter().take(20).map(|v| format!("`{v}`")).collect();
-                Err(PrivilegedError::Absent {
-                    feature: f.clone(),
-                    value: v.clone(),
-                    values: shown.join(", "),
-                })
-            }
+        .map(|f| {
+            pairs
+                .iter()
+                .find(|(g, _)| g == f)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| PrivilegedError::Missing(f.clone()))
         })
         .collect()
+}
+
+/// The privileged group of `cells` from `feature=value` pairs: one value per sensitive
+/// feature ([`in_feature_order`]), each value one that occurs in the data.
+///
+/// # Errors
+/// A [`PrivilegedError`] naming the feature.
+pub fn privileged_group(cells: &Cells, pairs: &[(String, String)]) -> Result<Vec<String>, PrivilegedError> {
+    let features = cells.features();
+    let values = in_feature_order(features, pairs)?;
+    for (k, (f, v)) in features.iter().zip(&values).enumerate() {
+        let seen: std::collections::BTreeSet<&String> =
+            cells.cells().iter().filter(|(_, c)| c.rows() > 0).map(|(key, _)| &key.group[k]).collect();
+        if !seen.contains(v) {
+            let shown: Vec<String> = seen.iter().take(20).map(|v| format!("`{v}`")).collect();
+            return Err(PrivilegedError::Absent {
+                feature: f.clone(),
+                value: v.clone(),
+                values: shown.join(", "),
+            });
+        }
+    }
+    Ok(values)
 }
 
 /// Pooled counts of the privileged group and of everyone else.

@@ -62,6 +62,10 @@ pub const AIF360_IDS: [&str; 14] = [
     "aif360:between_group_generalized_entropy_index:alpha=2",
 ];
 
+/// How [`Aif360::insufficient_reason`] begins when the privileged group is the side too small
+/// to judge (otherwise it begins "everyone else").
+pub const PRIVILEGED_SIDE: &str = "the privileged group";
+
 /// Why the report has no AIF360 comparisons when no privileged group is named.
 pub const NO_PRIVILEGED: &str =
     "AIF360's comparisons need a privileged group: one value per sensitive feature (--privileged sex=male)";
@@ -420,11 +424,11 @@ pub fn build(cells: &Cells, cfg: &Config) -> Report {
     let aif360 = cfg.privileged.as_ref().map(|privileged| {
         let split = crate::aif360::split(cells, privileged);
         let insufficient_reason =
-            [("the privileged group", &split.privileged), ("everyone else", &split.unprivileged)]
-                .iter()
-                .find_map(|(who, c)| {
+            [(PRIVILEGED_SIDE, &split.privileged), ("everyone else", &split.unprivileged)].iter().find_map(
+                |(who, c)| {
                     insufficient_reason(c, cfg.min_rows, cfg.min_events).map(|why| format!("{who}: {why}"))
-                });
+                },
+            );
         let metrics = AIF360_IDS
             .iter()
             .filter(|id| labelled || !needs_label(id))

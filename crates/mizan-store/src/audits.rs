@@ -381,21 +381,35 @@ impl Store {
         .await?)
     }
 
-    /// The privileged group `version` of `public_id` declared, if it did, as `scope` may see it.
+    /// The privileged group each version of `public_id` declared, as `scope` may see it: one
+    /// `(version, group)` per version that declared one (the first declaration), newest version
+    /// first.
     ///
     /// # Errors
-    /// As [`Store::audit_target`].
+    /// As [`Store::audit_target`], without the version.
     pub async fn declared_privileged(
         &self,
         scope: AuditScope,
         public_id: &str,
-        version: i64,
-    ) -> Result<Option<String>> {
+    ) -> Result<Vec<(i64, String)>> {
         let mut tx = self.begin_audit_read(scope).await?;
-        let id = Self::audit_version(&mut tx, scope, public_id, version).await?;
-        let group = Self::privileged_of(&mut tx, id, version).await?;
+        let (id, _) = Self::audit_system(&mut tx, scope, public_id).await?;
+        let rows = sqlx::query(
+            "SELECT version, reason FROM system_events WHERE system_id = $1 AND kind = 'privileged-group' \
+             ORDER BY version DESC, id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(group)
+        let mut out: Vec<(i64, String)> = Vec::new();
+        for r in &rows {
+            let version: i64 = r.try_get("version")?;
+            if out.last().is_none_or(|(v, _)| *v != version) {
+                out.push((version, r.try_get("reason")?));
+            }
+        }
+        Ok(out)
     }
 
     /// Stores an audit of `audit.version` of system `public_id`, run by `by`.

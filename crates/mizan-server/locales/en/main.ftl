@@ -525,6 +525,7 @@ audit-declared-none = No version declares a privileged group yet.
 audit-privileged-group = Privileged group
 audit-declared-hint = One value per sensitive column, e.g. gender=male,province=Punjab.
 audit-declare = Declare the privileged group
+audit-declare-error-title = The privileged group was not declared
 audit-run = Run the assessment
 audit-logged-title = Assess the logged decisions
 audit-logged-intro = The decisions this system version has logged in Mizan, in a time window. Logged decisions carry no true outcome, so only rates of favourable decisions are compared (demographic parity and impact ratios), unless a feature holds the outcome. Erased decisions are left out.
@@ -568,6 +569,7 @@ audit-err-label-required = name the column with the true outcome (a file's audit
 audit-err-sensitive-required = name at least one column with the groups to compare
 audit-err-sensitive-many = at most { $max } columns with groups (their combinations multiply)
 audit-err-twice = column `{ $column }` is named twice
+audit-err-privileged-empty = the privileged group is empty: name one column=value for each sensitive column, e.g. gender=male
 audit-err-privileged-malformed = `{ $part }` is not column=value: write the privileged group as gender=male,province=Punjab
 audit-err-privileged-feature = `{ $feature }` is not a sensitive column of this audit (they are: { $features })
 audit-err-privileged-missing = the privileged group needs a value for `{ $feature }`: one value per sensitive column

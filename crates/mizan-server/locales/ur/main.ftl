@@ -525,6 +525,7 @@ audit-declared-none = ابھی کسی ورژن نے مراعات یافتہ گر
 audit-privileged-group = مراعات یافتہ گروہ
 audit-declared-hint = ہر حساس کالم کی ایک قدر، مثلاً gender=male,province=Punjab۔
 audit-declare = مراعات یافتہ گروہ کا اعلان کریں
+audit-declare-error-title = مراعات یافتہ گروہ کا اعلان نہیں ہوا
 audit-run = جائزہ چلائیں
 audit-logged-title = درج شدہ فیصلوں کا جائزہ
 audit-logged-intro = اس نظام کے ورژن کے وہ فیصلے جو کسی مدت میں میزان میں درج ہوئے۔ درج شدہ فیصلوں میں اصل نتیجہ نہیں ہوتا، اس لیے صرف موافق فیصلوں کی شرحوں کا موازنہ ہوتا ہے (آبادیاتی برابری اور اثر کا تناسب)، سوائے اس کے کہ کوئی خصوصیت نتیجہ رکھتی ہو۔ مٹائے گئے فیصلے شامل نہیں ہوتے۔
@@ -568,6 +569,7 @@ audit-err-label-required = اصل نتیجے والے کالم کا نام دی�
 audit-err-sensitive-required = موازنے کے گروہوں والا کم از کم ایک کالم دیں
 audit-err-sensitive-many = گروہوں والے زیادہ سے زیادہ { $max } کالم (ان کے امتزاج بڑھتے جاتے ہیں)
 audit-err-twice = کالم `{ $column }` دو بار دیا گیا ہے
+audit-err-privileged-empty = مراعات یافتہ گروہ خالی ہے: ہر حساس کالم کے لیے ایک کالم=قدر لکھیں، مثلاً gender=male
 audit-err-privileged-malformed = `{ $part }` کالم=قدر کی شکل میں نہیں: مراعات یافتہ گروہ یوں لکھیں gender=male,province=Punjab
 audit-err-privileged-feature = `{ $feature }` اس جائزے کا حساس کالم نہیں (حساس کالم: { $features })
 audit-err-privileged-missing = مراعات یافتہ گروہ میں `{ $feature }` کی قدر بھی درکار ہے: ہر حساس کالم کی ایک قدر

@@ -657,12 +657,14 @@ async fn audits_page(
         .map(|p| (p.name.to_owned(), ctx.t(&format!("audit-preset-{}", p.name))))
         .collect();
     let can_run = audience.runner(p).is_ok();
-    let mut declared = Vec::new();
-    for v in (1..=latest).rev() {
-        if let Some(g) = state.app.store().declared_privileged(scope, id, v).await? {
-            declared.push((v, g.replace('=', " = ").replace(',', " × ")));
-        }
-    }
+    let declared = state
+        .app
+        .store()
+        .declared_privileged(scope, id)
+        .await?
+        .into_iter()
+        .map(|(v, g)| (v, g.replace('=', " = ").replace(',', " × ")))
+        .collect();
     Ok(render(&AuditsPage {
         can_declare: can_run && matches!(audience, Audience::Provider),
         declared,

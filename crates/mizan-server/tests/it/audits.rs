@@ -1130,4 +1130,18 @@ async fn a_privileged_group_gives_aif360_golden_numbers_and_words() {
     let page =
         c.get(app.url(&format!("/app/systems/{id}/audits"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("region = north × sex = male × channel = web"), "the page shows the declaration");
+    // The form says what was wrong, under a heading about the declaration.
+    let csrf_token = csrf(&app, &c).await;
+    let res = c
+        .post(app.url(&format!("/app/systems/{id}/audits/privileged")))
+        .form(&[("csrf", csrf_token.as_str()), ("version", "1"), ("privileged", " , ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("The privileged group was not declared")
+            && page.contains("the privileged group is empty")
+    );
 }
