@@ -1,0 +1,2 @@
+//! Placeholder; see Cargo.toml.
+#![warn(missing_docs)]
