@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::passwords::hash_password;
 
 mod appeals;
+mod datasets;
 mod oversight;
 
 pub use appeals::{APPEALS, DemoAppeal, seed_appeals};
@@ -967,4 +968,26 @@ fn demo_applications() -> String {
         }
     }
     out
+}
+
+/// Publishes the demo datasets (`demo/datasets.rs`), each version with its files, unless they
+/// are there. Returns how many datasets it published.
+///
+/// # Errors
+/// Store, scan and file errors.
+pub async fn seed_datasets(p: &crate::Platform) -> Result<usize, crate::Error> {
+    let mut made = 0;
+    for d in datasets::demo_datasets() {
+        let org = p.store().org_by_slug(d.org).await?;
+        let actor = ActorRef { user_id: None, name: format!("{} (demo data)", org.name) };
+        let versions: Vec<(&mizan_catalog::DatasetMeta, Vec<(&str, &[u8])>)> = d
+            .all_versions()
+            .map(|(meta, files)| (meta, files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice())).collect()))
+            .collect();
+        debug_assert_eq!(versions.len(), d.versions as usize, "`{}` lists its versions", d.slug);
+        if p.seed_dataset(OrgScope::new(org.id), &actor, d.slug, &versions).await? {
+            made += 1;
+        }
+    }
+    Ok(made)
 }

@@ -25,6 +25,7 @@
 pub mod appeals;
 pub mod audits;
 mod case_writer;
+pub mod datasets;
 pub mod decisions;
 pub mod demo;
 pub mod documents;
@@ -96,6 +97,10 @@ pub struct Platform {
     /// so a filing and an erasure of the same bytes cannot leave a row without its file.
     document_lock: Arc<tokio::sync::Mutex<()>>,
     prepared: Arc<explain::PreparedModels>,
+    /// The data repository's files.
+    dataset_files: Arc<datasets::DatasetFiles>,
+    /// The dataset search index.
+    search: Arc<mizan_search::Index>,
     guards: Arc<signin::Guards>,
     /// Permits for heavy work (audits, model parses): `limits.audits_at_once`.
     heavy: Arc<tokio::sync::Semaphore>,
@@ -134,7 +139,20 @@ impl Platform {
                 None
             }
         };
+        let search = match mizan_search::Index::open(&config_data_dir.join("search")) {
+            Ok(i) => i,
+            Err(e) => {
+                tracing::error!(error = %e, "search index unavailable on disk; using one in memory");
+                match mizan_search::Index::in_memory() {
+                    Ok(i) => i,
+                    // An in-memory index has no I/O to fail; its creation failing is a bug.
+                    Err(e) => panic!("cannot create an in-memory search index: {e}"),
+                }
+            }
+        };
         Platform {
+            dataset_files: Arc::new(datasets::DatasetFiles::in_data_dir(&config_data_dir)),
+            search: Arc::new(search),
             notifier,
             epoch,
             guards,

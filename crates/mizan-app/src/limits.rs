@@ -41,6 +41,9 @@ pub struct Limits {
     /// it must wait ([`crate::throttle::Policy::PUBLIC_FORM`]; benchmarks raise it to drive
     /// the forms from one load generator).
     pub public_form_free: u32,
+    /// Largest file a data steward may upload to a dataset, in bytes (streamed to disk, never
+    /// held in memory; the upload stops at this many bytes).
+    pub dataset_file_bytes: u64,
 }
 
 impl Default for Limits {
@@ -58,6 +61,7 @@ impl Default for Limits {
             model_bytes: 16 * 1024 * 1024,
             appeal_document_bytes: 5 * 1024 * 1024,
             public_form_free: crate::throttle::Policy::PUBLIC_FORM.free,
+            dataset_file_bytes: 2 * 1024 * 1024 * 1024,
         }
     }
 }

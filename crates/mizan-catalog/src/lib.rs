@@ -9,11 +9,12 @@
 //! versions and files and calls this crate to validate and describe them.
 #![warn(missing_docs)]
 
+pub mod export;
 mod model;
 pub mod vocab;
 
 pub use model::{
     AccessTier, Column, ColumnType, Contact, DatasetMeta, Distribution, FORMAT, FieldError, FileFormat, Flag,
-    MAX_COLUMNS, MAX_DESCRIPTION, MAX_KEYWORDS, MAX_TITLE, PiiReason, Rai, Source, Temporal, Text, check_file_name,
-    check_slug, publication_check,
+    MAX_COLUMNS, MAX_DESCRIPTION, MAX_KEYWORDS, MAX_TITLE, PiiReason, Rai, Source, Temporal, Text,
+    check_file_name, check_slug, publication_check,
 };

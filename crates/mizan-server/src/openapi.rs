@@ -407,6 +407,8 @@ impl utoipa::Modify for TokenAuth {
          (name = "audits", description = "fairness audits (bias assessments) of system versions"),
          (name = "appeals", description = "appeals against automated decisions: filed with a receipt reference, decided by a person, escalated to the regulator"),
          (name = "oversight", description = "human oversight: which decisions a person must review before they take effect, the review, and reviewers' agreement with the AI"),
+         (name = "datasets", description = "the national AI data repository: search, versions, profiles, metadata (DCAT-AP 3, Croissant 1.1)"),
+         (name = "steward", description = "an organisation's datasets: create, upload files, change metadata, publish"),
          (name = "schemas", description = "JSON Schemas of the formats Mizan publishes"))
 )]
 pub struct ApiDoc;

@@ -19,9 +19,10 @@ use utoipa_axum::routes;
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
 use crate::routes::{
-    api, appeals, audits, decisions, explain, obligations, oversight, provider, public, regulator, review,
+    api, appeals, audits, datasets_api, decisions, explain, obligations, oversight, provider, public, regulator, review,
     risk, schemas, session, verify,
 };
+use crate::routes::datasets;
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -46,6 +47,11 @@ pub fn router(state: AppState) -> Router {
         .route("/reports", get(public::report_lookup))
         .route("/reports/{reference}", get(public::report_status))
         .route("/about", get(public::about))
+        .route("/datasets", get(datasets::search))
+        .route("/datasets/{slug}", get(datasets::latest))
+        .route("/datasets/{slug}/v/{version}", get(datasets::version))
+        .route("/datasets/{slug}/v/{version}/files/{name}", get(datasets::download))
+        .route("/datasets/{slug}/v/{version}/terms", post(datasets::accept_terms))
         .route("/verify", get(verify::page).post(verify::check))
         .route("/receipt", get(explain::receipt_lookup))
         .route("/receipt/{reference}", get(explain::receipt))
@@ -200,6 +206,7 @@ pub fn largest_body(limits: &mizan_app::limits::Limits) -> usize {
         limits.appeal_document_bytes.saturating_add(FORM_SLACK),
         appeals::api_filing_limit(limits.appeal_document_bytes),
         decisions::BODY_LIMIT,
+        usize::try_from(limits.dataset_file_bytes).unwrap_or(usize::MAX),
     ]
     .into_iter()
     .max()
@@ -271,6 +278,24 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(api::bulk_csv))
         .routes(routes!(api::feed))
         .routes(routes!(schemas::schema))
+        // the data repository
+        .routes(routes!(datasets_api::search))
+        .routes(routes!(datasets_api::show))
+        .routes(routes!(datasets_api::version))
+        .routes(routes!(datasets_api::profile))
+        .routes(routes!(datasets_api::dcat_jsonld))
+        .routes(routes!(datasets_api::dcat_turtle))
+        .routes(routes!(datasets_api::croissant))
+        .routes(routes!(datasets_api::catalog_jsonld))
+        .routes(routes!(datasets_api::catalog_turtle))
+        .routes(routes!(datasets_api::org_list, datasets_api::org_create))
+        .routes(routes!(datasets_api::org_show))
+        .routes(routes!(datasets_api::org_put_meta))
+        .routes(
+            routes!(datasets_api::org_put_file, datasets_api::org_delete_file)
+                .layer(DefaultBodyLimit::max(usize::try_from(limits.dataset_file_bytes).unwrap_or(usize::MAX))),
+        )
+        .routes(routes!(datasets_api::org_publish))
         // an organisation's own systems
         .routes(routes!(api::org_systems, api::create_system))
         .routes(routes!(api::org_system, api::update_system))

@@ -23,6 +23,10 @@ pub const APPEND_ONLY: &[(&str, &str, bool)] = &[
     ("intake_stops", "actor_name", false),
     ("oversight_policies", "policy_json", false),
     ("model_cards", "card_json", false),
+    ("dataset_versions", "meta_json", false),
+    ("dataset_publications", "actor_name", false),
+    ("dataset_acceptances", "terms_id", false),
+    ("dataset_downloads", "file_name", false),
 ];
 
 /// A change a test attempts.

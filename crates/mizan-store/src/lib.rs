@@ -12,6 +12,7 @@
 mod accounts;
 mod audits;
 mod cases;
+mod datasets;
 mod decisions;
 mod direct;
 mod event_log;
@@ -42,6 +43,7 @@ pub use cases::{
     CaseProjection, CaseStats, CaseTarget, ClosedCase, NewCase, NewDocument, NewEntry, QueueFilter,
     StoredCase, StoredDocument, StoredEntry,
 };
+pub use datasets::{DatasetUse, DatasetVersionRef, NewDatasetVersion, StoredDatasetVersion};
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;
 pub use hot::{TARGET_TTL, TOKEN_TTL};

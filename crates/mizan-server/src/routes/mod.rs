@@ -4,6 +4,8 @@
 pub mod api;
 pub mod appeals;
 pub mod audits;
+pub mod datasets;
+pub mod datasets_api;
 pub mod decisions;
 pub mod explain;
 pub mod obligations;
@@ -26,6 +28,7 @@ mod tests {
         let modules = [
             ("api", include_str!("api.rs")),
             ("audits", include_str!("audits.rs")),
+            ("datasets", include_str!("datasets.rs")),
             ("decisions", include_str!("decisions.rs")),
             ("explain", include_str!("explain.rs")),
             ("obligations", include_str!("obligations.rs")),

@@ -13,6 +13,8 @@ mod appeals;
 mod audits;
 mod browser;
 mod browser_explain;
+mod datasets_pages;
+mod datasets_api;
 mod decisions;
 mod explain;
 mod hardening;

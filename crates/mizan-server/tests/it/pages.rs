@@ -702,6 +702,13 @@ async fn no_page_shows_a_code_or_a_raw_timestamp() {
     let ids: Vec<String> =
         entries["items"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
     let mut pages = vec!["/register".to_owned(), "/about".to_owned(), "/verify".to_owned()];
+    mizan_app::demo::seed_datasets(&app.platform).await.expect("demo datasets");
+    pages.push("/datasets".to_owned());
+    pages.push("/datasets?q=school".to_owned());
+    for d in app.platform.public_datasets().await.expect("datasets") {
+        pages.push(format!("/datasets/{}", d.stored.slug));
+    }
+    pages.push("/datasets/district-school-enrolment/v/1".to_owned());
     for id in &ids {
         pages.push(format!("/register/{id}"));
         pages.push(format!("/register/{id}/versions"));

@@ -152,6 +152,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
             mizan_notify::Notifier::new(config.mail.clone()).context("cannot use the mail settings")?;
         eprintln!("appeal messages go to the {}", notifier.describe());
         let platform = mizan_app::Platform::new(store.clone(), config, logs);
+        let indexed = platform.open_search().await.map_err(|e| anyhow::anyhow!("cannot open the dataset search index: {e}"))?;
+        tracing::info!(datasets = indexed, "dataset search index ready");
         let state = mizan_server::AppState::new(platform, args.http.config(args.secure_cookies));
         if let Some(path) = &args.witness_policy {
             let text = std::fs::read_to_string(path)
@@ -185,6 +187,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
             }
             for a in mizan_app::demo::APPEALS {
                 eprintln!("demo appeal ({}): {base_url}/appeals/{}?token={}", a.what, a.reference, a.token);
+            }
+            let published = mizan_app::demo::seed_datasets(&state.app)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot publish demo datasets: {e:?}"))?;
+            if published > 0 {
+                eprintln!("demo data: {published} datasets published: {base_url}/datasets");
             }
             let held = mizan_app::demo::seed_oversight(&state.app)
                 .await
