@@ -303,14 +303,6 @@ fn query(rng: &mut Rng) -> Query {
     Query { text, filters, sort, offset: 0, limit: 20 }
 }
 
-/// Time this thread has spent on a CPU (Linux `schedstat`), to tell the search's own cost from
-/// waiting for a core on a shared machine; `None` elsewhere.
-fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     #[expect(
         clippy::cast_possible_truncation,
@@ -359,22 +351,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         index.search(q)?;
     }
     let mut times = Vec::with_capacity(qs.len());
-    let mut cpu = Vec::with_capacity(qs.len());
     let mut hits = 0usize;
     let mut relaxed = 0usize;
     for q in &qs {
-        let c = cpu_time();
         let t = Instant::now();
         let r = index.search(q)?;
         times.push(t.elapsed());
-        if let (Some(before), Some(after)) = (c, cpu_time()) {
-            cpu.push(after.saturating_sub(before));
-        }
         hits += r.hits.len();
         relaxed += usize::from(!r.matched_all_words);
     }
     times.sort();
-    cpu.sort();
     eprintln!("segments after the run: {}", segments(dir.path()));
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
@@ -385,13 +371,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ms(percentile(&times, 1.0)),
         hits as f64 / queries as f64,
     );
-    if cpu.len() == times.len() {
-        println!(
-            "  on-CPU time per search: p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms (wall minus waiting for a core)",
-            ms(percentile(&cpu, 0.50)),
-            ms(percentile(&cpu, 0.95)),
-            ms(percentile(&cpu, 0.99)),
-        );
-    }
     Ok(())
 }

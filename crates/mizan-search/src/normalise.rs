@@ -83,6 +83,25 @@ fn fold(chars: impl Iterator<Item = char>, len: usize) -> String {
 /// [`normalise`] removes (harakat, tatweel, zero-width joiners), so none of them splits a word.
 #[must_use]
 pub fn is_in_word(c: char) -> bool {
+    // fast paths for ASCII and the letters and digits of the Arabic block (Unicode's
+    // alphabetic lookup is the slow part of splitting Urdu text)
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
+    if matches!(
+        c,
+        '\u{0621}'..='\u{063A}'
+            | '\u{0641}'..='\u{064A}'
+            | '\u{0660}'..='\u{0669}'
+            | '\u{066E}'
+            | '\u{066F}'
+            | '\u{0671}'..='\u{06D3}'
+            | '\u{06D5}'
+            | '\u{06EE}'..='\u{06FC}'
+            | '\u{06FF}'
+    ) {
+        return true;
+    }
     c.is_alphanumeric() || is_removed(c) || c == HAMZA_ABOVE || is_combining_mark(c)
 }
 
@@ -240,6 +259,14 @@ mod tests {
         }
         for c in [' ', '،', '۔', '-', '\u{00A0}'] {
             assert!(!is_in_word(c), "U+{:04X} should split words", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn fast_path_agrees_over_the_arabic_block() {
+        for c in ('\u{0600}'..='\u{06FF}').chain('\u{0000}'..='\u{007F}') {
+            let slow = c.is_alphanumeric() || is_removed(c) || c == HAMZA_ABOVE || is_combining_mark(c);
+            assert_eq!(is_in_word(c), slow, "U+{:04X}", u32::from(c));
         }
     }
 

@@ -199,6 +199,18 @@ fn dataset_out(base: &str, v: &DatasetView) -> DatasetOut {
     }
 }
 
+/// How search results are ordered.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortParam {
+    /// Best match first (newest first when nothing is searched for).
+    Relevance,
+    /// By title.
+    Title,
+    /// Newest version first.
+    Modified,
+}
+
 /// Search parameters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -219,7 +231,7 @@ pub struct SearchParams {
     /// Province id.
     pub province: Option<String>,
     /// `relevance` (default), `title` or `modified`.
-    pub sort: Option<String>,
+    pub sort: Option<SortParam>,
     /// Page from 1.
     #[param(minimum = 1, maximum = 10_000)]
     pub page: Option<u32>,
@@ -246,11 +258,10 @@ impl SearchParams {
         if text.chars().count() > 200 {
             return Err(bad("q", "at most 200 characters"));
         }
-        let sort = match self.sort.as_deref().unwrap_or("relevance") {
-            "relevance" | "" => mizan_search::Sort::Relevance,
-            "title" => mizan_search::Sort::Title,
-            "modified" => mizan_search::Sort::Modified,
-            other => return Err(bad("sort", format!("`{other}` is not `relevance`, `title` or `modified`"))),
+        let sort = match self.sort.unwrap_or(SortParam::Relevance) {
+            SortParam::Relevance => mizan_search::Sort::Relevance,
+            SortParam::Title => mizan_search::Sort::Title,
+            SortParam::Modified => mizan_search::Sort::Modified,
         };
         let one = |v: &Option<String>| v.iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>();
         let mut q = mizan_search::Query::text(text);
@@ -332,7 +343,7 @@ fn facet(v: &[(String, u64)]) -> Vec<FacetOut> {
 /// Search the published datasets in English or Urdu, with facets.
 #[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets", params(SearchParams),
     responses((status = 200, body = SearchOut), (status = 400, description = "invalid parameter", content_type = "application/problem+json")))]
-pub async fn search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<SearchOut>, AppError> {
+pub async fn dataset_search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<SearchOut>, AppError> {
     let results = state.app.search_datasets(params.to_query()?).await?;
     let base = &state.app.config().base_url;
     Ok(Json(SearchOut {
@@ -366,7 +377,7 @@ pub async fn search(State(state): State<AppState>, Query(params): Query<SearchPa
 /// A published dataset at its newest published version.
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}", tag = "datasets", params(("slug" = String, Path)),
     responses((status = 200, body = DatasetOut), (status = 404, content_type = "application/problem+json")))]
-pub async fn show(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<DatasetOut>, AppError> {
+pub async fn dataset_show(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<DatasetOut>, AppError> {
     let v = state.app.public_dataset(&slug, None).await?;
     Ok(Json(dataset_out(&state.app.config().base_url, &v)))
 }
@@ -375,7 +386,7 @@ pub async fn show(State(state): State<AppState>, Path(slug): Path<String>) -> Re
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, body = DatasetOut), (status = 404, content_type = "application/problem+json")))]
-pub async fn version(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<Json<DatasetOut>, AppError> {
+pub async fn dataset_version(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<Json<DatasetOut>, AppError> {
     let v = state.app.public_dataset(&slug, Some(version)).await?;
     Ok(Json(dataset_out(&state.app.config().base_url, &v)))
 }
@@ -396,7 +407,7 @@ pub struct FileProfileOut {
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}/profile", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, body = Vec<FileProfileOut>), (status = 404, content_type = "application/problem+json")))]
-pub async fn profile(
+pub async fn dataset_profile(
     State(state): State<AppState>,
     Path((slug, version)): Path<(String, i64)>,
 ) -> Result<Json<Vec<FileProfileOut>>, AppError> {
@@ -431,7 +442,7 @@ fn parse_meta(v: serde_json::Value) -> Result<DatasetMeta, AppError> {
 /// The organisation's datasets at their newest versions, published or not.
 #[utoipa::path(get, path = "/api/v1/org/datasets", tag = "steward", security(("token" = [])),
     responses((status = 200, body = Vec<DatasetOut>), (status = 401, content_type = "application/problem+json"), (status = 403, content_type = "application/problem+json")))]
-pub async fn org_list(State(state): State<AppState>, TokenUser(p): TokenUser) -> Result<Json<Vec<DatasetOut>>, AppError> {
+pub async fn org_datasets(State(state): State<AppState>, TokenUser(p): TokenUser) -> Result<Json<Vec<DatasetOut>>, AppError> {
     require(&p, "datasets:write")?;
     let base = &state.app.config().base_url;
     Ok(Json(state.app.org_datasets(p.scope()).await?.iter().map(|v| dataset_out(base, v)).collect()))
@@ -442,7 +453,7 @@ pub async fn org_list(State(state): State<AppState>, TokenUser(p): TokenUser) ->
     responses((status = 201, body = DatasetOut), (status = 400, content_type = "application/problem+json", description = "`detail` names the field, e.g. `meta.title.en`"),
         (status = 401, content_type = "application/problem+json"), (status = 403, content_type = "application/problem+json"),
         (status = 409, content_type = "application/problem+json", description = "the slug is taken")))]
-pub async fn org_create(
+pub async fn create_dataset(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     CleanJson(body): CleanJson<NewDatasetIn>,
@@ -467,7 +478,7 @@ pub struct VersionParam {
 #[utoipa::path(get, path = "/api/v1/org/datasets/{slug}", tag = "steward", security(("token" = [])),
     params(("slug" = String, Path), VersionParam),
     responses((status = 200, body = DatasetOut), (status = 404, content_type = "application/problem+json")))]
-pub async fn org_show(
+pub async fn org_dataset(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(slug): Path<String>,
@@ -493,7 +504,7 @@ pub struct AfterParam {
     request_body(content = Object, description = "the metadata (`mizan.dataset/1`)"),
     responses((status = 200, body = DatasetOut), (status = 400, content_type = "application/problem+json"),
         (status = 404, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
-pub async fn org_put_meta(
+pub async fn put_dataset_metadata(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path(slug): Path<String>,
@@ -517,7 +528,7 @@ pub async fn org_put_meta(
     responses((status = 200, body = DatasetOut), (status = 400, content_type = "application/problem+json", description = "the file does not read as its format; `detail` says where"),
         (status = 404, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json"),
         (status = 413, content_type = "application/problem+json"), (status = 503, content_type = "application/problem+json")))]
-pub async fn org_put_file(
+pub async fn put_dataset_file(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path((slug, name)): Path<(String, String)>,
@@ -554,7 +565,7 @@ pub async fn org_put_file(
 #[utoipa::path(delete, path = "/api/v1/org/datasets/{slug}/files/{name}", tag = "steward", security(("token" = [])),
     params(("slug" = String, Path), ("name" = String, Path), AfterParam),
     responses((status = 200, body = DatasetOut), (status = 404, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json")))]
-pub async fn org_delete_file(
+pub async fn delete_dataset_file(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path((slug, name)): Path<(String, String)>,
@@ -572,7 +583,7 @@ pub async fn org_delete_file(
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, body = DatasetOut), (status = 403, content_type = "application/problem+json", description = "flagged columns need a reason, or the version has no file"),
         (status = 404, content_type = "application/problem+json"), (status = 409, content_type = "application/problem+json", description = "already published")))]
-pub async fn org_publish(
+pub async fn publish_dataset(
     State(state): State<AppState>,
     TokenUser(p): TokenUser,
     Path((slug, version)): Path<(String, i64)>,
@@ -593,7 +604,7 @@ fn typed(content_type: &'static str, body: String) -> axum::response::Response {
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}/dcat.jsonld", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, content_type = "application/ld+json", body = Object, description = "DCAT-AP 3"), (status = 404, content_type = "application/problem+json")))]
-pub async fn dcat_jsonld(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
+pub async fn dataset_dcat_jsonld(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
     let v = state.app.public_dataset(&slug, Some(version)).await?;
     let base = &state.app.config().base_url;
     let parts = v.export_parts(base);
@@ -605,7 +616,7 @@ pub async fn dcat_jsonld(State(state): State<AppState>, Path((slug, version)): P
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}/dcat.ttl", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, content_type = "text/turtle", body = String, description = "DCAT-AP 3"), (status = 404, content_type = "application/problem+json")))]
-pub async fn dcat_turtle(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
+pub async fn dataset_dcat_turtle(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
     let v = state.app.public_dataset(&slug, Some(version)).await?;
     let base = &state.app.config().base_url;
     let parts = v.export_parts(base);
@@ -617,7 +628,7 @@ pub async fn dcat_turtle(State(state): State<AppState>, Path((slug, version)): P
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}/croissant.json", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, content_type = "application/ld+json", body = Object, description = "Croissant 1.1"), (status = 404, content_type = "application/problem+json")))]
-pub async fn croissant(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
+pub async fn dataset_croissant(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
     let v = state.app.public_dataset(&slug, Some(version)).await?;
     let base = &state.app.config().base_url;
     let parts = v.export_parts(base);

@@ -637,6 +637,39 @@ async fn every_append_only_table_refuses_change_and_keeps_its_rows() {
         .unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
 
+    // A dataset: a version, a publication, an acceptance of terms and a governed download.
+    let steward = token(&app.store, "steward@citizen-services.demo", &["datasets:write"]).await;
+    let res = http()
+        .post(app.url("/api/v1/org/datasets"))
+        .bearer_auth(&steward)
+        .json(&json!({"slug": "append-only-probe", "meta": {
+            "title": {"en": "Probe"}, "description": {"en": "A probe of the append-only tables."},
+            "licence": "cc-by-4.0", "contact": {"name": "Data office", "email": "data@citizen-services.demo"},
+            "frequency": "NEVER", "access": "registered"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    let res = http()
+        .put(app.url("/api/v1/org/datasets/append-only-probe/files/probe.csv?after=1"))
+        .bearer_auth(&steward)
+        .body("a,b\n1,2\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let res = http()
+        .post(app.url("/api/v1/org/datasets/append-only-probe/versions/2/publish"))
+        .bearer_auth(&steward)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let view = app.platform.public_dataset("append-only-probe", None).await.unwrap();
+    let (user, _) = app.store.user_for_login("admin@indus-bank.demo").await.unwrap().unwrap();
+    app.platform.accept_terms(&view, user.id).await.unwrap();
+    app.platform.dataset_download(&view, "probe.csv", Some(user.id)).await.unwrap();
+
     let postgres = app.store.backend() == mizan_store::Backend::Postgres;
     for &(table, _, deletable) in APPEND_ONLY {
         let before = app.store.table_fingerprint(table).await.unwrap();

@@ -708,7 +708,10 @@ async fn no_page_shows_a_code_or_a_raw_timestamp() {
     for d in app.platform.public_datasets().await.expect("datasets") {
         pages.push(format!("/datasets/{}", d.stored.slug));
     }
-    pages.push("/datasets/district-school-enrolment/v/1".to_owned());
+    let enrolment = app.platform.public_dataset("district-school-enrolment", None).await.expect("dataset");
+    for v in &enrolment.versions {
+        pages.push(format!("/datasets/district-school-enrolment/v/{}", v.version));
+    }
     for id in &ids {
         pages.push(format!("/register/{id}"));
         pages.push(format!("/register/{id}/versions"));

@@ -48,6 +48,9 @@ pub struct LimitArgs {
     /// must wait, 30 s doubling to 10 minutes.
     #[arg(long, env = "MIZAN_PUBLIC_FORM_FREE", default_value_t = d().public_form_free)]
     public_form_free: u32,
+    /// Largest file a data steward may upload to a dataset, in bytes (streamed to disk).
+    #[arg(long, env = "MIZAN_DATASET_FILE_MAX_BYTES", default_value_t = d().dataset_file_bytes)]
+    dataset_file_max_bytes: u64,
 }
 
 impl LimitArgs {
@@ -66,6 +69,7 @@ impl LimitArgs {
             model_bytes: self.model_max_bytes,
             appeal_document_bytes: self.appeal_document_max_bytes,
             public_form_free: self.public_form_free,
+            dataset_file_bytes: self.dataset_file_max_bytes,
         }
     }
 }
