@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
 use crate::routes::{
-    api, appeals, audits, datasets_api, decisions, explain, obligations, oversight, provider, public, regulator, review,
+    api, appeals, audits, ckan, datasets_api, decisions, explain, obligations, oversight, provider, public, regulator, review,
     risk, schemas, session, verify,
 };
 use crate::routes::datasets;
@@ -147,11 +147,18 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn(render_api_errors));
 
     // The decision log, read from its files (C2SP tlog-tiles).
+    // CKAN's Action API (read-only): GET with a query or POST with JSON, no session, no CSRF.
+    let ckan_api = Router::new()
+        .route("/api/3", get(ckan::version))
+        .route("/api/3/action/{action}", get(ckan::action).post(ckan::action))
+        .route("/api/action/{action}", get(ckan::action).post(ckan::action));
+
     let log =
         Router::new().route("/{shard}/{*path}", get(decisions::log_file)).layer(from_fn(render_api_errors));
 
     Router::new()
         .merge(api)
+        .merge(ckan_api)
         .nest("/log", log)
         .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

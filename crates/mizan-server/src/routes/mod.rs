@@ -4,6 +4,7 @@
 pub mod api;
 pub mod appeals;
 pub mod audits;
+pub mod ckan;
 pub mod datasets;
 pub mod datasets_api;
 pub mod decisions;
