@@ -33,6 +33,9 @@ use sha2::{Digest as _, Sha256};
 
 use crate::{Error, Platform};
 
+/// A demo version to seed: its metadata and its files (name, bytes).
+pub(crate) type SeedVersion<'a> = (&'a DatasetMeta, Vec<(&'a str, &'a [u8])>);
+
 /// Most files one version may have.
 pub const MAX_FILES: usize = 20;
 
@@ -105,9 +108,15 @@ pub struct DatasetView {
 }
 
 impl DatasetView {
-    fn from_stored(stored: StoredDatasetVersion, versions: Vec<DatasetVersionRef>) -> Result<DatasetView, Error> {
+    fn from_stored(
+        stored: StoredDatasetVersion,
+        versions: Vec<DatasetVersionRef>,
+    ) -> Result<DatasetView, Error> {
         let corrupt = |what: &str, e: serde_json::Error| {
-            Error::Internal(format!("stored {what} of dataset `{}` v{} is unreadable: {e}", stored.slug, stored.version))
+            Error::Internal(format!(
+                "stored {what} of dataset `{}` v{} is unreadable: {e}",
+                stored.slug, stored.version
+            ))
         };
         let meta = serde_json::from_str(&stored.meta_json).map_err(|e| corrupt("metadata", e))?;
         let files = serde_json::from_str(&stored.files_json).map_err(|e| corrupt("files", e))?;
@@ -148,9 +157,10 @@ impl DatasetView {
         let mut formats: Vec<String> = self.files.iter().map(|f| f.format.label().to_owned()).collect();
         formats.sort();
         formats.dedup();
-        let modified = time::OffsetDateTime::parse(&self.stored.at, &time::format_description::well_known::Rfc3339)
-            .map(time::OffsetDateTime::unix_timestamp)
-            .unwrap_or_default();
+        let modified =
+            time::OffsetDateTime::parse(&self.stored.at, &time::format_description::well_known::Rfc3339)
+                .map(time::OffsetDateTime::unix_timestamp)
+                .unwrap_or_default();
         mizan_search::SearchDoc {
             id: self.stored.slug.clone(),
             org: self.stored.org_slug.clone(),
@@ -208,7 +218,8 @@ impl DatasetFiles {
     /// [`Error::Internal`] when the temporary file cannot be created.
     pub fn begin(&self, field: &str, limit: u64) -> Result<Upload, Error> {
         let dir = self.tmp_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
         let name: String = (0..16).map(|_| char::from(b'a' + rand::random::<u8>() % 26)).collect();
         let path = dir.join(name);
         let file = std::fs::OpenOptions::new()
@@ -234,7 +245,8 @@ impl DatasetFiles {
             return Ok(());
         }
         let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
-        std::fs::create_dir_all(&dir).map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
         let Some(src) = staged.tmp.0.take() else {
             return Err(Error::Internal("the upload was already kept".to_owned()));
         };
@@ -353,7 +365,9 @@ pub fn scan_file(path: &Path, name: &str, format: FileFormat, meta: &DatasetMeta
         formats: meta
             .dictionary
             .iter()
-            .filter_map(|c| Some((c.name.clone(), mizan_profile::Pattern::parse(&c.name, c.format.as_deref()?).ok()?)))
+            .filter_map(|c| {
+                Some((c.name.clone(), mizan_profile::Pattern::parse(&c.name, c.format.as_deref()?).ok()?))
+            })
             .collect(),
         ..mizan_profile::Options::default()
     };
@@ -361,12 +375,14 @@ pub fn scan_file(path: &Path, name: &str, format: FileFormat, meta: &DatasetMeta
     // the dictionary describes the dataset, and one file may hold a subset of its columns. The
     // profiler names a missing column before it reads any row, so a retry costs a header.
     let profiled = loop {
-        let file = std::fs::File::open(path).map_err(|e| Error::Internal(format!("cannot reopen the upload: {e}")))?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| Error::Internal(format!("cannot reopen the upload: {e}")))?;
         let mut factory = |column: &str| Some(PiiObserver(mizan_pii::ColumnScanner::new(column)));
         match mizan_profile::profile_file(pf, file, &options, &mut factory) {
             Ok(p) => break p,
             Err(mizan_profile::ProfileError::UnknownColumn { column, .. })
-                if options.sensitive.contains(&column) || options.formats.iter().any(|(c, _)| *c == column) =>
+                if options.sensitive.contains(&column)
+                    || options.formats.iter().any(|(c, _)| *c == column) =>
             {
                 options.sensitive.retain(|c| *c != column);
                 options.formats.retain(|(c, _)| *c != column);
@@ -454,7 +470,7 @@ impl Platform {
         }
         let n = docs.len();
         let index = Arc::clone(&self.search);
-        tokio::task::spawn_blocking(move || index.rebuild(docs.into_iter()))
+        tokio::task::spawn_blocking(move || index.rebuild(docs))
             .await
             .map_err(|e| Error::Internal(format!("search rebuild stopped: {e}")))?
             .map_err(|e| Error::Internal(format!("search rebuild failed: {e}")))?;
@@ -465,7 +481,13 @@ impl Platform {
     ///
     /// # Errors
     /// [`Error::BadRequest`] naming the field that is wrong; [`Error::Conflict`] for a slug in use.
-    pub async fn create_dataset(&self, scope: OrgScope, actor: &ActorRef, slug: &str, meta: &DatasetMeta) -> Result<(), Error> {
+    pub async fn create_dataset(
+        &self,
+        scope: OrgScope,
+        actor: &ActorRef,
+        slug: &str,
+        meta: &DatasetMeta,
+    ) -> Result<(), Error> {
         mizan_catalog::check_slug(slug).map_err(|e| Error::bad(e.field, e.message))?;
         check_meta(meta)?;
         let v = new_version(meta, &[], &Scan::default())?;
@@ -477,7 +499,12 @@ impl Platform {
     ///
     /// # Errors
     /// [`Error::NotFound`] when it does not exist or is another organisation's.
-    pub async fn org_dataset(&self, scope: OrgScope, slug: &str, version: Option<i64>) -> Result<DatasetView, Error> {
+    pub async fn org_dataset(
+        &self,
+        scope: OrgScope,
+        slug: &str,
+        version: Option<i64>,
+    ) -> Result<DatasetView, Error> {
         let stored = self.store.org_dataset_version(scope, slug, version).await?;
         let versions = self.store.dataset_versions(stored.dataset_id, false).await?;
         DatasetView::from_stored(stored, versions)
@@ -488,7 +515,12 @@ impl Platform {
     /// # Errors
     /// Database errors.
     pub async fn org_datasets(&self, scope: OrgScope) -> Result<Vec<DatasetView>, Error> {
-        self.store.org_datasets(scope).await?.into_iter().map(|s| DatasetView::from_stored(s, Vec::new())).collect()
+        self.store
+            .org_datasets(scope)
+            .await?
+            .into_iter()
+            .map(|s| DatasetView::from_stored(s, Vec::new()))
+            .collect()
     }
 
     /// A new version with changed metadata and the same files; returns its number.
@@ -508,7 +540,8 @@ impl Platform {
         let cur = self.org_dataset(scope, slug, Some(after)).await?;
         let mut scan = cur.scan.clone();
         // Sensitive columns may have changed: the bias profile needs a fresh pass over each file.
-        if meta.sensitive_columns() != cur.meta.sensitive_columns() || meta.dictionary != cur.meta.dictionary {
+        if meta.sensitive_columns() != cur.meta.sensitive_columns() || meta.dictionary != cur.meta.dictionary
+        {
             scan = self.rescan(&cur.files, meta).await?;
         }
         let v = new_version(meta, &cur.files, &scan)?;
@@ -554,7 +587,8 @@ impl Platform {
         let format = FileFormat::from_name(name);
         let scan = {
             let _permit = self.heavy_permit()?;
-            let path = staged.tmp.0.clone().ok_or_else(|| Error::Internal("upload already kept".to_owned()))?;
+            let path =
+                staged.tmp.0.clone().ok_or_else(|| Error::Internal("upload already kept".to_owned()))?;
             let (n, meta) = (name.to_owned(), cur.meta.clone());
             tokio::task::spawn_blocking(move || scan_file(&path, &n, format, &meta))
                 .await
@@ -610,7 +644,13 @@ impl Platform {
     /// # Errors
     /// [`Error::Refused`] naming the flagged columns that still need a reason, or when the
     /// version has no file; [`Error::Conflict`] when already published.
-    pub async fn publish_dataset(&self, scope: OrgScope, actor: &ActorRef, slug: &str, version: i64) -> Result<(), Error> {
+    pub async fn publish_dataset(
+        &self,
+        scope: OrgScope,
+        actor: &ActorRef,
+        slug: &str,
+        version: i64,
+    ) -> Result<(), Error> {
         let view = self.org_dataset(scope, slug, Some(version)).await?;
         if view.files.is_empty() {
             return Err(Error::Refused("add at least one file before publishing".to_owned()));
@@ -664,7 +704,12 @@ impl Platform {
     /// # Errors
     /// Database errors.
     pub async fn public_datasets(&self) -> Result<Vec<DatasetView>, Error> {
-        self.store.public_datasets().await?.into_iter().map(|s| DatasetView::from_stored(s, Vec::new())).collect()
+        self.store
+            .public_datasets()
+            .await?
+            .into_iter()
+            .map(|s| DatasetView::from_stored(s, Vec::new()))
+            .collect()
     }
 
     /// Searches the published datasets.
@@ -687,7 +732,10 @@ impl Platform {
         let Some(t) = mizan_catalog::vocab::terms("registered-use") else {
             return Err(Error::Internal("the registered-use terms are missing".to_owned()));
         };
-        Ok(self.store.accepted_dataset_terms(view.stored.dataset_id, view.stored.version, user_id, (&t.id, t.version)).await?)
+        Ok(self
+            .store
+            .accepted_dataset_terms(view.stored.dataset_id, view.stored.version, user_id, (&t.id, t.version))
+            .await?)
     }
 
     /// Records that `user_id` accepted the current registered-use terms for this version.
@@ -699,7 +747,14 @@ impl Platform {
             return Err(Error::Internal("the registered-use terms are missing".to_owned()));
         };
         if !self.accepted_terms(view, user_id).await? {
-            self.store.accept_dataset_terms(view.stored.dataset_id, view.stored.version, user_id, (&t.id, t.version)).await?;
+            self.store
+                .accept_dataset_terms(
+                    view.stored.dataset_id,
+                    view.stored.version,
+                    user_id,
+                    (&t.id, t.version),
+                )
+                .await?;
         }
         Ok(())
     }
@@ -716,10 +771,9 @@ impl Platform {
         name: &str,
         user_id: Option<i64>,
     ) -> Result<(PathBuf, Distribution), Error> {
-        let dist = view
-            .file(name)
-            .cloned()
-            .ok_or_else(|| Error::NotFound(format!("file `{name}` in `{}` v{}", view.stored.slug, view.stored.version)))?;
+        let dist = view.file(name).cloned().ok_or_else(|| {
+            Error::NotFound(format!("file `{name}` in `{}` v{}", view.stored.slug, view.stored.version))
+        })?;
         let Source::File { sha256, .. } = &dist.source else {
             return Err(Error::NotFound(format!("file `{name}` is kept elsewhere")));
         };
@@ -727,15 +781,21 @@ impl Platform {
             AccessTier::Open => {}
             AccessTier::Registered => {
                 let Some(user) = user_id else {
-                    return Err(Error::Refused("sign in and accept the terms of use to download this file".to_owned()));
+                    return Err(Error::Refused(
+                        "sign in and accept the terms of use to download this file".to_owned(),
+                    ));
                 };
                 if !self.accepted_terms(view, user).await? {
                     return Err(Error::Refused("accept the terms of use to download this file".to_owned()));
                 }
-                self.store.record_dataset_download(view.stored.dataset_id, view.stored.version, name, Some(user)).await?;
+                self.store
+                    .record_dataset_download(view.stored.dataset_id, view.stored.version, name, Some(user))
+                    .await?;
             }
             AccessTier::Restricted => {
-                return Err(Error::Refused("this dataset is restricted: its files are released by access request".to_owned()));
+                return Err(Error::Refused(
+                    "this dataset is restricted: its files are released by access request".to_owned(),
+                ));
             }
         }
         Ok((self.dataset_files.path(sha256), dist))
@@ -751,7 +811,7 @@ impl Platform {
         scope: OrgScope,
         actor: &ActorRef,
         slug: &str,
-        versions: &[(&DatasetMeta, Vec<(&str, &[u8])>)],
+        versions: &[SeedVersion<'_>],
     ) -> Result<bool, Error> {
         if self.store.org_dataset_version(scope, slug, None).await.is_ok() {
             return Ok(false);
@@ -833,7 +893,9 @@ impl DatasetView {
                                 mizan_catalog::export::ColumnView {
                                     name: c.name.clone(),
                                     kind: declared.map_or_else(|| column_type(c.kind), |d| d.kind),
-                                    description: declared.map(|d| d.description.en.clone()).unwrap_or_default(),
+                                    description: declared
+                                        .map(|d| d.description.en.clone())
+                                        .unwrap_or_default(),
                                 }
                             })
                             .collect()
@@ -865,13 +927,23 @@ impl DatasetView {
             }
             let Some(bias) = f.profile.as_ref().and_then(|p| p.bias.as_ref()) else { continue };
             for col in &bias.columns {
-                let small: Vec<String> =
-                    col.groups.iter().filter(|g| g.under_min_size).map(|g| format!("`{}` ({})", g.value, g.count)).collect();
-                let shares: Vec<String> =
-                    col.groups.iter().take(8).map(|g| format!("{} {:.1} %", g.value, g.share * 100.0)).collect();
-                let _ = write!(biases, "In {}, column `{}` splits as {}", f.name, col.column, shares.join(", "));
+                let small: Vec<String> = col
+                    .groups
+                    .iter()
+                    .filter(|g| g.under_min_size)
+                    .map(|g| format!("`{}` ({})", g.value, g.count))
+                    .collect();
+                let shares: Vec<String> = col
+                    .groups
+                    .iter()
+                    .take(8)
+                    .map(|g| format!("{} {:.1} %", g.value, g.share * 100.0))
+                    .collect();
+                let _ =
+                    write!(biases, "In {}, column `{}` splits as {}", f.name, col.column, shares.join(", "));
                 if !small.is_empty() {
-                    let _ = write!(biases, "; groups under {} rows: {}", bias.min_group_size, small.join(", "));
+                    let _ =
+                        write!(biases, "; groups under {} rows: {}", bias.min_group_size, small.join(", "));
                 }
                 biases.push_str(". ");
             }
@@ -883,7 +955,10 @@ impl DatasetView {
                 homepage: format!("{base_url}/datasets?publisher={}", self.stored.org_slug),
             },
             files,
-            rai: mizan_catalog::export::RaiExtra { biases: biases.trim_end().to_owned(), personal_info: personal.trim_end().to_owned() },
+            rai: mizan_catalog::export::RaiExtra {
+                biases: biases.trim_end().to_owned(),
+                personal_info: personal.trim_end().to_owned(),
+            },
             issued: parse_time(self.stored.first_published_at.as_deref().unwrap_or(&self.stored.at)),
             modified: parse_time(self.stored.published_at.as_deref().unwrap_or(&self.stored.at)),
         }
@@ -891,7 +966,11 @@ impl DatasetView {
 
     /// The export view of this version, borrowing `parts` (from [`Self::export_parts`]).
     #[must_use]
-    pub fn export_view<'a>(&'a self, base_url: &'a str, parts: &'a ExportParts) -> mizan_catalog::export::VersionView<'a> {
+    pub fn export_view<'a>(
+        &'a self,
+        base_url: &'a str,
+        parts: &'a ExportParts,
+    ) -> mizan_catalog::export::VersionView<'a> {
         mizan_catalog::export::VersionView {
             base_url,
             publisher: &parts.publisher,

@@ -980,9 +980,11 @@ pub async fn seed_datasets(p: &crate::Platform) -> Result<usize, crate::Error> {
     for d in datasets::demo_datasets() {
         let org = p.store().org_by_slug(d.org).await?;
         let actor = ActorRef { user_id: None, name: format!("{} (demo data)", org.name) };
-        let versions: Vec<(&mizan_catalog::DatasetMeta, Vec<(&str, &[u8])>)> = d
+        let versions: Vec<crate::datasets::SeedVersion<'_>> = d
             .all_versions()
-            .map(|(meta, files)| (meta, files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice())).collect()))
+            .map(|(meta, files)| {
+                (meta, files.iter().map(|f| (f.name.as_str(), f.bytes.as_slice())).collect())
+            })
             .collect();
         debug_assert_eq!(versions.len(), d.versions as usize, "`{}` lists its versions", d.slug);
         if p.seed_dataset(OrgScope::new(org.id), &actor, d.slug, &versions).await? {

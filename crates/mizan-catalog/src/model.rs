@@ -296,7 +296,10 @@ impl DatasetMeta {
         text_ok("description", &self.description, MAX_DESCRIPTION, true, &mut out);
         for (i, t) in self.themes.iter().enumerate() {
             if vocab::theme(t).is_none() {
-                out.push(err(format!("themes[{i}]"), format!("`{t}` is not a theme (use AGRI, ECON, EDUC, ...)")));
+                out.push(err(
+                    format!("themes[{i}]"),
+                    format!("`{t}` is not a theme (use AGRI, ECON, EDUC, ...)"),
+                ));
             }
         }
         if self.keywords.len() > MAX_KEYWORDS {
@@ -336,7 +339,10 @@ impl DatasetMeta {
             out.push(err("contact.email", "must be an e-mail address"));
         }
         if vocab::frequency(&self.frequency).is_none() {
-            out.push(err("frequency", format!("`{}` is not a frequency (use ANNUAL, MONTHLY, ...)", self.frequency)));
+            out.push(err(
+                "frequency",
+                format!("`{}` is not a frequency (use ANNUAL, MONTHLY, ...)", self.frequency),
+            ));
         }
         if self.access == AccessTier::Open && vocab::licence(&self.licence).is_some_and(|l| !l.open) {
             out.push(err("licence", "an open dataset needs an open licence"));
@@ -346,7 +352,10 @@ impl DatasetMeta {
         }
         let mut names = std::collections::BTreeSet::new();
         for (i, c) in self.dictionary.iter().enumerate() {
-            if c.name.trim().is_empty() || c.name.chars().count() > 200 || c.name.chars().any(char::is_control) {
+            if c.name.trim().is_empty()
+                || c.name.chars().count() > 200
+                || c.name.chars().any(char::is_control)
+            {
                 out.push(err(format!("dictionary[{i}].name"), "must be 1 to 200 characters of text"));
             } else if !names.insert(c.name.as_str()) {
                 out.push(err(format!("dictionary[{i}].name"), format!("`{}` is listed twice", c.name)));
@@ -363,7 +372,13 @@ impl DatasetMeta {
         }
         text_ok("rai.data_biases", &self.rai.data_biases, 4_000, false, &mut out);
         text_ok("rai.data_limitations", &self.rai.data_limitations, 4_000, false, &mut out);
-        text_ok("rai.personal_sensitive_information", &self.rai.personal_sensitive_information, 4_000, false, &mut out);
+        text_ok(
+            "rai.personal_sensitive_information",
+            &self.rai.personal_sensitive_information,
+            4_000,
+            false,
+            &mut out,
+        );
         text_ok("rai.data_collection", &self.rai.data_collection, 4_000, false, &mut out);
         out
     }
@@ -513,7 +528,10 @@ pub fn check_file_name(name: &str) -> Result<(), FieldError> {
         || name.starts_with('.')
         || name.chars().any(char::is_control)
     {
-        return Err(err("file", "the file name must be 1 to 200 characters, without `/`, `\\` or a leading dot"));
+        return Err(err(
+            "file",
+            "the file name must be 1 to 200 characters, without `/`, `\\` or a leading dot",
+        ));
     }
     Ok(())
 }
@@ -581,7 +599,8 @@ mod tests {
         assert_eq!(publication_check(&m, &flags).unwrap_err().len(), 1);
         m.access = AccessTier::Registered;
         assert!(publication_check(&m, &flags).is_err());
-        m.pii_reasons.push(PiiReason { column: "cnic".into(), reason: "synthetic numbers for training".into() });
+        m.pii_reasons
+            .push(PiiReason { column: "cnic".into(), reason: "synthetic numbers for training".into() });
         assert!(publication_check(&m, &flags).is_ok());
         m.pii_reasons.clear();
         m.access = AccessTier::Restricted;

@@ -18,11 +18,11 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
 use utoipa_axum::routes;
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
-use crate::routes::{
-    api, appeals, audits, ckan, datasets_api, decisions, explain, obligations, oversight, provider, public, regulator, review,
-    risk, schemas, session, verify,
-};
 use crate::routes::datasets;
+use crate::routes::{
+    api, appeals, audits, ckan, datasets_api, decisions, explain, obligations, oversight, provider, public,
+    regulator, review, risk, schemas, session, verify,
+};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -299,8 +299,9 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(datasets_api::org_dataset))
         .routes(routes!(datasets_api::put_dataset_metadata))
         .routes(
-            routes!(datasets_api::put_dataset_file, datasets_api::delete_dataset_file)
-                .layer(DefaultBodyLimit::max(usize::try_from(limits.dataset_file_bytes).unwrap_or(usize::MAX))),
+            routes!(datasets_api::put_dataset_file, datasets_api::delete_dataset_file).layer(
+                DefaultBodyLimit::max(usize::try_from(limits.dataset_file_bytes).unwrap_or(usize::MAX)),
+            ),
         )
         .routes(routes!(datasets_api::publish_dataset))
         // an organisation's own systems

@@ -113,7 +113,13 @@ fn version_from_row(r: &AnyRow) -> Result<StoredDatasetVersion> {
 
 type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-async fn insert_version(tx: &mut Tx, dataset_id: i64, version: i64, v: &NewDatasetVersion, actor: &ActorRef) -> Result<()> {
+async fn insert_version(
+    tx: &mut Tx,
+    dataset_id: i64,
+    version: i64,
+    v: &NewDatasetVersion,
+    actor: &ActorRef,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO dataset_versions (dataset_id, version, meta_json, files_json, scan_json, access, actor_id, actor_name, at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -164,20 +170,22 @@ impl Store {
         is_demo: bool,
     ) -> Result<()> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
-        let row = sqlx::query("INSERT INTO datasets (org_id, slug, created_at, is_demo) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(scope.org_id())
-            .bind(slug)
-            .bind(now())
-            .bind(i64::from(is_demo))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    StoreError::Conflict(format!("a dataset named `{slug}` already exists; choose another name"))
-                } else {
-                    e.into()
-                }
-            })?;
+        let row = sqlx::query(
+            "INSERT INTO datasets (org_id, slug, created_at, is_demo) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(scope.org_id())
+        .bind(slug)
+        .bind(now())
+        .bind(i64::from(is_demo))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(format!("a dataset named `{slug}` already exists; choose another name"))
+            } else {
+                e.into()
+            }
+        })?;
         let id: i64 = row.try_get(0)?;
         insert_version(&mut tx, id, 1, first, actor).await?;
         tx.commit().await?;
@@ -200,11 +208,12 @@ impl Store {
     ) -> Result<i64> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let id = dataset_id_in(&mut tx, scope, slug).await?;
-        let latest: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM dataset_versions WHERE dataset_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
+        let latest: i64 =
+            sqlx::query("SELECT COALESCE(MAX(version), 0) FROM dataset_versions WHERE dataset_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
         if latest != after {
             return Err(StoreError::Conflict(format!(
                 "the dataset is at version {latest}, not {after}: someone changed it meanwhile; reload and try again"
@@ -220,7 +229,13 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for no such version; [`StoreError::Conflict`] when it is
     /// already published.
-    pub async fn publish_dataset_version(&self, scope: OrgScope, actor: &ActorRef, slug: &str, version: i64) -> Result<()> {
+    pub async fn publish_dataset_version(
+        &self,
+        scope: OrgScope,
+        actor: &ActorRef,
+        slug: &str,
+        version: i64,
+    ) -> Result<()> {
         let (_guard, mut tx) = self.begin_scoped_write(scope).await?;
         let id = dataset_id_in(&mut tx, scope, slug).await?;
         let exists = sqlx::query("SELECT 1 FROM dataset_versions WHERE dataset_id = $1 AND version = $2")
@@ -300,7 +315,11 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn public_dataset_version(&self, slug: &str, version: Option<i64>) -> Result<Option<StoredDatasetVersion>> {
+    pub async fn public_dataset_version(
+        &self,
+        slug: &str,
+        version: Option<i64>,
+    ) -> Result<Option<StoredDatasetVersion>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {VERSION_COLS} {VERSION_FROM} WHERE d.slug = $1 AND p.at IS NOT NULL AND v.version = \
              COALESCE($2, (SELECT MAX(p2.version) FROM dataset_publications p2 WHERE p2.dataset_id = d.id))"
@@ -331,7 +350,11 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn dataset_versions(&self, dataset_id: i64, published_only: bool) -> Result<Vec<DatasetVersionRef>> {
+    pub async fn dataset_versions(
+        &self,
+        dataset_id: i64,
+        published_only: bool,
+    ) -> Result<Vec<DatasetVersionRef>> {
         let rows = sqlx::query(
             "SELECT v.version, v.at, v.actor_name, p.at AS published_at FROM dataset_versions v \
              LEFT JOIN dataset_publications p ON p.dataset_id = v.dataset_id AND p.version = v.version \
@@ -385,7 +408,13 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn accepted_dataset_terms(&self, dataset_id: i64, version: i64, user_id: i64, terms: (&str, u32)) -> Result<bool> {
+    pub async fn accepted_dataset_terms(
+        &self,
+        dataset_id: i64,
+        version: i64,
+        user_id: i64,
+        terms: (&str, u32),
+    ) -> Result<bool> {
         Ok(sqlx::query(
             "SELECT 1 FROM dataset_acceptances WHERE dataset_id = $1 AND version = $2 AND user_id = $3 \
              AND terms_id = $4 AND terms_version = $5",
@@ -404,7 +433,13 @@ impl Store {
     ///
     /// # Errors
     /// Database errors.
-    pub async fn record_dataset_download(&self, dataset_id: i64, version: i64, file: &str, user_id: Option<i64>) -> Result<()> {
+    pub async fn record_dataset_download(
+        &self,
+        dataset_id: i64,
+        version: i64,
+        file: &str,
+        user_id: Option<i64>,
+    ) -> Result<()> {
         let (_guard, mut tx) = self.begin_write().await?;
         sqlx::query("INSERT INTO dataset_downloads (dataset_id, version, file_name, user_id, at) VALUES ($1, $2, $3, $4, $5)")
             .bind(dataset_id)

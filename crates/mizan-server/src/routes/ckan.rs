@@ -83,7 +83,10 @@ async fn run(state: &AppState, action: &str, p: &Map<String, Value>) -> Result<V
             Ok(Value::from(all.iter().map(|v| v.stored.slug.clone()).collect::<Vec<_>>()))
         }
         "package_show" => {
-            let id = text(p, "id").ok_or_else(|| ApiError::Validation { field: "id".to_owned(), message: "Missing value".to_owned() })?;
+            let id = text(p, "id").ok_or_else(|| ApiError::Validation {
+                field: "id".to_owned(),
+                message: "Missing value".to_owned(),
+            })?;
             match state.app.public_dataset(&id, None).await {
                 Ok(v) => Ok(package(state, &v)),
                 Err(mizan_app::Error::NotFound(_)) => Err(ApiError::NotFound),
@@ -91,7 +94,10 @@ async fn run(state: &AppState, action: &str, p: &Map<String, Value>) -> Result<V
             }
         }
         "resource_show" => {
-            let id = text(p, "id").ok_or_else(|| ApiError::Validation { field: "id".to_owned(), message: "Missing value".to_owned() })?;
+            let id = text(p, "id").ok_or_else(|| ApiError::Validation {
+                field: "id".to_owned(),
+                message: "Missing value".to_owned(),
+            })?;
             // A resource id is `{slug}-v{version}-{index}` (`ckan::resource_id`).
             let parsed = id.rsplit_once('-').and_then(|(rest, index)| {
                 let (slug, version) = rest.rsplit_once("-v")?;
@@ -152,7 +158,8 @@ async fn run(state: &AppState, action: &str, p: &Map<String, Value>) -> Result<V
             }
             query.offset = usize::try_from(start).unwrap_or(usize::MAX);
             query.limit = usize::try_from(rows.max(1)).unwrap_or(100).min(100);
-            let results = state.app.search_datasets(query).await.map_err(|e| ApiError::SearchQuery(e.to_string()))?;
+            let results =
+                state.app.search_datasets(query).await.map_err(|e| ApiError::SearchQuery(e.to_string()))?;
             let mut out = Vec::new();
             if rows > 0 {
                 for hit in &results.hits {

@@ -57,11 +57,13 @@ fn is_ur(lang: Lang) -> bool {
 }
 
 fn theme_label(lang: Lang, id: &str) -> String {
-    vocab::theme(id).map_or_else(|| lang.t("ds-unknown"), |t| if is_ur(lang) { t.ur.clone() } else { t.en.clone() })
+    vocab::theme(id)
+        .map_or_else(|| lang.t("ds-unknown"), |t| if is_ur(lang) { t.ur.clone() } else { t.en.clone() })
 }
 
 fn place_label(lang: Lang, id: &str) -> String {
-    vocab::place(id).map_or_else(|| lang.t("ds-unknown"), |p| if is_ur(lang) { p.ur.clone() } else { p.en.clone() })
+    vocab::place(id)
+        .map_or_else(|| lang.t("ds-unknown"), |p| if is_ur(lang) { p.ur.clone() } else { p.en.clone() })
 }
 
 fn labels(lang: Lang, l: &vocab::Labels) -> String {
@@ -73,13 +75,18 @@ fn licence_label(lang: Lang, id: &str) -> String {
 }
 
 fn frequency_label(lang: Lang, id: &str) -> String {
-    vocab::frequency(id).map_or_else(|| lang.t("ds-unknown"), |f| if is_ur(lang) { f.ur.clone() } else { f.en.clone() })
+    vocab::frequency(id)
+        .map_or_else(|| lang.t("ds-unknown"), |f| if is_ur(lang) { f.ur.clone() } else { f.en.clone() })
 }
 
 /// A format as the facet and the search index name it (`CSV`, `Parquet`, `JSON Lines`,
 /// `File`); the proper names stay, a file of no known format is said in words.
 fn format_label(lang: Lang, label: &str) -> String {
-    if label == mizan_catalog::FileFormat::Other.label() { lang.t("ds-format-other") } else { label.to_owned() }
+    if label == mizan_catalog::FileFormat::Other.label() {
+        lang.t("ds-format-other")
+    } else {
+        label.to_owned()
+    }
 }
 
 fn access_label(lang: Lang, id: &str) -> String {
@@ -413,7 +420,8 @@ pub async fn search(
             let ur_title = is_ur(lang) && !joined_is_empty(&h.title_ur);
             let ur_desc = is_ur(lang) && !joined_is_empty(&h.description_ur);
             let fallback = if is_ur(lang) { Some("en") } else { None };
-            let mut formats: Vec<String> = v.files.iter().map(|f| format_label(lang, f.format.label())).collect();
+            let mut formats: Vec<String> =
+                v.files.iter().map(|f| format_label(lang, f.format.label())).collect();
             formats.dedup();
             let at = v.stored.published_at.clone().unwrap_or_else(|| v.stored.at.clone());
             Some(HitRow {
@@ -484,8 +492,11 @@ pub async fn search(
                 .collect(),
                 _ => orgs.keys().cloned().collect(),
             };
-            let options =
-                all.into_iter().map(|v| (label_of(param, &v), v == chosen, v)).map(|(l, s, v)| (v, l, s)).collect();
+            let options = all
+                .into_iter()
+                .map(|v| (label_of(param, &v), v == chosen, v))
+                .map(|(l, s, v)| (v, l, s))
+                .collect();
             FacetGroup { param, label: lang.t(key), values, options }
         })
         .collect();
@@ -507,7 +518,11 @@ pub async fn search(
         total: results.total,
         matched_all_words: results.matched_all_words,
         any_filter: params.any_filter(),
-        clear_href: if params.q.is_empty() { "/datasets".into() } else { format!("/datasets?q={}", url_encode(&params.q)) },
+        clear_href: if params.q.is_empty() {
+            "/datasets".into()
+        } else {
+            format!("/datasets?q={}", url_encode(&params.q))
+        },
         page,
         pages,
         ctx,
@@ -729,7 +744,11 @@ struct DatasetPage {
 }
 
 /// `GET /datasets/{slug}`: the newest published version.
-pub async fn latest(State(state): State<AppState>, ctx: Ctx, Path(slug): Path<String>) -> Result<Response, AppError> {
+pub async fn latest(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> Result<Response, AppError> {
     let view = state.app.public_dataset(&slug, None).await?;
     dataset_page(&state, ctx, &view, false).await
 }
@@ -806,7 +825,11 @@ fn column_row(lang: Lang, meta: &mizan_catalog::DatasetMeta, c: &ColumnProfile) 
         max_text,
         mean,
         histogram,
-        top: if text { c.top_values.iter().take(TOP_VALUES).map(|t| (t.value.clone(), t.count)).collect() } else { vec![] },
+        top: if text {
+            c.top_values.iter().take(TOP_VALUES).map(|t| (t.value.clone(), t.count)).collect()
+        } else {
+            vec![]
+        },
         top_estimated: !c.top_exact,
     }
 }
@@ -822,7 +845,8 @@ fn matching_reference(column: &SensitiveColumn) -> Option<&'static mizan_profile
     mizan_profile::references()
         .iter()
         .map(|r| {
-            let matched: u64 = column.groups.iter().filter(|g| r.group(&g.value).is_some()).map(|g| g.count).sum();
+            let matched: u64 =
+                column.groups.iter().filter(|g| r.group(&g.value).is_some()).map(|g| g.count).sum();
             (r, matched as f64 / known as f64)
         })
         .filter(|(_, share)| *share >= 0.5)
@@ -932,7 +956,9 @@ fn json_ld(base: &str, view: &DatasetView) -> String {
         .files
         .iter()
         .flat_map(|f| f.pii.iter())
-        .map(|p| format!("the column `{}` looks like {}", p.column, pii_label(Lang::En, &p.kind).to_lowercase()))
+        .map(|p| {
+            format!("the column `{}` looks like {}", p.column, pii_label(Lang::En, &p.kind).to_lowercase())
+        })
         .collect();
     let rai_extra = RaiExtra {
         biases: String::new(),
@@ -956,7 +982,12 @@ fn json_ld(base: &str, view: &DatasetView) -> String {
     schema_org::script_safe(&schema_org::dataset(&v))
 }
 
-async fn dataset_page(state: &AppState, ctx: Ctx, view: &DatasetView, terms_error: bool) -> Result<Response, AppError> {
+async fn dataset_page(
+    state: &AppState,
+    ctx: Ctx,
+    view: &DatasetView,
+    terms_error: bool,
+) -> Result<Response, AppError> {
     let lang = ctx.lang;
     let meta = &view.meta;
     let s = &view.stored;
@@ -1236,7 +1267,8 @@ pub async fn download(
         .map_err(|e| AppError::Internal(format!("cannot read `{}`: {e}", path.display())))?
         .len();
     let etag = format!("\"{sha256}\"");
-    let digest = hex::decode(sha256).map_err(|e| AppError::Internal(format!("stored hash `{sha256}`: {e}")))?;
+    let digest =
+        hex::decode(sha256).map_err(|e| AppError::Internal(format!("stored hash `{sha256}`: {e}")))?;
     let mut h = HeaderMap::new();
     h.insert(header::ETAG, header_value(&etag)?);
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
@@ -1254,7 +1286,8 @@ pub async fn download(
             "private, no-store, no-transform"
         }),
     );
-    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| none_match(v, &etag)) {
+    if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).is_some_and(|v| none_match(v, &etag))
+    {
         return Ok((StatusCode::NOT_MODIFIED, h).into_response());
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(dist.format.media_type()));
@@ -1341,7 +1374,10 @@ mod tests {
 
     #[test]
     fn file_names_in_content_disposition() {
-        assert_eq!(content_disposition("a b.csv"), "attachment; filename=\"a b.csv\"; filename*=UTF-8''a%20b.csv");
+        assert_eq!(
+            content_disposition("a b.csv"),
+            "attachment; filename=\"a b.csv\"; filename*=UTF-8''a%20b.csv"
+        );
         assert_eq!(
             content_disposition("اردو\".csv"),
             "attachment; filename=\"_____.csv\"; filename*=UTF-8''%D8%A7%D8%B1%D8%AF%D9%88%22.csv"

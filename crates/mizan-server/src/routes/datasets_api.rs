@@ -159,7 +159,10 @@ fn dataset_out(base: &str, v: &DatasetView) -> DatasetOut {
                 };
                 FileOut {
                     name: f.name.clone(),
-                    format: serde_json::to_value(f.format).ok().and_then(|x| x.as_str().map(str::to_owned)).unwrap_or_default(),
+                    format: serde_json::to_value(f.format)
+                        .ok()
+                        .and_then(|x| x.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
                     media_type: f.format.media_type().to_owned(),
                     bytes,
                     sha256,
@@ -187,7 +190,11 @@ fn dataset_out(base: &str, v: &DatasetView) -> DatasetOut {
         versions: v
             .versions
             .iter()
-            .map(|r| DatasetVersionOut { version: r.version, at: r.at.clone(), published_at: r.published_at.clone() })
+            .map(|r| DatasetVersionOut {
+                version: r.version,
+                at: r.at.clone(),
+                published_at: r.published_at.clone(),
+            })
             .collect(),
         links: DatasetLinks {
             page: format!("{base}/datasets/{slug}/v/{ver}"),
@@ -343,7 +350,10 @@ fn facet(v: &[(String, u64)]) -> Vec<FacetOut> {
 /// Search the published datasets in English or Urdu, with facets.
 #[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets", params(SearchParams),
     responses((status = 200, body = SearchOut), (status = 400, description = "invalid parameter", content_type = "application/problem+json")))]
-pub async fn dataset_search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<SearchOut>, AppError> {
+pub async fn dataset_search(
+    State(state): State<AppState>,
+    Query(params): Query<SearchParams>,
+) -> Result<Json<SearchOut>, AppError> {
     let results = state.app.search_datasets(params.to_query()?).await?;
     let base = &state.app.config().base_url;
     Ok(Json(SearchOut {
@@ -377,7 +387,10 @@ pub async fn dataset_search(State(state): State<AppState>, Query(params): Query<
 /// A published dataset at its newest published version.
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}", tag = "datasets", params(("slug" = String, Path)),
     responses((status = 200, body = DatasetOut), (status = 404, content_type = "application/problem+json")))]
-pub async fn dataset_show(State(state): State<AppState>, Path(slug): Path<String>) -> Result<Json<DatasetOut>, AppError> {
+pub async fn dataset_show(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Json<DatasetOut>, AppError> {
     let v = state.app.public_dataset(&slug, None).await?;
     Ok(Json(dataset_out(&state.app.config().base_url, &v)))
 }
@@ -386,7 +399,10 @@ pub async fn dataset_show(State(state): State<AppState>, Path(slug): Path<String
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, body = DatasetOut), (status = 404, content_type = "application/problem+json")))]
-pub async fn dataset_version(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<Json<DatasetOut>, AppError> {
+pub async fn dataset_version(
+    State(state): State<AppState>,
+    Path((slug, version)): Path<(String, i64)>,
+) -> Result<Json<DatasetOut>, AppError> {
     let v = state.app.public_dataset(&slug, Some(version)).await?;
     Ok(Json(dataset_out(&state.app.config().base_url, &v)))
 }
@@ -442,7 +458,10 @@ fn parse_meta(v: serde_json::Value) -> Result<DatasetMeta, AppError> {
 /// The organisation's datasets at their newest versions, published or not.
 #[utoipa::path(get, path = "/api/v1/org/datasets", tag = "steward", security(("token" = [])),
     responses((status = 200, body = Vec<DatasetOut>), (status = 401, content_type = "application/problem+json"), (status = 403, content_type = "application/problem+json")))]
-pub async fn org_datasets(State(state): State<AppState>, TokenUser(p): TokenUser) -> Result<Json<Vec<DatasetOut>>, AppError> {
+pub async fn org_datasets(
+    State(state): State<AppState>,
+    TokenUser(p): TokenUser,
+) -> Result<Json<Vec<DatasetOut>>, AppError> {
     require(&p, "datasets:write")?;
     let base = &state.app.config().base_url;
     Ok(Json(state.app.org_datasets(p.scope()).await?.iter().map(|v| dataset_out(base, v)).collect()))
@@ -544,7 +563,9 @@ pub async fn put_dataset_file(
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
-            if std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>()) {
+            if std::error::Error::source(&e)
+                .is_some_and(<dyn std::error::Error>::is::<http_body_util::LengthLimitError>)
+            {
                 AppError::from(mizan_app::Error::TooLarge {
                     field: "file".to_owned(),
                     detail: format!("the file is larger than the limit of {limit} bytes"),
@@ -604,7 +625,10 @@ fn typed(content_type: &'static str, body: String) -> axum::response::Response {
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}/dcat.jsonld", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, content_type = "application/ld+json", body = Object, description = "DCAT-AP 3"), (status = 404, content_type = "application/problem+json")))]
-pub async fn dataset_dcat_jsonld(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
+pub async fn dataset_dcat_jsonld(
+    State(state): State<AppState>,
+    Path((slug, version)): Path<(String, i64)>,
+) -> Result<axum::response::Response, AppError> {
     let v = state.app.public_dataset(&slug, Some(version)).await?;
     let base = &state.app.config().base_url;
     let parts = v.export_parts(base);
@@ -616,11 +640,17 @@ pub async fn dataset_dcat_jsonld(State(state): State<AppState>, Path((slug, vers
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}/dcat.ttl", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, content_type = "text/turtle", body = String, description = "DCAT-AP 3"), (status = 404, content_type = "application/problem+json")))]
-pub async fn dataset_dcat_turtle(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
+pub async fn dataset_dcat_turtle(
+    State(state): State<AppState>,
+    Path((slug, version)): Path<(String, i64)>,
+) -> Result<axum::response::Response, AppError> {
     let v = state.app.public_dataset(&slug, Some(version)).await?;
     let base = &state.app.config().base_url;
     let parts = v.export_parts(base);
-    Ok(typed("text/turtle; charset=utf-8", mizan_catalog::export::dcat::dataset_turtle(&v.export_view(base, &parts))))
+    Ok(typed(
+        "text/turtle; charset=utf-8",
+        mizan_catalog::export::dcat::dataset_turtle(&v.export_view(base, &parts)),
+    ))
 }
 
 /// A published version as Croissant 1.1 with the responsible-AI vocabulary: record sets and
@@ -628,7 +658,10 @@ pub async fn dataset_dcat_turtle(State(state): State<AppState>, Path((slug, vers
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}/croissant.json", tag = "datasets",
     params(("slug" = String, Path), ("version" = i64, Path, minimum = 1)),
     responses((status = 200, content_type = "application/ld+json", body = Object, description = "Croissant 1.1"), (status = 404, content_type = "application/problem+json")))]
-pub async fn dataset_croissant(State(state): State<AppState>, Path((slug, version)): Path<(String, i64)>) -> Result<axum::response::Response, AppError> {
+pub async fn dataset_croissant(
+    State(state): State<AppState>,
+    Path((slug, version)): Path<(String, i64)>,
+) -> Result<axum::response::Response, AppError> {
     let v = state.app.public_dataset(&slug, Some(version)).await?;
     let base = &state.app.config().base_url;
     let parts = v.export_parts(base);
@@ -648,7 +681,12 @@ pub struct CatalogParams {
     pub per_page: Option<u64>,
 }
 
-async fn catalog_page(state: &AppState, params: &CatalogParams, endpoint: &str, turtle: bool) -> Result<axum::response::Response, AppError> {
+async fn catalog_page(
+    state: &AppState,
+    params: &CatalogParams,
+    endpoint: &str,
+    turtle: bool,
+) -> Result<axum::response::Response, AppError> {
     let page = params.page.unwrap_or(1);
     let per_page = params.per_page.unwrap_or(50);
     if !(1..=100_000).contains(&page) {
@@ -658,11 +696,13 @@ async fn catalog_page(state: &AppState, params: &CatalogParams, endpoint: &str, 
         return Err(bad("per_page", "must be 1 to 100"));
     }
     // Links to other pages keep a page size that is not the default.
-    let endpoint = if per_page == 50 { endpoint.to_owned() } else { format!("{endpoint}?per_page={per_page}") };
+    let endpoint =
+        if per_page == 50 { endpoint.to_owned() } else { format!("{endpoint}?per_page={per_page}") };
     let all = state.app.public_datasets().await?;
     let base = &state.app.config().base_url;
     let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
-    let chosen: Vec<&DatasetView> = all.iter().skip(start).take(usize::try_from(per_page).unwrap_or(100)).collect();
+    let chosen: Vec<&DatasetView> =
+        all.iter().skip(start).take(usize::try_from(per_page).unwrap_or(100)).collect();
     let parts: Vec<_> = chosen.iter().map(|v| v.export_parts(base)).collect();
     let views: Vec<_> = chosen.iter().zip(&parts).map(|(v, p)| v.export_view(base, p)).collect();
     let publisher = mizan_catalog::export::Publisher {
@@ -670,7 +710,10 @@ async fn catalog_page(state: &AppState, params: &CatalogParams, endpoint: &str, 
         name: mizan_catalog::Text::new("Mizan national AI data repository", "میزان قومی اے آئی ڈیٹا ذخیرہ"),
         homepage: format!("{base}/datasets"),
     };
-    let title = mizan_catalog::Text::new("Pakistan's national AI data repository", "پاکستان کا قومی اے آئی ڈیٹا ذخیرہ");
+    let title = mizan_catalog::Text::new(
+        "Pakistan's national AI data repository",
+        "پاکستان کا قومی اے آئی ڈیٹا ذخیرہ",
+    );
     let description = mizan_catalog::Text::new(
         "Datasets published by ministries, regulators and institutions for AI research and oversight, with profiles, personal-data scans and access terms.",
         "وزارتوں، ریگولیٹرز اور اداروں کے شائع کردہ ڈیٹاسیٹس، اے آئی تحقیق اور نگرانی کے لیے، پروفائل، ذاتی ڈیٹا کی جانچ اور رسائی کی شرائط کے ساتھ۔",
@@ -697,13 +740,19 @@ async fn catalog_page(state: &AppState, params: &CatalogParams, endpoint: &str, 
 /// paged for harvesters (Hydra `first`, `next`, `last`).
 #[utoipa::path(get, path = "/api/v1/catalog.jsonld", tag = "datasets", params(CatalogParams),
     responses((status = 200, content_type = "application/ld+json", body = Object, description = "a DCAT-AP 3 catalogue page"), (status = 400, content_type = "application/problem+json")))]
-pub async fn catalog_jsonld(State(state): State<AppState>, Query(params): Query<CatalogParams>) -> Result<axum::response::Response, AppError> {
+pub async fn catalog_jsonld(
+    State(state): State<AppState>,
+    Query(params): Query<CatalogParams>,
+) -> Result<axum::response::Response, AppError> {
     catalog_page(&state, &params, "/api/v1/catalog.jsonld", false).await
 }
 
 /// The whole catalogue as DCAT-AP 3 Turtle, paged as the JSON-LD.
 #[utoipa::path(get, path = "/api/v1/catalog.ttl", tag = "datasets", params(CatalogParams),
     responses((status = 200, content_type = "text/turtle", body = String, description = "a DCAT-AP 3 catalogue page"), (status = 400, content_type = "application/problem+json")))]
-pub async fn catalog_turtle(State(state): State<AppState>, Query(params): Query<CatalogParams>) -> Result<axum::response::Response, AppError> {
+pub async fn catalog_turtle(
+    State(state): State<AppState>,
+    Query(params): Query<CatalogParams>,
+) -> Result<axum::response::Response, AppError> {
     catalog_page(&state, &params, "/api/v1/catalog.ttl", true).await
 }

@@ -64,7 +64,14 @@ async fn create(app: &TestApp, tok: &str, slug: &str, access: &str) -> reqwest::
         .unwrap()
 }
 
-async fn put_file(app: &TestApp, tok: &str, slug: &str, after: i64, name: &str, body: Vec<u8>) -> reqwest::Response {
+async fn put_file(
+    app: &TestApp,
+    tok: &str,
+    slug: &str,
+    after: i64,
+    name: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
     http()
         .put(app.url(&format!("/api/v1/org/datasets/{slug}/files/{name}?after={after}")))
         .bearer_auth(tok)
@@ -134,7 +141,8 @@ async fn a_steward_publishes_a_dataset_and_everyone_finds_it() {
     assert_eq!(publish(&app, &tok, "school-enrolment", 2).await.status(), 200);
     assert_eq!(publish(&app, &tok, "school-enrolment", 2).await.status(), 409, "published once");
 
-    let found: Value = http().get(app.url("/api/v1/datasets?q=enrolment")).send().await.unwrap().json().await.unwrap();
+    let found: Value =
+        http().get(app.url("/api/v1/datasets?q=enrolment")).send().await.unwrap().json().await.unwrap();
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["items"][0]["slug"], "school-enrolment");
     assert!(found["items"][0]["highlight"].as_str().unwrap().contains("«enrolment»"), "{found}");
@@ -147,10 +155,18 @@ async fn a_steward_publishes_a_dataset_and_everyone_finds_it() {
         .await
         .unwrap();
     assert_eq!(urdu["total"], 1, "found by its Urdu title: {urdu}");
-    let none: Value = http().get(app.url("/api/v1/datasets?q=enrolment&access=restricted")).send().await.unwrap().json().await.unwrap();
+    let none: Value = http()
+        .get(app.url("/api/v1/datasets?q=enrolment&access=restricted"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(none["total"], 0, "the access facet filters");
 
-    let shown: Value = http().get(app.url("/api/v1/datasets/school-enrolment")).send().await.unwrap().json().await.unwrap();
+    let shown: Value =
+        http().get(app.url("/api/v1/datasets/school-enrolment")).send().await.unwrap().json().await.unwrap();
     assert_eq!(shown["version"], 2);
     assert_eq!(shown["publisher"]["slug"], "demo-citizen-services");
     assert_eq!(shown["versions"].as_array().unwrap().len(), 1, "only published versions are public");
@@ -186,7 +202,8 @@ async fn a_direct_identifier_blocks_open_publication_until_a_reason_is_recorded(
     assert!(res.text().await.unwrap().contains("borrower_cnic"), "the refusal names the column");
 
     let mut m = meta("District school enrolment", "open");
-    m["pii_reasons"] = json!([{"column": "borrower_cnic", "reason": "the numbers are synthetic, made for training"}]);
+    m["pii_reasons"] =
+        json!([{"column": "borrower_cnic", "reason": "the numbers are synthetic, made for training"}]);
     let res = http()
         .put(app.url("/api/v1/org/datasets/loans/metadata?after=2"))
         .bearer_auth(&tok)
@@ -197,7 +214,10 @@ async fn a_direct_identifier_blocks_open_publication_until_a_reason_is_recorded(
     assert_eq!(res.status(), 200);
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["version"], 3);
-    assert_eq!(v["pii"][0]["reason"], "the numbers are synthetic, made for training", "the flag stays, with its reason");
+    assert_eq!(
+        v["pii"][0]["reason"], "the numbers are synthetic, made for training",
+        "the flag stays, with its reason"
+    );
     assert_eq!(publish(&app, &tok, "loans", 3).await.status(), 200);
 }
 
@@ -214,7 +234,13 @@ async fn stale_changes_conflict_and_bad_metadata_names_the_field() {
 
     let mut m = meta("", "open");
     m["licence"] = json!("cc-by-4.0");
-    let res = http().put(app.url("/api/v1/org/datasets/crops/metadata?after=2")).bearer_auth(&tok).json(&m).send().await.unwrap();
+    let res = http()
+        .put(app.url("/api/v1/org/datasets/crops/metadata?after=2"))
+        .bearer_auth(&tok)
+        .json(&m)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 400);
     let p: Value = res.json().await.unwrap();
     assert!(p.to_string().contains("title.en"), "{p}");
@@ -242,7 +268,15 @@ async fn other_organisations_and_tokens_without_the_permission_are_refused() {
     ] {
         assert_eq!(res.status(), 404, "another organisation's dataset does not exist for it");
     }
-    let listed: Value = http().get(app.url("/api/v1/org/datasets")).bearer_auth(&bank).send().await.unwrap().json().await.unwrap();
+    let listed: Value = http()
+        .get(app.url("/api/v1/org/datasets"))
+        .bearer_auth(&bank)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed, json!([]));
     let read_only = token(&app.store, STEWARD, &["systems:read"]).await;
     for res in [
@@ -258,7 +292,8 @@ async fn other_organisations_and_tokens_without_the_permission_are_refused() {
 
 #[tokio::test]
 async fn uploads_that_are_malformed_too_large_or_broken_off_leave_nothing_behind() {
-    let limits = mizan_app::limits::Limits { dataset_file_bytes: 4096, ..mizan_app::limits::Limits::default() };
+    let limits =
+        mizan_app::limits::Limits { dataset_file_bytes: 4096, ..mizan_app::limits::Limits::default() };
     let app = TestApp::start_with_limits(true, limits).await;
     let tok = token(&app.store, STEWARD, &["datasets:write"]).await;
     assert_eq!(create(&app, &tok, "uploads", "open").await.status(), 201);

@@ -41,7 +41,9 @@ async fn datasets_are_found_in_english_and_in_urdu_typed_with_arabic_letters_and
     let (status, page) = get(&c, &app, "/datasets").await;
     assert_eq!(status, 200);
     assert_eq!(result_slugs(&page).len(), 9, "every demo dataset is listed");
-    assert!(page.contains("<link rel=\"alternate\" type=\"application/ld+json\" href=\"/api/v1/catalog.jsonld\""));
+    assert!(
+        page.contains("<link rel=\"alternate\" type=\"application/ld+json\" href=\"/api/v1/catalog.jsonld\"")
+    );
     assert!(page.contains("href=\"/datasets\">Datasets</a>"), "the navigation links the repository");
 
     // English: the school enrolment dataset, the matched word marked.
@@ -103,7 +105,11 @@ async fn the_dataset_page_shows_profile_flags_versions_and_schema_org() {
         page.contains(&format!("href=\"/datasets/district-school-enrolment/v/{older}\"")),
         "the older version is linked"
     );
-    assert!(page.contains(&format!("/api/v1/datasets/district-school-enrolment/versions/{newest}/croissant.json")));
+    assert!(
+        page.contains(&format!(
+            "/api/v1/datasets/district-school-enrolment/versions/{newest}/croissant.json"
+        ))
+    );
     assert!(!page.contains("id=\"newer\""), "the newest version has no newer notice");
     let ld = page
         .split("<script type=\"application/ld+json\">")
@@ -123,7 +129,10 @@ async fn the_dataset_page_shows_profile_flags_versions_and_schema_org() {
     assert!(page.contains("Identity card numbers (CNIC)"), "flag in words");
     assert!(page.contains("Mobile phone numbers"));
     assert!(page.contains("Direct identifier"));
-    assert!(!page.contains("href=\"/datasets/microfinance-repayments/v/"), "no download link when restricted");
+    assert!(
+        !page.contains("href=\"/datasets/microfinance-repayments/v/"),
+        "no download link when restricted"
+    );
     assert!(page.contains("Access requests open soon"));
 
     // In Urdu: right to left, the Urdu title, the tier and the flags in Urdu.
@@ -157,7 +166,12 @@ async fn open_files_download_whole_and_by_range_with_their_hash() {
     assert_eq!(res.status(), 200);
     let h = res.headers().clone();
     assert_eq!(h["content-type"], "text/csv");
-    assert!(h["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"district-school-enrolment.csv\""));
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"district-school-enrolment.csv\"")
+    );
     assert_eq!(h["accept-ranges"], "bytes");
     assert_eq!(h["etag"], format!("\"{shown}\""));
     let whole = res.bytes().await.expect("body");
@@ -169,9 +183,12 @@ async fn open_files_download_whole_and_by_range_with_their_hash() {
     assert_eq!(h["repr-digest"], repr.as_str());
     let len = whole.len();
 
-    for (range, from, to) in
-        [("bytes=10-99", 10, 99), ("bytes=100-", 100, len - 1), ("bytes=-50", len - 50, len - 1), ("bytes=0-0", 0, 0)]
-    {
+    for (range, from, to) in [
+        ("bytes=10-99", 10, 99),
+        ("bytes=100-", 100, len - 1),
+        ("bytes=-50", len - 50, len - 1),
+        ("bytes=0-0", 0, 0),
+    ] {
         let res = c.get(app.url(&path)).header("range", range).send().await.expect("range");
         assert_eq!(res.status(), 206, "{range}");
         assert_eq!(res.headers()["content-range"], format!("bytes {from}-{to}/{len}").as_str());
@@ -185,7 +202,13 @@ async fn open_files_download_whole_and_by_range_with_their_hash() {
     let res = c.get(app.url(&path)).header("range", "bytes=0-1,5-9").send().await.unwrap();
     assert_eq!(res.status(), 200, "several ranges get the whole file");
     assert_eq!(res.bytes().await.unwrap().len(), len);
-    let res = c.get(app.url(&path)).header("range", "bytes=0-9").header("if-range", "\"other\"").send().await.unwrap();
+    let res = c
+        .get(app.url(&path))
+        .header("range", "bytes=0-9")
+        .header("if-range", "\"other\"")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "a stale If-Range gets the whole file");
     let res = c.get(app.url(&path)).header("if-none-match", format!("\"{shown}\"")).send().await.unwrap();
     assert_eq!(res.status(), 304);
@@ -225,7 +248,8 @@ async fn registered_files_need_the_terms_accepted_and_restricted_files_are_refus
     assert!(ur.contains("میں یہ ڈیٹاسیٹ صرف اس کے لائسنس کے مطابق"), "the terms in Urdu");
 
     // Not ticked: the page again, saying so; no acceptance.
-    let res = c.post(app.url(&format!("{page_path}/terms"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    let res =
+        c.post(app.url(&format!("{page_path}/terms"))).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("Tick the box"));
     assert_eq!(c.get(app.url(&path)).send().await.unwrap().status(), 403);

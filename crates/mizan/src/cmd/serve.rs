@@ -152,7 +152,10 @@ pub fn run(args: ServeArgs) -> Result<()> {
             mizan_notify::Notifier::new(config.mail.clone()).context("cannot use the mail settings")?;
         eprintln!("appeal messages go to the {}", notifier.describe());
         let platform = mizan_app::Platform::new(store.clone(), config, logs);
-        let indexed = platform.open_search().await.map_err(|e| anyhow::anyhow!("cannot open the dataset search index: {e}"))?;
+        let indexed = platform
+            .open_search()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open the dataset search index: {e}"))?;
         tracing::info!(datasets = indexed, "dataset search index ready");
         let state = mizan_server::AppState::new(platform, args.http.config(args.secure_cookies));
         if let Some(path) = &args.witness_policy {
