@@ -187,10 +187,17 @@ const COMPRESSED_TYPES: [&str; 7] = [
 /// never gathers it whole.
 fn compression() -> CompressionLayer<impl Predicate> {
     let wanted = |_: StatusCode, _: Version, headers: &HeaderMap, _: &Extensions| {
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
-            let essence = ct.split(';').next().unwrap_or_default().trim();
-            COMPRESSED_TYPES.iter().any(|t| essence.eq_ignore_ascii_case(t))
-        })
+        // A dataset download says `no-transform`: its ETag, digest and ranges are of the bytes
+        // as stored, which compression would change.
+        let no_transform = headers
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-transform")));
+        !no_transform
+            && headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+                let essence = ct.split(';').next().unwrap_or_default().trim();
+                COMPRESSED_TYPES.iter().any(|t| essence.eq_ignore_ascii_case(t))
+            })
     };
     CompressionLayer::new()
         .no_deflate()

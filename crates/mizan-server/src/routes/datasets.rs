@@ -25,7 +25,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use mizan_app::datasets::DatasetView;
-use mizan_catalog::export::{ColumnView, FileView, Publisher, RaiExtra, VersionView, schema_org};
+use mizan_catalog::export::schema_org;
 use mizan_catalog::{AccessTier, ColumnType, Source, vocab};
 use mizan_profile::{ColumnProfile, Kind, Scalar, SensitiveColumn};
 use serde::Deserialize;
@@ -115,18 +115,6 @@ fn kind_id(k: Kind) -> &'static str {
         Kind::Datetime => "datetime",
         Kind::Text => "text",
         Kind::Empty => "empty",
-    }
-}
-
-/// The catalogue type a profiled column is exported as when the dictionary does not list it.
-fn kind_to_column_type(k: Kind) -> ColumnType {
-    match k {
-        Kind::Integer => ColumnType::Integer,
-        Kind::Float => ColumnType::Number,
-        Kind::Boolean => ColumnType::Boolean,
-        Kind::Date => ColumnType::Date,
-        Kind::Datetime => ColumnType::Datetime,
-        Kind::Text | Kind::Empty => ColumnType::Text,
     }
 }
 
@@ -903,83 +891,12 @@ fn bias_view(file: &str, column: &SensitiveColumn) -> BiasView {
     }
 }
 
-/// The schema.org JSON-LD of the version, safe to put in a `<script>` element.
+/// The schema.org JSON-LD of the version, safe to put in a `<script>` element: the same export
+/// input as the DCAT-AP and Croissant documents (`DatasetView::export_parts`).
 fn json_ld(base: &str, view: &DatasetView) -> String {
-    let parse = |s: &str| {
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-    };
-    let s = &view.stored;
-    let modified = parse(s.published_at.as_deref().unwrap_or(&s.at));
-    let issued = s.first_published_at.as_deref().map_or(modified, parse);
     let base = base.trim_end_matches('/');
-    let publisher = Publisher {
-        slug: s.org_slug.clone(),
-        name: mizan_catalog::Text::new(&s.org_name, &s.org_name),
-        homepage: format!("{base}/datasets?publisher={}", url_encode(&s.org_slug)),
-    };
-    let files: Vec<FileView> = view
-        .files
-        .iter()
-        .map(|f| {
-            let (bytes, sha256, download_url) = match &f.source {
-                Source::File { sha256, bytes } => (
-                    *bytes,
-                    sha256.clone(),
-                    format!("{base}/datasets/{}/v/{}/files/{}", s.slug, s.version, url_encode(&f.name)),
-                ),
-                Source::Url { url } => (0, String::new(), url.clone()),
-            };
-            let columns = view
-                .scan
-                .file(&f.name)
-                .and_then(|scan| scan.profile.as_ref())
-                .map(|p| {
-                    p.columns
-                        .iter()
-                        .map(|c| {
-                            let dict = view.meta.dictionary.iter().find(|d| d.name == c.name);
-                            ColumnView {
-                                name: c.name.clone(),
-                                kind: dict.map_or_else(|| kind_to_column_type(c.kind), |d| d.kind),
-                                description: dict.map(|d| d.description.en.clone()).unwrap_or_default(),
-                            }
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            FileView { name: f.name.clone(), format: f.format, bytes, sha256, download_url, columns }
-        })
-        .collect();
-    let flagged: Vec<String> = view
-        .scan
-        .files
-        .iter()
-        .flat_map(|f| f.pii.iter())
-        .map(|p| {
-            format!("the column `{}` looks like {}", p.column, pii_label(Lang::En, &p.kind).to_lowercase())
-        })
-        .collect();
-    let rai_extra = RaiExtra {
-        biases: String::new(),
-        personal_info: if flagged.is_empty() {
-            String::new()
-        } else {
-            format!("The upload scan found personal data: {}.", flagged.join("; "))
-        },
-    };
-    let v = VersionView {
-        base_url: base,
-        publisher: &publisher,
-        slug: &s.slug,
-        version: u32::try_from(s.version).unwrap_or(u32::MAX),
-        issued,
-        modified,
-        meta: &view.meta,
-        files: &files,
-        rai_extra: &rai_extra,
-    };
-    schema_org::script_safe(&schema_org::dataset(&v))
+    let parts = view.export_parts(base);
+    schema_org::script_safe(&schema_org::dataset(&view.export_view(base, &parts)))
 }
 
 async fn dataset_page(
