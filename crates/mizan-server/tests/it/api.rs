@@ -534,6 +534,7 @@ async fn authorisation_matrix() {
             "appeals:decide",
             "oversight:set",
             "oversight:review",
+            "datasets:write",
         ],
     )
     .await;
@@ -587,7 +588,19 @@ async fn authorisation_matrix() {
         &["register:queue", "register:transition", "review:decide", "intake:stop"],
     )
     .await;
-    let steward = token(s, "steward@citizen-services.demo", &["systems:read"]).await;
+    let steward = token(s, "steward@citizen-services.demo", &["systems:read", "datasets:write"]).await;
+    // An unpublished dataset of the steward's organisation.
+    let res = http()
+        .post(app.url("/api/v1/org/datasets"))
+        .bearer_auth(&steward)
+        .json(&json!({"slug": "matrix-data", "meta": {
+            "title": {"en": "Matrix data"}, "description": {"en": "A dataset for the matrix."},
+            "licence": "cc-by-4.0", "contact": {"name": "Data office", "email": "data@citizen-services.demo"},
+            "frequency": "NEVER", "access": "open"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
     let bank_sys = create_draft(&app, &bank_admin, "Matrix subject").await;
     let public_sys = json_of(http().get(app.url("/api/v1/systems?per_page=1")).send().await.unwrap()).await["items"][0]["id"]
         .as_str()
@@ -746,6 +759,39 @@ async fn authorisation_matrix() {
         ("GET", "/api/v1/register.csv".into(), None, [200; 8]),
         ("GET", "/api/v1/changes.atom".into(), None, [200; 8]),
         ("GET", "/api/v1/openapi.json".into(), None, [200; 8]),
+        // The data repository: reading is public (an unpublished dataset does not exist for
+        // anyone there); a steward's operations need `datasets:write` and act within the
+        // caller's organisation, so another organisation's steward or admin finds nothing.
+        ("GET", "/api/v1/datasets".into(), None, [200; 8]),
+        ("GET", "/api/v1/catalog.jsonld".into(), None, [200; 8]),
+        ("GET", "/api/v1/datasets/matrix-data".into(), None, [404; 8]),
+        ("GET", "/api/3/action/package_list".into(), None, [200; 8]),
+        ("GET", "/api/v1/org/datasets".into(), None, [401, 200, 403, 403, 403, 403, 403, 200]),
+        ("GET", "/api/v1/org/datasets/matrix-data".into(), None, [401, 404, 403, 403, 403, 403, 403, 200]),
+        (
+            "POST",
+            "/api/v1/org/datasets".into(),
+            Some(json!({"slug": "matrix-data", "meta": {}})),
+            [401, 400, 403, 403, 403, 403, 403, 400],
+        ),
+        (
+            "PUT",
+            "/api/v1/org/datasets/matrix-data/metadata?after=1".into(),
+            Some(json!({"colour": 1})),
+            [401, 400, 403, 403, 403, 403, 403, 400],
+        ),
+        (
+            "POST",
+            "/api/v1/org/datasets/matrix-data/versions/9/publish".into(),
+            None,
+            [401, 404, 403, 403, 403, 403, 403, 404],
+        ),
+        (
+            "DELETE",
+            "/api/v1/org/datasets/matrix-data/files/none.csv?after=1".into(),
+            None,
+            [401, 404, 403, 403, 403, 403, 403, 404],
+        ),
         // The owner's questionnaires and checklist.
         ("GET", format!("{org_sys}/risk-answers"), None, [401, 200, 200, 200, 404, 403, 403, 404]),
         ("PUT", format!("{org_sys}/risk-answers"), Some(json!({})), [401, 200, 200, 403, 404, 403, 403, 403]),
