@@ -1,34 +1,22 @@
 //! Profiles one file and prints the profile as JSON: the benchmark's driver.
 //!
-//! `cargo run --release --example profile_file -p mizan-profile -- FILE [--sensitive a,b]`
-//! The format comes from the extension (`.csv`, `.parquet`, `.jsonl`). A stand-in PII
-//! observer (CNIC, mobile number and e-mail shapes) sees the values, as the platform's
-//! scanner would; its counts go to stderr with the time taken.
+//! `cargo run --release --example profile_file -p mizan-profile -- FILE [--sensitive a,b] [--no-pii]`
+//! The format comes from the extension (`.csv`, `.parquet`, `.jsonl`). The platform's PII
+//! scanner (`mizan_pii::ColumnScanner`, a dev-dependency) sees every value, as on an upload;
+//! the flagged columns go to stderr with the time taken.
 
 use std::time::Instant;
 
 use mizan_profile::{Format, Options, ValueObserver, profile_file};
 
-/// Counts values shaped like a CNIC, a Pakistani mobile number or an e-mail address.
-#[derive(Default)]
-struct Shapes {
-    hits: u64,
-}
+/// The platform's personal-data scanner (`mizan-pii`) as the observer of a column, as
+/// `mizan-app` runs it on every upload.
+struct Pii(mizan_pii::ColumnScanner);
 
-impl ValueObserver for Shapes {
+impl ValueObserver for Pii {
     fn observe(&mut self, v: &str) {
-        let b = v.as_bytes();
-        let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
-        let cnic =
-            (b.len() == 15 && b.get(5) == Some(&b'-') && digits == 13) || (b.len() == 13 && digits == 13);
-        let mobile = b.starts_with(b"03") && digits == 11;
-        let email = memchr_at(b) && v.contains('.');
-        self.hits += u64::from(cnic || mobile || email);
+        self.0.observe(v);
     }
-}
-
-fn memchr_at(b: &[u8]) -> bool {
-    b.contains(&b'@')
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,14 +35,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let start = Instant::now();
     let file = std::fs::File::open(path)?;
-    let out = profile_file(format, file, &options, &mut |_| Some(Shapes::default()))?;
+    let scan = !args.iter().any(|a| a == "--no-pii");
+    let out =
+        profile_file(format, file, &options, &mut |c| scan.then(|| Pii(mizan_pii::ColumnScanner::new(c))))?;
     let took = start.elapsed();
-    let hits: u64 = out.observers.iter().map(|(_, o)| o.hits).sum();
+    let flagged: Vec<String> = out
+        .observers
+        .iter()
+        .filter_map(|(c, o)| o.0.finish().map(|f| format!("{c}: {}", f.kind.id())))
+        .collect();
     eprintln!(
-        "profiled {} rows x {} columns in {:.2} s; pii-shaped values: {hits}",
+        "profiled {} rows x {} columns in {:.2} s; flagged: {}",
         out.profile.rows,
         out.profile.columns.len(),
-        took.as_secs_f64()
+        took.as_secs_f64(),
+        flagged.join(", ")
     );
     println!("{}", serde_json::to_string_pretty(&out.profile)?);
     Ok(())
