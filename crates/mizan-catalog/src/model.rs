@@ -262,6 +262,10 @@ pub fn check_slug(slug: &str) -> Result<(), FieldError> {
     if !(3..=64).contains(&slug.len()) {
         return Err(err("slug", "must be 3 to 64 characters"));
     }
+    // Pages use these words beside dataset slugs (`/app/datasets/new`).
+    if matches!(slug, "new" | "edit") {
+        return Err(err("slug", format!("`{slug}` is reserved; choose another name")));
+    }
     if !ok_chars || slug.starts_with('-') || slug.ends_with('-') || slug.contains("--") {
         return Err(err("slug", "use lowercase letters, digits and single dashes (`district-enrolment`)"));
     }
@@ -610,7 +614,7 @@ mod tests {
     #[test]
     fn slugs_and_file_names() {
         assert!(check_slug("district-enrolment-2024").is_ok());
-        for bad in ["ab", "Upper", "a--b", "-ab", "ab-", "a b", "اردو"] {
+        for bad in ["ab", "Upper", "a--b", "-ab", "ab-", "a b", "اردو", "new", "edit"] {
             assert!(check_slug(bad).is_err(), "{bad}");
         }
         assert!(check_file_name("data.csv").is_ok());

@@ -33,6 +33,8 @@ pub struct UserNav {
     pub appeals: Option<&'static str>,
     /// May review decisions held by an oversight policy.
     pub oversight: bool,
+    /// May publish the organisation's datasets (`datasets:write`).
+    pub datasets: bool,
 }
 
 /// A number of things, as templates hand it (by value or by reference, of any integer type).
@@ -206,6 +208,7 @@ impl FromRequestParts<AppState> for Ctx {
                 }
             }),
             oversight: p.can("oversight:review"),
+            datasets: p.can("datasets:write"),
         });
         let path = parts.uri.path_and_query().map_or_else(|| "/".into(), ToString::to_string);
         Ok(Ctx { lang, csrf, user, principal, path })

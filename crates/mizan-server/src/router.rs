@@ -18,11 +18,11 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt as _};
 use utoipa_axum::routes;
 
 use crate::error::{AppError, render_api_errors, render_page_errors};
-use crate::routes::datasets;
 use crate::routes::{
     api, appeals, audits, ckan, datasets_api, decisions, explain, obligations, oversight, provider, public,
     regulator, review, risk, schemas, session, verify,
 };
+use crate::routes::{datasets, datasets_steward};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -36,6 +36,8 @@ pub fn router(state: AppState) -> Router {
     let limits = state.app.config().limits.clone();
     let model_form = limits.model_bytes.saturating_add(FORM_SLACK);
     let audit_form = limits.audit_upload_bytes.saturating_add(FORM_SLACK);
+    let dataset_form =
+        usize::try_from(limits.dataset_file_bytes).unwrap_or(usize::MAX).saturating_add(FORM_SLACK);
     let pages = Router::new()
         // public
         .route("/", get(public::list))
@@ -95,6 +97,18 @@ pub fn router(state: AppState) -> Router {
         .route("/app/systems/{id}/audits/logged", post(audits::provider_logged))
         .route("/app/systems/{id}/audits/privileged", post(audits::provider_privileged))
         .route("/app/systems/{id}/audits/{file}", get(audits::provider_report))
+        // the data steward
+        .route("/app/datasets", get(datasets_steward::list).post(datasets_steward::create))
+        .route("/app/datasets/new", get(datasets_steward::new_form))
+        .route("/app/datasets/{slug}", get(datasets_steward::manage))
+        .route("/app/datasets/{slug}/edit", get(datasets_steward::edit_form).post(datasets_steward::edit))
+        .route(
+            "/app/datasets/{slug}/files",
+            post(datasets_steward::upload).layer(DefaultBodyLimit::max(dataset_form)),
+        )
+        .route("/app/datasets/{slug}/files/remove", post(datasets_steward::remove_file))
+        .route("/app/datasets/{slug}/reasons", post(datasets_steward::reasons))
+        .route("/app/datasets/{slug}/publish", post(datasets_steward::publish))
         .route("/app/reports", get(provider::reports))
         .route("/app/reports/{reference}", post(provider::respond))
         .route("/app/settings/tokens", get(provider::tokens).post(provider::create_token))
@@ -220,7 +234,7 @@ pub fn largest_body(limits: &mizan_app::limits::Limits) -> usize {
         limits.appeal_document_bytes.saturating_add(FORM_SLACK),
         appeals::api_filing_limit(limits.appeal_document_bytes),
         decisions::BODY_LIMIT,
-        usize::try_from(limits.dataset_file_bytes).unwrap_or(usize::MAX),
+        usize::try_from(limits.dataset_file_bytes).unwrap_or(usize::MAX).saturating_add(FORM_SLACK),
     ]
     .into_iter()
     .max()

@@ -7,6 +7,7 @@ pub mod audits;
 pub mod ckan;
 pub mod datasets;
 pub mod datasets_api;
+pub mod datasets_steward;
 pub mod decisions;
 pub mod explain;
 pub mod obligations;
@@ -30,6 +31,7 @@ mod tests {
             ("api", include_str!("api.rs")),
             ("audits", include_str!("audits.rs")),
             ("datasets", include_str!("datasets.rs")),
+            ("datasets_steward", include_str!("datasets_steward.rs")),
             ("decisions", include_str!("decisions.rs")),
             ("explain", include_str!("explain.rs")),
             ("obligations", include_str!("obligations.rs")),

@@ -15,6 +15,7 @@ mod browser;
 mod browser_explain;
 mod datasets_api;
 mod datasets_pages;
+mod datasets_steward;
 mod decisions;
 mod explain;
 mod hardening;

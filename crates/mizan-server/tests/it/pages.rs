@@ -725,6 +725,8 @@ async fn no_page_shows_a_code_or_a_raw_timestamp() {
     let bank = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
     let regulator = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
     let board = sign_in(&app, "reviewer2@regulator.demo", password("reviewer2@regulator.demo")).await;
+    let steward =
+        sign_in(&app, "steward@citizen-services.demo", password("steward@citizen-services.demo")).await;
     let scope = mizan_store::OrgScope::new(app.store.org_by_slug("demo-indus-bank").await.unwrap().id);
     let own: Vec<String> =
         app.store.org_systems(scope).await.unwrap().into_iter().map(|s| s.public_id).collect();
@@ -747,6 +749,15 @@ async fn no_page_shows_a_code_or_a_raw_timestamp() {
     }
     for page in ["/app/oversight", "/regulator/reports", "/regulator/appeals", "/app/reports"] {
         signed.push((if page.starts_with("/app") { &bank } else { &regulator }, page.into()));
+    }
+    // The data steward's pages: the list, the forms, and every dataset of theirs to manage.
+    signed.push((&steward, "/app/datasets".into()));
+    signed.push((&steward, "/app/datasets/new".into()));
+    let citizen =
+        mizan_store::OrgScope::new(app.store.org_by_slug("demo-citizen-services").await.unwrap().id);
+    for d in app.platform.org_datasets(citizen).await.expect("the steward's datasets") {
+        signed.push((&steward, format!("/app/datasets/{}?done=uploaded", d.stored.slug)));
+        signed.push((&steward, format!("/app/datasets/{}/edit", d.stored.slug)));
     }
     let mut found = vec![];
     let (mut scanned, mut in_words) = (0, 0);
