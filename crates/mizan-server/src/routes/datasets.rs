@@ -15,6 +15,7 @@
 //! file's SHA-256 is its strong `ETag` (`If-None-Match` → 304, `If-Range`) and its
 //! `Repr-Digest` (RFC 9530), which describes the whole file even in a 206.
 
+use crate::views::datasets::{is_ur, percent, pick, pii_label, size_words};
 use std::collections::BTreeMap;
 use std::io::SeekFrom;
 
@@ -51,10 +52,6 @@ const TOP_VALUES: usize = 5;
 // ---------------------------------------------------------------------------------------------
 // Words for ids
 // ---------------------------------------------------------------------------------------------
-
-fn is_ur(lang: Lang) -> bool {
-    lang == Lang::Ur
-}
 
 fn theme_label(lang: Lang, id: &str) -> String {
     vocab::theme(id)
@@ -96,12 +93,6 @@ fn access_label(lang: Lang, id: &str) -> String {
     }
 }
 
-/// A personal-data kind (`mizan_pii::Kind` id) in words.
-fn pii_label(lang: Lang, kind: &str) -> String {
-    let key = format!("ds-pii-{kind}");
-    if lang.has(&key) { lang.t(&key) } else { lang.t("ds-pii-other") }
-}
-
 fn column_type_label(lang: Lang, t: ColumnType) -> String {
     lang.t(&format!("ds-type-{}", t.id()))
 }
@@ -118,23 +109,6 @@ fn kind_id(k: Kind) -> &'static str {
     }
 }
 
-/// A size in words: `57 KB`, `1.4 MB` (binary multiples, as file managers show them).
-#[expect(clippy::cast_precision_loss, reason = "a file size shown to one decimal")]
-fn size_words(lang: Lang, bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["ds-size-kb", "ds-size-mb", "ds-size-gb", "ds-size-tb"];
-    if bytes < 1024 {
-        return lang.t_count("ds-size-bytes", "n", bytes);
-    }
-    let mut x = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while x >= 1024.0 && unit < UNITS.len() - 1 {
-        x /= 1024.0;
-        unit += 1;
-    }
-    let n = if x < 10.0 { format!("{x:.1}") } else { format!("{x:.0}") };
-    lang.t_args(UNITS[unit], &[("n", n)])
-}
-
 /// A number for a table: whole numbers without decimals, others with up to four significant
 /// digits, very small or large ones in scientific notation.
 fn num(x: f64) -> String {
@@ -149,21 +123,6 @@ fn num(x: f64) -> String {
     }
     let s = if x.abs() >= 100.0 { format!("{x:.1}") } else { format!("{x:.3}") };
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-/// A share (0 to 1) as a percentage, `12.5 %`.
-fn percent(share: f64) -> String {
-    let p = share * 100.0;
-    if p > 0.0 && p < 0.1 { "< 0.1 %".to_owned() } else { format!("{p:.1} %") }
-}
-
-/// The English and Urdu of a text in the page's language, with the language it fell back to.
-fn pick(lang: Lang, t: &mizan_catalog::Text) -> (String, Option<&'static str>) {
-    if is_ur(lang) && t.ur.trim().is_empty() {
-        (t.en.clone(), Some("en"))
-    } else {
-        (t.get(lang.code()).to_owned(), None)
-    }
 }
 
 fn parse_version(v: &str) -> Result<i64, AppError> {

@@ -238,6 +238,7 @@ pub struct SearchParams {
     /// Province id.
     pub province: Option<String>,
     /// `relevance` (default), `title` or `modified`.
+    #[param(inline)]
     pub sort: Option<SortParam>,
     /// Page from 1.
     #[param(minimum = 1, maximum = 10_000)]

@@ -22,6 +22,7 @@
 //! and go in `<code>`. A form's errors are shown next to the input they are about, in the
 //! page's language, with what was typed kept.
 
+use crate::views::datasets::{is_ur, percent, pick, pii_label, size_words};
 use askama::Template;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, Path, Query, State};
@@ -53,10 +54,6 @@ const RESERVED_SLUGS: [&str; 1] = ["new"];
 // Words for ids
 // ---------------------------------------------------------------------------------------------
 
-fn is_ur(lang: Lang) -> bool {
-    lang == Lang::Ur
-}
-
 fn term_label(lang: Lang, t: &vocab::Term) -> String {
     if is_ur(lang) { t.ur.clone() } else { t.en.clone() }
 }
@@ -75,48 +72,10 @@ fn access_label(lang: Lang, tier: AccessTier) -> String {
     lang.t(&format!("ds-access-{}", tier.id()))
 }
 
-/// A personal-data kind (`mizan_pii::Kind` id) in words.
-fn pii_label(lang: Lang, kind: &str) -> String {
-    let key = format!("ds-pii-{kind}");
-    if lang.has(&key) { lang.t(&key) } else { lang.t("ds-pii-other") }
-}
-
 /// Why a column was flagged (`column-name`, `values`, `both`) in words.
 fn evidence_label(lang: Lang, evidence: &str) -> String {
     let key = format!("dss-evidence-{evidence}");
     if lang.has(&key) { lang.t(&key) } else { String::new() }
-}
-
-/// A size in words: `57 KB`, `1.4 MB` (binary multiples, as file managers show them).
-#[expect(clippy::cast_precision_loss, reason = "a file size shown to one decimal")]
-fn size_words(lang: Lang, bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["ds-size-kb", "ds-size-mb", "ds-size-gb", "ds-size-tb"];
-    if bytes < 1024 {
-        return lang.t_count("ds-size-bytes", "n", bytes);
-    }
-    let mut x = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while x >= 1024.0 && unit < UNITS.len() - 1 {
-        x /= 1024.0;
-        unit += 1;
-    }
-    let n = if x < 10.0 { format!("{x:.1}") } else { format!("{x:.0}") };
-    lang.t_args(UNITS[unit], &[("n", n)])
-}
-
-/// A share (0 to 1) as a percentage, `12.5 %`.
-fn percent(share: f64) -> String {
-    let p = share * 100.0;
-    if p > 0.0 && p < 0.1 { "< 0.1 %".to_owned() } else { format!("{p:.1} %") }
-}
-
-/// A text in the page's language, with the language it fell back to.
-fn pick(lang: Lang, t: &mizan_catalog::Text) -> (String, Option<&'static str>) {
-    if is_ur(lang) && t.ur.trim().is_empty() {
-        (t.en.clone(), Some("en"))
-    } else {
-        (t.get(lang.code()).to_owned(), None)
-    }
 }
 
 fn bad(field: &str, detail: impl Into<String>) -> AppError {

@@ -2,10 +2,12 @@
 //! regulator's, the ethics board's and the public pages of a system: the computed tier with
 //! the clause that decided it and any override, and the impact level with its score; and
 //! (`audits`) the bias assessments listed on those pages; (`intake`) the stop control of a
-//! system's decision intake; (`appeals`) appeal figures.
+//! system's decision intake; (`appeals`) appeal figures; (`datasets`) the data repository's
+//! words for sizes, shares and personal-data kinds.
 
 pub mod appeals;
 pub mod audits;
+pub mod datasets;
 pub mod intake;
 
 use mizan_rules::Ruleset;
