@@ -284,6 +284,11 @@ impl SearchParams {
         q.sort = sort;
         q.limit = per_page as usize;
         q.offset = (page as usize - 1) * per_page as usize;
+        // The index pages only so deep; a page beyond is empty, with the total and facets.
+        if q.offset > mizan_search::MAX_OFFSET {
+            q.offset = 0;
+            q.limit = 0;
+        }
         Ok(q)
     }
 }

@@ -181,6 +181,19 @@ async fn a_steward_publishes_a_dataset_and_everyone_finds_it() {
         .unwrap();
     assert_eq!(profile[0]["name"], "enrolment.csv");
     assert_eq!(profile[0]["profile"]["rows"], 20, "{profile}");
+    let deep: Value = http()
+        .get(app.url("/api/v1/datasets?page=9000&per_page=100"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (deep["total"].as_u64(), deep["items"].as_array().map(Vec::len)),
+        (Some(1), Some(0)),
+        "{deep}"
+    );
     let bad = http().get(app.url("/api/v1/datasets?sort=sideways")).send().await.unwrap();
     assert_eq!(bad.status(), 400);
 }
