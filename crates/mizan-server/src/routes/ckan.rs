@@ -22,8 +22,9 @@ use serde_json::{Map, Value};
 
 use crate::AppState;
 
-/// Most rows one `package_search` returns (CKAN's default cap).
-const MAX_ROWS: u64 = 1000;
+/// Most rows one `package_search` returns: the search index's page size (CKAN's own default cap
+/// is 1000; a client pages on with `start`, as with any CKAN).
+const MAX_ROWS: u64 = mizan_search::MAX_LIMIT as u64;
 
 fn help(state: &AppState, action: &str) -> String {
     format!("{}/api/3/action/help_show?name={action}", state.app.config().base_url)
@@ -157,7 +158,7 @@ async fn run(state: &AppState, action: &str, p: &Map<String, Value>) -> Result<V
                 }
             }
             query.offset = usize::try_from(start).unwrap_or(usize::MAX);
-            query.limit = usize::try_from(rows.max(1)).unwrap_or(100).min(100);
+            query.limit = usize::try_from(rows.max(1)).unwrap_or(mizan_search::MAX_LIMIT);
             let results =
                 state.app.search_datasets(query).await.map_err(|e| ApiError::SearchQuery(e.to_string()))?;
             let mut out = Vec::new();

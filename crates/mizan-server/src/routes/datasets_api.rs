@@ -626,6 +626,20 @@ fn typed(content_type: &'static str, body: String) -> axum::response::Response {
     ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
+/// A published version in one of the export shapes, served as `content_type`.
+async fn export(
+    state: &AppState,
+    slug: &str,
+    version: i64,
+    content_type: &'static str,
+    shape: impl FnOnce(&mizan_catalog::export::VersionView<'_>) -> String,
+) -> Result<axum::response::Response, AppError> {
+    let v = state.app.public_dataset(slug, Some(version)).await?;
+    let base = &state.app.config().base_url;
+    let parts = v.export_parts(base);
+    Ok(typed(content_type, shape(&v.export_view(base, &parts))))
+}
+
 /// A published version as DCAT-AP 3 JSON-LD (validated in CI with pySHACL against the DCAT-AP 3
 /// shapes).
 #[utoipa::path(get, path = "/api/v1/datasets/{slug}/versions/{version}/dcat.jsonld", tag = "datasets",
@@ -635,11 +649,10 @@ pub async fn dataset_dcat_jsonld(
     State(state): State<AppState>,
     Path((slug, version)): Path<(String, i64)>,
 ) -> Result<axum::response::Response, AppError> {
-    let v = state.app.public_dataset(&slug, Some(version)).await?;
-    let base = &state.app.config().base_url;
-    let parts = v.export_parts(base);
-    let doc = mizan_catalog::export::dcat::dataset_jsonld(&v.export_view(base, &parts));
-    Ok(typed("application/ld+json", doc.to_string()))
+    export(&state, &slug, version, "application/ld+json", |v| {
+        mizan_catalog::export::dcat::dataset_jsonld(v).to_string()
+    })
+    .await
 }
 
 /// A published version as DCAT-AP 3 Turtle.
@@ -668,11 +681,10 @@ pub async fn dataset_croissant(
     State(state): State<AppState>,
     Path((slug, version)): Path<(String, i64)>,
 ) -> Result<axum::response::Response, AppError> {
-    let v = state.app.public_dataset(&slug, Some(version)).await?;
-    let base = &state.app.config().base_url;
-    let parts = v.export_parts(base);
-    let doc = mizan_catalog::export::croissant::metadata(&v.export_view(base, &parts));
-    Ok(typed("application/ld+json", doc.to_string()))
+    export(&state, &slug, version, "application/ld+json", |v| {
+        mizan_catalog::export::croissant::metadata(v).to_string()
+    })
+    .await
 }
 
 /// Catalogue paging.
