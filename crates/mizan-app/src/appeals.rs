@@ -304,6 +304,11 @@ pub(crate) fn projection(t: &CaseType, case: &Case, old: Option<&CaseProjection>
                     p.outcome = e.fields.get("outcome").cloned();
                 }
                 "order_reversal" => p.outcome = Some("reversed".into()),
+                // An access request's decision (`data-access`).
+                "approve" | "refuse" => {
+                    p.decided_at = Some(mizan_store::format_time(e.at));
+                    p.outcome = Some(if name == "approve" { "approved" } else { "refused" }.into());
+                }
                 "dispute" | "escalate_overdue" => p.escalated = true,
                 _ => {}
             }
@@ -650,7 +655,7 @@ impl Platform {
             return Ok(0);
         }
         let new = Self::entries_for(&key, start, &c, None)?;
-        let version = self.case_version(&case).await?;
+        let version = self.case_version(&case, &c).await?;
         self.store()
             .append_case(None, &case, version, &new, &projection(t, &c, Some(&case.projection)))
             .await?;
@@ -660,7 +665,17 @@ impl Platform {
         Ok(added.len())
     }
 
-    async fn case_version(&self, case: &StoredCase) -> Result<i64, Error> {
+    /// The version a case's events are filed under: the system version of the decision it is
+    /// about, or for a case about something else the version its opening entry names.
+    async fn case_version(&self, case: &StoredCase, c: &Case) -> Result<i64, Error> {
+        if case.system.is_none() {
+            return Ok(c
+                .history
+                .first()
+                .and_then(|e| e.fields.get("version"))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0));
+        }
         Ok(self.store().decision(&case.subject).await?.system_version)
     }
 
@@ -856,7 +871,7 @@ impl Platform {
             Actor::Staff(p) if role == roles::PROVIDER_REVIEWER => Some(p.scope()),
             _ => None,
         };
-        let version = self.case_version(&case).await?;
+        let version = self.case_version(&case, &c).await?;
         self.store()
             .append_case(scope, &case, version, &new, &projection(t, &c, Some(&case.projection)))
             .await?;

@@ -769,8 +769,9 @@ impl Platform {
         &self,
         view: &DatasetView,
         name: &str,
-        user_id: Option<i64>,
+        who: crate::dataset_access::Downloader<'_>,
     ) -> Result<(PathBuf, Distribution), Error> {
+        let user_id = who.user;
         let dist = view.file(name).cloned().ok_or_else(|| {
             Error::NotFound(format!("file `{name}` in `{}` v{}", view.stored.slug, view.stored.version))
         })?;
@@ -792,11 +793,7 @@ impl Platform {
                     .record_dataset_download(view.stored.dataset_id, view.stored.version, name, Some(user))
                     .await?;
             }
-            AccessTier::Restricted => {
-                return Err(Error::Refused(
-                    "this dataset is restricted: its files are released by access request".to_owned(),
-                ));
-            }
+            AccessTier::Restricted => self.restricted_download(view, name, who).await?,
         }
         Ok((self.dataset_files.path(sha256), dist))
     }

@@ -11,10 +11,12 @@ use serde_json::json;
 use crate::passwords::hash_password;
 
 mod appeals;
+mod data_access;
 mod datasets;
 mod oversight;
 
 pub use appeals::{APPEALS, DemoAppeal, seed_appeals};
+pub use data_access::{RESEARCHER, seed_data_access};
 pub use oversight::seed_oversight;
 
 /// A demo account to print on start.
@@ -86,6 +88,12 @@ pub const USERS: &[DemoUser] = &[
         role: "steward",
         org: "demo-citizen-services",
     },
+    DemoUser {
+        email: "researcher@pide.demo",
+        password: "demo-researcher",
+        role: "researcher",
+        org: "demo-pide",
+    },
 ];
 
 const ORGS: &[(&str, &str, OrgKind)] = &[
@@ -93,6 +101,7 @@ const ORGS: &[(&str, &str, OrgKind)] = &[
     ("demo-indus-bank", "Indus Commercial Bank (demo)", OrgKind::Provider),
     ("demo-rahbar-health", "Rahbar Health Technologies (demo)", OrgKind::Provider),
     ("demo-citizen-services", "Department of Citizen Services (demo)", OrgKind::Government),
+    ("demo-pide", "Pakistan Institute of Development Economics (demo)", OrgKind::Government),
 ];
 
 struct DemoSystem {

@@ -25,6 +25,7 @@
 pub mod appeals;
 pub mod audits;
 mod case_writer;
+pub mod dataset_access;
 pub mod datasets;
 pub mod decisions;
 pub mod demo;

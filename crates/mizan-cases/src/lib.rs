@@ -236,10 +236,23 @@ impl CaseType {
         })
     }
 
+    /// A request for a restricted dataset (`types/data-access.yaml`).
+    ///
+    /// # Panics
+    /// Never: the file is checked by this crate's tests.
+    #[must_use]
+    pub fn data_access() -> &'static CaseType {
+        static DATA_ACCESS: OnceLock<CaseType> = OnceLock::new();
+        DATA_ACCESS.get_or_init(|| {
+            CaseType::from_yaml(include_str!("../types/data-access.yaml"))
+                .expect("types/data-access.yaml is valid")
+        })
+    }
+
     /// The built-in case type named `name`.
     #[must_use]
     pub fn named(name: &str) -> Option<&'static CaseType> {
-        [Self::appeal(), Self::oversight()].into_iter().find(|t| t.name == name)
+        [Self::appeal(), Self::oversight(), Self::data_access()].into_iter().find(|t| t.name == name)
     }
 
     fn check(&self) -> Result<(), CaseError> {

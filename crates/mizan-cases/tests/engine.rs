@@ -239,3 +239,33 @@ fn the_oversight_type_holds_until_a_person_reviews() {
     assert_eq!(replayed.state, c.state);
     assert_eq!(replayed.late, c.late);
 }
+
+#[test]
+fn the_data_access_type_is_decided_by_a_steward_and_late_after_twenty_days() {
+    let t = CaseType::data_access();
+    assert_eq!(CaseType::named("data-access").map(|t| t.name.as_str()), Some("data-access"));
+    let names = |ms: Vec<&mizan_cases::MoveSpec>| ms.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(t.moves_for("requested", "data-steward")), ["approve", "refuse"]);
+    assert_eq!(names(t.moves_for("requested", "applicant")), ["withdraw"]);
+    let mut c = Case::open(t, "applicant", fields(&[("purpose", "repayment study")]), T0);
+    assert_eq!(c.state, "requested");
+    assert!(c.tick(t, T0 + Duration::days(20) - Duration::nanoseconds(1)).is_empty());
+    assert_eq!(c.tick(t, T0 + Duration::days(20)).len(), 1);
+    assert!(c.late, "a request left undecided for 20 days is late");
+    // A decision needs reasons; the person cannot approve their own request.
+    let approve = |role: &str, f: &[(&str, &str)]| Move {
+        name: "approve".into(),
+        role: role.into(),
+        fields: fields(f),
+        at: T0 + Duration::days(21),
+    };
+    assert!(matches!(
+        c.clone().apply(t, &approve("applicant", &[("reasons", "x")])),
+        Err(CaseError::NotAllowed { .. })
+    ));
+    assert!(matches!(c.clone().apply(t, &approve("data-steward", &[])), Err(CaseError::MissingField { .. })));
+    c.apply(t, &approve("data-steward", &[("reasons", "meets the agreement")])).unwrap();
+    assert_eq!(c.state, "approved");
+    assert!(t.state("approved").is_some_and(|s| s.terminal));
+    assert_eq!(Case::replay(t, &c.history).unwrap(), c);
+}

@@ -22,7 +22,7 @@ use crate::routes::{
     api, appeals, audits, ckan, datasets_api, decisions, explain, obligations, oversight, provider, public,
     regulator, review, risk, schemas, session, verify,
 };
-use crate::routes::{datasets, datasets_steward};
+use crate::routes::{data_access, datasets, datasets_steward};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -54,6 +54,10 @@ pub fn router(state: AppState) -> Router {
         .route("/datasets/{slug}/v/{version}", get(datasets::version))
         .route("/datasets/{slug}/v/{version}/files/{name}", get(datasets::download))
         .route("/datasets/{slug}/v/{version}/terms", post(datasets::accept_terms))
+        .route(
+            "/datasets/{slug}/v/{version}/access",
+            get(data_access::request_form).post(data_access::request),
+        )
         .route("/verify", get(verify::page).post(verify::check))
         .route("/receipt", get(explain::receipt_lookup))
         .route("/receipt/{reference}", get(explain::receipt))
@@ -109,6 +113,11 @@ pub fn router(state: AppState) -> Router {
         .route("/app/datasets/{slug}/files/remove", post(datasets_steward::remove_file))
         .route("/app/datasets/{slug}/reasons", post(datasets_steward::reasons))
         .route("/app/datasets/{slug}/publish", post(datasets_steward::publish))
+        // access requests for restricted datasets: the applicant's and the steward's
+        .route("/app/data-access", get(data_access::list))
+        .route("/app/data-access/{reference}", get(data_access::show))
+        .route("/app/data-access/{reference}/move", post(data_access::act))
+        .route("/app/data-access/{reference}/tokens", post(data_access::make_token))
         .route("/app/reports", get(provider::reports))
         .route("/app/reports/{reference}", post(provider::respond))
         .route("/app/settings/tokens", get(provider::tokens).post(provider::create_token))

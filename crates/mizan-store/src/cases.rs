@@ -4,7 +4,8 @@
 //! `mizan-cases` and writes what it answers.
 //!
 //! Each entry is written in the same transaction as a row of `system_events` (kind `case`)
-//! whose reason carries the entry's commitment, so the events log commits to every move
+//! whose reason carries the entry's commitment (filed under the case's system, or for a case
+//! about something else under its subject, such as `dataset:<slug>`), so the events log commits to every move
 //! without holding personal data. Writers pass the sequence number they expect; two writers
 //! racing on one case collide on the primary key and the second gets
 //! [`StoreError::Conflict`] with nothing written.
@@ -26,7 +27,7 @@ pub struct NewCase {
     pub org_id: i64,
     /// The system it concerns, if any.
     pub system_id: Option<i64>,
-    /// The system version its events are filed under.
+    /// The version (of the system, or of the subject) its events are filed under.
     pub system_version: i64,
     /// What it is about (an appeal: the decision's receipt reference).
     pub subject: String,
@@ -271,15 +272,15 @@ pub struct CaseStats {
     pub open: i64,
 }
 
-const CASE_COLS: &str = "c.id, c.reference, c.case_type, c.type_version, c.org_id, o.name AS org_name, \
+pub(crate) const CASE_COLS: &str = "c.id, c.reference, c.case_type, c.type_version, c.org_id, o.name AS org_name, \
     s.public_id AS system, p.name_en AS system_name, p.name_ur AS system_name_ur, c.subject, c.state, c.late, c.is_open, c.opened_at, c.entered_at, \
     c.next_due_at, c.decided_at, c.outcome, c.escalated, c.closed_at, c.token_hash, c.entry_key, c.lang, \
     c.contact_email, c.contact_phone, c.publish_consent, c.grounds_category, c.redacted_at, c.decided_by, c.public_summary";
 
-const CASE_FROM: &str = "cases c JOIN organisations o ON o.id = c.org_id LEFT JOIN systems s ON s.id = c.system_id \
+pub(crate) const CASE_FROM: &str = "cases c JOIN organisations o ON o.id = c.org_id LEFT JOIN systems s ON s.id = c.system_id \
      LEFT JOIN public_register p ON p.system_id = c.system_id";
 
-fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
+pub(crate) fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
     Ok(StoredCase {
         id: r.try_get("id")?,
         reference: r.try_get("reference")?,
@@ -316,35 +317,42 @@ fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
     })
 }
 
+/// What a case's events are filed under in the events log: its system, or, for a case about
+/// something else, its own subject (`dataset:<slug>`) in its organisation.
+#[derive(Debug, Clone, Copy)]
+enum EventSubject<'a> {
+    System(i64),
+    Named { org_id: i64, subject: &'a str },
+}
+
 async fn insert_entries(
     tx: &mut sqlx::AnyConnection,
     case_id: i64,
-    system: Option<(i64, i64)>,
+    (subject, version): (EventSubject<'_>, i64),
     entries: &[NewEntry],
 ) -> Result<()> {
+    let (system_id, named, org_id) = match subject {
+        EventSubject::System(id) => (Some(id), None, None),
+        EventSubject::Named { org_id, subject } => (None, Some(subject), Some(org_id)),
+    };
     for e in entries {
-        let event_id: Option<i64> = match system {
-            Some((system_id, version)) => {
-                let reason = format!("case-entry {case_id}.{} hmac-sha256:{}", e.seq, e.commitment);
-                Some(
-                    sqlx::query_scalar(
-                        "INSERT INTO system_events (system_id, version, kind, from_status, to_status, actor_id, actor_name, reason, at) \
-                         VALUES ($1, $2, 'case', $3, $4, $5, $6, $7, $8) RETURNING id",
-                    )
-                    .bind(system_id)
-                    .bind(version)
-                    .bind(&e.from)
-                    .bind(&e.to)
-                    .bind(e.actor_user)
-                    .bind(&e.actor_name)
-                    .bind(reason)
-                    .bind(&e.at)
-                    .fetch_one(&mut *tx)
-                    .await?,
-                )
-            }
-            None => None,
-        };
+        let reason = format!("case-entry {case_id}.{} hmac-sha256:{}", e.seq, e.commitment);
+        let event_id: i64 = sqlx::query_scalar(
+            "INSERT INTO system_events (system_id, subject, org_id, version, kind, from_status, to_status, \
+             actor_id, actor_name, reason, at) VALUES ($1, $2, $3, $4, 'case', $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(system_id)
+        .bind(named)
+        .bind(org_id)
+        .bind(version)
+        .bind(&e.from)
+        .bind(&e.to)
+        .bind(e.actor_user)
+        .bind(&e.actor_name)
+        .bind(reason)
+        .bind(&e.at)
+        .fetch_one(&mut *tx)
+        .await?;
         let done = sqlx::query(
             "INSERT INTO case_entries (case_id, seq, entry_json, commitment, actor_user, event_id, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -410,7 +418,11 @@ async fn insert_case(
             e.into()
         }
     })?;
-    insert_entries(tx, id, new.system_id.map(|s| (s, new.system_version)), entries).await?;
+    let subject = match new.system_id {
+        Some(system) => EventSubject::System(system),
+        None => EventSubject::Named { org_id: new.org_id, subject: &new.subject },
+    };
+    insert_entries(tx, id, (subject, new.system_version), entries).await?;
     if let Some(d) = &new.document {
         sqlx::query(
             "INSERT INTO case_documents (case_id, seq, sha256, size_bytes, media_type, file_name, at) \
@@ -539,12 +551,18 @@ impl Store {
             Some(s) => self.begin_scoped_write(s).await?,
             None => self.begin_write().await?,
         };
-        let system_id: Option<i64> = sqlx::query_scalar("SELECT system_id FROM cases WHERE id = $1")
+        let row = sqlx::query("SELECT system_id, org_id, subject FROM cases WHERE id = $1")
             .bind(case.id)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound { what: "case", id: case.reference.clone() })?;
-        insert_entries(&mut tx, case.id, system_id.map(|s| (s, system_version)), entries).await?;
+        let (system_id, org_id, subject): (Option<i64>, i64, String) =
+            (row.try_get("system_id")?, row.try_get("org_id")?, row.try_get("subject")?);
+        let subject = match system_id {
+            Some(system) => EventSubject::System(system),
+            None => EventSubject::Named { org_id, subject: &subject },
+        };
+        insert_entries(&mut tx, case.id, (subject, system_version), entries).await?;
         write_projection(&mut tx, case.id, p).await?;
         tx.commit().await?;
         Ok(())
@@ -937,13 +955,13 @@ impl Store {
 /// Figures of cases as their rows are read (`opened_at`, `decided_at`, `outcome`, `escalated`,
 /// `late`, `is_open`).
 #[derive(Default)]
-struct StatsAcc {
+pub(crate) struct StatsAcc {
     st: CaseStats,
     days: Vec<f64>,
 }
 
 impl StatsAcc {
-    fn add(&mut self, r: &sqlx::any::AnyRow, on_time_days: i64) -> Result<()> {
+    pub(crate) fn add(&mut self, r: &sqlx::any::AnyRow, on_time_days: i64) -> Result<()> {
         self.add_values(
             &r.try_get::<String, _>("opened_at")?,
             r.try_get::<Option<String>, _>("decided_at")?.as_deref(),
@@ -982,7 +1000,7 @@ impl StatsAcc {
         st.open += open;
     }
 
-    fn finish(mut self) -> CaseStats {
+    pub(crate) fn finish(mut self) -> CaseStats {
         let days = &mut self.days;
         days.sort_by(f64::total_cmp);
         self.st.median_days_to_decision = match days.len() {

@@ -16,7 +16,8 @@ use crate::{Result, Store, StoreError};
 pub struct EventLeaf {
     /// The event.
     pub event: Event,
-    /// Whether its system is on the public register (so the event may be shown).
+    /// Whether its subject is public (a system on the register, a published dataset), so the
+    /// event may be shown.
     pub public: bool,
     /// Leaf index in the events log.
     pub leaf_index: u64,
@@ -33,8 +34,10 @@ fn placeholders(first: usize, count: usize) -> String {
     (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
-const EVENT_COLS: &str =
-    "e.id, s.public_id, e.version, e.kind, e.from_status, e.to_status, e.actor_name, e.reason, e.at";
+/// An event's columns, its subject's public ID as `public_id`: the system's, or the named
+/// subject of an event about something else (`dataset:<slug>`).
+const EVENT_COLS: &str = "e.id, COALESCE(s.public_id, e.subject) AS public_id, e.version, e.kind, \
+     e.from_status, e.to_status, e.actor_name, e.reason, e.at";
 
 impl Store {
     /// Up to `limit` events not yet in the events log, oldest first.
@@ -43,7 +46,7 @@ impl Store {
     /// Database errors.
     pub async fn unlogged_events(&self, limit: i64) -> Result<Vec<Event>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLS} FROM system_events e JOIN systems s ON s.id = e.system_id \
+            "SELECT {EVENT_COLS} FROM system_events e LEFT JOIN systems s ON s.id = e.system_id \
              LEFT JOIN event_leaves l ON l.event_id = e.id WHERE l.event_id IS NULL ORDER BY e.id LIMIT $1"
         )))
         .bind(limit)
@@ -60,7 +63,7 @@ impl Store {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT {EVENT_COLS} FROM system_events e JOIN systems s ON s.id = e.system_id \
+                "SELECT {EVENT_COLS} FROM system_events e LEFT JOIN systems s ON s.id = e.system_id \
                  LEFT JOIN event_leaves l ON l.event_id = e.id WHERE l.event_id IS NULL AND e.id IN ({}) \
                  ORDER BY e.id",
                 placeholders(1, chunk.len())
@@ -153,8 +156,10 @@ impl Store {
     pub async fn event_leaf(&self, event_id: i64) -> Result<Option<EventLeaf>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {EVENT_COLS}, l.leaf_index, l.event_sha256, l.log_origin, \
-             (SELECT COUNT(*) FROM public_register p WHERE p.system_id = e.system_id) AS public \
-             FROM system_events e JOIN systems s ON s.id = e.system_id \
+             (SELECT COUNT(*) FROM public_register p WHERE p.system_id = e.system_id) \
+             + (SELECT COUNT(*) FROM datasets d JOIN dataset_publications dp ON dp.dataset_id = d.id \
+                WHERE e.subject = 'dataset:' || d.slug) AS public \
+             FROM system_events e LEFT JOIN systems s ON s.id = e.system_id \
              LEFT JOIN event_leaves l ON l.event_id = e.id WHERE e.id = $1"
         )))
         .bind(event_id)

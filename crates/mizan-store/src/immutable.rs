@@ -27,6 +27,7 @@ pub const APPEND_ONLY: &[(&str, &str, bool)] = &[
     ("dataset_publications", "actor_name", false),
     ("dataset_acceptances", "terms_id", false),
     ("dataset_downloads", "file_name", false),
+    ("dataset_access_tokens", "token_hash", false),
 ];
 
 /// A change a test attempts.

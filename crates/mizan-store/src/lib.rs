@@ -12,6 +12,7 @@
 mod accounts;
 mod audits;
 mod cases;
+mod dataset_access;
 mod datasets;
 mod decisions;
 mod direct;
@@ -43,6 +44,7 @@ pub use cases::{
     CaseProjection, CaseStats, CaseTarget, ClosedCase, NewCase, NewDocument, NewEntry, QueueFilter,
     StoredCase, StoredDocument, StoredEntry,
 };
+pub use dataset_access::{AccessToken, DownloadEvent, NewAccessToken};
 pub use datasets::{DatasetUse, DatasetVersionRef, NewDatasetVersion, StoredDatasetVersion};
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;

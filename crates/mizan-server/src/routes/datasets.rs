@@ -15,7 +15,7 @@
 //! file's SHA-256 is its strong `ETag` (`If-None-Match` → 304, `If-Range`) and its
 //! `Repr-Digest` (RFC 9530), which describes the whole file even in a 206.
 
-use crate::views::datasets::{is_ur, percent, pick, pii_label, size_words};
+use crate::views::datasets::{is_ur, labels, parse_version, percent, pick, pii_label, size_words};
 use std::collections::BTreeMap;
 use std::io::SeekFrom;
 
@@ -61,10 +61,6 @@ fn theme_label(lang: Lang, id: &str) -> String {
 fn place_label(lang: Lang, id: &str) -> String {
     vocab::place(id)
         .map_or_else(|| lang.t("ds-unknown"), |p| if is_ur(lang) { p.ur.clone() } else { p.en.clone() })
-}
-
-fn labels(lang: Lang, l: &vocab::Labels) -> String {
-    if is_ur(lang) { l.ur.clone() } else { l.en.clone() }
 }
 
 fn licence_label(lang: Lang, id: &str) -> String {
@@ -123,10 +119,6 @@ fn num(x: f64) -> String {
     }
     let s = if x.abs() >= 100.0 { format!("{x:.1}") } else { format!("{x:.3}") };
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-fn parse_version(v: &str) -> Result<i64, AppError> {
-    v.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| AppError::NotFound(format!("version `{v}`")))
 }
 
 /// The signed-in person's user id, if any.
@@ -688,6 +680,22 @@ struct DatasetPage {
     terms_title: String,
     terms_text: String,
     terms_error: bool,
+    /// Restricted tier: the access figures so far.
+    access_figures: Option<AccessFiguresView>,
+    /// Restricted tier: where to ask (signed in, no open request and no access yet).
+    ask_href: Option<String>,
+    /// Restricted tier: the reader's open request.
+    open_request: Option<String>,
+    /// Restricted tier: the reader's access ends then.
+    access_until: Option<String>,
+}
+
+/// A restricted dataset's access figures in words.
+struct AccessFiguresView {
+    requests: i64,
+    approved: i64,
+    refused: i64,
+    median_days: String,
 }
 
 /// `GET /datasets/{slug}`: the newest published version.
@@ -872,10 +880,39 @@ async fn dataset_page(
         (AccessTier::Registered, Some(u)) => state.app.accepted_terms(view, u).await?,
         _ => false,
     };
+    let grant = match (meta.access, user) {
+        (AccessTier::Restricted, Some(u)) => state.app.access_grant(view, u).await?,
+        _ => None,
+    };
     let may_download = match meta.access {
         AccessTier::Open => true,
         AccessTier::Registered => accepted,
-        AccessTier::Restricted => false,
+        AccessTier::Restricted => grant.is_some(),
+    };
+    let restricted = meta.access == AccessTier::Restricted;
+    let access_figures = if restricted {
+        let f = state.app.data_access_figures(&s.slug).await?;
+        Some(AccessFiguresView {
+            requests: f.requests,
+            approved: f.approved,
+            refused: f.refused,
+            median_days: f.median_days.map_or_else(|| lang.t("da-figures-none"), |d| format!("{d:.1}")),
+        })
+    } else {
+        None
+    };
+    let open_request = match (restricted, user, &grant) {
+        (true, Some(u), None) => state
+            .app
+            .store()
+            .open_case_filed_by(
+                mizan_app::dataset_access::DATA_ACCESS,
+                &mizan_app::dataset_access::subject_of(&s.slug),
+                u,
+            )
+            .await?
+            .map(|r| format!("/app/data-access/{r}")),
+        _ => None,
     };
     let page_href = format!("/datasets/{}/v/{}", s.slug, s.version);
     let files: Vec<FileRow> = view
@@ -991,8 +1028,13 @@ async fn dataset_page(
         versions,
         json_ld: json_ld(&state.app.config().base_url, view),
         terms_form: registered && user.is_some() && !accepted,
-        sign_in_href: (registered && user.is_none())
+        sign_in_href: ((registered || restricted) && user.is_none())
             .then(|| format!("/login?next={}", url_encode(&format!("{page_href}#access")))),
+        ask_href: (restricted && user.is_some() && grant.is_none() && open_request.is_none())
+            .then(|| format!("{page_href}/access")),
+        access_until: grant.map(|(_, until)| mizan_store::format_time(until)),
+        open_request,
+        access_figures,
         accepted: registered && accepted,
         terms_title: terms.map(|t| labels(lang, &t.title)).unwrap_or_default(),
         terms_text: terms.map(|t| labels(lang, &t.text)).unwrap_or_default(),
@@ -1115,11 +1157,19 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     let view = state.app.public_dataset(&slug, Some(parse_version(&version)?)).await?;
     let user = user_id(&ctx);
-    if view.meta.access == AccessTier::Registered && user.is_none() {
+    // A download token of an approved access request (`mzd_…`), for scripts.
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| t.starts_with(mizan_app::dataset_access::TOKEN_PREFIX));
+    if view.meta.access != AccessTier::Open && user.is_none() && token.is_none() {
         // Sign in first; the sign-in page comes back here.
         return Err(AppError::Unauthenticated);
     }
-    let (path, dist) = match state.app.dataset_download(&view, &name, user).await {
+    let who = mizan_app::dataset_access::Downloader { user, token };
+    let (path, dist) = match state.app.dataset_download(&view, &name, who).await {
         Ok(x) => x,
         Err(mizan_app::Error::Refused(_)) => {
             let key = if view.meta.access == AccessTier::Registered {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod appeals;
 pub mod audits;
 pub mod ckan;
+pub mod data_access;
 pub mod datasets;
 pub mod datasets_api;
 pub mod datasets_steward;
@@ -30,6 +31,7 @@ mod tests {
         let modules = [
             ("api", include_str!("api.rs")),
             ("audits", include_str!("audits.rs")),
+            ("data_access", include_str!("data_access.rs")),
             ("datasets", include_str!("datasets.rs")),
             ("datasets_steward", include_str!("datasets_steward.rs")),
             ("decisions", include_str!("decisions.rs")),

@@ -9,6 +9,22 @@ pub fn is_ur(lang: Lang) -> bool {
     lang == Lang::Ur
 }
 
+/// A vocabulary's English and Urdu labels in the page's language.
+pub fn labels(lang: Lang, l: &mizan_catalog::vocab::Labels) -> String {
+    if is_ur(lang) { l.ur.clone() } else { l.en.clone() }
+}
+
+/// A version number from a path (`/v/{version}`): 1 or more, else not found.
+///
+/// # Errors
+/// [`AppError::NotFound`] naming what was asked.
+pub fn parse_version(v: &str) -> Result<i64, crate::error::AppError> {
+    v.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| crate::error::AppError::NotFound(format!("version `{v}`")))
+}
+
 /// A share (0 to 1) as a percentage, `12.5 %`.
 pub fn percent(share: f64) -> String {
     let p = share * 100.0;

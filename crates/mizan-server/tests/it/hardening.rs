@@ -668,7 +668,14 @@ async fn every_append_only_table_refuses_change_and_keeps_its_rows() {
     let view = app.platform.public_dataset("append-only-probe", None).await.unwrap();
     let (user, _) = app.store.user_for_login("admin@indus-bank.demo").await.unwrap().unwrap();
     app.platform.accept_terms(&view, user.id).await.unwrap();
-    app.platform.dataset_download(&view, "probe.csv", Some(user.id)).await.unwrap();
+    app.platform
+        .dataset_download(
+            &view,
+            "probe.csv",
+            mizan_app::dataset_access::Downloader { user: Some(user.id), token: None },
+        )
+        .await
+        .unwrap();
 
     let postgres = app.store.backend() == mizan_store::Backend::Postgres;
     for &(table, _, deletable) in APPEND_ONLY {

@@ -197,6 +197,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
             if published > 0 {
                 eprintln!("demo data: {published} datasets published: {base_url}/datasets");
             }
+            let asked = mizan_app::demo::seed_data_access(&state.app)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot file demo access requests: {e:?}"))?;
+            if asked > 0 {
+                eprintln!("demo data: {asked} dataset access requests filed: {base_url}/app/data-access");
+            }
             let held = mizan_app::demo::seed_oversight(&state.app)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot seed demo oversight: {e:?}"))?;
