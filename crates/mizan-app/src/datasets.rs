@@ -23,8 +23,12 @@
 //! it is missing or empty on start ([`Platform::open_search`]).
 
 use std::io::Write as _;
+
+use futures_util::StreamExt as _;
+use object_store::ObjectStoreExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 
 use mizan_catalog::{AccessTier, DatasetMeta, Distribution, FileFormat, Flag, Source};
 use mizan_store::{ActorRef, DatasetVersionRef, NewDatasetVersion, OrgScope, StoredDatasetVersion};
@@ -182,25 +186,73 @@ impl DatasetView {
     }
 }
 
-/// The repository's files: `<data-dir>/datasets/sha256/<aa>/<hex>`, uploads in progress under
-/// `<data-dir>/datasets/tmp`.
+/// The repository's files: kept at `<data-dir>/datasets/sha256/<aa>/<hex>`, or under the
+/// same key (`datasets/sha256/<aa>/<hex>`) in object storage when one is configured; uploads in
+/// progress always under `<data-dir>/datasets/tmp`, where they are profiled and scanned before
+/// they are kept.
 #[derive(Debug)]
 pub struct DatasetFiles {
     root: PathBuf,
+    remote: Option<Arc<mizan_ledger_object::ObjectStorage>>,
+}
+
+/// Bytes of a kept file as they are read: chunks of at most [`READ_CHUNK`].
+pub type ByteStream = futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;
+
+/// The largest chunk a read hands over.
+pub const READ_CHUNK: usize = 256 * 1024;
+
+/// The largest part of a multipart upload to object storage.
+const PART: usize = 8 * 1024 * 1024;
+
+fn storage_error(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("{what}: {e}"))
 }
 
 impl DatasetFiles {
     /// The files under `data_dir`.
     #[must_use]
     pub fn in_data_dir(data_dir: &Path) -> DatasetFiles {
-        DatasetFiles { root: data_dir.join("datasets") }
+        DatasetFiles { root: data_dir.join("datasets"), remote: None }
     }
 
-    /// Where the bytes with this SHA-256 are kept.
+    /// Kept files in `storage` (uploads still pass through `data_dir`).
+    #[must_use]
+    pub fn in_object_storage(
+        data_dir: &Path,
+        storage: Arc<mizan_ledger_object::ObjectStorage>,
+    ) -> DatasetFiles {
+        DatasetFiles { root: data_dir.join("datasets"), remote: Some(storage) }
+    }
+
+    /// Where kept files live, for messages: a directory or an object storage URL.
+    #[must_use]
+    pub fn location(&self) -> String {
+        match &self.remote {
+            Some(r) => format!("{}/datasets", r.url()),
+            None => self.root.display().to_string(),
+        }
+    }
+
+    /// The file name of the bytes with this SHA-256 under the kept files' root.
+    fn name(sha256: &str) -> String {
+        let prefix = sha256.get(..2).unwrap_or("00");
+        format!("sha256/{prefix}/{sha256}")
+    }
+
+    /// Where the bytes with this SHA-256 are kept on local disk (without object storage).
     #[must_use]
     pub fn path(&self, sha256: &str) -> PathBuf {
-        let prefix = sha256.get(..2).unwrap_or("00");
-        self.root.join("sha256").join(prefix).join(sha256)
+        self.root.join(Self::name(sha256))
+    }
+
+    fn object(
+        remote: &mizan_ledger_object::ObjectStorage,
+        sha256: &str,
+    ) -> Result<(Arc<dyn object_store::ObjectStore>, object_store::path::Path), Error> {
+        remote
+            .object(&format!("datasets/{}", Self::name(sha256)))
+            .map_err(|e| storage_error("dataset file key", e))
     }
 
     fn tmp_dir(&self) -> PathBuf {
@@ -212,11 +264,7 @@ impl DatasetFiles {
         let _ = std::fs::remove_dir_all(self.tmp_dir());
     }
 
-    /// Starts an upload of at most `limit` bytes.
-    ///
-    /// # Errors
-    /// [`Error::Internal`] when the temporary file cannot be created.
-    pub fn begin(&self, field: &str, limit: u64) -> Result<Upload, Error> {
+    fn tmp_file(&self) -> Result<(PathBuf, std::fs::File), Error> {
         let dir = self.tmp_dir();
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
@@ -227,6 +275,15 @@ impl DatasetFiles {
             .create_new(true)
             .open(&path)
             .map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", path.display())))?;
+        Ok((path, file))
+    }
+
+    /// Starts an upload of at most `limit` bytes.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when the temporary file cannot be created.
+    pub fn begin(&self, field: &str, limit: u64) -> Result<Upload, Error> {
+        let (path, file) = self.tmp_file()?;
         Ok(Upload {
             tmp: TempFile(Some(path)),
             file: Some(std::io::BufWriter::with_capacity(256 * 1024, file)),
@@ -237,23 +294,163 @@ impl DatasetFiles {
         })
     }
 
-    /// Moves a scanned upload to its content address (fsync'd), unless the same bytes are
-    /// already kept.
-    fn keep(&self, staged: &mut StagedFile) -> Result<(), Error> {
-        let dest = self.path(&staged.sha256);
-        if dest.exists() {
+    /// Keeps a scanned upload at its content address, unless the same bytes are already kept:
+    /// renamed into place (fsync'd) on local disk, or streamed to object storage in parts (the
+    /// object appears whole or not at all) and the temporary file removed.
+    async fn keep(&self, mut staged: StagedFile) -> Result<(), Error> {
+        let Some(remote) = &self.remote else {
+            let dest = self.path(&staged.sha256);
+            return tokio::task::spawn_blocking(move || keep_local(&dest, &mut staged))
+                .await
+                .map_err(|e| Error::Internal(format!("keeping the file stopped: {e}")))?;
+        };
+        let (store, key) = Self::object(remote, &staged.sha256)?;
+        if store.head(&key).await.is_ok() {
             return Ok(());
         }
-        let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
-        let Some(src) = staged.tmp.0.take() else {
-            return Err(Error::Internal("the upload was already kept".to_owned()));
-        };
-        std::fs::rename(&src, &dest)
-            .and_then(|()| mizan_files::sync_dir(&dir))
-            .map_err(|e| Error::Internal(format!("cannot keep `{}`: {e}", dest.display())))
+        let src =
+            staged.tmp.0.clone().ok_or_else(|| Error::Internal("the upload was already kept".into()))?;
+        let upload =
+            store.put_multipart(&key).await.map_err(|e| storage_error("cannot start the upload", e))?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, PART);
+        let mut file = tokio::fs::File::open(&src)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot read `{}`: {e}", src.display())))?;
+        let mut buf = vec![0u8; PART];
+        loop {
+            let n = file
+                .read(&mut buf)
+                .await
+                .map_err(|e| Error::Internal(format!("cannot read the upload: {e}")))?;
+            if n == 0 {
+                break;
+            }
+            // Bounded: at most two parts in flight, so memory stays a few parts whatever the size.
+            if let Err(e) = writer.wait_for_capacity(2).await {
+                let _ = writer.abort().await;
+                return Err(storage_error("cannot store the file", e));
+            }
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await.map_err(|e| storage_error("cannot store the file", e))?;
+        Ok(())
     }
+
+    /// A readable copy on local disk of a kept file, for a new scan: the kept file itself, or a
+    /// download into the temporary directory (removed when the returned guard is dropped).
+    async fn local_copy(&self, sha256: &str) -> Result<(PathBuf, Option<TempFile>), Error> {
+        let Some(remote) = &self.remote else { return Ok((self.path(sha256), None)) };
+        let (store, key) = Self::object(remote, sha256)?;
+        let (path, file) = self.tmp_file()?;
+        let guard = TempFile(Some(path.clone()));
+        let mut file = tokio::fs::File::from_std(file);
+        let mut stream = store
+            .get(&key)
+            .await
+            .map_err(|e| storage_error(&format!("cannot read kept file {sha256}"), e))?
+            .into_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| storage_error(&format!("cannot read kept file {sha256}"), e))?;
+            file.write_all(&chunk).await.map_err(|e| Error::Internal(format!("cannot write a copy: {e}")))?;
+        }
+        file.flush().await.map_err(|e| Error::Internal(format!("cannot write a copy: {e}")))?;
+        Ok((path, Some(guard)))
+    }
+
+    /// The size of a kept file.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when it is not kept; [`Error::Internal`] when storage fails.
+    pub async fn size(&self, sha256: &str) -> Result<u64, Error> {
+        match &self.remote {
+            None => {
+                let path = self.path(sha256);
+                match tokio::fs::metadata(&path).await {
+                    Ok(m) => Ok(m.len()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        Err(Error::NotFound(format!("kept file {sha256}")))
+                    }
+                    Err(e) => Err(Error::Internal(format!("cannot read `{}`: {e}", path.display()))),
+                }
+            }
+            Some(remote) => {
+                let (store, key) = Self::object(remote, sha256)?;
+                match store.head(&key).await {
+                    Ok(meta) => Ok(meta.size),
+                    Err(object_store::Error::NotFound { .. }) => {
+                        Err(Error::NotFound(format!("kept file {sha256}")))
+                    }
+                    Err(e) => Err(storage_error(&format!("cannot read kept file {sha256}"), e)),
+                }
+            }
+        }
+    }
+
+    /// Reads `count` bytes of a kept file from `start`, a chunk at a time; a file that ends
+    /// early ends the stream early.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when it is not kept; [`Error::Internal`] when storage fails.
+    pub async fn read(&self, sha256: &str, start: u64, count: u64) -> Result<ByteStream, Error> {
+        use futures_util::StreamExt as _;
+        if count == 0 {
+            return Ok(futures_util::stream::empty().boxed());
+        }
+        let Some(remote) = &self.remote else {
+            let path = self.path(sha256);
+            let mut file = tokio::fs::File::open(&path).await.map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error::NotFound(format!("kept file {sha256}")),
+                _ => Error::Internal(format!("cannot open `{}`: {e}", path.display())),
+            })?;
+            if start > 0 {
+                file.seek(std::io::SeekFrom::Start(start))
+                    .await
+                    .map_err(|e| Error::Internal(format!("cannot seek `{}`: {e}", path.display())))?;
+            }
+            let stream = futures_util::stream::unfold((file, count), |(mut f, left)| async move {
+                if left == 0 {
+                    return None;
+                }
+                let want = usize::try_from(left).unwrap_or(READ_CHUNK).min(READ_CHUNK);
+                let mut buf = vec![0u8; want];
+                match f.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok(bytes::Bytes::from(buf)), (f, left - n as u64)))
+                    }
+                    Err(e) => Some((Err(e), (f, 0))),
+                }
+            });
+            return Ok(stream.boxed());
+        };
+        let (store, key) = Self::object(remote, sha256)?;
+        let options = object_store::GetOptions {
+            range: Some(object_store::GetRange::Bounded(start..start + count)),
+            ..object_store::GetOptions::default()
+        };
+        let got = store.get_opts(&key, options).await.map_err(|e| match e {
+            object_store::Error::NotFound { .. } => Error::NotFound(format!("kept file {sha256}")),
+            e => storage_error(&format!("cannot read kept file {sha256}"), e),
+        })?;
+        Ok(got.into_stream().map(|r| r.map_err(std::io::Error::other)).boxed())
+    }
+}
+
+/// Renames a staged upload to `dest` (fsync'd with its directory), unless `dest` exists.
+fn keep_local(dest: &Path, staged: &mut StagedFile) -> Result<(), Error> {
+    if dest.exists() {
+        return Ok(());
+    }
+    let dir = dest.parent().map(Path::to_path_buf).unwrap_or_default();
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
+    let Some(src) = staged.tmp.0.take() else {
+        return Err(Error::Internal("the upload was already kept".to_owned()));
+    };
+    std::fs::rename(&src, dest)
+        .and_then(|()| mizan_files::sync_dir(&dir))
+        .map_err(|e| Error::Internal(format!("cannot keep `{}`: {e}", dest.display())))
 }
 
 /// A temporary file removed when dropped unless taken.
@@ -553,7 +750,8 @@ impl Platform {
         let mut out = Scan::default();
         for f in files {
             let Source::File { sha256, .. } = &f.source else { continue };
-            let path = self.dataset_files.path(sha256);
+            // Held until the scan ends: a copy from object storage is removed with it.
+            let (path, _copy) = self.dataset_files.local_copy(sha256).await?;
             let (name, format, meta) = (f.name.clone(), f.format, meta.clone());
             let scan = tokio::task::spawn_blocking(move || scan_file(&path, &name, format, &meta))
                 .await
@@ -577,7 +775,7 @@ impl Platform {
         slug: &str,
         after: i64,
         name: &str,
-        mut staged: StagedFile,
+        staged: StagedFile,
     ) -> Result<i64, Error> {
         mizan_catalog::check_file_name(name).map_err(|e| Error::bad(e.field, e.message))?;
         let cur = self.org_dataset(scope, slug, Some(after)).await?;
@@ -594,15 +792,9 @@ impl Platform {
                 .await
                 .map_err(|e| Error::Internal(format!("scan stopped: {e}")))??
         };
-        let files_root = Arc::clone(&self.dataset_files);
-        let kept = tokio::task::spawn_blocking(move || files_root.keep(&mut staged).map(|()| staged))
-            .await
-            .map_err(|e| Error::Internal(format!("keep stopped: {e}")))??;
-        let dist = Distribution {
-            name: name.to_owned(),
-            format,
-            source: Source::File { sha256: kept.sha256.clone(), bytes: kept.bytes },
-        };
+        let source = Source::File { sha256: staged.sha256.clone(), bytes: staged.bytes };
+        self.dataset_files.keep(staged).await?;
+        let dist = Distribution { name: name.to_owned(), format, source };
         let mut files = cur.files.clone();
         let mut scans = cur.scan.clone();
         files.retain(|f| f.name != name);
@@ -770,12 +962,12 @@ impl Platform {
         view: &DatasetView,
         name: &str,
         who: crate::dataset_access::Downloader<'_>,
-    ) -> Result<(PathBuf, Distribution), Error> {
+    ) -> Result<Distribution, Error> {
         let user_id = who.user;
         let dist = view.file(name).cloned().ok_or_else(|| {
             Error::NotFound(format!("file `{name}` in `{}` v{}", view.stored.slug, view.stored.version))
         })?;
-        let Source::File { sha256, .. } = &dist.source else {
+        let Source::File { .. } = &dist.source else {
             return Err(Error::NotFound(format!("file `{name}` is kept elsewhere")));
         };
         match view.meta.access {
@@ -795,7 +987,7 @@ impl Platform {
             }
             AccessTier::Restricted => self.restricted_download(view, name, who).await?,
         }
-        Ok((self.dataset_files.path(sha256), dist))
+        Ok(dist)
     }
 
     /// Seeds a demo dataset's versions, oldest first, each published with its metadata and

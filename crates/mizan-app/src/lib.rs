@@ -66,6 +66,9 @@ pub struct PlatformConfig {
     /// How people who left an address are told about their case: SMTP, or (by default) `.eml`
     /// files in `<data_dir>/outbox`.
     pub mail: mizan_notify::Config,
+    /// Object storage for the data repository's kept files; `None` keeps them under
+    /// `<data_dir>/datasets`.
+    pub dataset_storage: Option<Arc<mizan_ledger_object::ObjectStorage>>,
 }
 
 impl PlatformConfig {
@@ -79,6 +82,7 @@ impl PlatformConfig {
             data_dir,
             limits: limits::Limits::default(),
             clock: Arc::new(throttle::SystemClock::default()),
+            dataset_storage: None,
         }
     }
 }
@@ -152,7 +156,10 @@ impl Platform {
             }
         };
         Platform {
-            dataset_files: Arc::new(datasets::DatasetFiles::in_data_dir(&config_data_dir)),
+            dataset_files: Arc::new(match config.dataset_storage.clone() {
+                Some(storage) => datasets::DatasetFiles::in_object_storage(&config_data_dir, storage),
+                None => datasets::DatasetFiles::in_data_dir(&config_data_dir),
+            }),
             search: Arc::new(search),
             notifier,
             epoch,

@@ -1,8 +1,9 @@
 //! `mizan-event/v1`: a platform event (a register change, a review, an override) and the
 //! events-log entry that commits to it.
 //!
-//! The event is a JSON object with exactly the keys `id` (integer), `system` (the system's
-//! public ID), `version` (integer), `kind`, `from`, `to`, `actor`, `reason` and `at` (strings);
+//! The event is a JSON object with exactly the keys `id` (integer), `system` (the public ID of
+//! what it is about: an AI system's, or a named subject such as `dataset:<slug>`; the key keeps
+//! its name so that events logged before keep their hashes), `version` (integer), `kind`, `from`, `to`, `actor`, `reason` and `at` (strings);
 //! schema: `schemas/mizan-event-1.schema.json`. Its log entry is the ASCII text
 //!
 //! ```text
@@ -30,7 +31,7 @@ const FIELDS: &[&str] = &["id", "system", "version", "kind", "from", "to", "acto
 pub struct EventRecord {
     /// The event's id (global order).
     pub id: i64,
-    /// The system's public ID.
+    /// The public ID of what it is about: a system's, or a named subject (`dataset:<slug>`).
     pub system: String,
     /// The system version concerned.
     pub version: i64,

@@ -238,6 +238,18 @@ impl ObjectStorage {
         format!("{}{}", self.base, self.root).trim_end_matches('/').to_owned()
     }
 
+    /// The store and the full key of `name` under this storage's root prefix, for callers that
+    /// keep other objects beside the logs (the data repository's files) and call the store
+    /// asynchronously on their own runtime.
+    ///
+    /// # Errors
+    /// [`LedgerError::Malformed`] for a bad name.
+    pub fn object(&self, name: &str) -> Result<(Arc<dyn ObjectStore>, Path), LedgerError> {
+        let full = join(&self.root, &clean_prefix(name)?);
+        let key = Path::parse(&full).map_err(|e| LedgerError::Malformed(format!("key `{full}`: {e}")))?;
+        Ok((self.store.clone(), key))
+    }
+
     /// Opens the log under `prefix` for writing: the one writer of that log. For a local
     /// directory this takes the exclusive lock `.state/lock`; for a bucket the deployment must
     /// make sure no other writer runs (see the crate docs).

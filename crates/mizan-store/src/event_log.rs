@@ -6,7 +6,7 @@
 //! log that nothing here names; on start the server reads them back and records those that
 //! match an unlogged event (the server's `events_log::reconcile`), so an event keeps one leaf.
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::systems::Event;
 use crate::{Result, Store, StoreError};
@@ -45,11 +45,27 @@ impl Store {
     /// # Errors
     /// Database errors.
     pub async fn unlogged_events(&self, limit: i64) -> Result<Vec<Event>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {EVENT_COLS} FROM system_events e LEFT JOIN systems s ON s.id = e.system_id \
              LEFT JOIN event_leaves l ON l.event_id = e.id WHERE l.event_id IS NULL ORDER BY e.id LIMIT $1"
         )))
         .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| crate::systems::event_from_row(r, r.try_get("public_id")?)).collect()
+    }
+
+    /// Every event about the named subject `subject` (`dataset:<slug>`), logged or not, oldest
+    /// first.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn subject_events(&self, subject: &str) -> Result<Vec<Event>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLS} FROM system_events e LEFT JOIN systems s ON s.id = e.system_id \
+             WHERE e.subject = $1 ORDER BY e.id"
+        )))
+        .bind(subject)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| crate::systems::event_from_row(r, r.try_get("public_id")?)).collect()
@@ -68,7 +84,7 @@ impl Store {
                  ORDER BY e.id",
                 placeholders(1, chunk.len())
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -139,7 +155,7 @@ impl Store {
                 "UPDATE event_leaves SET log_origin = $1 WHERE log_origin IS NULL AND event_id IN ({})",
                 placeholders(2, chunk.len())
             );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(origin);
+            let mut q = sqlx::query(AssertSqlSafe(sql)).bind(origin);
             for id in chunk {
                 q = q.bind(*id);
             }
@@ -154,7 +170,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown event.
     pub async fn event_leaf(&self, event_id: i64) -> Result<Option<EventLeaf>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sqlx::query(AssertSqlSafe(format!(
             "SELECT {EVENT_COLS}, l.leaf_index, l.event_sha256, l.log_origin, \
              (SELECT COUNT(*) FROM public_register p WHERE p.system_id = e.system_id) \
              + (SELECT COUNT(*) FROM datasets d JOIN dataset_publications dp ON dp.dataset_id = d.id \

@@ -171,6 +171,10 @@ impl TestApp {
         let mut platform_config = mizan_app::PlatformConfig::new(base.clone(), data_dir.path());
         platform_config.limits = limits;
         platform_config.mail.smtp_url = smtp_url;
+        // As `mizan serve` does: the data repository's files go where the ledger goes.
+        if let mizan_app::logs::LedgerStorage::Object(s) = storage {
+            platform_config.dataset_storage = Some(s.clone());
+        }
         if let Some(clock) = clock {
             platform_config.clock = clock;
         }

@@ -240,7 +240,8 @@ struct ShowPage {
     steward: bool,
     purpose: String,
     project: String,
-    variables: String,
+    /// Column names (identifiers, shown as code); empty for every column.
+    variables: Vec<String>,
     duration: String,
     agreement: String,
     history: Vec<HistoryRow>,
@@ -317,11 +318,7 @@ async fn show_page(
         steward: v.role == roles::STEWARD,
         purpose: v.terms.purpose.clone(),
         project: v.terms.project.clone(),
-        variables: if v.terms.variables.is_empty() {
-            ctx.t("da-all-variables")
-        } else {
-            v.terms.variables.join(", ")
-        },
+        variables: v.terms.variables.clone(),
         duration: ctx.t1("da-duration-days", "n", v.terms.duration_days),
         agreement,
         history,

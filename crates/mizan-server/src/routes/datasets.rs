@@ -17,10 +17,9 @@
 
 use crate::views::datasets::{is_ur, labels, parse_version, percent, pick, pii_label, size_words};
 use std::collections::BTreeMap;
-use std::io::SeekFrom;
 
 use askama::Template;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -30,7 +29,6 @@ use mizan_catalog::export::schema_org;
 use mizan_catalog::{AccessTier, ColumnType, Source, vocab};
 use mizan_profile::{ColumnProfile, Kind, Scalar, SensitiveColumn};
 use serde::Deserialize;
-use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _};
 
 use crate::AppState;
 use crate::auth::SignedIn;
@@ -44,8 +42,6 @@ use crate::util::url_encode;
 const PER_PAGE: usize = 20;
 /// Highest page number: the index skips at most [`mizan_search::MAX_OFFSET`] hits.
 const MAX_PAGE: usize = mizan_search::MAX_OFFSET / PER_PAGE + 1;
-/// Bytes read from a file per chunk of a download.
-const CHUNK: usize = 64 * 1024;
 /// Top values shown per text column.
 const TOP_VALUES: usize = 5;
 
@@ -1169,7 +1165,7 @@ pub async fn download(
         return Err(AppError::Unauthenticated);
     }
     let who = mizan_app::dataset_access::Downloader { user, token };
-    let (path, dist) = match state.app.dataset_download(&view, &name, who).await {
+    let dist = match state.app.dataset_download(&view, &name, who).await {
         Ok(x) => x,
         Err(mizan_app::Error::Refused(_)) => {
             let key = if view.meta.access == AccessTier::Registered {
@@ -1184,14 +1180,8 @@ pub async fn download(
     let Source::File { sha256, .. } = &dist.source else {
         return Err(AppError::NotFound(format!("file `{name}`")));
     };
-    let mut file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| AppError::Internal(format!("cannot open `{}`: {e}", path.display())))?;
-    let len = file
-        .metadata()
-        .await
-        .map_err(|e| AppError::Internal(format!("cannot read `{}`: {e}", path.display())))?
-        .len();
+    let files = state.app.dataset_files();
+    let len = files.size(sha256).await?;
     let etag = format!("\"{sha256}\"");
     let digest =
         hex::decode(sha256).map_err(|e| AppError::Internal(format!("stored hash `{sha256}`: {e}")))?;
@@ -1246,28 +1236,9 @@ pub async fn download(
         }
     };
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
-    if start > 0 {
-        file.seek(SeekFrom::Start(start))
-            .await
-            .map_err(|e| AppError::Internal(format!("cannot seek `{}`: {e}", path.display())))?;
-    }
-    // Reads at most `count` bytes, a chunk at a time; a file that ends early ends the body
+    // Read a chunk at a time from disk or object storage; a file that ends early ends the body
     // early (the client sees fewer bytes than `Content-Length` and knows).
-    let stream = futures_util::stream::unfold((file, count), |(mut f, left)| async move {
-        if left == 0 {
-            return None;
-        }
-        let want = usize::try_from(left).unwrap_or(CHUNK).min(CHUNK);
-        let mut buf = vec![0u8; want];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<Bytes, std::io::Error>(Bytes::from(buf)), (f, left - n as u64)))
-            }
-            Err(e) => Some((Err(e), (f, 0))),
-        }
-    });
+    let stream = files.read(sha256, start, count).await?;
     Ok((status, h, Body::from_stream(stream)).into_response())
 }
 

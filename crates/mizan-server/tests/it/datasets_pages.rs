@@ -1,7 +1,8 @@
 //! The data repository's public pages (issue #18) over real HTTP, on the demo datasets: search
 //! in English and in Urdu typed with Arabic letter forms, facets, the dataset page (profile,
 //! personal-data flags in words, versions, schema.org JSON-LD), downloads with byte ranges and
-//! validators, and the access tiers (registered after accepting the terms, restricted never).
+//! validators, and the access tiers (registered after accepting the terms, restricted only by
+//! an approved request, which `data_access.rs` follows).
 
 use sha2::{Digest as _, Sha256};
 
@@ -133,7 +134,7 @@ async fn the_dataset_page_shows_profile_flags_versions_and_schema_org() {
         !page.contains("href=\"/datasets/microfinance-repayments/v/"),
         "no download link when restricted"
     );
-    assert!(page.contains("Access requests open soon"));
+    assert!(page.contains("a steward of the publisher decides"), "the page says how to ask");
 
     // In Urdu: right to left, the Urdu title, the tier and the flags in Urdu.
     let (_, page) = get(&c, &app, "/datasets/microfinance-repayments?lang=ur").await;
@@ -273,7 +274,7 @@ async fn registered_files_need_the_terms_accepted_and_restricted_files_are_refus
     assert_eq!(res.headers()["cache-control"], "private, no-store, no-transform");
     assert!(!res.bytes().await.unwrap().is_empty());
 
-    // Restricted: refused to anyone, signed in or not.
+    // Restricted: a restricted version's file.
     let view = app.platform.public_dataset("microfinance-repayments", None).await.expect("dataset");
     let file = &view.files.first().expect("a file").name;
     let path = format!(
@@ -281,11 +282,13 @@ async fn registered_files_need_the_terms_accepted_and_restricted_files_are_refus
         view.stored.version,
         mizan_server::util::url_encode(file)
     );
-    for client in [&anon, &c] {
-        let res = client.get(app.url(&path)).send().await.unwrap();
-        assert_eq!(res.status(), 403);
-        assert!(res.text().await.unwrap().contains("This dataset is restricted"));
-    }
+    // Restricted: nobody signed in is sent to sign in; signed in without an approved request,
+    // refused (data_access.rs follows a request to its download).
+    let res = anon.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let res = c.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("This dataset is restricted"));
 }
 
 /// The search page and a dataset page, in English and Urdu, at a phone's 360 px: axe-core

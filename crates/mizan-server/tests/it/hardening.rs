@@ -676,6 +676,23 @@ async fn every_append_only_table_refuses_change_and_keeps_its_rows() {
         )
         .await
         .unwrap();
+    // An access request and a download token of its approval.
+    mizan_app::demo::seed_datasets(&app.platform).await.unwrap();
+    mizan_app::demo::seed_data_access(&app.platform).await.unwrap();
+    let (case, _) = app.store.case_by_reference("DA-DEM0000001").await.unwrap();
+    let granted = app.platform.public_dataset("microfinance-repayments", None).await.unwrap();
+    let (researcher, _) = app.store.user_for_login(mizan_app::demo::RESEARCHER).await.unwrap().unwrap();
+    app.store
+        .add_access_token(&mizan_store::NewAccessToken {
+            case_id: case.id,
+            dataset_id: granted.stored.dataset_id,
+            version: granted.stored.version,
+            user_id: researcher.id,
+            token_hash: "0".repeat(64),
+            expires_at: "2027-06-01T00:00:00Z".into(),
+        })
+        .await
+        .unwrap();
 
     let postgres = app.store.backend() == mizan_store::Backend::Postgres;
     for &(table, _, deletable) in APPEND_ONLY {

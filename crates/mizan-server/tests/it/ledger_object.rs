@@ -193,3 +193,95 @@ async fn earlier_years_are_served_from_s3() {
     let Some(storage) = s3("years") else { return };
     earlier_years_are_served(storage).await;
 }
+
+/// A steward's upload is kept in the object storage (not the data directory), downloads whole
+/// and by range from it with its hash, and a metadata change re-scans it from there.
+async fn dataset_files_in(storage: Arc<ObjectStorage>) -> TestApp {
+    use object_store::ObjectStoreExt as _;
+    use sha2::{Digest as _, Sha256};
+    let app = TestApp::start_with_ledger(true, &LedgerStorage::Object(storage.clone())).await;
+    let http = reqwest::Client::new();
+    let steward = common::token(&app.store, "steward@citizen-services.demo", &["datasets:write"]).await;
+    let meta = json!({
+        "title": {"en": "Water points"}, "description": {"en": "Water points by district."},
+        "licence": "cc-by-4.0", "contact": {"name": "Data office", "email": "data@citizen-services.demo"},
+        "frequency": "NEVER", "access": "open"});
+    let res = http
+        .post(app.url("/api/v1/org/datasets"))
+        .bearer_auth(&steward)
+        .json(&json!({"slug": "water-points", "meta": meta}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap_or_default());
+    let body: String = std::iter::once("district,points\n".to_owned())
+        .chain((0..2000).map(|i| format!("District {i},{}\n", i * 7 % 113)))
+        .collect();
+    let sha = hex::encode(Sha256::digest(body.as_bytes()));
+    let res = http
+        .put(app.url("/api/v1/org/datasets/water-points/files/points.csv?after=1"))
+        .bearer_auth(&steward)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    // Kept in the storage, not in the data directory; nothing left in the upload directory.
+    let (store, key) = storage.object(&format!("datasets/sha256/{}/{sha}", &sha[..2])).unwrap();
+    assert_eq!(store.head(&key).await.unwrap().size, body.len() as u64, "{}", storage.url());
+    assert!(!app.data_dir.path().join(format!("datasets/sha256/{}/{sha}", &sha[..2])).exists());
+    let tmp = app.data_dir.path().join("datasets/tmp");
+    assert_eq!(std::fs::read_dir(&tmp).map_or(0, Iterator::count), 0, "no upload left behind");
+    // A metadata change re-scans the kept file (read back from the storage).
+    let mut changed = meta.clone();
+    changed["description"]["en"] = json!("Working water points by district.");
+    let res = http
+        .put(app.url("/api/v1/org/datasets/water-points/metadata?after=2"))
+        .bearer_auth(&steward)
+        .json(&changed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let res = http
+        .post(app.url("/api/v1/org/datasets/water-points/versions/3/publish"))
+        .bearer_auth(&steward)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    let profile: Value = http
+        .get(app.url("/api/v1/datasets/water-points/versions/3/profile"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile[0]["profile"]["rows"], 2000, "{profile}");
+    // Downloads, whole and by range, come from the storage.
+    let path = "/datasets/water-points/v/3/files/points.csv";
+    let res = http.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(hex::encode(Sha256::digest(res.bytes().await.unwrap())), sha);
+    let res = http.get(app.url(path)).header("range", "bytes=16-31").send().await.unwrap();
+    assert_eq!(res.status(), 206);
+    assert_eq!(res.headers()["content-range"], format!("bytes 16-31/{}", body.len()).as_str());
+    assert_eq!(res.bytes().await.unwrap().as_ref(), &body.as_bytes()[16..32]);
+    app
+}
+
+#[tokio::test]
+async fn dataset_files_live_in_a_file_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", dir.path().display());
+    dataset_files_in(ObjectStorage::connect(&url, Vec::<(String, String)>::new()).unwrap()).await;
+    let kept: Vec<_> = std::fs::read_dir(dir.path().join("datasets/sha256")).unwrap().collect();
+    assert_eq!(kept.len(), 1, "the file is in the directory the URL names");
+}
+
+#[tokio::test]
+async fn dataset_files_live_in_s3() {
+    let Some(storage) = s3("datasets") else { return };
+    dataset_files_in(storage).await;
+}

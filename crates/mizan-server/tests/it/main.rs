@@ -13,6 +13,7 @@ mod appeals;
 mod audits;
 mod browser;
 mod browser_explain;
+mod data_access;
 mod datasets_api;
 mod datasets_pages;
 mod datasets_steward;

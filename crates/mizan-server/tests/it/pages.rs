@@ -759,6 +759,21 @@ async fn no_page_shows_a_code_or_a_raw_timestamp() {
         signed.push((&steward, format!("/app/datasets/{}?done=uploaded", d.stored.slug)));
         signed.push((&steward, format!("/app/datasets/{}/edit", d.stored.slug)));
     }
+    // Access requests for restricted datasets: the researcher's and the deciders' pages.
+    mizan_app::demo::seed_data_access(&app.platform).await.expect("demo access requests");
+    let researcher = sign_in(&app, mizan_app::demo::RESEARCHER, password(mizan_app::demo::RESEARCHER)).await;
+    signed.push((&researcher, "/app/data-access".into()));
+    signed.push((&steward, "/app/data-access".into()));
+    signed.push((&bank, "/app/data-access".into()));
+    for n in 1..=3 {
+        signed.push((&researcher, format!("/app/data-access/DA-DEM000000{n}")));
+        signed.push((if n == 1 { &bank } else { &steward }, format!("/app/data-access/DA-DEM000000{n}")));
+    }
+    for slug in ["microfinance-repayments", "citizen-service-complaints"] {
+        let v = app.platform.public_dataset(slug, None).await.expect("dataset");
+        signed.push((&researcher, format!("/datasets/{slug}")));
+        signed.push((&researcher, format!("/datasets/{slug}/v/{}/access", v.stored.version)));
+    }
     let mut found = vec![];
     let (mut scanned, mut in_words) = (0, 0);
     for lang in ["en", "ur"] {

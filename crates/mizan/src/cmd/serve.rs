@@ -73,6 +73,11 @@ pub struct ServeArgs {
     /// `<data-dir>/ledger`. Run one `mizan serve` per bucket prefix: a bucket has no writer lock.
     #[arg(long, env = "MIZAN_LEDGER_STORE")]
     ledger_store: Option<String>,
+    /// Keep the data repository's files in object storage, under `datasets/` (same URLs as
+    /// `--ledger-store`). Default: the ledger's object storage when `--ledger-store` is given,
+    /// else files under `<data-dir>/datasets`. Uploads pass through `<data-dir>/datasets/tmp`.
+    #[arg(long, env = "MIZAN_DATASET_STORE")]
+    dataset_store: Option<String>,
     /// Send e-mail to people who asked to be told about their appeal through this SMTP server:
     /// `smtp://host[:port]` (plain, 25), `smtp://host[:port]?tls=required` (STARTTLS, 587),
     /// `smtps://host[:port]` (TLS, 465), with `user:password@` to log in. Without it the
@@ -146,6 +151,14 @@ pub fn run(args: ServeArgs) -> Result<()> {
         eprintln!("decision log {} (verifier key {})", logs.decisions().origin(), logs.decisions().vkey());
         let mut config = mizan_app::PlatformConfig::new(base_url.clone(), args.db.data_dir.clone());
         config.limits = args.limits.limits();
+        config.dataset_storage = match (&args.dataset_store, &storage) {
+            (Some(url), _) => Some(object_storage(url, "dataset store")?),
+            (None, mizan_app::logs::LedgerStorage::Object(s)) => Some(s.clone()),
+            (None, mizan_app::logs::LedgerStorage::Files) => None,
+        };
+        if let Some(s) = &config.dataset_storage {
+            eprintln!("data repository files stored in {}/datasets", s.url());
+        }
         config.mail.smtp_url.clone_from(&args.smtp_url);
         config.mail.from.clone_from(&args.smtp_from);
         let notifier =
@@ -227,13 +240,19 @@ pub fn run(args: ServeArgs) -> Result<()> {
 /// variables, read here as `AmazonS3Builder::from_env` would read them.
 fn ledger_storage(url: Option<&str>) -> Result<mizan_app::logs::LedgerStorage> {
     let Some(url) = url else { return Ok(mizan_app::logs::LedgerStorage::Files) };
+    let storage = object_storage(url, "ledger store")?;
+    eprintln!("decision ledger stored in {}", storage.url());
+    Ok(mizan_app::logs::LedgerStorage::Object(storage))
+}
+
+/// Object storage at `url` (`what` names it in errors), with S3 settings from the `AWS_*`
+/// environment variables.
+fn object_storage(url: &str, what: &str) -> Result<std::sync::Arc<mizan_ledger_object::ObjectStorage>> {
     let aws = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .filter(|(k, _)| k.starts_with("AWS_"));
-    let storage = mizan_ledger_object::ObjectStorage::connect(url, aws)
-        .with_context(|| format!("cannot open ledger store `{url}`"))?;
-    eprintln!("decision ledger stored in {}", storage.url());
-    Ok(mizan_app::logs::LedgerStorage::Object(storage))
+    mizan_ledger_object::ObjectStorage::connect(url, aws)
+        .with_context(|| format!("cannot open {what} `{url}`"))
 }
 
 /// Arguments of `mizan migrate`.
