@@ -7,10 +7,12 @@
 # Needs the venv of bench/profile/requirements.txt at $VENV (default
 # ~/.cache/mizan-bench-profile) and /usr/bin/time. Prints wall time and peak memory of each
 # and the ratio. Target (issue #18): mizan-profile <= 20 s and < 1 GiB at 10 M rows.
-# Measured 2026-12-07 on 2 cores: 10 M rows x 20 columns (795 MB, 10 row groups) in 22.1-23.4 s
-# and 169 MiB with the PII scanner (17.4 s without, `--no-pii`); ydata-profiling's minimal mode
-# could not run at 10 M rows (8 GiB per million rows); at 1 M rows 254 s and 8 GiB against
-# 4.99 s and 64 MiB: 51x.
+# Measured 2026-12-07 on 2 cores (shared with other builds, so +-15%): 10 M rows x 20 columns
+# (795 MB, 10 row groups) in 11.7-13.0 s and 126-158 MiB with the PII scanner (8.5-15 s
+# without, `--no-pii`); before the scanner's fast paths, per-distinct-value observing and
+# observer locks held only while observing, 19.5-23.4 s (12.8-17.4 s without).
+# ydata-profiling's minimal mode could not run at 10 M rows (8 GiB per million rows); at 1 M
+# rows 254 s and 8 GiB against 4.99 s and 64 MiB: 51x (before the changes above).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROWS=${ROWS:-10000000}

@@ -537,6 +537,11 @@ impl mizan_profile::ValueObserver for PiiObserver {
     fn observe(&mut self, value: &str) {
         self.0.observe(value);
     }
+
+    /// A Parquet dictionary value is classified once for all its rows.
+    fn observe_repeated(&mut self, value: &str, count: u64) {
+        self.0.observe_repeated(value, count);
+    }
 }
 
 fn profile_format(f: FileFormat) -> Option<mizan_profile::Format> {

@@ -19,7 +19,7 @@ pub(crate) fn local_ok(local: &str) -> bool {
         && local.len() <= 64
         && !local.starts_with('.')
         && !local.ends_with('.')
-        && !local.contains("..")
+        && !local.as_bytes().windows(2).any(|w| w == b"..")
         && local.bytes().all(|b| b.is_ascii_alphanumeric() || LOCAL_PUNCT.contains(&b))
 }
 

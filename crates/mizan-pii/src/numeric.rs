@@ -55,35 +55,45 @@ impl Digits {
             plus: false,
             seps: 0,
         };
-        let mut in_group = false;
+        // Counts kept in locals (registers) and stored once: this runs for every numeric cell.
+        let (mut len, mut ngroups, mut plus, mut seps) = (0, 0, false, 0);
+        // Digits in the group being read; 0 between groups.
+        let mut run = 0_u8;
         for c in value.chars() {
             if let Some(v) = digit_value(c) {
-                if !in_group {
-                    if d.ngroups == MAX_GROUPS {
+                if run == 0 {
+                    if ngroups == MAX_GROUPS {
                         return None;
                     }
-                    d.ngroups += 1;
-                    in_group = true;
+                    ngroups += 1;
                 }
-                if d.len == MAX_DIGITS {
+                if len == MAX_DIGITS {
                     return None;
                 }
-                d.buf[d.len] = v;
-                d.len += 1;
-                d.groups[d.ngroups - 1] += 1;
+                d.buf[len] = v;
+                len += 1;
+                run += 1;
                 continue;
             }
-            in_group = false;
+            if run > 0 {
+                // `ngroups` ≥ 1 once a digit has been read.
+                d.groups[ngroups - 1] = run;
+                run = 0;
+            }
             match c {
-                '+' if d.len == 0 && !d.plus && d.seps & !PAREN == 0 => d.plus = true,
-                ' ' | '\u{00A0}' => d.seps |= SPACE,
-                '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' => d.seps |= DASH,
-                '.' => d.seps |= DOT,
-                '(' | ')' => d.seps |= PAREN,
+                '+' if len == 0 && !plus && seps & !PAREN == 0 => plus = true,
+                ' ' | '\u{00A0}' => seps |= SPACE,
+                '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' => seps |= DASH,
+                '.' => seps |= DOT,
+                '(' | ')' => seps |= PAREN,
                 _ => return None,
             }
         }
-        (d.len > 0).then_some(d)
+        if run > 0 {
+            d.groups[ngroups - 1] = run;
+        }
+        (d.len, d.ngroups, d.plus, d.seps) = (len, ngroups, plus, seps);
+        (len > 0).then_some(d)
     }
 
     /// The digits, each 0–9.
@@ -298,10 +308,49 @@ pub(crate) fn ean13_valid(digits: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn shape_of(value: &str) -> NumericShape {
         Digits::parse(value).map(|d| shape(&d)).unwrap_or_default()
+    }
+
+    /// What [`Digits::parse`] must find: its digits, groups, `+` and separators, as a plain
+    /// reading of the value (no limits on digits or groups) gives them.
+    fn parse_reference(value: &str) -> Option<(Vec<u8>, Vec<u8>, bool, u8)> {
+        let (mut digits, mut groups, mut plus, mut seps) = (Vec::new(), Vec::<u8>::new(), false, 0);
+        let mut in_group = false;
+        for c in value.chars() {
+            if let Some(v) = digit_value(c) {
+                if !in_group {
+                    groups.push(0);
+                    in_group = true;
+                }
+                digits.push(v);
+                *groups.last_mut()? += 1;
+                continue;
+            }
+            in_group = false;
+            match c {
+                '+' if digits.is_empty() && !plus && seps & !PAREN == 0 => plus = true,
+                ' ' | '\u{00A0}' => seps |= SPACE,
+                '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' => seps |= DASH,
+                '.' => seps |= DOT,
+                '(' | ')' => seps |= PAREN,
+                _ => return None,
+            }
+        }
+        let fits = !digits.is_empty() && digits.len() <= MAX_DIGITS && groups.len() <= MAX_GROUPS;
+        fits.then_some((digits, groups, plus, seps))
+    }
+
+    proptest! {
+        #[test]
+        fn parse_reads_as_the_reference(v in "[0-9۰-۹٠-٩+\\-. ()a\u{00A0}\u{2013}]{0,40}") {
+            let got = Digits::parse(&v).map(|d| (d.digits().to_vec(), d.groups().to_vec(), d.plus, d.seps));
+            prop_assert_eq!(got, parse_reference(&v), "{}", v);
+        }
     }
 
     #[test]

@@ -10,12 +10,17 @@ use std::time::Instant;
 use mizan_profile::{Format, Options, ValueObserver, profile_file};
 
 /// The platform's personal-data scanner (`mizan-pii`) as the observer of a column, as
-/// `mizan-app` runs it on every upload.
+/// `mizan-app` runs it on every upload. A Parquet dictionary's value is classified once with
+/// its count (`observe_repeated`), not once per row.
 struct Pii(mizan_pii::ColumnScanner);
 
 impl ValueObserver for Pii {
     fn observe(&mut self, v: &str) {
         self.0.observe(v);
+    }
+
+    fn observe_repeated(&mut self, v: &str, count: u64) {
+        self.0.observe_repeated(v, count);
     }
 }
 

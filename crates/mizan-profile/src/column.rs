@@ -11,7 +11,7 @@ use crate::model::{
     TopValue,
 };
 use crate::pattern::{self, Pattern};
-use crate::sketch::{Counter, Moments, Quantiles, quantile};
+use crate::sketch::{Counter, KeyText, Moments, Quantiles, TextKey, TextProbe, quantile};
 use crate::time;
 
 /// How values arrive.
@@ -64,7 +64,7 @@ pub(crate) struct ColumnAcc {
     imax: i64,
     trues: u64,
     sketch: Quantiles,
-    text: Counter<Box<str>>,
+    text: Counter<TextKey>,
     bits: Counter<u64>,
     tmin: Option<Box<str>>,
     tmax: Option<Box<str>>,
@@ -108,7 +108,8 @@ impl ColumnAcc {
     /// A text value `n` times: its hash is `h` (`hash::bytes`).
     pub(crate) fn add_text(&mut self, s: &str, h: u64, n: u64, limit: usize) {
         self.nonnull += n;
-        self.text.add(s, h, n, limit);
+        debug_assert_eq!(h, hash::bytes(s.as_bytes()), "the counter keys text by this hash");
+        self.text.add(&TextProbe { text: s, hash: h } as &dyn KeyText, h, n, limit);
         let chars = if s.is_ascii() { s.len() } else { s.chars().count() } as u64;
         self.len_min = self.len_min.min(chars);
         self.len_max = self.len_max.max(chars);
@@ -305,7 +306,8 @@ impl ColumnAcc {
             (self.bits.distinct(), (tops, exact))
         } else {
             let (tops, exact) = self.text.top(f.top_k, Ord::cmp);
-            let tops = tops.into_iter().map(|(k, count)| TopValue { value: k.into(), count }).collect();
+            let tops =
+                tops.into_iter().map(|(k, count)| TopValue { value: k.into_string(), count }).collect();
             (self.text.distinct(), (tops, exact))
         };
         let numeric = matches!(kind, Kind::Integer | Kind::Float);

@@ -318,6 +318,25 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Which rows of a column have a value, for [`Grouping::finish`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Present<'a> {
+    /// Every row.
+    All,
+    /// Row `r` when `rows[r]`; rows past the end have none.
+    Rows(&'a [bool]),
+}
+
+impl Present<'_> {
+    /// Whether row `r` has a value.
+    pub(crate) fn has(self, r: usize) -> bool {
+        match self {
+            Present::All => true,
+            Present::Rows(rows) => rows.get(r).copied().unwrap_or(false),
+        }
+    }
+}
+
 /// Block-local group ids of one sensitive column: `None` for a missing value.
 pub(crate) struct Grouping {
     ids: Map<Box<str>, usize>,
@@ -330,22 +349,32 @@ impl Grouping {
         Self { ids: Map::default(), keys: Vec::new(), of_row: Vec::with_capacity(rows) }
     }
 
+    /// The next row's group: `value`'s, or none for a missing value.
     pub(crate) fn push(&mut self, value: Option<&str>) {
-        let id = value.map(|v| {
-            if let Some(&i) = self.ids.get(v) {
-                i
-            } else {
-                let i = self.keys.len();
-                self.keys.push(v.into());
-                self.ids.insert(v.into(), i);
-                i
-            }
-        });
+        let id = value.map(|v| self.id(v));
+        self.push_id(id);
+    }
+
+    /// The id of `value`'s group, made on first sight.
+    pub(crate) fn id(&mut self, value: &str) -> usize {
+        if let Some(&i) = self.ids.get(value) {
+            i
+        } else {
+            let i = self.keys.len();
+            self.keys.push(value.into());
+            self.ids.insert(value.into(), i);
+            i
+        }
+    }
+
+    /// The next row's group by id (from [`Grouping::id`]), or none for a missing value.
+    pub(crate) fn push_id(&mut self, id: Option<usize>) {
         self.of_row.push(id);
     }
 
-    /// The block's groups, counting with `has_value(column, row)` which columns are present.
-    pub(crate) fn finish(self, columns: usize, has_value: impl Fn(usize, usize) -> bool) -> BiasAcc {
+    /// The block's groups, counting with `present(column)` which columns have a value in which
+    /// rows.
+    pub(crate) fn finish<'p>(self, columns: usize, present: impl Fn(usize) -> Present<'p>) -> BiasAcc {
         let mut groups: Vec<GroupAcc> =
             (0..self.keys.len()).map(|_| GroupAcc { count: 0, present: vec![0; columns] }).collect();
         let mut missing = 0;
@@ -357,11 +386,17 @@ impl Grouping {
             }
         }
         for c in 0..columns {
-            for (r, id) in self.of_row.iter().enumerate() {
-                if let Some(i) = id
-                    && has_value(c, r)
-                {
-                    groups[*i].present[c] += 1;
+            match present(c) {
+                // Every row of a group has a value: its count.
+                Present::All => groups.iter_mut().for_each(|g| g.present[c] = g.count),
+                Present::Rows(rows) => {
+                    for (id, &has) in self.of_row.iter().zip(rows) {
+                        if let Some(i) = id
+                            && has
+                        {
+                            groups[*i].present[c] += 1;
+                        }
+                    }
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! CSV; arrays and objects are profiled as their compact JSON text. Only `null` is null:
 //! the CSV null tokens are ordinary strings here.
 
+use std::fmt::Write as _;
 use std::io::Read;
 
 use serde_json::Value;
@@ -47,7 +48,7 @@ fn parse(bytes: &[u8], first_line: u64, max_columns: usize) -> Result<TextBlock,
     let mut block = TextBlock { buf: Vec::with_capacity(bytes.len()), ..TextBlock::default() };
     let mut names: Vec<Box<str>> = Vec::new();
     let mut index: Map<Box<str>, usize> = Map::default();
-    let mut scratch;
+    let mut scratch = String::new();
     for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
         let line = first_line + i as u64;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
@@ -76,12 +77,15 @@ fn parse(bytes: &[u8], first_line: u64, max_columns: usize) -> Result<TextBlock,
                 Value::Bool(true) => "true",
                 Value::Bool(false) => "false",
                 Value::String(s) => s,
+                // Written into one buffer rather than a new `String` per value.
                 Value::Number(n) => {
-                    scratch = n.to_string();
+                    scratch.clear();
+                    let _ = write!(scratch, "{n}");
                     &scratch
                 }
                 Value::Array(_) | Value::Object(_) => {
-                    scratch = v.to_string();
+                    scratch.clear();
+                    let _ = write!(scratch, "{v}");
                     &scratch
                 }
             };

@@ -5,7 +5,7 @@
 //! count per row and one string operation per distinct value. A row group is the unit of
 //! parallelism: a file of one row group is read on one thread.
 
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, MutexGuard, PoisonError};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
@@ -22,7 +22,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::column::{ColumnAcc, Mode, Typed};
-use crate::engine::{self, BiasAcc, Ctx, Grouping, Observers, Partial, RowSet, Shared};
+use crate::engine::{self, BiasAcc, Ctx, Grouping, Observers, Partial, Present, RowSet, Shared};
 use crate::error::Position;
 use crate::{ProfileError, ValueObserver, hash};
 
@@ -262,6 +262,8 @@ struct Group<'c, 'o> {
     dicts: Vec<DictCache>,
     ints: Vec<i64>,
     floats: Vec<f64>,
+    /// The integers as floats, for their moments and quantiles.
+    scratch: Vec<f64>,
     text: itoa::Buffer,
 }
 
@@ -293,6 +295,7 @@ impl<'c, 'o> Group<'c, 'o> {
             dicts: (0..names.len()).map(|_| DictCache::default()).collect(),
             ints: Vec::new(),
             floats: Vec::new(),
+            scratch: Vec::new(),
             text: itoa::Buffer::new(),
         }
     }
@@ -310,9 +313,10 @@ impl<'c, 'o> Group<'c, 'o> {
         for (c, array) in batch.columns().iter().enumerate() {
             let name = self.partial.names.get(c).map_or("", |n| &**n);
             let ch = hash::bytes(name.as_bytes());
-            let mut guard =
-                obs.get(c).and_then(Option::as_ref).map(|o| o.lock().unwrap_or_else(PoisonError::into_inner));
-            let o = guard.as_deref_mut();
+            // The observer is shared with the row groups summarised at the same time: it is
+            // locked only while it observes, so they wait for each other's scanning, not for
+            // each other's summaries.
+            let observer = obs.get(c).and_then(Option::as_ref);
             let (Some(acc), Some(&kind), Some(dict)) =
                 (self.partial.columns.get_mut(c), self.kinds.get(c), self.dicts.get_mut(c))
             else {
@@ -322,6 +326,7 @@ impl<'c, 'o> Group<'c, 'o> {
             let text = &mut self.text;
             let ints = &mut self.ints;
             let floats = &mut self.floats;
+            let scratch = &mut self.scratch;
             let too_long = |s: &str, r: usize| -> Result<(), ProfileError> {
                 if s.len() > limits.max_value_chars {
                     let chars = s.chars().count();
@@ -346,27 +351,30 @@ impl<'c, 'o> Group<'c, 'o> {
                         dict.values = Some(values.clone());
                     }
                     let keys = d.normalized_keys();
-                    let mut counts: crate::hash::Map<usize, (u64, usize)> = crate::hash::Map::default();
+                    let (row_valid, value_valid) = (valid_rows(array), valid_rows(values));
+                    // Per dictionary key (an index of `strings`): its rows and the first of them.
+                    let mut counts = vec![(0u64, 0usize); strings.len()];
                     for (r, &key) in keys.iter().enumerate() {
-                        if array.is_valid(r) && values.is_valid(key) {
+                        if row_valid(r) && value_valid(key) {
                             let h = dict.hashes.get(key).copied().unwrap_or(0);
                             rh[r] = rh[r].wrapping_add(hash::cell(ch, h));
-                            counts.entry(key).or_insert((0, r)).0 += 1;
+                            if let Some(e) = counts.get_mut(key) {
+                                if e.0 == 0 {
+                                    e.1 = r;
+                                }
+                                e.0 += 1;
+                            }
                         }
                     }
-                    let mut counts: Vec<(usize, (u64, usize))> = counts.into_iter().collect();
-                    counts.sort_unstable_by_key(|e| e.0);
-                    let mut o = o;
-                    for (key, (count, r)) in counts {
-                        let s = strings.get(key).copied().unwrap_or_default();
+                    // The values present, in key order.
+                    let seen = || counts.iter().zip(&strings).zip(&dict.hashes).filter(|((e, _), _)| e.0 > 0);
+                    for ((&(count, r), &s), &h) in seen() {
                         too_long(s, r)?;
-                        acc.add_text(
-                            s,
-                            dict.hashes.get(key).copied().unwrap_or(0),
-                            count,
-                            limits.exact_distinct,
-                        );
-                        if let Some(o) = o.as_deref_mut() {
+                        acc.add_text(s, h, count, limits.exact_distinct);
+                    }
+                    if let Some(o) = observer {
+                        let mut o = lock(o);
+                        for ((&(count, _), &s), _) in seen() {
                             o.observe_repeated(s, count);
                         }
                     }
@@ -379,15 +387,18 @@ impl<'c, 'o> Group<'c, 'o> {
                             _ => array.as_string_view().value(r),
                         }
                     };
-                    let mut o = o;
-                    for r in (0..n).filter(|&r| array.is_valid(r)) {
+                    let valid = valid_rows(array);
+                    for r in (0..n).filter(|&r| valid(r)) {
                         let s = get(r);
                         too_long(s, r)?;
                         let h = hash::bytes(s.as_bytes());
                         rh[r] = rh[r].wrapping_add(hash::cell(ch, h));
                         acc.add_text(s, h, 1, limits.exact_distinct);
-                        if let Some(o) = o.as_deref_mut() {
-                            o.observe(s);
+                    }
+                    if let Some(o) = observer {
+                        let mut o = lock(o);
+                        for r in (0..n).filter(|&r| valid(r)) {
+                            o.observe(get(r));
                         }
                     }
                 }
@@ -482,9 +493,8 @@ impl<'c, 'o> Group<'c, 'o> {
                     if let Some(r) = overflow {
                         return Err(ProfileError::IntegerOverflow { at: at(r), column: name.to_owned() });
                     }
-                    let mut scratch = Vec::new();
                     let check = acc.has_pattern();
-                    let mut o = if kind == Typed::Integer { o } else { None };
+                    let mut o = if kind == Typed::Integer { observer.map(lock) } else { None };
                     if o.is_some() || check {
                         let mut conforming = 0;
                         let mut owned;
@@ -507,43 +517,52 @@ impl<'c, 'o> Group<'c, 'o> {
                         }
                         acc.add_conforming(conforming);
                     }
-                    acc.add_ints(ints, limits.exact_distinct, &mut scratch);
+                    drop(o);
+                    acc.add_ints(ints, limits.exact_distinct, scratch);
                 }
             }
         }
         self.partial.rows += n as u64;
         self.partial.rowset.extend(&rh, limits.exact_row_hashes);
+        if sensitive.is_empty() {
+            return Ok(());
+        }
         let columns = batch.columns();
-        let has_value = |c: usize, r: usize| {
-            columns.get(c).is_some_and(|a| {
-                a.is_valid(r)
-                    && match a.data_type() {
-                        DataType::Float32 => !a.as_primitive::<Float32Type>().value(r).is_nan(),
-                        DataType::Float64 => !a.as_primitive::<Float64Type>().value(r).is_nan(),
-                        _ => true,
-                    }
-            })
+        // Which rows of each column hold a value, once for all the sensitive columns.
+        let rows: Vec<Option<Vec<bool>>> = columns.iter().map(present_rows).collect();
+        let present = |c: usize| match rows.get(c) {
+            Some(None) => Present::All,
+            Some(Some(rows)) => Present::Rows(rows),
+            None => Present::Rows(&[]),
         };
         for (s, at) in sensitive.iter().enumerate() {
             let mut g = Grouping::new(n);
             match at.and_then(|c| columns.get(c).map(|a| (c, a))) {
                 None => (0..n).for_each(|_| g.push(None)),
                 Some((c, a)) => {
+                    let has_value = present(c);
                     if let Some(d) = a.as_any_dictionary_opt() {
                         let keys = d.normalized_keys();
                         let strings = dict_strings(d.values()).unwrap_or_default();
-                        for (r, key) in keys.iter().enumerate() {
-                            g.push(if has_value(c, r) { strings.get(*key).copied() } else { None });
+                        // Each key's group, looked up once per batch rather than once per row.
+                        let mut ids: Vec<Option<usize>> = vec![None; strings.len()];
+                        for (r, &key) in keys.iter().enumerate() {
+                            let id = match (has_value.has(r), ids.get_mut(key), strings.get(key)) {
+                                (true, Some(Some(id)), _) => Some(*id),
+                                (true, Some(slot), Some(v)) => Some(*slot.insert(g.id(v))),
+                                _ => None,
+                            };
+                            g.push_id(id);
                         }
                     } else {
                         let mut buf = String::new();
                         for r in 0..n {
-                            g.push(render(a, r, &mut buf, has_value(c, r)));
+                            g.push(render(a, r, &mut buf, has_value.has(r)));
                         }
                     }
                 }
             }
-            let b = g.finish(columns.len(), has_value);
+            let b = g.finish(columns.len(), present);
             if let Some(mine) = self.partial.bias.get_mut(s) {
                 mine.missing += b.missing;
                 for (value, g) in b.groups {
@@ -564,6 +583,38 @@ impl<'c, 'o> Group<'c, 'o> {
         }
         Ok(())
     }
+}
+
+/// Whether a row of `a` is valid, as `a.is_valid(row)` says, without a call through
+/// `dyn Array` per row.
+fn valid_rows(a: &dyn Array) -> impl Fn(usize) -> bool + '_ {
+    let nulls = a.nulls();
+    move |r| nulls.is_none_or(|n| n.is_valid(r))
+}
+
+/// Locks a shared observer (a panic of another thread while observing leaves it usable: it
+/// only counts).
+fn lock<O>(o: &Shared<O>) -> MutexGuard<'_, O> {
+    o.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Which rows of a column hold a value (not null, and for floats not NaN) for the bias
+/// profile's missing shares; `None` when all of them do.
+fn present_rows(a: &ArrayRef) -> Option<Vec<bool>> {
+    let is_valid = valid_rows(a);
+    let rows: Vec<bool> = match a.data_type() {
+        DataType::Float32 => {
+            let v = a.as_primitive::<Float32Type>().values();
+            v.iter().enumerate().map(|(r, x)| is_valid(r) && !x.is_nan()).collect()
+        }
+        DataType::Float64 => {
+            let v = a.as_primitive::<Float64Type>().values();
+            v.iter().enumerate().map(|(r, x)| is_valid(r) && !x.is_nan()).collect()
+        }
+        _ if a.null_count() == 0 => return None,
+        _ => (0..a.len()).map(is_valid).collect(),
+    };
+    (!rows.iter().all(|&p| p)).then_some(rows)
 }
 
 /// Calls `f(row, value)` for every non-null value.

@@ -2,7 +2,8 @@
 //! counter. Each merges with another of its kind, so blocks are summarised in parallel and
 //! folded in file order; none keeps more than a fixed number of entries, whatever the rows.
 
-use std::hash::Hash;
+use std::borrow::Borrow;
+use std::hash::{Hash, Hasher};
 
 use crate::hash::{Hll, Map};
 
@@ -127,7 +128,7 @@ impl Quantiles {
                 self.odd.push(false);
             }
             let mut buf = std::mem::take(&mut self.levels[h]);
-            buf.sort_unstable_by(f64::total_cmp);
+            sort_total(&mut buf);
             // An odd value out stays at this level.
             if buf.len() % 2 == 1
                 && let Some(last) = buf.pop()
@@ -173,6 +174,34 @@ impl Quantiles {
         all.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         all
     }
+}
+
+/// Sorts `xs` as `xs.sort_unstable_by(f64::total_cmp)` does, by sorting integer keys: every
+/// value of a numeric column passes through here once or twice, and comparing integers is
+/// about twice as fast as `total_cmp`'s comparison of floats.
+///
+/// The same result: [`order_key`] maps `total_cmp`'s order onto the unsigned order of the
+/// keys, one-to-one, so values with equal keys are the same bits and there is one sorted
+/// sequence for both sorts to find.
+pub(crate) fn sort_total(xs: &mut [f64]) {
+    let mut keys: Vec<u64> = xs.iter().map(|&x| order_key(x)).collect();
+    keys.sort_unstable();
+    for (x, &k) in xs.iter_mut().zip(&keys) {
+        *x = from_order_key(k);
+    }
+}
+
+/// A key whose unsigned order is `f64::total_cmp`'s: negative values (sign bit set) have all
+/// bits flipped, so a larger magnitude sorts lower and below every positive value; positive
+/// values have the sign bit set, keeping their magnitude order above the negatives.
+fn order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b >> 63 == 1 { !b } else { b | 1 << 63 }
+}
+
+/// The value of an [`order_key`].
+fn from_order_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 
 /// The `p`-quantile of sorted weighted values by linear interpolation between the values at
@@ -350,9 +379,9 @@ pub(crate) trait FixedHash {
     fn fixed_hash_of(k: &Self) -> u64;
 }
 
-impl ToOwnedKey<Box<str>> for str {
-    fn to_key(&self) -> Box<str> {
-        self.into()
+impl ToOwnedKey<TextKey> for dyn KeyText + '_ {
+    fn to_key(&self) -> TextKey {
+        TextKey::new(self.key_bytes(), self.key_hash())
     }
 }
 
@@ -362,14 +391,181 @@ impl ToOwnedKey<u64> for u64 {
     }
 }
 
-impl FixedHash for Box<str> {
+impl FixedHash for TextKey {
     fn fixed_hash_of(k: &Self) -> u64 {
-        crate::hash::bytes(k.as_bytes())
+        k.hash
+    }
+}
+
+/// Bytes of text a [`TextKey`] keeps inline; most cells are shorter.
+const INLINE: usize = 22;
+
+/// A text value counted by a [`Counter`], with its fixed hash (`hash::bytes` of the text).
+///
+/// In a high-cardinality column most values enter the approximate summary only to leave at
+/// its next reduction, so a key must be cheap to make and to look up: the counter's map
+/// hashes the stored hash rather than the text again, and a value of up to [`INLINE`] bytes
+/// is kept inline rather than allocated. Keys compare by their bytes, which for UTF-8 text is
+/// the order and equality of `str`.
+#[derive(Debug, Clone)]
+pub(crate) struct TextKey {
+    hash: u64,
+    text: Text,
+}
+
+/// The bytes of a [`TextKey`], always those of a whole `str`.
+#[derive(Debug, Clone)]
+enum Text {
+    /// The first `len` bytes (`len` ≤ [`INLINE`]).
+    Inline {
+        len: u8,
+        bytes: [u8; INLINE],
+    },
+    Heap(Box<[u8]>),
+}
+
+impl TextKey {
+    fn new(text: &[u8], hash: u64) -> Self {
+        let text = match u8::try_from(text.len()) {
+            Ok(len) if text.len() <= INLINE => {
+                let mut bytes = [0; INLINE];
+                bytes.iter_mut().zip(text).for_each(|(b, t)| *b = *t);
+                Text::Inline { len, bytes }
+            }
+            _ => Text::Heap(text.into()),
+        };
+        Self { hash, text }
+    }
+
+    /// The text.
+    pub(crate) fn into_string(self) -> String {
+        // The bytes are those of a `str` (`TextProbe::text`), so nothing is replaced.
+        String::from_utf8_lossy(self.key_bytes()).into_owned()
+    }
+}
+
+/// A text key as a [`Counter`]'s map sees it, stored ([`TextKey`]) or looked for
+/// ([`TextProbe`]): both hash as their fixed hash and compare by their bytes.
+pub(crate) trait KeyText {
+    fn key_hash(&self) -> u64;
+    fn key_bytes(&self) -> &[u8];
+}
+
+/// A text value to count, with its fixed hash (`hash::bytes` of `text`).
+pub(crate) struct TextProbe<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) hash: u64,
+}
+
+impl KeyText for TextProbe<'_> {
+    fn key_hash(&self) -> u64 {
+        self.hash
+    }
+    fn key_bytes(&self) -> &[u8] {
+        self.text.as_bytes()
+    }
+}
+
+impl KeyText for TextKey {
+    fn key_hash(&self) -> u64 {
+        self.hash
+    }
+    fn key_bytes(&self) -> &[u8] {
+        match &self.text {
+            Text::Inline { len, bytes } => bytes.get(..usize::from(*len)).unwrap_or_default(),
+            Text::Heap(b) => b,
+        }
+    }
+}
+
+impl Hash for dyn KeyText + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.key_hash());
+    }
+}
+
+impl PartialEq for dyn KeyText + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key_bytes() == other.key_bytes()
+    }
+}
+
+impl Eq for dyn KeyText + '_ {}
+
+// As `dyn KeyText`, which the map's lookups go through.
+impl Hash for TextKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self as &dyn KeyText).hash(state);
+    }
+}
+
+impl PartialEq for TextKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.key_bytes() == other.key_bytes()
+    }
+}
+
+impl Eq for TextKey {}
+
+impl PartialOrd for TextKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for TextKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key_bytes().cmp(other.key_bytes())
+    }
+}
+
+impl<'a> Borrow<dyn KeyText + 'a> for TextKey {
+    fn borrow(&self) -> &(dyn KeyText + 'a) {
+        self
     }
 }
 
 impl FixedHash for u64 {
     fn fixed_hash_of(k: &Self) -> u64 {
         crate::hash::mix(*k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// `sort_total` against the comparison sort it replaces, bit for bit.
+    fn check_sort(xs: &[f64]) {
+        let mut want = xs.to_vec();
+        want.sort_unstable_by(f64::total_cmp);
+        let mut got = xs.to_vec();
+        sort_total(&mut got);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want));
+    }
+
+    #[test]
+    fn sorts_the_special_values_as_total_cmp() {
+        let special =
+            [f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, f64::MIN_POSITIVE, -1.5, 1.5];
+        let xs: Vec<f64> =
+            (0..200).map(|i| special[i % special.len()] * if i % 7 == 0 { 3.0 } else { 1.0 }).collect();
+        check_sort(&xs);
+        check_sort(&[2.0; 100]);
+        check_sort(&(0..5000).map(|i| f64::from(i % 97) - 48.5).collect::<Vec<_>>());
+    }
+
+    proptest! {
+        #[test]
+        fn sorts_as_total_cmp(
+            xs in proptest::collection::vec(any::<f64>(), 0..300),
+            bits in proptest::collection::vec(any::<u64>(), 0..300),
+        ) {
+            check_sort(&xs);
+            check_sort(&bits.iter().map(|&b| f64::from_bits(b)).collect::<Vec<_>>());
+        }
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, PoisonError};
 
 use crate::column::{ColumnAcc, Flags, Mode};
-use crate::engine::{Ctx, Grouping, Observers, Partial, RowSet};
+use crate::engine::{Ctx, Grouping, Observers, Partial, Present, RowSet};
 use crate::error::Position;
 use crate::{ProfileError, ValueObserver, hash};
 
@@ -70,8 +70,6 @@ pub(crate) fn summarise<O: ValueObserver>(
         let name = block.names.get(c).map_or("", |n| &**n);
         let mut acc = ColumnAcc::new(Mode::Infer(Flags::ALL), limits.quantile_buffer, ctx.pattern(name));
         let ch = hash::bytes(name.as_bytes());
-        let observer = observers.get(name);
-        let mut guard = observer.as_ref().map(|o| o.lock().unwrap_or_else(PoisonError::into_inner));
         for (r, cell) in col.iter().enumerate() {
             let Some(cell) = *cell else { continue };
             let s = value(cell);
@@ -91,15 +89,25 @@ pub(crate) fn summarise<O: ValueObserver>(
             if let Some(rh) = row_hashes.get_mut(r) {
                 *rh = rh.wrapping_add(hash::cell(ch, h));
             }
-            if let Some(o) = guard.as_deref_mut() {
-                o.observe(s);
+        }
+        // The observer is shared with the blocks summarised at the same time: it is locked
+        // only while it observes, so they wait for each other's scanning, not for each
+        // other's summaries.
+        if let Some(o) = observers.get(name) {
+            let mut o = o.lock().unwrap_or_else(PoisonError::into_inner);
+            for cell in col.iter().flatten() {
+                o.observe(value(*cell));
             }
         }
-        drop(guard);
         columns.push(acc);
     }
-    let has_value =
-        |c: usize, r: usize| block.cols.get(c).and_then(|col| col.get(r)).is_some_and(Option::is_some);
+    // Which rows of each column hold a value, once for all the sensitive columns.
+    let present_rows: Vec<Vec<bool>> = if ctx.options.sensitive.is_empty() {
+        Vec::new()
+    } else {
+        block.cols.iter().map(|col| col.iter().map(Option::is_some).collect()).collect()
+    };
+    let present = |c: usize| Present::Rows(present_rows.get(c).map_or(&[], Vec::as_slice));
     let bias = ctx
         .sensitive_in(&block.names)
         .into_iter()
@@ -109,7 +117,7 @@ pub(crate) fn summarise<O: ValueObserver>(
                 let v = at.and_then(|c| block.cols.get(c)?.get(r).copied().flatten()).map(value);
                 g.push(v);
             }
-            g.finish(block.cols.len(), has_value)
+            g.finish(block.cols.len(), present)
         })
         .collect();
     let mut rowset = RowSet::new();
