@@ -161,7 +161,8 @@ fn expiry(case: &StoredCase, terms: &RequestTerms) -> Option<OffsetDateTime> {
 }
 
 /// The columns a request may name: the data dictionary's, or else the profiled columns.
-fn columns_of(view: &DatasetView) -> Vec<String> {
+#[must_use]
+pub fn columns_of(view: &DatasetView) -> Vec<String> {
     if !view.meta.dictionary.is_empty() {
         return view.meta.dictionary.iter().map(|c| c.name.clone()).collect();
     }

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use mizan_app::dataset_access::{AccessRequestIn, AccessView, DURATIONS, roles};
+use mizan_app::dataset_access::{AccessRequestIn, AccessView, DURATIONS, columns_of, roles};
 use mizan_app::datasets::DatasetView;
 use mizan_cases::EntryKind;
 use mizan_catalog::{AccessTier, vocab};
@@ -54,19 +54,6 @@ struct FormPage {
 
 fn durations(ctx: &Ctx) -> Vec<(i64, String)> {
     DURATIONS.iter().map(|d| (*d, ctx.t1("da-duration-days", "n", d))).collect()
-}
-
-fn columns_of(view: &DatasetView) -> Vec<String> {
-    if !view.meta.dictionary.is_empty() {
-        return view.meta.dictionary.iter().map(|c| c.name.clone()).collect();
-    }
-    let mut out: Vec<String> = Vec::new();
-    for c in view.scan.files.iter().filter_map(|f| f.profile.as_ref()).flat_map(|p| p.columns.iter()) {
-        if !out.contains(&c.name) {
-            out.push(c.name.clone());
-        }
-    }
-    out
 }
 
 fn form_page(

@@ -365,3 +365,89 @@ async fn steward_pages_pass_axe_on_a_360_px_phone_in_both_languages() {
     b.check_a11y("the form with errors").await;
     b.quit().await;
 }
+
+/// Publish → search → download in a browser at a phone's width: a steward creates a dataset
+/// with the form, uploads a file through the file input and publishes it; a visitor who is not
+/// signed in searches, opens the dataset and downloads exactly the bytes uploaded. axe-core
+/// clean at each page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataset_is_published_found_and_downloaded_in_a_browser() {
+    use thirtyfour::prelude::{By, ElementQueryable as _};
+    let mut b = Browser::start().await;
+    b.phone_width(360).await;
+    b.sign_in(STEWARD).await;
+    b.open("/app/datasets/new?lang=en").await;
+    b.fill("#slug", "river-gauges").await;
+    b.fill("#title-en", "River gauge readings").await;
+    b.fill("#description-en", "Daily river levels at gauges on the Indus, made up for a test.").await;
+    for (select, value) in [("#licence", "cc-by-4.0"), ("#frequency", "DAILY")] {
+        b.driver
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![serde_json::json!(select), serde_json::json!(value)],
+            )
+            .await
+            .expect("choose");
+    }
+    b.click("#access-open").await;
+    b.fill("#contact-name", "Hydrology office").await;
+    b.fill("#contact-email", "rivers@citizen-services.demo").await;
+    b.click(".dss-form button[type=submit]").await;
+    b.wait_url("/app/datasets/river-gauges?done=created").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let csv: String = std::iter::once("gauge,day,level_m\n".to_owned())
+        .chain(
+            (1..=60).map(|d| format!("Tarbela,2025-01-{:02},{}.{}\n", (d - 1) % 28 + 1, 400 + d % 9, d % 10)),
+        )
+        .collect();
+    let path = dir.path().join("gauges.csv");
+    std::fs::write(&path, &csv).unwrap();
+    b.driver
+        .query(By::Css("#file"))
+        .first()
+        .await
+        .expect("the file input")
+        .send_keys(path.display().to_string())
+        .await
+        .expect("choose the file");
+    b.click(".dss-upload button[type=submit]").await;
+    b.wait_url("done=uploaded").await;
+    b.check_a11y("the dataset with its file").await;
+    b.click(".dss-publish button[type=submit]").await;
+    b.wait_url("done=published").await;
+    b.expect_text("#state", "is published").await;
+
+    // A visitor, not signed in, finds it by search and downloads it.
+    b.driver.delete_all_cookies().await.expect("cookies");
+    b.open("/datasets?lang=en").await;
+    b.fill("#q", "river gauge").await;
+    b.click("form.ds-filters button[type=submit]").await;
+    b.wait_url("q=river").await;
+    b.check_a11y("the search results").await;
+    b.click("a[href=\"/datasets/river-gauges\"]").await;
+    b.wait_url("/datasets/river-gauges").await;
+    b.assert_no_sideways_scroll("the published dataset").await;
+    b.check_a11y("the published dataset").await;
+    let href = b
+        .driver
+        .query(By::Css("a[download]"))
+        .first()
+        .await
+        .expect("a download link")
+        .attr("href")
+        .await
+        .unwrap()
+        .expect("href");
+    let text = b
+        .driver
+        .execute("return fetch(arguments[0]).then(r => r.text());", vec![serde_json::json!(href)])
+        .await
+        .expect("fetch")
+        .json()
+        .as_str()
+        .map(str::to_owned)
+        .expect("the file's text");
+    assert_eq!(text, csv, "the bytes uploaded");
+    b.quit().await;
+}
