@@ -278,6 +278,32 @@ impl Platform {
     /// # Errors
     /// [`Error::NotFound`] when `p` may not see it (or it does not exist).
     pub async fn data_access(&self, reference: &str, p: &Principal) -> Result<AccessView, Error> {
+        let (case, c, role) = self.load_access(reference, p).await?;
+        let t = CaseType::data_access();
+        let terms = c.history.first().map(parse_terms).unwrap_or_default();
+        let moves = t.moves_for(&case.projection.state, role).iter().map(|m| m.name.clone()).collect();
+        let expires_at = expiry(&case, &terms);
+        let active = expires_at.is_some_and(|e| self.now() < e);
+        let tokens =
+            if role == roles::APPLICANT { self.store().access_tokens_of(case.id).await? } else { vec![] };
+        Ok(AccessView {
+            case,
+            terms,
+            history: c.history,
+            role: role.to_owned(),
+            moves,
+            expires_at,
+            active,
+            tokens,
+        })
+    }
+
+    /// A request, its replayed case and `p`'s role on it, after firing the deadlines due.
+    async fn load_access(
+        &self,
+        reference: &str,
+        p: &Principal,
+    ) -> Result<(StoredCase, Case, &'static str), Error> {
         let not_found = || Error::NotFound(format!("access request `{reference}`"));
         let (mut case, mut entries) = match self.store().case_by_reference(reference).await {
             Ok(x) => x,
@@ -304,25 +330,9 @@ impl Platform {
             }
             (case, entries) = self.store().case_by_reference(reference).await?;
         }
-        let t = CaseType::data_access();
         let c = Self::replay(&case, &entries)?
             .ok_or_else(|| Error::Conflict(format!("access request `{reference}` was erased")))?;
-        let terms = c.history.first().map(parse_terms).unwrap_or_default();
-        let moves = t.moves_for(&case.projection.state, role).iter().map(|m| m.name.clone()).collect();
-        let expires_at = expiry(&case, &terms);
-        let active = expires_at.is_some_and(|e| self.now() < e);
-        let tokens =
-            if role == roles::APPLICANT { self.store().access_tokens_of(case.id).await? } else { vec![] };
-        Ok(AccessView {
-            case,
-            terms,
-            history: c.history,
-            role: role.to_owned(),
-            moves,
-            expires_at,
-            active,
-            tokens,
-        })
+        Ok((case, c, role))
     }
 
     /// Makes move `name` (`approve`, `refuse` or `withdraw`) on a request for `p`, with the
@@ -338,48 +348,47 @@ impl Platform {
         name: &str,
         reasons: &str,
     ) -> Result<AccessView, Error> {
-        let view = self.data_access(reference, p).await?;
-        if !view.moves.iter().any(|m| m == name) {
+        let (case, mut c, role) = self.load_access(reference, p).await?;
+        let t = CaseType::data_access();
+        if !t.moves_for(&case.projection.state, role).iter().any(|m| m.name == name) {
             return Err(Error::Conflict(format!(
                 "`{name}` is not open to you on this request now (it is {})",
-                view.case.projection.state
+                case.projection.state
             )));
         }
-        let (case, entries) = self.store().case_by_reference(reference).await?;
-        let t = CaseType::data_access();
-        let (Some(mut c), Some(key)) = (Self::replay(&case, &entries)?, case.entry_key.clone()) else {
-            return Err(Error::Conflict("this request's record was erased".into()));
-        };
+        let key = case
+            .entry_key
+            .clone()
+            .ok_or_else(|| Error::Conflict("this request's record was erased".into()))?;
+        let version = c.history.first().map(parse_terms).unwrap_or_default().version;
         let mut fields = BTreeMap::new();
         let reasons = text_field("reasons", reasons, false)?;
         if !reasons.is_empty() {
             fields.insert("reasons".to_owned(), reasons);
         }
         let start = c.history.len();
-        let m = Move { name: name.to_owned(), role: view.role.clone(), fields, at: self.now() };
+        let m = Move { name: name.to_owned(), role: role.to_owned(), fields, at: self.now() };
         apply_move(t, &mut c, &m)?;
         let user = p.user.as_ref().map(|u| u.id);
         let new = Self::entries_for(&key, start, &c, user)?;
-        let scope = (view.role == roles::STEWARD).then(|| p.scope());
+        let scope = (role == roles::STEWARD).then(|| p.scope());
         self.store()
-            .append_case(scope, &case, view.terms.version, &new, &projection(t, &c, Some(&case.projection)))
+            .append_case(scope, &case, version, &new, &projection(t, &c, Some(&case.projection)))
             .await?;
         self.data_access(reference, p).await
     }
 
-    /// The requests waiting on `p`'s organisation (`open`), or all of them, oldest deadline
-    /// first.
+    /// Every request to `p`'s organisation, newest first.
     ///
     /// # Errors
     /// [`Error::Refused`] without `datasets:access`.
-    pub async fn data_access_queue(&self, p: &Principal, open_only: bool) -> Result<Vec<StoredCase>, Error> {
+    pub async fn data_access_queue(&self, p: &Principal) -> Result<Vec<StoredCase>, Error> {
         if !p.can("datasets:access") {
             return Err(Error::Refused(
                 "deciding access requests needs the `datasets:access` permission".into(),
             ));
         }
-        let filter = if open_only { QueueFilter::Open } else { QueueFilter::All };
-        Ok(self.store().case_queue(Some(p.scope()), DATA_ACCESS, &[], filter, 200, 0).await?)
+        Ok(self.store().case_queue(Some(p.scope()), DATA_ACCESS, &[], QueueFilter::All, 200, 0).await?)
     }
 
     /// The requests `user` filed, newest first.
@@ -387,7 +396,7 @@ impl Platform {
     /// # Errors
     /// Database errors.
     pub async fn my_data_access(&self, user: i64) -> Result<Vec<StoredCase>, Error> {
-        Ok(self.store().cases_filed_by(DATA_ACCESS, user, 200).await?)
+        Ok(self.store().cases_filed_by(DATA_ACCESS, None, user, 200).await?)
     }
 
     /// A dataset's access figures: requests, approvals, refusals and the median days to decide.
@@ -415,8 +424,8 @@ impl Platform {
         user: i64,
     ) -> Result<Option<(StoredCase, OffsetDateTime)>, Error> {
         let subject = subject_of(&view.stored.slug);
-        for case in self.my_data_access(user).await? {
-            if case.subject != subject || case.projection.state != "approved" {
+        for case in self.store().cases_filed_by(DATA_ACCESS, Some(&subject), user, 200).await? {
+            if case.projection.state != "approved" {
                 continue;
             }
             let (case, entries) = self.store().case_by_reference(&case.reference).await?;

@@ -62,21 +62,31 @@ pub struct DownloadEvent {
 }
 
 impl Store {
-    /// The cases of `case_type` that `user_id` filed (made the opening entry of), newest first.
+    /// The cases of `case_type` that `user_id` filed (made the opening entry of), newest first;
+    /// only those about `subject` when given (found by the subject's index first).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn cases_filed_by(&self, case_type: &str, user_id: i64, limit: i64) -> Result<Vec<StoredCase>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
+    pub async fn cases_filed_by(
+        &self,
+        case_type: &str,
+        subject: Option<&str>,
+        user_id: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredCase>> {
+        let about = if subject.is_some() { " AND c.subject = $4" } else { "" };
+        let q = sqlx::query(AssertSqlSafe(format!(
             "SELECT {CASE_COLS} FROM {CASE_FROM} JOIN case_entries f ON f.case_id = c.id AND f.seq = 0 \
-             WHERE c.case_type = $1 AND f.actor_user = $2 ORDER BY c.id DESC LIMIT $3"
+             WHERE c.case_type = $1 AND f.actor_user = $2{about} ORDER BY c.id DESC LIMIT $3"
         )))
         .bind(case_type)
         .bind(user_id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(case_from_row).collect()
+        .bind(limit);
+        let q = match subject {
+            Some(s) => q.bind(s),
+            None => q,
+        };
+        q.fetch_all(&self.pool).await?.iter().map(case_from_row).collect()
     }
 
     /// The reference of an open case of `case_type` about `subject` that `user_id` filed.

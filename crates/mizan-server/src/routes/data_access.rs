@@ -154,20 +154,42 @@ pub async fn request(
 
 struct Row {
     reference: String,
+    /// The dataset's slug, for its link.
     dataset: String,
+    /// Its title in the page's language, with the language it fell back to.
+    title: (String, Option<&'static str>),
     state: String,
     late: bool,
     opened_at: String,
 }
 
-fn row(ctx: &Ctx, c: &StoredCase) -> Row {
-    Row {
-        reference: c.reference.clone(),
-        dataset: c.subject.strip_prefix("dataset:").unwrap_or(&c.subject).to_owned(),
-        state: ctx.code("da-state", &c.projection.state),
-        late: c.projection.late,
-        opened_at: c.opened_at.clone(),
-    }
+/// The rows of `cases`, each dataset named by its title (the published datasets read once).
+async fn rows(state: &AppState, ctx: &Ctx, cases: &[StoredCase]) -> Result<Vec<Row>, AppError> {
+    let titles: std::collections::BTreeMap<String, (String, Option<&'static str>)> = if cases.is_empty() {
+        std::collections::BTreeMap::new()
+    } else {
+        state
+            .app
+            .public_datasets()
+            .await?
+            .iter()
+            .map(|d| (d.stored.slug.clone(), pick(ctx.lang, &d.meta.title)))
+            .collect()
+    };
+    Ok(cases
+        .iter()
+        .map(|c| {
+            let dataset = c.subject.strip_prefix("dataset:").unwrap_or(&c.subject).to_owned();
+            Row {
+                reference: c.reference.clone(),
+                title: titles.get(&dataset).cloned().unwrap_or_else(|| (dataset.clone(), None)),
+                dataset,
+                state: ctx.code("da-state", &c.projection.state),
+                late: c.projection.late,
+                opened_at: c.opened_at.clone(),
+            }
+        })
+        .collect())
 }
 
 #[derive(Template)]
@@ -185,11 +207,11 @@ pub async fn list(
     SignedIn(p): SignedIn,
 ) -> Result<Response, AppError> {
     let mine = match p.user.as_ref() {
-        Some(u) => state.app.my_data_access(u.id).await?.iter().map(|c| row(&ctx, c)).collect(),
+        Some(u) => rows(&state, &ctx, &state.app.my_data_access(u.id).await?).await?,
         None => vec![],
     };
     let to_decide = if p.can("datasets:access") {
-        Some(state.app.data_access_queue(&p, false).await?.iter().map(|c| row(&ctx, c)).collect())
+        Some(rows(&state, &ctx, &state.app.data_access_queue(&p).await?).await?)
     } else {
         None
     };

@@ -15,7 +15,9 @@
 //! file's SHA-256 is its strong `ETag` (`If-None-Match` → 304, `If-Range`) and its
 //! `Repr-Digest` (RFC 9530), which describes the whole file even in a 206.
 
-use crate::views::datasets::{is_ur, labels, parse_version, percent, pick, pii_label, size_words};
+use crate::views::datasets::{
+    DictRow, dict_rows, is_ur, labels, parse_version, percent, pick, pii_label, size_words,
+};
 use std::collections::BTreeMap;
 
 use askama::Template;
@@ -26,7 +28,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use mizan_app::datasets::DatasetView;
 use mizan_catalog::export::schema_org;
-use mizan_catalog::{AccessTier, ColumnType, Source, vocab};
+use mizan_catalog::{AccessTier, Source, vocab};
 use mizan_profile::{ColumnProfile, Kind, Scalar, SensitiveColumn};
 use serde::Deserialize;
 
@@ -83,10 +85,6 @@ fn access_label(lang: Lang, id: &str) -> String {
         Some(t) => lang.t(&format!("ds-access-{}", t.id())),
         None => lang.t("ds-unknown"),
     }
-}
-
-fn column_type_label(lang: Lang, t: ColumnType) -> String {
-    lang.t(&format!("ds-type-{}", t.id()))
 }
 
 fn kind_id(k: Kind) -> &'static str {
@@ -600,26 +598,6 @@ pub struct BiasView {
     pub compare: Option<CompareView>,
 }
 
-/// A column of the data dictionary.
-pub struct DictRow {
-    /// Name.
-    pub name: String,
-    /// Type in words.
-    pub kind: String,
-    /// Description in the page language.
-    pub description: String,
-    /// `en` when it fell back to English.
-    pub description_lang: Option<&'static str>,
-    /// Unit.
-    pub unit: String,
-    /// Allowed values, joined.
-    pub allowed: String,
-    /// Declared format.
-    pub format: String,
-    /// Marked sensitive.
-    pub sensitive: bool,
-}
-
 /// A version in the history.
 pub struct VersionRow {
     /// Number.
@@ -739,7 +717,7 @@ fn column_row(lang: Lang, meta: &mizan_catalog::DatasetMeta, c: &ColumnProfile) 
     let dict = meta.dictionary.iter().find(|d| d.name == c.name);
     let (label, label_lang) = dict.map_or((String::new(), None), |d| pick(lang, &d.description));
     let kind = match dict {
-        Some(d) => column_type_label(lang, d.kind),
+        Some(d) => crate::views::datasets::column_type_label(lang, d.kind),
         None => lang.t(&format!("ds-kind-{}", kind_id(c.kind))),
     };
     let distinct = if c.distinct.exact {
@@ -959,23 +937,7 @@ async fn dataset_page(
             bias.extend(b.columns.iter().map(|c| bias_view(&f.name, c)));
         }
     }
-    let dictionary = meta
-        .dictionary
-        .iter()
-        .map(|c| {
-            let (description, description_lang) = pick(lang, &c.description);
-            DictRow {
-                name: c.name.clone(),
-                kind: column_type_label(lang, c.kind),
-                description,
-                description_lang,
-                unit: c.unit.clone().unwrap_or_default(),
-                allowed: c.allowed_values.join(", "),
-                format: c.format.clone().unwrap_or_default(),
-                sensitive: c.sensitive,
-            }
-        })
-        .collect();
+    let dictionary = dict_rows(lang, meta);
     let versions: Vec<VersionRow> = view
         .versions
         .iter()

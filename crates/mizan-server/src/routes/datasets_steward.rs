@@ -22,7 +22,7 @@
 //! and go in `<code>`. A form's errors are shown next to the input they are about, in the
 //! page's language, with what was typed kept.
 
-use crate::views::datasets::{is_ur, percent, pick, pii_label, size_words};
+use crate::views::datasets::{DictRow, dict_rows, is_ur, percent, pick, pii_label, size_words};
 use askama::Template;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::{Multipart, Path, Query, State};
@@ -613,20 +613,6 @@ pub struct ReasonInput {
     pub error: Option<String>,
 }
 
-/// A column of the data dictionary.
-pub struct DictRow {
-    /// Name.
-    pub name: String,
-    /// Type in words.
-    pub kind: String,
-    /// Description in the page language.
-    pub description: String,
-    /// `en` when it fell back to English.
-    pub description_lang: Option<&'static str>,
-    /// Marked sensitive.
-    pub sensitive: bool,
-}
-
 /// A version in the history.
 pub struct VersionRow {
     /// Number.
@@ -765,20 +751,7 @@ async fn manage_page(
         })
         .collect();
     let blocking: Vec<String> = v.blocking_flags().into_iter().map(|f| f.column).collect();
-    let dictionary = meta
-        .dictionary
-        .iter()
-        .map(|c| {
-            let (description, description_lang) = pick(lang, &c.description);
-            DictRow {
-                name: c.name.clone(),
-                kind: lang.t(&format!("ds-type-{}", c.kind.id())),
-                description,
-                description_lang,
-                sensitive: c.sensitive,
-            }
-        })
-        .collect();
+    let dictionary = dict_rows(lang, meta);
     let versions = v
         .versions
         .iter()

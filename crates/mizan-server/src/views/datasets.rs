@@ -62,3 +62,48 @@ pub fn size_words(lang: Lang, bytes: u64) -> String {
     let n = if x < 10.0 { format!("{x:.1}") } else { format!("{x:.0}") };
     lang.t_args(UNITS[unit], &[("n", n)])
 }
+
+/// A column type in words.
+pub fn column_type_label(lang: Lang, t: mizan_catalog::ColumnType) -> String {
+    lang.t(&format!("ds-type-{}", t.id()))
+}
+
+/// A column of the data dictionary, as the public and the steward's pages show it.
+pub struct DictRow {
+    /// Name.
+    pub name: String,
+    /// Type in words.
+    pub kind: String,
+    /// Description in the page language.
+    pub description: String,
+    /// `en` when it fell back to English.
+    pub description_lang: Option<&'static str>,
+    /// Unit.
+    pub unit: String,
+    /// Allowed values, joined.
+    pub allowed: String,
+    /// Declared format.
+    pub format: String,
+    /// Marked sensitive.
+    pub sensitive: bool,
+}
+
+/// The data dictionary of `meta` in the page's language.
+pub fn dict_rows(lang: Lang, meta: &mizan_catalog::DatasetMeta) -> Vec<DictRow> {
+    meta.dictionary
+        .iter()
+        .map(|c| {
+            let (description, description_lang) = pick(lang, &c.description);
+            DictRow {
+                name: c.name.clone(),
+                kind: column_type_label(lang, c.kind),
+                description,
+                description_lang,
+                unit: c.unit.clone().unwrap_or_default(),
+                allowed: c.allowed_values.join(", "),
+                format: c.format.clone().unwrap_or_default(),
+                sensitive: c.sensitive,
+            }
+        })
+        .collect()
+}
