@@ -31,6 +31,9 @@ pub mod roles {
     pub const APPLICANT: &str = "applicant";
     /// A steward of the publishing organisation (`datasets:access`).
     pub const STEWARD: &str = "data-steward";
+    /// Another member of a sandbox project (not a role of the case type: members make no
+    /// moves, they only use the project).
+    pub const MEMBER: &str = "member";
 }
 
 /// How long a person may ask to hold the data, in days: the data-sharing agreement runs at
@@ -49,6 +52,12 @@ pub const DECIDE_DAYS: i64 = 20;
 /// The prefix of a download token's secret.
 pub const TOKEN_PREFIX: &str = "mzd_";
 
+/// The `kind` field of a sandbox project's request.
+pub const KIND_SANDBOX: &str = "sandbox";
+
+/// Most other members of one sandbox project.
+pub const MAX_MEMBERS: usize = 10;
+
 /// A request as filed.
 #[derive(Debug, Clone, Default)]
 pub struct AccessRequestIn {
@@ -64,6 +73,10 @@ pub struct AccessRequestIn {
     pub agree: bool,
     /// `en` or `ur`.
     pub lang: String,
+    /// A sandbox project: differentially private queries, never the files.
+    pub sandbox: bool,
+    /// A sandbox project's other members, by their sign-in e-mail.
+    pub members: Vec<String>,
 }
 
 /// What the opening entry says, read back.
@@ -83,6 +96,10 @@ pub struct RequestTerms {
     pub duration_days: i64,
     /// The agreement accepted: its id and version.
     pub agreement: (String, i64),
+    /// A sandbox project (queries, never files).
+    pub sandbox: bool,
+    /// A sandbox project's other members, by e-mail.
+    pub members: Vec<String>,
 }
 
 /// A request as someone allowed to see it sees it.
@@ -134,7 +151,7 @@ pub fn subject_of(slug: &str) -> String {
     format!("dataset:{slug}")
 }
 
-fn parse_terms(e: &Entry) -> RequestTerms {
+pub(crate) fn parse_terms(e: &Entry) -> RequestTerms {
     let get = |k: &str| e.fields.get(k).cloned().unwrap_or_default();
     let (agreement, agreement_version) = get("agreement")
         .rsplit_once('@')
@@ -147,11 +164,13 @@ fn parse_terms(e: &Entry) -> RequestTerms {
         variables: get("variables").split(", ").filter(|v| !v.is_empty()).map(str::to_owned).collect(),
         duration_days: get("duration_days").parse().unwrap_or(0),
         agreement: (agreement, agreement_version),
+        sandbox: get("kind") == KIND_SANDBOX,
+        members: get("members").split(", ").filter(|v| !v.is_empty()).map(str::to_owned).collect(),
     }
 }
 
 /// The agreement's end for an approved case: its decision plus the days asked for.
-fn expiry(case: &StoredCase, terms: &RequestTerms) -> Option<OffsetDateTime> {
+pub(crate) fn expiry(case: &StoredCase, terms: &RequestTerms) -> Option<OffsetDateTime> {
     if case.projection.state != "approved" {
         return None;
     }
@@ -226,6 +245,19 @@ impl Platform {
                 ),
             ));
         }
+        let members = members_field(&input.members)?;
+        if input.sandbox
+            && self.store().sandbox_settings(view.stored.dataset_id, view.stored.version).await?.is_none()
+        {
+            return Err(Error::Conflict(
+                "this version has no sandbox settings yet: its steward has not opened it for \
+                 private queries"
+                    .into(),
+            ));
+        }
+        if !input.sandbox && !members.is_empty() {
+            return Err(Error::bad("members", "only a sandbox project has other members"));
+        }
         let agreement = mizan_catalog::vocab::terms("data-sharing-agreement")
             .ok_or_else(|| Error::Internal("the data-sharing agreement is missing".into()))?;
         if !input.agree {
@@ -239,7 +271,7 @@ impl Platform {
             )));
         }
         let t = CaseType::data_access();
-        let fields = BTreeMap::from([
+        let mut fields = BTreeMap::from([
             ("dataset".to_owned(), slug.clone()),
             ("version".to_owned(), view.stored.version.to_string()),
             ("purpose".to_owned(), purpose),
@@ -248,6 +280,10 @@ impl Platform {
             ("duration_days".to_owned(), input.duration_days.to_string()),
             ("agreement".to_owned(), format!("{}@{}", agreement.id, agreement.version)),
         ]);
+        if input.sandbox {
+            fields.insert("kind".to_owned(), KIND_SANDBOX.to_owned());
+            fields.insert("members".to_owned(), members.join(", "));
+        }
         let case = Case::open(t, roles::APPLICANT, fields, self.now());
         let key = random_hex(32);
         let new = NewCase {
@@ -284,8 +320,17 @@ impl Platform {
         let moves = t.moves_for(&case.projection.state, role).iter().map(|m| m.name.clone()).collect();
         let expires_at = expiry(&case, &terms);
         let active = expires_at.is_some_and(|e| self.now() < e);
-        let tokens =
-            if role == roles::APPLICANT { self.store().access_tokens_of(case.id).await? } else { vec![] };
+        let tokens = match (role, &p.user) {
+            (roles::APPLICANT, _) => self.store().access_tokens_of(case.id).await?,
+            (roles::MEMBER, Some(u)) => self
+                .store()
+                .access_tokens_of(case.id)
+                .await?
+                .into_iter()
+                .filter(|t| t.user_id == u.id)
+                .collect(),
+            _ => vec![],
+        };
         Ok(AccessView {
             case,
             terms,
@@ -318,6 +363,12 @@ impl Platform {
             roles::APPLICANT
         } else if p.org.id == case.org_id && p.can("datasets:access") {
             roles::STEWARD
+        } else if let Some(u) = &p.user
+            && Self::replay(&case, &entries)?
+                .and_then(|c| c.history.first().map(parse_terms))
+                .is_some_and(|t| t.sandbox && t.members.iter().any(|m| m.eq_ignore_ascii_case(&u.email)))
+        {
+            roles::MEMBER
         } else {
             return Err(not_found());
         };
@@ -434,7 +485,7 @@ impl Platform {
                 continue;
             };
             let terms = parse_terms(&first);
-            if terms.version != view.stored.version {
+            if terms.sandbox || terms.version != view.stored.version {
                 continue;
             }
             if let Some(expires) = expiry(&case, &terms).filter(|e| self.now() < *e) {
@@ -456,7 +507,9 @@ impl Platform {
         p: &Principal,
     ) -> Result<(String, AccessToken), Error> {
         let v = self.data_access(reference, p).await?;
-        let Some(user) = p.user.as_ref().map(|u| u.id).filter(|_| v.role == roles::APPLICANT) else {
+        let Some(user) =
+            p.user.as_ref().map(|u| u.id).filter(|_| v.role == roles::APPLICANT || v.role == roles::MEMBER)
+        else {
             return Err(Error::NotFound(format!("access request `{reference}`")));
         };
         let (Some(expires), true) = (v.expires_at, v.active) else {
@@ -523,7 +576,14 @@ impl Platform {
             },
             (None, None) => return Err(refused()),
         };
-        let (case, _) = self.store().case_by_reference(&reference).await?;
+        let (case, entries) = self.store().case_by_reference(&reference).await?;
+        // A sandbox project's token answers private queries; it never opens the files.
+        if Self::replay(&case, &entries)?
+            .and_then(|c| c.history.first().map(parse_terms))
+            .is_none_or(|t| t.sandbox)
+        {
+            return Err(refused());
+        }
         let key = case.entry_key.ok_or_else(refused)?;
         let at = mizan_store::format_time(self.now());
         let statement = mizan_ledger::leaf::canonical_json(&serde_json::json!({
@@ -546,4 +606,29 @@ impl Platform {
             .await?;
         Ok(())
     }
+}
+
+/// The members field: distinct e-mail addresses, at most [`MAX_MEMBERS`].
+fn members_field(members: &[String]) -> Result<Vec<String>, Error> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        let m = m.trim().to_lowercase();
+        if m.is_empty() {
+            continue;
+        }
+        let ok = m.len() <= 254
+            && !m.contains(char::is_whitespace)
+            && !m.contains(',')
+            && m.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.'));
+        if !ok {
+            return Err(Error::bad(format!("members[{i}]"), format!("`{m}` is not an e-mail address")));
+        }
+        if !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    if out.len() > MAX_MEMBERS {
+        return Err(Error::bad("members", format!("at most {MAX_MEMBERS} other members")));
+    }
+    Ok(out)
 }

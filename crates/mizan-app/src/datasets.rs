@@ -297,7 +297,7 @@ impl DatasetFiles {
     /// Keeps a scanned upload at its content address, unless the same bytes are already kept:
     /// renamed into place (fsync'd) on local disk, or streamed to object storage in parts (the
     /// object appears whole or not at all) and the temporary file removed.
-    async fn keep(&self, mut staged: StagedFile) -> Result<(), Error> {
+    pub(crate) async fn keep(&self, mut staged: StagedFile) -> Result<(), Error> {
         let Some(remote) = &self.remote else {
             let dest = self.path(&staged.sha256);
             return tokio::task::spawn_blocking(move || keep_local(&dest, &mut staged))
@@ -338,7 +338,7 @@ impl DatasetFiles {
 
     /// A readable copy on local disk of a kept file, for a new scan: the kept file itself, or a
     /// download into the temporary directory (removed when the returned guard is dropped).
-    async fn local_copy(&self, sha256: &str) -> Result<(PathBuf, Option<TempFile>), Error> {
+    pub(crate) async fn local_copy(&self, sha256: &str) -> Result<(PathBuf, Option<TempFile>), Error> {
         let Some(remote) = &self.remote else { return Ok((self.path(sha256), None)) };
         let (store, key) = Self::object(remote, sha256)?;
         let (path, file) = self.tmp_file()?;
@@ -355,6 +355,32 @@ impl DatasetFiles {
         }
         file.flush().await.map_err(|e| Error::Internal(format!("cannot write a copy: {e}")))?;
         Ok((path, Some(guard)))
+    }
+
+    /// A kept file on local disk for repeated reads (the sandbox's tables): the kept file
+    /// itself, or a copy under `<data-dir>/datasets/cache`, downloaded once and renamed into
+    /// place whole.
+    ///
+    /// # Errors
+    /// [`Error::Internal`] when storage fails.
+    pub(crate) async fn cached_copy(&self, sha256: &str) -> Result<PathBuf, Error> {
+        if self.remote.is_none() {
+            return Ok(self.path(sha256));
+        }
+        let dest = self.root.join("cache").join(sha256);
+        if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
+            return Ok(dest);
+        }
+        // The copy's guard removes nothing once it is renamed away.
+        let (path, _guard) = self.local_copy(sha256).await?;
+        let dir = self.root.join("cache");
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot create `{}`: {e}", dir.display())))?;
+        tokio::fs::rename(&path, &dest)
+            .await
+            .map_err(|e| Error::Internal(format!("cannot keep `{}`: {e}", dest.display())))?;
+        Ok(dest)
     }
 
     /// The size of a kept file.
@@ -455,7 +481,7 @@ fn keep_local(dest: &Path, staged: &mut StagedFile) -> Result<(), Error> {
 
 /// A temporary file removed when dropped unless taken.
 #[derive(Debug)]
-struct TempFile(Option<PathBuf>);
+pub(crate) struct TempFile(Option<PathBuf>);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
@@ -476,6 +502,18 @@ pub struct Upload {
     bytes: u64,
     limit: u64,
     field: String,
+}
+
+/// An upload is a writer, for files Mizan makes itself (the sandbox's tables and samples).
+impl std::io::Write for Upload {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Upload::write(self, buf).map_err(std::io::Error::other)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Upload {

@@ -14,10 +14,12 @@ mod appeals;
 mod data_access;
 mod datasets;
 mod oversight;
+mod sandbox;
 
 pub use appeals::{APPEALS, DemoAppeal, seed_appeals};
 pub use data_access::{RESEARCHER, seed_data_access};
 pub use oversight::seed_oversight;
+pub use sandbox::{PROJECT as SANDBOX_PROJECT, seed_sandbox};
 
 /// A demo account to print on start.
 #[derive(Debug, Clone)]

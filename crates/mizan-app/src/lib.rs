@@ -42,6 +42,7 @@ pub mod obligations;
 pub mod oversight;
 pub mod passwords;
 pub mod pii;
+pub mod sandbox;
 pub mod signin;
 pub mod throttle;
 pub mod wire;

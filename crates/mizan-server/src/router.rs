@@ -22,7 +22,7 @@ use crate::routes::{
     api, appeals, audits, ckan, datasets_api, decisions, explain, obligations, oversight, provider, public,
     regulator, review, risk, schemas, session, verify,
 };
-use crate::routes::{data_access, datasets, datasets_steward};
+use crate::routes::{data_access, datasets, datasets_steward, sandbox};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -118,6 +118,14 @@ pub fn router(state: AppState) -> Router {
         .route("/app/data-access/{reference}", get(data_access::show))
         .route("/app/data-access/{reference}/move", post(data_access::act))
         .route("/app/data-access/{reference}/tokens", post(data_access::make_token))
+        // the privacy-safe sandbox: a project's page and queries, the steward's settings
+        .route("/app/sandbox/{reference}", get(sandbox::show))
+        .route("/app/sandbox/{reference}/query", post(sandbox::ask))
+        .route("/app/sandbox/{reference}/synthetic.csv", get(sandbox::synthetic))
+        .route(
+            "/app/datasets/{slug}/v/{version}/sandbox",
+            get(sandbox::settings_form).post(sandbox::set_settings),
+        )
         .route("/app/reports", get(provider::reports))
         .route("/app/reports/{reference}", post(provider::respond))
         .route("/app/settings/tokens", get(provider::tokens).post(provider::create_token))
@@ -320,6 +328,9 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(datasets_api::dataset_show))
         .routes(routes!(datasets_api::dataset_version))
         .routes(routes!(datasets_api::dataset_profile))
+        .routes(routes!(sandbox::get_sandbox_project))
+        .routes(routes!(sandbox::ask_sandbox_query))
+        .routes(routes!(sandbox::get_sandbox_synthetic))
         .routes(routes!(datasets_api::dataset_dcat_jsonld))
         .routes(routes!(datasets_api::dataset_dcat_turtle))
         .routes(routes!(datasets_api::dataset_croissant))

@@ -28,6 +28,9 @@ pub const APPEND_ONLY: &[(&str, &str, bool)] = &[
     ("dataset_acceptances", "terms_id", false),
     ("dataset_downloads", "file_name", false),
     ("dataset_access_tokens", "token_hash", false),
+    ("sandbox_settings", "settings", false),
+    ("sandbox_spends", "shape", false),
+    ("sandbox_synthetic", "sha256", false),
 ];
 
 /// A change a test attempts.

@@ -26,6 +26,7 @@ mod oversight;
 mod public;
 mod reports;
 mod reviews;
+mod sandbox;
 mod security;
 mod systems;
 
@@ -60,6 +61,9 @@ pub use oversight::{Agreement, HeldDecision, PolicyChange};
 pub use public::SNAPSHOT_TTL;
 pub use reports::{ErrorReport, ReportStatus};
 pub use reviews::{QueueItem, QueuePage, Review, ReviewDecision, ReviewState, ReviewerScope};
+pub use sandbox::{
+    NewSandboxSettings, NewSpend, OverBudget, Spend, Spender, StoredSandboxSettings, SyntheticSample,
+};
 pub use security::SecurityEvent;
 pub use systems::{
     ActorRef, Event, PublicEntry, PublicPage, PublicQuery, RegulatorScope, StoredClassification,

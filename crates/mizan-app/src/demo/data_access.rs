@@ -25,6 +25,8 @@ struct DemoRequest {
     asked_days_ago: i64,
     /// The decision: move, days after asking, reasons, and who decided.
     decision: Option<(&'static str, i64, &'static str, &'static str)>,
+    /// A sandbox project (private queries, never the files).
+    sandbox: bool,
 }
 
 const REQUESTS: &[DemoRequest] = &[
@@ -45,6 +47,7 @@ const REQUESTS: &[DemoRequest] = &[
              them with other data about the same borrowers, and delete them when the agreement ends.",
             "admin@indus-bank.demo",
         )),
+        sandbox: false,
     },
     DemoRequest {
         reference: "DA-DEM0000002",
@@ -61,6 +64,7 @@ const REQUESTS: &[DemoRequest] = &[
              Ask again for only the columns the study needs.",
             "steward@citizen-services.demo",
         )),
+        sandbox: false,
     },
     DemoRequest {
         reference: "DA-DEM0000003",
@@ -80,6 +84,25 @@ const REQUESTS: &[DemoRequest] = &[
         duration_days: 90,
         asked_days_ago: 2,
         decision: None,
+        sandbox: false,
+    },
+    DemoRequest {
+        reference: "DA-DEM0000004",
+        dataset: "microfinance-repayments",
+        purpose: "Measure repayment on time by province, gender and loan purpose, and the average loan, to \
+                  see where the 2022 floods left borrowers behind, without seeing any borrower.",
+        project: "PIDE policy brief: microfinance after the 2022 floods",
+        variables: &[],
+        duration_days: 365,
+        asked_days_ago: 6,
+        decision: Some((
+            "approve",
+            2,
+            "Approved as a sandbox project: differentially private answers only, within the budget our \
+             settings give each project.",
+            "admin@indus-bank.demo",
+        )),
+        sandbox: true,
     },
 ];
 
@@ -109,7 +132,7 @@ pub async fn seed_data_access(p: &Platform) -> Result<usize, Error> {
         let agreement = mizan_catalog::vocab::terms("data-sharing-agreement")
             .ok_or_else(|| Error::Internal("the data-sharing agreement is missing".into()))?;
         let asked = now - Duration::days(r.asked_days_ago);
-        let fields = BTreeMap::from([
+        let mut fields = BTreeMap::from([
             ("dataset".to_owned(), r.dataset.to_owned()),
             ("version".to_owned(), view.stored.version.to_string()),
             ("purpose".to_owned(), r.purpose.split_whitespace().collect::<Vec<_>>().join(" ")),
@@ -118,6 +141,10 @@ pub async fn seed_data_access(p: &Platform) -> Result<usize, Error> {
             ("duration_days".to_owned(), r.duration_days.to_string()),
             ("agreement".to_owned(), format!("{}@{}", agreement.id, agreement.version)),
         ]);
+        if r.sandbox {
+            fields.insert("kind".to_owned(), crate::dataset_access::KIND_SANDBOX.to_owned());
+            fields.insert("members".to_owned(), String::new());
+        }
         let mut case = Case::open(t, roles::APPLICANT, fields, asked);
         let mut decider = None;
         if let Some((name, after, reasons, by)) = r.decision {

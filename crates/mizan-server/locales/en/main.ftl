@@ -1213,3 +1213,129 @@ da-figures-approved = Approved
 da-figures-refused = Refused
 da-figures-median = Median days to decide
 da-figures-none = No decision yet
+
+## The privacy-safe data sandbox (issue #19)
+da-field-kind = What you ask for
+da-kind-files = The files, to download
+da-kind-sandbox = A sandbox project: differentially private answers, never the rows
+da-kind-hint = A sandbox project asks questions of the data through Mizan. Each answer has noise added and spends part of the project's privacy budget; no one in the project ever sees a row.
+da-field-members = Other people on the project
+da-members-hint = Sandbox projects only. Their sign-in e-mail addresses, one per line. They can ask queries and make tokens; only you can withdraw the request.
+da-no-members = No one else
+da-open-sandbox = Open the sandbox: ask queries and see the budget
+da-sandbox-token-intro = For scripts, make a token for this project's API. It answers queries until the agreement ends; it never opens the files.
+da-role-member = a project member
+sb-project-title = Sandbox project
+sb-intro = Ask questions of the data and get answers with noise added, never rows. Each answer spends part of the project's privacy budget (ε). When the budget is spent, the project asks no more questions.
+sb-budget = Privacy budget
+sb-spent = Share of the budget spent
+sb-epsilon-spent = ε spent
+sb-of = of
+sb-epsilon-left = ε left
+sb-delta-spent = δ spent
+sb-left = left
+sb-cap = The most one query may spend
+sb-budget-hint = Smaller ε means more noise and better protection for the people in the data. Every spend is recorded in the public events log before the answer is shown.
+sb-answer = Answer
+sb-value = Noisy value
+sb-interval = 95 % of noise falls within
+sb-no-cells = No group could be shown.
+sb-suppressed = { $n ->
+    [one] One group is left out: it failed partition selection or had fewer than 10 people.
+   *[other] { $n } groups are left out: they failed partition selection or had fewer than 10 people.
+}
+sb-scale = noise scale
+sb-accuracy = 95 % accuracy
+sb-threshold = groups shown from
+sb-noise-hint = The true value is within the interval 95 times in 100. Two answers that differ by less than their intervals may differ only by noise.
+sb-mechanism-discrete-laplace = Discrete Laplace noise
+sb-mechanism-discrete-laplace-threshold = Discrete Laplace noise with a threshold
+sb-mechanism-exponential = Exponential mechanism
+sb-ask = Ask a query
+sb-statistic = What to compute
+sb-statistic-count = Count of people's rows
+sb-statistic-sum = Sum of a number
+sb-statistic-mean = Average of a number
+sb-statistic-histogram = Histogram of a number
+sb-statistic-quantile = Quantile of a number (0.5 is the median)
+sb-column = Number column
+sb-column-hint = For a sum, average, histogram or quantile.
+sb-none = None
+sb-bins = Histogram bars
+sb-q = Quantile (between 0 and 1)
+sb-group-by = Group by
+sb-group-by-2 = And by
+sb-filter = Only rows where
+sb-filter-values = is one of
+sb-filter-hint = Categories separated by commas.
+sb-epsilon = ε to spend on this query
+sb-epsilon-hint = At most { $cap }.
+sb-ask-button = Ask, and spend the budget
+sb-refused = Not asked, and nothing spent:
+sb-columns = What you may ask about
+sb-unit = Privacy unit
+sb-max-rows = { $n ->
+    [one] at most one row per unit
+   *[other] at most { $n } rows per unit
+}
+sb-numeric-between = a number, counted between
+sb-categories = categories
+sb-categories-private = categories not public: a group is shown only if it passes partition selection
+sb-synthetic-download = Download the synthetic sample (CSV)
+sb-synthetic-hint = Made from noisy summaries, not from real people: every row says it is synthetic. Use it to write your analysis before spending budget on the real data.
+sb-spends = Queries asked
+sb-no-spends = No query has been asked yet.
+sb-when = When
+sb-shape = Query
+sb-running-total = Project total
+sb-record = Record
+sb-event-n = event { $n }
+sb-spends-hint = Each spend is an event in the public events log, with a proof anyone can check.
+sb-bin = Range
+sb-public-title = Private queries (sandbox)
+sb-public-intro = Approved research projects can ask this version questions through Mizan and get differentially private answers, never rows. Every spend of privacy budget is public.
+sb-public-project-budget = Budget of each project
+sb-public-total = Spent so far
+sb-public-spends = { $n ->
+    [one] one query
+   *[other] { $n } queries
+}
+sb-public-projects = { $n ->
+    [one] one project
+   *[other] { $n } projects
+}
+sb-public-verify = Each spend is an event in the events log: add up the events to check the total.
+sb-public-ask = Ask for a sandbox project
+sb-settings-link = Sandbox settings for private queries
+sb-settings-title = Sandbox settings
+sb-settings-intro = Open this restricted version to differentially private queries. Mizan keeps at most the given number of rows for each privacy unit, holds numbers within their bounds, and shows categories only as declared. Approved projects spend from their own budget.
+sb-settings-current = Settings in force
+sb-settings-file = Built from
+sb-settings-rows = Rows
+sb-settings-rows-kept = { $kept } kept
+sb-settings-rows-in = { $n } read
+sb-settings-units = { $n } units
+sb-settings-spent = Spent under these settings
+sb-settings-spends = { $n ->
+    [one] one spend
+   *[other] { $n } spends
+}
+sb-settings-private-counts = The exact counts are for stewards only: projects and the public never see them.
+sb-settings-locked = Privacy budget was spent under these settings, so they can no longer change. Publish a new version to change them.
+sb-settings-unit = Privacy unit column
+sb-settings-unit-hint = The column that names the person or household, such as a hashed CNIC. Each unit's rows are bounded together.
+sb-settings-max-rows = The most rows one unit may contribute
+sb-role-none = Not in the sandbox
+sb-role-numeric = A number
+sb-role-categorical = A category
+sb-settings-lower = Lowest value
+sb-settings-upper = Highest value
+sb-settings-keys = Public categories
+sb-settings-keys-hint = One per line. Leave empty when the categories are not public: groups are then shown only if they pass partition selection, which spends δ.
+sb-settings-project-epsilon = Total ε of each project
+sb-settings-project-delta = Total δ of each project
+sb-settings-delta-hint = Needed only for grouping by columns whose categories are not public; 0 refuses such queries.
+sb-settings-max-query = The most ε one query may spend
+sb-settings-synthetic = ε for the synthetic sample
+sb-settings-synthetic-hint = Spent once, from the steward's own budget, on a sample projects can download; 0 makes none.
+sb-settings-save = Save and build the table

@@ -7,7 +7,7 @@
 //! show words: states, moves and roles come from the Fluent files, times as dates.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use mizan_app::dataset_access::{AccessRequestIn, AccessView, DURATIONS, columns_of, roles};
@@ -24,6 +24,12 @@ use crate::pages::{Ctx, render};
 use crate::util::url_encode;
 use crate::views::datasets::{labels, parse_version, pick};
 
+/// `?kind=sandbox` on the request form: ask for a sandbox project.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct KindParam {
+    kind: Option<String>,
+}
+
 /// What the request form holds, as typed.
 #[derive(Debug, Clone, Default)]
 struct Typed {
@@ -32,6 +38,8 @@ struct Typed {
     variables: Vec<String>,
     duration: i64,
     agree: bool,
+    sandbox: bool,
+    members: String,
 }
 
 #[derive(Template)]
@@ -47,6 +55,8 @@ struct FormPage {
     durations: Vec<(i64, String)>,
     agreement_title: String,
     agreement_text: String,
+    /// The version has sandbox settings: a project may be asked for.
+    sandbox_open: bool,
     typed: Typed,
     errors: Vec<String>,
     error_field: String,
@@ -59,6 +69,7 @@ fn durations(ctx: &Ctx) -> Vec<(i64, String)> {
 fn form_page(
     ctx: Ctx,
     view: &DatasetView,
+    sandbox_open: bool,
     typed: Typed,
     errors: Vec<String>,
     error_field: String,
@@ -75,6 +86,7 @@ fn form_page(
         durations: durations(&ctx),
         agreement_title: agreement.map(|t| labels(ctx.lang, &t.title)).unwrap_or_default(),
         agreement_text: agreement.map(|t| labels(ctx.lang, &t.text)).unwrap_or_default(),
+        sandbox_open,
         typed,
         errors,
         error_field,
@@ -92,14 +104,20 @@ pub async fn request_form(
     ctx: Ctx,
     SignedIn(_): SignedIn,
     Path((slug, version)): Path<(String, String)>,
+    Query(kind): Query<KindParam>,
 ) -> Result<Response, AppError> {
     let view = restricted_view(&state, &slug, &version).await?;
     if view.meta.access != AccessTier::Restricted {
         return Ok(Redirect::to(&format!("/datasets/{}/v/{}", view.stored.slug, view.stored.version))
             .into_response());
     }
-    let typed = Typed { duration: 90, ..Typed::default() };
-    Ok(render(&form_page(ctx, &view, typed, vec![], String::new())))
+    let sandbox_open = state.app.sandbox_of(&view).await?.is_some();
+    let typed = Typed {
+        duration: 90,
+        sandbox: sandbox_open && kind.kind.as_deref() == Some("sandbox"),
+        ..Typed::default()
+    };
+    Ok(render(&form_page(ctx, &view, sandbox_open, typed, vec![], String::new())))
 }
 
 /// `POST /datasets/{slug}/v/{version}/access`: files the request and goes to it; a bad field
@@ -122,6 +140,8 @@ pub async fn request(
         variables: form.all("variables"),
         duration: form.get("duration_days").parse().unwrap_or(0),
         agree: form.get("agree") == "yes",
+        sandbox: form.get("kind") == "sandbox",
+        members: form.get("members").to_owned(),
     };
     let input = AccessRequestIn {
         purpose: typed.purpose.clone(),
@@ -130,7 +150,15 @@ pub async fn request(
         duration_days: typed.duration,
         agree: typed.agree,
         lang: ctx.lang.code().to_owned(),
+        sandbox: typed.sandbox,
+        members: typed
+            .members
+            .split([',', '\n'])
+            .map(|m| m.trim().to_owned())
+            .filter(|m| !m.is_empty())
+            .collect(),
     };
+    let sandbox_open = state.app.sandbox_of(&view).await?.is_some();
     match state.app.request_dataset_access(&view, user, input).await {
         Ok(reference) => Ok(Redirect::to(&format!("/app/data-access/{reference}")).into_response()),
         Err(mizan_app::Error::BadRequest { field, detail }) => {
@@ -140,7 +168,8 @@ pub async fn request(
             let label = if ctx.lang.has(&key) { ctx.t(&key) } else { base.clone() };
             let detail =
                 if ctx.lang.has(&format!("{key}-error")) { ctx.t(&format!("{key}-error")) } else { detail };
-            let mut res = render(&form_page(ctx, &view, typed, vec![format!("{label}: {detail}")], base));
+            let mut res =
+                render(&form_page(ctx, &view, sandbox_open, typed, vec![format!("{label}: {detail}")], base));
             *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(res)
         }
@@ -264,6 +293,9 @@ struct ShowPage {
     new_token: Option<String>,
     example_url: String,
     error: Option<String>,
+    /// A sandbox project (queries, never files).
+    sandbox: bool,
+    members: Vec<String>,
 }
 
 async fn show_page(
@@ -289,7 +321,7 @@ async fn show_page(
             reasons: e.fields.get("reasons").cloned().unwrap_or_default(),
         })
         .collect();
-    let files = if v.active && v.role == roles::APPLICANT {
+    let files = if v.active && v.role == roles::APPLICANT && !v.terms.sandbox {
         view.files
             .iter()
             .map(|f| FileLink {
@@ -310,10 +342,12 @@ async fn show_page(
             format!("{} ({})", labels(ctx.lang, &t.title), ctx.t1("version-n", "n", v.terms.agreement.1))
         })
         .unwrap_or_default();
-    let example_url = files
-        .first()
-        .map(|f| format!("{}{}", state.app.config().base_url.trim_end_matches('/'), f.href))
-        .unwrap_or_default();
+    let base = state.app.config().base_url.trim_end_matches('/');
+    let example_url = if v.terms.sandbox {
+        format!("{base}/api/v1/sandbox/projects/{}", v.case.reference)
+    } else {
+        files.first().map(|f| format!("{base}{}", f.href)).unwrap_or_default()
+    };
     Ok(ShowPage {
         example_url,
         reference: v.case.reference.clone(),
@@ -338,8 +372,10 @@ async fn show_page(
         files,
         tokens: v.tokens.iter().map(|t| (t.created_at.clone(), t.expires_at.clone())).collect(),
         may_make_token: v.active
-            && v.role == roles::APPLICANT
+            && (v.role == roles::APPLICANT || (v.terms.sandbox && v.role == roles::MEMBER))
             && v.tokens.len() < mizan_app::dataset_access::MAX_TOKENS,
+        sandbox: v.terms.sandbox,
+        members: v.terms.members.clone(),
         new_token,
         error,
         ctx,

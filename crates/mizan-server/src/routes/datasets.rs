@@ -662,6 +662,22 @@ struct DatasetPage {
     open_request: Option<String>,
     /// Restricted tier: the reader's access ends then.
     access_until: Option<String>,
+    /// Restricted tier with sandbox settings: the budget and every spend so far.
+    sandbox: Option<SandboxView>,
+}
+
+/// A version's sandbox as the public sees it: the settings' budgets and every spend, so anyone
+/// can add up what was spent (each spend is an event in the events log, with its proof).
+struct SandboxView {
+    unit_column: String,
+    max_rows: u32,
+    project_epsilon: String,
+    max_query_epsilon: String,
+    total_epsilon: String,
+    spends: usize,
+    projects: usize,
+    /// The newest spends: when, shape, ε, event id.
+    recent: Vec<(String, String, String, i64)>,
 }
 
 /// A restricted dataset's access figures in words.
@@ -875,6 +891,29 @@ async fn dataset_page(
     } else {
         None
     };
+    let sandbox = if restricted {
+        state.app.sandbox_of(view).await?.map(|sb| SandboxView {
+            unit_column: sb.settings.unit_column.clone(),
+            max_rows: sb.settings.max_rows_per_unit,
+            project_epsilon: format!("{}", sb.settings.project_epsilon),
+            max_query_epsilon: format!("{}", sb.settings.max_query_epsilon),
+            total_epsilon: format!("{:.4}", sb.total_epsilon())
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_owned(),
+            spends: sb.spends.len(),
+            projects: sb.projects(),
+            recent: sb
+                .spends
+                .iter()
+                .rev()
+                .take(20)
+                .map(|x| (x.at.clone(), x.shape.clone(), format!("{}", x.epsilon), x.event_id))
+                .collect(),
+        })
+    } else {
+        None
+    };
     let open_request = match (restricted, user, &grant) {
         (true, Some(u), None) => state
             .app
@@ -991,6 +1030,7 @@ async fn dataset_page(
         ask_href: (restricted && user.is_some() && grant.is_none() && open_request.is_none())
             .then(|| format!("{page_href}/access")),
         access_until: grant.map(|(_, until)| mizan_store::format_time(until)),
+        sandbox,
         open_request,
         access_figures,
         accepted: registered && accepted,

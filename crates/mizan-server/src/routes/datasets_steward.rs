@@ -652,6 +652,8 @@ struct ManagePage {
     title_lang: Option<&'static str>,
     access: String,
     access_explained: String,
+    /// Restricted: the version may have sandbox settings.
+    restricted: bool,
     licence: String,
     published: bool,
     public_version: Option<i64>,
@@ -781,6 +783,7 @@ async fn manage_page(
         title_lang,
         access: access_label(lang, meta.access),
         access_explained: lang.t(&format!("dss-access-{}-explained", meta.access.id())),
+        restricted: meta.access == mizan_catalog::AccessTier::Restricted,
         licence: vocab::licence(&meta.licence)
             .map_or_else(|| lang.t("ds-unknown"), |l| licence_label(lang, l)),
         published: v.is_published(),

@@ -18,6 +18,7 @@ pub mod public;
 pub mod regulator;
 pub mod review;
 pub mod risk;
+pub mod sandbox;
 pub mod schemas;
 pub mod session;
 pub mod verify;

@@ -26,4 +26,5 @@ mod oversight;
 mod pages;
 #[cfg(feature = "postgres-tests")]
 mod postgres;
+mod sandbox;
 mod weight;

@@ -769,6 +769,15 @@ async fn no_page_shows_a_code_or_a_raw_timestamp() {
         signed.push((&researcher, format!("/app/data-access/DA-DEM000000{n}")));
         signed.push((if n == 1 { &bank } else { &steward }, format!("/app/data-access/DA-DEM000000{n}")));
     }
+    // The sandbox: the demo project's page, the request, and the steward's settings.
+    mizan_app::demo::seed_sandbox(&app.platform).await.expect("demo sandbox");
+    let project = mizan_app::demo::SANDBOX_PROJECT;
+    signed.push((&researcher, format!("/app/sandbox/{project}")));
+    signed.push((&researcher, format!("/app/data-access/{project}")));
+    signed.push((&bank, format!("/app/sandbox/{project}")));
+    let mf = app.platform.public_dataset("microfinance-repayments", None).await.expect("dataset");
+    signed.push((&bank, format!("/app/datasets/microfinance-repayments/v/{}/sandbox", mf.stored.version)));
+    pages.push("/datasets/microfinance-repayments".into());
     for slug in ["microfinance-repayments", "citizen-service-complaints"] {
         let v = app.platform.public_dataset(slug, None).await.expect("dataset");
         signed.push((&researcher, format!("/datasets/{slug}")));

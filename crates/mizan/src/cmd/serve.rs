@@ -216,6 +216,15 @@ pub fn run(args: ServeArgs) -> Result<()> {
             if asked > 0 {
                 eprintln!("demo data: {asked} dataset access requests filed: {base_url}/app/data-access");
             }
+            let queries = mizan_app::demo::seed_sandbox(&state.app)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the demo sandbox: {e:?}"))?;
+            if queries > 0 {
+                eprintln!(
+                    "demo data: sandbox project with {queries} private queries: {base_url}/app/sandbox/{}",
+                    mizan_app::demo::SANDBOX_PROJECT
+                );
+            }
             let held = mizan_app::demo::seed_oversight(&state.app)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot seed demo oversight: {e:?}"))?;
