@@ -679,6 +679,8 @@ async fn every_append_only_table_refuses_change_and_keeps_its_rows() {
     // An access request and a download token of its approval.
     mizan_app::demo::seed_datasets(&app.platform).await.unwrap();
     mizan_app::demo::seed_data_access(&app.platform).await.unwrap();
+    // Sandbox settings, spends and a synthetic sample.
+    assert_eq!(mizan_app::demo::seed_sandbox(&app.platform).await.unwrap(), 2);
     let (case, _) = app.store.case_by_reference("DA-DEM0000001").await.unwrap();
     let granted = app.platform.public_dataset("microfinance-repayments", None).await.unwrap();
     let (researcher, _) = app.store.user_for_login(mizan_app::demo::RESEARCHER).await.unwrap().unwrap();
