@@ -32,9 +32,6 @@ use crate::{Error, Platform};
 /// Rows in a synthetic sample: fixed, so that its length says nothing about the data.
 pub const SYNTHETIC_ROWS: usize = 10_000;
 
-/// The shape recorded for the steward's spend on the synthetic sample.
-pub const SYNTHETIC_SHAPE: &str = "synthetic sample from one- and two-way marginals";
-
 /// Settings as a steward sends them: the CSV file to build from, and the settings.
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 pub struct SandboxSettingsIn {
@@ -251,23 +248,30 @@ impl Platform {
         settings: &Settings,
         user: i64,
     ) -> Result<(), Error> {
+        let plan = mizan_dp::synthetic_plan(settings).map_err(|r| Error::bad("settings", r.to_string()))?;
         let spend = NewSpend {
             settings_id,
             spender: Spender::Steward,
             user_id: user,
-            shape: SYNTHETIC_SHAPE.to_owned(),
-            mechanism: "discrete-laplace".to_owned(),
-            epsilon: settings.synthetic_epsilon,
-            delta: 0.0,
-            budget: (settings.synthetic_epsilon, 0.0),
+            shape: plan.shape.clone(),
+            mechanism: if plan.threshold.is_some() {
+                "discrete-laplace-threshold"
+            } else {
+                "discrete-laplace"
+            }
+            .to_owned(),
+            epsilon: plan.epsilon,
+            delta: plan.delta,
+            // Paid once, from the steward's own budget: exactly this sample.
+            budget: (plan.epsilon, plan.delta),
             org_id: view.stored.org_id,
             subject: subject_of(&view.stored.slug),
             actor_name: roles::STEWARD.to_owned(),
         };
         let version = view.stored.version;
-        let eps = settings.synthetic_epsilon;
+        let (shape, eps, delta) = (plan.shape.clone(), plan.epsilon, plan.delta);
         let reason = move |_: f64, _: f64| {
-            format!("dp-spend steward v{version}: {SYNTHETIC_SHAPE}; ε {}, δ 0", num(eps))
+            format!("dp-spend steward v{version}: {shape}; ε {}, δ {}", num(eps), num(delta))
         };
         let Ok(spent) = self.store().record_spend(&spend, reason).await? else {
             return Err(Error::Conflict("the synthetic sample was already paid for".into()));

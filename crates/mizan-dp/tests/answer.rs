@@ -128,7 +128,9 @@ fn groups_without_public_keys_pass_partition_selection() {
     assert!(p.mapped_delta <= p.delta && p.threshold.unwrap() >= 1.0);
     let a = answer(&p, &s, &t).unwrap();
     let groups: Vec<&str> = a.cells.iter().map(|c| c.group[0].as_str()).collect();
-    assert_eq!(groups, ["Lahore"], "single-row districts never pass");
+    // Each single-row district passes with probability at most δ = 10^-7 (about 3 in 100,000
+    // runs see one of the 300), so allow one rather than flake.
+    assert!(groups.contains(&"Lahore") && groups.len() <= 2, "{groups:?}");
     assert_eq!(a.suppressed, 0, "groups failing selection are not counted");
     assert!(exact(&p, &s, &t).unwrap().len() == 301);
 
@@ -137,7 +139,8 @@ fn groups_without_public_keys_pass_partition_selection() {
         read(&s, &file, &query(Statistic::Mean { column: "income".into() }, &["sex", "district"], 5.0));
     let a = answer(&p, &s, &t).unwrap();
     let groups: Vec<String> = a.cells.iter().map(|c| c.group.join("/")).collect();
-    assert_eq!(groups, ["female/Lahore", "male/Lahore"]);
+    let has = |g: &str| groups.iter().any(|x| x == g);
+    assert!(has("female/Lahore") && has("male/Lahore") && groups.len() <= 3, "{groups:?}");
 }
 
 #[test]
@@ -170,5 +173,10 @@ fn large_private_dictionaries_aggregate_sparsely() {
     let lahore = truth.iter().find(|c| c.group == ["Lahore"]).unwrap();
     assert_eq!((lahore.count, lahore.sum_units), (1000, 2000));
     let a = answer(&p, &s, &t).unwrap();
-    assert_eq!(a.cells.iter().map(|c| c.group[0].as_str()).collect::<Vec<_>>(), ["Lahore"]);
+    let released: Vec<&str> = a.cells.iter().map(|c| c.group[0].as_str()).collect();
+    assert!(released.contains(&"Lahore"), "{released:?}");
+    // A one-row district passes the threshold with probability at most δ (10^-7) each, so
+    // about 0.007 of the 70,000 pass per run: one sometimes does (seen), four together with
+    // probability about 10^-10.
+    assert!(released.len() <= 4, "{} groups released", released.len());
 }
