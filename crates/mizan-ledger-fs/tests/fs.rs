@@ -85,15 +85,24 @@ fn concurrent_submitters_share_batches_and_get_contiguous_indices() {
                     let acks = seq.submit(vec![format!("t{t}-{i}").into_bytes(), b"pair".to_vec()]).unwrap();
                     assert_eq!(acks.len(), 2);
                     assert_eq!(acks[1].index.0, acks[0].index.0 + 1);
-                    got.extend(acks.iter().map(|a| a.index.0));
+                    assert_eq!(acks[0].covered_at, acks[1].covered_at, "a submission is one batch");
+                    got.extend(acks.iter().map(|a| (a.index.0, a.covered_at)));
                 }
                 got
             })
         })
         .collect();
-    let mut all: Vec<u64> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let mut all: Vec<(u64, u64)> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
     all.sort_unstable();
-    assert_eq!(all, (0..160).collect::<Vec<_>>());
+    assert_eq!(all.iter().map(|a| a.0).collect::<Vec<_>>(), (0..160).collect::<Vec<_>>());
+    // Shared batches: 80 submissions from 8 threads at once end in fewer batches than that
+    // (each submitter blocks until its batch is durable, and the others' wait in the next).
+    let mut batches: Vec<u64> = all.iter().map(|a| a.1).collect();
+    batches.dedup();
+    assert!(batches.len() < 80, "{} batches for 80 submissions: none shared", batches.len());
+    for (index, covered) in &all {
+        assert!(index < covered, "entry {index} is covered by its batch's end {covered}");
+    }
     assert_eq!(seq.wait_published(160, Duration::from_secs(10)).unwrap(), 160);
     assert_eq!(seq.reader().size(), 160);
     drop(seq.shutdown().unwrap());

@@ -391,11 +391,13 @@ const MAX_INTEGRATION: usize = 1 << 20;
 /// once per [`SequencerConfig::integrate_interval`] unless the sequencer asks for it now (an
 /// empty batch).
 fn integrate(mut log: Log, rx: &Receiver<Vec<Vec<u8>>>, shared: &Shared, interval: Duration) -> Option<Log> {
-    let mut last = Instant::now().checked_sub(interval).unwrap_or_else(Instant::now);
+    // No integration yet: the first is due at once. (Not `now - interval`: `Instant` may not
+    // reach back that far on a machine started less than an interval ago.)
+    let mut last: Option<Instant> = None;
     while let Ok(first) = rx.recv() {
         let mut now_please = first.is_empty();
         let mut entries = first;
-        let due = last + interval;
+        let due = last.map_or_else(Instant::now, |l| l + interval);
         while !now_please && entries.len() < MAX_INTEGRATION {
             match rx.recv_timeout(due.saturating_duration_since(Instant::now())) {
                 Ok(more) => {
@@ -408,7 +410,7 @@ fn integrate(mut log: Log, rx: &Receiver<Vec<Vec<u8>>>, shared: &Shared, interva
         while let Ok(more) = rx.try_recv() {
             entries.extend(more);
         }
-        last = Instant::now();
+        last = Some(Instant::now());
         if entries.is_empty() {
             shared.integrated_cv.notify_all();
             continue;

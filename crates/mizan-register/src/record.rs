@@ -609,5 +609,18 @@ mod tests {
         let b =
             Record::from_json(&serde_json::from_str(&a.to_canonical_json()).expect("json")).expect("valid");
         assert_eq!(a.to_canonical_json(), b.to_canonical_json());
+        // And it is the canonical form written out by hand, not only a fixed point of itself:
+        // fields in key order, no spaces, bilingual text as `en` then `ur`, lists in order,
+        // non-ASCII as UTF-8 (not escaped).
+        let r = Record::from_json(&json!({
+            "sector": "finance",
+            "name": {"ur": "نام", "en": "Name"},
+            "languages": ["en", "ur"]
+        }))
+        .expect("valid draft");
+        assert_eq!(
+            r.to_canonical_json(),
+            r#"{"languages":["en","ur"],"name":{"en":"Name","ur":"نام"},"sector":"finance"}"#
+        );
     }
 }

@@ -467,22 +467,13 @@ async fn tokens_expire_and_revoke() {
     let app = TestApp::start(true).await;
     let org = app.store.org_by_slug("demo-indus-bank").await.unwrap();
     let scope = mizan_store::OrgScope::new(org.id);
-    let t = app
-        .store
-        .create_token(
-            scope,
-            None,
-            "soon",
-            &["systems:read".into()],
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(1),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        http().get(app.url("/api/v1/org/systems")).bearer_auth(&t.secret).send().await.unwrap().status(),
-        200
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // A token that expires in a second; the test waits until the clock the server reads has
+    // passed its expiry (not a fixed while, which a loaded machine could outlast or undercut).
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    let t = app.store.create_token(scope, None, "soon", &["systems:read".into()], expires).await.unwrap();
+    while time::OffsetDateTime::now_utc() <= expires {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let res = http().get(app.url("/api/v1/org/systems")).bearer_auth(&t.secret).send().await.unwrap();
     assert_eq!(res.status(), 401);
     assert!(res.headers().contains_key("www-authenticate"));
@@ -1632,6 +1623,9 @@ async fn ethics_board_review_gates_registration() {
     // Another organisation cannot read the review state of this bank's system.
     let health = token(s, "admin@rahbar-health.demo", &["systems:read"]).await;
     assert_eq!(http().get(&state_url).bearer_auth(&health).send().await.unwrap().status(), 404);
-    // Reviews cannot be rewritten in the database.
-    assert!(s.try_rewrite_reviews().await.is_err());
+    // Reviews cannot be rewritten in the database: the trigger says so, and they stay as made.
+    let before = s.table_fingerprint("reviews").await.unwrap();
+    let err = s.try_rewrite_reviews().await.expect_err("reviews are append-only").to_string();
+    assert!(err.contains("reviews is append-only"), "{err}");
+    assert_eq!(s.table_fingerprint("reviews").await.unwrap(), before, "rows unchanged");
 }

@@ -319,7 +319,7 @@ async fn diff_report_status_edit_form_and_refused_forms_pass_axe() {
     b.open(&format!("/register/{id}/report?lang=en")).await;
     skip_browser_validation(&b, "form[action$='/report']").await;
     b.click("form[action$='/report'] button[type=submit]").await;
-    b.expect_text(".error-summary", "").await;
+    b.expect_text(".error-summary", "Describe what is wrong.").await;
     b.check_a11y("report-form-422").await;
     b.fill("#body", "The contact address is out of date").await;
     b.click("form[action$='/report'] button[type=submit]").await;
@@ -337,7 +337,7 @@ async fn diff_report_status_edit_form_and_refused_forms_pass_axe() {
     b.sign_in("editor@indus-bank.demo").await;
     b.wait_url("/app").await;
     b.open(&format!("/app/systems/{draft}/edit?lang=en")).await;
-    b.expect_text("h1", "").await;
+    b.expect_text("h1", "Edit system record").await;
     b.check_a11y("system-edit-form").await;
     let bad_date =
         "const i = document.querySelector('#start_date'); i.type = 'text'; i.value = '2026-02-30';";

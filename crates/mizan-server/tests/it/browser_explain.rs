@@ -47,6 +47,11 @@ async fn a_citizen_reads_a_receipt_and_the_regulator_reads_every_number() {
     b.check_a11y("receipt-en").await;
     b.click("#technical summary").await;
     b.expect_text("#residual", "e").await;
+    // The residual shown is a number in scientific notation, and TreeSHAP's is tiny: the
+    // contributions add up to the margin.
+    let shown = b.driver.find(By::Css("#residual")).await.expect("residual").text().await.expect("text");
+    let residual: f64 = shown.trim().parse().unwrap_or_else(|_| panic!("`{shown}` is not a number"));
+    assert!(residual.abs() < 1e-4, "additivity residual {residual}");
     b.check_a11y("receipt-technical-en").await;
 
     // The same receipt in Urdu, right to left.

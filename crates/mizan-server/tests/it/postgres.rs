@@ -81,7 +81,8 @@ async fn row_level_security_fences_each_organisation() {
     .bind(health)
     .execute(&mut *tx)
     .await;
-    assert!(insert.is_err(), "nor can rows be written for another organisation");
+    let refused = insert.expect_err("nor can rows be written for another organisation").to_string();
+    assert!(refused.contains("row-level security"), "refused by the fence, not by chance: {refused}");
     tx.rollback().await.unwrap();
     for sql in [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")] {
         sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
