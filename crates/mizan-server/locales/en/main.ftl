@@ -1297,8 +1297,8 @@ sb-public-intro = Approved research projects can ask this version questions thro
 sb-public-project-budget = Budget of each project
 sb-public-total = Spent so far
 sb-public-spends = { $n ->
-    [one] one query
-   *[other] { $n } queries
+    [one] one spend
+   *[other] { $n } spends
 }
 sb-public-projects = { $n ->
     [one] one project

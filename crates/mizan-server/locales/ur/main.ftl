@@ -1297,8 +1297,8 @@ sb-public-intro = منظور شدہ تحقیقی منصوبے میزان کے ذ
 sb-public-project-budget = ہر منصوبے کا بجٹ
 sb-public-total = اب تک خرچ
 sb-public-spends = { $n ->
-    [one] ایک سوال
-   *[other] { $n } سوال
+    [one] ایک خرچ
+   *[other] { $n } خرچ
 }
 sb-public-projects = { $n ->
     [one] ایک منصوبہ

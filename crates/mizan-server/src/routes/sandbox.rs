@@ -514,8 +514,8 @@ fn project_page(
         spent_share: share.clamp(0.0, 100.0) as u32,
         delta_budget: (s.project_delta > 0.0).then(|| {
             (
-                format!("{spent_delta:e}"),
-                format!("{:e} ({} {left_delta:e})", s.project_delta, ctx.t("sb-left")),
+                words(spent_delta),
+                format!("{} ({} {})", words(s.project_delta), ctx.t("sb-left"), words(left_delta)),
             )
         }),
         cap: words(s.max_query_epsilon),
