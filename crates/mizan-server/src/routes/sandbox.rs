@@ -379,7 +379,9 @@ async fn synthetic_response(state: &AppState, reference: &str, who: Asker<'_>) -
     let s = state.app.sandbox_synthetic(reference, who).await?;
     let bytes = u64::try_from(s.bytes).unwrap_or(0);
     let stream = state.app.dataset_files().read(&s.sha256, 0, bytes).await?;
-    let mut res = Body::from_stream(stream).into_response();
+    // Fused: the response is compressed (CSV), and the compressor polls its body once more after
+    // the end, which panicked the stream's `unfold` and cut every compressed download short.
+    let mut res = Body::from_stream(futures_util::StreamExt::fuse(stream)).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes));
