@@ -351,7 +351,8 @@ pub(crate) fn synthesize(
     let mut seed = [0u8; 32];
     opendp::traits::samplers::fill_bytes(&mut seed).map_err(|e| rng_failed(&e))?;
     let mut rng = ChaCha20Rng::from_seed(seed);
-    let mut writer = csv::Writer::from_writer(out);
+    // Records end in CRLF, as RFC 4180 (section 2, rule 1) has it; the csv crate's default is LF.
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
     writer.write_record(&synth.plan.columns).map_err(|e| TableError::Io(e.to_string()))?;
     let mut record: Vec<String> = vec![String::new(); synth.plan.columns.len()];
     record[0] = "yes".into();

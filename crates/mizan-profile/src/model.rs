@@ -8,6 +8,15 @@ use serde::{Deserialize, Serialize};
 /// The `format` value of every profile this version writes.
 pub const FORMAT: &str = "mizan.dataset-profile/1";
 
+/// The published JSON Schema (draft 2020-12) of [`FORMAT`], hand-written in `schemas/` beside
+/// this crate and served at `/api/v1/schemas/mizan.dataset-profile-1.json`, the URI its `$id`
+/// names.
+pub const SCHEMA: &str = include_str!("../schemas/mizan.dataset-profile-1.schema.json");
+
+/// The name [`SCHEMA`] is published under: [`FORMAT`] with `/` as `-`, as the other formats'
+/// schemas are named.
+pub const SCHEMA_NAME: &str = "mizan.dataset-profile-1";
+
 /// A dataset's profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {

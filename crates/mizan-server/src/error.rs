@@ -242,7 +242,7 @@ async fn extract_error(res: Response) -> Result<(AppError, Response), Response> 
 pub async fn render_api_errors(req: Request, next: Next) -> Response {
     // The path as the client sent it: a nested router (`/log`) sees only its own part.
     let uri = req.extensions().get::<axum::extract::OriginalUri>().map_or(req.uri(), |o| &o.0);
-    let instance = uri.path_and_query().map_or_else(|| uri.path().to_owned(), ToString::to_string);
+    let instance = uri_reference(uri.path_and_query().map_or_else(|| uri.path(), |pq| pq.as_str()));
     let res = next.run(req).await;
     let (err, original) = match extract_error(res).await {
         Ok(x) => x,
@@ -285,6 +285,26 @@ pub async fn render_api_errors(req: Request, next: Next) -> Response {
         res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     res
+}
+
+/// `target` (a request's path and query) as a URI reference, which RFC 9457 asks `instance`
+/// to be: the HTTP parser lets through bytes RFC 3986 does not allow in a path or query (`"`,
+/// `{`, `}`, `|`, `^`, `\`, `[`, `]`, and a `%` not followed by two hex digits), so each of
+/// those is percent-encoded; everything else is kept as sent.
+fn uri_reference(target: &str) -> String {
+    let bytes = target.as_bytes();
+    let mut out = String::with_capacity(target.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape_start = b == b'%'
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit);
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?".contains(&b) || escape_start {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Renders page errors as a localized HTML page; unauthenticated page requests go to sign-in.
@@ -347,6 +367,16 @@ mod tests {
             assert!(Lang::En.has(&key), "{key} missing in English");
             assert!(Lang::Ur.has(&key), "{key} missing in Urdu");
         }
+    }
+
+    #[test]
+    fn instance_is_a_uri_reference() {
+        assert_eq!(uri_reference("/api/v1/systems/a%C3%BC?q=x&y=1"), "/api/v1/systems/a%C3%BC?q=x&y=1");
+        assert_eq!(
+            uri_reference("/api/v1/systems/a\\b\"{|}^[]"),
+            "/api/v1/systems/a%5Cb%22%7B%7C%7D%5E%5B%5D"
+        );
+        assert_eq!(uri_reference("/x/%zz%4"), "/x/%25zz%254");
     }
 
     #[test]

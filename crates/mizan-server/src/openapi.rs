@@ -37,12 +37,27 @@ macro_rules! format_schema {
 format_schema!(ReceiptFormat, "mizan.receipt-1", "The `mizan.receipt/1` document.");
 format_schema!(ExplanationFormat, "mizan.explanation-1", "The `mizan.explanation/1` document.");
 
+/// Bilingual text as the register keeps it (`mizan_register::Text`): English and/or Urdu, each
+/// left out when empty. Stands in the document for a field served as that JSON object.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // described, never built: the field holds the register's own JSON
+pub struct BilingualText {
+    /// English.
+    en: Option<String>,
+    /// Urdu.
+    ur: Option<String>,
+}
+
 /// The OpenAPI document with each published format's JSON Schema among its components
 /// (OpenAPI 3.1 schemas are JSON Schema 2020-12), under the name it is served by, so the
 /// responses that are those formats are described by the very schema outsiders validate
 /// against, written once in `mizan-formats`. Each schema's `$id` and `$schema` are dropped
-/// (the document's dialect is 2020-12 already) and its `#/$defs/...` references are made
-/// absolute within the document.
+/// (the document's dialect is 2020-12 already), and so is its `title` (the format's name, as
+/// `mizan.receipt/1`: openapi-python-client names a model after the title's last `/` segment,
+/// so every format became a class `Field1` and all but one were dropped). Its `$defs` become
+/// components of their own, `<name>.<def>`, and its `#/$defs/<def>` references point there:
+/// generators resolve references to components, not into one (openapi-python-client dropped
+/// the explanation, model card and oversight policy schemas for it; `scripts/conformance`).
 ///
 /// # Errors
 /// A published schema that is not JSON (a bug the `mizan-formats` tests rule out).
@@ -52,12 +67,18 @@ fn with_format_schemas(doc: &mut serde_json::Value) -> Result<(), String> {
         .and_then(serde_json::Value::as_object_mut)
         .ok_or("the OpenAPI document has no components")?;
     for (name, text) in mizan_formats::SCHEMAS {
-        let text = text.replace("\"#/$defs/", &format!("\"#/components/schemas/{name}/$defs/"));
+        let text = text.replace("\"#/$defs/", &format!("\"#/components/schemas/{name}."));
         let mut schema: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
         if let Some(o) = schema.as_object_mut() {
             o.remove("$id");
             o.remove("$schema");
+            o.remove("title");
+            if let Some(serde_json::Value::Object(defs)) = o.remove("$defs") {
+                for (def, sub) in defs {
+                    schemas.insert(format!("{name}.{def}"), sub);
+                }
+            }
         }
         schemas.insert((*name).to_owned(), schema);
     }

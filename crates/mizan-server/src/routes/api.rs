@@ -75,8 +75,8 @@ pub struct SystemOut {
 pub struct PublicObligationOut {
     /// Obligation id (`EU-RISK-MANAGEMENT`).
     pub id: String,
-    /// What it asks, `{"en": ..., "ur": ...}`.
-    #[schema(value_type = Object)]
+    /// What it asks, in English and Urdu.
+    #[schema(value_type = crate::openapi::BilingualText)]
     pub text: mizan_rules::Bilingual,
     /// The clause.
     pub cite: String,
@@ -131,11 +131,11 @@ fn system_out(base: &str, e: &PublicEntry) -> SystemOut {
 pub struct SystemListItem {
     /// Stable 8-character public id.
     pub id: String,
-    /// Name, `{"en": ..., "ur": ...}`.
-    #[schema(value_type = Object)]
+    /// Name, in English and/or Urdu.
+    #[schema(value_type = crate::openapi::BilingualText)]
     pub name: serde_json::Value,
-    /// Short description, `{"en": ..., "ur": ...}`.
-    #[schema(value_type = Object)]
+    /// Short description, in English and/or Urdu.
+    #[schema(value_type = crate::openapi::BilingualText)]
     pub short_description: serde_json::Value,
     /// Owning organisation.
     pub organisation: OrgOut,
@@ -381,7 +381,8 @@ pub async fn bulk_csv(State(state): State<AppState>) -> Result<Response, AppErro
     }
     header_row.extend(APPEAL_COLUMNS.map(str::to_owned));
     header_row.extend(ACCOUNTABILITY_COLUMNS.map(str::to_owned));
-    let mut w = csv::Writer::from_writer(Vec::new());
+    // Records end in CRLF, as RFC 4180 (section 2, rule 1) has it; the csv crate's default is LF.
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     let internal = |e: csv::Error| AppError::Internal(e.to_string());
     w.write_record(header_row.iter().map(|c| csv_cell(c).into_owned())).map_err(internal)?;
     for e in &all {

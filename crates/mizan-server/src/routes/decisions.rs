@@ -203,8 +203,8 @@ pub async fn log_decisions(
 }
 
 /// Look up a decision receipt: proof of inclusion in the log and the record's opening. The body
-/// is the `mizan.receipt/1` document itself ([`mizan_formats::Receipt`]), so what a holder
-/// keeps is exactly what `/verify` and `mizan log verify` check.
+/// is the `mizan.receipt/1` document itself, so what a holder keeps is exactly what `/verify`
+/// and `mizan log verify` check.
 #[utoipa::path(get, path = "/api/v1/receipts/{reference}", tag = "decisions", params(("reference" = String, Path)),
     responses((status = 200, body = crate::openapi::ReceiptFormat, description = "the `mizan.receipt/1` document (JSON Schema also at `/api/v1/schemas/mizan.receipt-1.json`)"),
         (status = 404, content_type = "application/problem+json")))]

@@ -1,7 +1,8 @@
 //! `GET /api/v1/schemas/{name}`: the published JSON Schemas of the formats outsiders verify
 //! (decision record, event, explanation, receipt, ...), served byte for byte as `mizan_formats`
-//! embeds them, and of the fairness audit report (`mizan.fairness.audit/1`), which
-//! `mizan_fairness_report` embeds beside the renderer that writes it.
+//! embeds them, of the fairness audit report (`mizan.fairness.audit/1`), which
+//! `mizan_fairness_report` embeds beside the renderer that writes it, and of the dataset
+//! profile (`mizan.dataset-profile/1`), which `mizan_profile` embeds beside its model.
 //!
 //! Each schema's `$id` is `https://mizan.gov.pk/api/v1/schemas/<name>.json`, this path, so a
 //! validator that resolves the identifier on the national deployment gets the same bytes every
@@ -16,7 +17,7 @@ use crate::error::AppError;
 
 /// A published JSON Schema (draft 2020-12) of a verifiable format.
 #[utoipa::path(get, path = "/api/v1/schemas/{name}", tag = "register",
-    params(("name" = String, Path, description = "the schema's file name: `mizan.decision-1.json`, `mizan-event-1.json`, `mizan.explanation-1.json`, `mizan.receipt-1.json`, `mizan.oversight-policy-1.json`, `mizan.model-card-1.json` or `mizan.fairness.audit-1.json` (the `.json` may be left off)")),
+    params(("name" = String, Path, description = "the schema's file name: `mizan.decision-1.json`, `mizan-event-1.json`, `mizan.explanation-1.json`, `mizan.receipt-1.json`, `mizan.oversight-policy-1.json`, `mizan.model-card-1.json`, `mizan.fairness.audit-1.json` or `mizan.dataset-profile-1.json` (the `.json` may be left off)")),
     responses((status = 200, content_type = "application/schema+json", body = Object, description = "the JSON Schema, as its `$id` names it"),
         (status = 404, content_type = "application/problem+json")))]
 pub async fn schema(Path(name): Path<String>) -> Response {
@@ -33,7 +34,7 @@ pub async fn schema(Path(name): Path<String>) -> Response {
             let known: Vec<String> = mizan_formats::SCHEMAS
                 .iter()
                 .map(|(n, _)| *n)
-                .chain([mizan_fairness_report::SCHEMA_NAME])
+                .chain([mizan_fairness_report::SCHEMA_NAME, mizan_profile::SCHEMA_NAME])
                 .map(|n| format!("`{n}.json`"))
                 .collect();
             let shown: String = name.chars().take(64).collect();
@@ -43,11 +44,16 @@ pub async fn schema(Path(name): Path<String>) -> Response {
     }
 }
 
-/// The schema named `name` (a trailing `.json` allowed): one of `mizan_formats`, or the
-/// fairness audit report's.
+/// The schema named `name` (a trailing `.json` allowed): one of `mizan_formats`, the fairness
+/// audit report's or the dataset profile's.
 fn published(name: &str) -> Option<&'static str> {
     mizan_formats::schema(name).or_else(|| {
         let name = name.strip_suffix(".json").unwrap_or(name);
-        (name == mizan_fairness_report::SCHEMA_NAME).then_some(mizan_fairness_report::SCHEMA)
+        [
+            (mizan_fairness_report::SCHEMA_NAME, mizan_fairness_report::SCHEMA),
+            (mizan_profile::SCHEMA_NAME, mizan_profile::SCHEMA),
+        ]
+        .into_iter()
+        .find_map(|(n, text)| (n == name).then_some(text))
     })
 }

@@ -1061,13 +1061,15 @@ async fn what_the_server_emits_validates_against_the_published_schemas() {
 }
 
 /// Every published schema is served at `/api/v1/schemas/<name>.json`, byte for byte as
-/// `mizan_formats` (or, for the fairness audit report, `mizan_fairness_report`) holds it (the
+/// `mizan_formats` (or, for the fairness audit report and the dataset profile,
+/// `mizan_fairness_report` and `mizan_profile`) holds it (the
 /// path its `$id` names), and an unknown name is a 404 problem listing the schemas there are.
 #[tokio::test]
 async fn every_published_schema_is_served_byte_for_byte() {
     let app = TestApp::start(false).await;
     let audit = (mizan_fairness_report::SCHEMA_NAME, mizan_fairness_report::SCHEMA);
-    for (name, text) in mizan_formats::SCHEMAS.iter().copied().chain([audit]) {
+    let profile = (mizan_profile::SCHEMA_NAME, mizan_profile::SCHEMA);
+    for (name, text) in mizan_formats::SCHEMAS.iter().copied().chain([audit, profile]) {
         let res = http().get(app.url(&format!("/api/v1/schemas/{name}.json"))).send().await.unwrap();
         assert_eq!(res.status(), 200, "{name}");
         assert_eq!(res.headers()["content-type"], "application/schema+json", "{name}");
@@ -1082,4 +1084,5 @@ async fn every_published_schema_is_served_byte_for_byte() {
     let detail = problem["detail"].as_str().unwrap();
     assert!(detail.contains("`mizan.receipt-1.json`"), "{problem}");
     assert!(detail.contains("`mizan.fairness.audit-1.json`"), "{problem}");
+    assert!(detail.contains("`mizan.dataset-profile-1.json`"), "{problem}");
 }
