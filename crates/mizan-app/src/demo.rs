@@ -13,11 +13,13 @@ use crate::passwords::hash_password;
 mod appeals;
 mod data_access;
 mod datasets;
+mod grid;
 mod oversight;
 mod sandbox;
 
 pub use appeals::{APPEALS, DemoAppeal, seed_appeals};
 pub use data_access::{RESEARCHER, seed_data_access};
+pub use grid::seed_grid;
 pub use oversight::seed_oversight;
 pub use sandbox::{PROJECT as SANDBOX_PROJECT, seed_sandbox};
 
@@ -96,6 +98,31 @@ pub const USERS: &[DemoUser] = &[
         role: "researcher",
         org: "demo-pide",
     },
+    DemoUser { email: "reviewer@grid.demo", password: "demo-grid", role: "grid-reviewer", org: "demo-grid" },
+    DemoUser {
+        email: "researcher@uet-peshawar.demo",
+        password: "demo-uet",
+        role: "researcher",
+        org: "demo-uet-peshawar",
+    },
+    DemoUser {
+        email: "founder@sehat-ai.demo",
+        password: "demo-sehat",
+        role: "provider-admin",
+        org: "demo-sehat-ai",
+    },
+    DemoUser {
+        email: "founder@zarai-labs.demo",
+        password: "demo-zarai",
+        role: "provider-admin",
+        org: "demo-zarai-labs",
+    },
+    DemoUser {
+        email: "researcher@buitems.demo",
+        password: "demo-buitems",
+        role: "researcher",
+        org: "demo-buitems",
+    },
 ];
 
 const ORGS: &[(&str, &str, OrgKind)] = &[
@@ -104,6 +131,11 @@ const ORGS: &[(&str, &str, OrgKind)] = &[
     ("demo-rahbar-health", "Rahbar Health Technologies (demo)", OrgKind::Provider),
     ("demo-citizen-services", "Department of Citizen Services (demo)", OrgKind::Government),
     ("demo-pide", "Pakistan Institute of Development Economics (demo)", OrgKind::Government),
+    ("demo-grid", "National Compute Grid (demo)", OrgKind::Government),
+    ("demo-uet-peshawar", "University of Engineering and Technology Peshawar (demo)", OrgKind::Government),
+    ("demo-sehat-ai", "Sehat AI (demo)", OrgKind::Provider),
+    ("demo-zarai-labs", "Zarai Labs (demo)", OrgKind::Provider),
+    ("demo-buitems", "BUITEMS Quetta (demo)", OrgKind::Government),
 ];
 
 struct DemoSystem {

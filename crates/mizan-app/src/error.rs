@@ -53,6 +53,10 @@ pub enum Error {
     /// Too much heavy work is running; the caller may try again later.
     #[error("{0}")]
     Busy(String),
+    /// A service the operation needs (the compute grid's Slurm tools) failed or cannot be
+    /// reached; its own message says why.
+    #[error("{0}")]
+    Unavailable(String),
     /// Something broke on our side; the detail is for the log, not for the user.
     #[error("internal error: {0}")]
     Internal(String),

@@ -33,6 +33,7 @@ pub mod documents;
 mod error;
 pub mod events;
 pub mod explain;
+pub mod grid;
 pub mod held;
 pub mod intake;
 pub mod limits;
@@ -114,6 +115,8 @@ pub struct Platform {
     epoch: (time::OffsetDateTime, std::time::Duration),
     /// Sends what people asked to be told (`None` when the mail settings were refused).
     notifier: Option<Arc<mizan_notify::Notifier>>,
+    /// Woken when the grid's allocations change, for the server's Slurm sync.
+    grid_notify: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -163,6 +166,7 @@ impl Platform {
             }),
             search: Arc::new(search),
             notifier,
+            grid_notify: Arc::new(tokio::sync::Notify::new()),
             epoch,
             guards,
             store,

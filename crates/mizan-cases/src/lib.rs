@@ -249,10 +249,25 @@ impl CaseType {
         })
     }
 
+    /// A request for time on the national compute grid (`types/compute-allocation.yaml`).
+    ///
+    /// # Panics
+    /// Never: the file is checked by this crate's tests.
+    #[must_use]
+    pub fn compute_allocation() -> &'static CaseType {
+        static COMPUTE: OnceLock<CaseType> = OnceLock::new();
+        COMPUTE.get_or_init(|| {
+            CaseType::from_yaml(include_str!("../types/compute-allocation.yaml"))
+                .expect("types/compute-allocation.yaml is valid")
+        })
+    }
+
     /// The built-in case type named `name`.
     #[must_use]
     pub fn named(name: &str) -> Option<&'static CaseType> {
-        [Self::appeal(), Self::oversight(), Self::data_access()].into_iter().find(|t| t.name == name)
+        [Self::appeal(), Self::oversight(), Self::data_access(), Self::compute_allocation()]
+            .into_iter()
+            .find(|t| t.name == name)
     }
 
     fn check(&self) -> Result<(), CaseError> {

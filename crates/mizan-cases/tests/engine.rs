@@ -269,3 +269,44 @@ fn the_data_access_type_is_decided_by_a_steward_and_late_after_twenty_days() {
     assert!(t.state("approved").is_some_and(|s| s.terminal));
     assert_eq!(Case::replay(t, &c.history).unwrap(), c);
 }
+
+#[test]
+fn the_compute_allocation_type_fast_tracks_and_escalates_what_is_late() {
+    let t = CaseType::compute_allocation();
+    assert_eq!(CaseType::named("compute-allocation").map(|t| t.name.as_str()), Some("compute-allocation"));
+    let names = |ms: Vec<&mizan_cases::MoveSpec>| ms.iter().map(|m| m.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(t.moves_for("submitted", "grid-reviewer")), ["approve", "refuse"]);
+    assert_eq!(names(t.moves_for("fast-track", "applicant")), ["withdraw"]);
+    // An ordinary request: reminded and late at 30 days, escalated by the engine at 45.
+    let mut c = Case::open(t, "applicant", fields(&[("title", "Urdu speech model")]), T0);
+    assert_eq!(c.state, "submitted");
+    assert!(c.tick(t, T0 + Duration::days(30) - Duration::nanoseconds(1)).is_empty());
+    c.tick(t, T0 + Duration::days(30));
+    assert!(c.late);
+    assert_eq!(c.state, "submitted");
+    c.tick(t, T0 + Duration::days(45));
+    assert_eq!(c.state, "escalated");
+    // A startup's first request: the fast track is late, and escalated, after 5 days.
+    let mut f = Case::open(t, "applicant", fields(&[("title", "crop disease detection")]), T0);
+    f.apply(t, &Move { name: "fast_track".into(), role: "system".into(), fields: fields(&[]), at: T0 })
+        .unwrap();
+    assert_eq!(f.state, "fast-track");
+    assert!(f.tick(t, T0 + Duration::days(5) - Duration::nanoseconds(1)).is_empty());
+    f.tick(t, T0 + Duration::days(5));
+    assert_eq!((f.state.as_str(), f.late), ("escalated", true));
+    // A decision needs scores, the amounts and reasons.
+    let approve = |f: &[(&str, &str)]| Move {
+        name: "approve".into(),
+        role: "grid-reviewer".into(),
+        fields: fields(f),
+        at: T0 + Duration::days(6),
+    };
+    assert!(matches!(
+        f.clone().apply(t, &approve(&[("scores", "{}"), ("reasons", "x")])),
+        Err(CaseError::MissingField { .. })
+    ));
+    f.apply(t, &approve(&[("scores", "{}"), ("cpu_hours", "100"), ("gpu_hours", "0"), ("reasons", "sound")]))
+        .unwrap();
+    assert_eq!(f.state, "approved");
+    assert_eq!(Case::replay(t, &f.history).unwrap(), f);
+}

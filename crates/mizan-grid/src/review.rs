@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use crate::error::ReviewError;
 use crate::model::{InstitutionKind, TresMinutes};
 
-/// A published review criterion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A published review criterion (as data: a platform keeps its criteria in a JSON file).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Criterion {
     /// A stable id (`merit`, `feasibility`, ...).
     pub id: String,

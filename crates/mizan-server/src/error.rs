@@ -158,7 +158,7 @@ impl From<mizan_app::Error> for AppError {
             }
             E::Conflict(msg) => AppError::Conflict(msg),
             E::Questionnaire { question, detail } => AppError::Questionnaire { question, detail },
-            E::Busy(msg) => AppError::Busy(msg),
+            E::Busy(msg) | E::Unavailable(msg) => AppError::Busy(msg),
             E::TooLarge { field, detail } => AppError::TooLargeField { field, detail },
             E::Internal(msg) => AppError::Internal(msg),
         }

@@ -430,6 +430,7 @@ impl utoipa::Modify for TokenAuth {
          (name = "oversight", description = "human oversight: which decisions a person must review before they take effect, the review, and reviewers' agreement with the AI"),
          (name = "datasets", description = "the national AI data repository: search, versions, profiles, metadata (DCAT-AP 3, Croissant 1.1)"),
          (name = "steward", description = "an organisation's datasets: create, upload files, change metadata, publish"),
+         (name = "grid", description = "the national compute grid's public figures: allocations and CPU- and GPU-time granted and used, per province, institution kind, sector and month, and utilisation"),
          (name = "sandbox", description = "the privacy-safe data sandbox: differentially private queries of an approved project, with a project token (`mzd_...`), under a budget recorded in the events log"),
          (name = "schemas", description = "JSON Schemas of the formats Mizan publishes"))
 )]

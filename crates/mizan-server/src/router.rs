@@ -22,7 +22,7 @@ use crate::routes::{
     api, appeals, audits, ckan, datasets_api, decisions, explain, obligations, oversight, provider, public,
     regulator, review, risk, schemas, session, verify,
 };
-use crate::routes::{data_access, datasets, datasets_steward, sandbox};
+use crate::routes::{data_access, datasets, datasets_steward, grid, sandbox};
 use crate::{AppState, csrf, static_files};
 
 /// Largest request body accepted anywhere (a full record in Urdu and English fits easily).
@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
             get(data_access::request_form).post(data_access::request),
         )
         .route("/verify", get(verify::page).post(verify::check))
+        .route("/grid", get(grid::public))
         .route("/receipt", get(explain::receipt_lookup))
         .route("/receipt/{reference}", get(explain::receipt))
         .route("/receipt/{reference}/appeal", get(appeals::form).post(appeals::file))
@@ -118,6 +119,11 @@ pub fn router(state: AppState) -> Router {
         .route("/app/data-access/{reference}", get(data_access::show))
         .route("/app/data-access/{reference}/move", post(data_access::act))
         .route("/app/data-access/{reference}/tokens", post(data_access::make_token))
+        // the national compute grid: an institution's requests and projects, a reviewer's queue
+        .route("/app/grid", get(grid::home))
+        .route("/app/grid/apply", get(grid::apply_form).post(grid::apply))
+        .route("/app/grid/requests/{reference}", get(grid::show))
+        .route("/app/grid/requests/{reference}/move", post(grid::act))
         // the privacy-safe sandbox: a project's page and queries, the steward's settings
         .route("/app/sandbox/{reference}", get(sandbox::show))
         .route("/app/sandbox/{reference}/query", post(sandbox::ask))
@@ -328,6 +334,8 @@ pub fn api_routes_with(limits: &mizan_app::limits::Limits) -> OpenApiRouter<AppS
         .routes(routes!(datasets_api::dataset_show))
         .routes(routes!(datasets_api::dataset_version))
         .routes(routes!(datasets_api::dataset_profile))
+        .routes(routes!(grid::api_figures))
+        .routes(routes!(grid::api_figures_csv))
         .routes(routes!(sandbox::get_sandbox_project))
         .routes(routes!(sandbox::ask_sandbox_query))
         .routes(routes!(sandbox::get_sandbox_synthetic))

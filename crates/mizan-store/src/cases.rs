@@ -320,12 +320,12 @@ pub(crate) fn case_from_row(r: &sqlx::any::AnyRow) -> Result<StoredCase> {
 /// What a case's events are filed under in the events log: its system, or, for a case about
 /// something else, its own subject (`dataset:<slug>`) in its organisation.
 #[derive(Debug, Clone, Copy)]
-enum EventSubject<'a> {
+pub(crate) enum EventSubject<'a> {
     System(i64),
     Named { org_id: i64, subject: &'a str },
 }
 
-async fn insert_entries(
+pub(crate) async fn insert_entries(
     tx: &mut sqlx::AnyConnection,
     case_id: i64,
     (subject, version): (EventSubject<'_>, i64),
@@ -441,7 +441,11 @@ async fn insert_case(
     Ok(id)
 }
 
-async fn write_projection(tx: &mut sqlx::AnyConnection, case_id: i64, p: &CaseProjection) -> Result<()> {
+pub(crate) async fn write_projection(
+    tx: &mut sqlx::AnyConnection,
+    case_id: i64,
+    p: &CaseProjection,
+) -> Result<()> {
     sqlx::query(
         "UPDATE cases SET state = $1, late = $2, is_open = $3, entered_at = $4, next_due_at = $5, decided_at = $6, \
          outcome = $7, escalated = $8, closed_at = $9, decided_by = $10, public_summary = $11 WHERE id = $12",

@@ -31,6 +31,10 @@ pub const APPEND_ONLY: &[(&str, &str, bool)] = &[
     ("sandbox_settings", "settings", false),
     ("sandbox_spends", "shape", false),
     ("sandbox_synthetic", "sha256", false),
+    ("grid_resources", "description", false),
+    ("grid_allocations", "title", false),
+    ("grid_imports", "cluster", false),
+    ("grid_jobs", "state", false),
 ];
 
 /// A change a test attempts.

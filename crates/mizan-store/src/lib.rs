@@ -17,6 +17,7 @@ mod datasets;
 mod decisions;
 mod direct;
 mod event_log;
+mod grid;
 mod hot;
 mod immutable;
 mod intake;
@@ -49,6 +50,10 @@ pub use dataset_access::{AccessToken, DownloadEvent, NewAccessToken};
 pub use datasets::{DatasetUse, DatasetVersionRef, NewDatasetVersion, StoredDatasetVersion};
 pub use decisions::{DecisionTarget, NewDecision, StoredDecision};
 pub use event_log::EventLeaf;
+pub use grid::{
+    GridAllocation, GridImport, GridImportSummary, GridInstitution, GridResource, GridUsage,
+    NewGridAllocation, NewGridImport, NewGridJob, NewGridResource,
+};
 pub use hot::{TARGET_TTL, TOKEN_TTL};
 pub use immutable::{APPEND_ONLY, Change};
 pub use intake::{IntakeControl, IntakeStop, StoppedBy};

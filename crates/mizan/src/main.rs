@@ -41,6 +41,8 @@ enum Command {
     Audit(cmd::audit::AuditArgs),
     /// Run an independent witness (C2SP tlog-witness) that cosigns consistent checkpoints.
     Witness(cmd::witness::WitnessArgs),
+    /// The national compute grid: sync allocations to Slurm, import usage, register institutions.
+    Grid(cmd::grid::GridArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -61,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Log(args) => cmd::log::run(args),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Witness(args) => cmd::witness::run(args),
+        Command::Grid(args) => cmd::grid::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

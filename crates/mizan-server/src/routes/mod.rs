@@ -11,6 +11,7 @@ pub mod datasets_api;
 pub mod datasets_steward;
 pub mod decisions;
 pub mod explain;
+pub mod grid;
 pub mod obligations;
 pub mod oversight;
 pub mod provider;
@@ -37,6 +38,7 @@ mod tests {
             ("datasets_steward", include_str!("datasets_steward.rs")),
             ("decisions", include_str!("decisions.rs")),
             ("explain", include_str!("explain.rs")),
+            ("grid", include_str!("grid.rs")),
             ("obligations", include_str!("obligations.rs")),
             ("provider", include_str!("provider.rs")),
             ("public", include_str!("public.rs")),

@@ -19,6 +19,7 @@ mod datasets_pages;
 mod datasets_steward;
 mod decisions;
 mod explain;
+mod grid;
 mod hardening;
 mod intake;
 mod ledger_object;

@@ -36,6 +36,7 @@ pub mod admin;
 pub mod audit;
 pub mod classify;
 pub mod explain;
+pub mod grid;
 pub mod limits;
 pub mod log;
 pub mod serve;

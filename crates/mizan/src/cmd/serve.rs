@@ -90,6 +90,15 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set this when serving over HTTPS).
     #[arg(long, env = "MIZAN_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Keep the compute grid's Slurm clusters in line with the allocations: sync at once when an
+    /// allocation is approved and every 5 minutes, import usage from `sacct` every 10 minutes.
+    /// Runs `sacctmgr` and `sacct` with this process's environment (`SLURM_CONF`) as a Slurm
+    /// operator.
+    #[arg(long, env = "MIZAN_SLURM")]
+    slurm: bool,
+    /// Where `sacctmgr` and `sacct` are (default: the `PATH`).
+    #[arg(long, env = "MIZAN_SLURM_BIN")]
+    slurm_bin: Option<PathBuf>,
     #[command(flatten)]
     http: HttpArgs,
     #[command(flatten)]
@@ -170,6 +179,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("cannot open the dataset search index: {e}"))?;
         tracing::info!(datasets = indexed, "dataset search index ready");
+        if args.slurm {
+            let slurm = mizan_app::grid::Slurm { bin_dir: args.slurm_bin.clone(), conf: None };
+            tokio::spawn(platform.clone().run_grid_tasks(slurm));
+            eprintln!("compute grid: allocations are synced to Slurm and usage imported from sacct");
+        }
         let state = mizan_server::AppState::new(platform, args.http.config(args.secure_cookies));
         if let Some(path) = &args.witness_policy {
             let text = std::fs::read_to_string(path)
@@ -224,6 +238,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     "demo data: sandbox project with {queries} private queries: {base_url}/app/sandbox/{}",
                     mizan_app::demo::SANDBOX_PROJECT
                 );
+            }
+            let requests = mizan_app::demo::seed_grid(&state.app)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot seed the demo compute grid: {e:?}"))?;
+            if requests > 0 {
+                eprintln!("demo data: {requests} compute grid requests filed: {base_url}/grid");
             }
             let held = mizan_app::demo::seed_oversight(&state.app)
                 .await
