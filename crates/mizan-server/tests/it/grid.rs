@@ -382,3 +382,62 @@ async fn an_approved_allocation_is_enforced_on_a_real_slurm_cluster() {
     assert!((ours - sacct_cpu_seconds).abs() <= 60, "Mizan {ours} CPU-seconds, sacct {sacct_cpu_seconds}");
     assert!(ours > 0);
 }
+
+/// In a browser at a phone's width, in both languages and axe-clean: the public figures, the
+/// institution's page, the request form filled in and sent, and the reviewer scoring and
+/// approving it.
+#[tokio::test]
+async fn a_request_is_made_and_decided_in_a_browser() {
+    let mut b = crate::common::browser::Browser::start().await;
+    mizan_app::demo::seed_grid(&b.app.platform).await.expect("demo grid");
+    b.phone_width(360).await;
+    for lang in ["en", "ur"] {
+        let path = format!("/grid?lang={lang}");
+        b.open(&path).await;
+        b.assert_no_sideways_scroll(&path).await;
+        b.check_a11y(&path).await;
+    }
+    b.sign_in(APPLICANT).await;
+    for lang in ["ur", "en"] {
+        for path in ["/app/grid", "/app/grid/apply", "/app/grid/requests/GR-DEM0000002"] {
+            let path = format!("{path}?lang={lang}");
+            b.open(&path).await;
+            b.assert_no_sideways_scroll(&path).await;
+            b.check_a11y(&path).await;
+        }
+    }
+    b.open("/app/grid/apply").await;
+    b.fill("#title", "Pashto OCR for land records").await;
+    b.fill("#justification", "Digitise handwritten Pashto land records in Peshawar district.").await;
+    b.fill("#cpu_hours", "800").await;
+    b.fill("#gpu_hours", "40").await;
+    b.fill("#members", "gul.uet").await;
+    b.click("form[action=\"/app/grid/apply\"] button[type=submit]").await;
+    b.expect_text("#asked-title", "What was asked for").await;
+    b.check_a11y("a new request").await;
+    let reference = b
+        .app
+        .platform
+        .compute_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| !c.reference.starts_with("GR-DEM"))
+        .expect("the request")
+        .reference;
+    b.sign_in(REVIEWER).await;
+    let path = format!("/app/grid/requests/{reference}");
+    b.open(&path).await;
+    b.assert_no_sideways_scroll(&path).await;
+    b.check_a11y(&path).await;
+    for c in mizan_app::grid::criteria() {
+        b.click(&format!("#score-{}-4", c.id)).await;
+    }
+    b.fill("#cpu_hours", "600").await;
+    b.fill("#reasons", "Approved with a smaller first allocation.").await;
+    b.click("button[value=\"approve\"]").await;
+    b.expect_text("#allocation-title", "Allocation").await;
+    b.expect_text(".history", "600 CPU-hours granted").await;
+    b.check_a11y("an approved request").await;
+    b.quit().await;
+}

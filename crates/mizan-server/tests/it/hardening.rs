@@ -696,6 +696,8 @@ async fn every_append_only_table_refuses_change_and_keeps_its_rows() {
         .await
         .unwrap();
 
+    // The compute grid's resources, allocations, imports and jobs.
+    mizan_app::demo::seed_grid(&app.platform).await.expect("demo grid");
     let postgres = app.store.backend() == mizan_store::Backend::Postgres;
     for &(table, _, deletable) in APPEND_ONLY {
         let before = app.store.table_fingerprint(table).await.unwrap();

@@ -775,6 +775,18 @@ async fn no_page_shows_a_code_or_a_raw_timestamp() {
     signed.push((&researcher, format!("/app/sandbox/{project}")));
     signed.push((&researcher, format!("/app/data-access/{project}")));
     signed.push((&bank, format!("/app/sandbox/{project}")));
+    // The compute grid: the public figures, an institution's page and form, every demo request
+    // as its applicant's institution and the grid reviewer see it.
+    mizan_app::demo::seed_grid(&app.platform).await.expect("demo grid");
+    pages.push("/grid".into());
+    let grid = sign_in(&app, "reviewer@grid.demo", password("reviewer@grid.demo")).await;
+    signed.push((&researcher, "/app/grid".into()));
+    signed.push((&researcher, "/app/grid/apply".into()));
+    signed.push((&grid, "/app/grid".into()));
+    for n in 1..=8 {
+        signed.push((&grid, format!("/app/grid/requests/GR-DEM000000{n}")));
+    }
+    signed.push((&researcher, "/app/grid/requests/GR-DEM0000001".into()));
     let mf = app.platform.public_dataset("microfinance-repayments", None).await.expect("dataset");
     signed.push((&bank, format!("/app/datasets/microfinance-repayments/v/{}/sandbox", mf.stored.version)));
     pages.push("/datasets/microfinance-repayments".into());

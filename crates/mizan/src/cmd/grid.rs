@@ -116,10 +116,14 @@ pub fn run(args: GridArgs) -> Result<()> {
                         .with_context(|| format!("cannot sync cluster `{c}`"))?;
                     if r.plan.is_empty() {
                         eprintln!("cluster {c}: Slurm already has what the allocations say");
-                    } else if dry_run {
-                        eprintln!("cluster {c}: {} operations would bring Slurm in line:", r.plan.ops.len());
                     } else {
-                        eprintln!("cluster {c}: {} operations applied:", r.plan.ops.len());
+                        let n = r.plan.ops.len();
+                        let ops = if n == 1 { "1 operation".to_owned() } else { format!("{n} operations") };
+                        if dry_run {
+                            eprintln!("cluster {c}: {ops} would bring Slurm in line:");
+                        } else {
+                            eprintln!("cluster {c}: {ops} applied:");
+                        }
                     }
                     for op in &r.plan.ops {
                         out!("{}", op.command_line(Some(&c)));
