@@ -20,6 +20,9 @@ use std::time::{Duration, Instant};
 
 const README: &str = include_str!("../../../README.md");
 
+/// Why the local Slurm cluster's commands are not run here.
+const SLURM: &str = "needs root and Debian's Slurm, munge and MariaDB; scripts/test starts the same cluster, runs scripts/slurm-smoke on it and the grid's tests against it";
+
 /// README commands this test does not run, by a part of the command that names exactly one,
 /// with why.
 const NOT_RUN: &[(&str, &str)] = &[
@@ -33,6 +36,26 @@ const NOT_RUN: &[(&str, &str)] = &[
         "needs a receipt and a witness policy the README leaves to the reader; tests/log_cli.rs verifies receipts offline",
     ),
     ("/oversight", "an API call with a real token and system; the server's oversight tests make it"),
+    ("scripts/slurm-cluster start", SLURM),
+    ("sinfo;", SLURM),
+    ("scripts/slurm-smoke", SLURM),
+    ("scripts/slurm-cluster stop", SLURM),
+    (
+        "adminlevel=operator",
+        "a Slurm administrator's one-off on a real cluster; the local cluster runs Mizan's commands as root",
+    ),
+    (
+        "serve --demo --slurm",
+        "needs a Slurm cluster (see SLURM); crates/mizan-server/tests/it/grid.rs syncs and imports as the server does",
+    ),
+    (
+        "grid sync --dry-run",
+        "needs a Slurm cluster (see SLURM); the grid's Slurm test checks that a dry run after a sync is empty",
+    ),
+    (
+        "format=Account,ParentName",
+        "needs a Slurm cluster (see SLURM); the grid's Slurm test reads the account's limits this way",
+    ),
     ("/versions/1/model?", "an API call with a token and a model file; the server's explain tests make it"),
     (
         "/versions/1/audits?",

@@ -151,6 +151,14 @@ async fn a_request_is_scored_approved_and_recorded_and_fenced() {
     let (_, page) = get(&applicant, &app, &path).await;
     assert!(page.contains("Approved") && page.contains("300 CPU-hours granted"), "{page}");
     assert!(page.contains("score 80.0 %"), "every criterion at 4 of 5 is 80 %: {page}");
+    // Not a grid reviewer of this resource's operator: the regulator's admin holds
+    // `grid:review` but runs no resource, so sees nothing; a bank outside the grid cannot apply.
+    let regulator = sign_in(&app, "admin@regulator.demo", password("admin@regulator.demo")).await;
+    assert_eq!(get(&regulator, &app, &path).await.0, 404);
+    let bank = sign_in(&app, "admin@indus-bank.demo", password("admin@indus-bank.demo")).await;
+    let (status, page) = get(&bank, &app, "/app/grid/apply").await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("not registered with the national compute grid"), "{page}");
     // A decided request takes no more moves.
     let res = decide(&app, &reviewer, &reference, "refuse", "1", ("0", "0")).await;
     assert_eq!(res.status(), 409);
@@ -169,6 +177,32 @@ async fn a_request_is_scored_approved_and_recorded_and_fenced() {
         app.client().get(app.url("/api/v1/grid/figures.csv")).send().await.unwrap().text().await.unwrap();
     assert!(csv.starts_with(mizan_grid::CSV_HEADER), "{csv}");
     assert!(csv.contains(&format!("\r\ntotal,all,{},", allocations.len())), "{csv}");
+}
+
+/// A startup's first small request goes on the fast track; a startup that already holds an
+/// allocation, or asks for more than the fast track's amount, waits in the ordinary queue.
+#[tokio::test]
+async fn only_a_startups_first_small_request_is_fast_tracked() {
+    let app = TestApp::start(true).await;
+    mizan_app::demo::seed_grid(&app.platform).await.expect("demo grid");
+    let state = |app: &TestApp, reference: String| {
+        let store = app.store.clone();
+        async move { store.case_by_reference(&reference).await.unwrap().0.projection.state }
+    };
+    // Zarai Labs has no allocation yet (its demo request waits on the fast track).
+    let zarai = sign_in(&app, "founder@zarai-labs.demo", password("founder@zarai-labs.demo")).await;
+    let small = apply(&app, &zarai, "Rust detection, second model", "1000", "50", "usman.zarai").await;
+    assert_eq!(state(&app, small).await, "fast-track");
+    let large = apply(&app, &zarai, "Rust detection at scale", "3000", "50", "usman.zarai").await;
+    assert_eq!(state(&app, large).await, "submitted");
+    // Sehat AI already holds its fast-track allocation.
+    let sehat = sign_in(&app, "founder@sehat-ai.demo", password("founder@sehat-ai.demo")).await;
+    let again = apply(&app, &sehat, "Triage model, second site", "500", "10", "hina.sehat").await;
+    assert_eq!(state(&app, again).await, "submitted");
+    // A university is never fast-tracked.
+    let uet = sign_in(&app, APPLICANT, password(APPLICANT)).await;
+    let uni = apply(&app, &uet, "Small pilot", "10", "0", "gul.uet").await;
+    assert_eq!(state(&app, uni).await, "submitted");
 }
 
 #[tokio::test]
