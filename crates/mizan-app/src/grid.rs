@@ -946,9 +946,14 @@ mod tests {
     #[test]
     fn hours_and_days_say_what_is_wrong() {
         assert_eq!(parse_hours("cpu_hours", " 1,200 ").unwrap(), 1200);
-        let e = parse_hours("cpu_hours", "1.5").unwrap_err().to_string();
-        assert!(e.contains("cpu_hours") && e.contains("whole number"), "{e}");
-        let e = parse_day("ends_on", "31/12/2026").unwrap_err().to_string();
-        assert!(e.contains("ends_on") && e.contains("YYYY-MM-DD"), "{e}");
+        let named = |e: Error, field: &str, words: &str| match e {
+            Error::BadRequest { field: Some(f), detail } => {
+                assert!(f == field && detail.contains(words), "{f}: {detail}")
+            }
+            other => panic!("{other:?}"),
+        };
+        named(parse_hours("cpu_hours", "1.5").unwrap_err(), "cpu_hours", "whole number");
+        named(parse_hours("gpu_hours", "20000000").unwrap_err(), "gpu_hours", "at most");
+        named(parse_day("ends_on", "31/12/2026").unwrap_err(), "ends_on", "YYYY-MM-DD");
     }
 }
