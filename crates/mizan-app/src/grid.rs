@@ -948,7 +948,7 @@ mod tests {
         assert_eq!(parse_hours("cpu_hours", " 1,200 ").unwrap(), 1200);
         let named = |e: Error, field: &str, words: &str| match e {
             Error::BadRequest { field: Some(f), detail } => {
-                assert!(f == field && detail.contains(words), "{f}: {detail}")
+                assert!(f == field && detail.contains(words), "{f}: {detail}");
             }
             other => panic!("{other:?}"),
         };
