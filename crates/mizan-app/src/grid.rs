@@ -223,7 +223,7 @@ fn parse_day(field: &str, text: &str) -> Result<Date, Error> {
     Date::parse(text.trim(), &f).map_err(|_| Error::bad(field, "must be a date, YYYY-MM-DD"))
 }
 
-/// A stored date (`YYYY-MM-DD`), or the first day of 1970 for a damaged one.
+/// A stored date (`YYYY-MM-DD`), or `Date::MIN` for a damaged one (which no period contains).
 fn day(text: &str) -> Date {
     parse_day("", text).unwrap_or(Date::MIN)
 }
@@ -573,6 +573,23 @@ impl Platform {
             .store()
             .case_queue(Some(p.scope()), COMPUTE_ALLOCATION, &[], QueueFilter::All, 200, 0)
             .await?)
+    }
+
+    /// The project titles of `cases`, in order, from each opening entry (empty for an erased
+    /// case).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn compute_titles(&self, cases: &[StoredCase]) -> Result<Vec<String>, Error> {
+        let mut out = Vec::with_capacity(cases.len());
+        for c in cases {
+            let (case, entries) = self.store().case_by_reference(&c.reference).await?;
+            let title = Self::replay(&case, &entries)?
+                .and_then(|k| k.history.first().map(|e| parse_terms(e).title))
+                .unwrap_or_default();
+            out.push(title);
+        }
+        Ok(out)
     }
 
     /// Every request, newest first (the public figures' source and the demo's overview).

@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use mizan_app::grid::{ComputeDecisionIn, ComputeRequestIn, ComputeView, FAST_TRACK, criteria};
 use mizan_cases::EntryKind;
 use mizan_grid::{Balance, Figures, Totals, hours};
-use mizan_store::StoredCase;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -312,27 +311,6 @@ fn balance_row(b: &Balance) -> BalanceRow {
     }
 }
 
-async fn request_rows(state: &AppState, cases: &[StoredCase]) -> Result<Vec<RequestRow>, AppError> {
-    let mut out = Vec::new();
-    for c in cases {
-        let (case, entries) = state.app.store().case_by_reference(&c.reference).await?;
-        let title = entries
-            .first()
-            .and_then(|e| e.entry_json.as_deref())
-            .and_then(|j| serde_json::from_str::<mizan_cases::Entry>(j).ok())
-            .and_then(|e| e.fields.get("title").cloned())
-            .unwrap_or_default();
-        out.push(RequestRow {
-            reference: case.reference.clone(),
-            title,
-            state: String::new(),
-            late: case.projection.late,
-            opened_at: case.opened_at.clone(),
-        });
-    }
-    Ok(out)
-}
-
 #[derive(Template)]
 #[template(path = "grid_home.html")]
 struct HomePage {
@@ -352,10 +330,18 @@ pub async fn home(
     let institution = state.app.grid_institution(p.org.id).await?.map(|i| i.name);
     let reviewer = p.can("grid:review");
     let cases = if reviewer || institution.is_some() { state.app.compute_queue(&p).await? } else { vec![] };
-    let mut requests = request_rows(&state, &cases).await?;
-    for (r, c) in requests.iter_mut().zip(&cases) {
-        r.state = ctx.code("grid-state", &c.projection.state);
-    }
+    let titles = state.app.compute_titles(&cases).await?;
+    let requests = cases
+        .iter()
+        .zip(titles)
+        .map(|(c, title)| RequestRow {
+            reference: c.reference.clone(),
+            title,
+            state: ctx.code("grid-state", &c.projection.state),
+            late: c.projection.late,
+            opened_at: c.opened_at.clone(),
+        })
+        .collect();
     let projects = if institution.is_some() {
         state
             .app
